@@ -1,0 +1,137 @@
+import type { ConsentId, Method, StoredConsent } from './consent.js';
+import type { Policy } from './policy.js';
+
+/**
+ * Categories that mean sale/sharing or targeted advertising. Global Privacy Control is a
+ * refusal of exactly these (CCPA/CPRA, Colorado, Connecticut …); see README "GPC".
+ */
+export const SALE_CATEGORIES: readonly string[] = ['marketing', 'advertising', 'ads', 'targeting', 'sale'];
+
+export type Granted = Readonly<Record<string, boolean>>;
+
+export type DecideInput =
+  /** Page load: what the cookie holds (already decoded), the clock, the signals. */
+  | {
+      readonly kind: 'load';
+      readonly stored: StoredConsent | null;
+      readonly now: number;
+      readonly gpc?: boolean;
+      /** A fresh ID, used only if the load itself makes a record (GPC in opt-out mode). */
+      readonly id: ConsentId;
+    }
+  /** A visitor's choice. `granted` lists category ids and `category:service` keys (custom only). */
+  | {
+      readonly kind: 'choice';
+      readonly method: Method;
+      readonly id: ConsentId;
+      readonly now: number;
+      readonly gpc?: boolean;
+      readonly granted?: readonly string[];
+    };
+
+export interface Decision {
+  /** Whether the first layer must be shown. */
+  readonly show: boolean;
+  /** Effective consent per key of `policy.keys` (necessary is always granted, and not listed). */
+  readonly granted: Granted;
+  /** A record to store in the cookie and send as a receipt; absent when nothing was chosen. */
+  readonly record?: StoredConsent;
+  /** Why stored consent was not used: so the UI can say "our policy changed". */
+  readonly stale?: 'expired' | 'policy';
+  readonly gpc: boolean;
+}
+
+const DAY = 86_400_000;
+
+const isSale = (key: string) => SALE_CATEGORIES.includes(key.split(':')[0]!);
+
+/** Bits are plain arithmetic, not `<<`: keys past 31 must not wrap. */
+export const toBits = (policy: Policy, granted: Granted): number =>
+  policy.keys.reduce((n, k, i) => (granted[k] ? n + 2 ** i : n), 0);
+
+export const fromBits = (policy: Policy, bits: number): Granted =>
+  Object.fromEntries(policy.keys.map((k, i) => [k, Math.floor(bits / 2 ** i) % 2 === 1]));
+
+const all = (policy: Policy, on: (key: string) => boolean): Granted =>
+  Object.fromEntries(policy.keys.map((k) => [k, on(k)]));
+
+/**
+ * Every consent rule in one pure function: modes, expiry, re-consent, GPC.
+ *
+ * - A stored choice counts only for the same policy version and fingerprint, and only
+ *   until it expires; its expiry is never extended by reading it.
+ * - `opt-in` and `notice`: nothing non-essential until the visitor acts.
+ * - `opt-out`: on until the visitor opts out; a GPC signal opts out without asking.
+ * - GPC keeps sale/sharing and marketing categories off, unless the visitor ticks them
+ *   one by one in the preferences (an explicit, specific choice).
+ *
+ * @example
+ * decide(policy, { kind: 'load', stored: null, now: Date.now() }).show // true
+ */
+export const decide = (policy: Policy, input: DecideInput): Decision => {
+  const gpc = input.gpc === true;
+  if (input.kind === 'load') {
+    const s = input.stored;
+    let stale: Decision['stale'];
+    if (s) {
+      if (s.policy !== policy.version || s.hash !== policy.hash) stale = 'policy';
+      else if (input.now >= s.expiresAt || input.now < s.givenAt - DAY) stale = 'expired';
+      else return { show: false, granted: fromBits(policy, s.bits), gpc };
+    }
+    const base = { ...(stale ? { stale } : {}), gpc };
+    if (policy.mode !== 'opt-out') return { show: true, granted: all(policy, () => false), ...base };
+    if (gpc) {
+      // GPC is a valid opt-out in opt-out regions: record it, do not ask.
+      const granted = all(policy, (k) => !isSale(k));
+      return {
+        show: false,
+        granted,
+        record: record(policy, input.now, 'gpc', input.id, granted, gpc),
+        ...base,
+      };
+    }
+    return { show: true, granted: all(policy, () => true), ...base };
+  }
+  const { method } = input;
+  const list = new Set(input.granted ?? []);
+  const granted = all(policy, (k) => {
+    switch (method) {
+      case 'accept-all':
+      case 'notice-ack':
+        return !(gpc && isSale(k));
+      case 'custom':
+        // A category granted grants its services; a service may be granted alone.
+        return list.has(k) || list.has(k.split(':')[0]!);
+      default:
+        return method === 'gpc' ? !isSale(k) : false;
+    }
+  });
+  return { show: false, granted, record: record(policy, input.now, method, input.id, granted, gpc), gpc };
+};
+
+const record = (
+  policy: Policy,
+  now: number,
+  method: Method,
+  id: ConsentId,
+  granted: Granted,
+  gpc: boolean,
+): StoredConsent => {
+  const givenAt = Math.floor(now / 1000) * 1000;
+  return {
+    id,
+    policy: policy.version,
+    hash: policy.hash,
+    bits: toBits(policy, granted),
+    method,
+    gpc,
+    givenAt,
+    expiresAt: givenAt + policy.config.days * DAY,
+  };
+};
+
+/** Whether a category (or one of its services) may run under a consent. */
+export const allowed = (granted: Granted, category: string, service?: string): boolean =>
+  category === 'necessary' ||
+  granted[category] === true ||
+  (!!service && granted[`${category}:${service}`] === true);

@@ -1,0 +1,20 @@
+/**
+ * @assent/core — the consent model and every rule, pure and dependency-free.
+ * Runs in the browser (the banner), in Node (the server, the scanner) and in tests alike.
+ * @packageDocumentation
+ */
+export type { CategoryConfig, Config, Mode, ServiceConfig, Validated } from './config.js';
+export { DEFAULTS, isSafeHref, MAX_DAYS, MODES, validateConfig } from './config.js';
+export type { ConsentId, Method, StoredConsent } from './consent.js';
+export { CONSENT_ID_RE, consentIdFrom, isConsentId, METHODS } from './consent.js';
+export { decodeConsent, encodeConsent } from './cookie-codec.js';
+export type { DecideInput, Decision, Granted } from './decide.js';
+export { allowed, decide, fromBits, SALE_CATEGORIES, toBits } from './decide.js';
+export type { ConfigError } from './errors.js';
+export { formatError } from './errors.js';
+export { hash53, stableStringify } from './hash.js';
+export type { Category, Policy, Service } from './policy.js';
+export { createPolicy, format, pickLanguage } from './policy.js';
+export { parseShortcode, tokenizeShortcode } from './shortcode.js';
+export type { Texts } from './texts.js';
+export { EN } from './texts.js';

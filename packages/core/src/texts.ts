@@ -1,0 +1,65 @@
+/**
+ * Every string the banner shows. English is built in; other languages ship as separate
+ * presets (packages/banner/i18n) so they never weigh on the core bundle.
+ */
+export interface Texts {
+  /** First-layer message. The seed's: "Our website uses cookies to enhance your experience." */
+  message: string;
+  learnMore: string;
+  accept: string;
+  reject: string;
+  preferences: string;
+  /** Accessible name of the first layer (a non-modal region). */
+  label: string;
+  /** Preferences dialog. */
+  title: string;
+  intro: string;
+  save: string;
+  acceptAll: string;
+  rejectAll: string;
+  close: string;
+  alwaysOn: string;
+  /** Floating button that reopens preferences: withdrawal as easy as giving. */
+  settings: string;
+  /** opt-out mode (US state laws). */
+  doNotSell: string;
+  /** Shown when the browser's Global Privacy Control signal was honoured. */
+  gpc: string;
+  consentId: string;
+  /** Embed placeholder; `{0}` is the provider, `{1}` the category's title. */
+  embed: string;
+  loadEmbed: string;
+  acceptCategory: string;
+  /** Titles and descriptions of well-known categories, by category id. */
+  cats: Record<string, readonly [title: string, description: string]>;
+}
+
+export const EN: Texts = {
+  message: 'Our website uses cookies to enhance your experience.',
+  learnMore: 'Learn More',
+  accept: 'Accept',
+  reject: 'Reject',
+  preferences: 'Preferences',
+  label: 'Cookie notice',
+  title: 'Cookie preferences',
+  intro: 'Choose which cookies we may use. Necessary cookies keep the site working and are always on.',
+  save: 'Save choices',
+  acceptAll: 'Accept all',
+  rejectAll: 'Reject all',
+  close: 'Close',
+  alwaysOn: 'Always on',
+  settings: 'Cookie settings',
+  doNotSell: 'Do not sell or share my personal information',
+  gpc: 'Your browser sent a Global Privacy Control signal, so marketing stays off.',
+  consentId: 'Your consent ID',
+  embed: 'This content is hosted by {0}.',
+  loadEmbed: 'Load content',
+  acceptCategory: 'Accept {1}',
+  cats: {
+    necessary: ['Necessary', 'Needed for the site to work, such as remembering this choice. Always on.'],
+    functional: ['Functional', 'Remember settings such as language and enable embedded content.'],
+    analytics: ['Analytics', 'Help us understand how the site is used, so we can improve it.'],
+    marketing: ['Marketing', 'Used by advertising partners to show relevant ads and measure them.'],
+    personalization: ['Personalisation', 'Tailor content and recommendations to you.'],
+  },
+};

@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import {
+  consentIdFrom,
+  decodeConsent,
+  encodeConsent,
+  isConsentId,
+  METHODS,
+  type StoredConsent,
+} from '../src/index.js';
+
+const consent = fc
+  .record({
+    id: fc.uint8Array({ minLength: 16, maxLength: 16 }).map(consentIdFrom),
+    policy: fc.string({ minLength: 1, maxLength: 32 }),
+    hash: fc.stringMatching(/^[0-9a-z]{1,11}$/),
+    bits: fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
+    method: fc.constantFrom(...METHODS),
+    gpc: fc.boolean(),
+    givenAt: fc.integer({ min: 0, max: 4_000_000_000 }).map((s) => s * 1000),
+    days: fc.integer({ min: 1, max: 395 }),
+  })
+  .map(({ days, ...c }): StoredConsent => ({ ...c, expiresAt: c.givenAt + days * 86_400_000 }));
+
+describe('cookie codec', () => {
+  it('round-trips every consent (property)', () => {
+    fc.assert(
+      fc.property(consent, (c) => {
+        assert.deepEqual(decodeConsent(encodeConsent(c)), c);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('writes only cookie-safe characters (property)', () => {
+    fc.assert(
+      fc.property(consent, (c) => {
+        assert.match(encodeConsent(c), /^[\x21-\x7e]+$/);
+        assert.doesNotMatch(encodeConsent(c), /[;,"\\]/);
+      }),
+    );
+  });
+
+  it('reads garbage as "no consent", never throws (property)', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.string({ unit: 'binary' })), (s) => {
+        const r = decodeConsent(s);
+        // Random strings essentially never form a valid cookie; if one does, it must re-encode.
+        if (r) assert.equal(encodeConsent(r), s);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('rejects each kind of damage', () => {
+    const good = encodeConsent({
+      id: consentIdFrom(new Uint8Array(16).fill(7)),
+      policy: 'v3',
+      hash: 'abc',
+      bits: 5,
+      method: 'custom',
+      gpc: false,
+      givenAt: 1_700_000_000_000,
+      expiresAt: 1_700_000_000_000 + 20 * 86_400_000,
+    });
+    assert.ok(decodeConsent(good));
+    const parts = good.split('|');
+    const variants = [
+      ['2', ...parts.slice(1)], // unknown version
+      parts.slice(0, 7), // truncated
+      [...parts.slice(0, 1), 'short', ...parts.slice(2)], // bad id
+      [...parts.slice(0, 2), '%E0%A4%A', ...parts.slice(3)], // bad escape
+      [...parts.slice(0, 4), 'Z!', ...parts.slice(5)], // bad bits
+      [...parts.slice(0, 6), '1', ...parts.slice(7)], // expires before given
+      [...parts.slice(0, 7), 'q'], // unknown method
+    ];
+    for (const v of variants) assert.equal(decodeConsent(v.join('|')), null, v.join('|'));
+    assert.equal(decodeConsent(undefined), null);
+    assert.equal(decodeConsent('x'.repeat(600)), null);
+  });
+
+  it('makes 22-character URL-safe consent IDs from 16 bytes (property)', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 16, maxLength: 16 }), (b) => {
+        const id = consentIdFrom(b);
+        assert.ok(isConsentId(id), id);
+      }),
+    );
+    // Distinct bytes give distinct IDs: no bits are lost.
+    assert.notEqual(
+      consentIdFrom(new Uint8Array(16)),
+      consentIdFrom(new Uint8Array(16).fill(0).map((_, i) => (i === 15 ? 1 : 0))),
+    );
+    assert.equal(consentIdFrom(new Uint8Array(16).fill(255)), '_____________________w');
+  });
+});

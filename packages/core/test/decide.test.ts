@@ -1,0 +1,168 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  allowed,
+  type ConsentId,
+  consentIdFrom,
+  createPolicy,
+  decide,
+  parseShortcode,
+  validateConfig,
+} from '../src/index.js';
+
+const ID = consentIdFrom(new Uint8Array(16).fill(1));
+const NOW = Date.UTC(2026, 10, 24, 12);
+const DAY = 86_400_000;
+
+const policyOf = (json: object) => createPolicy(validateConfig(json).config);
+const base = {
+  categories: [{ id: 'analytics', services: [{ id: 'matomo' }, { id: 'ga' }] }, { id: 'marketing' }],
+};
+
+describe('decide', () => {
+  it('shows the banner and grants nothing on a first visit in opt-in mode', () => {
+    const d = decide(policyOf(base), { kind: 'load', stored: null, now: NOW, id: ID });
+    assert.equal(d.show, true);
+    assert.ok(Object.values(d.granted).every((v) => v === false));
+    assert.equal(d.record, undefined);
+  });
+
+  it('an accepted choice is remembered for `days`, then asked again', () => {
+    const policy = createPolicy(parseShortcode('buttons=(Accept !) days=(20) mode=(notice)').config);
+    const { record } = decide(policy, { kind: 'choice', method: 'notice-ack', id: ID, now: NOW });
+    assert.ok(record);
+    assert.equal(record.expiresAt - record.givenAt, 20 * DAY);
+    assert.equal(
+      decide(policy, { kind: 'load', stored: record, now: NOW + 20 * DAY - 1000, id: ID }).show,
+      false,
+    );
+    const later = decide(policy, { kind: 'load', stored: record, now: NOW + 20 * DAY, id: ID });
+    assert.equal(later.show, true);
+    assert.equal(later.stale, 'expired');
+  });
+
+  it('a reject is remembered as long as an accept', () => {
+    const policy = policyOf(base);
+    const a = decide(policy, { kind: 'choice', method: 'accept-all', id: ID, now: NOW }).record!;
+    const r = decide(policy, { kind: 'choice', method: 'reject-all', id: ID, now: NOW }).record!;
+    assert.equal(a.expiresAt, r.expiresAt);
+    assert.equal(decide(policy, { kind: 'load', stored: r, now: NOW + DAY, id: ID }).show, false);
+  });
+
+  it('a new policy version or a changed text makes stored consent stale', () => {
+    const p1 = policyOf({ ...base, policy: 'v1' });
+    const rec = decide(p1, { kind: 'choice', method: 'accept-all', id: ID, now: NOW }).record!;
+    assert.equal(decide(p1, { kind: 'load', stored: rec, now: NOW, id: ID }).show, false);
+    for (const changed of [
+      { ...base, policy: 'v2' },
+      { ...base, policy: 'v1', texts: { en: { message: 'We now also use ads.' } } },
+      { ...base, policy: 'v1', categories: [...base.categories, { id: 'functional' }] },
+      { ...base, policy: 'v1', mode: 'notice' },
+    ]) {
+      const d = decide(policyOf(changed), { kind: 'load', stored: rec, now: NOW, id: ID });
+      assert.equal(d.show, true, JSON.stringify(changed));
+      assert.equal(d.stale, 'policy');
+    }
+    // A change the visitor never sees is not material.
+    assert.equal(
+      decide(policyOf({ ...base, policy: 'v1', days: 30 }), { kind: 'load', stored: rec, now: NOW, id: ID })
+        .show,
+      false,
+    );
+  });
+
+  it('restores exactly the stored choices', () => {
+    const policy = policyOf(base);
+    const rec = decide(policy, {
+      kind: 'choice',
+      method: 'custom',
+      id: ID,
+      now: NOW,
+      granted: ['analytics:matomo', 'marketing'],
+    }).record!;
+    const { granted } = decide(policy, { kind: 'load', stored: rec, now: NOW, id: ID });
+    assert.deepEqual(granted, {
+      analytics: false,
+      'analytics:matomo': true,
+      'analytics:ga': false,
+      marketing: true,
+    });
+    assert.equal(allowed(granted, 'analytics', 'matomo'), true);
+    assert.equal(allowed(granted, 'analytics', 'ga'), false);
+    assert.equal(allowed(granted, 'analytics'), false);
+    assert.equal(allowed(granted, 'necessary'), true);
+  });
+
+  it('granting a category grants its services', () => {
+    const { granted } = decide(policyOf(base), {
+      kind: 'choice',
+      method: 'custom',
+      id: ID,
+      now: NOW,
+      granted: ['analytics'],
+    });
+    assert.equal(granted['analytics:ga'], true);
+    assert.equal(granted.marketing, false);
+  });
+
+  it('opt-out mode is on until the visitor opts out; GPC opts out without asking', () => {
+    const policy = policyOf({ ...base, mode: 'opt-out' });
+    const first = decide(policy, { kind: 'load', stored: null, now: NOW, id: ID });
+    assert.equal(first.show, true);
+    assert.equal(first.granted.marketing, true);
+    const gpc = decide(policy, { kind: 'load', stored: null, now: NOW, id: ID, gpc: true });
+    assert.equal(gpc.show, false);
+    assert.equal(gpc.granted.marketing, false);
+    assert.equal(gpc.granted.analytics, true);
+    assert.equal(gpc.record?.method, 'gpc');
+    assert.equal(gpc.record?.gpc, true);
+    assert.equal(gpc.record?.id, ID);
+  });
+
+  it('in opt-in mode GPC keeps marketing off even on Accept all, but not a specific tick', () => {
+    const policy = policyOf(base);
+    const d = decide(policy, { kind: 'choice', method: 'accept-all', id: ID, now: NOW, gpc: true });
+    assert.equal(d.granted.analytics, true);
+    assert.equal(d.granted.marketing, false);
+    assert.equal(d.record?.gpc, true);
+    const ticked = decide(policy, {
+      kind: 'choice',
+      method: 'custom',
+      id: ID,
+      now: NOW,
+      gpc: true,
+      granted: ['marketing'],
+    });
+    assert.equal(ticked.granted.marketing, true);
+  });
+
+  it('withdrawal and reject grant nothing', () => {
+    const policy = policyOf(base);
+    for (const method of ['reject-all', 'withdraw'] as const) {
+      const d = decide(policy, { kind: 'choice', method, id: ID, now: NOW });
+      assert.ok(
+        Object.values(d.granted).every((v) => !v),
+        method,
+      );
+    }
+  });
+
+  it('handles more than 32 keys without wrapping bits', () => {
+    const many = { categories: Array.from({ length: 40 }, (_, i) => ({ id: `c${i}` })) };
+    const policy = policyOf(many);
+    const rec = decide(policy, { kind: 'choice', method: 'custom', id: ID, now: NOW, granted: ['c39', 'c0'] })
+      .record!;
+    const { granted } = decide(policy, { kind: 'load', stored: rec, now: NOW, id: ID });
+    assert.deepEqual(
+      Object.keys(granted).filter((k) => granted[k]),
+      ['c0', 'c39'],
+    );
+  });
+
+  it('a clock far behind the stored time does not count as valid consent', () => {
+    const policy = policyOf(base);
+    const rec = decide(policy, { kind: 'choice', method: 'accept-all', id: ID as ConsentId, now: NOW })
+      .record!;
+    assert.equal(decide(policy, { kind: 'load', stored: rec, now: NOW - 3 * DAY, id: ID }).show, true);
+  });
+});
