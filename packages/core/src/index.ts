@@ -15,6 +15,23 @@ export { formatError } from './errors.js';
 export { hash53, stableStringify } from './hash.js';
 export type { Category, Policy, Service } from './policy.js';
 export { createPolicy, format, pickLanguage } from './policy.js';
+export type {
+  PurgedReceipt,
+  Receipt,
+  ReceiptCheck,
+  ReceiptError,
+  ReceiptInput,
+  SignedReceipt,
+  Source,
+} from './receipt.js';
+export {
+  canonicalReceipt,
+  GENESIS,
+  grantedKeys,
+  RECEIPT_MAX_BYTES,
+  SOURCES,
+  validateReceiptInput,
+} from './receipt.js';
 export { parseShortcode, tokenizeShortcode } from './shortcode.js';
 export type { Texts } from './texts.js';
 export { EN } from './texts.js';

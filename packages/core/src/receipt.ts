@@ -1,0 +1,191 @@
+import { MODES, type Mode } from './config.js';
+import { type ConsentId, isConsentId, METHODS, type Method } from './consent.js';
+import { stableStringify } from './hash.js';
+
+/**
+ * Receipts: the proof of consent that GDPR Art. 7(1) asks the site owner to keep.
+ * The banner sends a {@link ReceiptInput}; the receipt server adds what only it can know
+ * (its clock, region, a keyed hash of the IP, the chain link) and signs the result.
+ * The shapes and the validation live here so both sides agree on every field.
+ */
+
+/** Where in the UI the choice was made. */
+export type Source = 'banner' | 'preferences' | 'floating-button' | 'api';
+export const SOURCES: readonly Source[] = ['banner', 'preferences', 'floating-button', 'api'];
+
+/** The largest receipt body the server accepts, in bytes (a real one is well under 1 KiB). */
+export const RECEIPT_MAX_BYTES = 8192;
+
+/** What the banner POSTs to the config's `endpoint`. */
+export interface ReceiptInput {
+  readonly consentId: ConsentId;
+  /** The policy version and `policy.hash` of the texts the visitor was shown. */
+  readonly policy: { readonly version: string; readonly hash: string };
+  readonly mode: Mode;
+  /** Category ids and `category:service` keys of the policy; a missing key was not granted. */
+  readonly choices: Readonly<Record<string, boolean>>;
+  readonly method: Method;
+  readonly source: Source;
+  readonly signals: { readonly gpc: boolean };
+  /** Origin and path only: never the query string, which can carry personal data. */
+  readonly page: { readonly origin: string; readonly path: string };
+  readonly lang: string;
+  /** ISO-8601: when the client will ask again. */
+  readonly expiresAt: string;
+}
+
+/** The receipt as the server signs it: the visitor's input plus the server's facts. */
+export interface Receipt extends ReceiptInput {
+  /** Schema version of the receipt. */
+  readonly v: 1;
+  /** The receipt's own ID (not the consent ID: one consent has many receipts). */
+  readonly id: string;
+  /** The page origin; each site has its own chain. */
+  readonly site: string;
+  /** Position in the site's chain, from 1. */
+  readonly seq: number;
+  /** Server time, ISO-8601 UTC. */
+  readonly at: string;
+  /** SHA-256 (hex) of the canonical JSON of the site's previous receipt; {@link GENESIS} for the first. */
+  readonly prev: string;
+  /** ISO 3166 code from the server's trusted region header, or null. */
+  readonly region: string | null;
+  /** User-agent family (`Chrome`, `Firefox` …), never the full string. */
+  readonly ua: string;
+  /** Keyed hash of the IP with a salt that rotates daily; never the IP itself. */
+  readonly ipHash: string;
+  /** Fingerprint of the signing key, so a verifier knows which public key to use. */
+  readonly kid: string;
+}
+
+/** A receipt with its hash (SHA-256 hex of {@link canonicalReceipt}) and Ed25519 signature of that hash. */
+export interface SignedReceipt extends Receipt {
+  readonly hash: string;
+  readonly sig: string;
+}
+
+/**
+ * What is left of a receipt after retention: its place in the chain and its signature, so
+ * the chain of the receipts around it still verifies, but no personal data.
+ */
+export interface PurgedReceipt {
+  readonly v: 1;
+  readonly id: string;
+  readonly site: string;
+  readonly seq: number;
+  readonly at: string;
+  readonly prev: string;
+  readonly kid: string;
+  readonly hash: string;
+  readonly sig: string;
+  readonly purged: true;
+}
+
+/** The `prev` of a site's first receipt. */
+export const GENESIS = '0'.repeat(64);
+
+/**
+ * The exact string that is hashed (and whose hash is signed): the receipt without
+ * `hash`, `sig` and `purged`, keys sorted at every level.
+ */
+export const canonicalReceipt = (r: Receipt | SignedReceipt): string => {
+  const { hash: _h, sig: _s, ...body } = r as SignedReceipt;
+  return stableStringify(body);
+};
+
+/** A field that is wrong in a receipt, named the way the JSON path reads (`policy.version`). */
+export interface ReceiptError {
+  readonly field: string;
+  readonly message: string;
+}
+
+export type ReceiptCheck =
+  | { readonly ok: true; readonly value: ReceiptInput }
+  | { readonly ok: false; readonly error: ReceiptError };
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+const ORIGIN_RE = /^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$|^https?:\/\/\[[0-9a-f:.]+\](:\d{1,5})?$/i;
+const PATH_RE = /^\/[^\s?#]{0,1023}$/;
+const LANG_RE = /^[a-z]{2,3}(-[a-z0-9]{2,8})*$/i;
+const VERSION_RE = /^[\w.-]{1,32}$/;
+const HASH_RE = /^[a-z0-9]{1,16}$/;
+const ISO_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/;
+const DAY = 86_400_000;
+/** CNIL: a choice may be kept 13 months at most; a day of slack for clocks and time zones. */
+const MAX_AHEAD = 396 * DAY;
+const FIELDS = [
+  'consentId',
+  'policy',
+  'mode',
+  'choices',
+  'method',
+  'source',
+  'signals',
+  'page',
+  'lang',
+  'expiresAt',
+];
+
+/**
+ * Checks a receipt as the banner sent it. Pure: the caller passes the valid choice keys
+ * (`createPolicy(config).keys` of the site the page belongs to) and the clock.
+ * The first problem found is returned, naming its field.
+ *
+ * @example
+ * const r = validateReceiptInput(JSON.parse(body), policy.keys, Date.now());
+ * if (!r.ok) reply.code(400).send({ error: 'ASSENT_BAD_FIELD', ...r.error });
+ */
+export const validateReceiptInput = (
+  input: unknown,
+  keys: readonly string[] | null,
+  now: number,
+): ReceiptCheck => {
+  const bad = (field: string, message: string): ReceiptCheck => ({ ok: false, error: { field, message } });
+  if (!isObj(input)) return bad('body', 'must be a JSON object');
+  for (const f of FIELDS) if (input[f] === undefined) return bad(f, 'is required');
+  for (const k of Object.keys(input)) if (!FIELDS.includes(k)) return bad(k, 'is not a known field');
+  const { consentId, policy, mode, choices, method, source, signals, page, lang, expiresAt } = input;
+  if (!isConsentId(consentId)) return bad('consentId', 'must be 22 base64url characters (128 random bits)');
+  if (!isObj(policy)) return bad('policy', 'must be an object {version, hash}');
+  if (typeof policy.version !== 'string' || !VERSION_RE.test(policy.version))
+    return bad('policy.version', 'must be a version of letters, digits, . _ - (e.g. "v3")');
+  if (typeof policy.hash !== 'string' || !HASH_RE.test(policy.hash))
+    return bad('policy.hash', 'must be the policy hash (base36)');
+  if (Object.keys(policy).length !== 2) return bad('policy', 'must hold only version and hash');
+  if (!(MODES as unknown[]).includes(mode)) return bad('mode', `must be one of ${MODES.join(', ')}`);
+  if (!isObj(choices)) return bad('choices', 'must be an object of category or service keys to true/false');
+  for (const k of Object.keys(choices)) {
+    const v = choices[k];
+    if (typeof v !== 'boolean') return bad(`choices.${k}`, 'must be true or false');
+    // `necessary` is implicit and always on; saying so is allowed, refusing it is not meaningful.
+    if (k === 'necessary') {
+      if (!v) return bad('choices.necessary', 'is always granted and cannot be refused');
+    } else if (keys && !keys.includes(k))
+      return bad(`choices.${k}`, 'is not a category or service of this site');
+  }
+  if (!(METHODS as unknown[]).includes(method)) return bad('method', `must be one of ${METHODS.join(', ')}`);
+  if (!(SOURCES as unknown[]).includes(source)) return bad('source', `must be one of ${SOURCES.join(', ')}`);
+  if (!isObj(signals)) return bad('signals', 'must be an object {gpc}');
+  if (typeof signals.gpc !== 'boolean') return bad('signals.gpc', 'must be true or false');
+  if (Object.keys(signals).length !== 1) return bad('signals', 'must hold only gpc');
+  if (!isObj(page)) return bad('page', 'must be an object {origin, path}');
+  if (typeof page.origin !== 'string' || page.origin.length > 200 || !ORIGIN_RE.test(page.origin))
+    return bad('page.origin', 'must be an origin such as "https://example.com" (no path)');
+  if (typeof page.path !== 'string' || !PATH_RE.test(page.path))
+    return bad('page.path', 'must be a path starting with "/" without query string or fragment');
+  if (Object.keys(page).length !== 2) return bad('page', 'must hold only origin and path');
+  if (typeof lang !== 'string' || !LANG_RE.test(lang))
+    return bad('lang', 'must be a language tag such as "en"');
+  const t = typeof expiresAt === 'string' && ISO_RE.test(expiresAt) ? Date.parse(expiresAt) : Number.NaN;
+  if (Number.isNaN(t))
+    return bad('expiresAt', 'must be an ISO-8601 date-time such as "2026-06-01T12:00:00Z"');
+  if (t < now - DAY || t > now + MAX_AHEAD)
+    return bad('expiresAt', 'must be in the future and at most 13 months away');
+  return { ok: true, value: input as unknown as ReceiptInput };
+};
+
+/** The category and service keys a receipt grants, in the order the choices list them. */
+export const grantedKeys = (choices: Readonly<Record<string, boolean>>): string[] =>
+  Object.keys(choices).filter((k) => k !== 'necessary' && choices[k] === true);
