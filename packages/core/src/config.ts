@@ -65,11 +65,8 @@ export const MAX_DAYS = 395;
 
 export const ID_RE = /^[a-z][a-z0-9_-]{0,31}$/;
 const LANG_RE = /^[a-z]{2,3}(-[a-z0-9]{2,8})*$/i;
-const DOMAIN_RE = /^\.?[a-z0-9-]+(\.[a-z0-9-]+)*$/i;
 const TEXT_KEYS =
-  'message learnMore accept reject preferences label title intro save acceptAll rejectAll close alwaysOn settings doNotSell gpc consentId embed loadEmbed acceptCategory'.split(
-    ' ',
-  );
+  'message learnMore accept reject preferences label title intro save acceptAll rejectAll close alwaysOn settings doNotSell gpc consentId embed loadEmbed acceptCategory';
 
 export interface Validated {
   readonly config: Config;
@@ -77,11 +74,35 @@ export interface Validated {
 }
 
 type Obj = Record<string, unknown>;
+type Bad = (field: string, message: string) => void;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const str =
+  (re: RegExp) =>
+  (v: unknown): boolean =>
+    typeof v === 'string' && re.test(v);
 
 /** A safe link target: a relative path or an http(s) URL — never `javascript:`. */
-export const isSafeHref = (v: string): boolean =>
-  /^(https?:\/\/|\/|\.{0,2}\/|#|\?)/i.test(v) && !/\s/.test(v);
+export const isSafeHref = str(/^(https?:\/\/|\.{0,2}\/|[#?])\S*$/i);
+const isBool = (v: unknown) => typeof v === 'boolean';
+const HREF = 'a path or an http(s) URL';
+const BOOL = 'true or false';
+
+/** The plain fields: how to check each, and what to say when the check fails. */
+const FIELDS: Record<string, [(v: unknown) => boolean, string]> = {
+  mode: [(v) => MODES.includes(v as Mode), MODES.join(' | ')],
+  days: [
+    (v) => Number.isInteger(v) && (v as number) > 0 && (v as number) <= MAX_DAYS,
+    `a whole number of days from 1 to ${MAX_DAYS}`,
+  ],
+  policy: [str(/^[\w.-]{1,32}$/), 'a version such as "v3"'],
+  learnMoreHref: [isSafeHref, HREF],
+  endpoint: [isSafeHref, HREF],
+  lang: [str(LANG_RE), 'a language tag such as "en" or "pt-BR"'],
+  cookieName: [str(/^[\w-]{1,32}$/), 'a cookie name of letters, digits, _ or -'],
+  domain: [str(/^\.?[a-z0-9-]+(\.[a-z0-9-]+)*$/i), 'a domain such as ".example.com"'],
+  floatingButton: [isBool, BOOL],
+  hideFromBots: [isBool, BOOL],
+};
 
 /**
  * Validates any JSON value as a config. Always returns a usable config: a field that is
@@ -90,142 +111,78 @@ export const isSafeHref = (v: string): boolean =>
  */
 export const validateConfig = (input: unknown): Validated => {
   const errors: ConfigError[] = [];
-  const c: Record<string, unknown> = { ...DEFAULTS };
-  const bad = (field: string, message: string) => {
+  const c: Obj = { ...DEFAULTS };
+  const bad: Bad = (field, message) => {
     errors.push({ field, message });
   };
-  if (!isObj(input)) {
-    bad('config', 'must be an object');
-    return { config: DEFAULTS, errors };
-  }
-  const str = (k: string, ok: (v: string) => boolean, what: string) => {
-    const v = input[k];
-    if (typeof v === 'string' && ok(v)) c[k] = v;
-    else bad(k, `must be ${what}, got ${JSON.stringify(v)}`);
-  };
-  for (const k of Object.keys(input)) {
-    const v = input[k];
-    switch (k) {
-      case 'mode':
-        str(k, (s) => (MODES as string[]).includes(s), MODES.join(' | '));
-        break;
-      case 'days':
-        if (typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= MAX_DAYS) c.days = v;
-        else bad(k, `must be a whole number of days from 1 to ${MAX_DAYS}, got ${JSON.stringify(v)}`);
-        break;
-      case 'policy':
-        str(k, (s) => /^[\w.-]{1,32}$/.test(s), 'a version of letters, digits, . _ - (e.g. "v3")');
-        break;
-      case 'learnMoreHref':
-        str(k, isSafeHref, 'a path or an http(s) URL');
-        break;
-      case 'endpoint':
-        str(k, isSafeHref, 'a path or an http(s) URL');
-        break;
-      case 'lang':
-        str(k, (s) => LANG_RE.test(s), 'a language tag such as "en" or "pt-BR"');
-        break;
-      case 'cookieName':
-        str(k, (s) => /^[\w-]{1,32}$/.test(s), 'a cookie name of letters, digits, _ or -');
-        break;
-      case 'domain':
-        str(k, (s) => DOMAIN_RE.test(s), 'a domain such as ".example.com"');
-        break;
-      case 'floatingButton':
-      case 'hideFromBots':
-        if (typeof v === 'boolean') c[k] = v;
-        else bad(k, `must be true or false, got ${JSON.stringify(v)}`);
-        break;
-      case 'texts':
-        c.texts = validateTexts(v, bad);
-        break;
-      case 'categories':
-        c.categories = validateCategories(v, bad);
-        break;
-      default:
-        bad(k, 'is not a known field');
+  if (!isObj(input)) bad('config', 'must be an object');
+  else
+    for (const k in input) {
+      const v = input[k];
+      const f = FIELDS[k];
+      if (f) {
+        if (f[0](v)) c[k] = v;
+        else bad(k, `must be ${f[1]}, got ${JSON.stringify(v)}`);
+      } else if (k === 'texts') c.texts = validateTexts(v, bad);
+      else if (k === 'categories') c.categories = validateList(v, k, bad, (o, f) => withServices(o, f, bad));
+      else bad(k, 'is not a known field');
     }
-  }
   return { config: c as unknown as Config, errors };
 };
 
-const validateTexts = (v: unknown, bad: (f: string, m: string) => void): Config['texts'] => {
-  const out: Record<string, Partial<Texts>> = {};
-  if (!isObj(v)) {
-    bad('texts', 'must be an object of languages, e.g. {"en": {"accept": "OK"}}');
-    return out;
-  }
-  for (const lang of Object.keys(v)) {
-    const t = v[lang];
-    const f = `texts.${lang}`;
-    if (!LANG_RE.test(lang) || !isObj(t)) {
-      bad(f, 'must be a language tag holding an object of texts');
-      continue;
+const validateTexts = (v: unknown, bad: Bad): Config['texts'] => {
+  const out: Obj = {};
+  if (!isObj(v)) bad('texts', 'must be an object of languages, e.g. {"en": {"accept": "OK"}}');
+  else
+    for (const lang in v) {
+      const t = v[lang];
+      const f = `texts.${lang}`;
+      if (!LANG_RE.test(lang) || !isObj(t)) {
+        bad(f, 'must be a language tag holding an object of texts');
+        continue;
+      }
+      const o: Obj = {};
+      for (const k in t) {
+        const s = t[k];
+        if (k === 'cats' && isObj(s)) o.cats = s;
+        else if (!TEXT_KEYS.split(' ').includes(k)) bad(`${f}.${k}`, 'is not a known text');
+        else if (typeof s !== 'string' || !s.trim()) bad(`${f}.${k}`, 'must be a non-empty string');
+        else o[k] = s;
+      }
+      out[lang.toLowerCase()] = o;
     }
-    const o: Record<string, unknown> = {};
-    for (const k of Object.keys(t)) {
-      const s = t[k];
-      if (k === 'cats' && isObj(s)) o.cats = s;
-      else if (!TEXT_KEYS.includes(k)) bad(`${f}.${k}`, 'is not a known text');
-      else if (typeof s !== 'string' || !s.trim()) bad(`${f}.${k}`, 'must be a non-empty string');
-      else o[k] = s;
-    }
-    out[lang.toLowerCase()] = o as Partial<Texts>;
-  }
-  return out;
+  return out as Config['texts'];
 };
 
-const validateList = <T>(
-  v: unknown,
-  field: string,
-  bad: (f: string, m: string) => void,
-  item: (o: Obj, f: string) => T | undefined,
-): T[] => {
-  if (!Array.isArray(v)) {
-    bad(field, 'must be a list');
-    return [];
-  }
+/** Lists of `{ id, title?, description?, cookies? }`: categories, and services inside them. */
+const validateList = <T>(v: unknown, field: string, bad: Bad, item: (o: Obj, f: string) => T): T[] => {
   const out: T[] = [];
-  const seen = new Set<string>();
-  v.forEach((o, i) => {
-    const f = `${field}[${i}]`;
-    if (!isObj(o) || typeof o.id !== 'string' || !ID_RE.test(o.id)) {
-      bad(`${f}.id`, 'must be an id of lowercase letters, digits, _ or - (e.g. "analytics")');
-      return;
-    }
-    if (seen.has(o.id) || o.id === 'necessary') {
+  const seen: string[] = [];
+  if (!Array.isArray(v)) bad(field, 'must be a list');
+  else
+    v.forEach((o, i) => {
+      const f = `${field}[${i}]`;
+      if (!isObj(o) || !str(ID_RE)(o.id))
+        bad(`${f}.id`, 'must be an id of lowercase letters, digits, _ or -');
       // `necessary` is implicit and always on: listing it adds nothing, but is not wrong.
-      if (o.id !== 'necessary') bad(`${f}.id`, `"${o.id}" is listed twice`);
-      return;
-    }
-    seen.add(o.id);
-    for (const k of ['title', 'description'] as const) {
-      if (o[k] !== undefined && typeof o[k] !== 'string') bad(`${f}.${k}`, 'must be a string');
-    }
-    if (
-      o.cookies !== undefined &&
-      !(Array.isArray(o.cookies) && o.cookies.every((s) => typeof s === 'string'))
-    )
-      bad(`${f}.cookies`, 'must be a list of cookie names');
-    const r = item(o, f);
-    if (r) out.push(r);
-  });
+      else if (o.id !== 'necessary') {
+        if (seen.includes(o.id as string)) bad(`${f}.id`, `"${o.id}" is listed twice`);
+        else {
+          seen.push(o.id as string);
+          const r: Obj = { id: o.id };
+          for (const k of ['title', 'description']) {
+            if (typeof o[k] === 'string') r[k] = o[k];
+            else if (o[k] !== undefined) bad(`${f}.${k}`, 'must be a string');
+          }
+          if (Array.isArray(o.cookies) && o.cookies.every((s) => typeof s === 'string'))
+            r.cookies = o.cookies;
+          else if (o.cookies !== undefined) bad(`${f}.cookies`, 'must be a list of cookie names');
+          out.push({ ...r, ...item(o, f) });
+        }
+      }
+    });
   return out;
 };
 
-const pick = (o: Obj) => ({
-  id: o.id as string,
-  ...(typeof o.title === 'string' ? { title: o.title } : {}),
-  ...(typeof o.description === 'string' ? { description: o.description } : {}),
-  ...(Array.isArray(o.cookies) && o.cookies.every((s) => typeof s === 'string')
-    ? { cookies: o.cookies as string[] }
-    : {}),
-});
-
-const validateCategories = (v: unknown, bad: (f: string, m: string) => void): CategoryConfig[] =>
-  validateList(v, 'categories', bad, (o, f) => ({
-    ...pick(o),
-    ...(o.services === undefined
-      ? {}
-      : { services: validateList(o.services, `${f}.services`, bad, (s) => pick(s)) }),
-  }));
+const withServices = (o: Obj, f: string, bad: Bad) =>
+  o.services === undefined ? {} : { services: validateList(o.services, `${f}.services`, bad, () => ({})) };

@@ -1,5 +1,5 @@
 import type { Config, Mode } from './config.js';
-import { hash53, stableStringify } from './hash.js';
+import { hash53 } from './hash.js';
 import { EN, type Texts } from './texts.js';
 
 export interface Service {
@@ -90,7 +90,8 @@ export const createPolicy = (
   const keys = categories.flatMap((c) => [c.id, ...c.services.map((s) => s.key)]);
   // What the visitor is shown, and nothing else: a changed text, link, category or mode
   // is a material change; a changed cookie lifetime or endpoint is not.
-  const hash = hash53(stableStringify([mode, config.learnMoreHref, texts, categories]));
+  // Key order is fixed by construction (EN's keys first, then config order), so plain JSON is stable.
+  const hash = hash53(JSON.stringify([mode, config.learnMoreHref, texts, categories]));
   return { mode, version: config.policy, hash, lang, texts, categories, keys, config };
 };
 

@@ -26,40 +26,29 @@ const FIELD_KEYS: Record<string, string> = {
   bots: 'hideFromBots',
 };
 
-/** The pairs of a shortcode, in order, or the first syntax error. */
+/**
+ * The pairs of a shortcode, in order, and the syntax errors. Values may hold spaces,
+ * punctuation and one level of parentheses: `buttons=(Accept (all) !)`.
+ */
 export const tokenizeShortcode = (
   src: string,
-): { pairs: [key: string, value: string][]; error?: ConfigError } => {
+): { pairs: [key: string, value: string][]; errors: ConfigError[] } => {
   const pairs: [string, string][] = [];
-  const re = /\s*([a-z][a-z-]*)=\(/iy;
-  let i = 0;
-  for (;;) {
-    while (i < src.length && /\s/.test(src[i]!)) i++;
-    if (i >= src.length) return { pairs };
-    re.lastIndex = i;
-    const m = re.exec(src);
-    if (!m) {
-      const word = /^[a-z][a-z-]*/i.exec(src.slice(i))?.[0];
-      return {
-        pairs,
-        error: {
-          field: word ?? 'shortcode',
-          message: `expected key=(value) at position ${i}, got ${JSON.stringify(src.slice(i, i + 20))}`,
-        },
-      };
-    }
-    const key = m[1]!.toLowerCase();
-    // Values may hold spaces, punctuation and balanced parentheses: `Accept (all) !`.
-    let depth = 1;
-    let j = re.lastIndex;
-    for (; j < src.length && depth; j++) {
-      if (src[j] === '(') depth++;
-      else if (src[j] === ')') depth--;
-    }
-    if (depth) return { pairs, error: { field: key, message: 'value is not closed with ")"' } };
-    pairs.push([key, src.slice(re.lastIndex, j - 1).trim()]);
-    i = j;
+  const errors: ConfigError[] = [];
+  for (const m of src.matchAll(/([a-z][a-z-]*)=\(((?:[^()]|\([^()]*\))*)(\))?|[a-z][\w-]*|\S+/gi)) {
+    const [all, key, value, closed] = m;
+    if (key && closed) pairs.push([key.toLowerCase(), value!.trim()]);
+    else
+      errors.push(
+        key
+          ? { field: key.toLowerCase(), message: 'value is not closed with ")"' }
+          : {
+              field: /^[a-z]/i.test(all) ? all : 'shortcode',
+              message: `expected key=(value) at position ${m.index}, got ${JSON.stringify(all)}`,
+            },
+      );
   }
+  return { pairs, errors };
 };
 
 const BOOL: Record<string, boolean> = {
@@ -69,6 +58,8 @@ const BOOL: Record<string, boolean> = {
   no: false,
   false: false,
   off: false,
+  hide: true,
+  show: false,
 };
 
 /**
@@ -79,53 +70,37 @@ const BOOL: Record<string, boolean> = {
  * parseShortcode('buttons=(Accept !) days=(20)').config.days // 20
  */
 export const parseShortcode = (src: string): Validated => {
-  const { pairs, error } = tokenizeShortcode(src);
-  const errors: ConfigError[] = error ? [error] : [];
+  const { pairs, errors } = tokenizeShortcode(src);
   const input: Record<string, unknown> = {};
   const texts: Record<string, string> = {};
-  const seen = new Set<string>();
+  const lang = pairs.find(([k]) => k === 'lang')?.[1].toLowerCase();
+  const seen: string[] = [];
   for (const [key, value] of pairs) {
-    if (seen.has(key)) {
+    const field = FIELD_KEYS[key];
+    const text = TEXT_KEYS[key];
+    let v: unknown = value;
+    if (seen.includes(key)) {
       errors.push({ field: key, message: 'is given twice' });
       continue;
     }
-    seen.add(key);
-    const field = FIELD_KEYS[key];
-    if (TEXT_KEYS[key]) {
-      if (value) texts[TEXT_KEYS[key]] = value;
-      else errors.push({ field: key, message: 'must not be empty' });
-    } else if (field === 'days') {
-      input.days = /^[+-]?\d+$/.test(value) ? Number(value) : value;
-    } else if (field === 'categories') {
-      input.categories = value
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean)
-        .map((id) => ({ id }));
-    } else if (key === 'floating' || key === 'bots') {
-      const b = key === 'bots' ? { hide: true, show: false }[value] : BOOL[value.toLowerCase()];
-      if (b === undefined)
-        errors.push({ field: key, message: `must be ${key === 'bots' ? 'hide or show' : 'yes or no'}` });
-      else input[field!] = b;
-    } else if (field) {
-      input[field] = value;
-    } else {
+    seen.push(key);
+    if (!field && !text) {
       errors.push({
         field: key,
-        message: `is not a known key (known: ${[...Object.keys(TEXT_KEYS), ...Object.keys(FIELD_KEYS)].join(', ')})`,
+        message: `is not a known key (known: ${Object.keys({ ...TEXT_KEYS, ...FIELD_KEYS })})`,
       });
+      continue;
     }
+    if (key === 'days' && /^[+-]?\d+$/.test(value)) v = +value;
+    if (key === 'categories') v = value.split(/\s*,\s*/).map((id) => ({ id }));
+    if (key === 'floating' || key === 'bots') v = BOOL[value.toLowerCase()] ?? value;
+    // Each pair is checked alone, so an error names exactly the key the owner wrote.
+    const one = text ? { texts: { [lang ?? 'en']: { [text]: v } } } : { [field!]: v };
+    const e = validateConfig(one).errors[0];
+    if (e) errors.push({ field: key, message: e.message });
+    else if (text) texts[text] = value;
+    else input[field!] = v;
   }
-  if (Object.keys(texts).length) {
-    input.texts = { [typeof input.lang === 'string' ? input.lang.toLowerCase() : 'en']: texts };
-  }
-  const v = validateConfig(input);
-  // Name the shortcode key the owner wrote, not the JSON field it maps to.
-  const keyOf = (field: string) => {
-    const head = field.split(/[.[]/)[0]!;
-    if (head === 'texts')
-      return Object.keys(TEXT_KEYS).find((k) => field.endsWith(`.${TEXT_KEYS[k]}`)) ?? 'lang';
-    return Object.keys(FIELD_KEYS).find((k) => FIELD_KEYS[k] === head) ?? head;
-  };
-  return { config: v.config, errors: [...errors, ...v.errors.map((e) => ({ ...e, field: keyOf(e.field) }))] };
+  if (Object.keys(texts).length) input.texts = { [lang ?? 'en']: texts };
+  return { config: validateConfig(input).config, errors };
 };

@@ -1,6 +1,6 @@
 /**
  * Every string the banner shows. English is built in; other languages ship as separate
- * presets (packages/banner/i18n) so they never weigh on the core bundle.
+ * presets (packages/banner/src/i18n) so they never weigh on the core bundle.
  */
 export interface Texts {
   /** First-layer message. The seed's: "Our website uses cookies to enhance your experience." */

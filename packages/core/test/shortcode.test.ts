@@ -60,7 +60,7 @@ describe('shortcode', () => {
     ['href=(javascript:alert(1))', 'href', /path or an http/],
     ['categories=(Analytics)', 'categories', /lowercase/],
     ['buttons=()', 'buttons', /empty/],
-    ['floating=(perhaps)', 'floating', /yes or no/],
+    ['floating=(perhaps)', 'floating', /true or false, got "perhaps"/],
   ] as const) {
     it(`rejects ${src} with an error naming "${field}"`, () => {
       const { errors } = parseShortcode(src);

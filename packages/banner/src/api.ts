@@ -1,0 +1,53 @@
+import { allowed } from '@assent/core';
+import { choose, grantedKeys, type PublicState, publicState } from './choice.js';
+import { doc } from './dom.js';
+import { openPreferences } from './preferences.js';
+import { S } from './state.js';
+
+/** `window.Assent`: the public API. Names here are kept by the minifier; see assent.d.ts. */
+export interface AssentApi {
+  /** The current consent: who, what, when; `consentId` is null before any choice. */
+  get(): PublicState;
+  /** Listens to `assent:<event>` (`change`, `ready`); returns a function that stops listening. */
+  on(event: string, fn: (state: PublicState) => void): () => void;
+  /** Opens the preferences dialog. */
+  open(): void;
+  /** Accepts everything, or exactly these categories / `category:service` keys. */
+  accept(categories?: string[]): void;
+  reject(): void;
+  /** Withdraws consent: cookies of every category are deleted, held scripts stay held. */
+  withdraw(): void;
+  /** Whether a category (or one of its services) may run now. */
+  allowed(category: string, service?: string): boolean;
+}
+
+export const api: AssentApi = {
+  get: publicState,
+  on(event, fn) {
+    const l = (e: Event) => fn((e as CustomEvent<PublicState>).detail);
+    doc.addEventListener(`assent:${event}`, l);
+    return () => doc.removeEventListener(`assent:${event}`, l);
+  },
+  open: () => openPreferences('api'),
+  accept: (categories) => (categories ? choose('custom', 'api', categories) : choose(S._acceptMethod, 'api')),
+  reject: () => choose('reject-all', 'api'),
+  withdraw: () => choose('withdraw', 'api'),
+  allowed: (category, service) => allowed(S._granted, category, service),
+};
+
+/**
+ * Any element can open the preferences (`data-assent-open`) or grant one category
+ * (`data-assent-accept="marketing"`, as the embed placeholders do) — no code needed.
+ */
+export const delegate = (): void => {
+  doc.addEventListener('click', (e) => {
+    const el = (e.target as Element).closest?.(
+      '[data-assent-open],[data-assent-accept]',
+    ) as HTMLElement | null;
+    if (!el) return;
+    e.preventDefault();
+    const cat = el.dataset.assentAccept;
+    if (cat) choose('custom', 'banner', [...grantedKeys(), cat]);
+    else openPreferences(el.closest('.assent-fab') ? 'floating-button' : 'api');
+  });
+};

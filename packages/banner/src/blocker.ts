@@ -1,0 +1,108 @@
+import { allowed, format } from '@assent/core';
+import { doc, h } from './dom.js';
+import { S } from './state.js';
+
+/**
+ * Holds back scripts and embeds until their category (or service) is granted.
+ *
+ *   <script type="text/plain" data-assent-category="analytics" src="/a.js"></script>
+ *   <iframe data-assent-src="https://www.youtube-nocookie.com/embed/…" data-assent-category="marketing"
+ *           data-assent-provider="YouTube" title="…"></iframe>
+ *
+ * A `text/plain` script is inert by itself — the browser neither fetches nor runs it — so
+ * holding needs no race with the parser. Activation re-creates each script with
+ * `createElement` (a cloned or retyped node would not run; vanilla-cookieconsent #32) and
+ * waits for each external one to load before the next, so they run in document order.
+ */
+const HELD = 'script[type="text/plain"][data-assent-category]';
+const EMBED = 'iframe[data-assent-src]';
+
+const ok = (el: HTMLElement) =>
+  allowed(S._granted, el.dataset.assentCategory ?? 'necessary', el.dataset.assentService);
+
+let busy: Promise<void> | undefined;
+let again = false;
+
+/** Activates whatever is now allowed. Safe to call often: runs are serialised. */
+export const activate = (): void => {
+  if (busy) {
+    again = true;
+    return;
+  }
+  busy = run().then(() => {
+    busy = undefined;
+    if (again) {
+      again = false;
+      activate();
+    }
+  });
+};
+
+const run = async () => {
+  for (const old of doc.querySelectorAll<HTMLScriptElement>(HELD)) {
+    if (!ok(old) || !old.isConnected) continue;
+    const s = doc.createElement('script');
+    for (const a of old.attributes)
+      if (a.name !== 'type' && !a.name.startsWith('data-assent')) s.setAttribute(a.name, a.value);
+    // The nonce attribute is hidden after parsing; only the property still holds it.
+    s.nonce = old.nonce ?? '';
+    const { assentType: type, assentSrc: src } = old.dataset;
+    if (type) s.type = type;
+    if (src) s.src = src;
+    s.text = old.text;
+    if (s.src) {
+      s.async = false;
+      await new Promise((done) => {
+        s.onload = s.onerror = done;
+        old.replaceWith(s);
+      });
+    } else old.replaceWith(s);
+  }
+  for (const f of doc.querySelectorAll<HTMLIFrameElement>(EMBED)) (ok(f) ? load : hold)(f);
+};
+
+const load = (f: HTMLIFrameElement) => {
+  f.src = f.dataset.assentSrc!;
+  f.removeAttribute('data-assent-src');
+  f.hidden = false;
+  if (f.previousElementSibling?.classList.contains('assent-embed')) f.previousElementSibling.remove();
+};
+
+/** An accessible stand-in: who hosts it, load this one embed, or accept its category. */
+const hold = (f: HTMLIFrameElement) => {
+  if (f.hidden) return;
+  const t = S._policy.texts;
+  const cat = f.dataset.assentCategory ?? '';
+  const title = S._policy.categories.find((c) => c.id === cat)?.title ?? cat;
+  const provider = f.dataset.assentProvider ?? new URL(f.dataset.assentSrc!, location.href).hostname;
+  f.hidden = true;
+  f.before(
+    h(
+      'div',
+      { class: 'assent-embed', role: 'group', 'aria-label': f.title || provider, 'data-nosnippet': true },
+      h('p', {}, format(t.embed, provider, title)),
+      h('button', { type: 'button', class: 'assent-btn', onclick: () => load(f) }, t.loadEmbed),
+      h(
+        'button',
+        {
+          type: 'button',
+          class: 'assent-btn',
+          'data-assent-accept': cat,
+        },
+        format(t.acceptCategory, provider, title),
+      ),
+    ),
+  );
+};
+
+/** Held elements added after start-up (by other scripts, or late HTML) are seen too. */
+export const observe = (): void => {
+  new MutationObserver((records) => {
+    if (
+      records.some((r) =>
+        [...r.addedNodes].some((n) => n instanceof Element && n.matches(`${HELD},${EMBED}`)),
+      )
+    )
+      activate();
+  }).observe(doc.documentElement, { childList: true, subtree: true });
+};

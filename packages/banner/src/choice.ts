@@ -1,0 +1,69 @@
+import { decide, encodeConsent, type Granted, type Method, type Mode } from '@assent/core';
+import { activate } from './blocker.js';
+import { deleteCookies, writeCookie } from './cookies.js';
+import { emit } from './events.js';
+import { hideBanner, showFab } from './notice.js';
+import { sendReceipt } from './receipt.js';
+import { S, type Source } from './state.js';
+
+/** Keys granted now, as a list: what a custom choice starts from. */
+export const grantedKeys = (g: Granted = S._granted): string[] => Object.keys(g).filter((k) => g[k]);
+
+/**
+ * Records a visitor's choice. The work the visitor waits for — store, hide, announce — is
+ * done first; deleting cookies and starting held scripts waits for the next task, so the
+ * click paints at once (Interaction to Next Paint stays small).
+ */
+export const choose = (method: Method, source: Source, granted?: string[]): void => {
+  const p = S._policy;
+  const d = decide(p, { kind: 'choice', method, id: S._id, now: Date.now(), gpc: S._gpc, granted });
+  const r = d.record!;
+  S._granted = d.granted;
+  S._record = r;
+  writeCookie(p.config.cookieName, encodeConsent(r), r.expiresAt, p.config.domain);
+  hideBanner();
+  S._dialog?.close();
+  showFab();
+  emit('change', publicState());
+  sendReceipt(r, source);
+  setTimeout(() => {
+    purge();
+    activate();
+  });
+};
+
+/** Deletes the cookies declared for every category and service that is not granted. */
+export const purge = (): void => {
+  const g = S._granted;
+  deleteCookies(
+    S._policy.categories.flatMap((c) => [
+      ...(g[c.id] ? [] : c.cookies),
+      ...c.services.flatMap((s) => (g[c.id] || g[s.key] ? [] : s.cookies)),
+    ]),
+  );
+};
+
+export interface PublicState {
+  consentId: string | null;
+  mode: Mode;
+  granted: Record<string, boolean>;
+  method: Method | null;
+  givenAt: number | null;
+  expiresAt: number | null;
+  gpc: boolean;
+  policy: { version: string; hash: string };
+}
+
+export const publicState = (): PublicState => {
+  const { _record: r, _policy: p } = S;
+  return {
+    consentId: r?.id ?? null,
+    mode: p.mode,
+    granted: { necessary: true, ...S._granted },
+    method: r?.method ?? null,
+    givenAt: r?.givenAt ?? null,
+    expiresAt: r?.expiresAt ?? null,
+    gpc: S._gpc,
+    policy: { version: p.version, hash: p.hash },
+  };
+};

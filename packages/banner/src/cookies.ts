@@ -1,0 +1,37 @@
+import { doc } from './dom.js';
+
+/** Reads one cookie of this page. */
+export const readCookie = (name: string): string | undefined => {
+  for (const part of doc.cookie.split('; ')) {
+    const i = part.indexOf('=');
+    if (part.slice(0, i) === name) return part.slice(i + 1);
+  }
+  return undefined;
+};
+
+/**
+ * Writes the consent cookie: first-party, `SameSite=Lax`, `Secure` on https, `Path=/`, and
+ * both `Max-Age` and `Expires` (old browsers know only the latter).
+ */
+export const writeCookie = (name: string, value: string, expiresAt: number, domain?: string): void => {
+  doc.cookie = `${name}=${value}; Path=/; Max-Age=${Math.max(0, Math.round((expiresAt - Date.now()) / 1000))}; Expires=${new Date(expiresAt).toUTCString()}; SameSite=Lax${
+    location.protocol === 'https:' ? '; Secure' : ''
+  }${domain ? `; Domain=${domain}` : ''}`;
+};
+
+/**
+ * Deletes the site's cookies that match `patterns` (a trailing `*` matches a prefix), on
+ * this host and on every parent domain: trackers usually set them on the registrable
+ * domain (`.example.com`), and a host-only delete would leave those behind.
+ */
+export const deleteCookies = (patterns: readonly string[]): void => {
+  if (!patterns.length) return;
+  const host = location.hostname.split('.');
+  for (const part of doc.cookie.split('; ')) {
+    const name = part.slice(0, part.indexOf('='));
+    if (!patterns.some((p) => (p.endsWith('*') ? name.startsWith(p.slice(0, -1)) : name === p))) continue;
+    const gone = `${name}=; Path=/; Max-Age=0`;
+    doc.cookie = gone;
+    for (let i = 0; i < host.length - 1; i++) doc.cookie = `${gone}; Domain=.${host.slice(i).join('.')}`;
+  }
+};

@@ -1,0 +1,22 @@
+/**
+ * The drop-in build (`dist/assent.min.js`):
+ *
+ *   <script src="/assent.min.js" data-assent="buttons=(Accept !) days=(20)" defer></script>
+ *
+ * or, for the full JSON config, a data block the browser never executes (CSP-safe):
+ *
+ *   <script type="application/json" id="assent-config">{ "categories": [ … ] }</script>
+ */
+import { parseShortcode, type Validated, validateConfig } from '@assent/core';
+import { doc } from './dom.js';
+import { start } from './start.js';
+
+const script = doc.currentScript as HTMLScriptElement | null;
+const json = doc.getElementById('assent-config')?.textContent;
+let v: Validated;
+try {
+  v = json ? validateConfig(JSON.parse(json)) : parseShortcode(script?.dataset.assent ?? '');
+} catch (e) {
+  v = { ...validateConfig({}), errors: [{ field: 'assent-config', message: `is not valid JSON (${e})` }] };
+}
+start(v, undefined, script?.src.replace(/(\.min)?\.js([?#].*)?$/, '.css'));

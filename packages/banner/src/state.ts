@@ -1,0 +1,35 @@
+import {
+  type ConsentId,
+  consentIdFrom,
+  type Granted,
+  type Method,
+  type Policy,
+  type StoredConsent,
+} from '@assent/core';
+
+/** Where a choice was made: the receipt's `source`. */
+export type Source = 'banner' | 'preferences' | 'floating-button' | 'api';
+
+/**
+ * The banner's runtime state, one object. Fields start with `_` so esbuild mangles them
+ * (vanilla-cookieconsent's trick): the public API keeps its names, internals shrink.
+ */
+export interface State {
+  _policy: Policy;
+  _granted: Granted;
+  _record: StoredConsent | null;
+  _id: ConsentId;
+  _gpc: boolean;
+  /** Where the open preferences dialog was opened from, for the receipt. */
+  _src: Source;
+  _banner?: HTMLElement | undefined;
+  _dialog?: HTMLDialogElement | undefined;
+  _fab?: HTMLElement | undefined;
+  /** Set in opt-out mode and by `mode=(notice)`: what the first layer's Accept records. */
+  _acceptMethod: Method;
+}
+
+export const S = {} as State;
+
+/** 128 random bits from the platform's CSPRNG. */
+export const newId = (): ConsentId => consentIdFrom(crypto.getRandomValues(new Uint8Array(16)));

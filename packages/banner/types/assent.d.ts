@@ -1,0 +1,48 @@
+/** Public types of @assent/banner (window.Assent and the ESM build). */
+
+export type Method = 'accept-all' | 'reject-all' | 'custom' | 'gpc' | 'withdraw' | 'notice-ack';
+
+export interface PublicState {
+  /** 22-character consent ID; null before the visitor's first choice. */
+  consentId: string | null;
+  mode: 'opt-in' | 'opt-out' | 'notice';
+  /** `necessary` (always true), each category id and each `category:service` key. */
+  granted: Record<string, boolean>;
+  method: Method | null;
+  /** Milliseconds since the epoch. */
+  givenAt: number | null;
+  expiresAt: number | null;
+  /** Whether the browser sent a Global Privacy Control signal. */
+  gpc: boolean;
+  policy: { version: string; hash: string };
+}
+
+export interface AssentApi {
+  /** The current consent. */
+  get(): PublicState;
+  /** Listens to `assent:<event>` on document (`change`, `ready`); returns an unsubscribe function. */
+  on(event: 'change' | 'ready' | (string & {}), fn: (state: PublicState) => void): () => void;
+  /** Opens the preferences dialog. */
+  open(): void;
+  /** Accepts everything, or exactly these category ids / `category:service` keys. */
+  accept(categories?: string[]): void;
+  /** Rejects everything non-essential. */
+  reject(): void;
+  /** Withdraws consent: deletes the declared cookies; held scripts stay held (reload to stop running ones). */
+  withdraw(): void;
+  /** Whether a category (or one of its services) may run now. */
+  allowed(category: string, service?: string): boolean;
+}
+
+/** Starts the banner with a shortcode (`buttons=(Accept !) days=(20)`) or a JSON config. */
+export declare function init(config?: string | object, mode?: 'opt-in' | 'opt-out' | 'notice'): AssentApi;
+
+declare global {
+  interface Window {
+    Assent?: AssentApi;
+  }
+  interface DocumentEventMap {
+    'assent:change': CustomEvent<PublicState>;
+    'assent:ready': CustomEvent<PublicState>;
+  }
+}
