@@ -9,9 +9,9 @@ import { stableStringify } from './hash.js';
  * The shapes and the validation live here so both sides agree on every field.
  */
 
-/** Where in the UI the choice was made. */
-export type Source = 'banner' | 'preferences' | 'floating-button' | 'api';
-export const SOURCES: readonly Source[] = ['banner', 'preferences', 'floating-button', 'api'];
+/** Where the choice was made: the banner's UI, the API, or the server's own page `/consent/:id`. */
+export type Source = 'banner' | 'preferences' | 'floating-button' | 'api' | 'consent-page';
+export const SOURCES: readonly Source[] = ['banner', 'preferences', 'floating-button', 'api', 'consent-page'];
 
 /** The largest receipt body the server accepts, in bytes (a real one is well under 1 KiB). */
 export const RECEIPT_MAX_BYTES = 8192;

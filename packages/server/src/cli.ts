@@ -1,0 +1,204 @@
+import {
+  createReadStream,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { parseArgs } from 'node:util';
+import { type ExportFormat, exportChunks } from './export.js';
+import { createServer } from './server.js';
+import { generateKeys } from './signer.js';
+import { openStore } from './store/open.js';
+import { verifyExport } from './verify.js';
+
+const USAGE = `assent-server — Assent's receipt server
+
+  assent-server start   [--config file.json] [--db sqlite:path|postgres://…] [--port 8787] [--host 127.0.0.1] [--data-dir dir]
+  assent-server migrate [--db …]
+  assent-server keygen  [--data-dir dir]
+  assent-server verify  <export.ndjson> --public-key key.pem [--public-key old.pem]
+  assent-server export  [--db …] [--site origin] [--from date] [--to date] [--format ndjson|csv] [--out file]
+
+Environment: ASSENT_CONFIG, ASSENT_DB, ASSENT_PORT, ASSENT_HOST, ASSENT_DATA_DIR, ASSENT_ADMIN_TOKEN,
+ASSENT_REGION_HEADER, ASSENT_TRUST_PROXY, ASSENT_LOG_LEVEL, ASSENT_RETENTION_DAYS, ASSENT_RATE_LIMIT.
+Precedence: flags, then environment, then the config file.`;
+
+/** The config file: every field optional; see README "Configuration". */
+interface FileConfig {
+  db?: string;
+  host?: string;
+  port?: number;
+  dataDir?: string;
+  sites?: Record<string, unknown>;
+  adminToken?: string;
+  regionHeader?: string;
+  trustProxy?: boolean | string | string[];
+  logLevel?: string;
+  retentionDays?: number;
+  rateLimit?: { max: number; timeWindow: number } | false;
+}
+
+const { values: flags, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    config: { type: 'string' },
+    db: { type: 'string' },
+    port: { type: 'string' },
+    host: { type: 'string' },
+    'data-dir': { type: 'string' },
+    'public-key': { type: 'string', multiple: true },
+    site: { type: 'string' },
+    from: { type: 'string' },
+    to: { type: 'string' },
+    format: { type: 'string' },
+    out: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  },
+});
+
+const env = process.env;
+const configPath = flags.config ?? env.ASSENT_CONFIG;
+const file: FileConfig = configPath ? (JSON.parse(readFileSync(configPath, 'utf8')) as FileConfig) : {};
+const dataDir = resolve(flags['data-dir'] ?? env.ASSENT_DATA_DIR ?? file.dataDir ?? '.data/assent-server');
+const db = flags.db ?? env.ASSENT_DB ?? file.db ?? `sqlite:${join(dataDir, 'receipts.db')}`;
+
+const die = (msg: string): never => {
+  process.stderr.write(`assent-server: ${msg}\n`);
+  process.exit(2);
+};
+
+/** The signing key and IP secret live in the data dir, created on first use (mode 0600). */
+const ensureSecrets = () => {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const keyFile = join(dataDir, 'signing-key.pem');
+  if (!existsSync(keyFile)) {
+    const k = generateKeys();
+    writeFileSync(keyFile, k.privateKeyPem, { mode: 0o600 });
+    writeFileSync(join(dataDir, 'signing-key.pub.pem'), k.publicKeyPem);
+  }
+  const secretFile = join(dataDir, 'ip-secret');
+  if (!existsSync(secretFile))
+    writeFileSync(secretFile, crypto.getRandomValues(Buffer.alloc(32)), { mode: 0o600 });
+  return { signingKey: readFileSync(keyFile, 'utf8'), ipSecret: readFileSync(secretFile), keyFile };
+};
+
+const start = async () => {
+  const { signingKey, ipSecret } = ensureSecrets();
+  const trust = env.ASSENT_TRUST_PROXY;
+  const rl = env.ASSENT_RATE_LIMIT;
+  const server = await createServer({
+    db,
+    sites: file.sites ?? {},
+    adminToken: env.ASSENT_ADMIN_TOKEN ?? file.adminToken,
+    signingKey,
+    ipSecret,
+    regionHeader: env.ASSENT_REGION_HEADER ?? file.regionHeader,
+    trustProxy:
+      trust === undefined
+        ? (file.trustProxy ?? false)
+        : trust === 'true'
+          ? true
+          : trust === 'false'
+            ? false
+            : trust,
+    logger: { level: env.ASSENT_LOG_LEVEL ?? file.logLevel ?? 'info' },
+    rateLimit:
+      rl === 'off' ? false : rl ? { max: Number(rl), timeWindow: 60_000 } : (file.rateLimit ?? undefined),
+    retention: { days: Number(env.ASSENT_RETENTION_DAYS ?? file.retentionDays ?? 365) },
+  });
+  if (!Object.keys(file.sites ?? {}).length)
+    server.app.log.warn('no sites configured: every receipt will be refused');
+  const shutdown = (signal: string) => {
+    server.app.log.info({ signal }, 'shutting down: finishing in-flight receipts');
+    server.close().then(
+      () => process.exit(0),
+      (err) => {
+        server.app.log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', shutdown);
+  await server.app.listen({
+    port: Number(flags.port ?? env.ASSENT_PORT ?? file.port ?? 8787),
+    host: flags.host ?? env.ASSENT_HOST ?? file.host ?? '127.0.0.1',
+  });
+};
+
+const main = async () => {
+  const cmd = positionals[0];
+  if (flags.help || !cmd) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  switch (cmd) {
+    case 'start':
+      return start();
+    case 'migrate': {
+      const store = openStore(db);
+      const applied = await store.migrate();
+      await store.close();
+      process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'up to date\n');
+      return;
+    }
+    case 'keygen': {
+      const { keyFile } = ensureSecrets();
+      process.stdout.write(`signing key: ${keyFile}\npublic key:  ${join(dataDir, 'signing-key.pub.pem')}\n`);
+      process.stdout.write(readFileSync(join(dataDir, 'signing-key.pub.pem'), 'utf8'));
+      return;
+    }
+    case 'verify': {
+      const path =
+        positionals[1] ??
+        die('verify: which export? assent-server verify export.ndjson --public-key key.pem');
+      const keys = flags['public-key'] ?? die('verify: --public-key is required');
+      const lines = createInterface({ input: createReadStream(path), crlfDelay: Number.POSITIVE_INFINITY });
+      const r = await verifyExport(
+        lines,
+        keys.map((k) => readFileSync(k, 'utf8')),
+      );
+      if (r.ok) {
+        process.stdout.write(
+          `ok: ${r.receipts} receipts (${r.purged} purged) in ${r.sites} site chain(s) verify${
+            r.partial.length ? `; starts mid-chain for ${r.partial.join(', ')}` : ''
+          }\n`,
+        );
+        return;
+      }
+      process.stdout.write(
+        `BROKEN at line ${r.line}${r.site ? ` (${r.site} seq ${r.seq}, receipt ${r.id})` : ''}: ${r.reason}\n`,
+      );
+      process.exitCode = 1;
+      return;
+    }
+    case 'export': {
+      const format = (flags.format ?? 'ndjson') as ExportFormat;
+      if (format !== 'ndjson' && format !== 'csv') die('export: --format must be ndjson or csv');
+      const store = openStore(db);
+      await store.migrate();
+      const filter = {
+        ...(flags.site ? { site: flags.site.toLowerCase() } : {}),
+        ...(flags.from ? { from: new Date(flags.from).toISOString() } : {}),
+        ...(flags.to ? { to: new Date(flags.to).toISOString() } : {}),
+      };
+      const out = flags.out ? createWriteStream(flags.out) : process.stdout;
+      await pipeline(Readable.from(exportChunks(store, filter, format)), out);
+      await store.close();
+      return;
+    }
+    default:
+      die(`unknown command "${cmd}"\n\n${USAGE}`);
+  }
+};
+
+main().catch((err: unknown) => {
+  process.stderr.write(`assent-server: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

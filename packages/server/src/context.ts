@@ -1,0 +1,109 @@
+import { randomBytes } from 'node:crypto';
+import {
+  type Config,
+  createPolicy,
+  formatError,
+  type Policy,
+  type ReceiptInput,
+  type SignedReceipt,
+  validateConfig,
+} from '@assent/core';
+import type { FastifyRequest } from 'fastify';
+import type { GroupCommit } from './group-commit.js';
+import type { IpHasher } from './ip-hash.js';
+import type { Signer } from './signer.js';
+import type { Store } from './store/types.js';
+import { uaFamily } from './ua.js';
+
+/** A site the server accepts receipts for: its origin and its Assent config. */
+export interface Site {
+  readonly origin: string;
+  readonly config: Config;
+  readonly policy: Policy;
+  /** Valid `choices` keys: category ids and `category:service` keys. */
+  readonly keys: readonly string[];
+}
+
+/** What every route plugin shares. */
+export interface Context {
+  readonly store: Store;
+  readonly writer: GroupCommit;
+  readonly signer: Signer;
+  readonly hasher: IpHasher;
+  readonly sites: ReadonlyMap<string, Site>;
+  readonly adminToken: string | undefined;
+  /** Lower-case header name holding the visitor's region (set by a trusted proxy or CDN). */
+  readonly regionHeader: string | undefined;
+}
+
+/** Origins compare lower-case and without a trailing slash. */
+export const normalizeOrigin = (o: string): string => o.trim().replace(/\/+$/, '').toLowerCase();
+
+/** Builds the site table; a config error is fatal here, unlike in the banner: the owner must fix it. */
+export const loadSites = (sites: Readonly<Record<string, unknown>>): Map<string, Site> => {
+  const out = new Map<string, Site>();
+  for (const [origin, raw] of Object.entries(sites)) {
+    if (!/^https?:\/\/[^/\s]+$/i.test(origin.replace(/\/+$/, '')))
+      throw new Error(`sites: "${origin}" is not an origin such as https://example.com`);
+    const { config, errors } = validateConfig(raw);
+    if (errors.length) throw new Error(`sites["${origin}"]: ${errors.map((e) => formatError(e)).join('; ')}`);
+    const policy = createPolicy(config);
+    out.set(normalizeOrigin(origin), { origin: normalizeOrigin(origin), config, policy, keys: policy.keys });
+  }
+  return out;
+};
+
+const REGION_RE = /^[A-Za-z]{2}(-[A-Za-z0-9]{1,3})?$/;
+
+/** A new receipt ID: 96 random bits, base64url (16 characters; consent IDs have 22). */
+export const newReceiptId = (): string => randomBytes(12).toString('base64url');
+
+/** Memoised per request: the rate limiter and the receipt both need it. */
+const ipHashes = new WeakMap<FastifyRequest, Promise<string>>();
+export const ipHashOf = (ctx: Context, req: FastifyRequest): Promise<string> => {
+  let h = ipHashes.get(req);
+  if (!h) ipHashes.set(req, (h = ctx.hasher.hash(req.ip)));
+  return h;
+};
+
+/**
+ * Adds the server's facts to a visitor's input and commits it (group commit).
+ * Resolves after the transaction holding it has committed.
+ */
+export const record = async (
+  ctx: Context,
+  req: FastifyRequest,
+  input: ReceiptInput,
+): Promise<SignedReceipt> => {
+  const regionRaw = ctx.regionHeader ? req.headers[ctx.regionHeader] : undefined;
+  const region = typeof regionRaw === 'string' && REGION_RE.test(regionRaw) ? regionRaw.toUpperCase() : null;
+  const item = {
+    v: 1,
+    id: newReceiptId(),
+    site: input.page.origin,
+    at: new Date().toISOString(),
+    // Copied field by field: only what the schema allows ever reaches the signed body.
+    consentId: input.consentId,
+    policy: { version: input.policy.version, hash: input.policy.hash },
+    mode: input.mode,
+    choices: { ...input.choices },
+    method: input.method,
+    source: input.source,
+    signals: { gpc: input.signals.gpc },
+    page: { origin: input.page.origin, path: input.page.path },
+    lang: input.lang,
+    expiresAt: new Date(input.expiresAt).toISOString(),
+    region,
+    ua: uaFamily(req.headers['user-agent']),
+    ipHash: await ipHashOf(ctx, req),
+    kid: ctx.signer.kid,
+  } as const;
+  try {
+    return await ctx.writer.submit(item);
+  } catch (cause) {
+    req.log.error({ err: cause }, 'receipt not stored');
+    throw Object.assign(new Error('the receipt could not be stored; nothing was written, try again'), {
+      statusCode: 503,
+    });
+  }
+};

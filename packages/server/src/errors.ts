@@ -1,0 +1,117 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+
+/** Stable error codes: clients branch on these, never on the message. */
+export type ErrorCode =
+  | 'ASSENT_BAD_FIELD'
+  | 'ASSENT_INVALID_JSON'
+  | 'ASSENT_UNSUPPORTED_MEDIA_TYPE'
+  | 'ASSENT_TOO_LARGE'
+  | 'ASSENT_UNKNOWN_SITE'
+  | 'ASSENT_ORIGIN_MISMATCH'
+  | 'ASSENT_NOT_FOUND'
+  | 'ASSENT_UNAUTHORIZED'
+  | 'ASSENT_RATE_LIMITED'
+  | 'ASSENT_UNAVAILABLE'
+  | 'ASSENT_INTERNAL';
+
+/** Every error the API sends: what went wrong, which field, in words. */
+export interface ApiError {
+  readonly error: ErrorCode;
+  /** The field at fault as a dotted path (`choices.analytics`), or null when no field is. */
+  readonly field: string | null;
+  readonly message: string;
+}
+
+export const errorSchema = {
+  type: 'object',
+  required: ['error', 'field', 'message'],
+  properties: {
+    error: { type: 'string' },
+    field: { type: ['string', 'null'] },
+    message: { type: 'string' },
+  },
+} as const;
+
+/** The error responses every JSON route may give, for its `response` schema. */
+export const errorResponses = {
+  '4xx': errorSchema,
+  '5xx': errorSchema,
+} as const;
+
+export const apiError = (error: ErrorCode, field: string | null, message: string): ApiError => ({
+  error,
+  field,
+  message,
+});
+
+interface AjvError {
+  readonly instancePath: string;
+  readonly keyword: string;
+  readonly params: Record<string, unknown>;
+  readonly message?: string;
+}
+
+/** `/choices/analytics` + the keyword's own detail → `choices.analytics`. */
+const fieldOf = (e: AjvError, context: string | undefined): string => {
+  const parts = e.instancePath.split('/').filter(Boolean);
+  if (e.keyword === 'required') parts.push(String(e.params.missingProperty));
+  if (e.keyword === 'additionalProperties') parts.push(String(e.params.additionalProperty));
+  if (e.keyword === 'propertyNames' && e.params.propertyName) parts.push(String(e.params.propertyName));
+  if (parts.length) return parts.join('.');
+  return context === 'body' ? 'body' : (context ?? 'request');
+};
+
+const messageOf = (e: AjvError): string => {
+  switch (e.keyword) {
+    case 'required':
+      return 'is required';
+    case 'additionalProperties':
+      return 'is not a known field';
+    case 'enum':
+      return `must be one of ${(e.params.allowedValues as unknown[]).join(', ')}`;
+    case 'type':
+      return `must be of type ${e.params.type}`;
+    case 'pattern':
+      return e.instancePath.endsWith('consentId') || e.instancePath === '/id'
+        ? 'must be a consent ID: 22 base64url characters'
+        : 'is not in the expected format';
+    default:
+      return e.message ?? 'is not valid';
+  }
+};
+
+/** Maps Fastify's own errors (schema, parser, limits) to {@link ApiError}s. */
+export const errorHandler = (err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
+  if (err.validation?.length) {
+    const first = err.validation[0] as unknown as AjvError;
+    return reply
+      .code(400)
+      .send(apiError('ASSENT_BAD_FIELD', fieldOf(first, err.validationContext), messageOf(first)));
+  }
+  switch (err.code) {
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return reply
+        .code(415)
+        .send(
+          apiError(
+            'ASSENT_UNSUPPORTED_MEDIA_TYPE',
+            'content-type',
+            `must be application/json, got ${JSON.stringify(req.headers['content-type'] ?? null)}`,
+          ),
+        );
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return reply.code(413).send(apiError('ASSENT_TOO_LARGE', 'body', 'is larger than the limit'));
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return reply.code(400).send(apiError('ASSENT_INVALID_JSON', 'body', 'is empty'));
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return reply.code(400).send(apiError('ASSENT_INVALID_JSON', 'body', 'is not valid JSON'));
+  }
+  if (err.statusCode === 429) return reply.code(429).send(apiError('ASSENT_RATE_LIMITED', null, err.message));
+  if (err instanceof SyntaxError || (err.statusCode === 400 && /JSON/i.test(err.message)))
+    return reply.code(400).send(apiError('ASSENT_INVALID_JSON', 'body', 'is not valid JSON'));
+  if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500)
+    return reply.code(err.statusCode).send(apiError('ASSENT_BAD_FIELD', null, err.message));
+  if (err.statusCode === 503) return reply.code(503).send(apiError('ASSENT_UNAVAILABLE', null, err.message));
+  req.log.error({ err }, 'request failed');
+  return reply.code(500).send(apiError('ASSENT_INTERNAL', null, 'internal error'));
+};

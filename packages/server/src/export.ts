@@ -1,0 +1,117 @@
+import type { SignedReceipt } from '@assent/core';
+import type { ExportFilter, ExportRow, Store } from './store/types.js';
+
+export type ExportFormat = 'ndjson' | 'csv';
+
+/** Rows read per query: keyset pagination keeps memory flat whatever the export's size. */
+const PAGE = 2000;
+
+/** All rows matching `filter`, in chain order (site, seq), one page in memory at a time. */
+export async function* exportRows(store: Store, filter: ExportFilter): AsyncGenerator<ExportRow[]> {
+  let after: { site: string; seq: number } | null = null;
+  for (;;) {
+    const rows = await store.page(filter, after, PAGE);
+    if (!rows.length) return;
+    yield rows;
+    const last = rows.at(-1)!;
+    after = { site: last.site, seq: last.seq };
+    if (rows.length < PAGE) return;
+  }
+}
+
+/**
+ * One NDJSON line: the signed body as stored (already canonical JSON) with hash and sig
+ * spliced in, so exporting never parses or re-serialises a receipt. A purged receipt keeps
+ * only its place in the chain and its signature.
+ */
+export const ndjsonLine = (r: ExportRow): string =>
+  r.body === null
+    ? `${JSON.stringify({ v: 1, id: r.id, site: r.site, seq: r.seq, at: r.at, prev: r.prev, kid: r.kid, hash: r.hash, sig: r.sig, purged: true })}\n`
+    : `{"hash":"${r.hash}","sig":"${r.sig}",${r.body.slice(1)}\n`;
+
+export const CSV_COLUMNS = [
+  'id',
+  'site',
+  'seq',
+  'at',
+  'consentId',
+  'policyVersion',
+  'policyHash',
+  'mode',
+  'method',
+  'source',
+  'gpc',
+  'granted',
+  'refused',
+  'region',
+  'ua',
+  'lang',
+  'pagePath',
+  'expiresAt',
+  'ipHash',
+  'prev',
+  'hash',
+  'sig',
+  'purged',
+] as const;
+
+/**
+ * A CSV cell: quoted when needed, and prefixed with `'` when it starts like a formula, so a
+ * spreadsheet never executes a value a visitor controlled (CSV injection).
+ */
+const cell = (v: unknown): string => {
+  let s = v === null || v === undefined ? '' : String(v);
+  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+};
+
+export const csvHeader = `${CSV_COLUMNS.join(',')}\n`;
+
+export const csvLine = (r: ExportRow): string => {
+  if (r.body === null)
+    return `${[r.id, r.site, r.seq, r.at, ...Array(15).fill(''), r.prev, r.hash, r.sig, 'true'].map(cell).join(',')}\n`;
+  const b = JSON.parse(r.body) as SignedReceipt;
+  const keys = Object.keys(b.choices).filter((k) => k !== 'necessary');
+  return `${[
+    r.id,
+    r.site,
+    r.seq,
+    r.at,
+    b.consentId,
+    b.policy.version,
+    b.policy.hash,
+    b.mode,
+    b.method,
+    b.source,
+    b.signals.gpc,
+    keys.filter((k) => b.choices[k]).join(' '),
+    keys.filter((k) => !b.choices[k]).join(' '),
+    b.region,
+    b.ua,
+    b.lang,
+    b.page.path,
+    b.expiresAt,
+    b.ipHash,
+    r.prev,
+    r.hash,
+    r.sig,
+    'false',
+  ]
+    .map(cell)
+    .join(',')}\n`;
+};
+
+/** The export as text chunks (one per page of rows), for a stream or a file. */
+export async function* exportChunks(
+  store: Store,
+  filter: ExportFilter,
+  format: ExportFormat,
+): AsyncGenerator<string> {
+  if (format === 'csv') yield csvHeader;
+  const line = format === 'csv' ? csvLine : ndjsonLine;
+  for await (const rows of exportRows(store, filter)) {
+    let chunk = '';
+    for (const r of rows) chunk += line(r);
+    yield chunk;
+  }
+}

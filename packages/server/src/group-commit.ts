@@ -1,0 +1,65 @@
+import type { SignedReceipt } from '@assent/core';
+import type { NewReceipt, Sealer, Store } from './store/types.js';
+
+interface Waiter {
+  readonly item: NewReceipt;
+  readonly resolve: (r: SignedReceipt) => void;
+  readonly reject: (e: unknown) => void;
+}
+
+/**
+ * Group commit: receipts that arrive while a transaction is committing wait in a queue and
+ * go into the next transaction together, so a hundred concurrent requests cost one fsync,
+ * not a hundred. One transaction at a time per process; each `submit` resolves only after
+ * the transaction holding its receipt has committed (never before: that is the 201's promise).
+ */
+export class GroupCommit {
+  private queue: Waiter[] = [];
+  private running = false;
+  private idle: (() => void)[] = [];
+  /** Transactions and receipts committed, for logs and benchmarks. */
+  readonly counts = { batches: 0, receipts: 0 };
+
+  constructor(
+    private readonly store: Store,
+    private readonly seal: Sealer,
+    private readonly maxBatch = 1000,
+  ) {}
+
+  submit(item: NewReceipt): Promise<SignedReceipt> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ item, resolve, reject });
+      if (!this.running) {
+        this.running = true;
+        // Let the requests already read from the sockets join this batch.
+        setImmediate(() => void this.run());
+      }
+    });
+  }
+
+  private async run(): Promise<void> {
+    while (this.queue.length) {
+      const batch = this.queue.splice(0, this.maxBatch);
+      try {
+        const out = await this.store.append(
+          batch.map((w) => w.item),
+          this.seal,
+        );
+        this.counts.batches++;
+        this.counts.receipts += out.length;
+        batch.forEach((w, i) => w.resolve(out[i]!));
+      } catch (e) {
+        // Nothing of a failed transaction was written: every waiter hears so.
+        for (const w of batch) w.reject(e);
+      }
+    }
+    this.running = false;
+    for (const f of this.idle.splice(0)) f();
+  }
+
+  /** Resolves once every receipt submitted so far is committed or failed. */
+  drain(): Promise<void> {
+    if (!this.running && !this.queue.length) return Promise.resolve();
+    return new Promise((r) => this.idle.push(r));
+  }
+}

@@ -1,0 +1,166 @@
+import { generateKeyPairSync, type KeyObject, randomBytes } from 'node:crypto';
+import cors from '@fastify/cors';
+import rateLimit from '@fastify/rate-limit';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import type { DestinationStream } from 'pino';
+import { type Context, ipHashOf, loadSites } from './context.js';
+import { apiError, errorHandler } from './errors.js';
+import { GroupCommit } from './group-commit.js';
+import { IpHasher } from './ip-hash.js';
+import { startRetention } from './retention.js';
+import { adminRoutes } from './routes/admin.js';
+import { consentRoutes } from './routes/consents.js';
+import { healthRoutes } from './routes/health.js';
+import { pageRoutes } from './routes/page.js';
+import { receiptRoutes } from './routes/receipts.js';
+import { createSigner, type Signer } from './signer.js';
+import { openStore } from './store/open.js';
+import type { Store } from './store/types.js';
+
+export interface ServerOptions {
+  /** `sqlite:path/file.db` (default `sqlite:.data/assent.db`), `sqlite::memory:` or `postgres://…`. */
+  readonly db?: string;
+  /** An already opened store instead of `db` (tests, embedding). Closed by `close()`. */
+  readonly store?: Store;
+  /** Sites the server accepts receipts for: origin → Assent config (what core's validateConfig accepts). */
+  readonly sites: Readonly<Record<string, unknown>>;
+  /** Bearer token of the admin API; the admin API answers 401 to everything without one. */
+  readonly adminToken?: string;
+  /** Ed25519 private key (KeyObject or PKCS#8 PEM). Absent: an ephemeral key, with a warning. */
+  readonly signingKey?: KeyObject | string;
+  /** Secret for the keyed IP hash. Absent: an ephemeral one (hashes do not link across restarts). */
+  readonly ipSecret?: string | Buffer;
+  /** Header a trusted proxy or CDN sets to the visitor's country, e.g. `cf-ipcountry`. */
+  readonly regionHeader?: string;
+  /** Fastify's `trustProxy`: whether X-Forwarded-For is believed (only behind your own proxy). */
+  readonly trustProxy?: boolean | string | string[];
+  /** `false` for silence; otherwise pino options. Raw IPs are never logged. */
+  readonly logger?: boolean | { readonly level?: string; readonly stream?: DestinationStream };
+  /** Requests per window per hashed IP; `false` turns it off (benchmarks). Default 300 per minute. */
+  readonly rateLimit?: false | { readonly max: number; readonly timeWindow: number };
+  /** Drop the payload of receipts whose consent expired `days` ago. Default 365 days, hourly. */
+  readonly retention?: false | { readonly days: number; readonly intervalMs?: number };
+  /** Most receipts per group-commit transaction. */
+  readonly maxBatch?: number;
+  /** PostgreSQL pool size per process. */
+  readonly poolSize?: number;
+}
+
+export interface AssentServer {
+  /** The Fastify app, not yet listening: add routes, then `app.listen()`. */
+  readonly app: FastifyInstance;
+  readonly store: Store;
+  readonly signer: Signer;
+  /** Waits for in-flight receipts to commit, then closes the app and the store. */
+  close(): Promise<void>;
+}
+
+/**
+ * Creates the receipt server, migrated and ready to listen.
+ *
+ * @example
+ * const { app } = await createServer({ db: 'sqlite:.data/receipts.db', sites: { 'http://127.0.0.1:3000': config } });
+ * await app.listen({ port: 3000, host: '127.0.0.1' });
+ */
+export const createServer = async (opts: ServerOptions): Promise<AssentServer> => {
+  const sites = loadSites(opts.sites);
+  const logger =
+    opts.logger === false
+      ? false
+      : {
+          level: (typeof opts.logger === 'object' && opts.logger.level) || 'info',
+          ...(typeof opts.logger === 'object' && opts.logger.stream ? { stream: opts.logger.stream } : {}),
+          // Fastify's default request serializer logs remoteAddress: replaced, so no IP is ever logged.
+          serializers: {
+            req: (req: FastifyRequest) => ({ method: req.method, url: req.url }),
+          },
+          redact: ['req.headers', 'headers'],
+        };
+  const app = Fastify({
+    logger,
+    trustProxy: opts.trustProxy ?? false,
+    // The 201 is only meaningful if shutdown waits: in-flight requests finish before close.
+    return503OnClosing: true,
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+  });
+
+  const store =
+    opts.store ?? openStore(opts.db ?? 'sqlite:.data/assent.db', { poolSize: opts.poolSize ?? 10 });
+  await store.migrate();
+
+  let key = opts.signingKey;
+  if (!key) {
+    app.log.warn(
+      'no signing key configured: using an ephemeral key; receipts will not verify after a restart',
+    );
+    key = generateKeyPairSync('ed25519').privateKey;
+  }
+  const signer = createSigner(key);
+  if (!opts.ipSecret) app.log.warn('no IP secret configured: using an ephemeral one');
+  const secret = opts.ipSecret ? Buffer.from(opts.ipSecret) : randomBytes(32);
+  const writer = new GroupCommit(store, signer.seal, opts.maxBatch ?? 1000);
+  const ctx: Context = {
+    store,
+    writer,
+    signer,
+    hasher: new IpHasher(secret, store),
+    sites,
+    adminToken: opts.adminToken || undefined,
+    regionHeader: opts.regionHeader?.toLowerCase(),
+  };
+
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((req, reply) =>
+    reply
+      .code(404)
+      .send(apiError('ASSENT_NOT_FOUND', null, `no route ${req.method} ${req.url.split('?')[0]}`)),
+  );
+  // Only JSON bodies: text/plain (Fastify's other default) is a 415.
+  app.removeContentTypeParser('text/plain');
+  app.addHook('onSend', async (_req, reply, payload) => {
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('referrer-policy', 'no-referrer');
+    return payload;
+  });
+  await app.register(cors, {
+    // Only the configured sites may call the API from a browser.
+    origin: (origin, cb) => cb(null, origin !== undefined && sites.has(origin.toLowerCase())),
+    methods: ['GET', 'POST'],
+    allowedHeaders: ['content-type'],
+    maxAge: 86400,
+  });
+  if (opts.rateLimit !== false) {
+    await app.register(rateLimit, {
+      max: opts.rateLimit?.max ?? 300,
+      timeWindow: opts.rateLimit?.timeWindow ?? 60_000,
+      // Keyed by the hashed IP: the limiter's memory never holds an address either.
+      keyGenerator: (req) => ipHashOf(ctx, req),
+      errorResponseBuilder: (_req, c) => ({
+        statusCode: 429,
+        ...apiError('ASSENT_RATE_LIMITED', null, `too many requests; retry in ${Math.ceil(c.ttl / 1000)} s`),
+      }),
+    });
+  }
+  await app.register(healthRoutes(ctx));
+  await app.register(receiptRoutes(ctx));
+  await app.register(consentRoutes(ctx));
+  await app.register(pageRoutes(ctx));
+  await app.register(adminRoutes(ctx));
+
+  const retention =
+    opts.retention === false
+      ? null
+      : startRetention(ctx, app.log, opts.retention?.days ?? 365, opts.retention?.intervalMs);
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      retention?.stop();
+      // Stops accepting, waits for in-flight requests (each waits for its commit) …
+      await app.close();
+      // … and anything still queued (e.g. submitted by a route the embedder added).
+      await writer.drain();
+      await store.close();
+    })());
+  return { app, store, signer, close };
+};

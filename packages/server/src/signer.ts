@@ -1,0 +1,62 @@
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  type KeyObject,
+  sign,
+  verify,
+} from 'node:crypto';
+import { canonicalReceipt, type Receipt } from '@assent/core';
+
+/** Signs receipts with Ed25519. The signature covers the SHA-256 of the canonical JSON. */
+export interface Signer {
+  /** Short fingerprint of the public key, stored in every receipt. */
+  readonly kid: string;
+  readonly publicKeyPem: string;
+  seal(r: Receipt): { hash: string; sig: string };
+}
+
+/** SHA-256 (hex) of a receipt's canonical JSON: what `prev` of the next receipt holds. */
+export const receiptHash = (r: Receipt): string =>
+  createHash('sha256').update(canonicalReceipt(r)).digest('hex');
+
+/** The first 16 hex digits of the SHA-256 of the public key (SPKI DER). */
+export const keyId = (publicKey: KeyObject): string =>
+  createHash('sha256')
+    .update(publicKey.export({ type: 'spki', format: 'der' }))
+    .digest('hex')
+    .slice(0, 16);
+
+/** A new Ed25519 key pair as PEM (PKCS#8 private, SPKI public). */
+export const generateKeys = (): { privateKeyPem: string; publicKeyPem: string } => {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  return {
+    privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+  };
+};
+
+export const createSigner = (privateKey: KeyObject | string): Signer => {
+  const key = typeof privateKey === 'string' ? createPrivateKey(privateKey) : privateKey;
+  if (key.asymmetricKeyType !== 'ed25519') throw new Error('the signing key must be an Ed25519 private key');
+  const pub = createPublicKey(key);
+  const kid = keyId(pub);
+  return {
+    kid,
+    publicKeyPem: pub.export({ type: 'spki', format: 'pem' }).toString(),
+    seal(r) {
+      const hash = receiptHash(r);
+      return { hash, sig: sign(null, Buffer.from(hash, 'hex'), key).toString('base64url') };
+    },
+  };
+};
+
+/** Checks an Ed25519 signature over a receipt hash. */
+export const verifyHashSignature = (publicKey: KeyObject, hash: string, sig: string): boolean => {
+  try {
+    return verify(null, Buffer.from(hash, 'hex'), publicKey, Buffer.from(sig, 'base64url'));
+  } catch {
+    return false;
+  }
+};

@@ -1,0 +1,228 @@
+import { canonicalReceipt, GENESIS, grantedKeys, type SignedReceipt } from '@assent/core';
+import { type Kysely, Migrator, sql } from 'kysely';
+import { migrationProvider } from './migrations.js';
+import type {
+  Database,
+  ExportFilter,
+  ExportRow,
+  NewReceipt,
+  ReceiptsTable,
+  Sealer,
+  StatRow,
+  StatsBy,
+  Store,
+} from './types.js';
+
+/** Rows per INSERT: 16 columns × 1000 stays far below SQLite's 32766 bound parameters. */
+const INSERT_CHUNK = 1000;
+
+const toRow = (r: SignedReceipt): ReceiptsTable => {
+  const granted = grantedKeys(r.choices);
+  return {
+    id: r.id,
+    site: r.site,
+    seq: r.seq,
+    at: r.at,
+    expires_at: r.expiresAt,
+    consent_id: r.consentId,
+    method: r.method,
+    region: r.region,
+    granted: `,${granted.join(',')},`,
+    accepted: granted.length > 0 ? 1 : 0,
+    body: canonicalReceipt(r),
+    prev: r.prev,
+    hash: r.hash,
+    sig: r.sig,
+    kid: r.kid,
+    purged_at: null,
+  };
+};
+
+const num = (v: unknown): number => Number(v ?? 0);
+
+/** `_` and `%` are LIKE wildcards; category ids may contain `_`. */
+const likeEscape = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+/**
+ * The store over any Kysely dialect. The differences between SQLite and PostgreSQL are
+ * confined to `FOR UPDATE` (SQLite has one writer at a time anyway) and driver set-up.
+ */
+export class KyselyStore implements Store {
+  constructor(
+    readonly db: Kysely<Database>,
+    readonly kind: 'sqlite' | 'postgres',
+  ) {}
+
+  async migrate(): Promise<string[]> {
+    const { error, results } = await new Migrator({
+      db: this.db,
+      provider: migrationProvider,
+    }).migrateToLatest();
+    if (error) throw error;
+    return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  }
+
+  append(items: readonly NewReceipt[], seal: Sealer): Promise<SignedReceipt[]> {
+    return this.db.transaction().execute(async (trx) => {
+      // Lock each site's chain head, in a fixed order so two writers never deadlock.
+      // The INSERT comes first: on SQLite it takes the write lock before anything is read,
+      // on PostgreSQL it makes sure there is a row for FOR UPDATE to lock.
+      const heads = new Map<string, { seq: number; hash: string }>();
+      for (const site of [...new Set(items.map((i) => i.site))].sort()) {
+        await trx
+          .insertInto('chain_heads')
+          .values({ site, seq: 0, hash: GENESIS })
+          .onConflict((oc) => oc.column('site').doNothing())
+          .execute();
+        let q = trx.selectFrom('chain_heads').select(['seq', 'hash']).where('site', '=', site);
+        if (this.kind === 'postgres') q = q.forUpdate();
+        const h = await q.executeTakeFirstOrThrow();
+        heads.set(site, { seq: num(h.seq), hash: h.hash });
+      }
+      const out = items.map((item) => {
+        const head = heads.get(item.site)!;
+        const r = { ...item, seq: head.seq + 1, prev: head.hash };
+        const { hash, sig } = seal(r);
+        head.seq = r.seq;
+        head.hash = hash;
+        return { ...r, hash, sig };
+      });
+      for (let i = 0; i < out.length; i += INSERT_CHUNK) {
+        await trx
+          .insertInto('receipts')
+          .values(out.slice(i, i + INSERT_CHUNK).map(toRow))
+          .execute();
+      }
+      for (const [site, h] of heads) {
+        await trx
+          .updateTable('chain_heads')
+          .set({ seq: h.seq, hash: h.hash })
+          .where('site', '=', site)
+          .execute();
+      }
+      return out;
+    });
+  }
+
+  async byConsent(consentId: string): Promise<SignedReceipt[]> {
+    const rows = await this.db
+      .selectFrom('receipts')
+      .select(['body', 'hash', 'sig'])
+      .where('consent_id', '=', consentId)
+      .orderBy('at')
+      .orderBy('seq')
+      .execute();
+    return rows
+      .filter((r) => r.body !== null)
+      .map((r) => ({ ...(JSON.parse(r.body!) as SignedReceipt), hash: r.hash, sig: r.sig }));
+  }
+
+  async page(
+    filter: ExportFilter,
+    after: { site: string; seq: number } | null,
+    limit: number,
+  ): Promise<ExportRow[]> {
+    let q = this.db
+      .selectFrom('receipts')
+      .select(['id', 'site', 'seq', 'at', 'body', 'prev', 'hash', 'sig', 'kid']);
+    if (filter.site !== undefined) q = q.where('site', '=', filter.site);
+    if (filter.from !== undefined) q = q.where('at', '>=', filter.from);
+    if (filter.to !== undefined) q = q.where('at', '<', filter.to);
+    if (after)
+      q = q.where((eb) =>
+        eb.or([
+          eb('site', '>', after.site),
+          eb.and([eb('site', '=', after.site), eb('seq', '>', after.seq)]),
+        ]),
+      );
+    const rows = await q.orderBy('site').orderBy('seq').limit(limit).execute();
+    return rows.map((r) => ({ ...r, seq: num(r.seq) }));
+  }
+
+  async stats(filter: ExportFilter, by: StatsBy, categories: readonly string[]): Promise<StatRow[]> {
+    let q = this.db.selectFrom('receipts').where('body', 'is not', null);
+    if (filter.site !== undefined) q = q.where('site', '=', filter.site);
+    if (filter.from !== undefined) q = q.where('at', '>=', filter.from);
+    if (filter.to !== undefined) q = q.where('at', '<', filter.to);
+    if (by === 'category') {
+      if (!categories.length) return [];
+      const row = await q
+        .select((eb) => [
+          eb.fn.countAll<number>().as('total'),
+          ...categories.map((c, i) =>
+            sql<number>`sum(case when granted like ${`%,${likeEscape(c)},%`} escape '\\' then 1 else 0 end)`.as(
+              `c${i}`,
+            ),
+          ),
+        ])
+        .executeTakeFirstOrThrow();
+      const r = row as Record<string, unknown>;
+      return categories.map((c, i) => ({ key: c, total: num(r.total), accepted: num(r[`c${i}`]) }));
+    }
+    const key =
+      by === 'day'
+        ? sql<string>`substr(at, 1, 10)`
+        : by === 'region'
+          ? sql<string>`coalesce(region, 'unknown')`
+          : sql<string>`method`;
+    const rows = await q
+      .select((eb) => [
+        key.as('key'),
+        eb.fn.countAll<number>().as('total'),
+        eb.fn.sum<number>('accepted').as('accepted'),
+      ])
+      .groupBy(key)
+      .orderBy(key)
+      .execute();
+    return rows.map((r) => ({ key: String(r.key), total: num(r.total), accepted: num(r.accepted) }));
+  }
+
+  async purge(cutoff: string, now: string, limit: number): Promise<number> {
+    const ids = this.db
+      .selectFrom('receipts')
+      .select('id')
+      .where('expires_at', '<', cutoff)
+      .where('body', 'is not', null)
+      .limit(limit);
+    const res = await this.db
+      .updateTable('receipts')
+      .set({
+        body: null,
+        consent_id: null,
+        method: null,
+        region: null,
+        granted: null,
+        accepted: null,
+        purged_at: now,
+      })
+      .where('id', 'in', ids)
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows);
+  }
+
+  async salt(day: string, fresh: string): Promise<string> {
+    await this.db
+      .insertInto('salts')
+      .values({ day, salt: fresh })
+      .onConflict((oc) => oc.column('day').doNothing())
+      .execute();
+    const row = await this.db
+      .selectFrom('salts')
+      .select('salt')
+      .where('day', '=', day)
+      .executeTakeFirstOrThrow();
+    return row.salt;
+  }
+
+  async dropSaltsBefore(day: string): Promise<void> {
+    await this.db.deleteFrom('salts').where('day', '<', day).execute();
+  }
+
+  async ping(): Promise<void> {
+    await sql`select 1`.execute(this.db);
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+  }
+}

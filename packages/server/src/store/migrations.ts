@@ -1,0 +1,51 @@
+import type { Kysely, Migration, MigrationProvider } from 'kysely';
+
+/**
+ * Versioned migrations, in code so they ship with the package. Never edit one that has
+ * shipped: add the next number. Column types are the portable subset of SQLite and PostgreSQL.
+ */
+const migrations: Record<string, Migration> = {
+  '0001_receipts': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('receipts')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('site', 'text', (c) => c.notNull())
+        .addColumn('seq', 'integer', (c) => c.notNull())
+        .addColumn('at', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'text', (c) => c.notNull())
+        .addColumn('consent_id', 'text')
+        .addColumn('method', 'text')
+        .addColumn('region', 'text')
+        .addColumn('granted', 'text')
+        .addColumn('accepted', 'integer')
+        .addColumn('body', 'text')
+        .addColumn('prev', 'text', (c) => c.notNull())
+        .addColumn('hash', 'text', (c) => c.notNull())
+        .addColumn('sig', 'text', (c) => c.notNull())
+        .addColumn('kid', 'text', (c) => c.notNull())
+        .addColumn('purged_at', 'text')
+        // The last line of defence for the chain: two writers can never both take seq N.
+        .addUniqueConstraint('receipts_site_seq', ['site', 'seq'])
+        .execute();
+      await db.schema.createIndex('receipts_consent').on('receipts').column('consent_id').execute();
+      await db.schema.createIndex('receipts_at').on('receipts').column('at').execute();
+      await db.schema.createIndex('receipts_expires').on('receipts').column('expires_at').execute();
+      await db.schema
+        .createTable('chain_heads')
+        .addColumn('site', 'text', (c) => c.primaryKey())
+        .addColumn('seq', 'integer', (c) => c.notNull())
+        .addColumn('hash', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('salts')
+        .addColumn('day', 'text', (c) => c.primaryKey())
+        .addColumn('salt', 'text', (c) => c.notNull())
+        .execute();
+    },
+  },
+};
+
+export const migrationProvider: MigrationProvider = {
+  getMigrations: async () => migrations,
+};

@@ -1,0 +1,41 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import SQLite from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import { KyselyStore } from './kysely-store.js';
+import type { Database, Store } from './types.js';
+
+export interface OpenOptions {
+  /** PostgreSQL pool size per process. */
+  readonly poolSize?: number;
+}
+
+/** True for `postgres://…` and `postgresql://…` URLs. */
+export const isPostgresUrl = (url: string) => /^postgres(ql)?:\/\//.test(url);
+
+/**
+ * Opens a store from a URL: `sqlite:path/to/file.db`, `sqlite::memory:` or `postgres://…`.
+ * Does not migrate: call `store.migrate()` (the server does on start).
+ */
+export const openStore = (url: string, opts: OpenOptions = {}): Store => {
+  if (isPostgresUrl(url)) {
+    // int8 (count(*)) as a JS number: our counts stay far below 2^53.
+    pg.types.setTypeParser(20, (v) => Number(v));
+    const pool = new pg.Pool({ connectionString: url, max: opts.poolSize ?? 10 });
+    return new KyselyStore(new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), 'postgres');
+  }
+  if (url.startsWith('sqlite:')) {
+    const path = url.slice('sqlite:'.length);
+    if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
+    const db = new SQLite(path);
+    // Durability: WAL with synchronous=FULL fsyncs the WAL on every commit, so a receipt
+    // acknowledged after commit survives kill -9 and power loss. Group commit keeps the
+    // number of commits (and fsyncs) per second low.
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.pragma('busy_timeout = 5000');
+    return new KyselyStore(new Kysely<Database>({ dialect: new SqliteDialect({ database: db }) }), 'sqlite');
+  }
+  throw new Error(`unsupported database URL "${url}": use sqlite:path or postgres://…`);
+};

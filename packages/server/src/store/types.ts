@@ -1,0 +1,107 @@
+import type { PurgedReceipt, Receipt, SignedReceipt } from '@assent/core';
+
+/** The tables, as Kysely sees them. Times are ISO-8601 UTC text: sortable and the same on both dialects. */
+export interface Database {
+  receipts: ReceiptsTable;
+  chain_heads: ChainHeadsTable;
+  salts: SaltsTable;
+}
+
+export interface ReceiptsTable {
+  id: string;
+  site: string;
+  seq: number;
+  at: string;
+  expires_at: string;
+  /** Everything below down to `body` is null once the receipt is purged. */
+  consent_id: string | null;
+  method: string | null;
+  region: string | null;
+  /** `,analytics,marketing,`: granted keys between commas, for stats by category in plain SQL. */
+  granted: string | null;
+  /** 1 when any non-essential key was granted. */
+  accepted: number | null;
+  /** The canonical JSON that was hashed and signed. */
+  body: string | null;
+  prev: string;
+  hash: string;
+  sig: string;
+  kid: string;
+  purged_at: string | null;
+}
+
+/** One row per site: the last link of its chain. Locked (`FOR UPDATE`) by every writer. */
+export interface ChainHeadsTable {
+  site: string;
+  seq: number;
+  hash: string;
+}
+
+/** The random part of each day's IP-hash key; deleted after two days so old hashes cannot be linked. */
+export interface SaltsTable {
+  day: string;
+  salt: string;
+}
+
+/** A receipt before the store gives it its place in the chain. */
+export type NewReceipt = Omit<Receipt, 'seq' | 'prev'>;
+
+/** Hashes and signs a receipt once its `seq` and `prev` are known (inside the transaction). */
+export type Sealer = (r: Receipt) => { readonly hash: string; readonly sig: string };
+
+export type StoredReceipt = SignedReceipt | PurgedReceipt;
+
+export interface ExportFilter {
+  readonly site?: string;
+  /** Inclusive, ISO-8601. */
+  readonly from?: string;
+  /** Exclusive, ISO-8601. */
+  readonly to?: string;
+}
+
+export type StatsBy = 'day' | 'category' | 'region' | 'method';
+
+export interface StatRow {
+  readonly key: string;
+  /** Receipts in the range (for `category`: all receipts, so `accepted / total` is the rate). */
+  readonly total: number;
+  /** Receipts granting any non-essential key (for `category`: granting that category). */
+  readonly accepted: number;
+}
+
+/** A raw row as the export reads it: enough to write NDJSON or CSV without parsing JSON. */
+export type ExportRow = Pick<
+  ReceiptsTable,
+  'id' | 'site' | 'seq' | 'at' | 'body' | 'prev' | 'hash' | 'sig' | 'kid'
+>;
+
+/**
+ * Everything the server asks of a database. One implementation over Kysely serves
+ * SQLite and PostgreSQL; the same test suite runs against both.
+ */
+export interface Store {
+  readonly kind: 'sqlite' | 'postgres';
+  /** Runs pending versioned migrations; returns the names applied. */
+  migrate(): Promise<string[]>;
+  /**
+   * Appends receipts in one transaction: each gets the next `seq` of its site's chain and the
+   * previous receipt's hash, then is sealed and inserted. All or nothing; resolves after commit.
+   */
+  append(items: readonly NewReceipt[], seal: Sealer): Promise<SignedReceipt[]>;
+  /** A consent's receipts, oldest first (purged ones no longer name the consent). */
+  byConsent(consentId: string): Promise<SignedReceipt[]>;
+  /** Up to `limit` rows after (`site`, `seq`) in chain order: keyset pagination for exports. */
+  page(
+    filter: ExportFilter,
+    after: { site: string; seq: number } | null,
+    limit: number,
+  ): Promise<ExportRow[]>;
+  stats(filter: ExportFilter, by: StatsBy, categories: readonly string[]): Promise<StatRow[]>;
+  /** Drops the payload of up to `limit` receipts that expired before `cutoff`; returns how many. */
+  purge(cutoff: string, now: string, limit: number): Promise<number>;
+  /** The salt of `day`, stored as `fresh` if the day has none yet (first writer wins). */
+  salt(day: string, fresh: string): Promise<string>;
+  dropSaltsBefore(day: string): Promise<void>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,99 @@
+import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
+import { canonicalReceipt, GENESIS, type Receipt } from '@assent/core';
+import { keyId, verifyHashSignature } from './signer.js';
+
+export type VerifyResult =
+  | {
+      readonly ok: true;
+      readonly receipts: number;
+      readonly purged: number;
+      readonly sites: number;
+      /** Sites whose export starts mid-chain (a date-filtered export): their first `prev` is taken on trust. */
+      readonly partial: readonly string[];
+    }
+  | {
+      readonly ok: false;
+      /** 1-based line of the first broken link. */
+      readonly line: number;
+      readonly id: string | null;
+      readonly site: string | null;
+      readonly seq: number | null;
+      readonly reason: string;
+    };
+
+type Line = Record<string, unknown>;
+
+/**
+ * Verifies an NDJSON export offline, line by line, and stops at the first broken link:
+ * each receipt's hash must be the SHA-256 of its canonical JSON, its Ed25519 signature must
+ * verify, and within each site its `seq` must follow and its `prev` must be the hash of the
+ * receipt before it. Purged receipts have no payload to hash, but their signed hash still
+ * links the chain. Lines must be in chain order per site, as `export` writes them.
+ */
+export const verifyExport = async (
+  lines: AsyncIterable<string> | Iterable<string>,
+  publicKeys: readonly (KeyObject | string)[],
+): Promise<VerifyResult> => {
+  const keys = new Map<string, KeyObject>();
+  for (const k of publicKeys) {
+    const key = typeof k === 'string' ? createPublicKey(k) : k;
+    keys.set(keyId(key), key);
+  }
+  const heads = new Map<string, { seq: number; hash: string }>();
+  const partial: string[] = [];
+  let n = 0;
+  let receipts = 0;
+  let purged = 0;
+  for await (const text of lines) {
+    n++;
+    if (!text.trim()) continue;
+    let r: Line;
+    const fail = (reason: string): VerifyResult => ({
+      ok: false,
+      line: n,
+      id: typeof r?.id === 'string' ? r.id : null,
+      site: typeof r?.site === 'string' ? r.site : null,
+      seq: typeof r?.seq === 'number' ? r.seq : null,
+      reason,
+    });
+    try {
+      r = JSON.parse(text) as Line;
+    } catch {
+      r = {};
+      return fail('not valid JSON');
+    }
+    const { site, seq, prev, hash, sig, kid } = r;
+    if (
+      typeof site !== 'string' ||
+      typeof seq !== 'number' ||
+      typeof prev !== 'string' ||
+      typeof hash !== 'string' ||
+      typeof sig !== 'string' ||
+      typeof kid !== 'string'
+    )
+      return fail('missing site, seq, prev, hash, sig or kid');
+    if (r.purged === true) purged++;
+    else {
+      const actual = createHash('sha256')
+        .update(canonicalReceipt(r as unknown as Receipt))
+        .digest('hex');
+      if (actual !== hash) return fail('the receipt was altered: its content does not match its hash');
+    }
+    const key = keys.get(kid);
+    if (!key) return fail(`signed with key ${kid}, which is not among the public keys given`);
+    if (!verifyHashSignature(key, hash, sig)) return fail('the signature does not verify');
+    const head = heads.get(site);
+    if (head) {
+      if (seq !== head.seq + 1)
+        return fail(
+          `expected seq ${head.seq + 1} of ${site}, found ${seq}: receipts are missing or out of order`,
+        );
+      if (prev !== head.hash) return fail(`prev does not match the hash of ${site} seq ${head.seq}`);
+    } else if (seq === 1) {
+      if (prev !== GENESIS) return fail('the first receipt of a site must have the genesis prev');
+    } else partial.push(site);
+    heads.set(site, { seq, hash });
+    receipts++;
+  }
+  return { ok: true, receipts, purged, sites: heads.size, partial };
+};
