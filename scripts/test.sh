@@ -13,4 +13,8 @@ bash scripts/install-chromium.sh
 npm run build
 npx tsc -b
 npx biome check .
+
+# A throwaway PostgreSQL for the server's store tests (they fail, never skip, without it).
+eval "$(bash scripts/postgres.sh start)"
+trap 'bash scripts/postgres.sh stop "$ASSENT_TEST_PG_DIR"' EXIT
 node scripts/run-tests.mjs "$@"

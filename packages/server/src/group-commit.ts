@@ -47,7 +47,7 @@ export class GroupCommit {
         );
         this.counts.batches++;
         this.counts.receipts += out.length;
-        batch.forEach((w, i) => w.resolve(out[i]!));
+        for (const [i, w] of batch.entries()) w.resolve(out[i]!);
       } catch (e) {
         // Nothing of a failed transaction was written: every waiter hears so.
         for (const w of batch) w.reject(e);
