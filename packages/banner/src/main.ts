@@ -3,7 +3,8 @@
  *
  *   <script src="/assent.min.js" data-assent="buttons=(Accept !) days=(20)" defer></script>
  *
- * or, for the full JSON config, a data block the browser never executes (CSP-safe):
+ * plus, for the full JSON config, a data block the browser never executes (CSP-safe);
+ * the shortcode's keys override the JSON's:
  *
  *   <script type="application/json" id="assent-config">{ "categories": [ … ] }</script>
  */
@@ -15,7 +16,7 @@ const script = doc.currentScript as HTMLScriptElement | null;
 const json = doc.getElementById('assent-config')?.textContent;
 let v: Validated;
 try {
-  v = json ? validateConfig(JSON.parse(json)) : parseShortcode(script?.dataset.assent ?? '');
+  v = parseShortcode(script?.dataset.assent ?? '', json ? JSON.parse(json) : {});
 } catch (e) {
   v = { ...validateConfig({}), errors: [{ field: 'assent-config', message: `is not valid JSON (${e})` }] };
 }

@@ -41,7 +41,7 @@ describe("the seed's notice in Chromium", () => {
     const region = page.getByRole('region', { name: 'Cookie notice' });
     await region.waitFor();
     assert.equal(
-      (await region.locator('p').textContent()).trim(),
+      (await region.locator('p').textContent())?.trim(),
       'Our website uses cookies to enhance your experience. Learn More',
     );
     const link = region.getByRole('link', { name: 'Learn More' });

@@ -63,14 +63,16 @@ const BOOL: Record<string, boolean> = {
 };
 
 /**
- * Parses a shortcode into a validated config. Never throws: syntax errors, unknown keys and
+ * Parses a shortcode into a validated config, on top of an optional JSON config `base`
+ * (the shortcode's keys win). Never throws: syntax errors, unknown keys and
  * bad values come back as errors naming the key, beside a config that is safe to use.
  *
  * @example
  * parseShortcode('buttons=(Accept !) days=(20)').config.days // 20
  */
-export const parseShortcode = (src: string): Validated => {
+export const parseShortcode = (src: string, base: Record<string, unknown> = {}): Validated => {
   const { pairs, errors } = tokenizeShortcode(src);
+  errors.push(...validateConfig(base).errors);
   const input: Record<string, unknown> = {};
   const texts: Record<string, string> = {};
   const lang = pairs.find(([k]) => k === 'lang')?.[1].toLowerCase();
@@ -101,6 +103,8 @@ export const parseShortcode = (src: string): Validated => {
     else if (text) texts[text] = value;
     else input[field!] = v;
   }
-  if (Object.keys(texts).length) input.texts = { [lang ?? 'en']: texts };
-  return { config: validateConfig(input).config, errors };
+  const l = lang ?? 'en';
+  const baseTexts = (base.texts ?? {}) as Record<string, object>;
+  if (Object.keys(texts).length) input.texts = { ...baseTexts, [l]: { ...baseTexts[l], ...texts } };
+  return { config: validateConfig({ ...base, ...input }).config, errors };
 };

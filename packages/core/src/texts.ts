@@ -56,7 +56,7 @@ export const EN: Texts = {
   loadEmbed: 'Load content',
   acceptCategory: 'Accept {1}',
   cats: {
-    necessary: ['Necessary', 'Needed for the site to work, such as remembering this choice. Always on.'],
+    necessary: ['Necessary', 'Needed for the site to work, such as remembering this choice.'],
     functional: ['Functional', 'Remember settings such as language and enable embedded content.'],
     analytics: ['Analytics', 'Help us understand how the site is used, so we can improve it.'],
     marketing: ['Marketing', 'Used by advertising partners to show relevant ads and measure them.'],

@@ -115,3 +115,25 @@ describe('shortcode', () => {
     );
   });
 });
+
+describe('shortcode on top of a JSON config', () => {
+  it('keeps the JSON fields and lets the shortcode win', () => {
+    const { config, errors } = parseShortcode('buttons=(Accept !) days=(20)', {
+      days: 90,
+      categories: [{ id: 'analytics', cookies: ['_ga'] }],
+      texts: { en: { reject: 'No thanks' } },
+    });
+    assert.deepEqual(errors, []);
+    assert.equal(config.days, 20);
+    assert.deepEqual(config.texts.en, { reject: 'No thanks', accept: 'Accept !' });
+    assert.deepEqual(config.categories[0]?.cookies, ['_ga']);
+  });
+
+  it('reports errors of the JSON part too', () => {
+    const { errors } = parseShortcode('buttons=(OK)', { mode: 'sometimes' });
+    assert.deepEqual(
+      errors.map((e) => e.field),
+      ['mode'],
+    );
+  });
+});

@@ -1,0 +1,8 @@
+// Stand-in for an analytics tag (Google Analytics and the like). Held by the banner until
+// the visitor grants "analytics": it sets a cookie and sends a page-view beacon.
+(() => {
+  const id = Math.random().toString(36).slice(2);
+  document.cookie = `_demo_stats=${id}; Path=/; Max-Age=${60 * 60 * 24 * 395}; SameSite=Lax`;
+  navigator.sendBeacon('/demo/collect', JSON.stringify({ page: location.pathname }));
+  window.demoAnalyticsRuns = (window.demoAnalyticsRuns || 0) + 1;
+})();

@@ -1,0 +1,168 @@
+/**
+ * The demo news site's pages, as plain HTML strings. No framework: what a site owner pastes
+ * is visible here as is — the banner's script tag, its JSON config, held scripts, a held embed.
+ */
+import { ARTICLES, type Article, SEED_SHORTCODE } from './content.js';
+
+const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+const SITE = 'The Daily Ledger';
+
+/**
+ * The site's consent config: the seed's shortcode on the script tag, plus this JSON for the
+ * categories, services and cookies the site really has (stand-ins for Google Analytics, an
+ * ad network and YouTube, served locally: the demo makes no outside requests).
+ */
+export const demoConfig = (opts: { endpoint?: string } = {}) => ({
+  policy: '2026-11',
+  learnMoreHref: '/privacy',
+  ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
+  categories: [
+    {
+      id: 'analytics',
+      services: [
+        {
+          id: 'stats',
+          title: 'Ledger Stats',
+          description:
+            'Counts page views so we know which articles are read (a stand-in for Google Analytics).',
+          cookies: ['_demo_stats'],
+        },
+      ],
+    },
+    {
+      id: 'marketing',
+      services: [
+        {
+          id: 'ads',
+          title: 'Ad network',
+          description: 'Shows and measures ads (a stand-in for an ad tag).',
+          cookies: ['_demo_ads'],
+        },
+        {
+          id: 'video',
+          title: 'YouTube',
+          description: 'Plays embedded videos; YouTube may set its own cookies (a local stand-in here).',
+        },
+      ],
+    },
+  ],
+});
+
+export interface PageOptions {
+  nonce: string;
+  endpoint?: string;
+}
+
+const layout = (title: string, main: string, o: PageOptions) => `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${esc(title)} — ${SITE}</title>
+<link rel="icon" href="data:,">
+<link rel="stylesheet" href="/site.css">
+<link rel="stylesheet" href="/assent.css">
+<script type="application/json" id="assent-config">${JSON.stringify(demoConfig(o)).replace(/</g, '\\u003c')}</script>
+<script src="/assent.min.js" data-assent="${SEED_SHORTCODE}" defer></script>
+<script type="text/plain" data-assent-category="analytics" data-assent-service="stats" src="/demo/analytics.js"></script>
+<script type="text/plain" data-assent-category="marketing" data-assent-service="ads" src="/demo/ads.js"></script>
+<script type="text/plain" data-assent-category="analytics" nonce="${o.nonce}">document.documentElement.dataset.inlineAnalytics = 'ran';</script>
+</head>
+<body>
+<a class="skip" href="#main">Skip to content</a>
+<header class="masthead">
+  <a class="logo" href="/">${SITE}</a>
+  <nav aria-label="Sections"><a href="/">Home</a> <a href="/articles/${ARTICLES[0]!.slug}">World</a> <a href="/privacy">Privacy</a></nav>
+</header>
+<main id="main">
+${main}
+</main>
+<footer class="footer">
+  <p>© 2026 ${SITE} · <a href="/privacy">Privacy policy</a> · <a href="/privacy#cookies" data-assent-open>Cookie settings</a></p>
+</footer>
+</body>
+</html>
+`;
+
+const ad = `<aside class="ad" aria-label="Advertisement"><p id="ad-slot">Advertisement space — filled only with marketing consent.</p></aside>`;
+
+const articlePage = (a: Article, o: PageOptions) =>
+  layout(
+    a.title,
+    `<article class="article">
+  <p class="section">${esc(a.section)}</p>
+  <h1>${esc(a.title)}</h1>
+  <p class="dek">${esc(a.dek)}</p>
+  <p class="byline">By the Ledger staff · <time datetime="${a.date}">${a.date}</time></p>
+  ${a.paragraphs.map((p) => `<p>${esc(p)}</p>`).join('\n  ')}
+  ${
+    a.video
+      ? `<figure class="video"><iframe data-assent-src="/demo/video" data-assent-category="marketing" data-assent-service="video" data-assent-provider="YouTube" title="Video: the library's reading room" width="560" height="315"></iframe><figcaption>The reading room after the refurbishment.</figcaption></figure>`
+      : ''
+  }
+</article>
+${ad}
+<section class="more" aria-labelledby="more-h"><h2 id="more-h">More from the Ledger</h2><ul>${ARTICLES.filter(
+      (x) => x !== a,
+    )
+      .map((x) => `<li><a href="/articles/${x.slug}">${esc(x.title)}</a></li>`)
+      .join('')}</ul></section>`,
+    o,
+  );
+
+const home = (o: PageOptions) =>
+  layout(
+    'Home',
+    `<h1 class="visually-hidden">Latest news</h1>
+<ul class="teasers">${ARTICLES.map(
+      (a) =>
+        `<li><p class="section">${esc(a.section)}</p><h2><a href="/articles/${a.slug}">${esc(a.title)}</a></h2><p>${esc(a.dek)}</p></li>`,
+    ).join('')}</ul>
+${ad}`,
+    o,
+  );
+
+const privacy = (o: PageOptions) =>
+  layout(
+    'Privacy policy',
+    `<article class="article">
+<h1>Privacy policy</h1>
+<p>This is the page the banner's “Learn More” link opens. It says what we collect, why, and how to change your mind.</p>
+<h2 id="cookies">Cookies and similar technologies</h2>
+<table>
+<caption>Cookies this site may set</caption>
+<thead><tr><th scope="col">Cookie</th><th scope="col">Category</th><th scope="col">Purpose</th><th scope="col">Lifetime</th></tr></thead>
+<tbody>
+<tr><td><code>assent</code></td><td>Necessary</td><td>Remembers your cookie choice (accept or reject) and its consent ID.</td><td>20 days</td></tr>
+<tr><td><code>_demo_stats</code></td><td>Analytics</td><td>Counts page views (Ledger Stats).</td><td>13 months</td></tr>
+<tr><td><code>_demo_ads</code></td><td>Marketing</td><td>Ad frequency capping (ad network).</td><td>90 days</td></tr>
+</tbody>
+</table>
+<h2>Your choice</h2>
+<p id="consent-state">Your current choice is shown here once the page has loaded.</p>
+<p><button type="button" class="button" data-assent-open>Change cookie settings</button></p>
+<p>Withdrawing consent is as easy as giving it: open the settings and choose “Reject all”. Cookies of the categories you refuse are deleted at once; scripts already running stop at the next page load.</p>
+<h2>Proof of consent</h2>
+<p>Each choice is stored as a signed receipt under a random consent ID, so that we can show what you were asked and what you chose. We never store your IP address, only a keyed hash of it that changes daily.</p>
+</article>
+<script src="/demo/privacy.js" defer></script>`,
+    o,
+  );
+
+export type Rendered = { status: number; type: string; body: string };
+
+/** Renders a demo page, or undefined when `path` is not one. */
+export const renderPage = (path: string, o: PageOptions): Rendered | undefined => {
+  const html = (body: string, status = 200) => ({ status, type: 'text/html; charset=utf-8', body });
+  if (path === '/') return html(home(o));
+  if (path === '/privacy') return html(privacy(o));
+  const m = /^\/articles\/([a-z0-9-]+)$/.exec(path);
+  const a = m && ARTICLES.find((x) => x.slug === m[1]);
+  if (a) return html(articlePage(a, o));
+  return undefined;
+};
+
+/** The demo's Content-Security-Policy: strict, with a per-response nonce for held inline scripts. */
+export const demoCsp = (nonce: string) =>
+  `default-src 'self'; script-src 'self' 'nonce-${nonce}'; style-src 'self'; img-src 'self' data:; frame-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'; object-src 'none'`;

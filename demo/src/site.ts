@@ -1,0 +1,63 @@
+/**
+ * The demo site as one framework-free request handler: pages, the demo's static files and
+ * the banner's build. The demo server mounts it next to the receipt server.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { demoCsp, renderPage } from './pages.js';
+
+const DEMO = join(import.meta.dirname, '..');
+const BANNER = join(DEMO, '../packages/banner/dist');
+
+const STATIC: Record<string, [file: string, type: string]> = {
+  '/site.css': [join(DEMO, 'public/site.css'), 'text/css'],
+  '/demo/analytics.js': [join(DEMO, 'public/analytics.js'), 'text/javascript'],
+  '/demo/ads.js': [join(DEMO, 'public/ads.js'), 'text/javascript'],
+  '/demo/privacy.js': [join(DEMO, 'public/privacy.js'), 'text/javascript'],
+  '/demo/video': [join(DEMO, 'public/video.html'), 'text/html; charset=utf-8'],
+  '/assent.min.js': [join(BANNER, 'assent.min.js'), 'text/javascript'],
+  '/assent.css': [join(BANNER, 'assent.css'), 'text/css'],
+};
+for (const lang of ['de', 'fr', 'es', 'it', 'nl', 'pl', 'pt'])
+  STATIC[`/i18n/${lang}.js`] = [join(BANNER, `i18n/${lang}.js`), 'text/javascript'];
+
+export interface Response {
+  status: number;
+  headers: Record<string, string>;
+  body: string | Buffer;
+}
+
+const SECURITY = {
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'strict-origin-when-cross-origin',
+};
+
+export interface SiteOptions {
+  /** Receipt endpoint the banner posts to; none when the demo runs without the server. */
+  endpoint?: string;
+}
+
+/** Answers a GET for the demo site, or undefined when the path is not the site's. */
+export const demoSite = (path: string, o: SiteOptions = {}): Response | undefined => {
+  const nonce = randomBytes(16).toString('base64');
+  const page = renderPage(path, { nonce, ...o });
+  if (page)
+    return {
+      status: page.status,
+      headers: {
+        'content-type': page.type,
+        'content-security-policy': demoCsp(nonce),
+        'cache-control': 'no-store',
+        ...SECURITY,
+      },
+      body: page.body,
+    };
+  const f = STATIC[path];
+  if (!f) return undefined;
+  return {
+    status: 200,
+    headers: { 'content-type': f[1], 'cache-control': 'no-cache', ...SECURITY },
+    body: readFileSync(f[0]),
+  };
+};
