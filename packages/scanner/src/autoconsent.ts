@@ -1,0 +1,134 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import type { BrowserContext, Frame } from 'playwright-core';
+
+/**
+ * The bridge to DuckDuckGo's autoconsent (MPL-2.0): maintained rules that detect hundreds of
+ * CMPs and click their opt-out / opt-in. Its `autoconsent.playwright.js` bundle runs in every
+ * frame and talks to us through `window.autoconsentSendMessage`; we answer through
+ * `window.autoconsentReceiveMessage` (see the package's docs/puppeteer.md).
+ *
+ * We never let it act on its own (`autoAction: null`): the scanner decides when to click, so
+ * it can tell requests before the choice from requests after it. Cosmetic rules (hiding a
+ * popup with CSS) and heuristics (guessing buttons by their text) are off: hiding a banner
+ * is not a choice, and an audit must not guess.
+ */
+
+interface Message {
+  readonly type: string;
+  readonly cmp?: string;
+  readonly result?: boolean;
+  readonly totalClicks?: number;
+  readonly id?: string;
+  readonly code?: string;
+}
+
+const require = createRequire(import.meta.url);
+const root = dirname(require.resolve('@duckduckgo/autoconsent/rules/rules.json'));
+let assets: { script: string; rules: string } | undefined;
+const load = () => {
+  assets ??= {
+    script: readFileSync(join(root, '..', 'dist', 'autoconsent.playwright.js'), 'utf8'),
+    // Full rules: the compact ones omit opt-in steps, and we need both.
+    rules: JSON.stringify({
+      autoconsent: JSON.parse(readFileSync(join(root, 'rules.json'), 'utf8')).autoconsent,
+    }),
+  };
+  return assets;
+};
+
+const CONFIG = {
+  enabled: true,
+  autoAction: null,
+  disabledCmps: [],
+  enablePrehide: false,
+  enableCosmeticRules: false,
+  enableGeneratedRules: true,
+  enableHeuristicDetection: false,
+  heuristicMode: 'off',
+  detectRetries: 20,
+  isMainWorld: true,
+  prehideTimeout: 2000,
+  visualTest: false,
+  logs: {
+    lifecycle: false,
+    rulesteps: false,
+    detectionsteps: false,
+    evals: false,
+    errors: false,
+    messages: false,
+    waits: false,
+  },
+};
+
+export interface Popup {
+  readonly cmp: string;
+  readonly frame: Frame;
+}
+
+export class Autoconsent {
+  private readonly messages: { msg: Message; frame: Frame; at: number }[] = [];
+
+  async attach(context: BrowserContext): Promise<void> {
+    const { script, rules } = load();
+    await context.exposeBinding('autoconsentSendMessage', async ({ frame }, msg: Message) => {
+      if (!msg || typeof msg !== 'object') return;
+      this.messages.push({ msg, frame, at: Date.now() });
+      try {
+        if (msg.type === 'init') {
+          await frame.evaluate(
+            `autoconsentReceiveMessage({ type: 'initResp', config: ${JSON.stringify(CONFIG)}, rules: ${rules} })`,
+          );
+        } else if (msg.type === 'eval' && typeof msg.code === 'string') {
+          const result = await frame.evaluate(msg.code).catch(() => false);
+          await frame.evaluate(
+            `autoconsentReceiveMessage(${JSON.stringify({ type: 'evalResp', id: msg.id, result })})`,
+          );
+        }
+      } catch {
+        // the frame navigated away or was detached: nothing to answer
+      }
+    });
+    await context.addInitScript(script);
+  }
+
+  /** The most recent visible popup autoconsent found since `since` (ms epoch). */
+  popup(since = 0): Popup | null {
+    for (let i = this.messages.length - 1; i >= 0; i--) {
+      const m = this.messages[i]!;
+      if (m.at < since) break;
+      if (m.msg.type === 'popupFound' && m.msg.cmp) return { cmp: m.msg.cmp, frame: m.frame };
+    }
+    return null;
+  }
+
+  /** Runs the CMP's opt-out or opt-in rule; resolves with its result and the clicks it took. */
+  async choose(
+    popup: Popup,
+    action: 'optOut' | 'optIn',
+    timeoutMs = 10_000,
+  ): Promise<{ result: boolean; clicks: number | null }> {
+    const since = Date.now();
+    const resultType = action === 'optOut' ? 'optOutResult' : 'optInResult';
+    void popup.frame.evaluate(`autoconsentReceiveMessage({ type: '${action}' })`).catch(() => {});
+    const deadline = since + timeoutMs;
+    let result: boolean | null = null;
+    let resultAt = 0;
+    while (Date.now() < deadline) {
+      const recent = this.messages.filter((m) => m.at >= since);
+      const r = recent.find((m) => m.msg.type === resultType);
+      if (r && result === null) {
+        result = r.msg.result === true;
+        resultAt = Date.now();
+      }
+      // An intermediate rule (one layer of a multi-step CMP) reports a result but no "done".
+      if (result === true && Date.now() - resultAt > 1500) return { result: true, clicks: null };
+      const done = recent.find((m) => m.msg.type === 'autoconsentDone');
+      if (done) return { result: true, clicks: done.msg.totalClicks ?? null };
+      if (result === false) return { result: false, clicks: null };
+      await new Promise((r2) => setTimeout(r2, 50));
+    }
+    return { result: result === true, clicks: null };
+  }
+}

@@ -1,0 +1,171 @@
+import { parseShortcode } from '@assent/core';
+import type { Page } from 'playwright-core';
+import type { Autoconsent } from './autoconsent.js';
+import type { Selectors } from './config.js';
+import type { BannerInfo, ChoiceResult } from './types.js';
+
+/** Assent's DOM contract: the first layer and its buttons (see packages/banner). */
+export const ASSENT = {
+  banner: '#assent-banner',
+  accept: '#assent-banner [data-assent-action="accept"]',
+  reject: '#assent-banner [data-assent-action="reject"]',
+  script: 'script[data-assent]',
+} as const;
+
+const visible = (page: Page, selector: string): Promise<boolean> =>
+  page
+    .locator(selector)
+    .first()
+    .isVisible()
+    .catch(() => false);
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export const NO_BANNER: BannerInfo = {
+  kind: 'none',
+  cmp: null,
+  rejectOnFirstLayer: null,
+  acceptOnFirstLayer: null,
+};
+
+/**
+ * Finds the consent banner: Assent's own first, then any CMP autoconsent knows, then the
+ * configured selectors (the last resort, used once autoconsent had a fair chance).
+ */
+export const detectBanner = async (
+  page: Page,
+  ac: Autoconsent | null,
+  selectors: Selectors | null,
+  timeoutMs: number,
+): Promise<BannerInfo> => {
+  const start = Date.now();
+  let selectorsSeenAt = 0;
+  for (;;) {
+    if (await visible(page, ASSENT.banner)) {
+      return {
+        kind: 'assent',
+        cmp: 'Assent',
+        rejectOnFirstLayer: await visible(page, ASSENT.reject),
+        acceptOnFirstLayer: await visible(page, ASSENT.accept),
+      };
+    }
+    const popup = ac?.popup();
+    if (popup) {
+      // Whether reject sits on the first layer shows when opting out: one click or more.
+      return { kind: 'autoconsent', cmp: popup.cmp, rejectOnFirstLayer: null, acceptOnFirstLayer: null };
+    }
+    if (selectors && (await visible(page, selectors.banner))) {
+      selectorsSeenAt ||= Date.now();
+      if (!ac || Date.now() - selectorsSeenAt > 1500) {
+        return {
+          kind: 'selectors',
+          cmp: 'configured selectors',
+          rejectOnFirstLayer: selectors.reject ? await visible(page, selectors.reject) : false,
+          acceptOnFirstLayer: selectors.accept ? await visible(page, selectors.accept) : false,
+        };
+      }
+    }
+    if (Date.now() - start >= timeoutMs) return NO_BANNER;
+    await sleep(100);
+  }
+};
+
+/** Is the banner of this kind showing right now? */
+export const bannerShowing = async (
+  page: Page,
+  banner: BannerInfo,
+  ac: Autoconsent | null,
+  selectors: Selectors | null,
+  since: number,
+): Promise<boolean> => {
+  if (banner.kind === 'assent') return visible(page, ASSENT.banner);
+  if (banner.kind === 'selectors' && selectors) return visible(page, selectors.banner);
+  if (banner.kind === 'autoconsent') return ac?.popup(since) != null;
+  return false;
+};
+
+const waitHidden = async (page: Page, selector: string, ms: number): Promise<boolean> => {
+  try {
+    await page.locator(selector).first().waitFor({ state: 'hidden', timeout: ms });
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * Clicks reject or accept with the mechanism that found the banner. `effective` here only
+ * says whether the banner went away; the phase checks again after a reload.
+ */
+export const choose = async (
+  page: Page,
+  banner: BannerInfo,
+  action: 'reject' | 'accept',
+  ac: Autoconsent | null,
+  selectors: Selectors | null,
+  timeoutMs: number,
+): Promise<ChoiceResult> => {
+  const none = (note: string): ChoiceResult => ({
+    method: banner.kind,
+    clicked: false,
+    effective: null,
+    clicks: null,
+    note,
+  });
+  if (banner.kind === 'none') return none('no banner was found on the first visit');
+  if (banner.kind === 'autoconsent') {
+    const deadline = Date.now() + timeoutMs;
+    let popup = ac?.popup();
+    while (!popup && Date.now() < deadline) {
+      await sleep(100);
+      popup = ac?.popup();
+    }
+    if (!popup || !ac) return none(`${banner.cmp} did not show its popup this time`);
+    const r = await ac.choose(popup, action === 'reject' ? 'optOut' : 'optIn');
+    return {
+      method: 'autoconsent',
+      clicked: r.result,
+      effective: r.result ? true : null,
+      clicks: r.clicks,
+      note: r.result
+        ? null
+        : `autoconsent's ${action === 'reject' ? 'opt-out' : 'opt-in'} rule for ${banner.cmp} failed`,
+    };
+  }
+  const sel =
+    banner.kind === 'assent'
+      ? { banner: ASSENT.banner, button: action === 'reject' ? ASSENT.reject : ASSENT.accept }
+      : { banner: selectors?.banner ?? '', button: selectors?.[action] };
+  if (!sel.button) return none(`no ${action} selector is configured`);
+  try {
+    await page.locator(sel.banner).first().waitFor({ state: 'visible', timeout: timeoutMs });
+  } catch {
+    return none('the banner did not show this time');
+  }
+  const button = page.locator(sel.button).first();
+  if (!(await button.isVisible().catch(() => false))) return none(`no ${action} control on the first layer`);
+  try {
+    await button.click({ timeout: 5000 });
+  } catch {
+    return none(`the ${action} control could not be clicked`);
+  }
+  const hidden = await waitHidden(page, sel.banner, 2000);
+  return {
+    method: banner.kind,
+    clicked: true,
+    effective: hidden,
+    clicks: 1,
+    note: hidden ? null : `the banner stayed open after clicking ${action}`,
+  };
+};
+
+/** The consent cookie's name Assent uses on this page (`cookie=(…)` in its shortcode), default `assent`. */
+export const assentCookieName = async (page: Page): Promise<string | null> => {
+  const code = await page
+    .locator(ASSENT.script)
+    .first()
+    .getAttribute('data-assent', { timeout: 500 })
+    .catch(() => null);
+  if (code === null) return null;
+  return parseShortcode(code).config.cookieName;
+};

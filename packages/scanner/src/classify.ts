@@ -1,0 +1,81 @@
+import { getDomain } from 'tldts';
+import type { TrackerDb } from './trackerdb.js';
+import type { Classification, Kind, Tracker } from './types.js';
+
+/**
+ * Tracker database categories that are not, by themselves, tracking: hosting and CDNs,
+ * consent managers, utilities (tag managers, captchas). Everything else the database knows
+ * (advertising, site analytics, social media, audio/video players, customer interaction,
+ * misc) needs consent.
+ */
+export const FUNCTIONAL_CATEGORIES: readonly string[] = ['hosting', 'consent', 'utilities', 'extensions'];
+
+/** The site of a host: its registrable domain, or the host itself for IPs and `localhost`. */
+export const siteOf = (host: string): string => getDomain(host) ?? host.replace(/^\[|\]$/g, '');
+
+const hostOf = (url: string): string => {
+  try {
+    return new URL(url).hostname;
+  } catch {
+    return '';
+  }
+};
+
+/** `*` matches any run of characters; everything else is literal. */
+export const glob = (pattern: string): RegExp =>
+  new RegExp(
+    `^${pattern
+      .split('*')
+      .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+    'i',
+  );
+
+export interface Classifier {
+  /** Classifies a URL (a request, or the source of a cookie or storage key) seen on `pageUrl`. */
+  url(url: string, pageUrl: string, type?: string): Classification;
+  /** First or third party for a cookie domain (`.example.com`) seen on `pageUrl`. */
+  domainParty(domain: string, pageUrl: string): Classification;
+  readonly trackerDb: boolean;
+}
+
+/**
+ * Builds the classifier: party by registrable domain (tldts, the Public Suffix List), then the
+ * tracker database when there is one, else "unknown third party". `essentialHosts` (globs
+ * from the scanner config) mark the site's own CDNs and services as allowed.
+ */
+export const createClassifier = (
+  db: TrackerDb | null,
+  essentialHosts: readonly string[] = [],
+): Classifier => {
+  const essential = essentialHosts.map(glob);
+  const build = (host: string, pageUrl: string, tracker: Tracker | null): Classification => {
+    const site = siteOf(host);
+    const party = site === siteOf(hostOf(pageUrl)) ? 'first' : 'third';
+    let kind: Kind;
+    if (essential.some((re) => re.test(host))) kind = 'allowed';
+    else if (tracker) kind = FUNCTIONAL_CATEGORIES.includes(tracker.category) ? 'functional' : 'tracker';
+    else kind = party === 'first' ? 'first-party' : 'unknown-third-party';
+    return { party, site, kind, tracker };
+  };
+  return {
+    trackerDb: db !== null,
+    url(url, pageUrl, type = 'script') {
+      const host = hostOf(url);
+      // Pages served on the site itself are never matched: a first-party analytics pattern
+      // would otherwise flag the site's own pages.
+      const tracker =
+        db && host && siteOf(host) !== siteOf(hostOf(pageUrl)) ? db.match(url, type, pageUrl) : null;
+      return build(host, pageUrl, tracker);
+    },
+    domainParty(domain, pageUrl) {
+      const host = domain.replace(/^\./, '');
+      const tracker = db ? db.match(`https://${host}/`, 'script', pageUrl) : null;
+      return build(host, pageUrl, tracker && siteOf(host) !== siteOf(hostOf(pageUrl)) ? tracker : null);
+    },
+  };
+};
+
+/** Needs consent: a known tracker or a third party nobody vouched for. */
+export const needsConsent = (c: Classification): boolean =>
+  c.kind === 'tracker' || c.kind === 'unknown-third-party';

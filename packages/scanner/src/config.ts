@@ -1,0 +1,157 @@
+import { glob } from './classify.js';
+import type { RuleId } from './types.js';
+
+export const RULES: readonly RuleId[] = [
+  'banner-missing',
+  'reject-missing',
+  'reject-ineffective',
+  'cookie-before-consent',
+  'cookie-after-reject',
+  'storage-before-consent',
+  'storage-after-reject',
+  'request-before-consent',
+  'request-after-reject',
+  'consent-cookie-too-long',
+];
+
+/** One allow-list entry: a finding the owner accepts, and why (the reason goes in the report). */
+export interface Allow {
+  /** A rule id; all rules when absent. */
+  readonly rule?: RuleId;
+  /** Glob (`*`) on the finding's subject: a cookie name, a storage key, a request URL or host. */
+  readonly match?: string;
+  /** Glob on the page URL; all pages when absent. */
+  readonly page?: string;
+  readonly reason: string;
+}
+
+/** Selectors for a banner neither Assent nor autoconsent recognise: the last resort. */
+export interface Selectors {
+  readonly banner: string;
+  readonly accept?: string;
+  readonly reject?: string;
+}
+
+/** The scanner config file (`--config`), all fields optional. */
+export interface ScanConfig {
+  readonly allow: readonly Allow[];
+  /** Hosts (globs) that are essential to the site: its CDN, its payment provider… */
+  readonly essentialHosts: readonly string[];
+  /** Cookie names (globs) that are the site's consent record, besides Assent's. */
+  readonly consentCookies: readonly string[];
+  readonly selectors: Selectors | null;
+  /** How long to wait for a banner after the page settled (ms). */
+  readonly bannerTimeout: number;
+  /** Per-navigation timeout (ms). */
+  readonly navigationTimeout: number;
+  /** Use autoconsent for other CMPs (on by default). */
+  readonly autoconsent: boolean;
+  /** Chromium `--host-resolver-rules`, e.g. `MAP www.example.com 10.0.0.5` to scan staging. */
+  readonly hostResolverRules: string | null;
+}
+
+export const DEFAULT_CONFIG: ScanConfig = {
+  allow: [],
+  essentialHosts: [],
+  consentCookies: [],
+  selectors: null,
+  bannerTimeout: 4000,
+  navigationTimeout: 30_000,
+  autoconsent: true,
+  hostResolverRules: null,
+};
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const strings = (v: unknown): v is string[] => Array.isArray(v) && v.every((s) => typeof s === 'string');
+
+/**
+ * Validates a parsed config file. Errors are values naming the field, like core's config:
+ * a scan with a wrong config must stop with a clear message, not half-apply it.
+ */
+export const parseScanConfig = (input: unknown): { config: ScanConfig; errors: string[] } => {
+  const errors: string[] = [];
+  if (!isObj(input)) return { config: DEFAULT_CONFIG, errors: ['config: must be a JSON object'] };
+  const c: Record<string, unknown> = { ...DEFAULT_CONFIG };
+  for (const [k, v] of Object.entries(input)) {
+    switch (k) {
+      case '$schema':
+      case 'comment':
+        break;
+      case 'allow':
+        if (!Array.isArray(v)) {
+          errors.push('allow: must be a list of {rule?, match?, page?, reason}');
+          break;
+        }
+        c.allow = v.filter((a, i) => {
+          const f = `allow[${i}]`;
+          if (!isObj(a)) return errors.push(`${f}: must be an object`) && false;
+          if (typeof a.reason !== 'string' || !a.reason.trim())
+            return errors.push(`${f}.reason: every allowed finding needs a reason`) && false;
+          if (a.rule !== undefined && !RULES.includes(a.rule as RuleId))
+            return (
+              errors.push(`${f}.rule: unknown rule ${JSON.stringify(a.rule)} (known: ${RULES.join(', ')})`) &&
+              false
+            );
+          for (const g of ['match', 'page'] as const)
+            if (a[g] !== undefined && typeof a[g] !== 'string')
+              return errors.push(`${f}.${g}: must be a string (a glob with *)`) && false;
+          return true;
+        });
+        break;
+      case 'essentialHosts':
+      case 'consentCookies':
+        if (strings(v)) c[k] = v;
+        else errors.push(`${k}: must be a list of strings (globs with *)`);
+        break;
+      case 'selectors':
+        if (
+          isObj(v) &&
+          typeof v.banner === 'string' &&
+          ['accept', 'reject'].every((s) => v[s] === undefined || typeof v[s] === 'string')
+        )
+          c.selectors = v;
+        else errors.push('selectors: must be {"banner": "css", "accept"?: "css", "reject"?: "css"}');
+        break;
+      case 'bannerTimeout':
+      case 'navigationTimeout':
+        if (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 300_000) c[k] = v;
+        else errors.push(`${k}: must be milliseconds from 0 to 300000`);
+        break;
+      case 'autoconsent':
+        if (typeof v === 'boolean') c[k] = v;
+        else errors.push(`${k}: must be true or false`);
+        break;
+      case 'hostResolverRules':
+        if (typeof v === 'string' && !/[\r\n"]/.test(v)) c[k] = v;
+        else errors.push(`${k}: must be a string such as "MAP www.example.com 127.0.0.1"`);
+        break;
+      default:
+        errors.push(`${k}: is not a known field`);
+    }
+  }
+  return { config: c as unknown as ScanConfig, errors };
+};
+
+/** The allow-list entry that covers a finding on `page`, if any. */
+export const allowedBy = (
+  allow: readonly Allow[],
+  finding: { rule: RuleId; subject: { name: string } },
+  page: string,
+): Allow | undefined =>
+  allow.find(
+    (a) =>
+      (a.rule === undefined || a.rule === finding.rule) &&
+      (a.match === undefined ||
+        glob(a.match).test(finding.subject.name) ||
+        hostMatch(a.match, finding.subject.name)) &&
+      (a.page === undefined || glob(a.page).test(page)),
+  );
+
+const hostMatch = (pattern: string, subject: string): boolean => {
+  try {
+    return glob(pattern).test(new URL(subject).hostname);
+  } catch {
+    return false;
+  }
+};

@@ -1,0 +1,241 @@
+import type { BrowserContext, CDPSession, Page, Request } from 'playwright-core';
+import type { Classifier } from './classify.js';
+import { BINDING, INSTRUMENT, LIST_STORAGE } from './instrument.js';
+import type { CookieRecord, Initiator, RequestRecord, Source, StorageArea, StorageRecord } from './types.js';
+
+interface Write {
+  readonly source: Source;
+  /** Requested lifetime in days (Max-Age or Expires), `null` for a session cookie, undefined unknown. */
+  readonly days?: number | null;
+}
+
+interface Seen {
+  readonly request: Request;
+  readonly afterChoice: boolean;
+}
+
+const DAY = 86_400;
+
+/** Requested lifetime from cookie attributes (`Max-Age` wins over `Expires`, as in RFC 6265). */
+export const requestedDays = (attrs: string, now = Date.now()): number | null => {
+  const maxAge = /(?:^|;)\s*max-age\s*=\s*(-?\d+)/i.exec(attrs);
+  if (maxAge) return Math.round((Number(maxAge[1]) / DAY) * 10) / 10;
+  const expires = /(?:^|;)\s*expires\s*=\s*([^;]+)/i.exec(attrs);
+  if (expires) {
+    const t = Date.parse(expires[1]!);
+    if (!Number.isNaN(t)) return Math.round(((t - now) / 1000 / DAY) * 10) / 10;
+  }
+  return null;
+};
+
+/**
+ * Everything one browser context does, as evidence: every request (with Chromium's own
+ * initiator), who set each cookie (a response's `Set-Cookie` or a script's `document.cookie`),
+ * who wrote each storage key. One recorder per phase, attached before the first navigation.
+ */
+export class Recorder {
+  private readonly requests: Seen[] = [];
+  private readonly initiators = new Map<string, Initiator[]>();
+  private readonly cookieWrites = new Map<string, Write>();
+  private readonly storageWrites = new Map<string, Source>();
+  private readonly pending = new Set<Promise<unknown>>();
+  private inflight = 0;
+  private lastActivity = Date.now();
+  private choiceMade = false;
+
+  constructor(
+    private readonly context: BrowserContext,
+    private readonly classifier: Classifier,
+  ) {}
+
+  async attach(): Promise<void> {
+    await this.context.exposeBinding(BINDING, (_source, m: unknown) => this.onWrite(m));
+    await this.context.addInitScript(INSTRUMENT);
+    this.context.on('request', (request) => {
+      this.requests.push({ request, afterChoice: this.choiceMade });
+      this.inflight++;
+      this.lastActivity = Date.now();
+    });
+    const done = () => {
+      this.inflight = Math.max(0, this.inflight - 1);
+      this.lastActivity = Date.now();
+    };
+    this.context.on('requestfinished', done);
+    this.context.on('requestfailed', done);
+    this.context.on('response', (response) => {
+      const p = response
+        .headersArray()
+        .then((headers) => {
+          for (const h of headers) {
+            if (h.name.toLowerCase() !== 'set-cookie') continue;
+            for (const line of h.value.split('\n')) this.onSetCookie(line, response.url());
+          }
+        })
+        .catch(() => {});
+      this.pending.add(p);
+      p.finally(() => this.pending.delete(p));
+    });
+  }
+
+  /** Chromium's initiator for each request (parser, script and its URL), from DevTools events. */
+  async watchInitiators(page: Page): Promise<void> {
+    let cdp: CDPSession;
+    try {
+      cdp = await this.context.newCDPSession(page);
+      await cdp.send('Network.enable');
+    } catch {
+      return; // initiators are a nicety: without them requests name their frame instead
+    }
+    cdp.on('Network.requestWillBeSent', (e) => {
+      const i = e.initiator;
+      const frames = i.stack?.callFrames ?? [];
+      const url = i.url ?? frames.find((f) => f.url)?.url ?? null;
+      const list = this.initiators.get(e.request.url) ?? [];
+      list.push({ type: i.type, url: url || null });
+      this.initiators.set(e.request.url, list);
+    });
+  }
+
+  /** From now on requests count as "after the choice". */
+  markChoice(): void {
+    this.choiceMade = true;
+  }
+
+  /** Resolves when the network has been quiet for `quietMs`, or after `maxMs` at most. */
+  async idle(quietMs = 500, maxMs = 5000): Promise<void> {
+    const start = Date.now();
+    this.lastActivity = Math.max(this.lastActivity, start);
+    while (Date.now() - start < maxMs) {
+      if (this.inflight === 0 && Date.now() - this.lastActivity >= quietMs) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  private onWrite(m: unknown): void {
+    if (typeof m !== 'object' || m === null) return;
+    const w = m as {
+      t?: unknown;
+      name?: unknown;
+      attrs?: unknown;
+      src?: unknown;
+      area?: unknown;
+      at?: unknown;
+    };
+    if (typeof w.name !== 'string' || typeof w.src !== 'string') return;
+    const source: Source = { via: 'script', url: w.src };
+    if (w.t === 'cookie') {
+      this.cookieWrites.set(w.name, { source, days: requestedDays(String(w.attrs ?? '')) });
+    } else if (w.t === 'storage' && typeof w.area === 'string') {
+      const key = `${w.area}|${String(w.at)}|${w.name}`;
+      if (!this.storageWrites.has(key)) this.storageWrites.set(key, source);
+    }
+  }
+
+  private onSetCookie(line: string, url: string): void {
+    const eq = line.indexOf('=');
+    if (eq <= 0) return;
+    const semi = line.indexOf(';');
+    this.cookieWrites.set(line.slice(0, eq).trim(), {
+      source: { via: 'response', url },
+      days: requestedDays(semi < 0 ? '' : line.slice(semi + 1)),
+    });
+  }
+
+  /** The context's cookies now, each with its writer and classification. */
+  async cookies(pageUrl: string): Promise<CookieRecord[]> {
+    await Promise.all([...this.pending]);
+    const now = Date.now() / 1000;
+    const jar = await this.context.cookies();
+    return jar
+      .map((c): CookieRecord => {
+        const write = this.cookieWrites.get(c.name);
+        const byDomain = this.classifier.domainParty(c.domain, pageUrl);
+        const bySource = write ? this.classifier.url(write.source.url, pageUrl) : null;
+        // A third-party script writing a first-party cookie (`_ga`) is judged by the script.
+        const classification =
+          byDomain.party === 'third' || !bySource || bySource.kind === 'first-party'
+            ? byDomain
+            : { ...bySource, party: byDomain.party, site: byDomain.site };
+        const expires = c.expires > 0 ? Math.round(c.expires) : null;
+        return {
+          name: c.name,
+          domain: c.domain,
+          path: c.path,
+          expires,
+          lifetimeDays: expires === null ? null : Math.round(((expires - now) / DAY) * 10) / 10,
+          requestedLifetimeDays: write?.days ?? null,
+          httpOnly: c.httpOnly,
+          secure: c.secure,
+          sameSite: c.sameSite,
+          setBy: write?.source ?? null,
+          classification,
+        };
+      })
+      .sort((a, b) => a.domain.localeCompare(b.domain) || a.name.localeCompare(b.name));
+  }
+
+  /** Every web storage key and IndexedDB database in every frame of the page. */
+  async storage(page: Page, pageUrl: string): Promise<StorageRecord[]> {
+    const out = new Map<string, StorageRecord>();
+    for (const frame of page.frames()) {
+      let r: { origin: string; items: { area: StorageArea; key: string }[] };
+      try {
+        r = await frame.evaluate(LIST_STORAGE);
+      } catch {
+        continue; // detached or opaque frame
+      }
+      if (!/^https?:/.test(r.origin)) continue;
+      for (const it of r.items) {
+        const id = `${it.area}|${r.origin}|${it.key}`;
+        if (out.has(id)) continue;
+        const setBy = this.storageWrites.get(id) ?? null;
+        const byOrigin = this.classifier.url(r.origin, pageUrl);
+        const bySource = setBy ? this.classifier.url(setBy.url, pageUrl) : null;
+        const classification =
+          byOrigin.party === 'third' || !bySource || bySource.kind === 'first-party'
+            ? byOrigin
+            : { ...bySource, party: byOrigin.party, site: byOrigin.site };
+        out.set(id, { area: it.area, origin: r.origin, key: it.key, setBy, classification });
+      }
+    }
+    return [...out.values()];
+  }
+
+  /** Every request so far: third-party ones listed, first-party ones counted. */
+  requestLog(pageUrl: string): { thirdParty: RequestRecord[]; firstPartyCount: number } {
+    const taken = new Map<string, number>();
+    const thirdParty: RequestRecord[] = [];
+    let firstPartyCount = 0;
+    for (const { request, afterChoice } of this.requests) {
+      const url = request.url();
+      if (!/^(https?|wss?):/.test(url)) continue;
+      const classification = this.classifier.url(url, pageUrl, request.resourceType());
+      const n = taken.get(url) ?? 0;
+      taken.set(url, n + 1);
+      if (classification.party === 'first') {
+        firstPartyCount++;
+        continue;
+      }
+      let initiator = this.initiators.get(url)?.[n] ?? null;
+      if (!initiator) {
+        const frame = (() => {
+          try {
+            return request.frame().url();
+          } catch {
+            return null; // service worker requests have no frame
+          }
+        })();
+        initiator = { type: 'frame', url: frame };
+      }
+      thirdParty.push({
+        url,
+        method: request.method(),
+        type: request.resourceType(),
+        initiator,
+        afterChoice,
+        classification,
+      });
+    }
+    return { thirdParty, firstPartyCount };
+  }
+}

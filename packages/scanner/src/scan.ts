@@ -1,0 +1,242 @@
+import type { Browser } from 'playwright-core';
+import { NO_BANNER } from './banner.js';
+import { launch } from './browser.js';
+import { createClassifier } from './classify.js';
+import { DEFAULT_CONFIG, RULES, type ScanConfig } from './config.js';
+import { Frontier, fetchSitemap } from './crawl.js';
+import { type PhaseOutput, runPhase, ScanFailure } from './phase.js';
+import { consentCookies, findingsFor, isConsentCookie } from './rules.js';
+import { loadTrackerDb, TRACKERDB_LICENCE } from './trackerdb.js';
+import type { PageResult, PhaseName, PhaseRecord, RuleId, ScanError, ScanReport } from './types.js';
+
+export const VERSION = '0.1.0';
+
+export type ProgressEvent =
+  | {
+      readonly type: 'phase';
+      readonly url: string;
+      readonly phase: PhaseName;
+      readonly ms: number;
+      readonly page: number;
+    }
+  | {
+      readonly type: 'page';
+      readonly url: string;
+      readonly page: number;
+      readonly violations: number;
+      readonly ms: number;
+    }
+  | { readonly type: 'error'; readonly url: string; readonly message: string };
+
+export interface ScanOptions extends Partial<ScanConfig> {
+  /** Pages per start URL (breadth-first, same origin, sitemap first). Default 1. */
+  readonly pages?: number;
+  /** Pages scanned at once. Default 2, for a 2-core machine. */
+  readonly concurrency?: number;
+  /** Rules that make the scan fail (exit 1). Default: all. */
+  readonly failOn?: readonly RuleId[];
+  /** Use the tracker database when it is installed. Default true. */
+  readonly trackerDb?: boolean;
+  /** Reuse a browser (tests, benches); otherwise one is launched and closed. */
+  readonly browser?: Browser;
+  readonly onProgress?: (e: ProgressEvent) => void;
+}
+
+export interface ScanResult {
+  readonly report: ScanReport;
+  /** Screenshots by their report path (`screenshots/1-before.jpg`). */
+  readonly images: ReadonlyMap<string, Buffer>;
+}
+
+/** `true` for an absolute http(s) URL. */
+export const validUrl = (url: string): boolean => {
+  try {
+    return /^https?:$/.test(new URL(url).protocol);
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * Scans pages in three fresh visits each — before consent, after reject, after accept — and
+ * returns the report with its screenshots. Never throws for what a user can cause (bad URL,
+ * site down): those are `report.errors` and exit code 2.
+ *
+ * @example
+ * const { report } = await scan(['https://example.com'], { pages: 5 });
+ * if (report.summary.exitCode !== 0) console.log(report.pages.flatMap((p) => p.findings));
+ */
+export const scan = async (urls: readonly string[], options: ScanOptions = {}): Promise<ScanResult> => {
+  const startedAt = new Date();
+  const config: ScanConfig = { ...DEFAULT_CONFIG, ...definedOnly(options) };
+  const failOn = options.failOn ?? RULES;
+  const errors: ScanError[] = [];
+  const pages: { n: number; result: PageResult }[] = [];
+  const images = new Map<string, Buffer>();
+  const progress = options.onProgress ?? (() => {});
+
+  const frontiers: Frontier[] = [];
+  for (const url of urls) {
+    if (!validUrl(url)) {
+      errors.push({ url, code: 'bad-url', message: `not an http(s) URL: ${JSON.stringify(url)}` });
+      continue;
+    }
+    const f = new Frontier(new URL(url).origin, Math.max(1, options.pages ?? 1));
+    f.add(url, true);
+    frontiers.push(f);
+  }
+  if ((options.pages ?? 1) > 1) {
+    await Promise.all(
+      frontiers.map(async (f, i) => {
+        for (const u of await fetchSitemap(new URL(urls.filter(validUrl)[i]!).origin)) f.add(u);
+      }),
+    );
+  }
+
+  const db = options.trackerDb === false ? null : await loadTrackerDb();
+  const classifier = createClassifier(db, config.essentialHosts);
+  let browser = options.browser;
+  let browserVersion = '';
+  if (frontiers.length) {
+    try {
+      browser ??= await launch(config.hostResolverRules);
+      browserVersion = browser.version();
+    } catch (e) {
+      errors.push({
+        url: urls[0] ?? '',
+        code: 'browser',
+        message: `cannot start Chromium: ${firstLine(e)}. Run scripts/install-chromium.sh`,
+      });
+    }
+  }
+
+  let counter = 0;
+  const scanOne = async (url: string, frontier: Frontier) => {
+    const n = ++counter;
+    const t0 = Date.now();
+    try {
+      const outs: Partial<Record<PhaseName, PhaseOutput>> = {};
+      for (const phase of ['before', 'reject', 'accept'] as const) {
+        const known = phase === 'before' ? null : (outs.before?.banner ?? NO_BANNER);
+        const out = await runPhase(browser!, url, phase, known, classifier, config);
+        outs[phase] = out;
+        if (phase === 'before') for (const l of out.links) frontier.add(l);
+        progress({ type: 'phase', url, phase, ms: out.record.durationMs, page: n });
+      }
+      const before = outs.before!;
+      const reject = outs.reject!;
+      const accept = outs.accept!;
+      const banner =
+        reject.banner.rejectOnFirstLayer !== before.banner.rejectOnFirstLayer &&
+        before.banner.kind === 'autoconsent'
+          ? reject.banner
+          : before.banner;
+      const withShots = (o: PhaseOutput): PhaseRecord => {
+        if (!o.image || !o.record.screenshot) return o.record;
+        const file = `screenshots/${n}-${o.record.name}.jpg`;
+        images.set(file, o.image);
+        return { ...o.record, screenshot: { ...o.record.screenshot, file } };
+      };
+      let phases = { before: withShots(before), reject: withShots(reject), accept: withShots(accept) };
+      const cc = consentCookies(phases, before.assentCookie ?? reject.assentCookie, config);
+      const markConsent = (p: PhaseRecord): PhaseRecord => ({
+        ...p,
+        cookies: p.cookies.map((c) =>
+          isConsentCookie(c, cc)
+            ? { ...c, classification: { ...c.classification, kind: 'consent' as const, tracker: null } }
+            : c,
+        ),
+      });
+      phases = {
+        before: markConsent(phases.before),
+        reject: markConsent(phases.reject),
+        accept: markConsent(phases.accept),
+      };
+      const findings = findingsFor(url, banner, phases, cc, config);
+      const result: PageResult = {
+        url,
+        finalUrl: before.finalUrl,
+        title: before.title,
+        durationMs: Date.now() - t0,
+        banner,
+        phases,
+        findings,
+      };
+      pages.push({ n, result });
+      progress({
+        type: 'page',
+        url,
+        page: n,
+        ms: result.durationMs,
+        violations: findings.filter((f) => !f.allowed).length,
+      });
+    } catch (e) {
+      const err: ScanError =
+        e instanceof ScanFailure
+          ? { url, code: e.code, message: e.message }
+          : { url, code: 'internal', message: `scanner error on ${url}: ${firstLine(e)}` };
+      errors.push(err);
+      progress({ type: 'error', url, message: err.message });
+    }
+  };
+
+  if (browser) {
+    const concurrency = Math.max(1, options.concurrency ?? 2);
+    const active = new Set<Promise<void>>();
+    for (;;) {
+      while (active.size < concurrency) {
+        let picked: [string, Frontier] | undefined;
+        for (const f of frontiers) {
+          const u = f.next();
+          if (u) {
+            picked = [u, f];
+            break;
+          }
+        }
+        if (!picked) break;
+        const p: Promise<void> = scanOne(...picked).finally(() => active.delete(p));
+        active.add(p);
+      }
+      if (!active.size) break;
+      await Promise.race(active);
+    }
+    if (!options.browser) await browser.close().catch(() => {});
+  }
+
+  const sorted = pages.sort((a, b) => a.n - b.n).map((p) => p.result);
+  const all = sorted.flatMap((p) => p.findings);
+  const violations = all.filter((f) => !f.allowed && failOn.includes(f.rule)).length;
+  const finishedAt = new Date();
+  return {
+    images,
+    report: {
+      schemaVersion: 1,
+      tool: {
+        name: 'assent-scan',
+        version: VERSION,
+        browser: browserVersion ? `Chromium ${browserVersion}` : '',
+        trackerDb: { enabled: db !== null, licence: db ? TRACKERDB_LICENCE : null },
+      },
+      startedAt: startedAt.toISOString(),
+      finishedAt: finishedAt.toISOString(),
+      durationMs: finishedAt.getTime() - startedAt.getTime(),
+      failOn,
+      summary: {
+        pages: sorted.length,
+        violations,
+        allowed: all.filter((f) => f.allowed).length,
+        errors: errors.length,
+        exitCode: errors.length ? 2 : violations ? 1 : 0,
+      },
+      pages: sorted,
+      errors,
+    },
+  };
+};
+
+const firstLine = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
+
+const definedOnly = (o: ScanOptions): Partial<ScanConfig> =>
+  Object.fromEntries(
+    Object.entries(o).filter(([k, v]) => v !== undefined && k in DEFAULT_CONFIG),
+  ) as Partial<ScanConfig>;

@@ -1,0 +1,202 @@
+/**
+ * The scan report's data model. `report.json` is exactly a {@link ScanReport}; its shape is
+ * versioned by `schemaVersion` and documented in the README. Add fields, never rename them.
+ * @packageDocumentation
+ */
+
+/** The three visits: before any choice, after rejecting, after accepting. */
+export type PhaseName = 'before' | 'reject' | 'accept';
+export const PHASES: readonly PhaseName[] = ['before', 'reject', 'accept'];
+
+/** First party: same registrable domain as the page (Public Suffix List); IPs and `localhost` are their own site. */
+export type Party = 'first' | 'third';
+
+/** A match in the tracker database (Ghostery's WhoTracks.me data, when installed). */
+export interface Tracker {
+  /** The database's pattern key, e.g. `google_analytics`. */
+  readonly key: string;
+  readonly name: string;
+  /** e.g. `site_analytics`, `advertising`, `hosting`. */
+  readonly category: string;
+  readonly organization: string | null;
+}
+
+/**
+ * What a request, cookie or storage key is, as far as the scanner can tell:
+ * - `tracker`: a known tracker in a non-essential category (advertising, analytics, …);
+ * - `functional`: a known third party in an essential category (hosting, CDN, consent, utilities);
+ * - `unknown-third-party`: a third party the database does not know; treated as non-essential;
+ * - `first-party`: the site's own, purpose unknown, not flagged;
+ * - `consent`: the consent record itself;
+ * - `allowed`: declared essential in the scanner config.
+ */
+export type Kind = 'tracker' | 'functional' | 'unknown-third-party' | 'first-party' | 'consent' | 'allowed';
+
+export interface Classification {
+  readonly party: Party;
+  /** The registrable domain (or the IP / host when there is none). */
+  readonly site: string;
+  readonly kind: Kind;
+  readonly tracker: Tracker | null;
+}
+
+/** Who wrote a cookie or a storage key: a response's `Set-Cookie` or a script. */
+export interface Source {
+  readonly via: 'response' | 'script';
+  readonly url: string;
+}
+
+export interface CookieRecord {
+  readonly name: string;
+  readonly domain: string;
+  readonly path: string;
+  /** Unix seconds; `null` for a session cookie. */
+  readonly expires: number | null;
+  /** Days from the scan until expiry, one decimal; `null` for a session cookie. */
+  readonly lifetimeDays: number | null;
+  /** What the site asked for, when seen (Chromium caps stored lifetimes at 400 days). */
+  readonly requestedLifetimeDays: number | null;
+  readonly httpOnly: boolean;
+  readonly secure: boolean;
+  readonly sameSite: 'Strict' | 'Lax' | 'None';
+  readonly setBy: Source | null;
+  readonly classification: Classification;
+}
+
+export type StorageArea = 'localStorage' | 'sessionStorage' | 'indexedDB';
+
+export interface StorageRecord {
+  readonly area: StorageArea;
+  readonly origin: string;
+  /** The key (web storage) or the database name (IndexedDB). */
+  readonly key: string;
+  readonly setBy: Source | null;
+  readonly classification: Classification;
+}
+
+export interface Initiator {
+  /** Chromium's initiator type: `parser`, `script`, `preload`, `other`, … */
+  readonly type: string;
+  readonly url: string | null;
+}
+
+export interface RequestRecord {
+  readonly url: string;
+  readonly method: string;
+  /** Playwright's resource type: `script`, `image`, `xhr`, `fetch`, `ping`, `document`, … */
+  readonly type: string;
+  readonly initiator: Initiator | null;
+  /** `true` when the request was sent after the choice was clicked (reject/accept phases). */
+  readonly afterChoice: boolean;
+  readonly classification: Classification;
+}
+
+export type BannerKind = 'assent' | 'autoconsent' | 'selectors' | 'none';
+
+export interface BannerInfo {
+  readonly kind: BannerKind;
+  /** The CMP's name: `Assent`, an autoconsent rule name, `configured selectors`, or `null`. */
+  readonly cmp: string | null;
+  /** A reject control on the first layer; `null` when it cannot be told before clicking. */
+  readonly rejectOnFirstLayer: boolean | null;
+  readonly acceptOnFirstLayer: boolean | null;
+}
+
+export interface ChoiceResult {
+  readonly method: BannerKind;
+  /** A control was found and clicked (or the CMP's rule ran). */
+  readonly clicked: boolean;
+  /** The banner went away and the choice stuck; `null` when nothing was clicked. */
+  readonly effective: boolean | null;
+  /** Clicks it took (autoconsent counts them); 1 for Assent and selectors. */
+  readonly clicks: number | null;
+  readonly note: string | null;
+}
+
+export interface Screenshot {
+  /** Path relative to the report directory, or `null` when no directory was written. */
+  readonly file: string | null;
+  readonly sha256: string;
+}
+
+export interface PhaseRecord {
+  readonly name: PhaseName;
+  readonly url: string;
+  readonly durationMs: number;
+  readonly choice: ChoiceResult | null;
+  readonly cookies: readonly CookieRecord[];
+  readonly storage: readonly StorageRecord[];
+  /** Every request to a third-party site, in order. */
+  readonly thirdPartyRequests: readonly RequestRecord[];
+  /** How many first-party requests there were (they are not listed). */
+  readonly firstPartyRequestCount: number;
+  readonly screenshot: Screenshot | null;
+}
+
+/** Rule ids are stable: configs, allow-lists and CI filters refer to them. */
+export type RuleId =
+  | 'banner-missing'
+  | 'reject-missing'
+  | 'reject-ineffective'
+  | 'cookie-before-consent'
+  | 'cookie-after-reject'
+  | 'storage-before-consent'
+  | 'storage-after-reject'
+  | 'request-before-consent'
+  | 'request-after-reject'
+  | 'consent-cookie-too-long';
+
+export interface Finding {
+  readonly rule: RuleId;
+  readonly phase: PhaseName;
+  readonly subject: { readonly type: 'banner' | 'cookie' | 'storage' | 'request'; readonly name: string };
+  readonly message: string;
+  readonly tracker: Tracker | null;
+  readonly kind: Kind | null;
+  /** Set when the scanner config allows this finding; it then does not fail the scan. */
+  readonly allowed: { readonly reason: string } | null;
+}
+
+export interface PageResult {
+  readonly url: string;
+  readonly finalUrl: string;
+  readonly title: string;
+  readonly durationMs: number;
+  readonly banner: BannerInfo;
+  readonly phases: {
+    readonly before: PhaseRecord;
+    readonly reject: PhaseRecord;
+    readonly accept: PhaseRecord;
+  };
+  readonly findings: readonly Finding[];
+}
+
+export interface ScanError {
+  readonly url: string;
+  readonly code: 'bad-url' | 'unreachable' | 'http-error' | 'timeout' | 'browser' | 'internal';
+  readonly message: string;
+}
+
+export interface ScanReport {
+  readonly schemaVersion: 1;
+  readonly tool: {
+    readonly name: 'assent-scan';
+    readonly version: string;
+    readonly browser: string;
+    readonly trackerDb: { readonly enabled: boolean; readonly licence: string | null };
+  };
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly durationMs: number;
+  readonly failOn: readonly RuleId[];
+  readonly summary: {
+    readonly pages: number;
+    readonly violations: number;
+    readonly allowed: number;
+    readonly errors: number;
+    /** 0 clean, 1 violations, 2 scanner error. */
+    readonly exitCode: 0 | 1 | 2;
+  };
+  readonly pages: readonly PageResult[];
+  readonly errors: readonly ScanError[];
+}
