@@ -71,7 +71,7 @@ export const serve = async (pages: Record<string, PageSpec>, extra?: Handler) =>
       );
       return;
     }
-    const file = url.pathname.replace(/^\/(assent)/, '$1');
+    const file = url.pathname.slice(1);
     if (/^(assent\.(min\.js|css|esm\.js)|i18n\/[a-z]{2}\.js)$/.test(file)) {
       try {
         const body = readFileSync(join(BANNER_DIST, file));
