@@ -15,6 +15,7 @@ npx tsc -b
 npx biome check .
 
 # A throwaway PostgreSQL for the server's store tests (they fail, never skip, without it).
-eval "$(bash scripts/postgres.sh start)"
+pg_env="$(bash scripts/postgres.sh start)"
+eval "$pg_env"
 trap 'bash scripts/postgres.sh stop "$ASSENT_TEST_PG_DIR"' EXIT
 node scripts/run-tests.mjs "$@"

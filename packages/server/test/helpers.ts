@@ -1,0 +1,145 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer as netServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+
+export const ORIGIN = 'http://127.0.0.1:3000';
+export const OTHER = 'https://shop.example';
+
+export const SITE_CONFIG = {
+  policy: 'v3',
+  categories: [
+    { id: 'analytics', title: 'Audience measurement', services: [{ id: 'matomo', title: 'Matomo' }] },
+    { id: 'marketing' },
+    { id: 'ad_tech' },
+  ],
+};
+export const SITES = { [ORIGIN]: SITE_CONFIG, [OTHER]: SITE_CONFIG };
+
+export const consentId = () => randomBytes(16).toString('base64url').slice(0, 22);
+
+/** A receipt as the banner sends it. */
+export const receiptBody = (over: Record<string, unknown> = {}) => ({
+  consentId: consentId(),
+  policy: { version: 'v3', hash: 'k2j4h5' },
+  mode: 'opt-in',
+  choices: { analytics: true, 'analytics:matomo': true, marketing: false, ad_tech: false },
+  method: 'custom',
+  source: 'preferences',
+  signals: { gpc: false },
+  page: { origin: ORIGIN, path: '/articles/x' },
+  lang: 'en',
+  expiresAt: new Date(Date.now() + 182 * 86_400_000).toISOString(),
+  ...over,
+});
+
+export const tempDir = (prefix = 'assent-server-') => mkdtempSync(join(tmpdir(), prefix));
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+let pgBase: Promise<string> | undefined;
+
+/**
+ * The PostgreSQL the tests run against. `npm test` (scripts/test.sh) starts one and sets
+ * ASSENT_TEST_PG_URL. Run by hand without it, the tests start their own with the same script;
+ * if that is impossible they fail with the reason. They never skip.
+ */
+const basePgUrl = (): Promise<string> =>
+  (pgBase ??= (async () => {
+    const url = process.env.ASSENT_TEST_PG_URL;
+    if (url) return url;
+    let out: string;
+    try {
+      out = execFileSync('bash', [join(ROOT, 'scripts/postgres.sh'), 'start'], { encoding: 'utf8' });
+    } catch (e) {
+      throw new Error(
+        `PostgreSQL tests need ASSENT_TEST_PG_URL (npm test sets it via scripts/postgres.sh), and starting one failed: ${String(e)}`,
+      );
+    }
+    const env = Object.fromEntries([...out.matchAll(/export (\w+)=(\S+)/g)].map((m) => [m[1], m[2]]));
+    process.once('exit', () => {
+      execFileSync('bash', [join(ROOT, 'scripts/postgres.sh'), 'stop', env.ASSENT_TEST_PG_DIR!]);
+    });
+    return env.ASSENT_TEST_PG_URL!;
+  })());
+
+/** A fresh, empty database on the test PostgreSQL; `drop()` removes it. */
+export const freshPgDatabase = async (): Promise<{ url: string; drop(): Promise<void> }> => {
+  const base = await basePgUrl();
+  const name = `assent_test_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: base });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const u = new URL(base);
+  u.pathname = `/${name}`;
+  return {
+    url: u.toString(),
+    async drop() {
+      const c = new pg.Client({ connectionString: base });
+      await c.connect();
+      await c.query(`drop database if exists ${name} with (force)`);
+      await c.end();
+    },
+  };
+};
+
+export const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const s = netServer();
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => (typeof a === 'object' && a ? resolve(a.port) : reject(new Error('no port'))));
+    });
+  });
+
+export interface Child {
+  readonly proc: ChildProcess;
+  readonly url: string;
+  readonly output: () => string;
+}
+
+/** Starts `assent-server start` as a real child process and waits until /readyz answers. */
+export const startChild = async (opts: {
+  db: string;
+  dataDir: string;
+  env?: Record<string, string>;
+}): Promise<Child> => {
+  const port = await freePort();
+  const config = join(opts.dataDir, 'config.json');
+  writeFileSync(config, JSON.stringify({ sites: SITES, adminToken: 'admin-token', rateLimit: false }));
+  const proc = spawn(
+    process.execPath,
+    [join(ROOT, 'packages/server/bin/assent-server.js'), 'start', '--config', config, '--db', opts.db, '--data-dir', opts.dataDir, '--port', String(port)],
+    { env: { ...process.env, ASSENT_LOG_LEVEL: 'warn', ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  proc.stdout!.on('data', (d) => (out += d));
+  proc.stderr!.on('data', (d) => (out += d));
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 300; i++) {
+    if (proc.exitCode !== null) throw new Error(`server exited: ${out}`);
+    try {
+      if ((await fetch(`${url}/readyz`)).ok) return { proc, url, output: () => out };
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  proc.kill('SIGKILL');
+  throw new Error(`server did not become ready: ${out}`);
+};
+
+export const post = (url: string, body: unknown) =>
+  fetch(`${url}/v1/receipts`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+
+export const exited = (p: ChildProcess) =>
+  new Promise<void>((r) => (p.exitCode !== null || p.signalCode !== null ? r() : p.once('exit', () => r())));

@@ -1,0 +1,191 @@
+import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { ConsentId, SignedReceipt } from '@assent/core';
+import { exportChunks, openStore, purgeExpired, type Store, verifyExport } from '../src/index.js';
+import { createSigner } from '../src/signer.js';
+import type { NewReceipt } from '../src/store/types.js';
+import { consentId, freshPgDatabase, OTHER, ORIGIN, receiptBody, tempDir } from './helpers.js';
+
+const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+const signer = createSigner(privateKey);
+
+const item = (over: Partial<NewReceipt> = {}, body = receiptBody()): NewReceipt => ({
+  ...(body as unknown as NewReceipt),
+  v: 1,
+  id: Math.random().toString(36).slice(2),
+  site: body.page.origin,
+  at: new Date().toISOString(),
+  region: 'FR',
+  ua: 'Firefox',
+  ipHash: 'hash',
+  kid: signer.kid,
+  ...over,
+});
+
+const exportText = async (store: Store, filter = {}) => {
+  let s = '';
+  for await (const c of exportChunks(store, filter, 'ndjson')) s += c;
+  return s;
+};
+
+/** One suite, two databases: the store behaves the same on SQLite and PostgreSQL. */
+const storeSuite = (kind: 'sqlite' | 'postgres') => {
+  describe(`store on ${kind}`, () => {
+    let url: string;
+    let drop = async () => {};
+    let store: Store;
+    before(async () => {
+      if (kind === 'sqlite') url = `sqlite:${join(tempDir(), 'receipts.db')}`;
+      else ({ url, drop } = await freshPgDatabase());
+      store = openStore(url);
+      assert.deepEqual(await store.migrate(), ['0001_receipts']);
+    });
+    after(async () => {
+      await store.close();
+      await drop();
+    });
+
+    it('migrates once: running migrations again applies nothing', async () => {
+      assert.deepEqual(await store.migrate(), []);
+    });
+
+    it('chains each site separately: seq from 1, prev = hash of the one before', async () => {
+      const out = await store.append([item(), item({ site: OTHER }), item(), item()], signer.seal);
+      const mine = out.filter((r) => r.site === ORIGIN);
+      assert.deepEqual(
+        mine.map((r) => r.seq),
+        [1, 2, 3],
+      );
+      assert.equal(mine[0]!.prev, '0'.repeat(64));
+      assert.equal(mine[1]!.prev, mine[0]!.hash);
+      assert.equal(mine[2]!.prev, mine[1]!.hash);
+      assert.equal(out.find((r) => r.site === OTHER)!.seq, 1);
+      const next = await store.append([item()], signer.seal);
+      assert.equal(next[0]!.seq, 4);
+      assert.equal(next[0]!.prev, mine[2]!.hash);
+    });
+
+    it("returns a consent's history, oldest first, as signed", async () => {
+      const id = consentId() as ConsentId;
+      const body = receiptBody({ consentId: id });
+      await store.append([item({}, body)], signer.seal);
+      const none = { analytics: false, 'analytics:matomo': false, marketing: false, ad_tech: false };
+      await store.append([item({ method: 'withdraw', choices: none }, body)], signer.seal);
+      const h = await store.byConsent(id);
+      assert.deepEqual(
+        h.map((r) => r.method),
+        ['custom', 'withdraw'],
+      );
+      assert.equal(h[0]!.consentId, id);
+      assert.match(h[0]!.sig, /^[\w-]{86}$/);
+      assert.deepEqual(await store.byConsent('nobodynobodynobodynobo'), []);
+    });
+
+    it('exports in chain order by pages, filtered by site and time, and the export verifies', async () => {
+      await store.append(
+        Array.from({ length: 2500 }, () => item()),
+        signer.seal,
+      );
+      const text = await exportText(store);
+      const lines = text.trim().split('\n');
+      const seqs = lines.map((l) => JSON.parse(l) as SignedReceipt).filter((r) => r.site === ORIGIN);
+      assert.ok(seqs.every((r, i) => r.seq === i + 1));
+      const v = await verifyExport(lines, [publicKey]);
+      assert.deepEqual(v, { ok: true, receipts: lines.length, purged: 0, sites: 2, partial: [] });
+      const other = await exportText(store, { site: OTHER });
+      assert.equal(other.trim().split('\n').length, 1);
+      assert.equal(await exportText(store, { to: '2000-01-01T00:00:00.000Z' }), '');
+    });
+
+    it('aggregates by day, category, region and method', async () => {
+      const day = await store.stats({}, 'day', []);
+      assert.equal(day.length, 1);
+      assert.equal(day[0]!.key, new Date().toISOString().slice(0, 10));
+      const total = day[0]!.total;
+      const cats = await store.stats({}, 'category', ['analytics', 'marketing', 'ad_tech']);
+      assert.deepEqual(
+        cats.map((c) => [c.key, c.total]),
+        [
+          ['analytics', total],
+          ['marketing', 0 + total],
+          ['ad_tech', total],
+        ],
+      );
+      assert.equal(cats[0]!.accepted, total - 1); // the withdrawal grants nothing
+      assert.equal(cats[1]!.accepted, 0);
+      assert.equal(cats[2]!.accepted, 0, '`_` in an id is not a LIKE wildcard');
+      assert.deepEqual(await store.stats({}, 'region', []), [{ key: 'FR', total, accepted: total - 1 }]);
+      const methods = await store.stats({ site: ORIGIN }, 'method', []);
+      assert.deepEqual(
+        methods.map((m) => m.key),
+        ['custom', 'withdraw'],
+      );
+    });
+
+    it('keeps the first salt of a day: every process gets the same one', async () => {
+      const a = await store.salt('2026-01-01', 'first');
+      const b = await store.salt('2026-01-01', 'second');
+      assert.equal(a, 'first');
+      assert.equal(b, 'first');
+      await store.dropSaltsBefore('2026-01-02');
+      assert.equal(await store.salt('2026-01-01', 'third'), 'third');
+    });
+
+    it('keeps the chain correct with concurrent writers', async () => {
+      // PostgreSQL: three pools, as three server processes would have. SQLite is one process
+      // per file with one connection (a second connection in the same thread would only
+      // deadlock against better-sqlite3's synchronous busy wait), so: concurrent calls on it.
+      const others = kind === 'postgres' ? [openStore(url), openStore(url)] : [store, store];
+      await Promise.all(
+        [store, ...others].flatMap((s) =>
+          Array.from({ length: 8 }, () =>
+            s.append(
+              Array.from({ length: 5 }, () => item({ site: OTHER }, receiptBody({ page: { origin: OTHER, path: '/' } }))),
+              signer.seal,
+            ),
+          ),
+        ),
+      );
+      if (kind === 'postgres') await Promise.all(others.map((s) => s.close()));
+      const lines = (await exportText(store, { site: OTHER })).trim().split('\n');
+      assert.equal(lines.length, 1 + 3 * 8 * 5);
+      assert.deepEqual((await verifyExport(lines, [publicKey])).ok, true);
+    });
+
+    it('purges the payload of expired consents and the chain still verifies', async () => {
+      const old = receiptBody({ expiresAt: '2020-01-01T00:00:00.000Z' });
+      const [gone] = await store.append([item({}, old)], signer.seal);
+      await store.append([item()], signer.seal);
+      const purged = await purgeExpired({ store }, 30);
+      assert.equal(purged, 1);
+      assert.deepEqual(await store.byConsent(gone!.consentId), []);
+      const text = await exportText(store);
+      assert.ok(!text.includes(gone!.consentId), 'no trace of the purged consent ID');
+      const purgedLine = text.split('\n').find((l) => l.includes(gone!.id))!;
+      assert.deepEqual(Object.keys(JSON.parse(purgedLine)).sort(), [
+        'at',
+        'hash',
+        'id',
+        'kid',
+        'prev',
+        'purged',
+        'seq',
+        'sig',
+        'site',
+        'v',
+      ]);
+      const v = await verifyExport(text.trim().split('\n'), [publicKey]);
+      assert.ok(v.ok && v.purged === 1, JSON.stringify(v));
+      assert.equal(await purgeExpired({ store }, 30), 0);
+    });
+
+    it('answers a ping', async () => {
+      await store.ping();
+    });
+  });
+};
+
+storeSuite('sqlite');
+storeSuite('postgres');
