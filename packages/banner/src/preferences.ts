@@ -102,6 +102,17 @@ const build = (): HTMLDialogElement => {
       if (svc && !box.checked && b.value === cat) b.checked = false;
     }
   });
+  // The native modal keeps focus out of the page but lets Tab leave for the browser's UI;
+  // wrap it so keyboard users cycle through the dialog's controls (a real focus trap).
+  d.addEventListener('keydown', (e) => {
+    if (e.key !== 'Tab') return;
+    const all = d.querySelectorAll<HTMLElement>('a[href],button,input:not(:disabled)');
+    const edge = all[e.shiftKey ? 0 : all.length - 1];
+    if (doc.activeElement === edge) {
+      e.preventDefault();
+      all[e.shiftKey ? all.length - 1 : 0]!.focus();
+    }
+  });
   doc.body.append(d);
   return d;
 };

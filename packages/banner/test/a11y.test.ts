@@ -1,0 +1,161 @@
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { bannerTag, launch, open, serve } from '../../../test-support/browser.js';
+
+const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+const CATS = 'categories=(analytics,marketing)';
+
+/** axe-core in the page, WCAG 2.2 A/AA and best practices, on the given element. */
+const axe = async (page: Page, selector: string) => {
+  await page.addScriptTag({ path: AXE });
+  const r = await page.evaluate(
+    (sel) =>
+      (
+        window as unknown as {
+          axe: { run: (c: unknown, o: unknown) => Promise<{ violations: { id: string; nodes: unknown[] }[] }> };
+        }
+      ).axe.run(
+        { include: [sel] },
+        { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] } },
+      ),
+    selector,
+  );
+  return r.violations.map((v) => `${v.id} (${v.nodes.length})`);
+};
+
+describe('accessibility in Chromium', () => {
+  let browser: Browser;
+  let site: Awaited<ReturnType<typeof serve>>;
+  before(async () => {
+    browser = await launch();
+    site = await serve({
+      '/optin': {
+        head: `<script type="application/json" id="assent-config">{"categories":[{"id":"analytics","services":[{"id":"matomo","description":"Self-hosted statistics"}]},{"id":"marketing"}],"endpoint":"/v1/receipts"}</script>${bannerTag('buttons=(Accept !) days=(20)')}`,
+        body: '<p><button id="before">A page button</button></p><p style="height:2000px">Long page</p><p><a href="#top" id="last">Last link</a></p>',
+      },
+      '/notice': { head: bannerTag('buttons=(Accept !) days=(20) mode=(notice)') },
+      '/optout': { head: bannerTag(`mode=(opt-out) ${CATS}`) },
+    });
+  });
+  after(async () => {
+    await browser.close();
+    await site.close();
+  });
+
+  for (const scheme of ['light', 'dark'] as const) {
+    for (const path of ['/optin', '/notice', '/optout']) {
+      it(`axe finds no violations on the ${path.slice(1)} banner (${scheme})`, async () => {
+        const o = await open(browser, `${site.origin}${path}`, { colorScheme: scheme });
+        await o.page.locator('#assent-banner').waitFor();
+        assert.deepEqual(await axe(o.page, '#assent-banner'), []);
+        await o.context.close();
+      });
+    }
+    it(`axe finds no violations on the preferences dialog and the floating button (${scheme})`, async () => {
+      const o = await open(browser, `${site.origin}/optin`, { colorScheme: scheme });
+      await o.page.getByRole('button', { name: 'Preferences' }).click();
+      await o.page.getByRole('dialog').waitFor();
+      assert.deepEqual(await axe(o.page, '#assent-prefs'), []);
+      await o.page.getByRole('button', { name: 'Accept all' }).click();
+      await o.page.getByRole('button', { name: 'Cookie settings' }).click();
+      assert.deepEqual(await axe(o.page, '#assent-prefs'), [], 'with the consent ID shown');
+      await o.page.keyboard.press('Escape');
+      assert.deepEqual(await axe(o.page, '.assent-fab'), []);
+      await o.context.close();
+    });
+  }
+
+  it('the first layer is a labelled, non-modal region reached first by keyboard', async () => {
+    const o = await open(browser, `${site.origin}/optin`);
+    const region = o.page.getByRole('region', { name: 'Cookie notice' });
+    await region.waitFor();
+    assert.equal(await region.getAttribute('aria-modal'), null);
+    await o.page.keyboard.press('Tab');
+    assert.equal(await o.page.evaluate(() => document.activeElement?.textContent), 'Learn More');
+    await o.page.keyboard.press('Tab');
+    assert.equal(await o.page.evaluate(() => document.activeElement?.textContent), 'Accept !');
+    // Visible focus: an outline of at least 2px.
+    assert.ok(
+      (await o.page.evaluate(() => Number.parseFloat(getComputedStyle(document.activeElement!).outlineWidth))) >= 2,
+    );
+    await o.page.keyboard.press('Tab');
+    await o.page.keyboard.press('Enter'); // Reject, by keyboard alone
+    await region.waitFor({ state: 'detached' });
+    assert.equal(await o.page.evaluate(() => window.Assent!.get().method), 'reject-all');
+    await o.context.close();
+  });
+
+  it('the preferences dialog: modal, labelled, focus moves in and stays, Escape closes, focus returns', async () => {
+    const o = await open(browser, `${site.origin}/optin`);
+    const opener = o.page.getByRole('button', { name: 'Preferences' });
+    await opener.focus();
+    await o.page.keyboard.press('Enter');
+    const dialog = o.page.getByRole('dialog', { name: 'Cookie preferences' });
+    await dialog.waitFor();
+    assert.equal(await dialog.getAttribute('aria-modal'), 'true');
+    const inside = () => o.page.evaluate(() => !!document.activeElement?.closest('#assent-prefs'));
+    assert.ok(await inside(), 'focus moved in');
+    const seen = new Set<string>();
+    for (let i = 0; i < 25; i++) {
+      await o.page.keyboard.press(i % 5 === 4 ? 'Shift+Tab' : 'Tab');
+      assert.ok(await inside(), `focus escaped after ${i + 1} presses`);
+      seen.add(await o.page.evaluate(() => document.activeElement!.outerHTML.slice(0, 60)));
+    }
+    assert.ok(seen.size >= 6, 'every control is reachable');
+    await o.page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+    assert.equal(await o.page.evaluate(() => document.activeElement?.textContent), 'Preferences', 'focus returned');
+    await o.context.close();
+  });
+
+  it('the whole choice can be made with the keyboard: toggle a category with Space, save with Enter', async () => {
+    const o = await open(browser, `${site.origin}/optin`);
+    await o.page.getByRole('button', { name: 'Preferences' }).click();
+    await o.page.getByRole('dialog').waitFor();
+    // Focus starts on the intro's link; the next Tab is the first switch (Analytics).
+    await o.page.keyboard.press('Tab');
+    // Space toggles the category and its services.
+    assert.equal(await o.page.evaluate(() => (document.activeElement as HTMLInputElement).value), 'analytics');
+    await o.page.keyboard.press('Space');
+    assert.equal(await o.page.getByRole('checkbox', { name: 'Matomo' }).isChecked(), true);
+    await o.page.getByRole('button', { name: 'Save choices' }).focus();
+    await o.page.keyboard.press('Enter');
+    const s = await o.page.evaluate(() => window.Assent!.get());
+    assert.deepEqual([s.granted.analytics, s.granted['analytics:matomo'], s.granted.marketing], [true, true, false]);
+    await o.context.close();
+  });
+
+  it('fits 320 px at 200% zoom without losing a control', async () => {
+    const ctx = await browser.newContext({ viewport: { width: 320, height: 640 }, deviceScaleFactor: 2 });
+    const o = await open(browser, `${site.origin}/optin`, { context: ctx });
+    await o.page.evaluate(() => {
+      document.documentElement.style.fontSize = '200%';
+    });
+    const region = o.page.getByRole('region', { name: 'Cookie notice' });
+    for (const name of ['Accept !', 'Reject', 'Preferences']) {
+      const b = region.getByRole('button', { name, exact: true });
+      await b.scrollIntoViewIfNeeded();
+      const box = await b.boundingBox();
+      assert.ok(box && box.x >= 0 && box.x + box.width <= 320, `${name} fits horizontally`);
+    }
+    assert.ok(await o.page.evaluate(() => document.documentElement.scrollWidth <= 320), 'no horizontal scroll');
+    await ctx.close();
+  });
+
+  it('a focused page element is never hidden behind the banner', async () => {
+    const o = await open(browser, `${site.origin}/optin`, { viewport: { width: 800, height: 500 } });
+    await o.page.locator('#assent-banner').waitFor();
+    // Keyboard navigation, as a visitor would: Shift+Tab from the top wraps to the last link.
+    await o.page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+    await o.page.keyboard.press('Shift+Tab');
+    assert.equal(await o.page.evaluate(() => document.activeElement?.id), 'last');
+    const [link, banner] = await Promise.all([
+      o.page.locator('#last').boundingBox(),
+      o.page.locator('#assent-banner').boundingBox(),
+    ]);
+    assert.ok(link && banner && link.y + link.height <= banner.y, `link ${link?.y} banner ${banner?.y}`);
+    await o.context.close();
+  });
+});
