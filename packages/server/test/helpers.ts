@@ -1,4 +1,4 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer as netServer } from 'node:net';
@@ -114,7 +114,18 @@ export const startChild = async (opts: {
   writeFileSync(config, JSON.stringify({ sites: SITES, adminToken: 'admin-token', rateLimit: false }));
   const proc = spawn(
     process.execPath,
-    [join(ROOT, 'packages/server/bin/assent-server.js'), 'start', '--config', config, '--db', opts.db, '--data-dir', opts.dataDir, '--port', String(port)],
+    [
+      join(ROOT, 'packages/server/bin/assent-server.js'),
+      'start',
+      '--config',
+      config,
+      '--db',
+      opts.db,
+      '--data-dir',
+      opts.dataDir,
+      '--port',
+      String(port),
+    ],
     { env: { ...process.env, ASSENT_LOG_LEVEL: 'warn', ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';

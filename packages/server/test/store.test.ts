@@ -6,7 +6,7 @@ import type { ConsentId, SignedReceipt } from '@assent/core';
 import { exportChunks, openStore, purgeExpired, type Store, verifyExport } from '../src/index.js';
 import { createSigner } from '../src/signer.js';
 import type { NewReceipt } from '../src/store/types.js';
-import { consentId, freshPgDatabase, OTHER, ORIGIN, receiptBody, tempDir } from './helpers.js';
+import { consentId, freshPgDatabase, ORIGIN, OTHER, receiptBody, tempDir } from './helpers.js';
 
 const { privateKey, publicKey } = generateKeyPairSync('ed25519');
 const signer = createSigner(privateKey);
@@ -142,7 +142,9 @@ const storeSuite = (kind: 'sqlite' | 'postgres') => {
         [store, ...others].flatMap((s) =>
           Array.from({ length: 8 }, () =>
             s.append(
-              Array.from({ length: 5 }, () => item({ site: OTHER }, receiptBody({ page: { origin: OTHER, path: '/' } }))),
+              Array.from({ length: 5 }, () =>
+                item({ site: OTHER }, receiptBody({ page: { origin: OTHER, path: '/' } })),
+              ),
               signer.seal,
             ),
           ),

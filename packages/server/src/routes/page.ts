@@ -36,7 +36,13 @@ const titles = (site: Site | undefined, keys: readonly string[]): string => {
     if (!s) return cat?.title ?? k;
     return `${cat?.services.find((x) => x.id === s)?.title ?? s} (${cat?.title ?? c})`;
   };
-  return keys.map(title).map(esc).join(', ');
+  // Stored receipts are canonical JSON (keys sorted): show them in the site's own order.
+  const order = (k: string) => site?.keys.indexOf(k) ?? -1;
+  return [...keys]
+    .sort((a, b) => (order(a) === -1 ? 1e9 : order(a)) - (order(b) === -1 ? 1e9 : order(b)))
+    .map(title)
+    .map(esc)
+    .join(', ');
 };
 
 const refused = (r: SignedReceipt) =>
