@@ -1,5 +1,5 @@
 import { allowed, format } from '@assent/core';
-import { doc, h } from './dom.js';
+import { btn, doc, h } from './dom.js';
 import { S } from './state.js';
 
 /**
@@ -81,16 +81,8 @@ const hold = (f: HTMLIFrameElement) => {
       'div',
       { class: 'assent-embed', role: 'group', 'aria-label': f.title || provider, 'data-nosnippet': true },
       h('p', {}, format(t.embed, provider, title)),
-      h('button', { type: 'button', class: 'assent-btn', onclick: () => load(f) }, t.loadEmbed),
-      h(
-        'button',
-        {
-          type: 'button',
-          class: 'assent-btn',
-          'data-assent-accept': cat,
-        },
-        format(t.acceptCategory, provider, title),
-      ),
+      btn(t.loadEmbed, { onclick: () => load(f) }),
+      btn(format(t.acceptCategory, provider, title), { 'data-assent-accept': cat }),
     ),
   );
 };

@@ -10,11 +10,11 @@ export const readCookie = (name: string): string | undefined => {
 };
 
 /**
- * Writes the consent cookie: first-party, `SameSite=Lax`, `Secure` on https, `Path=/`, and
- * both `Max-Age` and `Expires` (old browsers know only the latter).
+ * Writes the consent cookie: first-party, `SameSite=Lax`, `Secure` on https, `Path=/`, and a
+ * `Max-Age` (every browser this bundle runs in honours it; `Expires` would only repeat it).
  */
 export const writeCookie = (name: string, value: string, expiresAt: number, domain?: string): void => {
-  doc.cookie = `${name}=${value}; Path=/; Max-Age=${Math.max(0, Math.round((expiresAt - Date.now()) / 1000))}; Expires=${new Date(expiresAt).toUTCString()}; SameSite=Lax${
+  doc.cookie = `${name}=${value}; Path=/; Max-Age=${Math.max(0, Math.round((expiresAt - Date.now()) / 1000))}; SameSite=Lax${
     location.protocol === 'https:' ? '; Secure' : ''
   }${domain ? `; Domain=${domain}` : ''}`;
 };

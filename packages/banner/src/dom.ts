@@ -25,6 +25,10 @@ export const h = <K extends keyof HTMLElementTagNameMap>(
   return el;
 };
 
+/** Every button of the banner: one class, one weight — refusing looks exactly like accepting. */
+export const btn = (label: string, attrs: Attrs = {}): HTMLButtonElement =>
+  h('button', { type: 'button', class: 'assent-btn', ...attrs }, label);
+
 /** Runs `fn` once the body exists (the script may be loaded without `defer`). */
 export const onReady = (fn: () => void): void => {
   if (doc.body) fn();

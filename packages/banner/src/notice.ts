@@ -1,12 +1,11 @@
 import { SALE_CATEGORIES } from '@assent/core';
 import { choose } from './choice.js';
-import { doc, h } from './dom.js';
+import { btn, doc, h } from './dom.js';
 import { openPreferences } from './preferences.js';
 import { S } from './state.js';
 
-/** A first-layer button. Accept, Reject and Preferences share one class: equal weight. */
-const btn = (action: string, label: string, onclick: () => void) =>
-  h('button', { type: 'button', class: 'assent-btn', 'data-assent-action': action, onclick }, label);
+/** A first-layer button, named for the scanner and tests by `data-assent-action`. */
+const action = (name: string, label: string, onclick: () => void) => btn(label, { 'data-assent-action': name, onclick });
 
 /**
  * The first layer: a non-modal `role="region"` (it does not block the page, so it must not
@@ -33,9 +32,9 @@ export const showBanner = (): void => {
     h(
       'div',
       { class: 'assent-btns' },
-      btn('accept', t.accept, () => choose(S._acceptMethod, 'banner')),
-      p.mode === 'opt-in' && btn('reject', t.reject, () => choose('reject-all', 'banner')),
-      p.mode !== 'notice' && btn('preferences', t.preferences, () => openPreferences('preferences')),
+      action('accept', t.accept, () => choose(S._acceptMethod, 'banner')),
+      p.mode === 'opt-in' && action('reject', t.reject, () => choose('reject-all', 'banner')),
+      p.mode !== 'notice' && action('preferences', t.preferences, () => openPreferences('preferences')),
     ),
     optOut &&
       h(
@@ -73,7 +72,7 @@ export const showFab = (): void => {
       'aria-label': S._policy.texts.settings,
       'data-nosnippet': true,
     },
-    h('button', { type: 'button', class: 'assent-btn', 'data-assent-open': true }, S._policy.texts.settings),
+    btn(S._policy.texts.settings, { 'data-assent-open': true }),
   );
   doc.body.append(S._fab);
 };

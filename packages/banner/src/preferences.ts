@@ -1,5 +1,5 @@
 import { choose } from './choice.js';
-import { doc, h } from './dom.js';
+import { btn, doc, h } from './dom.js';
 import { consentPage } from './receipt.js';
 import { S, type Source } from './state.js';
 
@@ -58,8 +58,8 @@ const build = (): HTMLDialogElement => {
       S._src,
       [...boxes()].filter((b) => b.checked).map((b) => b.value),
     );
-  const btn = (label: string, action: string, onclick: () => void) =>
-    h('button', { type: 'button', class: 'assent-btn', 'data-assent-action': action, onclick }, label);
+  const action = (label: string, name: 'custom' | 'accept-all' | 'reject-all') =>
+    btn(label, { 'data-assent-action': name === 'custom' ? 'save' : name, onclick: save(name) });
   const d = h(
     'dialog',
     {
@@ -87,9 +87,9 @@ const build = (): HTMLDialogElement => {
     h(
       'div',
       { class: 'assent-btns' },
-      btn(t.rejectAll, 'reject-all', save('reject-all')),
-      btn(t.acceptAll, 'accept-all', save('accept-all')),
-      btn(t.save, 'save', save('custom')),
+      action(t.rejectAll, 'reject-all'),
+      action(t.acceptAll, 'accept-all'),
+      action(t.save, 'custom'),
     ),
     h('button', { type: 'button', class: 'assent-x', 'aria-label': t.close, onclick: () => d.close() }, '×'),
   );
