@@ -1,0 +1,146 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { createHash, generateKeyPairSync } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { canonicalReceipt, type SignedReceipt } from '@assent/core';
+import { type AssentServer, createServer, verifyExport } from '../src/index.js';
+import { OTHER, receiptBody, SITES, tempDir } from './helpers.js';
+
+const BIN = new URL('../bin/assent-server.js', import.meta.url).pathname;
+const dir = tempDir();
+const keys = generateKeyPairSync('ed25519');
+let s: AssentServer;
+let lines: string[];
+
+before(async () => {
+  s = await createServer({
+    db: `sqlite:${join(dir, 'receipts.db')}`,
+    sites: SITES,
+    adminToken: 't',
+    logger: false,
+    signingKey: keys.privateKey,
+    retention: false,
+    rateLimit: false,
+  });
+  for (let i = 0; i < 20; i++) {
+    const body = receiptBody(i % 4 === 3 ? { page: { origin: OTHER, path: '/' } } : {});
+    const res = await s.app.inject({ method: 'POST', url: '/v1/receipts', payload: body });
+    assert.equal(res.statusCode, 201);
+  }
+  const exp = await s.app.inject({ url: '/v1/admin/receipts', headers: { authorization: 'Bearer t' } });
+  lines = exp.body.trim().split('\n');
+  assert.equal(lines.length, 20);
+});
+after(() => s.close());
+
+const edit = (i: number, f: (r: Record<string, unknown>) => void) => {
+  const copy = [...lines];
+  const r = JSON.parse(copy[i]!) as Record<string, unknown>;
+  f(r);
+  copy[i] = JSON.stringify(r);
+  return copy;
+};
+
+describe('verifying an export', () => {
+  it('passes on the export as written', async () => {
+    assert.deepEqual(await verifyExport(lines, [keys.publicKey]), {
+      ok: true,
+      receipts: 20,
+      purged: 0,
+      sites: 2,
+      partial: [],
+    });
+  });
+
+  it('names the first broken link when a receipt was altered', async () => {
+    const r = await verifyExport(
+      edit(4, (x) => ((x.choices as Record<string, boolean>).marketing = true)),
+      [keys.publicKey],
+    );
+    assert.equal(r.ok, false);
+    assert.ok(!r.ok && r.line === 5 && /altered/.test(r.reason) && r.seq === 5);
+  });
+
+  it('fails when the altered receipt was re-hashed, because the signature no longer matches', async () => {
+    const forged = edit(4, (x) => {
+      (x.choices as Record<string, boolean>).marketing = true;
+      x.hash = createHash('sha256')
+        .update(canonicalReceipt(x as unknown as SignedReceipt))
+        .digest('hex');
+    });
+    const r = await verifyExport(forged, [keys.publicKey]);
+    assert.ok(!r.ok && r.line === 5 && /signature/.test(r.reason), JSON.stringify(r));
+  });
+
+  it('fails when a receipt was deleted or the order changed', async () => {
+    const deleted = lines.filter((_, i) => i !== 2);
+    const r = await verifyExport(deleted, [keys.publicKey]);
+    assert.ok(!r.ok && r.line === 3 && /expected seq 3/.test(r.reason), JSON.stringify(r));
+    const swapped = [...lines];
+    [swapped[1], swapped[2]] = [swapped[2]!, swapped[1]!];
+    assert.equal((await verifyExport(swapped, [keys.publicKey])).ok, false);
+  });
+
+  it('fails when the seq was renumbered to hide a deletion: prev no longer matches', async () => {
+    const hidden = lines.filter((_, i) => i !== 2);
+    const r = await verifyExport(
+      hidden.map((l, i) => {
+        if (i !== 2) return l;
+        const x = JSON.parse(l);
+        x.seq = 3;
+        return JSON.stringify(x);
+      }),
+      [keys.publicKey],
+    );
+    assert.ok(!r.ok && r.line === 3, JSON.stringify(r));
+  });
+
+  it('fails with another public key, and on a line that is not JSON', async () => {
+    const other = generateKeyPairSync('ed25519').publicKey;
+    const r = await verifyExport(lines, [other]);
+    assert.ok(!r.ok && r.line === 1 && /not among the public keys/.test(r.reason));
+    const junk = await verifyExport([...lines.slice(0, 3), '{oops', ...lines.slice(3)], [keys.publicKey]);
+    assert.ok(!junk.ok && junk.line === 4 && junk.reason === 'not valid JSON');
+  });
+});
+
+describe('the assent-server CLI', () => {
+  const pub = join(dir, 'pub.pem');
+  before(() => writeFileSync(pub, keys.publicKey.export({ type: 'spki', format: 'pem' })));
+  const cli = (...args: string[]) =>
+    spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: dir });
+
+  it('verify: ok on a good export, exit 1 naming the broken link on a tampered one', () => {
+    writeFileSync(join(dir, 'good.ndjson'), `${lines.join('\n')}\n`);
+    const good = cli('verify', join(dir, 'good.ndjson'), '--public-key', pub);
+    assert.equal(good.status, 0, good.stderr);
+    assert.match(good.stdout, /^ok: 20 receipts \(0 purged\) in 2 site chain\(s\) verify/);
+    const bad = edit(6, (x) => (x.lang = 'fr'));
+    writeFileSync(join(dir, 'bad.ndjson'), `${bad.join('\n')}\n`);
+    const r = cli('verify', join(dir, 'bad.ndjson'), '--public-key', pub);
+    assert.equal(r.status, 1);
+    const x = JSON.parse(lines[6]!);
+    assert.equal(
+      r.stdout.trim(),
+      `BROKEN at line 7 (${x.site} seq ${x.seq}, receipt ${x.id}): the receipt was altered: its content does not match its hash`,
+    );
+  });
+
+  it('keygen, migrate and export work from the command line, and the export verifies', () => {
+    const data = join(dir, 'data');
+    const k = cli('keygen', '--data-dir', data);
+    assert.equal(k.status, 0, k.stderr);
+    assert.match(readFileSync(join(data, 'signing-key.pub.pem'), 'utf8'), /BEGIN PUBLIC KEY/);
+    const db = `sqlite:${join(dir, 'receipts.db')}`;
+    const m = cli('migrate', '--db', db);
+    assert.equal(m.stdout.trim(), 'up to date');
+    const out = join(dir, 'cli-export.ndjson');
+    const e = cli('export', '--db', db, '--out', out);
+    assert.equal(e.status, 0, e.stderr);
+    assert.equal(readFileSync(out, 'utf8').trim().split('\n').length, 20);
+    const v = cli('verify', out, '--public-key', pub);
+    assert.equal(v.status, 0, v.stdout);
+  });
+});

@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import type { InjectOptions } from 'fastify';
+import pino from 'pino';
+import { createServer } from '../src/index.js';
+import { receiptBody, SITES, tempDir } from './helpers.js';
+
+const IP = '203.0.113.77';
+const IP6 = '2001:db8::77';
+
+describe('privacy', () => {
+  it('never writes the raw IP to the database or the logs, whatever the request', async () => {
+    const dir = tempDir();
+    const logFile = join(dir, 'server.log');
+    const s = await createServer({
+      db: `sqlite:${join(dir, 'receipts.db')}`,
+      sites: SITES,
+      adminToken: 't',
+      trustProxy: true,
+      logger: { level: 'debug', stream: pino.destination({ dest: logFile, sync: true }) },
+      rateLimit: { max: 10, timeWindow: 60_000 },
+      retention: false,
+    });
+    const send = (ip: string, opts: InjectOptions) =>
+      s.app.inject({ ...opts, headers: { 'x-forwarded-for': ip, 'x-real-ip': ip, ...opts.headers } });
+    const bodies = [receiptBody(), receiptBody()];
+    for (const [i, ip] of [IP, IP6].entries()) {
+      const ok = await send(ip, { method: 'POST', url: '/v1/receipts', payload: bodies[i]! });
+      assert.equal(ok.statusCode, 201);
+      await send(ip, {
+        method: 'POST',
+        url: '/v1/receipts',
+        payload: { ...bodies[i], choices: { x: true } },
+      });
+      await send(ip, {
+        method: 'POST',
+        url: '/v1/receipts',
+        headers: { 'content-type': 'text/plain' },
+        payload: 'x',
+      });
+      await send(ip, {
+        method: 'POST',
+        url: '/v1/receipts',
+        headers: { 'content-type': 'application/json' },
+        payload: '{',
+      });
+      await send(ip, { method: 'POST', url: `/v1/consents/${bodies[i]!.consentId}/withdraw` });
+      await send(ip, { url: `/consent/${bodies[i]!.consentId}` });
+      await send(ip, { url: '/v1/admin/receipts', headers: { authorization: 'Bearer wrong' } });
+      await send(ip, { url: '/nothing' });
+      await send(ip, { url: '/healthz' });
+      const codes: number[] = [];
+      for (let n = 0; n < 6; n++)
+        codes.push((await send(ip, { url: `/v1/consents/${bodies[i]!.consentId}` })).statusCode);
+      assert.ok(codes.includes(429), 'this visitor was rate-limited');
+    }
+    const exp = await s.app.inject({ url: '/v1/admin/receipts', headers: { authorization: 'Bearer t' } });
+    const receipts = exp.body
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    assert.equal(receipts.length, 4);
+    // The same visitor gets the same hash within a day; another visitor another hash.
+    assert.equal(receipts[0].ipHash, receipts[1].ipHash);
+    assert.equal(receipts[2].ipHash, receipts[3].ipHash);
+    assert.notEqual(receipts[0].ipHash, receipts[2].ipHash);
+    await s.close();
+
+    const log = readFileSync(logFile, 'utf8');
+    assert.match(log, /incoming request/, 'requests were logged');
+    assert.match(log, /"statusCode":429/, 'the rate limit was hit and logged');
+    const files = readdirSync(dir).filter((f) => f.startsWith('receipts.db'));
+    assert.ok(files.length >= 1);
+    for (const f of [...files, 'server.log']) {
+      const bytes = readFileSync(join(dir, f));
+      for (const ip of [IP, IP6, '203.0.113', '2001:db8::']) {
+        assert.equal(bytes.indexOf(ip), -1, `${ip} found in ${f}`);
+        assert.equal(bytes.indexOf(Buffer.from(ip, 'utf16le')), -1, `${ip} (UTF-16) found in ${f}`);
+      }
+    }
+  });
+});
