@@ -26,16 +26,42 @@ interface Message {
 
 const require = createRequire(import.meta.url);
 const root = dirname(require.resolve('@duckduckgo/autoconsent/rules/rules.json'));
-let assets: { script: string; rules: string } | undefined;
+interface Rule {
+  readonly runContext?: { readonly urlPattern?: string };
+}
+
+let assets:
+  | { script: string; generic: Rule[]; specific: { re: RegExp; rule: Rule }[]; genericJson: string }
+  | undefined;
 const load = () => {
-  assets ??= {
-    script: readFileSync(join(root, '..', 'dist', 'autoconsent.playwright.js'), 'utf8'),
+  if (!assets) {
     // Full rules: the compact ones omit opt-in steps, and we need both.
-    rules: JSON.stringify({
-      autoconsent: JSON.parse(readFileSync(join(root, 'rules.json'), 'utf8')).autoconsent,
-    }),
-  };
+    const all = (JSON.parse(readFileSync(join(root, 'rules.json'), 'utf8')) as { autoconsent: Rule[] })
+      .autoconsent;
+    // Most rules (about 600 of 800) are for one site (`urlPattern`); sending only those that
+    // match the frame keeps the per-frame setup small, as autoconsent's own runner does.
+    const generic = all.filter((r) => !r.runContext?.urlPattern);
+    const specific = all.flatMap((rule) => {
+      try {
+        return rule.runContext?.urlPattern ? [{ re: new RegExp(rule.runContext.urlPattern), rule }] : [];
+      } catch {
+        return [];
+      }
+    });
+    assets = {
+      script: readFileSync(join(root, '..', 'dist', 'autoconsent.playwright.js'), 'utf8'),
+      generic,
+      specific,
+      genericJson: JSON.stringify({ autoconsent: generic }),
+    };
+  }
   return assets;
+};
+
+const rulesFor = (url: string): string => {
+  const a = load();
+  const extra = a.specific.filter((s) => s.re.test(url)).map((s) => s.rule);
+  return extra.length ? JSON.stringify({ autoconsent: [...a.generic, ...extra] }) : a.genericJson;
 };
 
 const CONFIG = {
@@ -71,14 +97,14 @@ export class Autoconsent {
   private readonly messages: { msg: Message; frame: Frame; at: number }[] = [];
 
   async attach(context: BrowserContext): Promise<void> {
-    const { script, rules } = load();
+    const { script } = load();
     await context.exposeBinding('autoconsentSendMessage', async ({ frame }, msg: Message) => {
       if (!msg || typeof msg !== 'object') return;
       this.messages.push({ msg, frame, at: Date.now() });
       try {
         if (msg.type === 'init') {
           await frame.evaluate(
-            `autoconsentReceiveMessage({ type: 'initResp', config: ${JSON.stringify(CONFIG)}, rules: ${rules} })`,
+            `autoconsentReceiveMessage({ type: 'initResp', config: ${JSON.stringify(CONFIG)}, rules: ${rulesFor(frame.url())} })`,
           );
         } else if (msg.type === 'eval' && typeof msg.code === 'string') {
           const result = await frame.evaluate(msg.code).catch(() => false);

@@ -112,7 +112,7 @@ export const choose = async (
     clicks: null,
     note,
   });
-  if (banner.kind === 'none') return none('no banner was found on the first visit');
+  if (banner.kind === 'none') return none('no banner was found');
   if (banner.kind === 'autoconsent') {
     const deadline = Date.now() + timeoutMs;
     let popup = ac?.popup();

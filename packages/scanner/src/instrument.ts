@@ -63,8 +63,8 @@ export const LIST_STORAGE = `(async () => {
 export const SCROLL = `(async () => {
   const wait = (ms) => new Promise((r) => setTimeout(r, ms));
   const h = () => Math.max(document.body ? document.body.scrollHeight : 0, document.documentElement.scrollHeight);
-  for (let y = 0, n = 0; y < h() && n < 12; y += innerHeight, n++) { scrollTo(0, y); await wait(120); }
+  for (let y = 0, n = 0; y < h() && n < 12; y += innerHeight, n++) { scrollTo(0, y); await wait(80); }
   scrollTo(0, h());
-  await wait(200);
+  await wait(100);
   scrollTo(0, 0);
 })()`;

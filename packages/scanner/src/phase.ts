@@ -68,7 +68,7 @@ export const runPhase = async (
     context.setDefaultTimeout(config.navigationTimeout);
     const rec = new Recorder(context, classifier);
     await rec.attach();
-    const useAc = config.autoconsent && (name === 'before' || known?.kind === 'autoconsent');
+    const useAc = config.autoconsent && (known === null || known.kind === 'autoconsent');
     const ac = useAc ? new Autoconsent() : null;
     if (ac) await ac.attach(context);
     const page = await context.newPage();
@@ -82,22 +82,22 @@ export const runPhase = async (
       throw explain(url, e);
     }
     if (status >= 400) throw new ScanFailure('http-error', `${url} answered HTTP ${status}`);
-    await rec.idle();
 
     let banner = known ?? (await detectBanner(page, ac, config.selectors, config.bannerTimeout));
     let choice: ChoiceResult | null = null;
     let image: Buffer | null = null;
     if (name === 'before') {
+      await rec.idle(300);
       image = await shoot(page);
     } else {
       rec.markChoice();
       choice = await choose(page, banner, name, ac, config.selectors, config.bannerTimeout);
       if (choice.clicked) {
-        await rec.idle();
+        await rec.idle(300);
         // A returning visitor: the choice must hold on the next page view.
         const reloadedAt = Date.now();
         await page.reload({ waitUntil: 'load' }).catch(() => {});
-        await rec.idle();
+        await rec.idle(300);
         if (banner.kind === 'autoconsent') await sleep(500); // autoconsent detects asynchronously
         if (
           choice.effective !== false &&

@@ -1,5 +1,4 @@
 import type { Browser } from 'playwright-core';
-import { NO_BANNER } from './banner.js';
 import { launch } from './browser.js';
 import { createClassifier } from './classify.js';
 import { DEFAULT_CONFIG, RULES, type ScanConfig } from './config.js';
@@ -31,7 +30,7 @@ export type ProgressEvent =
 export interface ScanOptions extends Partial<ScanConfig> {
   /** Pages per start URL (breadth-first, same origin, sitemap first). Default 1. */
   readonly pages?: number;
-  /** Pages scanned at once. Default 2, for a 2-core machine. */
+  /** Pages scanned at once (each runs its three phases at once). Default 1, for a 2-core machine. */
   readonly concurrency?: number;
   /** Rules that make the scan fail (exit 1). Default: all. */
   readonly failOn?: readonly RuleId[];
@@ -115,21 +114,24 @@ export const scan = async (urls: readonly string[], options: ScanOptions = {}): 
     const n = ++counter;
     const t0 = Date.now();
     try {
-      const outs: Partial<Record<PhaseName, PhaseOutput>> = {};
-      for (const phase of ['before', 'reject', 'accept'] as const) {
-        const known = phase === 'before' ? null : (outs.before?.banner ?? NO_BANNER);
-        const out = await runPhase(browser!, url, phase, known, classifier, config);
-        outs[phase] = out;
-        if (phase === 'before') for (const l of out.links) frontier.add(l);
-        progress({ type: 'phase', url, phase, ms: out.record.durationMs, page: n });
-      }
-      const before = outs.before!;
-      const reject = outs.reject!;
-      const accept = outs.accept!;
+      // Three fresh contexts at once: each phase finds the banner itself, so they are
+      // independent, and most of a phase is waiting on the network, not the CPU.
+      const run = (phase: PhaseName) =>
+        runPhase(browser!, url, phase, null, classifier, config).then((out) => {
+          if (phase === 'before') for (const l of out.links) frontier.add(l);
+          progress({ type: 'phase', url, phase, ms: out.record.durationMs, page: n });
+          return out;
+        });
+      const settled = await Promise.allSettled([run('before'), run('reject'), run('accept')]);
+      const failed = settled.find((s) => s.status === 'rejected');
+      if (failed) throw (failed as PromiseRejectedResult).reason;
+      const [before, reject, accept] = settled.map(
+        (s) => (s as PromiseFulfilledResult<PhaseOutput>).value,
+      ) as [PhaseOutput, PhaseOutput, PhaseOutput];
+      // Whether reject is on the first layer of another CMP shows when opting out (clicks).
       const banner =
-        reject.banner.rejectOnFirstLayer !== before.banner.rejectOnFirstLayer &&
-        before.banner.kind === 'autoconsent'
-          ? reject.banner
+        before.banner.kind === 'autoconsent' && reject.banner.kind === 'autoconsent'
+          ? { ...before.banner, rejectOnFirstLayer: reject.banner.rejectOnFirstLayer }
           : before.banner;
       const withShots = (o: PhaseOutput): PhaseRecord => {
         if (!o.image || !o.record.screenshot) return o.record;
@@ -181,7 +183,7 @@ export const scan = async (urls: readonly string[], options: ScanOptions = {}): 
   };
 
   if (browser) {
-    const concurrency = Math.max(1, options.concurrency ?? 2);
+    const concurrency = Math.max(1, options.concurrency ?? 1);
     const active = new Set<Promise<void>>();
     for (;;) {
       while (active.size < concurrency) {

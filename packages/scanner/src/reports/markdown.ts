@@ -1,0 +1,60 @@
+import { RULE_TEXT } from '../rules.js';
+import type { Finding, PageResult, ScanReport } from '../types.js';
+
+const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+
+const bannerLine = (p: PageResult): string => {
+  const b = p.banner;
+  if (b.kind === 'none') return 'no banner found';
+  const reject =
+    b.rejectOnFirstLayer === null
+      ? 'reject: not known'
+      : b.rejectOnFirstLayer
+        ? 'reject on first layer'
+        : 'no reject on first layer';
+  return `${b.cmp} (${b.kind}), ${reject}`;
+};
+
+const findingRow = (f: Finding) =>
+  `| ${f.allowed ? '✅ allowed' : '❌'} | \`${f.rule}\` | ${f.phase} | ${esc(f.message)}${f.allowed ? ` — *${esc(f.allowed.reason)}*` : ''} |`;
+
+/** A summary for CI logs and pull-request comments: verdict, one table per page. */
+export const toMarkdown = (r: ScanReport): string => {
+  const s = r.summary;
+  const verdict =
+    s.exitCode === 0
+      ? '✅ clean'
+      : s.exitCode === 1
+        ? `❌ ${s.violations} violation(s)`
+        : `⚠️ scanner error(s)`;
+  const out = [
+    `# Assent scan: ${verdict}`,
+    '',
+    `${s.pages} page(s), ${s.violations} violation(s), ${s.allowed} allowed, ${s.errors} error(s) · ${r.tool.browser} · tracker database ${r.tool.trackerDb.enabled ? 'on' : 'off'} · ${(r.durationMs / 1000).toFixed(1)} s`,
+    '',
+  ];
+  for (const e of r.errors) out.push(`- ⚠️ **${e.code}** ${esc(e.message)}`);
+  if (r.errors.length) out.push('');
+  for (const p of r.pages) {
+    const ph = p.phases;
+    out.push(`## ${p.title ? `${esc(p.title)} — ` : ''}${p.url}`, '');
+    out.push(`Banner: ${bannerLine(p)}.`, '');
+    out.push('| phase | cookies | storage keys | third-party requests |', '|---|---|---|---|');
+    for (const x of [ph.before, ph.reject, ph.accept]) {
+      out.push(`| ${x.name} | ${x.cookies.length} | ${x.storage.length} | ${x.thirdPartyRequests.length} |`);
+    }
+    out.push('');
+    if (!p.findings.length) {
+      out.push('No findings.', '');
+      continue;
+    }
+    out.push('| | rule | phase | finding |', '|---|---|---|---|', ...p.findings.map(findingRow), '');
+  }
+  const rules = new Set(r.pages.flatMap((p) => p.findings.map((f) => f.rule)));
+  if (rules.size) {
+    out.push('### Rules', '');
+    for (const id of rules) out.push(`- \`${id}\` — **${RULE_TEXT[id].title}.** ${RULE_TEXT[id].why}`);
+    out.push('');
+  }
+  return out.join('\n');
+};
