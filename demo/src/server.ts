@@ -1,35 +1,78 @@
 /**
- * `npm start`: the demo news site on http://127.0.0.1:3000/ (PORT and HOST to change).
+ * `npm start`: the demo news site with its receipt server, on embedded SQLite
+ * (`.data/demo.db`), at http://127.0.0.1:3000/ (PORT and HOST to change).
+ *
+ * Choices made on the site are posted to /v1/receipts and can be seen at /consent/<id>
+ * (the preferences dialog links there). Admin export and stats use the token printed below.
  */
-import { createServer } from 'node:http';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createServer, generateKeys } from '@assent/server';
+import { demoConfig } from './pages.js';
 import { demoSite } from './site.js';
 
 const port = Number(process.env.PORT ?? 3000);
 const host = process.env.HOST ?? '127.0.0.1';
+const dataDir = process.env.ASSENT_DEMO_DATA ?? join(import.meta.dirname, '../../.data');
+const ENDPOINT = '/v1/receipts';
 
-/** Page views counted by the analytics stand-in: proof in the terminal that it ran. */
-let beacons = 0;
+/** Keeps the demo's signing key and IP secret across restarts, so old receipts still verify. */
+const secretFile = (name: string, make: () => string) => {
+  const f = join(dataDir, name);
+  if (!existsSync(f)) writeFileSync(f, make(), { mode: 0o600 });
+  return readFileSync(f, 'utf8');
+};
 
-const server = createServer((req, res) => {
-  const path = new URL(req.url ?? '/', 'http://x').pathname;
-  if (req.method === 'POST' && path === '/demo/collect') {
+export const startDemo = async (opts: { port: number; host: string; db?: string; quiet?: boolean }) => {
+  mkdirSync(dataDir, { recursive: true });
+  const origins = [`http://${opts.host}:${opts.port}`, `http://localhost:${opts.port}`];
+  const adminToken = process.env.ASSENT_ADMIN_TOKEN ?? 'demo-admin-token';
+  const server = await createServer({
+    db: opts.db ?? `sqlite:${join(dataDir, 'demo.db')}`,
+    sites: Object.fromEntries(origins.map((o) => [o, demoConfig({ endpoint: ENDPOINT })])),
+    adminToken,
+    signingKey: secretFile('demo-signing-key.pem', () => generateKeys().privateKeyPem),
+    ipSecret: secretFile('demo-ip-secret', () => crypto.randomUUID()),
+    logger: opts.quiet ? false : { level: 'warn' },
+  });
+  const { app } = server;
+  let beacons = 0;
+  // The analytics stand-in's page-view beacon: counted, so a test can see that it ran.
+  app.post('/demo/collect', async (_req, reply) => {
     beacons++;
-    res.writeHead(204).end();
-    return;
-  }
-  const r = req.method === 'GET' || req.method === 'HEAD' ? demoSite(path) : undefined;
-  if (!r) {
-    res.writeHead(404, { 'content-type': 'text/plain' }).end('Not found');
-    return;
-  }
-  res.writeHead(r.status, r.headers).end(req.method === 'HEAD' ? undefined : r.body);
-});
+    return reply.code(204).send();
+  });
+  app.get('/demo/beacons', async () => ({ beacons }));
+  app.get('/*', async (req, reply) => {
+    const r = demoSite(req.url.split('?')[0]!, { endpoint: ENDPOINT });
+    if (!r) return reply.callNotFound();
+    return reply.code(r.status).headers(r.headers).send(r.body);
+  });
+  await app.listen({ port: opts.port, host: opts.host });
+  return {
+    server,
+    url: `http://${opts.host}:${(app.server.address() as { port: number }).port}/`,
+    adminToken,
+  };
+};
 
-server.listen(port, host, () => {
-  console.log(`The Daily Ledger (Assent demo) is running: open http://${host}:${port}/`);
-});
-const stop = () => server.close(() => process.exit(0));
-process.on('SIGINT', stop);
-process.on('SIGTERM', stop);
-
-export { beacons };
+if (process.argv[1] === import.meta.filename) {
+  const { server, url, adminToken } = await startDemo({ port, host });
+  console.log(`
+  The Daily Ledger — Assent demo
+  ─────────────────────────────────────────────
+  Site:            ${url}
+  The seed article ${url}articles/trump-maduro-call
+  Your receipts:   open "Cookie settings", follow your consent ID
+  Admin stats:     curl -H 'authorization: Bearer ${adminToken}' '${url}v1/admin/stats?by=method'
+  Admin export:    curl -H 'authorization: Bearer ${adminToken}' '${url}v1/admin/receipts?format=ndjson'
+  Data:            ${dataDir} (SQLite, signing key)
+  Stop with Ctrl+C.
+`);
+  const stop = async () => {
+    await server.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}

@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Browser } from 'playwright-core';
+import { launch, open } from '../../test-support/browser.js';
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+
+describe('the demo news site, end to end in Chromium', () => {
+  let browser: Browser;
+  let demo: Awaited<ReturnType<typeof import('../src/server.js').startDemo>>;
+  let url: string;
+  before(async () => {
+    process.env.ASSENT_DEMO_DATA = mkdtempSync(join(tmpdir(), 'assent-demo-'));
+    const { startDemo } = await import('../src/server.js');
+    demo = await startDemo({ port: await freePort(), host: '127.0.0.1', quiet: true });
+    url = demo.url;
+    browser = await launch();
+  });
+  after(async () => {
+    await browser.close();
+    await demo.server.close();
+  });
+
+  it("renders the seed article with the seed's banner, under a strict CSP, holding everything", async () => {
+    const o = await open(browser, `${url}articles/trump-maduro-call`);
+    await o.page.getByRole('heading', { level: 1, name: /Trump and Maduro talked/ }).waitFor();
+    const region = o.page.getByRole('region', { name: 'Cookie notice' });
+    assert.match(
+      await region.innerText(),
+      /Our website uses cookies to enhance your experience\. Learn More/,
+    );
+    assert.deepEqual(await region.getByRole('button').allInnerTexts(), ['Accept !', 'Reject', 'Preferences']);
+    await region.getByRole('link', { name: 'Learn More' }).click();
+    await o.page.waitForURL('**/privacy');
+    assert.equal(await o.page.getByRole('heading', { level: 1 }).innerText(), 'Privacy policy');
+    assert.deepEqual(Object.keys(await o.cookies()), []);
+    assert.equal(
+      await o.page.evaluate(() => (window as { demoAnalyticsRuns?: number }).demoAnalyticsRuns),
+      undefined,
+    );
+    assert.deepEqual(await o.csp(), []);
+    assert.equal(await o.cls(), 0);
+    await o.context.close();
+  });
+
+  it('a choice becomes a signed receipt the visitor can look up at /consent/<id>', async () => {
+    const o = await open(browser, `${url}articles/city-library-late-opening`);
+    const posted = o.page.waitForResponse((r) => r.url().endsWith('/v1/receipts'));
+    await o.page.getByRole('button', { name: 'Accept !' }).click();
+    const res = await posted;
+    assert.equal(res.status(), 201);
+    const { consentId } = (await res.json()) as { consentId: string };
+    await o.page.waitForFunction(() => (window as { demoAnalyticsRuns?: number }).demoAnalyticsRuns === 1);
+    await o.page.waitForFunction(() => document.documentElement.dataset.inlineAnalytics === 'ran');
+    assert.ok((await o.cookies())._demo_stats, 'analytics stand-in ran after consent');
+    // The preferences dialog shows the consent ID and links to the receipts page.
+    await o.page.getByRole('button', { name: 'Cookie settings' }).click();
+    const link = o.page.getByRole('dialog').getByRole('link', { name: consentId });
+    await link.click();
+    await o.page.waitForURL(`**/consent/${consentId}`);
+    assert.match(await o.page.locator('main').innerText(), /accept/i);
+    assert.deepEqual(await o.csp(), []);
+    await o.context.close();
+  });
+});
