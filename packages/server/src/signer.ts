@@ -14,7 +14,7 @@ export interface Signer {
   /** Short fingerprint of the public key, stored in every receipt. */
   readonly kid: string;
   readonly publicKeyPem: string;
-  seal(r: Receipt): { hash: string; sig: string };
+  seal(r: Receipt): { hash: string; sig: string; body: string };
 }
 
 /** SHA-256 (hex) of a receipt's canonical JSON: what `prev` of the next receipt holds. */
@@ -46,8 +46,9 @@ export const createSigner = (privateKey: KeyObject | string): Signer => {
     kid,
     publicKeyPem: pub.export({ type: 'spki', format: 'pem' }).toString(),
     seal(r) {
-      const hash = receiptHash(r);
-      return { hash, sig: sign(null, Buffer.from(hash, 'hex'), key).toString('base64url') };
+      const body = canonicalReceipt(r);
+      const hash = createHash('sha256').update(body).digest('hex');
+      return { hash, sig: sign(null, Buffer.from(hash, 'hex'), key).toString('base64url'), body };
     },
   };
 };

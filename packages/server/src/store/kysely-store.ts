@@ -1,4 +1,4 @@
-import { canonicalReceipt, GENESIS, grantedKeys, type SignedReceipt } from '@assent/core';
+import { GENESIS, grantedKeys, type SignedReceipt } from '@assent/core';
 import { type Kysely, Migrator, sql } from 'kysely';
 import { migrationProvider } from './migrations.js';
 import type {
@@ -16,7 +16,7 @@ import type {
 /** Rows per INSERT: 16 columns × 1000 stays far below SQLite's 32766 bound parameters. */
 const INSERT_CHUNK = 1000;
 
-const toRow = (r: SignedReceipt): ReceiptsTable => {
+const toRow = (r: SignedReceipt, body: string): ReceiptsTable => {
   const granted = grantedKeys(r.choices);
   return {
     id: r.id,
@@ -29,7 +29,7 @@ const toRow = (r: SignedReceipt): ReceiptsTable => {
     region: r.region,
     granted: `,${granted.join(',')},`,
     accepted: granted.length > 0 ? 1 : 0,
-    body: canonicalReceipt(r),
+    body,
     prev: r.prev,
     hash: r.hash,
     sig: r.sig,
@@ -79,18 +79,21 @@ export class KyselyStore implements Store {
         const h = await q.executeTakeFirstOrThrow();
         heads.set(site, { seq: num(h.seq), hash: h.hash });
       }
+      const rows: ReceiptsTable[] = [];
       const out = items.map((item) => {
         const head = heads.get(item.site)!;
         const r = { ...item, seq: head.seq + 1, prev: head.hash };
-        const { hash, sig } = seal(r);
+        const { hash, sig, body } = seal(r);
         head.seq = r.seq;
         head.hash = hash;
-        return { ...r, hash, sig };
+        const signed = { ...r, hash, sig };
+        rows.push(toRow(signed, body));
+        return signed;
       });
-      for (let i = 0; i < out.length; i += INSERT_CHUNK) {
+      for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
         await trx
           .insertInto('receipts')
-          .values(out.slice(i, i + INSERT_CHUNK).map(toRow))
+          .values(rows.slice(i, i + INSERT_CHUNK))
           .execute();
       }
       for (const [site, h] of heads) {

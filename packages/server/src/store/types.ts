@@ -46,8 +46,11 @@ export interface SaltsTable {
 /** A receipt before the store gives it its place in the chain. */
 export type NewReceipt = Omit<Receipt, 'seq' | 'prev'>;
 
-/** Hashes and signs a receipt once its `seq` and `prev` are known (inside the transaction). */
-export type Sealer = (r: Receipt) => { readonly hash: string; readonly sig: string };
+/**
+ * Hashes and signs a receipt once its `seq` and `prev` are known (inside the transaction).
+ * Returns the canonical JSON it hashed too, which is what the store keeps as `body`.
+ */
+export type Sealer = (r: Receipt) => { readonly hash: string; readonly sig: string; readonly body: string };
 
 export type StoredReceipt = SignedReceipt | PurgedReceipt;
 

@@ -1,0 +1,165 @@
+/**
+ * Admin export: rows/s and the server's peak RSS streaming 1,000,000 receipts as NDJSON and
+ * CSV through GET /v1/admin/receipts. The server runs in its own process (SQLite); this
+ * process seeds the database, downloads the export and reads the server's VmHWM.
+ *
+ *   npm run bench:export             # 1,000,000 receipts
+ *   BENCH_ROWS=100000 npm run bench:export
+ *
+ * Rewrites the export section of bench/results/server.md.
+ */
+import { spawn } from 'node:child_process';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as netServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Receipt } from '@assent/core';
+import { createServer, createSigner, openStore } from '../packages/server/src/index.js';
+
+const ORIGIN = 'https://news.example';
+const SITE = {
+  policy: 'v3',
+  categories: [{ id: 'analytics', services: [{ id: 'matomo' }] }, { id: 'marketing' }],
+};
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const MB = 1024 * 1024;
+
+const seed = async (db: string, rows: number) => {
+  const store = openStore(db);
+  await store.migrate();
+  const signer = createSigner(generateKeyPairSync('ed25519').privateKey);
+  const expiresAt = new Date(Date.now() + 182 * 86_400_000).toISOString();
+  const BATCH = 5000;
+  for (let done = 0; done < rows; done += BATCH) {
+    const at = new Date().toISOString();
+    const items = Array.from({ length: Math.min(BATCH, rows - done) }, (_, i) => ({
+      v: 1 as const,
+      id: randomBytes(12).toString('base64url'),
+      site: ORIGIN,
+      at,
+      consentId: randomBytes(16).toString('base64url').slice(0, 22),
+      policy: { version: 'v3', hash: 'k2j4h5' },
+      mode: 'opt-in' as const,
+      choices: { analytics: i % 2 === 0, 'analytics:matomo': i % 2 === 0, marketing: i % 3 === 0 },
+      method: 'custom' as const,
+      source: 'banner' as const,
+      signals: { gpc: false },
+      page: { origin: ORIGIN, path: '/articles/bench' },
+      lang: 'en',
+      expiresAt,
+      region: 'FR',
+      ua: 'Firefox',
+      ipHash: randomBytes(16).toString('base64url').slice(0, 22),
+      kid: signer.kid,
+    })) as Omit<Receipt, 'seq' | 'prev'>[];
+    await store.append(items, signer.seal);
+    if (done % 100_000 === 0) process.stderr.write(`seeded ${done.toLocaleString('en')}\n`);
+  }
+  await store.close();
+};
+
+/** Child mode: serve the admin API on the seeded database. */
+const serve = async (port: number, db: string) => {
+  const { app } = await createServer({
+    db,
+    sites: { [ORIGIN]: SITE },
+    adminToken: 'bench',
+    logger: { level: 'warn' },
+    rateLimit: false,
+    retention: false,
+  });
+  await app.listen({ port, host: '127.0.0.1' });
+  process.stdout.write('READY\n');
+};
+
+const freePort = (): Promise<number> =>
+  new Promise((resolve) => {
+    const s = netServer();
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address() as { port: number };
+      s.close(() => resolve(a.port));
+    });
+  });
+
+const statusKb = (pid: number, field: string) => {
+  const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(m?.[1] ?? 0) * 1024;
+};
+
+const download = async (url: string) => {
+  const t = performance.now();
+  const res = await fetch(url, { headers: { authorization: 'Bearer bench' } });
+  let bytes = 0;
+  let lines = 0;
+  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+    bytes += chunk.length;
+    for (let i = 0; i < chunk.length; i++) if (chunk[i] === 10) lines++;
+  }
+  return { ms: performance.now() - t, bytes, lines };
+};
+
+const main = async () => {
+  const rows = Number(process.env.BENCH_ROWS ?? 1_000_000);
+  const dir = mkdtempSync(join(tmpdir(), 'assent-export-bench-'));
+  const db = `sqlite:${join(dir, 'receipts.db')}`;
+  let t = performance.now();
+  await seed(db, rows);
+  const seedS = (performance.now() - t) / 1000;
+  console.error(`seeded ${rows.toLocaleString('en')} receipts in ${seedS.toFixed(1)} s`);
+
+  const port = await freePort();
+  const proc = spawn(
+    process.execPath,
+    ['--import', 'tsx', fileURLToPath(import.meta.url), '--serve', String(port), db],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  await new Promise<void>((resolve) =>
+    proc.stdout!.on('data', (d: Buffer) => d.includes('READY') && resolve()),
+  );
+  const base = `http://127.0.0.1:${port}/v1/admin/receipts`;
+  const startRss = statusKb(proc.pid!, 'VmRSS');
+  const results = [];
+  for (const format of ['ndjson', 'csv']) {
+    t = performance.now();
+    const d = await download(`${base}?format=${format}`);
+    const dataRows = format === 'csv' ? d.lines - 1 : d.lines;
+    if (dataRows !== rows) throw new Error(`${format}: expected ${rows} rows, got ${dataRows}`);
+    results.push({
+      format,
+      rowsPerSec: Math.round(rows / (d.ms / 1000)),
+      seconds: d.ms / 1000,
+      mb: d.bytes / MB,
+    });
+    console.error(`${format}: ${results.at(-1)!.rowsPerSec.toLocaleString('en')} rows/s`);
+  }
+  const peak = statusKb(proc.pid!, 'VmHWM');
+  proc.kill('SIGTERM');
+  if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
+
+  const section = `## Export
+
+\`npm run bench:export\` — ${rows.toLocaleString('en')} receipts in SQLite, streamed by \`GET /v1/admin/receipts\` from a server
+process to this one over 127.0.0.1 (keyset pages of 2,000 rows, back-pressure from the socket).
+Seeding (append with real Ed25519 signatures, batches of 5,000) took ${seedS.toFixed(0)} s.
+
+| format | rows/s | time s | size MiB |
+|---|---:|---:|---:|
+${results.map((r) => `| ${r.format} | ${r.rowsPerSec.toLocaleString('en')} | ${r.seconds.toFixed(1)} | ${r.mb.toFixed(0)} |`).join('\n')}
+
+Server RSS: ${(startRss / MB).toFixed(0)} MiB after start-up, peak (VmHWM) ${(peak / MB).toFixed(0)} MiB over both exports
+(${((peak - startRss) / MB).toFixed(0)} MiB above start-up, for ${((results[0]!.mb + results[1]!.mb) / 1).toFixed(0)} MiB streamed).
+`;
+  const file = join(ROOT, 'bench/results/server.md');
+  const old = existsSync(file) ? readFileSync(file, 'utf8') : '# Receipt server benchmark\n';
+  const i = old.indexOf('## Export');
+  writeFileSync(file, `${(i === -1 ? old : old.slice(0, i)).trimEnd()}\n\n${section}`);
+  console.log(section);
+};
+
+const [flag, port, db] = process.argv.slice(2);
+if (flag === '--serve') await serve(Number(port), db!);
+else await main();

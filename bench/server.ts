@@ -1,0 +1,199 @@
+/**
+ * Receipt server throughput: receipts/s and p50/p99 latency of POST /v1/receipts on SQLite and
+ * PostgreSQL at 1, 10 and 100 connections, durability on (WAL + synchronous=FULL; committed
+ * PostgreSQL transactions with fsync on), against a bare Fastify route that stores nothing
+ * (the ceiling). Each server runs in its own process; autocannon runs in this one.
+ *
+ *   npm run bench:server                 # 10 s per cell
+ *   BENCH_DURATION=5 npm run bench:server
+ *
+ * Writes bench/results/server.md (committed) and bench/results/server.json.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer as netServer } from 'node:net';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import Fastify from 'fastify';
+import pg from 'pg';
+import { createServer } from '../packages/server/src/index.js';
+
+const ORIGIN = 'https://news.example';
+const SITE = {
+  policy: 'v3',
+  categories: [{ id: 'analytics', services: [{ id: 'matomo' }] }, { id: 'marketing' }],
+};
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+const body = () =>
+  JSON.stringify({
+    consentId: randomBytes(16).toString('base64url').slice(0, 22),
+    policy: { version: 'v3', hash: 'k2j4h5' },
+    mode: 'opt-in',
+    choices: { analytics: true, 'analytics:matomo': true, marketing: false },
+    method: 'custom',
+    source: 'banner',
+    signals: { gpc: false },
+    page: { origin: ORIGIN, path: '/articles/bench' },
+    lang: 'en',
+    expiresAt: new Date(Date.now() + 182 * 86_400_000).toISOString(),
+  });
+
+/** Child mode: serve one target and print READY. */
+const serve = async (kind: string, port: number, db: string) => {
+  if (kind === 'bare') {
+    // The ceiling: Fastify parsing the same JSON body and answering 201, no storage.
+    const app = Fastify({ logger: false });
+    app.post('/v1/receipts', async (req, reply) =>
+      reply.code(201).send({ id: 'x', consentId: (req.body as { consentId: string }).consentId }),
+    );
+    await app.listen({ port, host: '127.0.0.1' });
+  } else {
+    const { app } = await createServer({
+      db,
+      sites: { [ORIGIN]: SITE },
+      logger: { level: 'warn' },
+      rateLimit: false,
+      retention: false,
+      ipSecret: 'bench',
+    });
+    await app.listen({ port, host: '127.0.0.1' });
+  }
+  process.stdout.write('READY\n');
+};
+
+const freePort = (): Promise<number> =>
+  new Promise((resolve) => {
+    const s = netServer();
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address() as { port: number };
+      s.close(() => resolve(a.port));
+    });
+  });
+
+const startTarget = async (kind: string, db: string) => {
+  const port = await freePort();
+  const proc = spawn(
+    process.execPath,
+    ['--import', 'tsx', fileURLToPath(import.meta.url), '--serve', kind, String(port), db],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  await new Promise<void>((resolve, reject) => {
+    proc.stdout!.on('data', (d: Buffer) => d.toString().includes('READY') && resolve());
+    proc.once('exit', (c) => reject(new Error(`${kind} server exited with ${c}`)));
+  });
+  return { url: `http://127.0.0.1:${port}`, stop: () => proc.kill('SIGTERM') };
+};
+
+interface Row {
+  target: string;
+  connections: number;
+  receiptsPerSec: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+  errors: number;
+}
+
+const run = async (target: string, url: string, connections: number, duration: number): Promise<Row> => {
+  const r = await autocannon({
+    url: `${url}/v1/receipts`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: body(),
+    connections,
+    duration,
+  });
+  return {
+    target,
+    connections,
+    receiptsPerSec: Math.round(r['2xx'] / duration),
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    non2xx: r.non2xx,
+    errors: r.errors,
+  };
+};
+
+const pgUrl = async (): Promise<{ url: string; done(): void }> => {
+  let base = process.env.ASSENT_TEST_PG_URL;
+  let stop = () => {};
+  if (!base) {
+    const out = execFileSync('bash', [join(ROOT, 'scripts/postgres.sh'), 'start'], { encoding: 'utf8' });
+    const env = Object.fromEntries([...out.matchAll(/export (\w+)=(\S+)/g)].map((m) => [m[1], m[2]]));
+    base = env.ASSENT_TEST_PG_URL!;
+    stop = () => execFileSync('bash', [join(ROOT, 'scripts/postgres.sh'), 'stop', env.ASSENT_TEST_PG_DIR!]);
+  }
+  const name = `assent_bench_${randomBytes(4).toString('hex')}`;
+  const c = new pg.Client({ connectionString: base });
+  await c.connect();
+  await c.query(`create database ${name}`);
+  await c.end();
+  const u = new URL(base);
+  u.pathname = `/${name}`;
+  return { url: u.toString(), done: stop };
+};
+
+const main = async () => {
+  const duration = Number(process.env.BENCH_DURATION ?? 10);
+  const dir = mkdtempSync(join(tmpdir(), 'assent-bench-'));
+  const pgdb = await pgUrl();
+  const targets: [string, string][] = [
+    ['bare Fastify (ceiling)', 'bare'],
+    ['SQLite', `sqlite:${join(dir, 'receipts.db')}`],
+    ['PostgreSQL', pgdb.url],
+  ];
+  const rows: Row[] = [];
+  for (const [name, db] of targets) {
+    const t = await startTarget(db === 'bare' ? 'bare' : 'assent', db);
+    await run(name, t.url, 10, 1); // warm-up
+    for (const c of [1, 10, 100]) {
+      const row = await run(name, t.url, c, duration);
+      rows.push(row);
+      console.error(`${name} ×${c}: ${row.receiptsPerSec}/s p50 ${row.p50} ms p99 ${row.p99} ms`);
+    }
+    t.stop();
+  }
+  pgdb.done();
+  const table = [
+    '| target | connections | receipts/s | p50 ms | p99 ms | non-2xx | errors |',
+    '|---|---:|---:|---:|---:|---:|---:|',
+    ...rows.map(
+      (r) =>
+        `| ${r.target} | ${r.connections} | ${r.receiptsPerSec.toLocaleString('en')} | ${r.p50} | ${r.p99} | ${r.non2xx} | ${r.errors} |`,
+    ),
+  ].join('\n');
+  const sqlite100 = rows.find((r) => r.target === 'SQLite' && r.connections === 100)!;
+  const verdict = `Target (SQLite, 100 connections): ≥ 10,000 receipts/s with p99 < 20 ms — measured ${sqlite100.receiptsPerSec.toLocaleString('en')}/s, p99 ${sqlite100.p99} ms: ${
+    sqlite100.receiptsPerSec >= 10_000 && sqlite100.p99 < 20 ? 'met' : 'NOT met'
+  }.`;
+  const md = `# Receipt server benchmark
+
+\`npm run bench:server\` — ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model.trim()}), ${duration} s per cell.
+autocannon in the bench process, each server in its own process on 127.0.0.1; rate limit off, logs at warn.
+Durability on: SQLite WAL + synchronous=FULL, PostgreSQL 15 default (fsync on, synchronous_commit on);
+every 201 is sent after the group-commit transaction holding the receipt committed. Each receipt is
+validated, hashed into its site's chain and Ed25519-signed.
+
+${table}
+
+${verdict}
+`;
+  mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
+  // Keep the export section that bench/export.ts writes.
+  const file = join(ROOT, 'bench/results/server.md');
+  const old = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  const i = old.indexOf('## Export');
+  writeFileSync(file, i === -1 ? md : `${md}\n${old.slice(i)}`);
+  writeFileSync(join(ROOT, 'bench/results/server.json'), JSON.stringify({ duration, rows }, null, 2));
+  console.log(md);
+};
+
+const [flag, kind, port, db] = process.argv.slice(2);
+if (flag === '--serve') await serve(kind!, Number(port), db!);
+else await main();
