@@ -2,6 +2,7 @@ import { decide, encodeConsent, type Granted, type Method, type Mode } from '@as
 import { activate } from './blocker.js';
 import { deleteCookies, writeCookie } from './cookies.js';
 import { emit } from './events.js';
+import { gcmUpdate, tagEvent } from './gcm.js';
 import { hideBanner, showFab } from './notice.js';
 import { sendReceipt } from './receipt.js';
 import { S, type Source } from './state.js';
@@ -25,6 +26,8 @@ export const choose = (method: Method, source: Source, granted?: string[]): void
   S._dialog?.close();
   showFab();
   emit('change', publicState());
+  gcmUpdate(p.config.googleConsentMode, d.granted);
+  tagEvent(p.config.googleConsentMode, d.granted, method);
   sendReceipt(r, source);
   setTimeout(() => {
     purge();

@@ -20,4 +20,4 @@ try {
 } catch (e) {
   v = { ...validateConfig({}), errors: [{ field: 'assent-config', message: `is not valid JSON (${e})` }] };
 }
-start(v, undefined, script?.src.replace(/(\.min)?\.js([?#].*)?$/, '.css'));
+start(v, undefined, script?.src.replace(/(\.min)?\.js([?#].*)?$/, '.css'), script?.dataset.assentRegion);

@@ -5,7 +5,8 @@ import { openPreferences } from './preferences.js';
 import { S } from './state.js';
 
 /** A first-layer button, named for the scanner and tests by `data-assent-action`. */
-const action = (name: string, label: string, onclick: () => void) => btn(label, { 'data-assent-action': name, onclick });
+const action = (name: string, label: string, onclick: () => void) =>
+  btn(label, { 'data-assent-action': name, onclick });
 
 /**
  * The first layer: a non-modal `role="region"` (it does not block the page, so it must not

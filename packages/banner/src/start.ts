@@ -5,6 +5,7 @@ import {
   encodeConsent,
   formatError,
   type Mode,
+  modeForRegion,
   type Texts,
   type Validated,
 } from '@assent/core';
@@ -14,6 +15,7 @@ import { publicState } from './choice.js';
 import { readCookie, writeCookie } from './cookies.js';
 import { doc, onReady, win } from './dom.js';
 import { emit } from './events.js';
+import { gcmStart, gcmUpdate } from './gcm.js';
 import { showBanner, showFab } from './notice.js';
 import { sendReceipt } from './receipt.js';
 import { newId, S } from './state.js';
@@ -21,7 +23,7 @@ import { newId, S } from './state.js';
 declare global {
   interface Window {
     Assent?: AssentApi;
-    /** Language presets (`assent.de.js` …) register here before the banner starts. */
+    /** Language presets (`i18n/de.js` …) register here before the banner starts. */
     assentTexts?: Record<string, Partial<Texts>>;
   }
   interface Navigator {
@@ -35,9 +37,29 @@ const BOT = /bot|crawl|spider|slurp|archiver|lighthouse/i;
 /**
  * Starts the banner from a validated config. A config error is printed, naming the field,
  * and the banner goes on with the safe default for that field: nothing non-essential runs.
+ *
+ * @param region the visitor's region when the site knows it (`data-assent-region`).
  */
-export const start = (v: Validated, mode?: Mode, css?: string): AssentApi => {
+export const start = (v: Validated, mode?: Mode, css?: string, region?: string): AssentApi => {
   for (const e of v.errors) console.error(formatError(e));
+  const { regions, endpoint, googleConsentMode: gcm } = v.config;
+  if (!regions || mode || region || !endpoint)
+    return run(v, mode ?? (regions && modeForRegion(regions, region)), css);
+  // The region comes from the receipt server (which reads a trusted CDN header). Never wait
+  // long: until it answers nothing non-essential runs and Consent Mode says "denied"; on a
+  // timeout or an error, the mode is opt-in.
+  gcmStart(gcm, {});
+  const go = (r?: string) => run(v, modeForRegion(regions, r), css, true);
+  fetch(new URL('/v1/config', new URL(endpoint, location.href)), { signal: AbortSignal.timeout(1500) })
+    .then((r) => r.json())
+    .then(
+      (j: { region?: string }) => go(j.region),
+      () => go(),
+    );
+  return api;
+};
+
+const run = (v: Validated, mode?: Mode, css?: string, late?: boolean): AssentApi => {
   const { config } = v;
   const p = (S._policy = createPolicy(
     config,
@@ -53,6 +75,15 @@ export const start = (v: Validated, mode?: Mode, css?: string): AssentApi => {
   const d = decide(p, { kind: 'load', stored, now: Date.now(), gpc: S._gpc, id: S._id });
   S._granted = d.granted;
   S._record = d.record ?? (d.show ? null : stored);
+  const gcm = config.googleConsentMode;
+  if (late) gcmUpdate(gcm, d.granted);
+  else if (d.show || !stored) gcmStart(gcm, d.granted);
+  else
+    gcmStart(
+      gcm,
+      decide(p, { kind: 'load', stored: null, now: 0, gpc: S._gpc, id: S._id }).granted,
+      d.granted,
+    );
   if (d.record) {
     writeCookie(config.cookieName, encodeConsent(d.record), d.record.expiresAt, config.domain);
     sendReceipt(d.record, 'banner');

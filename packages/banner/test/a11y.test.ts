@@ -14,11 +14,18 @@ const axe = async (page: Page, selector: string) => {
     (sel) =>
       (
         window as unknown as {
-          axe: { run: (c: unknown, o: unknown) => Promise<{ violations: { id: string; nodes: unknown[] }[] }> };
+          axe: {
+            run: (c: unknown, o: unknown) => Promise<{ violations: { id: string; nodes: unknown[] }[] }>;
+          };
         }
       ).axe.run(
         { include: [sel] },
-        { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] } },
+        {
+          runOnly: {
+            type: 'tag',
+            values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'],
+          },
+        },
       ),
     selector,
   );
@@ -78,7 +85,9 @@ describe('accessibility in Chromium', () => {
     assert.equal(await o.page.evaluate(() => document.activeElement?.textContent), 'Accept !');
     // Visible focus: an outline of at least 2px.
     assert.ok(
-      (await o.page.evaluate(() => Number.parseFloat(getComputedStyle(document.activeElement!).outlineWidth))) >= 2,
+      (await o.page.evaluate(() =>
+        Number.parseFloat(getComputedStyle(document.activeElement!).outlineWidth),
+      )) >= 2,
     );
     await o.page.keyboard.press('Tab');
     await o.page.keyboard.press('Enter'); // Reject, by keyboard alone
@@ -106,7 +115,11 @@ describe('accessibility in Chromium', () => {
     assert.ok(seen.size >= 6, 'every control is reachable');
     await o.page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'hidden' });
-    assert.equal(await o.page.evaluate(() => document.activeElement?.textContent), 'Preferences', 'focus returned');
+    assert.equal(
+      await o.page.evaluate(() => document.activeElement?.textContent),
+      'Preferences',
+      'focus returned',
+    );
     await o.context.close();
   });
 
@@ -117,13 +130,19 @@ describe('accessibility in Chromium', () => {
     // Focus starts on the intro's link; the next Tab is the first switch (Analytics).
     await o.page.keyboard.press('Tab');
     // Space toggles the category and its services.
-    assert.equal(await o.page.evaluate(() => (document.activeElement as HTMLInputElement).value), 'analytics');
+    assert.equal(
+      await o.page.evaluate(() => (document.activeElement as HTMLInputElement).value),
+      'analytics',
+    );
     await o.page.keyboard.press('Space');
     assert.equal(await o.page.getByRole('checkbox', { name: 'Matomo' }).isChecked(), true);
     await o.page.getByRole('button', { name: 'Save choices' }).focus();
     await o.page.keyboard.press('Enter');
     const s = await o.page.evaluate(() => window.Assent!.get());
-    assert.deepEqual([s.granted.analytics, s.granted['analytics:matomo'], s.granted.marketing], [true, true, false]);
+    assert.deepEqual(
+      [s.granted.analytics, s.granted['analytics:matomo'], s.granted.marketing],
+      [true, true, false],
+    );
     await o.context.close();
   });
 
@@ -140,7 +159,10 @@ describe('accessibility in Chromium', () => {
       const box = await b.boundingBox();
       assert.ok(box && box.x >= 0 && box.x + box.width <= 320, `${name} fits horizontally`);
     }
-    assert.ok(await o.page.evaluate(() => document.documentElement.scrollWidth <= 320), 'no horizontal scroll');
+    assert.ok(
+      await o.page.evaluate(() => document.documentElement.scrollWidth <= 320),
+      'no horizontal scroll',
+    );
     await ctx.close();
   });
 

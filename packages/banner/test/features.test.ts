@@ -56,10 +56,19 @@ describe('banner features in Chromium', () => {
     assert.equal(hits('video') + hits('video2'), 0);
     await ph.getByRole('button', { name: 'Load content' }).click();
     await o.page.waitForFunction(() => document.querySelector('iframe')?.src.endsWith('/hit/video'));
-    assert.equal(await o.page.evaluate(() => window.Assent!.allowed('marketing')), false, 'one-off load stores nothing');
+    assert.equal(
+      await o.page.evaluate(() => window.Assent!.allowed('marketing')),
+      false,
+      'one-off load stores nothing',
+    );
     assert.equal(hits('video2'), 0);
-    await o.page.getByRole('group', { name: 'Second video' }).getByRole('button', { name: 'Accept Marketing' }).click();
-    await o.page.waitForFunction(() => [...document.querySelectorAll('iframe')].every((f) => f.src && !f.hidden));
+    await o.page
+      .getByRole('group', { name: 'Second video' })
+      .getByRole('button', { name: 'Accept Marketing' })
+      .click();
+    await o.page.waitForFunction(() =>
+      [...document.querySelectorAll('iframe')].every((f) => f.src && !f.hidden),
+    );
     assert.equal(await o.page.locator('.assent-embed').count(), 0);
     assert.equal(await o.page.evaluate(() => window.Assent!.allowed('marketing')), true);
     await o.context.close();
@@ -121,7 +130,11 @@ describe('banner features in Chromium', () => {
     const region = o.page.getByRole('region', { name: 'Cookie-Hinweis' });
     await region.waitFor();
     assert.equal(await region.getAttribute('lang'), 'de');
-    assert.deepEqual(await region.getByRole('button').allInnerTexts(), ['Akzeptieren', 'Ablehnen', 'Einstellungen']);
+    assert.deepEqual(await region.getByRole('button').allInnerTexts(), [
+      'Akzeptieren',
+      'Ablehnen',
+      'Einstellungen',
+    ]);
     await o.context.close();
     const ctx = await browser.newContext({ locale: 'fr-FR' });
     const f = await open(browser, `${site.origin}/fr-browser`, { context: ctx });
@@ -138,7 +151,11 @@ describe('banner features in Chromium', () => {
     const b = await open(browser, `${site.origin}/bots`);
     await b.page.waitForFunction(() => window.Assent);
     assert.equal(await b.page.locator('#assent-banner').count(), 0);
-    assert.equal(await b.page.evaluate(() => window.Assent!.allowed('analytics')), false, 'hidden, not granted');
+    assert.equal(
+      await b.page.evaluate(() => window.Assent!.allowed('analytics')),
+      false,
+      'hidden, not granted',
+    );
     await b.context.close();
   });
 
@@ -149,14 +166,21 @@ describe('banner features in Chromium', () => {
     assert.equal(c?.domain, '.assent.test');
     await o.page.goto(`http://shop.assent.test:${site.port}/shared`);
     await o.page.waitForFunction(() => window.Assent);
-    assert.equal(await o.page.locator('#assent-banner').count(), 0, 'no second banner on the sibling subdomain');
+    assert.equal(
+      await o.page.locator('#assent-banner').count(),
+      0,
+      'no second banner on the sibling subdomain',
+    );
     await o.context.close();
   });
 
   it('the ESM build starts with init() and returns the same API', async () => {
     const o = await open(browser, `${site.origin}/esm`);
     await o.page.getByRole('button', { name: 'Got it' }).click();
-    assert.equal(await o.page.evaluate(() => (window as unknown as { api: typeof window.Assent }).api!.get().method), 'notice-ack');
+    assert.equal(
+      await o.page.evaluate(() => (window as unknown as { api: typeof window.Assent }).api!.get().method),
+      'notice-ack',
+    );
     assert.deepEqual(o.errors, []);
     await o.context.close();
   });

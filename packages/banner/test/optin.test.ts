@@ -37,11 +37,7 @@ describe('opt-in consent in Chromium', () => {
       '/': page(p),
       '/next': page(p),
       '/v2': page(p, 'v2'),
-      '/late': page(
-        p,
-        'v1',
-        '<script src="/hit/loader"></script>',
-      ),
+      '/late': page(p, 'v1', '<script src="/hit/loader"></script>'),
     });
   });
   after(async () => {
@@ -88,7 +84,9 @@ describe('opt-in consent in Chromium', () => {
     const change = o.page.evaluate(
       () =>
         new Promise<string>((r) =>
-          document.addEventListener('assent:change', (e) => r((e as CustomEvent).detail.method), { once: true }),
+          document.addEventListener('assent:change', (e) => r((e as CustomEvent).detail.method), {
+            once: true,
+          }),
         ),
     );
     await o.page.getByRole('button', { name: 'Accept !' }).click();
@@ -126,7 +124,12 @@ describe('opt-in consent in Chromium', () => {
     assert.equal(hits('analytics') + hits('matomo'), 0);
     const s = await o.page.evaluate(() => window.Assent!.get());
     assert.equal(s.method, 'custom');
-    assert.deepEqual(s.granted, { necessary: true, analytics: false, 'analytics:matomo': false, marketing: true });
+    assert.deepEqual(s.granted, {
+      necessary: true,
+      analytics: false,
+      'analytics:matomo': false,
+      marketing: true,
+    });
     await o.context.close();
   });
 
@@ -150,7 +153,11 @@ describe('opt-in consent in Chromium', () => {
     assert.equal(await o.page.locator('#assent-banner').count(), 0);
     await o.page.goto(`${site.origin}/v2`);
     await o.page.getByRole('button', { name: 'Accept !' }).waitFor();
-    assert.equal(await o.page.evaluate(() => window.Assent!.allowed('analytics')), false, 'stale consent grants nothing');
+    assert.equal(
+      await o.page.evaluate(() => window.Assent!.allowed('analytics')),
+      false,
+      'stale consent grants nothing',
+    );
     await o.context.close();
   });
 

@@ -46,6 +46,21 @@ export interface Config {
   readonly endpoint?: string;
   readonly floatingButton: boolean;
   readonly hideFromBots: boolean;
+  /** Google Consent Mode v2; off unless set. */
+  readonly googleConsentMode?: GoogleConsentMode;
+  /** Region → mode (`EU`, `US-CA`, `US`, `*` …); the visitor's region picks the mode. */
+  readonly regions?: Readonly<Record<string, Mode>>;
+}
+
+export interface GoogleConsentMode {
+  /** Milliseconds Google tags wait for our update (`wait_for_update`). Default 500. */
+  readonly waitForUpdate?: number;
+  /** `gtag('set', 'ads_data_redaction', true)`. */
+  readonly adsDataRedaction?: boolean;
+  /** `gtag('set', 'url_passthrough', true)`. */
+  readonly urlPassthrough?: boolean;
+  /** Category → signals; replaces the default mapping (see README). */
+  readonly map?: Readonly<Record<string, readonly string[]>>;
 }
 
 export const DEFAULTS: Config = {
@@ -102,7 +117,30 @@ const FIELDS: Record<string, [(v: unknown) => boolean, string]> = {
   domain: [str(/^\.?[a-z0-9-]+(\.[a-z0-9-]+)*$/i), 'a domain such as ".example.com"'],
   floatingButton: [isBool, BOOL],
   hideFromBots: [isBool, BOOL],
+  googleConsentMode: [
+    (v) =>
+      isObj(v) &&
+      Object.keys(v).every((k) =>
+        k === 'waitForUpdate'
+          ? Number.isInteger(v[k]) && (v[k] as number) >= 0
+          : k === 'map'
+            ? isObj(v[k]) &&
+              Object.values(v[k] as Obj).every((s) => Array.isArray(s) && s.every((x) => SIGNAL_RE.test(x)))
+            : ['adsDataRedaction', 'urlPassthrough'].includes(k) && isBool(v[k]),
+      ),
+    '{ waitForUpdate?: ms, adsDataRedaction?: bool, urlPassthrough?: bool, map?: { category: [signals] } }',
+  ],
+  regions: [
+    (v) =>
+      isObj(v) &&
+      Object.keys(v).every(
+        (k) => /^([A-Z]{2}(-[A-Z0-9]{1,3})?|EU|US-OPT-OUT|\*)$/.test(k) && MODES.includes(v[k] as Mode),
+      ),
+    'an object of region → mode, e.g. {"EU": "opt-in", "US-CA": "opt-out", "*": "notice"}',
+  ],
 };
+const SIGNAL_RE =
+  /^(ad_storage|ad_user_data|ad_personalization|analytics_storage|functionality_storage|personalization_storage|security_storage)$/;
 
 /**
  * Validates any JSON value as a config. Always returns a usable config: a field that is

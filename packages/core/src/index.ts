@@ -3,10 +3,12 @@
  * Runs in the browser (the banner), in Node (the server, the scanner) and in tests alike.
  * @packageDocumentation
  */
-export type { CategoryConfig, Config, Mode, ServiceConfig, Validated } from './config.js';
+export type { CategoryConfig, Config, GoogleConsentMode, Mode, ServiceConfig, Validated } from './config.js';
 export { DEFAULTS, isSafeHref, MAX_DAYS, MODES, validateConfig } from './config.js';
 export type { ConsentId, Method, StoredConsent } from './consent.js';
 export { CONSENT_ID_RE, consentIdFrom, isConsentId, METHODS } from './consent.js';
+export type { ConsentSignal, SignalState } from './consent-mode.js';
+export { consentModeSignals, DEFAULT_SIGNAL_MAP, SIGNALS } from './consent-mode.js';
 export { decodeConsent, encodeConsent } from './cookie-codec.js';
 export type { DecideInput, Decision, Granted } from './decide.js';
 export { allowed, decide, fromBits, SALE_CATEGORIES, toBits } from './decide.js';
@@ -32,6 +34,7 @@ export {
   SOURCES,
   validateReceiptInput,
 } from './receipt.js';
+export { modeForRegion, REGION_GROUPS } from './regions.js';
 export { parseShortcode, tokenizeShortcode } from './shortcode.js';
 export type { Texts } from './texts.js';
 export { EN } from './texts.js';

@@ -24,6 +24,7 @@ const FIELD_KEYS: Record<string, string> = {
   categories: 'categories',
   floating: 'floatingButton',
   bots: 'hideFromBots',
+  gcm: 'googleConsentMode',
 };
 
 /**
@@ -96,6 +97,11 @@ export const parseShortcode = (src: string, base: Record<string, unknown> = {}):
     if (key === 'days' && /^[+-]?\d+$/.test(value)) v = +value;
     if (key === 'categories') v = value.split(/\s*,\s*/).map((id) => ({ id }));
     if (key === 'floating' || key === 'bots') v = BOOL[value.toLowerCase()] ?? value;
+    // gcm=(yes) turns Google Consent Mode on with its defaults; gcm=(no) leaves it off.
+    if (key === 'gcm') {
+      if (BOOL[value.toLowerCase()] === false) continue;
+      if (BOOL[value.toLowerCase()]) v = {};
+    }
     // Each pair is checked alone, so an error names exactly the key the owner wrote.
     const one = text ? { texts: { [lang ?? 'en']: { [text]: v } } } : { [field!]: v };
     const e = validateConfig(one).errors[0];

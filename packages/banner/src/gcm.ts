@@ -1,0 +1,63 @@
+import { consentModeSignals, type GoogleConsentMode, type Granted } from '@assent/core';
+import { win } from './dom.js';
+
+declare global {
+  interface Window {
+    dataLayer?: unknown[];
+  }
+}
+
+/** What `gtag(…)` pushes: an `arguments` object, not an array (Google tags ignore arrays). */
+function args(..._: unknown[]): IArguments {
+  // biome-ignore lint/complexity/noArguments: gtag's queue format is the arguments object itself.
+  return arguments;
+}
+
+const layer = () => (win.dataLayer ||= []);
+const update = (gcm: GoogleConsentMode, g: Granted) =>
+  args('consent', 'update', consentModeSignals(g, gcm.map));
+
+/**
+ * Google Consent Mode v2, once per page load: the `default`, the `set` options, and — for a
+ * returning visitor — the stored choice as an `update` right after it (never a second
+ * `default`, a known bug of other CMPs). When a Google tag snippet already queued commands
+ * but gtag.js has not yet read the queue, ours go in front of them, so the default always
+ * precedes the tag's first `config`/`event`; once gtag.js runs, they are simply pushed.
+ */
+export const gcmStart = (gcm: GoogleConsentMode | undefined, first: Granted, now?: Granted): void => {
+  if (!gcm) return;
+  const dl = layer();
+  const cmds = [
+    args('consent', 'default', {
+      ...consentModeSignals(first, gcm.map),
+      wait_for_update: gcm.waitForUpdate ?? 500,
+    }),
+    gcm.adsDataRedaction && args('set', 'ads_data_redaction', true),
+    gcm.urlPassthrough && args('set', 'url_passthrough', true),
+    now && update(gcm, now),
+  ].filter(Boolean);
+  if (dl.push === [].push) dl.unshift(...cmds);
+  else for (const c of cmds) dl.push(c);
+};
+
+/** A Consent Mode `update` (on a choice, or once a late region decides the mode). */
+export const gcmUpdate = (gcm: GoogleConsentMode | undefined, g: Granted): void => {
+  if (gcm) layer().push(update(gcm, g));
+};
+
+/**
+ * On every choice, for tag managers: `{ event: 'assent_consent', assent: { categories,
+ * services, method } }` on `dataLayer` (when the page has one, or Consent Mode is on).
+ */
+export const tagEvent = (gcm: GoogleConsentMode | undefined, g: Granted, method: string): void => {
+  if (!gcm && !win.dataLayer) return;
+  const on = Object.keys(g).filter((k) => g[k]);
+  layer().push({
+    event: 'assent_consent',
+    assent: {
+      categories: on.filter((k) => !k.includes(':')),
+      services: on.filter((k) => k.includes(':')),
+      method,
+    },
+  });
+};

@@ -1,0 +1,51 @@
+import type { Granted } from './decide.js';
+
+/**
+ * Google Consent Mode v2: the seven signals, and which of our categories grant each.
+ * Unset is not the same as denied, so every signal is always sent.
+ * https://developers.google.com/tag-platform/security/guides/consent
+ */
+export type ConsentSignal =
+  | 'ad_storage'
+  | 'ad_user_data'
+  | 'ad_personalization'
+  | 'analytics_storage'
+  | 'functionality_storage'
+  | 'personalization_storage'
+  | 'security_storage';
+
+export const SIGNALS: readonly ConsentSignal[] = [
+  'ad_storage',
+  'ad_user_data',
+  'ad_personalization',
+  'analytics_storage',
+  'functionality_storage',
+  'personalization_storage',
+  'security_storage',
+];
+
+/** The default mapping (c15t uses the same). `necessary` grants `security_storage`, always. */
+export const DEFAULT_SIGNAL_MAP: Readonly<Record<string, readonly ConsentSignal[]>> = {
+  necessary: ['security_storage'],
+  functional: ['functionality_storage'],
+  analytics: ['analytics_storage'],
+  marketing: ['ad_storage', 'ad_user_data', 'ad_personalization'],
+  personalization: ['personalization_storage'],
+};
+
+export type SignalState = Record<ConsentSignal, 'granted' | 'denied'>;
+
+/**
+ * The seven signals for a consent: a signal is granted when any category mapped to it is.
+ *
+ * @example
+ * consentModeSignals({ analytics: true, marketing: false }).analytics_storage // 'granted'
+ */
+export const consentModeSignals = (
+  granted: Granted,
+  map: Readonly<Record<string, readonly string[]>> = DEFAULT_SIGNAL_MAP,
+): SignalState => {
+  const on = new Set<string>();
+  for (const cat in map) if (cat === 'necessary' || granted[cat]) for (const s of map[cat]!) on.add(s);
+  return Object.fromEntries(SIGNALS.map((s) => [s, on.has(s) ? 'granted' : 'denied'])) as SignalState;
+};
