@@ -86,6 +86,30 @@ describe('durability', () => {
     assert.equal(second.proc.exitCode, 0, 'graceful shutdown exits 0');
   });
 
+  it('SIGTERM lets in-flight receipts commit and answer 201 before the process exits', async () => {
+    const dataDir = tempDir();
+    const db = `sqlite:${join(dataDir, 'receipts.db')}`;
+    const child = await startChild({ db, dataDir });
+    let signalled = false;
+    let ackedAfterSignal = 0;
+    const b = burst(child.url, 32, (n) => {
+      if (signalled) ackedAfterSignal++;
+      else if (n >= 200) {
+        signalled = true;
+        child.proc.kill('SIGTERM');
+      }
+    });
+    await exited(child.proc);
+    b.stop();
+    await b.done;
+    assert.equal(child.proc.exitCode, 0, child.output());
+    assert.ok(ackedAfterSignal > 0, 'requests in flight at SIGTERM were answered 201');
+    const again = await startChild({ db, dataDir });
+    await check(await exportOf(again), b.acked, [dataDir]);
+    again.proc.kill('SIGTERM');
+    await exited(again.proc);
+  });
+
   it('PostgreSQL: two server processes, one killed mid-burst, keep one correct chain and every acknowledged receipt', async () => {
     const { url, drop } = await freshPgDatabase();
     try {
