@@ -56,5 +56,5 @@ export const toMarkdown = (r: ScanReport): string => {
     for (const id of rules) out.push(`- \`${id}\` — **${RULE_TEXT[id].title}.** ${RULE_TEXT[id].why}`);
     out.push('');
   }
-  return out.join('\n');
+  return `${out.join('\n').trimEnd()}\n`;
 };

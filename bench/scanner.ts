@@ -1,0 +1,164 @@
+/**
+ * Scanner speed: seconds per page for the three phases (before / reject / accept, run as three
+ * browser contexts at once) and peak RSS of this process plus Chromium, against a plain page
+ * load in the same browser (the floor: one context, load + network idle).
+ *
+ *   npm run bench:scanner                       # the scanner's fixture site
+ *   BENCH_URLS=http://127.0.0.1:3000/ npm run bench:scanner   # any site, e.g. the demo
+ *   BENCH_ROUNDS=5 npm run bench:scanner
+ *
+ * Writes bench/results/scanner.md (committed) and bench/results/scanner.json.
+ */
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { launch } from '../packages/scanner/src/browser.js';
+import { scan } from '../packages/scanner/src/index.js';
+import { startFixtures } from '../packages/scanner/test/fixtures/server.js';
+import { ensureBanner, fixtureConfig } from '../packages/scanner/test/helpers.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+
+/**
+ * Memory of this process and all its descendants (Chromium's browser, renderer, GPU…
+ * processes) as PSS: shared pages are split between the processes sharing them, so the sum
+ * is not inflated the way summed RSS is.
+ */
+const treeRss = (): number => {
+  const parents = new Map<number, number>();
+  const rss = new Map<number, number>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const status = readFileSync(`/proc/${d}/status`, 'utf8');
+      parents.set(Number(d), Number(/PPid:\s+(\d+)/.exec(status)?.[1]));
+      const rollup = readFileSync(`/proc/${d}/smaps_rollup`, 'utf8');
+      rss.set(Number(d), Number(/Pss:\s+(\d+)/.exec(rollup)?.[1] ?? 0) * 1024);
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  const mine = new Set([process.pid]);
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const [pid, ppid] of parents) {
+      if (!mine.has(pid) && mine.has(ppid)) {
+        mine.add(pid);
+        grew = true;
+      }
+    }
+  }
+  return [...mine].reduce((n, pid) => n + (rss.get(pid) ?? 0), 0);
+};
+
+const sampler = () => {
+  let peak = 0;
+  const t = setInterval(() => {
+    peak = Math.max(peak, treeRss());
+  }, 100);
+  return {
+    stop: () => {
+      clearInterval(t);
+      return Math.max(peak, treeRss());
+    },
+  };
+};
+
+const mb = (b: number) => `${(b / 1024 / 1024).toFixed(0)} MB`;
+const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+if (!process.env.BENCH_URLS) ensureBanner();
+const fixtures = process.env.BENCH_URLS ? null : await startFixtures();
+const urls = process.env.BENCH_URLS
+  ? process.env.BENCH_URLS.split(/\s+|,/).filter(Boolean)
+  : ['/clean.html', '/leaky.html', '/other-cmp.html', '/long-consent.html'].map((p) => fixtures!.site + p);
+const config = fixtures ? fixtureConfig(fixtures.hostResolverRules) : {};
+
+// 1. The floor: a plain page load (fresh context, load, network idle), same browser flags.
+const browser = await launch(fixtures?.hostResolverRules ?? null);
+const plain: number[] = [];
+let sample = sampler();
+for (let r = 0; r < ROUNDS; r++) {
+  for (const url of urls) {
+    const t0 = Date.now();
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(url, { waitUntil: 'load' });
+    await page.waitForLoadState('networkidle');
+    await context.close();
+    plain.push(Date.now() - t0);
+  }
+}
+const plainRss = sample.stop();
+
+// 2. The scanner: every page in three phases, one page at a time (the default).
+const perPage: number[] = [];
+const perPhase: Record<string, number[]> = { before: [], reject: [], accept: [] };
+const totals: number[] = [];
+sample = sampler();
+for (let r = 0; r < ROUNDS; r++) {
+  const t0 = Date.now();
+  const { report } = await scan(urls, { ...config, browser });
+  totals.push(Date.now() - t0);
+  if (report.errors.length) throw new Error(report.errors.map((e) => e.message).join('; '));
+  for (const p of report.pages) {
+    perPage.push(p.durationMs);
+    for (const x of [p.phases.before, p.phases.reject, p.phases.accept]) perPhase[x.name]!.push(x.durationMs);
+  }
+}
+const scanRss = sample.stop();
+
+// 3. Two pages at a time (six contexts) for comparison.
+const t2 = Date.now();
+await scan(urls, { ...config, browser, concurrency: 2 });
+const twoAtATime = (Date.now() - t2) / urls.length;
+await browser.close();
+await fixtures?.close();
+
+const result = {
+  date: new Date().toISOString(),
+  machine: `${cpus().length} × ${cpus()[0]?.model.trim()}`,
+  load: loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' '),
+  node: process.version,
+  target: fixtures ? 'scanner fixture site (127.0.0.1)' : urls.join(', '),
+  pages: urls.length,
+  rounds: ROUNDS,
+  plainLoadMs: { median: median(plain), max: Math.max(...plain) },
+  scanPerPageMs: { median: median(perPage), max: Math.max(...perPage) },
+  phaseMs: Object.fromEntries(Object.entries(perPhase).map(([k, v]) => [k, median(v)])),
+  wallPerPageMs: { oneAtATime: median(totals) / urls.length, twoAtATime },
+  peakRssBytes: { plain: plainRss, scan: scanRss },
+};
+
+const md = `# Scanner benchmark
+
+${result.date} · ${result.machine} · Node ${result.node} · ${result.target} · ${result.pages} pages × ${ROUNDS} rounds
+
+| measure | median | max |
+|---|---|---|
+| plain page load (1 context: load + network idle) | ${s(result.plainLoadMs.median)} | ${s(result.plainLoadMs.max)} |
+| **scan, per page (3 phases in parallel contexts)** | **${s(result.scanPerPageMs.median)}** | ${s(result.scanPerPageMs.max)} |
+| — phase before consent | ${s(result.phaseMs.before!)} | |
+| — phase after reject (click, reload, scroll) | ${s(result.phaseMs.reject!)} | |
+| — phase after accept (click, reload, scroll) | ${s(result.phaseMs.accept!)} | |
+| wall time per page, 1 page at a time (default) | ${s(result.wallPerPageMs.oneAtATime)} | |
+| wall time per page, 2 pages at a time (6 contexts) | ${s(result.wallPerPageMs.twoAtATime)} | |
+
+| peak memory, PSS (Node + every Chromium process) | |
+|---|---|
+| plain page loads | ${mb(result.peakRssBytes.plain)} |
+| scanning | ${mb(result.peakRssBytes.scan)} |
+
+Target: < 6 s per page. A scan costs more than a plain load because each phase waits for the
+network to be quiet (500 ms) after load, after the click, after a reload and after scrolling,
+and autoconsent's rules are set up in every frame. Load average (1, 5, 15 min) when the run ended:
+${result.load}. The machine is shared, so rerun before comparing numbers.
+`;
+writeFileSync(`${ROOT}bench/results/scanner.md`, md);
+writeFileSync(`${ROOT}bench/results/scanner.json`, `${JSON.stringify(result, null, 2)}\n`);
+console.log(md);
