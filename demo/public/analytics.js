@@ -3,6 +3,6 @@
 (() => {
   const id = Math.random().toString(36).slice(2);
   document.cookie = `_demo_stats=${id}; Path=/; Max-Age=${60 * 60 * 24 * 395}; SameSite=Lax`;
-  navigator.sendBeacon('/demo/collect', JSON.stringify({ page: location.pathname }));
+  navigator.sendBeacon('/demo/collect');
   window.demoAnalyticsRuns = (window.demoAnalyticsRuns || 0) + 1;
 })();

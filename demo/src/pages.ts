@@ -16,6 +16,9 @@ const SITE = 'The Daily Ledger';
 export const demoConfig = (opts: { endpoint?: string } = {}) => ({
   policy: '2026-11',
   learnMoreHref: '/privacy',
+  // EU/EEA/UK/CH opt-in, US states with opt-out laws opt-out, elsewhere the seed's notice.
+  regions: { EU: 'opt-in', 'US-OPT-OUT': 'opt-out', '*': 'notice' },
+  googleConsentMode: { adsDataRedaction: true, urlPassthrough: true },
   ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
   categories: [
     {
@@ -52,6 +55,8 @@ export const demoConfig = (opts: { endpoint?: string } = {}) => ({
 export interface PageOptions {
   nonce: string;
   endpoint?: string;
+  /** Demo only: `?region=US-CA` shows the mode a visitor from there gets. */
+  region?: string;
 }
 
 const layout = (title: string, main: string, o: PageOptions) => `<!doctype html>
@@ -64,7 +69,8 @@ const layout = (title: string, main: string, o: PageOptions) => `<!doctype html>
 <link rel="stylesheet" href="/site.css">
 <link rel="stylesheet" href="/assent.css">
 <script type="application/json" id="assent-config">${JSON.stringify(demoConfig(o)).replace(/</g, '\\u003c')}</script>
-<script src="/assent.min.js" data-assent="${SEED_SHORTCODE}" defer></script>
+<script src="/assent.min.js" data-assent="${SEED_SHORTCODE}"${o.region ? ` data-assent-region="${esc(o.region)}"` : ''}></script>
+<script src="/demo/gtag-standin.js"></script>
 <script type="text/plain" data-assent-category="analytics" data-assent-service="stats" src="/demo/analytics.js"></script>
 <script type="text/plain" data-assent-category="marketing" data-assent-service="ads" src="/demo/ads.js"></script>
 <script type="text/plain" data-assent-category="analytics" nonce="${o.nonce}">document.documentElement.dataset.inlineAnalytics = 'ran';</script>
@@ -78,6 +84,16 @@ const layout = (title: string, main: string, o: PageOptions) => `<!doctype html>
 <main id="main">
 ${main}
 </main>
+<aside class="inspector" aria-labelledby="inspector-h">
+  <h2 id="inspector-h">Behind the scenes (demo)</h2>
+  <p>View this page as a visitor from:
+    <a href="?region=DE">Germany (opt-in)</a> ·
+    <a href="?region=US-CA">California (opt-out)</a> ·
+    <a href="?region=JP">Japan (notice)</a>.
+    Current: <strong>${o.region ? esc(o.region) : 'from the server (unknown here → opt-in)'}</strong>.</p>
+  <p>Google tag (a local stand-in) has received:</p>
+  <ol id="gtag-log"><li>nothing yet</li></ol>
+</aside>
 <footer class="footer">
   <p>© 2026 ${SITE} · <a href="/privacy">Privacy policy</a> · <a href="/privacy#cookies" data-assent-open>Cookie settings</a></p>
 </footer>
@@ -154,6 +170,7 @@ export type Rendered = { status: number; type: string; body: string };
 
 /** Renders a demo page, or undefined when `path` is not one. */
 export const renderPage = (path: string, o: PageOptions): Rendered | undefined => {
+  if (o.region && !/^[A-Z]{2}(-[A-Z0-9]{1,3})?$/.test(o.region)) o = { ...o, region: undefined };
   const html = (body: string, status = 200) => ({ status, type: 'text/html; charset=utf-8', body });
   if (path === '/') return html(home(o));
   if (path === '/privacy') return html(privacy(o));

@@ -44,7 +44,9 @@ export const startDemo = async (opts: { port: number; host: string; db?: string;
   });
   app.get('/demo/beacons', async () => ({ beacons }));
   app.get('/*', async (req, reply) => {
-    const r = demoSite(req.url.split('?')[0]!, { endpoint: ENDPOINT });
+    const url = new URL(req.url, 'http://x');
+    const region = url.searchParams.get('region')?.toUpperCase();
+    const r = demoSite(url.pathname, { endpoint: ENDPOINT, ...(region ? { region } : {}) });
     if (!r) return reply.callNotFound();
     return reply.code(r.status).headers(r.headers).send(r.body);
   });

@@ -15,6 +15,7 @@ const STATIC: Record<string, [file: string, type: string]> = {
   '/demo/analytics.js': [join(DEMO, 'public/analytics.js'), 'text/javascript'],
   '/demo/ads.js': [join(DEMO, 'public/ads.js'), 'text/javascript'],
   '/demo/privacy.js': [join(DEMO, 'public/privacy.js'), 'text/javascript'],
+  '/demo/gtag-standin.js': [join(DEMO, 'public/gtag-standin.js'), 'text/javascript'],
   '/demo/video': [join(DEMO, 'public/video.html'), 'text/html; charset=utf-8'],
   '/assent.min.js': [join(BANNER, 'assent.min.js'), 'text/javascript'],
   '/assent.css': [join(BANNER, 'assent.css'), 'text/css'],
@@ -36,6 +37,8 @@ const SECURITY = {
 export interface SiteOptions {
   /** Receipt endpoint the banner posts to; none when the demo runs without the server. */
   endpoint?: string;
+  /** `?region=` of the request (demo only). */
+  region?: string;
 }
 
 /** Answers a GET for the demo site, or undefined when the path is not the site's. */
