@@ -12,7 +12,7 @@ import { spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as netServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Receipt } from '@assent/core';
@@ -100,6 +100,8 @@ const download = async (url: string) => {
   return { ms: performance.now() - t, bytes, lines };
 };
 
+const LOAD0 = os.loadavg()[0]!.toFixed(1);
+
 const main = async () => {
   const rows = Number(process.env.BENCH_ROWS ?? 1_000_000);
   const dir = mkdtempSync(join(tmpdir(), 'assent-export-bench-'));
@@ -144,6 +146,7 @@ const main = async () => {
 
 \`npm run bench:export\` — ${rows.toLocaleString('en')} receipts in SQLite, streamed by \`GET /v1/admin/receipts\` from a server
 process to this one over 127.0.0.1 (keyset pages of 2,000 rows, back-pressure from the socket).
+Load average (1 min) when the run started: ${LOAD0}, when it ended: ${os.loadavg()[0]!.toFixed(1)} — the machine is shared; a load above 2 means other work competed for the 2 cores.
 Seeding (append with real Ed25519 signatures, batches of 5,000) took ${seedS.toFixed(0)} s.
 
 | format | rows/s | time s | size MiB |

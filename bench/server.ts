@@ -13,7 +13,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer as netServer } from 'node:net';
-import { cpus, tmpdir } from 'node:os';
+import os, { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
@@ -139,6 +139,8 @@ const pgUrl = async (): Promise<{ url: string; done(): void }> => {
   return { url: u.toString(), done: stop };
 };
 
+const LOAD0 = os.loadavg()[0]!.toFixed(1);
+
 const main = async () => {
   const duration = Number(process.env.BENCH_DURATION ?? 10);
   const dir = mkdtempSync(join(tmpdir(), 'assent-bench-'));
@@ -176,6 +178,7 @@ const main = async () => {
 
 \`npm run bench:server\` — ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model.trim()}), ${duration} s per cell.
 autocannon in the bench process, each server in its own process on 127.0.0.1; rate limit off, logs at warn.
+Load average (1 min) when the run started: ${LOAD0}, when it ended: ${os.loadavg()[0]!.toFixed(1)} — the machine is shared; a load above 2 means other work competed for the 2 cores.
 Durability on: SQLite WAL + synchronous=FULL, PostgreSQL 15 default (fsync on, synchronous_commit on);
 every 201 is sent after the group-commit transaction holding the receipt committed. Each receipt is
 validated, hashed into its site's chain and Ed25519-signed.
