@@ -1,5 +1,6 @@
 import type { ConfigError } from './errors.js';
-import type { Texts } from './texts.js';
+import { SIGNALS } from './consent-mode.js';
+import { EN, type Texts } from './texts.js';
 
 /**
  * `opt-in`: GDPR/ePrivacy — nothing non-essential before Accept; Reject and Preferences on
@@ -80,8 +81,6 @@ export const MAX_DAYS = 395;
 
 export const ID_RE = /^[a-z][a-z0-9_-]{0,31}$/;
 const LANG_RE = /^[a-z]{2,3}(-[a-z0-9]{2,8})*$/i;
-const TEXT_KEYS =
-  'message learnMore accept reject preferences label title intro save acceptAll rejectAll close alwaysOn settings doNotSell gpc consentId embed loadEmbed acceptCategory';
 
 export interface Validated {
   readonly config: Config;
@@ -90,57 +89,56 @@ export interface Validated {
 
 type Obj = Record<string, unknown>;
 type Bad = (field: string, message: string) => void;
+type Test = (v: unknown) => boolean;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const str =
-  (re: RegExp) =>
-  (v: unknown): boolean =>
+  (re: RegExp): Test =>
+  (v) =>
     typeof v === 'string' && re.test(v);
+/** Every value of an object passes `test` (with its key). */
+const each =
+  (test: (v: unknown, k: string) => boolean): Test =>
+  (v) =>
+    isObj(v) && Object.keys(v).every((k) => test(v[k], k));
 
 /** A safe link target: a relative path or an http(s) URL — never `javascript:`. */
 export const isSafeHref = str(/^(https?:\/\/|\.{0,2}\/|[#?])\S*$/i);
-const isBool = (v: unknown) => typeof v === 'boolean';
+const isBool: Test = (v) => typeof v === 'boolean';
+const isMode: Test = (v) => MODES.includes(v as Mode);
+// Messages are short (they ship in the banner) but always say what the field must be.
 const HREF = 'a path or an http(s) URL';
 const BOOL = 'true or false';
 
-/** The plain fields: how to check each, and what to say when the check fails. */
-const FIELDS: Record<string, [(v: unknown) => boolean, string]> = {
-  mode: [(v) => MODES.includes(v as Mode), MODES.join(' | ')],
+/** The plain fields: how to check each, and what it must be when the check fails. */
+const FIELDS: Record<string, [Test, string]> = {
+  mode: [isMode, MODES.join(' | ')],
   days: [
     (v) => Number.isInteger(v) && (v as number) > 0 && (v as number) <= MAX_DAYS,
-    `a whole number of days from 1 to ${MAX_DAYS}`,
+    `a whole number from 1 to ${MAX_DAYS}`,
   ],
-  policy: [str(/^[\w.-]{1,32}$/), 'a version such as "v3"'],
+  policy: [str(/^[\w.-]{1,32}$/), 'a version like "v3"'],
   learnMoreHref: [isSafeHref, HREF],
   endpoint: [isSafeHref, HREF],
-  lang: [str(LANG_RE), 'a language tag such as "en" or "pt-BR"'],
-  cookieName: [str(/^[\w-]{1,32}$/), 'a cookie name of letters, digits, _ or -'],
-  domain: [str(/^\.?[a-z0-9-]+(\.[a-z0-9-]+)*$/i), 'a domain such as ".example.com"'],
+  lang: [str(LANG_RE), 'a language tag like "pt-BR"'],
+  cookieName: [str(/^[\w-]{1,32}$/), 'a cookie name (letters, digits, _ -)'],
+  domain: [str(/^\.?[a-z0-9-]+(\.[a-z0-9-]+)*$/i), 'a domain like ".example.com"'],
   floatingButton: [isBool, BOOL],
   hideFromBots: [isBool, BOOL],
   googleConsentMode: [
-    (v) =>
-      isObj(v) &&
-      Object.keys(v).every((k) =>
-        k === 'waitForUpdate'
-          ? Number.isInteger(v[k]) && (v[k] as number) >= 0
-          : k === 'map'
-            ? isObj(v[k]) &&
-              Object.values(v[k] as Obj).every((s) => Array.isArray(s) && s.every((x) => SIGNAL_RE.test(x)))
-            : ['adsDataRedaction', 'urlPassthrough'].includes(k) && isBool(v[k]),
-      ),
-    '{ waitForUpdate?: ms, adsDataRedaction?: bool, urlPassthrough?: bool, map?: { category: [signals] } }',
+    each((v, k) =>
+      k === 'waitForUpdate'
+        ? Number.isInteger(v) && (v as number) >= 0
+        : k === 'map'
+          ? each((s) => Array.isArray(s) && s.every((x) => SIGNALS.includes(x)))(v)
+          : (k === 'adsDataRedaction' || k === 'urlPassthrough') && isBool(v),
+    ),
+    'an object of waitForUpdate, adsDataRedaction, urlPassthrough, map (category → signals)',
   ],
   regions: [
-    (v) =>
-      isObj(v) &&
-      Object.keys(v).every(
-        (k) => /^([A-Z]{2}(-[A-Z0-9]{1,3})?|EU|US-OPT-OUT|\*)$/.test(k) && MODES.includes(v[k] as Mode),
-      ),
-    'an object of region → mode, e.g. {"EU": "opt-in", "US-CA": "opt-out", "*": "notice"}',
+    each((v, k) => /^([A-Z]{2}(-[A-Z0-9]{1,3})?|EU|US-OPT-OUT|\*)$/.test(k) && isMode(v)),
+    'an object of region → mode',
   ],
 };
-const SIGNAL_RE =
-  /^(ad_storage|ad_user_data|ad_personalization|analytics_storage|functionality_storage|personalization_storage|security_storage)$/;
 
 /**
  * Validates any JSON value as a config. Always returns a usable config: a field that is
@@ -162,7 +160,7 @@ export const validateConfig = (input: unknown): Validated => {
         if (f[0](v)) c[k] = v;
         else bad(k, `must be ${f[1]}, got ${JSON.stringify(v)}`);
       } else if (k === 'texts') c.texts = validateTexts(v, bad);
-      else if (k === 'categories') c.categories = validateList(v, k, bad, (o, f) => withServices(o, f, bad));
+      else if (k === 'categories') c.categories = validateList(v, k, bad, true);
       else bad(k, 'is not a known field');
     }
   return { config: c as unknown as Config, errors };
@@ -170,7 +168,7 @@ export const validateConfig = (input: unknown): Validated => {
 
 const validateTexts = (v: unknown, bad: Bad): Config['texts'] => {
   const out: Obj = {};
-  if (!isObj(v)) bad('texts', 'must be an object of languages, e.g. {"en": {"accept": "OK"}}');
+  if (!isObj(v)) bad('texts', 'must be an object of languages');
   else
     for (const lang in v) {
       const t = v[lang];
@@ -183,7 +181,8 @@ const validateTexts = (v: unknown, bad: Bad): Config['texts'] => {
       for (const k in t) {
         const s = t[k];
         if (k === 'cats' && isObj(s)) o.cats = s;
-        else if (!TEXT_KEYS.split(' ').includes(k)) bad(`${f}.${k}`, 'is not a known text');
+        // The known texts are exactly EN's strings.
+        else if (typeof EN[k as keyof Texts] !== 'string') bad(`${f}.${k}`, 'is not a known text');
         else if (typeof s !== 'string' || !s.trim()) bad(`${f}.${k}`, 'must be a non-empty string');
         else o[k] = s;
       }
@@ -192,35 +191,31 @@ const validateTexts = (v: unknown, bad: Bad): Config['texts'] => {
   return out as Config['texts'];
 };
 
-/** Lists of `{ id, title?, description?, cookies? }`: categories, and services inside them. */
-const validateList = <T>(v: unknown, field: string, bad: Bad, item: (o: Obj, f: string) => T): T[] => {
-  const out: T[] = [];
-  const seen: string[] = [];
+/** Lists of `{ id, title?, description?, cookies? }`: categories, and the services inside them. */
+const validateList = <T>(v: unknown, field: string, bad: Bad, services?: boolean): T[] => {
+  const out: Obj[] = [];
+  const seen: unknown[] = [];
   if (!Array.isArray(v)) bad(field, 'must be a list');
   else
     v.forEach((o, i) => {
       const f = `${field}[${i}]`;
-      if (!isObj(o) || !str(ID_RE)(o.id))
-        bad(`${f}.id`, 'must be an id of lowercase letters, digits, _ or -');
+      if (!isObj(o) || !str(ID_RE)(o.id)) bad(`${f}.id`, 'must be an id of lowercase letters, digits, _ or -');
       // `necessary` is implicit and always on: listing it adds nothing, but is not wrong.
       else if (o.id !== 'necessary') {
-        if (seen.includes(o.id as string)) bad(`${f}.id`, `"${o.id}" is listed twice`);
+        if (seen.includes(o.id)) bad(`${f}.id`, `"${o.id}" is listed twice`);
         else {
-          seen.push(o.id as string);
+          seen.push(o.id);
           const r: Obj = { id: o.id };
-          for (const k of ['title', 'description']) {
-            if (typeof o[k] === 'string') r[k] = o[k];
-            else if (o[k] !== undefined) bad(`${f}.${k}`, 'must be a string');
+          for (const k of ['title', 'description', 'cookies']) {
+            const x = o[k];
+            if (k === 'cookies' ? Array.isArray(x) && x.every((s) => typeof s === 'string') : typeof x === 'string')
+              r[k] = x;
+            else if (x !== undefined) bad(`${f}.${k}`, k === 'cookies' ? 'must be a list of cookie names' : 'must be a string');
           }
-          if (Array.isArray(o.cookies) && o.cookies.every((s) => typeof s === 'string'))
-            r.cookies = o.cookies;
-          else if (o.cookies !== undefined) bad(`${f}.cookies`, 'must be a list of cookie names');
-          out.push({ ...r, ...item(o, f) });
+          if (services && o.services !== undefined) r.services = validateList(o.services, `${f}.services`, bad);
+          out.push(r);
         }
       }
     });
-  return out;
+  return out as T[];
 };
-
-const withServices = (o: Obj, f: string, bad: Bad) =>
-  o.services === undefined ? {} : { services: validateList(o.services, `${f}.services`, bad, () => ({})) };

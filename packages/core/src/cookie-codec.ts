@@ -1,4 +1,4 @@
-import { type ConsentId, isConsentId, METHODS, type StoredConsent } from './consent.js';
+import { type ConsentId, METHODS, type StoredConsent } from './consent.js';
 
 /**
  * The consent cookie, version 1: `1|id|policy|hash|bits|given|expires|method[g]`.
@@ -8,19 +8,24 @@ import { type ConsentId, isConsentId, METHODS, type StoredConsent } from './cons
 const VERSION = '1';
 const M = 'arcgwn'; // one letter per method, in METHODS order
 
+const b36 = (n: number) => n.toString(36);
+const seconds = (ms: number) => b36(Math.floor(ms / 1000));
+
 export const encodeConsent = (c: StoredConsent): string =>
   [
     VERSION,
     c.id,
     encodeURIComponent(c.policy),
     c.hash,
-    c.bits.toString(36),
-    Math.floor(c.givenAt / 1000).toString(36),
-    Math.floor(c.expiresAt / 1000).toString(36),
+    b36(c.bits),
+    seconds(c.givenAt),
+    seconds(c.expiresAt),
     M[METHODS.indexOf(c.method)]! + (c.gpc ? 'g' : ''),
   ].join('|');
 
-const B36 = /^[0-9a-z]{1,11}$/;
+const B36 = '\\|([0-9a-z]{1,11})';
+/** The whole cookie at once: version, id, policy, then hash, bits, given, expires (base 36), method. */
+const COOKIE = new RegExp(`^${VERSION}\\|([\\w-]{22})\\|([^|]+)${B36.repeat(4)}\\|([a-z])(g?)$`);
 
 /**
  * Decodes a cookie value. Garbage — truncated, tampered, an older or newer version, an
@@ -28,39 +33,19 @@ const B36 = /^[0-9a-z]{1,11}$/;
  * not break the page, and must not be read as consent.
  */
 export const decodeConsent = (raw: string | null | undefined): StoredConsent | null => {
-  if (typeof raw !== 'string' || raw.length > 512) return null;
-  const p = raw.split('|');
-  if (p.length !== 8 || p[0] !== VERSION) return null;
-  const [, id, pol, hash, bits, given, expires, m] = p as [
-    string,
-    string,
-    string,
-    string,
-    string,
-    string,
-    string,
-    string,
-  ];
-  if (!isConsentId(id) || !B36.test(hash) || !B36.test(bits) || !B36.test(given) || !B36.test(expires))
-    return null;
-  if (!/^[a-z]g?$/.test(m)) return null;
-  const method = METHODS[M.indexOf(m[0]!)];
-  let policy: string;
+  const m = typeof raw === 'string' && raw.length <= 512 && COOKIE.exec(raw);
+  if (!m) return null;
+  const [, id, pol, hash, bits, given, expires, letter, g] = m as unknown as string[];
+  const method = METHODS[M.indexOf(letter!)];
+  const b = Number.parseInt(bits!, 36);
+  const givenAt = Number.parseInt(given!, 36) * 1000;
+  const expiresAt = Number.parseInt(expires!, 36) * 1000;
   try {
-    policy = decodeURIComponent(pol);
+    const policy = decodeURIComponent(pol!);
+    if (method && policy && expiresAt >= givenAt && Number.isSafeInteger(b) && Number.isSafeInteger(expiresAt))
+      return { id: id as ConsentId, policy, hash: hash!, bits: b, method, gpc: !!g, givenAt, expiresAt };
   } catch {
-    return null;
+    // a broken %-escape: no consent
   }
-  const givenAt = Number.parseInt(given, 36) * 1000;
-  const expiresAt = Number.parseInt(expires, 36) * 1000;
-  const b = Number.parseInt(bits, 36);
-  if (
-    !method ||
-    !policy ||
-    expiresAt < givenAt ||
-    !Number.isSafeInteger(b) ||
-    !Number.isSafeInteger(expiresAt)
-  )
-    return null;
-  return { id: id as ConsentId, policy, hash, bits: b, method, gpc: m.length === 2, givenAt, expiresAt };
+  return null;
 };

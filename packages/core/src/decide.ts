@@ -49,11 +49,10 @@ const isSale = (key: string) => SALE_CATEGORIES.includes(key.split(':')[0]!);
 export const toBits = (policy: Policy, granted: Granted): number =>
   policy.keys.reduce((n, k, i) => (granted[k] ? n + 2 ** i : n), 0);
 
-export const fromBits = (policy: Policy, bits: number): Granted =>
-  Object.fromEntries(policy.keys.map((k, i) => [k, Math.floor(bits / 2 ** i) % 2 === 1]));
+export const fromBits = (policy: Policy, bits: number): Granted => all(policy, (_, i) => Math.floor(bits / 2 ** i) % 2 === 1);
 
-const all = (policy: Policy, on: (key: string) => boolean): Granted =>
-  Object.fromEntries(policy.keys.map((k) => [k, on(k)]));
+const all = (policy: Policy, on: (key: string, i: number) => boolean): Granted =>
+  Object.fromEntries(policy.keys.map((k, i) => [k, on(k, i)]));
 
 /**
  * Every consent rule in one pure function: modes, expiry, re-consent, GPC.
@@ -70,43 +69,42 @@ const all = (policy: Policy, on: (key: string) => boolean): Granted =>
  */
 export const decide = (policy: Policy, input: DecideInput): Decision => {
   const gpc = input.gpc === true;
+  // Everything on except what GPC refuses: accept-all, notice-ack, and opt-out before a choice.
+  const unlessGpc = (k: string) => !(gpc && isSale(k));
+  let stale: Decision['stale'];
+  let method: Method;
+  let granted: Granted;
   if (input.kind === 'load') {
     const s = input.stored;
-    let stale: Decision['stale'];
     if (s) {
       if (s.policy !== policy.version || s.hash !== policy.hash) stale = 'policy';
       else if (input.now >= s.expiresAt || input.now < s.givenAt - DAY) stale = 'expired';
       else return { show: false, granted: fromBits(policy, s.bits), gpc };
     }
-    const base = { ...(stale ? { stale } : {}), gpc };
-    if (policy.mode !== 'opt-out') return { show: true, granted: all(policy, () => false), ...base };
-    if (gpc) {
-      // GPC is a valid opt-out in opt-out regions: record it, do not ask.
-      const granted = all(policy, (k) => !isSale(k));
-      return {
-        show: false,
-        granted,
-        record: record(policy, input.now, 'gpc', input.id, granted, gpc),
-        ...base,
-      };
-    }
-    return { show: true, granted: all(policy, () => true), ...base };
+    const optOut = policy.mode === 'opt-out';
+    granted = all(policy, (k) => optOut && unlessGpc(k));
+    // GPC is a valid opt-out in opt-out regions: record it, do not ask.
+    if (!optOut || !gpc) return { show: true, granted, ...(stale && { stale }), gpc };
+    method = 'gpc';
+  } else {
+    method = input.method;
+    const list = new Set(input.granted);
+    granted = all(policy, (k) =>
+      method === 'custom'
+        ? // A category granted grants its services; a service may be granted alone.
+          list.has(k) || list.has(k.split(':')[0]!)
+        : method === 'accept-all' || method === 'notice-ack'
+          ? unlessGpc(k)
+          : method === 'gpc' && !isSale(k),
+    );
   }
-  const { method } = input;
-  const list = new Set(input.granted ?? []);
-  const granted = all(policy, (k) => {
-    switch (method) {
-      case 'accept-all':
-      case 'notice-ack':
-        return !(gpc && isSale(k));
-      case 'custom':
-        // A category granted grants its services; a service may be granted alone.
-        return list.has(k) || list.has(k.split(':')[0]!);
-      default:
-        return method === 'gpc' ? !isSale(k) : false;
-    }
-  });
-  return { show: false, granted, record: record(policy, input.now, method, input.id, granted, gpc), gpc };
+  return {
+    show: false,
+    granted,
+    record: record(policy, input.now, method, input.id, granted, gpc),
+    ...(stale && { stale }),
+    gpc,
+  };
 };
 
 const record = (

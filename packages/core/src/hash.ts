@@ -1,21 +1,20 @@
 /**
- * cyrb53: a fast, well-mixed 53-bit string hash (public domain, bryc).
+ * A fast, well-mixed 53-bit string hash: two 32-bit multiplicative lanes (the cyrb53 idea,
+ * bryc, public domain), each fed the other's state, with a final avalanche on each.
  * Used to fingerprint what the visitor was shown, so a changed text or category list
  * makes stored consent stale. It is synchronous and tiny, which matters in the banner's
  * start-up path; it is a change detector, not a security primitive (the receipt server
  * signs receipts with Ed25519 and chains them with SHA-256).
  */
 export const hash53 = (str: string): string => {
-  let h1 = 0xdeadbeef;
-  let h2 = 0x41c6ce57;
-  for (let i = 0; i < str.length; i++) {
-    const ch = str.charCodeAt(i);
-    h1 = Math.imul(h1 ^ ch, 2654435761);
-    h2 = Math.imul(h2 ^ ch, 1597334677);
+  let a = 0x9e3779b9;
+  let b = 0x85ebca6b;
+  for (let i = 0; i <= str.length; i++) {
+    // One extra round (NaN → 0) mixes the last character through both lanes.
+    a = Math.imul(a ^ str.charCodeAt(i), 0x85ebca6b) ^ (b >>> 15);
+    b = Math.imul(b ^ a, 0xc2b2ae35) ^ (a >>> 13);
   }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(36);
+  return ((b & 0x1fffff) * 2 ** 32 + (a >>> 0)).toString(36);
 };
 
 /**

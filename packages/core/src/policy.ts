@@ -55,7 +55,18 @@ export const pickLanguage = (
   return 'en';
 };
 
-const titleCase = (id: string) => id.charAt(0).toUpperCase() + id.slice(1).replace(/[-_]/g, ' ');
+const titleCase = (id: string) => id[0]!.toUpperCase() + id.slice(1).replace(/[-_]/g, ' ');
+
+/** A category or service with every field filled: config first, then the language's known texts. */
+const item = (
+  c: { id: string; title?: string; description?: string; cookies?: readonly string[] },
+  known?: readonly [string, string],
+) => ({
+  id: c.id,
+  title: c.title ?? known?.[0] ?? titleCase(c.id),
+  description: c.description ?? known?.[1] ?? '',
+  cookies: c.cookies ?? [],
+});
 
 /**
  * @param presets language packs loaded beside the banner (`assent.de.js` …), by language.
@@ -67,27 +78,22 @@ export const createPolicy = (
   presets: Readonly<Record<string, Partial<Texts>>> = {},
   mode: Mode = config.mode,
 ): Policy => {
-  const available = ['en', ...Object.keys(presets), ...Object.keys(config.texts)];
-  const lang = pickLanguage(available, [config.lang, ...preferred]);
-  const texts: Texts = { ...EN, ...presets[lang], ...config.texts[lang] };
-  texts.cats = { ...EN.cats, ...presets[lang]?.cats, ...config.texts[lang]?.cats };
+  const own = config.texts;
+  const lang = pickLanguage(['en', ...Object.keys(presets), ...Object.keys(own)], [config.lang, ...preferred]);
+  const texts: Texts = { ...EN, ...presets[lang], ...own[lang] };
+  const cats = (texts.cats = { ...EN.cats, ...presets[lang]?.cats, ...own[lang]?.cats });
+  const keys: string[] = [];
   const categories: Category[] = config.categories.map((c) => {
-    const known = texts.cats[c.id];
+    keys.push(c.id);
     return {
-      id: c.id,
-      title: c.title ?? known?.[0] ?? titleCase(c.id),
-      description: c.description ?? known?.[1] ?? '',
-      cookies: c.cookies ?? [],
-      services: (c.services ?? []).map((s) => ({
-        id: s.id,
-        key: `${c.id}:${s.id}`,
-        title: s.title ?? titleCase(s.id),
-        description: s.description ?? '',
-        cookies: s.cookies ?? [],
-      })),
+      ...item(c, cats[c.id]),
+      services: (c.services ?? []).map((s) => {
+        const key = `${c.id}:${s.id}`;
+        keys.push(key);
+        return { ...item(s), key };
+      }),
     };
   });
-  const keys = categories.flatMap((c) => [c.id, ...c.services.map((s) => s.key)]);
   // What the visitor is shown, and nothing else: a changed text, link, category or mode
   // is a material change; a changed cookie lifetime or endpoint is not.
   // Key order is fixed by construction (EN's keys first, then config order), so plain JSON is stable.

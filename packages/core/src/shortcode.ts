@@ -1,31 +1,20 @@
 import { type Validated, validateConfig } from './config.js';
 import type { ConfigError } from './errors.js';
+import { EN, type Texts } from './texts.js';
 
 /**
  * The shortcode is sugar for the JSON config: `buttons=(Accept !) days=(20)`.
- * Keys map to config fields; text keys set the texts of `lang` (English by default).
+ * Each key names a config field (`key:field` when the names differ); keys that name one
+ * of EN's texts set the texts of `lang` (English by default). One string: it ships in the banner.
  */
-const TEXT_KEYS: Record<string, string> = {
-  buttons: 'accept',
-  message: 'message',
-  learn: 'learnMore',
-  reject: 'reject',
-  preferences: 'preferences',
-};
-const FIELD_KEYS: Record<string, string> = {
-  days: 'days',
-  mode: 'mode',
-  policy: 'policy',
-  href: 'learnMoreHref',
-  lang: 'lang',
-  domain: 'domain',
-  endpoint: 'endpoint',
-  cookie: 'cookieName',
-  categories: 'categories',
-  floating: 'floatingButton',
-  bots: 'hideFromBots',
-  gcm: 'googleConsentMode',
-};
+const KEYS: Record<string, string> = Object.fromEntries(
+  'buttons:accept message learn:learnMore reject preferences days mode policy href:learnMoreHref lang domain endpoint cookie:cookieName categories floating:floatingButton bots:hideFromBots gcm:googleConsentMode'
+    .split(' ')
+    .map((p) => {
+      const [k, f = k] = p.split(':');
+      return [k, f];
+    }),
+);
 
 /**
  * The pairs of a shortcode, in order, and the syntax errors. Values may hold spaces,
@@ -52,16 +41,7 @@ export const tokenizeShortcode = (
   return { pairs, errors };
 };
 
-const BOOL: Record<string, boolean> = {
-  yes: true,
-  true: true,
-  on: true,
-  no: false,
-  false: false,
-  off: false,
-  hide: true,
-  show: false,
-};
+const BOOL: Record<string, boolean> = { yes: true, true: true, on: true, hide: true, no: false, false: false, off: false, show: false };
 
 /**
  * Parses a shortcode into a validated config, on top of an optional JSON config `base`
@@ -76,41 +56,38 @@ export const parseShortcode = (src: string, base: Record<string, unknown> = {}):
   errors.push(...validateConfig(base).errors);
   const input: Record<string, unknown> = {};
   const texts: Record<string, string> = {};
-  const lang = pairs.find(([k]) => k === 'lang')?.[1].toLowerCase();
+  const lang = pairs.find(([k]) => k === 'lang')?.[1].toLowerCase() ?? 'en';
   const seen: string[] = [];
   for (const [key, value] of pairs) {
-    const field = FIELD_KEYS[key];
-    const text = TEXT_KEYS[key];
+    const field = Object.hasOwn(KEYS, key) && KEYS[key];
+    const text = field && typeof EN[field as keyof Texts] === 'string';
+    const b = BOOL[value.toLowerCase()];
     let v: unknown = value;
+    const error = (message: string) => errors.push({ field: key, message });
     if (seen.includes(key)) {
-      errors.push({ field: key, message: 'is given twice' });
+      error('is given twice');
       continue;
     }
     seen.push(key);
-    if (!field && !text) {
-      errors.push({
-        field: key,
-        message: `is not a known key (known: ${Object.keys({ ...TEXT_KEYS, ...FIELD_KEYS })})`,
-      });
+    if (!field) {
+      error(`is not a known key (known: ${Object.keys(KEYS)})`);
       continue;
     }
     if (key === 'days' && /^[+-]?\d+$/.test(value)) v = +value;
     if (key === 'categories') v = value.split(/\s*,\s*/).map((id) => ({ id }));
-    if (key === 'floating' || key === 'bots') v = BOOL[value.toLowerCase()] ?? value;
+    if (key === 'floating' || key === 'bots') v = b ?? value;
     // gcm=(yes) turns Google Consent Mode on with its defaults; gcm=(no) leaves it off.
     if (key === 'gcm') {
-      if (BOOL[value.toLowerCase()] === false) continue;
-      if (BOOL[value.toLowerCase()]) v = {};
+      if (b === false) continue;
+      if (b) v = {};
     }
     // Each pair is checked alone, so an error names exactly the key the owner wrote.
-    const one = text ? { texts: { [lang ?? 'en']: { [text]: v } } } : { [field!]: v };
-    const e = validateConfig(one).errors[0];
-    if (e) errors.push({ field: key, message: e.message });
-    else if (text) texts[text] = value;
-    else input[field!] = v;
+    const e = validateConfig(text ? { texts: { [lang]: { [field]: v } } } : { [field]: v }).errors[0];
+    if (e) error(e.message);
+    else if (text) texts[field] = value;
+    else input[field] = v;
   }
-  const l = lang ?? 'en';
   const baseTexts = (base.texts ?? {}) as Record<string, object>;
-  if (Object.keys(texts).length) input.texts = { ...baseTexts, [l]: { ...baseTexts[l], ...texts } };
+  if (Object.keys(texts).length) input.texts = { ...baseTexts, [lang]: { ...baseTexts[lang], ...texts } };
   return { config: validateConfig({ ...base, ...input }).config, errors };
 };
