@@ -24,12 +24,13 @@ export interface AssentApi {
 export const api: AssentApi = {
   get: publicState,
   on(event, fn) {
+    const type = `assent:${event}`;
     const l = (e: Event) => fn((e as CustomEvent<PublicState>).detail);
-    doc.addEventListener(`assent:${event}`, l);
-    return () => doc.removeEventListener(`assent:${event}`, l);
+    doc.addEventListener(type, l);
+    return () => doc.removeEventListener(type, l);
   },
   open: () => openPreferences('api'),
-  accept: (categories) => (categories ? choose('custom', 'api', categories) : choose(S._acceptMethod, 'api')),
+  accept: (categories) => choose(categories ? 'custom' : S._acceptMethod, 'api', categories),
   reject: () => choose('reject-all', 'api'),
   withdraw: () => choose('withdraw', 'api'),
   allowed: (category, service) => allowed(S._granted, category, service),

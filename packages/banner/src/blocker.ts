@@ -20,61 +20,51 @@ const EMBED = 'iframe[data-assent-src]';
 const ok = (el: HTMLElement) =>
   allowed(S._granted, el.dataset.assentCategory ?? 'necessary', el.dataset.assentService);
 
-let busy: Promise<void> | undefined;
-let again = false;
+let queue = Promise.resolve();
 
 /** Activates whatever is now allowed. Safe to call often: runs are serialised. */
 export const activate = (): void => {
-  if (busy) {
-    again = true;
-    return;
-  }
-  busy = run().then(() => {
-    busy = undefined;
-    if (again) {
-      again = false;
-      activate();
-    }
-  });
+  queue = queue.then(run);
 };
 
 const run = async () => {
   for (const old of doc.querySelectorAll<HTMLScriptElement>(HELD)) {
     if (!ok(old) || !old.isConnected) continue;
     const s = doc.createElement('script');
-    for (const a of old.attributes)
-      if (a.name !== 'type' && !a.name.startsWith('data-assent')) s.setAttribute(a.name, a.value);
+    for (const a of old.attributes) if (!/^(type$|data-assent)/.test(a.name)) s.setAttribute(a.name, a.value);
     // The nonce attribute is hidden after parsing; only the property still holds it.
     s.nonce = old.nonce ?? '';
     const { assentType: type, assentSrc: src } = old.dataset;
     if (type) s.type = type;
     if (src) s.src = src;
     s.text = old.text;
-    if (s.src) {
-      s.async = false;
-      await new Promise((done) => {
-        s.onload = s.onerror = done;
-        old.replaceWith(s);
-      });
-    } else old.replaceWith(s);
+    s.async = false;
+    // An external script is awaited, so the next one runs after it.
+    await new Promise((done) => {
+      s.onload = s.onerror = done;
+      old.replaceWith(s);
+      if (!s.src) done(0);
+    });
   }
   for (const f of doc.querySelectorAll<HTMLIFrameElement>(EMBED)) (ok(f) ? load : hold)(f);
 };
 
 const load = (f: HTMLIFrameElement) => {
+  const placeholder = f.previousElementSibling;
   f.src = f.dataset.assentSrc!;
   f.removeAttribute('data-assent-src');
   f.hidden = false;
-  if (f.previousElementSibling?.classList.contains('assent-embed')) f.previousElementSibling.remove();
+  if (placeholder?.matches('.assent-embed')) placeholder.remove();
 };
 
 /** An accessible stand-in: who hosts it, load this one embed, or accept its category. */
 const hold = (f: HTMLIFrameElement) => {
   if (f.hidden) return;
-  const t = S._policy.texts;
-  const cat = f.dataset.assentCategory ?? '';
-  const title = S._policy.categories.find((c) => c.id === cat)?.title ?? cat;
-  const provider = f.dataset.assentProvider ?? new URL(f.dataset.assentSrc!, location.href).hostname;
+  const p = S._policy;
+  const t = p.texts;
+  const { assentCategory: cat = '', assentProvider: provider = new URL(f.dataset.assentSrc!, location.href).hostname } =
+    f.dataset;
+  const title = p.categories.find((c) => c.id === cat)?.title ?? cat;
   f.hidden = true;
   f.before(
     h(
@@ -90,11 +80,6 @@ const hold = (f: HTMLIFrameElement) => {
 /** Held elements added after start-up (by other scripts, or late HTML) are seen too. */
 export const observe = (): void => {
   new MutationObserver((records) => {
-    if (
-      records.some((r) =>
-        [...r.addedNodes].some((n) => n instanceof Element && n.matches(`${HELD},${EMBED}`)),
-      )
-    )
-      activate();
+    if (records.some((r) => [...r.addedNodes].some((n) => (n as Element).matches?.(`${HELD},${EMBED}`)))) activate();
   }).observe(doc.documentElement, { childList: true, subtree: true });
 };

@@ -1,14 +1,21 @@
-import { decide, encodeConsent, type Granted, type Method, type Mode } from '@assent/core';
+import { decide, encodeConsent, type Granted, type Method, type Mode, type StoredConsent } from '@assent/core';
 import { activate } from './blocker.js';
 import { deleteCookies, writeCookie } from './cookies.js';
 import { emit } from './events.js';
 import { gcmUpdate, tagEvent } from './gcm.js';
-import { hideBanner, showFab } from './notice.js';
+import { showFab } from './notice.js';
 import { sendReceipt } from './receipt.js';
 import { S, type Source } from './state.js';
 
 /** Keys granted now, as a list: what a custom choice starts from. */
 export const grantedKeys = (g: Granted = S._granted): string[] => Object.keys(g).filter((k) => g[k]);
+
+/** Stores a record: the cookie, then the receipt (sent only when an endpoint is set). */
+export const store = (r: StoredConsent, source: Source): void => {
+  const c = S._policy.config;
+  writeCookie(c.cookieName, encodeConsent(r), r.expiresAt, c.domain);
+  sendReceipt(r, source);
+};
 
 /**
  * Records a visitor's choice. The work the visitor waits for — store, hide, announce — is
@@ -17,33 +24,25 @@ export const grantedKeys = (g: Granted = S._granted): string[] => Object.keys(g)
  */
 export const choose = (method: Method, source: Source, granted?: string[]): void => {
   const p = S._policy;
+  const gcm = p.config.googleConsentMode;
   const d = decide(p, { kind: 'choice', method, id: S._id, now: Date.now(), gpc: S._gpc, granted });
-  const r = d.record!;
-  S._granted = d.granted;
-  S._record = r;
-  writeCookie(p.config.cookieName, encodeConsent(r), r.expiresAt, p.config.domain);
-  hideBanner();
+  const g = (S._granted = d.granted);
+  store((S._record = d.record!), source);
+  S._banner?.remove();
   S._dialog?.close();
   showFab();
   emit('change', publicState());
-  gcmUpdate(p.config.googleConsentMode, d.granted);
-  tagEvent(p.config.googleConsentMode, d.granted, method);
-  sendReceipt(r, source);
+  gcmUpdate(gcm, g);
+  tagEvent(gcm, g, method);
   setTimeout(() => {
-    purge();
+    // Deletes the cookies declared for every category and service that is not granted.
+    deleteCookies(
+      p.categories.flatMap((c) =>
+        g[c.id] ? [] : [...c.cookies, ...c.services.flatMap((s) => (g[s.key] ? [] : s.cookies))],
+      ),
+    );
     activate();
   });
-};
-
-/** Deletes the cookies declared for every category and service that is not granted. */
-export const purge = (): void => {
-  const g = S._granted;
-  deleteCookies(
-    S._policy.categories.flatMap((c) => [
-      ...(g[c.id] ? [] : c.cookies),
-      ...c.services.flatMap((s) => (g[c.id] || g[s.key] ? [] : s.cookies)),
-    ]),
-  );
 };
 
 export interface PublicState {

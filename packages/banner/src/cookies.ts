@@ -1,13 +1,8 @@
 import { doc } from './dom.js';
 
-/** Reads one cookie of this page. */
-export const readCookie = (name: string): string | undefined => {
-  for (const part of doc.cookie.split('; ')) {
-    const i = part.indexOf('=');
-    if (part.slice(0, i) === name) return part.slice(i + 1);
-  }
-  return undefined;
-};
+/** Reads one cookie of this page (`name` is a validated cookie name: letters, digits, _ -). */
+export const readCookie = (name: string): string | undefined =>
+  doc.cookie.match(new RegExp(`(?:^|; )${name}=([^;]*)`))?.[1];
 
 /**
  * Writes the consent cookie: first-party, `SameSite=Lax`, `Secure` on https, `Path=/`, and a

@@ -7,19 +7,24 @@ export const doc = document;
 export const win = window;
 
 type Attrs = Record<string, string | boolean | ((e: Event) => void) | undefined>;
+type Child = Node | string | false | undefined;
 
-/** `h('button', { class: 'x', onclick: fn }, 'Label')`. `false`/`undefined` attributes are skipped. */
+/**
+ * `h('button', { class: 'x', onclick: fn }, 'Label')`, or `h('div', 'x', …)` for a class alone.
+ * Functions become the element's `on…` handler (a property, so CSP-safe); falsy attributes
+ * (`false`, `undefined`, `''`) and children are skipped.
+ */
 export const h = <K extends keyof HTMLElementTagNameMap>(
   tag: K,
-  attrs: Attrs = {},
-  ...children: (Node | string | false | undefined)[]
+  attrs: Attrs | string = {},
+  ...children: Child[]
 ): HTMLElementTagNameMap[K] => {
   const el = doc.createElement(tag);
+  if (typeof attrs === 'string') attrs = { class: attrs };
   for (const k in attrs) {
     const v = attrs[k];
-    if (typeof v === 'function') el.addEventListener(k.slice(2), v);
-    else if (v === true) el.setAttribute(k, '');
-    else if (v !== false && v !== undefined) el.setAttribute(k, v);
+    if (typeof v === 'function') (el as unknown as Record<string, unknown>)[k] = v;
+    else if (v) el.setAttribute(k, v === true ? '' : v);
   }
   for (const c of children) if (c) el.append(c);
   return el;
@@ -28,6 +33,16 @@ export const h = <K extends keyof HTMLElementTagNameMap>(
 /** Every button of the banner: one class, one weight — refusing looks exactly like accepting. */
 export const btn = (label: string, attrs: Attrs = {}): HTMLButtonElement =>
   h('button', { type: 'button', class: 'assent-btn', ...attrs }, label);
+
+/**
+ * A first layer or dialog: themed, and `data-nosnippet` so its text never becomes a
+ * search snippet.
+ */
+export const panel = <K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Attrs,
+  ...children: Child[]
+): HTMLElementTagNameMap[K] => h(tag, { class: 'assent', 'data-nosnippet': true, ...attrs }, ...children);
 
 /** Runs `fn` once the body exists (the script may be loaded without `defer`). */
 export const onReady = (fn: () => void): void => {

@@ -1,4 +1,5 @@
 import { consentModeSignals, type GoogleConsentMode, type Granted } from '@assent/core';
+import { grantedKeys } from './choice.js';
 import { win } from './dom.js';
 
 declare global {
@@ -51,7 +52,7 @@ export const gcmUpdate = (gcm: GoogleConsentMode | undefined, g: Granted): void 
  */
 export const tagEvent = (gcm: GoogleConsentMode | undefined, g: Granted, method: string): void => {
   if (!gcm && !win.dataLayer) return;
-  const on = Object.keys(g).filter((k) => g[k]);
+  const on = grantedKeys(g);
   layer().push({
     event: 'assent_consent',
     assent: {

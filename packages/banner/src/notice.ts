@@ -1,12 +1,14 @@
 import { SALE_CATEGORIES } from '@assent/core';
 import { choose } from './choice.js';
-import { btn, doc, h } from './dom.js';
+import { btn, doc, h, panel } from './dom.js';
 import { openPreferences } from './preferences.js';
 import { S } from './state.js';
 
-/** A first-layer button, named for the scanner and tests by `data-assent-action`. */
-const action = (name: string, label: string, onclick: () => void) =>
-  btn(label, { 'data-assent-action': name, onclick });
+/** The message (or dialog intro) with its Learn More link: shared by both layers. */
+export const intro = (text: string): HTMLParagraphElement => {
+  const p = S._policy;
+  return h('p', {}, text, ' ', h('a', { href: p.config.learnMoreHref }, p.texts.learnMore));
+};
 
 /**
  * The first layer: a non-modal `role="region"` (it does not block the page, so it must not
@@ -15,65 +17,54 @@ const action = (name: string, label: string, onclick: () => void) =>
  * reach it first, and `data-nosnippet` so its text never becomes a search snippet.
  */
 export const showBanner = (): void => {
-  const { _policy: p } = S;
+  const p = S._policy;
   const t = p.texts;
-  const optOut = p.mode === 'opt-out';
-  const b = (S._banner = h(
-    'div',
-    {
-      id: 'assent-banner',
-      class: 'assent',
-      role: 'region',
-      'aria-label': t.label,
-      'data-nosnippet': true,
-      lang: p.lang,
-    },
-    h('p', {}, t.message, ' ', h('a', { href: p.config.learnMoreHref }, t.learnMore)),
-    S._gpc && p.mode !== 'notice' && h('p', {}, t.gpc),
-    h(
+  const mode = p.mode;
+  // A first-layer button, named for the scanner and tests by `data-assent-action`.
+  const action = (name: 'accept' | 'reject' | 'preferences', onclick: () => void) =>
+    btn(t[name], { 'data-assent-action': name, onclick });
+  doc.body.prepend(
+    (S._banner = panel(
       'div',
-      { class: 'assent-btns' },
-      action('accept', t.accept, () => choose(S._acceptMethod, 'banner')),
-      p.mode === 'opt-in' && action('reject', t.reject, () => choose('reject-all', 'banner')),
-      p.mode !== 'notice' && action('preferences', t.preferences, () => openPreferences('preferences')),
-    ),
-    optOut &&
+      { id: 'assent-banner', role: 'region', 'aria-label': t.label, lang: p.lang },
+      intro(t.message),
+      S._gpc && mode !== 'notice' && h('p', {}, t.gpc),
       h(
-        'button',
-        {
-          type: 'button',
-          class: 'assent-link',
-          'data-assent-action': 'do-not-sell',
-          onclick: () =>
-            choose(
-              'custom',
-              'banner',
-              p.keys.filter((k) => !SALE_CATEGORIES.includes(k.split(':')[0]!)),
-            ),
-        },
-        t.doNotSell,
+        'div',
+        'assent-btns',
+        action('accept', () => choose(S._acceptMethod, 'banner')),
+        mode === 'opt-in' && action('reject', () => choose('reject-all', 'banner')),
+        mode !== 'notice' && action('preferences', () => openPreferences('preferences')),
       ),
-  ));
-  doc.body.prepend(b);
-};
-
-export const hideBanner = (): void => {
-  S._banner?.remove();
-  S._banner = undefined;
+      mode === 'opt-out' &&
+        h(
+          'button',
+          {
+            type: 'button',
+            class: 'assent-link',
+            'data-assent-action': 'do-not-sell',
+            onclick: () =>
+              choose(
+                'custom',
+                'banner',
+                p.keys.filter((k) => !SALE_CATEGORIES.includes(k.split(':')[0]!)),
+              ),
+          },
+          t.doNotSell,
+        ),
+    )),
+  );
 };
 
 /** The always-there way back to the choice: withdrawal as easy as giving (GDPR Art. 7(3)). */
 export const showFab = (): void => {
-  if (!S._policy.config.floatingButton || S._fab) return;
-  S._fab = h(
-    'div',
-    {
-      class: 'assent assent-fab',
-      role: 'region',
-      'aria-label': S._policy.texts.settings,
-      'data-nosnippet': true,
-    },
-    btn(S._policy.texts.settings, { 'data-assent-open': true }),
-  );
-  doc.body.append(S._fab);
+  const label = S._policy.texts.settings;
+  if (S._policy.config.floatingButton && !S._fab)
+    doc.body.append(
+      (S._fab = panel(
+        'div',
+        { class: 'assent assent-fab', role: 'region', 'aria-label': label },
+        btn(label, { 'data-assent-open': true }),
+      )),
+    );
 };

@@ -2,7 +2,6 @@ import {
   createPolicy,
   decide,
   decodeConsent,
-  encodeConsent,
   formatError,
   type Mode,
   modeForRegion,
@@ -11,13 +10,12 @@ import {
 } from '@assent/core';
 import { type AssentApi, api, delegate } from './api.js';
 import { activate, observe } from './blocker.js';
-import { publicState } from './choice.js';
-import { readCookie, writeCookie } from './cookies.js';
+import { publicState, store } from './choice.js';
+import { readCookie } from './cookies.js';
 import { doc, onReady, win } from './dom.js';
 import { emit } from './events.js';
 import { gcmStart, gcmUpdate } from './gcm.js';
 import { showBanner, showFab } from './notice.js';
-import { sendReceipt } from './receipt.js';
 import { newId, S } from './state.js';
 
 declare global {
@@ -61,43 +59,33 @@ export const start = (v: Validated, mode?: Mode, css?: string, region?: string):
 
 const run = (v: Validated, mode?: Mode, css?: string, late?: boolean): AssentApi => {
   const { config } = v;
-  const p = (S._policy = createPolicy(
-    config,
-    [doc.documentElement.lang, ...navigator.languages],
-    win.assentTexts,
-    mode,
-  ));
-  S._gpc = navigator.globalPrivacyControl === true;
+  const nav = navigator;
+  const root = doc.documentElement;
+  const p = (S._policy = createPolicy(config, [root.lang, ...nav.languages], win.assentTexts, mode));
+  const gpc = (S._gpc = nav.globalPrivacyControl === true);
   S._acceptMethod = p.mode === 'notice' ? 'notice-ack' : 'accept-all';
   const stored = decodeConsent(readCookie(config.cookieName));
   // One visitor keeps one consent ID across choices, so their receipts form one history.
-  S._id = stored?.id ?? newId();
-  const d = decide(p, { kind: 'load', stored, now: Date.now(), gpc: S._gpc, id: S._id });
+  const id = (S._id = stored?.id ?? newId());
+  const load = (s: typeof stored) => decide(p, { kind: 'load', stored: s, now: Date.now(), gpc, id });
+  const d = load(stored);
+  const fresh = d.show || !stored;
   S._granted = d.granted;
   S._record = d.record ?? (d.show ? null : stored);
   const gcm = config.googleConsentMode;
   if (late) gcmUpdate(gcm, d.granted);
-  else if (d.show || !stored) gcmStart(gcm, d.granted);
-  else
-    gcmStart(
-      gcm,
-      decide(p, { kind: 'load', stored: null, now: 0, gpc: S._gpc, id: S._id }).granted,
-      d.granted,
-    );
-  if (d.record) {
-    writeCookie(config.cookieName, encodeConsent(d.record), d.record.expiresAt, config.domain);
-    sendReceipt(d.record, 'banner');
-  }
+  // A returning visitor: the default a new visitor gets, then their stored choice as an update.
+  else gcmStart(gcm, fresh ? d.granted : load(null).granted, fresh ? undefined : d.granted);
+  if (d.record) store(d.record, 'banner');
   win.Assent = api;
   delegate();
   observe();
   onReady(() => {
     activate();
-    const bot = config.hideFromBots && (navigator.webdriver || BOT.test(navigator.userAgent));
-    if (d.show && !bot) {
+    if (d.show && !(config.hideFromBots && (nav.webdriver || BOT.test(nav.userAgent)))) {
       // Show the banner only once its styles apply: an unstyled banner would sit in the
       // page's flow and shift its layout. The stylesheet sets `--assent` on :root.
-      if (css && !getComputedStyle(doc.documentElement).getPropertyValue('--assent')) {
+      if (css && !getComputedStyle(root).getPropertyValue('--assent')) {
         const link = doc.createElement('link');
         link.rel = 'stylesheet';
         link.href = css;
