@@ -27,14 +27,10 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
  */
 const treeRss = (): number => {
   const parents = new Map<number, number>();
-  const rss = new Map<number, number>();
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
     try {
-      const status = readFileSync(`/proc/${d}/status`, 'utf8');
-      parents.set(Number(d), Number(/PPid:\s+(\d+)/.exec(status)?.[1]));
-      const rollup = readFileSync(`/proc/${d}/smaps_rollup`, 'utf8');
-      rss.set(Number(d), Number(/Pss:\s+(\d+)/.exec(rollup)?.[1] ?? 0) * 1024);
+      parents.set(Number(d), Number(/PPid:\s+(\d+)/.exec(readFileSync(`/proc/${d}/status`, 'utf8'))?.[1]));
     } catch {
       // the process ended while we looked
     }
@@ -50,14 +46,24 @@ const treeRss = (): number => {
       }
     }
   }
-  return [...mine].reduce((n, pid) => n + (rss.get(pid) ?? 0), 0);
+  let total = 0;
+  for (const pid of mine) {
+    try {
+      // smaps_rollup is costly to read: only for our own processes.
+      total +=
+        Number(/Pss:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? 0) * 1024;
+    } catch {
+      // ended
+    }
+  }
+  return total;
 };
 
 const sampler = () => {
   let peak = 0;
   const t = setInterval(() => {
     peak = Math.max(peak, treeRss());
-  }, 100);
+  }, 250);
   return {
     stop: () => {
       clearInterval(t);

@@ -129,6 +129,11 @@ export class Autoconsent {
     return null;
   }
 
+  /** Has autoconsent recognised a CMP on the page (popup showing or not)? */
+  detected(): boolean {
+    return this.messages.some((m) => m.msg.type === 'cmpDetected');
+  }
+
   /** Runs the CMP's opt-out or opt-in rule; resolves with its result and the clicks it took. */
   async choose(
     popup: Popup,

@@ -9,6 +9,8 @@ export const ASSENT = {
   banner: '#assent-banner',
   accept: '#assent-banner [data-assent-action="accept"]',
   reject: '#assent-banner [data-assent-action="reject"]',
+  preferences: '#assent-banner [data-assent-action="preferences"]',
+  rejectAll: '[role="dialog"] [data-assent-action="reject-all"]',
   script: 'script[data-assent]',
 } as const;
 
@@ -65,7 +67,9 @@ export const detectBanner = async (
         };
       }
     }
-    if (Date.now() - start >= timeoutMs) return NO_BANNER;
+    // A CMP autoconsent has recognised but whose popup is not up yet gets twice the time.
+    const limit = ac?.detected() ? timeoutMs * 2 : timeoutMs;
+    if (Date.now() - start >= limit) return NO_BANNER;
     await sleep(100);
   }
 };
@@ -114,7 +118,7 @@ export const choose = async (
   });
   if (banner.kind === 'none') return none('no banner was found');
   if (banner.kind === 'autoconsent') {
-    const deadline = Date.now() + timeoutMs;
+    const deadline = Date.now() + timeoutMs * 2;
     let popup = ac?.popup();
     while (!popup && Date.now() < deadline) {
       await sleep(100);
@@ -143,13 +147,17 @@ export const choose = async (
     return none('the banner did not show this time');
   }
   const button = page.locator(sel.button).first();
-  if (!(await button.isVisible().catch(() => false))) return none(`no ${action} control on the first layer`);
+  if (!(await button.isVisible().catch(() => false))) {
+    if (banner.kind === 'assent' && action === 'reject') return rejectInPreferences(page);
+    return none(`no ${action} control on the first layer`);
+  }
   try {
     await button.click({ timeout: 5000 });
   } catch {
     return none(`the ${action} control could not be clicked`);
   }
-  const hidden = await waitHidden(page, sel.banner, 2000);
+  // Generous: a slow machine must not turn a working reject into a finding.
+  const hidden = await waitHidden(page, sel.banner, 5000);
   return {
     method: banner.kind,
     clicked: true,
@@ -159,13 +167,46 @@ export const choose = async (
   };
 };
 
-/** The consent cookie's name Assent uses on this page (`cookie=(…)` in its shortcode), default `assent`. */
-export const assentCookieName = async (page: Page): Promise<string | null> => {
+/**
+ * Assent without a first-layer reject (`notice` or `opt-out` mode): reject from the
+ * preferences layer, so the after-reject visit is still measured. `reject-missing` is
+ * reported either way.
+ */
+const rejectInPreferences = async (page: Page): Promise<ChoiceResult> => {
+  const base = { method: 'assent' as const, clicks: 2 };
+  try {
+    await page.locator(ASSENT.preferences).first().click({ timeout: 2000 });
+    await page.locator(ASSENT.rejectAll).first().click({ timeout: 3000 });
+  } catch {
+    return {
+      ...base,
+      clicked: false,
+      effective: null,
+      clicks: null,
+      note: 'no reject control, not even in the preferences',
+    };
+  }
+  const hidden = await waitHidden(page, ASSENT.banner, 5000);
+  return {
+    ...base,
+    clicked: true,
+    effective: hidden,
+    note: hidden
+      ? 'rejected from the preferences layer: no reject on the first layer'
+      : 'the banner stayed open after rejecting in the preferences',
+  };
+};
+
+/** Assent's consent cookie name and receipt endpoint on this page, from its `data-assent` shortcode. */
+export const assentConfig = async (
+  page: Page,
+): Promise<{ cookieName: string; endpoint: string | null } | null> => {
   const code = await page
     .locator(ASSENT.script)
     .first()
     .getAttribute('data-assent', { timeout: 500 })
     .catch(() => null);
   if (code === null) return null;
-  return parseShortcode(code).config.cookieName;
+  const { config } = parseShortcode(code);
+  return { cookieName: config.cookieName, endpoint: config.endpoint ?? null };
 };

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
 import { Autoconsent } from './autoconsent.js';
-import { assentCookieName, bannerShowing, choose, detectBanner } from './banner.js';
+import { assentConfig, bannerShowing, choose, detectBanner } from './banner.js';
 import type { Classifier } from './classify.js';
 import type { ScanConfig } from './config.js';
 import { SCROLL } from './instrument.js';
@@ -26,6 +26,8 @@ export interface PhaseOutput {
   readonly finalUrl: string;
   readonly links: readonly string[];
   readonly assentCookie: string | null;
+  /** Assent's receipt endpoint, absolute; requests to it are the consent record, not tracking. */
+  readonly assentEndpoint: string | null;
 }
 
 const VIEWPORT = { width: 1280, height: 800 };
@@ -127,6 +129,7 @@ export const runPhase = async (
             .$$eval('a[href]', (as) => as.map((a) => (a as HTMLAnchorElement).href))
             .catch(() => [] as string[])
         : [];
+    const assent = banner.kind === 'assent' ? await assentConfig(page) : null;
     return {
       record: {
         name,
@@ -144,7 +147,8 @@ export const runPhase = async (
       title: await page.title().catch(() => ''),
       finalUrl: pageUrl,
       links,
-      assentCookie: banner.kind === 'assent' ? ((await assentCookieName(page)) ?? 'assent') : null,
+      assentCookie: banner.kind === 'assent' ? (assent?.cookieName ?? 'assent') : null,
+      assentEndpoint: assent?.endpoint ? new URL(assent.endpoint, pageUrl).href : null,
     };
   } finally {
     await context.close().catch(() => {});

@@ -141,8 +141,15 @@ export const scan = async (urls: readonly string[], options: ScanOptions = {}): 
       };
       let phases = { before: withShots(before), reject: withShots(reject), accept: withShots(accept) };
       const cc = consentCookies(phases, before.assentCookie ?? reject.assentCookie, config);
+      const endpoint = before.assentEndpoint ?? reject.assentEndpoint;
       const markConsent = (p: PhaseRecord): PhaseRecord => ({
         ...p,
+        // Posting the receipt to Assent's own endpoint records the choice; it tracks no one.
+        thirdPartyRequests: p.thirdPartyRequests.map((q) =>
+          endpoint && q.url.split('?')[0] === endpoint.split('?')[0]
+            ? { ...q, classification: { ...q.classification, kind: 'consent' as const, tracker: null } }
+            : q,
+        ),
         cookies: p.cookies.map((c) =>
           isConsentCookie(c, cc)
             ? { ...c, classification: { ...c.classification, kind: 'consent' as const, tracker: null } }

@@ -15,6 +15,7 @@ const PATHS = [
   '/long-consent.html',
   '/other-cmp.html',
   '/no-banner.html',
+  '/no-reject.html',
 ];
 
 before(async () => {
@@ -158,6 +159,28 @@ describe('scanning the fixture site', () => {
     ]);
   });
 
+  it('no reject on the first layer is reported; the scan rejects from the preferences instead', () => {
+    const p = page(result.report.pages, '/no-reject.html');
+    assert.deepEqual(p.banner, {
+      kind: 'assent',
+      cmp: 'Assent',
+      rejectOnFirstLayer: false,
+      acceptOnFirstLayer: true,
+    });
+    assert.deepEqual(summarise(p.findings), ['reject-missing before Assent']);
+    assert.deepEqual(p.phases.reject.choice, {
+      method: 'assent',
+      clicked: true,
+      effective: true,
+      clicks: 2,
+      note: 'rejected from the preferences layer: no reject on the first layer',
+    });
+    // The receipt posted to Assent's endpoint on another site records the refusal: not a tracker.
+    const receipt = p.phases.reject.thirdPartyRequests.find((q) => q.url === `${site.third}/v1/receipts`);
+    assert.equal(receipt?.classification.kind, 'consent');
+    assert.equal(receipt?.method, 'POST');
+  });
+
   it('takes a screenshot per phase and fingerprints it', () => {
     const p = page(result.report.pages, '/clean.html');
     for (const x of [p.phases.before, p.phases.reject, p.phases.accept]) {
@@ -180,7 +203,7 @@ describe('scanning the fixture site', () => {
     assert.match(html, /Hotjar/);
     assert.doesNotMatch(html, /<script/);
     const junit = toJUnit(result.report);
-    assert.match(junit, /<testsuites name="assent-scan" tests="60" failures="\d+" errors="0"/);
+    assert.match(junit, /<testsuites name="assent-scan" tests="70" failures="\d+" errors="0"/);
     assert.match(junit, /name="reject-ineffective"><failure/);
   });
 });
