@@ -15,51 +15,68 @@ interface Waiter {
  */
 export class GroupCommit {
   private queue: Waiter[] = [];
-  private running = false;
+  private inFlight = 0;
+  private scheduled = false;
   private idle: (() => void)[] = [];
   /** Transactions and receipts committed, for logs and benchmarks. */
   readonly counts = { batches: 0, receipts: 0 };
 
+  /**
+   * @param concurrency transactions in flight at once. 1 for SQLite (one writer anyway);
+   *   2 for PostgreSQL, so the next batch is already waiting on the chain-head lock while the
+   *   previous one commits.
+   */
   constructor(
     private readonly store: Store,
     private readonly seal: Sealer,
     private readonly maxBatch = 1000,
+    private readonly concurrency = 1,
   ) {}
 
   submit(item: NewReceipt): Promise<SignedReceipt> {
     return new Promise((resolve, reject) => {
       this.queue.push({ item, resolve, reject });
-      if (!this.running) {
-        this.running = true;
+      if (!this.scheduled && this.inFlight < this.concurrency) {
+        this.scheduled = true;
         // Let the requests already read from the sockets join this batch.
-        setImmediate(() => void this.run());
+        setImmediate(() => {
+          this.scheduled = false;
+          this.pump();
+        });
       }
     });
   }
 
-  private async run(): Promise<void> {
-    while (this.queue.length) {
+  private pump(): void {
+    while (this.queue.length && this.inFlight < this.concurrency) {
       const batch = this.queue.splice(0, this.maxBatch);
-      try {
-        const out = await this.store.append(
-          batch.map((w) => w.item),
-          this.seal,
-        );
-        this.counts.batches++;
-        this.counts.receipts += out.length;
-        for (const [i, w] of batch.entries()) w.resolve(out[i]!);
-      } catch (e) {
-        // Nothing of a failed transaction was written: every waiter hears so.
-        for (const w of batch) w.reject(e);
-      }
+      this.inFlight++;
+      void this.commit(batch).finally(() => {
+        this.inFlight--;
+        if (this.queue.length) this.pump();
+        else if (!this.inFlight) for (const f of this.idle.splice(0)) f();
+      });
     }
-    this.running = false;
-    for (const f of this.idle.splice(0)) f();
+  }
+
+  private async commit(batch: Waiter[]): Promise<void> {
+    try {
+      const out = await this.store.append(
+        batch.map((w) => w.item),
+        this.seal,
+      );
+      this.counts.batches++;
+      this.counts.receipts += out.length;
+      for (const [i, w] of batch.entries()) w.resolve(out[i]!);
+    } catch (e) {
+      // Nothing of a failed transaction was written: every waiter hears so.
+      for (const w of batch) w.reject(e);
+    }
   }
 
   /** Resolves once every receipt submitted so far is committed or failed. */
   drain(): Promise<void> {
-    if (!this.running && !this.queue.length) return Promise.resolve();
+    if (!this.inFlight && !this.queue.length && !this.scheduled) return Promise.resolve();
     return new Promise((r) => this.idle.push(r));
   }
 }

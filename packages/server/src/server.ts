@@ -98,7 +98,12 @@ export const createServer = async (opts: ServerOptions): Promise<AssentServer> =
   const signer = createSigner(key);
   if (!opts.ipSecret) app.log.warn('no IP secret configured: using an ephemeral one');
   const secret = opts.ipSecret ? Buffer.from(opts.ipSecret) : randomBytes(32);
-  const writer = new GroupCommit(store, signer.seal, opts.maxBatch ?? 1000);
+  const writer = new GroupCommit(
+    store,
+    signer.seal,
+    opts.maxBatch ?? 1000,
+    store.kind === 'postgres' ? 2 : 1,
+  );
   const ctx: Context = {
     store,
     writer,

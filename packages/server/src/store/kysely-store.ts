@@ -64,19 +64,19 @@ export class KyselyStore implements Store {
 
   append(items: readonly NewReceipt[], seal: Sealer): Promise<SignedReceipt[]> {
     return this.db.transaction().execute(async (trx) => {
-      // Lock each site's chain head, in a fixed order so two writers never deadlock.
-      // The INSERT comes first: on SQLite it takes the write lock before anything is read,
-      // on PostgreSQL it makes sure there is a row for FOR UPDATE to lock.
+      // Lock and read each site's chain head in one statement, sites in a fixed order so two
+      // writers never deadlock. The no-op upsert creates the row on a site's first receipt and
+      // otherwise takes its row lock (PostgreSQL: like SELECT … FOR UPDATE; SQLite: the write
+      // statement takes the database's write lock before anything is read); RETURNING gives
+      // the head as committed by the previous writer.
       const heads = new Map<string, { seq: number; hash: string }>();
       for (const site of [...new Set(items.map((i) => i.site))].sort()) {
-        await trx
+        const h = await trx
           .insertInto('chain_heads')
           .values({ site, seq: 0, hash: GENESIS })
-          .onConflict((oc) => oc.column('site').doNothing())
-          .execute();
-        let q = trx.selectFrom('chain_heads').select(['seq', 'hash']).where('site', '=', site);
-        if (this.kind === 'postgres') q = q.forUpdate();
-        const h = await q.executeTakeFirstOrThrow();
+          .onConflict((oc) => oc.column('site').doUpdateSet((eb) => ({ site: eb.ref('excluded.site') })))
+          .returning(['seq', 'hash'])
+          .executeTakeFirstOrThrow();
         heads.set(site, { seq: num(h.seq), hash: h.hash });
       }
       const rows: ReceiptsTable[] = [];
