@@ -10,7 +10,13 @@ const common = {
   minify: true,
   target: 'es2020',
   // Internal fields start with `_`; the public API keeps its names (see src/state.ts).
-  mangleProps: /^_/,
+  // Also renamed: fields of core's objects that never leave the bundle (Decision, decide()'s
+  // input, StoredConsent.bits, Validated, ConfigError.field, the shortcode's pairs). Never
+  // listed: Config fields (read from the owner's JSON by name), PublicState, the receipt
+  // body, dataLayer payloads, texts, and any name a DOM or built-in object also has
+  // (`key`, `now`, `keys`, `map` …): mangling is by name, bundle-wide.
+  mangleProps: /^(_.*|show|record|stale|kind|stored|bits|config|errors|field|pairs)$/,
+  reserveProps: /^__/,
   legalComments: 'none',
   logLevel: 'warning',
   absWorkingDir: dir,

@@ -7,12 +7,12 @@ import { EN, type Texts } from './texts.js';
  * Each key names a config field (`key:field` when the names differ); keys that name one
  * of EN's texts set the texts of `lang` (English by default). One string: it ships in the banner.
  */
-const KEYS: Record<string, string> = Object.fromEntries(
+const KEYS = new Map(
   'buttons:accept message learn:learnMore reject preferences days mode policy href:learnMoreHref lang domain endpoint cookie:cookieName categories floating:floatingButton bots:hideFromBots gcm:googleConsentMode'
     .split(' ')
     .map((p) => {
       const [k, f = k] = p.split(':');
-      return [k, f];
+      return [k!, f!];
     }),
 );
 
@@ -59,7 +59,7 @@ export const parseShortcode = (src: string, base: Record<string, unknown> = {}):
   const lang = pairs.find(([k]) => k === 'lang')?.[1].toLowerCase() ?? 'en';
   const seen: string[] = [];
   for (const [key, value] of pairs) {
-    const field = Object.hasOwn(KEYS, key) && KEYS[key];
+    const field = KEYS.get(key);
     const text = field && typeof EN[field as keyof Texts] === 'string';
     const b = BOOL[value.toLowerCase()];
     let v: unknown = value;
@@ -70,7 +70,7 @@ export const parseShortcode = (src: string, base: Record<string, unknown> = {}):
     }
     seen.push(key);
     if (!field) {
-      error(`is not a known key (known: ${Object.keys(KEYS)})`);
+      error(`is not a known key (known: ${[...KEYS.keys()]})`);
       continue;
     }
     if (key === 'days' && /^[+-]?\d+$/.test(value)) v = +value;
