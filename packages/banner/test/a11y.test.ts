@@ -146,6 +146,23 @@ describe('accessibility in Chromium', () => {
     await o.context.close();
   });
 
+  it('honours prefers-reduced-motion: no transitions at all', async () => {
+    const ctx = await browser.newContext({ reducedMotion: 'reduce' });
+    const o = await open(browser, `${site.origin}/optin`, { context: ctx });
+    const btn = o.page.getByRole('button', { name: 'Reject' });
+    await btn.waitFor();
+    assert.equal(await btn.evaluate((b) => getComputedStyle(b).transitionDuration), '0s');
+    await ctx.close();
+    const moving = await open(browser, `${site.origin}/optin`);
+    const b2 = moving.page.getByRole('button', { name: 'Reject' });
+    assert.notEqual(
+      await b2.evaluate((b) => getComputedStyle(b).transitionDuration),
+      '0s',
+      'the check can fail',
+    );
+    await moving.context.close();
+  });
+
   it('fits 320 px at 200% zoom without losing a control', async () => {
     const ctx = await browser.newContext({ viewport: { width: 320, height: 640 }, deviceScaleFactor: 2 });
     const o = await open(browser, `${site.origin}/optin`, { context: ctx });

@@ -106,6 +106,11 @@ describe('opt-in consent in Chromium', () => {
   it('preferences with one category on: only that category runs', async () => {
     reset();
     const o = await open(browser, `${site.origin}/`);
+    assert.equal(
+      await o.page.locator('#assent-prefs').count(),
+      0,
+      'the dialog is built on first open, not at start',
+    );
     await o.page.getByRole('button', { name: 'Preferences' }).click();
     const dialog = o.page.getByRole('dialog', { name: 'Cookie preferences' });
     await dialog.waitFor();

@@ -49,6 +49,9 @@ describe('banner bundle size', () => {
         `total ${String(js.raw + css.raw).padStart(8)} ${String(total).padStart(6)} ${String(js.brotli + css.brotli).padStart(7)}  (budget ${BUDGET} gzip)`,
       ].join('\n'),
     );
-    assert.ok(total <= BUDGET, `banner is ${total} B gzipped (JS ${js.gzip} + CSS ${css.gzip}), over the ${BUDGET} B budget`);
+    assert.ok(
+      total <= BUDGET,
+      `banner is ${total} B gzipped (JS ${js.gzip} + CSS ${css.gzip}), over the ${BUDGET} B budget`,
+    );
   });
 });
