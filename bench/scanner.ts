@@ -3,14 +3,16 @@
  * browser contexts at once) and peak RSS of this process plus Chromium, against a plain page
  * load in the same browser (the floor: one context, load + network idle).
  *
- *   npm run bench:scanner                       # the scanner's fixture site
- *   BENCH_URLS=http://127.0.0.1:3000/ npm run bench:scanner   # any site, e.g. the demo
+ *   npm run bench:scanner                            # the demo news site, started in-process
+ *   BENCH_TARGET=fixtures npm run bench:scanner      # the scanner's fixture site
+ *   BENCH_URLS=https://example.com/ npm run bench:scanner   # any site
  *   BENCH_ROUNDS=5 npm run bench:scanner
  *
  * Writes bench/results/scanner.md (committed) and bench/results/scanner.json.
  */
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { launch } from '../packages/scanner/src/browser.js';
 import { scan } from '../packages/scanner/src/index.js';
@@ -76,11 +78,41 @@ const mb = (b: number) => `${(b / 1024 / 1024).toFixed(0)} MB`;
 const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-if (!process.env.BENCH_URLS) ensureBanner();
-const fixtures = process.env.BENCH_URLS ? null : await startFixtures();
-const urls = process.env.BENCH_URLS
-  ? process.env.BENCH_URLS.split(/\s+|,/).filter(Boolean)
-  : ['/clean.html', '/leaky.html', '/other-cmp.html', '/long-consent.html'].map((p) => fixtures!.site + p);
+// Targets: the demo news site (default, started in-process), the scanner's fixture site
+// (BENCH_TARGET=fixtures), or any URLs (BENCH_URLS).
+const target = process.env.BENCH_URLS
+  ? 'urls'
+  : process.env.BENCH_TARGET === 'fixtures'
+    ? 'fixtures'
+    : 'demo';
+ensureBanner();
+const fixtures = target === 'fixtures' ? await startFixtures() : null;
+let demo: { url: string; server: { close(): Promise<unknown> } } | null = null;
+const DEMO_PAGES = [
+  '',
+  'articles/trump-maduro-call',
+  'articles/city-library-late-opening',
+  'articles/rail-timetable-winter',
+  'privacy',
+];
+/**
+ * The pages to load. The demo is restarted for each measurement: its server rate-limits every
+ * route (300 requests a minute per IP), and a scan of five pages makes about 150.
+ */
+const targetUrls = async (): Promise<string[]> => {
+  if (target === 'urls') return process.env.BENCH_URLS!.split(/\s+|,/).filter(Boolean);
+  if (fixtures)
+    return ['/clean.html', '/leaky.html', '/other-cmp.html', '/long-consent.html'].map(
+      (p) => fixtures.site + p,
+    );
+  await demo?.server.close();
+  process.env.ASSENT_DEMO_DATA = mkdtempSync(join(tmpdir(), 'assent-bench-demo-'));
+  const spec = '../demo/src/server.js';
+  const { startDemo } = await import(spec);
+  demo = await startDemo({ port: 0, host: '127.0.0.1', quiet: true });
+  return DEMO_PAGES.map((p) => demo!.url + p);
+};
+let urls = await targetUrls();
 const config = fixtures ? fixtureConfig(fixtures.hostResolverRules) : {};
 
 // 1. The floor: a plain page load (fresh context, load, network idle), same browser flags.
@@ -106,6 +138,7 @@ const perPhase: Record<string, number[]> = { before: [], reject: [], accept: [] 
 const totals: number[] = [];
 sample = sampler();
 for (let r = 0; r < ROUNDS; r++) {
+  urls = await targetUrls();
   const t0 = Date.now();
   const { report } = await scan(urls, { ...config, browser });
   totals.push(Date.now() - t0);
@@ -118,11 +151,13 @@ for (let r = 0; r < ROUNDS; r++) {
 const scanRss = sample.stop();
 
 // 3. Two pages at a time (six contexts) for comparison.
+urls = await targetUrls();
 const t2 = Date.now();
 await scan(urls, { ...config, browser, concurrency: 2 });
 const twoAtATime = (Date.now() - t2) / urls.length;
 await browser.close();
 await fixtures?.close();
+await demo?.server.close();
 
 const result = {
   date: new Date().toISOString(),
@@ -131,7 +166,12 @@ const result = {
     .map((x) => x.toFixed(2))
     .join(' '),
   node: process.version,
-  target: fixtures ? 'scanner fixture site (127.0.0.1)' : urls.join(', '),
+  target:
+    target === 'demo'
+      ? 'the demo news site (demo/)'
+      : target === 'fixtures'
+        ? 'the scanner fixture site'
+        : urls.join(', '),
   pages: urls.length,
   rounds: ROUNDS,
   plainLoadMs: { median: median(plain), max: Math.max(...plain) },
