@@ -131,13 +131,9 @@ export class KyselyStore implements Store {
     if (filter.site !== undefined) q = q.where('site', '=', filter.site);
     if (filter.from !== undefined) q = q.where('at', '>=', filter.from);
     if (filter.to !== undefined) q = q.where('at', '<', filter.to);
-    if (after)
-      q = q.where((eb) =>
-        eb.or([
-          eb('site', '>', after.site),
-          eb.and([eb('site', '=', after.site), eb('seq', '>', after.seq)]),
-        ]),
-      );
+    // A row-value comparison, not `site > ? OR (site = ? AND seq > ?)`: both databases seek
+    // the (site, seq) index with it, where the OR form rescans from the start on every page.
+    if (after) q = q.where((eb) => eb(eb.refTuple('site', 'seq'), '>', eb.tuple(after.site, after.seq)));
     const rows = await q.orderBy('site').orderBy('seq').limit(limit).execute();
     return rows.map((r) => ({ ...r, seq: num(r.seq) }));
   }
