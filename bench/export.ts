@@ -53,7 +53,7 @@ const seed = async (db: string, rows: number) => {
       ua: 'Firefox',
       ipHash: randomBytes(16).toString('base64url').slice(0, 22),
       kid: signer.kid,
-    })) as Omit<Receipt, 'seq' | 'prev'>[];
+    })) as unknown as Omit<Receipt, 'seq' | 'prev'>[];
     await store.append(items, signer.seal);
     if (done % 100_000 === 0) process.stderr.write(`seeded ${done.toLocaleString('en')}\n`);
   }
@@ -164,10 +164,10 @@ ${results.map((r) => `| ${r.format} | ${r.rowsPerSec.toLocaleString('en')} | ${r
 Server RSS: ${(startRss / MB).toFixed(0)} MiB after start-up, peak (VmHWM) ${(peak / MB).toFixed(0)} MiB over both exports
 (${((peak - startRss) / MB).toFixed(0)} MiB above start-up, for ${((results[0]!.mb + results[1]!.mb) / 1).toFixed(0)} MiB streamed).
 `;
-  const file = join(ROOT, 'bench/results/server.md');
-  const old = existsSync(file) ? readFileSync(file, 'utf8') : '# Receipt server benchmark\n';
+  const mdFile = join(ROOT, 'bench/results/server.md');
+  const old = existsSync(mdFile) ? readFileSync(mdFile, 'utf8') : '# Receipt server benchmark\n';
   const i = old.indexOf('## Export');
-  writeFileSync(file, `${(i === -1 ? old : old.slice(0, i)).trimEnd()}\n\n${section}`);
+  writeFileSync(mdFile, `${(i === -1 ? old : old.slice(0, i)).trimEnd()}\n\n${section}`);
   console.log(section);
 };
 

@@ -134,7 +134,7 @@ const pgUrl = async (): Promise<{ url: string; done(): void }> => {
   await c.connect();
   await c.query(`create database ${name}`);
   await c.end();
-  const u = new URL(base);
+  const u = new URL(base!);
   u.pathname = `/${name}`;
   return { url: u.toString(), done: stop };
 };
