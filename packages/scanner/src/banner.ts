@@ -58,7 +58,7 @@ export const detectBanner = async (
     }
     if (selectors && (await visible(page, selectors.banner))) {
       selectorsSeenAt ||= Date.now();
-      if (!ac || Date.now() - selectorsSeenAt > 1500) {
+      if (!ac || Date.now() - selectorsSeenAt > 1500 || Date.now() - start >= timeoutMs) {
         return {
           kind: 'selectors',
           cmp: 'configured selectors',
