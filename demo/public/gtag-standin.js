@@ -17,7 +17,7 @@
     );
   };
   const describe = (a) => {
-    if (a && a.event) return `event ${a.event}${a.assent ? ` ${JSON.stringify(a.assent)}` : ''}`;
+    if (a?.event) return `event ${a.event}${a.assent ? ` ${JSON.stringify(a.assent)}` : ''}`;
     if (a && typeof a.length === 'number') {
       const [cmd, type, arg] = a;
       if (cmd === 'consent')

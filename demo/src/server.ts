@@ -38,12 +38,14 @@ export const startDemo = async (opts: { port: number; host: string; db?: string;
   const { app } = server;
   let beacons = 0;
   // The analytics stand-in's page-view beacon: counted, so a test can see that it ran.
-  app.post('/demo/collect', async (_req, reply) => {
+  app.post('/demo/collect', { config: { rateLimit: false } }, async (_req, reply) => {
     beacons++;
     return reply.code(204).send();
   });
   app.get('/demo/beacons', async () => ({ beacons }));
-  app.get('/*', async (req, reply) => {
+  // Pages and files are not the API: the per-IP rate limit guards /v1 only, so a crawl or a
+  // scan of the demo is never throttled.
+  app.get('/*', { config: { rateLimit: false } }, async (req, reply) => {
     const url = new URL(req.url, 'http://x');
     const region = url.searchParams.get('region')?.toUpperCase();
     const r = demoSite(url.pathname, { endpoint: ENDPOINT, ...(region ? { region } : {}) });

@@ -62,8 +62,10 @@ const hold = (f: HTMLIFrameElement) => {
   if (f.hidden) return;
   const p = S._policy;
   const t = p.texts;
-  const { assentCategory: cat = '', assentProvider: provider = new URL(f.dataset.assentSrc!, location.href).hostname } =
-    f.dataset;
+  const {
+    assentCategory: cat = '',
+    assentProvider: provider = new URL(f.dataset.assentSrc!, location.href).hostname,
+  } = f.dataset;
   const title = p.categories.find((c) => c.id === cat)?.title ?? cat;
   f.hidden = true;
   f.before(
@@ -80,6 +82,7 @@ const hold = (f: HTMLIFrameElement) => {
 /** Held elements added after start-up (by other scripts, or late HTML) are seen too. */
 export const observe = (): void => {
   new MutationObserver((records) => {
-    if (records.some((r) => [...r.addedNodes].some((n) => (n as Element).matches?.(`${HELD},${EMBED}`)))) activate();
+    if (records.some((r) => [...r.addedNodes].some((n) => (n as Element).matches?.(`${HELD},${EMBED}`))))
+      activate();
   }).observe(doc.documentElement, { childList: true, subtree: true });
 };

@@ -1,4 +1,11 @@
-import { decide, encodeConsent, type Granted, type Method, type Mode, type StoredConsent } from '@assent/core';
+import {
+  decide,
+  encodeConsent,
+  type Granted,
+  type Method,
+  type Mode,
+  type StoredConsent,
+} from '@assent/core';
 import { activate } from './blocker.js';
 import { deleteCookies, writeCookie } from './cookies.js';
 import { emit } from './events.js';

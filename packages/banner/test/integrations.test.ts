@@ -139,7 +139,7 @@ describe('Google Consent Mode v2, tag-manager events and regions in Chromium', (
       const next = await log(o.page);
       const j = assertDefaultFirst(next);
       assert.deepEqual(next[j + 1]?.slice(0, 2), ['consent', 'update'], JSON.stringify(next));
-      assert.equal((next[j + 1]?.[2] as Record<string, string>).analytics_storage, 'granted');
+      assert.equal((next[j + 1]![2] as Record<string, string>).analytics_storage, 'granted');
       const firstTag = next.findIndex((e) => e[0] === 'config');
       assert.ok(j + 1 < firstTag, 'the update precedes the first config');
       await o.context.close();

@@ -1,5 +1,5 @@
-import type { ConfigError } from './errors.js';
 import { SIGNALS } from './consent-mode.js';
+import type { ConfigError } from './errors.js';
 import { EN, type Texts } from './texts.js';
 
 /**
@@ -199,7 +199,8 @@ const validateList = <T>(v: unknown, field: string, bad: Bad, services?: boolean
   else
     v.forEach((o, i) => {
       const f = `${field}[${i}]`;
-      if (!isObj(o) || !str(ID_RE)(o.id)) bad(`${f}.id`, 'must be an id of lowercase letters, digits, _ or -');
+      if (!isObj(o) || !str(ID_RE)(o.id))
+        bad(`${f}.id`, 'must be an id of lowercase letters, digits, _ or -');
       // `necessary` is implicit and always on: listing it adds nothing, but is not wrong.
       else if (o.id !== 'necessary') {
         if (seen.includes(o.id)) bad(`${f}.id`, `"${o.id}" is listed twice`);
@@ -208,11 +209,17 @@ const validateList = <T>(v: unknown, field: string, bad: Bad, services?: boolean
           const r: Obj = { id: o.id };
           for (const k of ['title', 'description', 'cookies']) {
             const x = o[k];
-            if (k === 'cookies' ? Array.isArray(x) && x.every((s) => typeof s === 'string') : typeof x === 'string')
+            if (
+              k === 'cookies'
+                ? Array.isArray(x) && x.every((s) => typeof s === 'string')
+                : typeof x === 'string'
+            )
               r[k] = x;
-            else if (x !== undefined) bad(`${f}.${k}`, k === 'cookies' ? 'must be a list of cookie names' : 'must be a string');
+            else if (x !== undefined)
+              bad(`${f}.${k}`, k === 'cookies' ? 'must be a list of cookie names' : 'must be a string');
           }
-          if (services && o.services !== undefined) r.services = validateList(o.services, `${f}.services`, bad);
+          if (services && o.services !== undefined)
+            r.services = validateList(o.services, `${f}.services`, bad);
           out.push(r);
         }
       }

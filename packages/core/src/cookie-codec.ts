@@ -42,7 +42,13 @@ export const decodeConsent = (raw: string | null | undefined): StoredConsent | n
   const expiresAt = Number.parseInt(expires!, 36) * 1000;
   try {
     const policy = decodeURIComponent(pol!);
-    if (method && policy && expiresAt >= givenAt && Number.isSafeInteger(b) && Number.isSafeInteger(expiresAt))
+    if (
+      method &&
+      policy &&
+      expiresAt >= givenAt &&
+      Number.isSafeInteger(b) &&
+      Number.isSafeInteger(expiresAt)
+    )
       return { id: id as ConsentId, policy, hash: hash!, bits: b, method, gpc: !!g, givenAt, expiresAt };
   } catch {
     // a broken %-escape: no consent

@@ -49,7 +49,8 @@ const isSale = (key: string) => SALE_CATEGORIES.includes(key.split(':')[0]!);
 export const toBits = (policy: Policy, granted: Granted): number =>
   policy.keys.reduce((n, k, i) => (granted[k] ? n + 2 ** i : n), 0);
 
-export const fromBits = (policy: Policy, bits: number): Granted => all(policy, (_, i) => Math.floor(bits / 2 ** i) % 2 === 1);
+export const fromBits = (policy: Policy, bits: number): Granted =>
+  all(policy, (_, i) => Math.floor(bits / 2 ** i) % 2 === 1);
 
 const all = (policy: Policy, on: (key: string, i: number) => boolean): Granted =>
   Object.fromEntries(policy.keys.map((k, i) => [k, on(k, i)]));

@@ -79,7 +79,10 @@ export const createPolicy = (
   mode: Mode = config.mode,
 ): Policy => {
   const own = config.texts;
-  const lang = pickLanguage(['en', ...Object.keys(presets), ...Object.keys(own)], [config.lang, ...preferred]);
+  const lang = pickLanguage(
+    ['en', ...Object.keys(presets), ...Object.keys(own)],
+    [config.lang, ...preferred],
+  );
   const texts: Texts = { ...EN, ...presets[lang], ...own[lang] };
   const cats = (texts.cats = { ...EN.cats, ...presets[lang]?.cats, ...own[lang]?.cats });
   const keys: string[] = [];

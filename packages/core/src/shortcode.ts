@@ -41,7 +41,16 @@ export const tokenizeShortcode = (
   return { pairs, errors };
 };
 
-const BOOL: Record<string, boolean> = { yes: true, true: true, on: true, hide: true, no: false, false: false, off: false, show: false };
+const BOOL: Record<string, boolean> = {
+  yes: true,
+  true: true,
+  on: true,
+  hide: true,
+  no: false,
+  false: false,
+  off: false,
+  show: false,
+};
 
 /**
  * Parses a shortcode into a validated config, on top of an optional JSON config `base`
