@@ -76,6 +76,12 @@ export const ipHashOf = (ctx: Context, req: FastifyRequest): Promise<string> => 
   return h;
 };
 
+/** The visitor's region from the trusted header, upper-cased; null when absent or malformed. */
+export const regionOf = (ctx: Context, req: FastifyRequest): string | null => {
+  const raw = ctx.regionHeader ? req.headers[ctx.regionHeader] : undefined;
+  return typeof raw === 'string' && REGION_RE.test(raw) ? raw.toUpperCase() : null;
+};
+
 /**
  * Adds the server's facts to a visitor's input and commits it (group commit).
  * Resolves after the transaction holding it has committed.
@@ -85,8 +91,7 @@ export const record = async (
   req: FastifyRequest,
   input: ReceiptInput,
 ): Promise<SignedReceipt> => {
-  const regionRaw = ctx.regionHeader ? req.headers[ctx.regionHeader] : undefined;
-  const region = typeof regionRaw === 'string' && REGION_RE.test(regionRaw) ? regionRaw.toUpperCase() : null;
+  const region = regionOf(ctx, req);
   const item = {
     v: 1,
     id: newReceiptId(),
@@ -99,7 +104,8 @@ export const record = async (
     choices: { ...input.choices },
     method: input.method,
     source: input.source,
-    signals: { gpc: input.signals.gpc },
+    // GPC as the page saw it, or as the browser sent it with this very request (Sec-GPC: 1).
+    signals: { gpc: input.signals.gpc || req.headers['sec-gpc'] === '1' },
     page: { origin: input.page.origin, path: input.page.path },
     lang: input.lang,
     expiresAt: new Date(input.expiresAt).toISOString(),

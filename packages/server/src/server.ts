@@ -9,6 +9,7 @@ import { GroupCommit } from './group-commit.js';
 import { IpHasher } from './ip-hash.js';
 import { startRetention } from './retention.js';
 import { adminRoutes } from './routes/admin.js';
+import { configRoutes } from './routes/config.js';
 import { consentRoutes } from './routes/consents.js';
 import { healthRoutes } from './routes/health.js';
 import { pageRoutes } from './routes/page.js';
@@ -148,6 +149,7 @@ export const createServer = async (opts: ServerOptions): Promise<AssentServer> =
   }
   await app.register(healthRoutes(ctx));
   await app.register(receiptRoutes(ctx));
+  await app.register(configRoutes(ctx));
   await app.register(consentRoutes(ctx));
   await app.register(pageRoutes(ctx));
   await app.register(adminRoutes(ctx));
