@@ -34,6 +34,8 @@ export const startDemo = async (opts: { port: number; host: string; db?: string;
     signingKey: secretFile('demo-signing-key.pem', () => generateKeys().privateKeyPem),
     ipSecret: secretFile('demo-ip-secret', () => crypto.randomUUID()),
     logger: opts.quiet ? false : { level: 'warn' },
+    // Behind Cloudflare (or any CDN that sets it) the region comes from this header.
+    regionHeader: 'cf-ipcountry',
   });
   const { app } = server;
   let beacons = 0;

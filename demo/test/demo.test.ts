@@ -72,4 +72,39 @@ describe('the demo news site, end to end in Chromium', () => {
     assert.deepEqual(await o.csp(), []);
     await o.context.close();
   });
+
+  it('?region= shows each mode, and the Google tag stand-in lists Consent Mode as it arrives', async () => {
+    const ca = await open(browser, `${url}articles/rail-timetable-winter?region=US-CA`);
+    await ca.page.getByRole('button', { name: /Do not sell/ }).waitFor();
+    const log = ca.page.locator('#gtag-log li');
+    assert.match(await log.first().innerText(), /^consent default: ad_storage=granted/);
+    await ca.context.close();
+
+    const jp = await open(browser, `${url}articles/rail-timetable-winter?region=JP`);
+    const region = jp.page.getByRole('region', { name: 'Cookie notice' });
+    assert.deepEqual(await region.getByRole('button').allInnerTexts(), ['Accept !']);
+    assert.match(
+      await jp.page.locator('#gtag-log li').first().innerText(),
+      /^consent default: ad_storage=denied/,
+    );
+    await region.getByRole('button', { name: 'Accept !' }).click();
+    await jp.page.waitForFunction(() => document.querySelectorAll('#gtag-log li').length >= 5);
+    const texts = await jp.page.locator('#gtag-log li').allInnerTexts();
+    assert.ok(
+      texts.some((t) => /^consent update: ad_storage=granted/.test(t)),
+      texts.join('\n'),
+    );
+    assert.ok(texts.some((t) => /^event assent_consent .*"method":"notice-ack"/.test(t)));
+    await jp.context.close();
+
+    // Without ?region the banner asks the receipt server, which reads the CDN header.
+    const ctx = await browser.newContext({ extraHTTPHeaders: { 'cf-ipcountry': 'JP' } });
+    const viaServer = await open(browser, `${url}`, { context: ctx });
+    await viaServer.page.locator('#assent-banner').waitFor();
+    const mode = await viaServer.page.evaluate(
+      () => (window as unknown as { Assent: { get(): { mode: string } } }).Assent.get().mode,
+    );
+    assert.equal(mode, 'notice', 'JP maps to notice; the fallback would have been opt-in');
+    await ctx.close();
+  });
 });
