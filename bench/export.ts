@@ -54,7 +54,7 @@ const seed = async (db: string, rows: number) => {
       ipHash: randomBytes(16).toString('base64url').slice(0, 22),
       kid: signer.kid,
     })) as unknown as Omit<Receipt, 'seq' | 'prev'>[];
-    await store.append(items, signer.seal);
+    await store.append(items, signer);
     if (done % 100_000 === 0) process.stderr.write(`seeded ${done.toLocaleString('en')}\n`);
   }
   await store.close();

@@ -99,12 +99,7 @@ export const createServer = async (opts: ServerOptions): Promise<AssentServer> =
   const signer = createSigner(key);
   if (!opts.ipSecret) app.log.warn('no IP secret configured: using an ephemeral one');
   const secret = opts.ipSecret ? Buffer.from(opts.ipSecret) : randomBytes(32);
-  const writer = new GroupCommit(
-    store,
-    signer.seal,
-    opts.maxBatch ?? 1000,
-    store.kind === 'postgres' ? 2 : 1,
-  );
+  const writer = new GroupCommit(store, signer, opts.maxBatch ?? 1000, store.kind === 'postgres' ? 2 : 1);
   const ctx: Context = {
     store,
     writer,
@@ -123,7 +118,11 @@ export const createServer = async (opts: ServerOptions): Promise<AssentServer> =
   );
   // Only JSON bodies: text/plain (Fastify's other default) is a 415.
   app.removeContentTypeParser('text/plain');
+  let shuttingDown = false;
   app.addHook('onSend', async (_req, reply, payload) => {
+    // A response finished while shutting down closes its connection: a keep-alive socket that
+    // was busy when close() began would otherwise hold the server open for its whole timeout.
+    if (shuttingDown) reply.header('connection', 'close');
     reply.header('x-content-type-options', 'nosniff');
     reply.header('referrer-policy', 'no-referrer');
     return payload;
@@ -162,12 +161,14 @@ export const createServer = async (opts: ServerOptions): Promise<AssentServer> =
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
+      shuttingDown = true;
       retention?.stop();
       // Stops accepting, waits for in-flight requests (each waits for its commit) …
       await app.close();
       // … and anything still queued (e.g. submitted by a route the embedder added).
       await writer.drain();
       await store.close();
+      await signer.close();
     })());
   return { app, store, signer, close };
 };

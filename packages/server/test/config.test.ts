@@ -17,7 +17,10 @@ after(() => s.close());
 
 describe('GET /v1/config: what the banner cannot know by itself', () => {
   it('answers the region from the trusted header, upper-cased, uncached', async () => {
-    const res = await s.app.inject({ url: '/v1/config', headers: { 'cf-ipcountry': 'us-ca', origin: ORIGIN } });
+    const res = await s.app.inject({
+      url: '/v1/config',
+      headers: { 'cf-ipcountry': 'us-ca', origin: ORIGIN },
+    });
     assert.equal(res.statusCode, 200);
     assert.deepEqual(res.json(), { region: 'US-CA', gpc: false });
     assert.equal(res.headers['cache-control'], 'no-store');

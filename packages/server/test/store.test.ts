@@ -52,7 +52,7 @@ const storeSuite = (kind: 'sqlite' | 'postgres') => {
     });
 
     it('chains each site separately: seq from 1, prev = hash of the one before', async () => {
-      const out = await store.append([item(), item({ site: OTHER }), item(), item()], signer.seal);
+      const out = await store.append([item(), item({ site: OTHER }), item(), item()], signer);
       const mine = out.filter((r) => r.site === ORIGIN);
       assert.deepEqual(
         mine.map((r) => r.seq),
@@ -62,7 +62,7 @@ const storeSuite = (kind: 'sqlite' | 'postgres') => {
       assert.equal(mine[1]!.prev, mine[0]!.hash);
       assert.equal(mine[2]!.prev, mine[1]!.hash);
       assert.equal(out.find((r) => r.site === OTHER)!.seq, 1);
-      const next = await store.append([item()], signer.seal);
+      const next = await store.append([item()], signer);
       assert.equal(next[0]!.seq, 4);
       assert.equal(next[0]!.prev, mine[2]!.hash);
     });
@@ -70,9 +70,9 @@ const storeSuite = (kind: 'sqlite' | 'postgres') => {
     it("returns a consent's history, oldest first, as signed", async () => {
       const id = consentId() as ConsentId;
       const body = receiptBody({ consentId: id });
-      await store.append([item({}, body)], signer.seal);
+      await store.append([item({}, body)], signer);
       const none = { analytics: false, 'analytics:matomo': false, marketing: false, ad_tech: false };
-      await store.append([item({ method: 'withdraw', choices: none }, body)], signer.seal);
+      await store.append([item({ method: 'withdraw', choices: none }, body)], signer);
       const h = await store.byConsent(id);
       assert.deepEqual(
         h.map((r) => r.method),
@@ -86,7 +86,7 @@ const storeSuite = (kind: 'sqlite' | 'postgres') => {
     it('exports in chain order by pages, filtered by site and time, and the export verifies', async () => {
       await store.append(
         Array.from({ length: 2500 }, () => item()),
-        signer.seal,
+        signer,
       );
       const text = await exportText(store);
       const lines = text.trim().split('\n');
@@ -145,7 +145,7 @@ const storeSuite = (kind: 'sqlite' | 'postgres') => {
               Array.from({ length: 5 }, () =>
                 item({ site: OTHER }, receiptBody({ page: { origin: OTHER, path: '/' } })),
               ),
-              signer.seal,
+              signer,
             ),
           ),
         ),
@@ -158,8 +158,8 @@ const storeSuite = (kind: 'sqlite' | 'postgres') => {
 
     it('purges the payload of expired consents and the chain still verifies', async () => {
       const old = receiptBody({ expiresAt: '2020-01-01T00:00:00.000Z' });
-      const [gone] = await store.append([item({}, old)], signer.seal);
-      await store.append([item()], signer.seal);
+      const [gone] = await store.append([item({}, old)], signer);
+      await store.append([item()], signer);
       const purged = await purgeExpired({ store }, 30);
       assert.equal(purged, 1);
       assert.deepEqual(await store.byConsent(gone!.consentId), []);

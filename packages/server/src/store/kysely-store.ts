@@ -79,14 +79,19 @@ export class KyselyStore implements Store {
           .executeTakeFirstOrThrow();
         heads.set(site, { seq: num(h.seq), hash: h.hash });
       }
-      const rows: ReceiptsTable[] = [];
-      const out = items.map((item) => {
+      // Hashes in chain order (each `prev` is the hash before it), then all signatures at once.
+      const digests = items.map((item) => {
         const head = heads.get(item.site)!;
         const r = { ...item, seq: head.seq + 1, prev: head.hash };
-        const { hash, sig, body } = seal(r);
+        const d = seal.digest(r);
         head.seq = r.seq;
-        head.hash = hash;
-        const signed = { ...r, hash, sig };
+        head.hash = d.hash;
+        return { r, ...d };
+      });
+      const sigs = await seal.sign(digests.map((d) => d.hash));
+      const rows: ReceiptsTable[] = [];
+      const out = digests.map(({ r, hash, body }, i) => {
+        const signed = { ...r, hash, sig: sigs[i]! };
         rows.push(toRow(signed, body));
         return signed;
       });

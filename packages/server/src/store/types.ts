@@ -47,10 +47,14 @@ export interface SaltsTable {
 export type NewReceipt = Omit<Receipt, 'seq' | 'prev'>;
 
 /**
- * Hashes and signs a receipt once its `seq` and `prev` are known (inside the transaction).
- * Returns the canonical JSON it hashed too, which is what the store keeps as `body`.
+ * Seals receipts inside the transaction, once their `seq` and `prev` are known: `digest`
+ * (synchronous, in chain order) gives the canonical JSON, which the store keeps as `body`, and
+ * its SHA-256; `sign` signs a batch of hashes (possibly on another thread).
  */
-export type Sealer = (r: Receipt) => { readonly hash: string; readonly sig: string; readonly body: string };
+export interface Sealer {
+  digest(r: Receipt): { readonly hash: string; readonly body: string };
+  sign(hashes: readonly string[]): Promise<string[]>;
+}
 
 export type StoredReceipt = SignedReceipt | PurgedReceipt;
 
