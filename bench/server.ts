@@ -191,8 +191,10 @@ Where the time goes (a CPU profile of the SQLite server at 100 connections): Ed2
 largest single cost (~40 µs per receipt, one signature per receipt), then the SQLite insert and commit,
 which run on the event loop (better-sqlite3 is synchronous, so the fsync blocks request parsing while it
 lasts), then canonical JSON, hashing and validation. The bare route is the ceiling for HTTP alone with
-autocannon on the same two cores. Going further would mean moving signing and the SQLite writer to a
-worker thread so HTTP parsing overlaps the commit.
+autocannon on the same two cores. Signing on a worker thread was tried and measured no faster here (the
+other core is the load generator's); a profile shows the server idle about a third of the time at 100
+connections, waiting for the next cohort of requests while the previous batch commits. Going further would
+mean the SQLite writer on its own thread so HTTP parsing overlaps the commit, on a machine with cores to spare.
 `;
   mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
   // Keep the export section that bench/export.ts writes.

@@ -7,7 +7,6 @@ import {
   sign,
   verify,
 } from 'node:crypto';
-import { Worker } from 'node:worker_threads';
 import { canonicalReceipt, type Receipt } from '@assent/core';
 import type { Sealer } from './store/types.js';
 
@@ -16,7 +15,7 @@ export interface Signer extends Sealer {
   /** Short fingerprint of the public key, stored in every receipt. */
   readonly kid: string;
   readonly publicKeyPem: string;
-  /** Stops the signing thread, if any. */
+  /** Releases what the signer holds (nothing today; kept so a signer may use a thread or an HSM). */
   close(): Promise<void>;
 }
 
@@ -40,54 +39,14 @@ export const generateKeys = (): { privateKeyPem: string; publicKeyPem: string } 
   };
 };
 
-/** Batches at least this large are signed on the worker thread; smaller ones inline (no hop). */
-const WORKER_MIN_BATCH = 8;
-
-// Plain CommonJS, evaluated in the worker: it only signs hashes with the key it was given.
-const WORKER = `
-const { parentPort, workerData } = require('node:worker_threads');
-const { createPrivateKey, sign } = require('node:crypto');
-const key = createPrivateKey(workerData.pem);
-parentPort.on('message', ({ id, hashes }) => {
-  const sigs = hashes.map((h) => sign(null, Buffer.from(h, 'hex'), key).toString('base64url'));
-  parentPort.postMessage({ id, sigs });
-});
-`;
-
 /**
- * @param opts.thread sign large batches on a worker thread (default true): Ed25519 is the largest
- *   per-receipt cost, and on its own thread it overlaps the event loop's HTTP work.
+ * Signing stays on the event loop: moving it to a worker thread was measured (bench:server)
+ * and gave no gain on 2 cores, where the load generator needs the other core.
  */
-export const createSigner = (privateKey: KeyObject | string, opts: { thread?: boolean } = {}): Signer => {
+export const createSigner = (privateKey: KeyObject | string): Signer => {
   const key = typeof privateKey === 'string' ? createPrivateKey(privateKey) : privateKey;
   if (key.asymmetricKeyType !== 'ed25519') throw new Error('the signing key must be an Ed25519 private key');
   const pub = createPublicKey(key);
-  const signOne = (h: string) => sign(null, Buffer.from(h, 'hex'), key).toString('base64url');
-  let worker: Worker | undefined;
-  const waiting = new Map<number, { resolve: (s: string[]) => void; reject: (e: unknown) => void }>();
-  let nextId = 0;
-  const thread = () => {
-    if (!worker) {
-      worker = new Worker(WORKER, {
-        eval: true,
-        workerData: { pem: key.export({ type: 'pkcs8', format: 'pem' }).toString() },
-      });
-      worker.on('message', ({ id, sigs }: { id: number; sigs: string[] }) => {
-        waiting.get(id)?.resolve(sigs);
-        waiting.delete(id);
-        // Idle, the thread must not keep the process alive; busy, it must (see below).
-        if (!waiting.size) worker?.unref();
-      });
-      worker.on('error', (e) => {
-        for (const w of waiting.values()) w.reject(e);
-        waiting.clear();
-        worker = undefined;
-      });
-      // After the listeners: adding a 'message' listener refs the worker again.
-      worker.unref();
-    }
-    return worker;
-  };
   return {
     kid: keyId(pub),
     publicKeyPem: pub.export({ type: 'spki', format: 'pem' }).toString(),
@@ -96,20 +55,9 @@ export const createSigner = (privateKey: KeyObject | string, opts: { thread?: bo
       return { hash: createHash('sha256').update(body).digest('hex'), body };
     },
     async sign(hashes) {
-      if (opts.thread === false || hashes.length < WORKER_MIN_BATCH) return hashes.map(signOne);
-      const w = thread();
-      const id = nextId++;
-      return new Promise<string[]>((resolve, reject) => {
-        // A pending signature keeps the process alive (a CLI export has no socket to do it).
-        if (!waiting.size) w.ref();
-        waiting.set(id, { resolve, reject });
-        w.postMessage({ id, hashes });
-      });
+      return hashes.map((h) => sign(null, Buffer.from(h, 'hex'), key).toString('base64url'));
     },
-    async close() {
-      await worker?.terminate();
-      worker = undefined;
-    },
+    async close() {},
   };
 };
 
