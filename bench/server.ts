@@ -132,7 +132,7 @@ const pgUrl = async (): Promise<{ url: string; done(): void }> => {
   const name = `assent_bench_${randomBytes(4).toString('hex')}`;
   const c = new pg.Client({ connectionString: base });
   await c.connect();
-  await c.query(`create database ${name}`);
+  await c.query(`create database ${name} template template0`);
   await c.end();
   const u = new URL(base!);
   u.pathname = `/${name}`;

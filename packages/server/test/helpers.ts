@@ -73,7 +73,8 @@ export const freshPgDatabase = async (): Promise<{ url: string; drop(): Promise<
   const name = `assent_test_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: base });
   await admin.connect();
-  await admin.query(`create database ${name}`);
+  // template0 accepts no connections, so concurrent CREATE DATABASEs never collide on template1.
+  await admin.query(`create database ${name} template template0`);
   await admin.end();
   const u = new URL(base);
   u.pathname = `/${name}`;
