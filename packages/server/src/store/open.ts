@@ -23,6 +23,10 @@ export const openStore = (url: string, opts: OpenOptions = {}): Store => {
     // int8 (count(*)) as a JS number: our counts stay far below 2^53.
     pg.types.setTypeParser(20, (v) => Number(v));
     const pool = new pg.Pool({ connectionString: url, max: opts.poolSize ?? 10 });
+    // An idle connection the server terminates (restart, failover, pg_terminate_backend) is an
+    // 'error' event on the pool; unhandled it would crash the process. pg drops that client and
+    // the next query opens a new one, so there is nothing else to do; a failing query still fails.
+    pool.on('error', () => {});
     return new KyselyStore(new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), 'postgres');
   }
   if (url.startsWith('sqlite:')) {
