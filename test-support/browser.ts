@@ -7,25 +7,17 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Page, type Request } from 'playwright-core';
+import type { Browser, BrowserContext, Page, Request } from 'playwright-core';
+import { launch as launchChromium } from '../packages/scanner/src/browser.js';
 
 export const ROOT = join(import.meta.dirname, '..');
 export const BANNER_DIST = join(ROOT, 'packages/banner/dist');
 
-export const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-quic',
-  '--no-first-run',
-  // *.assent.test resolves to this machine, so tests can use real subdomains.
-  '--host-resolver-rules=MAP *.assent.test 127.0.0.1',
-];
+/** The project's one Chromium set-up (the scanner's): Debian's binary, nothing phoning home. */
+export { CHROMIUM_ARGS } from '../packages/scanner/src/browser.js';
 
-export const launch = (): Promise<Browser> =>
-  chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+/** *.assent.test resolves to this machine, so tests can use real subdomains. */
+export const launch = (): Promise<Browser> => launchChromium('MAP *.assent.test 127.0.0.1');
 
 export type Handler = (req: IncomingMessage, res: ServerResponse) => boolean | undefined;
 
