@@ -1,25 +1,12 @@
 import { allowed } from '@assent/core';
-import { choose, grantedKeys, type PublicState, publicState } from './choice.js';
+import type { AssentApi, PublicState } from '../types/assent.js';
+import { choose, grantedKeys, publicState } from './choice.js';
 import { doc } from './dom.js';
 import { openPreferences } from './preferences.js';
 import { S } from './state.js';
 
-/** `window.Assent`: the public API. Names here are kept by the minifier; see assent.d.ts. */
-export interface AssentApi {
-  /** The current consent: who, what, when; `consentId` is null before any choice. */
-  get(): PublicState;
-  /** Listens to `assent:<event>` (`change`, `ready`); returns a function that stops listening. */
-  on(event: string, fn: (state: PublicState) => void): () => void;
-  /** Opens the preferences dialog. */
-  open(): void;
-  /** Accepts everything, or exactly these categories / `category:service` keys. */
-  accept(categories?: string[]): void;
-  reject(): void;
-  /** Withdraws consent: cookies of every category are deleted, held scripts stay held. */
-  withdraw(): void;
-  /** Whether a category (or one of its services) may run now. */
-  allowed(category: string, service?: string): boolean;
-}
+/** `window.Assent`: the public API; its type lives in types/assent.d.ts with the other public types. */
+export type { AssentApi } from '../types/assent.js';
 
 export const api: AssentApi = {
   get: publicState,

@@ -1,11 +1,5 @@
-import {
-  decide,
-  encodeConsent,
-  type Granted,
-  type Method,
-  type Mode,
-  type StoredConsent,
-} from '@assent/core';
+import { decide, encodeConsent, type Granted, type Method, type StoredConsent } from '@assent/core';
+import type { PublicState } from '../types/assent.js';
 import { activate } from './blocker.js';
 import { deleteCookies, writeCookie } from './cookies.js';
 import { emit } from './events.js';
@@ -52,16 +46,8 @@ export const choose = (method: Method, source: Source, granted?: string[]): void
   });
 };
 
-export interface PublicState {
-  consentId: string | null;
-  mode: Mode;
-  granted: Record<string, boolean>;
-  method: Method | null;
-  givenAt: number | null;
-  expiresAt: number | null;
-  gpc: boolean;
-  policy: { version: string; hash: string };
-}
+/** The public types are written once, in types/assent.d.ts (shipped as dist/assent.d.ts). */
+export type { PublicState } from '../types/assent.js';
 
 export const publicState = (): PublicState => {
   const { _record: r, _policy: p } = S;

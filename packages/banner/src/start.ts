@@ -20,7 +20,6 @@ import { newId, S } from './state.js';
 
 declare global {
   interface Window {
-    Assent?: AssentApi;
     /** Language presets (`i18n/de.js` …) register here before the banner starts. */
     assentTexts?: Record<string, Partial<Texts>>;
   }
