@@ -107,4 +107,39 @@ describe('the demo news site, end to end in Chromium', () => {
     assert.equal(mode, 'notice', 'JP maps to notice; the fallback would have been opt-in');
     await ctx.close();
   });
+
+  it('the admin dashboard shows consent rates from the receipts, behind the token, under a strict CSP', async () => {
+    // One more choice, so the tables have rows whatever ran before.
+    const v = await open(browser, `${url}privacy`);
+    const posted = v.page.waitForResponse((r) => r.url().endsWith('/v1/receipts'));
+    await v.page.getByRole('button', { name: 'Reject' }).click();
+    assert.equal((await posted).status(), 201);
+    await v.context.close();
+
+    const o = await open(browser, `${url}admin`);
+    await o.page.getByLabel('Admin token').fill('wrong-token');
+    await o.page.getByRole('button', { name: 'Show statistics' }).click();
+    await o.page.getByText('That token was refused.').waitFor();
+    assert.equal(await o.page.locator('table').count(), 0);
+    await o.page.getByLabel('Admin token').fill(demo.adminToken);
+    await o.page.getByRole('button', { name: 'Show statistics' }).click();
+    const methods = o.page.getByRole('table', { name: 'Choices by how the choice was made' });
+    await methods.waitFor();
+    const reject = methods.getByRole('row').filter({ hasText: 'reject-all' });
+    assert.match(await reject.innerText(), /reject-all\s+\d+\s+0\s+0%/);
+    await o.page.getByRole('table', { name: 'Consent rate per category' }).waitFor();
+    const download = o.page.waitForEvent('download');
+    await o.page.getByRole('button', { name: 'NDJSON' }).click();
+    const file = await (await download).path();
+    const { readFileSync } = await import('node:fs');
+    const lines = readFileSync(file, 'utf8').trim().split('\n');
+    assert.ok(lines.length >= 1 && lines.every((l) => JSON.parse(l).sig), 'signed receipts');
+    assert.deepEqual(await o.csp(), []);
+    // Only the refused token's 401s, which the browser logs for any failed request.
+    assert.deepEqual(
+      o.errors.filter((e) => !/status of 401/.test(e)),
+      [],
+    );
+    await o.context.close();
+  });
 });

@@ -11,6 +11,7 @@ import { startRetention } from './retention.js';
 import { adminRoutes } from './routes/admin.js';
 import { configRoutes } from './routes/config.js';
 import { consentRoutes } from './routes/consents.js';
+import { dashboardRoutes } from './routes/dashboard.js';
 import { healthRoutes } from './routes/health.js';
 import { pageRoutes } from './routes/page.js';
 import { receiptRoutes } from './routes/receipts.js';
@@ -152,6 +153,7 @@ export const createServer = async (opts: ServerOptions): Promise<AssentServer> =
   await app.register(consentRoutes(ctx));
   await app.register(pageRoutes(ctx));
   await app.register(adminRoutes(ctx));
+  await app.register(dashboardRoutes());
 
   const retention =
     opts.retention === false
