@@ -197,16 +197,33 @@ const rejectInPreferences = async (page: Page): Promise<ChoiceResult> => {
   };
 };
 
-/** Assent's consent cookie name and receipt endpoint on this page, from its `data-assent` shortcode. */
+/**
+ * Assent's config on this page — its `data-assent` shortcode on top of its JSON block, read
+ * the way the banner reads them — for the consent cookie's name, the receipt endpoint, and
+ * the cookies the site itself declares as non-essential (self-hosted analytics such as
+ * Matomo's `_pk_id` are first-party, so only the declaration says they need consent).
+ */
 export const assentConfig = async (
   page: Page,
-): Promise<{ cookieName: string; endpoint: string | null } | null> => {
-  const code = await page
-    .locator(ASSENT.script)
-    .first()
-    .getAttribute('data-assent', { timeout: 500 })
+): Promise<{ cookieName: string; endpoint: string | null; declared: Record<string, string> } | null> => {
+  const found = await page
+    .evaluate(() => ({
+      code: document.querySelector<HTMLElement>('script[data-assent]')?.dataset.assent ?? null,
+      json: document.getElementById('assent-config')?.textContent ?? null,
+    }))
     .catch(() => null);
-  if (code === null) return null;
-  const { config } = parseShortcode(code);
-  return { cookieName: config.cookieName, endpoint: config.endpoint ?? null };
+  if (!found || (found.code === null && found.json === null)) return null;
+  let base: Record<string, unknown> = {};
+  try {
+    base = found.json ? JSON.parse(found.json) : {};
+  } catch {
+    // The banner reports a broken JSON block itself; the shortcode still counts.
+  }
+  const { config } = parseShortcode(found.code ?? '', base);
+  const declared: Record<string, string> = {};
+  for (const c of config.categories) {
+    for (const name of c.cookies ?? []) declared[name] = c.id;
+    for (const s of c.services ?? []) for (const name of s.cookies ?? []) declared[name] = `${c.id}:${s.id}`;
+  }
+  return { cookieName: config.cookieName, endpoint: config.endpoint ?? null, declared };
 };

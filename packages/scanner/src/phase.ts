@@ -28,6 +28,8 @@ export interface PhaseOutput {
   readonly assentCookie: string | null;
   /** Assent's receipt endpoint, absolute; requests to it are the consent record, not tracking. */
   readonly assentEndpoint: string | null;
+  /** Cookie names (a trailing `*` is a prefix) the site's Assent config declares non-essential → category. */
+  readonly assentDeclared: Readonly<Record<string, string>>;
 }
 
 const VIEWPORT = { width: 1280, height: 800 };
@@ -149,6 +151,7 @@ export const runPhase = async (
       links,
       assentCookie: banner.kind === 'assent' ? (assent?.cookieName ?? 'assent') : null,
       assentEndpoint: assent?.endpoint ? new URL(assent.endpoint, pageUrl).href : null,
+      assentDeclared: assent?.declared ?? {},
     };
   } finally {
     await context.close().catch(() => {});

@@ -71,7 +71,16 @@ const who = (c: Classification): string => {
 export interface ConsentCookies {
   readonly names: ReadonlySet<string>;
   readonly globs: readonly RegExp[];
+  /** Cookies the site's Assent config declares non-essential: name or `prefix*` → category. */
+  readonly declared?: Readonly<Record<string, string>>;
 }
+
+/** The category a cookie is declared under in the site's Assent config, if any. */
+export const declaredCategory = (name: string, cc: ConsentCookies): string | undefined => {
+  for (const [p, cat] of Object.entries(cc.declared ?? {}))
+    if (p.endsWith('*') ? name.startsWith(p.slice(0, -1)) : name === p) return cat;
+  return undefined;
+};
 
 export const isConsentCookie = (c: CookieRecord, cc: ConsentCookies): boolean =>
   cc.names.has(c.name) || cc.globs.some((re) => re.test(c.name));
@@ -85,6 +94,7 @@ export const consentCookies = (
   phases: { before: PhaseRecord; reject: PhaseRecord },
   assentCookie: string | null,
   config: ScanConfig,
+  declared: Readonly<Record<string, string>> = {},
 ): ConsentCookies => {
   const names = new Set<string>(assentCookie ? [assentCookie] : []);
   const before = new Set(phases.before.cookies.map((c) => c.name));
@@ -93,7 +103,7 @@ export const consentCookies = (
       if (!before.has(c.name) && c.classification.kind === 'first-party') names.add(c.name);
     }
   }
-  return { names, globs: config.consentCookies.map(glob) };
+  return { names, globs: config.consentCookies.map(glob), declared };
 };
 
 const RULE_BY_PHASE = {
@@ -168,16 +178,21 @@ export const findingsFor = (
     const rules = RULE_BY_PHASE[phase];
     const when = phase === 'before' ? 'before consent' : 'after reject';
     for (const c of p.cookies) {
-      if (isConsentCookie(c, cc) || !needsConsent(c.classification)) continue;
+      const declared = declaredCategory(c.name, cc);
+      if (isConsentCookie(c, cc) || !(needsConsent(c.classification) || declared)) continue;
       const by = c.setBy
         ? ` set by ${c.setBy.via === 'script' ? 'script' : 'response from'} ${c.setBy.url}`
         : '';
+      const what =
+        needsConsent(c.classification) || !declared
+          ? who(c.classification)
+          : `declared as "${declared}" in the site's Assent config`;
       add(
         rules.cookie,
         phase,
         'cookie',
         c.name,
-        `Cookie ${c.name} (${c.domain})${by}: ${who(c.classification)}, ${when}.`,
+        `Cookie ${c.name} (${c.domain})${by}: ${what}, ${when}.`,
         c.classification,
       );
     }

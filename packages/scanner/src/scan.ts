@@ -140,7 +140,10 @@ export const scan = async (urls: readonly string[], options: ScanOptions = {}): 
         return { ...o.record, screenshot: { ...o.record.screenshot, file } };
       };
       let phases = { before: withShots(before), reject: withShots(reject), accept: withShots(accept) };
-      const cc = consentCookies(phases, before.assentCookie ?? reject.assentCookie, config);
+      const cc = consentCookies(phases, before.assentCookie ?? reject.assentCookie, config, {
+        ...reject.assentDeclared,
+        ...before.assentDeclared,
+      });
       const endpoint = before.assentEndpoint ?? reject.assentEndpoint;
       const markConsent = (p: PhaseRecord): PhaseRecord => ({
         ...p,
