@@ -8,15 +8,16 @@
  *
  * Rewrites the export section of bench/results/server.md.
  */
+
 import { spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer as netServer } from 'node:net';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Receipt } from '@assent/core';
 import { createServer, createSigner, openStore } from '../packages/server/src/index.js';
+import { freePort } from '../test-support/ports.js';
 
 const ORIGIN = 'https://news.example';
 const SITE = {
@@ -73,15 +74,6 @@ const serve = async (port: number, db: string) => {
   await app.listen({ port, host: '127.0.0.1' });
   process.stdout.write('READY\n');
 };
-
-const freePort = (): Promise<number> =>
-  new Promise((resolve) => {
-    const s = netServer();
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address() as { port: number };
-      s.close(() => resolve(a.port));
-    });
-  });
 
 const statusKb = (pid: number, field: string) => {
   const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));

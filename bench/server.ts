@@ -9,10 +9,10 @@
  *
  * Writes bench/results/server.md (committed) and bench/results/server.json.
  */
+
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer as netServer } from 'node:net';
 import os, { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +20,7 @@ import autocannon from 'autocannon';
 import Fastify from 'fastify';
 import pg from 'pg';
 import { createServer } from '../packages/server/src/index.js';
+import { freePort } from '../test-support/ports.js';
 
 const ORIGIN = 'https://news.example';
 const SITE = {
@@ -64,15 +65,6 @@ const serve = async (kind: string, port: number, db: string) => {
   }
   process.stdout.write('READY\n');
 };
-
-const freePort = (): Promise<number> =>
-  new Promise((resolve) => {
-    const s = netServer();
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address() as { port: number };
-      s.close(() => resolve(a.port));
-    });
-  });
 
 const startTarget = async (kind: string, db: string) => {
   const port = await freePort();

@@ -68,18 +68,12 @@ export interface SignedReceipt extends Receipt {
  * What is left of a receipt after retention: its place in the chain and its signature, so
  * the chain of the receipts around it still verifies, but no personal data.
  */
-export interface PurgedReceipt {
-  readonly v: 1;
-  readonly id: string;
-  readonly site: string;
-  readonly seq: number;
-  readonly at: string;
-  readonly prev: string;
-  readonly kid: string;
-  readonly hash: string;
-  readonly sig: string;
+export type PurgedReceipt = Pick<
+  SignedReceipt,
+  'v' | 'id' | 'site' | 'seq' | 'at' | 'prev' | 'kid' | 'hash' | 'sig'
+> & {
   readonly purged: true;
-}
+};
 
 /** The `prev` of a site's first receipt. */
 export const GENESIS = '0'.repeat(64);

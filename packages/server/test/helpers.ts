@@ -1,11 +1,11 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer as netServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { freePort } from '../../../test-support/ports.js';
 
 export const ORIGIN = 'http://127.0.0.1:3000';
 export const OTHER = 'https://shop.example';
@@ -89,14 +89,7 @@ export const freshPgDatabase = async (): Promise<{ url: string; drop(): Promise<
   };
 };
 
-export const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const s = netServer();
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => (typeof a === 'object' && a ? resolve(a.port) : reject(new Error('no port'))));
-    });
-  });
+export { freePort };
 
 export interface Child {
   readonly proc: ChildProcess;
