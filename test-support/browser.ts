@@ -36,7 +36,7 @@ const TYPES: Record<string, string> = {
 };
 
 /**
- * Serves `pages` (path → spec) plus the banner's dist files at `/assent.min.js`,
+ * Serves `pages` (path → spec) plus the banner's dist files at `/assent.min.js`, `/assent.full.min.js`,
  * `/assent.css`, `/i18n/*.js`, and `/hit/<name>` which counts requests (for "ran once").
  */
 export const serve = async (pages: Record<string, PageSpec>, extra?: Handler) => {
@@ -64,7 +64,7 @@ export const serve = async (pages: Record<string, PageSpec>, extra?: Handler) =>
       return;
     }
     const file = url.pathname.slice(1);
-    if (/^(assent\.(min\.js|css|esm\.js)|i18n\/[a-z]{2}\.js)$/.test(file)) {
+    if (/^(assent\.((full\.)?min\.js|css|esm\.js)|i18n\/[a-z]{2}\.js)$/.test(file)) {
       try {
         const body = readFileSync(join(BANNER_DIST, file));
         res.writeHead(200, { 'content-type': TYPES[file.split('.').pop()!]!, 'cache-control': 'no-store' });

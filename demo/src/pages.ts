@@ -69,7 +69,7 @@ const layout = (title: string, main: string, o: PageOptions) => `<!doctype html>
 <link rel="stylesheet" href="/site.css">
 <link rel="stylesheet" href="/assent.css">
 <script type="application/json" id="assent-config">${JSON.stringify(demoConfig(o)).replace(/</g, '\\u003c')}</script>
-<script src="/assent.min.js" data-assent="${SEED_SHORTCODE}"${o.region ? ` data-assent-region="${esc(o.region)}"` : ''}></script>
+<script src="/assent.full.min.js" data-assent="${SEED_SHORTCODE}"${o.region ? ` data-assent-region="${esc(o.region)}"` : ''}></script>
 <script src="/demo/gtag-standin.js"></script>
 <script type="text/plain" data-assent-category="analytics" data-assent-service="stats" src="/demo/analytics.js"></script>
 <script type="text/plain" data-assent-category="marketing" data-assent-service="ads" src="/demo/ads.js"></script>

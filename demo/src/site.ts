@@ -17,7 +17,8 @@ const STATIC: Record<string, [file: string, type: string]> = {
   '/demo/privacy.js': [join(DEMO, 'public/privacy.js'), 'text/javascript'],
   '/demo/gtag-standin.js': [join(DEMO, 'public/gtag-standin.js'), 'text/javascript'],
   '/demo/video': [join(DEMO, 'public/video.html'), 'text/html; charset=utf-8'],
-  '/assent.min.js': [join(BANNER, 'assent.min.js'), 'text/javascript'],
+  // The demo uses Consent Mode and regions: the full build.
+  '/assent.full.min.js': [join(BANNER, 'assent.full.min.js'), 'text/javascript'],
   '/assent.css': [join(BANNER, 'assent.css'), 'text/css'],
 };
 for (const lang of ['de', 'fr', 'es', 'it', 'nl', 'pl', 'pt'])

@@ -21,9 +21,34 @@ const common = {
   logLevel: 'warning',
   absWorkingDir: dir,
 };
+const lite = (on) => ({ define: { 'globalThis.ASSENT_LITE': String(on) } });
 await Promise.all([
-  build({ ...common, entryPoints: ['src/main.ts'], format: 'iife', outfile: 'dist/assent.min.js' }),
-  build({ ...common, entryPoints: ['src/esm.ts'], format: 'esm', outfile: 'dist/assent.esm.js' }),
+  // Two drop-in builds from one source. `assent.min.js` (lite) is the whole consent banner:
+  // modes, preferences, blocking, re-consent, withdrawal, receipts, GPC, events. The full build
+  // adds the integrations a site with Google tags or several jurisdictions needs: Consent
+  // Mode v2, the tag-manager event and region-aware modes (~700 B gzipped that every other
+  // site would download for nothing). `ASSENT_LITE` is a constant, so esbuild drops that code.
+  build({
+    ...common,
+    ...lite(true),
+    entryPoints: ['src/main.ts'],
+    format: 'iife',
+    outfile: 'dist/assent.min.js',
+  }),
+  build({
+    ...common,
+    ...lite(false),
+    entryPoints: ['src/main.ts'],
+    format: 'iife',
+    outfile: 'dist/assent.full.min.js',
+  }),
+  build({
+    ...common,
+    ...lite(false),
+    entryPoints: ['src/esm.ts'],
+    format: 'esm',
+    outfile: 'dist/assent.esm.js',
+  }),
   build({ ...common, entryPoints: ['src/assent.css'], outfile: 'dist/assent.css' }),
   // Each language is its own tiny file that registers itself before the banner starts:
   //   <script src="/i18n/de.js" defer></script><script src="/assent.min.js" defer …>

@@ -40,20 +40,23 @@ const BOT = /bot|crawl|spider|slurp|archiver|lighthouse/i;
 export const start = (v: Validated, mode?: Mode, css?: string, region?: string): AssentApi => {
   for (const e of v.errors) console.error(formatError(e));
   const { regions, endpoint, googleConsentMode: gcm } = v.config;
-  if (!regions || mode || region || !endpoint)
-    return run(v, mode ?? (regions && modeForRegion(regions, region)), css);
-  // The region comes from the receipt server (which reads a trusted CDN header). Never wait
-  // long: until it answers nothing non-essential runs and Consent Mode says "denied"; on a
-  // timeout or an error, the mode is opt-in.
-  gcmStart(gcm, {});
-  const go = (r?: string) => run(v, modeForRegion(regions, r), css, true);
-  fetch(new URL('/v1/config', new URL(endpoint, location.href)), { signal: AbortSignal.timeout(1500) })
-    .then((r) => r.json())
-    .then(
-      (j: { region?: string }) => go(j.region),
-      () => go(),
-    );
-  return api;
+  // The lite build has no regions: esbuild folds ASSENT_LITE to true and drops this block.
+  if (!globalThis.ASSENT_LITE && regions) {
+    if (mode || region || !endpoint) return run(v, mode ?? modeForRegion(regions, region), css);
+    // The region comes from the receipt server (which reads a trusted CDN header). Never wait
+    // long: until it answers nothing non-essential runs and Consent Mode says "denied"; on a
+    // timeout or an error, the mode is opt-in.
+    gcmStart(gcm, {});
+    const go = (r?: string) => run(v, modeForRegion(regions, r), css, true);
+    fetch(new URL('/v1/config', new URL(endpoint, location.href)), { signal: AbortSignal.timeout(1500) })
+      .then((r) => r.json())
+      .then(
+        (j: { region?: string }) => go(j.region),
+        () => go(),
+      );
+    return api;
+  }
+  return run(v, mode, css);
 };
 
 const run = (v: Validated, mode?: Mode, css?: string, late?: boolean): AssentApi => {

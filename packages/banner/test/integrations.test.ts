@@ -19,7 +19,7 @@ const SNIPPET =
   "window.dataLayer = window.dataLayer || []; function gtag(){dataLayer.push(arguments);} gtag('js', new Date()); gtag('config', 'G-TEST'); gtag('event', 'page_view');";
 
 const BANNER = (sc: string) =>
-  `<link rel="stylesheet" href="/assent.css"><script src="/assent.min.js" data-assent="${sc}"></script>`;
+  `<link rel="stylesheet" href="/assent.css"><script src="/assent.full.min.js" data-assent="${sc}"></script>`;
 const GCM = 'gcm=(yes) categories=(analytics,marketing,functional)';
 
 type Entry = [string, string, Record<string, unknown> | string | undefined];
@@ -70,6 +70,10 @@ describe('Google Consent Mode v2, tag-manager events and regions in Chromium', (
         '/options': {
           head: `<script type="application/json" id="assent-config">{"googleConsentMode":{"adsDataRedaction":true,"urlPassthrough":true,"waitForUpdate":800}}</script>${BANNER('categories=(analytics)')}<script src="/gtag.js"></script>`,
         },
+        // The lite build (assent.min.js) with an integration configured: a named error, no Google commands.
+        '/lite': {
+          head: `<script>window.dataLayer = [];</script><script type="application/json" id="assent-config">{"regions":{"*":"notice"}}</script><link rel="stylesheet" href="/assent.css"><script src="/assent.min.js" data-assent="${GCM}"></script>`,
+        },
         '/dl-only': { head: `<script>window.dataLayer = [];</script>${BANNER('categories=(analytics)')}` },
         '/region-attr': {
           head: `<script type="application/json" id="assent-config">{"regions":{"EU":"opt-in","US-CA":"opt-out","*":"notice"},"categories":[{"id":"analytics"}]}</script>`,
@@ -99,6 +103,25 @@ describe('Google Consent Mode v2, tag-manager events and regions in Chromium', (
   after(async () => {
     await browser.close();
     await site.close();
+  });
+
+  it('the lite build names the full build for Consent Mode and regions, and stays opt-in with no Google commands', async () => {
+    const o = await open(browser, `${site.origin}/lite`);
+    await o.page.getByRole('button', { name: 'Reject', exact: true }).waitFor();
+    assert.ok(
+      o.errors.some((e) => /^assent: gcm: needs the full build, assent\.full\.min\.js/.test(e)),
+      o.errors.join('\n'),
+    );
+    assert.ok(
+      o.errors.some((e) => /^assent: regions: needs the full build/.test(e)),
+      o.errors.join('\n'),
+    );
+    await o.page.getByRole('button', { name: 'Accept', exact: true }).click();
+    assert.deepEqual(
+      await o.page.evaluate(() => (window as unknown as { dataLayer: unknown[] }).dataLayer),
+      [],
+    );
+    await o.context.close();
   });
 
   for (const where of ['after', 'before']) {
@@ -195,7 +218,7 @@ describe('Google Consent Mode v2, tag-manager events and regions in Chromium', (
       site.hits.clear();
       const o = await open(browser, `${site.origin}/region-attr`);
       await o.page.setContent(
-        `<html><head>${await o.page.evaluate(() => document.head.innerHTML)}<link rel="stylesheet" href="/assent.css"><script src="/assent.min.js" data-assent-region="${r}"></script></head><body><main>Hi</main></body></html>`,
+        `<html><head>${await o.page.evaluate(() => document.head.innerHTML)}<link rel="stylesheet" href="/assent.css"><script src="/assent.full.min.js" data-assent-region="${r}"></script></head><body><main>Hi</main></body></html>`,
       );
       const region = o.page.getByRole('region', { name: 'Cookie notice' });
       await region.waitFor();

@@ -28,7 +28,9 @@ import { brotliCompressSync, gzipSync } from 'node:zlib';
  *   opt-in add-on file like the language presets, or validating configs only in a
  *   development build. Neither is a behaviour-preserving change, so neither is done here.
  */
-const BUDGET = 9700;
+const BUDGET = 8800;
+/** The full build (Consent Mode v2, tag-manager event, regions): the lite budget plus what they cost. */
+const FULL_BUDGET = 9700;
 
 const dist = new URL('../dist/', import.meta.url);
 const sizes = (file: string) => {
@@ -36,22 +38,29 @@ const sizes = (file: string) => {
   return { raw: b.length, gzip: gzipSync(b, { level: 9 }).length, brotli: brotliCompressSync(b).length };
 };
 
+const row = (name: string, s: { raw: number; gzip: number; brotli: number }) =>
+  `${name.padEnd(20)} ${String(s.raw).padStart(6)} ${String(s.gzip).padStart(6)} ${String(s.brotli).padStart(7)}`;
+
 describe('banner bundle size', () => {
-  it(`JS + CSS stay within ${BUDGET} bytes gzipped`, () => {
-    const js = sizes('assent.min.js');
-    const css = sizes('assent.css');
-    const total = js.gzip + css.gzip;
-    console.log(
-      [
-        '            raw   gzip  brotli',
-        `JS   ${String(js.raw).padStart(9)} ${String(js.gzip).padStart(6)} ${String(js.brotli).padStart(7)}`,
-        `CSS  ${String(css.raw).padStart(9)} ${String(css.gzip).padStart(6)} ${String(css.brotli).padStart(7)}`,
-        `total ${String(js.raw + css.raw).padStart(8)} ${String(total).padStart(6)} ${String(js.brotli + css.brotli).padStart(7)}  (budget ${BUDGET} gzip)`,
-      ].join('\n'),
-    );
-    assert.ok(
-      total <= BUDGET,
-      `banner is ${total} B gzipped (JS ${js.gzip} + CSS ${css.gzip}), over the ${BUDGET} B budget`,
-    );
-  });
+  for (const [file, budget] of [
+    ['assent.min.js', BUDGET],
+    ['assent.full.min.js', FULL_BUDGET],
+  ] as const)
+    it(`${file} + assent.css stay within ${budget} bytes gzipped`, () => {
+      const js = sizes(file);
+      const css = sizes('assent.css');
+      const total = { raw: js.raw + css.raw, gzip: js.gzip + css.gzip, brotli: js.brotli + css.brotli };
+      console.log(
+        [
+          '                        raw   gzip  brotli',
+          row(file, js),
+          row('assent.css', css),
+          `${row('total', total)}  (budget ${budget} gzip)`,
+        ].join('\n'),
+      );
+      assert.ok(
+        total.gzip <= budget,
+        `${file} + assent.css is ${total.gzip} B gzipped (JS ${js.gzip} + CSS ${css.gzip}), over the ${budget} B budget`,
+      );
+    });
 });

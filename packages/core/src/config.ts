@@ -79,6 +79,15 @@ export const DEFAULTS: Config = {
 /** CNIL: consent cookies may live at most 13 months. */
 export const MAX_DAYS = 395;
 
+declare global {
+  /**
+   * `true` only in the banner's lite build (`assent.min.js`), where esbuild's `define` makes it a
+   * constant so Consent Mode and regions drop out of the bundle. Undefined everywhere else (Node,
+   * the server, tests, the full build): every field is known there.
+   */
+  var ASSENT_LITE: boolean | undefined;
+}
+
 export const ID_RE = /^[a-z][a-z0-9_-]{0,31}$/;
 const LANG_RE = /^[a-z]{2,3}(-[a-z0-9]{2,8})*$/i;
 
@@ -124,20 +133,23 @@ const FIELDS: Record<string, [Test, string]> = {
   domain: [str(/^\.?[a-z0-9-]+(\.[a-z0-9-]+)*$/i), 'a domain like ".example.com"'],
   floatingButton: [isBool, BOOL],
   hideFromBots: [isBool, BOOL],
-  googleConsentMode: [
-    each((v, k) =>
-      k === 'waitForUpdate'
-        ? Number.isInteger(v) && (v as number) >= 0
-        : k === 'map'
-          ? each((s) => Array.isArray(s) && s.every((x) => SIGNALS.includes(x)))(v)
-          : (k === 'adsDataRedaction' || k === 'urlPassthrough') && isBool(v),
-    ),
-    'an object of waitForUpdate, adsDataRedaction, urlPassthrough, map (category → signals)',
-  ],
-  regions: [
-    each((v, k) => /^([A-Z]{2}(-[A-Z0-9]{1,3})?|EU|US-OPT-OUT|\*)$/.test(k) && isMode(v)),
-    'an object of region → mode',
-  ],
+  // Integrations (issue 6): only in the full build; the lite build names the file that has them.
+  ...(!globalThis.ASSENT_LITE && {
+    googleConsentMode: [
+      each((v, k) =>
+        k === 'waitForUpdate'
+          ? Number.isInteger(v) && (v as number) >= 0
+          : k === 'map'
+            ? each((s) => Array.isArray(s) && s.every((x) => SIGNALS.includes(x)))(v)
+            : (k === 'adsDataRedaction' || k === 'urlPassthrough') && isBool(v),
+      ),
+      'an object of waitForUpdate, adsDataRedaction, urlPassthrough, map (category → signals)',
+    ],
+    regions: [
+      each((v, k) => /^([A-Z]{2}(-[A-Z0-9]{1,3})?|EU|US-OPT-OUT|\*)$/.test(k) && isMode(v)),
+      'an object of region → mode',
+    ],
+  }),
 };
 
 /**
@@ -161,7 +173,13 @@ export const validateConfig = (input: unknown): Validated => {
         else bad(k, `must be ${f[1]}, got ${JSON.stringify(v)}`);
       } else if (k === 'texts') c.texts = validateTexts(v, bad);
       else if (k === 'categories') c.categories = validateList(v, k, bad, true);
-      else bad(k, 'is not a known field');
+      else
+        bad(
+          k,
+          globalThis.ASSENT_LITE && /^(googleConsentMode|regions)$/.test(k)
+            ? 'needs the full build, assent.full.min.js'
+            : 'is not a known field',
+        );
     }
   return { config: c as unknown as Config, errors };
 };

@@ -86,7 +86,7 @@ export const parseShortcode = (src: string, base: Record<string, unknown> = {}):
     if (key === 'categories') v = value.split(/\s*,\s*/).map((id) => ({ id }));
     if (key === 'floating' || key === 'bots') v = b ?? value;
     // gcm=(yes) turns Google Consent Mode on with its defaults; gcm=(no) leaves it off.
-    if (key === 'gcm') {
+    if (!globalThis.ASSENT_LITE && key === 'gcm') {
       if (b === false) continue;
       if (b) v = {};
     }
