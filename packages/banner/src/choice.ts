@@ -25,7 +25,6 @@ export const store = (r: StoredConsent, source: Source): void => {
  */
 export const choose = (method: Method, source: Source, granted?: string[]): void => {
   const p = S._policy;
-  const gcm = p.config.googleConsentMode;
   const d = decide(p, { kind: 'choice', method, id: S._id, now: Date.now(), gpc: S._gpc, granted });
   const g = (S._granted = d.granted);
   store((S._record = d.record!), source);
@@ -33,8 +32,11 @@ export const choose = (method: Method, source: Source, granted?: string[]): void
   S._dialog?.close();
   showFab();
   emit('change', publicState());
-  gcmUpdate(gcm, g);
-  tagEvent(gcm, g, method);
+  if (!globalThis.ASSENT_LITE) {
+    const gcm = p.config.googleConsentMode;
+    gcmUpdate(gcm, g);
+    tagEvent(gcm, g, method);
+  }
   setTimeout(() => {
     // Deletes the cookies declared for every category and service that is not granted.
     deleteCookies(

@@ -26,26 +26,24 @@ const update = (gcm: GoogleConsentMode, g: Granted) =>
  * precedes the tag's first `config`/`event`; once gtag.js runs, they are simply pushed.
  */
 export const gcmStart = (gcm: GoogleConsentMode | undefined, first: Granted, now?: Granted): void => {
-  // Blocks, not early returns: esbuild drops a constant-false block with what only it uses.
-  if (!globalThis.ASSENT_LITE && gcm) {
-    const dl = layer();
-    const cmds = [
-      args('consent', 'default', {
-        ...consentModeSignals(first, gcm.map),
-        wait_for_update: gcm.waitForUpdate ?? 500,
-      }),
-      gcm.adsDataRedaction && args('set', 'ads_data_redaction', true),
-      gcm.urlPassthrough && args('set', 'url_passthrough', true),
-      now && update(gcm, now),
-    ].filter(Boolean);
-    if (dl.push === [].push) dl.unshift(...cmds);
-    else for (const c of cmds) dl.push(c);
-  }
+  if (!gcm) return;
+  const dl = layer();
+  const cmds = [
+    args('consent', 'default', {
+      ...consentModeSignals(first, gcm.map),
+      wait_for_update: gcm.waitForUpdate ?? 500,
+    }),
+    gcm.adsDataRedaction && args('set', 'ads_data_redaction', true),
+    gcm.urlPassthrough && args('set', 'url_passthrough', true),
+    now && update(gcm, now),
+  ].filter(Boolean);
+  if (dl.push === [].push) dl.unshift(...cmds);
+  else for (const c of cmds) dl.push(c);
 };
 
 /** A Consent Mode `update` (on a choice, or once a late region decides the mode). */
 export const gcmUpdate = (gcm: GoogleConsentMode | undefined, g: Granted): void => {
-  if (!globalThis.ASSENT_LITE && gcm) layer().push(update(gcm, g));
+  if (gcm) layer().push(update(gcm, g));
 };
 
 /**
@@ -53,15 +51,14 @@ export const gcmUpdate = (gcm: GoogleConsentMode | undefined, g: Granted): void 
  * services, method } }` on `dataLayer` (when the page has one, or Consent Mode is on).
  */
 export const tagEvent = (gcm: GoogleConsentMode | undefined, g: Granted, method: string): void => {
-  if (!globalThis.ASSENT_LITE && (gcm || win.dataLayer)) {
-    const on = grantedKeys(g);
-    layer().push({
-      event: 'assent_consent',
-      assent: {
-        categories: on.filter((k) => !k.includes(':')),
-        services: on.filter((k) => k.includes(':')),
-        method,
-      },
-    });
-  }
+  if (!gcm && !win.dataLayer) return;
+  const on = grantedKeys(g);
+  layer().push({
+    event: 'assent_consent',
+    assent: {
+      categories: on.filter((k) => !k.includes(':')),
+      services: on.filter((k) => k.includes(':')),
+      method,
+    },
+  });
 };

@@ -75,9 +75,11 @@ const run = (v: Validated, mode?: Mode, css?: string, late?: boolean): AssentApi
   S._granted = d.granted;
   S._record = d.record ?? (d.show ? null : stored);
   const gcm = config.googleConsentMode;
-  if (late) gcmUpdate(gcm, d.granted);
-  // A returning visitor: the default a new visitor gets, then their stored choice as an update.
-  else gcmStart(gcm, fresh ? d.granted : load(null).granted, fresh ? undefined : d.granted);
+  if (!globalThis.ASSENT_LITE) {
+    if (late) gcmUpdate(gcm, d.granted);
+    // A returning visitor: the default a new visitor gets, then their stored choice as an update.
+    else gcmStart(gcm, fresh ? d.granted : load(null).granted, fresh ? undefined : d.granted);
+  }
   if (d.record) store(d.record, 'banner');
   win.Assent = api;
   delegate();

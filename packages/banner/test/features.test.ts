@@ -35,6 +35,8 @@ describe('banner features in Chromium', () => {
       },
       '/fr-browser': { lang: '', head: `<script src="/i18n/fr.js" defer></script>${bannerTag('')}` },
       '/bots': { head: bannerTag('bots=(hide) categories=(analytics)') },
+      // Every boolean word of the shortcode, through the minified build (mangling must not touch them).
+      '/bools': { head: bannerTag('bots=(show) floating=(off)') },
       '/shared': { head: bannerTag('domain=(.assent.test)') },
       '/esm': {
         head: '<link rel="stylesheet" href="/assent.css"><script type="module">import { init } from "/assent.esm.js"; window.api = init("buttons=(Got it) mode=(notice)");</script>',
@@ -157,6 +159,10 @@ describe('banner features in Chromium', () => {
       'hidden, not granted',
     );
     await b.context.close();
+    const s = await open(browser, `${site.origin}/bools`);
+    await s.page.locator('#assent-banner').waitFor();
+    assert.deepEqual(s.errors, [], 'bots=(show) and floating=(off) are valid');
+    await s.context.close();
   });
 
   it('domain=(.assent.test) shares one consent across subdomains', async () => {

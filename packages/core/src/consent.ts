@@ -14,23 +14,14 @@ export type ConsentId = string & { readonly __brand: 'ConsentId' };
 export const CONSENT_ID_RE = /^[A-Za-z0-9_-]{22}$/;
 export const isConsentId = (s: unknown): s is ConsentId => typeof s === 'string' && CONSENT_ID_RE.test(s);
 
-const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
-
 /**
  * A consent ID from 16 random bytes (from `crypto.getRandomValues`; the caller brings the
  * randomness so this stays pure). 22 base64url characters; the last carries 2 bits.
  */
-export const consentIdFrom = (bytes: Uint8Array): ConsentId => {
-  let bits = 0;
-  let n = 0;
-  let out = '';
-  for (const b of bytes.subarray(0, 16)) {
-    bits = (bits << 8) | b;
-    n += 8;
-    while (n >= 6) out += B64URL[(bits >> (n -= 6)) & 63];
-  }
-  return (out + B64URL[(bits << (6 - n)) & 63]) as ConsentId;
-};
+export const consentIdFrom = (bytes: Uint8Array): ConsentId =>
+  btoa(String.fromCharCode(...bytes.subarray(0, 16)))
+    .slice(0, 22)
+    .replace(/[+/]/g, (c) => (c === '+' ? '-' : '_')) as ConsentId;
 
 /** A choice as the consent cookie stores it; meaningful only against the policy it names. */
 export interface StoredConsent {

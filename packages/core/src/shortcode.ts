@@ -41,6 +41,9 @@ export const tokenizeShortcode = (
   return { pairs, errors };
 };
 
+// Quoted: `show` is also an internal field the banner's build renames (build.mjs mangleProps),
+// and esbuild leaves quoted keys alone.
+// biome-ignore format: the quotes on 'show' are load-bearing (see above).
 const BOOL: Record<string, boolean> = {
   yes: true,
   true: true,
@@ -49,7 +52,7 @@ const BOOL: Record<string, boolean> = {
   no: false,
   false: false,
   off: false,
-  show: false,
+  'show': false,
 };
 
 /**
