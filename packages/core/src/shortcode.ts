@@ -65,41 +65,35 @@ const BOOL: Record<string, boolean> = {
  */
 export const parseShortcode = (src: string, base: Record<string, unknown> = {}): Validated => {
   const { pairs, errors } = tokenizeShortcode(src);
-  errors.push(...validateConfig(base).errors);
-  const input: Record<string, unknown> = {};
-  const texts: Record<string, string> = {};
+  const input = { ...base };
   const lang = pairs.find(([k]) => k === 'lang')?.[1].toLowerCase() ?? 'en';
-  const seen: string[] = [];
+  const baseTexts = (base.texts ?? {}) as Record<string, object>;
+  const texts: Record<string, string> = { ...baseTexts[lang] };
+  // Config field (or text path) → the shortcode key that set it: errors name what the owner wrote.
+  const keyOf: Record<string, string> = {};
   for (const [key, value] of pairs) {
     const field = KEYS.get(key);
-    const text = field && typeof EN[field as keyof Texts] === 'string';
     const b = BOOL[value.toLowerCase()];
     let v: unknown = value;
     const error = (message: string) => errors.push({ field: key, message });
-    if (seen.includes(key)) {
-      error('is given twice');
-      continue;
+    if (!field) error(`is not a known key (known: ${[...KEYS.keys()]})`);
+    else if (Object.values(keyOf).includes(key)) error('is given twice');
+    else if (typeof EN[field as keyof Texts] === 'string') {
+      texts[field] = value;
+      keyOf[`texts.${lang}.${field}`] = key;
+    } else {
+      if (key === 'days' && /^[+-]?\d+$/.test(value)) v = +value;
+      if (key === 'categories') v = value.split(/\s*,\s*/).map((id) => ({ id }));
+      if (key === 'floating' || key === 'bots') v = b ?? value;
+      // gcm=(yes) turns Google Consent Mode on with its defaults; gcm=(no) leaves it off.
+      if (!globalThis.ASSENT_LITE && key === 'gcm') v = b ? {} : b === false ? undefined : value;
+      if (v !== undefined) input[field] = v;
+      keyOf[field] = key;
     }
-    seen.push(key);
-    if (!field) {
-      error(`is not a known key (known: ${[...KEYS.keys()]})`);
-      continue;
-    }
-    if (key === 'days' && /^[+-]?\d+$/.test(value)) v = +value;
-    if (key === 'categories') v = value.split(/\s*,\s*/).map((id) => ({ id }));
-    if (key === 'floating' || key === 'bots') v = b ?? value;
-    // gcm=(yes) turns Google Consent Mode on with its defaults; gcm=(no) leaves it off.
-    if (!globalThis.ASSENT_LITE && key === 'gcm') {
-      if (b === false) continue;
-      if (b) v = {};
-    }
-    // Each pair is checked alone, so an error names exactly the key the owner wrote.
-    const e = validateConfig(text ? { texts: { [lang]: { [field]: v } } } : { [field]: v }).errors[0];
-    if (e) error(e.message);
-    else if (text) texts[field] = value;
-    else input[field] = v;
   }
-  const baseTexts = (base.texts ?? {}) as Record<string, object>;
-  if (Object.keys(texts).length) input.texts = { ...baseTexts, [lang]: { ...baseTexts[lang], ...texts } };
-  return { config: validateConfig({ ...base, ...input }).config, errors };
+  if (Object.keys(texts).length) input.texts = { ...baseTexts, [lang]: texts };
+  const r = validateConfig(input);
+  for (const e of r.errors)
+    errors.push({ ...e, field: keyOf[e.field] ?? keyOf[e.field.split(/[.[]/)[0]!] ?? e.field });
+  return { config: r.config, errors };
 };
