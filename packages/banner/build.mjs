@@ -2,26 +2,10 @@
 // language presets and the type declarations. `node build.mjs`.
 import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
+import { common, lite } from './build-options.mjs';
 
 const dir = new URL('.', import.meta.url).pathname;
 mkdirSync(`${dir}dist/i18n`, { recursive: true });
-const common = {
-  bundle: true,
-  minify: true,
-  target: 'es2020',
-  // Internal fields start with `_`; the public API keeps its names (see src/state.ts).
-  // Also renamed: fields of core's objects that never leave the bundle (Decision, decide()'s
-  // input, StoredConsent.bits, Validated, ConfigError.field, the shortcode's pairs). Never
-  // listed: Config fields (read from the owner's JSON by name), PublicState, the receipt
-  // body, dataLayer payloads, texts, and any name a DOM or built-in object also has
-  // (`key`, `now`, `keys`, `map` …): mangling is by name, bundle-wide.
-  mangleProps: /^(_.*|show|record|stale|kind|stored|bits|config|errors|field|pairs)$/,
-  reserveProps: /^__/,
-  legalComments: 'none',
-  logLevel: 'warning',
-  absWorkingDir: dir,
-};
-const lite = (on) => ({ define: { 'globalThis.ASSENT_LITE': String(on) } });
 await Promise.all([
   // Two drop-in builds from one source. `assent.min.js` (lite) is the whole consent banner:
   // modes, preferences, blocking, re-consent, withdrawal, receipts, GPC, events. The full build

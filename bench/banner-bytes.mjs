@@ -1,0 +1,71 @@
+// Where the banner's gzipped bytes go, per source module: `npm run bench:bytes`.
+// For each module, the bundle is gzipped again without the characters the source map says
+// came from it; the difference is what that module costs in gzip (its *marginal* cost, so the
+// column does not add up to the total: shared strings compress against each other).
+// Uses the exact esbuild options of packages/banner/build.mjs (imported from there).
+import { gzipSync } from 'node:zlib';
+import { build } from 'esbuild';
+import { common, lite } from '../packages/banner/build-options.mjs';
+
+const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+
+/** For each character of the (one-line) output, the index of the source it came from. */
+const owners = (js, mappings) => {
+  const owner = new Int32Array(js.length).fill(-1);
+  let src = 0;
+  let col = 0;
+  const line = mappings.split(';')[0] ?? '';
+  const segs = [];
+  for (const seg of line.split(',')) {
+    if (!seg) continue;
+    const vals = [];
+    let v = 0;
+    let shift = 0;
+    for (const ch of seg) {
+      const d = B64.indexOf(ch);
+      v += (d & 31) << shift;
+      if (d & 32) shift += 5;
+      else {
+        vals.push(v & 1 ? -(v >> 1) : v >> 1);
+        v = 0;
+        shift = 0;
+      }
+    }
+    col += vals[0];
+    if (vals.length > 1) src += vals[1];
+    segs.push([col, src]);
+  }
+  for (const [i, [c, s]] of segs.entries())
+    owner.fill(s, c, i + 1 < segs.length ? segs[i + 1][0] : js.length);
+  return owner;
+};
+
+for (const isLite of [true, false]) {
+  const r = await build({
+    ...common,
+    ...lite(isLite),
+    entryPoints: ['src/main.ts'],
+    format: 'iife',
+    write: false,
+    sourcemap: 'external',
+    outfile: '/tmp/assent-bytes.js',
+    // The IIFE's trailing newline would start a second, empty source-map line.
+  });
+  const js = r.outputFiles.find((f) => f.path.endsWith('.js')).text.trimEnd();
+  const map = JSON.parse(r.outputFiles.find((f) => f.path.endsWith('.map')).text);
+  const owner = owners(js, map.mappings);
+  const gz = (s) => gzipSync(s, { level: 9 }).length;
+  const total = gz(js);
+  const rows = map.sources
+    .map((name, i) => {
+      const without = [...js].filter((_, k) => owner[k] !== i).join('');
+      return [name.replace(/^.*?\/(packages\/)/, '$1'), js.length - without.length, total - gz(without)];
+    })
+    .filter(([, raw]) => raw > 0)
+    .sort((a, b) => b[2] - a[2]);
+  console.log(
+    `\n${isLite ? 'assent.min.js' : 'assent.full.min.js'}: ${js.length} B raw, ${total} B gzip -9\n`,
+  );
+  console.log('| module | raw B | gzip B (marginal) |\n|---|---:|---:|');
+  for (const [n, raw, g] of rows) console.log(`| ${n} | ${raw} | ${g} |`);
+}
