@@ -6,6 +6,7 @@
  *
  *   npm run bench:server                 # 10 s per cell
  *   BENCH_DURATION=5 npm run bench:server
+ *   BENCH_ONLY=sqlite BENCH_CONNECTIONS=100 npm run bench:server   # a quick look; writes no results
  *
  * Writes bench/results/server.md (committed) and bench/results/server.json.
  */
@@ -136,17 +137,26 @@ const LOAD0 = os.loadavg()[0]!.toFixed(1);
 const main = async () => {
   const duration = Number(process.env.BENCH_DURATION ?? 10);
   const dir = mkdtempSync(join(tmpdir(), 'assent-bench-'));
-  const pgdb = await pgUrl();
-  const targets: [string, string][] = [
-    ['bare Fastify (ceiling)', 'bare'],
-    ['SQLite', `sqlite:${join(dir, 'receipts.db')}`],
-    ['PostgreSQL', pgdb.url],
-  ];
+  // A subset (BENCH_ONLY=bare,sqlite,pg; BENCH_CONNECTIONS=100) is for quick looks while
+  // working: it prints its rows and leaves the results files alone.
+  const only = process.env.BENCH_ONLY?.split(',');
+  const conns = process.env.BENCH_CONNECTIONS?.split(',').map(Number) ?? [1, 10, 100];
+  const partial = only !== undefined || process.env.BENCH_CONNECTIONS !== undefined;
+  const pgdb = !only || only.includes('pg') ? await pgUrl() : { url: '', done() {} };
+  const targets: [string, string][] = (
+    [
+      ['bare', 'bare Fastify (ceiling)', 'bare'],
+      ['sqlite', 'SQLite', `sqlite:${join(dir, 'receipts.db')}`],
+      ['pg', 'PostgreSQL', pgdb.url],
+    ] as const
+  )
+    .filter(([key]) => !only || only.includes(key))
+    .map(([, name, db]) => [name, db]);
   const rows: Row[] = [];
   for (const [name, db] of targets) {
     const t = await startTarget(db === 'bare' ? 'bare' : 'assent', db);
     await run(name, t.url, 10, 1); // warm-up
-    for (const c of [1, 10, 100]) {
+    for (const c of conns) {
       const row = await run(name, t.url, c, duration);
       rows.push(row);
       console.error(`${name} ×${c}: ${row.receiptsPerSec}/s p50 ${row.p50} ms p99 ${row.p99} ms`);
@@ -154,6 +164,7 @@ const main = async () => {
     t.stop();
   }
   pgdb.done();
+  if (partial) return;
   const table = [
     '| target | connections | receipts/s | p50 ms | p99 ms | non-2xx | errors |',
     '|---|---:|---:|---:|---:|---:|---:|',

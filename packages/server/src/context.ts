@@ -68,11 +68,14 @@ export const newReceiptId = (): string => {
   return pool.toString('base64url', poolAt, (poolAt += 12));
 };
 
-/** Memoised per request: the rate limiter and the receipt both need it. */
-const ipHashes = new WeakMap<FastifyRequest, Promise<string>>();
-export const ipHashOf = (ctx: Context, req: FastifyRequest): Promise<string> => {
+/**
+ * Memoised per request: the rate limiter and the receipt both need it. A string when today's
+ * key is loaded (no promise, no microtask on the hot path), else a promise of it.
+ */
+const ipHashes = new WeakMap<FastifyRequest, string | Promise<string>>();
+export const ipHashOf = (ctx: Context, req: FastifyRequest): string | Promise<string> => {
   let h = ipHashes.get(req);
-  if (!h) ipHashes.set(req, (h = ctx.hasher.hash(req.ip)));
+  if (h === undefined) ipHashes.set(req, (h = ctx.hasher.hashSync(req.ip) ?? ctx.hasher.hash(req.ip)));
   return h;
 };
 
@@ -92,6 +95,7 @@ export const record = async (
   input: ReceiptInput,
 ): Promise<SignedReceipt> => {
   const region = regionOf(ctx, req);
+  const ipHash = ipHashOf(ctx, req);
   const item = {
     v: 1,
     id: newReceiptId(),
@@ -111,7 +115,7 @@ export const record = async (
     expiresAt: new Date(input.expiresAt).toISOString(),
     region,
     ua: uaFamily(req.headers['user-agent']),
-    ipHash: await ipHashOf(ctx, req),
+    ipHash: typeof ipHash === 'string' ? ipHash : await ipHash,
     kid: ctx.signer.kid,
   } as const;
   try {

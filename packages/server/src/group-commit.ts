@@ -22,9 +22,8 @@ export class GroupCommit {
   readonly counts = { batches: 0, receipts: 0 };
 
   /**
-   * @param concurrency transactions in flight at once. 1 for SQLite (one writer anyway);
-   *   2 for PostgreSQL, so the next batch is already waiting on the chain-head lock while the
-   *   previous one commits.
+   * @param concurrency batches in flight at once: the store's `writeConcurrency` (see
+   *   KyselyStore: 2 on PostgreSQL, several for the SQLite writer thread, which merges them).
    */
   constructor(
     private readonly store: Store,

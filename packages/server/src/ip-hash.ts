@@ -22,7 +22,19 @@ export class IpHasher {
 
   /** The keyed hash of an IP for today: 22 base64url characters (128 bits). */
   async hash(ip: string, now = Date.now()): Promise<string> {
-    const key = this.keys.get(dayOf(now)) ?? (await this.key(dayOf(now)));
+    return this.hashSync(ip, now) ?? this.digest(await this.key(dayOf(now)), ip);
+  }
+
+  /**
+   * The same, without a promise when today's key is already known (every request but the
+   * first of a day): the receipt route's hot path. Undefined when the key must be loaded.
+   */
+  hashSync(ip: string, now = Date.now()): string | undefined {
+    const key = this.keys.get(dayOf(now));
+    return key && this.digest(key, ip);
+  }
+
+  private digest(key: Buffer, ip: string): string {
     return createHmac('sha256', key).update(ip).digest('base64url').slice(0, 22);
   }
 

@@ -100,7 +100,7 @@ export const createServer = async (opts: ServerOptions): Promise<AssentServer> =
   const signer = createSigner(key);
   if (!opts.ipSecret) app.log.warn('no IP secret configured: using an ephemeral one');
   const secret = opts.ipSecret ? Buffer.from(opts.ipSecret) : randomBytes(32);
-  const writer = new GroupCommit(store, signer, opts.maxBatch ?? 1000, store.kind === 'postgres' ? 2 : 1);
+  const writer = new GroupCommit(store, signer, opts.maxBatch ?? 1000, store.writeConcurrency);
   const ctx: Context = {
     store,
     writer,
@@ -120,13 +120,14 @@ export const createServer = async (opts: ServerOptions): Promise<AssentServer> =
   // Only JSON bodies: text/plain (Fastify's other default) is a 415.
   app.removeContentTypeParser('text/plain');
   let shuttingDown = false;
-  app.addHook('onSend', async (_req, reply, payload) => {
+  // A callback hook, not an async one: no promise per response.
+  app.addHook('onSend', (_req, reply, payload, done) => {
     // A response finished while shutting down closes its connection: a keep-alive socket that
     // was busy when close() began would otherwise hold the server open for its whole timeout.
     if (shuttingDown) reply.header('connection', 'close');
     reply.header('x-content-type-options', 'nosniff');
     reply.header('referrer-policy', 'no-referrer');
-    return payload;
+    done(null, payload);
   });
   await app.register(cors, {
     // Only the configured sites may call the API from a browser.

@@ -40,8 +40,10 @@ export const generateKeys = (): { privateKeyPem: string; publicKeyPem: string } 
 };
 
 /**
- * Signing stays on the event loop: moving it to a worker thread was measured (bench:server)
- * and gave no gain on 2 cores, where the load generator needs the other core.
+ * `digest` and `sign` run on the calling thread (the PostgreSQL path). On SQLite the store
+ * signs on its writer thread with `key` instead, in the same transaction as the insert: signing
+ * alone on a thread of its own was measured no faster, because the fsync still blocked the
+ * request thread; the writer thread moves both.
  */
 export const createSigner = (privateKey: KeyObject | string): Signer => {
   const key = typeof privateKey === 'string' ? createPrivateKey(privateKey) : privateKey;
@@ -57,6 +59,8 @@ export const createSigner = (privateKey: KeyObject | string): Signer => {
     async sign(hashes) {
       return hashes.map((h) => sign(null, Buffer.from(h, 'hex'), key).toString('base64url'));
     },
+    // Lets the SQLite writer thread sign with the same key (store/sqlite-writer.mjs).
+    key,
     async close() {},
   };
 };

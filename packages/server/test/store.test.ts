@@ -67,6 +67,36 @@ const storeSuite = (kind: 'sqlite' | 'postgres') => {
       assert.equal(next[0]!.prev, mine[2]!.hash);
     });
 
+    it('continues one chain whichever path appends (writer thread or this thread)', async () => {
+      // A sealer without `key` makes the store call digest/sign here (the path PostgreSQL and
+      // in-memory SQLite always take); with it, SQLite on a file appends on its writer thread.
+      const { key: _key, ...inThread } = signer;
+      const a = await store.append([item(), item()], signer);
+      const b = await store.append([item(), item()], inThread);
+      const c = await store.append([item()], signer);
+      assert.equal(b[0]!.prev, a[1]!.hash);
+      assert.equal(b[0]!.seq, a[1]!.seq + 1);
+      assert.equal(c[0]!.prev, b[1]!.hash);
+      assert.equal(c[0]!.seq, b[1]!.seq + 1);
+      const lines = (await exportText(store)).trim().split('\n');
+      assert.deepEqual((await verifyExport(lines, [publicKey])).ok, true);
+    });
+
+    it('rolls a failed batch back whole: nothing of it is written, the chain goes on', async () => {
+      const before = (await exportText(store)).trim().split('\n').length;
+      const dup = item();
+      // The second receipt reuses the first one's id (the primary key): the insert fails.
+      await assert.rejects(store.append([item(), dup, { ...item(), id: dup.id }], signer));
+      assert.equal((await exportText(store)).trim().split('\n').length, before);
+      const [next] = await store.append([item()], signer);
+      const lines = (await exportText(store)).trim().split('\n');
+      assert.equal(lines.length, before + 1);
+      const mine = (await exportText(store, { site: ORIGIN })).trim().split('\n');
+      assert.equal(JSON.parse(mine.at(-1)!).id, next!.id);
+      assert.equal(next!.prev, (JSON.parse(mine.at(-2)!) as SignedReceipt).hash);
+      assert.deepEqual((await verifyExport(lines, [publicKey])).ok, true);
+    });
+
     it("returns a consent's history, oldest first, as signed", async () => {
       const id = consentId() as ConsentId;
       const body = receiptBody({ consentId: id });

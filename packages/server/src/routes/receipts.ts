@@ -33,8 +33,10 @@ export const receiptRoutes = (ctx: Context) => async (app: FastifyInstance) => {
         return reply
           .code(403)
           .send(apiError('ASSENT_ORIGIN_MISMATCH', 'page.origin', 'does not match the Origin header'));
+      // The schema checked shape and types; core checks the rules (known keys, clock, formats),
+      // on the origin as normalised (a copy only when normalising changed it).
       const check = validateReceiptInput(
-        { ...req.body, page: { ...req.body.page, origin } },
+        origin === req.body.page.origin ? req.body : { ...req.body, page: { ...req.body.page, origin } },
         site.keys,
         Date.now(),
       );

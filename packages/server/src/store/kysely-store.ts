@@ -1,6 +1,7 @@
 import { GENESIS, grantedKeys, type SignedReceipt } from '@assent/core';
 import { type Kysely, Migrator, sql } from 'kysely';
 import { migrationProvider } from './migrations.js';
+import type { SqliteWriter } from './sqlite-writer.js';
 import type {
   Database,
   ExportFilter,
@@ -48,10 +49,26 @@ const likeEscape = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
  * confined to `FOR UPDATE` (SQLite has one writer at a time anyway) and driver set-up.
  */
 export class KyselyStore implements Store {
+  /**
+   * @param writer SQLite on a file: the thread that appends receipts (sqlite-writer.mjs) with
+   *   its own connection, so hashing, signing and the commit's fsync leave the request thread.
+   *   Everything else (reads, migrations, retention, salts) stays on `db`.
+   */
   constructor(
     readonly db: Kysely<Database>,
     readonly kind: 'sqlite' | 'postgres',
+    private readonly writer?: SqliteWriter,
   ) {}
+
+  /**
+   * PostgreSQL: 2, so the next batch already waits on the chain-head lock while the previous
+   * one commits. SQLite with the writer thread: several, because the thread merges whatever
+   * batches wait for it into its next transaction (the request thread need not wait for a
+   * reply before sending more). SQLite on this thread: 1 (one writer anyway).
+   */
+  get writeConcurrency(): number {
+    return this.writer ? 16 : this.kind === 'postgres' ? 2 : 1;
+  }
 
   async migrate(): Promise<string[]> {
     const { error, results } = await new Migrator({
@@ -63,6 +80,7 @@ export class KyselyStore implements Store {
   }
 
   append(items: readonly NewReceipt[], seal: Sealer): Promise<SignedReceipt[]> {
+    if (this.writer && seal.key) return this.writer.append(items, seal.key);
     return this.db.transaction().execute(async (trx) => {
       // Lock and read each site's chain head in one statement, sites in a fixed order so two
       // writers never deadlock. The no-op upsert creates the row on a site's first receipt and
@@ -227,6 +245,7 @@ export class KyselyStore implements Store {
   }
 
   async close(): Promise<void> {
+    await this.writer?.close();
     await this.db.destroy();
   }
 }

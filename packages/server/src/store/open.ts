@@ -4,6 +4,7 @@ import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import { KyselyStore } from './kysely-store.js';
+import { SqliteWriter } from './sqlite-writer.js';
 import type { Database, Store } from './types.js';
 
 export interface OpenOptions {
@@ -39,7 +40,13 @@ export const openStore = (url: string, opts: OpenOptions = {}): Store => {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
     db.pragma('busy_timeout = 5000');
-    return new KyselyStore(new Kysely<Database>({ dialect: new SqliteDialect({ database: db }) }), 'sqlite');
+    // Receipts are appended by a writer thread with its own connection to the file (an
+    // in-memory database cannot be shared with a thread: it appends on this one).
+    return new KyselyStore(
+      new Kysely<Database>({ dialect: new SqliteDialect({ database: db }) }),
+      'sqlite',
+      path === ':memory:' ? undefined : new SqliteWriter(resolve(path)),
+    );
   }
   throw new Error(`unsupported database URL "${url}": use sqlite:path or postgres://…`);
 };

@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import type { PurgedReceipt, Receipt, SignedReceipt } from '@assent/core';
 
 /** The tables, as Kysely sees them. Times are ISO-8601 UTC text: sortable and the same on both dialects. */
@@ -54,6 +55,12 @@ export type NewReceipt = Omit<Receipt, 'seq' | 'prev'>;
 export interface Sealer {
   digest(r: Receipt): { readonly hash: string; readonly body: string };
   sign(hashes: readonly string[]): Promise<string[]>;
+  /**
+   * The Ed25519 private key, when this sealer is the standard one (`digest` = SHA-256 of the
+   * canonical JSON, `sign` = Ed25519 over the 32 hash bytes): a store may then seal on its own
+   * writer thread (SQLite does). Without it the store calls `digest` and `sign`.
+   */
+  readonly key?: KeyObject;
 }
 
 export type StoredReceipt = SignedReceipt | PurgedReceipt;
@@ -88,6 +95,8 @@ export type ExportRow = Pick<
  */
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
+  /** How many `append` transactions are worth having in flight at once (group commit). */
+  readonly writeConcurrency: number;
   /** Runs pending versioned migrations; returns the names applied. */
   migrate(): Promise<string[]>;
   /**

@@ -1,0 +1,166 @@
+import type { KeyObject } from 'node:crypto';
+import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
+import { grantedKeys, type SignedReceipt } from '@assent/core';
+import { bodyParts } from './canonical.js';
+import type { NewReceipt } from './types.js';
+
+interface Pending {
+  readonly items: readonly NewReceipt[];
+  readonly resolve: (r: SignedReceipt[]) => void;
+  readonly reject: (e: unknown) => void;
+}
+
+interface Reply {
+  readonly id: number;
+  readonly out?: (string | number)[];
+  readonly error?: string;
+  readonly code?: string;
+}
+
+/**
+ * The request thread's side of the SQLite writer thread (sqlite-writer.mjs): sends it batches
+ * and resolves each once the thread reports the batch's transaction committed.
+ *
+ * The thread starts on the first append (after migrations, so its statements prepare) and
+ * holds the process open only while a batch is in flight. If it dies, the batches it held are
+ * rejected (nothing acknowledged is lost: a batch is only resolved after its COMMIT) and the
+ * next append starts a new one.
+ */
+export class SqliteWriter {
+  private worker: Worker | undefined;
+  private port: MessagePort | undefined;
+  private exited: Promise<void> | undefined;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 0;
+  private nextKeyId = 0;
+  private idle: (() => void)[] = [];
+  private readonly keyIds = new WeakMap<KeyObject, number>();
+  private sentKeys = new WeakSet<KeyObject>();
+
+  /**
+   * @param maxBatch most receipts the thread puts in one transaction (it merges the batches
+   *   waiting for it, see sqlite-writer.mjs).
+   */
+  constructor(
+    private readonly path: string,
+    private readonly maxBatch = 1000,
+  ) {}
+
+  append(items: readonly NewReceipt[], key: KeyObject): Promise<SignedReceipt[]> {
+    if (!items.length) return Promise.resolve([]);
+    const port = this.start();
+    const flat: (string | number | null)[] = new Array(items.length * 13);
+    let k = 0;
+    for (const r of items) {
+      const granted = grantedKeys(r.choices);
+      const p = bodyParts(r);
+      // The order sqlite-writer.mjs reads them in (STRIDE 13).
+      flat[k++] = r.id;
+      flat[k++] = r.site;
+      flat[k++] = r.at;
+      flat[k++] = r.expiresAt;
+      flat[k++] = r.consentId;
+      flat[k++] = r.method;
+      flat[k++] = r.region;
+      flat[k++] = `,${granted.join(',')},`;
+      flat[k++] = granted.length > 0 ? 1 : 0;
+      flat[k++] = r.kid;
+      flat[k++] = p.head;
+      flat[k++] = p.middle;
+      flat[k++] = p.tail;
+    }
+    let keyId = this.keyIds.get(key);
+    if (keyId === undefined) this.keyIds.set(key, (keyId = this.nextKeyId++));
+    const first = !this.sentKeys.has(key);
+    this.sentKeys.add(key);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { items, resolve, reject });
+      if (this.pending.size === 1) this.hold(true);
+      port.postMessage(first ? { id, keyId, key, items: flat } : { id, keyId, items: flat });
+    });
+  }
+
+  /** The thread (and its port) keep the process alive only while a batch is in flight. */
+  private hold(on: boolean): void {
+    if (on) {
+      this.worker?.ref();
+      this.port?.ref();
+    } else {
+      this.worker?.unref();
+      this.port?.unref();
+    }
+  }
+
+  private start(): MessagePort {
+    if (this.worker && this.port) return this.port;
+    const { port1, port2 } = new MessageChannel();
+    const w = new Worker(new URL('./sqlite-writer.mjs', import.meta.url), {
+      workerData: { path: this.path, port: port2, maxBatch: this.maxBatch },
+      transferList: [port2],
+    });
+    this.worker = w;
+    this.port = port1;
+    // A new thread knows no keys yet.
+    this.sentKeys = new WeakSet();
+    port1.on('message', (m: Reply) => this.settle(m));
+    this.hold(false);
+    const fail = (e: unknown) => {
+      if (this.worker === w) {
+        this.worker = undefined;
+        this.port = undefined;
+        port1.close();
+      }
+      const err = e instanceof Error ? e : new Error(`the SQLite writer thread stopped (${String(e)})`);
+      for (const p of this.pending.values()) p.reject(err);
+      this.pending.clear();
+      for (const f of this.idle.splice(0)) f();
+    };
+    w.on('error', fail);
+    this.exited = new Promise((resolve) =>
+      w.once('exit', (code) => {
+        fail(new Error(`the SQLite writer thread exited with code ${code}`));
+        resolve();
+      }),
+    );
+    return port1;
+  }
+
+  private settle(m: Reply): void {
+    const p = this.pending.get(m.id);
+    if (!p) return;
+    this.pending.delete(m.id);
+    if (!this.pending.size) {
+      this.hold(false);
+      for (const f of this.idle.splice(0)) f();
+    }
+    if (m.error !== undefined) {
+      p.reject(Object.assign(new Error(m.error), m.code ? { code: m.code } : {}));
+      return;
+    }
+    const out = m.out!;
+    p.resolve(
+      p.items.map((r, i) => ({
+        ...r,
+        seq: out[i * 4] as number,
+        prev: out[i * 4 + 1] as string,
+        hash: out[i * 4 + 2] as string,
+        sig: out[i * 4 + 3] as string,
+      })),
+    );
+  }
+
+  /** Waits for the batches in flight, then closes the thread's connection and the thread. */
+  async close(): Promise<void> {
+    const w = this.worker;
+    const port = this.port;
+    if (!w || !port) return;
+    if (this.pending.size) await new Promise<void>((r) => this.idle.push(r));
+    this.worker = undefined;
+    this.port = undefined;
+    w.ref();
+    port.postMessage({ close: true });
+    await this.exited;
+    port.close();
+  }
+}
