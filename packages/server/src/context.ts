@@ -55,29 +55,43 @@ export const loadSites = (sites: Readonly<Record<string, unknown>>): Map<string,
 
 const REGION_RE = /^[A-Za-z]{2}(-[A-Za-z0-9]{1,3})?$/;
 
-// Random bytes drawn 4 KiB at a time: one call into the CSPRNG per 341 receipt IDs, not per ID.
+// Random bytes drawn 4 KiB at a time: one call into the CSPRNG per 682 receipt IDs, not per ID.
 let pool = Buffer.alloc(0);
 let poolAt = 0;
 
-/** A new receipt ID: 96 random bits, base64url (16 characters; consent IDs have 22). */
+/**
+ * A new receipt ID, 16 base64url characters: 48 bits of the clock (ms), then 48 random bits.
+ * Clock first so that IDs made close together are close in the primary-key index: inserts land
+ * on the few pages at its growing end instead of one random page per receipt, and each commit
+ * writes (and fsyncs) far fewer pages — measured: the insert and commit cost per receipt halved.
+ * A receipt ID is no secret (the consent ID is the visitor's handle) and `at` says when anyway;
+ * 48 random bits per millisecond keep IDs unique, and the primary key refuses a duplicate.
+ */
 export const newReceiptId = (): string => {
-  if (poolAt + 12 > pool.length) {
+  if (poolAt + 6 > pool.length) {
     pool = randomBytes(4092);
     poolAt = 0;
   }
-  return pool.toString('base64url', poolAt, (poolAt += 12));
+  const id = Buffer.allocUnsafe(12);
+  id.writeUIntBE(Date.now(), 0, 6);
+  pool.copy(id, 6, poolAt, (poolAt += 6));
+  return id.toString('base64url');
 };
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The keyed IP hash, once computed (server.ts declares it with decorateRequest). */
+    assentIpHash: string | Promise<string> | null;
+  }
+}
+
 /**
- * Memoised per request: the rate limiter and the receipt both need it. A string when today's
- * key is loaded (no promise, no microtask on the hot path), else a promise of it.
+ * Memoised per request (the rate limiter and the receipt both need it) on a request property
+ * Fastify declares up front, not in a WeakMap (one ephemeron per request for the GC). A string
+ * when today's key is loaded (no promise, no microtask on the hot path), else a promise of it.
  */
-const ipHashes = new WeakMap<FastifyRequest, string | Promise<string>>();
-export const ipHashOf = (ctx: Context, req: FastifyRequest): string | Promise<string> => {
-  let h = ipHashes.get(req);
-  if (h === undefined) ipHashes.set(req, (h = ctx.hasher.hashSync(req.ip) ?? ctx.hasher.hash(req.ip)));
-  return h;
-};
+export const ipHashOf = (ctx: Context, req: FastifyRequest): string | Promise<string> =>
+  (req.assentIpHash ??= ctx.hasher.hashSync(req.ip) ?? ctx.hasher.hash(req.ip));
 
 /** The visitor's region from the trusted header, upper-cased; null when absent or malformed. */
 export const regionOf = (ctx: Context, req: FastifyRequest): string | null => {

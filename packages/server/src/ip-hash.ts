@@ -1,4 +1,4 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject, randomBytes } from 'node:crypto';
 import type { Store } from './store/types.js';
 
 const DAY = 86_400_000;
@@ -12,8 +12,9 @@ const dayOf = (now: number) => new Date(now).toISOString().slice(0, 10);
  * nobody, not even with the secret, can link an old hash to an IP. The raw IP is never stored.
  */
 export class IpHasher {
-  private readonly keys = new Map<string, Buffer>();
-  private readonly pending = new Map<string, Promise<Buffer>>();
+  // KeyObjects, not Buffers: createHmac with a Buffer imports the key again on every call.
+  private readonly keys = new Map<string, KeyObject>();
+  private readonly pending = new Map<string, Promise<KeyObject>>();
 
   constructor(
     private readonly secret: Buffer,
@@ -34,15 +35,15 @@ export class IpHasher {
     return key && this.digest(key, ip);
   }
 
-  private digest(key: Buffer, ip: string): string {
+  private digest(key: KeyObject, ip: string): string {
     return createHmac('sha256', key).update(ip).digest('base64url').slice(0, 22);
   }
 
-  private key(day: string): Promise<Buffer> {
+  private key(day: string): Promise<KeyObject> {
     let p = this.pending.get(day);
     if (!p) {
       p = this.store.salt(day, randomBytes(32).toString('base64url')).then((salt) => {
-        const key = createHmac('sha256', this.secret).update(`${day}:${salt}`).digest();
+        const key = createSecretKey(createHmac('sha256', this.secret).update(`${day}:${salt}`).digest());
         this.keys.set(day, key);
         this.pending.delete(day);
         for (const d of this.keys.keys()) if (d < day) this.keys.delete(d);

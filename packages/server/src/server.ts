@@ -111,6 +111,7 @@ export const createServer = async (opts: ServerOptions): Promise<AssentServer> =
     regionHeader: opts.regionHeader?.toLowerCase(),
   };
 
+  app.decorateRequest('assentIpHash', null);
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((req, reply) =>
     reply

@@ -139,11 +139,30 @@ export class SqliteWriter {
       return;
     }
     const out = m.out!;
+    // A literal of one fixed shape, not a spread of the item: this runs for every receipt on
+    // the request thread, and spreading a 20-field object measured ~5 µs.
     p.resolve(
       p.items.map((r, i) => ({
-        ...r,
+        v: r.v,
+        id: r.id,
+        site: r.site,
         seq: out[i * 4] as number,
+        at: r.at,
         prev: out[i * 4 + 1] as string,
+        consentId: r.consentId,
+        policy: r.policy,
+        mode: r.mode,
+        choices: r.choices,
+        method: r.method,
+        source: r.source,
+        signals: r.signals,
+        page: r.page,
+        lang: r.lang,
+        expiresAt: r.expiresAt,
+        region: r.region,
+        ua: r.ua,
+        ipHash: r.ipHash,
+        kid: r.kid,
         hash: out[i * 4 + 2] as string,
         sig: out[i * 4 + 3] as string,
       })),
