@@ -52,7 +52,8 @@ export class KyselyStore implements Store {
   /**
    * @param writer SQLite on a file: the thread that appends receipts (sqlite-writer.mjs) with
    *   its own connection, so hashing, signing and the commit's fsync leave the request thread.
-   *   Everything else (reads, migrations, retention, salts) stays on `db`.
+   *   The other writes (retention's purge, salts) go there too, so that connection is the only
+   *   one that writes once migrations are done; reads stay on `db`.
    */
   constructor(
     readonly db: Kysely<Database>,
@@ -200,6 +201,7 @@ export class KyselyStore implements Store {
   }
 
   async purge(cutoff: string, now: string, limit: number): Promise<number> {
+    if (this.writer) return this.writer.run<number>('purge', [cutoff, now, limit]);
     const ids = this.db
       .selectFrom('receipts')
       .select('id')
@@ -223,6 +225,7 @@ export class KyselyStore implements Store {
   }
 
   async salt(day: string, fresh: string): Promise<string> {
+    if (this.writer) return this.writer.run<string>('salt', [day, fresh]);
     await this.db
       .insertInto('salts')
       .values({ day, salt: fresh })
@@ -237,6 +240,7 @@ export class KyselyStore implements Store {
   }
 
   async dropSaltsBefore(day: string): Promise<void> {
+    if (this.writer) return this.writer.run<void>('dropSaltsBefore', [day]);
     await this.db.deleteFrom('salts').where('day', '<', day).execute();
   }
 

@@ -15,8 +15,10 @@
 // on `workerData.port` (a MessagePort, so pending messages can be taken synchronously):
 //   in:  { id, keyId, key?, items: flat array, STRIDE values per receipt (see appendOne) }
 //        `key` (an Ed25519 KeyObject) comes once per key; later batches name it by keyId.
+//        { id, op: 'purge' | 'salt' | 'dropSaltsBefore', args } runs one of OPS.
 //        { close: true } closes the connection and ends the thread (after what came before it).
-//   out: { id, out: [seq, prev, hash, sig, …] } after COMMIT, or { id, error } after ROLLBACK.
+//   out: { id, out: [seq, prev, hash, sig, …] } after COMMIT, { id, value } for an op,
+//        or { id, error } after ROLLBACK.
 
 import { createHash, sign } from 'node:crypto';
 import { receiveMessageOnPort, workerData } from 'node:worker_threads';
@@ -43,6 +45,28 @@ const insert = db.prepare(
   'INSERT INTO receipts (id, site, seq, at, expires_at, consent_id, method, region, granted, accepted, body, prev, hash, sig, kid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
 );
 const writeHead = db.prepare('UPDATE chain_heads SET seq = ?, hash = ? WHERE site = ?');
+
+// The process's other writes (retention, the daily IP-hash salt) run here too, so this is the
+// only connection that ever writes: the request thread's connection only reads, and never
+// waits (synchronously, on the event loop) for this one's write lock. Same SQL as the Kysely
+// versions in store/kysely-store.ts.
+const purge = db.prepare(
+  'UPDATE receipts SET body = NULL, consent_id = NULL, method = NULL, region = NULL, granted = NULL, accepted = NULL, purged_at = ? WHERE id IN (SELECT id FROM receipts WHERE expires_at < ? AND body IS NOT NULL LIMIT ?)',
+);
+const addSalt = db.prepare('INSERT INTO salts (day, salt) VALUES (?, ?) ON CONFLICT (day) DO NOTHING');
+const getSalt = db.prepare('SELECT salt FROM salts WHERE day = ?').pluck();
+const dropSalts = db.prepare('DELETE FROM salts WHERE day < ?');
+const OPS = {
+  purge: (cutoff, now, limit) => purge.run(now, cutoff, limit).changes,
+  salt: (day, fresh) => {
+    addSalt.run(day, fresh);
+    return getSalt.get(day);
+  },
+  dropSaltsBefore: (day) => {
+    dropSalts.run(day);
+    return null;
+  },
+};
 
 const keys = new Map();
 
@@ -122,9 +146,13 @@ const appendAll = db.transaction((msgs) => {
 const port = workerData.port;
 let closing = false;
 
-const take = (m, msgs) => {
+const take = (m, msgs, ops) => {
   if (m.close) {
     closing = true;
+    return;
+  }
+  if (m.op) {
+    ops.push(m);
     return;
   }
   if (m.key) keys.set(m.keyId, m.key);
@@ -137,12 +165,13 @@ const take = (m, msgs) => {
 
 port.on('message', (first) => {
   const msgs = [];
-  take(first, msgs);
-  let n = msgs.length ? msgs[0].items.length / STRIDE : 0;
+  const ops = [];
+  take(first, msgs, ops);
+  let n = first.items ? first.items.length / STRIDE : 0;
   while (!closing && n < MAX_RECEIPTS) {
     const next = receiveMessageOnPort(port);
     if (!next) break;
-    take(next.message, msgs);
+    take(next.message, msgs, ops);
     n += next.message.items ? next.message.items.length / STRIDE : 0;
   }
   if (msgs.length) {
@@ -155,6 +184,14 @@ port.on('message', (first) => {
     } catch (e) {
       const error = e instanceof Error ? e.message : String(e);
       for (const m of msgs) port.postMessage({ id: m.id, error, code: e?.code });
+    }
+  }
+  // Each in its own transaction (autocommit), after the receipts.
+  for (const m of ops) {
+    try {
+      port.postMessage({ id: m.id, value: OPS[m.op](...m.args) });
+    } catch (e) {
+      port.postMessage({ id: m.id, error: e instanceof Error ? e.message : String(e), code: e?.code });
     }
   }
   if (closing) {

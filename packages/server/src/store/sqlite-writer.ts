@@ -5,14 +5,17 @@ import { bodyParts } from './canonical.js';
 import type { NewReceipt } from './types.js';
 
 interface Pending {
-  readonly items: readonly NewReceipt[];
-  readonly resolve: (r: SignedReceipt[]) => void;
-  readonly reject: (e: unknown) => void;
+  /** Absent for an op (purge, salt …): it resolves to the op's value. */
+  readonly items?: readonly NewReceipt[];
+  // Method syntax: a batch's resolve takes SignedReceipt[], an op's its own value.
+  resolve(r: unknown): void;
+  reject(e: unknown): void;
 }
 
 interface Reply {
   readonly id: number;
   readonly out?: (string | number)[];
+  readonly value?: unknown;
   readonly error?: string;
   readonly code?: string;
 }
@@ -81,6 +84,20 @@ export class SqliteWriter {
     });
   }
 
+  /**
+   * Runs one of the thread's other writes (OPS in sqlite-writer.mjs), so that the writer
+   * thread's connection is the only one that writes.
+   */
+  run<T>(op: 'purge' | 'salt' | 'dropSaltsBefore', args: readonly unknown[]): Promise<T> {
+    const port = this.start();
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (r: unknown) => void, reject });
+      if (this.pending.size === 1) this.hold(true);
+      port.postMessage({ id, op, args });
+    });
+  }
+
   /** The thread (and its port) keep the process alive only while a batch is in flight. */
   private hold(on: boolean): void {
     if (on) {
@@ -136,6 +153,10 @@ export class SqliteWriter {
     }
     if (m.error !== undefined) {
       p.reject(Object.assign(new Error(m.error), m.code ? { code: m.code } : {}));
+      return;
+    }
+    if (!p.items) {
+      p.resolve(m.value);
       return;
     }
     const out = m.out!;
