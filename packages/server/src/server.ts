@@ -87,7 +87,11 @@ export const createServer = async (opts: ServerOptions): Promise<AssentServer> =
   });
 
   const store =
-    opts.store ?? openStore(opts.db ?? 'sqlite:.data/assent.db', { poolSize: opts.poolSize ?? 10 });
+    opts.store ??
+    openStore(opts.db ?? 'sqlite:.data/assent.db', {
+      poolSize: opts.poolSize ?? 10,
+      maxBatch: opts.maxBatch ?? 1000,
+    });
   await store.migrate();
 
   let key = opts.signingKey;

@@ -10,6 +10,8 @@ import type { Database, Store } from './types.js';
 export interface OpenOptions {
   /** PostgreSQL pool size per process. */
   readonly poolSize?: number;
+  /** Most receipts per transaction of the SQLite writer thread (it merges waiting batches). */
+  readonly maxBatch?: number;
 }
 
 /** True for `postgres://…` and `postgresql://…` URLs. */
@@ -45,7 +47,7 @@ export const openStore = (url: string, opts: OpenOptions = {}): Store => {
     return new KyselyStore(
       new Kysely<Database>({ dialect: new SqliteDialect({ database: db }) }),
       'sqlite',
-      path === ':memory:' ? undefined : new SqliteWriter(resolve(path)),
+      path === ':memory:' ? undefined : new SqliteWriter(resolve(path), opts.maxBatch),
     );
   }
   throw new Error(`unsupported database URL "${url}": use sqlite:path or postgres://…`);
