@@ -209,9 +209,8 @@ signing on a third thread while the writer commits, concurrent PASSIVE checkpoin
 thread, a larger V8 young generation. PostgreSQL keeps the in-process path (Kysely, signing on
 the request thread, two transactions in flight so the next one already waits on the chain-head
 lock; signing its batches on a thread of their own measured no faster); its commits are the
-PostgreSQL server's, on the same two cores. The bodies are 1,000
-different visitors' receipts (own consent IDs), pre-built so the load generator pays nothing per
-request for them.
+PostgreSQL server's, on the same two cores. The bodies are 1,000 different visitors' receipts
+(own consent IDs), pre-built so the load generator pays nothing per request for them.
 `;
   mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
   // Keep the export section that bench/export.ts writes.
