@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
+import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import { grantedKeys, type SignedReceipt } from '@assent/core';
 import { bodyParts } from './canonical.js';
 import type { NewReceipt } from './types.js';
@@ -124,10 +124,17 @@ export class SqliteWriter {
     this.hold(false);
     const fail = (e: unknown) => {
       if (this.worker === w) {
+        // Answers the thread posted before it ended may still wait in the port (its 'exit' and
+        // its port are not ordered): settle those first, so a committed batch is reported so.
+        for (let m = receiveMessageOnPort(port1); m; m = receiveMessageOnPort(port1))
+          this.settle(m.message as Reply);
         this.worker = undefined;
         this.port = undefined;
         port1.close();
       }
+      // The rest were not committed, except in one window only terminate() can hit: between
+      // the thread's COMMIT and its reply. Then the request fails (503) though its receipt is
+      // stored; the client retries and the choice is recorded twice, never lost.
       const err = e instanceof Error ? e : new Error(`the SQLite writer thread stopped (${String(e)})`);
       for (const p of this.pending.values()) p.reject(err);
       this.pending.clear();
