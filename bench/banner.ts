@@ -555,7 +555,7 @@ const measure = async (
 // 7. Validation pass (unthrottled, not timed): the notice shows what it must, what it loads
 // (for the byte counts), and that nothing leaves 127.0.0.1. Then the interleaved timed runs.
 
-const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: [...CHROMIUM_ARGS] });
 const chromiumVersion = browser.version();
 
 interface Bytes {

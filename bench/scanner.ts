@@ -87,7 +87,8 @@ const target = process.env.BENCH_URLS
     : 'demo';
 ensureBanner();
 const fixtures = target === 'fixtures' ? await startFixtures() : null;
-let demo: { url: string; server: { close(): Promise<unknown> } } | null = null;
+// `as`: assigned inside targetUrls(), which TypeScript's narrowing of a `let` does not see.
+let demo = null as { url: string; server: { close(): Promise<unknown> } } | null;
 const DEMO_PAGES = [
   '',
   'articles/trump-maduro-call',
