@@ -17,8 +17,17 @@ import type {
 /** Rows per INSERT: 16 columns × 1000 stays far below SQLite's 32766 bound parameters. */
 const INSERT_CHUNK = 1000;
 
+/**
+ * The stats columns derived from a receipt's choices, the same for every way a receipt is
+ * written (this store and the SQLite writer thread): `,a,b,` for LIKE, and whether any was granted.
+ */
+export const grantedColumns = (choices: SignedReceipt['choices']): { granted: string; accepted: 0 | 1 } => {
+  const keys = grantedKeys(choices);
+  return { granted: `,${keys.join(',')},`, accepted: keys.length > 0 ? 1 : 0 };
+};
+
 const toRow = (r: SignedReceipt, body: string): ReceiptsTable => {
-  const granted = grantedKeys(r.choices);
+  const { granted, accepted } = grantedColumns(r.choices);
   return {
     id: r.id,
     site: r.site,
@@ -28,8 +37,8 @@ const toRow = (r: SignedReceipt, body: string): ReceiptsTable => {
     consent_id: r.consentId,
     method: r.method,
     region: r.region,
-    granted: `,${granted.join(',')},`,
-    accepted: granted.length > 0 ? 1 : 0,
+    granted,
+    accepted,
     body,
     prev: r.prev,
     hash: r.hash,

@@ -1,7 +1,8 @@
 import type { KeyObject } from 'node:crypto';
 import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
-import { grantedKeys, type SignedReceipt } from '@assent/core';
+import type { SignedReceipt } from '@assent/core';
 import { bodyParts } from './canonical.js';
+import { grantedColumns } from './kysely-store.js';
 import type { NewReceipt } from './types.js';
 
 interface Pending {
@@ -55,7 +56,7 @@ export class SqliteWriter {
     const flat: (string | number | null)[] = new Array(items.length * 13);
     let k = 0;
     for (const r of items) {
-      const granted = grantedKeys(r.choices);
+      const { granted, accepted } = grantedColumns(r.choices);
       const p = bodyParts(r);
       // The order sqlite-writer.mjs reads them in (STRIDE 13).
       flat[k++] = r.id;
@@ -65,8 +66,8 @@ export class SqliteWriter {
       flat[k++] = r.consentId;
       flat[k++] = r.method;
       flat[k++] = r.region;
-      flat[k++] = `,${granted.join(',')},`;
-      flat[k++] = granted.length > 0 ? 1 : 0;
+      flat[k++] = granted;
+      flat[k++] = accepted;
       flat[k++] = r.kid;
       flat[k++] = p.head;
       flat[k++] = p.middle;
