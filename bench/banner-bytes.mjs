@@ -2,10 +2,11 @@
 // For each module, the bundle is gzipped again without the characters the source map says
 // came from it; the difference is what that module costs in gzip (its *marginal* cost, so the
 // column does not add up to the total: shared strings compress against each other).
-// Uses the exact esbuild options of packages/banner/build.mjs (imported from there).
+// Uses the exact options of packages/banner/build.mjs (imported from there): esbuild, then
+// UglifyJS carrying esbuild's source map through.
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
-import { common, lite } from '../packages/banner/build-options.mjs';
+import { common, lite, squeeze } from '../packages/banner/build-options.mjs';
 
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 
@@ -51,8 +52,12 @@ for (const isLite of [true, false]) {
     outfile: '/tmp/assent-bytes.js',
     // The IIFE's trailing newline would start a second, empty source-map line.
   });
-  const js = r.outputFiles.find((f) => f.path.endsWith('.js')).text.trimEnd();
-  const map = JSON.parse(r.outputFiles.find((f) => f.path.endsWith('.map')).text);
+  const s = squeeze(
+    r.outputFiles.find((f) => f.path.endsWith('.js')).text,
+    r.outputFiles.find((f) => f.path.endsWith('.map')).text,
+  );
+  const js = s.code;
+  const map = JSON.parse(s.map);
   const owner = owners(js, map.mappings);
   const gz = (s) => gzipSync(s, { level: 9 }).length;
   const total = gz(js);

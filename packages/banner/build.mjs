@@ -2,30 +2,31 @@
 // language presets and the type declarations. `node build.mjs`.
 import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
-import { common, lite } from './build-options.mjs';
+import { common, lite, squeeze } from './build-options.mjs';
 
 const dir = new URL('.', import.meta.url).pathname;
 mkdirSync(`${dir}dist/i18n`, { recursive: true });
+/** A drop-in IIFE: esbuild, then UglifyJS (see squeeze in build-options.mjs). */
+const dropIn = async (isLite, outfile) => {
+  const r = await build({
+    ...common,
+    ...lite(isLite),
+    entryPoints: ['src/main.ts'],
+    format: 'iife',
+    write: false,
+    outfile,
+  });
+  writeFileSync(`${dir}${outfile}`, squeeze(r.outputFiles[0].text).code);
+};
+
 await Promise.all([
   // Two drop-in builds from one source. `assent.min.js` (lite) is the whole consent banner:
   // modes, preferences, blocking, re-consent, withdrawal, receipts, GPC, events. The full build
   // adds the integrations a site with Google tags or several jurisdictions needs: Consent
   // Mode v2, the tag-manager event and region-aware modes (~700 B gzipped that every other
   // site would download for nothing). `ASSENT_LITE` is a constant, so esbuild drops that code.
-  build({
-    ...common,
-    ...lite(true),
-    entryPoints: ['src/main.ts'],
-    format: 'iife',
-    outfile: 'dist/assent.min.js',
-  }),
-  build({
-    ...common,
-    ...lite(false),
-    entryPoints: ['src/main.ts'],
-    format: 'iife',
-    outfile: 'dist/assent.full.min.js',
-  }),
+  dropIn(true, 'dist/assent.min.js'),
+  dropIn(false, 'dist/assent.full.min.js'),
   build({
     ...common,
     ...lite(false),
