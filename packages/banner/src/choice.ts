@@ -15,7 +15,8 @@ export const grantedKeys = (g: Granted = S._granted): string[] => Object.keys(g)
 export const store = (r: StoredConsent, source: Source): void => {
   const c = S._policy.config;
   writeCookie(c.cookieName, encodeConsent(r), r.expiresAt, c.domain);
-  sendReceipt(r, source);
+  // Receipts are the full build's (the lite build's config check names the file for `endpoint`).
+  if (!globalThis.ASSENT_LITE) sendReceipt(r, source);
 };
 
 /**

@@ -28,7 +28,7 @@ export const showBanner = (): void => {
       'div',
       { id: 'assent-banner', role: 'region', 'aria-label': t.label, lang: p.lang },
       intro(t.message),
-      S._gpc && mode !== 'notice' && h('p', {}, t.gpc),
+      !globalThis.ASSENT_LITE && S._gpc && mode !== 'notice' && h('p', {}, t.gpc),
       h(
         'div',
         'assent-btns',
@@ -36,7 +36,8 @@ export const showBanner = (): void => {
         mode === 'opt-in' && action('reject', () => choose('reject-all', 'banner')),
         mode !== 'notice' && action('preferences', () => openPreferences('preferences')),
       ),
-      mode === 'opt-out' &&
+      !globalThis.ASSENT_LITE &&
+        mode === 'opt-out' &&
         h(
           'button',
           {

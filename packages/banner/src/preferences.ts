@@ -14,11 +14,14 @@ export const openPreferences = (src: Source): void => {
   const opener = doc.activeElement as HTMLElement | null;
   const d = (S._dialog ??= build());
   for (const box of boxes()) box.checked = !!S._granted[box.value];
-  const id = S._record?.id;
-  const href = id && consentPage(id);
-  const cid = d.querySelector<HTMLElement>('.assent-cid')!;
-  cid.replaceChildren(...(href ? [`${S._policy.texts.consentId}: `, h('a', { href }, id)] : []));
-  cid.hidden = !href;
+  // The consent ID, linked to its page on the receipt server (the full build sends receipts).
+  if (!globalThis.ASSENT_LITE) {
+    const id = S._record?.id;
+    const href = id && consentPage(id);
+    const cid = d.querySelector<HTMLElement>('.assent-cid')!;
+    cid.replaceChildren(...(href ? [`${S._policy.texts.consentId}: `, h('a', { href }, id)] : []));
+    cid.hidden = !href;
+  }
   if (!d.open) {
     d.showModal();
     d.addEventListener('close', () => opener?.focus(), { once: true });
@@ -75,12 +78,12 @@ const build = (): HTMLDialogElement => {
     },
     h('h2', { id: 'assent-title' }, t.title),
     intro(t.intro),
-    S._gpc && h('p', {}, t.gpc),
+    !globalThis.ASSENT_LITE && S._gpc && h('p', {}, t.gpc),
     toggle(0, ...(t.cats.necessary ?? [])),
     ...p.categories.map((c) =>
       toggle(c.id, c.title, c.description, ...c.services.map((s) => toggle(s.key, s.title, s.description))),
     ),
-    h('p', 'assent-cid'),
+    !globalThis.ASSENT_LITE && h('p', 'assent-cid'),
     h(
       'div',
       'assent-btns',

@@ -12,7 +12,7 @@ export const sendReceipt = (r: StoredConsent, source: Source): void => {
   if (!endpoint) return;
   const body = JSON.stringify({
     consentId: r.id,
-    policy: { version: r.policy, hash: r.hash },
+    policy: { version: p.version, hash: r.hash },
     mode: p.mode,
     choices: S._granted,
     method: r.method,

@@ -39,9 +39,9 @@ const BOT = /bot|crawl|spider|slurp|archiver|lighthouse/i;
  */
 export const start = (v: Validated, mode?: Mode, css?: string, region?: string): AssentApi => {
   for (const e of v.errors) console.error(formatError(e));
-  const { regions, endpoint, googleConsentMode: gcm } = v.config;
   // The lite build has no regions: esbuild folds ASSENT_LITE to true and drops this block.
-  if (!globalThis.ASSENT_LITE && regions) {
+  if (!globalThis.ASSENT_LITE && v.config.regions) {
+    const { regions, endpoint, googleConsentMode: gcm } = v.config;
     if (mode || region || !endpoint) return run(v, mode ?? modeForRegion(regions, region), css);
     // The region comes from the receipt server (which reads a trusted CDN header). Never wait
     // long: until it answers nothing non-essential runs and Consent Mode says "denied"; on a
@@ -64,7 +64,7 @@ const run = (v: Validated, mode?: Mode, css?: string, late?: boolean): AssentApi
   const nav = navigator;
   const root = doc.documentElement;
   const p = (S._policy = createPolicy(config, [root.lang, ...nav.languages], win.assentTexts, mode));
-  const gpc = (S._gpc = nav.globalPrivacyControl === true);
+  const gpc = (S._gpc = !globalThis.ASSENT_LITE && nav.globalPrivacyControl === true);
   S._acceptMethod = p.mode === 'notice' ? 'notice-ack' : 'accept-all';
   const stored = decodeConsent(readCookie(config.cookieName));
   // One visitor keeps one consent ID across choices, so their receipts form one history.
@@ -74,8 +74,8 @@ const run = (v: Validated, mode?: Mode, css?: string, late?: boolean): AssentApi
   const fresh = d.show || !stored;
   S._granted = d.granted;
   S._record = d.record ?? (d.show ? null : stored);
-  const gcm = config.googleConsentMode;
   if (!globalThis.ASSENT_LITE) {
+    const gcm = config.googleConsentMode;
     if (late) gcmUpdate(gcm, d.granted);
     // A returning visitor: the default a new visitor gets, then their stored choice as an update.
     else gcmStart(gcm, fresh ? d.granted : load(null).granted, fresh ? undefined : d.granted);

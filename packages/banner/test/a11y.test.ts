@@ -32,6 +32,9 @@ const axe = async (page: Page, selector: string) => {
   return r.violations.map((v) => `${v.id} (${v.nodes.length})`);
 };
 
+const CONFIG =
+  '{"categories":[{"id":"analytics","services":[{"id":"matomo","description":"Self-hosted statistics"}]},{"id":"marketing"}]}';
+
 describe('accessibility in Chromium', () => {
   let browser: Browser;
   let site: Awaited<ReturnType<typeof serve>>;
@@ -39,11 +42,15 @@ describe('accessibility in Chromium', () => {
     browser = await launch();
     site = await serve({
       '/optin': {
-        head: `<script type="application/json" id="assent-config">{"categories":[{"id":"analytics","services":[{"id":"matomo","description":"Self-hosted statistics"}]},{"id":"marketing"}],"endpoint":"/v1/receipts"}</script>${bannerTag('buttons=(Accept !) days=(20)')}`,
+        head: `<script type="application/json" id="assent-config">${CONFIG}</script>${bannerTag('buttons=(Accept !) days=(20)')}`,
         body: '<p><button id="before">A page button</button></p><p style="height:2000px">Long page</p><p><a href="#top" id="last">Last link</a></p>',
       },
+      // The full build with receipts: the preferences show the consent ID, linked to its page.
+      '/optin-full': {
+        head: `<script type="application/json" id="assent-config">${JSON.stringify({ ...JSON.parse(CONFIG), endpoint: '/v1/receipts' })}</script>${bannerTag('buttons=(Accept !) days=(20)', '', 'assent.full.min.js')}`,
+      },
       '/notice': { head: bannerTag('buttons=(Accept !) days=(20) mode=(notice)') },
-      '/optout': { head: bannerTag(`mode=(opt-out) ${CATS}`) },
+      '/optout': { head: bannerTag(`mode=(opt-out) ${CATS}`, '', 'assent.full.min.js') },
     });
   });
   after(async () => {
@@ -60,18 +67,25 @@ describe('accessibility in Chromium', () => {
         await o.context.close();
       });
     }
-    it(`axe finds no violations on the preferences dialog and the floating button (${scheme})`, async () => {
-      const o = await open(browser, `${site.origin}/optin`, { colorScheme: scheme });
-      await o.page.getByRole('button', { name: 'Preferences' }).click();
-      await o.page.getByRole('dialog').waitFor();
-      assert.deepEqual(await axe(o.page, '#assent-prefs'), []);
-      await o.page.getByRole('button', { name: 'Accept all' }).click();
-      await o.page.getByRole('button', { name: 'Cookie settings' }).click();
-      assert.deepEqual(await axe(o.page, '#assent-prefs'), [], 'with the consent ID shown');
-      await o.page.keyboard.press('Escape');
-      assert.deepEqual(await axe(o.page, '.assent-fab'), []);
-      await o.context.close();
-    });
+    for (const path of ['/optin', '/optin-full'])
+      it(`axe finds no violations on the preferences dialog and the floating button (${path.slice(1)}, ${scheme})`, async () => {
+        const o = await open(browser, `${site.origin}${path}`, { colorScheme: scheme });
+        await o.page.getByRole('button', { name: 'Preferences' }).click();
+        await o.page.getByRole('dialog').waitFor();
+        assert.deepEqual(await axe(o.page, '#assent-prefs'), []);
+        await o.page.getByRole('button', { name: 'Accept all' }).click();
+        await o.page.getByRole('button', { name: 'Cookie settings' }).click();
+        const id = await o.page.evaluate(() => window.Assent!.get().consentId);
+        // Receipts (and the consent ID's page) are the full build's.
+        assert.equal(
+          await o.page.locator(`#assent-prefs a:text-is("${id}")`).count(),
+          path === '/optin-full' ? 1 : 0,
+        );
+        assert.deepEqual(await axe(o.page, '#assent-prefs'), [], 'after a choice');
+        await o.page.keyboard.press('Escape');
+        assert.deepEqual(await axe(o.page, '.assent-fab'), []);
+        await o.context.close();
+      });
   }
 
   it('the first layer is a labelled, non-modal region reached first by keyboard', async () => {

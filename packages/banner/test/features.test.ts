@@ -3,6 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { bannerTag, launch, open, serve } from '../../../test-support/browser.js';
 
+/** Opt-out mode and Global Privacy Control (US state laws) are in the full build. */
+const FULL = 'assent.full.min.js';
 const STRICT = (nonce: string) =>
   `default-src 'self'; script-src 'self' 'nonce-${nonce}'; style-src 'self'; frame-src 'self'`;
 
@@ -24,11 +26,11 @@ describe('banner features in Chromium', () => {
                <iframe data-assent-src="/hit/frame" data-assent-category="analytics" title="Chart"></iframe>`,
       },
       '/optout': {
-        head: `${bannerTag('mode=(opt-out) categories=(analytics,marketing)')}
+        head: `${bannerTag('mode=(opt-out) categories=(analytics,marketing)', '', FULL)}
                <script type="text/plain" data-assent-category="analytics" src="/hit/oo-analytics"></script>
                <script type="text/plain" data-assent-category="marketing" src="/hit/oo-ads"></script>`,
       },
-      '/gpc': { head: bannerTag('categories=(analytics,marketing)') },
+      '/gpc': { head: bannerTag('categories=(analytics,marketing)', '', FULL) },
       '/de': {
         lang: 'de',
         head: `<script src="/i18n/de.js" defer></script>${bannerTag('categories=(analytics)')}`,

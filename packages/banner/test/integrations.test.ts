@@ -59,6 +59,7 @@ describe('Google Consent Mode v2, tag-manager events and regions in Chromium', (
   let browser: Browser;
   let site: Awaited<ReturnType<typeof serve>>;
   let region: string | null = null;
+  let receipts = 0;
   before(async () => {
     browser = await launch();
     site = await serve(
@@ -73,6 +74,10 @@ describe('Google Consent Mode v2, tag-manager events and regions in Chromium', (
         // The lite build (assent.min.js) with an integration configured: a named error, no Google commands.
         '/lite': {
           head: `<script>window.dataLayer = [];</script><script type="application/json" id="assent-config">{"regions":{"*":"notice"}}</script><link rel="stylesheet" href="/assent.css"><script src="/assent.min.js" data-assent="${GCM}"></script>`,
+        },
+        // The lite build with the full build's US features and receipts configured.
+        '/lite-us': {
+          head: `<link rel="stylesheet" href="/assent.css"><script src="/assent.min.js" data-assent="mode=(opt-out) endpoint=(/v1/receipts) categories=(analytics,marketing)"></script>`,
         },
         '/dl-only': { head: `<script>window.dataLayer = [];</script>${BANNER('categories=(analytics)')}` },
         '/region-attr': {
@@ -93,6 +98,7 @@ describe('Google Consent Mode v2, tag-manager events and regions in Chromium', (
           return true;
         }
         if (req.url?.startsWith('/v1/receipts')) {
+          receipts++;
           res.writeHead(201, { 'content-type': 'application/json' }).end('{}');
           return true;
         }
@@ -121,6 +127,30 @@ describe('Google Consent Mode v2, tag-manager events and regions in Chromium', (
       await o.page.evaluate(() => (window as unknown as { dataLayer: unknown[] }).dataLayer),
       [],
     );
+    await o.context.close();
+  });
+
+  it('the lite build names the full build for opt-out, GPC and receipts, and stays a plain opt-in banner', async () => {
+    const init = `Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { get: () => true });`;
+    const o = await open(browser, `${site.origin}/lite-us`, { init });
+    const region = o.page.getByRole('region', { name: 'Cookie notice' });
+    await region.getByRole('button', { name: 'Reject', exact: true }).waitFor();
+    for (const re of [
+      /^assent: mode: must be opt-in \| notice \(opt-out: the full build/,
+      /^assent: endpoint: needs the full build/,
+    ])
+      assert.ok(
+        o.errors.some((e) => re.test(e)),
+        o.errors.join('\n'),
+      );
+    assert.doesNotMatch(await region.innerText(), /Global Privacy Control|Do not sell/);
+    receipts = 0;
+    await region.getByRole('button', { name: 'Accept', exact: true }).click();
+    const s = await o.page.evaluate(() => window.Assent!.get());
+    // Opt-in: nothing before Accept; then all of it, the GPC signal not read (the full build's).
+    assert.deepEqual([s.mode, s.granted.marketing, s.gpc], ['opt-in', true, false]);
+    await o.page.waitForTimeout(300);
+    assert.equal(receipts, 0, 'no receipt is sent');
     await o.context.close();
   });
 

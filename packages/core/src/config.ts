@@ -97,8 +97,15 @@ export interface Validated {
 }
 
 type Obj = Record<string, unknown>;
-type Bad = (field: string, message: string) => void;
+type Bad = (field: string, message: string) => undefined;
 type Test = (v: unknown) => boolean;
+/**
+ * What a value must be. A leaf: the check, and the message when it fails ("must be …").
+ * A list (one element): a list of objects with an `id`. An object: its fields; `*` stands
+ * for any language tag (the keys of `texts`).
+ */
+type Spec = readonly [Test, string] | readonly [Spec] | { readonly [field: string]: Spec };
+
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const str =
   (re: RegExp): Test =>
@@ -112,44 +119,105 @@ const each =
 
 /** A safe link target: a relative path or an http(s) URL — never `javascript:`. */
 export const isSafeHref = str(/^(https?:\/\/|\.{0,2}\/|[#?])\S*$/i);
-const isBool: Test = (v) => typeof v === 'boolean';
 const isMode: Test = (v) => MODES.includes(v as Mode);
 // Messages are short (they ship in the banner) but always say what the field must be.
-const HREF = 'a path or an http(s) URL';
-const BOOL = 'true or false';
+const HREF = [isSafeHref, 'must be a path or an http(s) URL'] as const;
+const BOOL = [(v: unknown) => typeof v === 'boolean', 'must be true or false'] as const;
+const FULL = [() => false, 'needs the full build, assent.full.min.js'] as const;
+const STR = [(v: unknown) => typeof v === 'string', 'must be a string'] as const;
+const ITEM = {
+  id: [str(ID_RE), 'must be an id of lowercase letters, digits, _ or -'],
+  title: STR,
+  description: STR,
+  cookies: [
+    (v: unknown) => Array.isArray(v) && v.every((s) => typeof s === 'string'),
+    'must be a list of cookie names',
+  ],
+} as const;
+/** A language's texts: exactly EN's strings (non-empty), and `cats` (titles by category id). */
+const TEXTS: Record<string, Spec> = { cats: [isObj, 'must be an object'] };
+for (const k in EN)
+  if (typeof EN[k as keyof Texts] === 'string') TEXTS[k] = [str(/\S/), 'must be a non-empty string'];
 
-/** The plain fields: how to check each, and what it must be when the check fails. */
-const FIELDS: Record<string, [Test, string]> = {
-  mode: [isMode, MODES.join(' | ')],
+/** The whole config. */
+const SPEC: Record<string, Spec> = {
+  // The lite build has opt-in and notice; opt-out comes with the full build's US features.
+  mode: globalThis.ASSENT_LITE
+    ? [
+        (v) => v === 'opt-in' || v === 'notice',
+        'must be opt-in | notice (opt-out: the full build, assent.full.min.js)',
+      ]
+    : [isMode, `must be ${MODES.join(' | ')}`],
   days: [
     (v) => Number.isInteger(v) && (v as number) > 0 && (v as number) <= MAX_DAYS,
-    `a whole number from 1 to ${MAX_DAYS}`,
+    `must be a whole number from 1 to ${MAX_DAYS}`,
   ],
-  policy: [str(/^[\w.-]{1,32}$/), 'a version like "v3"'],
-  learnMoreHref: [isSafeHref, HREF],
-  endpoint: [isSafeHref, HREF],
-  lang: [str(LANG_RE), 'a language tag like "pt-BR"'],
-  cookieName: [str(/^[\w-]{1,32}$/), 'a cookie name (letters, digits, _ -)'],
-  domain: [str(/^\.?[a-z0-9-]+(\.[a-z0-9-]+)*$/i), 'a domain like ".example.com"'],
-  floatingButton: [isBool, BOOL],
-  hideFromBots: [isBool, BOOL],
-  // Integrations (issue 6): only in the full build; the lite build names the file that has them.
-  ...(!globalThis.ASSENT_LITE && {
-    googleConsentMode: [
-      each((v, k) =>
-        k === 'waitForUpdate'
-          ? Number.isInteger(v) && (v as number) >= 0
-          : k === 'map'
-            ? each((s) => Array.isArray(s) && s.every((x) => SIGNALS.includes(x)))(v)
-            : (k === 'adsDataRedaction' || k === 'urlPassthrough') && isBool(v),
-      ),
-      'an object of waitForUpdate, adsDataRedaction, urlPassthrough, map (category → signals)',
-    ],
-    regions: [
-      each((v, k) => /^([A-Z]{2}(-[A-Z0-9]{1,3})?|EU|US-OPT-OUT|\*)$/.test(k) && isMode(v)),
-      'an object of region → mode',
-    ],
-  }),
+  policy: [str(/^[\w.-]{1,32}$/), 'must be a version like "v3"'],
+  learnMoreHref: HREF,
+  lang: [str(LANG_RE), 'must be a language tag like "pt-BR"'],
+  cookieName: [str(/^[\w-]{1,32}$/), 'must be a cookie name (letters, digits, _ -)'],
+  domain: [str(/^\.?[a-z0-9-]+(\.[a-z0-9-]+)*$/i), 'must be a domain like ".example.com"'],
+  floatingButton: BOOL,
+  hideFromBots: BOOL,
+  texts: { '*': TEXTS },
+  categories: [{ ...ITEM, services: [ITEM] }],
+  // Receipts and the integrations of issue 6: the lite build names the file that has them.
+  ...(globalThis.ASSENT_LITE
+    ? { endpoint: FULL, googleConsentMode: FULL, regions: FULL }
+    : {
+        endpoint: HREF,
+        googleConsentMode: [
+          each((v, k) =>
+            k === 'waitForUpdate'
+              ? Number.isInteger(v) && (v as number) >= 0
+              : k === 'map'
+                ? each((s) => Array.isArray(s) && s.every((x) => SIGNALS.includes(x)))(v)
+                : (k === 'adsDataRedaction' || k === 'urlPassthrough') && typeof v === 'boolean',
+          ),
+          'must be an object of waitForUpdate, adsDataRedaction, urlPassthrough, map (category → signals)',
+        ],
+        regions: [
+          each((v, k) => /^([A-Z]{2}(-[A-Z0-9]{1,3})?|EU|US-OPT-OUT|\*)$/.test(k) && isMode(v)),
+          'must be an object of region → mode',
+        ],
+      }),
+};
+
+/**
+ * Checks `v` against `spec`: returns what is valid (an invalid value is `undefined`, a
+ * list or object keeps its valid parts) and reports each invalid part under its path.
+ */
+const walk = (spec: Spec, v: unknown, path: string, bad: Bad): unknown => {
+  if (typeof spec[0] === 'function') {
+    const [test, message] = spec as readonly [Test, string];
+    return test(v) ? v : bad(path, `${message}, got ${JSON.stringify(v)}`);
+  }
+  if (Array.isArray(spec)) {
+    if (!Array.isArray(v)) return bad(path, 'must be a list');
+    const seen: unknown[] = [];
+    return v.flatMap((x, i) => {
+      const f = `${path}[${i}]`;
+      const o = walk(spec[0], x, f, bad) as Obj | undefined;
+      const id = o?.id;
+      if (o && !(x as Obj).id) bad(`${f}.id`, 'is missing');
+      // `necessary` is implicit and always on: listing it adds nothing, but is not wrong.
+      if (!id || id === 'necessary') return [];
+      if (seen.includes(id)) return bad(`${f}.id`, `"${id}" is listed twice`) ?? [];
+      seen.push(id);
+      return [o];
+    });
+  }
+  if (!isObj(v)) return bad(path || 'config', 'must be an object');
+  const out: Obj = {};
+  const fields = spec as Record<string, Spec>;
+  for (const k in v) {
+    const f = path ? `${path}.${k}` : k;
+    const lang = fields['*'] && LANG_RE.test(k);
+    const s = lang ? fields['*'] : fields[k];
+    const x = s ? walk(s, v[k], f, bad) : bad(f, 'is not a known field');
+    if (x !== undefined) out[lang ? k.toLowerCase() : k] = x;
+  }
+  return out;
 };
 
 /**
@@ -159,88 +227,9 @@ const FIELDS: Record<string, [Test, string]> = {
  */
 export const validateConfig = (input: unknown): Validated => {
   const errors: ConfigError[] = [];
-  const c: Obj = { ...DEFAULTS };
-  const bad: Bad = (field, message) => {
+  const valid = walk(SPEC, input, '', (field, message) => {
     errors.push({ field, message });
-  };
-  if (!isObj(input)) bad('config', 'must be an object');
-  else
-    for (const k in input) {
-      const v = input[k];
-      const f = FIELDS[k];
-      if (f) {
-        if (f[0](v)) c[k] = v;
-        else bad(k, `must be ${f[1]}, got ${JSON.stringify(v)}`);
-      } else if (k === 'texts') c.texts = validateTexts(v, bad);
-      else if (k === 'categories') c.categories = validateList(v, k, bad, true);
-      else
-        bad(
-          k,
-          globalThis.ASSENT_LITE && /^(googleConsentMode|regions)$/.test(k)
-            ? 'needs the full build, assent.full.min.js'
-            : 'is not a known field',
-        );
-    }
-  return { config: c as unknown as Config, errors };
-};
-
-const validateTexts = (v: unknown, bad: Bad): Config['texts'] => {
-  const out: Obj = {};
-  if (!isObj(v)) bad('texts', 'must be an object of languages');
-  else
-    for (const lang in v) {
-      const t = v[lang];
-      const f = `texts.${lang}`;
-      if (!LANG_RE.test(lang) || !isObj(t)) {
-        bad(f, 'must be a language tag holding an object of texts');
-        continue;
-      }
-      const o: Obj = {};
-      for (const k in t) {
-        const s = t[k];
-        if (k === 'cats' && isObj(s)) o.cats = s;
-        // The known texts are exactly EN's strings.
-        else if (typeof EN[k as keyof Texts] !== 'string') bad(`${f}.${k}`, 'is not a known text');
-        else if (typeof s !== 'string' || !s.trim()) bad(`${f}.${k}`, 'must be a non-empty string');
-        else o[k] = s;
-      }
-      out[lang.toLowerCase()] = o;
-    }
-  return out as Config['texts'];
-};
-
-/** Lists of `{ id, title?, description?, cookies? }`: categories, and the services inside them. */
-const validateList = <T>(v: unknown, field: string, bad: Bad, services?: boolean): T[] => {
-  const out: Obj[] = [];
-  const seen: unknown[] = [];
-  if (!Array.isArray(v)) bad(field, 'must be a list');
-  else
-    v.forEach((o, i) => {
-      const f = `${field}[${i}]`;
-      if (!isObj(o) || !str(ID_RE)(o.id))
-        bad(`${f}.id`, 'must be an id of lowercase letters, digits, _ or -');
-      // `necessary` is implicit and always on: listing it adds nothing, but is not wrong.
-      else if (o.id !== 'necessary') {
-        if (seen.includes(o.id)) bad(`${f}.id`, `"${o.id}" is listed twice`);
-        else {
-          seen.push(o.id);
-          const r: Obj = { id: o.id };
-          for (const k of ['title', 'description', 'cookies']) {
-            const x = o[k];
-            if (
-              k === 'cookies'
-                ? Array.isArray(x) && x.every((s) => typeof s === 'string')
-                : typeof x === 'string'
-            )
-              r[k] = x;
-            else if (x !== undefined)
-              bad(`${f}.${k}`, k === 'cookies' ? 'must be a list of cookie names' : 'must be a string');
-          }
-          if (services && o.services !== undefined)
-            r.services = validateList(o.services, `${f}.services`, bad);
-          out.push(r);
-        }
-      }
-    });
-  return out as T[];
+    return undefined;
+  });
+  return { config: { ...DEFAULTS, ...(valid as Partial<Config>) }, errors };
 };

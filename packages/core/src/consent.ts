@@ -26,7 +26,7 @@ export const consentIdFrom = (bytes: Uint8Array): ConsentId =>
 /** A choice as the consent cookie stores it; meaningful only against the policy it names. */
 export interface StoredConsent {
   readonly id: ConsentId;
-  readonly policy: string;
+  /** The policy's fingerprint (version, mode, texts, categories): see createPolicy. */
   readonly hash: string;
   /** Bit i set = `policy.keys[i]` granted. */
   readonly bits: number;

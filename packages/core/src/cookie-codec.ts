@@ -1,11 +1,13 @@
 import { type ConsentId, METHODS, type StoredConsent } from './consent.js';
 
 /**
- * The consent cookie, version 1: `1|id|policy|hash|bits|given|expires|method[g]`.
+ * The consent cookie, version 2: `2|id|hash|bits|given|expires|method[g]`.
  * Numbers are base 36, times in seconds; `g` marks a Global Privacy Control signal.
- * About 60 bytes: compact, first-party, readable in devtools.
+ * About 50 bytes: compact, first-party, readable in devtools. The policy version is not
+ * stored on its own: it is part of the fingerprint (`hash`, see createPolicy), so a new
+ * version changes the hash. Version 1 (which also held the version) reads as "no consent".
  */
-const VERSION = '1';
+const VERSION = '2';
 const M = 'arcgwn'; // one letter per method, in METHODS order
 
 const b36 = (n: number) => n.toString(36);
@@ -15,7 +17,6 @@ export const encodeConsent = (c: StoredConsent): string =>
   [
     VERSION,
     c.id,
-    encodeURIComponent(c.policy),
     c.hash,
     b36(c.bits),
     seconds(c.givenAt),
@@ -23,9 +24,13 @@ export const encodeConsent = (c: StoredConsent): string =>
     M[METHODS.indexOf(c.method)]! + (c.gpc ? 'g' : ''),
   ].join('|');
 
-const B36 = '\\|([0-9a-z]{1,11})';
-/** The whole cookie at once: version, id, policy, then hash, bits, given, expires (base 36), method. */
-const COOKIE = new RegExp(`^${VERSION}\\|([\\w-]{22})\\|([^|]+)${B36.repeat(4)}\\|([a-z])(g?)$`);
+/**
+ * The whole cookie at once: version, id, hash and bits (base 36), given and expires (seconds,
+ * base 36, at most 8 digits: year 90,000, and exact as milliseconds), method.
+ */
+const COOKIE = new RegExp(
+  `^${VERSION}\\|([\\w-]{22})\\|([0-9a-z]{1,11})\\|([0-9a-z]{1,11})\\|([0-9a-z]{1,8})\\|([0-9a-z]{1,8})\\|([a-z])(g?)$`,
+);
 
 /**
  * Decodes a cookie value. Garbage — truncated, tampered, an older or newer version, an
@@ -35,23 +40,12 @@ const COOKIE = new RegExp(`^${VERSION}\\|([\\w-]{22})\\|([^|]+)${B36.repeat(4)}\
 export const decodeConsent = (raw: string | null | undefined): StoredConsent | null => {
   const m = typeof raw === 'string' && raw.length <= 512 && COOKIE.exec(raw);
   if (!m) return null;
-  const [, id, pol, hash, bits, given, expires, letter, g] = m as unknown as string[];
+  const [, id, hash, bits, given, expires, letter, g] = m as unknown as string[];
   const method = METHODS[M.indexOf(letter!)];
   const b = Number.parseInt(bits!, 36);
   const givenAt = Number.parseInt(given!, 36) * 1000;
   const expiresAt = Number.parseInt(expires!, 36) * 1000;
-  try {
-    const policy = decodeURIComponent(pol!);
-    if (
-      method &&
-      policy &&
-      expiresAt >= givenAt &&
-      Number.isSafeInteger(b) &&
-      Number.isSafeInteger(expiresAt)
-    )
-      return { id: id as ConsentId, policy, hash: hash!, bits: b, method, gpc: !!g, givenAt, expiresAt };
-  } catch {
-    // a broken %-escape: no consent
-  }
+  if (method && expiresAt >= givenAt && Number.isSafeInteger(b))
+    return { id: id as ConsentId, hash: hash!, bits: b, method, gpc: !!g, givenAt, expiresAt };
   return null;
 };

@@ -69,7 +69,8 @@ const all = (policy: Policy, on: (key: string, i: number) => boolean): Granted =
  * decide(policy, { kind: 'load', stored: null, now: Date.now() }).show // true
  */
 export const decide = (policy: Policy, input: DecideInput): Decision => {
-  const gpc = input.gpc === true;
+  // GPC (a US opt-out signal) is honoured by the full build; the lite build has no US features.
+  const gpc = !globalThis.ASSENT_LITE && input.gpc === true;
   // Everything on except what GPC refuses: accept-all, notice-ack, and opt-out before a choice.
   const unlessGpc = (k: string) => !(gpc && isSale(k));
   let stale: Decision['stale'];
@@ -78,11 +79,12 @@ export const decide = (policy: Policy, input: DecideInput): Decision => {
   if (input.kind === 'load') {
     const s = input.stored;
     if (s) {
-      if (s.policy !== policy.version || s.hash !== policy.hash) stale = 'policy';
+      if (s.hash !== policy.hash) stale = 'policy';
       else if (input.now >= s.expiresAt || input.now < s.givenAt - DAY) stale = 'expired';
       else return { show: false, granted: fromBits(policy, s.bits), gpc };
     }
-    const optOut = policy.mode === 'opt-out';
+    // opt-out is in the full build only (US state laws, with GPC's opt-out and regions).
+    const optOut = !globalThis.ASSENT_LITE && policy.mode === 'opt-out';
     granted = all(policy, (k) => optOut && unlessGpc(k));
     // GPC is a valid opt-out in opt-out regions: record it, do not ask.
     if (!optOut || !gpc) return { show: true, granted, ...(stale && { stale }), gpc };
@@ -96,7 +98,7 @@ export const decide = (policy: Policy, input: DecideInput): Decision => {
           list.has(k) || list.has(k.split(':')[0]!)
         : method === 'accept-all' || method === 'notice-ack'
           ? unlessGpc(k)
-          : method === 'gpc' && !isSale(k),
+          : !globalThis.ASSENT_LITE && method === 'gpc' && !isSale(k),
     );
   }
   return {
@@ -119,7 +121,6 @@ const record = (
   const givenAt = Math.floor(now / 1000) * 1000;
   return {
     id,
-    policy: policy.version,
     hash: policy.hash,
     bits: toBits(policy, granted),
     method,

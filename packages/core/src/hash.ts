@@ -1,20 +1,13 @@
 /**
- * A fast, well-mixed 53-bit string hash: two 32-bit multiplicative lanes (the cyrb53 idea,
- * bryc, public domain), each fed the other's state, with a final avalanche on each.
- * Used to fingerprint what the visitor was shown, so a changed text or category list
- * makes stored consent stale. It is synchronous and tiny, which matters in the banner's
- * start-up path; it is a change detector, not a security primitive (the receipt server
- * signs receipts with Ed25519 and chains them with SHA-256).
+ * FNV-1a, 32 bits, base 36: fingerprints what the visitor was shown, so a changed text or
+ * category list makes stored consent stale. A change detector, not a security primitive (the
+ * receipt server chains receipts with SHA-256 and signs them with Ed25519): the odds that one
+ * change of policy keeps the same fingerprint are 1 in 2^32, and it costs ~50 bytes in the banner.
  */
-export const hash53 = (str: string): string => {
-  let a = 0x9e3779b9;
-  let b = 0x85ebca6b;
-  for (let i = 0; i <= str.length; i++) {
-    // One extra round (NaN → 0) mixes the last character through both lanes.
-    a = Math.imul(a ^ str.charCodeAt(i), 0x85ebca6b) ^ (b >>> 15);
-    b = Math.imul(b ^ a, 0xc2b2ae35) ^ (a >>> 13);
-  }
-  return ((b & 0x1fffff) * 2 ** 32 + (a >>> 0)).toString(36);
+export const hash32 = (str: string): string => {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < str.length; i++) h = Math.imul(h ^ str.charCodeAt(i), 0x01000193);
+  return (h >>> 0).toString(36);
 };
 
 /**

@@ -14,7 +14,7 @@ export type { DecideInput, Decision, Granted } from './decide.js';
 export { allowed, decide, fromBits, SALE_CATEGORIES, toBits } from './decide.js';
 export type { ConfigError } from './errors.js';
 export { formatError } from './errors.js';
-export { hash53, stableStringify } from './hash.js';
+export { hash32, stableStringify } from './hash.js';
 export type { Category, Policy, Service } from './policy.js';
 export { createPolicy, format, pickLanguage } from './policy.js';
 export type {

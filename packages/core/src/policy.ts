@@ -1,5 +1,5 @@
 import type { Config, Mode } from './config.js';
-import { hash53 } from './hash.js';
+import { hash32 } from './hash.js';
 import { EN, type Texts } from './texts.js';
 
 export interface Service {
@@ -100,7 +100,7 @@ export const createPolicy = (
   // What the visitor is shown, and nothing else: a changed text, link, category or mode
   // is a material change; a changed cookie lifetime or endpoint is not.
   // Key order is fixed by construction (EN's keys first, then config order), so plain JSON is stable.
-  const hash = hash53(JSON.stringify([mode, config.learnMoreHref, texts, categories]));
+  const hash = hash32(JSON.stringify([config.policy, mode, config.learnMoreHref, texts, categories]));
   return { mode, version: config.policy, hash, lang, texts, categories, keys, config };
 };
 

@@ -21,11 +21,12 @@ export interface Texts {
   alwaysOn: string;
   /** Floating button that reopens preferences: withdrawal as easy as giving. */
   settings: string;
-  /** opt-out mode (US state laws). */
-  doNotSell: string;
+  /** opt-out mode (US state laws). Full build only, like the next two. */
+  doNotSell?: string;
   /** Shown when the browser's Global Privacy Control signal was honoured. */
-  gpc: string;
-  consentId: string;
+  gpc?: string;
+  /** Before the consent ID in the preferences, linked to its page on the receipt server. */
+  consentId?: string;
   /** Embed placeholder; `{0}` is the provider, `{1}` the category's title. */
   embed: string;
   loadEmbed: string;
@@ -49,9 +50,13 @@ export const EN: Texts = {
   close: 'Close',
   alwaysOn: 'Always on',
   settings: 'Cookie settings',
-  doNotSell: 'Do not sell or share my personal information',
-  gpc: 'Your browser sent a Global Privacy Control signal, so marketing stays off.',
-  consentId: 'Your consent ID',
+  // The texts of the full build's features (opt-out, GPC, receipts): not in the lite build,
+  // whose config check then calls them unknown.
+  ...(!globalThis.ASSENT_LITE && {
+    doNotSell: 'Do not sell or share my personal information',
+    gpc: 'Your browser sent a Global Privacy Control signal, so marketing stays off.',
+    consentId: 'Your consent ID',
+  }),
   embed: 'This content is hosted by {0}.',
   loadEmbed: 'Load content',
   acceptCategory: 'Accept {1}',
