@@ -175,9 +175,8 @@ const LIBS: Lib[] = [
     id: 'assent',
     name: 'Assent (opt-in, default)',
     version: assentVersion,
-    head:
-      css('/assent.css') +
-      js('/assent.min.js', ' data-assent="buttons=(Accept !) days=(20) href=(/privacy)"'),
+    // The drop-in as the README writes it: one script, its styles inside.
+    head: js('/assent.min.js', ' data-assent="buttons=(Accept !) days=(20) href=(/privacy)"'),
     accept: '#assent-banner [data-assent-action=accept]',
     note: 'Accept, Reject and Preferences on the first layer; preferences, blocking, events in the same bundle.',
   },
@@ -185,9 +184,7 @@ const LIBS: Lib[] = [
     id: 'assent-notice',
     name: 'Assent (notice mode)',
     version: assentVersion,
-    head:
-      css('/assent.css') +
-      js('/assent.min.js', ' data-assent="buttons=(Accept !) days=(20) href=(/privacy) mode=(notice)"'),
+    head: js('/assent.min.js', ' data-assent="buttons=(Accept !) days=(20) href=(/privacy) mode=(notice)"'),
     accept: '#assent-banner [data-assent-action=accept]',
     note: 'The same files as above; only the shortcode differs.',
   },
@@ -330,7 +327,7 @@ const pageHtml = (head: string) =>
 
 const TYPES: Record<string, string> = { js: 'text/javascript', css: 'text/css' };
 const fileFor = (path: string): string | Buffer | undefined => {
-  if (path === '/assent.min.js' || path === '/assent.css') return join(BANNER_DIST, path.slice(1));
+  if (path === '/assent.min.js') return join(BANNER_DIST, path.slice(1));
   if (path.startsWith('/gen/')) return GEN[path.slice(5)];
   if (path.startsWith('/p/')) {
     const rel = normalize(path.slice(3));
@@ -897,7 +894,7 @@ Full table with the peers: [results/banner.md](results/banner.md). Method: see t
 
 ${
   a
-    ? `- **Bytes** (\`assent.min.js\` + \`assent.css\`, each compressed on its own): ${a.raw} raw / **${a.gzip} gzip -9** / ${a.brotli} brotli.
+    ? `- **Bytes** (\`assent.min.js\`, its CSS inside): ${a.raw} raw / **${a.gzip} gzip -9** / ${a.brotli} brotli.
 - **Time to banner** (first frame with Accept visible, median): ${a.visibleMs} ms after navigation start, **+${a.overPageAloneMs} ms** over the same page without a banner, +${a.afterOwnFirstFrameMs} ms after that load's own first frame.
 - **Scripting** over the page alone: +${a.scriptingOverPageAloneMs} ms; **CLS** ${a.cls}.
 `

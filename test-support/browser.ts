@@ -160,8 +160,9 @@ export const open = async (
 };
 
 /**
- * The banner's script tag with a shortcode, plus its stylesheet as a site would link it.
- * `file`: the lite build by default; `assent.full.min.js` for opt-out, GPC, receipts and the integrations.
+ * The banner's script tag with a shortcode: the drop-in as a site writes it (the styles come
+ * inside the script). `file`: the lite build by default; `assent.full.min.js` for opt-out,
+ * GPC, receipts and the integrations.
  */
 export const bannerTag = (shortcode: string, extra = '', file = 'assent.min.js') =>
-  `<link rel="stylesheet" href="/assent.css"><script src="/${file}" data-assent="${shortcode}" ${extra} defer></script>`;
+  `<script src="/${file}" data-assent="${shortcode}" ${extra} defer></script>`;

@@ -67,7 +67,6 @@ const layout = (title: string, main: string, o: PageOptions) => `<!doctype html>
 <title>${esc(title)} — ${SITE}</title>
 <link rel="icon" href="data:,">
 <link rel="stylesheet" href="/site.css">
-<link rel="stylesheet" href="/assent.css">
 <script type="application/json" id="assent-config">${JSON.stringify(demoConfig(o)).replace(/</g, '\\u003c')}</script>
 <script src="/assent.full.min.js" data-assent="${SEED_SHORTCODE}"${o.region ? ` data-assent-region="${esc(o.region)}"` : ''}></script>
 <script src="/demo/gtag-standin.js"></script>

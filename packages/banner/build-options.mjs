@@ -1,4 +1,6 @@
 // The esbuild options of every banner build, shared by build.mjs and bench/banner-bytes.mjs.
+import { readFileSync } from 'node:fs';
+import { transformSync } from 'esbuild';
 import { minify } from 'uglify-js';
 
 const dir = new URL('.', import.meta.url).pathname;
@@ -20,8 +22,22 @@ export const common = {
   absWorkingDir: dir,
 };
 
-/** `define` for the two drop-in builds (see build.mjs). */
-export const lite = (on) => ({ define: { 'globalThis.ASSENT_LITE': String(on) } });
+/** The stylesheet of a build, minified: assent.css, plus assent-full.css in the full build. */
+export const styles = (isLite) =>
+  transformSync(
+    ['assent.css', ...(isLite ? [] : ['assent-full.css'])]
+      .map((f) => readFileSync(`${dir}src/${f}`, 'utf8'))
+      .join('\n'),
+    { loader: 'css', minify: true },
+  ).code.trim();
+
+/**
+ * `define` for a build (see build.mjs): whether it is the lite one, and its stylesheet, which
+ * travels inside the script (src/start.ts adopts it).
+ */
+export const lite = (on) => ({
+  define: { 'globalThis.ASSENT_LITE': String(on), ASSENT_CSS: JSON.stringify(styles(on)) },
+});
 
 /**
  * The second pass of the drop-in builds: UglifyJS over esbuild's output. esbuild bundles,

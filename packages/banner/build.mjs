@@ -2,7 +2,7 @@
 // language presets and the type declarations. `node build.mjs`.
 import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
-import { common, lite, squeeze } from './build-options.mjs';
+import { common, lite, squeeze, styles } from './build-options.mjs';
 
 const dir = new URL('.', import.meta.url).pathname;
 mkdirSync(`${dir}dist/i18n`, { recursive: true });
@@ -34,7 +34,7 @@ await Promise.all([
     format: 'esm',
     outfile: 'dist/assent.esm.js',
   }),
-  build({ ...common, entryPoints: ['src/assent.css'], outfile: 'dist/assent.css' }),
+
   // Each language is its own tiny file that registers itself before the banner starts:
   //   <script src="/i18n/de.js" defer></script><script src="/assent.min.js" defer …>
   ...readdirSync(`${dir}src/i18n`)
@@ -53,5 +53,7 @@ await Promise.all([
       });
     }),
 ]);
+// The full build's stylesheet as a file, for pages that link it (or their own copy) instead.
+writeFileSync(`${dir}dist/assent.css`, `${styles(false)}\n`);
 copyFileSync(`${dir}types/assent.d.ts`, `${dir}dist/assent.d.ts`);
 writeFileSync(`${dir}dist/.built`, new Date().toISOString());

@@ -20,9 +20,4 @@ try {
 } catch (e) {
   v = { ...validateConfig({}), errors: [{ field: 'assent-config', message: `is not valid JSON (${e})` }] };
 }
-start(
-  v,
-  undefined,
-  script?.src.replace(/(\.full)?(\.min)?\.js([?#].*)?$/, '.css'),
-  script?.dataset.assentRegion,
-);
+start(v, undefined, script?.dataset.assentRegion);

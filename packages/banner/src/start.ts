@@ -26,6 +26,8 @@ declare global {
   interface Navigator {
     globalPrivacyControl?: boolean;
   }
+  /** The build's minified stylesheet (an esbuild `define`, see build-options.mjs). */
+  const ASSENT_CSS: string;
 }
 
 /** Crawlers and automation that announce themselves; only used with `hideFromBots`. */
@@ -37,17 +39,17 @@ const BOT = /bot|crawl|spider|slurp|archiver|lighthouse/i;
  *
  * @param region the visitor's region when the site knows it (`data-assent-region`).
  */
-export const start = (v: Validated, mode?: Mode, css?: string, region?: string): AssentApi => {
+export const start = (v: Validated, mode?: Mode, region?: string): AssentApi => {
   for (const e of v.errors) console.error(formatError(e));
   // The lite build has no regions: esbuild folds ASSENT_LITE to true and drops this block.
   if (!globalThis.ASSENT_LITE && v.config.regions) {
     const { regions, endpoint, googleConsentMode: gcm } = v.config;
-    if (mode || region || !endpoint) return run(v, mode ?? modeForRegion(regions, region), css);
+    if (mode || region || !endpoint) return run(v, mode ?? modeForRegion(regions, region));
     // The region comes from the receipt server (which reads a trusted CDN header). Never wait
     // long: until it answers nothing non-essential runs and Consent Mode says "denied"; on a
     // timeout or an error, the mode is opt-in.
     gcmStart(gcm, {});
-    const go = (r?: string) => run(v, modeForRegion(regions, r), css, true);
+    const go = (r?: string) => run(v, modeForRegion(regions, r), true);
     fetch(new URL('/v1/config', new URL(endpoint, location.href)), { signal: AbortSignal.timeout(1500) })
       .then((r) => r.json())
       .then(
@@ -56,10 +58,26 @@ export const start = (v: Validated, mode?: Mode, css?: string, region?: string):
       );
     return api;
   }
-  return run(v, mode, css);
+  return run(v, mode);
 };
 
-const run = (v: Validated, mode?: Mode, css?: string, late?: boolean): AssentApi => {
+/**
+ * The styles travel in the script: one request fewer before the banner paints, and nothing
+ * to get wrong. A constructed stylesheet is not inline CSS, so `style-src 'self'` allows it.
+ * A page that links assent.css (or its own copy) keeps its own: the file sets `--assent` on
+ * :root. Where constructed stylesheets are missing (Safari < 16.4) the banner still works,
+ * unstyled, at the top of the page.
+ */
+const adoptStyles = (root: HTMLElement) => {
+  if (getComputedStyle(root).getPropertyValue('--assent')) return;
+  try {
+    const sheet = new CSSStyleSheet();
+    sheet.replaceSync(ASSENT_CSS);
+    doc.adoptedStyleSheets = [...doc.adoptedStyleSheets, sheet];
+  } catch {}
+};
+
+const run = (v: Validated, mode?: Mode, late?: boolean): AssentApi => {
   const { config } = v;
   const nav = navigator;
   const root = doc.documentElement;
@@ -85,18 +103,10 @@ const run = (v: Validated, mode?: Mode, css?: string, late?: boolean): AssentApi
   delegate();
   observe();
   onReady(() => {
+    adoptStyles(root);
     activate();
-    if (d.show && !(config.hideFromBots && (nav.webdriver || BOT.test(nav.userAgent)))) {
-      // Show the banner only once its styles apply: an unstyled banner would sit in the
-      // page's flow and shift its layout. The stylesheet sets `--assent` on :root.
-      if (css && !getComputedStyle(root).getPropertyValue('--assent')) {
-        const link = doc.createElement('link');
-        link.rel = 'stylesheet';
-        link.href = css;
-        link.onload = showBanner;
-        doc.head.append(link);
-      } else showBanner();
-    } else if (!d.show) showFab();
+    if (d.show && !(config.hideFromBots && (nav.webdriver || BOT.test(nav.userAgent)))) showBanner();
+    else if (!d.show) showFab();
     emit('ready', publicState());
   });
   return api;

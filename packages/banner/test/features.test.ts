@@ -80,6 +80,11 @@ describe('banner features in Chromium', () => {
 
   it('under a strict CSP, a nonce-bearing held inline script activates with zero violations', async () => {
     const o = await open(browser, `${site.origin}/csp`);
+    // The styles came inside the script, as one constructed stylesheet, and apply.
+    const banner = o.page.locator('#assent-banner');
+    await banner.waitFor();
+    assert.equal(await banner.evaluate((b) => getComputedStyle(b).position), 'fixed');
+    assert.equal(await o.page.evaluate(() => document.adoptedStyleSheets.length), 1);
     await o.page.getByRole('button', { name: 'Accept', exact: true }).click();
     await o.page.waitForFunction(() => document.body.dataset.ran === 'yes');
     await o.page.waitForFunction(() => document.querySelector('iframe')?.src);
@@ -182,8 +187,12 @@ describe('banner features in Chromium', () => {
     await o.context.close();
   });
 
-  it('the ESM build starts with init() and returns the same API', async () => {
+  it('the ESM build starts with init() and returns the same API; a page that links assent.css keeps it', async () => {
     const o = await open(browser, `${site.origin}/esm`);
+    const banner = o.page.locator('#assent-banner');
+    await banner.waitFor();
+    assert.equal(await banner.evaluate((b) => getComputedStyle(b).position), 'fixed');
+    assert.equal(await o.page.evaluate(() => document.adoptedStyleSheets.length), 0, 'no second copy');
     await o.page.getByRole('button', { name: 'Got it' }).click();
     assert.equal(
       await o.page.evaluate(() => (window as unknown as { api: typeof window.Assent }).api!.get().method),

@@ -18,8 +18,7 @@ const GTAG_STANDIN = `(() => {
 const SNIPPET =
   "window.dataLayer = window.dataLayer || []; function gtag(){dataLayer.push(arguments);} gtag('js', new Date()); gtag('config', 'G-TEST'); gtag('event', 'page_view');";
 
-const BANNER = (sc: string) =>
-  `<link rel="stylesheet" href="/assent.css"><script src="/assent.full.min.js" data-assent="${sc}"></script>`;
+const BANNER = (sc: string) => `<script src="/assent.full.min.js" data-assent="${sc}"></script>`;
 const GCM = 'gcm=(yes) categories=(analytics,marketing,functional)';
 
 type Entry = [string, string, Record<string, unknown> | string | undefined];
@@ -73,11 +72,11 @@ describe('Google Consent Mode v2, tag-manager events and regions in Chromium', (
         },
         // The lite build (assent.min.js) with an integration configured: a named error, no Google commands.
         '/lite': {
-          head: `<script>window.dataLayer = [];</script><script type="application/json" id="assent-config">{"regions":{"*":"notice"}}</script><link rel="stylesheet" href="/assent.css"><script src="/assent.min.js" data-assent="${GCM}"></script>`,
+          head: `<script>window.dataLayer = [];</script><script type="application/json" id="assent-config">{"regions":{"*":"notice"}}</script><script src="/assent.min.js" data-assent="${GCM}"></script>`,
         },
         // The lite build with the full build's US features and receipts configured.
         '/lite-us': {
-          head: `<link rel="stylesheet" href="/assent.css"><script src="/assent.min.js" data-assent="mode=(opt-out) endpoint=(/v1/receipts) categories=(analytics,marketing)"></script>`,
+          head: `<script src="/assent.min.js" data-assent="mode=(opt-out) endpoint=(/v1/receipts) categories=(analytics,marketing)"></script>`,
         },
         '/dl-only': { head: `<script>window.dataLayer = [];</script>${BANNER('categories=(analytics)')}` },
         '/region-attr': {
@@ -248,7 +247,7 @@ describe('Google Consent Mode v2, tag-manager events and regions in Chromium', (
       site.hits.clear();
       const o = await open(browser, `${site.origin}/region-attr`);
       await o.page.setContent(
-        `<html><head>${await o.page.evaluate(() => document.head.innerHTML)}<link rel="stylesheet" href="/assent.css"><script src="/assent.full.min.js" data-assent-region="${r}"></script></head><body><main>Hi</main></body></html>`,
+        `<html><head>${await o.page.evaluate(() => document.head.innerHTML)}<script src="/assent.full.min.js" data-assent-region="${r}"></script></head><body><main>Hi</main></body></html>`,
       );
       const region = o.page.getByRole('region', { name: 'Cookie notice' });
       await region.waitFor();
