@@ -29,7 +29,10 @@ export const styles = (isLite) =>
       .map((f) => readFileSync(`${dir}src/${f}`, 'utf8'))
       .join('\n'),
     { loader: 'css', minify: true },
-  ).code.trim();
+  )
+    // esbuild keeps custom properties' values as written, and biome writes them with spaces.
+    .code.replace(/(: |, | \/ )/g, (m) => m.trim())
+    .trim();
 
 /**
  * `define` for a build (see build.mjs): whether it is the lite one, and its stylesheet, which

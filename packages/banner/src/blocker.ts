@@ -71,7 +71,12 @@ const hold = (f: HTMLIFrameElement) => {
   f.before(
     h(
       'div',
-      { class: 'assent-embed', role: 'group', 'aria-label': f.title || provider, 'data-nosnippet': true },
+      {
+        class: 'assent assent-embed',
+        role: 'group',
+        'aria-label': f.title || provider,
+        'data-nosnippet': true,
+      },
       h('p', {}, format(t.embed, provider, title)),
       btn(t.loadEmbed, { onclick: () => load(f) }),
       btn(format(t.acceptCategory, provider, title), { 'data-assent-accept': cat }),

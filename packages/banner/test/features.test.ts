@@ -57,6 +57,13 @@ describe('banner features in Chromium', () => {
     const ph = o.page.getByRole('group', { name: 'Launch video' });
     await ph.waitFor();
     assert.match(await ph.innerText(), /This content is hosted by YouTube\./);
+    // Themed like the banner: its buttons have the accent background (the theme's variables apply).
+    assert.equal(
+      await ph
+        .getByRole('button', { name: 'Load content' })
+        .evaluate((b) => getComputedStyle(b).backgroundColor),
+      'rgb(24, 73, 184)',
+    );
     assert.equal(hits('video') + hits('video2'), 0);
     await ph.getByRole('button', { name: 'Load content' }).click();
     await o.page.waitForFunction(() => document.querySelector('iframe')?.src.endsWith('/hit/video'));
