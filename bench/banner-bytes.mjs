@@ -2,8 +2,9 @@
 // For each module, the bundle is gzipped again without the characters the source map says
 // came from it; the difference is what that module costs in gzip (its *marginal* cost, so the
 // column does not add up to the total: shared strings compress against each other).
-// Uses the exact options of packages/banner/build.mjs (imported from there): esbuild, then
-// UglifyJS carrying esbuild's source map through.
+// Uses the options of packages/banner/build.mjs (imported from there): esbuild, then UglifyJS
+// carrying esbuild's source map through. Without the build's Closure pass (its source map is
+// too coarse to attribute characters), so totals here are ~70 B above the shipped file's.
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { common, lite, squeeze } from '../packages/banner/build-options.mjs';

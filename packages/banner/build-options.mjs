@@ -1,5 +1,9 @@
 // The esbuild options of every banner build, shared by build.mjs and bench/banner-bytes.mjs.
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { transformSync } from 'esbuild';
 import { minify } from 'uglify-js';
 
@@ -42,15 +46,48 @@ export const lite = (on) => ({
   define: { 'globalThis.ASSENT_LITE': String(on), ASSENT_CSS: JSON.stringify(styles(on)) },
 });
 
+const closureCli = createRequire(import.meta.url).resolve('google-closure-compiler/cli.js');
+
 /**
- * The second pass of the drop-in builds: UglifyJS over esbuild's output. esbuild bundles,
- * folds `ASSENT_LITE` and renames the internal fields; UglifyJS then inlines what is used once,
- * joins declarations and re-mangles the whole IIFE by frequency: ~300 B less gzipped than
- * esbuild alone (terser: ~265). Only its safe transforms (no `unsafe*`): the browser tests run
- * on this output. `map` (esbuild's source map) is carried through for bench/banner-bytes.mjs.
+ * Closure Compiler, SIMPLE optimisations (local renaming, constant folding, inlining; no
+ * property renaming), native binary first and Java if there is none. It folds what esbuild
+ * leaves as written (`new RegExp(template)`, string tables, `let` chains), so UglifyJS after it
+ * gets ~70 B more out of the lite build.
  */
-export const squeeze = (code, map) => {
-  const r = minify(code, {
+const closure = (code) => {
+  const dir = mkdtempSync(join(tmpdir(), 'assent-cc-'));
+  try {
+    writeFileSync(join(dir, 'in.js'), code);
+    execFileSync(
+      process.execPath,
+      [
+        closureCli,
+        '--platform=native,java',
+        '--js=in.js',
+        '--js_output_file=out.js',
+        '--compilation_level=SIMPLE',
+        '--language_out=ECMASCRIPT_2020',
+        '--warning_level=QUIET',
+      ],
+      { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] },
+    );
+    return readFileSync(join(dir, 'out.js'), 'utf8');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+};
+
+/**
+ * The passes after esbuild for the drop-in builds: Closure Compiler, then UglifyJS. esbuild
+ * bundles, folds `ASSENT_LITE` and renames the internal fields; Closure folds constants and
+ * inlines; UglifyJS joins declarations and re-mangles the whole IIFE by frequency. Together
+ * ~380 B less gzipped than esbuild alone (UglifyJS alone: ~300; terser alone: ~265). Only
+ * safe transforms (no `unsafe*`, no property renaming): the browser tests run on this output.
+ * With `map` (esbuild's source map, for bench/banner-bytes.mjs) Closure is skipped: its map
+ * is too coarse to say which module each character came from; UglifyJS carries the map.
+ */
+export const squeeze = (input, map) => {
+  const r = minify(map ? input : closure(input), {
     compress: { passes: 3, toplevel: true },
     mangle: { toplevel: true },
     ...(map && { sourceMap: { content: map } }),

@@ -43,7 +43,7 @@ export const EN: Texts = {
   preferences: 'Preferences',
   label: 'Cookie notice',
   title: 'Cookie preferences',
-  intro: 'Choose which cookies we may use. Necessary cookies keep the site working and are always on.',
+  intro: 'Choose which cookies we may use.',
   save: 'Save choices',
   acceptAll: 'Accept all',
   rejectAll: 'Reject all',

@@ -9,8 +9,7 @@ export default {
   preferences: 'Einstellungen',
   label: 'Cookie-Hinweis',
   title: 'Cookie-Einstellungen',
-  intro:
-    'Wählen Sie, welche Cookies wir verwenden dürfen. Notwendige Cookies halten die Website funktionsfähig und sind immer aktiv.',
+  intro: 'Wählen Sie, welche Cookies wir verwenden dürfen.',
   save: 'Auswahl speichern',
   acceptAll: 'Alle akzeptieren',
   rejectAll: 'Alle ablehnen',

@@ -9,8 +9,7 @@ export default {
   preferences: 'Preferencias',
   label: 'Aviso de cookies',
   title: 'Preferencias de cookies',
-  intro:
-    'Elija qué cookies podemos utilizar. Las cookies necesarias permiten que el sitio funcione y están siempre activas.',
+  intro: 'Elija qué cookies podemos utilizar.',
   save: 'Guardar selección',
   acceptAll: 'Aceptar todas',
   rejectAll: 'Rechazar todas',

@@ -9,8 +9,7 @@ export default {
   preferences: 'Préférences',
   label: 'Information sur les cookies',
   title: 'Gestion des cookies',
-  intro:
-    'Choisissez les cookies que nous pouvons utiliser. Les cookies nécessaires assurent le fonctionnement du site et sont toujours actifs.',
+  intro: 'Choisissez les cookies que nous pouvons utiliser.',
   save: 'Enregistrer mes choix',
   acceptAll: 'Tout accepter',
   rejectAll: 'Tout refuser',

@@ -9,8 +9,7 @@ export default {
   preferences: 'Preferenze',
   label: 'Avviso sui cookie',
   title: 'Preferenze sui cookie',
-  intro:
-    'Scelga quali cookie possiamo utilizzare. I cookie necessari garantiscono il funzionamento del sito e sono sempre attivi.',
+  intro: 'Scelga quali cookie possiamo utilizzare.',
   save: 'Salva le scelte',
   acceptAll: 'Accetta tutti',
   rejectAll: 'Rifiuta tutti',

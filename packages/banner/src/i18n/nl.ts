@@ -9,8 +9,7 @@ export default {
   preferences: 'Voorkeuren',
   label: 'Cookiemelding',
   title: 'Cookievoorkeuren',
-  intro:
-    'Kies welke cookies wij mogen gebruiken. Noodzakelijke cookies zorgen dat de site werkt en staan altijd aan.',
+  intro: 'Kies welke cookies wij mogen gebruiken.',
   save: 'Keuze opslaan',
   acceptAll: 'Alles accepteren',
   rejectAll: 'Alles weigeren',

@@ -9,8 +9,7 @@ export default {
   preferences: 'Preferencje',
   label: 'Informacja o plikach cookie',
   title: 'Preferencje plików cookie',
-  intro:
-    'Prosimy wybrać, z których plików cookie możemy korzystać. Niezbędne pliki cookie zapewniają działanie strony i są zawsze włączone.',
+  intro: 'Prosimy wybrać, z których plików cookie możemy korzystać.',
   save: 'Zapisz wybór',
   acceptAll: 'Akceptuj wszystkie',
   rejectAll: 'Odrzuć wszystkie',

@@ -13,8 +13,7 @@ export default {
   preferences: 'Preferências',
   label: 'Aviso de cookies',
   title: 'Preferências de cookies',
-  intro:
-    'Escolha os cookies que podemos utilizar. Os cookies necessários mantêm o site a funcionar e estão sempre ativos.',
+  intro: 'Escolha os cookies que podemos utilizar.',
   save: 'Guardar escolhas',
   acceptAll: 'Aceitar todos',
   rejectAll: 'Rejeitar todos',
