@@ -36,6 +36,6 @@ export const delegate = (): void => {
     e.preventDefault();
     const cat = el.dataset.assentAccept;
     if (cat) choose('custom', 'banner', [...grantedKeys(), cat]);
-    else openPreferences(el.closest('.assent-fab') ? 'floating-button' : 'api');
+    else openPreferences(!globalThis.ASSENT_LITE && el.closest('.assent-fab') ? 'floating-button' : 'api');
   });
 };

@@ -1,5 +1,5 @@
 import { allowed, format } from '@assent/core';
-import { btn, doc, h } from './dom.js';
+import { btn, doc, h, panel } from './dom.js';
 import { S } from './state.js';
 
 /**
@@ -69,14 +69,9 @@ const hold = (f: HTMLIFrameElement) => {
   const title = p.categories.find((c) => c.id === cat)?.title ?? cat;
   f.hidden = true;
   f.before(
-    h(
+    panel(
       'div',
-      {
-        class: 'assent assent-embed',
-        role: 'group',
-        'aria-label': f.title || provider,
-        'data-nosnippet': true,
-      },
+      { class: 'assent assent-embed', role: 'group', 'aria-label': f.title || provider },
       h('p', {}, format(t.embed, provider, title)),
       btn(t.loadEmbed, { onclick: () => load(f) }),
       btn(format(t.acceptCategory, provider, title), { 'data-assent-accept': cat }),

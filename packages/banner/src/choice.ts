@@ -53,14 +53,15 @@ export const choose = (method: Method, source: Source, granted?: string[]): void
 export type { PublicState } from '../types/assent.js';
 
 export const publicState = (): PublicState => {
-  const { _record: r, _policy: p } = S;
+  const p = S._policy;
+  const { id = null, method = null, givenAt = null, expiresAt = null } = S._record ?? {};
   return {
-    consentId: r?.id ?? null,
+    consentId: id,
     mode: p.mode,
     granted: { necessary: true, ...S._granted },
-    method: r?.method ?? null,
-    givenAt: r?.givenAt ?? null,
-    expiresAt: r?.expiresAt ?? null,
+    method,
+    givenAt,
+    expiresAt,
     gpc: S._gpc,
     policy: { version: p.version, hash: p.hash },
   };

@@ -20,4 +20,5 @@ try {
 } catch (e) {
   v = { ...validateConfig({}), errors: [{ field: 'assent-config', message: `is not valid JSON (${e})` }] };
 }
-start(v, undefined, script?.dataset.assentRegion);
+// Regions are the full build's.
+start(v, undefined, globalThis.ASSENT_LITE ? undefined : script?.dataset.assentRegion);

@@ -10,7 +10,8 @@ import { S, type Source } from './state.js';
  * the top layer above any site z-index. Built on first open, not at start-up.
  */
 export const openPreferences = (src: Source): void => {
-  S._src = src;
+  // Where it was opened from: the receipt's `source` (receipts are the full build's).
+  if (!globalThis.ASSENT_LITE) S._src = src;
   const opener = doc.activeElement as HTMLElement | null;
   const d = (S._dialog ??= build());
   for (const box of boxes()) box.checked = !!S._granted[box.value];
@@ -91,7 +92,7 @@ const build = (): HTMLDialogElement => {
       action(t.acceptAll, 'accept-all'),
       action(t.save, 'save'),
     ),
-    h('button', { type: 'button', class: 'assent-x', 'aria-label': t.close, onclick: () => d.close() }, '×'),
+    btn('×', { class: 'assent-x', 'aria-label': t.close, onclick: () => d.close() }),
   );
   // A category switch drives its services; unticking one service unticks the category.
   d.onchange = (e) => {

@@ -31,7 +31,7 @@ declare global {
 }
 
 /** Crawlers and automation that announce themselves; only used with `hideFromBots`. */
-const BOT = /bot|crawl|spider|slurp|archiver|lighthouse/i;
+const BOT = /bot|crawl|spider|slurp|lighthouse/i;
 
 /**
  * Starts the banner from a validated config. A config error is printed, naming the field,
@@ -73,7 +73,7 @@ const adoptStyles = (root: HTMLElement) => {
   try {
     const sheet = new CSSStyleSheet();
     sheet.replaceSync(ASSENT_CSS);
-    doc.adoptedStyleSheets = [...doc.adoptedStyleSheets, sheet];
+    doc.adoptedStyleSheets.push(sheet);
   } catch {}
 };
 
@@ -98,7 +98,8 @@ const run = (v: Validated, mode?: Mode, late?: boolean): AssentApi => {
     // A returning visitor: the default a new visitor gets, then their stored choice as an update.
     else gcmStart(gcm, fresh ? d.granted : load(null).granted, fresh ? undefined : d.granted);
   }
-  if (d.record) store(d.record, 'banner');
+  // Only a GPC signal in opt-out mode makes a record at load: the full build's.
+  if (!globalThis.ASSENT_LITE && d.record) store(d.record, 'banner');
   win.Assent = api;
   delegate();
   observe();

@@ -36,9 +36,13 @@ describe('banner features in Chromium', () => {
         head: `<script src="/i18n/de.js" defer></script>${bannerTag('categories=(analytics)')}`,
       },
       '/fr-browser': { lang: '', head: `<script src="/i18n/fr.js" defer></script>${bannerTag('')}` },
-      '/bots': { head: bannerTag('bots=(hide) categories=(analytics)') },
-      // Every boolean word of the shortcode, through the minified build (mangling must not touch them).
-      '/bools': { head: bannerTag('bots=(show) floating=(off)') },
+      '/bots': {
+        head: `<script type="application/json" id="assent-config">{"hideFromBots":true}</script>${bannerTag('categories=(analytics)')}`,
+      },
+      // The on/off fields through the minified build (mangling must not touch them).
+      '/bools': {
+        head: `<script type="application/json" id="assent-config">{"hideFromBots":false,"floatingButton":false}</script>${bannerTag('')}`,
+      },
       '/shared': { head: bannerTag('domain=(.assent.test)') },
       '/esm': {
         head: '<link rel="stylesheet" href="/assent.css"><script type="module">import { init } from "/assent.esm.js"; window.api = init("buttons=(Got it) mode=(notice)");</script>',
@@ -159,7 +163,7 @@ describe('banner features in Chromium', () => {
     await ctx.close();
   });
 
-  it('is visible to automation by default, hidden from it with bots=(hide); data-nosnippet always', async () => {
+  it('is visible to automation by default, hidden from it with hideFromBots; data-nosnippet always', async () => {
     const o = await open(browser, `${site.origin}/gpc`);
     assert.equal(await o.page.locator('#assent-banner[data-nosnippet]').count(), 1);
     await o.context.close();
@@ -175,7 +179,9 @@ describe('banner features in Chromium', () => {
     await b.context.close();
     const s = await open(browser, `${site.origin}/bools`);
     await s.page.locator('#assent-banner').waitFor();
-    assert.deepEqual(s.errors, [], 'bots=(show) and floating=(off) are valid');
+    assert.deepEqual(s.errors, [], 'hideFromBots: false and floatingButton: false are valid');
+    await s.page.getByRole('button', { name: 'Accept', exact: true }).click();
+    assert.equal(await s.page.locator('.assent-fab').count(), 0, 'no floating button');
     await s.context.close();
   });
 

@@ -135,7 +135,7 @@ describe('Google Consent Mode v2, tag-manager events and regions in Chromium', (
     const region = o.page.getByRole('region', { name: 'Cookie notice' });
     await region.getByRole('button', { name: 'Reject', exact: true }).waitFor();
     for (const re of [
-      /^assent: mode: must be opt-in \| notice \(opt-out: the full build/,
+      /^assent: mode: must be opt-in \| notice \(opt-out needs the full build\)/,
       /^assent: endpoint: needs the full build/,
     ])
       assert.ok(

@@ -6,13 +6,14 @@ import { brotliCompressSync, gzipSync } from 'node:zlib';
 /**
  * The byte budgets of the drop-in builds, gzip -9, checked on the built files
  * (`node packages/banner/build.mjs` first). Each script carries its stylesheet, so the
- * file is the whole of JS + CSS. Issue 4 asks for ≤ 7,000 bytes for the whole opt-in banner
- * with preferences, blocking and events: that is the lite build, assent.min.js.
+ * file is the whole of JS + CSS. Issue 4's budget: ≤ 7,000 bytes for the whole opt-in banner
+ * with preferences, blocking and events; that is the lite build, assent.min.js. The full
+ * build's budget is where it is now, rounded up: nothing grows unnoticed.
  * What each step saved and what each module costs (`npm run bench:bytes`): ../SIZE.md.
  */
-const BUDGET = 7400;
+const BUDGET = 7000;
 /** The full build: + opt-out, GPC, receipts, Consent Mode v2, the tag-manager event, regions. */
-const FULL_BUDGET = 9000;
+const FULL_BUDGET = 8700;
 
 const dist = new URL('../dist/', import.meta.url);
 const sizes = (file: string) => {

@@ -143,10 +143,7 @@ for (const k in EN)
 const SPEC: Record<string, Spec> = {
   // The lite build has opt-in and notice; opt-out comes with the full build's US features.
   mode: globalThis.ASSENT_LITE
-    ? [
-        (v) => v === 'opt-in' || v === 'notice',
-        'must be opt-in | notice (opt-out: the full build, assent.full.min.js)',
-      ]
+    ? [(v) => v === 'opt-in' || v === 'notice', 'must be opt-in | notice (opt-out needs the full build)']
     : [isMode, `must be ${MODES.join(' | ')}`],
   days: [
     (v) => Number.isInteger(v) && (v as number) > 0 && (v as number) <= MAX_DAYS,

@@ -38,7 +38,8 @@ const COOKIE = new RegExp(
  * not break the page, and must not be read as consent.
  */
 export const decodeConsent = (raw: string | null | undefined): StoredConsent | null => {
-  const m = typeof raw === 'string' && raw.length <= 512 && COOKIE.exec(raw);
+  // Anchored and bounded: a long or odd value fails at once.
+  const m = typeof raw === 'string' && COOKIE.exec(raw);
   if (!m) return null;
   const [, id, hash, bits, given, expires, letter, g] = m as unknown as string[];
   const method = METHODS[M.indexOf(letter!)];

@@ -79,15 +79,17 @@ export const decide = (policy: Policy, input: DecideInput): Decision => {
   if (input.kind === 'load') {
     const s = input.stored;
     if (s) {
-      if (s.hash !== policy.hash) stale = 'policy';
-      else if (input.now >= s.expiresAt || input.now < s.givenAt - DAY) stale = 'expired';
-      else return { show: false, granted: fromBits(policy, s.bits), gpc };
+      if (s.hash === policy.hash && input.now < s.expiresAt && input.now >= s.givenAt - DAY)
+        return { show: false, granted: fromBits(policy, s.bits), gpc };
+      // Why, for callers that tell the visitor (not the lite banner, which drops it).
+      if (!globalThis.ASSENT_LITE) stale = s.hash !== policy.hash ? 'policy' : 'expired';
     }
     // opt-out is in the full build only (US state laws, with GPC's opt-out and regions).
     const optOut = !globalThis.ASSENT_LITE && policy.mode === 'opt-out';
     granted = all(policy, (k) => optOut && unlessGpc(k));
     // GPC is a valid opt-out in opt-out regions: record it, do not ask.
-    if (!optOut || !gpc) return { show: true, granted, ...(stale && { stale }), gpc };
+    if (!optOut || !gpc)
+      return { show: true, granted, ...(!globalThis.ASSENT_LITE && stale && { stale }), gpc };
     method = 'gpc';
   } else {
     method = input.method;
@@ -105,7 +107,7 @@ export const decide = (policy: Policy, input: DecideInput): Decision => {
     show: false,
     granted,
     record: record(policy, input.now, method, input.id, granted, gpc),
-    ...(stale && { stale }),
+    ...(!globalThis.ASSENT_LITE && stale && { stale }),
     gpc,
   };
 };

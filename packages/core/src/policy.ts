@@ -55,15 +55,14 @@ export const pickLanguage = (
   return 'en';
 };
 
-const titleCase = (id: string) => id[0]!.toUpperCase() + id.slice(1).replace(/[-_]/g, ' ');
-
 /** A category or service with every field filled: config first, then the language's known texts. */
 const item = (
   c: { id: string; title?: string; description?: string; cookies?: readonly string[] },
   known?: readonly [string, string],
 ) => ({
   id: c.id,
-  title: c.title ?? known?.[0] ?? titleCase(c.id),
+  // Without a title of its own or a known one, the id as written (`social_media`).
+  title: c.title ?? known?.[0] ?? c.id,
   description: c.description ?? known?.[1] ?? '',
   cookies: c.cookies ?? [],
 });
@@ -106,4 +105,4 @@ export const createPolicy = (
 
 /** Fills `{0}`, `{1}` … in a text. */
 export const format = (text: string, ...args: string[]): string =>
-  text.replace(/\{(\d)\}/g, (_, i: string) => args[Number(i)] ?? '');
+  text.replace(/\{(\d)\}/g, (_, i: string) => args[+i] ?? '');

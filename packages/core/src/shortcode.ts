@@ -6,9 +6,11 @@ import { EN, type Texts } from './texts.js';
  * The shortcode is sugar for the JSON config: `buttons=(Accept !) days=(20)`.
  * Each key names a config field (`key:field` when the names differ); keys that name one
  * of EN's texts set the texts of `lang` (English by default). One string: it ships in the banner.
+ * The on/off fields (`floatingButton`, `hideFromBots`) are JSON only: the words for them
+ * (yes, on, hide, show …) cost more bytes than the shortcode saves the owner.
  */
 const KEYS = new Map(
-  'buttons:accept message learn:learnMore reject preferences days mode policy href:learnMoreHref lang domain endpoint cookie:cookieName categories floating:floatingButton bots:hideFromBots gcm:googleConsentMode'
+  'buttons:accept message learn:learnMore reject preferences days mode policy href:learnMoreHref lang domain endpoint cookie:cookieName categories gcm:googleConsentMode'
     .split(' ')
     .map((p) => {
       const [k, f = k] = p.split(':');
@@ -41,20 +43,6 @@ export const tokenizeShortcode = (
   return { pairs, errors };
 };
 
-// Quoted: `show` is also an internal field the banner's build renames (build.mjs mangleProps),
-// and esbuild leaves quoted keys alone.
-// biome-ignore format: the quotes on 'show' are load-bearing (see above).
-const BOOL: Record<string, boolean> = {
-  yes: true,
-  true: true,
-  on: true,
-  hide: true,
-  no: false,
-  false: false,
-  off: false,
-  'show': false,
-};
-
 /**
  * Parses a shortcode into a validated config, on top of an optional JSON config `base`
  * (the shortcode's keys win). Never throws: syntax errors, unknown keys and
@@ -73,7 +61,6 @@ export const parseShortcode = (src: string, base: Record<string, unknown> = {}):
   const keyOf: Record<string, string> = {};
   for (const [key, value] of pairs) {
     const field = KEYS.get(key);
-    const b = BOOL[value.toLowerCase()];
     let v: unknown = value;
     const error = (message: string) => errors.push({ field: key, message });
     if (!field) error(`is not a known key (known: ${[...KEYS.keys()]})`);
@@ -84,9 +71,9 @@ export const parseShortcode = (src: string, base: Record<string, unknown> = {}):
     } else {
       if (key === 'days' && /^[+-]?\d+$/.test(value)) v = +value;
       if (key === 'categories') v = value.split(/\s*,\s*/).map((id) => ({ id }));
-      if (key === 'floating' || key === 'bots') v = b ?? value;
       // gcm=(yes) turns Google Consent Mode on with its defaults; gcm=(no) leaves it off.
-      if (!globalThis.ASSENT_LITE && key === 'gcm') v = b ? {} : b === false ? undefined : value;
+      if (!globalThis.ASSENT_LITE && key === 'gcm')
+        v = value === 'yes' ? {} : value === 'no' ? undefined : value;
       if (v !== undefined) input[field] = v;
       keyOf[field] = key;
     }

@@ -26,9 +26,14 @@ describe('policy', () => {
     assert.equal(p.categories[0]?.title, 'Statistik');
   });
 
-  it('gives unknown categories a readable title', () => {
-    const { config } = validateConfig({ categories: [{ id: 'social-media' }] });
-    assert.equal(createPolicy(config).categories[0]?.title, 'Social media');
+  it('titles a category by its own title, then the known one, then its id as written', () => {
+    const { config } = validateConfig({
+      categories: [{ id: 'social-media' }, { id: 'analytics' }, { id: 'marketing', title: 'Ads' }],
+    });
+    assert.deepEqual(
+      createPolicy(config).categories.map((c) => c.title),
+      ['social-media', 'Analytics', 'Ads'],
+    );
   });
 
   it('fills placeholders', () => {

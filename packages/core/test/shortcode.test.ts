@@ -15,7 +15,7 @@ describe('shortcode', () => {
     const { config, errors } = parseShortcode(
       'buttons=(OK) days=(30) mode=(notice) reject=(No thanks) preferences=(Choose) message=(We use cookies.) ' +
         'learn=(Read more) href=(/privacy-policy) categories=(analytics, marketing) policy=(v3) lang=(de) ' +
-        'domain=(.example.com) endpoint=(/v1/receipts) cookie=(consent) floating=(no) bots=(hide)',
+        'domain=(.example.com) endpoint=(/v1/receipts) cookie=(consent)',
     );
     assert.deepEqual(errors, []);
     assert.equal(config.mode, 'notice');
@@ -36,8 +36,17 @@ describe('shortcode', () => {
     assert.equal(config.domain, '.example.com');
     assert.equal(config.endpoint, '/v1/receipts');
     assert.equal(config.cookieName, 'consent');
-    assert.equal(config.floatingButton, false);
-    assert.equal(config.hideFromBots, true);
+  });
+
+  it('leaves the on/off fields to the JSON config, and says so by listing the keys it knows', () => {
+    const { config, errors } = parseShortcode('bots=(hide) floating=(no)', { floatingButton: false });
+    assert.deepEqual(
+      errors.map((e) => e.field),
+      ['bots', 'floating'],
+    );
+    assert.match(errors[0]!.message, /not a known key \(known: buttons,.*categories/);
+    assert.equal(config.hideFromBots, false);
+    assert.equal(config.floatingButton, false, 'the JSON field holds');
   });
 
   it('keeps balanced parentheses inside a value', () => {
@@ -60,7 +69,7 @@ describe('shortcode', () => {
     ['href=(javascript:alert(1))', 'href', /path or an http/],
     ['categories=(Analytics)', 'categories', /lowercase/],
     ['buttons=()', 'buttons', /empty/],
-    ['floating=(perhaps)', 'floating', /true or false, got "perhaps"/],
+    ['mode=(perhaps)', 'mode', /got "perhaps"/],
   ] as const) {
     it(`rejects ${src} with an error naming "${field}"`, () => {
       const { errors } = parseShortcode(src);
