@@ -77,5 +77,7 @@ for (const isLite of [true, false]) {
   // The stylesheet is a string start.ts adopts (an esbuild define): its share of start.ts.
   const css = js.indexOf(':root{--assent');
   const end = js.indexOf("'", css);
-  console.log(`| of which the CSS (in start.ts) | ${end - css} | ${total - gz(js.slice(0, css) + js.slice(end))} |`);
+  console.log(
+    `| of which the CSS (in start.ts) | ${end - css} | ${total - gz(js.slice(0, css) + js.slice(end))} |`,
+  );
 }
