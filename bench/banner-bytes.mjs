@@ -7,7 +7,7 @@
 // too coarse to attribute characters), so totals here are ~70 B above the shipped file's.
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
-import { common, lite, squeeze } from '../packages/banner/build-options.mjs';
+import { dropInOptions, squeeze } from '../packages/banner/build-options.mjs';
 
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 
@@ -44,11 +44,7 @@ const owners = (js, mappings) => {
 
 for (const isLite of [true, false]) {
   const r = await build({
-    ...common,
-    ...lite(isLite),
-    entryPoints: ['src/main.ts'],
-    format: 'iife',
-    write: false,
+    ...dropInOptions(isLite),
     sourcemap: 'external',
     outfile: '/tmp/assent-bytes.js',
     // The IIFE's trailing newline would start a second, empty source-map line.

@@ -26,6 +26,15 @@ export const common = {
   absWorkingDir: dir,
 };
 
+/** esbuild's part of a drop-in build (an IIFE, in memory): build.mjs and bench/banner-bytes.mjs. */
+export const dropInOptions = (isLite) => ({
+  ...common,
+  ...lite(isLite),
+  entryPoints: ['src/main.ts'],
+  format: 'iife',
+  write: false,
+});
+
 /** The stylesheet of a build, minified: assent.css, plus assent-full.css in the full build. */
 export const styles = (isLite) =>
   transformSync(

@@ -2,29 +2,23 @@
 // language presets and the type declarations. `node build.mjs`.
 import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
-import { common, lite, squeeze, styles } from './build-options.mjs';
+import { common, dropInOptions, lite, squeeze, styles } from './build-options.mjs';
 
 const dir = new URL('.', import.meta.url).pathname;
 mkdirSync(`${dir}dist/i18n`, { recursive: true });
-/** A drop-in IIFE: esbuild, then UglifyJS (see squeeze in build-options.mjs). */
+/** A drop-in IIFE: esbuild, then Closure Compiler and UglifyJS (see squeeze in build-options.mjs). */
 const dropIn = async (isLite, outfile) => {
-  const r = await build({
-    ...common,
-    ...lite(isLite),
-    entryPoints: ['src/main.ts'],
-    format: 'iife',
-    write: false,
-    outfile,
-  });
+  const r = await build({ ...dropInOptions(isLite), outfile });
   writeFileSync(`${dir}${outfile}`, squeeze(r.outputFiles[0].text).code);
 };
 
 await Promise.all([
-  // Two drop-in builds from one source. `assent.min.js` (lite) is the whole consent banner:
-  // modes, preferences, blocking, re-consent, withdrawal, receipts, GPC, events. The full build
-  // adds the integrations a site with Google tags or several jurisdictions needs: Consent
-  // Mode v2, the tag-manager event and region-aware modes (~700 B gzipped that every other
-  // site would download for nothing). `ASSENT_LITE` is a constant, so esbuild drops that code.
+  // Two drop-in builds from one source, each with its CSS inside. `assent.min.js` (lite) is the
+  // GDPR banner: opt-in and notice, preferences, blocking, re-consent, withdrawal, events, API.
+  // The full build adds what needs a server or another jurisdiction: receipts, opt-out with
+  // "Do not sell", GPC, Consent Mode v2, the tag-manager event and regions (~1.7 KB gzipped
+  // that a GDPR-only site would download for nothing). `ASSENT_LITE` is a constant, so esbuild
+  // drops that code.
   dropIn(true, 'dist/assent.min.js'),
   dropIn(false, 'dist/assent.full.min.js'),
   build({
