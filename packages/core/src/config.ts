@@ -97,7 +97,7 @@ export interface Validated {
 }
 
 type Obj = Record<string, unknown>;
-type Bad = (field: string, message: string) => undefined;
+export type Bad = (field: string, message: string) => undefined;
 type Test = (v: unknown) => boolean;
 /**
  * What a value must be. A leaf: the check, and the message when it fails ("must be …").
@@ -216,6 +216,13 @@ const walk = (spec: Spec, v: unknown, path: string, bad: Bad): unknown => {
   }
   return out;
 };
+
+/**
+ * Checks one field's value on its own (one of the texts' when `text`): what the shortcode
+ * does with each key. Returns the value, or `undefined` when it is invalid (reported to `bad`).
+ */
+export const checkField = (field: string, v: unknown, bad: Bad, text?: boolean): unknown =>
+  walk((text ? TEXTS : SPEC)[field]!, v, field, bad);
 
 /**
  * Validates any JSON value as a config. Always returns a usable config: a field that is

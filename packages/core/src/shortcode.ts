@@ -1,4 +1,4 @@
-import { type Validated, validateConfig } from './config.js';
+import { type Config, checkField, type Validated, validateConfig } from './config.js';
 import type { ConfigError } from './errors.js';
 import { EN, type Texts } from './texts.js';
 
@@ -53,34 +53,34 @@ export const tokenizeShortcode = (
  */
 export const parseShortcode = (src: string, base: Record<string, unknown> = {}): Validated => {
   const { pairs, errors } = tokenizeShortcode(src);
-  const input = { ...base };
+  const r = validateConfig(base);
+  errors.push(...r.errors);
+  const c: { -readonly [K in keyof Config]: Config[K] } & Record<string, unknown> = { ...r.config };
   const lang = pairs.find(([k]) => k === 'lang')?.[1].toLowerCase() ?? 'en';
-  const baseTexts = (base.texts ?? {}) as Record<string, object>;
-  const texts: Record<string, string> = { ...baseTexts[lang] };
-  // Config field (or text path) → the shortcode key that set it: errors name what the owner wrote.
-  const keyOf: Record<string, string> = {};
+  const seen: string[] = [];
   for (const [key, value] of pairs) {
     const field = KEYS.get(key);
+    const text = typeof EN[field as keyof Texts] === 'string';
+    // Each value is checked on its own: its errors name the key the owner wrote.
+    const bad = (_: string, message: string) => {
+      errors.push({ field: key, message });
+      return undefined;
+    };
     let v: unknown = value;
-    const error = (message: string) => errors.push({ field: key, message });
-    if (!field) error(`is not a known key (known: ${[...KEYS.keys()]})`);
-    else if (Object.values(keyOf).includes(key)) error('is given twice');
-    else if (typeof EN[field as keyof Texts] === 'string') {
-      texts[field] = value;
-      keyOf[`texts.${lang}.${field}`] = key;
-    } else {
+    if (!field) bad(key, `is not a known key (known: ${[...KEYS.keys()]})`);
+    else if (seen.includes(key)) bad(key, 'is given twice');
+    else {
+      seen.push(key);
       if (key === 'days' && /^[+-]?\d+$/.test(value)) v = +value;
       if (key === 'categories') v = value.split(/\s*,\s*/).map((id) => ({ id }));
       // gcm=(yes) turns Google Consent Mode on with its defaults; gcm=(no) leaves it off.
       if (!globalThis.ASSENT_LITE && key === 'gcm')
         v = value === 'yes' ? {} : value === 'no' ? undefined : value;
-      if (v !== undefined) input[field] = v;
-      keyOf[field] = key;
+      if (v !== undefined && (v = checkField(field, v, bad, text)) !== undefined) {
+        if (text) c.texts = { ...c.texts, [lang]: { ...c.texts[lang], [field]: v } };
+        else c[field] = v;
+      }
     }
   }
-  if (Object.keys(texts).length) input.texts = { ...baseTexts, [lang]: texts };
-  const r = validateConfig(input);
-  for (const e of r.errors)
-    errors.push({ ...e, field: keyOf[e.field] ?? keyOf[e.field.split(/[.[]/)[0]!] ?? e.field });
-  return { config: r.config, errors };
+  return { config: c, errors };
 };
