@@ -89,11 +89,11 @@ const run = (v: Validated, mode?: Mode, late?: boolean): AssentApi => {
   const id = (S._id = stored?.id ?? newId());
   const load = (s: typeof stored) => decide(p, { kind: 'load', stored: s, now: Date.now(), gpc, id });
   const d = load(stored);
-  const fresh = d.show || !stored;
   S._granted = d.granted;
   S._record = d.record ?? (d.show ? null : stored);
   if (!globalThis.ASSENT_LITE) {
     const gcm = config.googleConsentMode;
+    const fresh = d.show || !stored;
     if (late) gcmUpdate(gcm, d.granted);
     // A returning visitor: the default a new visitor gets, then their stored choice as an update.
     else gcmStart(gcm, fresh ? d.granted : load(null).granted, fresh ? undefined : d.granted);

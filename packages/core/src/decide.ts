@@ -88,8 +88,7 @@ export const decide = (policy: Policy, input: DecideInput): Decision => {
     const optOut = !globalThis.ASSENT_LITE && policy.mode === 'opt-out';
     granted = all(policy, (k) => optOut && unlessGpc(k));
     // GPC is a valid opt-out in opt-out regions: record it, do not ask.
-    if (!optOut || !gpc)
-      return { show: true, granted, ...(!globalThis.ASSENT_LITE && stale && { stale }), gpc };
+    if (!optOut || !gpc) return { show: true, granted, ...(stale && { stale }), gpc };
     method = 'gpc';
   } else {
     method = input.method;
@@ -107,7 +106,7 @@ export const decide = (policy: Policy, input: DecideInput): Decision => {
     show: false,
     granted,
     record: record(policy, input.now, method, input.id, granted, gpc),
-    ...(!globalThis.ASSENT_LITE && stale && { stale }),
+    ...(stale && { stale }),
     gpc,
   };
 };
