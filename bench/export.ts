@@ -16,7 +16,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Receipt } from '@assent/core';
-import { createServer, createSigner, openStore } from '../packages/server/src/index.js';
+import { createServer, createSigner, openStore, publishable } from '../packages/server/src/index.js';
 import { freePort } from '../test-support/ports.js';
 
 const ORIGIN = 'https://news.example';
@@ -26,6 +26,11 @@ const SITE = {
 };
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const MB = 1024 * 1024;
+const SHA256 = (() => {
+  const r = publishable(SITE);
+  if (!r.ok) throw new Error(r.errors.join('; '));
+  return r.version.sha256;
+})();
 
 const seed = async (db: string, rows: number) => {
   const store = openStore(db);
@@ -36,12 +41,12 @@ const seed = async (db: string, rows: number) => {
   for (let done = 0; done < rows; done += BATCH) {
     const at = new Date().toISOString();
     const items = Array.from({ length: Math.min(BATCH, rows - done) }, (_, i) => ({
-      v: 1 as const,
+      v: 2 as const,
       id: randomBytes(12).toString('base64url'),
       site: ORIGIN,
       at,
       consentId: randomBytes(16).toString('base64url').slice(0, 22),
-      policy: { version: 'v3', hash: 'k2j4h5' },
+      policy: { version: 'v3', sha256: SHA256 },
       mode: 'opt-in' as const,
       choices: { analytics: i % 2 === 0, 'analytics:matomo': i % 2 === 0, marketing: i % 3 === 0 },
       method: 'custom' as const,

@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import Fastify from 'fastify';
 import pg from 'pg';
-import { createServer } from '../packages/server/src/index.js';
+import { createServer, publishable } from '../packages/server/src/index.js';
 import { freePort } from '../test-support/ports.js';
 
 const ORIGIN = 'https://news.example';
@@ -29,11 +29,17 @@ const SITE = {
   categories: [{ id: 'analytics', services: [{ id: 'matomo' }] }, { id: 'marketing' }],
 };
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
+/** The policy the server publishes for SITE: what a banner rendering it names. */
+const SHA256 = (() => {
+  const r = publishable(SITE);
+  if (!r.ok) throw new Error(r.errors.join('; '));
+  return r.version.sha256;
+})();
 
 const body = () =>
   JSON.stringify({
     consentId: randomBytes(16).toString('base64url').slice(0, 22),
-    policy: { version: 'v3', hash: 'k2j4h5' },
+    policy: { version: 'v3', sha256: SHA256 },
     mode: 'opt-in',
     choices: { analytics: true, 'analytics:matomo': true, marketing: false },
     method: 'custom',
@@ -41,7 +47,6 @@ const body = () =>
     signals: { gpc: false },
     page: { origin: ORIGIN, path: '/articles/bench' },
     lang: 'en',
-    expiresAt: new Date(Date.now() + 182 * 86_400_000).toISOString(),
   });
 
 // Receipts of many visitors, as on a real site, not one consent ID for every request (which
@@ -103,7 +108,8 @@ const run = async (target: string, url: string, connections: number, duration: n
   const r = await autocannon({
     url: `${url}/v1/receipts`,
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    // A browser's receipt names the page it comes from (the server refuses one that does not).
+    headers: { 'content-type': 'application/json', origin: ORIGIN },
     requests: BODIES.map((b) => ({ body: b })),
     connections,
     duration,

@@ -9,6 +9,7 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm ci --no-audit --no-fund
 fi
 bash scripts/install-chromium.sh
+bash scripts/install-nginx.sh
 
 npm run build
 npx tsc -b

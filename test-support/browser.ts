@@ -39,7 +39,7 @@ const TYPES: Record<string, string> = {
  * Serves `pages` (path → spec) plus the banner's dist files at `/assent.min.js`, `/assent.full.min.js`,
  * `/assent.css`, `/i18n/*.js`, and `/hit/<name>` which counts requests (for "ran once").
  */
-export const serve = async (pages: Record<string, PageSpec>, extra?: Handler) => {
+export const serve = async (pages: Record<string, PageSpec>, extra?: Handler, listenPort = 0) => {
   const hits = new Map<string, number>();
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
@@ -75,7 +75,7 @@ export const serve = async (pages: Record<string, PageSpec>, extra?: Handler) =>
     res.writeHead(404, { 'content-type': 'text/plain' });
     res.end('not found');
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  await new Promise<void>((r) => server.listen(listenPort, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;
   return {
     origin: `http://127.0.0.1:${port}`,

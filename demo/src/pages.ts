@@ -2,6 +2,7 @@
  * The demo news site's pages, as plain HTML strings. No framework: what a site owner pastes
  * is visible here as is — the banner's script tag, its JSON config, held scripts, a held embed.
  */
+import { parseShortcode } from '@assent/core';
 import { ARTICLES, type Article, SEED_SHORTCODE } from './content.js';
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -9,17 +10,25 @@ const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 const SITE = 'The Daily Ledger';
 
 /**
- * The site's consent config: the seed's shortcode on the script tag, plus this JSON for the
+ * The site's consent policy, published by its receipt server: the seed's shortcode
+ * (`buttons=(Accept !) days=(20)`: the words and the 20 days) on top of this JSON for the
  * categories, services and cookies the site really has (stand-ins for Google Analytics, an
- * ad network and YouTube, served locally: the demo makes no outside requests).
+ * ad network and YouTube, served locally: the demo makes no outside requests). The pages
+ * hold no config of their own: they load the published policy with the banner in one tag.
  */
-export const demoConfig = (opts: { endpoint?: string } = {}) => ({
+export const demoPolicy = () => {
+  const { config, errors } = parseShortcode(SEED_SHORTCODE, demoConfig());
+  if (errors.length)
+    throw new Error(`demo policy: ${errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`);
+  return config;
+};
+
+export const demoConfig = () => ({
   policy: '2026-11',
   learnMoreHref: '/privacy',
   // EU/EEA/UK/CH opt-in, US states with opt-out laws opt-out, elsewhere the seed's notice.
   regions: { EU: 'opt-in', 'US-OPT-OUT': 'opt-out', '*': 'notice' },
   googleConsentMode: { adsDataRedaction: true, urlPassthrough: true },
-  ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
   categories: [
     {
       id: 'analytics',
@@ -54,7 +63,10 @@ export const demoConfig = (opts: { endpoint?: string } = {}) => ({
 
 export interface PageOptions {
   nonce: string;
-  endpoint?: string;
+  /** Where the receipt server's API is, seen from the page: `/v1/` (the demo), `/assent/v1/` behind a proxy. */
+  assent?: string;
+  /** The site's origin, when the receipt server is on another one (it cannot tell by itself). */
+  site?: string;
   /** Demo only: `?region=US-CA` shows the mode a visitor from there gets. */
   region?: string;
 }
@@ -67,8 +79,7 @@ const layout = (title: string, main: string, o: PageOptions) => `<!doctype html>
 <title>${esc(title)} — ${SITE}</title>
 <link rel="icon" href="data:,">
 <link rel="stylesheet" href="/site.css">
-<script type="application/json" id="assent-config">${JSON.stringify(demoConfig(o)).replace(/</g, '\\u003c')}</script>
-<script src="/assent.full.min.js" data-assent="${SEED_SHORTCODE}"${o.region ? ` data-assent-region="${esc(o.region)}"` : ''}></script>
+<script src="${o.assent ?? '/v1/'}assent.js${o.site ? `?site=${encodeURIComponent(o.site)}` : ''}"${o.region ? ` data-assent-region="${esc(o.region)}"` : ''}></script>
 <script src="/demo/gtag-standin.js"></script>
 <script type="text/plain" data-assent-category="analytics" data-assent-service="stats" src="/demo/analytics.js"></script>
 <script type="text/plain" data-assent-category="marketing" data-assent-service="ads" src="/demo/ads.js"></script>
@@ -179,6 +190,12 @@ export const renderPage = (path: string, o: PageOptions): Rendered | undefined =
   return undefined;
 };
 
-/** The demo's Content-Security-Policy: strict, with a per-response nonce for held inline scripts. */
-export const demoCsp = (nonce: string) =>
-  `default-src 'self'; script-src 'self' 'nonce-${nonce}'; style-src 'self'; img-src 'self' data:; frame-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'; object-src 'none'`;
+/**
+ * The demo's Content-Security-Policy: strict, with a per-response nonce for held inline scripts.
+ * A receipt server on another origin (`assent`, absolute) is allowed to serve the banner and
+ * to be called; nothing else is.
+ */
+export const demoCsp = (nonce: string, assent?: string) => {
+  const api = assent && /^https?:/.test(assent) ? ` ${new URL(assent).origin}` : '';
+  return `default-src 'self'; script-src 'self'${api} 'nonce-${nonce}'; style-src 'self'; img-src 'self' data:; frame-src 'self'; connect-src 'self'${api}; base-uri 'none'; form-action 'self'; frame-ancestors 'self'; object-src 'none'`;
+};

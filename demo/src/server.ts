@@ -6,15 +6,15 @@
  * (the preferences dialog links there). Admin export and stats use the token printed below.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { join } from 'node:path';
 import { createServer, generateKeys } from '@assent/server';
-import { demoConfig } from './pages.js';
+import { demoPolicy } from './pages.js';
 import { demoSite } from './site.js';
 
 const port = Number(process.env.PORT ?? 3000);
 const host = process.env.HOST ?? '127.0.0.1';
 const dataDir = process.env.ASSENT_DEMO_DATA ?? join(import.meta.dirname, '../../.data');
-const ENDPOINT = '/v1/receipts';
 
 /** Keeps the demo's signing key and IP secret across restarts, so old receipts still verify. */
 const secretFile = (name: string, make: () => string) => {
@@ -23,13 +23,27 @@ const secretFile = (name: string, make: () => string) => {
   return readFileSync(f, 'utf8');
 };
 
+/** A port nothing listens on now (port 0 asked of the OS), so the site's origin is known before listening. */
+const anyPort = (host: string) =>
+  new Promise<number>((resolve, reject) => {
+    const s = createNetServer();
+    s.once('error', reject);
+    s.listen(0, host, () => {
+      const { port } = s.address() as AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+
 export const startDemo = async (opts: { port: number; host: string; db?: string; quiet?: boolean }) => {
   mkdirSync(dataDir, { recursive: true });
+  // The site's origins name its port: with port 0 ("any"), pick it first.
+  opts = { ...opts, port: opts.port || (await anyPort(opts.host)) };
   const origins = [`http://${opts.host}:${opts.port}`, `http://localhost:${opts.port}`];
   const adminToken = process.env.ASSENT_ADMIN_TOKEN ?? 'demo-admin-token';
   const server = await createServer({
     db: opts.db ?? `sqlite:${join(dataDir, 'demo.db')}`,
-    sites: Object.fromEntries(origins.map((o) => [o, demoConfig({ endpoint: ENDPOINT })])),
+    // The site's policy, published by its own receipt server: the pages load it from there.
+    sites: Object.fromEntries(origins.map((o) => [o, demoPolicy()])),
     adminToken,
     signingKey: secretFile('demo-signing-key.pem', () => generateKeys().privateKeyPem),
     ipSecret: secretFile('demo-ip-secret', () => crypto.randomUUID()),
@@ -50,7 +64,7 @@ export const startDemo = async (opts: { port: number; host: string; db?: string;
   app.get('/*', { config: { rateLimit: false } }, async (req, reply) => {
     const url = new URL(req.url, 'http://x');
     const region = url.searchParams.get('region')?.toUpperCase();
-    const r = demoSite(url.pathname, { endpoint: ENDPOINT, ...(region ? { region } : {}) });
+    const r = demoSite(url.pathname, region ? { region } : {});
     if (!r) return reply.callNotFound();
     return reply.code(r.status).headers(r.headers).send(r.body);
   });

@@ -35,8 +35,10 @@ const SECURITY = {
 };
 
 export interface SiteOptions {
-  /** Receipt endpoint the banner posts to; none when the demo runs without the server. */
-  endpoint?: string;
+  /** Where the receipt server's API is, seen from the page (default `/v1/`). */
+  assent?: string;
+  /** The site's own origin, for a receipt server on another origin. */
+  site?: string;
   /** `?region=` of the request (demo only). */
   region?: string;
 }
@@ -50,7 +52,7 @@ export const demoSite = (path: string, o: SiteOptions = {}): Response | undefine
       status: page.status,
       headers: {
         'content-type': page.type,
-        'content-security-policy': demoCsp(nonce),
+        'content-security-policy': demoCsp(nonce, o.assent),
         'cache-control': 'no-store',
         ...SECURITY,
       },

@@ -125,7 +125,13 @@ describe('the demo news site, end to end in Chromium', () => {
     const file = await (await download).path();
     const { readFileSync } = await import('node:fs');
     const lines = readFileSync(file, 'utf8').trim().split('\n');
-    assert.ok(lines.length >= 1 && lines.every((l) => JSON.parse(l).sig), 'signed receipts');
+    // The policies the receipts name come first, then the signed receipts.
+    const receipts = lines.map((l) => JSON.parse(l)).filter((x) => x.type !== 'policy');
+    assert.ok(receipts.length >= 1 && receipts.every((r) => r.sig), 'signed receipts');
+    assert.ok(
+      receipts.every((r) => lines.some((l) => l.includes(`"sha256":"${r.policy.sha256}","doc"`))),
+      'the export carries the policy of each receipt',
+    );
     assert.deepEqual(await o.csp(), []);
     // Only the refused token's 401s, which the browser logs for any failed request.
     assert.deepEqual(

@@ -31,14 +31,14 @@ await Promise.all([
 
   // Each language is its own tiny file that registers itself before the banner starts:
   //   <script src="/i18n/de.js" defer></script><script src="/assent.min.js" defer …>
-  ...readdirSync(`${dir}src/i18n`)
-    .filter((f) => f.endsWith('.ts'))
+  ...readdirSync(`${dir}../core/src/i18n`)
+    .filter((f) => /^[a-z]{2}\.ts$/.test(f))
     .map((f) => {
       const lang = f.slice(0, -3);
       return build({
         ...common,
         stdin: {
-          contents: `import t from './src/i18n/${f}'; (self.assentTexts = self.assentTexts || {})[${JSON.stringify(lang)}] = t;`,
+          contents: `import t from '../core/src/i18n/${f}'; (self.assentTexts = self.assentTexts || {})[${JSON.stringify(lang)}] = t;`,
           resolveDir: dir,
           loader: 'js',
         },

@@ -16,10 +16,10 @@ export const api: AssentApi = {
     doc.addEventListener(type, l);
     return () => doc.removeEventListener(type, l);
   },
-  open: () => openPreferences('api'),
-  accept: (categories) => choose(categories ? 'custom' : S._acceptMethod, 'api', categories),
-  reject: () => choose('reject-all', 'api'),
-  withdraw: () => choose('withdraw', 'api'),
+  open: () => openPreferences('sdk'),
+  accept: (categories) => choose(categories ? 'custom' : S._acceptMethod, 'sdk', categories),
+  reject: () => choose('reject-all', 'sdk'),
+  withdraw: () => choose('withdraw', 'sdk'),
   allowed: (category, service) => allowed(S._granted, category, service),
 };
 
@@ -36,6 +36,6 @@ export const delegate = (): void => {
     e.preventDefault();
     const cat = el.dataset.assentAccept;
     if (cat) choose('custom', 'banner', [...grantedKeys(), cat]);
-    else openPreferences(!globalThis.ASSENT_LITE && el.closest('.assent-fab') ? 'floating-button' : 'api');
+    else openPreferences(!globalThis.ASSENT_LITE && el.closest('.assent-fab') ? 'floating-button' : 'sdk');
   });
 };

@@ -7,16 +7,20 @@ import { gcmUpdate, tagEvent } from './gcm.js';
 import { showFab } from './notice.js';
 import { sendReceipt } from './receipt.js';
 import { S, type Source } from './state.js';
+import { stale } from './sync.js';
 
 /** Keys granted now, as a list: what a custom choice starts from. */
 export const grantedKeys = (g: Granted = S._granted): string[] => Object.keys(g).filter((k) => g[k]);
 
-/** Stores a record: the cookie, then the receipt (sent only when an endpoint is set). */
-export const store = (r: StoredConsent, source: Source): void => {
+/**
+ * Stores a record: the cookie, then the receipt (sent only when an endpoint is set). Returns
+ * (full build) the receipt's promise: held scripts start once the server has answered.
+ */
+export const store = (r: StoredConsent, source: Source): Promise<void> | undefined => {
   const c = S._policy.config;
   writeCookie(c.cookieName, encodeConsent(r), r.expiresAt, c.domain);
   // Receipts are the full build's (the lite build's config check names the file for `endpoint`).
-  if (!globalThis.ASSENT_LITE) sendReceipt(r, source);
+  if (!globalThis.ASSENT_LITE) return sendReceipt(r, source, stale);
 };
 
 /**
@@ -28,7 +32,7 @@ export const choose = (method: Method, source: Source, granted?: string[]): void
   const p = S._policy;
   const d = decide(p, { kind: 'choice', method, id: S._id, now: Date.now(), gpc: S._gpc, granted });
   const g = (S._granted = d.granted);
-  store((S._record = d.record!), source);
+  const sent = store((S._record = d.record!), source);
   S._banner?.remove();
   S._dialog?.close();
   showFab();
@@ -45,7 +49,9 @@ export const choose = (method: Method, source: Source, granted?: string[]): void
         g[c.id] ? [] : [...c.cookies, ...c.services.flatMap((s) => (g[s.key] ? [] : s.cookies))],
       ),
     );
-    activate();
+    // With receipts, held scripts wait for the server's answer: if it refuses the policy the
+    // page showed (409), nothing the visitor did not see runs.
+    globalThis.ASSENT_LITE ? activate() : sent!.then(activate);
   });
 };
 

@@ -14,11 +14,19 @@ import { start } from './start.js';
 
 const script = doc.currentScript as HTMLScriptElement | null;
 const json = doc.getElementById('assent-config')?.textContent;
+// Served by the receipt server (`GET /v1/assent.js`): the site's published policy comes first.
+const pub = globalThis.ASSENT_LITE ? undefined : self.assentPolicy;
 let v: Validated;
-try {
-  v = parseShortcode(script?.dataset.assent ?? '', json ? JSON.parse(json) : {});
-} catch (e) {
-  v = { ...validateConfig({}), errors: [{ field: 'assent-config', message: `is not valid JSON (${e})` }] };
-}
+if (pub) {
+  // One policy, one truth: the server's. A config on the page would be a second one.
+  if (script?.dataset.assent || json)
+    console.error('assent: the published policy applies; data-assent and #assent-config are ignored');
+  v = validateConfig({ endpoint: new URL('receipts', script!.src).href });
+} else
+  try {
+    v = parseShortcode(script?.dataset.assent ?? '', json ? JSON.parse(json) : {});
+  } catch (e) {
+    v = { ...validateConfig({}), errors: [{ field: 'assent-config', message: `is not valid JSON (${e})` }] };
+  }
 // Regions are the full build's.
-start(v, undefined, globalThis.ASSENT_LITE ? undefined : script?.dataset.assentRegion);
+start(v, undefined, globalThis.ASSENT_LITE ? undefined : script?.dataset.assentRegion, pub);

@@ -1,7 +1,7 @@
 import { choose } from './choice.js';
 import { btn, doc, h, panel } from './dom.js';
 import { intro } from './notice.js';
-import { consentPage } from './receipt.js';
+import { consentPage, leaving } from './receipt.js';
 import { S, type Source } from './state.js';
 
 /**
@@ -20,7 +20,9 @@ export const openPreferences = (src: Source): void => {
     const id = S._record?.id;
     const href = id && consentPage(id);
     const cid = d.querySelector<HTMLElement>('.assent-cid')!;
-    cid.replaceChildren(...(href ? [`${S._policy.texts.consentId}: `, h('a', { href }, id)] : []));
+    cid.replaceChildren(
+      ...(href ? [`${S._policy.texts.consentId}: `, h('a', { href, onclick: leaving }, id)] : []),
+    );
     cid.hidden = !href;
   }
   if (!d.open) {

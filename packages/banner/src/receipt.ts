@@ -1,39 +1,66 @@
 import type { StoredConsent } from '@assent/core';
 import type { Source } from './state.js';
 import { S } from './state.js';
+import { api, checked, checkSoon } from './sync.js';
+
+/** What the server says when it refuses a request: a stable code, the field, in words. */
+interface ApiError {
+  error?: string;
+  field?: string | null;
+  message?: string;
+}
 
 /**
- * Sends the proof of a choice to the receipt server (GDPR Art. 7(1)). `keepalive` lets it
- * finish when the choice navigates away. Only choices are sent — nothing before one.
+ * Sends the proof of a choice to the receipt server (GDPR Art. 7(1)), naming the published
+ * policy the visitor was shown by its SHA-256. `keepalive` lets it finish when the choice
+ * navigates away. Only choices are sent — nothing before one.
+ *
+ * Resolves once the server answered (the caller starts held scripts only then) or the request
+ * failed. Every failure is printed, naming the problem: a choice that cannot be proven is the
+ * site owner's to fix. A 409 means the page showed a policy the server does not publish: the
+ * choice was not stored, and `onStale` asks again with the published policy.
  */
-export const sendReceipt = (r: StoredConsent, source: Source): void => {
+export const sendReceipt = async (
+  r: StoredConsent,
+  source: Source,
+  onStale: (published: string) => Promise<void>,
+): Promise<void> => {
   const { _policy: p } = S;
   const endpoint = p.config.endpoint;
   if (!endpoint) return;
-  const body = JSON.stringify({
-    consentId: r.id,
-    policy: { version: p.version, hash: r.hash },
-    mode: p.mode,
-    choices: S._granted,
-    method: r.method,
-    source,
-    signals: { gpc: r.gpc },
-    page: { origin: location.origin, path: location.pathname },
-    lang: p.lang,
-    expiresAt: new Date(r.expiresAt).toISOString(),
-  });
-  fetch(endpoint, {
-    method: 'POST',
-    keepalive: true,
-    headers: { 'content-type': 'application/json' },
-    body,
-  }).catch(() => {
+  try {
+    const res = await fetch(endpoint, {
+      method: 'POST',
+      keepalive: true,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        consentId: r.id,
+        policy: { version: p.version, sha256: await S._sha },
+        mode: p.mode,
+        choices: S._granted,
+        method: r.method,
+        source,
+        signals: { gpc: r.gpc },
+        page: { origin: location.origin, path: location.pathname },
+        lang: p.lang,
+      }),
+    });
+    if (res.ok) return checked();
+    const e: ApiError = await res.json().catch(() => ({}));
+    console.error(`assent: receipt refused (${res.status} ${e.error} ${e.field}): ${e.message}`);
+    if (res.status === 409) await onStale(api(`policy?site=${encodeURIComponent(location.origin)}`));
+  } catch (e) {
     // The choice is already applied and stored; a lost receipt must not break the page.
-  });
+    console.error(`assent: receipt not sent to ${endpoint} (${e}): this choice has no proof`);
+  }
 };
 
-/** Where a visitor can see and withdraw their consent: `/consent/:id` beside the endpoint. */
-export const consentPage = (id: string): string | undefined => {
-  const e = S._policy.config.endpoint;
-  return e ? new URL(`/consent/${id}`, new URL(e, location.href)).href : undefined;
-};
+/**
+ * Where a visitor can see and withdraw their consent: `/consent/:id` beside the endpoint's
+ * `/v1/` (relative, so a server reverse-proxied under `/assent/` works too).
+ */
+export const consentPage = (id: string): string | undefined =>
+  S._policy.config.endpoint ? api(`../consent/${id}`) : undefined;
+
+/** Opening the consent page: the next page view checks the server (a withdrawal applies at once). */
+export const leaving = checkSoon;

@@ -17,6 +17,7 @@ import { emit } from './events.js';
 import { gcmStart, gcmUpdate } from './gcm.js';
 import { showBanner, showFab } from './notice.js';
 import { newId, S } from './state.js';
+import { clean, due, type PublishedPolicy, published, revalidate } from './sync.js';
 
 declare global {
   interface Window {
@@ -39,8 +40,15 @@ const BOT = /bot|crawl|spider|slurp|lighthouse/i;
  *
  * @param region the visitor's region when the site knows it (`data-assent-region`).
  */
-export const start = (v: Validated, mode?: Mode, region?: string): AssentApi => {
+export const start = (v: Validated, mode?: Mode, region?: string, pub?: PublishedPolicy): AssentApi => {
   for (const e of v.errors) console.error(formatError(e));
+  // Receipts name the published policy the page renders (full build): the server's, or the
+  // page's own config exactly as the server would publish it.
+  if (!globalThis.ASSENT_LITE && (pub || v.config.endpoint)) {
+    const r = published(v.config, pub);
+    v = { config: r.config, errors: [] };
+    canonical = r.canonical;
+  }
   // The lite build has no regions: esbuild folds ASSENT_LITE to true and drops this block.
   if (!globalThis.ASSENT_LITE && v.config.regions) {
     const { regions, endpoint, googleConsentMode: gcm } = v.config;
@@ -50,7 +58,7 @@ export const start = (v: Validated, mode?: Mode, region?: string): AssentApi => 
     // timeout or an error, the mode is opt-in.
     gcmStart(gcm, {});
     const go = (r?: string) => run(v, modeForRegion(regions, r), true);
-    fetch(new URL('/v1/config', new URL(endpoint, location.href)), { signal: AbortSignal.timeout(1500) })
+    fetch(new URL('config', new URL(endpoint, location.href)), { signal: AbortSignal.timeout(1500) })
       .then((r) => r.json())
       .then(
         (j: { region?: string }) => go(j.region),
@@ -77,11 +85,21 @@ const adoptStyles = (root: HTMLElement) => {
   } catch {}
 };
 
+/** The canonical JSON of the published policy the page renders, when it posts receipts. */
+let canonical: string | undefined;
+
 const run = (v: Validated, mode?: Mode, late?: boolean): AssentApi => {
   const { config } = v;
   const nav = navigator;
   const root = doc.documentElement;
-  const p = (S._policy = createPolicy(config, [root.lang, ...nav.languages], win.assentTexts, mode));
+  const p = (S._policy = createPolicy(
+    config,
+    [root.lang, ...nav.languages],
+    // A published policy's texts are complete: no preset is used, none can add a language.
+    !globalThis.ASSENT_LITE && canonical ? {} : win.assentTexts,
+    mode,
+    globalThis.ASSENT_LITE ? undefined : canonical,
+  ));
   const gpc = (S._gpc = !globalThis.ASSENT_LITE && nav.globalPrivacyControl === true);
   S._acceptMethod = p.mode === 'notice' ? 'notice-ack' : 'accept-all';
   const stored = decodeConsent(readCookie(config.cookieName));
@@ -91,12 +109,17 @@ const run = (v: Validated, mode?: Mode, late?: boolean): AssentApi => {
   const d = load(stored);
   S._granted = d.granted;
   S._record = d.record ?? (d.show ? null : stored);
+  // A stored choice is checked with the receipt server now and then (full build): until the
+  // answer (1.5 s at most) held scripts stay held and Consent Mode keeps its default.
+  const check = !globalThis.ASSENT_LITE && !d.show && config.endpoint && due() ? revalidate() : undefined;
   if (!globalThis.ASSENT_LITE) {
     const gcm = config.googleConsentMode;
     const fresh = d.show || !stored;
     if (late) gcmUpdate(gcm, d.granted);
     // A returning visitor: the default a new visitor gets, then their stored choice as an update.
-    else gcmStart(gcm, fresh ? d.granted : load(null).granted, fresh ? undefined : d.granted);
+    else gcmStart(gcm, fresh ? d.granted : load(null).granted, fresh || check ? undefined : d.granted);
+    // Unchanged after the check: the stored choice's update now. (Changed: adopt() sent it.)
+    check?.then((changed) => changed || gcmUpdate(gcm, S._granted));
   }
   // Only a GPC signal in opt-out mode makes a record at load: the full build's.
   if (!globalThis.ASSENT_LITE && d.record) store(d.record, 'banner');
@@ -105,7 +128,10 @@ const run = (v: Validated, mode?: Mode, late?: boolean): AssentApi => {
   observe();
   onReady(() => {
     adoptStyles(root);
-    activate();
+    if (check) check.then(activate);
+    else activate();
+    // A stored choice that refuses something: its trackers' cookies go (full build, see clean).
+    if (!globalThis.ASSENT_LITE && !d.show) clean(d.granted);
     if (d.show && !(config.hideFromBots && (nav.webdriver || BOT.test(nav.userAgent)))) showBanner();
     else if (!d.show) showFab();
     emit('ready', publicState());

@@ -8,7 +8,7 @@ import {
 } from '@assent/core';
 
 /** Where a choice was made: the receipt's `source`. */
-export type Source = 'banner' | 'preferences' | 'floating-button' | 'api';
+export type Source = 'banner' | 'preferences' | 'floating-button' | 'sdk';
 
 /**
  * The banner's runtime state, one object. Fields start with `_` so esbuild mangles them
@@ -27,6 +27,8 @@ export interface State {
   _fab?: HTMLElement | undefined;
   /** Set in opt-out mode and by `mode=(notice)`: what the first layer's Accept records. */
   _acceptMethod: Method;
+  /** Full build with receipts: the SHA-256 of the published policy the page renders. */
+  _sha: Promise<string>;
 }
 
 export const S = {} as State;

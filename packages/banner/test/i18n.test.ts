@@ -1,15 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { EN, type Texts } from '@assent/core';
-import de from '../src/i18n/de.js';
-import es from '../src/i18n/es.js';
-import fr from '../src/i18n/fr.js';
-import it_ from '../src/i18n/it.js';
-import nl from '../src/i18n/nl.js';
-import pl from '../src/i18n/pl.js';
-import pt from '../src/i18n/pt.js';
+import { PRESETS } from '@assent/core/i18n';
 
-const presets: Record<string, Texts> = { de, fr, es, it: it_, nl, pl, pt };
+const presets: Record<string, Texts> = { ...PRESETS };
 const PLACEHOLDERS = ['{0}', '{1}'];
 const keys = (o: object) => Object.keys(o).sort();
 const textKeys = (Object.keys(EN) as (keyof Texts)[]).filter((k) => k !== 'cats');

@@ -51,7 +51,21 @@ export interface Config {
   readonly googleConsentMode?: GoogleConsentMode;
   /** Region → mode (`EU`, `US-CA`, `US`, `*` …); the visitor's region picks the mode. */
   readonly regions?: Readonly<Record<string, Mode>>;
+  /**
+   * Seconds between two checks of a stored choice with the receipt server, when it is on
+   * another origin (full build): a withdrawal made on the consent page reaches the site at
+   * the visitor's next page view after at most this long. Default {@link REVALIDATE_SECONDS}.
+   */
+  readonly revalidate?: number;
 }
+
+/**
+ * Five minutes: a visitor who withdraws on the consent page and comes back sees it applied
+ * at once (opening the consent page from the banner forces the next check), and anyone else
+ * within five minutes; a site costs the server at most twelve small GETs an hour per active
+ * visitor, and none per page view in between. README "Deploying".
+ */
+export const REVALIDATE_SECONDS = 300;
 
 export interface GoogleConsentMode {
   /** Milliseconds Google tags wait for our update (`wait_for_update`). Default 500. */
@@ -176,6 +190,10 @@ const SPEC: Record<string, Spec> = {
         regions: [
           each((v, k) => /^([A-Z]{2}(-[A-Z0-9]{1,3})?|EU|US-OPT-OUT|\*)$/.test(k) && isMode(v)),
           'must be an object of region → mode',
+        ],
+        revalidate: [
+          (v) => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 86_400,
+          'must be whole seconds from 0 to 86400',
         ],
       }),
 };

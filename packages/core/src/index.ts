@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 export type { CategoryConfig, Config, GoogleConsentMode, Mode, ServiceConfig, Validated } from './config.js';
-export { DEFAULTS, isSafeHref, MAX_DAYS, MODES, validateConfig } from './config.js';
+export { DEFAULTS, isSafeHref, MAX_DAYS, MODES, REVALIDATE_SECONDS, validateConfig } from './config.js';
 export type { ConsentId, Method, StoredConsent } from './consent.js';
 export { CONSENT_ID_RE, consentIdFrom, isConsentId, METHODS } from './consent.js';
 export type { ConsentSignal, SignalState } from './consent-mode.js';
@@ -17,6 +17,8 @@ export { formatError } from './errors.js';
 export { hash32, stableStringify } from './hash.js';
 export type { Category, Policy, Service } from './policy.js';
 export { createPolicy, format, pickLanguage } from './policy.js';
+export type { PolicyConfig, PolicyDoc, Published } from './published.js';
+export { canonicalPolicy, configOf, isSha256, policyDoc, policyFingerprint } from './published.js';
 export type {
   PurgedReceipt,
   Receipt,

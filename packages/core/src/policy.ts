@@ -1,5 +1,6 @@
 import type { Config, Mode } from './config.js';
 import { hash32 } from './hash.js';
+import { policyFingerprint } from './published.js';
 import { EN, type Texts } from './texts.js';
 
 export interface Service {
@@ -76,6 +77,8 @@ export const createPolicy = (
   preferred: readonly (string | undefined)[] = [],
   presets: Readonly<Record<string, Partial<Texts>>> = {},
   mode: Mode = config.mode,
+  /** The canonical JSON of the published policy this config renders (full build, server). */
+  canonical?: string,
 ): Policy => {
   const own = config.texts;
   const lang = pickLanguage(
@@ -99,7 +102,11 @@ export const createPolicy = (
   // What the visitor is shown, and nothing else: a changed text, link, category or mode
   // is a material change; a changed cookie lifetime or endpoint is not.
   // Key order is fixed by construction (EN's keys first, then config order), so plain JSON is stable.
-  const hash = hash32(JSON.stringify([config.policy, mode, config.learnMoreHref, texts, categories]));
+  // A published policy's fingerprint covers every language at once (see policyFingerprint).
+  const hash =
+    !globalThis.ASSENT_LITE && canonical
+      ? policyFingerprint(canonical, mode)
+      : hash32(JSON.stringify([config.policy, mode, config.learnMoreHref, texts, categories]));
   return { mode, version: config.policy, hash, lang, texts, categories, keys, config };
 };
 

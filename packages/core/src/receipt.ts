@@ -1,6 +1,7 @@
 import { MODES, type Mode } from './config.js';
 import { type ConsentId, isConsentId, METHODS, type Method } from './consent.js';
 import { stableStringify } from './hash.js';
+import { isSha256 } from './published.js';
 
 /**
  * Receipts: the proof of consent that GDPR Art. 7(1) asks the site owner to keep.
@@ -9,9 +10,20 @@ import { stableStringify } from './hash.js';
  * The shapes and the validation live here so both sides agree on every field.
  */
 
-/** Where the choice was made: the banner's UI, the API, or the server's own page `/consent/:id`. */
-export type Source = 'banner' | 'preferences' | 'floating-button' | 'api' | 'consent-page';
-export const SOURCES: readonly Source[] = ['banner', 'preferences', 'floating-button', 'api', 'consent-page'];
+/**
+ * Where the choice was made: the banner's UI, the page's own script through `window.Assent`
+ * (`sdk`), a server-to-server call with the site's API key (`api`), or the server's own page
+ * `/consent/:id`.
+ */
+export type Source = 'banner' | 'preferences' | 'floating-button' | 'sdk' | 'api' | 'consent-page';
+export const SOURCES: readonly Source[] = [
+  'banner',
+  'preferences',
+  'floating-button',
+  'sdk',
+  'api',
+  'consent-page',
+];
 
 /** The largest receipt body the server accepts, in bytes (a real one is well under 1 KiB). */
 export const RECEIPT_MAX_BYTES = 8192;
@@ -19,8 +31,12 @@ export const RECEIPT_MAX_BYTES = 8192;
 /** What the banner POSTs to the config's `endpoint`. */
 export interface ReceiptInput {
   readonly consentId: ConsentId;
-  /** The policy version and `policy.hash` of the texts the visitor was shown. */
-  readonly policy: { readonly version: string; readonly hash: string };
+  /**
+   * The published policy the visitor was shown: its SHA-256 (see `canonicalPolicy`), and the
+   * owner's version label for people reading the receipt. The server refuses (409) a receipt
+   * whose policy is not the one it publishes for the site.
+   */
+  readonly policy: { readonly version: string; readonly sha256: string };
   readonly mode: Mode;
   /** Category ids and `category:service` keys of the policy; a missing key was not granted. */
   readonly choices: Readonly<Record<string, boolean>>;
@@ -30,14 +46,18 @@ export interface ReceiptInput {
   /** Origin and path only: never the query string, which can carry personal data. */
   readonly page: { readonly origin: string; readonly path: string };
   readonly lang: string;
-  /** ISO-8601: when the client will ask again. */
-  readonly expiresAt: string;
 }
 
 /** The receipt as the server signs it: the visitor's input plus the server's facts. */
 export interface Receipt extends ReceiptInput {
-  /** Schema version of the receipt. */
-  readonly v: 1;
+  /**
+   * Schema version of the receipt. 2: `policy` names the published policy by SHA-256 and the
+   * server sets `expiresAt` from that policy's `days`. (1: `policy.hash` was a 32-bit
+   * fingerprint and `expiresAt` came from the browser; such receipts still verify.)
+   */
+  readonly v: 2;
+  /** ISO-8601: when the site asks again, the receipt's time plus the policy's `days`. */
+  readonly expiresAt: string;
   /** The receipt's own ID (not the consent ID: one consent has many receipts). */
   readonly id: string;
   /** The page origin; each site has its own chain. */
@@ -104,23 +124,7 @@ const ORIGIN_RE = /^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$|^https?:\/\/\[[0-9a-f:.]+
 const PATH_RE = /^\/[^\s?#]{0,1023}$/;
 const LANG_RE = /^[a-z]{2,3}(-[a-z0-9]{2,8})*$/i;
 const VERSION_RE = /^[\w.-]{1,32}$/;
-const HASH_RE = /^[a-z0-9]{1,16}$/;
-const ISO_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/;
-const DAY = 86_400_000;
-/** CNIL: a choice may be kept 13 months at most; a day of slack for clocks and time zones. */
-const MAX_AHEAD = 396 * DAY;
-const FIELDS = [
-  'consentId',
-  'policy',
-  'mode',
-  'choices',
-  'method',
-  'source',
-  'signals',
-  'page',
-  'lang',
-  'expiresAt',
-];
+const FIELDS = ['consentId', 'policy', 'mode', 'choices', 'method', 'source', 'signals', 'page', 'lang'];
 
 /**
  * Checks a receipt as the banner sent it. Pure: the caller passes the valid choice keys
@@ -128,26 +132,22 @@ const FIELDS = [
  * The first problem found is returned, naming its field.
  *
  * @example
- * const r = validateReceiptInput(JSON.parse(body), policy.keys, Date.now());
+ * const r = validateReceiptInput(JSON.parse(body), policy.keys);
  * if (!r.ok) reply.code(400).send({ error: 'ASSENT_BAD_FIELD', ...r.error });
  */
-export const validateReceiptInput = (
-  input: unknown,
-  keys: readonly string[] | null,
-  now: number,
-): ReceiptCheck => {
+export const validateReceiptInput = (input: unknown, keys: readonly string[] | null): ReceiptCheck => {
   const bad = (field: string, message: string): ReceiptCheck => ({ ok: false, error: { field, message } });
   if (!isObj(input)) return bad('body', 'must be a JSON object');
   for (const f of FIELDS) if (input[f] === undefined) return bad(f, 'is required');
   for (const k of Object.keys(input)) if (!FIELDS.includes(k)) return bad(k, 'is not a known field');
-  const { consentId, policy, mode, choices, method, source, signals, page, lang, expiresAt } = input;
+  const { consentId, policy, mode, choices, method, source, signals, page, lang } = input;
   if (!isConsentId(consentId)) return bad('consentId', 'must be 22 base64url characters (128 random bits)');
-  if (!isObj(policy)) return bad('policy', 'must be an object {version, hash}');
+  if (!isObj(policy)) return bad('policy', 'must be an object {version, sha256}');
   if (typeof policy.version !== 'string' || !VERSION_RE.test(policy.version))
     return bad('policy.version', 'must be a version of letters, digits, . _ - (e.g. "v3")');
-  if (typeof policy.hash !== 'string' || !HASH_RE.test(policy.hash))
-    return bad('policy.hash', 'must be the policy hash (base36)');
-  if (Object.keys(policy).length !== 2) return bad('policy', 'must hold only version and hash');
+  if (!isSha256(policy.sha256))
+    return bad('policy.sha256', "must be the published policy's SHA-256 (64 lower-case hex digits)");
+  if (Object.keys(policy).length !== 2) return bad('policy', 'must hold only version and sha256');
   if (!(MODES as unknown[]).includes(mode)) return bad('mode', `must be one of ${MODES.join(', ')}`);
   if (!isObj(choices)) return bad('choices', 'must be an object of category or service keys to true/false');
   for (const k of Object.keys(choices)) {
@@ -172,11 +172,6 @@ export const validateReceiptInput = (
   if (Object.keys(page).length !== 2) return bad('page', 'must hold only origin and path');
   if (typeof lang !== 'string' || !LANG_RE.test(lang))
     return bad('lang', 'must be a language tag such as "en"');
-  const t = typeof expiresAt === 'string' && ISO_RE.test(expiresAt) ? Date.parse(expiresAt) : Number.NaN;
-  if (Number.isNaN(t))
-    return bad('expiresAt', 'must be an ISO-8601 date-time such as "2026-06-01T12:00:00Z"');
-  if (t < now - DAY || t > now + MAX_AHEAD)
-    return bad('expiresAt', 'must be in the future and at most 13 months away');
   return { ok: true, value: input as unknown as ReceiptInput };
 };
 

@@ -1,4 +1,4 @@
-import { parseShortcode } from '@assent/core';
+import { type Config, parseShortcode, validateConfig } from '@assent/core';
 import type { Page } from 'playwright-core';
 import type { Autoconsent } from './autoconsent.js';
 import type { Selectors } from './config.js';
@@ -210,9 +210,22 @@ export const assentConfig = async (
     .evaluate(() => ({
       code: document.querySelector<HTMLElement>('script[data-assent]')?.dataset.assent ?? null,
       json: document.getElementById('assent-config')?.textContent ?? null,
+      // A page that loads its published policy from the receipt server (`GET /v1/assent.js`).
+      published:
+        (window as { assentPolicy?: { doc?: { config?: unknown } } }).assentPolicy?.doc?.config ?? null,
+      src: [...document.scripts].find((s) => /\/assent\.js(\?|$)/.test(s.src))?.src ?? null,
     }))
     .catch(() => null);
-  if (!found || (found.code === null && found.json === null)) return null;
+  if (!found || (found.code === null && found.json === null && found.published === null)) return null;
+  if (found.published !== null) {
+    // The server's policy is the one the banner renders; receipts go beside assent.js.
+    const c = validateConfig(found.published).config;
+    return {
+      cookieName: c.cookieName,
+      endpoint: found.src ? new URL('receipts', found.src).href : null,
+      declared: declaredCookies(c),
+    };
+  }
   let base: Record<string, unknown> = {};
   try {
     base = found.json ? JSON.parse(found.json) : {};
@@ -220,10 +233,19 @@ export const assentConfig = async (
     // The banner reports a broken JSON block itself; the shortcode still counts.
   }
   const { config } = parseShortcode(found.code ?? '', base);
+  return {
+    cookieName: config.cookieName,
+    endpoint: config.endpoint ?? null,
+    declared: declaredCookies(config),
+  };
+};
+
+/** The cookies a config declares, by name: category id or `category:service`. */
+const declaredCookies = (config: Config): Record<string, string> => {
   const declared: Record<string, string> = {};
   for (const c of config.categories) {
     for (const name of c.cookies ?? []) declared[name] = c.id;
     for (const s of c.services ?? []) for (const name of s.cookies ?? []) declared[name] = `${c.id}:${s.id}`;
   }
-  return { cookieName: config.cookieName, endpoint: config.endpoint ?? null, declared };
+  return declared;
 };

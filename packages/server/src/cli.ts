@@ -36,6 +36,8 @@ interface FileConfig {
   port?: number;
   dataDir?: string;
   sites?: Record<string, unknown>;
+  /** Per-site keys for server-to-server receipts (`source: "api"`): origin → key. */
+  apiKeys?: Record<string, string>;
   adminToken?: string;
   regionHeader?: string;
   trustProxy?: boolean | string | string[];
@@ -95,6 +97,7 @@ const start = async () => {
   const server = await createServer({
     db,
     sites: file.sites ?? {},
+    apiKeys: file.apiKeys ?? {},
     adminToken: env.ASSENT_ADMIN_TOKEN ?? file.adminToken,
     signingKey,
     ipSecret,
@@ -112,8 +115,8 @@ const start = async () => {
       rl === 'off' ? false : rl ? { max: Number(rl), timeWindow: 60_000 } : (file.rateLimit ?? undefined),
     retention: { days: Number(env.ASSENT_RETENTION_DAYS ?? file.retentionDays ?? 365) },
   });
-  if (!Object.keys(file.sites ?? {}).length)
-    server.app.log.warn('no sites configured: every receipt will be refused');
+  if (!Object.keys(file.sites ?? {}).length && ![...server.policies.sites()].length)
+    server.app.log.warn('no sites configured or published: every receipt will be refused');
   const shutdown = (signal: string) => {
     server.app.log.info({ signal }, 'shutting down: finishing in-flight receipts');
     server.close().then(
@@ -166,9 +169,9 @@ const main = async () => {
       );
       if (r.ok) {
         process.stdout.write(
-          `ok: ${r.receipts} receipts (${r.purged} purged) in ${r.sites} site chain(s) verify${
-            r.partial.length ? `; starts mid-chain for ${r.partial.join(', ')}` : ''
-          }\n`,
+          `ok: ${r.receipts} receipts (${r.purged} purged) in ${r.sites} site chain(s) verify, with the ${r.policies} polic${r.policies === 1 ? 'y' : 'ies'} they name${
+            r.legacy ? ` (${r.legacy} receipt(s) of schema v1 name no published policy)` : ''
+          }${r.partial.length ? `; starts mid-chain for ${r.partial.join(', ')}` : ''}\n`,
         );
         return;
       }

@@ -1,28 +1,12 @@
-import { randomBytes } from 'node:crypto';
-import {
-  type Config,
-  createPolicy,
-  formatError,
-  type Policy,
-  type ReceiptInput,
-  type SignedReceipt,
-  validateConfig,
-} from '@assent/core';
-import type { FastifyRequest } from 'fastify';
+import { createHmac, randomBytes } from 'node:crypto';
+import type { ReceiptInput, SignedReceipt } from '@assent/core';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { GroupCommit } from './group-commit.js';
 import type { IpHasher } from './ip-hash.js';
+import { cookieOf, expiryOf, type PolicyRegistry, type PolicyVersion, publishable } from './policies.js';
 import type { Signer } from './signer.js';
 import type { Store } from './store/types.js';
 import { uaFamily } from './ua.js';
-
-/** A site the server accepts receipts for: its origin and its Assent config. */
-export interface Site {
-  readonly origin: string;
-  readonly config: Config;
-  readonly policy: Policy;
-  /** Valid `choices` keys: category ids and `category:service` keys. */
-  readonly keys: readonly string[];
-}
 
 /** What every route plugin shares. */
 export interface Context {
@@ -30,28 +14,40 @@ export interface Context {
   readonly writer: GroupCommit;
   readonly signer: Signer;
   readonly hasher: IpHasher;
-  readonly sites: ReadonlyMap<string, Site>;
+  /** Each site's current policy, and every policy ever published. Its sites are the ones served. */
+  readonly policies: PolicyRegistry;
+  /** Per-site keys of server-to-server receipts (`source: "api"`), by origin. */
+  readonly apiKeys: ReadonlyMap<string, string>;
   readonly adminToken: string | undefined;
   /** Lower-case header name holding the visitor's region (set by a trusted proxy or CDN). */
   readonly regionHeader: string | undefined;
+  /** Key of the consent page's anti-forgery tokens (derived from the IP secret). */
+  readonly formKey: Buffer;
 }
 
 /** Origins compare lower-case and without a trailing slash. */
 export const normalizeOrigin = (o: string): string => o.trim().replace(/\/+$/, '').toLowerCase();
 
-/** Builds the site table; a config error is fatal here, unlike in the banner: the owner must fix it. */
-export const loadSites = (sites: Readonly<Record<string, unknown>>): Map<string, Site> => {
-  const out = new Map<string, Site>();
+const ORIGIN_RE = /^https?:\/\/[^/\s]+$/i;
+
+/**
+ * The sites of the server's config, each checked and turned into the policy it publishes.
+ * A config error is fatal here, unlike in the banner: the owner must fix it.
+ */
+export const sitePolicies = (sites: Readonly<Record<string, unknown>>): Map<string, PolicyVersion> => {
+  const out = new Map<string, PolicyVersion>();
   for (const [origin, raw] of Object.entries(sites)) {
-    if (!/^https?:\/\/[^/\s]+$/i.test(origin.replace(/\/+$/, '')))
+    if (!ORIGIN_RE.test(origin.replace(/\/+$/, '')))
       throw new Error(`sites: "${origin}" is not an origin such as https://example.com`);
-    const { config, errors } = validateConfig(raw);
-    if (errors.length) throw new Error(`sites["${origin}"]: ${errors.map((e) => formatError(e)).join('; ')}`);
-    const policy = createPolicy(config);
-    out.set(normalizeOrigin(origin), { origin: normalizeOrigin(origin), config, policy, keys: policy.keys });
+    const r = publishable(raw);
+    if (!r.ok) throw new Error(`sites["${origin}"]: ${r.errors.join('; ')}`);
+    out.set(normalizeOrigin(origin), r.version);
   }
   return out;
 };
+
+/** Whether `origin` is an origin such as https://example.com (no path). */
+export const isOrigin = (origin: string): boolean => ORIGIN_RE.test(origin);
 
 const REGION_RE = /^[A-Za-z]{2}(-[A-Za-z0-9]{1,3})?$/;
 
@@ -100,24 +96,77 @@ export const regionOf = (ctx: Context, req: FastifyRequest): string | null => {
 };
 
 /**
- * Adds the server's facts to a visitor's input and commits it (group commit).
- * Resolves after the transaction holding it has committed.
+ * The origin this request was made to, as the visitor's browser saw it: scheme and host, from
+ * X-Forwarded-Proto and X-Forwarded-Host when `trustProxy` says the proxy is believed. When it
+ * is the site's origin, the server shares the site's cookies (a same-origin deployment).
+ */
+export const ownOrigin = (req: FastifyRequest): string => normalizeOrigin(`${req.protocol}://${req.host}`);
+
+/** The origin a browser says it posts from: `Origin`, failing that `Referer`'s; null when neither. */
+export const senderOrigin = (req: FastifyRequest): string | null => {
+  const o = req.headers.origin;
+  if (typeof o === 'string' && o !== 'null') return normalizeOrigin(o);
+  if (o === 'null') return 'null';
+  const ref = req.headers.referer;
+  if (typeof ref !== 'string') return null;
+  try {
+    return normalizeOrigin(new URL(ref).origin);
+  } catch {
+    return 'null';
+  }
+};
+
+/**
+ * In a same-origin deployment (the server reverse-proxied under the site's origin, or serving
+ * the site), sets the site's consent cookie itself: a withdrawal made on the consent page then
+ * takes effect on the very next page view, and Safari keeps the cookie for its whole lifetime
+ * (it caps cookies written by scripts at 7 days). `null` clears it (the banner asks again).
+ */
+export const setConsentCookie = (
+  req: FastifyRequest,
+  reply: FastifyReply,
+  site: string,
+  v: PolicyVersion,
+  r: SignedReceipt | null,
+): void => {
+  if (ownOrigin(req) !== site) return;
+  const { cookieName, domain } = v.config;
+  const c = r ? cookieOf(r, v) : { value: '', expiresAt: 0 };
+  const maxAge = Math.max(0, Math.round((c.expiresAt - Date.now()) / 1000));
+  reply.header(
+    'set-cookie',
+    `${cookieName}=${c.value}; Path=/; Max-Age=${maxAge}; SameSite=Lax${req.protocol === 'https' ? '; Secure' : ''}${
+      domain ? `; Domain=${domain}` : ''
+    }`,
+  );
+};
+
+/** The consent page's anti-forgery token for one consent ID. */
+export const formToken = (ctx: Pick<Context, 'formKey'>, consentId: string): string =>
+  createHmac('sha256', ctx.formKey).update(`withdraw:${consentId}`).digest('base64url').slice(0, 32);
+
+/**
+ * Adds the server's facts to a visitor's input and commits it (group commit): the server's
+ * clock, the published policy `v` (by SHA-256) and the expiry its `days` give, the region, a
+ * keyed hash of the IP. Resolves after the transaction holding it has committed.
  */
 export const record = async (
   ctx: Context,
   req: FastifyRequest,
   input: ReceiptInput,
+  v: PolicyVersion,
 ): Promise<SignedReceipt> => {
   const region = regionOf(ctx, req);
   const ipHash = ipHashOf(ctx, req);
+  const now = Date.now();
   const item = {
-    v: 1,
+    v: 2,
     id: newReceiptId(),
     site: input.page.origin,
-    at: new Date().toISOString(),
+    at: new Date(now).toISOString(),
     // Copied field by field: only what the schema allows ever reaches the signed body.
     consentId: input.consentId,
-    policy: { version: input.policy.version, hash: input.policy.hash },
+    policy: { version: v.config.policy, sha256: v.sha256 },
     mode: input.mode,
     choices: { ...input.choices },
     method: input.method,
@@ -126,7 +175,7 @@ export const record = async (
     signals: { gpc: input.signals.gpc || req.headers['sec-gpc'] === '1' },
     page: { origin: input.page.origin, path: input.page.path },
     lang: input.lang,
-    expiresAt: new Date(input.expiresAt).toISOString(),
+    expiresAt: expiryOf(v, now),
     region,
     ua: uaFamily(req.headers['user-agent']),
     ipHash: typeof ipHash === 'string' ? ipHash : await ipHash,

@@ -8,6 +8,9 @@ export type ErrorCode =
   | 'ASSENT_TOO_LARGE'
   | 'ASSENT_UNKNOWN_SITE'
   | 'ASSENT_ORIGIN_MISMATCH'
+  | 'ASSENT_ORIGIN_REQUIRED'
+  | 'ASSENT_POLICY_MISMATCH'
+  | 'ASSENT_FORBIDDEN'
   | 'ASSENT_NOT_FOUND'
   | 'ASSENT_UNAUTHORIZED'
   | 'ASSENT_RATE_LIMITED'
@@ -29,6 +32,11 @@ export const errorSchema = {
     error: { type: 'string' },
     field: { type: ['string', 'null'] },
     message: { type: 'string' },
+    /** ASSENT_POLICY_MISMATCH: the policy the server publishes for the site. */
+    policy: {
+      type: 'object',
+      properties: { sha256: { type: 'string' }, version: { type: 'string' } },
+    },
   },
 } as const;
 

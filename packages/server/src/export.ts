@@ -1,5 +1,5 @@
 import type { SignedReceipt } from '@assent/core';
-import type { ExportFilter, ExportRow, Store } from './store/types.js';
+import type { ExportFilter, ExportRow, Store, StoredPolicy } from './store/types.js';
 
 export type ExportFormat = 'ndjson' | 'csv';
 
@@ -36,7 +36,7 @@ export const CSV_COLUMNS = [
   'at',
   'consentId',
   'policyVersion',
-  'policyHash',
+  'policySha256',
   'mode',
   'method',
   'source',
@@ -79,7 +79,8 @@ export const csvLine = (r: ExportRow): string => {
     r.at,
     b.consentId,
     b.policy.version,
-    b.policy.hash,
+    // Receipts of schema v1 named a 32-bit fingerprint, not a published policy.
+    b.policy.sha256 ?? '',
     b.mode,
     b.method,
     b.source,
@@ -101,13 +102,30 @@ export const csvLine = (r: ExportRow): string => {
     .join(',')}\n`;
 };
 
-/** The export as text chunks (one per page of rows), for a stream or a file. */
+/**
+ * A policy line of the NDJSON export: `{"type":"policy","sha256":…,"doc":…}`, the document as
+ * the registry keeps it (its canonical JSON), so `verify` can hash it and check every receipt
+ * that names it. They come first, before the receipts.
+ */
+export const policyLine = (p: StoredPolicy): string =>
+  `{"type":"policy","sha256":"${p.sha256}","doc":${p.doc}}\n`;
+
+/**
+ * The export as text chunks (one per page of rows), for a stream or a file. NDJSON carries
+ * every policy its receipts name first (the proof of what each visitor was shown travels with
+ * it); CSV, for spreadsheets, names each receipt's policy by SHA-256.
+ */
 export async function* exportChunks(
   store: Store,
   filter: ExportFilter,
   format: ExportFormat,
 ): AsyncGenerator<string> {
   if (format === 'csv') yield csvHeader;
+  else {
+    let chunk = '';
+    for (const p of await store.policiesOf(filter)) chunk += policyLine(p);
+    if (chunk) yield chunk;
+  }
   const line = format === 'csv' ? csvLine : ndjsonLine;
   for await (const rows of exportRows(store, filter)) {
     let chunk = '';

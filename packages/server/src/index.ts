@@ -3,10 +3,12 @@
  * on SQLite or PostgreSQL.
  * @packageDocumentation
  */
-export type { Site } from './context.js';
+
 export type { ApiError, ErrorCode } from './errors.js';
 export type { ExportFormat } from './export.js';
 export { exportChunks } from './export.js';
+export type { PolicyVersion } from './policies.js';
+export { PolicyRegistry, publishable } from './policies.js';
 export { purgeExpired } from './retention.js';
 export type { AssentServer, ServerOptions } from './server.js';
 export { createServer } from './server.js';

@@ -9,9 +9,9 @@ export const consentIdSchema = { type: 'string', pattern: '^[A-Za-z0-9_-]{22}$' 
 
 const policySchema = {
   type: 'object',
-  required: ['version', 'hash'],
+  required: ['version', 'sha256'],
   additionalProperties: false,
-  properties: { version: { type: 'string', maxLength: 32 }, hash: { type: 'string', maxLength: 16 } },
+  properties: { version: { type: 'string', maxLength: 32 }, sha256: { type: 'string', maxLength: 64 } },
 } as const;
 
 const choicesSchema = {
@@ -44,7 +44,6 @@ const inputProperties = {
   signals: signalsSchema,
   page: pageSchema,
   lang: { type: 'string', maxLength: 35 },
-  expiresAt: { type: 'string', maxLength: 40 },
 } as const;
 
 /** The body of `POST /v1/receipts`: what the banner sends. */
@@ -60,6 +59,12 @@ export const signedReceiptSchema = {
   type: 'object',
   properties: {
     ...inputProperties,
+    // Receipts of schema v1 named their policy by a 32-bit fingerprint (`hash`).
+    policy: {
+      type: 'object',
+      properties: { version: { type: 'string' }, sha256: { type: 'string' }, hash: { type: 'string' } },
+    },
+    expiresAt: { type: 'string' },
     v: { type: 'integer' },
     id: { type: 'string' },
     site: { type: 'string' },
@@ -78,5 +83,5 @@ export const signedReceiptSchema = {
 export const createdSchema = {
   type: 'object',
   required: ['id', 'consentId'],
-  properties: { id: { type: 'string' }, consentId: { type: 'string' } },
+  properties: { id: { type: 'string' }, consentId: { type: 'string' }, expiresAt: { type: 'string' } },
 } as const;

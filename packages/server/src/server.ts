@@ -1,19 +1,21 @@
-import { generateKeyPairSync, type KeyObject, randomBytes } from 'node:crypto';
+import { createHmac, generateKeyPairSync, type KeyObject, randomBytes } from 'node:crypto';
 import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { DestinationStream } from 'pino';
-import { type Context, ipHashOf, loadSites } from './context.js';
+import { type Context, ipHashOf, normalizeOrigin, sitePolicies } from './context.js';
 import { apiError, errorHandler } from './errors.js';
 import { GroupCommit } from './group-commit.js';
 import { IpHasher } from './ip-hash.js';
+import { PolicyRegistry } from './policies.js';
 import { startRetention } from './retention.js';
 import { adminRoutes } from './routes/admin.js';
 import { configRoutes } from './routes/config.js';
-import { consentRoutes } from './routes/consents.js';
+import { consentRoutes, cookieRoute } from './routes/consents.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import { healthRoutes } from './routes/health.js';
 import { pageRoutes } from './routes/page.js';
+import { policyRoutes } from './routes/policies.js';
 import { receiptRoutes } from './routes/receipts.js';
 import { createSigner, type Signer } from './signer.js';
 import { openStore } from './store/open.js';
@@ -24,8 +26,14 @@ export interface ServerOptions {
   readonly db?: string;
   /** An already opened store instead of `db` (tests, embedding). Closed by `close()`. */
   readonly store?: Store;
-  /** Sites the server accepts receipts for: origin → Assent config (what core's validateConfig accepts). */
-  readonly sites: Readonly<Record<string, unknown>>;
+  /**
+   * Sites and their policies: origin → Assent config (what core's validateConfig accepts). Each
+   * is published at start (a new version when it changed). Sites published through the admin
+   * API are served too, from the store.
+   */
+  readonly sites?: Readonly<Record<string, unknown>>;
+  /** Per-site API keys for server-to-server receipts (`source: "api"`): origin → key. */
+  readonly apiKeys?: Readonly<Record<string, string>>;
   /** Bearer token of the admin API; the admin API answers 401 to everything without one. */
   readonly adminToken?: string;
   /** Ed25519 private key (KeyObject or PKCS#8 PEM). Absent: an ephemeral key, with a warning. */
@@ -53,6 +61,8 @@ export interface AssentServer {
   readonly app: FastifyInstance;
   readonly store: Store;
   readonly signer: Signer;
+  /** The policy registry: each site's current policy, every version by SHA-256. */
+  readonly policies: PolicyRegistry;
   /** Waits for in-flight receipts to commit, then closes the app and the store. */
   close(): Promise<void>;
 }
@@ -65,7 +75,7 @@ export interface AssentServer {
  * await app.listen({ port: 3000, host: '127.0.0.1' });
  */
 export const createServer = async (opts: ServerOptions): Promise<AssentServer> => {
-  const sites = loadSites(opts.sites);
+  const sites = sitePolicies(opts.sites ?? {});
   const logger =
     opts.logger === false
       ? false
@@ -74,7 +84,11 @@ export const createServer = async (opts: ServerOptions): Promise<AssentServer> =
           ...(typeof opts.logger === 'object' && opts.logger.stream ? { stream: opts.logger.stream } : {}),
           // Fastify's default request serializer logs remoteAddress: replaced, so no IP is ever logged.
           serializers: {
-            req: (req: FastifyRequest) => ({ method: req.method, url: req.url }),
+            // Consent IDs (22 base64url characters in a path) are the visitor's handle: never logged.
+            req: (req: FastifyRequest) => ({
+              method: req.method,
+              url: req.url.replace(/(^|\/)[A-Za-z0-9_-]{22}(?=\/|\?|$)/g, '$1:id'),
+            }),
           },
           redact: ['req.headers', 'headers'],
         };
@@ -105,14 +119,22 @@ export const createServer = async (opts: ServerOptions): Promise<AssentServer> =
   if (!opts.ipSecret) app.log.warn('no IP secret configured: using an ephemeral one');
   const secret = opts.ipSecret ? Buffer.from(opts.ipSecret) : randomBytes(32);
   const writer = new GroupCommit(store, signer, opts.maxBatch ?? 1000, store.writeConcurrency);
+  const policies = new PolicyRegistry(store);
+  await policies.load();
+  // The config file's sites: each publishes its policy (a new version only when it changed).
+  for (const [origin, v] of sites)
+    if (await policies.publish(origin, v))
+      app.log.info({ site: origin, sha256: v.sha256, version: v.config.policy }, 'policy published');
   const ctx: Context = {
     store,
     writer,
     signer,
     hasher: new IpHasher(secret, store),
-    sites,
+    policies,
+    apiKeys: new Map(Object.entries(opts.apiKeys ?? {}).map(([o, k]) => [normalizeOrigin(o), k])),
     adminToken: opts.adminToken || undefined,
     regionHeader: opts.regionHeader?.toLowerCase(),
+    formKey: createHmac('sha256', secret).update('assent consent-page forms').digest(),
   };
 
   app.decorateRequest('assentIpHash', null);
@@ -136,7 +158,7 @@ export const createServer = async (opts: ServerOptions): Promise<AssentServer> =
   });
   await app.register(cors, {
     // Only the configured sites may call the API from a browser.
-    origin: (origin, cb) => cb(null, origin !== undefined && sites.has(origin.toLowerCase())),
+    origin: (origin, cb) => cb(null, origin !== undefined && policies.has(normalizeOrigin(origin))),
     methods: ['GET', 'POST'],
     allowedHeaders: ['content-type'],
     maxAge: 86400,
@@ -157,10 +179,13 @@ export const createServer = async (opts: ServerOptions): Promise<AssentServer> =
   await app.register(receiptRoutes(ctx));
   await app.register(configRoutes(ctx));
   await app.register(consentRoutes(ctx));
+  await app.register(cookieRoute(ctx));
+  await app.register(policyRoutes(ctx));
   await app.register(pageRoutes(ctx));
   await app.register(adminRoutes(ctx));
   await app.register(dashboardRoutes());
 
+  const following = policies.follow();
   const retention =
     opts.retention === false
       ? null
@@ -171,6 +196,7 @@ export const createServer = async (opts: ServerOptions): Promise<AssentServer> =
     (closing ??= (async () => {
       shuttingDown = true;
       retention?.stop();
+      following.stop();
       // Stops accepting, waits for in-flight requests (each waits for its commit) …
       await app.close();
       // … and anything still queued (e.g. submitted by a route the embedder added).
@@ -178,5 +204,5 @@ export const createServer = async (opts: ServerOptions): Promise<AssentServer> =
       await store.close();
       await signer.close();
     })());
-  return { app, store, signer, close };
+  return { app, store, signer, policies, close };
 };

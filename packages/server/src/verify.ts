@@ -1,5 +1,5 @@
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
-import { canonicalReceipt, GENESIS, type Receipt } from '@assent/core';
+import { canonicalReceipt, GENESIS, isSha256, type Receipt, stableStringify } from '@assent/core';
 import { keyId, verifyHashSignature } from './signer.js';
 
 export type VerifyResult =
@@ -8,6 +8,10 @@ export type VerifyResult =
       readonly receipts: number;
       readonly purged: number;
       readonly sites: number;
+      /** Policies the export carries, each checked against its SHA-256. */
+      readonly policies: number;
+      /** Receipts of schema v1, which name no published policy (recorded before the registry). */
+      readonly legacy: number;
       /** Sites whose export starts mid-chain (a date-filtered export): their first `prev` is taken on trust. */
       readonly partial: readonly string[];
     }
@@ -29,6 +33,10 @@ type Line = Record<string, unknown>;
  * verify, and within each site its `seq` must follow and its `prev` must be the hash of the
  * receipt before it. Purged receipts have no payload to hash, but their signed hash still
  * links the chain. Lines must be in chain order per site, as `export` writes them.
+ *
+ * The policies come first (`{"type":"policy","sha256":…,"doc":…}`): each must hash to its
+ * SHA-256, and every receipt must name one of them: the proof of what each visitor was shown
+ * travels with the export and is checked with it.
  */
 export const verifyExport = async (
   lines: AsyncIterable<string> | Iterable<string>,
@@ -44,6 +52,8 @@ export const verifyExport = async (
   let n = 0;
   let receipts = 0;
   let purged = 0;
+  let legacy = 0;
+  const policies = new Set<string>();
   for await (const text of lines) {
     n++;
     if (!text.trim()) continue;
@@ -62,6 +72,15 @@ export const verifyExport = async (
       r = {};
       return fail('not valid JSON');
     }
+    if (r.type === 'policy') {
+      const { sha256, doc } = r;
+      if (!isSha256(sha256) || typeof doc !== 'object' || doc === null)
+        return fail('a policy line needs sha256 (64 hex digits) and doc');
+      const actual = createHash('sha256').update(stableStringify(doc)).digest('hex');
+      if (actual !== sha256) return fail(`policy ${sha256} was altered: its text does not match its SHA-256`);
+      policies.add(sha256);
+      continue;
+    }
     const { site, seq, prev, hash, sig, kid } = r;
     if (
       typeof site !== 'string' ||
@@ -78,6 +97,10 @@ export const verifyExport = async (
         .update(canonicalReceipt(r as unknown as Receipt))
         .digest('hex');
       if (actual !== hash) return fail('the receipt was altered: its content does not match its hash');
+      const named = (r.policy as { sha256?: unknown } | undefined)?.sha256;
+      if (r.v === 1) legacy++;
+      else if (typeof named !== 'string' || !policies.has(named))
+        return fail(`the receipt names policy ${String(named)}, which the export does not carry`);
     }
     const key = keys.get(kid);
     if (!key) return fail(`signed with key ${kid}, which is not among the public keys given`);
@@ -95,5 +118,5 @@ export const verifyExport = async (
     heads.set(site, { seq, hash });
     receipts++;
   }
-  return { ok: true, receipts, purged, sites: heads.size, partial };
+  return { ok: true, receipts, purged, sites: heads.size, partial, policies: policies.size, legacy };
 };

@@ -9,14 +9,14 @@ import { bodyParts, joinBody } from '../src/store/canonical.js';
 const text = fc.string({ unit: 'binary', maxLength: 40 });
 
 const receipt = fc.record({
-  v: fc.constant(1 as const),
+  v: fc.constant(2 as const),
   id: text,
   site: text,
   seq: fc.nat(),
   at: text,
   prev: fc.stringMatching(/^[0-9a-f]{64}$/),
   consentId: text,
-  policy: fc.record({ version: text, hash: text }),
+  policy: fc.record({ version: text, sha256: text }),
   mode: text,
   // Keys like "prev", "seq", "__proto__", "" must not confuse the order or the split.
   choices: fc.dictionary(

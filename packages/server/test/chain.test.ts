@@ -13,6 +13,7 @@ const dir = tempDir();
 const keys = generateKeyPairSync('ed25519');
 let s: AssentServer;
 let lines: string[];
+let policyLines: string[];
 
 before(async () => {
   s = await createServer({
@@ -26,11 +27,20 @@ before(async () => {
   });
   for (let i = 0; i < 20; i++) {
     const body = receiptBody(i % 4 === 3 ? { page: { origin: OTHER, path: '/' } } : {});
-    const res = await s.app.inject({ method: 'POST', url: '/v1/receipts', payload: body });
+    const res = await s.app.inject({
+      method: 'POST',
+      url: '/v1/receipts',
+      payload: body,
+      headers: { origin: body.page.origin },
+    });
     assert.equal(res.statusCode, 201);
   }
   const exp = await s.app.inject({ url: '/v1/admin/receipts', headers: { authorization: 'Bearer t' } });
-  lines = exp.body.trim().split('\n');
+  const all = exp.body.trim().split('\n');
+  // The one policy both sites publish comes first, then the receipts.
+  policyLines = all.slice(0, 1);
+  assert.equal(JSON.parse(policyLines[0]!).type, 'policy');
+  lines = all.slice(1);
   assert.equal(lines.length, 20);
 });
 after(() => s.close());
@@ -42,25 +52,29 @@ const edit = (i: number, f: (r: Record<string, unknown>) => void) => {
   copy[i] = JSON.stringify(r);
   return copy;
 };
+/** An export: the policy line, then receipt lines; line numbers below count the policy line. */
+const exp = (receiptLines: string[]) => [...policyLines, ...receiptLines];
 
 describe('verifying an export', () => {
   it('passes on the export as written', async () => {
-    assert.deepEqual(await verifyExport(lines, [keys.publicKey]), {
+    assert.deepEqual(await verifyExport(exp(lines), [keys.publicKey]), {
       ok: true,
       receipts: 20,
       purged: 0,
       sites: 2,
       partial: [],
+      policies: 1,
+      legacy: 0,
     });
   });
 
   it('names the first broken link when a receipt was altered', async () => {
     const r = await verifyExport(
-      edit(4, (x) => ((x.choices as Record<string, boolean>).marketing = true)),
+      exp(edit(4, (x) => ((x.choices as Record<string, boolean>).marketing = true))),
       [keys.publicKey],
     );
     assert.equal(r.ok, false);
-    assert.ok(!r.ok && r.line === 5 && /altered/.test(r.reason) && r.seq === 5);
+    assert.ok(!r.ok && r.line === 6 && /altered/.test(r.reason) && r.seq === 5);
   });
 
   it('fails when the altered receipt was re-hashed, because the signature no longer matches', async () => {
@@ -70,39 +84,60 @@ describe('verifying an export', () => {
         .update(canonicalReceipt(x as unknown as SignedReceipt))
         .digest('hex');
     });
-    const r = await verifyExport(forged, [keys.publicKey]);
-    assert.ok(!r.ok && r.line === 5 && /signature/.test(r.reason), JSON.stringify(r));
+    const r = await verifyExport(exp(forged), [keys.publicKey]);
+    assert.ok(!r.ok && r.line === 6 && /signature/.test(r.reason), JSON.stringify(r));
   });
 
   it('fails when a receipt was deleted or the order changed', async () => {
     const deleted = lines.filter((_, i) => i !== 2);
-    const r = await verifyExport(deleted, [keys.publicKey]);
-    assert.ok(!r.ok && r.line === 3 && /expected seq 3/.test(r.reason), JSON.stringify(r));
+    const r = await verifyExport(exp(deleted), [keys.publicKey]);
+    assert.ok(!r.ok && r.line === 4 && /expected seq 3/.test(r.reason), JSON.stringify(r));
     const swapped = [...lines];
     [swapped[1], swapped[2]] = [swapped[2]!, swapped[1]!];
-    assert.equal((await verifyExport(swapped, [keys.publicKey])).ok, false);
+    assert.equal((await verifyExport(exp(swapped), [keys.publicKey])).ok, false);
   });
 
   it('fails when the seq was renumbered to hide a deletion: prev no longer matches', async () => {
     const hidden = lines.filter((_, i) => i !== 2);
     const r = await verifyExport(
-      hidden.map((l, i) => {
-        if (i !== 2) return l;
-        const x = JSON.parse(l);
-        x.seq = 3;
-        return JSON.stringify(x);
-      }),
+      exp(
+        hidden.map((l, i) => {
+          if (i !== 2) return l;
+          const x = JSON.parse(l);
+          x.seq = 3;
+          return JSON.stringify(x);
+        }),
+      ),
       [keys.publicKey],
     );
-    assert.ok(!r.ok && r.line === 3, JSON.stringify(r));
+    assert.ok(!r.ok && r.line === 4, JSON.stringify(r));
   });
 
   it('fails with another public key, and on a line that is not JSON', async () => {
     const other = generateKeyPairSync('ed25519').publicKey;
-    const r = await verifyExport(lines, [other]);
-    assert.ok(!r.ok && r.line === 1 && /not among the public keys/.test(r.reason));
-    const junk = await verifyExport([...lines.slice(0, 3), '{oops', ...lines.slice(3)], [keys.publicKey]);
-    assert.ok(!junk.ok && junk.line === 4 && junk.reason === 'not valid JSON');
+    const r = await verifyExport(exp(lines), [other]);
+    assert.ok(!r.ok && r.line === 2 && /not among the public keys/.test(r.reason));
+    const junk = await verifyExport(exp([...lines.slice(0, 3), '{oops', ...lines.slice(3)]), [
+      keys.publicKey,
+    ]);
+    assert.ok(!junk.ok && junk.line === 5 && junk.reason === 'not valid JSON');
+  });
+
+  it('fails when a policy was altered, or a receipt names a policy the export does not carry', async () => {
+    const p = JSON.parse(policyLines[0]!);
+    p.doc.config.days = 395;
+    const altered = await verifyExport([JSON.stringify(p), ...lines], [keys.publicKey]);
+    assert.ok(
+      !altered.ok && altered.line === 1 && /policy .* was altered/.test(altered.reason),
+      JSON.stringify(altered),
+    );
+    const missing = await verifyExport(lines, [keys.publicKey]);
+    assert.ok(
+      !missing.ok &&
+        missing.line === 1 &&
+        /names policy [0-9a-f]{64}, which the export does not carry/.test(missing.reason),
+      JSON.stringify(missing),
+    );
   });
 });
 
@@ -113,18 +148,21 @@ describe('the assent-server CLI', () => {
     spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: dir });
 
   it('verify: ok on a good export, exit 1 naming the broken link on a tampered one', () => {
-    writeFileSync(join(dir, 'good.ndjson'), `${lines.join('\n')}\n`);
+    writeFileSync(join(dir, 'good.ndjson'), `${exp(lines).join('\n')}\n`);
     const good = cli('verify', join(dir, 'good.ndjson'), '--public-key', pub);
     assert.equal(good.status, 0, good.stderr);
-    assert.match(good.stdout, /^ok: 20 receipts \(0 purged\) in 2 site chain\(s\) verify/);
+    assert.match(
+      good.stdout,
+      /^ok: 20 receipts \(0 purged\) in 2 site chain\(s\) verify, with the 1 policy they name/,
+    );
     const bad = edit(6, (x) => (x.lang = 'fr'));
-    writeFileSync(join(dir, 'bad.ndjson'), `${bad.join('\n')}\n`);
+    writeFileSync(join(dir, 'bad.ndjson'), `${exp(bad).join('\n')}\n`);
     const r = cli('verify', join(dir, 'bad.ndjson'), '--public-key', pub);
     assert.equal(r.status, 1);
     const x = JSON.parse(lines[6]!);
     assert.equal(
       r.stdout.trim(),
-      `BROKEN at line 7 (${x.site} seq ${x.seq}, receipt ${x.id}): the receipt was altered: its content does not match its hash`,
+      `BROKEN at line 8 (${x.site} seq ${x.seq}, receipt ${x.id}): the receipt was altered: its content does not match its hash`,
     );
   });
 
@@ -139,7 +177,7 @@ describe('the assent-server CLI', () => {
     const out = join(dir, 'cli-export.ndjson');
     const e = cli('export', '--db', db, '--out', out);
     assert.equal(e.status, 0, e.stderr);
-    assert.equal(readFileSync(out, 'utf8').trim().split('\n').length, 20);
+    assert.equal(readFileSync(out, 'utf8').trim().split('\n').length, 21);
     const v = cli('verify', out, '--public-key', pub);
     assert.equal(v.status, 0, v.stdout);
   });

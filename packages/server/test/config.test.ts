@@ -45,7 +45,7 @@ describe('Global Privacy Control on receipts', () => {
     const res = await s.app.inject({
       method: 'POST',
       url: '/v1/receipts',
-      headers: { 'content-type': 'application/json', 'sec-gpc': '1' },
+      headers: { 'content-type': 'application/json', 'sec-gpc': '1', origin: body.page.origin },
       payload: JSON.stringify(body),
     });
     assert.equal(res.statusCode, 201, res.body);
@@ -58,7 +58,7 @@ describe('Global Privacy Control on receipts', () => {
     await s.app.inject({
       method: 'POST',
       url: '/v1/receipts',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', origin: body.page.origin },
       payload: JSON.stringify(body),
     });
     const [r] = (await s.app.inject(`/v1/consents/${body.consentId}`)).json().receipts;

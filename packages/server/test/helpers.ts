@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { freePort } from '../../../test-support/ports.js';
+import { publishable } from '../src/policies.js';
 
 export const ORIGIN = 'http://127.0.0.1:3000';
 export const OTHER = 'https://shop.example';
@@ -20,12 +21,19 @@ export const SITE_CONFIG = {
 };
 export const SITES = { [ORIGIN]: SITE_CONFIG, [OTHER]: SITE_CONFIG };
 
+/** The policy the server publishes for SITE_CONFIG: what a banner rendering it names. */
+export const PUBLISHED = (() => {
+  const r = publishable(SITE_CONFIG);
+  if (!r.ok) throw new Error(r.errors.join('; '));
+  return r.version;
+})();
+
 export const consentId = () => randomBytes(16).toString('base64url').slice(0, 22);
 
 /** A receipt as the banner sends it. */
 export const receiptBody = (over: Record<string, unknown> = {}) => ({
   consentId: consentId(),
-  policy: { version: 'v3', hash: 'k2j4h5' },
+  policy: { version: 'v3', sha256: PUBLISHED.sha256 },
   mode: 'opt-in',
   choices: { analytics: true, 'analytics:matomo': true, marketing: false, ad_tech: false },
   method: 'custom',
@@ -33,7 +41,6 @@ export const receiptBody = (over: Record<string, unknown> = {}) => ({
   signals: { gpc: false },
   page: { origin: ORIGIN, path: '/articles/x' },
   lang: 'en',
-  expiresAt: new Date(Date.now() + 182 * 86_400_000).toISOString(),
   ...over,
 });
 
@@ -139,10 +146,14 @@ export const startChild = async (opts: {
   throw new Error(`server did not become ready: ${out}`);
 };
 
-export const post = (url: string, body: unknown) =>
+/** POSTs a receipt as the site's page would: with the Origin of the page it names. */
+export const post = (url: string, body: { page: { origin: string } } | Record<string, unknown>) =>
   fetch(`${url}/v1/receipts`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: {
+      'content-type': 'application/json',
+      origin: (body as { page?: { origin?: string } }).page?.origin ?? ORIGIN,
+    },
     body: JSON.stringify(body),
   });
 

@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import type { InjectOptions } from 'fastify';
 import pino from 'pino';
 import { createServer } from '../src/index.js';
-import { receiptBody, SITES, tempDir } from './helpers.js';
+import { ORIGIN, receiptBody, SITES, tempDir } from './helpers.js';
 
 const IP = '203.0.113.77';
 const IP6 = '2001:db8::77';
@@ -27,11 +27,17 @@ describe('privacy', () => {
       s.app.inject({ ...opts, headers: { 'x-forwarded-for': ip, 'x-real-ip': ip, ...opts.headers } });
     const bodies = [receiptBody(), receiptBody()];
     for (const [i, ip] of [IP, IP6].entries()) {
-      const ok = await send(ip, { method: 'POST', url: '/v1/receipts', payload: bodies[i]! });
-      assert.equal(ok.statusCode, 201);
+      const ok = await send(ip, {
+        method: 'POST',
+        url: '/v1/receipts',
+        headers: { origin: ORIGIN },
+        payload: bodies[i]!,
+      });
+      assert.equal(ok.statusCode, 201, ok.body);
       await send(ip, {
         method: 'POST',
         url: '/v1/receipts',
+        headers: { origin: ORIGIN },
         payload: { ...bodies[i], choices: { x: true } },
       });
       await send(ip, {
@@ -57,10 +63,13 @@ describe('privacy', () => {
       assert.ok(codes.includes(429), 'this visitor was rate-limited');
     }
     const exp = await s.app.inject({ url: '/v1/admin/receipts', headers: { authorization: 'Bearer t' } });
-    const receipts = exp.body
+    const lines = exp.body
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l));
+    // The export starts with the policy the receipts name.
+    assert.equal(lines[0].type, 'policy');
+    const receipts = lines.slice(1);
     assert.equal(receipts.length, 4);
     // The same visitor gets the same hash within a day; another visitor another hash.
     assert.equal(receipts[0].ipHash, receipts[1].ipHash);

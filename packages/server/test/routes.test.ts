@@ -7,13 +7,20 @@ import { consentId, ORIGIN, OTHER, receiptBody, SITES, tempDir } from './helpers
 const TOKEN = 'a-long-admin-token';
 let s: AssentServer;
 
-const postReceipt = (body: unknown, headers: Record<string, string> = {}) =>
-  s.app.inject({
+/** POSTs a receipt as the site's page would: with the Origin of the page it names, unless told otherwise. */
+const postReceipt = (body: unknown, headers: Record<string, string> = {}) => {
+  const origin = (body as { page?: { origin?: unknown } } | null)?.page?.origin;
+  return s.app.inject({
     method: 'POST',
     url: '/v1/receipts',
-    headers: { 'content-type': 'application/json', ...headers },
+    headers: {
+      'content-type': 'application/json',
+      ...(typeof origin === 'string' ? { origin } : {}),
+      ...headers,
+    },
     payload: typeof body === 'string' ? body : JSON.stringify(body),
   });
+};
 
 const admin = (url: string, token = TOKEN) =>
   s.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${token}` } });
@@ -52,9 +59,12 @@ describe('POST /v1/receipts', () => {
     assert.ok(Math.abs(Date.parse(r.at) - Date.now()) < 60_000);
   });
 
-  it('accepts sendBeacon: a Blob of type application/json, no Origin check needed for same-site', async () => {
-    const res = await postReceipt(receiptBody(), { 'content-type': 'application/json;charset=UTF-8' });
-    assert.equal(res.statusCode, 201);
+  it("accepts sendBeacon: a Blob of type application/json with a charset, sent with the page's Origin", async () => {
+    const res = await postReceipt(receiptBody(), {
+      'content-type': 'application/json;charset=UTF-8',
+      origin: ORIGIN,
+    });
+    assert.equal(res.statusCode, 201, res.body);
   });
 
   const bad: [
@@ -112,8 +122,9 @@ describe('POST /v1/receipts', () => {
       'consentId',
     ],
     [
-      'bad expiry',
-      () => postReceipt(receiptBody({ expiresAt: 'soon' })),
+      // The server sets the expiry from the published policy's `days`; a browser's is refused.
+      'an expiry set by the browser',
+      () => postReceipt(receiptBody({ expiresAt: new Date(Date.now() + 86_400_000).toISOString() })),
       400,
       'ASSENT_BAD_FIELD',
       'expiresAt',
@@ -280,15 +291,25 @@ describe('visitor routes', () => {
   it('the Withdraw form works without JavaScript', async () => {
     const body = receiptBody();
     await postReceipt(body);
+    // The server's own origin, as a browser on the consent page sees it.
+    const own = { host: 'consent.example', origin: 'http://consent.example' };
+    const form = await s.app.inject({ url: `/consent/${body.consentId}`, headers: { host: own.host } });
+    const token = /<input type="hidden" name="token" value="([^"]+)">/.exec(form.body)?.[1];
+    assert.ok(token, 'the form carries its anti-forgery token');
+    const url = `/consent/${body.consentId}/withdraw`;
     const res = await s.app.inject({
       method: 'POST',
-      url: `/consent/${body.consentId}/withdraw`,
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      payload: '',
+      url,
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...own },
+      payload: new URLSearchParams({ token }).toString(),
     });
-    assert.equal(res.statusCode, 303);
-    assert.equal(res.headers.location, `/consent/${body.consentId}?done=withdrawn`);
-    const page = await s.app.inject(res.headers.location as string);
+    assert.equal(res.statusCode, 303, res.body);
+    // Relative, so it works under a reverse proxy's prefix too; it leads back to the page.
+    const location = res.headers.location as string;
+    assert.ok(!location.startsWith('/'), location);
+    const back = new URL(location, `http://consent.example${url}`);
+    assert.equal(`${back.pathname}${back.search}`, `/consent/${body.consentId}?done=withdrawn`);
+    const page = await s.app.inject(`${back.pathname}${back.search}`);
     assert.match(page.body, /Your withdrawal was recorded\./);
     assert.match(page.body, /you withdrew your consent/);
     assert.doesNotMatch(page.body, /<button/);
@@ -318,8 +339,11 @@ describe('admin routes', () => {
     assert.equal(nd.statusCode, 200);
     assert.equal(nd.headers['content-type'], 'application/x-ndjson');
     const lines = nd.body.trim().split('\n');
-    assert.equal(lines.length, 1);
-    assert.equal(JSON.parse(lines[0]!).page.path, '/cart');
+    // The policy its receipt names, then the receipt.
+    assert.equal(lines.length, 2);
+    assert.equal(JSON.parse(lines[0]!).type, 'policy');
+    assert.equal(JSON.parse(lines[0]!).sha256, JSON.parse(lines[1]!).policy.sha256);
+    assert.equal(JSON.parse(lines[1]!).page.path, '/cart');
     const csv = await admin('/v1/admin/receipts?format=csv');
     assert.match(csv.headers['content-type'] as string, /text\/csv/);
     const rows = csv.body.trim().split('\n');

@@ -6,7 +6,7 @@ import type { Worker } from 'node:worker_threads';
 import { openStore, type Store, verifyExport } from '../src/index.js';
 import { createSigner } from '../src/signer.js';
 import type { NewReceipt } from '../src/store/types.js';
-import { ORIGIN, receiptBody, tempDir } from './helpers.js';
+import { ORIGIN, PUBLISHED, receiptBody, tempDir } from './helpers.js';
 
 const { privateKey, publicKey } = generateKeyPairSync('ed25519');
 const signer = createSigner(privateKey);
@@ -15,8 +15,9 @@ const item = (): NewReceipt => {
   const body = receiptBody();
   return {
     ...(body as unknown as NewReceipt),
-    v: 1,
+    v: 2,
     id: Math.random().toString(36).slice(2),
+    expiresAt: new Date(Date.now() + 182 * 86_400_000).toISOString(),
     site: ORIGIN,
     at: new Date().toISOString(),
     region: null,
@@ -53,7 +54,11 @@ describe('the SQLite writer thread', () => {
     else assert.ok(rows.length === 2 || rows.length === 4);
     assert.equal(next!.prev, rows.at(-2)!.hash);
     assert.equal(first!.seq, 1);
-    const lines = rows.map((r) => JSON.stringify({ ...JSON.parse(r.body!), hash: r.hash, sig: r.sig }));
+    // The policy the receipts name first, as an export carries it.
+    const lines = [
+      JSON.stringify({ type: 'policy', sha256: PUBLISHED.sha256, doc: PUBLISHED.doc }),
+      ...rows.map((r) => JSON.stringify({ ...JSON.parse(r.body!), hash: r.hash, sig: r.sig })),
+    ];
     assert.equal((await verifyExport(lines, [publicKey])).ok, true);
     await store.close();
   });

@@ -6,15 +6,16 @@ import type { ConsentId, SignedReceipt } from '@assent/core';
 import { exportChunks, openStore, purgeExpired, type Store, verifyExport } from '../src/index.js';
 import { createSigner } from '../src/signer.js';
 import type { NewReceipt } from '../src/store/types.js';
-import { consentId, freshPgDatabase, ORIGIN, OTHER, receiptBody, tempDir } from './helpers.js';
+import { consentId, freshPgDatabase, ORIGIN, OTHER, PUBLISHED, receiptBody, tempDir } from './helpers.js';
 
 const { privateKey, publicKey } = generateKeyPairSync('ed25519');
 const signer = createSigner(privateKey);
 
 const item = (over: Partial<NewReceipt> = {}, body = receiptBody()): NewReceipt => ({
   ...(body as unknown as NewReceipt),
-  v: 1,
+  v: 2,
   id: Math.random().toString(36).slice(2),
+  expiresAt: new Date(Date.now() + 182 * 86_400_000).toISOString(),
   site: body.page.origin,
   at: new Date().toISOString(),
   region: 'FR',
@@ -40,7 +41,11 @@ const storeSuite = (kind: 'sqlite' | 'postgres') => {
       if (kind === 'sqlite') url = `sqlite:${join(tempDir(), 'receipts.db')}`;
       else ({ url, drop } = await freshPgDatabase());
       store = openStore(url);
-      assert.deepEqual(await store.migrate(), ['0001_receipts']);
+      assert.deepEqual(await store.migrate(), ['0001_receipts', '0002_policies']);
+      // The receipts below name PUBLISHED (receiptBody's policy): publish it, as the server does.
+      const at = new Date().toISOString();
+      for (const site of [ORIGIN, OTHER])
+        await store.publish(site, { sha256: PUBLISHED.sha256, doc: PUBLISHED.canonical }, at);
     });
     after(async () => {
       await store.close();
@@ -120,12 +125,28 @@ const storeSuite = (kind: 'sqlite' | 'postgres') => {
       );
       const text = await exportText(store);
       const lines = text.trim().split('\n');
+      // The one policy the receipts name comes first, then the receipts.
+      assert.deepEqual(JSON.parse(lines[0]!), {
+        type: 'policy',
+        sha256: PUBLISHED.sha256,
+        doc: JSON.parse(PUBLISHED.canonical),
+      });
       const seqs = lines.map((l) => JSON.parse(l) as SignedReceipt).filter((r) => r.site === ORIGIN);
       assert.ok(seqs.every((r, i) => r.seq === i + 1));
       const v = await verifyExport(lines, [publicKey]);
-      assert.deepEqual(v, { ok: true, receipts: lines.length, purged: 0, sites: 2, partial: [] });
-      const other = await exportText(store, { site: OTHER });
-      assert.equal(other.trim().split('\n').length, 1);
+      assert.deepEqual(v, {
+        ok: true,
+        receipts: lines.length - 1,
+        purged: 0,
+        sites: 2,
+        partial: [],
+        policies: 1,
+        legacy: 0,
+      });
+      const other = (await exportText(store, { site: OTHER })).trim().split('\n');
+      assert.equal(other.length, 2);
+      assert.equal(JSON.parse(other[0]!).type, 'policy');
+      assert.equal(JSON.parse(other[1]!).site, OTHER);
       assert.equal(await exportText(store, { to: '2000-01-01T00:00:00.000Z' }), '');
     });
 
@@ -182,13 +203,12 @@ const storeSuite = (kind: 'sqlite' | 'postgres') => {
       );
       if (kind === 'postgres') await Promise.all(others.map((s) => s.close()));
       const lines = (await exportText(store, { site: OTHER })).trim().split('\n');
-      assert.equal(lines.length, 1 + 3 * 8 * 5);
+      assert.equal(lines.length, 1 + 1 + 3 * 8 * 5, 'the policy, the first receipt, 120 more');
       assert.deepEqual((await verifyExport(lines, [publicKey])).ok, true);
     });
 
     it('purges the payload of expired consents and the chain still verifies', async () => {
-      const old = receiptBody({ expiresAt: '2020-01-01T00:00:00.000Z' });
-      const [gone] = await store.append([item({}, old)], signer);
+      const [gone] = await store.append([item({ expiresAt: '2020-01-01T00:00:00.000Z' })], signer);
       await store.append([item()], signer);
       const purged = await purgeExpired({ store }, 30);
       assert.equal(purged, 1);

@@ -10,7 +10,8 @@ if (form && status) {
     status.textContent = 'Recording your withdrawal…';
     try {
       const id = encodeURIComponent(form.dataset.consentId);
-      const res = await fetch(`/v1/consents/${id}/withdraw`, {
+      // Relative: the server may be reverse-proxied under a prefix of the site (/assent/).
+      const res = await fetch(`../v1/consents/${id}/withdraw`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ source: 'consent-page' }),

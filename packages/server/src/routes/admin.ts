@@ -1,9 +1,10 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import type { Context } from '../context.js';
+import { type Context, isOrigin, normalizeOrigin } from '../context.js';
 import { apiError, errorResponses } from '../errors.js';
 import { type ExportFormat, exportChunks } from '../export.js';
+import { publishable } from '../policies.js';
 import type { ExportFilter, StatsBy } from '../store/types.js';
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
@@ -123,12 +124,78 @@ export const adminRoutes = (ctx: Context) => async (app: FastifyInstance) => {
     async (req) => {
       const by = req.query.by ?? 'day';
       const filter = toFilter(req.query);
-      const sites = filter.site
-        ? [ctx.sites.get(filter.site)].filter((s) => s !== undefined)
-        : [...ctx.sites.values()];
-      const categories = [...new Set(sites.flatMap((s) => s.policy.categories.map((c) => c.id)))];
+      const sites = filter.site ? [filter.site] : [...ctx.policies.sites()];
+      const categories = [
+        ...new Set(sites.flatMap((s) => ctx.policies.site(s)?.policy.categories.map((c) => c.id) ?? [])),
+      ];
       const rows = await ctx.store.stats(filter, by, categories);
       return { by, from: filter.from ?? null, to: filter.to ?? null, site: filter.site ?? null, rows };
+    },
+  );
+
+  // Publishing a policy: the admin API's way (the config file's `sites` is the other).
+  app.post<{ Body: { site: string; config: unknown } }>(
+    '/v1/admin/policies',
+    {
+      bodyLimit: 256 * 1024,
+      schema: {
+        body: {
+          type: 'object',
+          required: ['site', 'config'],
+          additionalProperties: false,
+          properties: { site: { type: 'string', maxLength: 200 }, config: { type: 'object' } },
+        },
+        response: {
+          201: {
+            type: 'object',
+            properties: {
+              site: { type: 'string' },
+              sha256: { type: 'string' },
+              version: { type: 'string' },
+              changed: { type: 'boolean' },
+              url: { type: 'string' },
+            },
+          },
+          ...errorResponses,
+        },
+      },
+    },
+    async (req, reply) => {
+      const site = normalizeOrigin(req.body.site);
+      if (!isOrigin(site))
+        return reply
+          .code(400)
+          .send(apiError('ASSENT_BAD_FIELD', 'site', 'must be an origin such as https://example.com'));
+      const r = publishable(req.body.config);
+      if (!r.ok) return reply.code(400).send(apiError('ASSENT_BAD_FIELD', 'config', r.errors.join('; ')));
+      const changed = await ctx.policies.publish(site, r.version);
+      req.log.info({ site, sha256: r.version.sha256, changed }, 'policy published');
+      return reply.code(201).send({
+        site,
+        sha256: r.version.sha256,
+        version: r.version.config.policy,
+        changed,
+        url: `/v1/policies/${r.version.sha256}`,
+      });
+    },
+  );
+
+  app.get<{ Querystring: { site: string } }>(
+    '/v1/admin/policies',
+    {
+      schema: {
+        querystring: {
+          type: 'object',
+          required: ['site'],
+          additionalProperties: false,
+          properties: { site: { type: 'string', maxLength: 200 } },
+        },
+        response: errorResponses,
+      },
+    },
+    async (req) => {
+      const site = normalizeOrigin(req.query.site);
+      return { site, publications: await ctx.store.publications(site) };
     },
   );
 };

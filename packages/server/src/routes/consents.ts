@@ -1,10 +1,9 @@
 import { type ConsentId, type SignedReceipt, SOURCES, type Source } from '@assent/core';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { type Context, record } from '../context.js';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { type Context, ownOrigin, record, senderOrigin, setConsentCookie } from '../context.js';
 import { apiError, errorResponses } from '../errors.js';
+import { cookieOf } from '../policies.js';
 import { consentIdSchema, createdSchema, signedReceiptSchema } from '../schemas.js';
-
-const DAY = 86_400_000;
 
 export const idParams = {
   type: 'object',
@@ -15,33 +14,69 @@ export const idParams = {
 
 /**
  * Records a withdrawal (GDPR Art. 7(3)): a new receipt refusing every non-essential key,
- * under the policy and site of the consent's latest receipt. Receipts are never changed.
- * Returns null when the consent has no receipts.
+ * on the site of the consent's latest receipt, under the policy that site publishes now (the
+ * withdrawal applies from now on, and its expiry follows that policy's `days`). Receipts are
+ * never changed. Sets the site's cookie when the server shares its origin. Returns null when
+ * the consent has no receipts, or its site is no longer served.
  */
 export const withdraw = async (
   ctx: Context,
   req: FastifyRequest,
+  reply: FastifyReply,
   consentId: ConsentId,
   source: Source,
 ): Promise<SignedReceipt | null> => {
-  const history = await ctx.store.byConsent(consentId);
-  const last = history.at(-1);
-  if (!last) return null;
-  const site = ctx.sites.get(last.site);
-  const keys = new Set([...Object.keys(last.choices), ...(site?.keys ?? [])]);
+  const last = await ctx.store.latest(consentId);
+  const v = last && ctx.policies.site(last.site);
+  if (!last || !v) return null;
+  const keys = new Set([...Object.keys(last.choices), ...v.policy.keys]);
   keys.delete('necessary');
-  return record(ctx, req, {
-    consentId,
-    policy: last.policy,
-    mode: last.mode,
-    choices: Object.fromEntries([...keys].map((k) => [k, false])),
-    method: 'withdraw',
-    source,
-    signals: last.signals,
-    page: last.page,
-    lang: last.lang,
-    expiresAt: new Date(Date.now() + (site?.config.days ?? 182) * DAY).toISOString(),
-  });
+  // Keys the current policy no longer has are refused too, but not listed: a receipt's keys
+  // are its policy's.
+  const r = await record(
+    ctx,
+    req,
+    {
+      consentId,
+      policy: { version: v.config.policy, sha256: v.sha256 },
+      mode: v.modes.includes(last.mode) ? last.mode : v.config.mode,
+      choices: Object.fromEntries([...keys].filter((k) => v.policy.keys.includes(k)).map((k) => [k, false])),
+      method: 'withdraw',
+      source,
+      signals: last.signals,
+      page: last.page,
+      lang: last.lang,
+    },
+    v,
+  );
+  setConsentCookie(req, reply, last.site, v, r);
+  return r;
+};
+
+/**
+ * What the banner revalidates against: the consent cookie its site would hold now, from the
+ * consent's latest receipt (null when there is none). A banner on another origin compares it
+ * with its own and applies a withdrawal or any later change at once.
+ */
+export const cookieRoute = (ctx: Context) => async (app: FastifyInstance) => {
+  app.get<{ Params: { id: ConsentId } }>(
+    '/v1/consents/:id/cookie',
+    {
+      schema: {
+        params: idParams,
+        response: {
+          200: { type: 'object', properties: { cookie: { type: ['string', 'null'] } } },
+          ...errorResponses,
+        },
+      },
+    },
+    async (req, reply) => {
+      reply.header('cache-control', 'no-store');
+      const last = await ctx.store.latest(req.params.id);
+      const v = last?.policy.sha256 ? await ctx.policies.get(last.policy.sha256) : null;
+      return { cookie: last && v ? cookieOf(last, v).value : null };
+    },
+  );
 };
 
 /** The visitor's API: their history, and withdrawal. The consent ID is the visitor's handle. */
@@ -86,7 +121,14 @@ export const consentRoutes = (ctx: Context) => async (app: FastifyInstance) => {
       },
     },
     async (req, reply) => {
-      const r = await withdraw(ctx, req, req.params.id, req.body?.source ?? 'api');
+      // A page may withdraw through this API only from the server's own origin (the consent
+      // page) or a site it serves; a server-to-server call sends no Origin.
+      const from = senderOrigin(req);
+      if (req.headers.origin !== undefined && from !== ownOrigin(req) && !ctx.policies.has(from ?? ''))
+        return reply
+          .code(403)
+          .send(apiError('ASSENT_FORBIDDEN', 'origin', `${from} may not withdraw consents on this server`));
+      const r = await withdraw(ctx, req, reply, req.params.id, req.body?.source ?? 'api');
       if (!r)
         return reply.code(404).send(apiError('ASSENT_NOT_FOUND', 'id', 'no receipts for this consent ID'));
       return reply.code(201).send({ id: r.id, consentId: r.consentId });

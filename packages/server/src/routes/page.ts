@@ -1,7 +1,17 @@
+import { timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { type ConsentId, grantedKeys, isConsentId, type Method, type SignedReceipt } from '@assent/core';
-import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { Context, Site } from '../context.js';
+import {
+  type ConsentId,
+  createPolicy,
+  grantedKeys,
+  isConsentId,
+  type Method,
+  REVALIDATE_SECONDS,
+  type SignedReceipt,
+} from '@assent/core';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { type Context, formToken, ownOrigin, senderOrigin } from '../context.js';
+import type { PolicyVersion } from '../policies.js';
 import { idParams, withdraw } from './consents.js';
 
 const asset = (name: string) => readFileSync(new URL(`../assets/${name}`, import.meta.url));
@@ -27,19 +37,23 @@ const DID: Record<Method, string> = {
   'notice-ack': 'acknowledged the cookie notice',
 };
 
-/** Human titles for choice keys, from the site's config. */
-const titles = (site: Site | undefined, keys: readonly string[]): string => {
+/** Human titles for choice keys, from the policy the receipt names (in the language it was shown in). */
+const titles = (v: PolicyVersion | null, lang: string, keys: readonly string[]): string => {
   if (!keys.length) return 'nothing';
+  const p = v ? createPolicy(v.config, [lang]) : null;
   const title = (k: string) => {
     const [c, s] = k.split(':');
-    const cat = site?.policy.categories.find((x) => x.id === c);
+    const cat = p?.categories.find((x) => x.id === c);
     if (!s) return cat?.title ?? k;
     return `${cat?.services.find((x) => x.id === s)?.title ?? s} (${cat?.title ?? c})`;
   };
-  // Stored receipts are canonical JSON (keys sorted): show them in the site's own order.
-  const order = (k: string) => site?.keys.indexOf(k) ?? -1;
+  // Stored receipts are canonical JSON (keys sorted): show them in the policy's own order.
+  const order = (k: string) => {
+    const i = p?.keys.indexOf(k) ?? -1;
+    return i === -1 ? 1e9 : i;
+  };
   return [...keys]
-    .sort((a, b) => (order(a) === -1 ? 1e9 : order(a)) - (order(b) === -1 ? 1e9 : order(b)))
+    .sort((a, b) => order(a) - order(b))
     .map(title)
     .map(esc)
     .join(', ');
@@ -48,15 +62,47 @@ const titles = (site: Site | undefined, keys: readonly string[]): string => {
 const refused = (r: SignedReceipt) =>
   Object.keys(r.choices).filter((k) => k !== 'necessary' && !r.choices[k]);
 
-const layout = (title: string, body: string) => `<!doctype html>
+/**
+ * What the visitor was shown, from the registry, in the language they saw: the first layer's
+ * words, the categories and services with their descriptions, and the policy's identity.
+ */
+const shown = (r: SignedReceipt, v: PolicyVersion | null): string => {
+  if (!v)
+    return `<p>The words shown with this choice are not available: it was recorded before the server kept published policies${r.policy.version ? ` (policy version ${esc(r.policy.version)})` : ''}.</p>`;
+  const p = createPolicy(v.config, [r.lang]);
+  const t = p.texts;
+  const item = (title: string, description: string, extra = '') =>
+    `<li><strong>${esc(title)}</strong>${description ? `: ${esc(description)}` : ''}${extra}</li>`;
+  const necessary = t.cats.necessary;
+  return `<details>
+<summary>What you were shown</summary>
+<blockquote lang="${esc(p.lang)}"><p>${esc(t.message)} <a href="${esc(v.config.learnMoreHref)}">${esc(t.learnMore)}</a></p></blockquote>
+<ul lang="${esc(p.lang)}">
+${necessary ? item(necessary[0], necessary[1], ` (${esc(t.alwaysOn)})`) : ''}
+${p.categories
+  .map((c) =>
+    item(
+      c.title,
+      c.description,
+      c.services.length ? `<ul>${c.services.map((s) => item(s.title, s.description)).join('')}</ul>` : '',
+    ),
+  )
+  .join('\n')}
+</ul>
+<p class="note">Policy version ${esc(v.config.policy)}, ${esc(r.mode)} mode, choices kept ${v.config.days} days. Its exact text: <a href="../v1/policies/${v.sha256}">SHA-256 <code>${v.sha256}</code></a>.</p>
+</details>`;
+};
+
+/** `base`: where `assets/` is from the page's URL (`../` under /consent/:id/withdraw). */
+const layout = (title: string, body: string, base = '') => `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
+<meta name="referrer" content="same-origin">
 <title>${esc(title)}</title>
-<link rel="stylesheet" href="/consent/assets/consent.css">
-<script src="/consent/assets/consent.js" defer></script>
+<link rel="stylesheet" href="${base}assets/consent.css">
+<script src="${base}assets/consent.js" defer></script>
 </head>
 <body>
 <main>
@@ -66,60 +112,91 @@ ${body}
 </html>
 `;
 
-const render = (ctx: Context, id: ConsentId, history: readonly SignedReceipt[], done: boolean): string => {
+/**
+ * When a change made here reaches the site, truthfully for this deployment: at once when this
+ * server shares the site's origin (it has just set the site's cookie), else at the banner's
+ * next check (the policy's `revalidate`).
+ */
+const applies = (sameOrigin: boolean, site: string, v: PolicyVersion | null): string => {
+  if (sameOrigin)
+    return `It takes effect on ${esc(site)} from your next page view: this page shares the site's address and has updated the choice your browser keeps for it.`;
+  const minutes = Math.max(1, Math.round((v?.config.revalidate ?? REVALIDATE_SECONDS) / 60));
+  return `${esc(site)} checks this record when you visit it: it takes effect at your next page view there if you came here from the site's cookie settings, and otherwise within ${minutes} minute${minutes === 1 ? '' : 's'} of your next visit.`;
+};
+
+const render = async (
+  ctx: Context,
+  req: FastifyRequest,
+  id: ConsentId,
+  history: readonly SignedReceipt[],
+  done: boolean,
+): Promise<string> => {
   const last = history.at(-1)!;
-  const site = ctx.sites.get(last.site);
+  const versions = new Map<string, PolicyVersion | null>();
+  for (const r of history)
+    if (r.policy.sha256 && !versions.has(r.policy.sha256))
+      versions.set(r.policy.sha256, await ctx.policies.get(r.policy.sha256));
+  const vOf = (r: SignedReceipt) => (r.policy.sha256 ? (versions.get(r.policy.sha256) ?? null) : null);
+  const v = vOf(last);
+  const sameOrigin = ownOrigin(req) === last.site;
   const withdrawn = last.method === 'withdraw';
   const rows = [...history]
     .reverse()
     .map(
       (r) =>
-        `<tr><td>${esc(when(r.at))}</td><td>You ${esc(DID[r.method])}</td><td>${titles(site, grantedKeys(r.choices))}</td><td>${esc(r.site)}${esc(r.page.path)}</td></tr>`,
+        `<li><p><strong>${esc(when(r.at))}</strong>, on ${esc(r.site)}${esc(r.page.path)}: you ${esc(DID[r.method])}. Allowed: ${titles(vOf(r), r.lang, grantedKeys(r.choices))}.</p>
+${shown(r, vOf(r))}</li>`,
     )
     .join('\n');
   return layout(
     'Your consent record',
     `<h1>Your consent record</h1>
 <p>Consent ID: <code>${esc(id)}</code></p>
-<p class="status" id="status" role="status" tabindex="-1">${done ? 'Your withdrawal was recorded.' : ''}</p>
+<p class="status" id="status" role="status" tabindex="-1">${done ? `Your withdrawal was recorded. ${applies(sameOrigin, last.site, v)}` : ''}</p>
 <section aria-labelledby="now">
 <h2 id="now">What applies now</h2>
 <p>On ${esc(when(last.at))}, on ${esc(last.site)}, you ${esc(DID[last.method])}.</p>
-<p>You allowed: ${titles(site, grantedKeys(last.choices))}.</p>
-<p>You refused: ${titles(site, refused(last))}.</p>
+<p>You allowed: ${titles(v, last.lang, grantedKeys(last.choices))}.</p>
+<p>You refused: ${titles(v, last.lang, refused(last))}.</p>
 <p>Strictly necessary cookies are always on: the site cannot work without them.</p>
 <p>The site will ask you again after ${esc(when(last.expiresAt))}.</p>
 ${
   withdrawn
-    ? '<p>You have withdrawn your consent. You can change your mind at any time in the cookie settings of the site.</p>'
-    : `<form method="post" action="/consent/${esc(id)}/withdraw" data-consent-id="${esc(id)}">
-<p>Withdrawing is as easy as giving consent: one button. It records that you refuse everything non-essential from now on. The site applies it the next time it reads your choice; you can also change your choice in the site's cookie settings.</p>
+    ? `<p>You have withdrawn your consent. ${done ? '' : applies(sameOrigin, last.site, v)} You can change your mind at any time in the cookie settings of the site.</p>`
+    : `<form method="post" action="${esc(id)}/withdraw" data-consent-id="${esc(id)}">
+<input type="hidden" name="token" value="${formToken(ctx, id)}">
+<p>Withdrawing is as easy as giving consent: one button. It records that you refuse everything non-essential from now on. ${applies(sameOrigin, last.site, v)}</p>
 <button type="submit">Withdraw my consent</button>
 </form>`
 }
+<p><a href="${esc(last.page.origin)}${esc(last.page.path)}">Back to ${esc(last.site)}</a></p>
 </section>
 <section aria-labelledby="history">
 <h2 id="history">History</h2>
-<table>
-<caption>Every choice recorded with this consent ID, newest first</caption>
-<thead><tr><th scope="col">When</th><th scope="col">What you did</th><th scope="col">Allowed</th><th scope="col">Page</th></tr></thead>
-<tbody>
+<p>Every choice recorded with this consent ID, newest first, each with what you were shown.</p>
+<ol reversed>
 ${rows}
-</tbody>
-</table>
+</ol>
 </section>
-<p class="note">What is kept: the time, your choices, the version of the text you were shown, the page, your browser family and country, and a keyed, daily-changing hash of your IP address, never the address itself. Each record is signed and linked to the one before it so nobody can change it afterwards.</p>`,
+<p class="note">What is kept: the time, your choices, the exact policy you were shown (its words are kept as long as any record names them), the page, your browser family and country, and a keyed, daily-changing hash of your IP address, never the address itself. Each record is signed and linked to the one before it so nobody can change it afterwards.</p>`,
   );
 };
 
-const notFound = (reply: FastifyReply, code: number, message: string) =>
+const notFound = (
+  reply: FastifyReply,
+  code: number,
+  message: string,
+  title = 'Consent record not found',
+  base = '',
+) =>
   reply
     .code(code)
     .type('text/html; charset=utf-8')
     .send(
       layout(
-        'Consent record not found',
-        `<h1>Consent record not found</h1><p>${esc(message)}</p><p>Your consent ID is shown in the cookie settings of the site.</p>`,
+        title,
+        `<h1>${esc(title)}</h1><p>${esc(message)}</p><p>Your consent ID is shown in the cookie settings of the site.</p>`,
+        base,
       ),
     );
 
@@ -129,13 +206,17 @@ export const pageRoutes = (ctx: Context) => async (app: FastifyInstance) => {
     reply.header('content-security-policy', CSP);
     reply.header('x-frame-options', 'DENY');
     reply.header('cache-control', 'no-store');
+    // The URL holds the consent ID: never sent to another origin. Same-origin requests keep
+    // their Origin header (with no-referrer, a form's POST says "Origin: null"), which the
+    // withdraw form's anti-forgery check needs.
+    reply.header('referrer-policy', 'same-origin');
     return payload;
   });
-  // The no-JavaScript path of the Withdraw form; its fields are not needed.
+  // The no-JavaScript path of the Withdraw form: its one field is the anti-forgery token.
   app.addContentTypeParser(
     'application/x-www-form-urlencoded',
     { parseAs: 'string', bodyLimit: 1024 },
-    (_r, _b, done) => done(null, {}),
+    (_r, body, done) => done(null, { token: new URLSearchParams(body as string).get('token') ?? '' }),
   );
 
   app.get('/consent/assets/consent.js', { schema: {} }, (_req, reply) =>
@@ -160,17 +241,40 @@ export const pageRoutes = (ctx: Context) => async (app: FastifyInstance) => {
       if (!history.length) return notFound(reply, 404, 'No choice has been recorded with this consent ID.');
       return reply
         .type('text/html; charset=utf-8')
-        .send(render(ctx, id, history, req.query.done === 'withdrawn'));
+        .send(await render(ctx, req, id, history, req.query.done === 'withdrawn'));
     },
   );
 
-  app.post<{ Params: { id: ConsentId } }>(
+  app.post<{ Params: { id: ConsentId }; Body: { token?: string } | undefined }>(
     '/consent/:id/withdraw',
     { schema: { params: idParams } },
     async (req, reply) => {
-      const r = await withdraw(ctx, req, req.params.id, 'consent-page');
-      if (!r) return notFound(reply, 404, 'No choice has been recorded with this consent ID.');
-      return reply.redirect(`/consent/${req.params.id}?done=withdrawn`, 303);
+      // Cross-site posting: the form must come from this very page (its origin, and the token
+      // only this server can make for this consent ID). Browsers send Origin with every form POST.
+      const token = Buffer.from(req.body?.token ?? '');
+      const expected = Buffer.from(formToken(ctx, req.params.id));
+      if (
+        senderOrigin(req) !== ownOrigin(req) ||
+        token.length !== expected.length ||
+        !timingSafeEqual(token, expected)
+      )
+        return notFound(
+          reply,
+          403,
+          'This withdrawal did not come from your consent page, so it was not recorded. Open the page and press the button there.',
+          'Withdrawal refused',
+          '../',
+        );
+      const r = await withdraw(ctx, req, reply, req.params.id, 'consent-page');
+      if (!r)
+        return notFound(
+          reply,
+          404,
+          'No choice has been recorded with this consent ID.',
+          'Consent record not found',
+          '../',
+        );
+      return reply.redirect(`../${req.params.id}?done=withdrawn`, 303);
     },
   );
 };

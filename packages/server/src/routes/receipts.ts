@@ -1,16 +1,20 @@
-import { RECEIPT_MAX_BYTES, validateReceiptInput } from '@assent/core';
+import { RECEIPT_MAX_BYTES, type ReceiptInput, validateReceiptInput } from '@assent/core';
 import type { FastifyInstance } from 'fastify';
-import { type Context, normalizeOrigin, record } from '../context.js';
+import { type Context, normalizeOrigin, record, senderOrigin, setConsentCookie } from '../context.js';
 import { apiError, errorResponses } from '../errors.js';
 import { createdSchema, receiptInputSchema } from '../schemas.js';
+import { tokenMatches } from './admin.js';
 
-interface Body {
-  readonly page: { readonly origin: string };
-}
-
-/** `POST /v1/receipts`: the banner's record of a choice. 201 only once it is durable. */
+/**
+ * `POST /v1/receipts`: the banner's record of a choice. 201 only once it is durable.
+ *
+ * Bound to its site: a browser's receipt must come from a page of the site it names (its
+ * `Origin`, or failing that its `Referer`, is `page.origin`); a server's (`source: "api"`)
+ * must carry the site's API key. And bound to the published policy: a receipt for a policy
+ * the server does not publish as the site's current one is refused (409) and nothing is kept.
+ */
 export const receiptRoutes = (ctx: Context) => async (app: FastifyInstance) => {
-  app.post<{ Body: Body }>(
+  app.post<{ Body: ReceiptInput }>(
     '/v1/receipts',
     {
       bodyLimit: RECEIPT_MAX_BYTES,
@@ -21,29 +25,83 @@ export const receiptRoutes = (ctx: Context) => async (app: FastifyInstance) => {
     },
     async (req, reply) => {
       const origin = normalizeOrigin(req.body.page.origin);
-      const site = ctx.sites.get(origin);
-      if (!site)
+      // Unknown here: maybe published a moment ago by another process sharing the database.
+      let v = ctx.policies.site(origin) ?? (await ctx.policies.refresh(origin));
+      if (!v)
         return reply
           .code(400)
           .send(apiError('ASSENT_UNKNOWN_SITE', 'page.origin', `${origin} is not a site this server serves`));
-      // A page of site A must not write into site B's chain. Browsers always send Origin on a
-      // cross-origin POST (fetch, sendBeacon); tools like curl may leave it out.
-      const sent = req.headers.origin;
-      if (sent !== undefined && normalizeOrigin(sent) !== origin)
-        return reply
-          .code(403)
-          .send(apiError('ASSENT_ORIGIN_MISMATCH', 'page.origin', 'does not match the Origin header'));
-      // The schema checked shape and types; core checks the rules (known keys, clock, formats),
+      const auth = req.headers.authorization;
+      if (auth !== undefined || req.body.source === 'api') {
+        // Server to server: the site's API key, never a browser's word.
+        if (!tokenMatches(auth, ctx.apiKeys.get(origin)))
+          return reply
+            .code(401)
+            .header('www-authenticate', 'Bearer')
+            .send(
+              apiError(
+                'ASSENT_UNAUTHORIZED',
+                'authorization',
+                ctx.apiKeys.has(origin)
+                  ? `receipts with source "api" need ${origin}'s API key as "Bearer <key>"`
+                  : `receipts with source "api" need an API key, and none is configured for ${origin} (apiKeys)`,
+              ),
+            );
+      } else {
+        // A page of site A must not write into site B's chain, nor a script without a page
+        // into anyone's. Browsers send Origin on every cross-origin POST and on same-origin
+        // fetch POSTs; Referer is the fallback where a privacy setting strips Origin.
+        const sent = senderOrigin(req);
+        if (sent === null)
+          return reply
+            .code(403)
+            .send(
+              apiError(
+                'ASSENT_ORIGIN_REQUIRED',
+                'origin',
+                'a receipt from a browser must carry an Origin or Referer header of the site it names; servers use source "api" with the site\'s API key',
+              ),
+            );
+        if (sent !== origin)
+          return reply
+            .code(403)
+            .send(
+              apiError('ASSENT_ORIGIN_MISMATCH', 'page.origin', `does not match the sender's origin ${sent}`),
+            );
+      }
+      // The schema checked shape and types; core checks the rules (known keys, formats),
       // on the origin as normalised (a copy only when normalising changed it).
-      const check = validateReceiptInput(
-        origin === req.body.page.origin ? req.body : { ...req.body, page: { ...req.body.page, origin } },
-        site.keys,
-        Date.now(),
-      );
+      const body =
+        origin === req.body.page.origin ? req.body : { ...req.body, page: { ...req.body.page, origin } };
+      if (req.body.policy.sha256 !== v.sha256) v = (await ctx.policies.refresh(origin)) ?? v;
+      // The policy first: a page on an old policy may name categories the current one dropped,
+      // and must hear "409, here is the published policy", not "400, unknown category".
+      if (req.body.policy.sha256 !== v.sha256) {
+        // The page rendered a policy the server does not publish: nothing is stored, the
+        // cookie (when the server shares the site's origin) is cleared so the banner asks
+        // again, and the answer names the published policy so the banner can fetch it.
+        setConsentCookie(req, reply, origin, v, null);
+        return reply.code(409).send({
+          ...apiError(
+            'ASSENT_POLICY_MISMATCH',
+            'policy.sha256',
+            `the page shows policy ${req.body.policy.sha256}, but ${origin} publishes ${v.sha256} (version "${v.config.policy}"): load the published policy (GET /v1/policy?site=${origin}) or publish the page's`,
+          ),
+          policy: { sha256: v.sha256, version: v.config.policy },
+        });
+      }
+      const check = validateReceiptInput(body, v.policy.keys);
       if (!check.ok)
         return reply.code(400).send(apiError('ASSENT_BAD_FIELD', check.error.field, check.error.message));
-      const r = await record(ctx, req, check.value);
-      return reply.code(201).send({ id: r.id, consentId: r.consentId });
+      if (!v.modes.includes(check.value.mode))
+        return reply
+          .code(400)
+          .send(
+            apiError('ASSENT_BAD_FIELD', 'mode', `must be one of ${v.modes.join(', ')} under this policy`),
+          );
+      const r = await record(ctx, req, check.value, v);
+      setConsentCookie(req, reply, origin, v, r);
+      return reply.code(201).send({ id: r.id, consentId: r.consentId, expiresAt: r.expiresAt });
     },
   );
 };

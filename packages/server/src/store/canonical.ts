@@ -55,7 +55,7 @@ export const bodyParts = (r: Omit<Receipt, 'seq' | 'prev'>): BodyParts => ({
     `,"expiresAt":${j(r.expiresAt)},"id":${j(r.id)},"ipHash":${j(r.ipHash)},"kid":${j(r.kid)}` +
     `,"lang":${j(r.lang)},"method":${j(r.method)},"mode":${j(r.mode)}` +
     `,"page":{"origin":${j(r.page.origin)},"path":${j(r.page.path)}}` +
-    `,"policy":{"hash":${j(r.policy.hash)},"version":${j(r.policy.version)}},"prev":"`,
+    `,"policy":{"sha256":${j(r.policy.sha256)},"version":${j(r.policy.version)}},"prev":"`,
   middle: `","region":${j(r.region)},"seq":`,
   tail:
     `,"signals":{"gpc":${j(r.signals.gpc)}},"site":${j(r.site)},"source":${j(r.source)}` +

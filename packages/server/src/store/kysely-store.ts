@@ -7,11 +7,13 @@ import type {
   ExportFilter,
   ExportRow,
   NewReceipt,
+  Publication,
   ReceiptsTable,
   Sealer,
   StatRow,
   StatsBy,
   Store,
+  StoredPolicy,
 } from './types.js';
 
 /** Rows per INSERT: 16 columns × 1000 stays far below SQLite's 32766 bound parameters. */
@@ -45,6 +47,7 @@ const toRow = (r: SignedReceipt, body: string): ReceiptsTable => {
     sig: r.sig,
     kid: r.kid,
     purged_at: null,
+    policy: r.policy.sha256,
   };
 };
 
@@ -153,6 +156,19 @@ export class KyselyStore implements Store {
       .map((r) => ({ ...(JSON.parse(r.body!) as SignedReceipt), hash: r.hash, sig: r.sig }));
   }
 
+  async latest(consentId: string): Promise<SignedReceipt | null> {
+    const r = await this.db
+      .selectFrom('receipts')
+      .select(['body', 'hash', 'sig'])
+      .where('consent_id', '=', consentId)
+      .where('body', 'is not', null)
+      .orderBy('at', 'desc')
+      .orderBy('seq', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return r ? { ...(JSON.parse(r.body!) as SignedReceipt), hash: r.hash, sig: r.sig } : null;
+  }
+
   async page(
     filter: ExportFilter,
     after: { site: string; seq: number } | null,
@@ -207,6 +223,82 @@ export class KyselyStore implements Store {
       .orderBy(key)
       .execute();
     return rows.map((r) => ({ key: String(r.key), total: num(r.total), accepted: num(r.accepted) }));
+  }
+
+  async publish(site: string, policy: StoredPolicy, at: string): Promise<boolean> {
+    if (this.writer) return this.writer.run<boolean>('publish', [site, policy.sha256, policy.doc, at]);
+    return this.db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('policies')
+        .values({ sha256: policy.sha256, doc: policy.doc, created_at: at })
+        .onConflict((oc) => oc.column('sha256').doNothing())
+        .execute();
+      // Two processes publishing at once: the (site, seq) primary key lets only one take seq N;
+      // the other's transaction fails and it publishes again on its next start.
+      const last = await trx
+        .selectFrom('publications')
+        .select(['seq', 'sha256'])
+        .where('site', '=', site)
+        .orderBy('seq', 'desc')
+        .limit(1)
+        .executeTakeFirst();
+      if (last?.sha256 === policy.sha256) return false;
+      await trx
+        .insertInto('publications')
+        .values({ site, seq: num(last?.seq) + 1, sha256: policy.sha256, at })
+        .execute();
+      return true;
+    });
+  }
+
+  async currentPolicies(): Promise<(StoredPolicy & { site: string })[]> {
+    // The highest seq of each site, joined to its policy.
+    return this.db
+      .selectFrom('publications as p')
+      .innerJoin('policies as d', 'd.sha256', 'p.sha256')
+      .select(['p.site', 'p.sha256', 'd.doc'])
+      .where(({ eb, selectFrom }) =>
+        eb(
+          'p.seq',
+          '=',
+          selectFrom('publications as q')
+            .select((e) => e.fn.max('q.seq').as('m'))
+            .whereRef('q.site', '=', 'p.site'),
+        ),
+      )
+      .execute();
+  }
+
+  async policy(sha256: string): Promise<StoredPolicy | null> {
+    const row = await this.db
+      .selectFrom('policies')
+      .select(['sha256', 'doc'])
+      .where('sha256', '=', sha256)
+      .executeTakeFirst();
+    return row ?? null;
+  }
+
+  async publications(site: string): Promise<Publication[]> {
+    const rows = await this.db
+      .selectFrom('publications')
+      .select(['site', 'seq', 'sha256', 'at'])
+      .where('site', '=', site)
+      .orderBy('seq', 'desc')
+      .execute();
+    return rows.map((r) => ({ ...r, seq: num(r.seq) }));
+  }
+
+  async policiesOf(filter: ExportFilter): Promise<StoredPolicy[]> {
+    let named = this.db.selectFrom('receipts').select('policy').distinct().where('policy', 'is not', null);
+    if (filter.site !== undefined) named = named.where('site', '=', filter.site);
+    if (filter.from !== undefined) named = named.where('at', '>=', filter.from);
+    if (filter.to !== undefined) named = named.where('at', '<', filter.to);
+    return this.db
+      .selectFrom('policies')
+      .select(['sha256', 'doc'])
+      .where('sha256', 'in', named.$narrowType<{ policy: string }>())
+      .orderBy('sha256')
+      .execute();
   }
 
   async purge(cutoff: string, now: string, limit: number): Promise<number> {

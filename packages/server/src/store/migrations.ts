@@ -44,6 +44,31 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  /**
+   * The policy registry: every policy the server ever published, by SHA-256 (never deleted:
+   * receipts name them), the order in which each site published them, and on each receipt
+   * the policy it names (for the export's list of policies and for "is it still referenced").
+   */
+  '0002_policies': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('policies')
+        .addColumn('sha256', 'text', (c) => c.primaryKey())
+        .addColumn('doc', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('publications')
+        .addColumn('site', 'text', (c) => c.notNull())
+        .addColumn('seq', 'integer', (c) => c.notNull())
+        .addColumn('sha256', 'text', (c) => c.notNull())
+        .addColumn('at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('publications_pk', ['site', 'seq'])
+        .execute();
+      await db.schema.alterTable('receipts').addColumn('policy', 'text').execute();
+      await db.schema.createIndex('receipts_policy').on('receipts').column('policy').execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

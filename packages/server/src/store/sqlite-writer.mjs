@@ -24,7 +24,7 @@ import { createHash, sign } from 'node:crypto';
 import { receiveMessageOnPort, workerData } from 'node:worker_threads';
 import SQLite from 'better-sqlite3';
 
-const STRIDE = 13;
+const STRIDE = 14;
 const GENESIS = '0'.repeat(64);
 
 const db = new SQLite(workerData.path);
@@ -42,7 +42,7 @@ const readHead = db.prepare(
   'INSERT INTO chain_heads (site, seq, hash) VALUES (?, 0, ?) ON CONFLICT (site) DO UPDATE SET site = excluded.site RETURNING seq, hash',
 );
 const insert = db.prepare(
-  'INSERT INTO receipts (id, site, seq, at, expires_at, consent_id, method, region, granted, accepted, body, prev, hash, sig, kid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+  'INSERT INTO receipts (id, site, seq, at, expires_at, consent_id, method, region, granted, accepted, body, prev, hash, sig, kid, policy) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
 );
 const writeHead = db.prepare('UPDATE chain_heads SET seq = ?, hash = ? WHERE site = ?');
 
@@ -56,6 +56,22 @@ const purge = db.prepare(
 const addSalt = db.prepare('INSERT INTO salts (day, salt) VALUES (?, ?) ON CONFLICT (day) DO NOTHING');
 const getSalt = db.prepare('SELECT salt FROM salts WHERE day = ?').pluck();
 const dropSalts = db.prepare('DELETE FROM salts WHERE day < ?');
+// Publishing a policy (store/kysely-store.ts publish): store it once, then make it the site's
+// current one unless it already is, in one transaction.
+const addPolicy = db.prepare(
+  'INSERT INTO policies (sha256, doc, created_at) VALUES (?, ?, ?) ON CONFLICT (sha256) DO NOTHING',
+);
+const lastPublication = db.prepare(
+  'SELECT seq, sha256 FROM publications WHERE site = ? ORDER BY seq DESC LIMIT 1',
+);
+const addPublication = db.prepare('INSERT INTO publications (site, seq, sha256, at) VALUES (?, ?, ?, ?)');
+const publish = db.transaction((site, sha256, doc, at) => {
+  addPolicy.run(sha256, doc, at);
+  const last = lastPublication.get(site);
+  if (last?.sha256 === sha256) return false;
+  addPublication.run(site, Number(last?.seq ?? 0) + 1, sha256, at);
+  return true;
+});
 const OPS = {
   purge: (cutoff, now, limit) => purge.run(now, cutoff, limit).changes,
   salt: (day, fresh) => {
@@ -66,6 +82,7 @@ const OPS = {
     dropSalts.run(day);
     return null;
   },
+  publish: (site, sha256, doc, at) => publish.immediate(site, sha256, doc, at),
 };
 
 const keys = new Map();
@@ -101,7 +118,7 @@ const appendOne = (items, key, heads, sites) => {
     const hash = digest.toString('hex');
     // Ed25519 over the 32 hash bytes, as signer.ts signs and verify.ts checks.
     const sig = sign(null, digest, key).toString('base64url');
-    // id, site, seq, at, expires_at, consent_id, method, region, granted, accepted, body, prev, hash, sig, kid
+    // id, site, seq, at, expires_at, consent_id, method, region, granted, accepted, body, prev, hash, sig, kid, policy
     insert.run(
       items[at],
       site,
@@ -118,6 +135,7 @@ const appendOne = (items, key, heads, sites) => {
       hash,
       sig,
       items[at + 9],
+      items[at + 13],
     );
     head.seq = seq;
     head.hash = hash;

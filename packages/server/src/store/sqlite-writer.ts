@@ -53,12 +53,12 @@ export class SqliteWriter {
   append(items: readonly NewReceipt[], key: KeyObject): Promise<SignedReceipt[]> {
     if (!items.length) return Promise.resolve([]);
     const port = this.start();
-    const flat: (string | number | null)[] = new Array(items.length * 13);
+    const flat: (string | number | null)[] = new Array(items.length * 14);
     let k = 0;
     for (const r of items) {
       const { granted, accepted } = grantedColumns(r.choices);
       const p = bodyParts(r);
-      // The order sqlite-writer.mjs reads them in (STRIDE 13).
+      // The order sqlite-writer.mjs reads them in (STRIDE 14).
       flat[k++] = r.id;
       flat[k++] = r.site;
       flat[k++] = r.at;
@@ -72,6 +72,7 @@ export class SqliteWriter {
       flat[k++] = p.head;
       flat[k++] = p.middle;
       flat[k++] = p.tail;
+      flat[k++] = r.policy.sha256;
     }
     let keyId = this.keyIds.get(key);
     if (keyId === undefined) this.keyIds.set(key, (keyId = this.nextKeyId++));
@@ -89,7 +90,7 @@ export class SqliteWriter {
    * Runs one of the thread's other writes (OPS in sqlite-writer.mjs), so that the writer
    * thread's connection is the only one that writes.
    */
-  run<T>(op: 'purge' | 'salt' | 'dropSaltsBefore', args: readonly unknown[]): Promise<T> {
+  run<T>(op: 'purge' | 'salt' | 'dropSaltsBefore' | 'publish', args: readonly unknown[]): Promise<T> {
     const port = this.start();
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {

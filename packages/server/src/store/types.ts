@@ -6,6 +6,37 @@ export interface Database {
   receipts: ReceiptsTable;
   chain_heads: ChainHeadsTable;
   salts: SaltsTable;
+  policies: PoliciesTable;
+  publications: PublicationsTable;
+}
+
+/** Every policy ever published, by the SHA-256 of its canonical JSON (`doc`). Never deleted. */
+export interface PoliciesTable {
+  sha256: string;
+  doc: string;
+  created_at: string;
+}
+
+/** Each site's publications in order; the highest `seq` is the site's current policy. */
+export interface PublicationsTable {
+  site: string;
+  seq: number;
+  sha256: string;
+  at: string;
+}
+
+/** A policy as stored: its SHA-256 and canonical JSON. */
+export interface StoredPolicy {
+  readonly sha256: string;
+  readonly doc: string;
+}
+
+/** One publication of a site: which policy became current, when. */
+export interface Publication {
+  readonly site: string;
+  readonly seq: number;
+  readonly sha256: string;
+  readonly at: string;
 }
 
 export interface ReceiptsTable {
@@ -29,6 +60,8 @@ export interface ReceiptsTable {
   sig: string;
   kid: string;
   purged_at: string | null;
+  /** SHA-256 of the published policy the receipt names (null on receipts of schema v1). Kept on purge. */
+  policy: string | null;
 }
 
 /** One row per site: the last link of its chain. Locked (`FOR UPDATE`) by every writer. */
@@ -106,6 +139,8 @@ export interface Store {
   append(items: readonly NewReceipt[], seal: Sealer): Promise<SignedReceipt[]>;
   /** A consent's receipts, oldest first (purged ones no longer name the consent). */
   byConsent(consentId: string): Promise<SignedReceipt[]>;
+  /** A consent's latest receipt (what applies now), or null. */
+  latest(consentId: string): Promise<SignedReceipt | null>;
   /** Up to `limit` rows after (`site`, `seq`) in chain order: keyset pagination for exports. */
   page(
     filter: ExportFilter,
@@ -113,6 +148,19 @@ export interface Store {
     limit: number,
   ): Promise<ExportRow[]>;
   stats(filter: ExportFilter, by: StatsBy, categories: readonly string[]): Promise<StatRow[]>;
+  /**
+   * Publishes a policy for a site: stores it (once, by SHA-256) and makes it the site's current
+   * one unless it already is. One transaction; returns whether the current policy changed.
+   */
+  publish(site: string, policy: StoredPolicy, at: string): Promise<boolean>;
+  /** Each site's current policy. */
+  currentPolicies(): Promise<(StoredPolicy & { readonly site: string })[]>;
+  /** A policy by SHA-256, or null. */
+  policy(sha256: string): Promise<StoredPolicy | null>;
+  /** A site's publications, newest first. */
+  publications(site: string): Promise<Publication[]>;
+  /** The policies named by the receipts `filter` selects (what an export must carry). */
+  policiesOf(filter: ExportFilter): Promise<StoredPolicy[]>;
   /** Drops the payload of up to `limit` receipts that expired before `cutoff`; returns how many. */
   purge(cutoff: string, now: string, limit: number): Promise<number>;
   /** The salt of `day`, stored as `fresh` if the day has none yet (first writer wins). */

@@ -1,4 +1,4 @@
-import type { Texts } from '@assent/core';
+import type { Texts } from '../texts.js';
 
 /** Polish (formal: impersonal phrasing or "Państwa"; buttons use the customary UI imperative). */
 export default {

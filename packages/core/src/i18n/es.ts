@@ -1,4 +1,4 @@
-import type { Texts } from '@assent/core';
+import type { Texts } from '../texts.js';
 
 /** Spanish (Spain, formal "usted"). */
 export default {

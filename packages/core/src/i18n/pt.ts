@@ -1,4 +1,4 @@
-import type { Texts } from '@assent/core';
+import type { Texts } from '../texts.js';
 
 /**
  * Portuguese: European Portuguese (pt-PT, post-1990 spelling), formal register through "o seu" /

@@ -1,4 +1,4 @@
-import type { Texts } from '@assent/core';
+import type { Texts } from '../texts.js';
 
 /** German (formal "Sie"). */
 export default {

@@ -1,4 +1,4 @@
-import type { Texts } from '@assent/core';
+import type { Texts } from '../texts.js';
 
 /** French (formal "vous"). `\u00a0` is the no-break space French typography puts before a colon. */
 export default {

@@ -1,4 +1,4 @@
-import type { Texts } from '@assent/core';
+import type { Texts } from '../texts.js';
 
 /** Italian (formal "Lei", lower-case as is usual on the web; buttons use the customary UI imperative). */
 export default {

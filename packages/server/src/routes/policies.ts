@@ -1,0 +1,135 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { isSha256 } from '@assent/core';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { type Context, isOrigin, normalizeOrigin, ownOrigin } from '../context.js';
+import { apiError, errorResponses } from '../errors.js';
+import type { PolicyVersion } from '../policies.js';
+
+/**
+ * The banner's full build, read once. The server hands it out with the site's published policy
+ * in front (`GET /v1/assent.js`), so a page needs one script tag and no config of its own.
+ */
+const bannerFile = (): string | null => {
+  try {
+    const path = createRequire(import.meta.url).resolve('@assent/banner/dist/assent.full.min.js');
+    return readFileSync(path, 'utf8');
+  } catch {
+    return null;
+  }
+};
+
+/** What the banner reads from `self.assentPolicy`, and what `GET /v1/policy` answers. */
+const current = (site: string, v: PolicyVersion) =>
+  `{"site":${JSON.stringify(site)},"sha256":"${v.sha256}","doc":${v.canonical}}`;
+
+const siteQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { site: { type: 'string', maxLength: 200 } },
+} as const;
+
+/**
+ * The policy registry's public side:
+ * - `GET /v1/policies/:sha256`: one published policy, its canonical JSON byte for byte (hash
+ *   the body to check it), cacheable for ever;
+ * - `GET /v1/policy?site=`: the site's current policy (`site` defaults to the origin the
+ *   request was made to: a same-origin deployment needs no parameter);
+ * - `GET /v1/assent.js?site=`: that policy and the banner in one CSP-safe script.
+ */
+export const policyRoutes = (ctx: Context) => async (app: FastifyInstance) => {
+  // Read on first use (and again while missing): a build made after the server started counts.
+  let banner: string | null = null;
+  const siteOf = (q: { site?: string }, reply: FastifyReply, req: Parameters<typeof ownOrigin>[0]) => {
+    const site = q.site === undefined ? ownOrigin(req) : normalizeOrigin(q.site);
+    const v = ctx.policies.site(site);
+    if (v) return { site, v };
+    reply
+      .code(404)
+      .send(
+        apiError(
+          'ASSENT_UNKNOWN_SITE',
+          'site',
+          isOrigin(site)
+            ? `${site} is not a site this server serves`
+            : 'must be an origin such as https://example.com',
+        ),
+      );
+    return null;
+  };
+
+  app.get<{ Params: { sha256: string } }>(
+    '/v1/policies/:sha256',
+    {
+      schema: {
+        params: {
+          type: 'object',
+          required: ['sha256'],
+          properties: { sha256: { type: 'string', maxLength: 64 } },
+        },
+      },
+    },
+    async (req, reply) => {
+      const { sha256 } = req.params;
+      const v = isSha256(sha256) ? await ctx.policies.get(sha256) : null;
+      if (!v)
+        return reply
+          .code(404)
+          .send(
+            apiError(
+              'ASSENT_NOT_FOUND',
+              'sha256',
+              isSha256(sha256) ? 'no policy with this SHA-256 was published here' : 'must be 64 hex digits',
+            ),
+          );
+      // Content-addressed: it can never change.
+      return reply
+        .type('application/json; charset=utf-8')
+        .header('cache-control', 'public, max-age=31536000, immutable')
+        .send(v.canonical);
+    },
+  );
+
+  // The next two answer from memory and are cached by browsers: not counted against the
+  // per-IP limit, which visitors behind one NAT share (the site's pages load them on every view).
+  app.get<{ Querystring: { site?: string } }>(
+    '/v1/policy',
+    { config: { rateLimit: false }, schema: { querystring: siteQuery, response: errorResponses } },
+    async (req, reply) => {
+      const s = siteOf(req.query, reply, req);
+      if (!s) return reply;
+      return reply
+        .type('application/json; charset=utf-8')
+        .header('cache-control', 'no-cache')
+        .header('etag', `"${s.v.sha256}"`)
+        .send(current(s.site, s.v));
+    },
+  );
+
+  app.get<{ Querystring: { site?: string } }>(
+    '/v1/assent.js',
+    { config: { rateLimit: false }, schema: { querystring: siteQuery, response: errorResponses } },
+    async (req, reply) => {
+      const s = siteOf(req.query, reply, req);
+      if (!s) return reply;
+      banner ??= bannerFile();
+      if (!banner)
+        return reply
+          .code(503)
+          .send(
+            apiError(
+              'ASSENT_UNAVAILABLE',
+              null,
+              "the banner's build is missing (@assent/banner/dist/assent.full.min.js): run npm run build",
+            ),
+          );
+      // Five minutes in caches: a newly published policy reaches every page within that, and
+      // a page still on the old one meanwhile is told so by the 409 of its first receipt.
+      return reply
+        .type('text/javascript; charset=utf-8')
+        .header('cache-control', 'public, max-age=300')
+        .header('etag', `"${s.v.sha256}"`)
+        .send(`self.assentPolicy=${current(s.site, s.v)};\n${banner}`);
+    },
+  );
+};
