@@ -1,4 +1,4 @@
-import { allowed, format } from '@assent/core';
+import { allowed, format, isSafeHref } from '@assent/core';
 import { btn, doc, h, panel } from './dom.js';
 import { S } from './state.js';
 
@@ -27,6 +27,12 @@ export const activate = (): void => {
   queue = queue.then(run);
 };
 
+/** A URL a held element may load: http(s) or a path of this site (see core's isSafeHref). */
+const safe = (url: string | undefined) => {
+  if (url && !isSafeHref(url)) throw Error(`unsafe ${url}`);
+  return url;
+};
+
 const run = async () => {
   for (const old of doc.querySelectorAll<HTMLScriptElement>(HELD)) {
     if (!ok(old) || !old.isConnected) continue;
@@ -36,6 +42,8 @@ const run = async () => {
     s.nonce = old.nonce ?? '';
     const { assentType: type, assentSrc: src } = old.dataset;
     if (type) s.type = type;
+    // A script's src is fetched, never run as a URL (`javascript:` there is inert), and setting
+    // any string cannot throw: one held script cannot stop the next.
     if (src) s.src = src;
     s.text = old.text;
     s.async = false;
@@ -46,12 +54,20 @@ const run = async () => {
       if (!s.src) done(0);
     });
   }
-  for (const f of doc.querySelectorAll<HTMLIFrameElement>(EMBED)) (ok(f) ? load : hold)(f);
+  // An embed can fail (a malformed or unsafe data-assent-src): it is reported, naming the
+  // element, and skipped; the others still load or get their placeholder.
+  for (const f of doc.querySelectorAll<HTMLIFrameElement>(EMBED))
+    try {
+      (ok(f) ? load : hold)(f);
+    } catch (e) {
+      console.error('assent:', f, e);
+    }
 };
 
+/** Loads an embed; an unsafe `data-assent-src` throws (on "Load content", the console shows it). */
 const load = (f: HTMLIFrameElement) => {
   const placeholder = f.previousElementSibling;
-  f.src = f.dataset.assentSrc!;
+  f.src = safe(f.dataset.assentSrc)!;
   f.removeAttribute('data-assent-src');
   f.hidden = false;
   if (placeholder?.matches('.assent-embed')) placeholder.remove();

@@ -131,8 +131,11 @@ const each =
   (v) =>
     isObj(v) && Object.keys(v).every((k) => test(v[k], k));
 
-/** A safe link target: a relative path or an http(s) URL — never `javascript:`. */
-export const isSafeHref = str(/^(https?:\/\/|\.{0,2}\/|[#?])\S*$/i);
+/**
+ * A safe link target: an http(s) URL or a path of this site — never `javascript:`, and never
+ * `//host` or `/\host`, which browsers read as another host.
+ */
+export const isSafeHref = str(/^(https?:\/\/|\.{0,2}\/(?![/\\])|[#?])\S*$/i);
 const isMode: Test = (v) => MODES.includes(v as Mode);
 // Messages are short (they ship in the banner) but always say what the field must be.
 const HREF = [isSafeHref, 'must be a path or an http(s) URL'] as const;

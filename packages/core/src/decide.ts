@@ -52,8 +52,12 @@ export const toBits = (policy: Policy, granted: Granted): number =>
 export const fromBits = (policy: Policy, bits: number): Granted =>
   all(policy, (_, i) => Math.floor(bits / 2 ** i) % 2 === 1);
 
+/** Every key of the policy, without a prototype: only what the policy lists can be granted. */
 const all = (policy: Policy, on: (key: string, i: number) => boolean): Granted =>
-  Object.fromEntries(policy.keys.map((k, i) => [k, on(k, i)]));
+  ({
+    __proto__: null,
+    ...Object.fromEntries(policy.keys.map((k, i) => [k, on(k, i)])),
+  }) as unknown as Granted;
 
 /**
  * Every consent rule in one pure function: modes, expiry, re-consent, GPC.
@@ -131,7 +135,10 @@ const record = (
   };
 };
 
-/** Whether a category (or one of its services) may run under a consent. */
+/**
+ * Whether a category (or one of its services) may run under a consent. `granted` has no
+ * prototype (see `all`): a page that polluted `Object.prototype.analytics` grants nothing.
+ */
 export const allowed = (granted: Granted, category: string, service?: string): boolean =>
   category === 'necessary' ||
   granted[category] === true ||

@@ -36,7 +36,7 @@ export const tokenizeShortcode = (
           ? { field: key.toLowerCase(), message: 'value is not closed with ")"' }
           : {
               field: /^[a-z]/i.test(all) ? all : 'shortcode',
-              message: `expected key=(value) at position ${m.index}, got ${JSON.stringify(all)}`,
+              message: `expected key=(value), got ${JSON.stringify(all)}`,
             },
       );
   }

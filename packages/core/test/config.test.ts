@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DEFAULTS, validateConfig } from '../src/index.js';
+import { DEFAULTS, isSafeHref, validateConfig } from '../src/index.js';
 
 describe('JSON config', () => {
   it('accepts a full config', () => {
@@ -67,6 +67,34 @@ describe('JSON config', () => {
     assert.deepEqual(
       config.categories.map((c) => c.id),
       ['analytics'],
+    );
+  });
+});
+
+describe('links', () => {
+  it('accept http(s) URLs and paths of the site, and refuse what browsers read as another host or code', () => {
+    for (const ok of [
+      'https://example.com/privacy',
+      'http://x.example',
+      '/privacy',
+      './p',
+      '../p',
+      '#cookies',
+      '?a=1',
+    ])
+      assert.equal(isSafeHref(ok), true, ok);
+    for (const bad of [
+      'javascript:alert(1)',
+      '//evil.example',
+      '/\\evil.example',
+      'data:text/html,x',
+      ' /privacy',
+      'JAVASCRIPT:x',
+    ])
+      assert.equal(isSafeHref(bad), false, bad);
+    assert.deepEqual(
+      validateConfig({ learnMoreHref: '//evil.example' }).errors.map((e) => e.field),
+      ['learnMoreHref'],
     );
   });
 });

@@ -81,7 +81,9 @@ describe('decide', () => {
       granted: ['analytics:matomo', 'marketing'],
     }).record!;
     const { granted } = decide(policy, { kind: 'load', stored: rec, now: NOW, id: ID });
-    assert.deepEqual(granted, {
+    // No prototype: only the policy's own keys can ever read as granted.
+    assert.equal(Object.getPrototypeOf(granted), null);
+    assert.deepEqual({ ...granted }, {
       analytics: false,
       'analytics:matomo': true,
       'analytics:ga': false,

@@ -64,7 +64,7 @@ describe('shortcode', () => {
     ['colour=(red)', 'colour', /not a known key/],
     ['buttons=(A) buttons=(B)', 'buttons', /twice/],
     ['buttons Accept', 'buttons', /expected key=\(value\)/],
-    ['buttons=(OK) ???', 'shortcode', /position 13/],
+    ['buttons=(OK) ???', 'shortcode', /expected key=\(value\), got "\?\?\?"/],
     ['mode=(maybe)', 'mode', /opt-in \| opt-out \| notice/],
     ['href=(javascript:alert(1))', 'href', /path or an http/],
     ['categories=(Analytics)', 'categories', /lowercase/],

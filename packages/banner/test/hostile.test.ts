@@ -1,0 +1,92 @@
+/**
+ * Hostile or broken pages cannot bypass consent, and one bad element never stops the others
+ * (issue 13, items 2 and 4, the parts that fit the lite build's budget), in Chromium.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Browser } from 'playwright-core';
+import { bannerTag, launch, open, serve } from '../../../test-support/browser.js';
+
+describe('hostile and broken pages', () => {
+  let browser: Browser;
+  let site: Awaited<ReturnType<typeof serve>>;
+  before(async () => {
+    browser = await launch();
+    site = await serve({
+      // A page (or an ad script on it) that polluted Object.prototype before the banner ran.
+      '/polluted': {
+        head: `<script>Object.prototype.analytics = true; Object.prototype['marketing:ads'] = true;</script>
+               ${bannerTag('categories=(marketing)')}
+               <script type="text/plain" data-assent-category="analytics" src="/hit/undeclared"></script>
+               <script type="text/plain" data-assent-category="marketing" data-assent-service="ads" src="/hit/service"></script>`,
+      },
+      // A javascript: URL, a protocol-relative one, then a malformed one, then a good embed.
+      '/embeds': {
+        head: bannerTag('categories=(marketing)'),
+        body: `<iframe id="js" data-assent-src="javascript:parent.document.body.dataset.pwned='yes'" data-assent-category="marketing" data-assent-provider="X" title="js"></iframe>
+               <iframe id="pr" data-assent-src="//evil.example/embed" data-assent-category="marketing" data-assent-provider="Y" title="pr"></iframe>
+               <iframe id="bad" data-assent-src="http://[" data-assent-category="marketing" title="bad"></iframe>
+               <iframe id="good" data-assent-src="/hit/good" data-assent-category="marketing" data-assent-provider="Z" title="good"></iframe>`,
+      },
+      '/fab': { head: bannerTag('') },
+    });
+  });
+  after(async () => {
+    await browser.close();
+    await site.close();
+  });
+
+  it('a polluted Object.prototype grants nothing: held scripts stay held before consent and after Reject', async () => {
+    site.hits.clear();
+    const o = await open(browser, `${site.origin}/polluted`);
+    await o.page.locator('#assent-banner').waitFor();
+    const allowed = await o.page.evaluate(() => {
+      const a = (window as unknown as { Assent: { allowed(c: string, s?: string): boolean } }).Assent;
+      return [a.allowed('analytics'), a.allowed('marketing', 'ads')];
+    });
+    assert.deepEqual(allowed, [false, false]);
+    await o.page.getByRole('button', { name: 'Reject' }).click();
+    await o.page.waitForTimeout(200);
+    assert.equal(site.hits.get('undeclared') ?? 0, 0);
+    assert.equal(site.hits.get('service') ?? 0, 0);
+    await o.context.close();
+  });
+
+  it('an unsafe or malformed data-assent-src is refused, named on the console, and the other embeds still load', async () => {
+    site.hits.clear();
+    const o = await open(browser, `${site.origin}/embeds`);
+    await o.page.locator('#assent-banner').waitFor();
+    // The malformed one could not get a placeholder; the others did, and the console says which.
+    assert.equal(await o.page.locator('.assent-embed').count(), 3);
+    assert.ok(
+      o.errors.some((e) => e.startsWith('assent:') && /Invalid URL/.test(e)),
+      o.errors.join('\n'),
+    );
+    // "Load content" on the javascript: embed runs nothing.
+    await o.page.getByRole('group', { name: 'js' }).getByRole('button', { name: 'Load content' }).click();
+    await o.page.waitForTimeout(100);
+    assert.equal(await o.page.evaluate(() => document.body.dataset.pwned), undefined);
+    assert.equal(await o.page.locator('#js').getAttribute('src'), null);
+    assert.ok(
+      o.errors.some((e) => /unsafe javascript:/.test(e)),
+      o.errors.join('\n'),
+    );
+    // Accept: the bad ones are refused one by one, the good one loads all the same.
+    await o.page.getByRole('button', { name: 'Accept' }).first().click();
+    await o.page.waitForFunction(() => document.querySelector('#good')?.getAttribute('src') === '/hit/good');
+    assert.equal(await o.page.locator('#pr').getAttribute('src'), null, 'no //host');
+    assert.ok(
+      o.errors.some((e) => /unsafe \/\/evil\.example/.test(e)),
+      o.errors.join('\n'),
+    );
+    await o.context.close();
+  });
+
+  it('the floating "Cookie settings" button is a full 44 px target', async () => {
+    const o = await open(browser, `${site.origin}/fab`);
+    await o.page.getByRole('button', { name: 'Reject' }).click();
+    const box = await o.page.getByRole('button', { name: 'Cookie settings' }).boundingBox();
+    assert.ok(box && box.height >= 44, `height ${box?.height}`);
+    await o.context.close();
+  });
+});
