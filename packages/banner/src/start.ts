@@ -125,8 +125,11 @@ const run = (v: Validated, mode?: Mode, late?: boolean): AssentApi => {
   if (!globalThis.ASSENT_LITE && d.record) store(d.record, 'banner');
   win.Assent = api;
   delegate();
-  observe();
   onReady(() => {
+    // Held elements the parser adds are activated below, all at once; the observer is for
+    // those added later. Observing while the parser runs (a banner without `defer`) meant one
+    // activation pass per parsed element: 2,000 held scripts added 3.9 s to the page's load.
+    observe();
     adoptStyles(root);
     if (check) check.then(activate);
     else activate();
