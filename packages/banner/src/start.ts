@@ -41,6 +41,9 @@ const BOT = /bot|crawl|spider|slurp|lighthouse/i;
  * @param region the visitor's region when the site knows it (`data-assent-region`).
  */
 export const start = (v: Validated, mode?: Mode, region?: string, pub?: PublishedPolicy): AssentApi => {
+  // init() twice (ESM): the same banner and one set of listeners, so one click is one choice.
+  // (The drop-in starts once.)
+  if (!globalThis.ASSENT_LITE && S._policy) return api;
   for (const e of v.errors) console.error(formatError(e));
   // Receipts name the published policy the page renders (full build): the server's, or the
   // page's own config exactly as the server would publish it.
@@ -57,6 +60,13 @@ export const start = (v: Validated, mode?: Mode, region?: string, pub?: Publishe
     // long: until it answers nothing non-essential runs and Consent Mode says "denied"; on a
     // timeout or an error, the mode is opt-in.
     gcmStart(gcm, {});
+    // A defined state from the first moment: the API answers at once, with nothing granted
+    // (the safe default) until the region is known.
+    S._policy = createPolicy(v.config, [], {}, 'opt-in', canonical);
+    S._granted = decide(S._policy, { kind: 'load', stored: null, now: 0, id: (S._id = newId()) }).granted;
+    S._record = null;
+    S._gpc = false;
+    win.Assent = api;
     const go = (r?: string) => run(v, modeForRegion(regions, r), true);
     fetch(new URL('config', new URL(endpoint, location.href)), { signal: AbortSignal.timeout(1500) })
       .then((r) => r.json())

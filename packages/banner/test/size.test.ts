@@ -13,7 +13,7 @@ import { brotliCompressSync, gzipSync } from 'node:zlib';
  */
 const BUDGET = 7000;
 /** The full build: + opt-out, GPC, receipts, Consent Mode v2, the tag-manager event, regions. */
-const FULL_BUDGET = 9900;
+const FULL_BUDGET = 10000;
 
 const dist = new URL('../dist/', import.meta.url);
 const sizes = (file: string) => {

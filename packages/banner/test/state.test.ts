@@ -1,0 +1,103 @@
+/**
+ * A defined state from the first moment (issue 13, item 3, the full build's part): while the
+ * region is asked of the receipt server, `window.Assent` answers with nothing granted; and
+ * `init()` twice is one banner with one set of listeners (one click, one receipt).
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Browser } from 'playwright-core';
+import { launch, open, serve } from '../../../test-support/browser.js';
+
+describe('the banner has a state before it knows the region', () => {
+  let browser: Browser;
+  let site: Awaited<ReturnType<typeof serve>>;
+  before(async () => {
+    browser = await launch();
+    const config = (extra: object) =>
+      `<script type="application/json" id="assent-config">${JSON.stringify({
+        endpoint: '/v1/receipts',
+        categories: [{ id: 'analytics' }],
+        ...extra,
+      })}</script>`;
+    site = await serve(
+      {
+        '/regions': {
+          head: `${config({ regions: { EU: 'opt-in', '*': 'notice' } })}<script src="/assent.full.min.js"></script>
+                 <script>window.early = { has: !!window.Assent, state: window.Assent && window.Assent.get(), analytics: window.Assent && window.Assent.allowed('analytics') };</script>`,
+        },
+        '/twice': {
+          head: `<script type="module">import { init } from "/assent.esm.js"; const c = { categories: [{ id: "analytics" }] }; window.a = init(c); window.b = init(c);</script>`,
+        },
+      },
+      (req, res) => {
+        if (req.url === '/v1/config') {
+          // A slow receipt server: the banner waits (1.5 s at most) for the region.
+          setTimeout(
+            () => res.writeHead(200, { 'content-type': 'application/json' }).end('{"region":"DE"}'),
+            800,
+          );
+          return true;
+        }
+        return undefined;
+      },
+    );
+  });
+  after(async () => {
+    await browser.close();
+    await site.close();
+  });
+
+  it('window.Assent answers at once, with nothing granted, while the region is asked', async () => {
+    const o = await open(browser, `${site.origin}/regions`);
+    const early = await o.page.evaluate(
+      () =>
+        (
+          window as unknown as {
+            early: { has: boolean; state: { granted: object; mode: string }; analytics: boolean };
+          }
+        ).early,
+    );
+    assert.equal(early.has, true);
+    assert.equal(early.analytics, false);
+    assert.deepEqual(early.state.granted, { necessary: true, analytics: false });
+    await o.page.locator('#assent-banner').waitFor();
+    assert.equal(
+      await o.page.evaluate(
+        () => (window as unknown as { Assent: { get(): { mode: string } } }).Assent.get().mode,
+      ),
+      'opt-in',
+    );
+    await o.context.close();
+  });
+
+  it('init() twice is one banner and one set of listeners', async () => {
+    const o = await open(browser, `${site.origin}/twice`);
+    await o.page.locator('#assent-banner').waitFor();
+    assert.equal(await o.page.locator('#assent-banner').count(), 1);
+    assert.equal(
+      await o.page.evaluate(
+        () =>
+          (window as unknown as { a: object; b: object }).a ===
+          (window as unknown as { a: object; b: object }).b,
+      ),
+      true,
+    );
+    // A page's own "Cookie settings" link: one listener, one dialog.
+    await o.page.evaluate(() => {
+      const a = document.createElement('a');
+      a.href = '#';
+      a.dataset.assentOpen = '';
+      a.textContent = 'Settings';
+      document.body.append(a);
+    });
+    const changes: number[] = [];
+    await o.page.exposeFunction('changed', () => changes.push(1));
+    await o.page.evaluate(() =>
+      document.addEventListener('assent:change', () => (window as unknown as { changed(): void }).changed()),
+    );
+    await o.page.getByRole('button', { name: 'Accept' }).click();
+    await o.page.waitForTimeout(200);
+    assert.equal(changes.length, 1, 'one click, one choice');
+    await o.context.close();
+  });
+});
