@@ -26,7 +26,9 @@ const page = (n: number, withBanner: boolean) => {
       `<script type="text/plain" data-assent-category="analytics">window.ran=(window.ran||0)+1;window.last=${i};</script>`,
   ).join('\n');
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>held ${n}</title>${
-    withBanner ? `<script src="/assent.min.js" data-assent="categories=(analytics)"${DEFER ? ' defer' : ''}></script>` : ''
+    withBanner
+      ? `<script src="/assent.min.js" data-assent="categories=(analytics)"${DEFER ? ' defer' : ''}></script>`
+      : ''
   }</head><body><main><h1>Held scripts: ${n}</h1>${held}</main></body></html>`;
 };
 
@@ -79,10 +81,10 @@ for (const n of SIZES) {
     });
     void t;
     await p.getByRole('button', { name: 'Accept' }).click();
-    await p.waitForFunction((k) => (window as unknown as { ran?: number }).ran === k, n, { timeout: 300_000 });
-    act.push(
-      await p.evaluate(() => performance.now() - (window as unknown as { t0: number }).t0),
-    );
+    await p.waitForFunction((k) => (window as unknown as { ran?: number }).ran === k, n, {
+      timeout: 300_000,
+    });
+    act.push(await p.evaluate(() => performance.now() - (window as unknown as { t0: number }).t0));
     const last = await p.evaluate(() => (window as unknown as { last: number }).last);
     if (last !== n - 1) throw new Error(`held scripts ran out of order: last was ${last}`);
     await ctx.close();

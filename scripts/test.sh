@@ -10,6 +10,7 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
 fi
 bash scripts/install-chromium.sh
 bash scripts/install-nginx.sh
+bash scripts/install-browsers.sh
 
 npm run build
 npx tsc -b

@@ -35,6 +35,19 @@ const TYPES: Record<string, string> = {
   html: 'text/html; charset=utf-8',
 };
 
+/** Served at `/__errors.js`: collects the page's console errors and uncaught errors in `window.__errors`. */
+const ERRORS_JS = `(() => {
+  const errors = (window.__errors = []);
+  const text = (a) => (a instanceof Error ? String(a) : typeof a === 'string' ? a : JSON.stringify(a));
+  const original = console.error;
+  console.error = function (...args) {
+    errors.push(args.map(text).join(' '));
+    return original.apply(this, args);
+  };
+  addEventListener('error', (e) => errors.push(e.error ? String(e.error) : e.message));
+  addEventListener('unhandledrejection', (e) => errors.push('Unhandled rejection: ' + text(e.reason)));
+})();`;
+
 /**
  * Serves `pages` (path → spec) plus the banner's dist files at `/assent.min.js`, `/assent.full.min.js`,
  * `/assent.css`, `/i18n/*.js`, and `/hit/<name>` which counts requests (for "ran once").
@@ -44,6 +57,13 @@ export const serve = async (pages: Record<string, PageSpec>, extra?: Handler, li
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     if (extra?.(req, res)) return;
+    if (url.pathname === '/__errors.js') {
+      // For engines without console events (WebDriver classic): a page's first script collects
+      // console.error calls and uncaught errors into window.__errors (test-support/engines.ts).
+      res.writeHead(200, { 'content-type': 'text/javascript', 'cache-control': 'no-store' });
+      res.end(ERRORS_JS);
+      return;
+    }
     if (url.pathname.startsWith('/hit/')) {
       const name = url.pathname.slice(5);
       hits.set(name, (hits.get(name) ?? 0) + 1);

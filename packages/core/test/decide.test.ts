@@ -83,12 +83,15 @@ describe('decide', () => {
     const { granted } = decide(policy, { kind: 'load', stored: rec, now: NOW, id: ID });
     // No prototype: only the policy's own keys can ever read as granted.
     assert.equal(Object.getPrototypeOf(granted), null);
-    assert.deepEqual({ ...granted }, {
-      analytics: false,
-      'analytics:matomo': true,
-      'analytics:ga': false,
-      marketing: true,
-    });
+    assert.deepEqual(
+      { ...granted },
+      {
+        analytics: false,
+        'analytics:matomo': true,
+        'analytics:ga': false,
+        marketing: true,
+      },
+    );
     assert.equal(allowed(granted, 'analytics', 'matomo'), true);
     assert.equal(allowed(granted, 'analytics', 'ga'), false);
     assert.equal(allowed(granted, 'analytics'), false);
