@@ -1,8 +1,9 @@
 import { choose } from './choice.js';
 import { btn, doc, h, panel } from './dom.js';
 import { intro } from './notice.js';
-import { consentPage, leaving } from './receipt.js';
+import { consentPage } from './receipt.js';
 import { S, type Source } from './state.js';
+import { checkSoon } from './sync.js';
 
 /**
  * The preferences dialog: a native `<dialog>` opened with `showModal()`, so the browser
@@ -21,7 +22,7 @@ export const openPreferences = (src: Source): void => {
     const href = id && consentPage(id);
     const cid = d.querySelector<HTMLElement>('.assent-cid')!;
     cid.replaceChildren(
-      ...(href ? [`${S._policy.texts.consentId}: `, h('a', { href, onclick: leaving }, id)] : []),
+      ...(href ? [`${S._policy.texts.consentId}: `, h('a', { href, onclick: checkSoon }, id)] : []),
     );
     cid.hidden = !href;
   }

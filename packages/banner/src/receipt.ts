@@ -1,7 +1,7 @@
 import type { StoredConsent } from '@assent/core';
 import type { Source } from './state.js';
 import { S } from './state.js';
-import { api, checked, checkSoon } from './sync.js';
+import { api, checked } from './sync.js';
 
 /** What the server says when it refuses a request: a stable code, the field, in words. */
 interface ApiError {
@@ -47,7 +47,10 @@ export const sendReceipt = async (
     });
     if (res.ok) return checked();
     const e: ApiError = await res.json().catch(() => ({}));
-    console.error(`assent: receipt refused (${res.status} ${e.error} ${e.field}): ${e.message}`);
+    // A body that is not the server's JSON error (a proxy's page) still says what happened.
+    console.error(
+      `assent: receipt refused (${res.status} ${e.error ?? ''} ${e.field ?? ''}): ${e.message ?? res.statusText}`,
+    );
     if (res.status === 409) await onStale(api(`policy?site=${encodeURIComponent(location.origin)}`));
   } catch (e) {
     // The choice is already applied and stored; a lost receipt must not break the page.
@@ -61,6 +64,3 @@ export const sendReceipt = async (
  */
 export const consentPage = (id: string): string | undefined =>
   S._policy.config.endpoint ? api(`../consent/${id}`) : undefined;
-
-/** Opening the consent page: the next page view checks the server (a withdrawal applies at once). */
-export const leaving = checkSoon;

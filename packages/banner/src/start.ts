@@ -17,7 +17,7 @@ import { emit } from './events.js';
 import { gcmStart, gcmUpdate } from './gcm.js';
 import { showBanner, showFab } from './notice.js';
 import { newId, S } from './state.js';
-import { clean, due, type PublishedPolicy, published, revalidate } from './sync.js';
+import { clean, due, type PublishedPolicy, published, revalidate, api as serverApi } from './sync.js';
 
 declare global {
   interface Window {
@@ -68,7 +68,7 @@ export const start = (v: Validated, mode?: Mode, region?: string, pub?: Publishe
     S._gpc = false;
     win.Assent = api;
     const go = (r?: string) => run(v, modeForRegion(regions, r), true);
-    fetch(new URL('config', new URL(endpoint, location.href)), { signal: AbortSignal.timeout(1500) })
+    fetch(serverApi('config'), { signal: AbortSignal.timeout(1500) })
       .then((r) => r.json())
       .then(
         (j: { region?: string }) => go(j.region),

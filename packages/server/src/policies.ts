@@ -29,6 +29,8 @@ export interface PolicyVersion {
   readonly config: Config;
   /** Rendered in its default language: category and service titles, the valid choice keys. */
   readonly policy: Policy;
+  /** Rendered in a visitor's language (the consent page), once per language. */
+  inLanguage(lang: string): Policy;
   /** The modes a visitor can get under it: its own, and each region's. */
   readonly modes: readonly Mode[];
 }
@@ -38,12 +40,18 @@ const sha256Of = (s: string) => createHash('sha256').update(s).digest('hex');
 /** Everything derived from a document, computed once per policy. */
 export const versionOf = (doc: PolicyDoc, canonical = canonicalPolicy(doc)): PolicyVersion => {
   const config = configOf(doc);
+  const rendered = new Map<string, Policy>();
   return {
     sha256: sha256Of(canonical),
     doc,
     canonical,
     config,
     policy: createPolicy(config),
+    inLanguage(lang) {
+      let p = rendered.get(lang);
+      if (!p) rendered.set(lang, (p = createPolicy(config, [lang])));
+      return p;
+    },
     modes: [...new Set([config.mode, ...Object.values(config.regions ?? {})])],
   };
 };

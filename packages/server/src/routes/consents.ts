@@ -29,10 +29,6 @@ export const withdraw = async (
   const last = await ctx.store.latest(consentId);
   const v = last && ctx.policies.site(last.site);
   if (!last || !v) return null;
-  const keys = new Set([...Object.keys(last.choices), ...v.policy.keys]);
-  keys.delete('necessary');
-  // Keys the current policy no longer has are refused too, but not listed: a receipt's keys
-  // are its policy's.
   const r = await record(
     ctx,
     req,
@@ -40,7 +36,8 @@ export const withdraw = async (
       consentId,
       policy: { version: v.config.policy, sha256: v.sha256 },
       mode: v.modes.includes(last.mode) ? last.mode : v.config.mode,
-      choices: Object.fromEntries([...keys].filter((k) => v.policy.keys.includes(k)).map((k) => [k, false])),
+      // Every key of the policy it is recorded under, refused.
+      choices: Object.fromEntries(v.policy.keys.map((k) => [k, false])),
       method: 'withdraw',
       source,
       signals: last.signals,

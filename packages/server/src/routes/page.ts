@@ -2,7 +2,6 @@ import { timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import {
   type ConsentId,
-  createPolicy,
   grantedKeys,
   isConsentId,
   type Method,
@@ -40,7 +39,7 @@ const DID: Record<Method, string> = {
 /** Human titles for choice keys, from the policy the receipt names (in the language it was shown in). */
 const titles = (v: PolicyVersion | null, lang: string, keys: readonly string[]): string => {
   if (!keys.length) return 'nothing';
-  const p = v ? createPolicy(v.config, [lang]) : null;
+  const p = v?.inLanguage(lang) ?? null;
   const title = (k: string) => {
     const [c, s] = k.split(':');
     const cat = p?.categories.find((x) => x.id === c);
@@ -69,7 +68,7 @@ const refused = (r: SignedReceipt) =>
 const shown = (r: SignedReceipt, v: PolicyVersion | null): string => {
   if (!v)
     return `<p>The words shown with this choice are not available: it was recorded before the server kept published policies${r.policy.version ? ` (policy version ${esc(r.policy.version)})` : ''}.</p>`;
-  const p = createPolicy(v.config, [r.lang]);
+  const p = v.inLanguage(r.lang);
   const t = p.texts;
   const item = (title: string, description: string, extra = '') =>
     `<li><strong>${esc(title)}</strong>${description ? `: ${esc(description)}` : ''}${extra}</li>`;
