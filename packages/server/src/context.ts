@@ -1,11 +1,14 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { ReceiptInput, SignedReceipt } from '@assent/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { AuthThrottle } from './auth-throttle.js';
 import type { GroupCommit } from './group-commit.js';
 import type { IpHasher } from './ip-hash.js';
+import type { LogThrottle } from './logging.js';
 import { cookieOf, expiryOf, type PolicyRegistry, type PolicyVersion, publishable } from './policies.js';
 import type { Signer } from './signer.js';
 import type { Store } from './store/types.js';
+import { unsafeIn } from './text.js';
 import { uaFamily } from './ua.js';
 
 /** What every route plugin shares. */
@@ -23,6 +26,10 @@ export interface Context {
   readonly regionHeader: string | undefined;
   /** Key of the consent page's anti-forgery tokens (derived from the IP secret). */
   readonly formKey: Buffer;
+  /** Failed admin and API-key authentications per client: a guesser gets 429s. */
+  readonly authThrottle: AuthThrottle;
+  /** The app's log for errors that repeat (every write failing): one line per window. */
+  readonly logs: LogThrottle;
 }
 
 /** Origins compare lower-case and without a trailing slash. */
@@ -39,6 +46,8 @@ export const sitePolicies = (sites: Readonly<Record<string, unknown>>): Map<stri
   for (const [origin, raw] of Object.entries(sites)) {
     if (!ORIGIN_RE.test(origin.replace(/\/+$/, '')))
       throw new Error(`sites: "${origin}" is not an origin such as https://example.com`);
+    const unsafe = unsafeIn(raw);
+    if (unsafe) throw new Error(`sites["${origin}"]${unsafe[0] ? `.${unsafe[0]}` : ''}: ${unsafe[1]}`);
     const r = publishable(raw);
     if (!r.ok) throw new Error(`sites["${origin}"]: ${r.errors.join('; ')}`);
     out.set(normalizeOrigin(origin), r.version);
@@ -86,8 +95,14 @@ declare module 'fastify' {
  * Fastify declares up front, not in a WeakMap (one ephemeron per request for the GC). A string
  * when today's key is loaded (no promise, no microtask on the hot path), else a promise of it.
  */
-export const ipHashOf = (ctx: Context, req: FastifyRequest): string | Promise<string> =>
-  (req.assentIpHash ??= ctx.hasher.hashSync(req.ip) ?? ctx.hasher.hash(req.ip));
+export const ipHashOf = (ctx: Context, req: FastifyRequest): string | Promise<string> => {
+  if (req.assentIpHash !== null) return req.assentIpHash;
+  // The address is read from the socket, which is gone once the client disconnected: the
+  // server's onRequest hook hashes it on arrival, so this is only a last line of defence.
+  const ip = req.ip;
+  if (ip === undefined) throw Object.assign(new Error('the client disconnected'), { statusCode: 400 });
+  return (req.assentIpHash = ctx.hasher.hashSync(ip) ?? ctx.hasher.hash(ip));
+};
 
 /** The visitor's region from the trusted header, upper-cased; null when absent or malformed. */
 export const regionOf = (ctx: Context, req: FastifyRequest): string | null => {
@@ -184,7 +199,8 @@ export const record = async (
   try {
     return await ctx.writer.submit(item);
   } catch (cause) {
-    req.log.error({ err: cause }, 'receipt not stored');
+    // A full disk fails every receipt: one line per window, not one per request.
+    ctx.logs.error(cause, 'receipt not stored');
     throw Object.assign(new Error('the receipt could not be stored; nothing was written, try again'), {
       statusCode: 503,
     });

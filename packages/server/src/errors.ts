@@ -1,8 +1,12 @@
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { LogThrottle } from './logging.js';
 
 /** Stable error codes: clients branch on these, never on the message. */
 export type ErrorCode =
   | 'ASSENT_BAD_FIELD'
+  | 'ASSENT_BAD_REQUEST'
   | 'ASSENT_INVALID_JSON'
   | 'ASSENT_UNSUPPORTED_MEDIA_TYPE'
   | 'ASSENT_TOO_LARGE'
@@ -88,38 +92,75 @@ const messageOf = (e: AjvError): string => {
   }
 };
 
-/** Maps Fastify's own errors (schema, parser, limits) to {@link ApiError}s. */
-export const errorHandler = (err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
-  if (err.validation?.length) {
-    const first = err.validation[0] as unknown as AjvError;
-    return reply
-      .code(400)
-      .send(apiError('ASSENT_BAD_FIELD', fieldOf(first, err.validationContext), messageOf(first)));
-  }
-  switch (err.code) {
-    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+/**
+ * Maps Fastify's own errors (schema, parser, limits) to {@link ApiError}s. Unexpected ones are
+ * logged through `logs`, so a fault that fails every request logs a line per window, not per request.
+ */
+export const errorHandler =
+  (logs: LogThrottle) => (err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
+    if (err.validation?.length) {
+      const first = err.validation[0] as unknown as AjvError;
       return reply
-        .code(415)
-        .send(
-          apiError(
-            'ASSENT_UNSUPPORTED_MEDIA_TYPE',
-            'content-type',
-            `must be application/json, got ${JSON.stringify(req.headers['content-type'] ?? null)}`,
-          ),
-        );
-    case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return reply.code(413).send(apiError('ASSENT_TOO_LARGE', 'body', 'is larger than the limit'));
-    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return reply.code(400).send(apiError('ASSENT_INVALID_JSON', 'body', 'is empty'));
-    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+        .code(400)
+        .send(apiError('ASSENT_BAD_FIELD', fieldOf(first, err.validationContext), messageOf(first)));
+    }
+    switch (err.code) {
+      case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+        return reply
+          .code(415)
+          .send(
+            apiError(
+              'ASSENT_UNSUPPORTED_MEDIA_TYPE',
+              'content-type',
+              `must be application/json, got ${JSON.stringify(req.headers['content-type'] ?? null)}`,
+            ),
+          );
+      case 'FST_ERR_CTP_BODY_TOO_LARGE':
+        return reply.code(413).send(apiError('ASSENT_TOO_LARGE', 'body', 'is larger than the limit'));
+      case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+        return reply.code(400).send(apiError('ASSENT_INVALID_JSON', 'body', 'is empty'));
+      case 'FST_ERR_CTP_INVALID_JSON_BODY':
+        return reply.code(400).send(apiError('ASSENT_INVALID_JSON', 'body', 'is not valid JSON'));
+    }
+    if (err.statusCode === 429)
+      return reply.code(429).send(apiError('ASSENT_RATE_LIMITED', null, err.message));
+    if (err instanceof SyntaxError || (err.statusCode === 400 && /JSON/i.test(err.message)))
       return reply.code(400).send(apiError('ASSENT_INVALID_JSON', 'body', 'is not valid JSON'));
+    if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500)
+      return reply.code(err.statusCode).send(apiError('ASSENT_BAD_FIELD', null, err.message));
+    if (err.statusCode === 503)
+      return reply.code(503).send(apiError('ASSENT_UNAVAILABLE', null, err.message));
+    logs.error(err, 'request failed');
+    return reply.code(500).send(apiError('ASSENT_INTERNAL', null, 'internal error'));
+  };
+
+/**
+ * Fastify's errors before routing (a URL that is not valid percent-encoding), in the API's shape.
+ */
+export const frameworkErrors = (err: FastifyError, _req: FastifyRequest, reply: FastifyReply) => {
+  if (err.code === 'FST_ERR_BAD_URL')
+    return reply.code(400).send(apiError('ASSENT_BAD_REQUEST', 'url', 'is not valid percent-encoding'));
+  return reply.code(400).send(apiError('ASSENT_BAD_REQUEST', null, 'the request could not be routed'));
+};
+
+/**
+ * What Node's HTTP parser refuses before Fastify sees a request (malformed HTTP, oversized
+ * headers, a bad Content-Length), answered in the API's shape too, then the connection closes.
+ */
+export const clientErrorHandler = (err: Error & { code?: string }, socket: Socket) => {
+  // Nothing to answer on a connection the client already closed or reset.
+  if (err.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
   }
-  if (err.statusCode === 429) return reply.code(429).send(apiError('ASSENT_RATE_LIMITED', null, err.message));
-  if (err instanceof SyntaxError || (err.statusCode === 400 && /JSON/i.test(err.message)))
-    return reply.code(400).send(apiError('ASSENT_INVALID_JSON', 'body', 'is not valid JSON'));
-  if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500)
-    return reply.code(err.statusCode).send(apiError('ASSENT_BAD_FIELD', null, err.message));
-  if (err.statusCode === 503) return reply.code(503).send(apiError('ASSENT_UNAVAILABLE', null, err.message));
-  req.log.error({ err }, 'request failed');
-  return reply.code(500).send(apiError('ASSENT_INTERNAL', null, 'internal error'));
+  const [status, body] =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, apiError('ASSENT_TOO_LARGE', 'headers', 'are larger than the limit (16 KiB)')]
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' || err.code === 'ERR_HTTP_HEADERS_TIMEOUT'
+        ? [408, apiError('ASSENT_BAD_REQUEST', null, 'the request did not arrive in time')]
+        : [400, apiError('ASSENT_BAD_REQUEST', null, 'is not a valid HTTP request')];
+  const json = JSON.stringify(body);
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(json)}\r\nx-content-type-options: nosniff\r\nconnection: close\r\n\r\n${json}`,
+  );
 };

@@ -20,6 +20,11 @@ export class GroupCommit {
   private idle: (() => void)[] = [];
   /** Transactions and receipts committed, for logs and benchmarks. */
   readonly counts = { batches: 0, receipts: 0 };
+  /**
+   * Set when a transaction failed and none has committed since (disk full, database read-only
+   * or down): readiness reports it until a write succeeds again.
+   */
+  failing: { readonly since: number; readonly error: unknown } | null = null;
 
   /**
    * @param concurrency batches in flight at once: the store's `writeConcurrency` (see
@@ -64,13 +69,20 @@ export class GroupCommit {
         batch.map((w) => w.item),
         this.seal,
       );
+      this.failing = null;
       this.counts.batches++;
       this.counts.receipts += out.length;
       for (const [i, w] of batch.entries()) w.resolve(out[i]!);
     } catch (e) {
       // Nothing of a failed transaction was written: every waiter hears so.
+      this.failing ??= { since: Date.now(), error: e };
       for (const w of batch) w.reject(e);
     }
+  }
+
+  /** A write succeeded outside the queue (readiness's probe): receipts may be written again. */
+  recovered(): void {
+    this.failing = null;
   }
 
   /** Resolves once every receipt submitted so far is committed or failed. */

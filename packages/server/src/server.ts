@@ -3,10 +3,12 @@ import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { DestinationStream } from 'pino';
+import { AuthThrottle } from './auth-throttle.js';
 import { type Context, ipHashOf, normalizeOrigin, sitePolicies } from './context.js';
-import { apiError, errorHandler } from './errors.js';
+import { apiError, clientErrorHandler, errorHandler, frameworkErrors } from './errors.js';
 import { GroupCommit } from './group-commit.js';
 import { IpHasher } from './ip-hash.js';
+import { LogThrottle, redactUrl } from './logging.js';
 import { PolicyRegistry } from './policies.js';
 import { startRetention } from './retention.js';
 import { adminRoutes } from './routes/admin.js';
@@ -20,6 +22,9 @@ import { receiptRoutes } from './routes/receipts.js';
 import { createSigner, type Signer } from './signer.js';
 import { openStore } from './store/open.js';
 import type { Store } from './store/types.js';
+
+/** The largest request body the server reads, on every route but the admin API's policies. */
+export const BODY_LIMIT = 8 * 1024;
 
 export interface ServerOptions {
   /** `sqlite:path/file.db` (default `sqlite:.data/assent.db`), `sqlite::memory:` or `postgres://…`. */
@@ -54,6 +59,11 @@ export interface ServerOptions {
   readonly maxBatch?: number;
   /** PostgreSQL pool size per process. */
   readonly poolSize?: number;
+  /**
+   * Failed admin or API-key authentications allowed per client (hashed IP) and window before
+   * it gets 429s; default 10 per minute, whether or not `rateLimit` is on.
+   */
+  readonly authFailures?: { readonly max: number; readonly timeWindow: number };
 }
 
 export interface AssentServer {
@@ -84,11 +94,8 @@ export const createServer = async (opts: ServerOptions): Promise<AssentServer> =
           ...(typeof opts.logger === 'object' && opts.logger.stream ? { stream: opts.logger.stream } : {}),
           // Fastify's default request serializer logs remoteAddress: replaced, so no IP is ever logged.
           serializers: {
-            // Consent IDs (22 base64url characters in a path) are the visitor's handle: never logged.
-            req: (req: FastifyRequest) => ({
-              method: req.method,
-              url: req.url.replace(/(^|\/)[A-Za-z0-9_-]{22}(?=\/|\?|$)/g, '$1:id'),
-            }),
+            // Consent IDs are the visitor's handle: never logged, wherever they are in the URL.
+            req: (req: FastifyRequest) => ({ method: req.method, url: redactUrl(req.url) }),
           },
           redact: ['req.headers', 'headers'],
         };
@@ -97,6 +104,12 @@ export const createServer = async (opts: ServerOptions): Promise<AssentServer> =
     trustProxy: opts.trustProxy ?? false,
     // The 201 is only meaningful if shutdown waits: in-flight requests finish before close.
     return503OnClosing: true,
+    // Every body the API takes is small (a receipt is at most 8 KiB): refused before parsing.
+    // The admin API's policy route allows more, after its token was checked.
+    bodyLimit: BODY_LIMIT,
+    // Requests Fastify cannot route or Node cannot parse answer in the API's error shape too.
+    frameworkErrors,
+    clientErrorHandler,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
   });
 
@@ -125,6 +138,7 @@ export const createServer = async (opts: ServerOptions): Promise<AssentServer> =
   for (const [origin, v] of sites)
     if (await policies.publish(origin, v))
       app.log.info({ site: origin, sha256: v.sha256, version: v.config.policy }, 'policy published');
+  const logs = new LogThrottle(app.log);
   const ctx: Context = {
     store,
     writer,
@@ -135,10 +149,21 @@ export const createServer = async (opts: ServerOptions): Promise<AssentServer> =
     adminToken: opts.adminToken || undefined,
     regionHeader: opts.regionHeader?.toLowerCase(),
     formKey: createHmac('sha256', secret).update('assent consent-page forms').digest(),
+    authThrottle: new AuthThrottle(opts.authFailures?.max ?? 10, opts.authFailures?.timeWindow ?? 60_000),
+    logs,
   };
 
   app.decorateRequest('assentIpHash', null);
-  app.setErrorHandler(errorHandler);
+  app.setErrorHandler(errorHandler(logs));
+  // The keyed IP hash on arrival, while the socket is open: its address is gone once the
+  // client disconnects, and a receipt's route reads it only after parsing the body. (The
+  // rate limiter, when on, needs it here anyway.) A callback hook: no promise per request.
+  app.addHook('onRequest', (req, _reply, done) => {
+    const h = ipHashOf(ctx, req);
+    // The first request of a day loads the day's salt: a failure is the route's to report.
+    if (typeof h !== 'string') h.catch(() => {});
+    done();
+  });
   app.setNotFoundHandler((req, reply) =>
     reply
       .code(404)

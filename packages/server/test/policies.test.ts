@@ -86,6 +86,8 @@ const policySuite = (kind: 'sqlite' | 'postgres') => {
         rateLimit: false,
         retention: false,
         signingKey: privateKey,
+        // These tests refuse many wrong keys and tokens on purpose, all from one client.
+        authFailures: { max: 1000, timeWindow: 60_000 },
         ...more,
       });
     const restart = async (sites?: Record<string, unknown>, more?: Partial<ServerOptions>) => {
@@ -133,9 +135,10 @@ const policySuite = (kind: 'sqlite' | 'postgres') => {
         headers: { 'content-type': 'application/json', ...headers },
         payload: JSON.stringify(body),
       });
+    /** A consent's receipts, oldest first (the API answers newest first). */
     const history = async (id: string) => {
       const res = await inject({ url: `/v1/consents/${id}` });
-      return res.statusCode === 404 ? [] : (res.json().receipts as Record<string, unknown>[]);
+      return res.statusCode === 404 ? [] : (res.json().receipts as Record<string, unknown>[]).reverse();
     };
     const exportText = async (query = '') => {
       const res = await admin(`/v1/admin/receipts${query}`);

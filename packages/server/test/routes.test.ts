@@ -215,10 +215,13 @@ describe('visitor routes', () => {
     await postReceipt({ ...body, method: 'accept-all' });
     const res = await s.app.inject(`/v1/consents/${body.consentId}`);
     assert.equal(res.statusCode, 200);
+    // Newest first, with the total and the page.
     assert.deepEqual(
       res.json().receipts.map((r: { method: string }) => r.method),
-      ['custom', 'accept-all'],
+      ['accept-all', 'custom'],
     );
+    const { receipts: _, ...paging } = res.json() as Record<string, unknown>;
+    assert.deepEqual(paging, { consentId: body.consentId, total: 2, page: 1, limit: 50, pages: 1 });
     const none = await s.app.inject(`/v1/consents/${consentId()}`);
     assert.equal(none.statusCode, 404);
     assert.equal(none.json().error, 'ASSENT_NOT_FOUND');
@@ -239,7 +242,7 @@ describe('visitor routes', () => {
       payload: { source: 'preferences' },
     });
     assert.equal(json.statusCode, 201);
-    const h = (await s.app.inject(`/v1/consents/${body.consentId}`)).json().receipts;
+    const h = (await s.app.inject(`/v1/consents/${body.consentId}`)).json().receipts.reverse();
     assert.equal(h.length, 3);
     assert.equal(h[1].method, 'withdraw');
     assert.equal(h[1].source, 'api');

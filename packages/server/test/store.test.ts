@@ -41,7 +41,7 @@ const storeSuite = (kind: 'sqlite' | 'postgres') => {
       if (kind === 'sqlite') url = `sqlite:${join(tempDir(), 'receipts.db')}`;
       else ({ url, drop } = await freshPgDatabase());
       store = openStore(url);
-      assert.deepEqual(await store.migrate(), ['0001_receipts', '0002_policies']);
+      assert.deepEqual(await store.migrate(), ['0001_receipts', '0002_policies', '0003_history_probes']);
       // The receipts below name PUBLISHED (receiptBody's policy): publish it, as the server does.
       const at = new Date().toISOString();
       for (const site of [ORIGIN, OTHER])
@@ -102,20 +102,47 @@ const storeSuite = (kind: 'sqlite' | 'postgres') => {
       assert.deepEqual((await verifyExport(lines, [publicKey])).ok, true);
     });
 
-    it("returns a consent's history, oldest first, as signed", async () => {
+    it("returns a consent's history a page at a time, newest first, with the total, as signed", async () => {
       const id = consentId() as ConsentId;
       const body = receiptBody({ consentId: id });
       await store.append([item({}, body)], signer);
       const none = { analytics: false, 'analytics:matomo': false, marketing: false, ad_tech: false };
       await store.append([item({ method: 'withdraw', choices: none }, body)], signer);
-      const h = await store.byConsent(id);
+      const h = await store.history(id, { offset: 0, limit: 10 });
+      assert.equal(h.total, 2);
       assert.deepEqual(
-        h.map((r) => r.method),
-        ['custom', 'withdraw'],
+        h.receipts.map((r) => r.method),
+        ['withdraw', 'custom'],
       );
-      assert.equal(h[0]!.consentId, id);
-      assert.match(h[0]!.sig, /^[\w-]{86}$/);
-      assert.deepEqual(await store.byConsent('nobodynobodynobodynobo'), []);
+      assert.equal(h.receipts[0]!.consentId, id);
+      assert.match(h.receipts[0]!.sig, /^[\w-]{86}$/);
+      const second = await store.history(id, { offset: 1, limit: 1 });
+      assert.deepEqual(
+        second.receipts.map((r) => r.method),
+        ['custom'],
+      );
+      assert.equal(second.total, 2);
+      assert.deepEqual(await store.history('nobodynobodynobodynobo', { offset: 0, limit: 10 }), {
+        total: 0,
+        receipts: [],
+      });
+    });
+
+    it('bounds a history page whatever the consent holds (a limit above the maximum is the maximum)', async () => {
+      const id = consentId() as ConsentId;
+      const body = receiptBody({ consentId: id });
+      await store.append(
+        Array.from({ length: 250 }, () => item({}, body)),
+        signer,
+      );
+      const h = await store.history(id, { offset: 0, limit: 10_000 });
+      assert.equal(h.total, 250);
+      assert.equal(h.receipts.length, 100);
+      const last = await store.history(id, { offset: 200, limit: 100 });
+      assert.equal(last.receipts.length, 50);
+      // Newest first across pages: the last page ends with the first receipt appended.
+      const first = await store.history(id, { offset: 249, limit: 1 });
+      assert.equal(first.receipts[0]!.id, last.receipts.at(-1)!.id);
     });
 
     it('exports in chain order by pages, filtered by site and time, and the export verifies', async () => {
@@ -212,7 +239,10 @@ const storeSuite = (kind: 'sqlite' | 'postgres') => {
       await store.append([item()], signer);
       const purged = await purgeExpired({ store }, 30);
       assert.equal(purged, 1);
-      assert.deepEqual(await store.byConsent(gone!.consentId), []);
+      assert.deepEqual(await store.history(gone!.consentId, { offset: 0, limit: 10 }), {
+        total: 0,
+        receipts: [],
+      });
       const text = await exportText(store);
       assert.ok(!text.includes(gone!.consentId), 'no trace of the purged consent ID');
       const purgedLine = text.split('\n').find((l) => l.includes(gone!.id))!;
@@ -231,6 +261,11 @@ const storeSuite = (kind: 'sqlite' | 'postgres') => {
       const v = await verifyExport(text.trim().split('\n'), [publicKey]);
       assert.ok(v.ok && v.purged === 1, JSON.stringify(v));
       assert.equal(await purgeExpired({ store }, 30), 0);
+    });
+
+    it('probes a write (readiness after write failures)', async () => {
+      await store.probeWrite('2026-01-01T00:00:00.000Z');
+      await store.probeWrite('2026-01-01T00:00:01.000Z');
     });
 
     it('answers a ping', async () => {

@@ -1,11 +1,13 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Readable } from 'node:stream';
-import type { FastifyInstance } from 'fastify';
-import { type Context, isOrigin, normalizeOrigin } from '../context.js';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { type Context, ipHashOf, isOrigin, normalizeOrigin } from '../context.js';
+import { DATE_HINT, parseDateParam } from '../dates.js';
 import { apiError, errorResponses } from '../errors.js';
 import { type ExportFormat, exportChunks } from '../export.js';
 import { publishable } from '../policies.js';
 import type { ExportFilter, StatsBy } from '../store/types.js';
+import { unsafeIn, unsafeText } from '../text.js';
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
@@ -19,11 +21,10 @@ export const tokenMatches = (sent: string | undefined, token: string | undefined
   return timingSafeEqual(digest(m?.[1] ?? ''), digest(token)) && m !== null;
 };
 
-const ISO = '^\\d{4}-\\d{2}-\\d{2}(T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,3})?)?(Z|[+-]\\d{2}:\\d{2})?)?$';
-
 const filterQuery = {
-  from: { type: 'string', pattern: ISO },
-  to: { type: 'string', pattern: ISO },
+  // Checked as real dates by filterOf (a pattern cannot refuse 2026-02-30).
+  from: { type: 'string', maxLength: 40 },
+  to: { type: 'string', maxLength: 40 },
   site: { type: 'string', maxLength: 200 },
 } as const;
 
@@ -33,31 +34,57 @@ interface FilterQuery {
   site?: string;
 }
 
-/** A date or date-time, as the UTC ISO string stored in `at`. */
-const toFilter = (q: FilterQuery): ExportFilter => ({
-  ...(q.site ? { site: q.site.replace(/\/+$/, '').toLowerCase() } : {}),
-  ...(q.from ? { from: new Date(q.from).toISOString() } : {}),
-  ...(q.to ? { to: new Date(q.to).toISOString() } : {}),
-});
+/**
+ * The filter of an admin query: dates as the UTC ISO strings stored in `at`. A date that is
+ * not a real one is a 400 naming the parameter (it was a 500, or silently the wrong day).
+ */
+const filterOf = (q: FilterQuery): ExportFilter | { field: 'from' | 'to' } => {
+  const from = q.from === undefined ? undefined : parseDateParam(q.from);
+  if (from === null) return { field: 'from' };
+  const to = q.to === undefined ? undefined : parseDateParam(q.to);
+  if (to === null) return { field: 'to' };
+  return {
+    ...(q.site ? { site: q.site.replace(/\/+$/, '').toLowerCase() } : {}),
+    ...(from ? { from } : {}),
+    ...(to ? { to } : {}),
+  };
+};
+
+/**
+ * The admin token check, throttled per client: after too many failures a client gets 429s
+ * (whatever it sends) until its window ends. This hook runs before the route's own rate limit,
+ * so without the throttle, failures would be free: 1,000 guesses in 2 s were answered 401.
+ */
+export const checkAdmin = async (ctx: Context, req: FastifyRequest, reply: FastifyReply) => {
+  const client = await ipHashOf(ctx, req);
+  const wait = ctx.authThrottle.blocked(client);
+  if (wait)
+    return reply
+      .code(429)
+      .header('retry-after', String(wait))
+      .send(apiError('ASSENT_RATE_LIMITED', 'authorization', `too many failed attempts; retry in ${wait} s`));
+  if (tokenMatches(req.headers.authorization, ctx.adminToken)) return;
+  ctx.authThrottle.fail(client);
+  reply.header('www-authenticate', 'Bearer');
+  return reply
+    .code(401)
+    .send(
+      apiError(
+        'ASSENT_UNAUTHORIZED',
+        'authorization',
+        ctx.adminToken
+          ? 'a valid "Bearer <token>" is required'
+          : 'the admin API is off: no admin token is configured',
+      ),
+    );
+};
+
+const badDate = (reply: FastifyReply, field: string) =>
+  reply.code(400).send(apiError('ASSENT_BAD_FIELD', field, DATE_HINT));
 
 /** Admin API: bearer token, export and aggregates. */
 export const adminRoutes = (ctx: Context) => async (app: FastifyInstance) => {
-  app.addHook('onRequest', async (req, reply) => {
-    if (!tokenMatches(req.headers.authorization, ctx.adminToken)) {
-      reply.header('www-authenticate', 'Bearer');
-      return reply
-        .code(401)
-        .send(
-          apiError(
-            'ASSENT_UNAUTHORIZED',
-            'authorization',
-            ctx.adminToken
-              ? 'a valid "Bearer <token>" is required'
-              : 'the admin API is off: no admin token is configured',
-          ),
-        );
-    }
-  });
+  app.addHook('onRequest', (req, reply) => checkAdmin(ctx, req, reply));
 
   app.get<{ Querystring: FilterQuery & { format?: ExportFormat } }>(
     '/v1/admin/receipts',
@@ -73,8 +100,10 @@ export const adminRoutes = (ctx: Context) => async (app: FastifyInstance) => {
     },
     async (req, reply) => {
       const format = req.query.format ?? 'ndjson';
+      const filter = filterOf(req.query);
+      if ('field' in filter) return badDate(reply, filter.field);
       // Streamed page by page with back-pressure: a million rows never sit in memory.
-      const body = Readable.from(exportChunks(ctx.store, toFilter(req.query), format));
+      const body = Readable.from(exportChunks(ctx.store, filter, format));
       const day = new Date().toISOString().slice(0, 10);
       return reply
         .type(format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson')
@@ -121,9 +150,10 @@ export const adminRoutes = (ctx: Context) => async (app: FastifyInstance) => {
         },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const by = req.query.by ?? 'day';
-      const filter = toFilter(req.query);
+      const filter = filterOf(req.query);
+      if ('field' in filter) return badDate(reply, filter.field);
       const sites = filter.site ? [filter.site] : [...ctx.policies.sites()];
       const categories = [
         ...new Set(sites.flatMap((s) => ctx.policies.site(s)?.policy.categories.map((c) => c.id) ?? [])),
@@ -162,10 +192,15 @@ export const adminRoutes = (ctx: Context) => async (app: FastifyInstance) => {
     },
     async (req, reply) => {
       const site = normalizeOrigin(req.body.site);
-      if (!isOrigin(site))
+      if (!isOrigin(site) || unsafeText(site))
         return reply
           .code(400)
           .send(apiError('ASSENT_BAD_FIELD', 'site', 'must be an origin such as https://example.com'));
+      const unsafe = unsafeIn(req.body.config);
+      if (unsafe)
+        return reply
+          .code(400)
+          .send(apiError('ASSENT_BAD_FIELD', unsafe[0] ? `config.${unsafe[0]}` : 'config', unsafe[1]));
       const r = publishable(req.body.config);
       if (!r.ok) return reply.code(400).send(apiError('ASSENT_BAD_FIELD', 'config', r.errors.join('; ')));
       const changed = await ctx.policies.publish(site, r.version);

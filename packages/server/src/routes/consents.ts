@@ -4,6 +4,36 @@ import { type Context, ownOrigin, record, senderOrigin, setConsentCookie } from 
 import { apiError, errorResponses } from '../errors.js';
 import { cookieOf } from '../policies.js';
 import { consentIdSchema, createdSchema, signedReceiptSchema } from '../schemas.js';
+import { HISTORY_MAX_LIMIT } from '../store/types.js';
+
+/** `?page=` and `?limit=` of a consent's history: query strings are text (no type coercion). */
+export const pagingQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    page: { type: 'string', pattern: '^[1-9][0-9]{0,6}$' },
+    limit: { type: 'string', pattern: '^[1-9][0-9]{0,2}$' },
+  },
+} as const;
+
+export interface PagingQuery {
+  page?: string;
+  limit?: string;
+}
+
+/**
+ * Which page of the history a query asks for: `limit` receipts (default `dflt`, at most
+ * HISTORY_MAX_LIMIT), page 1 the newest. Null when `limit` is out of range.
+ */
+export const pageOf = (
+  q: PagingQuery,
+  dflt: number,
+): { page: number; limit: number; offset: number } | null => {
+  const limit = q.limit === undefined ? dflt : Number(q.limit);
+  if (limit > HISTORY_MAX_LIMIT) return null;
+  const page = q.page === undefined ? 1 : Number(q.page);
+  return { page, limit, offset: (page - 1) * limit };
+};
 
 export const idParams = {
   type: 'object',
@@ -78,16 +108,21 @@ export const cookieRoute = (ctx: Context) => async (app: FastifyInstance) => {
 
 /** The visitor's API: their history, and withdrawal. The consent ID is the visitor's handle. */
 export const consentRoutes = (ctx: Context) => async (app: FastifyInstance) => {
-  app.get<{ Params: { id: ConsentId } }>(
+  app.get<{ Params: { id: ConsentId }; Querystring: PagingQuery }>(
     '/v1/consents/:id',
     {
       schema: {
         params: idParams,
+        querystring: pagingQuery,
         response: {
           200: {
             type: 'object',
             properties: {
               consentId: { type: 'string' },
+              total: { type: 'integer' },
+              page: { type: 'integer' },
+              limit: { type: 'integer' },
+              pages: { type: 'integer' },
               receipts: { type: 'array', items: signedReceiptSchema },
             },
           },
@@ -96,10 +131,22 @@ export const consentRoutes = (ctx: Context) => async (app: FastifyInstance) => {
       },
     },
     async (req, reply) => {
-      const receipts = await ctx.store.byConsent(req.params.id);
-      if (!receipts.length)
+      const p = pageOf(req.query, 50);
+      if (!p)
+        return reply
+          .code(400)
+          .send(apiError('ASSENT_BAD_FIELD', 'limit', `must be from 1 to ${HISTORY_MAX_LIMIT}`));
+      const { total, receipts } = await ctx.store.history(req.params.id, p);
+      if (!total)
         return reply.code(404).send(apiError('ASSENT_NOT_FOUND', 'id', 'no receipts for this consent ID'));
-      return { consentId: req.params.id, receipts };
+      return {
+        consentId: req.params.id,
+        total,
+        page: p.page,
+        limit: p.limit,
+        pages: Math.ceil(total / p.limit),
+        receipts,
+      };
     },
   );
 

@@ -4,22 +4,63 @@ import { apiError, errorResponses } from '../errors.js';
 
 const ok = { type: 'object', properties: { status: { type: 'string' } } } as const;
 
-/** `/healthz`: the process is up. `/readyz`: and its database answers. */
+/** How long one write probe's answer stands: a flood of /readyz costs one write a second at most. */
+const PROBE_EVERY_MS = 1000;
+
+/**
+ * `/healthz`: the process is up. `/readyz`: it can do its job: the database answers a read,
+ * and receipts can be written. A failed receipt transaction (disk full, read-only file,
+ * PostgreSQL refusing writes) makes it 503 at once; it turns 200 again when a write succeeds,
+ * whether a receipt's or its own probe's (a one-row write it tries while writes are failing;
+ * a balancer that stopped sending receipts would otherwise never see one succeed).
+ */
 export const healthRoutes = (ctx: Context) => async (app: FastifyInstance) => {
+  let probe: { at: number; result: Promise<unknown> } | null = null;
+  const writable = async (): Promise<unknown> => {
+    if (!ctx.writer.failing) return null;
+    const now = Date.now();
+    if (!probe || now - probe.at >= PROBE_EVERY_MS)
+      probe = {
+        at: now,
+        result: ctx.store.probeWrite(new Date(now).toISOString()).then(
+          () => {
+            ctx.writer.recovered();
+            return null;
+          },
+          (err: unknown) => err ?? new Error('write failed'),
+        ),
+      };
+    return probe.result;
+  };
+
   app.get('/healthz', { config: { rateLimit: false }, schema: { response: { 200: ok } } }, async () => ({
     status: 'ok',
   }));
   app.get(
     '/readyz',
     { config: { rateLimit: false }, schema: { response: { 200: ok, ...errorResponses } } },
-    async (req, reply) => {
+    async (_req, reply) => {
       try {
         await ctx.store.ping();
-        return { status: 'ready' };
       } catch (err) {
-        req.log.warn({ err }, 'database not reachable');
+        ctx.logs.warn(err, 'readiness: the database is not reachable');
         return reply.code(503).send(apiError('ASSENT_UNAVAILABLE', null, 'the database is not reachable'));
       }
+      const failed = await writable();
+      if (failed) {
+        ctx.logs.warn(failed, 'readiness: writes are failing');
+        const e = failed as { code?: unknown };
+        return reply
+          .code(503)
+          .send(
+            apiError(
+              'ASSENT_UNAVAILABLE',
+              null,
+              `receipts cannot be written${typeof e.code === 'string' ? ` (${e.code})` : ''}; retrying`,
+            ),
+          );
+      }
+      return { status: 'ready' };
     },
   );
 };

@@ -11,7 +11,10 @@ import {
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type Context, formToken, ownOrigin, senderOrigin } from '../context.js';
 import type { PolicyVersion } from '../policies.js';
-import { idParams, withdraw } from './consents.js';
+import { idParams, pageOf, withdraw } from './consents.js';
+
+/** Receipts per page of the consent page's history. */
+const PAGE_SIZE = 20;
 
 const asset = (name: string) => readFileSync(new URL(`../assets/${name}`, import.meta.url));
 const JS = asset('consent.js');
@@ -123,24 +126,40 @@ const applies = (sameOrigin: boolean, site: string, v: PolicyVersion | null): st
   return `${esc(site)} checks this record when you visit it: it takes effect at your next page view there if you came here from the site's cookie settings, and otherwise within ${minutes} minute${minutes === 1 ? '' : 's'} of your next visit.`;
 };
 
+/** Links to the newer and older pages of the history, when there are any. */
+const pager = (page: number, pages: number): string => {
+  if (pages <= 1) return '';
+  const links = [
+    page > 1 ? `<a href="?page=${page - 1}" rel="prev">Newer choices</a>` : '',
+    `<span>Page ${page} of ${pages}</span>`,
+    page < pages ? `<a href="?page=${page + 1}" rel="next">Older choices</a>` : '',
+  ];
+  return `<nav class="pager" aria-label="History pages">${links.filter(Boolean).join(' ')}</nav>`;
+};
+
+/**
+ * The page: what applies now (the consent's latest receipt), then one page of its history,
+ * newest first. `total` is how many receipts the consent has; `offset` where this page starts.
+ */
 const render = async (
   ctx: Context,
   req: FastifyRequest,
   id: ConsentId,
+  last: SignedReceipt,
   history: readonly SignedReceipt[],
+  at: { readonly page: number; readonly offset: number; readonly total: number },
   done: boolean,
 ): Promise<string> => {
-  const last = history.at(-1)!;
+  const pages = Math.ceil(at.total / PAGE_SIZE);
   const versions = new Map<string, PolicyVersion | null>();
-  for (const r of history)
+  for (const r of [last, ...history])
     if (r.policy.sha256 && !versions.has(r.policy.sha256))
       versions.set(r.policy.sha256, await ctx.policies.get(r.policy.sha256));
   const vOf = (r: SignedReceipt) => (r.policy.sha256 ? (versions.get(r.policy.sha256) ?? null) : null);
   const v = vOf(last);
   const sameOrigin = ownOrigin(req) === last.site;
   const withdrawn = last.method === 'withdraw';
-  const rows = [...history]
-    .reverse()
+  const rows = history
     .map(
       (r) =>
         `<li><p><strong>${esc(when(r.at))}</strong>, on ${esc(r.site)}${esc(r.page.path)}: you ${esc(DID[r.method])}. Allowed: ${titles(vOf(r), r.lang, grantedKeys(r.choices))}.</p>
@@ -172,10 +191,9 @@ ${
 </section>
 <section aria-labelledby="history">
 <h2 id="history">History</h2>
-<p>Every choice recorded with this consent ID, newest first, each with what you were shown.</p>
-<ol reversed>
-${rows}
-</ol>
+<p>Every choice recorded with this consent ID (${at.total}), newest first, each with what you were shown.</p>
+${history.length ? `<ol reversed start="${at.total - at.offset}">\n${rows}\n</ol>` : '<p>No choices on this page.</p>'}
+${pager(at.page, pages)}
 </section>
 <p class="note">What is kept: the time, your choices, the exact policy you were shown (its words are kept as long as any record names them), the page, your browser family and country, and a keyed, daily-changing hash of your IP address, never the address itself. Each record is signed and linked to the one before it so nobody can change it afterwards.</p>`,
   );
@@ -225,28 +243,53 @@ export const pageRoutes = (ctx: Context) => async (app: FastifyInstance) => {
     reply.type('text/css; charset=utf-8').send(CSS),
   );
 
-  app.get<{ Params: { id: string }; Querystring: { done?: string } }>(
+  app.get<{ Params: { id: string }; Querystring: { done?: string; page?: string } }>(
     '/consent/:id',
     {
       schema: {
         params: { type: 'object', properties: { id: { type: 'string', maxLength: 64 } } },
-        querystring: { type: 'object', properties: { done: { type: 'string', maxLength: 16 } } },
+        querystring: {
+          type: 'object',
+          properties: {
+            done: { type: 'string', maxLength: 16 },
+            page: { type: 'string', maxLength: 8 },
+          },
+        },
       },
     },
     async (req, reply) => {
       const { id } = req.params;
       if (!isConsentId(id)) return notFound(reply, 400, 'This is not a valid consent ID.');
-      const history = await ctx.store.byConsent(id);
-      if (!history.length) return notFound(reply, 404, 'No choice has been recorded with this consent ID.');
+      const page = req.query.page;
+      if (page !== undefined && !/^[1-9][0-9]{0,6}$/.test(page))
+        return notFound(reply, 400, 'This is not a page of the history.', 'Page not found');
+      const p = pageOf({ page, limit: String(PAGE_SIZE) }, PAGE_SIZE)!;
+      // One bounded page, whatever the consent's size; the latest receipt (what applies now)
+      // is page 1's first, or one more row on later pages.
+      const { total, receipts } = await ctx.store.history(id, p);
+      if (!total) return notFound(reply, 404, 'No choice has been recorded with this consent ID.');
+      const last = p.page === 1 ? receipts[0] : await ctx.store.latest(id);
+      if (!last) return notFound(reply, 404, 'No choice has been recorded with this consent ID.');
       return reply
         .type('text/html; charset=utf-8')
-        .send(await render(ctx, req, id, history, req.query.done === 'withdrawn'));
+        .send(
+          await render(
+            ctx,
+            req,
+            id,
+            last,
+            receipts,
+            { page: p.page, offset: p.offset, total },
+            req.query.done === 'withdrawn',
+          ),
+        );
     },
   );
 
   app.post<{ Params: { id: ConsentId }; Body: { token?: string } | undefined }>(
     '/consent/:id/withdraw',
-    { schema: { params: idParams } },
+    // The form's body is one token: 1 KiB, JSON or form, refused beyond before parsing.
+    { bodyLimit: 1024, schema: { params: idParams } },
     async (req, reply) => {
       // Cross-site posting: the form must come from this very page (its origin, and the token
       // only this server can make for this consent ID). Browsers send Origin with every form POST.

@@ -10,9 +10,9 @@ import type { PolicyVersion } from '../policies.js';
  * The banner's full build, read once. The server hands it out with the site's published policy
  * in front (`GET /v1/assent.js`), so a page needs one script tag and no config of its own.
  */
-const bannerFile = (): string | null => {
+const bannerFile = (file = 'assent.full.min.js'): string | null => {
   try {
-    const path = createRequire(import.meta.url).resolve('@assent/banner/dist/assent.full.min.js');
+    const path = createRequire(import.meta.url).resolve(`@assent/banner/dist/${file}`);
     return readFileSync(path, 'utf8');
   } catch {
     return null;
@@ -130,6 +130,25 @@ export const policyRoutes = (ctx: Context) => async (app: FastifyInstance) => {
         .header('cache-control', 'public, max-age=300')
         .header('etag', `"${s.v.sha256}"`)
         .send(`self.assentPolicy=${current(s.site, s.v)};\n${banner}`);
+    },
+  );
+
+  // The banner's preferences dialog, which it fetches beside itself on first use (banner
+  // src/open.ts): the same for every site.
+  let prefs: string | null = null;
+  app.get(
+    '/v1/assent.full.prefs.min.js',
+    { config: { rateLimit: false }, schema: { response: errorResponses } },
+    async (_req, reply) => {
+      prefs ??= bannerFile('assent.full.prefs.min.js');
+      if (!prefs)
+        return reply
+          .code(503)
+          .send(apiError('ASSENT_UNAVAILABLE', null, "the banner's build is missing: run npm run build"));
+      return reply
+        .type('text/javascript; charset=utf-8')
+        .header('cache-control', 'public, max-age=300')
+        .send(prefs);
     },
   );
 };

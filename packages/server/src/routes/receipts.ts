@@ -1,8 +1,16 @@
 import { RECEIPT_MAX_BYTES, type ReceiptInput, validateReceiptInput } from '@assent/core';
 import type { FastifyInstance } from 'fastify';
-import { type Context, normalizeOrigin, record, senderOrigin, setConsentCookie } from '../context.js';
+import {
+  type Context,
+  ipHashOf,
+  normalizeOrigin,
+  record,
+  senderOrigin,
+  setConsentCookie,
+} from '../context.js';
 import { apiError, errorResponses } from '../errors.js';
 import { createdSchema, receiptInputSchema } from '../schemas.js';
+import { unsafeText } from '../text.js';
 import { tokenMatches } from './admin.js';
 
 /**
@@ -33,8 +41,23 @@ export const receiptRoutes = (ctx: Context) => async (app: FastifyInstance) => {
           .send(apiError('ASSENT_UNKNOWN_SITE', 'page.origin', `${origin} is not a site this server serves`));
       const auth = req.headers.authorization;
       if (auth !== undefined || req.body.source === 'api') {
-        // Server to server: the site's API key, never a browser's word.
-        if (!tokenMatches(auth, ctx.apiKeys.get(origin)))
+        // Server to server: the site's API key, never a browser's word. Guessing it is
+        // throttled per client like the admin token.
+        const client = await ipHashOf(ctx, req);
+        const wait = ctx.authThrottle.blocked(client);
+        if (wait)
+          return reply
+            .code(429)
+            .header('retry-after', String(wait))
+            .send(
+              apiError(
+                'ASSENT_RATE_LIMITED',
+                'authorization',
+                `too many failed attempts; retry in ${wait} s`,
+              ),
+            );
+        if (!tokenMatches(auth, ctx.apiKeys.get(origin))) {
+          ctx.authThrottle.fail(client);
           return reply
             .code(401)
             .header('www-authenticate', 'Bearer')
@@ -47,6 +70,7 @@ export const receiptRoutes = (ctx: Context) => async (app: FastifyInstance) => {
                   : `receipts with source "api" need an API key, and none is configured for ${origin} (apiKeys)`,
               ),
             );
+        }
       } else {
         // A page of site A must not write into site B's chain, nor a script without a page
         // into anyone's. Browsers send Origin on every cross-origin POST and on same-origin
@@ -90,6 +114,10 @@ export const receiptRoutes = (ctx: Context) => async (app: FastifyInstance) => {
           policy: { sha256: v.sha256, version: v.config.policy },
         });
       }
+      // Core allows any path without whitespace, ? or #; what is stored must also be visible
+      // text: no control characters, bidi overrides or lone surrogates (see text.ts).
+      const unsafePath = unsafeText(req.body.page.path);
+      if (unsafePath) return reply.code(400).send(apiError('ASSENT_BAD_FIELD', 'page.path', unsafePath));
       const check = validateReceiptInput(body, v.policy.keys);
       if (!check.ok)
         return reply.code(400).send(apiError('ASSENT_BAD_FIELD', check.error.field, check.error.message));

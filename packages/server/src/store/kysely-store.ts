@@ -2,18 +2,21 @@ import { GENESIS, grantedKeys, type SignedReceipt } from '@assent/core';
 import { type Kysely, Migrator, sql } from 'kysely';
 import { migrationProvider } from './migrations.js';
 import type { SqliteWriter } from './sqlite-writer.js';
-import type {
-  Database,
-  ExportFilter,
-  ExportRow,
-  NewReceipt,
-  Publication,
-  ReceiptsTable,
-  Sealer,
-  StatRow,
-  StatsBy,
-  Store,
-  StoredPolicy,
+import {
+  type Database,
+  type ExportFilter,
+  type ExportRow,
+  HISTORY_MAX_LIMIT,
+  type History,
+  type HistoryPage,
+  type NewReceipt,
+  type Publication,
+  type ReceiptsTable,
+  type Sealer,
+  type StatRow,
+  type StatsBy,
+  type Store,
+  type StoredPolicy,
 } from './types.js';
 
 /** Rows per INSERT: 16 columns × 1000 stays far below SQLite's 32766 bound parameters. */
@@ -143,17 +146,32 @@ export class KyselyStore implements Store {
     });
   }
 
-  async byConsent(consentId: string): Promise<SignedReceipt[]> {
-    const rows = await this.db
-      .selectFrom('receipts')
-      .select(['body', 'hash', 'sig'])
-      .where('consent_id', '=', consentId)
-      .orderBy('at')
-      .orderBy('seq')
-      .execute();
-    return rows
-      .filter((r) => r.body !== null)
-      .map((r) => ({ ...(JSON.parse(r.body!) as SignedReceipt), hash: r.hash, sig: r.sig }));
+  async history(consentId: string, page: HistoryPage): Promise<History> {
+    const limit = Math.min(Math.max(1, Math.trunc(page.limit)), HISTORY_MAX_LIMIT);
+    // Purging clears consent_id, so these rows all have a body; the (consent_id, at, id) index
+    // answers both the count and the page without reading the other receipts' rows.
+    const [count, rows] = await Promise.all([
+      this.db
+        .selectFrom('receipts')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('consent_id', '=', consentId)
+        .executeTakeFirstOrThrow(),
+      this.db
+        .selectFrom('receipts')
+        .select(['body', 'hash', 'sig'])
+        .where('consent_id', '=', consentId)
+        .orderBy('at', 'desc')
+        .orderBy('id', 'desc')
+        .limit(limit)
+        .offset(Math.max(0, Math.trunc(page.offset)))
+        .execute(),
+    ]);
+    return {
+      total: num(count.n),
+      receipts: rows
+        .filter((r) => r.body !== null)
+        .map((r) => ({ ...(JSON.parse(r.body!) as SignedReceipt), hash: r.hash, sig: r.sig })),
+    };
   }
 
   async latest(consentId: string): Promise<SignedReceipt | null> {
@@ -161,9 +179,8 @@ export class KyselyStore implements Store {
       .selectFrom('receipts')
       .select(['body', 'hash', 'sig'])
       .where('consent_id', '=', consentId)
-      .where('body', 'is not', null)
       .orderBy('at', 'desc')
-      .orderBy('seq', 'desc')
+      .orderBy('id', 'desc')
       .limit(1)
       .executeTakeFirst();
     return r ? { ...(JSON.parse(r.body!) as SignedReceipt), hash: r.hash, sig: r.sig } : null;
@@ -347,6 +364,15 @@ export class KyselyStore implements Store {
 
   async ping(): Promise<void> {
     await sql`select 1`.execute(this.db);
+  }
+
+  async probeWrite(at: string): Promise<void> {
+    if (this.writer) return this.writer.run<void>('probeWrite', [at]);
+    await this.db
+      .insertInto('probes')
+      .values({ name: 'readiness', at })
+      .onConflict((oc) => oc.column('name').doUpdateSet({ at }))
+      .execute();
   }
 
   async close(): Promise<void> {

@@ -72,7 +72,14 @@ const publish = db.transaction((site, sha256, doc, at) => {
   addPublication.run(site, Number(last?.seq ?? 0) + 1, sha256, at);
   return true;
 });
+const probe = db.prepare(
+  "INSERT INTO probes (name, at) VALUES ('readiness', ?) ON CONFLICT (name) DO UPDATE SET at = excluded.at",
+);
 const OPS = {
+  probeWrite: (at) => {
+    probe.run(at);
+    return null;
+  },
   purge: (cutoff, now, limit) => purge.run(now, cutoff, limit).changes,
   salt: (day, fresh) => {
     addSalt.run(day, fresh);

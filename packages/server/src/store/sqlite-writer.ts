@@ -90,7 +90,10 @@ export class SqliteWriter {
    * Runs one of the thread's other writes (OPS in sqlite-writer.mjs), so that the writer
    * thread's connection is the only one that writes.
    */
-  run<T>(op: 'purge' | 'salt' | 'dropSaltsBefore' | 'publish', args: readonly unknown[]): Promise<T> {
+  run<T>(
+    op: 'purge' | 'salt' | 'dropSaltsBefore' | 'publish' | 'probeWrite',
+    args: readonly unknown[],
+  ): Promise<T> {
     const port = this.start();
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {

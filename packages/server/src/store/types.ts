@@ -5,6 +5,7 @@ import type { PurgedReceipt, Receipt, SignedReceipt } from '@assent/core';
 export interface Database {
   receipts: ReceiptsTable;
   chain_heads: ChainHeadsTable;
+  probes: ProbesTable;
   salts: SaltsTable;
   policies: PoliciesTable;
   publications: PublicationsTable;
@@ -71,6 +72,12 @@ export interface ChainHeadsTable {
   hash: string;
 }
 
+/** One row readiness rewrites to learn whether writes succeed (after they failed). */
+export interface ProbesTable {
+  name: string;
+  at: string;
+}
+
 /** The random part of each day's IP-hash key; deleted after two days so old hashes cannot be linked. */
 export interface SaltsTable {
   day: string;
@@ -106,6 +113,22 @@ export interface ExportFilter {
   readonly to?: string;
 }
 
+/** Which page of a consent's history: `limit` receipts after skipping `offset`, newest first. */
+export interface HistoryPage {
+  readonly offset: number;
+  readonly limit: number;
+}
+
+export interface History {
+  /** The consent's receipts in all (not purged). */
+  readonly total: number;
+  /** This page's receipts, newest first. */
+  readonly receipts: SignedReceipt[];
+}
+
+/** Most receipts one history page may hold. */
+export const HISTORY_MAX_LIMIT = 100;
+
 export type StatsBy = 'day' | 'category' | 'region' | 'method';
 
 export interface StatRow {
@@ -137,8 +160,12 @@ export interface Store {
    * previous receipt's hash, then is sealed and inserted. All or nothing; resolves after commit.
    */
   append(items: readonly NewReceipt[], seal: Sealer): Promise<SignedReceipt[]>;
-  /** A consent's receipts, oldest first (purged ones no longer name the consent). */
-  byConsent(consentId: string): Promise<SignedReceipt[]>;
+  /**
+   * One page of a consent's receipts, newest first, and how many it has in all (purged ones
+   * no longer name the consent). Bounded: a consent with thousands of receipts costs one
+   * page's worth of rows per read, never all of them.
+   */
+  history(consentId: string, page: HistoryPage): Promise<History>;
   /** A consent's latest receipt (what applies now), or null. */
   latest(consentId: string): Promise<SignedReceipt | null>;
   /** Up to `limit` rows after (`site`, `seq`) in chain order: keyset pagination for exports. */
@@ -166,6 +193,9 @@ export interface Store {
   /** The salt of `day`, stored as `fresh` if the day has none yet (first writer wins). */
   salt(day: string, fresh: string): Promise<string>;
   dropSaltsBefore(day: string): Promise<void>;
+  /** Answers when the database answers a read. */
   ping(): Promise<void>;
+  /** Commits a one-row write: resolves when writes succeed (readiness after write failures). */
+  probeWrite(at: string): Promise<void>;
   close(): Promise<void>;
 }

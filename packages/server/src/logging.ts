@@ -1,0 +1,58 @@
+import type { FastifyBaseLogger } from 'fastify';
+
+/**
+ * A request's URL as it may be logged. Consent IDs (22 base64url characters) are the visitor's
+ * bearer capability: whoever reads one can read and withdraw that consent, so none reaches a
+ * log, wherever it sits (a path segment, `/consent/:id/withdraw`, a query string) and however
+ * it is spelled (percent-encoded characters are decoded first, as the router decodes them).
+ */
+export const redactUrl = (url: string): string => {
+  let u = url;
+  try {
+    u = decodeURIComponent(url);
+  } catch {
+    // Not valid percent-encoding: redact it as sent.
+  }
+  return u.replace(/(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{22}(?![A-Za-z0-9_-])/g, ':id');
+};
+
+/**
+ * Repeated identical errors, logged once per window: a full disk or a stopped database fails
+ * every write, and one line per failed request (thousands a second) would bury everything else
+ * and fill the disk further. The first occurrence is logged at once; the ones after it within
+ * `windowMs` are counted and reported in one line (`repeated: n`) when the window ends or the
+ * next one is logged.
+ */
+export class LogThrottle {
+  private readonly seen = new Map<string, { until: number; suppressed: number }>();
+
+  constructor(
+    private readonly log: FastifyBaseLogger,
+    private readonly windowMs = 10_000,
+  ) {}
+
+  error(err: unknown, msg: string): void {
+    this.emit('error', err, msg);
+  }
+
+  warn(err: unknown, msg: string): void {
+    this.emit('warn', err, msg);
+  }
+
+  private emit(level: 'error' | 'warn', err: unknown, msg: string): void {
+    const e = err as { code?: unknown; message?: unknown } | null;
+    const key = `${level}\0${msg}\0${String(e?.code ?? '')}\0${String(e?.message ?? err)}`;
+    const now = Date.now();
+    const s = this.seen.get(key);
+    if (s && now < s.until) {
+      s.suppressed++;
+      return;
+    }
+    const repeated = s?.suppressed ?? 0;
+    this.log[level]({ err, ...(repeated ? { repeated } : {}) }, msg);
+    this.seen.set(key, { until: now + this.windowMs, suppressed: 0 });
+    // Keys of errors long gone are dropped, so the map stays small.
+    if (this.seen.size > 1000)
+      for (const [k, v] of this.seen) if (v.until < now && !v.suppressed) this.seen.delete(k);
+  }
+}

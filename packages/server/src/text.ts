@@ -1,0 +1,53 @@
+/**
+ * Stored strings a visitor controls (a receipt's page path, a policy's texts) end up on the
+ * consent page, in exports opened in spreadsheets and in terminals. Characters that are
+ * invisible or reorder what is shown are refused, not stored: C0/C1 control characters
+ * (NUL first of all), bidirectional embeddings, overrides and isolates (a path that displays
+ * as another one), and lone UTF-16 surrogates (not text at all: they turn into U+FFFD or
+ * fail on the way into PostgreSQL).
+ */
+// With the `u` flag a surrogate range only matches surrogates that are not part of a pair.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]/u;
+// Prose (a policy's texts) may break lines and hold the bidi marks right-to-left languages use.
+const UNSAFE_PROSE =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
+  /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\ud800-\udfff]/u;
+
+/** Why `s` may not be stored, or null when it may. */
+export const unsafeText = (s: string, prose = false): string | null => {
+  const m = (prose ? UNSAFE_PROSE : UNSAFE).exec(s);
+  if (!m) return null;
+  const c = m[0].codePointAt(0)!;
+  const hex = `U+${c.toString(16).toUpperCase().padStart(4, '0')}`;
+  if (c >= 0xd800 && c <= 0xdfff) return `must not contain a lone surrogate (${hex})`;
+  if (c >= 0x200e) return `must not contain bidirectional control characters (${hex})`;
+  return `must not contain control characters (${hex})`;
+};
+
+/**
+ * The first unsafe string anywhere in a JSON value, as `[path, reason]` (`texts.en.message`),
+ * or null. Object keys are checked too: they are stored as well.
+ */
+export const unsafeIn = (v: unknown, path = ''): [string, string] | null => {
+  if (typeof v === 'string') {
+    const r = unsafeText(v, true);
+    return r ? [path, r] : null;
+  }
+  if (Array.isArray(v)) {
+    for (const [i, x] of v.entries()) {
+      const r = unsafeIn(x, `${path}[${i}]`);
+      if (r) return r;
+    }
+    return null;
+  }
+  if (v && typeof v === 'object')
+    for (const [k, x] of Object.entries(v)) {
+      const at = path ? `${path}.${k}` : k;
+      const bad = unsafeText(k);
+      if (bad) return [at, `key ${bad}`];
+      const r = unsafeIn(x, at);
+      if (r) return r;
+    }
+  return null;
+};
