@@ -7,7 +7,7 @@
 // too coarse to attribute characters), so totals here are ~70 B above the shipped file's.
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
-import { dropInOptions, squeeze } from '../packages/banner/build-options.mjs';
+import { dropInOptions, prefsFile, prefsOptions, squeeze } from '../packages/banner/build-options.mjs';
 
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 
@@ -45,6 +45,7 @@ const owners = (js, mappings) => {
 for (const isLite of [true, false]) {
   const r = await build({
     ...dropInOptions(isLite),
+    mangleCache: {},
     sourcemap: 'external',
     outfile: '/tmp/assent-bytes.js',
     // The IIFE's trailing newline would start a second, empty source-map line.
@@ -76,4 +77,8 @@ for (const isLite of [true, false]) {
   console.log(
     `| of which the CSS (in start.ts) | ${end - css} | ${total - gz(js.slice(0, css) + js.slice(end))} |`,
   );
+  // The preferences dialog, a file of its own fetched on first open (banner src/open.ts).
+  const p = await build({ ...prefsOptions(isLite, r.mangleCache), outfile: '/tmp/assent-prefs.js' });
+  const prefs = squeeze(p.outputFiles[0].text).code;
+  console.log(`\n${prefsFile(isLite)} (on demand): ${prefs.length} B raw, ${gz(prefs)} B gzip -9`);
 }

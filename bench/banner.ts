@@ -327,7 +327,7 @@ const pageHtml = (head: string) =>
 
 const TYPES: Record<string, string> = { js: 'text/javascript', css: 'text/css' };
 const fileFor = (path: string): string | Buffer | undefined => {
-  if (path === '/assent.min.js') return join(BANNER_DIST, path.slice(1));
+  if (path === '/assent.min.js' || path === '/assent.prefs.min.js') return join(BANNER_DIST, path.slice(1));
   if (path.startsWith('/gen/')) return GEN[path.slice(5)];
   if (path.startsWith('/p/')) {
     const rel = normalize(path.slice(3));

@@ -49,7 +49,8 @@ const ERRORS_JS = `(() => {
 })();`;
 
 /**
- * Serves `pages` (path → spec) plus the banner's dist files at `/assent.min.js`, `/assent.full.min.js`,
+ * Serves `pages` (path → spec) plus the banner's dist files at `/assent.min.js`, `/assent.full.min.js`
+ * (each with its preferences file, `/assent.prefs.min.js`, `/assent.full.prefs.min.js`),
  * `/assent.css`, `/i18n/*.js`, and `/hit/<name>` which counts requests (for "ran once").
  */
 export const serve = async (pages: Record<string, PageSpec>, extra?: Handler, listenPort = 0) => {
@@ -84,7 +85,7 @@ export const serve = async (pages: Record<string, PageSpec>, extra?: Handler, li
       return;
     }
     const file = url.pathname.slice(1);
-    if (/^(assent\.((full\.)?min\.js|css|esm\.js)|i18n\/[a-z]{2}\.js)$/.test(file)) {
+    if (/^(assent\.((full\.)?(prefs\.)?min\.js|css|esm\.js)|i18n\/[a-z]{2}\.js)$/.test(file)) {
       try {
         const body = readFileSync(join(BANNER_DIST, file));
         res.writeHead(200, { 'content-type': TYPES[file.split('.').pop()!]!, 'cache-control': 'no-store' });
@@ -123,6 +124,8 @@ export interface Opened {
   page: Page;
   context: BrowserContext;
   errors: string[];
+  /** console.warn messages. */
+  warnings: string[];
   requests: Request[];
   /** Cookies of the page's context, by name. */
   cookies(): Promise<
@@ -155,9 +158,11 @@ export const open = async (
   if (opts.init) await context.addInitScript(opts.init);
   const page = await context.newPage();
   const errors: string[] = [];
+  const warnings: string[] = [];
   const requests: Request[] = [];
   page.on('console', (m) => {
     if (m.type() === 'error') errors.push(m.text());
+    if (m.type() === 'warning') warnings.push(m.text());
   });
   page.on('pageerror', (e) => errors.push(String(e)));
   page.on('request', (r) => requests.push(r));
@@ -166,6 +171,7 @@ export const open = async (
     page,
     context,
     errors,
+    warnings,
     requests,
     async cookies() {
       const all = await context.cookies();

@@ -19,6 +19,7 @@ const STATIC: Record<string, [file: string, type: string]> = {
   '/demo/video': [join(DEMO, 'public/video.html'), 'text/html; charset=utf-8'],
   // The demo uses Consent Mode and regions: the full build.
   '/assent.full.min.js': [join(BANNER, 'assent.full.min.js'), 'text/javascript'],
+  '/assent.full.prefs.min.js': [join(BANNER, 'assent.full.prefs.min.js'), 'text/javascript'],
 };
 for (const lang of ['de', 'fr', 'es', 'it', 'nl', 'pl', 'pt'])
   STATIC[`/i18n/${lang}.js`] = [join(BANNER, `i18n/${lang}.js`), 'text/javascript'];

@@ -29,11 +29,50 @@ export const common = {
 /** esbuild's part of a drop-in build (an IIFE, in memory): build.mjs and bench/banner-bytes.mjs. */
 export const dropInOptions = (isLite) => ({
   ...common,
-  ...lite(isLite),
+  ...lite(isLite, true),
   entryPoints: ['src/main.ts'],
   format: 'iife',
   write: false,
 });
+
+/** The file name of a drop-in build's preferences (src/open.ts fetches it beside the banner). */
+export const prefsFile = (isLite) => (isLite ? 'assent.prefs.min.js' : 'assent.full.prefs.min.js');
+
+/**
+ * esbuild's part of a drop-in's preferences file: src/prefs-file.ts, with every import of
+ * the dialog resolved to the banner's parts that src/kit.ts lists (handed over as
+ * `self.__assent`), and the banner's property names (`mangleCache`, from its own build), so
+ * both files agree on what `S._dialog` is called.
+ */
+export const prefsOptions = (isLite, mangleCache) => {
+  const names = /kit = \(\): unknown\[\] => \[([^\]]+)\]/
+    .exec(readFileSync(`${dir}src/kit.ts`, 'utf8'))[1]
+    .split(',')
+    .map((x) => /(\w+)\s*$/.exec(x)?.[1])
+    .filter(Boolean);
+  return {
+    ...common,
+    ...lite(isLite, true),
+    entryPoints: ['src/prefs-file.ts'],
+    format: 'iife',
+    write: false,
+    mangleCache,
+    plugins: [
+      {
+        name: 'kit',
+        setup(b) {
+          b.onResolve({ filter: /^\./ }, (a) =>
+            a.importer.endsWith('preferences.ts') ? { path: 'kit', namespace: 'kit' } : undefined,
+          );
+          b.onLoad({ filter: /.*/, namespace: 'kit' }, () => ({
+            contents: `export const [${names.join(',')}] = self.__assent;`,
+            loader: 'js',
+          }));
+        },
+      },
+    ],
+  };
+};
 
 /** The stylesheet of a build, minified: assent.css, plus assent-full.css in the full build. */
 export const styles = (isLite) =>
@@ -48,11 +87,17 @@ export const styles = (isLite) =>
     .trim();
 
 /**
- * `define` for a build (see build.mjs): whether it is the lite one, and its stylesheet, which
- * travels inside the script (src/start.ts adopts it).
+ * `define` for a build (see build.mjs): whether it is the lite one, whether its preferences
+ * are a file of their own (the drop-ins', see src/open.ts), and its stylesheet, which travels
+ * inside the script (src/start.ts adopts it).
  */
-export const lite = (on) => ({
-  define: { 'globalThis.ASSENT_LITE': String(on), ASSENT_CSS: JSON.stringify(styles(on)) },
+export const lite = (on, split = false) => ({
+  define: {
+    'globalThis.ASSENT_LITE': String(on),
+    'globalThis.ASSENT_SPLIT': String(split),
+    ASSENT_PREFS: JSON.stringify(prefsFile(on)),
+    ASSENT_CSS: JSON.stringify(styles(on)),
+  },
 });
 
 const closureCli = createRequire(import.meta.url).resolve('google-closure-compiler/cli.js');
@@ -102,5 +147,10 @@ export const squeeze = (input, map) => {
     ...(map && { sourceMap: { content: map } }),
   });
   if (r.error) throw r.error;
+  // `toplevel` unwraps esbuild's IIFE into plain `var`s: in a classic script those are globals
+  // of the page (window.d, window.h …), which a page's own `var d` would overwrite, and
+  // which the two files of a drop-in would share. One arrow around the result: 10 bytes.
+  // (Not with `map`: bench/banner-bytes.mjs reads columns from it.)
+  if (!map) r.code = `(()=>{${r.code}})();`;
   return r;
 };

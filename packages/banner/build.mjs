@@ -2,14 +2,18 @@
 // language presets and the type declarations. `node build.mjs`.
 import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
-import { common, dropInOptions, lite, squeeze, styles } from './build-options.mjs';
+import { common, dropInOptions, lite, prefsFile, prefsOptions, squeeze, styles } from './build-options.mjs';
 
 const dir = new URL('.', import.meta.url).pathname;
 mkdirSync(`${dir}dist/i18n`, { recursive: true });
 /** A drop-in IIFE: esbuild, then Closure Compiler and UglifyJS (see squeeze in build-options.mjs). */
 const dropIn = async (isLite, outfile) => {
-  const r = await build({ ...dropInOptions(isLite), outfile });
+  const r = await build({ ...dropInOptions(isLite), outfile, mangleCache: {} });
   writeFileSync(`${dir}${outfile}`, squeeze(r.outputFiles[0].text).code);
+  // Its preferences dialog, fetched on first use (src/open.ts), with the same property names.
+  const file = prefsFile(isLite);
+  const p = await build({ ...prefsOptions(isLite, r.mangleCache), outfile: `dist/${file}` });
+  writeFileSync(`${dir}dist/${file}`, squeeze(p.outputFiles[0].text).code);
 };
 
 await Promise.all([

@@ -2,7 +2,7 @@ import { allowed } from '@assent/core';
 import type { AssentApi, PublicState } from '../types/assent.js';
 import { choose, grantedKeys, publicState } from './choice.js';
 import { doc } from './dom.js';
-import { openPreferences } from './preferences.js';
+import { openPreferences } from './open.js';
 import { S } from './state.js';
 
 /** `window.Assent`: the public API; its type lives in types/assent.d.ts with the other public types. */

@@ -95,10 +95,15 @@ const hold = (f: HTMLIFrameElement) => {
   );
 };
 
-/** Held elements added after start-up (by other scripts, or late HTML) are seen too. */
-export const observe = (): void => {
+/**
+ * Held elements added after start-up (by other scripts, late HTML, a single-page app's next
+ * view) are seen too: `added` first (they may name a new category), then activation.
+ */
+export const observe = (added: () => void): void => {
   new MutationObserver((records) => {
-    if (records.some((r) => [...r.addedNodes].some((n) => (n as Element).matches?.(`${HELD},${EMBED}`))))
+    if (records.some((r) => [...r.addedNodes].some((n) => (n as Element).matches?.(`${HELD},${EMBED}`)))) {
+      added();
       activate();
+    }
   }).observe(doc.documentElement, { childList: true, subtree: true });
 };

@@ -5,6 +5,8 @@
  */
 export const doc = document;
 export const win = window;
+/** The drop-in's own script element: its URL and nonce (null in the ESM build). */
+export const script = doc.currentScript as HTMLScriptElement | null;
 
 type Attrs = Record<string, string | boolean | ((e: Event) => void) | undefined>;
 type Child = Node | string | false | undefined;

@@ -9,10 +9,9 @@
  *   <script type="application/json" id="assent-config">{ "categories": [ … ] }</script>
  */
 import { parseShortcode, type Validated, validateConfig } from '@assent/core';
-import { doc } from './dom.js';
+import { doc, script } from './dom.js';
 import { start } from './start.js';
 
-const script = doc.currentScript as HTMLScriptElement | null;
 const json = doc.getElementById('assent-config')?.textContent;
 // Served by the receipt server (`GET /v1/assent.js`): the site's published policy comes first.
 const pub = globalThis.ASSENT_LITE ? undefined : self.assentPolicy;

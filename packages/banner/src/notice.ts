@@ -1,7 +1,7 @@
 import { SALE_CATEGORIES } from '@assent/core';
 import { choose } from './choice.js';
 import { btn, doc, h, panel } from './dom.js';
-import { openPreferences } from './preferences.js';
+import { openPreferences } from './open.js';
 import { S } from './state.js';
 
 /** The message (or dialog intro) with its Learn More link: shared by both layers. */

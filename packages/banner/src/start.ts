@@ -5,6 +5,7 @@ import {
   formatError,
   type Mode,
   modeForRegion,
+  type StoredConsent,
   type Texts,
   type Validated,
 } from '@assent/core';
@@ -12,6 +13,7 @@ import { type AssentApi, api, delegate } from './api.js';
 import { activate, observe } from './blocker.js';
 import { publicState, store } from './choice.js';
 import { readCookie } from './cookies.js';
+import { discover } from './discover.js';
 import { doc, onReady, win } from './dom.js';
 import { emit } from './events.js';
 import { gcmStart, gcmUpdate } from './gcm.js';
@@ -102,28 +104,46 @@ const run = (v: Validated, mode?: Mode, late?: boolean): AssentApi => {
   const { config } = v;
   const nav = navigator;
   const root = doc.documentElement;
-  const p = (S._policy = createPolicy(
-    config,
-    [root.lang, ...nav.languages],
-    // A published policy's texts are complete: no preset is used, none can add a language.
-    !globalThis.ASSENT_LITE && canonical ? {} : win.assentTexts,
-    mode,
-    globalThis.ASSENT_LITE ? undefined : canonical,
-  ));
   const gpc = (S._gpc = !globalThis.ASSENT_LITE && nav.globalPrivacyControl === true);
-  S._acceptMethod = p.mode === 'notice' ? 'notice-ack' : 'accept-all';
-  const stored = decodeConsent(readCookie(config.cookieName));
-  // One visitor keeps one consent ID across choices, so their receipts form one history.
-  const id = (S._id = stored?.id ?? newId());
-  const load = (s: typeof stored) => decide(p, { kind: 'load', stored: s, now: Date.now(), gpc, id });
-  const d = load(stored);
-  S._granted = d.granted;
-  S._record = d.record ?? (d.show ? null : stored);
+  const load = (s: StoredConsent | null) =>
+    decide(S._policy, { kind: 'load', stored: s, now: Date.now(), gpc, id: S._id });
+  /**
+   * The policy as this page names it (with the categories only held elements name, see
+   * discover.ts) and the stored choice under it. Again once the page is parsed and when held
+   * elements are added: a category no one asked about makes a new policy, which asks again.
+   * Returns the decision when the policy changed.
+   */
+  const learn = () => {
+    const p = createPolicy(
+      discover(config, !globalThis.ASSENT_LITE && !!canonical),
+      [root.lang, ...nav.languages],
+      // A published policy's texts are complete: no preset is used, none can add a language.
+      !globalThis.ASSENT_LITE && canonical ? {} : win.assentTexts,
+      mode,
+      globalThis.ASSENT_LITE ? undefined : canonical,
+    );
+    if (p.hash === S._policy?.hash) return;
+    S._policy = p;
+    S._acceptMethod = p.mode === 'notice' ? 'notice-ack' : 'accept-all';
+    stored = decodeConsent(readCookie(config.cookieName));
+    // One visitor keeps one consent ID across choices, so their receipts form one history.
+    S._id = stored?.id ?? S._id ?? newId();
+    const d = load(stored);
+    S._granted = d.granted;
+    S._record = d.record ?? (d.show ? null : stored);
+    // The dialog is built again for the new list.
+    S._dialog = S._dialog?.remove() as undefined;
+    return d;
+  };
+  // The region's provisional policy (start) is not this one.
+  if (!globalThis.ASSENT_LITE) S._policy = undefined as never;
+  let stored: StoredConsent | null = null;
+  const d = learn()!;
   // A stored choice is checked with the receipt server now and then (full build): until the
   // answer (1.5 s at most) held scripts stay held and Consent Mode keeps its default.
   const check = !globalThis.ASSENT_LITE && !d.show && config.endpoint && due() ? revalidate() : undefined;
+  const gcm = config.googleConsentMode;
   if (!globalThis.ASSENT_LITE) {
-    const gcm = config.googleConsentMode;
     const fresh = d.show || !stored;
     if (late) gcmUpdate(gcm, d.granted);
     // A returning visitor: the default a new visitor gets, then their stored choice as an update.
@@ -135,18 +155,28 @@ const run = (v: Validated, mode?: Mode, late?: boolean): AssentApi => {
   if (!globalThis.ASSENT_LITE && d.record) store(d.record, 'banner');
   win.Assent = api;
   delegate();
+  /** Held elements added later may name a new category: then the visitor is asked again. */
+  const relearn = () => {
+    if (!learn()?.show) return;
+    if (!globalThis.ASSENT_LITE) gcmUpdate(gcm, S._granted);
+    S._fab = S._fab?.remove() as undefined;
+    if (!S._banner?.isConnected) showBanner();
+  };
   onReady(() => {
     // Held elements the parser adds are activated below, all at once; the observer is for
     // those added later. Observing while the parser runs (a banner without `defer`) meant one
     // activation pass per parsed element: 2,000 held scripts added 3.9 s to the page's load.
-    observe();
+    observe(relearn);
     adoptStyles(root);
+    // Without `defer` the page was not parsed at start: its held elements count now.
+    learn();
     if (check) check.then(activate);
     else activate();
+    const show = !S._record;
     // A stored choice that refuses something: its trackers' cookies go (full build, see clean).
-    if (!globalThis.ASSENT_LITE && !d.show) clean(d.granted);
-    if (d.show && !(config.hideFromBots && (nav.webdriver || BOT.test(nav.userAgent)))) showBanner();
-    else if (!d.show) showFab();
+    if (!globalThis.ASSENT_LITE && !show) clean(S._granted);
+    if (show && !(config.hideFromBots && (nav.webdriver || BOT.test(nav.userAgent)))) showBanner();
+    else if (!show) showFab();
     emit('ready', publicState());
   });
   return api;

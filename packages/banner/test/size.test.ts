@@ -14,6 +14,15 @@ import { brotliCompressSync, gzipSync } from 'node:zlib';
 const BUDGET = 7000;
 /** The full build: + opt-out, GPC, receipts, Consent Mode v2, the tag-manager event, regions. */
 const FULL_BUDGET = 10000;
+/**
+ * Each drop-in's preferences dialog is a second file, fetched when a visitor first opens it
+ * (src/open.ts): most never do, and the banner paints without it. Its budgets are where it
+ * is now, rounded up. Together the lite files are more than the one file was (gzip
+ * compresses one file better than two, and the hand-over costs ~100 B): the first file is
+ * what every visitor waits for, so that is the one the 7,000 B budget holds.
+ */
+const PREFS_BUDGET = 900;
+const FULL_PREFS_BUDGET = 1000;
 
 const dist = new URL('../dist/', import.meta.url);
 const sizes = (file: string) => {
@@ -24,9 +33,11 @@ const sizes = (file: string) => {
 describe('banner bundle size', () => {
   for (const [file, budget] of [
     ['assent.min.js', BUDGET],
+    ['assent.prefs.min.js', PREFS_BUDGET],
     ['assent.full.min.js', FULL_BUDGET],
+    ['assent.full.prefs.min.js', FULL_PREFS_BUDGET],
   ] as const)
-    it(`${file} (JS with its CSS inside) stays within ${budget} bytes gzipped`, () => {
+    it(`${file} stays within ${budget} bytes gzipped`, () => {
       const s = sizes(file);
       console.log(`${file}: ${s.raw} raw, ${s.gzip} gzip, ${s.brotli} brotli (budget ${budget} gzip)`);
       assert.ok(s.gzip <= budget, `${file} is ${s.gzip} B gzipped, over the ${budget} B budget`);

@@ -4,7 +4,15 @@
  * @packageDocumentation
  */
 export type { CategoryConfig, Config, GoogleConsentMode, Mode, ServiceConfig, Validated } from './config.js';
-export { DEFAULTS, isSafeHref, MAX_DAYS, MODES, REVALIDATE_SECONDS, validateConfig } from './config.js';
+export {
+  DEFAULTS,
+  ID_RE,
+  isSafeHref,
+  MAX_DAYS,
+  MODES,
+  REVALIDATE_SECONDS,
+  validateConfig,
+} from './config.js';
 export type { ConsentId, Method, StoredConsent } from './consent.js';
 export { CONSENT_ID_RE, consentIdFrom, isConsentId, METHODS } from './consent.js';
 export type { ConsentSignal, SignalState } from './consent-mode.js';

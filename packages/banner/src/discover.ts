@@ -1,0 +1,51 @@
+import { type Config, ID_RE } from '@assent/core';
+import { doc } from './dom.js';
+
+const KEY = 'assent-categories';
+/** What the console was last told, so it is told once per page and again only when it grows. */
+let said = '';
+
+/**
+ * The config plus the categories that held elements name and the config does not declare:
+ * the README's drop-in with `<script type="text/plain" data-assent-category="analytics">`
+ * and no `categories=(…)`. They are offered like declared ones (the language's known texts:
+ * "Analytics", "Marketing" …, else the id), so Accept grants them and Reject refuses them,
+ * and the console says which they are and how to declare them.
+ *
+ * The list is kept in localStorage, first seen first and only ever growing: a category's
+ * place is its bit in the consent cookie, so it must not depend on which page came first.
+ * It is part of the policy's fingerprint, so a category a visitor was never asked about
+ * asks again (a new purpose), and a lost list cannot misread a cookie: it asks too.
+ *
+ * A published policy (`held`) is the server's, never extended by a page: there the console
+ * says the elements stay held until the policy declares them.
+ */
+export const discover = (config: Config, held?: boolean): Config => {
+  const ids = config.categories.map((c) => c.id);
+  let list: string[] = [];
+  let kept: string | undefined;
+  try {
+    list = JSON.parse((kept = localStorage[KEY]));
+  } catch {}
+  for (const el of doc.querySelectorAll<HTMLElement>('[data-assent-category]')) {
+    const c = el.dataset.assentCategory!;
+    if (!ID_RE.test(c)) console.error('assent: data-assent-category is not a category id:', el);
+    else if (c !== 'necessary' && !list.includes(c)) list.push(c);
+  }
+  list = list.filter((c) => !ids.includes(c));
+  // Written only when it changed: a page whose categories are all declared stores nothing.
+  const json = JSON.stringify(list);
+  try {
+    if (json !== (kept ?? '[]')) localStorage[KEY] = json;
+  } catch {}
+  const now = `${list}`;
+  if (now && now !== said)
+    console.warn(
+      `assent: held elements name undeclared categories (${(said = now)}); ${
+        held
+          ? 'they stay held until the published policy declares them'
+          : `declare them: categories=(${[...ids, ...list]})`
+      }`,
+    );
+  return held ? config : { ...config, categories: [...config.categories, ...list.map((id) => ({ id }))] };
+};
