@@ -11,10 +11,12 @@ import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
+import { type CliConfig, EXIT, resolveConfig } from './cli-config.js';
+import { DATE_HINT, parseDateParam } from './dates.js';
 import { type ExportFormat, exportChunks } from './export.js';
 import { createServer } from './server.js';
 import { generateKeys } from './signer.js';
-import { openStore } from './store/open.js';
+import { openStore, ReadOnlyError } from './store/open.js';
 import { verifyExport } from './verify.js';
 
 const USAGE = `assent-server — Assent's receipt server
@@ -27,56 +29,71 @@ const USAGE = `assent-server — Assent's receipt server
 
 Environment: ASSENT_CONFIG, ASSENT_DB, ASSENT_PORT, ASSENT_HOST, ASSENT_DATA_DIR, ASSENT_ADMIN_TOKEN,
 ASSENT_REGION_HEADER, ASSENT_TRUST_PROXY, ASSENT_LOG_LEVEL, ASSENT_RETENTION_DAYS, ASSENT_RATE_LIMIT.
-Precedence: flags, then environment, then the config file.`;
+Precedence: flags, then environment, then the config file; each is checked (exit 2 names the key).
+Exit codes: 0 ok, 1 failure (verify: a broken export), 2 configuration or usage mistake,
+3 the database cannot be written (read-only or immutable).`;
 
-/** The config file: every field optional; see README "Configuration". */
-interface FileConfig {
-  db?: string;
-  host?: string;
-  port?: number;
-  dataDir?: string;
-  sites?: Record<string, unknown>;
-  /** Per-site keys for server-to-server receipts (`source: "api"`): origin → key. */
-  apiKeys?: Record<string, string>;
-  adminToken?: string;
-  regionHeader?: string;
-  trustProxy?: boolean | string | string[];
-  logLevel?: string;
-  retentionDays?: number;
-  rateLimit?: { max: number; timeWindow: number } | false;
-}
-
-const { values: flags, positionals } = parseArgs({
-  allowPositionals: true,
-  options: {
-    config: { type: 'string' },
-    db: { type: 'string' },
-    port: { type: 'string' },
-    host: { type: 'string' },
-    'data-dir': { type: 'string' },
-    'public-key': { type: 'string', multiple: true },
-    site: { type: 'string' },
-    from: { type: 'string' },
-    to: { type: 'string' },
-    format: { type: 'string' },
-    out: { type: 'string' },
-    help: { type: 'boolean', short: 'h' },
-  },
-});
-
-const env = process.env;
-const configPath = flags.config ?? env.ASSENT_CONFIG;
-const file: FileConfig = configPath ? (JSON.parse(readFileSync(configPath, 'utf8')) as FileConfig) : {};
-const dataDir = resolve(flags['data-dir'] ?? env.ASSENT_DATA_DIR ?? file.dataDir ?? '.data/assent-server');
-const db = flags.db ?? env.ASSENT_DB ?? file.db ?? `sqlite:${join(dataDir, 'receipts.db')}`;
+class UsageError extends Error {}
 
 const die = (msg: string): never => {
-  process.stderr.write(`assent-server: ${msg}\n`);
-  process.exit(2);
+  throw new UsageError(msg);
+};
+
+const parse = (argv: string[]) =>
+  parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      config: { type: 'string' },
+      db: { type: 'string' },
+      port: { type: 'string' },
+      host: { type: 'string' },
+      'data-dir': { type: 'string' },
+      'public-key': { type: 'string', multiple: true },
+      site: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      format: { type: 'string' },
+      out: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+
+let flags: ReturnType<typeof parse>['values'];
+let positionals: string[];
+let config: CliConfig;
+
+/** Reads and checks the configuration's three sources; every mistake is a UsageError (exit 2). */
+const configure = (argv: string[]) => {
+  try {
+    ({ values: flags, positionals } = parse(argv));
+  } catch (e) {
+    die(`${(e as Error).message}\n\n${USAGE}`);
+  }
+  const env = process.env;
+  const configPath = flags.config ?? env.ASSENT_CONFIG;
+  let file: unknown;
+  if (configPath) {
+    let text = '';
+    try {
+      text = readFileSync(configPath, 'utf8');
+    } catch (e) {
+      die(`cannot read the config file ${configPath}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    }
+    try {
+      file = JSON.parse(text);
+    } catch (e) {
+      die(`${configPath} is not valid JSON: ${(e as Error).message}`);
+    }
+  }
+  const r = resolveConfig(file, env, flags as Record<string, string | undefined>, configPath);
+  if (r.errors.length) die(`configuration refused, nothing started:\n  ${r.errors.join('\n  ')}`);
+  config = r.config;
 };
 
 /** The signing key and IP secret live in the data dir, created on first use (mode 0600). */
 const ensureSecrets = () => {
+  const { dataDir } = config;
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const keyFile = join(dataDir, 'signing-key.pem');
   if (!existsSync(keyFile)) {
@@ -92,30 +109,22 @@ const ensureSecrets = () => {
 
 const start = async () => {
   const { signingKey, ipSecret } = ensureSecrets();
-  const trust = env.ASSENT_TRUST_PROXY;
-  const rl = env.ASSENT_RATE_LIMIT;
+  const c = config;
   const server = await createServer({
-    db,
-    sites: file.sites ?? {},
-    apiKeys: file.apiKeys ?? {},
-    adminToken: env.ASSENT_ADMIN_TOKEN ?? file.adminToken,
+    db: c.db,
+    sites: c.sites,
+    apiKeys: c.apiKeys,
+    ...(c.adminToken ? { adminToken: c.adminToken } : {}),
     signingKey,
     ipSecret,
-    regionHeader: env.ASSENT_REGION_HEADER ?? file.regionHeader,
-    trustProxy:
-      trust === undefined
-        ? (file.trustProxy ?? false)
-        : trust === 'true'
-          ? true
-          : trust === 'false'
-            ? false
-            : trust,
-    logger: { level: env.ASSENT_LOG_LEVEL ?? file.logLevel ?? 'info' },
-    rateLimit:
-      rl === 'off' ? false : rl ? { max: Number(rl), timeWindow: 60_000 } : (file.rateLimit ?? undefined),
-    retention: { days: Number(env.ASSENT_RETENTION_DAYS ?? file.retentionDays ?? 365) },
+    ...(c.regionHeader ? { regionHeader: c.regionHeader } : {}),
+    // Fastify takes a number of hops, a list or true/false.
+    trustProxy: c.trustProxy as boolean | string | string[],
+    logger: { level: c.logLevel },
+    rateLimit: c.rateLimit,
+    retention: { days: c.retentionDays },
   });
-  if (!Object.keys(file.sites ?? {}).length && ![...server.policies.sites()].length)
+  if (!Object.keys(c.sites).length && ![...server.policies.sites()].length)
     server.app.log.warn('no sites configured or published: every receipt will be refused');
   const shutdown = (signal: string) => {
     server.app.log.info({ signal }, 'shutting down: finishing in-flight receipts');
@@ -129,13 +138,12 @@ const start = async () => {
   };
   process.once('SIGTERM', shutdown);
   process.once('SIGINT', shutdown);
-  await server.app.listen({
-    port: Number(flags.port ?? env.ASSENT_PORT ?? file.port ?? 8787),
-    host: flags.host ?? env.ASSENT_HOST ?? file.host ?? '127.0.0.1',
-  });
+  await server.app.listen({ port: c.port, host: c.host });
 };
 
 const main = async () => {
+  configure(process.argv.slice(2));
+  const { db, dataDir } = config;
   const cmd = positionals[0];
   if (flags.help || !cmd) {
     process.stdout.write(`${USAGE}\n`);
@@ -184,13 +192,18 @@ const main = async () => {
     case 'export': {
       const format = (flags.format ?? 'ndjson') as ExportFormat;
       if (format !== 'ndjson' && format !== 'csv') die('export: --format must be ndjson or csv');
-      const store = openStore(db);
-      await store.migrate();
+      const date = (flag: 'from' | 'to') => {
+        const v = flags[flag];
+        if (v === undefined) return {};
+        return { [flag]: parseDateParam(v) ?? die(`--${flag}: ${DATE_HINT}, got ${JSON.stringify(v)}`) };
+      };
       const filter = {
         ...(flags.site ? { site: flags.site.toLowerCase() } : {}),
-        ...(flags.from ? { from: new Date(flags.from).toISOString() } : {}),
-        ...(flags.to ? { to: new Date(flags.to).toISOString() } : {}),
+        ...date('from'),
+        ...date('to'),
       };
+      const store = openStore(db);
+      await store.migrate();
       const out = flags.out ? createWriteStream(flags.out) : process.stdout;
       await pipeline(Readable.from(exportChunks(store, filter, format)), out);
       await store.close();
@@ -203,5 +216,7 @@ const main = async () => {
 
 main().catch((err: unknown) => {
   process.stderr.write(`assent-server: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
+  process.exit(
+    err instanceof UsageError ? EXIT.config : err instanceof ReadOnlyError ? EXIT.readOnly : EXIT.failure,
+  );
 });

@@ -20,8 +20,11 @@ import { pageRoutes } from './routes/page.js';
 import { policyRoutes } from './routes/policies.js';
 import { receiptRoutes } from './routes/receipts.js';
 import { createSigner, type Signer } from './signer.js';
-import { openStore } from './store/open.js';
+import { isReadOnly, openStore, ReadOnlyError } from './store/open.js';
 import type { Store } from './store/types.js';
+
+/** A database URL as it may be printed: without its password. */
+const redactDbUrl = (url: string) => url.replace(/^(postgres(?:ql)?:\/\/[^:/@]*):[^@]*@/, '$1:***@');
 
 /** The largest request body the server reads, on every route but the admin API's policies. */
 export const BODY_LIMIT = 8 * 1024;
@@ -113,13 +116,26 @@ export const createServer = async (opts: ServerOptions): Promise<AssentServer> =
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
   });
 
-  const store =
-    opts.store ??
-    openStore(opts.db ?? 'sqlite:.data/assent.db', {
-      poolSize: opts.poolSize ?? 10,
-      maxBatch: opts.maxBatch ?? 1000,
-    });
-  await store.migrate();
+  const where = opts.store ? 'the store' : redactDbUrl(opts.db ?? 'sqlite:.data/assent.db');
+  let store: Store;
+  try {
+    store =
+      opts.store ??
+      openStore(opts.db ?? 'sqlite:.data/assent.db', {
+        poolSize: opts.poolSize ?? 10,
+        maxBatch: opts.maxBatch ?? 1000,
+      });
+    await store.migrate();
+    // A database that opens and reads but refuses writes would take no receipt at all: found
+    // now, it is one clear error (the CLI's exit code 3), not a 503 on every request.
+    await store.probeWrite(new Date().toISOString());
+  } catch (e) {
+    if (isReadOnly(e))
+      throw new ReadOnlyError(
+        `the database ${where} cannot be written (${(e as { code?: string }).code ?? (e as Error).message}): make it writable (file, directory and mount; not immutable), or point db at one that is`,
+      );
+    throw e;
+  }
 
   let key = opts.signingKey;
   if (!key) {

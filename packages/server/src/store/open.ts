@@ -14,6 +14,30 @@ export interface OpenOptions {
   readonly maxBatch?: number;
 }
 
+/**
+ * The database refuses writes: a read-only or immutable file or directory, a read-only
+ * mount, a PostgreSQL in read-only mode. Restarting cannot fix it, so the CLI exits with its
+ * own code (3) instead of failing in a loop under a supervisor.
+ */
+export class ReadOnlyError extends Error {
+  override readonly name = 'ReadOnlyError';
+}
+
+const READ_ONLY_CODES = new Set(['EROFS', 'EACCES', 'EPERM', '25006']);
+
+/** Whether `e` says the database cannot be written (as opposed to, say, unreachable). */
+export const isReadOnly = (e: unknown): boolean => {
+  const x = e as { code?: unknown; message?: unknown } | null;
+  const code = typeof x?.code === 'string' ? x.code : '';
+  return (
+    code.startsWith('SQLITE_READONLY') ||
+    code === 'SQLITE_CANTOPEN' ||
+    code === 'SQLITE_PERM' ||
+    READ_ONLY_CODES.has(code) ||
+    /read-?only/i.test(String(x?.message ?? ''))
+  );
+};
+
 /** True for `postgres://…` and `postgresql://…` URLs. */
 export const isPostgresUrl = (url: string) => /^postgres(ql)?:\/\//.test(url);
 

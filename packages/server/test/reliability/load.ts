@@ -23,6 +23,8 @@ export interface Load {
   readonly tally: Map<string, number>;
   /** Answers outside what the phase allows, or errors not in the documented shape. */
   readonly problems: string[];
+  /** Write answers (receipts, withdrawals) refused with 503 in a row, since the last 201. */
+  readonly streak: () => number;
   /** Sets the phase that labels the next answers. */
   phase(p: string): void;
   /** Stops the workers and waits for the requests in flight. */
@@ -66,6 +68,7 @@ export const startLoad = (opts: {
     [ORIGIN, OTHER].map((o) => [o, { version: 'v3', sha256: PUBLISHED.sha256 }]),
   );
   let phase = 'run';
+  let streak = 0;
   let stopped = false;
   let n = 0;
 
@@ -131,7 +134,9 @@ export const startLoad = (opts: {
       const p = (body as { policy?: { version: string; sha256: string } }).policy;
       if (p && kind === 'receipt') policy.set(site, p);
     }
+    if (kind !== 'read' && res.status === 503) streak++;
     if (res.status === 201 && kind !== 'read') {
+      streak = 0;
       const created = body as { id: string; consentId: string };
       acked.push(created.id);
       if (kind === 'receipt') consents.push(created.consentId);
@@ -150,6 +155,7 @@ export const startLoad = (opts: {
     acked,
     tally,
     problems,
+    streak: () => streak,
     phase: (p) => {
       phase = p;
     },

@@ -90,6 +90,11 @@ describe('PostgreSQL stopped under load', { timeout: PROFILE.timeoutMs }, () => 
         `${PROFILE.pgOutages} PostgreSQL outage(s) under load (seed ${seed}): ${refused} answers 503 while away, acknowledged ${l.acked.length}, lost 0, stored ${c.stored} (${c.unacknowledged} committed but answered 503 or cut off); ${ex.verified}`,
       );
       t.diagnostic(`no client IP or UA in ${(scanned / 1e6).toFixed(1)} MB of dump and logs`);
+      assert.deepEqual(
+        l.problems,
+        [],
+        'only 201, 409 or (while PostgreSQL is away) 503, each in the documented shape',
+      );
     } finally {
       await load?.stop();
       await fleet.dispose(dir);

@@ -26,7 +26,7 @@ export const PROFILE = SOAK
     }
   : {
       name: 'ci',
-      fuzzRuns: 3_000,
+      fuzzRuns: 2_600,
       kills: 3,
       pgOutages: 1,
       diskFulls: 1,

@@ -1,0 +1,213 @@
+import { join, resolve } from 'node:path';
+import { normalizeOrigin, sitePolicies } from './context.js';
+import { isPostgresUrl } from './store/open.js';
+
+/**
+ * The CLI's configuration: one schema for the config file, the environment and the flags
+ * (flags win over the environment, which wins over the file). Every key is checked, types
+ * and ranges, and an unknown key in the file is an error: a mistake stops the server with
+ * exit code 2 and a message naming the key, before anything is opened or listens. (A bare
+ * `Number()` used to turn ASSENT_RETENTION_DAYS=abc into a server whose purge never ran.)
+ */
+export interface CliConfig {
+  readonly db: string;
+  readonly host: string;
+  readonly port: number;
+  readonly dataDir: string;
+  readonly sites: Readonly<Record<string, unknown>>;
+  readonly apiKeys: Readonly<Record<string, string>>;
+  readonly adminToken: string | undefined;
+  readonly regionHeader: string | undefined;
+  readonly trustProxy: boolean | number | string | string[];
+  readonly logLevel: string;
+  readonly retentionDays: number;
+  readonly rateLimit: false | { readonly max: number; readonly timeWindow: number };
+}
+
+/** Exit codes of `assent-server`, documented in its README. */
+export const EXIT = {
+  /** A failure while running (a broken export for `verify`). */
+  failure: 1,
+  /** A configuration or usage mistake: fix the named key; restarting will not help. */
+  config: 2,
+  /** The database cannot be written (read-only or immutable file, read-only PostgreSQL). */
+  readOnly: 3,
+} as const;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** A check: the value or an error message (what it must be). */
+type Check = (v: unknown) => { ok: true; value: unknown } | { ok: false; message: string };
+const ok = (value: unknown) => ({ ok: true as const, value });
+const bad = (message: string) => ({ ok: false as const, message });
+
+const int =
+  (min: number, max: number, what: string): Check =>
+  (v) =>
+    typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max
+      ? ok(v)
+      : bad(`must be ${what} from ${min} to ${max}`);
+
+const text =
+  (what: string, re?: RegExp): Check =>
+  (v) =>
+    typeof v === 'string' && v.length > 0 && (!re || re.test(v)) ? ok(v) : bad(`must be ${what}`);
+
+const dbUrl: Check = (v) =>
+  typeof v === 'string' && (isPostgresUrl(v) || /^sqlite:.+/.test(v))
+    ? ok(v)
+    : bad('must be sqlite:path, sqlite::memory: or postgres://…');
+
+const trustProxy: Check = (v) =>
+  typeof v === 'boolean' ||
+  (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 100) ||
+  (typeof v === 'string' && v.length > 0) ||
+  (Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'string' && x.length > 0))
+    ? ok(v)
+    : bad('must be true, false, a number of hops, or proxy addresses (a string or a list)');
+
+const rateLimit: Check = (v) => {
+  if (v === false) return ok(false);
+  if (
+    isObj(v) &&
+    Object.keys(v).every((k) => k === 'max' || k === 'timeWindow') &&
+    int(1, 1_000_000, '')(v.max).ok &&
+    int(1000, 86_400_000, '')(v.timeWindow).ok
+  )
+    return ok({ max: v.max, timeWindow: v.timeWindow });
+  return bad(
+    'must be false or {"max": requests from 1 to 1000000, "timeWindow": milliseconds from 1000 to 86400000}',
+  );
+};
+
+const record: Check = (v) => (isObj(v) ? ok(v) : bad('must be an object'));
+
+const apiKeys: Check = (v) => {
+  if (!isObj(v)) return bad('must be an object: site origin → key');
+  for (const [o, k] of Object.entries(v))
+    if (typeof k !== 'string' || k.length < 16)
+      return bad(`["${o}"] must be a key of at least 16 characters`);
+  return ok(Object.fromEntries(Object.entries(v).map(([o, k]) => [normalizeOrigin(o), k])));
+};
+
+/** How an environment variable or a flag (always text) becomes the value the file would hold. */
+const asInt = (s: string): unknown => (/^\d{1,10}$/.test(s) ? Number(s) : s);
+const asBoolOrList = (s: string): unknown =>
+  s === 'true' ? true : s === 'false' ? false : /^\d{1,3}$/.test(s) ? Number(s) : s;
+const asRate = (s: string): unknown =>
+  s === 'off' ? false : /^\d{1,7}$/.test(s) ? { max: Number(s), timeWindow: 60_000 } : { max: s };
+
+interface Key {
+  readonly check: Check;
+  readonly env?: string;
+  readonly flag?: string;
+  /** Text (environment, flag) to a value; identity when absent. */
+  readonly fromText?: (s: string) => unknown;
+  /** What an environment variable or flag must look like, when it differs from the file's rule. */
+  readonly textRule?: string;
+}
+
+/** Every key, once: file key → its rule, its environment variable and its flag. */
+export const KEYS: Readonly<Record<keyof CliConfig, Key>> = {
+  db: { check: dbUrl, env: 'ASSENT_DB', flag: 'db' },
+  host: { check: text('a host name or address', /^[\w.:-]+$/), env: 'ASSENT_HOST', flag: 'host' },
+  port: {
+    check: int(0, 65535, 'a port number'),
+    env: 'ASSENT_PORT',
+    flag: 'port',
+    fromText: asInt,
+  },
+  dataDir: { check: text('a directory'), env: 'ASSENT_DATA_DIR', flag: 'data-dir' },
+  sites: { check: record },
+  apiKeys: { check: apiKeys },
+  adminToken: { check: text('a non-empty token'), env: 'ASSENT_ADMIN_TOKEN' },
+  regionHeader: {
+    check: text('an HTTP header name such as cf-ipcountry', /^[A-Za-z0-9-]{1,64}$/),
+    env: 'ASSENT_REGION_HEADER',
+  },
+  trustProxy: { check: trustProxy, env: 'ASSENT_TRUST_PROXY', fromText: asBoolOrList },
+  logLevel: {
+    check: (v) =>
+      typeof v === 'string' && LOG_LEVELS.includes(v)
+        ? ok(v)
+        : bad(`must be one of ${LOG_LEVELS.join(', ')}`),
+    env: 'ASSENT_LOG_LEVEL',
+  },
+  retentionDays: {
+    check: int(1, 36_500, 'a whole number of days'),
+    env: 'ASSENT_RETENTION_DAYS',
+    fromText: asInt,
+  },
+  rateLimit: {
+    check: rateLimit,
+    env: 'ASSENT_RATE_LIMIT',
+    fromText: asRate,
+    textRule: 'must be off or requests per minute, a whole number from 1 to 1000000',
+  },
+};
+
+const DEFAULTS = {
+  host: '127.0.0.1',
+  port: 8787,
+  dataDir: '.data/assent-server',
+  sites: {},
+  apiKeys: {},
+  trustProxy: false,
+  logLevel: 'info',
+  retentionDays: 365,
+  rateLimit: { max: 300, timeWindow: 60_000 },
+};
+
+/** The file's keys besides the configuration's: comments and a schema reference are allowed. */
+const IGNORED = new Set(['$schema', 'comment']);
+
+/**
+ * The configuration from its three sources, or every mistake in them, each naming its key as
+ * the operator wrote it: `retentionDays` (in `file`), `ASSENT_RETENTION_DAYS`, `--port`.
+ */
+export const resolveConfig = (
+  file: unknown,
+  env: Readonly<Record<string, string | undefined>>,
+  flags: Readonly<Record<string, string | undefined>>,
+  fileName = 'config file',
+): { config: CliConfig; errors: string[] } => {
+  const errors: string[] = [];
+  const values: Obj = { ...DEFAULTS };
+  if (file !== undefined && !isObj(file)) errors.push(`${fileName}: must be a JSON object`);
+  const fileObj = isObj(file) ? file : {};
+  for (const k of Object.keys(fileObj))
+    if (!(k in KEYS) && !IGNORED.has(k))
+      errors.push(`${fileName}: ${k}: is not a known key (known: ${Object.keys(KEYS).join(', ')})`);
+  for (const [name, key] of Object.entries(KEYS)) {
+    const sources: [string, unknown, boolean][] = [];
+    if (name in fileObj) sources.push([`${fileName}: ${name}`, fileObj[name], false]);
+    if (key.env && env[key.env] !== undefined) sources.push([key.env, env[key.env], true]);
+    if (key.flag && flags[key.flag] !== undefined) sources.push([`--${key.flag}`, flags[key.flag], true]);
+    // Each source is checked, not only the winning one: a mistake is a mistake wherever it is.
+    for (const [where, raw, isText] of sources) {
+      const v = isText && key.fromText ? key.fromText(raw as string) : raw;
+      const r = key.check(v);
+      if (r.ok) values[name] = r.value;
+      else
+        errors.push(
+          `${where}: ${isText && key.textRule ? key.textRule : r.message}, got ${JSON.stringify(raw)}`,
+        );
+    }
+  }
+  // The sites' policies are checked now too (they were a start-up crash, exit 1).
+  try {
+    sitePolicies(values.sites as Obj);
+  } catch (e) {
+    errors.push(`${fileName}: ${(e as Error).message}`);
+  }
+  const dataDir = resolve(values.dataDir as string);
+  const config = {
+    ...values,
+    dataDir,
+    db: (values.db as string | undefined) ?? `sqlite:${join(dataDir, 'receipts.db')}`,
+  } as unknown as CliConfig;
+  return { config, errors };
+};

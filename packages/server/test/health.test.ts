@@ -1,0 +1,107 @@
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { createServer, openStore, type Store } from '../src/index.js';
+import { ORIGIN, receiptBody, SITES, tempDir } from './helpers.js';
+
+const BIN = fileURLToPath(new URL('../bin/assent-server.js', import.meta.url));
+
+/**
+ * A store whose writes fail while `broken` is set, as on a full disk: every append and every
+ * probe throws SQLite's SQLITE_FULL. Reads keep working (a full disk still reads).
+ */
+const faulty = (inner: Store) => {
+  const state = { broken: false };
+  const full = () => Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+  const store = new Proxy(inner, {
+    get: (t, k) => {
+      if (k === 'append' || k === 'probeWrite')
+        return (...args: unknown[]) =>
+          state.broken
+            ? Promise.reject(full())
+            : (t[k] as (...a: unknown[]) => Promise<unknown>).apply(t, args);
+      return Reflect.get(t, k);
+    },
+  });
+  return { store, state };
+};
+
+describe('honest health under faults', () => {
+  it('/readyz is 503 while writes fail, and 200 again once they succeed; the log says so once', async () => {
+    const { store, state } = faulty(openStore(`sqlite:${join(tempDir(), 'receipts.db')}`));
+    let log = '';
+    const s = await createServer({
+      store,
+      sites: SITES,
+      rateLimit: false,
+      retention: false,
+      logger: {
+        level: 'info',
+        stream: new Writable({
+          write(c, _e, cb) {
+            log += c;
+            cb();
+          },
+        }),
+      },
+    });
+    const post = () =>
+      s.app.inject({
+        method: 'POST',
+        url: '/v1/receipts',
+        headers: { 'content-type': 'application/json', origin: ORIGIN },
+        payload: JSON.stringify(receiptBody()),
+      });
+    assert.equal((await post()).statusCode, 201);
+    assert.equal((await s.app.inject('/readyz')).statusCode, 200);
+
+    state.broken = true;
+    for (let i = 0; i < 50; i++) {
+      const r = await post();
+      assert.equal(r.statusCode, 503);
+      assert.equal(r.json().error, 'ASSENT_UNAVAILABLE');
+    }
+    const down = await s.app.inject('/readyz');
+    assert.equal(down.statusCode, 503);
+    assert.deepEqual(Object.keys(down.json()).sort(), ['error', 'field', 'message']);
+    assert.match(down.json().message, /SQLITE_FULL/);
+    // 50 failed receipts, one line: identical errors are logged once per window.
+    assert.equal(log.match(/receipt not stored/g)?.length, 1, 'one line for 50 identical failures');
+
+    // The disk has room again: readiness's own probe write succeeds, with no receipt needed
+    // (a balancer that took the server out sends none).
+    state.broken = false;
+    await new Promise((r) => setTimeout(r, 1100));
+    assert.equal((await s.app.inject('/readyz')).statusCode, 200);
+    assert.equal((await post()).statusCode, 201);
+    await s.close();
+  });
+
+  it('a read-only (immutable) database at start is exit code 3 with a clear message, not a crash loop', () => {
+    const dir = tempDir();
+    const conf = join(dir, 'conf.json');
+    writeFileSync(conf, JSON.stringify({ sites: SITES }));
+    const args = ['--config', conf, '--data-dir', dir];
+    const env = { ...process.env, ASSENT_LOG_LEVEL: 'warn' };
+    const migrated = spawnSync(process.execPath, [BIN, 'migrate', ...args], { env, encoding: 'utf8' });
+    assert.equal(migrated.status, 0, migrated.stderr);
+    const db = join(dir, 'receipts.db');
+    // chattr +i: even root cannot write it (as a read-only mount would be).
+    execFileSync('chattr', ['+i', db]);
+    try {
+      const r = spawnSync(process.execPath, [BIN, 'start', ...args, '--port', '0'], {
+        env,
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      assert.equal(r.status, 3, r.stderr);
+      assert.match(r.stderr, /receipts\.db cannot be written \(SQLITE_READONLY\)/);
+    } finally {
+      execFileSync('chattr', ['-i', db]);
+    }
+  });
+});
