@@ -25,11 +25,7 @@ describe('PostgreSQL stopped under load', { timeout: PROFILE.timeoutMs }, () => 
     const fleet = new Fleet();
     let load: Load | undefined;
     try {
-      const server = await fleet.start(
-        cluster.url,
-        dir,
-        process.env.RELIABILITY_EXPERIMENT ? { NODE_OPTIONS: process.env.RELIABILITY_EXPERIMENT } : {},
-      );
+      const server = await fleet.start(cluster.url, dir);
       const alive = () =>
         assert.ok(
           server.proc.exitCode === null && server.proc.signalCode === null,
