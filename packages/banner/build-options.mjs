@@ -39,8 +39,8 @@ export const dropInOptions = (isLite) => ({
 export const prefsFile = (isLite) => (isLite ? 'assent.prefs.min.js' : 'assent.full.prefs.min.js');
 
 /**
- * esbuild's part of a drop-in's preferences file: src/prefs-file.ts, with every import of
- * the dialog resolved to the banner's parts that src/kit.ts lists (handed over as
+ * esbuild's part of a drop-in's preferences file: src/prefs-file.ts and the dialog, with
+ * every other import resolved to the banner's parts that src/kit.ts lists (handed over as
  * `self.__assent`), and the banner's property names (`mangleCache`, from its own build), so
  * both files agree on what `S._dialog` is called.
  */
@@ -53,6 +53,10 @@ export const prefsOptions = (isLite, mangleCache) => {
   return {
     ...common,
     ...lite(isLite, true),
+    define: {
+      ...lite(isLite, true).define,
+      ASSENT_CSS: JSON.stringify(styles(isLite, ['assent-prefs.css'])),
+    },
     entryPoints: ['src/prefs-file.ts'],
     format: 'iife',
     write: false,
@@ -62,7 +66,9 @@ export const prefsOptions = (isLite, mangleCache) => {
         name: 'kit',
         setup(b) {
           b.onResolve({ filter: /^\./ }, (a) =>
-            a.importer.endsWith('preferences.ts') ? { path: 'kit', namespace: 'kit' } : undefined,
+            a.kind === 'entry-point' || a.path === './preferences.js'
+              ? undefined
+              : { path: 'kit', namespace: 'kit' },
           );
           b.onLoad({ filter: /.*/, namespace: 'kit' }, () => ({
             contents: `export const [${names.join(',')}] = self.__assent;`,
@@ -74,14 +80,18 @@ export const prefsOptions = (isLite, mangleCache) => {
   };
 };
 
-/** The stylesheet of a build, minified: assent.css, plus assent-full.css in the full build. */
-export const styles = (isLite) =>
-  transformSync(
-    ['assent.css', ...(isLite ? [] : ['assent-full.css'])]
-      .map((f) => readFileSync(`${dir}src/${f}`, 'utf8'))
-      .join('\n'),
-    { loader: 'css', minify: true },
-  )
+/**
+ * The stylesheet of a build, minified: assent.css and assent-prefs.css, plus assent-full.css in
+ * the full build; or the `files` given (a drop-in's two files each carry their own part).
+ */
+export const styles = (
+  isLite,
+  files = ['assent.css', 'assent-prefs.css', ...(isLite ? [] : ['assent-full.css'])],
+) =>
+  transformSync(files.map((f) => readFileSync(`${dir}src/${f}`, 'utf8')).join('\n'), {
+    loader: 'css',
+    minify: true,
+  })
     // esbuild keeps custom properties' values as written, and biome writes them with spaces.
     .code.replace(/(: |, | \/ )/g, (m) => m.trim())
     .trim();
@@ -96,7 +106,10 @@ export const lite = (on, split = false) => ({
     'globalThis.ASSENT_LITE': String(on),
     'globalThis.ASSENT_SPLIT': String(split),
     ASSENT_PREFS: JSON.stringify(prefsFile(on)),
-    ASSENT_CSS: JSON.stringify(styles(on)),
+    // A drop-in's first file has the banner's rules; its preferences file brings the dialog's.
+    ASSENT_CSS: JSON.stringify(
+      split ? styles(on, ['assent.css', ...(on ? [] : ['assent-full.css'])]) : styles(on),
+    ),
   },
 });
 

@@ -34,8 +34,15 @@ const safe = (url: string | undefined) => {
 };
 
 const run = async () => {
+  let t = Date.now();
   for (const old of doc.querySelectorAll<HTMLScriptElement>(HELD)) {
     if (!ok(old) || !old.isConnected) continue;
+    // A long run gives the page a turn every 50 ms: 20,000 held inline scripts (which run
+    // without waiting for anything) would otherwise hold the main thread for seconds.
+    if (Date.now() - t > 50) {
+      await new Promise((r) => setTimeout(r));
+      t = Date.now();
+    }
     const s = doc.createElement('script');
     for (const a of old.attributes) if (!/^(type$|data-assent)/.test(a.name)) s.setAttribute(a.name, a.value);
     // The nonce attribute is hidden after parsing; only the property still holds it.
@@ -83,27 +90,38 @@ const hold = (f: HTMLIFrameElement) => {
     assentProvider: provider = new URL(f.dataset.assentSrc!, location.href).hostname,
   } = f.dataset;
   const title = p.categories.find((c) => c.id === cat)?.title ?? cat;
-  f.hidden = true;
-  f.before(
-    panel(
-      'div',
-      { class: 'assent assent-embed', role: 'group', 'aria-label': f.title || provider },
-      h('p', {}, format(t.embed, provider, title)),
-      btn(t.loadEmbed, { onclick: () => load(f) }),
-      btn(format(t.acceptCategory, provider, title), { 'data-assent-accept': cat }),
-    ),
+  // The iframe's own box (its width and height attributes, or the page's CSS for it): the
+  // placeholder keeps it, so the page does not move when the embed loads. CSSOM, not a
+  // style attribute: allowed under a strict CSP.
+  const { width, height } = f.getBoundingClientRect();
+  const ph = panel(
+    'div',
+    { class: 'assent assent-embed', role: 'group', 'aria-label': f.title || provider },
+    h('p', {}, format(t.embed, provider, title)),
+    btn(t.loadEmbed, { onclick: () => load(f) }),
+    btn(format(t.acceptCategory, provider, title), { 'data-assent-accept': cat }),
   );
+  if (width) {
+    ph.style.width = `${width}px`;
+    ph.style.aspectRatio = `${width}/${height}`;
+  }
+  f.hidden = true;
+  f.before(ph);
 };
 
 /**
  * Held elements added after start-up (by other scripts, late HTML, a single-page app's next
- * view) are seen too: `added` first (they may name a new category), then activation.
+ * view, alone or inside what was added) are seen too: `seen(true)` first (they may name a
+ * new category), then activation. `seen(false)` for any other change (a router that swapped
+ * the body took the banner with it).
  */
-export const observe = (added: () => void): void => {
+export const observe = (seen: (held: boolean) => void): void => {
+  const q = `${HELD},${EMBED}`;
   new MutationObserver((records) => {
-    if (records.some((r) => [...r.addedNodes].some((n) => (n as Element).matches?.(`${HELD},${EMBED}`)))) {
-      added();
-      activate();
-    }
+    const held = records.some((r) =>
+      [...r.addedNodes].some((n) => (n as Element).matches?.(q) || (n as Element).querySelector?.(q)),
+    );
+    seen(held);
+    if (held) activate();
   }).observe(doc.documentElement, { childList: true, subtree: true });
 };

@@ -2,6 +2,7 @@ import { decide, encodeConsent, type Granted, type Method, type StoredConsent } 
 import type { PublicState } from '../types/assent.js';
 import { activate } from './blocker.js';
 import { deleteCookies, writeCookie } from './cookies.js';
+import { keep } from './discover.js';
 import { emit } from './events.js';
 import { gcmUpdate, tagEvent } from './gcm.js';
 import { showFab } from './notice.js';
@@ -19,6 +20,7 @@ export const grantedKeys = (g: Granted = S._granted): string[] => Object.keys(g)
 export const store = (r: StoredConsent, source: Source): Promise<void> | undefined => {
   const c = S._policy.config;
   writeCookie(c.cookieName, encodeConsent(r), r.expiresAt, c.domain);
+  keep();
   // Receipts are the full build's (the lite build's config check names the file for `endpoint`).
   if (!globalThis.ASSENT_LITE) return sendReceipt(r, source, stale);
 };

@@ -4,6 +4,16 @@ import { doc } from './dom.js';
 const KEY = 'assent-categories';
 /** What the console was last told, so it is told once per page and again only when it grows. */
 let said = '';
+/** The list as read, and as it is now. */
+let kept: string | undefined;
+let json = '[]';
+
+/** Stores the list with a choice (choice.ts): nothing is stored before one. */
+export const keep = (): void => {
+  try {
+    if (json !== (kept ?? '[]')) localStorage[KEY] = kept = json;
+  } catch {}
+};
 
 /**
  * The config plus the categories that held elements name and the config does not declare:
@@ -12,8 +22,9 @@ let said = '';
  * "Analytics", "Marketing" …, else the id), so Accept grants them and Reject refuses them,
  * and the console says which they are and how to declare them.
  *
- * The list is kept in localStorage, first seen first and only ever growing: a category's
- * place is its bit in the consent cookie, so it must not depend on which page came first.
+ * The list is kept in localStorage with each choice (never before one), first seen first and
+ * only ever growing: a category's place is its bit in the consent cookie, so it must not
+ * depend on which page came first.
  * It is part of the policy's fingerprint, so a category a visitor was never asked about
  * asks again (a new purpose), and a lost list cannot misread a cookie: it asks too.
  *
@@ -23,7 +34,6 @@ let said = '';
 export const discover = (config: Config, held?: boolean): Config => {
   const ids = config.categories.map((c) => c.id);
   let list: string[] = [];
-  let kept: string | undefined;
   try {
     list = JSON.parse((kept = localStorage[KEY]));
   } catch {}
@@ -33,11 +43,7 @@ export const discover = (config: Config, held?: boolean): Config => {
     else if (c !== 'necessary' && !list.includes(c)) list.push(c);
   }
   list = list.filter((c) => !ids.includes(c));
-  // Written only when it changed: a page whose categories are all declared stores nothing.
-  const json = JSON.stringify(list);
-  try {
-    if (json !== (kept ?? '[]')) localStorage[KEY] = json;
-  } catch {}
+  json = JSON.stringify(list);
   const now = `${list}`;
   if (now && now !== said)
     console.warn(

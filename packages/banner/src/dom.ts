@@ -5,6 +5,30 @@
  */
 export const doc = document;
 export const win = window;
+declare global {
+  /** The build's (or the file's) minified stylesheet (an esbuild `define`, see build-options.mjs). */
+  const ASSENT_CSS: string;
+}
+
+/** Whether the styles are the banner's own: decided on the first call. */
+let own: boolean | undefined;
+
+/**
+ * The styles travel in the script: one request fewer before the banner paints, and nothing
+ * to get wrong. A constructed stylesheet is not inline CSS, so `style-src 'self'` allows it.
+ * A page that links assent.css (or its own copy) keeps its own: the file sets `--assent` on
+ * :root, and then no file of the banner adds any. Where constructed stylesheets are missing
+ * (Safari < 16.4) the banner still works, unstyled, at the top of the page.
+ */
+export const adopt = (css: string): void => {
+  if ((own ??= !getComputedStyle(doc.documentElement).getPropertyValue('--assent')))
+    try {
+      const sheet = new CSSStyleSheet();
+      sheet.replaceSync(css);
+      doc.adoptedStyleSheets.push(sheet);
+    } catch {}
+};
+
 /** The drop-in's own script element: its URL and nonce (null in the ESM build). */
 export const script = doc.currentScript as HTMLScriptElement | null;
 
@@ -46,8 +70,23 @@ export const panel = <K extends keyof HTMLElementTagNameMap>(
   ...children: Child[]
 ): HTMLElementTagNameMap[K] => h(tag, { class: 'assent', 'data-nosnippet': true, ...attrs }, ...children);
 
+/**
+ * `fn`, made safe: when a browser API the banner needs is missing or throws (`document.cookie`
+ * in a sandboxed frame, no `MutationObserver`, no `crypto`), nothing non-essential has run
+ * (held elements are inert until activated) and the console says why, instead of an
+ * uncaught error that names no one.
+ */
+export const guard = (fn: () => unknown) => (): void => {
+  try {
+    fn();
+  } catch (e) {
+    console.error('assent: cannot start, so nothing non-essential runs:', e);
+  }
+};
+
 /** Runs `fn` once the body exists (the script may be loaded without `defer`). */
 export const onReady = (fn: () => void): void => {
-  if (doc.body) fn();
-  else doc.addEventListener('DOMContentLoaded', fn);
+  const go = guard(fn);
+  if (doc.body) go();
+  else doc.addEventListener('DOMContentLoaded', go);
 };

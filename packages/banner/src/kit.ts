@@ -1,5 +1,5 @@
 import { choose } from './choice.js';
-import { btn, doc, h, panel } from './dom.js';
+import { adopt, btn, doc, h, panel } from './dom.js';
 import { intro } from './notice.js';
 import { consentPage } from './receipt.js';
 import { S } from './state.js';
@@ -21,4 +21,5 @@ export const kit = (): unknown[] => [
   intro,
   !globalThis.ASSENT_LITE && consentPage,
   !globalThis.ASSENT_LITE && checkSoon,
+  adopt,
 ];

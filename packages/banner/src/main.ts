@@ -9,7 +9,7 @@
  *   <script type="application/json" id="assent-config">{ "categories": [ … ] }</script>
  */
 import { parseShortcode, type Validated, validateConfig } from '@assent/core';
-import { doc, script } from './dom.js';
+import { doc, guard, script } from './dom.js';
 import { start } from './start.js';
 
 const json = doc.getElementById('assent-config')?.textContent;
@@ -28,4 +28,4 @@ if (pub) {
     v = { ...validateConfig({}), errors: [{ field: 'assent-config', message: `is not valid JSON (${e})` }] };
   }
 // Regions are the full build's.
-start(v, undefined, globalThis.ASSENT_LITE ? undefined : script?.dataset.assentRegion, pub);
+guard(() => start(v, undefined, globalThis.ASSENT_LITE ? undefined : script?.dataset.assentRegion, pub))();

@@ -1,4 +1,4 @@
-import { SALE_CATEGORIES } from '@assent/core';
+import { doNotSell } from '@assent/core';
 import { choose } from './choice.js';
 import { btn, doc, h, panel } from './dom.js';
 import { openPreferences } from './open.js';
@@ -44,12 +44,7 @@ export const showBanner = (): void => {
             type: 'button',
             class: 'assent-link',
             'data-assent-action': 'do-not-sell',
-            onclick: () =>
-              choose(
-                'custom',
-                'banner',
-                p.keys.filter((k) => !SALE_CATEGORIES.includes(k.split(':')[0]!)),
-              ),
+            onclick: () => choose('custom', 'banner', doNotSell(p)),
           },
           t.doNotSell,
         ),

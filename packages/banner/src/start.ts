@@ -14,7 +14,7 @@ import { activate, observe } from './blocker.js';
 import { publicState, store } from './choice.js';
 import { readCookie } from './cookies.js';
 import { discover } from './discover.js';
-import { doc, onReady, win } from './dom.js';
+import { adopt, doc, onReady, win } from './dom.js';
 import { emit } from './events.js';
 import { gcmStart, gcmUpdate } from './gcm.js';
 import { showBanner, showFab } from './notice.js';
@@ -29,8 +29,6 @@ declare global {
   interface Navigator {
     globalPrivacyControl?: boolean;
   }
-  /** The build's minified stylesheet (an esbuild `define`, see build-options.mjs). */
-  const ASSENT_CSS: string;
 }
 
 /** Crawlers and automation that announce themselves; only used with `hideFromBots`. */
@@ -79,22 +77,6 @@ export const start = (v: Validated, mode?: Mode, region?: string, pub?: Publishe
     return api;
   }
   return run(v, mode);
-};
-
-/**
- * The styles travel in the script: one request fewer before the banner paints, and nothing
- * to get wrong. A constructed stylesheet is not inline CSS, so `style-src 'self'` allows it.
- * A page that links assent.css (or its own copy) keeps its own: the file sets `--assent` on
- * :root. Where constructed stylesheets are missing (Safari < 16.4) the banner still works,
- * unstyled, at the top of the page.
- */
-const adoptStyles = (root: HTMLElement) => {
-  if (getComputedStyle(root).getPropertyValue('--assent')) return;
-  try {
-    const sheet = new CSSStyleSheet();
-    sheet.replaceSync(ASSENT_CSS);
-    doc.adoptedStyleSheets.push(sheet);
-  } catch {}
 };
 
 /** The canonical JSON of the published policy the page renders, when it posts receipts. */
@@ -155,9 +137,16 @@ const run = (v: Validated, mode?: Mode, late?: boolean): AssentApi => {
   if (!globalThis.ASSENT_LITE && d.record) store(d.record, 'banner');
   win.Assent = api;
   delegate();
-  /** Held elements added later may name a new category: then the visitor is asked again. */
-  const relearn = () => {
-    if (!learn()?.show) return;
+  /**
+   * The page changed. A single-page app's router that swapped the body (Turbo, Astro's view
+   * transitions) took the banner or the button with it: they go back, once each. Held
+   * elements added may name a new category: then the visitor is asked again.
+   */
+  const seen = (held: boolean) => {
+    const { _banner: b, _fab: f, _record: r } = S;
+    if (!r && b && !b.isConnected) doc.body.prepend(b);
+    if (f && !f.isConnected) doc.body.append(f);
+    if (!held || !learn()?.show) return;
     if (!globalThis.ASSENT_LITE) gcmUpdate(gcm, S._granted);
     S._fab = S._fab?.remove() as undefined;
     if (!S._banner?.isConnected) showBanner();
@@ -166,8 +155,8 @@ const run = (v: Validated, mode?: Mode, late?: boolean): AssentApi => {
     // Held elements the parser adds are activated below, all at once; the observer is for
     // those added later. Observing while the parser runs (a banner without `defer`) meant one
     // activation pass per parsed element: 2,000 held scripts added 3.9 s to the page's load.
-    observe(relearn);
-    adoptStyles(root);
+    observe(seen);
+    adopt(ASSENT_CSS);
     // Without `defer` the page was not parsed at start: its held elements count now.
     learn();
     if (check) check.then(activate);

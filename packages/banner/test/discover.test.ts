@@ -62,6 +62,7 @@ describe('undeclared categories and the preferences file', () => {
     const o = await open(browser, `${site.origin}/readme`);
     await o.page.locator('#assent-banner').waitFor();
     assert.equal(hits('ga') + hits('video'), 0);
+    assert.equal(await o.page.evaluate(() => localStorage.length), 0, 'nothing stored before a choice');
     const said = o.warnings.filter((w) => w.startsWith('assent:'));
     assert.deepEqual(said, [
       'assent: held elements name undeclared categories (analytics,marketing); declare them: categories=(analytics,marketing)',

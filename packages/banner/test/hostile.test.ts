@@ -29,6 +29,26 @@ describe('hostile and broken pages', () => {
                <iframe id="good" data-assent-src="/hit/good" data-assent-category="marketing" data-assent-provider="Z" title="good"></iframe>`,
       },
       '/fab': { head: bannerTag('') },
+      // 10,000 held inline scripts: they run without waiting for anything.
+      '/many': {
+        head: bannerTag('categories=(analytics)'),
+        body: Array.from(
+          { length: 10_000 },
+          (_, i) =>
+            `<script type="text/plain" data-assent-category="analytics">window.ran=(window.ran||0)+1;window.last=${i};</script>`,
+        ).join(''),
+      },
+      // Browser APIs the banner needs, missing or throwing (a sandboxed frame, an old engine).
+      '/no-cookie': {
+        head: `<script>Object.defineProperty(Document.prototype, 'cookie', { get() { throw new DOMException('denied', 'SecurityError'); }, set() { throw new DOMException('denied', 'SecurityError'); } });</script>
+               ${bannerTag('categories=(analytics)')}
+               <script type="text/plain" data-assent-category="analytics" src="/hit/no-cookie"></script>`,
+      },
+      '/no-observer': {
+        head: `<script>delete window.MutationObserver;</script>
+               ${bannerTag('categories=(analytics)')}
+               <script type="text/plain" data-assent-category="analytics" src="/hit/no-observer"></script>`,
+      },
     });
   });
   after(async () => {
@@ -87,6 +107,49 @@ describe('hostile and broken pages', () => {
     await o.page.getByRole('button', { name: 'Reject' }).click();
     const box = await o.page.getByRole('button', { name: 'Cookie settings' }).boundingBox();
     assert.ok(box && box.height >= 44, `height ${box?.height}`);
+    await o.context.close();
+  });
+
+  for (const [path, why] of [
+    ['/no-cookie', /SecurityError|denied/],
+    ['/no-observer', /MutationObserver/],
+  ] as const)
+    it(`a missing or throwing browser API (${path.slice(4)}): nothing non-essential runs, and the console says why`, async () => {
+      site.hits.clear();
+      const o = await open(browser, `${site.origin}${path}`);
+      await o.page.waitForLoadState('load');
+      await o.page.waitForTimeout(200);
+      const said = o.errors.filter((e) =>
+        e.startsWith('assent: cannot start, so nothing non-essential runs:'),
+      );
+      assert.equal(said.length, 1, o.errors.join('\n'));
+      assert.match(said[0]!, why);
+      // No uncaught error besides: the page's own scripts go on.
+      assert.equal(o.errors.length, 1, o.errors.join('\n'));
+      assert.equal(site.hits.get(path.slice(1)) ?? 0, 0);
+      await o.context.close();
+    });
+
+  it('a long activation gives the page turns (a timer set at Accept runs before the last held script), in document order', async () => {
+    const o = await open(browser, `${site.origin}/many`);
+    await o.page.locator('#assent-banner').waitFor();
+    type W = { ran?: number; last?: number; turn?: number };
+    await o.page.evaluate(() => {
+      const w = window as unknown as W;
+      document.querySelector<HTMLElement>('[data-assent-action="accept"]')!.click();
+      setTimeout(() => {
+        w.turn = w.ran ?? 0;
+      });
+    });
+    await o.page.waitForFunction(() => (window as unknown as W).ran === 10_000, undefined, {
+      timeout: 60_000,
+    });
+    const { turn, last } = await o.page.evaluate(() => {
+      const w = window as unknown as W;
+      return { turn: w.turn, last: w.last };
+    });
+    assert.equal(last, 9_999, 'in document order');
+    assert.ok(turn! < 10_000, `the page's timer ran only after all ${turn} scripts`);
     await o.context.close();
   });
 });

@@ -45,6 +45,12 @@ const DAY = 86_400_000;
 
 const isSale = (key: string) => SALE_CATEGORIES.includes(key.split(':')[0]!);
 
+/**
+ * "Do not sell or share my personal information" (opt-out mode): a custom choice of every key
+ * of the policy except the sale/sharing and marketing ones — the same rule GPC applies.
+ */
+export const doNotSell = (policy: Policy): string[] => policy.keys.filter((k) => !isSale(k));
+
 /** Bits are plain arithmetic, not `<<`: keys past 31 must not wrap. */
 export const toBits = (policy: Policy, granted: Granted): number =>
   policy.keys.reduce((n, k, i) => (granted[k] ? n + 2 ** i : n), 0);

@@ -6,6 +6,7 @@ import {
   consentIdFrom,
   createPolicy,
   decide,
+  doNotSell,
   parseShortcode,
   validateConfig,
 } from '../src/index.js';
@@ -169,5 +170,20 @@ describe('decide', () => {
     const rec = decide(policy, { kind: 'choice', method: 'accept-all', id: ID as ConsentId, now: NOW })
       .record!;
     assert.equal(decide(policy, { kind: 'load', stored: rec, now: NOW - 3 * DAY, id: ID }).show, true);
+  });
+
+  it('"Do not sell" refuses exactly the sale/sharing categories and their services, as GPC does', () => {
+    const p = policyOf({
+      mode: 'opt-out',
+      categories: [
+        { id: 'analytics', services: [{ id: 'matomo' }] },
+        { id: 'marketing', services: [{ id: 'ads' }] },
+        { id: 'advertising' },
+      ],
+    });
+    assert.deepEqual(doNotSell(p), ['analytics', 'analytics:matomo']);
+    const d = decide(p, { kind: 'choice', method: 'custom', id: ID, now: 0, granted: doNotSell(p) });
+    const g = decide(p, { kind: 'choice', method: 'gpc', id: ID, now: 0, gpc: true });
+    assert.deepEqual({ ...d.granted }, { ...g.granted });
   });
 });
