@@ -3,8 +3,10 @@ import { generateKeyPairSync } from 'node:crypto';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { Worker } from 'node:worker_threads';
+import SQLite from 'better-sqlite3';
 import { openStore, type Store, verifyExport } from '../src/index.js';
 import { createSigner } from '../src/signer.js';
+import { RECEIPT_COLUMNS, threadStatements } from '../src/store/statements.js';
 import type { NewReceipt } from '../src/store/types.js';
 import { ORIGIN, PUBLISHED, receiptBody, tempDir } from './helpers.js';
 
@@ -29,6 +31,24 @@ const item = (): NewReceipt => {
 
 /** The writer thread of a store opened on a file (private: reached for the test only). */
 const thread = (store: Store) => (store as unknown as { writer: { worker?: Worker } }).writer.worker;
+
+describe('one storage definition', () => {
+  it("the receipts row (and so the thread's insert) has every column the migrations create", async () => {
+    const path = join(tempDir(), 'receipts.db');
+    const store = openStore(`sqlite:${path}`);
+    await store.migrate();
+    const db = new SQLite(path, { readonly: true });
+    const cols = (db.prepare('PRAGMA table_info(receipts)').all() as { name: string }[]).map((c) => c.name);
+    db.close();
+    assert.deepEqual([...RECEIPT_COLUMNS].sort(), cols.sort());
+    // The thread's statements are compiled from the Kysely queries, one `?` per parameter.
+    const st = threadStatements();
+    assert.match(st.insertReceipt.sql, /^insert into "receipts"/);
+    assert.equal(st.insertReceipt.params.length, RECEIPT_COLUMNS.length);
+    for (const s of Object.values(st)) assert.equal(s.sql.split('?').length - 1, s.params.length, s.sql);
+    await store.close();
+  });
+});
 
 describe('the SQLite writer thread', () => {
   it('starts again after it dies: what it held fails, the next append works and the chain goes on', async () => {

@@ -1,7 +1,7 @@
-import { GENESIS, grantedKeys, type SignedReceipt } from '@assent/core';
+import type { SignedReceipt } from '@assent/core';
 import { type Kysely, Migrator, sql } from 'kysely';
 import { migrationProvider } from './migrations.js';
-import type { SqliteWriter } from './sqlite-writer.js';
+import { receiptRow, writes } from './statements.js';
 import {
   type Database,
   type ExportFilter,
@@ -19,40 +19,8 @@ import {
   type StoredPolicy,
 } from './types.js';
 
-/** Rows per INSERT: 16 columns × 1000 stays far below SQLite's 32766 bound parameters. */
+/** Rows per INSERT: 17 columns × 1000 stays far below SQLite's 32766 bound parameters. */
 const INSERT_CHUNK = 1000;
-
-/**
- * The stats columns derived from a receipt's choices, the same for every way a receipt is
- * written (this store and the SQLite writer thread): `,a,b,` for LIKE, and whether any was granted.
- */
-export const grantedColumns = (choices: SignedReceipt['choices']): { granted: string; accepted: 0 | 1 } => {
-  const keys = grantedKeys(choices);
-  return { granted: `,${keys.join(',')},`, accepted: keys.length > 0 ? 1 : 0 };
-};
-
-const toRow = (r: SignedReceipt, body: string): ReceiptsTable => {
-  const { granted, accepted } = grantedColumns(r.choices);
-  return {
-    id: r.id,
-    site: r.site,
-    seq: r.seq,
-    at: r.at,
-    expires_at: r.expiresAt,
-    consent_id: r.consentId,
-    method: r.method,
-    region: r.region,
-    granted,
-    accepted,
-    body,
-    prev: r.prev,
-    hash: r.hash,
-    sig: r.sig,
-    kid: r.kid,
-    purged_at: null,
-    policy: r.policy.sha256,
-  };
-};
 
 const num = (v: unknown): number => Number(v ?? 0);
 
@@ -60,30 +28,25 @@ const num = (v: unknown): number => Number(v ?? 0);
 const likeEscape = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 /**
- * The store over any Kysely dialect. The differences between SQLite and PostgreSQL are
- * confined to `FOR UPDATE` (SQLite has one writer at a time anyway) and driver set-up.
+ * The store over any Kysely dialect: PostgreSQL, and SQLite in memory. Its writes are the
+ * statements of statements.ts, which the SQLite writer thread runs too (SqliteThreadStore).
  */
 export class KyselyStore implements Store {
-  /**
-   * @param writer SQLite on a file: the thread that appends receipts (sqlite-writer.mjs) with
-   *   its own connection, so hashing, signing and the commit's fsync leave the request thread.
-   *   The other writes (retention's purge, salts) go there too, so that connection is the only
-   *   one that writes once migrations are done; reads stay on `db`.
-   */
+  private readonly w: ReturnType<typeof writes>;
+
   constructor(
     readonly db: Kysely<Database>,
     readonly kind: 'sqlite' | 'postgres',
-    private readonly writer?: SqliteWriter,
-  ) {}
+  ) {
+    this.w = writes(db);
+  }
 
   /**
    * PostgreSQL: 2, so the next batch already waits on the chain-head lock while the previous
-   * one commits. SQLite with the writer thread: several, because the thread merges whatever
-   * batches wait for it into its next transaction (the request thread need not wait for a
-   * reply before sending more). SQLite on this thread: 1 (one writer anyway).
+   * one commits. SQLite on this thread: 1 (one writer anyway).
    */
   get writeConcurrency(): number {
-    return this.writer ? 16 : this.kind === 'postgres' ? 2 : 1;
+    return this.kind === 'postgres' ? 2 : 1;
   }
 
   async migrate(): Promise<string[]> {
@@ -96,21 +59,13 @@ export class KyselyStore implements Store {
   }
 
   append(items: readonly NewReceipt[], seal: Sealer): Promise<SignedReceipt[]> {
-    if (this.writer && seal.key) return this.writer.append(items, seal.key);
     return this.db.transaction().execute(async (trx) => {
-      // Lock and read each site's chain head in one statement, sites in a fixed order so two
-      // writers never deadlock. The no-op upsert creates the row on a site's first receipt and
-      // otherwise takes its row lock (PostgreSQL: like SELECT … FOR UPDATE; SQLite: the write
-      // statement takes the database's write lock before anything is read); RETURNING gives
-      // the head as committed by the previous writer.
+      const w = writes(trx);
+      // Lock and read each site's chain head (statements.ts readHead), sites in a fixed order
+      // so two writers never deadlock.
       const heads = new Map<string, { seq: number; hash: string }>();
       for (const site of [...new Set(items.map((i) => i.site))].sort()) {
-        const h = await trx
-          .insertInto('chain_heads')
-          .values({ site, seq: 0, hash: GENESIS })
-          .onConflict((oc) => oc.column('site').doUpdateSet((eb) => ({ site: eb.ref('excluded.site') })))
-          .returning(['seq', 'hash'])
-          .executeTakeFirstOrThrow();
+        const h = await w.readHead(site).executeTakeFirstOrThrow();
         heads.set(site, { seq: num(h.seq), hash: h.hash });
       }
       // Hashes in chain order (each `prev` is the hash before it), then all signatures at once.
@@ -126,22 +81,12 @@ export class KyselyStore implements Store {
       const rows: ReceiptsTable[] = [];
       const out = digests.map(({ r, hash, body }, i) => {
         const signed = { ...r, hash, sig: sigs[i]! };
-        rows.push(toRow(signed, body));
+        rows.push(receiptRow(signed, signed, body));
         return signed;
       });
-      for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
-        await trx
-          .insertInto('receipts')
-          .values(rows.slice(i, i + INSERT_CHUNK))
-          .execute();
-      }
-      for (const [site, h] of heads) {
-        await trx
-          .updateTable('chain_heads')
-          .set({ seq: h.seq, hash: h.hash })
-          .where('site', '=', site)
-          .execute();
-      }
+      for (let i = 0; i < rows.length; i += INSERT_CHUNK)
+        await w.insertReceipts(rows.slice(i, i + INSERT_CHUNK)).execute();
+      for (const [site, h] of heads) await w.writeHead(h.seq, h.hash, site).execute();
       return out;
     });
   }
@@ -243,27 +188,12 @@ export class KyselyStore implements Store {
   }
 
   async publish(site: string, policy: StoredPolicy, at: string): Promise<boolean> {
-    if (this.writer) return this.writer.run<boolean>('publish', [site, policy.sha256, policy.doc, at]);
     return this.db.transaction().execute(async (trx) => {
-      await trx
-        .insertInto('policies')
-        .values({ sha256: policy.sha256, doc: policy.doc, created_at: at })
-        .onConflict((oc) => oc.column('sha256').doNothing())
-        .execute();
-      // Two processes publishing at once: the (site, seq) primary key lets only one take seq N;
-      // the other's transaction fails and it publishes again on its next start.
-      const last = await trx
-        .selectFrom('publications')
-        .select(['seq', 'sha256'])
-        .where('site', '=', site)
-        .orderBy('seq', 'desc')
-        .limit(1)
-        .executeTakeFirst();
+      const w = writes(trx);
+      await w.addPolicy(policy.sha256, policy.doc, at).execute();
+      const last = await w.lastPublication(site).executeTakeFirst();
       if (last?.sha256 === policy.sha256) return false;
-      await trx
-        .insertInto('publications')
-        .values({ site, seq: num(last?.seq) + 1, sha256: policy.sha256, at })
-        .execute();
+      await w.addPublication(site, num(last?.seq) + 1, policy.sha256, at).execute();
       return true;
     });
   }
@@ -319,47 +249,17 @@ export class KyselyStore implements Store {
   }
 
   async purge(cutoff: string, now: string, limit: number): Promise<number> {
-    if (this.writer) return this.writer.run<number>('purge', [cutoff, now, limit]);
-    const ids = this.db
-      .selectFrom('receipts')
-      .select('id')
-      .where('expires_at', '<', cutoff)
-      .where('body', 'is not', null)
-      .limit(limit);
-    const res = await this.db
-      .updateTable('receipts')
-      .set({
-        body: null,
-        consent_id: null,
-        method: null,
-        region: null,
-        granted: null,
-        accepted: null,
-        purged_at: now,
-      })
-      .where('id', 'in', ids)
-      .executeTakeFirst();
+    const res = await this.w.purge(now, cutoff, limit).executeTakeFirst();
     return Number(res.numUpdatedRows);
   }
 
   async salt(day: string, fresh: string): Promise<string> {
-    if (this.writer) return this.writer.run<string>('salt', [day, fresh]);
-    await this.db
-      .insertInto('salts')
-      .values({ day, salt: fresh })
-      .onConflict((oc) => oc.column('day').doNothing())
-      .execute();
-    const row = await this.db
-      .selectFrom('salts')
-      .select('salt')
-      .where('day', '=', day)
-      .executeTakeFirstOrThrow();
-    return row.salt;
+    await this.w.addSalt(day, fresh).execute();
+    return (await this.w.getSalt(day).executeTakeFirstOrThrow()).salt;
   }
 
   async dropSaltsBefore(day: string): Promise<void> {
-    if (this.writer) return this.writer.run<void>('dropSaltsBefore', [day]);
-    await this.db.deleteFrom('salts').where('day', '<', day).execute();
+    await this.w.dropSalts(day).execute();
   }
 
   async ping(): Promise<void> {
@@ -367,16 +267,10 @@ export class KyselyStore implements Store {
   }
 
   async probeWrite(at: string): Promise<void> {
-    if (this.writer) return this.writer.run<void>('probeWrite', [at]);
-    await this.db
-      .insertInto('probes')
-      .values({ name: 'readiness', at })
-      .onConflict((oc) => oc.column('name').doUpdateSet({ at }))
-      .execute();
+    await this.w.probe(at).execute();
   }
 
   async close(): Promise<void> {
-    await this.writer?.close();
     await this.db.destroy();
   }
 }

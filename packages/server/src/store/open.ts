@@ -4,6 +4,7 @@ import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import { KyselyStore } from './kysely-store.js';
+import { SqliteThreadStore } from './sqlite-thread-store.js';
 import { SqliteWriter } from './sqlite-writer.js';
 import type { Database, Store } from './types.js';
 
@@ -68,11 +69,13 @@ export const openStore = (url: string, opts: OpenOptions = {}): Store => {
     db.pragma('busy_timeout = 5000');
     // Receipts are appended by a writer thread with its own connection to the file (an
     // in-memory database cannot be shared with a thread: it appends on this one).
-    return new KyselyStore(
+    const reads = new KyselyStore(
       new Kysely<Database>({ dialect: new SqliteDialect({ database: db }) }),
       'sqlite',
-      path === ':memory:' ? undefined : new SqliteWriter(resolve(path), opts.maxBatch),
     );
+    return path === ':memory:'
+      ? reads
+      : new SqliteThreadStore(reads, new SqliteWriter(resolve(path), opts.maxBatch));
   }
   throw new Error(`unsupported database URL "${url}": use sqlite:path or postgres://…`);
 };

@@ -6,16 +6,18 @@
 // and every signature (~40 µs each) stopped HTTP parsing. Here they overlap it: while this
 // thread signs and commits batch N, the request thread reads, validates and queues batch N+1.
 //
-// Plain JavaScript on purpose: a worker does not inherit the TypeScript loader that
-// bin/assent-server.js registers with tsx's register(), so this file must run as is. It is kept
-// small: the canonical JSON arrives pre-built in three parts (store/canonical.ts, checked
-// against core's canonicalReceipt by the tests); this thread only joins, hashes and signs.
+// Plain JavaScript because a worker does not inherit the TypeScript loader that
+// bin/assent-server.js registers with tsx's register(); so it holds no definition of its own:
+// its SQL, the receipts row's columns and the layout of the batches it receives come from
+// TypeScript (store/statements.ts, store/sqlite-writer.ts) in workerData, and the canonical
+// JSON arrives pre-built in three parts (store/canonical.ts, checked against core's
+// canonicalReceipt by the tests); this thread only joins, hashes, signs and runs statements.
 //
 // The protocol (store/sqlite-writer.ts is the other side):
 // on `workerData.port` (a MessagePort, so pending messages can be taken synchronously):
 //   in:  { id, keyId, key?, items: flat array, STRIDE values per receipt (see appendOne) }
 //        `key` (an Ed25519 KeyObject) comes once per key; later batches name it by keyId.
-//        { id, op: 'purge' | 'salt' | 'dropSaltsBefore', args } runs one of OPS.
+//        { id, op: 'purge' | 'salt' | 'dropSaltsBefore' | 'publish' | 'probeWrite', args } runs one of OPS.
 //        { close: true } closes the connection and ends the thread (after what came before it).
 //   out: { id, out: [seq, prev, hash, sig, …] } after COMMIT, { id, value } for an op,
 //        or { id, error } after ROLLBACK.
@@ -24,8 +26,24 @@ import { createHash, sign } from 'node:crypto';
 import { receiveMessageOnPort, workerData } from 'node:worker_threads';
 import SQLite from 'better-sqlite3';
 
-const STRIDE = 14;
+// What this thread writes and how is defined once, in TypeScript, and arrives in workerData:
+// `statements`: every write's SQL, compiled from the Kysely queries KyselyStore runs
+//   (store/statements.ts), each with what goes in each `?` (an argument index or a constant);
+// `columns`: the receipts row's columns in the order the insert statement takes them;
+// `wire`: the fields of each receipt in a batch's flat array (store/sqlite-writer.ts packs them).
+const { statements, columns, wire } = workerData;
+const STRIDE = wire.length;
+const W = Object.fromEntries(wire.map((name, i) => [name, i]));
 const GENESIS = '0'.repeat(64);
+// Where each column of the receipts row comes from: a wire field's index, or what this thread
+// computes (seq, prev, hash, sig, body); purged_at is null on a new receipt.
+const [SEQ, PREV, HASH, SIG, BODY, NONE] = [-1, -2, -3, -4, -5, -6];
+const COMPUTED = { seq: SEQ, prev: PREV, hash: HASH, sig: SIG, body: BODY, purged_at: NONE };
+const SOURCE = columns.map((c) => {
+  const from = COMPUTED[c] ?? W[c];
+  if (from === undefined) throw new Error(`writer thread: no value for column ${c}`);
+  return from;
+});
 
 const db = new SQLite(workerData.path);
 // The same durability as the request thread's connection (synchronous is per connection):
@@ -34,37 +52,37 @@ db.pragma('journal_mode = WAL');
 db.pragma('synchronous = FULL');
 db.pragma('busy_timeout = 5000');
 
-// The same statements as the Kysely path (store/kysely-store.ts), prepared once.
-// The no-op upsert creates a site's head on its first receipt; in a transaction begun with
-// BEGIN IMMEDIATE the database's write lock is already held, so RETURNING gives the head as
-// the previous writer (this thread, or any other connection) committed it.
-const readHead = db.prepare(
-  'INSERT INTO chain_heads (site, seq, hash) VALUES (?, 0, ?) ON CONFLICT (site) DO UPDATE SET site = excluded.site RETURNING seq, hash',
-);
-const insert = db.prepare(
-  'INSERT INTO receipts (id, site, seq, at, expires_at, consent_id, method, region, granted, accepted, body, prev, hash, sig, kid, policy) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-);
-const writeHead = db.prepare('UPDATE chain_heads SET seq = ?, hash = ? WHERE site = ?');
+/** A prepared statement of `statements`, called with its arguments in order. */
+const prepare = (name) => {
+  const st = statements[name];
+  const stmt = db.prepare(st.sql);
+  const bind = (args) => st.params.map((p) => (typeof p === 'number' ? args[p] : p.value));
+  return {
+    run: (...args) => stmt.run(bind(args)),
+    runArgs: (args) => stmt.run(bind(args)),
+    get: (...args) => stmt.get(bind(args)),
+  };
+};
 
-// The process's other writes (retention, the daily IP-hash salt) run here too, so this is the
-// only connection that ever writes: the request thread's connection only reads, and never
-// waits (synchronously, on the event loop) for this one's write lock. Same SQL as the Kysely
-// versions in store/kysely-store.ts.
-const purge = db.prepare(
-  'UPDATE receipts SET body = NULL, consent_id = NULL, method = NULL, region = NULL, granted = NULL, accepted = NULL, purged_at = ? WHERE id IN (SELECT id FROM receipts WHERE expires_at < ? AND body IS NOT NULL LIMIT ?)',
-);
-const addSalt = db.prepare('INSERT INTO salts (day, salt) VALUES (?, ?) ON CONFLICT (day) DO NOTHING');
-const getSalt = db.prepare('SELECT salt FROM salts WHERE day = ?').pluck();
-const dropSalts = db.prepare('DELETE FROM salts WHERE day < ?');
-// Publishing a policy (store/kysely-store.ts publish): store it once, then make it the site's
-// current one unless it already is, in one transaction.
-const addPolicy = db.prepare(
-  'INSERT INTO policies (sha256, doc, created_at) VALUES (?, ?, ?) ON CONFLICT (sha256) DO NOTHING',
-);
-const lastPublication = db.prepare(
-  'SELECT seq, sha256 FROM publications WHERE site = ? ORDER BY seq DESC LIMIT 1',
-);
-const addPublication = db.prepare('INSERT INTO publications (site, seq, sha256, at) VALUES (?, ?, ?, ?)');
+// In a transaction begun with BEGIN IMMEDIATE the database's write lock is already held when
+// readHead's upsert runs, so RETURNING gives the head as the previous writer committed it.
+const readHead = prepare('readHead');
+const insert = prepare('insertReceipt');
+const writeHead = prepare('writeHead');
+
+// The process's other writes (retention, the daily IP-hash salt, publishing, readiness's
+// probe) run here too, so this is the only connection that ever writes: the request thread's
+// connection only reads, and never waits (synchronously, on the event loop) for this one's lock.
+const purge = prepare('purge');
+const addSalt = prepare('addSalt');
+const getSalt = prepare('getSalt');
+const dropSalts = prepare('dropSalts');
+const addPolicy = prepare('addPolicy');
+const lastPublication = prepare('lastPublication');
+const addPublication = prepare('addPublication');
+const probe = prepare('probe');
+// Publishing a policy (KyselyStore.publish): store it once, then make it the site's current
+// one unless it already is, in one transaction.
 const publish = db.transaction((site, sha256, doc, at) => {
   addPolicy.run(sha256, doc, at);
   const last = lastPublication.get(site);
@@ -72,24 +90,21 @@ const publish = db.transaction((site, sha256, doc, at) => {
   addPublication.run(site, Number(last?.seq ?? 0) + 1, sha256, at);
   return true;
 });
-const probe = db.prepare(
-  "INSERT INTO probes (name, at) VALUES ('readiness', ?) ON CONFLICT (name) DO UPDATE SET at = excluded.at",
-);
 const OPS = {
-  probeWrite: (at) => {
-    probe.run(at);
-    return null;
-  },
   purge: (cutoff, now, limit) => purge.run(now, cutoff, limit).changes,
   salt: (day, fresh) => {
     addSalt.run(day, fresh);
-    return getSalt.get(day);
+    return getSalt.get(day).salt;
   },
   dropSaltsBefore: (day) => {
     dropSalts.run(day);
     return null;
   },
   publish: (site, sha256, doc, at) => publish.immediate(site, sha256, doc, at),
+  probeWrite: (at) => {
+    probe.run(at);
+    return null;
+  },
 };
 
 const keys = new Map();
@@ -104,7 +119,7 @@ const MAX_RECEIPTS = workerData.maxBatch ?? 1000;
 const appendOne = (items, key, heads, sites) => {
   const n = items.length / STRIDE;
   for (let i = 0; i < n; i++) {
-    const site = items[i * STRIDE + 1];
+    const site = items[i * STRIDE + W.site];
     if (!heads.has(site)) sites.push(site);
   }
   // Sites in sorted order, like every other writer, so two writers never deadlock.
@@ -116,34 +131,35 @@ const appendOne = (items, key, heads, sites) => {
   const out = new Array(n * 4);
   for (let i = 0; i < n; i++) {
     const at = i * STRIDE;
-    const site = items[at + 1];
+    const site = items[at + W.site];
     const head = heads.get(site);
     const seq = head.seq + 1;
     const prev = head.hash;
-    const body = items[at + 10] + prev + items[at + 11] + seq + items[at + 12];
+    // The canonical JSON from its three parts around prev and seq (canonical.ts joinBody).
+    const body = items[at + W.head] + prev + items[at + W.middle] + seq + items[at + W.tail];
     const digest = createHash('sha256').update(body).digest();
     const hash = digest.toString('hex');
     // Ed25519 over the 32 hash bytes, as signer.ts signs and verify.ts checks.
     const sig = sign(null, digest, key).toString('base64url');
-    // id, site, seq, at, expires_at, consent_id, method, region, granted, accepted, body, prev, hash, sig, kid, policy
-    insert.run(
-      items[at],
-      site,
-      seq,
-      items[at + 2],
-      items[at + 3],
-      items[at + 4],
-      items[at + 5],
-      items[at + 6],
-      items[at + 7],
-      items[at + 8],
-      body,
-      prev,
-      hash,
-      sig,
-      items[at + 9],
-      items[at + 13],
-    );
+    const row = new Array(columns.length);
+    for (let c = 0; c < columns.length; c++) {
+      const from = SOURCE[c];
+      row[c] =
+        from >= 0
+          ? items[at + from]
+          : from === SEQ
+            ? seq
+            : from === PREV
+              ? prev
+              : from === HASH
+                ? hash
+                : from === SIG
+                  ? sig
+                  : from === BODY
+                    ? body
+                    : null;
+    }
+    insert.runArgs(row);
     head.seq = seq;
     head.hash = hash;
     out[i * 4] = seq;

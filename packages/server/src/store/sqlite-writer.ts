@@ -2,8 +2,34 @@ import type { KeyObject } from 'node:crypto';
 import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import type { SignedReceipt } from '@assent/core';
 import { bodyParts } from './canonical.js';
-import { grantedColumns } from './kysely-store.js';
+import { grantedColumns, RECEIPT_COLUMNS, threadStatements } from './statements.js';
 import type { NewReceipt } from './types.js';
+
+/**
+ * The fields of each receipt in a batch's flat array, in order: the receipts row's columns the
+ * request thread knows (by their column names) and the canonical JSON's three parts. The
+ * thread finds each by name (workerData.wire), so this list is the only copy of the layout.
+ */
+const WIRE = [
+  'id',
+  'site',
+  'at',
+  'expires_at',
+  'consent_id',
+  'method',
+  'region',
+  'granted',
+  'accepted',
+  'kid',
+  'policy',
+  'head',
+  'middle',
+  'tail',
+] as const;
+const STRIDE = WIRE.length;
+
+/** Compiled once per process: the thread's statements, from the Kysely queries. */
+let compiled: ReturnType<typeof threadStatements> | undefined;
 
 interface Pending {
   /** Absent for an op (purge, salt …): it resolves to the op's value. */
@@ -53,12 +79,12 @@ export class SqliteWriter {
   append(items: readonly NewReceipt[], key: KeyObject): Promise<SignedReceipt[]> {
     if (!items.length) return Promise.resolve([]);
     const port = this.start();
-    const flat: (string | number | null)[] = new Array(items.length * 14);
+    const flat: (string | number | null)[] = new Array(items.length * STRIDE);
     let k = 0;
     for (const r of items) {
       const { granted, accepted } = grantedColumns(r.choices);
       const p = bodyParts(r);
-      // The order sqlite-writer.mjs reads them in (STRIDE 14).
+      // WIRE's order.
       flat[k++] = r.id;
       flat[k++] = r.site;
       flat[k++] = r.at;
@@ -69,10 +95,10 @@ export class SqliteWriter {
       flat[k++] = granted;
       flat[k++] = accepted;
       flat[k++] = r.kid;
+      flat[k++] = r.policy.sha256;
       flat[k++] = p.head;
       flat[k++] = p.middle;
       flat[k++] = p.tail;
-      flat[k++] = r.policy.sha256;
     }
     let keyId = this.keyIds.get(key);
     if (keyId === undefined) this.keyIds.set(key, (keyId = this.nextKeyId++));
@@ -118,7 +144,14 @@ export class SqliteWriter {
     if (this.worker && this.port) return this.port;
     const { port1, port2 } = new MessageChannel();
     const w = new Worker(new URL('./sqlite-writer.mjs', import.meta.url), {
-      workerData: { path: this.path, port: port2, maxBatch: this.maxBatch },
+      workerData: {
+        path: this.path,
+        port: port2,
+        maxBatch: this.maxBatch,
+        statements: (compiled ??= threadStatements()),
+        columns: RECEIPT_COLUMNS,
+        wire: WIRE,
+      },
       transferList: [port2],
     });
     this.worker = w;

@@ -1,0 +1,115 @@
+import type { SignedReceipt } from '@assent/core';
+import type { KyselyStore } from './kysely-store.js';
+import type { SqliteWriter } from './sqlite-writer.js';
+import type {
+  ExportFilter,
+  ExportRow,
+  History,
+  HistoryPage,
+  NewReceipt,
+  Publication,
+  Sealer,
+  StatRow,
+  StatsBy,
+  Store,
+  StoredPolicy,
+} from './types.js';
+
+/**
+ * SQLite on a file: every write goes to the writer thread (sqlite-writer.mjs), which owns its
+ * own connection, so hashing, signing and each commit's fsync leave the request thread; it is
+ * the only connection that writes once migrations are done. Reads run on the request thread's
+ * connection (`reads`, a KyselyStore over it): WAL lets them run during the thread's commits.
+ * The thread runs the same statements as KyselyStore (statements.ts).
+ */
+export class SqliteThreadStore implements Store {
+  readonly kind = 'sqlite' as const;
+  /**
+   * Several: the thread merges whatever batches wait for it into its next transaction, so the
+   * request thread need not wait for a reply before sending more.
+   */
+  readonly writeConcurrency = 16;
+
+  constructor(
+    private readonly reads: KyselyStore,
+    private readonly writer: SqliteWriter,
+  ) {}
+
+  /** Migrations run on the request thread's connection, before the thread starts. */
+  migrate(): Promise<string[]> {
+    return this.reads.migrate();
+  }
+
+  /**
+   * On the thread when the sealer is the standard one (it can seal there with its key);
+   * otherwise here, through the reading connection (tests' custom sealers).
+   */
+  append(items: readonly NewReceipt[], seal: Sealer): Promise<SignedReceipt[]> {
+    return seal.key ? this.writer.append(items, seal.key) : this.reads.append(items, seal);
+  }
+
+  publish(site: string, policy: StoredPolicy, at: string): Promise<boolean> {
+    return this.writer.run<boolean>('publish', [site, policy.sha256, policy.doc, at]);
+  }
+
+  purge(cutoff: string, now: string, limit: number): Promise<number> {
+    return this.writer.run<number>('purge', [cutoff, now, limit]);
+  }
+
+  salt(day: string, fresh: string): Promise<string> {
+    return this.writer.run<string>('salt', [day, fresh]);
+  }
+
+  dropSaltsBefore(day: string): Promise<void> {
+    return this.writer.run<void>('dropSaltsBefore', [day]);
+  }
+
+  probeWrite(at: string): Promise<void> {
+    return this.writer.run<void>('probeWrite', [at]);
+  }
+
+  history(consentId: string, page: HistoryPage): Promise<History> {
+    return this.reads.history(consentId, page);
+  }
+
+  latest(consentId: string): Promise<SignedReceipt | null> {
+    return this.reads.latest(consentId);
+  }
+
+  page(
+    filter: ExportFilter,
+    after: { site: string; seq: number } | null,
+    limit: number,
+  ): Promise<ExportRow[]> {
+    return this.reads.page(filter, after, limit);
+  }
+
+  stats(filter: ExportFilter, by: StatsBy, categories: readonly string[]): Promise<StatRow[]> {
+    return this.reads.stats(filter, by, categories);
+  }
+
+  currentPolicies(): Promise<(StoredPolicy & { readonly site: string })[]> {
+    return this.reads.currentPolicies();
+  }
+
+  policy(sha256: string): Promise<StoredPolicy | null> {
+    return this.reads.policy(sha256);
+  }
+
+  publications(site: string): Promise<Publication[]> {
+    return this.reads.publications(site);
+  }
+
+  policiesOf(filter: ExportFilter): Promise<StoredPolicy[]> {
+    return this.reads.policiesOf(filter);
+  }
+
+  ping(): Promise<void> {
+    return this.reads.ping();
+  }
+
+  async close(): Promise<void> {
+    await this.writer.close();
+    await this.reads.close();
+  }
+}

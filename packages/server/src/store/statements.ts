@@ -1,0 +1,216 @@
+import { GENESIS, grantedKeys, type Receipt, type SignedReceipt } from '@assent/core';
+import {
+  DummyDriver,
+  type Kysely,
+  Kysely as KyselyClass,
+  SqliteAdapter,
+  SqliteIntrospector,
+  SqliteQueryCompiler,
+} from 'kysely';
+import type { Database, ReceiptsTable } from './types.js';
+
+/**
+ * The one definition of how receipts, chain heads, policies, salts and probes are written:
+ * the receipts row (`receiptRow`) and every write statement, as Kysely queries. KyselyStore
+ * executes them (SQLite on this thread, PostgreSQL); the SQLite writer thread runs the very
+ * same statements, compiled here to SQL (`threadStatements`) and handed to it when it starts,
+ * so its file holds no SQL and no row layout of its own.
+ */
+
+/**
+ * The stats columns derived from a receipt's choices: `,a,b,` for LIKE, and whether any was granted.
+ */
+export const grantedColumns = (choices: SignedReceipt['choices']): { granted: string; accepted: 0 | 1 } => {
+  const keys = grantedKeys(choices);
+  return { granted: `,${keys.join(',')},`, accepted: keys.length > 0 ? 1 : 0 };
+};
+
+/** What a receipt row needs besides its place in the chain (which only the writer knows). */
+export type RowBase = Pick<
+  Receipt,
+  'id' | 'site' | 'at' | 'expiresAt' | 'consentId' | 'method' | 'region' | 'choices' | 'kid' | 'policy'
+>;
+
+/** The row of a sealed receipt: `body` is its canonical JSON, hashed and signed. */
+export const receiptRow = (
+  r: RowBase,
+  chain: { readonly seq: number; readonly prev: string; readonly hash: string; readonly sig: string },
+  body: string,
+): ReceiptsTable => {
+  const { granted, accepted } = grantedColumns(r.choices);
+  return {
+    id: r.id,
+    site: r.site,
+    seq: chain.seq,
+    at: r.at,
+    expires_at: r.expiresAt,
+    consent_id: r.consentId,
+    method: r.method,
+    region: r.region,
+    granted,
+    accepted,
+    body,
+    prev: chain.prev,
+    hash: chain.hash,
+    sig: chain.sig,
+    kid: r.kid,
+    purged_at: null,
+    policy: r.policy.sha256,
+  };
+};
+
+/** The columns a purge clears: everything personal; the chain's links and signature stay. */
+const PURGED = {
+  body: null,
+  consent_id: null,
+  method: null,
+  region: null,
+  granted: null,
+  accepted: null,
+} as const;
+
+/**
+ * Every write, as a query over `db`. Arguments are the statement's parameters; the thread
+ * compiles each once with placeholders (see `threadStatements`).
+ */
+export const writes = (db: Kysely<Database>) => ({
+  /**
+   * Locks and reads a site's chain head in one statement: the no-op upsert creates the row
+   * on the site's first receipt and otherwise takes its row lock (PostgreSQL: as SELECT … FOR
+   * UPDATE; SQLite: inside BEGIN IMMEDIATE the write lock is already held), and RETURNING
+   * gives the head as the previous writer committed it.
+   */
+  readHead: (site: string, genesis: string = GENESIS) =>
+    db
+      .insertInto('chain_heads')
+      .values({ site, seq: 0, hash: genesis })
+      .onConflict((oc) => oc.column('site').doUpdateSet((eb) => ({ site: eb.ref('excluded.site') })))
+      .returning(['seq', 'hash']),
+  insertReceipts: (rows: readonly ReceiptsTable[]) => db.insertInto('receipts').values(rows),
+  writeHead: (seq: number, hash: string, site: string) =>
+    db.updateTable('chain_heads').set({ seq, hash }).where('site', '=', site),
+  purge: (now: string, cutoff: string, limit: number) =>
+    db
+      .updateTable('receipts')
+      .set({ ...PURGED, purged_at: now })
+      .where(
+        'id',
+        'in',
+        db
+          .selectFrom('receipts')
+          .select('id')
+          .where('expires_at', '<', cutoff)
+          .where('body', 'is not', null)
+          .limit(limit),
+      ),
+  addSalt: (day: string, salt: string) =>
+    db
+      .insertInto('salts')
+      .values({ day, salt })
+      .onConflict((oc) => oc.column('day').doNothing()),
+  getSalt: (day: string) => db.selectFrom('salts').select('salt').where('day', '=', day),
+  dropSalts: (day: string) => db.deleteFrom('salts').where('day', '<', day),
+  addPolicy: (sha256: string, doc: string, at: string) =>
+    db
+      .insertInto('policies')
+      .values({ sha256, doc, created_at: at })
+      .onConflict((oc) => oc.column('sha256').doNothing()),
+  /**
+   * Two processes publishing at once: the (site, seq) primary key lets only one take seq N;
+   * the other's transaction fails and it publishes again on its next start.
+   */
+  lastPublication: (site: string) =>
+    db
+      .selectFrom('publications')
+      .select(['seq', 'sha256'])
+      .where('site', '=', site)
+      .orderBy('seq', 'desc')
+      .limit(1),
+  addPublication: (site: string, seq: number, sha256: string, at: string) =>
+    db.insertInto('publications').values({ site, seq, sha256, at }),
+  probe: (at: string) =>
+    db
+      .insertInto('probes')
+      .values({ name: 'readiness', at })
+      .onConflict((oc) => oc.column('name').doUpdateSet({ at })),
+});
+
+/** A statement compiled for the writer thread: its SQL and what goes in each `?`. */
+export interface ThreadStatement {
+  readonly sql: string;
+  /**
+   * For each `?` in order: the index of the caller's argument, or a constant of the statement
+   * itself (the no-op upsert's `seq 0`, the probe's row name, a `limit 1`).
+   */
+  readonly params: readonly (number | { readonly value: unknown })[];
+}
+
+/** The receipts row's columns in insert order: what the thread's insert takes, in this order. */
+export const RECEIPT_COLUMNS = Object.keys(
+  receiptRow(
+    {
+      id: '',
+      site: '',
+      at: '',
+      expiresAt: '',
+      consentId: '' as Receipt['consentId'],
+      method: 'custom',
+      region: null,
+      choices: {},
+      kid: '',
+      policy: { version: '', sha256: '' },
+    },
+    { seq: 0, prev: '', hash: '', sig: '' },
+    '',
+  ),
+) as (keyof ReceiptsTable)[];
+
+/**
+ * The statements of `writes`, compiled to SQLite SQL for the writer thread. Each is built with
+ * marker arguments and the markers found again among the compiled parameters, so the thread
+ * knows which of its arguments goes where without a second copy of the SQL.
+ */
+export const threadStatements = () => {
+  const db = new KyselyClass<Database>({
+    dialect: {
+      createAdapter: () => new SqliteAdapter(),
+      createDriver: () => new DummyDriver(),
+      createIntrospector: (k) => new SqliteIntrospector(k),
+      createQueryCompiler: () => new SqliteQueryCompiler(),
+    },
+  });
+  const w = writes(db);
+  // Markers: strings where the argument is text, numbers far from any real value otherwise.
+  const m = (i: number) => `\u0000arg${i}`;
+  const n = (i: number) => -1_000_000 - i;
+  const compile = (
+    q: { compile(): { sql: string; parameters: readonly unknown[] } },
+    count: number,
+  ): ThreadStatement => {
+    const c = q.compile();
+    return {
+      sql: c.sql,
+      params: c.parameters.map((p) => {
+        for (let i = 0; i < count; i++) if (p === m(i) || p === n(i)) return i;
+        return { value: p };
+      }),
+    };
+  };
+  // One receipt row: its columns, in RECEIPT_COLUMNS order, are the arguments.
+  const row = Object.fromEntries(
+    RECEIPT_COLUMNS.map((col, i) => [col, col === 'seq' || col === 'accepted' ? n(i) : m(i)]),
+  ) as unknown as ReceiptsTable;
+  return {
+    readHead: compile(w.readHead(m(0), m(1)), 2),
+    insertReceipt: compile(w.insertReceipts([row]), RECEIPT_COLUMNS.length),
+    writeHead: compile(w.writeHead(n(0), m(1), m(2)), 3),
+    purge: compile(w.purge(m(0), m(1), n(2)), 3),
+    addSalt: compile(w.addSalt(m(0), m(1)), 2),
+    getSalt: compile(w.getSalt(m(0)), 1),
+    dropSalts: compile(w.dropSalts(m(0)), 1),
+    addPolicy: compile(w.addPolicy(m(0), m(1), m(2)), 3),
+    lastPublication: compile(w.lastPublication(m(0)), 1),
+    addPublication: compile(w.addPublication(m(0), n(1), m(2), m(3)), 4),
+    probe: compile(w.probe(m(0)), 1),
+  };
+};
