@@ -123,6 +123,11 @@ for (const name of engines)
         assert.equal(hits('seed'), 0);
         assert.deepEqual(await p.cookies(), {}, 'no cookie before a choice');
         assert.deepEqual(await p.eval(() => [localStorage.length, sessionStorage.length]), [0, 0]);
+        // Its held script names a category the seed does not declare: discovered, so Accept
+        // runs it (README "Blocking without declaring").
+        await p.click('#assent-banner button', 'Accept !');
+        await p.waitFor('window.hits && window.hits.includes("seed")');
+        assert.equal(hits('seed'), 1);
         await done(p);
       },
     );
