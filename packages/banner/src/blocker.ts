@@ -14,11 +14,18 @@ import { S } from './state.js';
  * `createElement` (a cloned or retyped node would not run; vanilla-cookieconsent #32) and
  * waits for each external one to load before the next, so they run in document order.
  */
-const HELD = 'script[type="text/plain"][data-assent-category]';
+export const HELD = 'script[type="text/plain"][data-assent-category]';
 const EMBED = 'iframe[data-assent-src]';
 
+/** The Google tag (gtag.js or Google Tag Manager), by its URL or its inline loader, and its inline `gtag(…)` calls. */
+export const GOOGLE_TAG = /googletagmanager\.com\/(gtag\/js|gtm\.js)|\bgtag\(/;
+
+/** Consent Mode `advanced` (full build): Google tags are never held back (see gcm.ts). */
 const ok = (el: HTMLElement) =>
-  allowed(S._granted, el.dataset.assentCategory ?? 'necessary', el.dataset.assentService);
+  allowed(S._granted, el.dataset.assentCategory ?? 'necessary', el.dataset.assentService) ||
+  (!globalThis.ASSENT_LITE &&
+    S._policy.config.googleConsentMode?.mode === 'advanced' &&
+    GOOGLE_TAG.test(el.outerHTML));
 
 let queue = Promise.resolve();
 

@@ -1,6 +1,7 @@
 import { consentModeSignals, type GoogleConsentMode, type Granted } from '@assent/core';
+import { GOOGLE_TAG, HELD } from './blocker.js';
 import { grantedKeys } from './choice.js';
-import { win } from './dom.js';
+import { doc, win } from './dom.js';
 
 declare global {
   interface Window {
@@ -61,4 +62,25 @@ export const tagEvent = (gcm: GoogleConsentMode | undefined, g: Granted, method:
       method,
     },
   });
+};
+
+/**
+ * Makes the Consent Mode choice visible once the page is parsed: unset, the console says
+ * which mode the markup makes it (a held Google tag is basic, a live one advanced) and how
+ * to say so; `basic` with a live Google tag is an error (it runs before consent).
+ */
+export const gcmHint = (gcm: GoogleConsentMode | undefined): void => {
+  if (!gcm) return;
+  const tag = (q: string) => [...doc.querySelectorAll(q)].some((el) => GOOGLE_TAG.test(el.outerHTML));
+  const held = tag(HELD);
+  if (!gcm.mode)
+    console.warn(
+      `assent: Consent Mode ${
+        held
+          ? 'basic (the Google tag is held)'
+          : 'advanced (Google tags send cookieless pings before consent)'
+      }: say so with gcm=(basic) or gcm=(advanced)`,
+    );
+  else if (gcm.mode === 'basic' && tag('script:not([type="text/plain"])'))
+    console.error('assent: Consent Mode basic, but a Google tag is not held');
 };

@@ -16,7 +16,7 @@ import { readCookie } from './cookies.js';
 import { discover } from './discover.js';
 import { adopt, doc, onReady, win } from './dom.js';
 import { emit } from './events.js';
-import { gcmStart, gcmUpdate } from './gcm.js';
+import { gcmHint, gcmStart, gcmUpdate } from './gcm.js';
 import { showBanner, showFab } from './notice.js';
 import { newId, S } from './state.js';
 import { clean, due, type PublishedPolicy, published, revalidate, api as serverApi } from './sync.js';
@@ -159,6 +159,7 @@ const run = (v: Validated, mode?: Mode, late?: boolean): AssentApi => {
     adopt(ASSENT_CSS);
     // Without `defer` the page was not parsed at start: its held elements count now.
     learn();
+    if (!globalThis.ASSENT_LITE) gcmHint(gcm);
     if (check) check.then(activate);
     else activate();
     const show = !S._record;

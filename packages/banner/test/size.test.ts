@@ -12,8 +12,12 @@ import { brotliCompressSync, gzipSync } from 'node:zlib';
  * What each step saved and what each module costs (`npm run bench:bytes`): ../SIZE.md.
  */
 const BUDGET = 7000;
-/** The full build: + opt-out, GPC, receipts, Consent Mode v2, the tag-manager event, regions. */
-const FULL_BUDGET = 10000;
+/**
+ * The full build: + opt-out, GPC, receipts, Consent Mode v2 (advanced or basic, said on the
+ * console), the tag-manager event, regions. Raised from 10,000 for issue 16's Consent Mode
+ * modes and GPC status (the vendors' consent APIs are an add-on file, not in here).
+ */
+const FULL_BUDGET = 10500;
 /**
  * Each drop-in's preferences dialog is a second file, fetched when a visitor first opens it
  * (src/open.ts): most never do, and the banner paints without it. Its budgets are where it

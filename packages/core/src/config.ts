@@ -68,6 +68,13 @@ export interface Config {
 export const REVALIDATE_SECONDS = 300;
 
 export interface GoogleConsentMode {
+  /**
+   * `advanced`: Google tags load at once under the denied default and send cookieless pings
+   * until consent (the banner never holds them back, even when marked as held). `basic`:
+   * Google tags are held until their category is granted (mark them as held scripts). Unset:
+   * whichever the page's markup makes it, and the console says which (README "Consent Mode").
+   */
+  readonly mode?: 'advanced' | 'basic';
   /** Milliseconds Google tags wait for our update (`wait_for_update`). Default 500. */
   readonly waitForUpdate?: number;
   /** `gtag('set', 'ads_data_redaction', true)`. */
@@ -186,9 +193,11 @@ const SPEC: Record<string, Spec> = {
               ? Number.isInteger(v) && (v as number) >= 0
               : k === 'map'
                 ? each((s) => Array.isArray(s) && s.every((x) => SIGNALS.includes(x)))(v)
-                : (k === 'adsDataRedaction' || k === 'urlPassthrough') && typeof v === 'boolean',
+                : k === 'mode'
+                  ? v === 'advanced' || v === 'basic'
+                  : (k === 'adsDataRedaction' || k === 'urlPassthrough') && typeof v === 'boolean',
           ),
-          'must be an object of waitForUpdate, adsDataRedaction, urlPassthrough, map (category → signals)',
+          'must be an object of mode (advanced or basic), waitForUpdate, adsDataRedaction, urlPassthrough, map (category → signals)',
         ],
         regions: [
           each((v, k) => /^([A-Z]{2}(-[A-Z0-9]{1,3})?|EU|US-OPT-OUT|\*)$/.test(k) && isMode(v)),

@@ -73,9 +73,17 @@ export const parseShortcode = (src: string, base: Record<string, unknown> = {}):
       seen.push(key);
       if (key === 'days' && /^[+-]?\d+$/.test(value)) v = +value;
       if (key === 'categories') v = value.split(/\s*,\s*/).map((id) => ({ id }));
-      // gcm=(yes) turns Google Consent Mode on with its defaults; gcm=(no) leaves it off.
+      // gcm=(yes) turns Google Consent Mode on with its defaults, gcm=(advanced) or gcm=(basic)
+      // in that mode; gcm=(no) leaves it off.
       if (!globalThis.ASSENT_LITE && key === 'gcm')
-        v = value === 'yes' ? {} : value === 'no' ? undefined : value;
+        v =
+          value === 'yes'
+            ? {}
+            : value === 'advanced' || value === 'basic'
+              ? { mode: value }
+              : value === 'no'
+                ? undefined
+                : value;
       if (v !== undefined && (v = checkField(field, v, bad, text)) !== undefined) {
         if (text) c.texts = { ...c.texts, [lang]: { ...c.texts[lang], [field]: v } };
         else c[field] = v;
