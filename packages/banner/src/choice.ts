@@ -37,6 +37,8 @@ export const choose = (method: Method, source: Source, granted?: string[]): void
   const sent = store((S._record = d.record!), source);
   S._banner?.remove();
   S._dialog?.close();
+  // The GPC status beside the button follows the choice (full build).
+  if (!globalThis.ASSENT_LITE) S._fab = S._fab?.remove() as undefined;
   showFab();
   emit('change', publicState());
   if (!globalThis.ASSENT_LITE) {

@@ -1,4 +1,4 @@
-import { doNotSell } from '@assent/core';
+import { doNotSell, isSale } from '@assent/core';
 import { choose } from './choice.js';
 import { btn, doc, h, panel } from './dom.js';
 import { openPreferences } from './open.js';
@@ -54,13 +54,19 @@ export const showBanner = (): void => {
 
 /** The always-there way back to the choice: withdrawal as easy as giving (GDPR Art. 7(3)). */
 export const showFab = (): void => {
-  const label = S._policy.texts.settings;
+  const t = S._policy.texts;
+  const g = S._granted;
   if (S._policy.config.floatingButton && !S._fab)
     doc.body.append(
       (S._fab = panel(
         'div',
-        { class: 'assent assent-fab', role: 'region', 'aria-label': label },
-        btn(label, { 'data-assent-open': true }),
+        { class: 'assent assent-fab', role: 'region', 'aria-label': t.settings },
+        // While a GPC opt-out is honoured, the page says so (CCPA regulations §7025(c)(6)).
+        !globalThis.ASSENT_LITE &&
+          S._gpc &&
+          !Object.keys(g).some((k) => g[k] && isSale(k)) &&
+          h('p', 'assent-gpc', t.gpcHonored),
+        btn(t.settings, { 'data-assent-open': true }),
       )),
     );
 };

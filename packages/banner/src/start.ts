@@ -1,5 +1,6 @@
 import {
   createPolicy,
+  type Decision,
   decide,
   decodeConsent,
   formatError,
@@ -11,7 +12,7 @@ import {
 } from '@assent/core';
 import { type AssentApi, api, delegate } from './api.js';
 import { activate, observe } from './blocker.js';
-import { publicState, store } from './choice.js';
+import { publicState } from './choice.js';
 import { readCookie } from './cookies.js';
 import { discover } from './discover.js';
 import { adopt, doc, onReady, win } from './dom.js';
@@ -115,11 +116,12 @@ const run = (v: Validated, mode?: Mode, late?: boolean): AssentApi => {
     S._record = d.record ?? (d.show ? null : stored);
     // The dialog is built again for the new list.
     S._dialog = S._dialog?.remove() as undefined;
-    return d;
+    return (last = d);
   };
   // The region's provisional policy (start) is not this one.
   if (!globalThis.ASSENT_LITE) S._policy = undefined as never;
   let stored: StoredConsent | null = null;
+  let last: Decision;
   const d = learn()!;
   // A stored choice is checked with the receipt server now and then (full build): until the
   // answer (1.5 s at most) held scripts stay held and Consent Mode keeps its default.
@@ -133,8 +135,6 @@ const run = (v: Validated, mode?: Mode, late?: boolean): AssentApi => {
     // Unchanged after the check: the stored choice's update now. (Changed: adopt() sent it.)
     check?.then((changed) => changed || gcmUpdate(gcm, S._granted));
   }
-  // Only a GPC signal in opt-out mode makes a record at load: the full build's.
-  if (!globalThis.ASSENT_LITE && d.record) store(d.record, 'banner');
   win.Assent = api;
   delegate();
   /**
@@ -162,7 +162,7 @@ const run = (v: Validated, mode?: Mode, late?: boolean): AssentApi => {
     if (!globalThis.ASSENT_LITE) gcmHint(gcm);
     if (check) check.then(activate);
     else activate();
-    const show = !S._record;
+    const { show } = last;
     // A stored choice that refuses something: its trackers' cookies go (full build, see clean).
     if (!globalThis.ASSENT_LITE && !show) clean(S._granted);
     if (show && !(config.hideFromBots && (nav.webdriver || BOT.test(nav.userAgent)))) showBanner();

@@ -131,8 +131,14 @@ describe('banner features in Chromium', () => {
     await oo.page.waitForFunction(() => (window as { hits?: string[] }).hits?.length === 1);
     assert.equal(await oo.page.locator('#assent-banner').count(), 0, 'no banner: the signal is the answer');
     const s = await oo.page.evaluate(() => window.Assent!.get());
-    assert.deepEqual([s.method, s.gpc, s.granted.marketing, s.granted.analytics], ['gpc', true, false, true]);
+    // Applied live, never stored as the visitor's own choice: no method, no cookie.
+    assert.deepEqual([s.method, s.gpc, s.granted.marketing, s.granted.analytics], [null, true, false, true]);
     assert.equal(hits('oo-ads'), 0);
+    assert.equal((await oo.cookies()).assent, undefined, 'no consent cookie');
+    // The page shows that the opt-out was honoured (CCPA regulations §7025(c)(6)), beside the button.
+    const fab = oo.page.getByRole('region', { name: 'Cookie settings' });
+    assert.equal(await fab.locator('.assent-gpc').innerText(), 'Opt-out request honored');
+    assert.ok(await fab.locator('.assent-gpc').isVisible());
     await oo.context.close();
 
     const oi = await open(browser, `${site.origin}/gpc`, { init });

@@ -16,7 +16,7 @@ export type DecideInput =
       readonly stored: StoredConsent | null;
       readonly now: number;
       readonly gpc?: boolean;
-      /** A fresh ID, used only if the load itself makes a record (GPC in opt-out mode). */
+      /** The visitor's consent ID (a load makes no record: GPC is applied live, never stored). */
       readonly id: ConsentId;
     }
   /** A visitor's choice. `granted` lists category ids and `category:service` keys (custom only). */
@@ -43,7 +43,8 @@ export interface Decision {
 
 const DAY = 86_400_000;
 
-const isSale = (key: string) => SALE_CATEGORIES.includes(key.split(':')[0]!);
+/** Whether a key (`marketing`, `marketing:ads` …) is sale/sharing or targeted advertising. */
+export const isSale = (key: string): boolean => SALE_CATEGORIES.includes(key.split(':')[0]!);
 
 /**
  * "Do not sell or share my personal information" (opt-out mode): a custom choice of every key
@@ -71,7 +72,8 @@ const all = (policy: Policy, on: (key: string, i: number) => boolean): Granted =
  * - A stored choice counts only for the same policy version and fingerprint, and only
  *   until it expires; its expiry is never extended by reading it.
  * - `opt-in` and `notice`: nothing non-essential until the visitor acts.
- * - `opt-out`: on until the visitor opts out; a GPC signal opts out without asking.
+ * - `opt-out`: on until the visitor opts out; a GPC signal opts out without asking, read
+ *   live on every page and never recorded as the visitor's own choice.
  * - GPC keeps sale/sharing and marketing categories off, unless the visitor ticks them
  *   one by one in the preferences (an explicit, specific choice).
  *
@@ -89,17 +91,26 @@ export const decide = (policy: Policy, input: DecideInput): Decision => {
   if (input.kind === 'load') {
     const s = input.stored;
     if (s) {
-      if (s.hash === policy.hash && input.now < s.expiresAt && input.now >= s.givenAt - DAY)
-        return { show: false, granted: fromBits(policy, s.bits), gpc };
+      if (s.hash === policy.hash && input.now < s.expiresAt && input.now >= s.givenAt - DAY) {
+        const g = fromBits(policy, s.bits);
+        // GPC is read live, on every page: a signal sent now refuses sale/sharing even under an
+        // earlier "accept all"; only a visitor's explicit custom choice overrides it.
+        return {
+          show: false,
+          granted: gpc && s.method !== 'custom' ? all(policy, (k) => g[k]! && !isSale(k)) : g,
+          gpc,
+        };
+      }
       // Why, for callers that tell the visitor (not the lite banner, which drops it).
       if (!globalThis.ASSENT_LITE) stale = s.hash !== policy.hash ? 'policy' : 'expired';
     }
     // opt-out is in the full build only (US state laws, with GPC's opt-out and regions).
     const optOut = !globalThis.ASSENT_LITE && policy.mode === 'opt-out';
     granted = all(policy, (k) => optOut && unlessGpc(k));
-    // GPC is a valid opt-out in opt-out regions: record it, do not ask.
-    if (!optOut || !gpc) return { show: true, granted, ...(stale && { stale }), gpc };
-    method = 'gpc';
+    // GPC is a valid opt-out in opt-out regions: applied without asking, and never stored as
+    // if it were the visitor's own choice (no record, no cookie, no receipt): it is read again
+    // on every page, so turning the signal off gives the visitor their own choice back.
+    return { show: !(optOut && gpc), granted, ...(stale && { stale }), gpc };
   } else {
     method = input.method;
     const list = new Set(input.granted);

@@ -25,6 +25,11 @@ export interface Texts {
   doNotSell?: string;
   /** Shown when the browser's Global Privacy Control signal was honoured. */
   gpc?: string;
+  /**
+   * The short status beside the floating button while a GPC opt-out is honoured (California's
+   * CCPA regulations §7025(c)(6): the site displays whether it processed the signal).
+   */
+  gpcHonored?: string;
   /** Before the consent ID in the preferences, linked to its page on the receipt server. */
   consentId?: string;
   /** Embed placeholder; `{0}` is the provider, `{1}` the category's title. */
@@ -55,6 +60,7 @@ export const EN: Texts = {
   ...(!globalThis.ASSENT_LITE && {
     doNotSell: 'Do not sell or share my personal information',
     gpc: 'Your browser sent a Global Privacy Control signal, so marketing stays off.',
+    gpcHonored: 'Opt-out request honored',
     consentId: 'Your consent ID',
   }),
   embed: 'This content is hosted by {0}.',

@@ -120,9 +120,28 @@ describe('decide', () => {
     assert.equal(gpc.show, false);
     assert.equal(gpc.granted.marketing, false);
     assert.equal(gpc.granted.analytics, true);
-    assert.equal(gpc.record?.method, 'gpc');
-    assert.equal(gpc.record?.gpc, true);
-    assert.equal(gpc.record?.id, ID);
+    // Applied live, never stored as the visitor's own choice: no record (no cookie, no receipt).
+    assert.equal(gpc.record, undefined);
+    assert.equal(gpc.gpc, true);
+  });
+
+  it('GPC is read live: a signal sent after an earlier "accept all" refuses sale/sharing; an explicit tick stands', () => {
+    const policy = policyOf({ ...base, mode: 'opt-out' });
+    const all = decide(policy, { kind: 'choice', method: 'accept-all', id: ID, now: NOW }).record!;
+    const later = decide(policy, { kind: 'load', stored: all, now: NOW + 1000, id: ID, gpc: true });
+    assert.deepEqual([later.show, later.granted.marketing, later.granted.analytics], [false, false, true]);
+    // The signal off again: the visitor's own choice is back (it was never overwritten).
+    const off = decide(policy, { kind: 'load', stored: all, now: NOW + 2000, id: ID });
+    assert.equal(off.granted.marketing, true);
+    const ticked = decide(policy, {
+      kind: 'choice',
+      method: 'custom',
+      id: ID,
+      now: NOW,
+      granted: ['marketing'],
+    }).record!;
+    const kept = decide(policy, { kind: 'load', stored: ticked, now: NOW + 1000, id: ID, gpc: true });
+    assert.equal(kept.granted.marketing, true);
   });
 
   it('in opt-in mode GPC keeps marketing off even on Accept all, but not a specific tick', () => {

@@ -18,6 +18,7 @@ export default {
   settings: 'Cookie-Einstellungen',
   doNotSell: 'Meine personenbezogenen Daten nicht verkaufen oder weitergeben',
   gpc: 'Ihr Browser hat ein Global-Privacy-Control-Signal gesendet, daher bleibt Marketing deaktiviert.',
+  gpcHonored: 'Widerspruch (Opt-out) berücksichtigt',
   consentId: 'Ihre Einwilligungs-ID',
   embed: 'Dieser Inhalt wird von {0} bereitgestellt.',
   loadEmbed: 'Inhalt laden',

@@ -18,6 +18,7 @@ export default {
   settings: 'Configuración de cookies',
   doNotSell: 'No vender ni compartir mi información personal',
   gpc: 'Su navegador ha enviado una señal Global Privacy Control, por lo que el marketing sigue desactivado.',
+  gpcHonored: 'Solicitud de exclusión respetada',
   consentId: 'Su ID de consentimiento',
   embed: 'Este contenido está alojado por {0}.',
   loadEmbed: 'Cargar contenido',

@@ -18,6 +18,7 @@ export default {
   settings: 'Paramètres des cookies',
   doNotSell: 'Ne pas vendre ni partager mes informations personnelles',
   gpc: 'Votre navigateur a envoyé un signal Global Privacy Control, le marketing reste donc désactivé.',
+  gpcHonored: 'Demande d’opposition respectée',
   consentId: 'Votre identifiant de consentement',
   embed: 'Ce contenu est hébergé par {0}.',
   loadEmbed: 'Charger le contenu',

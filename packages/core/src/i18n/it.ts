@@ -18,6 +18,7 @@ export default {
   settings: 'Impostazioni cookie',
   doNotSell: 'Non vendere né condividere i miei dati personali',
   gpc: 'Il suo browser ha inviato un segnale Global Privacy Control, quindi il marketing resta disattivato.',
+  gpcHonored: 'Richiesta di opt-out rispettata',
   consentId: 'Il suo ID di consenso',
   embed: 'Questo contenuto è ospitato da {0}.',
   loadEmbed: 'Carica contenuto',

@@ -18,6 +18,7 @@ export default {
   settings: 'Cookie-instellingen',
   doNotSell: 'Mijn persoonsgegevens niet verkopen of delen',
   gpc: 'Uw browser heeft een Global Privacy Control-signaal verzonden, dus marketing blijft uit.',
+  gpcHonored: 'Opt-outverzoek gehonoreerd',
   consentId: 'Uw toestemmings-ID',
   embed: 'Deze inhoud wordt gehost door {0}.',
   loadEmbed: 'Inhoud laden',

@@ -18,6 +18,7 @@ export default {
   settings: 'Ustawienia plików cookie',
   doNotSell: 'Nie sprzedawać ani nie udostępniać moich danych osobowych',
   gpc: 'Przeglądarka wysłała sygnał Global Privacy Control, więc marketing pozostaje wyłączony.',
+  gpcHonored: 'Żądanie rezygnacji uwzględnione',
   consentId: 'Identyfikator Państwa zgody',
   embed: 'Ta treść pochodzi z serwisu {0}.',
   loadEmbed: 'Wczytaj treść',

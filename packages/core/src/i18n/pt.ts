@@ -22,6 +22,7 @@ export default {
   settings: 'Definições de cookies',
   doNotSell: 'Não vender nem partilhar as minhas informações pessoais',
   gpc: 'O seu navegador enviou um sinal Global Privacy Control, pelo que o marketing permanece desativado.',
+  gpcHonored: 'Pedido de exclusão respeitado',
   consentId: 'O seu ID de consentimento',
   embed: 'Este conteúdo é alojado por {0}.',
   loadEmbed: 'Carregar conteúdo',
