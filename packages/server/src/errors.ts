@@ -92,6 +92,39 @@ const messageOf = (e: AjvError): string => {
   }
 };
 
+/** Node's socket errors: the database's connection failed or was refused. */
+const NET_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+
+/**
+ * Whether a store error means "the database is away or cannot write now" (a 503: nothing
+ * was written, retry), not a bug (a 500). PostgreSQL: SQLSTATE classes 08 (connection
+ * exception), 53 (insufficient resources), 57P (shutdown, cannot connect now), 25006 (read-only
+ * transaction), and pg's own "Connection terminated" / "not queryable" / pool timeouts, which
+ * carry no code. SQLite: busy, locked, full, I/O errors, read-only.
+ */
+export const isUnavailable = (err: unknown): boolean => {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  if (typeof e !== 'object' || e === null) return false;
+  const code = typeof e.code === 'string' ? e.code : '';
+  if (NET_CODES.has(code)) return true;
+  if (/^(08|53|57P)/.test(code) || code === '25006') return true;
+  if (/^SQLITE_(BUSY|LOCKED|FULL|IOERR|READONLY|CANTOPEN|PROTOCOL)/.test(code)) return true;
+  const message = typeof e.message === 'string' ? e.message : '';
+  return /Connection terminated|connection error and is not queryable|timeout exceeded when trying to connect|Client was closed and is not queryable|Cannot use a pool after calling end/i.test(
+    message,
+  );
+};
+
 /**
  * Maps Fastify's own errors (schema, parser, limits) to {@link ApiError}s. Unexpected ones are
  * logged through `logs`, so a fault that fails every request logs a line per window, not per request.
@@ -130,6 +163,15 @@ export const errorHandler =
       return reply.code(err.statusCode).send(apiError('ASSENT_BAD_FIELD', null, err.message));
     if (err.statusCode === 503)
       return reply.code(503).send(apiError('ASSENT_UNAVAILABLE', null, err.message));
+    if (isUnavailable(err)) {
+      // A read or a withdrawal while the database is away: nothing was written, retry later.
+      logs.warn(err, 'the database is unavailable');
+      return reply
+        .code(503)
+        .send(
+          apiError('ASSENT_UNAVAILABLE', null, 'the database is unavailable; nothing was written, try again'),
+        );
+    }
     logs.error(err, 'request failed');
     return reply.code(500).send(apiError('ASSENT_INTERNAL', null, 'internal error'));
   };

@@ -116,6 +116,8 @@ export const createServer = async (opts: ServerOptions): Promise<AssentServer> =
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
   });
 
+  // Errors that repeat (every write failing, every connection dropped): one line per window.
+  const logs = new LogThrottle(app.log);
   const where = opts.store ? 'the store' : redactDbUrl(opts.db ?? 'sqlite:.data/assent.db');
   let store: Store;
   try {
@@ -124,6 +126,7 @@ export const createServer = async (opts: ServerOptions): Promise<AssentServer> =
       openStore(opts.db ?? 'sqlite:.data/assent.db', {
         poolSize: opts.poolSize ?? 10,
         maxBatch: opts.maxBatch ?? 1000,
+        onConnectionError: (err) => logs.warn(err, 'a database connection failed'),
       });
     await store.migrate();
     // A database that opens and reads but refuses writes would take no receipt at all: found
@@ -154,7 +157,6 @@ export const createServer = async (opts: ServerOptions): Promise<AssentServer> =
   for (const [origin, v] of sites)
     if (await policies.publish(origin, v))
       app.log.info({ site: origin, sha256: v.sha256, version: v.config.policy }, 'policy published');
-  const logs = new LogThrottle(app.log);
   const ctx: Context = {
     store,
     writer,
@@ -197,7 +199,29 @@ export const createServer = async (opts: ServerOptions): Promise<AssentServer> =
     reply.header('referrer-policy', 'no-referrer');
     done(null, payload);
   });
+  // A CORS preflight (OPTIONS with an Origin) must name the method it asks for: refused here,
+  // in the API's error shape (@fastify/cors's strict mode would answer 400 text/plain).
+  app.addHook('onRequest', (req, reply, done) => {
+    if (
+      req.method === 'OPTIONS' &&
+      req.headers.origin !== undefined &&
+      req.headers['access-control-request-method'] === undefined
+    ) {
+      reply
+        .code(400)
+        .send(
+          apiError(
+            'ASSENT_BAD_REQUEST',
+            'access-control-request-method',
+            'is required in a CORS preflight (OPTIONS with an Origin)',
+          ),
+        );
+      return;
+    }
+    done();
+  });
   await app.register(cors, {
+    strictPreflight: false,
     // Only the configured sites may call the API from a browser.
     origin: (origin, cb) => cb(null, origin !== undefined && policies.has(normalizeOrigin(origin))),
     methods: ['GET', 'POST'],

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
@@ -79,6 +79,22 @@ describe('honest health under faults', () => {
     assert.equal((await s.app.inject('/readyz')).statusCode, 200);
     assert.equal((await post()).statusCode, 201);
     await s.close();
+  });
+
+  it("SQLite's readiness probe needs room to grow, not only a one-row write (a full disk still takes that)", async () => {
+    const file = join(tempDir(), 'receipts.db');
+    const store = openStore(`sqlite:${file}`);
+    await store.migrate();
+    try {
+      await store.probeWrite('2026-01-01T00:00:00.000Z', 1 << 20);
+      assert.equal(existsSync(`${file}-probe`), false, 'the room probe leaves no file behind');
+      // Where the probe's file would go, nothing can be written (as on a full disk: ENOSPC).
+      mkdirSync(`${file}-probe`);
+      await store.probeWrite('2026-01-01T00:00:01.000Z');
+      await assert.rejects(store.probeWrite('2026-01-01T00:00:02.000Z', 1 << 20), { code: 'EISDIR' });
+    } finally {
+      await store.close();
+    }
   });
 
   it('a read-only (immutable) database at start is exit code 3 with a clear message, not a crash loop', () => {

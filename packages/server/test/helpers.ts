@@ -104,11 +104,16 @@ export interface Child {
   readonly output: () => string;
 }
 
-/** Starts `assent-server start` as a real child process and waits until /readyz answers. */
+/**
+ * Starts `assent-server start` as a real child process and waits until /readyz answers.
+ * `bin`: the CLI module to run (default bin/assent-server.js; the reliability suite passes its
+ * compiled build, see reliability/server-build.ts).
+ */
 export const startChild = async (opts: {
   db: string;
   dataDir: string;
   env?: Record<string, string>;
+  bin?: string;
 }): Promise<Child> => {
   const port = await freePort();
   const config = join(opts.dataDir, 'config.json');
@@ -116,7 +121,7 @@ export const startChild = async (opts: {
   const proc = spawn(
     process.execPath,
     [
-      join(ROOT, 'packages/server/bin/assent-server.js'),
+      opts.bin ?? join(ROOT, 'packages/server/bin/assent-server.js'),
       'start',
       '--config',
       config,

@@ -8,11 +8,20 @@ const ok = { type: 'object', properties: { status: { type: 'string' } } } as con
 const PROBE_EVERY_MS = 1000;
 
 /**
+ * How much the probe makes sure the database's files can grow (SQLite on a file): room for a
+ * batch of several hundred receipts. A one-row write alone succeeds on a full disk.
+ */
+export const PROBE_ROOM = 1 << 20;
+
+/**
  * `/healthz`: the process is up. `/readyz`: it can do its job: the database answers a read,
  * and receipts can be written. A failed receipt transaction (disk full, read-only file,
  * PostgreSQL refusing writes) makes it 503 at once; it turns 200 again when a write succeeds,
- * whether a receipt's or its own probe's (a one-row write it tries while writes are failing;
- * a balancer that stopped sending receipts would otherwise never see one succeed).
+ * whether a receipt's or its own probe's (a write it tries while writes are failing, at most
+ * once a second; a balancer that stopped sending receipts would otherwise never see one
+ * succeed). The probe writes one row and, on SQLite, makes sure the database's file system has
+ * room to grow by PROBE_ROOM: on a full disk the row alone fits in pages SQLite already holds
+ * while every receipt batch needs new ones, and readiness would say 200 while receipts fail.
  */
 export const healthRoutes = (ctx: Context) => async (app: FastifyInstance) => {
   let probe: { at: number; result: Promise<unknown> } | null = null;
@@ -22,7 +31,7 @@ export const healthRoutes = (ctx: Context) => async (app: FastifyInstance) => {
     if (!probe || now - probe.at >= PROBE_EVERY_MS)
       probe = {
         at: now,
-        result: ctx.store.probeWrite(new Date(now).toISOString()).then(
+        result: ctx.store.probeWrite(new Date(now).toISOString(), PROBE_ROOM).then(
           () => {
             ctx.writer.recovered();
             return null;

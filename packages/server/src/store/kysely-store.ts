@@ -266,7 +266,7 @@ export class KyselyStore implements Store {
     await sql`select 1`.execute(this.db);
   }
 
-  async probeWrite(at: string): Promise<void> {
+  async probeWrite(at: string, _room?: number): Promise<void> {
     await this.w.probe(at).execute();
   }
 

@@ -13,6 +13,11 @@ export interface OpenOptions {
   readonly poolSize?: number;
   /** Most receipts per transaction of the SQLite writer thread (it merges waiting batches). */
   readonly maxBatch?: number;
+  /**
+   * Told of each error a PostgreSQL connection reports on its own (the server restarted or
+   * terminated it, the network dropped it), idle or busy; the server logs it, throttled.
+   */
+  readonly onConnectionError?: (err: Error) => void;
 }
 
 /**
@@ -51,9 +56,16 @@ export const openStore = (url: string, opts: OpenOptions = {}): Store => {
     // int8 (count(*)) as a JS number: our counts stay far below 2^53.
     pg.types.setTypeParser(20, (v) => Number(v));
     const pool = new pg.Pool({ connectionString: url, max: opts.poolSize ?? 10 });
-    // An idle connection the server terminates (restart, failover, pg_terminate_backend) is an
-    // 'error' event on the pool; unhandled it would crash the process. pg drops that client and
-    // the next query opens a new one, so there is nothing else to do; a failing query still fails.
+    // A connection PostgreSQL terminates (stopped, restarted, failover, pg_terminate_backend)
+    // or the network drops is an 'error' event: on the pool for an idle client, on the client
+    // itself for one checked out (a transaction in progress, "terminating connection due to
+    // administrator command", ECONNRESET, "Connection terminated unexpectedly"). Unhandled,
+    // either would crash the process. Each client gets its own listener for its whole life;
+    // pg fails the client's queries (so requests answer 503) and the pool drops the broken
+    // client on release (it is no longer queryable); the next query opens a new connection.
+    const onError = (err: Error) => opts.onConnectionError?.(err);
+    pool.on('connect', (client) => client.on('error', onError));
+    // The pool re-emits an idle client's error: that client's own listener has reported it.
     pool.on('error', () => {});
     return new KyselyStore(new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), 'postgres');
   }

@@ -64,8 +64,9 @@ export class SqliteThreadStore implements Store {
     return this.writer.run<void>('dropSaltsBefore', [day]);
   }
 
-  probeWrite(at: string): Promise<void> {
-    return this.writer.run<void>('probeWrite', [at]);
+  /** On the thread; with `room`, it also writes and removes a file that size beside the database. */
+  probeWrite(at: string, room = 0): Promise<void> {
+    return this.writer.run<void>('probeWrite', [at, room]);
   }
 
   history(consentId: string, page: HistoryPage): Promise<History> {

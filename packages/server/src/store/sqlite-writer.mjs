@@ -22,7 +22,8 @@
 //   out: { id, out: [seq, prev, hash, sig, …] } after COMMIT, { id, value } for an op,
 //        or { id, error } after ROLLBACK.
 
-import { createHash, sign } from 'node:crypto';
+import { createHash, randomBytes, sign } from 'node:crypto';
+import { closeSync, fdatasyncSync, openSync, rmSync, writeSync } from 'node:fs';
 import { receiveMessageOnPort, workerData } from 'node:worker_threads';
 import SQLite from 'better-sqlite3';
 
@@ -101,10 +102,31 @@ const OPS = {
     return null;
   },
   publish: (site, sha256, doc, at) => publish.immediate(site, sha256, doc, at),
-  probeWrite: (at) => {
+  probeWrite: (at, room) => {
     probe.run(at);
+    if (room) probeRoom(room);
     return null;
   },
+};
+
+/**
+ * Whether the database's files can grow by `room` bytes: a file of that size beside the
+ * database, written (incompressible), synced, removed. The probe row alone proves too little
+ * on a full disk: a one-page write fits in space SQLite already holds (a recycled WAL), while
+ * every receipt batch needs new pages. Fails as the receipts do (ENOSPC, EFBIG, EDQUOT, EROFS).
+ */
+const probeRoom = (room) => {
+  const path = `${workerData.path}-probe`;
+  const fd = openSync(path, 'w');
+  try {
+    const chunk = randomBytes(Math.min(room, 1 << 16));
+    for (let left = room; left > 0; left -= chunk.length)
+      writeSync(fd, chunk, 0, Math.min(left, chunk.length));
+    fdatasyncSync(fd);
+  } finally {
+    closeSync(fd);
+    rmSync(path, { force: true });
+  }
 };
 
 const keys = new Map();

@@ -195,7 +195,12 @@ export interface Store {
   dropSaltsBefore(day: string): Promise<void>;
   /** Answers when the database answers a read. */
   ping(): Promise<void>;
-  /** Commits a one-row write: resolves when writes succeed (readiness after write failures). */
-  probeWrite(at: string): Promise<void>;
+  /**
+   * Commits a one-row write: resolves when writes succeed (readiness after write failures).
+   * With `room` (bytes), a SQLite file store also proves its file system can grow that much
+   * (a full disk still takes a one-page write into space SQLite holds, not a receipt batch);
+   * PostgreSQL's disk is the database server's, and only the row is written.
+   */
+  probeWrite(at: string, room?: number): Promise<void>;
   close(): Promise<void>;
 }

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { verifyExport } from '../../src/verify.js';
 import { type Child, exited, startChild } from '../helpers.js';
+import { serverBuild } from './server-build.js';
 
 /**
  * What the reliability tests share on top of ../helpers.ts: the test clients' identity (the
@@ -16,7 +17,6 @@ import { type Child, exited, startChild } from '../helpers.js';
 
 const run = promisify(execFile);
 export const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
-const BIN = join(ROOT, 'packages/server/bin/assent-server.js');
 export const ADMIN = { authorization: 'Bearer admin-token' };
 
 /**
@@ -57,6 +57,7 @@ export class Fleet {
       db,
       dataDir,
       env: { ASSENT_TRUST_PROXY: 'true', ASSENT_LOG_LEVEL: 'info', ...env },
+      bin: await serverBuild(),
     });
     this.children.push(c);
     this.logs.push({ name: `server ${this.logs.length + 1} (pid ${c.proc.pid})`, text: c.output });
@@ -107,12 +108,12 @@ export interface Exported {
 
 /**
  * The proof as an operator would run it: `assent-server export` straight from the database (the
- * CLI, a process of its own, after the servers stopped), then the server's own verifier (the
+ * CLI, compiled as the servers are, a process of its own, after the servers stopped), then the server's own verifier (the
  * code behind `assent-server verify`, run in this process to save a second start-up) with every
  * process's public key.
  */
 export const exportAndVerify = async (db: string, dataDirs: readonly string[], out: string) => {
-  const e = await run(process.execPath, [BIN, 'export', '--db', db, '--out', out], {
+  const e = await run(process.execPath, [await serverBuild(), 'export', '--db', db, '--out', out], {
     maxBuffer: 1 << 26,
   }).catch((err: { stderr?: string; message: string }) =>
     assert.fail(`export failed: ${err.stderr ?? err.message}`),

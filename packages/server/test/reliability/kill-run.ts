@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
 import { type Child, exited, freshPgDatabase, ORIGIN, SITE_CONFIG, tempDir } from '../helpers.js';
 import {
   assertNoClientTraces,
@@ -22,7 +21,7 @@ import { PROFILE, rng, SEED } from './profile.js';
  * config file's), so the chain names many policies. At the end the server's own CLI exports
  * the database and verifies it.
  */
-const killCycles = async (t: { diagnostic(s: string): void }, kind: 'sqlite' | 'postgres') => {
+export const killCycles = async (t: { diagnostic(s: string): void }, kind: 'sqlite' | 'postgres') => {
   const seed = SEED + (kind === 'sqlite' ? 1 : 2);
   const r = rng(seed);
   const dir = tempDir('assent-reliability-kill-');
@@ -77,10 +76,3 @@ const killCycles = async (t: { diagnostic(s: string): void }, kind: 'sqlite' | '
     await pgDb?.drop();
   }
 };
-
-describe('SIGKILL under load', { timeout: PROFILE.timeoutMs }, () => {
-  it(`SQLite: ${PROFILE.kills} kills lose no acknowledged receipt; the chain and its policies verify`, (t) =>
-    killCycles(t, 'sqlite'));
-  it(`PostgreSQL: ${PROFILE.kills} kills lose no acknowledged receipt; the chain and its policies verify`, (t) =>
-    killCycles(t, 'postgres'));
-});

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
 import SQLite from 'better-sqlite3';
 import fc from 'fast-check';
 import pg from 'pg';
@@ -46,7 +45,7 @@ const show = (req: RawRequest) => {
   return `${req.method} ${req.path.slice(0, 200)}${req.raw ? ' (raw)' : ''} [${headers.slice(0, 400)}] body ${body.length} B: ${JSON.stringify(text.slice(0, 160))}${req.abortAfter !== undefined ? ` (client leaves after ${req.abortAfter} B)` : ''}`;
 };
 
-const fuzz = async (t: { diagnostic(s: string): void }, kind: 'sqlite' | 'postgres') => {
+export const fuzz = async (t: { diagnostic(s: string): void }, kind: 'sqlite' | 'postgres') => {
   const seed = SEED + (kind === 'sqlite' ? 11 : 12);
   const dir = tempDir('assent-reliability-fuzz-');
   const pgDb = kind === 'postgres' ? await freshPgDatabase() : undefined;
@@ -229,10 +228,3 @@ const fuzz = async (t: { diagnostic(s: string): void }, kind: 'sqlite' | 'postgr
     'no 5xx, every client error a 4xx in the documented shape, nothing stored from a rejected request',
   );
 };
-
-describe('fuzzing every route', { timeout: PROFILE.timeoutMs }, () => {
-  it(`SQLite: ${PROFILE.fuzzRuns} requests, no 5xx, errors in the documented shape, nothing stored from a rejected request`, (t) =>
-    fuzz(t, 'sqlite'));
-  it(`PostgreSQL: ${PROFILE.fuzzRuns} requests, no 5xx, errors in the documented shape, nothing stored from a rejected request`, (t) =>
-    fuzz(t, 'postgres'));
-});
