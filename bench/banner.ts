@@ -12,7 +12,13 @@
  * Peers are installed from bench/peers/package.json (exact versions, own lock) into
  * bench/peers/node_modules, never into the workspace.
  *
- * Env: BENCH_RUNS (default 9), BENCH_ONLY=id,id (subset), BENCH_SHOTS=dir (screenshots),
+ * Two embeddings, in the same interleaved run: the scripts with `defer` (as the README writes
+ * the drop-in), and every library's scripts without `defer` (as owners paste snippets into
+ * <head>), where a banner can delay the page's first paint. For both: first paint and first
+ * contentful paint of the page, Accept visible, scripting, style + layout over the page alone.
+ *
+ * Env: BENCH_RUNS (default 9), BENCH_ONLY=id,id (subset; both embeddings of each),
+ * BENCH_EMBED=defer|nodefer (one embedding only; default both), BENCH_SHOTS=dir (screenshots),
  * BENCH_SERVE=1 (only serve the pages and print their URLs).
  */
 import { execFileSync } from 'node:child_process';
@@ -81,8 +87,12 @@ const commit = `${git('rev-parse', '--short', 'HEAD')}${git('status', '--porcela
 // with the vanilla-DOM banner from c15t's own docs (docs/frameworks/javascript/building-ui.md),
 // with our texts, in offline mode (no backend: the hosted mode's /init round trip is not here).
 
+// Everything waits for <body> when the script runs in <head> without `defer` (the core
+// observes document.body at creation and the docs' banner appends to it: both throw in
+// <head>); with `defer` it runs at once, as before.
 const C15T_GLUE = `
 import { getOrCreateConsentRuntime } from 'c15t';
+const go = () => {
 const { consentStore } = getOrCreateConsentRuntime({
   mode: 'offline',
   consentCategories: ['necessary', 'measurement'],
@@ -107,6 +117,9 @@ const banner = createBanner();
 const render = (state) => { banner.style.display = state.activeUI === 'banner' ? 'block' : 'none'; };
 render(consentStore.getState());
 consentStore.subscribe(render);
+};
+if (document.body) go();
+else document.addEventListener('DOMContentLoaded', go);
 `;
 // c15t ships no CSS for this path; the bench gives its banner the same kind of fixed bar.
 const C15T_CSS =
@@ -145,13 +158,23 @@ const c15tEverything = await bundle(`import * as c15t from 'c15t'; window.c15t =
 // config lives in /cfg/<id>.js files (deferred, in order), so no page has inline script.
 
 interface Lib {
+  /** The page's path; `<base>-nodefer` for the embedding without `defer`. */
   id: string;
+  /** The library (the same for both embeddings). */
+  base: string;
+  embed: 'defer' | 'nodefer';
   name: string;
   version: string;
   head: string;
   /** The Accept button. */
   accept: string;
   cfg?: Record<string, string>;
+  /**
+   * Config files that start the library and throw without <body> (it appends to or observes
+   * document.body at once): without `defer` they wait for DOMContentLoaded, as the library's
+   * docs and any working paste do. The library's own file still blocks the parser.
+   */
+  bodyCfg?: string[];
   note?: string;
 }
 
@@ -163,7 +186,7 @@ const assentVersion = (
   }
 ).version;
 
-const LIBS: Lib[] = [
+const LIBS: Omit<Lib, 'base' | 'embed'>[] = [
   {
     id: 'none',
     name: 'no banner (the page alone)',
@@ -197,6 +220,7 @@ const LIBS: Lib[] = [
       js('/p/cookieconsent/build/cookieconsent.min.js') +
       js('/cfg/osano.js'),
     accept: '.cc-window .cc-allow',
+    bodyCfg: ['osano.js'],
     cfg: {
       'osano.js': `window.cookieconsent.initialise({
   type: 'opt-in',
@@ -214,6 +238,7 @@ const LIBS: Lib[] = [
       js('/p/vanilla-cookieconsent/dist/cookieconsent.umd.js') +
       js('/cfg/vanilla-cc.js'),
     accept: '#cc-main [data-role="all"]',
+    bodyCfg: ['vanilla-cc.js'],
     cfg: {
       'vanilla-cc.js': `CookieConsent.run({
   hideFromBots: false,
@@ -312,8 +337,34 @@ tarteaucitron.services.benchanalytics = {
     note: 'klaro-no-css.js (translations built in) + klaro.min.css, its smallest documented full-UI pair.',
   },
 ];
+// The same pages without `defer`: the scripts run as the parser meets them in <head>, before
+// <body> exists, in the same order. The page alone has no script: one baseline for both.
+const noDefer = (l: (typeof LIBS)[number]) =>
+  (l.bodyCfg ?? []).reduce(
+    (head, f) => head.replace(`/cfg/${f}`, `/cfg/nd-${f}`),
+    l.head.replace(/(<script [^>]*?) defer(?=[ >])/g, '$1'),
+  );
+const whenBody = (code: string) =>
+  `(() => {\nconst go = () => {\n${code}\n};\nif (document.body) go();\nelse document.addEventListener('DOMContentLoaded', go);\n})();`;
+const embeds = (process.env.BENCH_EMBED ?? 'defer,nodefer').split(',');
+const ALL: Lib[] = [
+  ...LIBS.map((l) => ({ ...l, base: l.id, embed: 'defer' as const })),
+  ...LIBS.filter((l) => l.id !== 'none').map((l) => ({
+    ...l,
+    id: `${l.id}-nodefer`,
+    base: l.id,
+    embed: 'nodefer' as const,
+    head: noDefer(l),
+    cfg: {
+      ...l.cfg,
+      ...Object.fromEntries((l.bodyCfg ?? []).map((f) => [`nd-${f}`, whenBody(l.cfg![f]!)])),
+    },
+  })),
+];
 const only = process.env.BENCH_ONLY?.split(',');
-const libs = only ? LIBS.filter((l) => l.id === 'none' || only.includes(l.id)) : LIBS;
+const libs = ALL.filter(
+  (l) => l.id === 'none' || ((!only || only.includes(l.base)) && embeds.includes(l.embed)),
+);
 
 // ---------------------------------------------------------------------------------------------
 // 4. One local server for every page. Nothing is compressed on the wire (loopback); bytes are
@@ -326,8 +377,12 @@ const pageHtml = (head: string) =>
   `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Bench page</title><style>body{margin:0 auto;max-width:44rem;padding:1rem;font:17px/1.6 Georgia,serif;color:#222}h1{font:700 2rem/1.2 system-ui,sans-serif}</style>${head}</head><body><main><h1>Cycle lanes for the river path</h1>${Array.from({ length: 8 }, () => `<p>${PARAGRAPH.repeat(3)}</p>`).join('')}</main></body></html>`;
 
 const TYPES: Record<string, string> = { js: 'text/javascript', css: 'text/css' };
+// Assent's two files as built above, read once: others may rebuild dist/ during the run.
+const ASSENT_FILES: Record<string, Buffer> = Object.fromEntries(
+  ['/assent.min.js', '/assent.prefs.min.js'].map((p) => [p, readFileSync(join(BANNER_DIST, p.slice(1)))]),
+);
 const fileFor = (path: string): string | Buffer | undefined => {
-  if (path === '/assent.min.js' || path === '/assent.prefs.min.js') return join(BANNER_DIST, path.slice(1));
+  if (ASSENT_FILES[path]) return ASSENT_FILES[path];
   if (path.startsWith('/gen/')) return GEN[path.slice(5)];
   if (path.startsWith('/p/')) {
     const rel = normalize(path.slice(3));
@@ -378,6 +433,7 @@ interface InPage {
   painted: number | null;
   /** Same, for the page's own <h1> (the page's first frame with content). */
   ref: number | null;
+  fp: number | null;
   fcp: number | null;
   cls: number;
   shifts: { value: number; t: number; sources: string[] }[];
@@ -389,14 +445,14 @@ interface InPage {
 
 const probe = (accept: string) => `(() => {
   const ACCEPT = ${JSON.stringify(accept)};
-  const out = (window.__bench = { visible: null, painted: null, ref: null, fcp: null, cls: 0, shifts: [], events: [], clickToFrame: null, loaded: null });
+  const out = (window.__bench = { visible: null, painted: null, ref: null, fp: null, fcp: null, cls: 0, shifts: [], events: [], clickToFrame: null, loaded: null });
   const po = (type, fn, opts) => { try { new PerformanceObserver((l) => l.getEntries().forEach(fn)).observe({ type, buffered: true, ...opts }); } catch {} };
   po('layout-shift', (e) => {
     if (e.hadRecentInput) return;
     out.cls += e.value;
     out.shifts.push({ value: e.value, t: e.startTime, sources: (e.sources || []).map((s) => s.node ? (s.node.id || s.node.className || s.node.nodeName) + '' : '?') });
   });
-  po('paint', (e) => { if (e.name === 'first-contentful-paint') out.fcp = e.startTime; });
+  po('paint', (e) => { if (e.name === 'first-contentful-paint') out.fcp = e.startTime; else if (e.name === 'first-paint') out.fp = e.startTime; });
   po('event', (e) => out.events.push({ name: e.name, duration: e.duration, id: e.interactionId, start: e.startTime }), { durationThreshold: 16 });
   addEventListener('load', () => { out.loaded = performance.now(); });
   addEventListener('click', (e) => {
@@ -438,9 +494,13 @@ interface Sample {
   visible: number | null;
   painted: number | null;
   ref: number | null;
+  /** The page's first paint and first contentful paint (Paint Timing). */
+  fp: number | null;
   fcp: number | null;
   scriptMs: number;
   taskMs: number;
+  /** Performance.getMetrics LayoutDuration + RecalcStyleDuration, ms. */
+  styleLayoutMs: number;
   cls: number;
   shifts: InPage['shifts'];
   /** Longest Event Timing entry of the Accept click's interaction; 0 = none reached 16 ms. */
@@ -486,9 +546,11 @@ const measure = async (
     visible: null,
     painted: null,
     ref: null,
+    fp: null,
     fcp: null,
     scriptMs: Number.NaN,
     taskMs: Number.NaN,
+    styleLayoutMs: Number.NaN,
     cls: 0,
     shifts: [],
     clickDuration: null,
@@ -507,6 +569,7 @@ const measure = async (
     const m = (n: string) => (metrics.find((x) => x.name === n)?.value ?? Number.NaN) * 1000;
     s.scriptMs = m('ScriptDuration');
     s.taskMs = m('TaskDuration');
+    s.styleLayoutMs = m('LayoutDuration') + m('RecalcStyleDuration');
     if (opts.shots) {
       mkdirSync(opts.shots, { recursive: true });
       await page.screenshot({ path: join(opts.shots, `${lib.id}.png`) });
@@ -529,6 +592,7 @@ const measure = async (
       visible: b.visible,
       painted: b.painted,
       ref: b.ref,
+      fp: b.fp,
       fcp: b.fcp,
       cls: b.cls,
       shifts: b.shifts,
@@ -666,10 +730,15 @@ const col = (id: string, f: (s: Sample) => number | null) => ok(id).map((s) => f
 const base = {
   frame: median(col('none', (s) => s.ref)),
   script: median(col('none', (s) => s.scriptMs)),
+  fp: median(col('none', (s) => s.fp)),
+  fcp: median(col('none', (s) => s.fcp)),
+  styleLayout: median(col('none', (s) => s.styleLayoutMs)),
 };
 
 interface Row {
   id: string;
+  base: string;
+  embed: Lib['embed'];
   name: string;
   version: string;
   runs: number;
@@ -683,8 +752,12 @@ interface Row {
   overBaseline: number;
   afterOwnFirstFrame: number;
   fcp: number;
+  fp: number;
+  /** Median frame in which the page's own <h1> was visible. */
+  ref: number;
   scriptMs: number;
   scriptOverBaseline: number;
+  styleLayoutMs: number;
   cls: { max: number; median: number };
   shiftSources: string[];
   clickDuration: { median: number; max: number; over16: number; of: number };
@@ -701,6 +774,8 @@ const rows: Row[] = libs.map((lib) => {
   const hides = ok(lib.id).map((s) => s.acceptHides);
   return {
     id: lib.id,
+    base: lib.base,
+    embed: lib.embed,
     name: lib.name,
     version: lib.version,
     runs: ok(lib.id).length,
@@ -716,6 +791,9 @@ const rows: Row[] = libs.map((lib) => {
       col(lib.id, (s) => (s.visible !== null && s.ref !== null ? s.visible - s.ref : null)),
     ),
     fcp: median(col(lib.id, (s) => s.fcp)),
+    fp: median(col(lib.id, (s) => s.fp)),
+    ref: median(col(lib.id, (s) => s.ref)),
+    styleLayoutMs: median(col(lib.id, (s) => s.styleLayoutMs)),
     scriptMs: median(col(lib.id, (s) => s.scriptMs)),
     scriptOverBaseline: median(col(lib.id, (s) => s.scriptMs)) - base.script,
     cls: { max: Math.max(0, ...col(lib.id, (s) => s.cls)), median: median(col(lib.id, (s) => s.cls)) },
@@ -754,7 +832,8 @@ const header = [
   'Accept click event ms',
   'click→next frame ms',
 ];
-const tableRows = rows.map((r) => {
+const deferRows = rows.filter((r) => r.embed === 'defer');
+const tableRows = deferRows.map((r) => {
   const isBase = r.id === 'none';
   return [
     `${r.name}${r.version ? ` ${r.version}` : ''}`,
@@ -777,6 +856,48 @@ const mdTable = [
   ...tableRows.map((c) => `| ${c.join(' | ')} |`),
 ].join('\n');
 
+// Both embeddings side by side: what the banner costs the page's own first paint, and the
+// main thread's work up to 300 ms after the banner showed.
+const delta = (x: number, b: number) => `${ms(x)} (${x - b >= 0 ? '+' : '−'}${ms(Math.abs(x - b))})`;
+const embedHeader = [
+  'Library',
+  'embedding',
+  'first paint ms (Δ)',
+  'first contentful paint ms (Δ)',
+  "page's <h1> frame ms (Δ)",
+  'Accept visible ms, median (p25–p75)',
+  'Δ vs page alone',
+  'scripting ms (Δ)',
+  'style + layout ms (Δ)',
+  'CLS',
+];
+const pageAlone = rows.find((r) => r.id === 'none');
+const embedRows = [
+  ...(pageAlone ? [pageAlone] : []),
+  ...[...new Set(rows.filter((r) => r.id !== 'none').map((r) => r.base))].flatMap((b) =>
+    rows.filter((r) => r.base === b).sort((x, y) => (x.embed === 'defer' ? -1 : y.embed === 'defer' ? 1 : 0)),
+  ),
+].map((r) => {
+  const isBase = r.id === 'none';
+  return [
+    `${r.name}${r.version ? ` ${r.version}` : ''}`,
+    isBase ? '—' : r.embed === 'defer' ? '`defer`' : '**no `defer`**',
+    isBase ? ms(r.fp) : delta(r.fp, base.fp),
+    isBase ? ms(r.fcp) : delta(r.fcp, base.fcp),
+    isBase ? ms(r.ref) : delta(r.ref, base.frame),
+    isBase ? '—' : `${ms(r.visible.median)} (${ms(r.visible.p25)}–${ms(r.visible.p75)})`,
+    isBase ? '—' : `+${ms(r.overBaseline)}`,
+    isBase ? ms(r.scriptMs) : `${ms(r.scriptMs)} (+${ms(r.scriptOverBaseline)})`,
+    isBase ? ms(r.styleLayoutMs) : delta(r.styleLayoutMs, base.styleLayout),
+    r.cls.max.toFixed(3),
+  ];
+});
+const embedTable = [
+  `| ${embedHeader.join(' | ')} |`,
+  `|${embedHeader.map((_, i) => (i < 2 ? '---' : '---:')).join('|')}|`,
+  ...embedRows.map((c) => `| ${c.join(' | ')} |`),
+].join('\n');
+
 const cpu = cpus();
 const machine = `${cpu.length} × ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, Node ${process.version}, Chromium ${chromiumVersion} (Debian, headless), playwright-core`;
 const date = new Date().toISOString();
@@ -787,7 +908,7 @@ const load = `1-minute load average ${loadBefore.toFixed(1)} at the start, ${loa
 const filesTable = [
   '| Library | Files the page loaded for the banner (raw / gzip -9 / brotli bytes) | Config (site-written, not counted) |',
   '|---|---|---:|',
-  ...rows
+  ...deferRows
     .filter((r) => r.id !== 'none')
     .map(
       (r) =>
@@ -802,7 +923,7 @@ const checksTable = [
     .filter((r) => r.id !== 'none')
     .map(
       (r) =>
-        `| ${r.name} | ${['message', 'learnMore', 'accept', 'reject'].map((k) => (r.texts[k] ? '✓' : '✗')).join(' | ')} | ${r.blocked} | ${r.acceptHides} | ${r.errors.length}${r.errors.length ? ` (${[...new Set(r.errors)].join('; ')})` : ''} | ${r.shiftSources.join(', ') || '—'} |`,
+        `| ${r.name}${r.embed === 'nodefer' ? ' (no `defer`)' : ''} | ${['message', 'learnMore', 'accept', 'reject'].map((k) => (r.texts[k] ? '✓' : '✗')).join(' | ')} | ${r.blocked} | ${r.acceptHides} | ${r.errors.length}${r.errors.length ? ` (${[...new Set(r.errors)].join('; ')})` : ''} | ${r.shiftSources.join(', ') || '—'} |`,
     ),
 ].join('\n');
 
@@ -815,6 +936,16 @@ Generated by \`npm run bench:banner\` (\`bench/banner.ts\`) on ${date}, Assent a
 ${mdTable}
 
 ¹ The page alone: its first frame with the article's \`<h1>\` visible, measured the same way; this is what "Δ vs page alone" subtracts.
+
+## Without \`defer\` (as owners paste snippets)
+
+The same pages with every library's \`<script>\` tags in \`<head>\` **without \`defer\`** (config files too, same order; stylesheets unchanged), measured in the same interleaved run as the table above (${RUNS} loads of each page, the order rotating over all ${libs.length} pages). A script without \`defer\` blocks the parser: the page's \`<body>\` is not parsed, so nothing of the page can paint, until it has been fetched and has run. Each library is shown in both embeddings; Δ is over the page alone (no script at all, the same page for both).
+
+${embedTable}
+
+- **first paint / first contentful paint**: Paint Timing (\`PerformanceObserver\` \`paint\`, buffered) of the page; with a banner that paints before the article these are the banner's. **page's <h1> frame**: the first \`requestAnimationFrame\` with the article's heading visible (as in the table above). Δ over the page alone is what the embedding costs the page's own first paint.
+- **scripting**: \`ScriptDuration\` as above; **style + layout**: \`RecalcStyleDuration\` + \`LayoutDuration\` of \`Performance.getMetrics\` at the same moment (throttled wall time of the main thread, the probe's rAF checks included, hence the page alone's own number).
+- Without \`defer\`, three peers throw in \`<head>\` (\`document.body\` is null): Osano's \`initialise\` and vanilla-cookieconsent's \`run\` append to the body, c15t's core observes it. Their start call (Osano's and vanilla-cookieconsent's config file; c15t's whole runtime and banner) waits for \`DOMContentLoaded\` when there is no body yet, as their docs' snippets (Osano: window \`load\`) and any working paste do; their library file itself still loads and runs without \`defer\`, blocking the parser. Assent (its DOM part waits for the body by itself), tarteaucitron.js (waits for window \`load\`) and Klaro run unchanged.
 
 ## Method
 
@@ -835,7 +966,7 @@ ${checksTable}
 
 ## Notes
 
-${rows
+${deferRows
   .filter((r) => r.note)
   .map((r) => `- **${r.name}**: ${r.note}`)
   .join('\n')}
@@ -856,13 +987,16 @@ writeFileSync(
 );
 
 console.log(`\n${mdTable}\n`);
+console.log(`${embedTable}\n`);
 console.log(checksTable, '\n');
 log(`wrote bench/results/banner.md and bench/results/banner.json`);
-const ours = rows.find((r) => r.id === 'assent');
-if (ours && ours.cls.max > 0) {
-  console.error(`Assent's CLS is ${ours.cls.max}, must be 0 (sources: ${ours.shiftSources.join(', ')})`);
-  process.exitCode = 1;
-}
+for (const ours of rows.filter((r) => r.base === 'assent'))
+  if (ours.cls.max > 0) {
+    console.error(
+      `Assent's CLS (${ours.id}) is ${ours.cls.max}, must be 0 (sources: ${ours.shiftSources.join(', ')})`,
+    );
+    process.exitCode = 1;
+  }
 
 // ---------------------------------------------------------------------------------------------
 // 9. The checked-in baseline (bench/BASELINE.md): compare with it, or rewrite it with
@@ -880,7 +1014,7 @@ const baselineOf = (r: Row) => ({
   cls: r.cls.max,
 });
 const current = Object.fromEntries(
-  rows.filter((r) => r.id.startsWith('assent')).map((r) => [r.id, baselineOf(r)]),
+  deferRows.filter((r) => r.id.startsWith('assent')).map((r) => [r.id, baselineOf(r)]),
 );
 if (process.env.BENCH_WRITE_BASELINE) {
   const a = current.assent;
