@@ -7,7 +7,7 @@
 // too coarse to attribute characters), so totals here are ~70 B above the shipped file's.
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
-import { dropInOptions, prefsFile, prefsOptions, squeeze } from '../packages/banner/build-options.mjs';
+import { common, dropInOptions, prefsFile, prefsOptions, squeeze } from '../packages/banner/build-options.mjs';
 
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 
@@ -42,9 +42,11 @@ const owners = (js, mappings) => {
   return owner;
 };
 
-for (const isLite of [true, false]) {
+for (const isLite of [true, false, 'vendors']) {
   const r = await build({
-    ...dropInOptions(isLite),
+    ...(isLite === 'vendors'
+      ? { ...common, entryPoints: ['src/vendors.ts'], format: 'iife', write: false }
+      : dropInOptions(isLite)),
     mangleCache: {},
     sourcemap: 'external',
     outfile: '/tmp/assent-bytes.js',
@@ -67,10 +69,11 @@ for (const isLite of [true, false]) {
     .filter(([, raw]) => raw > 0)
     .sort((a, b) => b[2] - a[2]);
   console.log(
-    `\n${isLite ? 'assent.min.js' : 'assent.full.min.js'}: ${js.length} B raw, ${total} B gzip -9\n`,
+    `\n${isLite === 'vendors' ? 'assent.vendors.min.js (add-on)' : isLite ? 'assent.min.js' : 'assent.full.min.js'}: ${js.length} B raw, ${total} B gzip -9\n`,
   );
   console.log('| module | raw B | gzip B (marginal) |\n|---|---:|---:|');
   for (const [n, raw, g] of rows) console.log(`| ${n} | ${raw} | ${g} |`);
+  if (isLite === 'vendors') continue;
   // The stylesheet is a string start.ts adopts (an esbuild define): its share of start.ts.
   const css = js.indexOf(':root{--assent');
   const end = js.indexOf("'", css);

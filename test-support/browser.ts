@@ -85,7 +85,9 @@ export const serve = async (pages: Record<string, PageSpec>, extra?: Handler, li
       return;
     }
     const file = url.pathname.slice(1);
-    if (/^(assent\.((full\.)?(prefs\.)?min\.js|css|esm\.js)|i18n\/[a-z]{2}\.js)$/.test(file)) {
+    if (
+      /^(assent\.((full\.)?(prefs\.)?min\.js|vendors\.min\.js|css|esm\.js)|i18n\/[a-z]{2}\.js)$/.test(file)
+    ) {
       try {
         const body = readFileSync(join(BANNER_DIST, file));
         res.writeHead(200, { 'content-type': TYPES[file.split('.').pop()!]!, 'cache-control': 'no-store' });

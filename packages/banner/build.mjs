@@ -25,6 +25,10 @@ await Promise.all([
   // drops that code.
   dropIn(true, 'dist/assent.min.js'),
   dropIn(false, 'dist/assent.full.min.js'),
+  // The vendors' consent APIs (src/vendors.ts): an add-on on the public API, in no build.
+  build({ ...common, entryPoints: ['src/vendors.ts'], format: 'iife', write: false }).then((r) =>
+    writeFileSync(`${dir}dist/assent.vendors.min.js`, squeeze(r.outputFiles[0].text).code),
+  ),
   build({
     ...common,
     ...lite(false),

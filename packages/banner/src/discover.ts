@@ -31,12 +31,15 @@ export const keep = (): void => {
  * A published policy (`held`) is the server's, never extended by a page: there the console
  * says the elements stay held until the policy declares them.
  */
-export const discover = (config: Config, held?: boolean): Config => {
+export const discover = (config: Config, held?: boolean, stored?: boolean): Config => {
   const ids = config.categories.map((c) => c.id);
   let list: string[] = [];
-  try {
-    list = JSON.parse((kept = localStorage[KEY]));
-  } catch {}
+  // Read only with a stored choice (the list is written with one): a first visit never pays
+  // for the synchronous storage call (~40 ms at 4× CPU throttling, bench/results/profile.md).
+  if (stored)
+    try {
+      list = JSON.parse((kept = localStorage[KEY]));
+    } catch {}
   for (const el of doc.querySelectorAll<HTMLElement>('[data-assent-category]')) {
     const c = el.dataset.assentCategory!;
     if (!ID_RE.test(c)) console.error('assent: data-assent-category is not a category id:', el);

@@ -97,8 +97,9 @@ const run = (v: Validated, mode?: Mode, late?: boolean): AssentApi => {
    * Returns the decision when the policy changed.
    */
   const learn = () => {
+    const s = decodeConsent(readCookie(config.cookieName));
     const p = createPolicy(
-      discover(config, !globalThis.ASSENT_LITE && !!canonical),
+      discover(config, !globalThis.ASSENT_LITE && !!canonical, !!s),
       [root.lang, ...nav.languages],
       // A published policy's texts are complete: no preset is used, none can add a language.
       !globalThis.ASSENT_LITE && canonical ? {} : win.assentTexts,
@@ -108,7 +109,7 @@ const run = (v: Validated, mode?: Mode, late?: boolean): AssentApi => {
     if (p.hash === S._policy?.hash) return;
     S._policy = p;
     S._acceptMethod = p.mode === 'notice' ? 'notice-ack' : 'accept-all';
-    stored = decodeConsent(readCookie(config.cookieName));
+    stored = s;
     // One visitor keeps one consent ID across choices, so their receipts form one history.
     S._id = stored?.id ?? S._id ?? newId();
     const d = load(stored);
@@ -122,6 +123,7 @@ const run = (v: Validated, mode?: Mode, late?: boolean): AssentApi => {
   if (!globalThis.ASSENT_LITE) S._policy = undefined as never;
   let stored: StoredConsent | null = null;
   let last: Decision;
+  const loading = doc.readyState === 'loading';
   const d = learn()!;
   // A stored choice is checked with the receipt server now and then (full build): until the
   // answer (1.5 s at most) held scripts stay held and Consent Mode keeps its default.
@@ -158,7 +160,7 @@ const run = (v: Validated, mode?: Mode, late?: boolean): AssentApi => {
     observe(seen);
     adopt(ASSENT_CSS);
     // Without `defer` the page was not parsed at start: its held elements count now.
-    learn();
+    if (loading) learn();
     if (!globalThis.ASSENT_LITE) gcmHint(gcm);
     if (check) check.then(activate);
     else activate();
