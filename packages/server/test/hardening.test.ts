@@ -325,6 +325,75 @@ describe('hardening: findings of the abuse campaign', () => {
         'body',
       ],
     ];
+    it('answers a CORS preflight without Access-Control-Request-Method with 400 JSON (not text/plain)', async () => {
+      for (const origin of [ORIGIN, 'https://unknown.example']) {
+        const res = await s.app.inject({ method: 'OPTIONS', url: '/v1/receipts', headers: { origin } });
+        assert.equal(res.statusCode, 400, origin);
+        assert.match(String(res.headers['content-type']), /^application\/json/);
+        assert.deepEqual(res.json(), {
+          error: 'ASSENT_BAD_REQUEST',
+          field: 'access-control-request-method',
+          message: 'is required in a CORS preflight (OPTIONS with an Origin)',
+        });
+      }
+      // A real preflight still answers 204 with the CORS headers.
+      const ok = await s.app.inject({
+        method: 'OPTIONS',
+        url: '/v1/receipts',
+        headers: { origin: ORIGIN, 'access-control-request-method': 'POST' },
+      });
+      assert.equal(ok.statusCode, 204);
+      assert.equal(ok.headers['access-control-allow-origin'], ORIGIN);
+    });
+
+    it('answers reads and withdrawals with 503 JSON while the database is away (was 500)', async () => {
+      const cut = [
+        Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }),
+        Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' }),
+        new Error('Connection terminated unexpectedly'),
+        new Error('Client has encountered a connection error and is not queryable'),
+      ];
+      const inner = openStore('sqlite::memory:');
+      let failure: Error | null = null;
+      const store = new Proxy(inner, {
+        get: (t, k) => {
+          const v = Reflect.get(t, k);
+          return typeof v === 'function' && k !== 'close' && k !== 'migrate'
+            ? (...a: unknown[]) => (failure ? Promise.reject(failure) : v.apply(t, a))
+            : v;
+        },
+      });
+      const down = await createServer({
+        store,
+        sites: SITES,
+        rateLimit: false,
+        retention: false,
+        logger: false,
+      });
+      try {
+        const id = consentId();
+        for (const e of cut) {
+          failure = e;
+          for (const [method, url] of [
+            ['GET', `/v1/consents/${id}`],
+            ['GET', `/v1/consents/${id}/cookie`],
+            ['POST', `/v1/consents/${id}/withdraw`],
+          ] as const) {
+            const res = await down.app.inject({ method, url });
+            assert.equal(res.statusCode, 503, `${method} ${url} on ${e.message}: ${res.body}`);
+            assert.equal(res.json().error, 'ASSENT_UNAVAILABLE');
+            assert.deepEqual(keysOf(res.body), ['error', 'field', 'message']);
+          }
+        }
+        // A bug is still a 500, not a 503.
+        failure = new TypeError('x is not a function');
+        assert.equal((await down.app.inject(`/v1/consents/${id}`)).statusCode, 500);
+      } finally {
+        failure = null;
+        await down.close();
+      }
+    });
+
     for (const [name, request, status, field] of cases)
       it(`answers ${name} with ${status} {error, field, message}`, async () => {
         const res = await raw(port, request);
