@@ -79,6 +79,8 @@ const layout = (title: string, main: string, o: PageOptions) => `<!doctype html>
 <title>${esc(title)} — ${SITE}</title>
 <link rel="icon" href="data:,">
 <link rel="stylesheet" href="/site.css">
+<script src="/assent.vendors.min.js"></script>
+<script src="/demo/vendors-standin.js"></script>
 <script src="${o.assent ?? '/v1/'}assent.js${o.site ? `?site=${encodeURIComponent(o.site)}` : ''}"${o.region ? ` data-assent-region="${esc(o.region)}"` : ''}></script>
 <script src="/demo/gtag-standin.js"></script>
 <script type="text/plain" data-assent-category="analytics" data-assent-service="stats" src="/demo/analytics.js"></script>
@@ -103,6 +105,8 @@ ${main}
     Current: <strong>${o.region ? esc(o.region) : 'from the server (unknown here → opt-in)'}</strong>.</p>
   <p>Google tag (a local stand-in) has received:</p>
   <ol id="gtag-log"><li>nothing yet</li></ol>
+  <p>Microsoft UET, Microsoft Clarity, Meta Pixel and TikTok (local stand-ins) have received:</p>
+  <ol id="vendor-log"><li>nothing yet</li></ol>
 </aside>
 <footer class="footer">
   <p>© 2026 ${SITE} · <a href="/privacy">Privacy policy</a> · <a href="/privacy#cookies" data-assent-open>Cookie settings</a></p>

@@ -16,10 +16,13 @@ const STATIC: Record<string, [file: string, type: string]> = {
   '/demo/ads.js': [join(DEMO, 'public/ads.js'), 'text/javascript'],
   '/demo/privacy.js': [join(DEMO, 'public/privacy.js'), 'text/javascript'],
   '/demo/gtag-standin.js': [join(DEMO, 'public/gtag-standin.js'), 'text/javascript'],
+  '/demo/vendors-standin.js': [join(DEMO, 'public/vendors-standin.js'), 'text/javascript'],
   '/demo/video': [join(DEMO, 'public/video.html'), 'text/html; charset=utf-8'],
   // The demo uses Consent Mode and regions: the full build.
   '/assent.full.min.js': [join(BANNER, 'assent.full.min.js'), 'text/javascript'],
   '/assent.full.prefs.min.js': [join(BANNER, 'assent.full.prefs.min.js'), 'text/javascript'],
+  // The vendors' consent APIs (UET, Clarity, Meta, TikTok): an add-on, first in <head>.
+  '/assent.vendors.min.js': [join(BANNER, 'assent.vendors.min.js'), 'text/javascript'],
 };
 for (const lang of ['de', 'fr', 'es', 'it', 'nl', 'pl', 'pt'])
   STATIC[`/i18n/${lang}.js`] = [join(BANNER, `i18n/${lang}.js`), 'text/javascript'];

@@ -55,6 +55,20 @@ describe('the demo news site, end to end in Chromium', () => {
     await o.page.waitForFunction(() => (window as { demoAnalyticsRuns?: number }).demoAnalyticsRuns === 1);
     await o.page.waitForFunction(() => document.documentElement.dataset.inlineAnalytics === 'ran');
     assert.ok((await o.cookies())._demo_stats, 'analytics stand-in ran after consent');
+    // The vendors' stand-ins list what they received: the denied defaults first, then the grant.
+    await o.page.waitForFunction(() =>
+      [...document.querySelectorAll('#vendor-log li')].some((li) => li.textContent === 'TikTok grantConsent'),
+    );
+    const vendors = await o.page.locator('#vendor-log li').allInnerTexts();
+    assert.deepEqual(vendors.slice(0, 5), [
+      'UET consent default: ad_storage=denied',
+      'Clarity consentv2: ad_Storage=denied, analytics_Storage=denied',
+      'Meta consent revoke',
+      'Meta init demo',
+      'TikTok holdConsent',
+    ]);
+    for (const t of ['UET consent update: ad_storage=granted', 'Meta consent grant', 'TikTok grantConsent'])
+      assert.ok(vendors.includes(t), vendors.join('\n'));
     // The preferences dialog shows the consent ID and links to the receipts page.
     await o.page.getByRole('button', { name: 'Cookie settings' }).click();
     const link = o.page.getByRole('dialog').getByRole('link', { name: consentId });

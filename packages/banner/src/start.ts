@@ -53,31 +53,35 @@ export const start = (v: Validated, mode?: Mode, region?: string, pub?: Publishe
     v = { config: r.config, errors: [] };
     canonical = r.canonical;
   }
-  // The lite build has no regions: esbuild folds ASSENT_LITE to true and drops this block.
-  if (!globalThis.ASSENT_LITE && v.config.regions) {
-    const { regions, endpoint, googleConsentMode: gcm } = v.config;
-    if (mode || region || !endpoint) return run(v, mode ?? modeForRegion(regions, region));
-    // The region comes from the receipt server (which reads a trusted CDN header). Never wait
-    // long: until it answers nothing non-essential runs and Consent Mode says "denied"; on a
-    // timeout or an error, the mode is opt-in.
-    gcmStart(gcm, {});
-    // A defined state from the first moment: the API answers at once, with nothing granted
-    // (the safe default) until the region is known.
-    S._policy = createPolicy(v.config, [], {}, 'opt-in', canonical);
-    S._granted = decide(S._policy, { kind: 'load', stored: null, now: 0, id: (S._id = newId()) }).granted;
-    S._record = null;
-    S._gpc = false;
-    win.Assent = api;
-    const go = (r?: string) => run(v, modeForRegion(regions, r), true);
+  const { regions, endpoint, googleConsentMode: gcm } = v.config;
+  // The lite build has no regions: esbuild folds ASSENT_LITE to true and drops them.
+  if (!globalThis.ASSENT_LITE && regions && !mode)
+    mode = region || !endpoint ? modeForRegion(regions, region) : mode;
+  // Two cases wait. The region comes from the receipt server (full build: it reads a trusted
+  // CDN header); never long: on a timeout or an error the mode is opt-in. And a banner without
+  // `defer` in <head>: the page is still parsing, and the work waits for it, so the page's
+  // first paint does not wait for the banner (bench/results/profile.md) — unless Consent Mode
+  // is on: a returning visitor's update must precede the Google tag's first event.
+  const ask = !globalThis.ASSENT_LITE && regions && !mode;
+  if (!ask && (doc.readyState !== 'loading' || (!globalThis.ASSENT_LITE && gcm))) return run(v, mode);
+  // Meanwhile a defined state from the first moment: the API answers at once, nothing is
+  // granted (the safe default) and Consent Mode says "denied".
+  if (!globalThis.ASSENT_LITE) gcmStart(gcm, {});
+  S._policy = createPolicy(v.config, [], {}, 'opt-in', canonical);
+  S._granted = decide(S._policy, { kind: 'load', stored: null, now: 0, id: (S._id = newId()) }).granted;
+  S._record = null;
+  S._gpc = false;
+  win.Assent = api;
+  const go = (r?: string) => onReady(() => run(v, ask ? modeForRegion(regions!, r) : mode, true));
+  if (ask)
     fetch(serverApi('config'), { signal: AbortSignal.timeout(1500) })
       .then((r) => r.json())
       .then(
         (j: { region?: string }) => go(j.region),
         () => go(),
       );
-    return api;
-  }
-  return run(v, mode);
+  else go();
+  return api;
 };
 
 /** The canonical JSON of the published policy the page renders, when it posts receipts. */
@@ -119,8 +123,8 @@ const run = (v: Validated, mode?: Mode, late?: boolean): AssentApi => {
     S._dialog = S._dialog?.remove() as undefined;
     return (last = d);
   };
-  // The region's provisional policy (start) is not this one.
-  if (!globalThis.ASSENT_LITE) S._policy = undefined as never;
+  // The provisional policy (start) is not this one.
+  S._policy = undefined as never;
   let stored: StoredConsent | null = null;
   let last: Decision;
   const loading = doc.readyState === 'loading';
