@@ -41,6 +41,9 @@ describe("the vendors' consent APIs in Chromium", () => {
         '/some': {
           head: `<script src="/assent.vendors.min.js" data-assent-vendors='{"clarity":{"analytics_Storage":"analytics"}}'></script>${SNIPPETS}${BANNER}`,
         },
+        '/optout': {
+          head: `${ADDON}${SNIPPETS}<script src="/assent.full.min.js" data-assent="mode=(opt-out) categories=(analytics,marketing)"></script>`,
+        },
         '/broken': {
           head: `<script src="/assent.vendors.min.js" data-assent-vendors="{meta"></script>${SNIPPETS}${BANNER}`,
         },
@@ -144,5 +147,27 @@ describe("the vendors' consent APIs in Chromium", () => {
     assert.ok(!log.some((l) => /grant/.test(l)), log.join('\n'));
     assert.ok(o.errors.some((e) => e.startsWith('assent: data-assent-vendors is not valid JSON')));
     await o.context.close();
+  });
+
+  it('opt-out mode: granted without GPC; a GPC signal refuses sale/sharing to every vendor without asking', async () => {
+    const o = await open(browser, `${site.origin}/optout`);
+    const on = await vendorLog(o.page, ['meta consent grant', 'tiktok grantConsent']);
+    assert.ok(of(on, 'uet').includes('uet {"ad_storage":"granted"}'), of(on, 'uet').join(' | '));
+    await o.context.close();
+    const gpc = await open(browser, `${site.origin}/optout`, {
+      init: `Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { get: () => true });`,
+    });
+    const log = await vendorLog(gpc.page, ['tiktok revokeConsent', 'uet pageLoad', 'meta track PageView']);
+    assert.equal(await gpc.page.locator('#assent-banner').count(), 0, 'not asked');
+    // Analytics stays granted (opt-out), everything of sale/sharing is refused.
+    assert.ok(
+      !log.some((l) => /consent grant|grantConsent|"ad_storage":"granted"|"ad_Storage":"granted"/.test(l)),
+      log.join('\n'),
+    );
+    assert.ok(
+      log.includes('clarity consentv2 {"ad_Storage":"denied","analytics_Storage":"granted"}'),
+      log.join('\n'),
+    );
+    await gpc.context.close();
   });
 });
