@@ -7,7 +7,13 @@
 // too coarse to attribute characters), so totals here are ~70 B above the shipped file's.
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
-import { common, dropInOptions, prefsFile, prefsOptions, squeeze } from '../packages/banner/build-options.mjs';
+import {
+  common,
+  dropInOptions,
+  prefsFile,
+  prefsOptions,
+  squeeze,
+} from '../packages/banner/build-options.mjs';
 
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 
