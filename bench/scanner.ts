@@ -1,7 +1,9 @@
 /**
- * Scanner speed: seconds per page for the three phases (before / reject / accept, run as three
- * browser contexts at once) and peak RSS of this process plus Chromium, against a plain page
- * load in the same browser (the floor: one context, load + network idle).
+ * Scanner speed: seconds per page for all four phases (before / reject + a second page /
+ * accept / GPC, run as four browser contexts at once) and peak memory of this process plus
+ * Chromium, against the old three-phase scanner (the scanner of git revision
+ * BENCH_OLD_REV, default 755428a, extracted and run in the same process and browser) and a
+ * plain page load (the floor: one context, load + network idle).
  *
  *   npm run bench:scanner                            # the demo news site, started in-process
  *   BENCH_TARGET=fixtures npm run bench:scanner      # the scanner's fixture site
@@ -10,7 +12,8 @@
  *
  * Writes bench/results/scanner.md (committed) and bench/results/scanner.json.
  */
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +24,29 @@ import { ensureBanner, fixtureConfig } from '../packages/scanner/test/helpers.js
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const OLD_REV = process.env.BENCH_OLD_REV ?? '755428a';
+
+/**
+ * The old scanner's sources at OLD_REV, written under node_modules/.cache so that its
+ * imports (@assent/core, tldts, autoconsent, the tracker database) resolve as they did.
+ */
+const oldScanner = async (): Promise<typeof scan> => {
+  const dir = join(ROOT, 'node_modules/.cache/assent-bench-old-scanner');
+  rmSync(dir, { recursive: true, force: true });
+  const files = execFileSync('git', ['ls-tree', '-r', '--name-only', OLD_REV, 'packages/scanner/src'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  })
+    .split('\n')
+    .filter(Boolean);
+  for (const f of files) {
+    const out = join(dir, f.replace('packages/scanner/', ''));
+    mkdirSync(join(out, '..'), { recursive: true });
+    writeFileSync(out, execFileSync('git', ['show', `${OLD_REV}:${f}`], { cwd: ROOT }));
+  }
+  const spec = join(dir, 'src/index.ts');
+  return ((await import(spec)) as { scan: typeof scan }).scan;
+};
 
 /**
  * Memory of this process and all its descendants (Chromium's browser, renderer, GPU…
@@ -117,7 +143,10 @@ let urls = await targetUrls();
 const config = fixtures ? fixtureConfig(fixtures.hostResolverRules) : {};
 
 // 1. The floor: a plain page load (fresh context, load, network idle), same browser flags.
-const browser = await launch(fixtures?.hostResolverRules ?? null);
+const browser = await launch(
+  fixtures?.hostResolverRules ?? null,
+  fixtures ? ['--ignore-certificate-errors'] : [],
+);
 const plain: number[] = [];
 let sample = sampler();
 for (let r = 0; r < ROUNDS; r++) {
@@ -133,25 +162,39 @@ for (let r = 0; r < ROUNDS; r++) {
 }
 const plainRss = sample.stop();
 
-// 2. The scanner: every page in three phases, one page at a time (the default).
+// 2. The old scanner (three phases) and this one (four), alternating round by round so both
+// see the same load on a shared machine; one page at a time (the default).
+const old = await oldScanner();
 const perPage: number[] = [];
-const perPhase: Record<string, number[]> = { before: [], reject: [], accept: [] };
+const oldPerPage: number[] = [];
+const perPhase: Record<string, number[]> = { before: [], reject: [], accept: [], gpc: [] };
 const totals: number[] = [];
-sample = sampler();
+let findings = 0;
+let scanRss = 0;
+let oldRss = 0;
 for (let r = 0; r < ROUNDS; r++) {
   urls = await targetUrls();
+  sample = sampler();
+  const { report: was } = await old(urls, { ...config, browser });
+  oldRss = Math.max(oldRss, sample.stop());
+  if (was.errors.length) throw new Error(was.errors.map((e) => e.message).join('; '));
+  for (const p of was.pages) oldPerPage.push(p.durationMs);
+  urls = await targetUrls();
+  sample = sampler();
   const t0 = Date.now();
   const { report } = await scan(urls, { ...config, browser });
   totals.push(Date.now() - t0);
+  scanRss = Math.max(scanRss, sample.stop());
   if (report.errors.length) throw new Error(report.errors.map((e) => e.message).join('; '));
+  findings = report.pages.reduce((n, p) => n + p.findings.length, 0);
   for (const p of report.pages) {
     perPage.push(p.durationMs);
-    for (const x of [p.phases.before, p.phases.reject, p.phases.accept]) perPhase[x.name]!.push(x.durationMs);
+    for (const x of [p.phases.before, p.phases.reject, p.phases.accept, p.phases.gpc])
+      perPhase[x.name]!.push(x.durationMs);
   }
 }
-const scanRss = sample.stop();
 
-// 3. Two pages at a time (six contexts) for comparison.
+// 3. Two pages at a time (eight contexts) for comparison.
 urls = await targetUrls();
 const t2 = Date.now();
 await scan(urls, { ...config, browser, concurrency: 2 });
@@ -177,9 +220,11 @@ const result = {
   rounds: ROUNDS,
   plainLoadMs: { median: median(plain), max: Math.max(...plain) },
   scanPerPageMs: { median: median(perPage), max: Math.max(...perPage) },
+  oldScanPerPageMs: { rev: OLD_REV, median: median(oldPerPage), max: Math.max(...oldPerPage) },
+  findingsLastRound: findings,
   phaseMs: Object.fromEntries(Object.entries(perPhase).map(([k, v]) => [k, median(v)])),
   wallPerPageMs: { oneAtATime: median(totals) / urls.length, twoAtATime },
-  peakRssBytes: { plain: plainRss, scan: scanRss },
+  peakRssBytes: { plain: plainRss, oldScan: oldRss, scan: scanRss },
 };
 
 const md = `# Scanner benchmark
@@ -189,17 +234,22 @@ ${result.date} · ${result.machine} · Node ${result.node} · ${result.target} �
 | measure | median | max |
 |---|---|---|
 | plain page load (1 context: load + network idle) | ${s(result.plainLoadMs.median)} | ${s(result.plainLoadMs.max)} |
-| **scan, per page (3 phases in parallel contexts)** | **${s(result.scanPerPageMs.median)}** | ${s(result.scanPerPageMs.max)} |
+| old scanner (${OLD_REV}), per page (3 phases in parallel contexts) | ${s(result.oldScanPerPageMs.median)} | ${s(result.oldScanPerPageMs.max)} |
+| **scan v2, per page (4 phases in parallel contexts)** | **${s(result.scanPerPageMs.median)}** | ${s(result.scanPerPageMs.max)} |
 | — phase before consent | ${s(result.phaseMs.before!)} | |
-| — phase after reject (click, reload, scroll) | ${s(result.phaseMs.reject!)} | |
-| — phase after accept (click, reload, scroll) | ${s(result.phaseMs.accept!)} | |
+| — phase after reject (click, reload, second page, scroll) | ${s(result.phaseMs.reject!)} | |
+| — phase after accept (click, reload, held elements, scroll) | ${s(result.phaseMs.accept!)} | |
+| — phase with GPC (Sec-GPC: 1, navigator.globalPrivacyControl) | ${s(result.phaseMs.gpc!)} | |
 | wall time per page, 1 page at a time (default) | ${s(result.wallPerPageMs.oneAtATime)} | |
-| wall time per page, 2 pages at a time (6 contexts) | ${s(result.wallPerPageMs.twoAtATime)} | |
+| wall time per page, 2 pages at a time (8 contexts) | ${s(result.wallPerPageMs.twoAtATime)} | |
 
 | peak memory, PSS (Node + every Chromium process) | |
 |---|---|
 | plain page loads | ${mb(result.peakRssBytes.plain)} |
-| scanning | ${mb(result.peakRssBytes.scan)} |
+| old scanner (3 contexts) | ${mb(result.peakRssBytes.oldScan)} |
+| scan v2 (4 contexts) | ${mb(result.peakRssBytes.scan)} |
+
+Findings on the target (scan v2, last round): ${result.findingsLastRound}.
 
 Target: < 6 s per page. A scan costs more than a plain load because each phase waits for the
 network to be quiet (500 ms) after load, after the click, after a reload and after scrolling,

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { getDomain } from 'tldts';
 import type { TrackerDb } from './trackerdb.js';
 import type { Classification, Kind, Tracker } from './types.js';
@@ -31,6 +32,23 @@ export const glob = (pattern: string): RegExp =>
     'i',
   );
 
+/** One fingerprinting vendor from data/fingerprinting-vendors.json. */
+export interface FingerprintingVendor {
+  readonly vendor: string;
+  readonly hosts: readonly string[];
+  readonly source: string;
+}
+
+export const FINGERPRINTING_VENDORS: readonly FingerprintingVendor[] = (
+  JSON.parse(readFileSync(new URL('../data/fingerprinting-vendors.json', import.meta.url), 'utf8')) as {
+    vendors: FingerprintingVendor[];
+  }
+).vendors;
+
+/** The fingerprinting vendor behind a host (the host or a subdomain of a listed one). */
+export const fingerprintingVendor = (host: string): FingerprintingVendor | undefined =>
+  FINGERPRINTING_VENDORS.find((v) => v.hosts.some((h) => host === h || host.endsWith(`.${h}`)));
+
 export interface Classifier {
   /** Classifies a URL (a request, or the source of a cookie or storage key) seen on `pageUrl`. */
   url(url: string, pageUrl: string, type?: string): Classification;
@@ -53,8 +71,18 @@ export const createClassifier = (
     const site = siteOf(host);
     const party = site === siteOf(hostOf(pageUrl)) ? 'first' : 'third';
     let kind: Kind;
+    const fp = party === 'third' ? fingerprintingVendor(host) : undefined;
     if (essential.some((re) => re.test(host))) kind = 'allowed';
-    else if (tracker) kind = FUNCTIONAL_CATEGORIES.includes(tracker.category) ? 'functional' : 'tracker';
+    else if (fp) {
+      // Whatever the database calls it ("utilities", fraud prevention), a fingerprint is an identifier.
+      const named = tracker ?? {
+        key: `fingerprinting:${site}`,
+        name: fp.vendor,
+        category: 'fingerprinting',
+        organization: null,
+      };
+      return { party, site, kind: 'tracker', tracker: named, fingerprinter: true };
+    } else if (tracker) kind = FUNCTIONAL_CATEGORIES.includes(tracker.category) ? 'functional' : 'tracker';
     else kind = party === 'first' ? 'first-party' : 'unknown-third-party';
     return { party, site, kind, tracker };
   };

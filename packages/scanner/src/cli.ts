@@ -1,20 +1,36 @@
-import { readFile } from 'node:fs/promises';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parseScanConfig, RULES, type ScanConfig } from './config.js';
+import { badChromiumArg, MODES, parseScanConfig, type ScanConfig } from './config.js';
+import { buildDeclaration } from './declaration/build.js';
+import { declarationHtml, declarationJson, declarationMarkdown } from './declaration/render.js';
+import { newKeyPair, privateKey, publicKey, sealEvidence, verifyEvidence } from './evidence.js';
 import { FILE_NAMES, FORMATS, type Format, render, writeReports } from './reports/index.js';
+import { DEFAULT_FAIL_ON, isRuleId, REGISTRY, RULES } from './rules/index.js';
 import { type ProgressEvent, scan, VERSION, validUrl } from './scan.js';
-import type { RuleId } from './types.js';
+import type { RuleId, SiteMode } from './types.js';
 
 const USAGE = `assent-scan ${VERSION}: audit a site's consent in headless Chromium
 
 Usage: assent-scan <url> [more urls] [options]
+       assent-scan verify <dir> --public-key FILE   check a signed evidence pack (exit 0 intact, 1 not)
+       assent-scan keygen <prefix>                  write <prefix>.key.pem and <prefix>.pub.pem (Ed25519)
 
   --pages N           scan up to N pages per URL: sitemap.xml, then same-origin links (default 1)
   --config FILE       JSON config: allow-list with reasons, selectors, essential hosts…
   --format LIST       json, md, html, junit (comma-separated or repeated).
                       Default: all of them with --out, md on stdout without.
   --out DIR           write the reports and screenshots into DIR
-  --fail-on LIST      rules that fail the scan: all (default), none, or rule ids
+  --fail-on LIST      rules that fail the scan: errors (default: every rule of severity
+                      error), all (warnings too), none, or rule ids
+  --mode MODE         the rules to apply: opt-in, opt-out (GPC honoured and shown) or
+                      notice (default: what Assent's banner says, else opt-in)
+  --chromium-arg FLAG one more Chromium flag, repeatable (--ignore-certificate-errors…)
+  --har               record a HAR per phase (request bodies included) into DIR/har
+  --sign-key FILE     sign DIR/manifest.json (SHA-256 of every file) with this Ed25519
+                      private key (PEM) into DIR/manifest.sig
+  --declaration       write the cookie declaration seen after accept into DIR:
+                      declaration.html, .md, .json and assent-config.suggested.json
   --concurrency N     pages scanned at once (default 1; each runs three browser contexts)
   --no-trackerdb      do not use the Ghostery tracker database even when installed
   --progress          print a line per page and phase (default when stderr is a terminal)
@@ -23,7 +39,8 @@ Usage: assent-scan <url> [more urls] [options]
   -v, --version       the version
 
 Exit codes: 0 clean, 1 violations, 2 scanner error (bad URL, site down, bad config).
-Rules: ${RULES.join(', ')}
+Rules:
+${REGISTRY.map((r) => `  ${r.id.padEnd(24)} ${r.severity.padEnd(8)} ${r.title}`).join('\n')}
 Chromium: /usr/bin/chromium (install it with scripts/install-chromium.sh).`;
 
 class UsageError extends Error {}
@@ -63,7 +80,7 @@ const readConfig = async (file: string | undefined): Promise<Partial<ScanConfig>
 const progressLine = (e: ProgressEvent): string => {
   if (e.type === 'phase') return `[${e.page}] ${e.phase.padEnd(6)} ${e.url} (${(e.ms / 1000).toFixed(1)} s)`;
   if (e.type === 'page')
-    return `[${e.page}] ${e.violations ? '✗' : '✓'} ${e.url}: ${e.violations} violation(s) (${(e.ms / 1000).toFixed(1)} s)`;
+    return `[${e.page}] ${e.violations ? 'FAIL' : 'ok'} ${e.url}: ${e.violations} violation(s) (${(e.ms / 1000).toFixed(1)} s)`;
   return `error: ${e.message}`;
 };
 
@@ -91,8 +108,14 @@ export const main = async (
       io.out.write(`${VERSION}\n`);
       return 0;
     }
+    if (args.positionals[0] === 'verify')
+      return await verifyCommand(args.positionals.slice(1), o['public-key'], io);
+    if (args.positionals[0] === 'keygen') return await keygenCommand(args.positionals.slice(1), io);
     const urls = args.positionals;
     if (!urls.length) throw new UsageError('give at least one URL to scan (see --help)');
+    for (const opt of ['har', 'sign-key', 'declaration'] as const)
+      if (o[opt] && !o.out) throw new UsageError(`--${opt} needs --out DIR: the files go there`);
+    const signKey = o['sign-key'] ? await readKey(o['sign-key'], 'sign-key', privateKey) : null;
     const bad = urls.filter((u) => !validUrl(u));
     if (bad.length) throw new UsageError(`not an http(s) URL: ${bad.join(', ')}`);
     const formats = list(o.format);
@@ -101,15 +124,24 @@ export const main = async (
         throw new UsageError(`unknown --format ${f} (use ${FORMATS.join(', ')})`);
     const chosen = (formats.length ? formats : o.out ? FORMATS : ['md']) as Format[];
     const failOnList = list(o['fail-on']);
-    let failOn: readonly RuleId[] = RULES;
+    let failOn: readonly RuleId[] = DEFAULT_FAIL_ON;
     if (failOnList.includes('none')) failOn = [];
-    else if (failOnList.length && !failOnList.includes('all')) {
-      const unknown = failOnList.filter((r) => !RULES.includes(r as RuleId));
+    else if (failOnList.includes('all')) failOn = RULES;
+    else if (failOnList.length && !failOnList.includes('errors')) {
+      const unknown = failOnList.filter((r) => !isRuleId(r));
       if (unknown.length)
         throw new UsageError(`unknown rule in --fail-on: ${unknown.join(', ')} (known: ${RULES.join(', ')})`);
       failOn = failOnList as RuleId[];
     }
+    const mode = o.mode;
+    if (mode !== undefined && !MODES.includes(mode as SiteMode))
+      throw new UsageError(`--mode must be one of ${MODES.join(', ')}, got ${JSON.stringify(mode)}`);
+    for (const a of o['chromium-arg'] ?? []) {
+      const why = badChromiumArg(a);
+      if (why) throw new UsageError(`--chromium-arg: ${why}`);
+    }
     const config = await readConfig(o.config);
+    const chromiumArgs = [...(config.chromiumArgs ?? []), ...(o['chromium-arg'] ?? [])];
     const showProgress = !o.quiet && (o.progress || io.err.isTTY === true);
 
     const result = await scan(urls, {
@@ -118,11 +150,29 @@ export const main = async (
       concurrency: positiveInt('concurrency', o.concurrency, 1),
       failOn,
       trackerDb: !o['no-trackerdb'],
+      chromiumArgs,
+      har: o.har === true,
+      ...(mode ? { mode: mode as SiteMode } : {}),
       ...(showProgress ? { onProgress: (e: ProgressEvent) => io.err.write(`${progressLine(e)}\n`) } : {}),
     });
     const { report } = result;
     if (o.out) {
       const files = await writeReports(result, o.out, chosen);
+      if (o.declaration) {
+        const d = buildDeclaration(report);
+        const out = o.out;
+        const write = async (name: string, text: string) => {
+          await writeFile(join(out, name), text);
+          files.push(join(out, name));
+        };
+        await write('declaration.html', declarationHtml(d));
+        await write('declaration.md', declarationMarkdown(d));
+        await write('declaration.json', declarationJson(d));
+        await write('assent-config.suggested.json', `${JSON.stringify(d.suggestedConfig, null, 2)}\n`);
+      }
+      // Every file's SHA-256, and a signature when the owner gave a key: the evidence pack.
+      await sealEvidence(o.out, `assent-scan ${VERSION}`, signKey);
+      files.push(join(o.out, 'manifest.json'), ...(signKey ? [join(o.out, 'manifest.sig')] : []));
       io.err.write(`reports: ${files.join(', ')}\n`);
     } else {
       for (const f of chosen) io.out.write(render(f, result).replace(/\n?$/, '\n'));
@@ -147,6 +197,59 @@ export const main = async (
   }
 };
 
+/** Reads a PEM key named by an option; a wrong file or key type is a usage error naming it. */
+const readKey = async <T>(file: string, option: string, parse: (pem: Buffer) => T): Promise<T> => {
+  let pem: Buffer;
+  try {
+    pem = await readFile(file);
+  } catch {
+    throw new UsageError(`--${option}: cannot read ${file}`);
+  }
+  try {
+    return parse(pem);
+  } catch (e) {
+    throw new UsageError(
+      `--${option}: ${file} is not an Ed25519 key in PEM (${(e as Error).message.split('\n')[0]})`,
+    );
+  }
+};
+
+const verifyCommand = async (
+  rest: string[],
+  keyFile: string | undefined,
+  io: { out: NodeJS.WritableStream; err: NodeJS.WritableStream },
+): Promise<number> => {
+  if (rest.length !== 1)
+    throw new UsageError('verify takes one directory: assent-scan verify <dir> --public-key FILE');
+  if (!keyFile) throw new UsageError('verify needs --public-key FILE (the Ed25519 public key, PEM)');
+  const key = await readKey(keyFile, 'public-key', publicKey);
+  const problems = await verifyEvidence(rest[0]!, key);
+  if (problems.length) {
+    for (const p of problems) io.err.write(`assent-scan verify: ${p}\n`);
+    return 1;
+  }
+  io.out.write(`${rest[0]}: intact — every file matches manifest.json, signed by this key\n`);
+  return 0;
+};
+
+const keygenCommand = async (
+  rest: string[],
+  io: { out: NodeJS.WritableStream; err: NodeJS.WritableStream },
+): Promise<number> => {
+  if (rest.length !== 1) throw new UsageError('keygen takes one file prefix: assent-scan keygen <prefix>');
+  const { privatePem, publicPem } = newKeyPair();
+  const key = `${rest[0]}.key.pem`;
+  await writeFile(key, privatePem, { mode: 0o600, flag: 'wx' }).catch((e: NodeJS.ErrnoException) => {
+    throw new UsageError(e.code === 'EEXIST' ? `${key} exists; not overwritten` : `cannot write ${key}`);
+  });
+  await chmod(key, 0o600);
+  await writeFile(`${rest[0]}.pub.pem`, publicPem);
+  io.out.write(
+    `private key: ${key} (keep it secret)\npublic key: ${rest[0]}.pub.pem (give it to whoever verifies)\n`,
+  );
+  return 0;
+};
+
 const parse = (argv: readonly string[]) =>
   parseArgs({
     args: [...argv],
@@ -159,6 +262,12 @@ const parse = (argv: readonly string[]) =>
       out: { type: 'string' },
       'fail-on': { type: 'string', multiple: true },
       concurrency: { type: 'string' },
+      mode: { type: 'string' },
+      'chromium-arg': { type: 'string', multiple: true },
+      har: { type: 'boolean' },
+      'sign-key': { type: 'string' },
+      'public-key': { type: 'string' },
+      declaration: { type: 'boolean' },
       'no-trackerdb': { type: 'boolean' },
       progress: { type: 'boolean' },
       quiet: { type: 'boolean' },

@@ -1,18 +1,8 @@
 import { glob } from './classify.js';
-import type { RuleId } from './types.js';
+import { isRuleId, RULES } from './rules/index.js';
+import type { RuleId, SiteMode } from './types.js';
 
-export const RULES: readonly RuleId[] = [
-  'banner-missing',
-  'reject-missing',
-  'reject-ineffective',
-  'cookie-before-consent',
-  'cookie-after-reject',
-  'storage-before-consent',
-  'storage-after-reject',
-  'request-before-consent',
-  'request-after-reject',
-  'consent-cookie-too-long',
-];
+export { RULES };
 
 /** One allow-list entry: a finding the owner accepts, and why (the reason goes in the report). */
 export interface Allow {
@@ -48,7 +38,28 @@ export interface ScanConfig {
   readonly autoconsent: boolean;
   /** Chromium `--host-resolver-rules`, e.g. `MAP www.example.com 10.0.0.5` to scan staging. */
   readonly hostResolverRules: string | null;
+  /** More Chromium flags, e.g. `--ignore-certificate-errors` for a staging site. */
+  readonly chromiumArgs: readonly string[];
+  /**
+   * The rules to apply: `opt-in` (EU), `opt-out` (US state laws: GPC must be honoured and
+   * shown) or `notice`. `null`: what Assent's banner says, else `opt-in`.
+   */
+  readonly mode: SiteMode | null;
 }
+
+export const MODES: readonly SiteMode[] = ['opt-in', 'opt-out', 'notice'];
+
+/**
+ * Why a Chromium flag cannot be passed, or `null` when it can: the scan owns the browser's
+ * profile, its debugging pipe and its sandbox settings.
+ */
+export const badChromiumArg = (arg: string): string | null => {
+  if (!/^--[a-z0-9][a-z0-9-]*(=.*)?$/i.test(arg) || /[\r\n]/.test(arg))
+    return `${JSON.stringify(arg)} is not a Chromium flag (--name or --name=value)`;
+  if (/^--(user-data-dir|remote-debugging-(pipe|port)|headless)(=|$)/.test(arg))
+    return `${arg.split('=')[0]} is set by the scanner itself`;
+  return null;
+};
 
 export const DEFAULT_CONFIG: ScanConfig = {
   allow: [],
@@ -59,6 +70,8 @@ export const DEFAULT_CONFIG: ScanConfig = {
   navigationTimeout: 30_000,
   autoconsent: true,
   hostResolverRules: null,
+  chromiumArgs: [],
+  mode: null,
 };
 
 type Obj = Record<string, unknown>;
@@ -88,7 +101,7 @@ export const parseScanConfig = (input: unknown): { config: ScanConfig; errors: s
           if (!isObj(a)) return errors.push(`${f}: must be an object`) && false;
           if (typeof a.reason !== 'string' || !a.reason.trim())
             return errors.push(`${f}.reason: every allowed finding needs a reason`) && false;
-          if (a.rule !== undefined && !RULES.includes(a.rule as RuleId))
+          if (a.rule !== undefined && !(typeof a.rule === 'string' && isRuleId(a.rule)))
             return (
               errors.push(`${f}.rule: unknown rule ${JSON.stringify(a.rule)} (known: ${RULES.join(', ')})`) &&
               false
@@ -125,6 +138,19 @@ export const parseScanConfig = (input: unknown): { config: ScanConfig; errors: s
       case 'hostResolverRules':
         if (typeof v === 'string' && !/[\r\n"]/.test(v)) c[k] = v;
         else errors.push(`${k}: must be a string such as "MAP www.example.com 127.0.0.1"`);
+        break;
+      case 'chromiumArgs':
+        if (!strings(v))
+          errors.push(`${k}: must be a list of Chromium flags such as "--ignore-certificate-errors"`);
+        else {
+          const bad = v.map(badChromiumArg).filter((e) => e !== null);
+          if (bad.length) errors.push(`${k}: ${bad.join('; ')}`);
+          else c[k] = v;
+        }
+        break;
+      case 'mode':
+        if (typeof v === 'string' && MODES.includes(v as SiteMode)) c[k] = v;
+        else errors.push(`${k}: must be one of ${MODES.join(', ')}`);
         break;
       default:
         errors.push(`${k}: is not a known field`);

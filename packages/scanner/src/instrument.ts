@@ -40,6 +40,51 @@ export const INSTRUMENT = `(() => {
     send({ t: 'storage', area, name: String(k), src: source(), at: location.origin });
     return setItem.call(this, k, v);
   };
+  // An image a script creates (a tracking pixel: new Image().src = …) is fetched later by
+  // the image loader, and Chromium then names the document, not the script, as its
+  // initiator: the script is recorded here.
+  const img = globalThis.HTMLImageElement && Object.getOwnPropertyDescriptor(HTMLImageElement.prototype, 'src');
+  if (img && img.set) {
+    Object.defineProperty(HTMLImageElement.prototype, 'src', {
+      configurable: true,
+      enumerable: img.enumerable,
+      get() { return img.get.call(this); },
+      set(v) {
+        const s = source();
+        if (s !== location.href) { try { send({ t: 'load', name: new URL(String(v), document.baseURI).href, src: s }); } catch {} }
+        return img.set.call(this, v);
+      },
+    });
+  }
+  // Fingerprinting (as Blacklight and OpenWPM detect it): reading back a canvas that had text
+  // drawn on it, rendering audio offline, measuring text in many fonts. Each technique is
+  // reported once per script.
+  const fpSeen = {};
+  const fp = (name) => { const s = source(); if (!fpSeen[name + s]) { fpSeen[name + s] = 1; send({ t: 'fp', name, src: s }); } };
+  const texted = new WeakSet();
+  const big = (c) => c && c.width >= 16 && c.height >= 16;
+  const C2D = globalThis.CanvasRenderingContext2D;
+  if (C2D) {
+    for (const m of ['fillText', 'strokeText']) {
+      const o = C2D.prototype[m];
+      C2D.prototype[m] = function (...a) { try { texted.add(this.canvas); } catch {} return o.apply(this, a); };
+    }
+    const gid = C2D.prototype.getImageData;
+    C2D.prototype.getImageData = function (...a) { if (texted.has(this.canvas) && big(this.canvas)) fp('canvas read-back'); return gid.apply(this, a); };
+    const mt = C2D.prototype.measureText;
+    const fonts = new Set();
+    C2D.prototype.measureText = function (...a) { fonts.add(this.font); if (fonts.size >= 20) fp('font probing'); return mt.apply(this, a); };
+  }
+  if (globalThis.HTMLCanvasElement) {
+    for (const m of ['toDataURL', 'toBlob']) {
+      const o = HTMLCanvasElement.prototype[m];
+      HTMLCanvasElement.prototype[m] = function (...a) { if (texted.has(this) && big(this)) fp('canvas read-back'); return o.apply(this, a); };
+    }
+  }
+  if (globalThis.OfflineAudioContext) {
+    const sr = OfflineAudioContext.prototype.startRendering;
+    OfflineAudioContext.prototype.startRendering = function (...a) { fp('audio read-back'); return sr.apply(this, a); };
+  }
   if (globalThis.IDBFactory) {
     const open = IDBFactory.prototype.open;
     IDBFactory.prototype.open = function (name, ...rest) {
@@ -67,4 +112,35 @@ export const SCROLL = `(async () => {
   scrollTo(0, h());
   await wait(100);
   scrollTo(0, 0);
+})()`;
+
+/** The GPC visit: \`navigator.globalPrivacyControl\` as a browser that sends \`Sec-GPC: 1\` defines it. */
+export const GPC_SIGNAL = `Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { configurable: true, enumerable: true, get: () => true });`;
+
+/**
+ * The visible sentence that tells the visitor their GPC opt-out was honoured (CCPA regulations
+ * §7025(c)(6)): a block of text naming Global Privacy Control or GPC, or saying an opt-out
+ * request was honoured. `null` when there is none.
+ */
+export const GPC_TEXT = `(() => {
+  const re = /global privacy control|\\bGPC\\b|opt-?out (request )?(was |has been )?hono(u)?red/i;
+  const text = (document.body && document.body.innerText) || '';
+  for (const line of text.split(/\\n+/)) if (re.test(line)) return line.trim().slice(0, 300);
+  return null;
+})()`;
+
+/**
+ * Elements still held back for consent, as \`tag category src\`: Assent's (\`type="text/plain"\`
+ * with \`data-assent-category\`, \`data-assent-src\` iframes) and the usual markup of other
+ * CMPs (vanilla-cookieconsent's \`data-category\`, Cookiebot's \`data-cookieconsent\`,
+ * Complianz's \`data-category\`/\`data-service\`).
+ */
+export const HELD_AFTER_CHOICE = `(() => {
+  const q = 'script[type="text/plain"][data-assent-category], iframe[data-assent-src], script[type="text/plain"][data-category], script[type="text/plain"][data-cookieconsent], script[type="text/plain"][data-service]';
+  return [...document.querySelectorAll(q)].map((el) => {
+    const d = el.dataset;
+    const cat = d.assentCategory || d.category || d.cookieconsent || d.service || '';
+    const src = d.assentSrc || el.getAttribute('src') || (el.textContent || '').trim().slice(0, 60) || '(inline)';
+    return el.tagName.toLowerCase() + ' ' + cat + ' ' + src;
+  });
 })()`;

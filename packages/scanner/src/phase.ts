@@ -1,12 +1,17 @@
 import { createHash } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { Autoconsent } from './autoconsent.js';
 import { assentConfig, bannerShowing, choose, detectBanner } from './banner.js';
+import { inspectBanner } from './banner-design.js';
 import type { Classifier } from './classify.js';
 import type { ScanConfig } from './config.js';
-import { SCROLL } from './instrument.js';
+import { GPC_SIGNAL, GPC_TEXT, HELD_AFTER_CHOICE, SCROLL } from './instrument.js';
 import { Recorder } from './recorder.js';
-import type { BannerInfo, ChoiceResult, PhaseName, PhaseRecord } from './types.js';
+import type { BannerInfo, ChoiceResult, GpcObservation, PhaseName, PhaseRecord, SiteMode } from './types.js';
 
 /** A scanner error a user can cause (bad URL, site down): reported as a message, exit code 2. */
 export class ScanFailure extends Error {
@@ -30,9 +35,72 @@ export interface PhaseOutput {
   readonly assentEndpoint: string | null;
   /** Cookie names (a trailing `*` is a prefix) the site's Assent config declares non-essential → category. */
   readonly assentDeclared: Readonly<Record<string, string>>;
+  /** The mode Assent's first layer shows (opt-out: "Do not sell"; notice: no reject, no preferences); `null` for other banners. */
+  readonly assentMode: SiteMode | null;
+  /** The visit's HAR, when asked for. */
+  readonly har: Buffer | null;
 }
 
+/**
+ * Assent's mode, read from its first layer as a visitor sees it. A string, not a function:
+ * tsx's helpers (`__name`) do not exist in the page.
+ */
+const ASSENT_MODE = `(() => {
+  const b = document.getElementById('assent-banner');
+  if (!b) return null;
+  const has = (a) => b.querySelector('[data-assent-action="' + a + '"]') !== null;
+  return has('do-not-sell') ? 'opt-out' : !has('reject') && !has('preferences') ? 'notice' : 'opt-in';
+})()`;
+
+const assentMode = (page: Page): Promise<SiteMode | null> =>
+  page.evaluate<SiteMode | null>(ASSENT_MODE).catch(() => null);
+
+/** A same-origin page linked from this one, other than itself: where a returning visitor goes next. */
+const secondPageUrl = async (page: Page): Promise<string | null> => {
+  const here = new URL(page.url());
+  const hrefs = await page
+    .$$eval('a[href]', (as) => as.map((a) => (a as HTMLAnchorElement).href))
+    .catch(() => [] as string[]);
+  for (const h of hrefs) {
+    try {
+      const u = new URL(h);
+      if (u.origin !== here.origin || u.pathname === here.pathname) continue;
+      if (/\.(pdf|zip|png|jpe?g|gif|svg|webp|mp4|mp3|xml|json|txt|csv)$/i.test(u.pathname)) continue;
+      return u.href.replace(/#.*$/, '');
+    } catch {
+      // not a URL
+    }
+  }
+  return null;
+};
+
 const VIEWPORT = { width: 1280, height: 800 };
+
+/**
+ * Types sentinel values into the page's visible text fields, without submitting, as a visitor
+ * who starts filling a form and stops: a request that carries one afterwards is keylogging.
+ * Passwords are left alone. At most four fields, so a long form does not slow the scan.
+ */
+const typeSentinels = async (page: Page, rec: Recorder): Promise<void> => {
+  const tag = Math.random().toString(36).slice(2, 8);
+  const text = `assentkey${tag}`;
+  const email = `assent.${tag}@example.org`;
+  const fields = page.locator(
+    'input:not([type]), input[type="text"], input[type="email"], input[type="search"], input[type="tel"], textarea',
+  );
+  const n = Math.min(await fields.count().catch(() => 0), 4);
+  if (!n) return;
+  rec.markTyped([text, email]);
+  for (let i = 0; i < n; i++) {
+    const f = fields.nth(i);
+    if (!(await f.isVisible().catch(() => false))) continue;
+    const type = await f.getAttribute('type').catch(() => null);
+    await f.pressSequentially(type === 'email' ? email : text, { delay: 5, timeout: 3000 }).catch(() => {});
+  }
+  // Leave the last field, as a visitor would: some recorders send on blur.
+  await page.keyboard.press('Tab').catch(() => {});
+  await rec.idle(300);
+};
 
 /** Turns Chromium's network error codes into a sentence for the site owner. */
 const explain = (url: string, e: unknown): ScanFailure => {
@@ -56,7 +124,9 @@ const explain = (url: string, e: unknown): ScanFailure => {
 
 /**
  * One visit in a fresh browser context (no cookies, no storage): load, settle, find the
- * banner, make the phase's choice, then reload as a returning visitor, scroll, and record.
+ * banner, make the phase's choice, then reload as a returning visitor (after reject: and go
+ * on to a second page of the site), scroll, and record. The GPC visit makes no choice: its
+ * browser sends the signal.
  */
 export const runPhase = async (
   browser: Browser,
@@ -65,11 +135,24 @@ export const runPhase = async (
   known: BannerInfo | null,
   classifier: Classifier,
   config: ScanConfig,
+  /** Record a HAR of the visit (request bodies included, response bodies left out) for the evidence pack. */
+  har = false,
 ): Promise<PhaseOutput> => {
   const started = Date.now();
-  const context = await browser.newContext({ viewport: VIEWPORT, locale: 'en-GB', serviceWorkers: 'block' });
+  const gpc = name === 'gpc';
+  const harDir = har ? mkdtempSync(join(tmpdir(), 'assent-scan-har-')) : null;
+  const context = await browser.newContext({
+    viewport: VIEWPORT,
+    locale: 'en-GB',
+    serviceWorkers: 'block',
+    // The GPC visit: the header on every request, and the property scripts read.
+    ...(gpc ? { extraHTTPHeaders: { 'Sec-GPC': '1' } } : {}),
+    ...(harDir ? { recordHar: { path: join(harDir, 'visit.har'), content: 'omit' as const } } : {}),
+  });
+  let out: PhaseOutput;
   try {
     context.setDefaultTimeout(config.navigationTimeout);
+    if (gpc) await context.addInitScript(GPC_SIGNAL);
     const rec = new Recorder(context, classifier);
     await rec.attach();
     const useAc = config.autoconsent && (known === null || known.kind === 'autoconsent');
@@ -88,11 +171,24 @@ export const runPhase = async (
     if (status >= 400) throw new ScanFailure('http-error', `${url} answered HTTP ${status}`);
 
     let banner = known ?? (await detectBanner(page, ac, config.selectors, config.bannerTimeout));
+    const mode = banner.kind === 'assent' ? await assentMode(page) : null;
     let choice: ChoiceResult | null = null;
     let image: Buffer | null = null;
-    if (name === 'before') {
+    let heldAfterChoice: string[] | undefined;
+    let secondPage: PhaseRecord['secondPage'];
+    if (name === 'before' || gpc) {
       await rec.idle(300);
       image = await shoot(page);
+      if (name === 'before') await typeSentinels(page, rec);
+    } else if (name === 'reject' && mode === 'notice') {
+      // A notice offers nothing to refuse: this visit is not a refusal, and counts as none.
+      choice = {
+        method: banner.kind,
+        clicked: false,
+        effective: null,
+        clicks: null,
+        note: 'notice mode: nothing to reject',
+      };
     } else {
       rec.markChoice();
       choice = await choose(page, banner, name, ac, config.selectors, config.bannerTimeout);
@@ -113,6 +209,11 @@ export const runPhase = async (
             note: `the banner came back after a reload: the ${name} did not stick`,
           };
         }
+        if (name === 'accept') {
+          heldAfterChoice = await page.evaluate<string[]>(HELD_AFTER_CHOICE).catch(() => []);
+          // With every tracker running: where keyloggers show themselves.
+          await typeSentinels(page, rec);
+        }
       }
       if (banner.kind === 'autoconsent' && name === 'reject' && choice.clicks !== null) {
         banner = { ...banner, rejectOnFirstLayer: choice.clicks <= 1 };
@@ -120,7 +221,20 @@ export const runPhase = async (
     }
     await page.evaluate(SCROLL).catch(() => {});
     await rec.idle();
-    if (name !== 'before') image = await shoot(page);
+    if (name === 'reject' || name === 'accept') image = await shoot(page);
+    const gpcSeen: GpcObservation | undefined = gpc
+      ? {
+          headerSent: rec.documentHeader('sec-gpc') === '1',
+          navigatorFlag: await page.evaluate('navigator.globalPrivacyControl === true').then(
+            (v) => v === true,
+            () => false,
+          ),
+          displayed: await page.evaluate(GPC_TEXT).then(
+            (v) => (typeof v === 'string' ? v : null),
+            () => null,
+          ),
+        }
+      : undefined;
 
     const pageUrl = page.url();
     const [cookies, storage] = await Promise.all([rec.cookies(pageUrl), rec.storage(page, pageUrl)]);
@@ -132,7 +246,38 @@ export const runPhase = async (
             .catch(() => [] as string[])
         : [];
     const assent = banner.kind === 'assent' ? await assentConfig(page) : null;
-    return {
+    const title = await page.title().catch(() => '');
+    const detections = rec.detections(pageUrl, title);
+    // After everything was recorded: opening the second layer chooses nothing, but loads it.
+    const bannerDesign =
+      name === 'before' && banner.kind !== 'none'
+        ? await inspectBanner(page, banner, config.selectors, ac?.popup() ? 1 : 0)
+        : undefined;
+    // A refusal must hold on the site's next page, not only on a reload of this one. Checked
+    // after everything above was recorded: what the next page loads is that page's own scan.
+    if (name === 'reject' && choice?.clicked) {
+      secondPage = null;
+      const next = await secondPageUrl(page);
+      const at = Date.now();
+      if (
+        next &&
+        (await page.goto(next, { waitUntil: 'load' }).then(
+          () => true,
+          () => false,
+        ))
+      ) {
+        if (banner.kind === 'autoconsent') await sleep(500);
+        const shown = await bannerShowing(page, banner, ac, config.selectors, at);
+        secondPage = { url: page.url(), bannerShown: shown };
+        if (shown && choice.effective !== false)
+          choice = {
+            ...choice,
+            effective: false,
+            note: `the banner came back on the next page of the site (${page.url()}): the reject did not stick`,
+          };
+      }
+    }
+    out = {
       record: {
         name,
         url: pageUrl,
@@ -143,18 +288,36 @@ export const runPhase = async (
         thirdPartyRequests: thirdParty,
         firstPartyRequestCount: firstPartyCount,
         screenshot: image ? { file: null, sha256: createHash('sha256').update(image).digest('hex') } : null,
+        ...(heldAfterChoice ? { heldAfterChoice } : {}),
+        ...(secondPage !== undefined
+          ? { secondPage }
+          : name === 'reject' && choice?.clicked
+            ? { secondPage: null }
+            : {}),
+        ...(gpcSeen ? { gpc: gpcSeen } : {}),
+        detections,
+        ...(bannerDesign ? { bannerDesign } : {}),
       },
       banner,
       image,
-      title: await page.title().catch(() => ''),
+      title,
       finalUrl: pageUrl,
       links,
       assentCookie: banner.kind === 'assent' ? (assent?.cookieName ?? 'assent') : null,
       assentEndpoint: assent?.endpoint ? new URL(assent.endpoint, pageUrl).href : null,
       assentDeclared: assent?.declared ?? {},
+      assentMode: mode,
+      har: null,
     };
   } finally {
+    // The HAR is written when the context closes.
     await context.close().catch(() => {});
+  }
+  if (!harDir) return out;
+  try {
+    return { ...out, har: await readFile(join(harDir, 'visit.har')).catch(() => null) };
+  } finally {
+    await rm(harDir, { recursive: true, force: true }).catch(() => {});
   }
 };
 

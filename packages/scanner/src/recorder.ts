@@ -1,7 +1,16 @@
 import type { BrowserContext, CDPSession, Page, Request } from 'playwright-core';
 import type { Classifier } from './classify.js';
+import { detect } from './detectors/detect.js';
 import { BINDING, INSTRUMENT, LIST_STORAGE } from './instrument.js';
-import type { CookieRecord, Initiator, RequestRecord, Source, StorageArea, StorageRecord } from './types.js';
+import type {
+  CookieRecord,
+  Detection,
+  Initiator,
+  RequestRecord,
+  Source,
+  StorageArea,
+  StorageRecord,
+} from './types.js';
 
 interface Write {
   readonly source: Source;
@@ -12,6 +21,7 @@ interface Write {
 interface Seen {
   readonly request: Request;
   readonly afterChoice: boolean;
+  readonly at: number;
 }
 
 const DAY = 86_400;
@@ -38,6 +48,12 @@ export class Recorder {
   private readonly initiators = new Map<string, Initiator[]>();
   private readonly cookieWrites = new Map<string, Write>();
   private readonly storageWrites = new Map<string, Source>();
+  /** Images a script asked for (URL → script), see INSTRUMENT. */
+  private readonly scriptLoads = new Map<string, string>();
+  /** Fingerprinting reports from INSTRUMENT: technique and script. */
+  private readonly fingerprints: { name: string; script: string }[] = [];
+  private typedAt: number | null = null;
+  private sentinels: readonly string[] = [];
   private readonly pending = new Set<Promise<unknown>>();
   private inflight = 0;
   private lastActivity = Date.now();
@@ -52,7 +68,7 @@ export class Recorder {
     await this.context.exposeBinding(BINDING, (_source, m: unknown) => this.onWrite(m));
     await this.context.addInitScript(INSTRUMENT);
     this.context.on('request', (request) => {
-      this.requests.push({ request, afterChoice: this.choiceMade });
+      this.requests.push({ request, afterChoice: this.choiceMade, at: Date.now() });
       this.inflight++;
       this.lastActivity = Date.now();
     });
@@ -96,6 +112,82 @@ export class Recorder {
     });
   }
 
+  /** A header of the first document request (lower-case name), as sent. */
+  documentHeader(name: string): string | undefined {
+    const doc = this.requests.find((r) => r.request.resourceType() === 'document');
+    return doc?.request.headers()[name];
+  }
+
+  /** The sentinels were typed now: requests from here on that carry one are keylogging. */
+  markTyped(sentinels: readonly string[]): void {
+    this.typedAt = Date.now();
+    this.sentinels = sentinels;
+  }
+
+  /** What the detectors find in everything recorded so far (see detectors/detect.ts). */
+  detections(pageUrl: string, title: string): Detection[] {
+    const requests = this.finalRequests().flatMap(({ request, last, at, n }) => {
+      const url = request.url();
+      if (!/^(https?|wss?):/.test(url)) return [];
+      const initiator = this.initiatorOf(request, url, n, pageUrl);
+      return [
+        {
+          url,
+          postData: last.postData(),
+          script: initiator?.type === 'script' ? initiator.url : null,
+          classification: this.classifier.url(url, pageUrl, request.resourceType()),
+          at,
+        },
+      ];
+    });
+    return detect({
+      requests,
+      pageUrl,
+      title,
+      typedAt: this.typedAt,
+      sentinels: this.sentinels,
+      fingerprints: this.fingerprints,
+    });
+  }
+
+  /**
+   * Requests as the page sent them: a redirect chain (http → https, a tracker's hop to its
+   * CDN) is one, under the URL asked for, with its last hop; `n` numbers repeats of a URL.
+   */
+  private finalRequests(): {
+    request: Request;
+    last: Request;
+    afterChoice: boolean;
+    at: number;
+    n: number;
+  }[] {
+    const taken = new Map<string, number>();
+    const out = [];
+    for (const { request: last, afterChoice, at } of this.requests) {
+      if (last.redirectedTo()) continue;
+      let request = last;
+      while (request.redirectedFrom()) request = request.redirectedFrom()!;
+      const n = taken.get(request.url()) ?? 0;
+      taken.set(request.url(), n + 1);
+      out.push({ request, last, afterChoice, at, n });
+    }
+    return out;
+  }
+
+  /** Chromium's initiator, or the script that set an image's `src` (Chromium names the document there). */
+  private initiatorOf(request: Request, url: string, n: number, pageUrl: string): Initiator | null {
+    let initiator = this.initiators.get(url)?.[n] ?? null;
+    const loader = this.scriptLoads.get(url);
+    if (loader && (initiator?.type !== 'script' || initiator.url === pageUrl))
+      initiator = { type: 'script', url: loader };
+    if (initiator) return initiator;
+    try {
+      return { type: 'frame', url: request.frame().url() };
+    } catch {
+      return { type: 'frame', url: null }; // service worker requests have no frame
+    }
+  }
+
   /** From now on requests count as "after the choice". */
   markChoice(): void {
     this.choiceMade = true;
@@ -123,7 +215,11 @@ export class Recorder {
     };
     if (typeof w.name !== 'string' || typeof w.src !== 'string') return;
     const source: Source = { via: 'script', url: w.src };
-    if (w.t === 'cookie') {
+    if (w.t === 'fp') {
+      this.fingerprints.push({ name: w.name, script: w.src });
+    } else if (w.t === 'load') {
+      if (!this.scriptLoads.has(w.name)) this.scriptLoads.set(w.name, w.src);
+    } else if (w.t === 'cookie') {
       this.cookieWrites.set(w.name, { source, days: requestedDays(String(w.attrs ?? '')) });
     } else if (w.t === 'storage' && typeof w.area === 'string') {
       const key = `${w.area}|${String(w.at)}|${w.name}`;
@@ -203,37 +299,24 @@ export class Recorder {
 
   /** Every request so far: third-party ones listed, first-party ones counted. */
   requestLog(pageUrl: string): { thirdParty: RequestRecord[]; firstPartyCount: number } {
-    const taken = new Map<string, number>();
     const thirdParty: RequestRecord[] = [];
     let firstPartyCount = 0;
-    for (const { request, afterChoice } of this.requests) {
+    for (const { request, last, afterChoice, n } of this.finalRequests()) {
       const url = request.url();
       if (!/^(https?|wss?):/.test(url)) continue;
       const classification = this.classifier.url(url, pageUrl, request.resourceType());
-      const n = taken.get(url) ?? 0;
-      taken.set(url, n + 1);
       if (classification.party === 'first') {
         firstPartyCount++;
         continue;
-      }
-      let initiator = this.initiators.get(url)?.[n] ?? null;
-      if (!initiator) {
-        const frame = (() => {
-          try {
-            return request.frame().url();
-          } catch {
-            return null; // service worker requests have no frame
-          }
-        })();
-        initiator = { type: 'frame', url: frame };
       }
       thirdParty.push({
         url,
         method: request.method(),
         type: request.resourceType(),
-        initiator,
+        initiator: this.initiatorOf(request, url, n, pageUrl),
         afterChoice,
         classification,
+        ...(last !== request ? { redirectedTo: last.url() } : {}),
       });
     }
     return { thirdParty, firstPartyCount };

@@ -1,10 +1,10 @@
 import type { Browser } from 'playwright-core';
 import { launch } from './browser.js';
 import { createClassifier } from './classify.js';
-import { DEFAULT_CONFIG, RULES, type ScanConfig } from './config.js';
+import { DEFAULT_CONFIG, type ScanConfig } from './config.js';
 import { Frontier, fetchSitemap } from './crawl.js';
 import { type PhaseOutput, runPhase, ScanFailure } from './phase.js';
-import { consentCookies, findingsFor, isConsentCookie } from './rules.js';
+import { consentCookies, DEFAULT_FAIL_ON, findingsFor, isConsentCookie } from './rules/index.js';
 import { loadTrackerDb, TRACKERDB_LICENCE } from './trackerdb.js';
 import type { PageResult, PhaseName, PhaseRecord, RuleId, ScanError, ScanReport } from './types.js';
 
@@ -32,10 +32,12 @@ export interface ScanOptions extends Partial<ScanConfig> {
   readonly pages?: number;
   /** Pages scanned at once (each runs its three phases at once). Default 1, for a 2-core machine. */
   readonly concurrency?: number;
-  /** Rules that make the scan fail (exit 1). Default: all. */
+  /** Rules that make the scan fail (exit 1). Default: every rule of severity `error`. */
   readonly failOn?: readonly RuleId[];
   /** Use the tracker database when it is installed. Default true. */
   readonly trackerDb?: boolean;
+  /** Record a HAR per phase (request bodies included) for the evidence pack. Default false. */
+  readonly har?: boolean;
   /** Reuse a browser (tests, benches); otherwise one is launched and closed. */
   readonly browser?: Browser;
   readonly onProgress?: (e: ProgressEvent) => void;
@@ -45,6 +47,8 @@ export interface ScanResult {
   readonly report: ScanReport;
   /** Screenshots by their report path (`screenshots/1-before.jpg`). */
   readonly images: ReadonlyMap<string, Buffer>;
+  /** Other evidence files by report path: the HARs (`har/1-before.har`). */
+  readonly files: ReadonlyMap<string, Buffer>;
 }
 
 /** `true` for an absolute http(s) URL. */
@@ -57,7 +61,8 @@ export const validUrl = (url: string): boolean => {
 };
 
 /**
- * Scans pages in three fresh visits each — before consent, after reject, after accept — and
+ * Scans pages in four fresh visits each — before consent, after reject, after accept, with
+ * Global Privacy Control — and
  * returns the report with its screenshots. Never throws for what a user can cause (bad URL,
  * site down): those are `report.errors` and exit code 2.
  *
@@ -68,10 +73,11 @@ export const validUrl = (url: string): boolean => {
 export const scan = async (urls: readonly string[], options: ScanOptions = {}): Promise<ScanResult> => {
   const startedAt = new Date();
   const config: ScanConfig = { ...DEFAULT_CONFIG, ...definedOnly(options) };
-  const failOn = options.failOn ?? RULES;
+  const failOn = options.failOn ?? DEFAULT_FAIL_ON;
   const errors: ScanError[] = [];
   const pages: { n: number; result: PageResult }[] = [];
   const images = new Map<string, Buffer>();
+  const files = new Map<string, Buffer>();
   const progress = options.onProgress ?? (() => {});
 
   const frontiers: Frontier[] = [];
@@ -98,7 +104,7 @@ export const scan = async (urls: readonly string[], options: ScanOptions = {}): 
   let browserVersion = '';
   if (frontiers.length) {
     try {
-      browser ??= await launch(config.hostResolverRules);
+      browser ??= await launch(config.hostResolverRules, config.chromiumArgs);
       browserVersion = browser.version();
     } catch (e) {
       errors.push({
@@ -114,32 +120,38 @@ export const scan = async (urls: readonly string[], options: ScanOptions = {}): 
     const n = ++counter;
     const t0 = Date.now();
     try {
-      // Three fresh contexts at once: each phase finds the banner itself, so they are
+      // Four fresh contexts at once: each phase finds the banner itself, so they are
       // independent, and most of a phase is waiting on the network, not the CPU.
       const run = (phase: PhaseName) =>
-        runPhase(browser!, url, phase, null, classifier, config).then((out) => {
+        runPhase(browser!, url, phase, null, classifier, config, options.har === true).then((out) => {
           if (phase === 'before') for (const l of out.links) frontier.add(l);
           progress({ type: 'phase', url, phase, ms: out.record.durationMs, page: n });
           return out;
         });
-      const settled = await Promise.allSettled([run('before'), run('reject'), run('accept')]);
+      const settled = await Promise.allSettled([run('before'), run('reject'), run('accept'), run('gpc')]);
       const failed = settled.find((s) => s.status === 'rejected');
       if (failed) throw (failed as PromiseRejectedResult).reason;
-      const [before, reject, accept] = settled.map(
+      const [before, reject, accept, gpc] = settled.map(
         (s) => (s as PromiseFulfilledResult<PhaseOutput>).value,
-      ) as [PhaseOutput, PhaseOutput, PhaseOutput];
+      ) as [PhaseOutput, PhaseOutput, PhaseOutput, PhaseOutput];
       // Whether reject is on the first layer of another CMP shows when opting out (clicks).
       const banner =
         before.banner.kind === 'autoconsent' && reject.banner.kind === 'autoconsent'
           ? { ...before.banner, rejectOnFirstLayer: reject.banner.rejectOnFirstLayer }
           : before.banner;
       const withShots = (o: PhaseOutput): PhaseRecord => {
+        if (o.har) files.set(`har/${n}-${o.record.name}.har`, o.har);
         if (!o.image || !o.record.screenshot) return o.record;
         const file = `screenshots/${n}-${o.record.name}.jpg`;
         images.set(file, o.image);
         return { ...o.record, screenshot: { ...o.record.screenshot, file } };
       };
-      let phases = { before: withShots(before), reject: withShots(reject), accept: withShots(accept) };
+      let phases = {
+        before: withShots(before),
+        reject: withShots(reject),
+        accept: withShots(accept),
+        gpc: withShots(gpc),
+      };
       const cc = consentCookies(phases, before.assentCookie ?? reject.assentCookie, config, {
         ...reject.assentDeclared,
         ...before.assentDeclared,
@@ -163,14 +175,18 @@ export const scan = async (urls: readonly string[], options: ScanOptions = {}): 
         before: markConsent(phases.before),
         reject: markConsent(phases.reject),
         accept: markConsent(phases.accept),
+        gpc: markConsent(phases.gpc),
       };
-      const findings = findingsFor(url, banner, phases, cc, config);
+      const mode = config.mode ?? before.assentMode ?? reject.assentMode ?? 'opt-in';
+      const findings = findingsFor(url, { banner, mode, phases, cc }, config);
       const result: PageResult = {
         url,
         finalUrl: before.finalUrl,
         title: before.title,
         durationMs: Date.now() - t0,
         banner,
+        mode,
+        ...(cc.declared && Object.keys(cc.declared).length ? { declaredCookies: cc.declared } : {}),
         phases,
         findings,
       };
@@ -221,6 +237,7 @@ export const scan = async (urls: readonly string[], options: ScanOptions = {}): 
   const finishedAt = new Date();
   return {
     images,
+    files,
     report: {
       schemaVersion: 1,
       tool: {

@@ -4,9 +4,20 @@
  * @packageDocumentation
  */
 
-/** The three visits: before any choice, after rejecting, after accepting. */
-export type PhaseName = 'before' | 'reject' | 'accept';
-export const PHASES: readonly PhaseName[] = ['before', 'reject', 'accept'];
+import type { GoogleConsent } from './detectors/google-consent.js';
+import type { RuleId } from './rules/index.js';
+
+export type { RuleId };
+
+/**
+ * The four visits: before any choice, after rejecting, after accepting, and a first visit
+ * whose browser sends Global Privacy Control (`Sec-GPC: 1`, `navigator.globalPrivacyControl`).
+ */
+export type PhaseName = 'before' | 'reject' | 'accept' | 'gpc';
+export const PHASES: readonly PhaseName[] = ['before', 'reject', 'accept', 'gpc'];
+
+/** The site's consent mode as the scan saw it (Assent's banner) or was told (`mode` in the config). */
+export type SiteMode = 'opt-in' | 'opt-out' | 'notice';
 
 /** First party: same registrable domain as the page (Public Suffix List); IPs and `localhost` are their own site. */
 export type Party = 'first' | 'third';
@@ -38,6 +49,11 @@ export interface Classification {
   readonly site: string;
   readonly kind: Kind;
   readonly tracker: Tracker | null;
+  /**
+   * A fingerprinting vendor (data/fingerprinting-vendors.json): needs consent whatever
+   * category the tracker database gives it (many are filed as "utilities").
+   */
+  readonly fingerprinter?: true;
 }
 
 /** Who wrote a cookie or a storage key: a response's `Set-Cookie` or a script. */
@@ -89,6 +105,8 @@ export interface RequestRecord {
   /** `true` when the request was sent after the choice was clicked (reject/accept phases). */
   readonly afterChoice: boolean;
   readonly classification: Classification;
+  /** Where a redirected request ended (the chain counts once, under the URL that was asked for). */
+  readonly redirectedTo?: string;
 }
 
 export type BannerKind = 'assent' | 'autoconsent' | 'selectors' | 'none';
@@ -131,25 +149,77 @@ export interface PhaseRecord {
   /** How many first-party requests there were (they are not listed). */
   readonly firstPartyRequestCount: number;
   readonly screenshot: Screenshot | null;
+  /**
+   * Accept phase: elements still held back (`type="text/plain"` with a consent category,
+   * `data-assent-src` iframes) after the choice, as `tag category src`. Empty when all ran.
+   */
+  readonly heldAfterChoice?: readonly string[];
+  /** Reject phase: the second page of the site visited after the choice, and whether the banner came back. */
+  readonly secondPage?: { readonly url: string; readonly bannerShown: boolean } | null;
+  /** GPC phase: what was sent and whether the page said it honoured it. */
+  readonly gpc?: GpcObservation;
+  /** Before phase: the banner's design, the interfaces on screen, the second layer's boxes. */
+  readonly bannerDesign?: BannerDesign;
+  /** What the detectors found: pixels, session replay, keylogging, fingerprinting, personal data in URLs. */
+  readonly detections?: readonly Detection[];
 }
 
-/** Rule ids are stable: configs, allow-lists and CI filters refer to them. */
-export type RuleId =
-  | 'banner-missing'
-  | 'reject-missing'
-  | 'reject-ineffective'
-  | 'cookie-before-consent'
-  | 'cookie-after-reject'
-  | 'storage-before-consent'
-  | 'storage-after-reject'
-  | 'request-before-consent'
-  | 'request-after-reject'
-  | 'consent-cookie-too-long';
+export interface ButtonLook {
+  readonly width: number;
+  readonly height: number;
+  readonly fontSize: number;
+  readonly fontWeight: number;
+  /** Text against the button's face (WCAG contrast ratio). */
+  readonly textContrast: number;
+  /** The button's face against what surrounds it: a filled button stands out, a bare link does not. */
+  readonly faceContrast: number;
+}
+
+/** Before phase: the consent interface as a regulator looks at it. */
+export interface BannerDesign {
+  /** First-layer accept and reject side by side; `null` when either is not there. */
+  readonly buttons: { readonly accept: ButtonLook; readonly reject: ButtonLook } | null;
+  /** Consent interfaces visible at once (CMP containers). */
+  readonly interfaces: readonly string[];
+  /** Assent's second layer: non-essential boxes ticked when it opens; `null` when not inspected. */
+  readonly preTicked: readonly string[] | null;
+}
+
+export type DetectorName =
+  | 'pixel'
+  | 'session-replay'
+  | 'keylogging'
+  | 'fingerprinting'
+  | 'personal-data-in-url';
+
+export interface Detection {
+  readonly detector: DetectorName;
+  /** The vendor (pixel, session replay, third party) or the technique (fingerprinting). */
+  readonly name: string;
+  /** The script behind it, when known. */
+  readonly script: string | null;
+  readonly url: string | null;
+  readonly detail: string;
+  /** Pixels to Google: the consent state the request carried (gcs / gcd). */
+  readonly google?: GoogleConsent;
+}
+
+export interface GpcObservation {
+  /** `Sec-GPC: 1` went out with the page's request. */
+  readonly headerSent: boolean;
+  /** `navigator.globalPrivacyControl === true` in the page. */
+  readonly navigatorFlag: boolean;
+  /** The visible sentence that says the opt-out was honoured, or `null` when none was found. */
+  readonly displayed: string | null;
+}
 
 export interface Finding {
   readonly rule: RuleId;
   readonly phase: PhaseName;
-  readonly subject: { readonly type: 'banner' | 'cookie' | 'storage' | 'request'; readonly name: string };
+  readonly subject: {
+    readonly type: 'banner' | 'cookie' | 'storage' | 'request' | 'element' | 'signal';
+    readonly name: string;
+  };
   readonly message: string;
   readonly tracker: Tracker | null;
   readonly kind: Kind | null;
@@ -163,10 +233,15 @@ export interface PageResult {
   readonly title: string;
   readonly durationMs: number;
   readonly banner: BannerInfo;
+  /** The mode the rules applied: opt-in rules, opt-out (GPC) rules, or a notice. */
+  readonly mode: SiteMode;
+  /** Cookies the site's Assent config declares (name or `prefix*` → `category[:service]`). */
+  readonly declaredCookies?: Readonly<Record<string, string>>;
   readonly phases: {
     readonly before: PhaseRecord;
     readonly reject: PhaseRecord;
     readonly accept: PhaseRecord;
+    readonly gpc: PhaseRecord;
   };
   readonly findings: readonly Finding[];
 }

@@ -55,9 +55,11 @@ describe('assent-scan, the CLI', () => {
     assert.match(r.stderr, /\[1\] before +http:\/\/127\.0\.0\.1:\d+\/clean\.html \(\d+\.\d s\)/);
     assert.match(r.stderr, /\[1\] reject/);
     assert.match(r.stderr, /\[1\] accept/);
-    assert.match(r.stderr, /\[1\] ✓ .*0 violation\(s\)/);
+    assert.match(r.stderr, /\[1\] gpc/);
+    assert.match(r.stderr, /\[1\] ok .*0 violation\(s\)/);
     assert.deepEqual((await readdir(out)).sort(), [
       'junit.xml',
+      'manifest.json',
       'report.html',
       'report.json',
       'report.md',
@@ -66,10 +68,81 @@ describe('assent-scan, the CLI', () => {
     assert.deepEqual((await readdir(join(out, 'screenshots'))).sort(), [
       '1-accept.jpg',
       '1-before.jpg',
+      '1-gpc.jpg',
       '1-reject.jpg',
     ]);
     const json = JSON.parse(await readFile(join(out, 'report.json'), 'utf8'));
     assert.equal(json.summary.exitCode, 0);
+  });
+
+  it('writes a signed evidence pack with HARs and the cookie declaration; verify checks it', async () => {
+    const out = join(dir, 'evidence');
+    const keyPrefix = join(dir, 'owner');
+    const kg = await run(['keygen', keyPrefix]);
+    assert.equal(kg.code, 0, kg.stderr);
+    const again = await run(['keygen', keyPrefix]);
+    assert.equal(again.code, 2);
+    assert.match(again.stderr, /owner\.key\.pem exists; not overwritten/);
+    const r = await run([
+      `${site.site}/clean.html`,
+      '--config',
+      config,
+      '--out',
+      out,
+      '--har',
+      '--declaration',
+      '--sign-key',
+      `${keyPrefix}.key.pem`,
+      '--quiet',
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const files = (await readdir(out)).sort();
+    for (const f of [
+      'declaration.html',
+      'declaration.md',
+      'declaration.json',
+      'assent-config.suggested.json',
+      'manifest.json',
+      'manifest.sig',
+      'har',
+    ])
+      assert.ok(files.includes(f), `${f} in ${files.join(', ')}`);
+    assert.deepEqual((await readdir(join(out, 'har'))).sort(), [
+      '1-accept.har',
+      '1-before.har',
+      '1-gpc.har',
+      '1-reject.har',
+    ]);
+    // The HAR holds the receipt-free accept visit's requests, the tracker among them.
+    const har = JSON.parse(await readFile(join(out, 'har', '1-accept.har'), 'utf8'));
+    assert.ok(
+      har.log.entries.some((e: { request: { url: string } }) => e.request.url.endsWith('/tracker.js')),
+    );
+    const decl = JSON.parse(await readFile(join(out, 'declaration.json'), 'utf8'));
+    assert.deepEqual(
+      decl.rows.map((x: { name: string; category: string; provider: string }) => [
+        x.name,
+        x.category,
+        x.provider,
+      ]),
+      [
+        ['_hjid', 'analytics', 'Hotjar'],
+        ['assent', 'necessary', 'this site (consent record)'],
+      ],
+    );
+    assert.deepEqual(JSON.parse(await readFile(join(out, 'assent-config.suggested.json'), 'utf8')), {
+      categories: [{ id: 'analytics', services: [{ id: 'hotjar', title: 'Hotjar', cookies: ['_hjid'] }] }],
+    });
+    const ok = await run(['verify', out, '--public-key', `${keyPrefix}.pub.pem`]);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stdout, /intact/);
+    await writeFile(join(out, 'report.md'), 'edited\n');
+    const bad = await run(['verify', out, '--public-key', `${keyPrefix}.pub.pem`]);
+    assert.equal(bad.code, 1);
+    assert.equal(bad.stderr, 'assent-scan verify: report.md: changed since the scan (SHA-256 differs)\n');
+    const noOut = await run([`${site.site}/clean.html`, '--declaration']);
+    assert.equal(noOut.code, 2);
+    assert.equal(noOut.stderr, 'assent-scan: --declaration needs --out DIR: the files go there\n');
   });
 
   it('exits 1 on violations and prints the JSON report on stdout', async () => {
@@ -90,7 +163,7 @@ describe('assent-scan, the CLI', () => {
       'banner-missing,reject-missing',
     ]);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /^# Assent scan: ✅ clean/);
+    assert.match(r.stdout, /^# Assent scan: clean/);
     assert.match(r.stdout, /`consent-cookie-too-long`/);
   });
 
@@ -114,6 +187,15 @@ describe('assent-scan, the CLI', () => {
     const badRule = await run(['http://127.0.0.1/', '--fail-on', 'cookies']);
     assert.equal(badRule.code, 2);
     assert.match(badRule.stderr, /unknown rule in --fail-on: cookies/);
+    const badMode = await run(['http://127.0.0.1/', '--mode', 'gdpr']);
+    assert.equal(badMode.code, 2);
+    assert.equal(badMode.stderr, 'assent-scan: --mode must be one of opt-in, opt-out, notice, got "gdpr"\n');
+    const badFlag = await run(['http://127.0.0.1/', '--chromium-arg=--user-data-dir=/tmp/x']);
+    assert.equal(badFlag.code, 2);
+    assert.equal(
+      badFlag.stderr,
+      'assent-scan: --chromium-arg: --user-data-dir is set by the scanner itself\n',
+    );
     const badConfig = join(dir, 'bad.json');
     await writeFile(badConfig, JSON.stringify({ allow: [{ rule: 'banner-missing' }], colour: 'red' }));
     const r = await run(['http://127.0.0.1/', '--config', badConfig]);
@@ -126,5 +208,8 @@ describe('assent-scan, the CLI', () => {
     const r = await run(['--help']);
     assert.equal(r.code, 0);
     assert.match(r.stdout, /Exit codes: 0 clean, 1 violations, 2 scanner error/);
+    // The rule list comes from the registry, with each rule's severity.
+    assert.match(r.stdout, /accept-ineffective +error +Accept does not release what was held/);
+    assert.match(r.stdout, /gpc-not-shown +error/);
   });
 });

@@ -23,8 +23,13 @@ export const page = (pages: readonly PageResult[], path: string): PageResult => 
   return p;
 };
 
-/** The config the fixtures need: the home-made banner's selectors, the tracker host mapping. */
+/**
+ * The config the fixtures need: the home-made banner's selectors, the mapping of real tracker
+ * hosts to loopback, and trust in the HTTPS third party's self-signed certificate (an extra
+ * Chromium flag, as a staging site would need).
+ */
 export const fixtureConfig = (hostResolverRules: string) => ({
   hostResolverRules,
+  chromiumArgs: ['--ignore-certificate-errors'],
   selectors: { banner: '#consent-box', accept: '.consent-yes', reject: '.consent-no' },
 });

@@ -1,11 +1,20 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createClassifier, siteOf } from '../src/classify.js';
-import { DEFAULT_CONFIG, parseScanConfig } from '../src/config.js';
+import { DEFAULT_CONFIG, parseScanConfig, RULES } from '../src/config.js';
 import { requestedDays } from '../src/recorder.js';
-import { consentCookies, findingsFor } from '../src/rules.js';
+import { toJUnit } from '../src/reports/index.js';
+import { consentCookies, DEFAULT_FAIL_ON, findingsFor, REGISTRY } from '../src/rules/index.js';
 import { loadTrackerDb } from '../src/trackerdb.js';
-import type { BannerInfo, Classification, CookieRecord, PhaseRecord, RequestRecord } from '../src/types.js';
+import type {
+  BannerInfo,
+  Classification,
+  CookieRecord,
+  PageResult,
+  PhaseRecord,
+  RequestRecord,
+  SiteMode,
+} from '../src/types.js';
 
 const PAGE = 'https://news.example.co.uk/article';
 
@@ -45,6 +54,20 @@ describe('first or third party', () => {
     assert.equal(c.url('https://cdn.jsdelivr.net/npm/x.js', PAGE).kind, 'functional');
     assert.equal(c.url('https://img.myshop-cdn.net/a.png', PAGE, 'image').kind, 'allowed');
     assert.equal(c.url('https://unheard-of.example/a.js', PAGE).kind, 'unknown-third-party');
+  });
+
+  it('a fingerprinting vendor needs consent although the database files it under utilities', async () => {
+    const c = createClassifier(await loadTrackerDb());
+    const fp = c.url('https://fpnpmcdn.net/v3/abc/loader.js', PAGE);
+    assert.equal(fp.tracker?.category, 'utilities');
+    assert.equal(fp.kind, 'tracker');
+    assert.equal(fp.fingerprinter, true);
+    // A vendor the database does not know is named from the data file.
+    const c2 = createClassifier(null).url('https://fpjs.io/x.js', PAGE);
+    assert.deepEqual(
+      [c2.kind, c2.tracker?.name, c2.fingerprinter],
+      ['tracker', 'Fingerprint (Fingerprint Pro)', true],
+    );
   });
 });
 
@@ -92,7 +115,9 @@ const phase = (name: PhaseRecord['name'], o: Partial<PhaseRecord> = {}): PhaseRe
   url: PAGE,
   durationMs: 1,
   choice:
-    name === 'before' ? null : { method: 'assent', clicked: true, effective: true, clicks: 1, note: null },
+    name === 'before' || name === 'gpc'
+      ? null
+      : { method: 'assent', clicked: true, effective: true, clicks: 1, note: null },
   cookies: [],
   storage: [],
   thirdPartyRequests: [],
@@ -107,10 +132,25 @@ const ASSENT: BannerInfo = {
   acceptOnFirstLayer: true,
 };
 
+/** The four phases, empty unless given. */
+const phasesOf = (o: Partial<PageResult['phases']> = {}): PageResult['phases'] => ({
+  before: phase('before'),
+  reject: phase('reject'),
+  accept: phase('accept'),
+  gpc: phase('gpc'),
+  ...o,
+});
+const run = (
+  phases: PageResult['phases'],
+  banner: BannerInfo = ASSENT,
+  mode: SiteMode = 'opt-in',
+  config = DEFAULT_CONFIG,
+  cc = consentCookies(phases, 'assent', config),
+) => findingsFor(PAGE, { banner, mode, phases, cc }, config);
+
 describe('rules', () => {
   it('after reject, only requests sent after the click count', () => {
-    const phases = {
-      before: phase('before'),
+    const phases = phasesOf({
       reject: phase('reject', {
         thirdPartyRequests: [
           request('https://t.example/a.js', false),
@@ -118,14 +158,8 @@ describe('rules', () => {
         ],
       }),
       accept: phase('accept', { thirdPartyRequests: [request('https://t.example/c.js', true)] }),
-    };
-    const f = findingsFor(
-      PAGE,
-      ASSENT,
-      phases,
-      consentCookies(phases, 'assent', DEFAULT_CONFIG),
-      DEFAULT_CONFIG,
-    );
+    });
+    const f = run(phases);
     assert.deepEqual(
       f.map((x) => `${x.rule} ${x.subject.name}`),
       ['request-after-reject https://t.example/b.js'],
@@ -133,38 +167,101 @@ describe('rules', () => {
   });
 
   it('a new first-party cookie after reject is the consent record; 13 months is the limit', () => {
-    const phases = {
-      before: phase('before'),
+    const phases = phasesOf({
       reject: phase('reject', { cookies: [cookie('cc_choice', 'first-party', 396)] }),
       accept: phase('accept', { cookies: [cookie('cc_choice', 'first-party', 395)] }),
-    };
+    });
     const cc = consentCookies(phases, null, DEFAULT_CONFIG);
     assert.deepEqual([...cc.names], ['cc_choice']);
-    const f = findingsFor(PAGE, ASSENT, phases, cc, DEFAULT_CONFIG);
+    const f = run(phases, ASSENT, 'opt-in', DEFAULT_CONFIG, cc);
     assert.deepEqual(
       f.map((x) => `${x.rule} ${x.phase}`),
       ['consent-cookie-too-long reject'],
     );
   });
 
-  it('a banner without reject on the first layer, and a missing banner', () => {
-    const phases = { before: phase('before'), reject: phase('reject'), accept: phase('accept') };
-    const cc = consentCookies(phases, null, DEFAULT_CONFIG);
-    const noReject = findingsFor(PAGE, { ...ASSENT, rejectOnFirstLayer: false }, phases, cc, DEFAULT_CONFIG);
+  it('a banner without reject on the first layer is a finding in opt-in mode only', () => {
+    const phases = phasesOf();
+    const noReject = { ...ASSENT, rejectOnFirstLayer: false };
     assert.deepEqual(
-      noReject.map((x) => x.rule),
+      run(phases, noReject).map((x) => x.rule),
       ['reject-missing'],
     );
-    const none = findingsFor(
-      PAGE,
-      { kind: 'none', cmp: null, rejectOnFirstLayer: null, acceptOnFirstLayer: null },
-      phases,
-      cc,
-      DEFAULT_CONFIG,
-    );
+    assert.deepEqual(run(phases, noReject, 'notice'), []);
+    assert.deepEqual(run(phases, noReject, 'opt-out'), []);
+  });
+
+  it('a missing banner is a finding only when the page does something that needs consent', () => {
+    const none: BannerInfo = { kind: 'none', cmp: null, rejectOnFirstLayer: null, acceptOnFirstLayer: null };
+    const quiet = phasesOf({ before: phase('before', { cookies: [cookie('session', 'first-party')] }) });
+    assert.deepEqual(run(quiet, none), []);
+    const busy = phasesOf({
+      before: phase('before', { thirdPartyRequests: [request('https://t.example/p.gif', false)] }),
+    });
     assert.deepEqual(
-      none.map((x) => x.rule),
-      ['banner-missing'],
+      run(busy, none).map((x) => x.rule),
+      ['banner-missing', 'request-before-consent'],
+    );
+  });
+
+  it('after accept, an element still held is accept-ineffective', () => {
+    const phases = phasesOf({
+      accept: phase('accept', { heldAfterChoice: ['script stats https://t.example/stats.js'] }),
+    });
+    assert.deepEqual(
+      run(phases).map((x) => `${x.rule} ${x.phase} ${x.subject.type} ${x.subject.name}`),
+      ['accept-ineffective accept element script stats https://t.example/stats.js'],
+    );
+    assert.deepEqual(run(phases, ASSENT, 'notice'), []);
+  });
+
+  it('notice mode: what runs after the notice is acknowledged is still before consent', () => {
+    const phases = phasesOf({
+      reject: phase('reject', {
+        choice: { method: 'assent', clicked: false, effective: null, clicks: null, note: 'notice mode' },
+      }),
+      accept: phase('accept', {
+        cookies: [cookie('_t', 'tracker')],
+        thirdPartyRequests: [
+          request('https://t.example/early.js', false),
+          request('https://t.example/late.js', true),
+        ],
+      }),
+    });
+    assert.deepEqual(
+      run(phases, ASSENT, 'notice').map((x) => `${x.rule} ${x.phase} ${x.subject.name}`),
+      ['cookie-before-consent accept _t', 'request-before-consent accept https://t.example/late.js'],
+    );
+  });
+
+  it('opt-out mode: trackers before a choice are allowed; GPC must stop advertising and be shown', () => {
+    const ads: Classification = {
+      party: 'third',
+      site: 'ads.example',
+      kind: 'tracker',
+      tracker: { key: 'ads', name: 'Ads', category: 'advertising', organization: null },
+    };
+    const stats: Classification = { ...ads, tracker: { ...ads.tracker!, category: 'site_analytics' } };
+    const phases = phasesOf({
+      before: phase('before', {
+        thirdPartyRequests: [{ ...request('https://ads.example/px', false), classification: ads }],
+      }),
+      gpc: phase('gpc', {
+        thirdPartyRequests: [
+          { ...request('https://ads.example/px', false), classification: ads },
+          { ...request('https://stats.example/hit', false), classification: stats },
+        ],
+        gpc: { headerSent: true, navigatorFlag: true, displayed: null },
+      }),
+    });
+    assert.deepEqual(
+      run(phases, ASSENT, 'opt-out').map((x) => `${x.rule} ${x.phase} ${x.subject.name}`),
+      ['gpc-ignored gpc https://ads.example/px', 'gpc-not-shown gpc Sec-GPC'],
+    );
+    // The same page under opt-in rules: the first visit's ad request is the finding, GPC rules do not apply.
+    assert.deepEqual(
+      run(phases, ASSENT, 'opt-in').map((x) => x.rule),
+      ['request-before-consent'],
     );
   });
 
@@ -180,14 +277,12 @@ describe('rules', () => {
       ],
     });
     assert.deepEqual(errors, []);
-    const phases = {
+    const phases = phasesOf({
       before: phase('before', {
         cookies: [{ ...cookie('ab_bucket', 'unknown-third-party') }, cookie('x_id', 'tracker')],
       }),
-      reject: phase('reject'),
-      accept: phase('accept'),
-    };
-    const f = findingsFor(PAGE, ASSENT, phases, consentCookies(phases, null, config), config);
+    });
+    const f = run(phases, ASSENT, 'opt-in', config, consentCookies(phases, null, config));
     assert.deepEqual(
       f.map((x) => [x.subject.name, x.allowed]),
       [
@@ -202,11 +297,65 @@ describe('rules', () => {
       allow: [{ rule: 'nope', reason: 'x' }],
       bannerTimeout: -1,
       selectors: { accept: '#a' },
+      chromiumArgs: ['--ignore-certificate-errors', 'ignore', '--user-data-dir=/tmp/x'],
+      mode: 'gdpr',
     });
     assert.deepEqual(errors, [
-      'allow[0].rule: unknown rule "nope" (known: banner-missing, reject-missing, reject-ineffective, cookie-before-consent, cookie-after-reject, storage-before-consent, storage-after-reject, request-before-consent, request-after-reject, consent-cookie-too-long)',
+      `allow[0].rule: unknown rule "nope" (known: ${RULES.join(', ')})`,
       'bannerTimeout: must be milliseconds from 0 to 300000',
       'selectors: must be {"banner": "css", "accept"?: "css", "reject"?: "css"}',
+      'chromiumArgs: "ignore" is not a Chromium flag (--name or --name=value); --user-data-dir is set by the scanner itself',
+      'mode: must be one of opt-in, opt-out, notice',
     ]);
+    assert.deepEqual(parseScanConfig({ chromiumArgs: ['--ignore-certificate-errors'] }).config.chromiumArgs, [
+      '--ignore-certificate-errors',
+    ]);
+  });
+});
+
+describe('the rule registry', () => {
+  it('defines each rule once, with a title, a legal reference, a reason and a severity', () => {
+    assert.equal(new Set(RULES).size, REGISTRY.length);
+    for (const r of REGISTRY) {
+      assert.match(r.id, /^[a-z]+(-[a-z]+)*$/, r.id);
+      assert.ok(r.title && r.law && r.why.length > 20, r.id);
+      assert.ok(['error', 'warning'].includes(r.severity), r.id);
+    }
+  });
+
+  it('derives --fail-on’s default and the JUnit cases from the registry', () => {
+    assert.deepEqual(
+      DEFAULT_FAIL_ON,
+      REGISTRY.filter((r) => r.severity === 'error').map((r) => r.id),
+    );
+    const phases = phasesOf({ accept: phase('accept', { heldAfterChoice: ['script x /x.js'] }) });
+    const findings = run(phases);
+    const junit = toJUnit({
+      schemaVersion: 1,
+      tool: { name: 'assent-scan', version: '0', browser: '', trackerDb: { enabled: false, licence: null } },
+      startedAt: '',
+      finishedAt: '',
+      durationMs: 0,
+      failOn: ['accept-ineffective'],
+      summary: { pages: 1, violations: 1, allowed: 0, errors: 0, exitCode: 1 },
+      pages: [
+        {
+          url: PAGE,
+          finalUrl: PAGE,
+          title: '',
+          durationMs: 0,
+          banner: ASSENT,
+          mode: 'opt-in',
+          phases,
+          findings,
+        },
+      ],
+      errors: [],
+    });
+    assert.deepEqual(
+      [...junit.matchAll(/<testcase [^>]*name="([a-z-]+)"/g)].map((m) => m[1]),
+      [...RULES],
+    );
+    assert.match(junit, /name="accept-ineffective" file="Accept does not release what was held"><failure/);
   });
 });

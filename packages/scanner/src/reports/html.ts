@@ -1,4 +1,4 @@
-import { RULE_TEXT } from '../rules.js';
+import { ruleById } from '../rules/index.js';
 import type { Classification, PageResult, PhaseRecord, ScanReport } from '../types.js';
 
 const h = (s: string | number | null | undefined) =>
@@ -11,6 +11,7 @@ const PHASE_TITLE = {
   before: '1. First visit, before any choice',
   reject: '2. After clicking “Reject”',
   accept: '3. After clicking “Accept”',
+  gpc: '4. First visit with Global Privacy Control (Sec-GPC: 1)',
 } as const;
 
 const KIND_WORDS: Record<Classification['kind'], string> = {
@@ -73,9 +74,30 @@ const phaseSection = (p: PhaseRecord, images: ReadonlyMap<string, Buffer>) => {
     ]),
     `No requests to third parties (${p.firstPartyRequestCount} to the site itself).`,
   );
-  return `<section class="phase"><h3>${PHASE_TITLE[p.name]}</h3>${choice}
+  const extra = [
+    p.secondPage
+      ? `<p>Next page of the site after the choice: <code class="url">${h(p.secondPage.url)}</code> — the banner ${p.secondPage.bannerShown ? '<strong class="bad">came back</strong>' : 'stayed away'}.</p>`
+      : '',
+    p.heldAfterChoice?.length
+      ? `<p class="bad">Still held after accepting all: ${p.heldAfterChoice.map((x) => `<code>${h(x)}</code>`).join(', ')}.</p>`
+      : '',
+    p.gpc
+      ? `<p>Global Privacy Control: header ${p.gpc.headerSent ? 'sent' : 'not sent'}, <code>navigator.globalPrivacyControl</code> ${p.gpc.navigatorFlag ? 'true' : 'false'}; the page ${p.gpc.displayed ? `says “${h(p.gpc.displayed)}”` : 'shows no text about it'}.</p>`
+      : '',
+  ].join('');
+  const detections = table(
+    ['Detector', 'What', 'Script', 'Details'],
+    (p.detections ?? []).map((d) => [
+      `<td>${h(d.detector)}</td>`,
+      `<td>${h(d.name)}</td>`,
+      `<td>${d.script ? `<code class="url">${h(d.script)}</code>` : 'unknown'}</td>`,
+      `<td>${h(d.detail)}${d.url ? `<br><code class="url">${h(d.url)}</code>` : ''}</td>`,
+    ]),
+    'Nothing detected (pixels, session replay, keylogging, fingerprinting, personal data in URLs).',
+  );
+  return `<section class="phase"><h3>${PHASE_TITLE[p.name]}</h3>${choice}${extra}
 ${shot ? `<figure><img alt="The page in this phase" src="data:image/jpeg;base64,${shot.toString('base64')}"><figcaption>Screenshot, SHA-256 <code>${h(p.screenshot!.sha256)}</code></figcaption></figure>` : ''}
-<h4>Cookies</h4>${cookies}<h4>Storage</h4>${storage}<h4>Requests to third parties</h4>${requests}</section>`;
+<h4>Cookies</h4>${cookies}<h4>Storage</h4>${storage}<h4>Requests to third parties</h4>${requests}<h4>Detected</h4>${detections}</section>`;
 };
 
 const pageSection = (p: PageResult, images: ReadonlyMap<string, Buffer>) => {
@@ -87,17 +109,18 @@ const pageSection = (p: PageResult, images: ReadonlyMap<string, Buffer>) => {
   const findings = table(
     ['', 'Problem', 'When', 'Details', 'Why it matters'],
     p.findings.map((f) => [
-      `<td>${f.allowed ? '✅' : '❌'}</td>`,
-      `<td>${h(RULE_TEXT[f.rule].title)}<br><small><code>${f.rule}</code></small></td>`,
+      // Words, not emoji: readable without an emoji font and on paper.
+      `<td>${f.allowed ? 'allowed' : '<strong class="bad">FAIL</strong>'}</td>`,
+      `<td>${h(ruleById(f.rule).title)}<br><small><code>${f.rule}</code> · ${ruleById(f.rule).severity}</small></td>`,
       `<td>${f.phase}</td>`,
       `<td>${h(f.message)}${f.allowed ? `<br><em>Allowed by the site’s configuration: ${h(f.allowed.reason)}</em>` : ''}</td>`,
-      `<td><small>${h(RULE_TEXT[f.rule].why)}</small></td>`,
+      `<td><small>${h(ruleById(f.rule).why)}</small></td>`,
     ]),
     'No problems found on this page.',
   );
-  return `<article><h2>${h(p.title || p.url)}</h2><p><a href="${h(p.url)}">${h(p.url)}</a> · banner: ${banner}</p>
+  return `<article><h2>${h(p.title || p.url)}</h2><p><a href="${h(p.url)}">${h(p.url)}</a> · banner: ${banner} · rules applied: ${h(p.mode)}</p>
 <h3>Findings</h3>${findings}
-${[p.phases.before, p.phases.reject, p.phases.accept].map((x) => phaseSection(x, images)).join('\n')}</article>`;
+${[p.phases.before, p.phases.reject, p.phases.accept, p.phases.gpc].map((x) => phaseSection(x, images)).join('\n')}</article>`;
 };
 
 /**
@@ -121,9 +144,10 @@ h1{margin-bottom:.2rem}table{border-collapse:collapse;width:100%;margin:.5rem 0 
 th{background:#f3f3f3}.bad{color:#a40000}.none{color:#555;font-style:italic}code{font-size:.85em}.url{word-break:break-all}
 figure{margin:.5rem 0}img{max-width:100%;border:1px solid #999}article{border-top:3px solid #333;margin-top:2rem}
 .meta{color:#444}.phase{margin-left:1rem}
+@media print{body{max-width:none;margin:0;font-size:11px}article,section.phase,figure{break-inside:avoid-page}a{color:inherit}}
 </style></head><body>
 <h1>Consent audit: ${h(verdict)}</h1>
-<p class="meta">${s.pages} page(s) visited three times each in a fresh ${h(r.tool.browser)}: before any choice, after rejecting, after accepting. Scanned ${h(r.startedAt)} by ${h(r.tool.name)} ${h(r.tool.version)}. ${s.violations} problem(s), ${s.allowed} allowed by configuration, ${s.errors} error(s).</p>
+<p class="meta">${s.pages} page(s) visited four times each in a fresh ${h(r.tool.browser)}: before any choice, after rejecting, after accepting, and with Global Privacy Control. Scanned ${h(r.startedAt)} by ${h(r.tool.name)} ${h(r.tool.version)}. ${s.violations} problem(s), ${s.allowed} allowed by configuration, ${s.errors} error(s).</p>
 <p class="meta">How to read this: a <em>first party</em> is the site itself (same registrable domain); a <em>third party</em> is anyone else. Trackers are named from ${r.tool.trackerDb.enabled ? 'the Ghostery Tracker Database (WhoTracks.me, CC-BY-NC-SA-4.0)' : 'no tracker database (not installed), so every third party is “unknown”'}. Cookie values are never recorded.</p>
 ${r.errors.map((e) => `<p class="bad">Error (${h(e.code)}): ${h(e.message)}</p>`).join('\n')}
 ${r.pages.map((p) => pageSection(p, images)).join('\n')}

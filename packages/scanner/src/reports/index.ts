@@ -31,7 +31,7 @@ export const render = (format: Format, result: ScanResult): string => {
   }
 };
 
-/** Writes the chosen formats (and the screenshots the JSON refers to) into `dir`. */
+/** Writes the chosen formats, the screenshots the JSON refers to, and any HARs into `dir`. */
 export const writeReports = async (
   result: ScanResult,
   dir: string,
@@ -44,7 +44,7 @@ export const writeReports = async (
     await writeFile(file, render(f, result));
     written.push(file);
   }
-  for (const [rel, bytes] of result.images) {
+  for (const [rel, bytes] of [...result.images, ...(result.files ?? [])]) {
     const file = join(dir, rel);
     await mkdir(dirname(file), { recursive: true });
     await writeFile(file, bytes);

@@ -1,4 +1,4 @@
-import { RULES } from '../config.js';
+import { REGISTRY } from '../rules/index.js';
 import type { ScanReport } from '../types.js';
 
 const x = (s: string) =>
@@ -11,27 +11,28 @@ const x = (s: string) =>
     .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '');
 
 /**
- * JUnit XML for CI systems: one test suite per page, one test case per rule. A rule with
- * violations fails (allowed findings do not); scanner errors are `<error>` cases.
+ * JUnit XML for CI systems: one test suite per page, one test case per rule of the registry.
+ * A rule in `--fail-on` with violations fails (allowed findings do not); findings of rules
+ * outside it are the case's output; scanner errors are `<error>` cases.
  */
 export const toJUnit = (r: ScanReport): string => {
   const suites: string[] = [];
   for (const p of r.pages) {
-    const cases = RULES.map((rule) => {
+    const cases = REGISTRY.map(({ id: rule, title }) => {
       const hits = p.findings.filter((f) => f.rule === rule);
       const failing = hits.filter((f) => !f.allowed && r.failOn.includes(f.rule));
       const body = failing.length
         ? `<failure message="${x(`${failing.length} violation(s)`)}" type="${rule}">${x(failing.map((f) => `[${f.phase}] ${f.message}`).join('\n'))}</failure>`
         : '';
-      const allowed = hits.filter((f) => f.allowed);
-      const out = allowed.length
-        ? `<system-out>${x(allowed.map((f) => `allowed: ${f.message} (${f.allowed!.reason})`).join('\n'))}</system-out>`
+      const other = hits.filter((f) => !failing.includes(f));
+      const out = other.length
+        ? `<system-out>${x(other.map((f) => (f.allowed ? `allowed: ${f.message} (${f.allowed.reason})` : `not failing (--fail-on): ${f.message}`)).join('\n'))}</system-out>`
         : '';
-      return `    <testcase classname="${x(p.url)}" name="${rule}">${body}${out}</testcase>`;
+      return `    <testcase classname="${x(p.url)}" name="${rule}" file="${x(title)}">${body}${out}</testcase>`;
     });
     const failures = cases.filter((c) => c.includes('<failure')).length;
     suites.push(
-      `  <testsuite name="${x(p.url)}" tests="${RULES.length}" failures="${failures}" errors="0" time="${(p.durationMs / 1000).toFixed(3)}">\n${cases.join('\n')}\n  </testsuite>`,
+      `  <testsuite name="${x(p.url)}" tests="${REGISTRY.length}" failures="${failures}" errors="0" time="${(p.durationMs / 1000).toFixed(3)}">\n${cases.join('\n')}\n  </testsuite>`,
     );
   }
   if (r.errors.length) {
@@ -48,5 +49,5 @@ export const toJUnit = (r: ScanReport): string => {
       n + new Set(p.findings.filter((f) => !f.allowed && r.failOn.includes(f.rule)).map((f) => f.rule)).size,
     0,
   );
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="assent-scan" tests="${r.pages.length * RULES.length + r.errors.length}" failures="${failures}" errors="${r.errors.length}" time="${(r.durationMs / 1000).toFixed(3)}">\n${suites.join('\n')}\n</testsuites>\n`;
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="assent-scan" tests="${r.pages.length * REGISTRY.length + r.errors.length}" failures="${failures}" errors="${r.errors.length}" time="${(r.durationMs / 1000).toFixed(3)}">\n${suites.join('\n')}\n</testsuites>\n`;
 };

@@ -1,4 +1,4 @@
-import { RULE_TEXT } from '../rules.js';
+import { ruleById } from '../rules/index.js';
 import type { Finding, PageResult, ScanReport } from '../types.js';
 
 const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -16,34 +16,38 @@ const bannerLine = (p: PageResult): string => {
 };
 
 const findingRow = (f: Finding) =>
-  `| ${f.allowed ? '✅ allowed' : '❌'} | \`${f.rule}\` | ${f.phase} | ${esc(f.message)}${f.allowed ? ` — *${esc(f.allowed.reason)}*` : ''} |`;
+  `| ${f.allowed ? 'allowed' : '**FAIL**'} | \`${f.rule}\` | ${f.phase} | ${esc(f.message)}${f.allowed ? ` — *${esc(f.allowed.reason)}*` : ''} |`;
 
 /** A summary for CI logs and pull-request comments: verdict, one table per page. */
 export const toMarkdown = (r: ScanReport): string => {
   const s = r.summary;
   const verdict =
-    s.exitCode === 0
-      ? '✅ clean'
-      : s.exitCode === 1
-        ? `❌ ${s.violations} violation(s)`
-        : `⚠️ scanner error(s)`;
+    s.exitCode === 0 ? 'clean' : s.exitCode === 1 ? `FAIL, ${s.violations} violation(s)` : 'scanner error(s)';
   const out = [
     `# Assent scan: ${verdict}`,
     '',
     `${s.pages} page(s), ${s.violations} violation(s), ${s.allowed} allowed, ${s.errors} error(s) · ${r.tool.browser} · tracker database ${r.tool.trackerDb.enabled ? 'on' : 'off'} · ${(r.durationMs / 1000).toFixed(1)} s`,
     '',
   ];
-  for (const e of r.errors) out.push(`- ⚠️ **${e.code}** ${esc(e.message)}`);
+  // Plain words, no emoji: a CI log or a printed report may have no emoji font.
+  for (const e of r.errors) out.push(`- **error (${e.code})** ${esc(e.message)}`);
   if (r.errors.length) out.push('');
   for (const p of r.pages) {
     const ph = p.phases;
     out.push(`## ${p.title ? `${esc(p.title)} — ` : ''}${p.url}`, '');
-    out.push(`Banner: ${bannerLine(p)}.`, '');
+    out.push(`Banner: ${bannerLine(p)}. Rules applied: ${p.mode}.`, '');
     out.push('| phase | cookies | storage keys | third-party requests |', '|---|---|---|---|');
-    for (const x of [ph.before, ph.reject, ph.accept]) {
+    for (const x of [ph.before, ph.reject, ph.accept, ph.gpc]) {
       out.push(`| ${x.name} | ${x.cookies.length} | ${x.storage.length} | ${x.thirdPartyRequests.length} |`);
     }
     out.push('');
+    const detected = [ph.before, ph.reject, ph.accept, ph.gpc].flatMap((x) =>
+      (x.detections ?? []).map(
+        (d) =>
+          `- ${x.name}: **${d.detector}** ${esc(d.name)} — ${esc(d.detail)}${d.script ? ` (script ${esc(d.script)})` : ''}`,
+      ),
+    );
+    if (detected.length) out.push('Detected:', '', ...[...new Set(detected)], '');
     if (!p.findings.length) {
       out.push('No findings.', '');
       continue;
@@ -53,7 +57,10 @@ export const toMarkdown = (r: ScanReport): string => {
   const rules = new Set(r.pages.flatMap((p) => p.findings.map((f) => f.rule)));
   if (rules.size) {
     out.push('### Rules', '');
-    for (const id of rules) out.push(`- \`${id}\` — **${RULE_TEXT[id].title}.** ${RULE_TEXT[id].why}`);
+    for (const id of rules) {
+      const rule = ruleById(id);
+      out.push(`- \`${id}\` (${rule.severity}) — **${rule.title}.** ${rule.why}`);
+    }
     out.push('');
   }
   return `${out.join('\n').trimEnd()}\n`;

@@ -1,0 +1,144 @@
+import type { CategoryConfig, ServiceConfig } from '@assent/core';
+import { declaredCategory } from '../rules/consent-cookies.js';
+import type { Classification, CookieRecord, ScanReport } from '../types.js';
+
+/**
+ * The cookie declaration a privacy page needs, from what the scan saw after "Accept all": one
+ * row per cookie (name and domain), its provider, purpose category, duration, party, and who
+ * sets it; and a suggested Assent config (categories → services → cookies) so that the
+ * banner deletes on reject exactly the cookies the scan saw.
+ */
+export interface DeclarationRow {
+  readonly name: string;
+  readonly domain: string;
+  readonly provider: string;
+  /** An Assent category id: `necessary`, `analytics`, `marketing`, `preferences`, or `unclassified`. */
+  readonly category: string;
+  readonly purpose: string;
+  /** `session` or `N days`. */
+  readonly duration: string;
+  readonly party: 'first' | 'third';
+  readonly setBy: string | null;
+  /** Pages it was seen on (paths). */
+  readonly pages: readonly string[];
+}
+
+export interface Declaration {
+  readonly site: string;
+  readonly generatedAt: string;
+  readonly rows: readonly DeclarationRow[];
+  /** Paste into the `categories` of an Assent config; `necessary` is implicit and not listed. */
+  readonly suggestedConfig: { readonly categories: readonly CategoryConfig[] };
+}
+
+/** Tracker database categories → Assent categories (what a visitor is asked about). */
+const CATEGORY: Record<string, string> = {
+  site_analytics: 'analytics',
+  advertising: 'marketing',
+  pornvertising: 'marketing',
+  social_media: 'marketing',
+  audio_video_player: 'marketing',
+  customer_interaction: 'preferences',
+  misc: 'marketing',
+};
+
+const PURPOSE: Record<string, string> = {
+  necessary: 'Strictly necessary: remembers the visitor’s consent choice or keeps the site working.',
+  analytics: 'Measures how visitors use the site.',
+  marketing: 'Advertising, social media or embedded content that can track visitors across sites.',
+  preferences: 'Remembers settings or provides a support or chat service.',
+  unclassified: 'Set by the site itself; the scan cannot tell its purpose — please declare it.',
+};
+
+const categoryOf = (c: CookieRecord, declared: string | undefined): string => {
+  if (c.classification.kind === 'consent') return 'necessary';
+  if (declared) return declared.split(':')[0]!;
+  if (c.classification.fingerprinter) return 'marketing';
+  const t = c.classification.tracker;
+  if (t && c.classification.kind === 'tracker') return CATEGORY[t.category] ?? 'marketing';
+  if (c.classification.kind === 'functional' || c.classification.kind === 'allowed') return 'necessary';
+  return c.classification.party === 'third' ? 'marketing' : 'unclassified';
+};
+
+const providerOf = (c: Classification): string =>
+  c.kind === 'consent'
+    ? 'this site (consent record)'
+    : c.tracker
+      ? `${c.tracker.name}${c.tracker.organization && c.tracker.organization !== c.tracker.name ? ` (${c.tracker.organization})` : ''}`
+      : c.party === 'first'
+        ? 'this site'
+        : c.site;
+
+const slug = (s: string) =>
+  s
+    .toLowerCase()
+    .replace(/\(.*?\)/g, '')
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '') || 'service';
+
+/**
+ * Builds the declaration from a report's accept phases (and its reject phases, for the
+ * consent cookie). A cookie the site's Assent config already declares keeps its category.
+ */
+export const buildDeclaration = (report: ScanReport): Declaration => {
+  const rows = new Map<string, DeclarationRow & { pages: string[] }>();
+  for (const p of report.pages) {
+    const path = new URL(p.url).pathname;
+    const declared = (name: string) =>
+      declaredCategory(name, { names: new Set(), globs: [], declared: p.declaredCookies ?? {} });
+    for (const c of [...p.phases.accept.cookies, ...p.phases.reject.cookies]) {
+      const key = `${c.name}|${c.domain}`;
+      const had = rows.get(key);
+      if (had) {
+        if (!had.pages.includes(path)) had.pages.push(path);
+        continue;
+      }
+      const category = categoryOf(c, declared(c.name));
+      const days = Math.max(c.lifetimeDays ?? 0, c.requestedLifetimeDays ?? 0);
+      rows.set(key, {
+        name: c.name,
+        domain: c.domain,
+        provider: providerOf(c.classification),
+        category,
+        purpose: PURPOSE[category] ?? PURPOSE.unclassified!,
+        duration: c.expires === null ? 'session' : `${Math.max(1, Math.round(days))} days`,
+        party: c.classification.party,
+        setBy: c.setBy ? `${c.setBy.via === 'script' ? 'script' : 'response'} ${c.setBy.url}` : null,
+        pages: [path],
+      });
+    }
+  }
+  const sorted = [...rows.values()].sort(
+    (a, b) =>
+      a.category.localeCompare(b.category) ||
+      a.provider.localeCompare(b.provider) ||
+      a.name.localeCompare(b.name),
+  );
+  // Categories → services (one per provider) → cookie names: what the banner deletes on reject.
+  const cats = new Map<string, Map<string, Set<string>>>();
+  for (const r of sorted) {
+    if (r.category === 'necessary' || r.category === 'unclassified') continue;
+    const services = cats.get(r.category) ?? new Map<string, Set<string>>();
+    const names = services.get(r.provider) ?? new Set<string>();
+    names.add(r.name);
+    services.set(r.provider, names);
+    cats.set(r.category, services);
+  }
+  const categories: CategoryConfig[] = [...cats].map(([id, services]) => ({
+    id,
+    services: [...services].map(
+      ([provider, names]): ServiceConfig => ({
+        id: slug(provider),
+        title: provider,
+        cookies: [...names].sort(),
+      }),
+    ),
+  }));
+  const first = report.pages[0];
+  return {
+    site: first ? new URL(first.url).origin : '',
+    generatedAt: report.finishedAt,
+    rows: sorted,
+    suggestedConfig: { categories },
+  };
+};

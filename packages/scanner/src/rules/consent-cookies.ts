@@ -1,0 +1,42 @@
+import { glob } from '../classify.js';
+import type { ScanConfig } from '../config.js';
+import type { CookieRecord, PhaseRecord } from '../types.js';
+
+/** The cookie names that are the site's consent record. */
+export interface ConsentCookies {
+  readonly names: ReadonlySet<string>;
+  readonly globs: readonly RegExp[];
+  /** Cookies the site's Assent config declares non-essential: name or `prefix*` → category. */
+  readonly declared?: Readonly<Record<string, string>>;
+}
+
+/** The category a cookie is declared under in the site's Assent config, if any. */
+export const declaredCategory = (name: string, cc: ConsentCookies): string | undefined => {
+  for (const [p, cat] of Object.entries(cc.declared ?? {}))
+    if (p.endsWith('*') ? name.startsWith(p.slice(0, -1)) : name === p) return cat;
+  return undefined;
+};
+
+export const isConsentCookie = (c: CookieRecord, cc: ConsentCookies): boolean =>
+  cc.names.has(c.name) || cc.globs.some((re) => re.test(c.name));
+
+/**
+ * The consent record's names: Assent's cookie, the configured ones, and — for any other CMP —
+ * the first-party cookies that appear after a reject which were not there before, written by
+ * the site itself: after a refusal the only thing a site may store is the refusal.
+ */
+export const consentCookies = (
+  phases: { before: PhaseRecord; reject: PhaseRecord },
+  assentCookie: string | null,
+  config: ScanConfig,
+  declared: Readonly<Record<string, string>> = {},
+): ConsentCookies => {
+  const names = new Set<string>(assentCookie ? [assentCookie] : []);
+  const before = new Set(phases.before.cookies.map((c) => c.name));
+  if (phases.reject.choice?.clicked) {
+    for (const c of phases.reject.cookies) {
+      if (!before.has(c.name) && c.classification.kind === 'first-party') names.add(c.name);
+    }
+  }
+  return { names, globs: config.consentCookies.map(glob), declared };
+};

@@ -1,0 +1,176 @@
+import { needsConsent } from '../classify.js';
+import type {
+  Classification,
+  CookieRecord,
+  PhaseName,
+  PhaseRecord,
+  RequestRecord,
+  StorageRecord,
+} from '../types.js';
+import { declaredCategory, isConsentCookie } from './consent-cookies.js';
+import { type Hit, type RuleContext, rule, who } from './define.js';
+
+/**
+ * The six device rules: a non-essential cookie, storage key or request before consent or
+ * after reject. "Non-essential" is the classifier's verdict (a tracker, a fingerprinting
+ * vendor, an unknown third party) or the site's own declaration in its Assent config.
+ */
+
+/** The phases that are "before consent": the first visit, and in notice mode the acknowledged notice too (a notice is not consent). */
+export const beforeConsentPhases = (ctx: RuleContext): PhaseName[] =>
+  ctx.mode === 'opt-out' ? [] : ctx.mode === 'notice' ? ['before', 'accept'] : ['before'];
+
+/** The reject phase counts only when reject was clicked: otherwise it is just another first visit. */
+const afterReject = (ctx: RuleContext): PhaseName[] => (ctx.phases.reject.choice?.clicked ? ['reject'] : []);
+
+const when = (phase: PhaseName) =>
+  phase === 'reject'
+    ? 'after reject'
+    : phase === 'accept'
+      ? 'after acknowledging the notice'
+      : 'before consent';
+
+/** A non-essential cookie in the phase, with the words that say why. */
+export const nonEssentialCookies = (
+  p: PhaseRecord,
+  ctx: RuleContext,
+): { cookie: CookieRecord; what: string }[] =>
+  p.cookies.flatMap((c) => {
+    const declared = declaredCategory(c.name, ctx.cc);
+    if (isConsentCookie(c, ctx.cc) || !(needsConsent(c.classification) || declared)) return [];
+    const what =
+      needsConsent(c.classification) || !declared
+        ? who(c.classification)
+        : `declared as "${declared}" in the site's Assent config`;
+    return [{ cookie: c, what }];
+  });
+
+export const nonEssentialStorage = (p: PhaseRecord): StorageRecord[] =>
+  p.storage.filter((s) => needsConsent(s.classification));
+
+/** Non-essential requests, each URL once (after a click: only those sent after it). */
+export const nonEssentialRequests = (p: PhaseRecord): RequestRecord[] => {
+  const seen = new Set<string>();
+  return p.thirdPartyRequests.filter((q) => {
+    if ((p.choice?.clicked && !q.afterChoice) || !needsConsent(q.classification) || seen.has(q.url))
+      return false;
+    seen.add(q.url);
+    return true;
+  });
+};
+
+/** In notice mode the acknowledged visit repeats the first one: only what is new there counts. */
+const notSeenBefore = (phase: PhaseName, ctx: RuleContext, name: string, list: 'cookies' | 'storage') =>
+  phase !== 'accept' ||
+  !(list === 'cookies'
+    ? ctx.phases.before.cookies.some((c) => c.name === name)
+    : ctx.phases.before.storage.some((s) => s.key === name));
+
+const cookieHits = (phases: PhaseName[], ctx: RuleContext): Hit[] =>
+  phases.flatMap((phase) =>
+    nonEssentialCookies(ctx.phases[phase], ctx)
+      .filter((x) => notSeenBefore(phase, ctx, x.cookie.name, 'cookies'))
+      .map(({ cookie: c, what }) => {
+        const by = c.setBy
+          ? ` set by ${c.setBy.via === 'script' ? 'script' : 'response from'} ${c.setBy.url}`
+          : '';
+        return hit(
+          phase,
+          'cookie',
+          c.name,
+          `Cookie ${c.name} (${c.domain})${by}: ${what}, ${when(phase)}.`,
+          c.classification,
+        );
+      }),
+  );
+
+const storageHits = (phases: PhaseName[], ctx: RuleContext): Hit[] =>
+  phases.flatMap((phase) =>
+    nonEssentialStorage(ctx.phases[phase])
+      .filter((s) => notSeenBefore(phase, ctx, s.key, 'storage'))
+      .map((s) =>
+        hit(
+          phase,
+          'storage',
+          s.key,
+          `${s.area} ${s.area === 'indexedDB' ? 'database' : 'key'} ${s.key} (${s.origin}): ${who(s.classification)}, ${when(phase)}.`,
+          s.classification,
+        ),
+      ),
+  );
+
+const requestHits = (phases: PhaseName[], ctx: RuleContext): Hit[] =>
+  phases.flatMap((phase) =>
+    nonEssentialRequests(ctx.phases[phase]).map((q) => {
+      const by = q.initiator?.type === 'script' && q.initiator.url ? ` (sent by ${q.initiator.url})` : '';
+      return hit(
+        phase,
+        'request',
+        q.url,
+        `${q.type} request to ${who(q.classification)}, ${when(phase)}${by}: ${q.url}`,
+        q.classification,
+      );
+    }),
+  );
+
+const hit = (
+  phase: PhaseName,
+  type: Hit['subject']['type'],
+  name: string,
+  message: string,
+  classification: Classification,
+): Hit => ({ phase, subject: { type, name }, message, classification });
+
+export const cookieBeforeConsent = rule({
+  id: 'cookie-before-consent',
+  title: 'Non-essential cookie before consent',
+  law: 'ePrivacy Directive Art. 5(3)',
+  why: 'Storing non-essential information on the device needs prior consent (ePrivacy Directive Art. 5(3)).',
+  severity: 'error',
+  check: (ctx) => cookieHits(beforeConsentPhases(ctx), ctx),
+});
+
+export const cookieAfterReject = rule({
+  id: 'cookie-after-reject',
+  title: 'Non-essential cookie after reject',
+  law: 'ePrivacy Directive Art. 5(3)',
+  why: 'After a refusal no non-essential information may be stored (ePrivacy Directive Art. 5(3)).',
+  severity: 'error',
+  check: (ctx) => cookieHits(afterReject(ctx), ctx),
+});
+
+export const storageBeforeConsent = rule({
+  id: 'storage-before-consent',
+  title: 'Non-essential storage before consent',
+  law: 'ePrivacy Directive Art. 5(3); EDPB Guidelines 2/2023',
+  why: 'localStorage, sessionStorage and IndexedDB are covered like cookies (ePrivacy Directive Art. 5(3); EDPB Guidelines 2/2023).',
+  severity: 'error',
+  check: (ctx) => storageHits(beforeConsentPhases(ctx), ctx),
+});
+
+export const storageAfterReject = rule({
+  id: 'storage-after-reject',
+  title: 'Non-essential storage after reject',
+  law: 'ePrivacy Directive Art. 5(3); EDPB Guidelines 2/2023',
+  why: 'After a refusal no non-essential information may be stored (ePrivacy Directive Art. 5(3); EDPB Guidelines 2/2023).',
+  severity: 'error',
+  check: (ctx) => storageHits(afterReject(ctx), ctx),
+});
+
+export const requestBeforeConsent = rule({
+  id: 'request-before-consent',
+  title: 'Tracker or unknown third party contacted before consent',
+  law: 'EDPB Guidelines 2/2023 on the technical scope of Art. 5(3)',
+  why: 'A request to a tracker sends the visitor’s IP address and identifiers to a third party (EDPB Guidelines 2/2023 on the technical scope of Art. 5(3)).',
+  severity: 'error',
+  check: (ctx) => requestHits(beforeConsentPhases(ctx), ctx),
+});
+
+export const requestAfterReject = rule({
+  id: 'request-after-reject',
+  title: 'Tracker or unknown third party contacted after reject',
+  law: 'EDPB Guidelines 2/2023; GDPR Art. 7(3)',
+  why: 'After a refusal trackers must stay off (EDPB Guidelines 2/2023; GDPR Art. 7(3)).',
+  severity: 'error',
+  check: (ctx) => requestHits(afterReject(ctx), ctx),
+});

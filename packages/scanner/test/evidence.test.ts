@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { privateKey, publicKey } from '../src/evidence.js';
+import { newKeyPair, sealEvidence, verifyEvidence } from '../src/index.js';
+
+describe('the evidence pack: a signed manifest of every file', () => {
+  let dir: string;
+  const keys = newKeyPair();
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'assent-evidence-'));
+    await mkdir(join(dir, 'har'));
+    await writeFile(join(dir, 'report.json'), '{"summary":{}}\n');
+    await writeFile(join(dir, 'har', '1-before.har'), '{"log":{}}\n');
+  });
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  it('lists every file with its SHA-256 and verifies with the public key', async () => {
+    const m = await sealEvidence(dir, 'assent-scan test', privateKey(keys.privatePem));
+    assert.deepEqual(
+      m.files.map((f) => f.path),
+      ['har/1-before.har', 'report.json'],
+    );
+    assert.match(m.files[0]!.sha256, /^[0-9a-f]{64}$/);
+    assert.deepEqual(await verifyEvidence(dir, publicKey(keys.publicPem)), []);
+  });
+
+  it('the documented openssl command verifies the same signature', async () => {
+    await writeFile(join(dir, '..', 'assent-test.pub.pem'), keys.publicPem).catch(() => {});
+    const pub = join(dir, '..', 'assent-test.pub.pem');
+    await writeFile(
+      join(dir, '..', 'assent-test.sig.bin'),
+      Buffer.from((await readFile(join(dir, 'manifest.sig'), 'utf8')).trim(), 'base64'),
+    );
+    const r = spawnSync(
+      'openssl',
+      [
+        'pkeyutl',
+        '-verify',
+        '-pubin',
+        '-inkey',
+        pub,
+        '-rawin',
+        '-in',
+        join(dir, 'manifest.json'),
+        '-sigfile',
+        join(dir, '..', 'assent-test.sig.bin'),
+      ],
+      { encoding: 'utf8' },
+    );
+    await rm(pub, { force: true });
+    await rm(join(dir, '..', 'assent-test.sig.bin'), { force: true });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /Signature Verified Successfully/);
+  });
+
+  it('names a changed, a removed and an added file, and a wrong key', async () => {
+    await writeFile(join(dir, 'report.json'), '{"summary":{"edited":true}}\n');
+    await rm(join(dir, 'har', '1-before.har'));
+    await writeFile(join(dir, 'extra.txt'), 'x');
+    assert.deepEqual(await verifyEvidence(dir, publicKey(keys.publicPem)), [
+      'har/1-before.har: missing',
+      'report.json: changed since the scan (SHA-256 differs)',
+      'extra.txt: added after the scan',
+    ]);
+    const other = newKeyPair();
+    assert.deepEqual(
+      (await verifyEvidence(dir, publicKey(other.publicPem)))[0],
+      'manifest.json: the signature does not match this key',
+    );
+  });
+
+  it('refuses a key that is not Ed25519', () => {
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({
+      type: 'pkcs8',
+      format: 'pem',
+    });
+    assert.throws(() => privateKey(rsa), /an Ed25519 key is needed, not rsa/);
+  });
+});
