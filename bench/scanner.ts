@@ -249,6 +249,7 @@ ${result.date} · ${result.machine} · Node ${result.node} · ${result.target} �
 | old scanner (3 contexts) | ${mb(result.peakRssBytes.oldScan)} |
 | scan v2 (4 contexts) | ${mb(result.peakRssBytes.scan)} |
 
+Scan v2 against the old scanner, same run, same browser, rounds interleaved: ${(result.scanPerPageMs.median / result.oldScanPerPageMs.median).toFixed(2)}× per page.
 Findings on the target (scan v2, last round): ${result.findingsLastRound}.
 
 Target: < 6 s per page. A scan costs more than a plain load because each phase waits for the
