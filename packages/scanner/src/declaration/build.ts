@@ -93,12 +93,15 @@ export const buildDeclaration = (report: ScanReport): Declaration => {
         if (!had.pages.includes(path)) had.pages.push(path);
         continue;
       }
-      const category = categoryOf(c, declared(c.name));
+      const decl = declared(c.name);
+      const category = categoryOf(c, decl);
+      // The site's own declaration names the service (`analytics:ledger-stats`) better than "this site".
+      const service = decl?.includes(':') && !c.classification.tracker ? decl.split(':')[1]! : null;
       const days = Math.max(c.lifetimeDays ?? 0, c.requestedLifetimeDays ?? 0);
       rows.set(key, {
         name: c.name,
         domain: c.domain,
-        provider: providerOf(c.classification),
+        provider: service ?? providerOf(c.classification),
         category,
         purpose: PURPOSE[category] ?? PURPOSE.unclassified!,
         duration: c.expires === null ? 'session' : `${Math.max(1, Math.round(days))} days`,
