@@ -16,7 +16,7 @@ import { DATE_HINT, parseDateParam } from './dates.js';
 import { type ExportFormat, exportChunks } from './export.js';
 import { createServer } from './server.js';
 import { generateKeys } from './signer.js';
-import { openStore, ReadOnlyError } from './store/open.js';
+import { isHeldElsewhere, openStore, ReadOnlyError } from './store/open.js';
 import { verifyExport } from './verify.js';
 
 const USAGE = `assent-server — Assent's receipt server
@@ -31,7 +31,7 @@ Environment: ASSENT_CONFIG, ASSENT_DB, ASSENT_PORT, ASSENT_HOST, ASSENT_DATA_DIR
 ASSENT_REGION_HEADER, ASSENT_TRUST_PROXY, ASSENT_LOG_LEVEL, ASSENT_RETENTION_DAYS, ASSENT_RATE_LIMIT.
 Precedence: flags, then environment, then the config file; each is checked (exit 2 names the key).
 Exit codes: 0 ok, 1 failure (verify: a broken export), 2 configuration or usage mistake,
-3 the database cannot be written (read-only or immutable).`;
+3 the database cannot be written (read-only or immutable, or its SQLite file is held by another server).`;
 
 class UsageError extends Error {}
 
@@ -141,6 +141,15 @@ const start = async () => {
   await server.app.listen({ port: c.port, host: c.host });
 };
 
+/** A SQLite file a running server holds (it opens it exclusively) is said so, not "database is locked". */
+const heldCheck = <T>(p: Promise<T>): Promise<T> =>
+  p.catch((e) => {
+    if (!isHeldElsewhere(e)) throw e;
+    throw new Error(
+      `the database ${config.db} is held by a running assent-server (it opens its SQLite file exclusively): stop it first, or export through it (GET /admin/export)`,
+    );
+  });
+
 const main = async () => {
   configure(process.argv.slice(2));
   const { db, dataDir } = config;
@@ -154,7 +163,7 @@ const main = async () => {
       return start();
     case 'migrate': {
       const store = openStore(db);
-      const applied = await store.migrate();
+      const applied = await heldCheck(store.migrate());
       await store.close();
       process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'up to date\n');
       return;
@@ -203,7 +212,7 @@ const main = async () => {
         ...date('to'),
       };
       const store = openStore(db);
-      await store.migrate();
+      await heldCheck(store.migrate());
       const out = flags.out ? createWriteStream(flags.out) : process.stdout;
       await pipeline(Readable.from(exportChunks(store, filter, format)), out);
       await store.close();

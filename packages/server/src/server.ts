@@ -20,7 +20,7 @@ import { pageRoutes } from './routes/page.js';
 import { policyRoutes } from './routes/policies.js';
 import { receiptRoutes } from './routes/receipts.js';
 import { createSigner, type Signer } from './signer.js';
-import { isReadOnly, openStore, ReadOnlyError } from './store/open.js';
+import { isHeldElsewhere, isReadOnly, openStore, ReadOnlyError } from './store/open.js';
 import type { Store } from './store/types.js';
 
 /** A database URL as it may be printed: without its password. */
@@ -133,6 +133,10 @@ export const createServer = async (opts: ServerOptions): Promise<AssentServer> =
     // now, it is one clear error (the CLI's exit code 3), not a 503 on every request.
     await store.probeWrite(new Date().toISOString());
   } catch (e) {
+    if (isHeldElsewhere(e))
+      throw new ReadOnlyError(
+        `the database ${where} is held by another process (a running assent-server opens its SQLite file exclusively): stop it, or give this server its own file; several server processes need PostgreSQL`,
+      );
     if (isReadOnly(e))
       throw new ReadOnlyError(
         `the database ${where} cannot be written (${(e as { code?: string }).code ?? (e as Error).message}): make it writable (file, directory and mount; not immutable), or point db at one that is`,

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import SQLite from 'better-sqlite3';
+import { freePort } from '../../../test-support/ports.js';
 import { createServer, openStore, type Store } from '../src/index.js';
 import { ORIGIN, receiptBody, SITES, tempDir } from './helpers.js';
 
@@ -119,5 +121,98 @@ describe('honest health under faults', () => {
     } finally {
       execFileSync('chattr', ['-i', db]);
     }
+  });
+
+  it('a database made immutable while the server runs is 503 and /readyz 503, then recovers: no SIGBUS, no -shm to map', async () => {
+    const dir = tempDir();
+    const conf = join(dir, 'conf.json');
+    writeFileSync(conf, JSON.stringify({ sites: SITES }));
+    const port = await freePort();
+    const child = spawn(
+      process.execPath,
+      [BIN, 'start', '--config', conf, '--data-dir', dir, '--port', String(port)],
+      {
+        env: { ...process.env, ASSENT_LOG_LEVEL: 'warn', ASSENT_RATE_LIMIT: 'off' },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
+    let stderr = '';
+    child.stderr.on('data', (c) => {
+      stderr += c;
+    });
+    const exited = new Promise<{ code: number | null; signal: string | null }>((r) =>
+      child.on('exit', (code, signal) => r({ code, signal })),
+    );
+    const base = `http://127.0.0.1:${port}`;
+    const post = () =>
+      fetch(`${base}/v1/receipts`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', origin: ORIGIN },
+        body: JSON.stringify(receiptBody()),
+      });
+    const db = join(dir, 'receipts.db');
+    // Everything of the database there is (an operator's `chattr +i receipts.db*`); with the
+    // default VFS that includes the mapped `-shm`, whose next write is SIGBUS.
+    const files = () => [db, `${db}-wal`, `${db}-shm`].filter((f) => existsSync(f));
+    let stored = 0;
+    try {
+      for (let i = 0; ; i++) {
+        const up = await fetch(`${base}/readyz`).catch(() => undefined);
+        if (up?.status === 200) break;
+        assert.ok(i < 300 && child.exitCode === null, `server did not start: ${stderr}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      for (let i = 0; i < 20; i++) {
+        assert.equal((await post()).status, 201);
+        stored++;
+      }
+      const frozen = files();
+      execFileSync('chattr', ['+i', ...frozen]);
+      try {
+        for (let i = 0; i < 20; i++) {
+          const r = await post();
+          assert.equal(r.status, 503);
+          assert.equal(((await r.json()) as { error: string }).error, 'ASSENT_UNAVAILABLE');
+        }
+        const down = await fetch(`${base}/readyz`);
+        assert.equal(down.status, 503);
+        assert.equal(child.exitCode, null, 'the server is alive');
+        assert.equal(child.signalCode, null, 'no signal killed it');
+      } finally {
+        execFileSync('chattr', ['-i', ...frozen]);
+      }
+      // Writable again: readiness's own probe brings it back, and receipts are stored.
+      for (let i = 0; ; i++) {
+        if ((await fetch(`${base}/readyz`)).status === 200) break;
+        assert.ok(i < 100, 'ready again');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.equal((await post()).status, 201);
+      stored++;
+      // The WAL index lives on the heap (unix-excl): there is no file for the kernel to map.
+      assert.equal(existsSync(`${db}-shm`), false, 'no -shm file');
+      // Another process cannot open the file mid-write.
+      const other = spawnSync(
+        process.execPath,
+        [
+          '-e',
+          `new (require('better-sqlite3'))(${JSON.stringify(db)}, { timeout: 200 }).prepare('select 1').get()`,
+        ],
+        {
+          encoding: 'utf8',
+          cwd: dir,
+          env: { ...process.env, NODE_PATH: join(BIN, '../../../../node_modules') },
+        },
+      );
+      assert.match(other.stderr, /database is locked/);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    const end = await exited;
+    assert.deepEqual(end, { code: 0, signal: null }, stderr);
+    // Every 201 is on disk, nothing from the refused requests.
+    const check = new SQLite(db, { readonly: true });
+    assert.equal((check.prepare('select count(*) n from receipts').get() as { n: number }).n, stored);
+    check.close();
   });
 });

@@ -4,6 +4,7 @@ import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import { KyselyStore } from './kysely-store.js';
+import { openSqliteFile } from './sqlite-file.js';
 import { SqliteThreadStore } from './sqlite-thread-store.js';
 import { SqliteWriter } from './sqlite-writer.js';
 import type { Database, Store } from './types.js';
@@ -44,6 +45,14 @@ export const isReadOnly = (e: unknown): boolean => {
   );
 };
 
+/**
+ * Whether `e` says another process holds the SQLite file: a running server opens it
+ * exclusively (sqlite-file.ts), so a second server or the CLI's `export` waits out the busy
+ * timeout and gets SQLITE_BUSY.
+ */
+export const isHeldElsewhere = (e: unknown): boolean =>
+  (e as { code?: unknown } | null)?.code === 'SQLITE_BUSY';
+
 /** True for `postgres://…` and `postgresql://…` URLs. */
 export const isPostgresUrl = (url: string) => /^postgres(ql)?:\/\//.test(url);
 
@@ -71,8 +80,9 @@ export const openStore = (url: string, opts: OpenOptions = {}): Store => {
   }
   if (url.startsWith('sqlite:')) {
     const path = url.slice('sqlite:'.length);
-    if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
-    const db = new SQLite(path);
+    const file = path === ':memory:' ? path : resolve(path);
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    const db = file === ':memory:' ? new SQLite(file) : openSqliteFile(file);
     // Durability: WAL with synchronous=FULL fsyncs the WAL on every commit, so a receipt
     // acknowledged after commit survives kill -9 and power loss. Group commit keeps the
     // number of commits (and fsyncs) per second low.
@@ -85,9 +95,7 @@ export const openStore = (url: string, opts: OpenOptions = {}): Store => {
       new Kysely<Database>({ dialect: new SqliteDialect({ database: db }) }),
       'sqlite',
     );
-    return path === ':memory:'
-      ? reads
-      : new SqliteThreadStore(reads, new SqliteWriter(resolve(path), opts.maxBatch));
+    return file === ':memory:' ? reads : new SqliteThreadStore(reads, new SqliteWriter(file, opts.maxBatch));
   }
   throw new Error(`unsupported database URL "${url}": use sqlite:path or postgres://…`);
 };

@@ -46,7 +46,8 @@ const SOURCE = columns.map((c) => {
   return from;
 });
 
-const db = new SQLite(workerData.path);
+// `uri` names the file and the VFS (store/sqlite-file.ts says why unix-excl).
+const db = new SQLite(workerData.uri);
 // The same durability as the request thread's connection (synchronous is per connection):
 // WAL fsynced on every commit, so a receipt acknowledged after commit survives kill -9.
 db.pragma('journal_mode = WAL');

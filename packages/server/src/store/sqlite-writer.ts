@@ -2,6 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import type { SignedReceipt } from '@assent/core';
 import { bodyParts } from './canonical.js';
+import { sqliteUri } from './sqlite-file.js';
 import { grantedColumns, RECEIPT_COLUMNS, threadStatements } from './statements.js';
 import type { NewReceipt } from './types.js';
 
@@ -146,6 +147,8 @@ export class SqliteWriter {
     const w = new Worker(new URL('./sqlite-writer.mjs', import.meta.url), {
       workerData: {
         path: this.path,
+        // The same VFS as the request thread's connection (one WAL index on the heap, shared).
+        uri: sqliteUri(this.path),
         port: port2,
         maxBatch: this.maxBatch,
         statements: (compiled ??= threadStatements()),
