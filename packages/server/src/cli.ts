@@ -141,15 +141,6 @@ const start = async () => {
   await server.app.listen({ port: c.port, host: c.host });
 };
 
-/** A SQLite file a running server holds (it opens it exclusively) is said so, not "database is locked". */
-const heldCheck = <T>(p: Promise<T>): Promise<T> =>
-  p.catch((e) => {
-    if (!isHeldElsewhere(e)) throw e;
-    throw new Error(
-      `the database ${config.db} is held by a running assent-server (it opens its SQLite file exclusively): stop it first, or export through it (GET /admin/export)`,
-    );
-  });
-
 const main = async () => {
   configure(process.argv.slice(2));
   const { db, dataDir } = config;
@@ -163,7 +154,7 @@ const main = async () => {
       return start();
     case 'migrate': {
       const store = openStore(db);
-      const applied = await heldCheck(store.migrate());
+      const applied = await store.migrate();
       await store.close();
       process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'up to date\n');
       return;
@@ -212,7 +203,7 @@ const main = async () => {
         ...date('to'),
       };
       const store = openStore(db);
-      await heldCheck(store.migrate());
+      await store.migrate();
       const out = flags.out ? createWriteStream(flags.out) : process.stdout;
       await pipeline(Readable.from(exportChunks(store, filter, format)), out);
       await store.close();
@@ -223,7 +214,13 @@ const main = async () => {
   }
 };
 
-main().catch((err: unknown) => {
+main().catch((e: unknown) => {
+  // A SQLite file a running server holds (it opens it exclusively) is said so, not "database is locked".
+  const err = isHeldElsewhere(e)
+    ? new Error(
+        `the database ${config.db} is held by a running assent-server (it opens its SQLite file exclusively): stop it first, or export through it (GET /admin/export)`,
+      )
+    : e;
   process.stderr.write(`assent-server: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(
     err instanceof UsageError ? EXIT.config : err instanceof ReadOnlyError ? EXIT.readOnly : EXIT.failure,

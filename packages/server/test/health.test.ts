@@ -205,6 +205,21 @@ describe('honest health under faults', () => {
         },
       );
       assert.match(other.stderr, /database is locked/);
+      // A second server on the same file is told so (exit 3), as is the CLI's export.
+      const second = spawnSync(
+        process.execPath,
+        [BIN, 'start', '--config', conf, '--data-dir', dir, '--port', String(await freePort())],
+        { env: { ...process.env, ASSENT_LOG_LEVEL: 'warn' }, encoding: 'utf8', timeout: 60_000 },
+      );
+      assert.equal(second.status, 3, second.stderr);
+      assert.match(second.stderr, /receipts\.db is held by another process/);
+      const exp = spawnSync(process.execPath, [BIN, 'export', '--config', conf, '--data-dir', dir], {
+        env: { ...process.env, ASSENT_LOG_LEVEL: 'warn' },
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      assert.equal(exp.status, 1, exp.stderr);
+      assert.match(exp.stderr, /held by a running assent-server .*GET \/admin\/export/);
     } finally {
       child.kill('SIGTERM');
     }
