@@ -4,6 +4,7 @@
  */
 import { parseShortcode } from '@assent/core';
 import { ARTICLES, type Article, SEED_SHORTCODE } from './content.js';
+import { declarationTable } from './cookie-declaration.js';
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
@@ -160,16 +161,8 @@ const privacy = (o: PageOptions) =>
 <h1>Privacy policy</h1>
 <p>This is the page the banner's “Learn More” link opens. It says what we collect, why, and how to change your mind.</p>
 <h2 id="cookies">Cookies and similar technologies</h2>
-<table>
-<caption>Cookies this site may set</caption>
-<thead><tr><th scope="col">Cookie</th><th scope="col">Category</th><th scope="col">Purpose</th><th scope="col">Lifetime</th></tr></thead>
-<tbody>
-<tr><td><code>assent</code></td><td>Necessary</td><td>Remembers your cookie choice (accept or reject) and its consent ID.</td><td>20 days</td></tr>
-<tr><td><code>_demo_stats</code></td><td>Analytics</td><td>Counts page views (Ledger Stats).</td><td>13 months</td></tr>
-<tr><td><code>_demo_ads</code></td><td>Marketing</td><td>Ad frequency capping (ad network).</td><td>90 days</td></tr>
-</tbody>
-</table>
-<h2>Your choice</h2>
+<p>The table below is not written by hand: Assent's scanner generated it from what a browser stores after visiting every page of this site and accepting all (<code>npm run -w demo declaration</code>), and a test scans the site again to make sure it still tells the truth.</p>
+${declarationTable()}<h2>Your choice</h2>
 <p id="consent-state">Your current choice is shown here once the page has loaded.</p>
 <p><button type="button" class="button" data-assent-open>Change cookie settings</button></p>
 <p>Withdrawing consent is as easy as giving it: open the settings and choose “Reject all”. Cookies of the categories you refuse are deleted at once; scripts already running stop at the next page load.</p>

@@ -1,6 +1,7 @@
 import type { Page } from 'playwright-core';
 import { ASSENT } from './banner.js';
 import type { Selectors } from './config.js';
+import { CMP_SIGNATURE_LIST } from './detectors/vendor-lists.js';
 import type { BannerDesign, BannerInfo } from './types.js';
 
 /**
@@ -10,24 +11,8 @@ import type { BannerDesign, BannerInfo } from './types.js';
  * second layer comes with non-essential boxes already ticked. Read-only: nothing is chosen.
  */
 
-/** Known CMP containers (ids and classes from each CMP's own markup), to count consent interfaces. */
-const CMP_SIGNATURES = [
-  '#assent-banner',
-  '#onetrust-banner-sdk',
-  '#CybotCookiebotDialog',
-  '#cmplz-cookiebanner-container .cmplz-cookiebanner',
-  '#usercentrics-root',
-  '.qc-cmp2-container',
-  '#didomi-host .didomi-popup-container, #didomi-notice',
-  '#truste-consent-track',
-  '.cky-consent-container',
-  '#cookie-law-info-bar',
-  '#BorlabsCookieBox',
-  '#iubenda-cs-banner',
-  '.cc-window',
-  '#cc-main .cm',
-  '#klaro .cookie-notice',
-];
+/** Known CMP containers (data/cmp-signatures.json, each with its source), to count consent interfaces. */
+const CMP_SIGNATURES: readonly string[] = CMP_SIGNATURE_LIST.map((s) => s.selector);
 
 /** Runs in the page: looks of two buttons, visible CMP containers. A string: no bundler helpers in the page. */
 const MEASURE = (accept: string, reject: string) => `(() => {

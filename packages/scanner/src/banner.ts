@@ -205,7 +205,12 @@ const rejectInPreferences = async (page: Page): Promise<ChoiceResult> => {
  */
 export const assentConfig = async (
   page: Page,
-): Promise<{ cookieName: string; endpoint: string | null; declared: Record<string, string> } | null> => {
+): Promise<{
+  cookieName: string;
+  endpoint: string | null;
+  declared: Record<string, string>;
+  services: Record<string, string>;
+} | null> => {
   const found = await page
     .evaluate(() => ({
       code: document.querySelector<HTMLElement>('script[data-assent]')?.dataset.assent ?? null,
@@ -224,6 +229,7 @@ export const assentConfig = async (
       cookieName: c.cookieName,
       endpoint: found.src ? new URL('receipts', found.src).href : null,
       declared: declaredCookies(c),
+      services: serviceTitles(c),
     };
   }
   let base: Record<string, unknown> = {};
@@ -237,6 +243,7 @@ export const assentConfig = async (
     cookieName: config.cookieName,
     endpoint: config.endpoint ?? null,
     declared: declaredCookies(config),
+    services: serviceTitles(config),
   };
 };
 
@@ -248,4 +255,12 @@ const declaredCookies = (config: Config): Record<string, string> => {
     for (const s of c.services ?? []) for (const name of s.cookies ?? []) declared[name] = `${c.id}:${s.id}`;
   }
   return declared;
+};
+
+/** The title of each service the config names, by `category:service`: who provides a declared cookie. */
+const serviceTitles = (config: Config): Record<string, string> => {
+  const titles: Record<string, string> = {};
+  for (const c of config.categories)
+    for (const s of c.services ?? []) if (s.title) titles[`${c.id}:${s.id}`] = s.title;
+  return titles;
 };

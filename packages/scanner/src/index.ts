@@ -8,7 +8,7 @@ export { main } from './cli.js';
 export type { Allow, ScanConfig, Selectors } from './config.js';
 export { DEFAULT_CONFIG, parseScanConfig, RULES } from './config.js';
 export type { Declaration, DeclarationRow } from './declaration/build.js';
-export { buildDeclaration } from './declaration/build.js';
+export { buildDeclaration, siteRelative } from './declaration/build.js';
 export { declarationHtml, declarationJson, declarationMarkdown } from './declaration/render.js';
 export type { GoogleConsent } from './detectors/google-consent.js';
 export { decodeGcd, decodeGcs } from './detectors/google-consent.js';

@@ -1,8 +1,10 @@
 /**
  * Runs in every frame before the page's own scripts: wraps the ways a script can store
  * something on the visitor's device and reports who did it, so each cookie and storage key
- * can name the script that wrote it (a stack trace's first URL). The values never leave the
- * page: only names and the attributes of `document.cookie` writes are reported.
+ * can name the script that wrote it (the stack trace's first script URL) and the whole stack
+ * (every script frame as `url:line:column`, innermost first: a tag manager's inline call
+ * shows under the tag it loaded). The values never leave the page: only names and the
+ * attributes of `document.cookie` writes are reported.
  *
  * Kept as a plain string so it runs unchanged in the page (no bundler, no TypeScript helpers).
  */
@@ -11,14 +13,21 @@ export const BINDING = '__assentScanReport';
 export const INSTRUMENT = `(() => {
   const B = ${JSON.stringify(BINDING)};
   const send = (m) => { try { const f = globalThis[B]; if (typeof f === 'function') f(m); } catch {} };
-  const source = () => {
-    const lines = String(new Error().stack || '').split('\\n').slice(3);
-    for (const l of lines) {
-      const m = /(https?:\\/\\/[^\\s()]+?):\\d+:\\d+\\)?\\s*$/.exec(l);
-      if (m) return m[1];
+  // Script frames only: this instrumentation runs as an init script, whose frames carry no
+  // http(s) URL, so the first frame left is the page's code that made the call.
+  const stack = () => {
+    let st = '';
+    const limit = Error.stackTraceLimit;
+    try { Error.stackTraceLimit = 40; st = String(new Error().stack || ''); } catch {} finally { Error.stackTraceLimit = limit; }
+    const out = [];
+    for (const l of st.split('\\n').slice(1)) {
+      const m = /(https?:\\/\\/[^\\s()]+?:\\d+:\\d+)\\)?\\s*$/.exec(l);
+      if (m && out.length < 20) out.push(m[1]);
     }
-    return location.href;
+    return out;
   };
+  const urlOf = (frame) => frame.replace(/:\\d+:\\d+$/, '');
+  const source = (st = stack()) => (st.length ? urlOf(st[0]) : location.href);
   const cookie = Object.getOwnPropertyDescriptor(Document.prototype, 'cookie');
   if (cookie && cookie.set) {
     Object.defineProperty(Document.prototype, 'cookie', {
@@ -28,7 +37,8 @@ export const INSTRUMENT = `(() => {
       set(v) {
         const s = String(v);
         const i = s.indexOf(';');
-        send({ t: 'cookie', name: s.slice(0, s.indexOf('=')).trim(), attrs: i < 0 ? '' : s.slice(i + 1), src: source(), at: location.href });
+        const st = stack();
+        send({ t: 'cookie', name: s.slice(0, s.indexOf('=')).trim(), attrs: i < 0 ? '' : s.slice(i + 1), src: source(st), stack: st, at: location.href });
         return cookie.set.call(this, v);
       },
     });
@@ -37,7 +47,8 @@ export const INSTRUMENT = `(() => {
   Storage.prototype.setItem = function (k, v) {
     let area = 'sessionStorage';
     try { if (this === globalThis.localStorage) area = 'localStorage'; } catch {}
-    send({ t: 'storage', area, name: String(k), src: source(), at: location.origin });
+    const st = stack();
+    send({ t: 'storage', area, name: String(k), src: source(st), stack: st, at: location.origin });
     return setItem.call(this, k, v);
   };
   // An image a script creates (a tracking pixel: new Image().src = …) is fetched later by
@@ -88,10 +99,41 @@ export const INSTRUMENT = `(() => {
   if (globalThis.IDBFactory) {
     const open = IDBFactory.prototype.open;
     IDBFactory.prototype.open = function (name, ...rest) {
-      send({ t: 'storage', area: 'indexedDB', name: String(name), src: source(), at: location.origin });
+      const st = stack();
+      send({ t: 'storage', area: 'indexedDB', name: String(name), src: source(st), stack: st, at: location.origin });
       return open.call(this, name, ...rest);
     };
   }
+  // Meta Pixel events as the page's code sends them (fbq('track', 'Purchase', …)), with the
+  // calling script's stack: the /tr request names only Meta's library as its initiator. The
+  // snippet assigns window.fbq, or Assent's vendors add-on catches that assignment and
+  // defines the property itself: a function arriving either way is wrapped in a Proxy that
+  // forwards everything else (Meta's library sets callMethod, queue… on the function).
+  const wrapped = new WeakSet();
+  const wrapFbq = (fn) => {
+    if (typeof fn !== 'function' || wrapped.has(fn)) return fn;
+    const p = new Proxy(fn, {
+      apply(target, self, args) {
+        try {
+          const m = args[0];
+          const i = m === 'track' || m === 'trackCustom' ? 1 : m === 'trackSingle' || m === 'trackSingleCustom' ? 2 : 0;
+          if (i && typeof args[i] === 'string') { const st = stack(); send({ t: 'fbq', name: args[i], method: m, src: source(st), stack: st }); }
+        } catch {}
+        return Reflect.apply(target, self, args);
+      },
+    });
+    wrapped.add(p);
+    return p;
+  };
+  try {
+    let fbq;
+    Object.defineProperty(globalThis, 'fbq', { configurable: true, enumerable: true, get() { return fbq; }, set(v) { fbq = wrapFbq(v); } });
+    const dp = Object.defineProperty;
+    Object.defineProperty = function defineProperty(o, k, d) {
+      if (o === globalThis && k === 'fbq' && d && 'value' in d) d = Object.assign({}, d, { value: wrapFbq(d.value) });
+      return dp.call(this, o, k, d);
+    };
+  } catch {}
 })();`;
 
 /** Lists every web storage key and IndexedDB database of the frame it runs in. */

@@ -35,6 +35,8 @@ export interface PhaseOutput {
   readonly assentEndpoint: string | null;
   /** Cookie names (a trailing `*` is a prefix) the site's Assent config declares non-essential → category. */
   readonly assentDeclared: Readonly<Record<string, string>>;
+  /** The titles of the services the site's Assent config names, by `category:service`. */
+  readonly assentServices: Readonly<Record<string, string>>;
   /** The mode Assent's first layer shows (opt-out: "Do not sell"; notice: no reject, no preferences); `null` for other banners. */
   readonly assentMode: SiteMode | null;
   /** The visit's HAR, when asked for. */
@@ -277,6 +279,13 @@ export const runPhase = async (
           };
       }
     }
+    // Opt-in mode: GPC changes nothing a visitor is asked, but the site must at least record
+    // it. After everything above was recorded, the GPC visitor refuses, and the receipt the
+    // banner posts to the site's consent record must carry the signal.
+    let gpcRecorded: GpcObservation['recorded'];
+    if (gpcSeen && banner.kind === 'assent' && (config.mode ?? mode) === 'opt-in' && assent?.endpoint) {
+      gpcRecorded = await receiptSignal(page, rec, banner, config, new URL(assent.endpoint, pageUrl).href);
+    }
     out = {
       record: {
         name,
@@ -294,7 +303,9 @@ export const runPhase = async (
           : name === 'reject' && choice?.clicked
             ? { secondPage: null }
             : {}),
-        ...(gpcSeen ? { gpc: gpcSeen } : {}),
+        ...(gpcSeen
+          ? { gpc: gpcRecorded !== undefined ? { ...gpcSeen, recorded: gpcRecorded } : gpcSeen }
+          : {}),
         detections,
         ...(bannerDesign ? { bannerDesign } : {}),
       },
@@ -306,6 +317,7 @@ export const runPhase = async (
       assentCookie: banner.kind === 'assent' ? (assent?.cookieName ?? 'assent') : null,
       assentEndpoint: assent?.endpoint ? new URL(assent.endpoint, pageUrl).href : null,
       assentDeclared: assent?.declared ?? {},
+      assentServices: assent?.services ?? {},
       assentMode: mode,
       har: null,
     };
@@ -318,6 +330,35 @@ export const runPhase = async (
     return { ...out, har: await readFile(join(harDir, 'visit.har')).catch(() => null) };
   } finally {
     await rm(harDir, { recursive: true, force: true }).catch(() => {});
+  }
+};
+
+/**
+ * Rejects on the GPC visit and reads the receipt the banner posts: whether the consent record
+ * holds the signal (`signals.gpc`). `null` when no receipt was posted within a few seconds.
+ */
+const receiptSignal = async (
+  page: Page,
+  rec: Recorder,
+  banner: BannerInfo,
+  config: ScanConfig,
+  endpoint: string,
+): Promise<GpcObservation['recorded']> => {
+  const choice = await choose(page, banner, 'reject', null, config.selectors, config.bannerTimeout);
+  if (!choice.clicked) return null;
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const body = rec.postedTo(endpoint);
+    if (body !== null) {
+      try {
+        const r = JSON.parse(body) as { signals?: { gpc?: unknown } };
+        return { receipt: endpoint, gpc: r.signals?.gpc === true };
+      } catch {
+        return null;
+      }
+    }
+    if (Date.now() > deadline) return null;
+    await sleep(100);
   }
 };
 

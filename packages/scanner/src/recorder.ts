@@ -1,6 +1,6 @@
 import type { BrowserContext, CDPSession, Page, Request } from 'playwright-core';
 import type { Classifier } from './classify.js';
-import { detect } from './detectors/detect.js';
+import { detect, type PixelCall } from './detectors/detect.js';
 import { BINDING, INSTRUMENT, LIST_STORAGE } from './instrument.js';
 import type {
   CookieRecord,
@@ -52,6 +52,8 @@ export class Recorder {
   private readonly scriptLoads = new Map<string, string>();
   /** Fingerprinting reports from INSTRUMENT: technique and script. */
   private readonly fingerprints: { name: string; script: string }[] = [];
+  /** Pixel calls seen in the page (Meta's fbq events), with the caller's stack. */
+  private readonly pixelCalls: PixelCall[] = [];
   private typedAt: number | null = null;
   private sentinels: readonly string[] = [];
   private readonly pending = new Set<Promise<unknown>>();
@@ -147,6 +149,7 @@ export class Recorder {
       typedAt: this.typedAt,
       sentinels: this.sentinels,
       fingerprints: this.fingerprints,
+      calls: this.pixelCalls,
     });
   }
 
@@ -188,6 +191,16 @@ export class Recorder {
     }
   }
 
+  /** The body of the last POST to `url` (query ignored), or `null` when none was sent. */
+  postedTo(url: string): string | null {
+    const base = url.split('?')[0];
+    for (let i = this.requests.length - 1; i >= 0; i--) {
+      const r = this.requests[i]!.request;
+      if (r.method() === 'POST' && r.url().split('?')[0] === base) return r.postData() ?? '';
+    }
+    return null;
+  }
+
   /** From now on requests count as "after the choice". */
   markChoice(): void {
     this.choiceMade = true;
@@ -212,10 +225,21 @@ export class Recorder {
       src?: unknown;
       area?: unknown;
       at?: unknown;
+      stack?: unknown;
+      method?: unknown;
     };
     if (typeof w.name !== 'string' || typeof w.src !== 'string') return;
-    const source: Source = { via: 'script', url: w.src };
-    if (w.t === 'fp') {
+    const stack = Array.isArray(w.stack) ? w.stack.filter((f): f is string => typeof f === 'string') : [];
+    const source: Source = { via: 'script', url: w.src, ...(stack.length ? { stack } : {}) };
+    if (w.t === 'fbq') {
+      this.pixelCalls.push({
+        vendor: 'Meta Pixel',
+        call: `fbq('${String(w.method)}', '${w.name}')`,
+        event: w.name,
+        script: w.src,
+        stack,
+      });
+    } else if (w.t === 'fp') {
       this.fingerprints.push({ name: w.name, script: w.src });
     } else if (w.t === 'load') {
       if (!this.scriptLoads.has(w.name)) this.scriptLoads.set(w.name, w.src);

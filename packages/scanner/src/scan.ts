@@ -157,14 +157,24 @@ export const scan = async (urls: readonly string[], options: ScanOptions = {}): 
         ...before.assentDeclared,
       });
       const endpoint = before.assentEndpoint ?? reject.assentEndpoint;
+      const services = { ...reject.assentServices, ...before.assentServices };
+      const isEndpoint = (url: string) => !!endpoint && url.split('?')[0] === endpoint.split('?')[0];
       const markConsent = (p: PhaseRecord): PhaseRecord => ({
         ...p,
         // Posting the receipt to Assent's own endpoint records the choice; it tracks no one.
         thirdPartyRequests: p.thirdPartyRequests.map((q) =>
-          endpoint && q.url.split('?')[0] === endpoint.split('?')[0]
+          isEndpoint(q.url)
             ? { ...q, classification: { ...q.classification, kind: 'consent' as const, tracker: null } }
             : q,
         ),
+        // Nor does what the receipt carries (the page's path) count as personal data sent away.
+        ...(p.detections
+          ? {
+              detections: p.detections.filter(
+                (d) => !(d.detector === 'personal-data-in-url' && d.url && isEndpoint(d.url)),
+              ),
+            }
+          : {}),
         cookies: p.cookies.map((c) =>
           isConsentCookie(c, cc)
             ? { ...c, classification: { ...c.classification, kind: 'consent' as const, tracker: null } }
@@ -187,6 +197,7 @@ export const scan = async (urls: readonly string[], options: ScanOptions = {}): 
         banner,
         mode,
         ...(cc.declared && Object.keys(cc.declared).length ? { declaredCookies: cc.declared } : {}),
+        ...(Object.keys(services).length ? { declaredServices: services } : {}),
         phases,
         findings,
       };

@@ -60,6 +60,11 @@ export interface Classification {
 export interface Source {
   readonly via: 'response' | 'script';
   readonly url: string;
+  /**
+   * A script's write: the stack of script frames at the write, innermost first, each
+   * `url:line:column` (`url` is the first one's script). Absent for `Set-Cookie`.
+   */
+  readonly stack?: readonly string[];
 }
 
 export interface CookieRecord {
@@ -200,6 +205,8 @@ export interface Detection {
   readonly script: string | null;
   readonly url: string | null;
   readonly detail: string;
+  /** A call seen in the page (Meta's `fbq('track', …)`): the caller's stack, innermost first, `url:line:column`. */
+  readonly stack?: readonly string[];
   /** Pixels to Google: the consent state the request carried (gcs / gcd). */
   readonly google?: GoogleConsent;
 }
@@ -211,6 +218,13 @@ export interface GpcObservation {
   readonly navigatorFlag: boolean;
   /** The visible sentence that says the opt-out was honoured, or `null` when none was found. */
   readonly displayed: string | null;
+  /**
+   * Opt-in mode, Assent with a receipt endpoint: after a reject on this visit (once everything
+   * else was recorded), whether the receipt posted to the site's consent record carried
+   * `signals.gpc: true`. `null`: no receipt was posted; absent: not checked (another CMP, no
+   * endpoint, another mode).
+   */
+  readonly recorded?: { readonly receipt: string; readonly gpc: boolean } | null;
 }
 
 export interface Finding {
@@ -237,6 +251,8 @@ export interface PageResult {
   readonly mode: SiteMode;
   /** Cookies the site's Assent config declares (name or `prefix*` → `category[:service]`). */
   readonly declaredCookies?: Readonly<Record<string, string>>;
+  /** The titles of the services the site's Assent config names (`category:service` → title). */
+  readonly declaredServices?: Readonly<Record<string, string>>;
   readonly phases: {
     readonly before: PhaseRecord;
     readonly reject: PhaseRecord;

@@ -54,6 +54,14 @@ describe('scanning the demo news site', () => {
     }
   });
 
+  it('on the GPC visit (opt-in here) the banner says it saw the signal, and its receipt records it', () => {
+    for (const p of report.pages) {
+      assert.equal(p.mode, 'opt-in');
+      assert.match(p.phases.gpc.gpc?.displayed ?? '', /Global Privacy Control/);
+      assert.equal(p.phases.gpc.gpc?.recorded?.gpc, true, p.url);
+    }
+  });
+
   it('sees the held analytics and ad stand-ins run only after accept', () => {
     const home = report.pages[0]!;
     const names = home.phases.accept.cookies.map((c) => c.name);

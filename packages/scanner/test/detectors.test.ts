@@ -120,4 +120,26 @@ describe('detect()', () => {
       ['session-replay Microsoft Clarity', 'fingerprinting canvas read-back'],
     );
   });
+
+  it('an fbq event from the page’s code is a pixel detection credited to its caller, once per call site', () => {
+    const call = {
+      vendor: 'Meta Pixel',
+      call: "fbq('track', 'Purchase')",
+      event: 'Purchase',
+      script: 'https://shop.example/checkout.js',
+      stack: ['https://shop.example/checkout.js:12:5', 'https://shop.example/checkout.js:40:1'],
+    };
+    const d = detect({ ...none, pageUrl: PAGE, requests: [], calls: [call, call] });
+    assert.deepEqual(d, [
+      {
+        detector: 'pixel',
+        name: 'Meta Pixel',
+        script: 'https://shop.example/checkout.js',
+        url: null,
+        detail:
+          "event Purchase, sent from the page’s code: fbq('track', 'Purchase') at https://shop.example/checkout.js:12:5",
+        stack: call.stack,
+      },
+    ]);
+  });
 });

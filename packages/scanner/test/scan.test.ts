@@ -44,6 +44,9 @@ const PATHS = [
   '/unequal-buttons.html',
   '/two-banners.html',
   '/pre-ticked.html',
+  '/meta-events.html',
+  '/gpc-recorded.html',
+  '/gpc-not-recorded.html',
 ];
 
 /**
@@ -67,6 +70,7 @@ const TRIGGERS: Record<RuleId, string> = {
   'consent-cookie-too-long': '/long-consent.html',
   'gpc-ignored': '/gpc-ignored.html',
   'gpc-not-shown': '/gpc-silent.html',
+  'gpc-not-recorded': '/gpc-not-recorded.html',
   fingerprinting: '/fingerprinting.html',
   keylogging: '/keylogger.html',
   'personal-data-in-url': '/articles/health-condition.html',
@@ -79,6 +83,8 @@ const CLEAN = [
   '/gpc-honoured.html',
   '/other-cmp.html',
   '/no-reject.html',
+  '/meta-events.html',
+  '/gpc-recorded.html',
 ];
 
 before(async () => {
@@ -126,6 +132,8 @@ describe('scanning the fixture site', () => {
     assert.equal(hj.classification.tracker?.organization, 'Hotjar');
     assert.equal(hj.setBy?.via, 'script');
     assert.equal(hj.setBy?.url, `${site.tracker}/tracker.js`);
+    // The stack of the write: the tracker's own line and column.
+    assert.match(hj.setBy?.stack?.[0] ?? '', new RegExp(`^${site.tracker}/tracker\\.js:7:\\d+$`));
     assert.ok(
       accepted.thirdPartyRequests.some(
         (q) => q.url.startsWith(`${site.tracker}/collect`) && q.type === 'ping',
@@ -400,6 +408,18 @@ describe('what the new detectors and phases see', () => {
     assert.deepEqual(summarise(page(result.report.pages, '/gpc-silent.html').findings), [
       'gpc-not-shown gpc Sec-GPC',
     ]);
+    // Opt-in mode: the signal must be kept in the consent record. Assent's receipt of a reject
+    // made on the GPC visit says so, unless a script hid the signal from the banner.
+    const kept = page(result.report.pages, '/gpc-recorded.html');
+    assert.equal(kept.mode, 'opt-in');
+    assert.deepEqual(kept.phases.gpc.gpc?.recorded, { receipt: `${site.third}/v1/receipts`, gpc: true });
+    const hidden = page(result.report.pages, '/gpc-not-recorded.html');
+    assert.deepEqual(summarise(hidden.findings), ['gpc-not-recorded gpc Sec-GPC']);
+    assert.equal(hidden.phases.gpc.gpc?.headerSent, true);
+    assert.equal(hidden.phases.gpc.gpc?.navigatorFlag, false);
+    assert.deepEqual(hidden.phases.gpc.gpc?.recorded, { receipt: `${site.third}/v1/receipts`, gpc: false });
+    // Not checked where there is no consent record to read (the lite build keeps none).
+    assert.equal(page(result.report.pages, '/clean.html').phases.gpc.gpc?.recorded, undefined);
     // The GPC visit's ad request on the honouring page never happened.
     assert.ok(!page(result.report.pages, '/gpc-honoured.html').phases.gpc.thirdPartyRequests.length);
   });
@@ -450,6 +470,37 @@ describe('the detectors, each naming the script behind what it found', () => {
     assert.equal(ga.google?.gcd?.ad_personalization, 'granted');
     // A warning: reported, but not failing the scan by default.
     assert.ok(!result.report.failOn.includes('personal-data-in-url'));
+  });
+
+  it('Meta Pixel events sent from the page’s code (fbq), each credited to the calling script and line', () => {
+    const p = page(result.report.pages, '/meta-events.html');
+    assert.deepEqual(summarise(p.findings), []);
+    const meta = (p.phases.accept.detections ?? []).filter((d) => d.name === 'Meta Pixel');
+    const calls = meta.filter((d) => d.url === null);
+    const sent = (ev: string) => calls.find((d) => d.detail.startsWith(`event ${ev}`))!;
+    // The shop's own file, called from a function: two frames of shop.js, innermost first.
+    assert.equal(sent('AddToCart').script, `${site.site}/shop.js`);
+    assert.deepEqual(
+      sent('AddToCart').stack?.map((f) => f.replace(site.site, '')),
+      ['/shop.js:3:10', '/shop.js:5:1'],
+    );
+    assert.match(
+      sent('AddToCart').detail,
+      /fbq\('track', 'AddToCart'\) at http:\/\/127\.0\.0\.1:\d+\/shop\.js:3:10$/,
+    );
+    // The base code's page view: a held inline snippet runs when the banner inserts it, and
+    // inline code inserted by a script has no URL of its own, so its first script frame is
+    // the banner's.
+    assert.equal(sent('PageView').script, `${site.site}/assent.min.js`);
+    // The requests to facebook.com/tr carry the same events, sent by Meta's library.
+    assert.deepEqual(
+      [
+        ...new Set(meta.filter((d) => d.url).map((d) => `${d.detail} ${d.script?.replace(/:\d+/, '')}`)),
+      ].sort(),
+      ['event AddToCart http://127.0.0.2/fbevents.js', 'event PageView http://127.0.0.2/fbevents.js'],
+    );
+    // Nothing before consent: the snippet and the shop's call were held.
+    assert.deepEqual(p.phases.before.detections, []);
   });
 
   it('session replay is named when the recorder loads (Hotjar, after accept on the clean page)', () => {

@@ -95,8 +95,12 @@ export const buildDeclaration = (report: ScanReport): Declaration => {
       }
       const decl = declared(c.name);
       const category = categoryOf(c, decl);
-      // The site's own declaration names the service (`analytics:ledger-stats`) better than "this site".
-      const service = decl?.includes(':') && !c.classification.tracker ? decl.split(':')[1]! : null;
+      // The site's own declaration names the service (`analytics:stats`, titled "Ledger Stats")
+      // better than "this site".
+      const service =
+        decl?.includes(':') && !c.classification.tracker
+          ? (p.declaredServices?.[decl] ?? decl.split(':')[1]!)
+          : null;
       const days = Math.max(c.lifetimeDays ?? 0, c.requestedLifetimeDays ?? 0);
       rows.set(key, {
         name: c.name,
@@ -143,5 +147,25 @@ export const buildDeclaration = (report: ScanReport): Declaration => {
     generatedAt: report.finishedAt,
     rows: sorted,
     suggestedConfig: { categories },
+  };
+};
+
+/**
+ * The declaration with the scanned site's origin taken out: URLs on the site become paths
+ * (`script /js/stats.js`) and first-party rows lose their domain, so a declaration generated
+ * on a staging host, a CI runner or a random port reads the same as one of production, and a
+ * committed copy can be compared with a fresh scan (the demo's privacy page does this).
+ */
+export const siteRelative = (d: Declaration): Declaration => {
+  const origin = d.site;
+  const strip = (s: string | null) => (s && origin ? s.split(origin).join('') : s);
+  return {
+    ...d,
+    site: '',
+    rows: d.rows.map((r) => ({
+      ...r,
+      domain: r.party === 'first' ? '' : r.domain,
+      setBy: strip(r.setBy),
+    })),
   };
 };

@@ -13,6 +13,18 @@ export interface SeenRequest {
   readonly at: number;
 }
 
+/** A pixel's event sent from the page's code (Meta's `fbq('track', 'Purchase')`), as the instrumentation saw it. */
+export interface PixelCall {
+  readonly vendor: string;
+  /** The call, as written: `fbq('track', 'Purchase')`. */
+  readonly call: string;
+  readonly event: string;
+  /** The calling script (the stack's first frame). */
+  readonly script: string;
+  /** Script frames, innermost first, `url:line:column`. */
+  readonly stack: readonly string[];
+}
+
 export interface DetectInput {
   readonly requests: readonly SeenRequest[];
   readonly pageUrl: string;
@@ -22,6 +34,8 @@ export interface DetectInput {
   readonly sentinels: readonly string[];
   /** Reports from the page's instrumentation: canvas / audio read-backs, font probing. */
   readonly fingerprints: readonly { readonly name: string; readonly script: string }[];
+  /** Pixel events the page's code sent through the vendor's function (fbq). */
+  readonly calls?: readonly PixelCall[];
 }
 
 const EMAIL = /[a-z0-9._%+-]+@[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{2,}/i;
@@ -135,6 +149,22 @@ export const detect = (input: DetectInput): Detection[] => {
           detail: `carries ${found.join(' and ')} to a third party`,
         });
     }
+  }
+  // One detection per call site and event: a page view tracked on load and again after the
+  // reload is the same finding.
+  const calls = new Set<string>();
+  for (const c of input.calls ?? []) {
+    const k = `${c.call}|${c.stack[0] ?? c.script}`;
+    if (calls.has(k)) continue;
+    calls.add(k);
+    out.push({
+      detector: 'pixel',
+      name: c.vendor,
+      script: c.script,
+      url: null,
+      detail: `event ${c.event}, sent from the page’s code: ${c.call} at ${c.stack[0] ?? c.script}`,
+      stack: c.stack,
+    });
   }
   const fp = new Set<string>();
   for (const f of input.fingerprints) {

@@ -28,6 +28,17 @@ export const SESSION_REPLAY: readonly HostVendor[] = read<{ vendors: HostVendor[
 ).vendors;
 export const PIXELS: readonly PixelDefinition[] = read<{ pixels: PixelDefinition[] }>('pixels.json').pixels;
 
+export interface CmpSignature {
+  readonly cmp: string;
+  /** CSS selector of the CMP's container. */
+  readonly selector: string;
+  readonly source: string;
+}
+
+export const CMP_SIGNATURE_LIST: readonly CmpSignature[] = read<{ signatures: CmpSignature[] }>(
+  'cmp-signatures.json',
+).signatures;
+
 /** The host is one of the vendor's hosts or a subdomain of one. */
 export const hostIn = (host: string, hosts: readonly string[]): boolean =>
   hosts.some((h) => host === h || host.endsWith(`.${h}`));

@@ -31,6 +31,14 @@ const who = (c: Classification) =>
 const flag = (c: Classification) =>
   c.kind === 'tracker' || c.kind === 'unknown-third-party' ? ' class="bad"' : '';
 
+/** A script's stack under who wrote it: every frame, innermost first, readable on paper too. */
+const stackOf = (stack: readonly string[] | undefined) =>
+  stack && stack.length > 1
+    ? `<br><small class="stack">stack: ${stack.map((f) => `<code class="url">${h(f)}</code>`).join(' ← ')}</small>`
+    : stack?.length === 1
+      ? `<br><small class="stack">at <code class="url">${h(stack[0])}</code></small>`
+      : '';
+
 const table = (head: string[], rows: string[][], empty: string) =>
   rows.length
     ? `<table><thead><tr>${head.map((x) => `<th>${x}</th>`).join('')}</tr></thead><tbody>${rows.map((r) => `<tr>${r.join('')}</tr>`).join('')}</tbody></table>`
@@ -49,7 +57,7 @@ const phaseSection = (p: PhaseRecord, images: ReadonlyMap<string, Buffer>) => {
       `<td>${c.classification.party}</td>`,
       `<td>${who(c.classification)}<br><small>${KIND_WORDS[c.classification.kind]}</small></td>`,
       `<td>${c.lifetimeDays === null ? 'session' : `${Math.round(c.lifetimeDays)} days`}${c.requestedLifetimeDays && c.requestedLifetimeDays > (c.lifetimeDays ?? 0) + 1 ? ` (asked ${Math.round(c.requestedLifetimeDays)})` : ''}</td>`,
-      `<td>${c.setBy ? `${c.setBy.via}: <code>${h(c.setBy.url)}</code>` : 'unknown'}</td>`,
+      `<td>${c.setBy ? `${c.setBy.via}: <code>${h(c.setBy.url)}</code>${stackOf(c.setBy.stack)}` : 'unknown'}</td>`,
     ]),
     'No cookies.',
   );
@@ -59,7 +67,7 @@ const phaseSection = (p: PhaseRecord, images: ReadonlyMap<string, Buffer>) => {
       `<td${flag(s.classification)}><code>${h(s.key)}</code></td>`,
       `<td>${s.area}<br><small>${h(s.origin)}</small></td>`,
       `<td>${who(s.classification)}<br><small>${KIND_WORDS[s.classification.kind]}</small></td>`,
-      `<td>${s.setBy ? `<code>${h(s.setBy.url)}</code>` : 'unknown'}</td>`,
+      `<td>${s.setBy ? `<code>${h(s.setBy.url)}</code>${stackOf(s.setBy.stack)}` : 'unknown'}</td>`,
     ]),
     'Nothing stored in localStorage, sessionStorage or IndexedDB.',
   );
@@ -82,7 +90,7 @@ const phaseSection = (p: PhaseRecord, images: ReadonlyMap<string, Buffer>) => {
       ? `<p class="bad">Still held after accepting all: ${p.heldAfterChoice.map((x) => `<code>${h(x)}</code>`).join(', ')}.</p>`
       : '',
     p.gpc
-      ? `<p>Global Privacy Control: header ${p.gpc.headerSent ? 'sent' : 'not sent'}, <code>navigator.globalPrivacyControl</code> ${p.gpc.navigatorFlag ? 'true' : 'false'}; the page ${p.gpc.displayed ? `says “${h(p.gpc.displayed)}”` : 'shows no text about it'}.</p>`
+      ? `<p>Global Privacy Control: header ${p.gpc.headerSent ? 'sent' : 'not sent'}, <code>navigator.globalPrivacyControl</code> ${p.gpc.navigatorFlag ? 'true' : 'false'}; the page ${p.gpc.displayed ? `says “${h(p.gpc.displayed)}”` : 'shows no text about it'}${p.gpc.recorded !== undefined ? `; ${p.gpc.recorded === null ? 'no receipt was posted after a reject on this visit' : p.gpc.recorded.gpc ? `the receipt of a reject on this visit records it (<code>signals.gpc: true</code>, <code class="url">${h(p.gpc.recorded.receipt)}</code>)` : `<strong class="bad">the receipt of a reject on this visit leaves it out</strong> (<code class="url">${h(p.gpc.recorded.receipt)}</code>)`}` : ''}.</p>`
       : '',
   ].join('');
   const detections = table(
@@ -90,7 +98,7 @@ const phaseSection = (p: PhaseRecord, images: ReadonlyMap<string, Buffer>) => {
     (p.detections ?? []).map((d) => [
       `<td>${h(d.detector)}</td>`,
       `<td>${h(d.name)}</td>`,
-      `<td>${d.script ? `<code class="url">${h(d.script)}</code>` : 'unknown'}</td>`,
+      `<td>${d.script ? `<code class="url">${h(d.script)}</code>${stackOf(d.stack)}` : 'unknown'}</td>`,
       `<td>${h(d.detail)}${d.url ? `<br><code class="url">${h(d.url)}</code>` : ''}</td>`,
     ]),
     'Nothing detected (pixels, session replay, keylogging, fingerprinting, personal data in URLs).',

@@ -36,6 +36,12 @@ export const toMarkdown = (r: ScanReport): string => {
     const ph = p.phases;
     out.push(`## ${p.title ? `${esc(p.title)} — ` : ''}${p.url}`, '');
     out.push(`Banner: ${bannerLine(p)}. Rules applied: ${p.mode}.`, '');
+    const g = ph.gpc.gpc;
+    if (g)
+      out.push(
+        `GPC visit: header ${g.headerSent ? 'sent' : 'not sent'}, navigator.globalPrivacyControl ${g.navigatorFlag}; shown: ${g.displayed ? `"${esc(g.displayed)}"` : 'nothing'}${g.recorded === undefined ? '' : `; recorded in the receipt: ${g.recorded === null ? 'no receipt seen' : g.recorded.gpc ? 'yes' : 'no'}`}.`,
+        '',
+      );
     out.push('| phase | cookies | storage keys | third-party requests |', '|---|---|---|---|');
     for (const x of [ph.before, ph.reject, ph.accept, ph.gpc]) {
       out.push(`| ${x.name} | ${x.cookies.length} | ${x.storage.length} | ${x.thirdPartyRequests.length} |`);

@@ -71,3 +71,23 @@ export const gpcNotShown = rule({
         ]
       : [],
 });
+
+export const gpcNotRecorded = rule({
+  id: 'gpc-not-recorded',
+  title: 'The consent record leaves out the GPC signal',
+  law: 'GDPR Art. 7(1); CCPA regulations §7025',
+  why: 'Where consent is asked first (opt-in), GPC changes nothing the visitor is asked, but the record of their choice must keep the signal their browser sent: it is part of what the site must be able to demonstrate (GDPR Art. 7(1)), and the proof that a GPC opt-out was processed (CCPA regulations §7025).',
+  severity: 'warning',
+  check: (ctx) => {
+    const r = ctx.phases.gpc.gpc?.recorded;
+    return ctx.mode === 'opt-in' && r && !r.gpc
+      ? [
+          {
+            phase: 'gpc',
+            subject: { type: 'signal', name: 'Sec-GPC' },
+            message: `The browser sent GPC; the receipt of the choice made on that visit, posted to ${r.receipt}, says signals.gpc is not true.`,
+          },
+        ]
+      : [];
+  },
+});

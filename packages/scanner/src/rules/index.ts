@@ -18,7 +18,7 @@ import {
   storageAfterReject,
   storageBeforeConsent,
 } from './device.js';
-import { gpcIgnored, gpcNotShown } from './gpc.js';
+import { gpcIgnored, gpcNotRecorded, gpcNotShown } from './gpc.js';
 
 /**
  * Every rule, once. The order is the reports' order. Adding a rule here is all it takes for
@@ -42,6 +42,7 @@ export const REGISTRY = [
   consentCookieTooLong,
   gpcIgnored,
   gpcNotShown,
+  gpcNotRecorded,
   fingerprinting,
   keylogging,
   personalDataInUrl,
