@@ -1,6 +1,7 @@
 // Builds the banner: the drop-in IIFE, the ESM build for bundlers, the stylesheet, the
 // language presets and the type declarations. `node build.mjs`.
-import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
 import { common, dropInOptions, lite, prefsFile, prefsOptions, squeeze, styles } from './build-options.mjs';
 
@@ -58,4 +59,23 @@ await Promise.all([
 // The full build's stylesheet as a file, for pages that link it (or their own copy) instead.
 writeFileSync(`${dir}dist/assent.css`, `${styles(false)}\n`);
 copyFileSync(`${dir}types/assent.d.ts`, `${dir}dist/assent.d.ts`);
+
+// Subresource Integrity: the SHA-384 of every file a page can load from a CDN, with the
+// package's version (the version goes in the URL's path, not the file name: the banner loads
+// its preferences file from beside itself by name). `npm run -w @assent/banner snippet` prints
+// the tags to paste; the drop-in passes `data-prefs` on to the file it loads.
+const { version } = JSON.parse(readFileSync(`${dir}package.json`, 'utf8'));
+const served = [
+  ...readdirSync(`${dir}dist`).filter((f) => /\.(js|css)$/.test(f) && f !== 'assent.esm.js'),
+  ...readdirSync(`${dir}dist/i18n`).map((f) => `i18n/${f}`),
+].sort();
+const sri = Object.fromEntries(
+  served.map((f) => [
+    f,
+    `sha384-${createHash('sha384')
+      .update(readFileSync(`${dir}dist/${f}`))
+      .digest('base64')}`,
+  ]),
+);
+writeFileSync(`${dir}dist/sri.json`, `${JSON.stringify({ version, files: sri }, null, 2)}\n`);
 writeFileSync(`${dir}dist/.built`, new Date().toISOString());

@@ -32,7 +32,7 @@ export const adopt = (css: string): void => {
 /** The drop-in's own script element: its URL and nonce (null in the ESM build). */
 export const script = doc.currentScript as HTMLScriptElement | null;
 
-type Attrs = Record<string, string | boolean | ((e: Event) => void) | undefined>;
+type Attrs = Record<string, string | boolean | null | ((e: Event) => void) | undefined>;
 type Child = Node | string | false | undefined;
 
 /**

@@ -28,4 +28,4 @@ if (pub) {
     v = { ...validateConfig({}), errors: [{ field: 'assent-config', message: `is not valid JSON (${e})` }] };
   }
 // Regions are the full build's.
-guard(() => start(v, undefined, globalThis.ASSENT_LITE ? undefined : script?.dataset.assentRegion, pub))();
+guard(() => (globalThis.ASSENT_LITE ? start(v) : start(v, undefined, script?.dataset.assentRegion, pub)))();

@@ -26,7 +26,8 @@ let file: Promise<unknown> | undefined;
  * Opens the preferences. In the drop-in builds their dialog is a second file beside the
  * banner's (`assent.prefs.min.js`), fetched the first time a visitor opens it: most never
  * do, and the banner paints sooner without it. Same origin and the banner's own nonce, so a
- * CSP that allows the banner allows it. When it cannot load, the console says which URL, and
+ * CSP that allows the banner allows it, and its integrity hash when the banner's tag gives one
+ * (`data-prefs`). When it cannot load, the console says which URL, and
  * the next click tries again; the first layer's Accept and Reject still work.
  */
 export const openPreferences = (src: Source): void => {
@@ -35,7 +36,19 @@ export const openPreferences = (src: Source): void => {
     const url = new URL(ASSENT_PREFS, script?.src ?? location.href).href;
     (file ??= new Promise((onload, onerror) => {
       self.__assent = kit();
-      doc.head.append(h('script', { src: url, nonce: script?.nonce, onload, onerror }));
+      // Served from a CDN with Subresource Integrity, the second file is checked too: its hash
+      // comes from the banner's tag (`data-prefs`, from dist/sri.json), so a file
+      // swapped on the CDN cannot run where the first one was pinned.
+      doc.head.append(
+        h('script', {
+          src: url,
+          nonce: script?.nonce,
+          integrity: script?.dataset.prefs,
+          crossorigin: script?.crossOrigin,
+          onload,
+          onerror,
+        }),
+      );
     })).then(
       () => self.__assentPrefs!(src),
       () => {

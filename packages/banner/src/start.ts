@@ -63,16 +63,21 @@ export const start = (v: Validated, mode?: Mode, region?: string, pub?: Publishe
   // first paint does not wait for the banner (bench/results/profile.md) — unless Consent Mode
   // is on: a returning visitor's update must precede the Google tag's first event.
   const ask = !globalThis.ASSENT_LITE && regions && !mode;
-  if (!ask && (doc.readyState !== 'loading' || (!globalThis.ASSENT_LITE && gcm))) return run(v, mode);
+  // (The lite build has no mode to pass: one argument fewer in the file every visitor loads.)
+  if (!ask && (doc.readyState !== 'loading' || (!globalThis.ASSENT_LITE && gcm)))
+    return globalThis.ASSENT_LITE ? run(v) : run(v, mode);
   // Meanwhile a defined state from the first moment: the API answers at once, nothing is
   // granted (the safe default) and Consent Mode says "denied".
   if (!globalThis.ASSENT_LITE) gcmStart(gcm, {});
-  S._policy = createPolicy(v.config, [], {}, 'opt-in', canonical);
+  S._policy = globalThis.ASSENT_LITE
+    ? createPolicy(v.config, [], {}, 'opt-in')
+    : createPolicy(v.config, [], {}, 'opt-in', canonical);
   S._granted = decide(S._policy, { kind: 'load', stored: null, now: 0, id: (S._id = newId()) }).granted;
   S._record = null;
   S._gpc = false;
   win.Assent = api;
-  const go = (r?: string) => onReady(() => run(v, ask ? modeForRegion(regions!, r) : mode, true));
+  const go = (r?: string) =>
+    onReady(() => (globalThis.ASSENT_LITE ? run(v) : run(v, ask ? modeForRegion(regions!, r) : mode, true)));
   if (ask)
     fetch(serverApi('config'), { signal: AbortSignal.timeout(1500) })
       .then((r) => r.json())
@@ -107,8 +112,8 @@ const run = (v: Validated, mode?: Mode, late?: boolean): AssentApi => {
       [root.lang, ...nav.languages],
       // A published policy's texts are complete: no preset is used, none can add a language.
       !globalThis.ASSENT_LITE && canonical ? {} : win.assentTexts,
-      mode,
-      globalThis.ASSENT_LITE ? undefined : canonical,
+      // The lite build has neither a mode to force nor a published policy: no arguments.
+      ...((globalThis.ASSENT_LITE ? [] : [mode, canonical]) as [Mode?, string?]),
     );
     if (p.hash === S._policy?.hash) return;
     S._policy = p;

@@ -38,7 +38,8 @@ export interface Decision {
   readonly record?: StoredConsent;
   /** Why stored consent was not used: so the UI can say "our policy changed". */
   readonly stale?: 'expired' | 'policy';
-  readonly gpc: boolean;
+  /** Whether Global Privacy Control applied (absent in the lite build, which has no GPC). */
+  readonly gpc?: boolean;
 }
 
 const DAY = 86_400_000;
@@ -98,7 +99,7 @@ export const decide = (policy: Policy, input: DecideInput): Decision => {
         return {
           show: false,
           granted: gpc && s.method !== 'custom' ? all(policy, (k) => g[k]! && !isSale(k)) : g,
-          gpc,
+          ...(!globalThis.ASSENT_LITE && { gpc }),
         };
       }
       // Why, for callers that tell the visitor (not the lite banner, which drops it).
@@ -110,7 +111,12 @@ export const decide = (policy: Policy, input: DecideInput): Decision => {
     // GPC is a valid opt-out in opt-out regions: applied without asking, and never stored as
     // if it were the visitor's own choice (no record, no cookie, no receipt): it is read again
     // on every page, so turning the signal off gives the visitor their own choice back.
-    return { show: !(optOut && gpc), granted, ...(stale && { stale }), gpc };
+    return {
+      show: !(optOut && gpc),
+      granted,
+      ...(!globalThis.ASSENT_LITE && stale && { stale }),
+      ...(!globalThis.ASSENT_LITE && { gpc }),
+    };
   } else {
     method = input.method;
     const list = new Set(input.granted);
@@ -127,8 +133,7 @@ export const decide = (policy: Policy, input: DecideInput): Decision => {
     show: false,
     granted,
     record: record(policy, input.now, method, input.id, granted, gpc),
-    ...(stale && { stale }),
-    gpc,
+    ...(!globalThis.ASSENT_LITE && { gpc }),
   };
 };
 
