@@ -31,13 +31,13 @@ import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { BANNER_DIST, CHROMIUM_ARGS, ROOT } from '../test-support/browser.js';
+import { MESSAGE, VANILLA_CC_CONFIG } from './notice-config.js';
 
 const PEERS = join(ROOT, 'bench/peers');
 const PEER_MODULES = join(PEERS, 'node_modules');
 const RESULTS = join(ROOT, 'bench/results');
 const RUNS = Number(process.env.BENCH_RUNS ?? 9);
 const THROTTLE = 4;
-const MESSAGE = 'Our website uses cookies to enhance your experience.';
 const t0 = Date.now();
 const loadBefore = loadavg()[0]!;
 const log = (...a: unknown[]) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1)}s]`, ...a);
@@ -240,32 +240,7 @@ const LIBS: Omit<Lib, 'base' | 'embed'>[] = [
     accept: '#cc-main [data-role="all"]',
     bodyCfg: ['vanilla-cc.js'],
     cfg: {
-      'vanilla-cc.js': `CookieConsent.run({
-  hideFromBots: false,
-  cookie: { expiresAfterDays: 20 },
-  categories: { necessary: { enabled: true, readOnly: true }, analytics: {} },
-  language: {
-    default: 'en',
-    translations: {
-      en: {
-        consentModal: {
-          description: ${JSON.stringify(`${MESSAGE} <a href="/privacy">Learn More</a>`)},
-          acceptAllBtn: 'Accept !',
-          acceptNecessaryBtn: 'Reject',
-          showPreferencesBtn: 'Preferences',
-        },
-        preferencesModal: {
-          title: 'Preferences', acceptAllBtn: 'Accept all', acceptNecessaryBtn: 'Reject all',
-          savePreferencesBtn: 'Save', closeIconLabel: 'Close',
-          sections: [
-            { title: 'Necessary', linkedCategory: 'necessary' },
-            { title: 'Analytics', linkedCategory: 'analytics' },
-          ],
-        },
-      },
-    },
-  },
-});`,
+      'vanilla-cc.js': VANILLA_CC_CONFIG,
     },
     note: 'Full UMD build (UI included) + its CSS; default box layout. `hideFromBots: false`: by default it hides from automation (`navigator.webdriver`), so it would never show here.',
   },

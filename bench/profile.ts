@@ -29,13 +29,13 @@ import { pathToFileURL } from 'node:url';
 import { type BuildOptions, build } from 'esbuild';
 import { type Browser, type CDPSession, chromium, type Page } from 'playwright-core';
 import { BANNER_DIST, CHROMIUM_ARGS, ROOT } from '../test-support/browser.js';
+import { VANILLA_CC_CONFIG } from './notice-config.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 9);
 const INTERVAL = Number(process.env.PROFILE_INTERVAL ?? 100);
 const THROTTLE = 4;
 const RESULTS = join(ROOT, 'bench/results');
 const PEER_MODULES = join(ROOT, 'bench/peers/node_modules');
-const MESSAGE = 'Our website uses cookies to enhance your experience.';
 const t0 = Date.now();
 const loadBefore = loadavg()[0]!;
 const log = (...a: unknown[]) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1)}s]`, ...a);
@@ -79,33 +79,6 @@ const PARAGRAPH =
   'safer crossings near the school, and the plans will be shown at the library next month. ';
 const pageHtml = (head: string) =>
   `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Bench page</title><style>body{margin:0 auto;max-width:44rem;padding:1rem;font:17px/1.6 Georgia,serif;color:#222}h1{font:700 2rem/1.2 system-ui,sans-serif}</style>${head}</head><body><main><h1>Cycle lanes for the river path</h1>${Array.from({ length: 8 }, () => `<p>${PARAGRAPH.repeat(3)}</p>`).join('')}</main></body></html>`;
-
-const VCC_CFG = `CookieConsent.run({
-  hideFromBots: false,
-  cookie: { expiresAfterDays: 20 },
-  categories: { necessary: { enabled: true, readOnly: true }, analytics: {} },
-  language: {
-    default: 'en',
-    translations: {
-      en: {
-        consentModal: {
-          description: ${JSON.stringify(`${MESSAGE} <a href="/privacy">Learn More</a>`)},
-          acceptAllBtn: 'Accept !',
-          acceptNecessaryBtn: 'Reject',
-          showPreferencesBtn: 'Preferences',
-        },
-        preferencesModal: {
-          title: 'Preferences', acceptAllBtn: 'Accept all', acceptNecessaryBtn: 'Reject all',
-          savePreferencesBtn: 'Save', closeIconLabel: 'Close',
-          sections: [
-            { title: 'Necessary', linkedCategory: 'necessary' },
-            { title: 'Analytics', linkedCategory: 'analytics' },
-          ],
-        },
-      },
-    },
-  },
-});`;
 
 interface P {
   id: string;
@@ -168,13 +141,13 @@ const server = createServer((req, res) => {
   if (p === '/named/assent.min.js') return send('text/javascript', NAMED);
   if (p === '/assent.prefs.min.js' || p === '/named/assent.prefs.min.js')
     return send('text/javascript', PREFS);
-  if (p === '/cfg/vanilla-cc.js') return send('text/javascript', VCC_CFG);
+  if (p === '/cfg/vanilla-cc.js') return send('text/javascript', VANILLA_CC_CONFIG);
   // Without `defer` its run() throws in <head> (it appends to document.body): it waits for the
   // body, as in bench/banner.ts; the library file itself still blocks the parser.
   if (p === '/cfg/nd-vanilla-cc.js')
     return send(
       'text/javascript',
-      `(() => {\nconst go = () => {\n${VCC_CFG}\n};\nif (document.body) go();\nelse document.addEventListener('DOMContentLoaded', go);\n})();`,
+      `(() => {\nconst go = () => {\n${VANILLA_CC_CONFIG}\n};\nif (document.body) go();\nelse document.addEventListener('DOMContentLoaded', go);\n})();`,
     );
   if (p.startsWith('/p/vanilla-cookieconsent/dist/') && !p.includes('..')) {
     const f = join(PEER_MODULES, p.slice(3));
