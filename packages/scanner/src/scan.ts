@@ -30,7 +30,7 @@ export type ProgressEvent =
 export interface ScanOptions extends Partial<ScanConfig> {
   /** Pages per start URL (breadth-first, same origin, sitemap first). Default 1. */
   readonly pages?: number;
-  /** Pages scanned at once (each runs its three phases at once). Default 1, for a 2-core machine. */
+  /** Pages scanned at once (each runs its four phases at once). Default 1, for a 2-core machine. */
   readonly concurrency?: number;
   /** Rules that make the scan fail (exit 1). Default: every rule of severity `error`. */
   readonly failOn?: readonly RuleId[];

@@ -14,7 +14,7 @@ import {
 import { type FixtureSite, startFixtures } from './fixtures/server.js';
 import { ensureBanner, fixtureConfig, page, summarise } from './helpers.js';
 
-// One scan of every fixture page (one browser, three contexts per page), then one test per
+// One scan of every fixture page (one browser, four contexts per page), then one test per
 // page asserting exactly what the scanner found there.
 let site: FixtureSite;
 let result: ScanResult;
