@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Installs Debian's nginx for the same-origin browser tests (test-support/proxy.ts runs a private
-# instance of it on 127.0.0.1 and a free port). The distro's own nginx service is never started:
-# a temporary policy-rc.d forbids it during the install, and it is stopped again to be sure.
-# Idempotent: does nothing when /usr/sbin/nginx is already there.
+# Installs Debian's nginx and Caddy for the same-origin browser tests and the deployment recipes
+# (test-support/proxy.ts and test-support/caddy.ts run private instances on 127.0.0.1 and free
+# ports, with deploy/nginx/assent.conf and deploy/caddy/Caddyfile). The distro's own services
+# are never started: a temporary policy-rc.d forbids it during the install, and they are
+# stopped again to be sure. Idempotent: does nothing when both are there.
 set -euo pipefail
-if [ -x /usr/sbin/nginx ]; then exit 0; fi
-echo "assent: installing Debian's nginx (one time)…" >&2
+# (And systemd's unit checker, systemd-analyze, for deploy/systemd's recipe.)
+if [ -x /usr/sbin/nginx ] && [ -x /usr/bin/caddy ] && command -v systemd-analyze >/dev/null; then exit 0; fi
+echo "assent: installing Debian's nginx and caddy (one time)…" >&2
 SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
 export DEBIAN_FRONTEND=noninteractive
 
@@ -13,8 +15,8 @@ export DEBIAN_FRONTEND=noninteractive
 candidate() { apt-cache policy "$1" 2>/dev/null | awk '/Candidate:/ { print $2 }'; }
 has() { local c; c="$(candidate "$1")"; [ -n "$c" ] && [ "$c" != "(none)" ]; }
 
-# Refresh the package lists only when they don't know nginx yet (a fresh image has none).
-has nginx-light || has nginx || $SUDO apt-get update -qq
+# Refresh the package lists only when they don't know the packages yet (a fresh image has none).
+{ has nginx-light || has nginx; } && has caddy || $SUDO apt-get update -qq
 # nginx-light is enough (bookworm); later releases dropped it for plain nginx.
 pkg=nginx-light; has nginx-light || pkg=nginx
 
@@ -27,7 +29,8 @@ if [ ! -e "$policy" ]; then
   trap '$SUDO rm -f "$policy"' EXIT
 fi
 # Stale lists can name a version the mirror no longer has: refresh them once and retry.
-apt_install() { $SUDO apt-get install -y -qq --no-install-recommends "$pkg" >/dev/null; }
+apt_install() { $SUDO apt-get install -y -qq --no-install-recommends "$pkg" caddy systemd >/dev/null; }
 apt_install || { $SUDO apt-get update -qq && apt_install; }
 $SUDO service nginx stop >/dev/null 2>&1 || true
-test -x /usr/sbin/nginx
+$SUDO service caddy stop >/dev/null 2>&1 || true
+test -x /usr/sbin/nginx && test -x /usr/bin/caddy && command -v systemd-analyze >/dev/null

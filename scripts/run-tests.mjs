@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-const roots = ['packages', 'demo', 'test'];
+const roots = ['packages', 'demo', 'deploy', 'test'];
 const files = [];
 const walk = (dir) => {
   let entries;

@@ -9,7 +9,7 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm ci --no-audit --no-fund
 fi
 bash scripts/install-chromium.sh
-bash scripts/install-nginx.sh
+bash scripts/install-proxies.sh
 bash scripts/install-browsers.sh
 
 npm run build

@@ -1,7 +1,7 @@
 /**
  * A real reverse proxy for "same-origin deployment" tests: a private Debian nginx on 127.0.0.1 that
  * serves `/assent/…` from the receipt server (prefix stripped) and everything else from the site's
- * own server, so both live under one public origin. `scripts/install-nginx.sh` installs nginx;
+ * own server, so both live under one public origin. `scripts/install-proxies.sh` installs nginx;
  * each `startProxy()` runs its own instance from a temp prefix dir and never touches the system one.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -22,6 +22,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from './ports.js';
 
 export const NGINX = '/usr/sbin/nginx';
+/** The nginx recipe for the receipt server under /assent/, included by every test proxy. */
+export const RECIPE = join(import.meta.dirname, '../deploy/nginx/assent.conf');
 
 export interface Proxy {
   /** The public origin with a trailing slash, e.g. `http://127.0.0.1:41234/`. */
@@ -73,16 +75,19 @@ http {
   # Fail fast instead of hanging a test when an upstream is down (nginx answers 502).
   proxy_connect_timeout 5s;
 
+  # Where the recipe's location sends /assent/ (an operator's http block declares the same).
+  upstream assent_server {
+    server 127.0.0.1:${assentPort};
+    keepalive 8;
+  }
+
   server {
     listen 127.0.0.1:${port};
     server_name _;
 
-    # The receipt server under the site's origin. The trailing "/" on proxy_pass replaces the
-    # matched "/assent/" with "/": /assent/v1/policy?site=a reaches it as /v1/policy?site=a.
-    # (A bare /assent is answered by nginx with a 301 to /assent/.)
-    location /assent/ {
-      proxy_pass http://127.0.0.1:${assentPort}/;
-    }
+    # The receipt server under the site's origin: the recipe operators install, as it is
+    # (deploy/nginx/assent.conf). (A bare /assent is answered by nginx with a 301 to /assent/.)
+    include ${RECIPE};
 
     # Everything else is the site's own server. No URI on proxy_pass: the request URI goes
     # through unchanged.
@@ -219,7 +224,7 @@ const attempt = async (
  * Throws, with nginx's error log, when nginx is missing or exits early.
  */
 export const startProxy = async (opts: { sitePort: number; assentPort: number }): Promise<Proxy> => {
-  if (!existsSync(NGINX)) throw new Error(`${NGINX} is missing: run \`bash scripts/install-nginx.sh\``);
+  if (!existsSync(NGINX)) throw new Error(`${NGINX} is missing: run \`bash scripts/install-proxies.sh\``);
   const dir = mkdtempSync(join(tmpdir(), 'assent-nginx-'));
   // As root, nginx's workers run as an unprivileged user (nobody) and must reach their temp dirs.
   chmodSync(dir, 0o755);

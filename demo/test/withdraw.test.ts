@@ -1,7 +1,8 @@
 /**
  * Withdrawal reaches the site (GDPR Art. 7(3)), in each deployment, in Chromium:
  * - the demo, where the receipt server serves the site (same origin);
- * - the site and the receipt server behind a real nginx, the server under /assent/ (same origin);
+ * - the site and the receipt server behind a real nginx and a real Caddy, each running its
+ *   deployment recipe (deploy/), the server under /assent/ (same origin);
  * - the receipt server on another origin: the banner revalidates the stored choice.
  * Each time: accept, follow the consent ID to the consent page, withdraw, come back — and no
  * analytics or ad stand-in runs, their cookies are gone, Consent Mode hears "denied", and the
@@ -16,6 +17,7 @@ import { after, before, describe, it } from 'node:test';
 import { type AssentServer, createServer } from '@assent/server';
 import type { Browser } from 'playwright-core';
 import { launch, type Opened, open } from '../../test-support/browser.js';
+import { startCaddy } from '../../test-support/caddy.js';
 import { freePort } from '../../test-support/ports.js';
 import { type Proxy as ReverseProxy, startProxy } from '../../test-support/proxy.js';
 import { demoPolicy } from '../src/pages.js';
@@ -153,30 +155,35 @@ describe('withdrawing on the consent page reaches the site', () => {
     }
   });
 
-  it('behind a real nginx, the receipt server under /assent/: at the very next page view', async () => {
-    const sitePort = await freePort();
-    const assentPort = await freePort();
-    let proxy: ReverseProxy | undefined;
-    let site: Server | undefined;
-    let server: AssentServer | undefined;
-    try {
-      proxy = await startProxy({ sitePort, assentPort });
-      const origin = proxy.url.replace(/\/$/, '');
-      site = await siteServer(sitePort, '/assent/v1/');
-      // trustProxy: the server believes nginx's X-Forwarded-* (the scheme and host visitors use).
-      server = await receiptServer(assentPort, origin, true);
-      const { o, consentId, status } = await acceptThenWithdraw(browser, proxy.url);
-      assert.match(status, /from your next page view/);
-      assert.ok(o.requests.some((r) => r.url() === `${origin}/assent/consent/${consentId}`));
-      await assertWithdrawn(o);
-      assert.deepEqual(o.errors, []);
-      await o.context.close();
-    } finally {
-      await proxy?.close();
-      await new Promise((r) => (site ? site.close(r) : r(undefined)));
-      await server?.close();
-    }
-  });
+  // The deployment recipes (deploy/nginx/assent.conf, deploy/caddy/Caddyfile) as they are.
+  for (const [name, start] of [
+    ['nginx', startProxy],
+    ['Caddy', startCaddy],
+  ] as const)
+    it(`behind a real ${name} (the recipe), the receipt server under /assent/: at the very next page view`, async () => {
+      const sitePort = await freePort();
+      const assentPort = await freePort();
+      let proxy: ReverseProxy | undefined;
+      let site: Server | undefined;
+      let server: AssentServer | undefined;
+      try {
+        proxy = await start({ sitePort, assentPort });
+        const origin = proxy.url.replace(/\/$/, '');
+        site = await siteServer(sitePort, '/assent/v1/');
+        // trustProxy: the server believes nginx's X-Forwarded-* (the scheme and host visitors use).
+        server = await receiptServer(assentPort, origin, true);
+        const { o, consentId, status } = await acceptThenWithdraw(browser, proxy.url);
+        assert.match(status, /from your next page view/);
+        assert.ok(o.requests.some((r) => r.url() === `${origin}/assent/consent/${consentId}`));
+        await assertWithdrawn(o);
+        assert.deepEqual(o.errors, []);
+        await o.context.close();
+      } finally {
+        await proxy?.close();
+        await new Promise((r) => (site ? site.close(r) : r(undefined)));
+        await server?.close();
+      }
+    });
 
   it('the receipt server on another origin: the banner revalidates and applies it at once', async () => {
     const sitePort = await freePort();
