@@ -82,7 +82,8 @@ export const sha256: Sha256 = (data) => {
   }
   const out = new Uint8Array(32);
   const o = new DataView(out.buffer);
-  [h0, h1, h2, h3, h4, h5, h6, h7].forEach((v, i) => o.setUint32(i * 4, v >>> 0));
+  const words = [h0, h1, h2, h3, h4, h5, h6, h7];
+  for (let i = 0; i < 8; i++) o.setUint32(i * 4, words[i]! >>> 0);
   return out;
 };
 
