@@ -8,10 +8,12 @@ import type {
   HistoryPage,
   NewReceipt,
   Publication,
+  ReceiptLeaf,
   Sealer,
   StatRow,
   StatsBy,
   Store,
+  StoredCheckpoint,
   StoredPolicy,
 } from './types.js';
 
@@ -107,6 +109,37 @@ export class SqliteThreadStore implements Store {
 
   ping(): Promise<void> {
     return this.reads.ping();
+  }
+
+  logSites(): Promise<string[]> {
+    return this.reads.logSites();
+  }
+
+  logLeaves(site: string, from: number, limit: number): Promise<{ idx: number; data: string }[]> {
+    return this.reads.logLeaves(site, from, limit);
+  }
+
+  logNodes(site: string, ids: readonly { level: number; index: number }[]): Promise<Map<string, string>> {
+    return this.reads.logNodes(site, ids);
+  }
+
+  /** On the thread, in one transaction: subtree hashes flat (level, index, hash, …), then the checkpoint. */
+  logSave(
+    site: string,
+    nodes: readonly { level: number; index: number; hash: string }[],
+    c: StoredCheckpoint,
+  ): Promise<void> {
+    const flat: (string | number)[] = [];
+    for (const n of nodes) flat.push(n.level, n.index, n.hash);
+    return this.writer.run<void>('logSave', [site, flat, c.size, c.root, c.note, c.at]);
+  }
+
+  logCheckpoint(site: string, size?: number): Promise<StoredCheckpoint | null> {
+    return this.reads.logCheckpoint(site, size);
+  }
+
+  receiptLeaf(id: string): Promise<ReceiptLeaf | null> {
+    return this.reads.receiptLeaf(id);
   }
 
   async close(): Promise<void> {

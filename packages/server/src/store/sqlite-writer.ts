@@ -1,6 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import type { SignedReceipt } from '@assent/core';
+import { SALT_BYTES } from '../tlog/commitment.js';
 import { bodyParts } from './canonical.js';
 import { grantedColumns, RECEIPT_COLUMNS, threadStatements } from './statements.js';
 import type { NewReceipt } from './types.js';
@@ -117,7 +118,7 @@ export class SqliteWriter {
    * thread's connection is the only one that writes.
    */
   run<T>(
-    op: 'purge' | 'salt' | 'dropSaltsBefore' | 'publish' | 'probeWrite',
+    op: 'purge' | 'salt' | 'dropSaltsBefore' | 'publish' | 'probeWrite' | 'logSave',
     args: readonly unknown[],
   ): Promise<T> {
     const port = this.start();
@@ -151,6 +152,7 @@ export class SqliteWriter {
         statements: (compiled ??= threadStatements()),
         columns: RECEIPT_COLUMNS,
         wire: WIRE,
+        saltBytes: SALT_BYTES,
       },
       transferList: [port2],
     });
