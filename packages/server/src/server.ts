@@ -24,6 +24,7 @@ import { createSigner, type Signer } from './signer.js';
 import { isReadOnly, openStore, ReadOnlyError } from './store/open.js';
 import type { Store } from './store/types.js';
 import { ConsentLog } from './tlog/log.js';
+import { logBannerBuilds } from './tlog/mechanism.js';
 
 /** A database URL as it may be printed: without its password. */
 const redactDbUrl = (url: string) => url.replace(/^(postgres(?:ql)?:\/\/[^:/@]*):[^@]*@/, '$1:***@');
@@ -260,6 +261,8 @@ export const createServer = async (opts: ServerOptions): Promise<AssentServer> =
   await app.register(dashboardRoutes());
   await app.register(logRoutes(ctx));
 
+  // The banner builds this server hands out, logged in each site's log when they change.
+  await logBannerBuilds(store, policies.sites());
   const following = policies.follow();
   const checkpoints =
     opts.log === false

@@ -78,6 +78,7 @@ after(async () => {
 
 describe('assent-server verify-receipt', () => {
   it('exits 0 on a visitor’s proof, 1 naming what failed, 2 naming the option', async () => {
+    // The log starts with the site's policy and the two banner builds (leaves 0-2).
     const [r] = await post(a.s, 5);
     const res = await a.s.app.inject(`/v1/consents/${r!.consentId}/receipts/${r!.id}/proof`);
     assert.equal(res.statusCode, 200);
@@ -87,7 +88,7 @@ describe('assent-server verify-receipt', () => {
     assert.equal(ok.code, 0, ok.out);
     assert.match(
       ok.out,
-      /^ok: .*leaf 0 of http:\/\/127\.0\.0\.1:3000's log in the signed checkpoint of size 5/,
+      /^ok: .*leaf 3 of http:\/\/127\.0\.0\.1:3000's log in the signed checkpoint of size 8/,
     );
 
     const altered = JSON.parse(res.body);
@@ -120,14 +121,14 @@ describe('assent-server witness', () => {
     await post(a.s, 4);
     const grew = await cli('witness', cp(a.url), '--state', state, '--public-key', pubFile);
     assert.equal(grew.code, 0, grew.out);
-    assert.match(grew.out, /grew from 5 to 9 leaves, consistent/);
+    assert.match(grew.out, /grew from 8 to 12 leaves, consistent/);
 
     // Server B: the same key and the same site, but another history (its own receipts): the
     // operator showing this witness a different log. Larger, so a consistency proof is asked.
     await post(b.s, 12);
     const fork = await cli('witness', cp(b.url), '--state', state, '--public-key', pubFile);
     assert.equal(fork.code, 1, fork.out);
-    assert.match(fork.out, /^FORK: the checkpoint of size 12 does not extend the one of size 9/);
+    assert.match(fork.out, /^FORK: the checkpoint of size 15 does not extend the one of size 12/);
     assert.ok(readdirSync(state).some((f) => f.includes('.fork-')));
     // The stored checkpoint is still A's: A's next one is accepted.
     const again = await cli('witness', cp(a.url), '--state', state, '--public-key', pubFile);

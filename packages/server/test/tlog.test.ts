@@ -18,7 +18,9 @@ import type { KyselyStore } from '../src/store/kysely-store.js';
 import { migrationProvider } from '../src/store/migrations.js';
 import { receiptRow } from '../src/store/statements.js';
 import { commitment } from '../src/tlog/commitment.js';
+import { entryData, entryText } from '../src/tlog/entries.js';
 import { nodeSha } from '../src/tlog/log.js';
+import { logBannerBuilds } from '../src/tlog/mechanism.js';
 import { logOrigin, verifyCheckpoint } from '../src/tlog/note.js';
 import { verifyProofFile } from '../src/tlog/proof-file.js';
 import { freshPgDatabase, ORIGIN, OTHER, PUBLISHED, receiptBody, SITES, tempDir } from './helpers.js';
@@ -74,23 +76,68 @@ const suite = (kind: 'sqlite' | 'postgres') =>
       await drop();
     });
 
-    it('signs a checkpoint whose root is the tree of the receipts’ salted commitments, in chain order', async () => {
+    it('signs a checkpoint whose root is the tree of the receipts’ salted commitments and the public entries', async () => {
       const c = await checkpoint();
-      assert.equal(c.size, 30);
-      // Recompute every leaf from what the store keeps (salt, canonical body): the writer
-      // (the SQLite thread, or this thread on PostgreSQL) committed as commitment.ts says.
-      const leaves = [];
+      const entries = await s.store.logEntries(ORIGIN, 100);
+      // The policy published at start and the banner builds, then the 30 receipts.
+      assert.equal(c.size, 30 + entries.length);
+      const stored = await s.store.logLeaves(ORIGIN, 0, 1000);
+      const data = new Map(stored.map((l) => [l.idx, l.data]));
+      // Recompute every leaf from what the store keeps: a receipt's from its salt and
+      // canonical body (the writer, the SQLite thread or this thread on PostgreSQL, committed
+      // as commitment.ts says), a public entry's from its text.
       for (const { id } of ids) {
         const l = await s.store.receiptLeaf(id);
         if (l!.site !== ORIGIN) continue;
-        assert.equal(l!.leaf, leaves.length);
-        leaves.push(leafHash(Buffer.from(commitment(l!.salt!, l!.body!), 'hex'), nodeSha));
+        assert.equal(data.get(l!.leaf!), commitment(l!.salt!, l!.body!));
+        data.delete(l!.leaf!);
       }
+      for (const e of entries) {
+        assert.equal(data.get(e.idx), entryData(e.entry));
+        data.delete(e.idx);
+      }
+      assert.equal(data.size, 0);
+      const leaves = stored.map((l) => leafHash(Buffer.from(l.data, 'hex'), nodeSha));
       assert.deepEqual(
         Buffer.from(hashCover(extend(0, [], leaves, nodeSha).frontier, nodeSha)),
         Buffer.from(c.root),
       );
-      assert.equal((await checkpoint(OTHER)).size, 7);
+      assert.equal((await checkpoint(OTHER)).size, 7 + (await s.store.logEntries(OTHER, 100)).length);
+    });
+
+    it('logs each policy publication and banner build as a public entry, provable like a receipt', async () => {
+      const list = (await get(`/v1/log/entries?site=${encodeURIComponent(ORIGIN)}`)).json() as {
+        entries: { index: number; entry: Record<string, string> }[];
+      };
+      const types = list.entries.map((e) => e.entry.type).sort();
+      assert.deepEqual(types, ['banner', 'banner', 'policy']);
+      const policy = list.entries.find((e) => e.entry.type === 'policy')!;
+      assert.equal(policy.entry.policy, PUBLISHED.sha256);
+      assert.equal(policy.index, 0);
+      const banner = list.entries.find((e) => e.entry.file === 'assent.full.min.js')!;
+      assert.match(banner.entry.sha256!, /^[0-9a-f]{64}$/);
+      // Its leaf is the SHA-256 of its canonical text, included in the signed tree.
+      const c = await checkpoint();
+      const p = (
+        await get(`/v1/log/inclusion?site=${encodeURIComponent(ORIGIN)}&index=${banner.index}`)
+      ).json() as {
+        proof: string[];
+      };
+      const leaf = leafHash(Buffer.from(entryData(entryText(banner.entry as never)), 'hex'), nodeSha);
+      assert.ok(verifyInclusion(leaf, banner.index, c.size, p.proof.map(b), c.root, nodeSha));
+      // The same builds again: nothing new. A new policy: one more entry.
+      assert.equal(await logBannerBuilds(s.store, [ORIGIN]), 0);
+      const pub = await s.app.inject({
+        method: 'POST',
+        url: '/v1/admin/policies',
+        headers: { authorization: 'Bearer t' },
+        payload: { site: ORIGIN, config: { ...SITES[ORIGIN], policy: 'v4' } },
+      });
+      assert.equal(pub.statusCode, 201, pub.body);
+      const after = (await s.store.logEntries(ORIGIN, 10))[0]!;
+      assert.equal(JSON.parse(after.entry).policy, pub.json().sha256);
+      // Put the site's policy back, so the receipts below name the published one.
+      await s.policies.publish(ORIGIN, PUBLISHED);
     });
 
     it('proves every receipt’s inclusion against the checkpoint', async () => {
@@ -109,6 +156,13 @@ const suite = (kind: 'sqlite' | 'postgres') =>
     });
 
     it('proves the new checkpoint consistent with the old one after more receipts', async () => {
+      const integrate = () =>
+        s.app.inject({
+          method: 'POST',
+          url: `/v1/admin/log/checkpoint?site=${encodeURIComponent(ORIGIN)}`,
+          headers: { authorization: 'Bearer t' },
+        });
+      await integrate();
       const old = await checkpoint();
       for (let i = 0; i < 12; i++) await post();
       // Not yet integrated: the latest checkpoint is still the old one; on demand, a new one.

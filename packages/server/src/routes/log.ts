@@ -27,6 +27,7 @@ interface LogQuery {
  * The consent log's public side (README "Verifying Assent's log"):
  * - `GET /v1/log/checkpoint?site=`: the latest signed checkpoint (C2SP tlog-checkpoint, text);
  * - `GET /v1/log/key?site=`: the log's origin and signed-note verifier key;
+ * - `GET /v1/log/entries?site=`: its public entries (policies, banner builds), newest first;
  * - `GET /v1/log/inclusion?site=&index=[&size=]` or `?receipt=[&size=]`: an inclusion proof;
  * - `GET /v1/log/consistency?site=&from=&to=`: a consistency proof between two tree sizes;
  * - `GET /v1/consents/:id/receipts/:receipt/proof`: the visitor's proof file (receipt, salt,
@@ -97,6 +98,24 @@ export const logRoutes = (ctx: Context) => async (app: FastifyInstance) => {
         verifierKey: ctx.log.verifierKey(s),
         publicKey: ctx.signer.publicKeyPem,
       };
+    },
+  );
+
+  app.get<{ Querystring: LogQuery }>(
+    '/v1/log/entries',
+    {
+      schema: {
+        querystring: { type: 'object', additionalProperties: false, properties: { site } },
+        response: errorResponses,
+      },
+    },
+    async (req, reply) => {
+      const s = siteOf(req.query, req, reply);
+      if (!s) return reply;
+      // The public entries (policies, banner builds), newest first: each one's leaf data is
+      // the SHA-256 of its text, provable with /v1/log/inclusion?index=.
+      const rows = await ctx.store.logEntries(s, 1000);
+      return { site: s, entries: rows.map((r) => ({ index: r.idx, entry: JSON.parse(r.entry) })) };
     },
   );
 

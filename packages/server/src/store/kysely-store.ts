@@ -1,6 +1,7 @@
 import type { SignedReceipt } from '@assent/core';
 import { type Kysely, Migrator, sql } from 'kysely';
 import { commitment, newSalt } from '../tlog/commitment.js';
+import { entryData, entryText } from '../tlog/entries.js';
 import { migrationProvider } from './migrations.js';
 import { receiptRow, writes } from './statements.js';
 import {
@@ -30,6 +31,22 @@ const num = (v: unknown): number => Number(v ?? 0);
 
 /** `_` and `%` are LIKE wildcards; category ids may contain `_`. */
 const likeEscape = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+/** Appends public entries to a site's log under its chain head's lock (statements.ts readHead). */
+const appendEntries = async (
+  w: ReturnType<typeof writes>,
+  site: string,
+  entries: readonly string[],
+): Promise<number[]> => {
+  const h = await w.readHead(site).executeTakeFirstOrThrow();
+  const first = num(h.leaves);
+  const idx = entries.map((_, i) => first + i);
+  await w
+    .insertLeaves(entries.map((entry, i) => ({ site, idx: idx[i]!, data: entryData(entry), entry })))
+    .execute();
+  await w.writeHead(num(h.seq), h.hash, first + entries.length, site).execute();
+  return idx;
+};
 
 /**
  * The store over any Kysely dialect: PostgreSQL, and SQLite in memory. Its writes are the
@@ -206,6 +223,7 @@ export class KyselyStore implements Store {
       const last = await w.lastPublication(site).executeTakeFirst();
       if (last?.sha256 === policy.sha256) return false;
       await w.addPublication(site, num(last?.seq) + 1, policy.sha256, at).execute();
+      await appendEntries(w, site, [entryText({ type: 'policy', site, policy: policy.sha256, at })]);
       return true;
     });
   }
@@ -328,6 +346,22 @@ export class KyselyStore implements Store {
         await w.insertNodes(rows.slice(i, i + INSERT_CHUNK)).execute();
       await w.insertCheckpoint({ ...c }).execute();
     });
+  }
+
+  logAppend(site: string, entries: readonly string[]): Promise<number[]> {
+    return this.db.transaction().execute((trx) => appendEntries(writes(trx), site, entries));
+  }
+
+  async logEntries(site: string, limit: number): Promise<{ idx: number; entry: string }[]> {
+    const rows = await this.db
+      .selectFrom('tlog_leaves')
+      .select(['idx', 'entry'])
+      .where('site', '=', site)
+      .where('entry', 'is not', null)
+      .orderBy('idx', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({ idx: num(r.idx), entry: r.entry! }));
   }
 
   async logCheckpoint(site: string, size?: number): Promise<StoredCheckpoint | null> {

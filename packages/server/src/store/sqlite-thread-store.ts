@@ -1,4 +1,5 @@
 import type { SignedReceipt } from '@assent/core';
+import { entryData, entryText } from '../tlog/entries.js';
 import type { KyselyStore } from './kysely-store.js';
 import type { SqliteWriter } from './sqlite-writer.js';
 import type {
@@ -51,7 +52,15 @@ export class SqliteThreadStore implements Store {
   }
 
   publish(site: string, policy: StoredPolicy, at: string): Promise<boolean> {
-    return this.writer.run<boolean>('publish', [site, policy.sha256, policy.doc, at]);
+    const entry = entryText({ type: 'policy', site, policy: policy.sha256, at });
+    return this.writer.run<boolean>('publish', [
+      site,
+      policy.sha256,
+      policy.doc,
+      at,
+      entry,
+      entryData(entry),
+    ]);
   }
 
   purge(cutoff: string, now: string, limit: number): Promise<number> {
@@ -132,6 +141,14 @@ export class SqliteThreadStore implements Store {
     const flat: (string | number)[] = [];
     for (const n of nodes) flat.push(n.level, n.index, n.hash);
     return this.writer.run<void>('logSave', [site, flat, c.size, c.root, c.note, c.at]);
+  }
+
+  logAppend(site: string, entries: readonly string[]): Promise<number[]> {
+    return this.writer.run<number[]>('logAppend', [site, entries, entries.map(entryData)]);
+  }
+
+  logEntries(site: string, limit: number): Promise<{ idx: number; entry: string }[]> {
+    return this.reads.logEntries(site, limit);
   }
 
   logCheckpoint(site: string, size?: number): Promise<StoredCheckpoint | null> {

@@ -105,13 +105,25 @@ const logSave = db.transaction((site, flat, size, root, note, at) => {
 });
 // Publishing a policy (KyselyStore.publish): store it once, then make it the site's current
 // one unless it already is, in one transaction.
-const publish = db.transaction((site, sha256, doc, at) => {
+const publish = db.transaction((site, sha256, doc, at, entry, data) => {
   addPolicy.run(sha256, doc, at);
   const last = lastPublication.get(site);
   if (last?.sha256 === sha256) return false;
   addPublication.run(site, Number(last?.seq ?? 0) + 1, sha256, at);
+  // The publication's entry in the site's consent log (tlog/entries.ts), as KyselyStore.publish.
+  appendEntries(site, [entry], [data]);
   return true;
 });
+// Public entries of a site's consent log, under its chain head (KyselyStore's appendEntries).
+const insertEntry = prepare('insertEntry');
+const appendEntries = (site, entries, data) => {
+  const h = readHead.get(site, GENESIS);
+  const first = Number(h.leaves);
+  for (let i = 0; i < entries.length; i++) insertEntry.run(site, first + i, data[i], entries[i]);
+  writeHead.run(Number(h.seq), h.hash, first + entries.length, site);
+  return entries.map((_, i) => first + i);
+};
+const logAppend = db.transaction(appendEntries);
 const OPS = {
   purge: (cutoff, now, limit) => purge.run(now, cutoff, limit).changes,
   salt: (day, fresh) => {
@@ -122,7 +134,8 @@ const OPS = {
     dropSalts.run(day);
     return null;
   },
-  publish: (site, sha256, doc, at) => publish.immediate(site, sha256, doc, at),
+  publish: (...args) => publish.immediate(...args),
+  logAppend: (...args) => logAppend.immediate(...args),
   logSave: (...args) => {
     logSave.immediate(...args);
     return null;

@@ -118,7 +118,7 @@ export class SqliteWriter {
    * thread's connection is the only one that writes.
    */
   run<T>(
-    op: 'purge' | 'salt' | 'dropSaltsBefore' | 'publish' | 'probeWrite' | 'logSave',
+    op: 'purge' | 'salt' | 'dropSaltsBefore' | 'publish' | 'probeWrite' | 'logSave' | 'logAppend',
     args: readonly unknown[],
   ): Promise<T> {
     const port = this.start();

@@ -239,6 +239,7 @@ export const threadStatements = () => {
     insertReceipt: compile(w.insertReceipts([row]), RECEIPT_COLUMNS.length),
     writeHead: compile(w.writeHead(n(0), m(1), n(2), m(3)), 4),
     insertLeaf: compile(w.insertLeaves([{ site: m(0), idx: n(1), data: m(2), entry: null }]), 3),
+    insertEntry: compile(w.insertLeaves([{ site: m(0), idx: n(1), data: m(2), entry: m(3) }]), 4),
     insertNode: compile(w.insertNodes([{ site: m(0), level: n(1), idx: n(2), hash: m(3) }]), 4),
     insertCheckpoint: compile(
       w.insertCheckpoint({ site: m(0), size: n(1), root: m(2), note: m(3), at: m(4) }),

@@ -235,7 +235,8 @@ export interface Store {
   stats(filter: ExportFilter, by: StatsBy, categories: readonly string[]): Promise<StatRow[]>;
   /**
    * Publishes a policy for a site: stores it (once, by SHA-256) and makes it the site's current
-   * one unless it already is. One transaction; returns whether the current policy changed.
+   * one unless it already is, appending the publication to the site's consent log
+   * (tlog/entries.ts). One transaction; returns whether the current policy changed.
    */
   publish(site: string, policy: StoredPolicy, at: string): Promise<boolean>;
   /** Each site's current policy. */
@@ -272,6 +273,13 @@ export interface Store {
     nodes: readonly { level: number; index: number; hash: string }[],
     checkpoint: StoredCheckpoint,
   ): Promise<void>;
+  /**
+   * Appends public entries (canonical JSON: a banner build) to a site's log, under the chain
+   * head's lock; returns their leaf indexes. (A policy's entry is appended by `publish`.)
+   */
+  logAppend(site: string, entries: readonly string[]): Promise<number[]>;
+  /** The public entries of a site's log (policies, banner builds), newest first, at most `limit`. */
+  logEntries(site: string, limit: number): Promise<{ idx: number; entry: string }[]>;
   /** The latest checkpoint of a site, or the one of `size`; null when there is none. */
   logCheckpoint(site: string, size?: number): Promise<StoredCheckpoint | null>;
   /** A receipt's leaf, salt and signed body, by receipt ID. */
