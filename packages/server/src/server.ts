@@ -84,6 +84,8 @@ export interface AssentServer {
   readonly signer: Signer;
   /** The policy registry: each site's current policy, every version by SHA-256. */
   readonly policies: PolicyRegistry;
+  /** The consent log: checkpoints and proofs (README "Verifying Assent's log"). */
+  readonly log: ConsentLog;
   /** Waits for in-flight receipts to commit, then closes the app and the store. */
   close(): Promise<void>;
 }
@@ -289,5 +291,5 @@ export const createServer = async (opts: ServerOptions): Promise<AssentServer> =
       await store.close();
       await signer.close();
     })());
-  return { app, store, signer, policies, close };
+  return { app, store, signer, policies, log: ctx.log, close };
 };

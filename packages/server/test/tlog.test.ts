@@ -184,6 +184,57 @@ const suite = (kind: 'sqlite' | 'postgres') =>
       assert.ok(!verifyConsistency(old.size - 1, now.size, p.proof.map(b), old.root, now.root, nodeSha));
     });
 
+    it('integrates a backlog of thousands of leaves in steps, and proves across them', async () => {
+      const signer = createSigner(keys.privateKey);
+      const before = await s.log.integrate(ORIGIN);
+      // 5,000 receipts straight into the store (the writer thread on SQLite), then one integration.
+      for (let k = 0; k < 5; k++)
+        await s.store.append(
+          Array.from({ length: 1000 }, (_, i) => ({
+            ...(receiptBody() as unknown as SignedReceipt),
+            v: 2 as const,
+            id: `b${k}x${i}`.padEnd(16, 'x'),
+            site: ORIGIN,
+            at: new Date().toISOString(),
+            expiresAt: new Date(Date.now() + 86_400_000).toISOString(),
+            region: null,
+            ua: 'Firefox',
+            ipHash: 'h',
+            kid: signer.kid,
+          })),
+          signer,
+        );
+      const after = await s.log.integrate(ORIGIN);
+      assert.equal(after.size, before.size + 5000);
+      const c = await checkpoint();
+      assert.equal(c.size, after.size);
+      const p = (
+        await get(`/v1/log/consistency?site=${encodeURIComponent(ORIGIN)}&from=${before.size}&to=${c.size}`)
+      ).json() as {
+        proof: string[];
+      };
+      assert.ok(
+        verifyConsistency(
+          before.size,
+          c.size,
+          p.proof.map(b),
+          Buffer.from(before.root, 'hex'),
+          c.root,
+          nodeSha,
+        ),
+      );
+      for (const id of ['b0x0'.padEnd(16, 'x'), 'b4x999'.padEnd(16, 'x'), 'b2x500'.padEnd(16, 'x')]) {
+        const l = await s.store.receiptLeaf(id);
+        const q = (await get(`/v1/log/inclusion?receipt=${id}`)).json() as {
+          index: number;
+          size: number;
+          proof: string[];
+        };
+        const leaf = leafHash(Buffer.from(commitment(l!.salt!, l!.body!), 'hex'), nodeSha);
+        assert.ok(verifyInclusion(leaf, q.index, q.size, q.proof.map(b), c.root, nodeSha), id);
+      }
+    });
+
     it('answers impossible proofs with {error, field, message}', async () => {
       const c = await checkpoint();
       const cases: [string, number, string][] = [

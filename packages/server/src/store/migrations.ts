@@ -98,7 +98,8 @@ const migrations: Record<string, Migration> = {
    * becomes unlinkable) and `leaf`, its index in the site's tree; `tlog_leaves` holds each
    * leaf's data (the commitment SHA-256(salt ‖ canonical JSON)), `chain_heads.leaves` the
    * tree's size (moved under the same row lock as the chain). `tlog_nodes` keeps every
-   * complete perfect subtree's hash, so any proof is O(log n) lookups; `tlog_checkpoints` the
+   * complete perfect subtree's hash above the leaves (a leaf's is H(0x00 ‖ data) of its
+   * tlog_leaves row), so any proof is O(log n) lookups; `tlog_checkpoints` the
    * signed checkpoints. Receipts stored before it get their leaves here (see backfill.ts).
    */
   tlog_0001_leaves: {
