@@ -23,6 +23,20 @@ export { allowed, decide, doNotSell, fromBits, isSale, SALE_CATEGORIES, toBits }
 export type { ConfigError } from './errors.js';
 export { formatError } from './errors.js';
 export { hash32, stableStringify } from './hash.js';
+export type { Hash, NodeId, Range } from './merkle.js';
+export {
+  consistencyRanges,
+  coverOf,
+  extend,
+  hashCover,
+  inclusionRanges,
+  leafHash,
+  nodeHash,
+  proofFromLeaves,
+  rootOf,
+  verifyConsistency,
+  verifyInclusion,
+} from './merkle.js';
 export type { Category, Policy, Service } from './policy.js';
 export { createPolicy, format, pickLanguage } from './policy.js';
 export type { PolicyConfig, PolicyDoc, Published } from './published.js';
@@ -45,6 +59,8 @@ export {
   validateReceiptInput,
 } from './receipt.js';
 export { modeForRegion, REGION_GROUPS } from './regions.js';
+export type { Sha256 } from './sha256.js';
+export { fromHex, sha256, toHex } from './sha256.js';
 export { parseShortcode, tokenizeShortcode } from './shortcode.js';
 export type { Texts } from './texts.js';
 export { EN } from './texts.js';

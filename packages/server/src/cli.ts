@@ -1,3 +1,4 @@
+import { createPublicKey } from 'node:crypto';
 import {
   createReadStream,
   createWriteStream,
@@ -17,7 +18,25 @@ import { type ExportFormat, exportChunks } from './export.js';
 import { createServer } from './server.js';
 import { generateKeys } from './signer.js';
 import { isHeldElsewhere, openStore, ReadOnlyError } from './store/open.js';
+import { verifyProofFile } from './tlog/proof-file.js';
+import { witness } from './tlog/witness.js';
 import { verifyExport } from './verify.js';
+
+/** A --public-key file; unreadable is a usage mistake naming the option. */
+const readKey = (path: string): string => {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    return die(`--public-key: cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  try {
+    createPublicKey(text);
+  } catch {
+    return die(`--public-key: ${path} is not a PEM public key`);
+  }
+  return text;
+};
 
 const USAGE = `assent-server — Assent's receipt server
 
@@ -26,11 +45,14 @@ const USAGE = `assent-server — Assent's receipt server
   assent-server keygen  [--data-dir dir]
   assent-server verify  <export.ndjson> --public-key key.pem [--public-key old.pem]
   assent-server export  [--db …] [--site origin] [--from date] [--to date] [--format ndjson|csv] [--out file]
+  assent-server verify-receipt <proof.json> --public-key key.pem   (a visitor's proof, offline)
+  assent-server witness <checkpoint URL> --state dir --public-key key.pem
 
 Environment: ASSENT_CONFIG, ASSENT_DB, ASSENT_PORT, ASSENT_HOST, ASSENT_DATA_DIR, ASSENT_ADMIN_TOKEN,
 ASSENT_REGION_HEADER, ASSENT_TRUST_PROXY, ASSENT_LOG_LEVEL, ASSENT_RETENTION_DAYS, ASSENT_RATE_LIMIT.
 Precedence: flags, then environment, then the config file; each is checked (exit 2 names the key).
-Exit codes: 0 ok, 1 failure (verify: a broken export), 2 configuration or usage mistake,
+Exit codes: 0 ok, 1 failure (verify: a broken export; verify-receipt: an invalid proof;
+witness: a fork or a checkpoint that does not verify), 2 configuration or usage mistake,
 3 the database cannot be written (read-only or immutable, or its SQLite file is held by another server).`;
 
 class UsageError extends Error {}
@@ -55,6 +77,7 @@ const parse = (argv: string[]) =>
       to: { type: 'string' },
       format: { type: 'string' },
       out: { type: 'string' },
+      state: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -207,6 +230,56 @@ const main = async () => {
       const out = flags.out ? createWriteStream(flags.out) : process.stdout;
       await pipeline(Readable.from(exportChunks(store, filter, format)), out);
       await store.close();
+      return;
+    }
+    case 'verify-receipt': {
+      const path =
+        positionals[1] ??
+        die('verify-receipt: which file? assent-server verify-receipt proof.json --public-key key.pem');
+      const keys = flags['public-key'] ?? die('verify-receipt: --public-key is required');
+      let file: unknown;
+      try {
+        file = JSON.parse(readFileSync(path, 'utf8'));
+      } catch (e) {
+        process.stdout.write(
+          `INVALID (file): ${path} is not a readable JSON file: ${(e as Error).message}\n`,
+        );
+        process.exitCode = 1;
+        return;
+      }
+      const r = verifyProofFile(file, keys.map(readKey));
+      if (r.ok) {
+        process.stdout.write(
+          `ok: the receipt is signed, and it is leaf ${r.index} of ${r.site}'s log in the signed checkpoint of size ${r.size}\n`,
+        );
+        return;
+      }
+      process.stdout.write(`INVALID (${r.what}): ${r.reason}\n`);
+      process.exitCode = 1;
+      return;
+    }
+    case 'witness': {
+      const url =
+        positionals[1] ??
+        die('witness: which log? assent-server witness <checkpoint URL> --state dir --public-key key.pem');
+      if (!/^https?:\/\//.test(url))
+        die(`witness: the URL must start with http:// or https://, got ${JSON.stringify(url)}`);
+      const state =
+        flags.state ?? die('witness: --state is required (the directory that keeps the last checkpoint)');
+      const keys = flags['public-key'] ?? die('witness: --public-key is required');
+      const r = await witness(url, state, keys.map(readKey));
+      if (r.ok) {
+        process.stdout.write(
+          r.from === null
+            ? `ok: ${r.origin} at tree size ${r.size}, stored (first checkpoint seen)\n`
+            : `ok: ${r.origin} grew from ${r.from} to ${r.size} leaves, consistent; stored\n`,
+        );
+        return;
+      }
+      process.stdout.write(
+        `${r.fork ? 'FORK' : 'FAILED'}: ${r.reason}${r.evidence ? ` (evidence: ${r.evidence})` : ''}\n`,
+      );
+      process.exitCode = 1;
       return;
     }
     default:

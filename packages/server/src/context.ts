@@ -9,6 +9,7 @@ import { cookieOf, expiryOf, type PolicyRegistry, type PolicyVersion, publishabl
 import type { Signer } from './signer.js';
 import type { Store } from './store/types.js';
 import { unsafeIn } from './text.js';
+import type { ConsentLog } from './tlog/log.js';
 import { uaFamily } from './ua.js';
 
 /** What every route plugin shares. */
@@ -30,6 +31,8 @@ export interface Context {
   readonly authThrottle: AuthThrottle;
   /** The app's log for errors that repeat (every write failing): one line per window. */
   readonly logs: LogThrottle;
+  /** The consent log: Merkle tree per site, checkpoints, proofs. */
+  readonly log: ConsentLog;
 }
 
 /** Origins compare lower-case and without a trailing slash. */

@@ -16,12 +16,15 @@ import { configRoutes } from './routes/config.js';
 import { consentRoutes, cookieRoute } from './routes/consents.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import { healthRoutes } from './routes/health.js';
+import { logRoutes } from './routes/log.js';
 import { pageRoutes } from './routes/page.js';
 import { policyRoutes } from './routes/policies.js';
 import { receiptRoutes } from './routes/receipts.js';
 import { createSigner, type Signer } from './signer.js';
 import { isHeldElsewhere, isReadOnly, openStore, ReadOnlyError } from './store/open.js';
 import type { Store } from './store/types.js';
+import { ConsentLog } from './tlog/log.js';
+import { logBannerBuilds } from './tlog/mechanism.js';
 
 /** A database URL as it may be printed: without its password. */
 const redactDbUrl = (url: string) => url.replace(/^(postgres(?:ql)?:\/\/[^:/@]*):[^@]*@/, '$1:***@');
@@ -63,6 +66,11 @@ export interface ServerOptions {
   /** PostgreSQL pool size per process. */
   readonly poolSize?: number;
   /**
+   * The consent log's checkpoints: a new one at most `intervalMs` (default 10 s) after a leaf
+   * was appended, and on demand; `false` issues them on demand only (tests).
+   */
+  readonly log?: false | { readonly intervalMs: number };
+  /**
    * Failed admin or API-key authentications allowed per client (hashed IP) and window before
    * it gets 429s; default 10 per minute, whether or not `rateLimit` is on.
    */
@@ -76,6 +84,8 @@ export interface AssentServer {
   readonly signer: Signer;
   /** The policy registry: each site's current policy, every version by SHA-256. */
   readonly policies: PolicyRegistry;
+  /** The consent log: checkpoints and proofs (README "Verifying Assent's log"). */
+  readonly log: ConsentLog;
   /** Waits for in-flight receipts to commit, then closes the app and the store. */
   close(): Promise<void>;
 }
@@ -173,6 +183,8 @@ export const createServer = async (opts: ServerOptions): Promise<AssentServer> =
     formKey: createHmac('sha256', secret).update('assent consent-page forms').digest(),
     authThrottle: new AuthThrottle(opts.authFailures?.max ?? 10, opts.authFailures?.timeWindow ?? 60_000),
     logs,
+    // createSigner always holds its key: checkpoints are signed with the receipts' key.
+    log: new ConsentLog(store, signer.key!),
   };
 
   app.decorateRequest('assentIpHash', null);
@@ -253,8 +265,17 @@ export const createServer = async (opts: ServerOptions): Promise<AssentServer> =
   await app.register(pageRoutes(ctx));
   await app.register(adminRoutes(ctx));
   await app.register(dashboardRoutes());
+  await app.register(logRoutes(ctx));
 
+  // The banner builds this server hands out, logged in each site's log when they change.
+  await logBannerBuilds(store, policies.sites());
   const following = policies.follow();
+  const checkpoints =
+    opts.log === false
+      ? null
+      : ctx.log.start(opts.log?.intervalMs ?? 10_000, (err) =>
+          logs.error(err, 'consent log: checkpoint failed'),
+        );
   const retention =
     opts.retention === false
       ? null
@@ -266,6 +287,7 @@ export const createServer = async (opts: ServerOptions): Promise<AssentServer> =
       shuttingDown = true;
       retention?.stop();
       following.stop();
+      checkpoints?.stop();
       // Stops accepting, waits for in-flight requests (each waits for its commit) …
       await app.close();
       // … and anything still queued (e.g. submitted by a route the embedder added).
@@ -273,5 +295,5 @@ export const createServer = async (opts: ServerOptions): Promise<AssentServer> =
       await store.close();
       await signer.close();
     })());
-  return { app, store, signer, policies, close };
+  return { app, store, signer, policies, log: ctx.log, close };
 };

@@ -41,7 +41,12 @@ const storeSuite = (kind: 'sqlite' | 'postgres') => {
       if (kind === 'sqlite') url = `sqlite:${join(tempDir(), 'receipts.db')}`;
       else ({ url, drop } = await freshPgDatabase());
       store = openStore(url);
-      assert.deepEqual(await store.migrate(), ['0001_receipts', '0002_policies', '0003_history_probes']);
+      assert.deepEqual(await store.migrate(), [
+        '0001_receipts',
+        '0002_policies',
+        '0003_history_probes',
+        'tlog_0001_leaves',
+      ]);
       // The receipts below name PUBLISHED (receiptBody's policy): publish it, as the server does.
       const at = new Date().toISOString();
       for (const site of [ORIGIN, OTHER])

@@ -163,7 +163,8 @@ const render = async (
     .map(
       (r) =>
         `<li><p><strong>${esc(when(r.at))}</strong>, on ${esc(r.site)}${esc(r.page.path)}: you ${esc(DID[r.method])}. Allowed: ${titles(vOf(r), r.lang, grantedKeys(r.choices))}.</p>
-${shown(r, vOf(r))}</li>`,
+${shown(r, vOf(r))}
+<p class="note"><a href="../v1/consents/${esc(id)}/receipts/${esc(r.id)}/proof" download>Download the proof of this choice</a>: the signed record, and proof that it is in the site's public log (check it with <code>assent-server verify-receipt</code>).</p></li>`,
     )
     .join('\n');
   return layout(

@@ -1,5 +1,7 @@
 import type { SignedReceipt } from '@assent/core';
 import { type Kysely, Migrator, sql } from 'kysely';
+import { commitment, newSalt } from '../tlog/commitment.js';
+import { entryData, entryText } from '../tlog/entries.js';
 import { migrationProvider } from './migrations.js';
 import { receiptRow, writes } from './statements.js';
 import {
@@ -11,12 +13,15 @@ import {
   type HistoryPage,
   type NewReceipt,
   type Publication,
+  type ReceiptLeaf,
   type ReceiptsTable,
   type Sealer,
   type StatRow,
   type StatsBy,
   type Store,
+  type StoredCheckpoint,
   type StoredPolicy,
+  type TlogLeavesTable,
 } from './types.js';
 
 /** Rows per INSERT: 17 columns × 1000 stays far below SQLite's 32766 bound parameters. */
@@ -26,6 +31,22 @@ const num = (v: unknown): number => Number(v ?? 0);
 
 /** `_` and `%` are LIKE wildcards; category ids may contain `_`. */
 const likeEscape = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+/** Appends public entries to a site's log under its chain head's lock (statements.ts readHead). */
+const appendEntries = async (
+  w: ReturnType<typeof writes>,
+  site: string,
+  entries: readonly string[],
+): Promise<number[]> => {
+  const h = await w.readHead(site).executeTakeFirstOrThrow();
+  const first = num(h.leaves);
+  const idx = entries.map((_, i) => first + i);
+  await w
+    .insertLeaves(entries.map((entry, i) => ({ site, idx: idx[i]!, data: entryData(entry), entry })))
+    .execute();
+  await w.writeHead(num(h.seq), h.hash, first + entries.length, site).execute();
+  return idx;
+};
 
 /**
  * The store over any Kysely dialect: PostgreSQL, and SQLite in memory. Its writes are the
@@ -63,10 +84,10 @@ export class KyselyStore implements Store {
       const w = writes(trx);
       // Lock and read each site's chain head (statements.ts readHead), sites in a fixed order
       // so two writers never deadlock.
-      const heads = new Map<string, { seq: number; hash: string }>();
+      const heads = new Map<string, { seq: number; hash: string; leaves: number }>();
       for (const site of [...new Set(items.map((i) => i.site))].sort()) {
         const h = await w.readHead(site).executeTakeFirstOrThrow();
-        heads.set(site, { seq: num(h.seq), hash: h.hash });
+        heads.set(site, { seq: num(h.seq), hash: h.hash, leaves: num(h.leaves) });
       }
       // Hashes in chain order (each `prev` is the hash before it), then all signatures at once.
       const digests = items.map((item) => {
@@ -79,14 +100,22 @@ export class KyselyStore implements Store {
       });
       const sigs = await seal.sign(digests.map((d) => d.hash));
       const rows: ReceiptsTable[] = [];
+      const leaves: TlogLeavesTable[] = [];
       const out = digests.map(({ r, hash, body }, i) => {
         const signed = { ...r, hash, sig: sigs[i]! };
-        rows.push(receiptRow(signed, signed, body));
+        // Its leaf in the site's consent log: the next index, a salted commitment to the body.
+        const head = heads.get(r.site)!;
+        const salt = newSalt();
+        const leaf = head.leaves++;
+        rows.push(receiptRow(signed, { ...signed, salt, leaf }, body));
+        leaves.push({ site: r.site, idx: leaf, data: commitment(salt, body), entry: null });
         return signed;
       });
-      for (let i = 0; i < rows.length; i += INSERT_CHUNK)
+      for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
         await w.insertReceipts(rows.slice(i, i + INSERT_CHUNK)).execute();
-      for (const [site, h] of heads) await w.writeHead(h.seq, h.hash, site).execute();
+        await w.insertLeaves(leaves.slice(i, i + INSERT_CHUNK)).execute();
+      }
+      for (const [site, h] of heads) await w.writeHead(h.seq, h.hash, h.leaves, site).execute();
       return out;
     });
   }
@@ -194,6 +223,7 @@ export class KyselyStore implements Store {
       const last = await w.lastPublication(site).executeTakeFirst();
       if (last?.sha256 === policy.sha256) return false;
       await w.addPublication(site, num(last?.seq) + 1, policy.sha256, at).execute();
+      await appendEntries(w, site, [entryText({ type: 'policy', site, policy: policy.sha256, at })]);
       return true;
     });
   }
@@ -268,6 +298,99 @@ export class KyselyStore implements Store {
 
   async probeWrite(at: string, _room?: number): Promise<void> {
     await this.w.probe(at).execute();
+  }
+
+  async logSites(): Promise<string[]> {
+    const rows = await this.db.selectFrom('chain_heads').select('site').orderBy('site').execute();
+    return rows.map((r) => r.site);
+  }
+
+  async logLeaves(site: string, from: number, limit: number): Promise<{ idx: number; data: string }[]> {
+    const rows = await this.db
+      .selectFrom('tlog_leaves')
+      .select(['idx', 'data'])
+      .where('site', '=', site)
+      .where('idx', '>=', from)
+      .orderBy('idx')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({ idx: num(r.idx), data: r.data }));
+  }
+
+  async logNodes(
+    site: string,
+    ids: readonly { level: number; index: number }[],
+  ): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    if (!ids.length) return out;
+    // A proof names at most 2·log₂ n subtrees: one query for all of them.
+    const rows = await this.db
+      .selectFrom('tlog_nodes')
+      .select(['level', 'idx', 'hash'])
+      .where('site', '=', site)
+      .where((eb) => eb.or(ids.map((i) => eb.and([eb('level', '=', i.level), eb('idx', '=', i.index)]))))
+      .execute();
+    for (const r of rows) out.set(`${num(r.level)}/${num(r.idx)}`, r.hash);
+    return out;
+  }
+
+  async logSave(
+    site: string,
+    nodes: readonly { level: number; index: number; hash: string }[],
+    c: StoredCheckpoint,
+  ): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      const w = writes(trx);
+      const rows = nodes.map((n) => ({ site, level: n.level, idx: n.index, hash: n.hash }));
+      for (let i = 0; i < rows.length; i += INSERT_CHUNK)
+        await w.insertNodes(rows.slice(i, i + INSERT_CHUNK)).execute();
+      await w.insertCheckpoint({ ...c }).execute();
+    });
+  }
+
+  logAppend(site: string, entries: readonly string[]): Promise<number[]> {
+    return this.db.transaction().execute((trx) => appendEntries(writes(trx), site, entries));
+  }
+
+  async logEntries(site: string, limit: number): Promise<{ idx: number; entry: string }[]> {
+    const rows = await this.db
+      .selectFrom('tlog_leaves')
+      .select(['idx', 'entry'])
+      .where('site', '=', site)
+      .where('entry', 'is not', null)
+      .orderBy('idx', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({ idx: num(r.idx), entry: r.entry! }));
+  }
+
+  async logCheckpoint(site: string, size?: number): Promise<StoredCheckpoint | null> {
+    let q = this.db
+      .selectFrom('tlog_checkpoints')
+      .select(['site', 'size', 'root', 'note', 'at'])
+      .where('site', '=', site);
+    q = size === undefined ? q.orderBy('size', 'desc').limit(1) : q.where('size', '=', size);
+    const r = await q.executeTakeFirst();
+    return r ? { ...r, size: num(r.size) } : null;
+  }
+
+  async receiptLeaf(id: string): Promise<ReceiptLeaf | null> {
+    const r = await this.db
+      .selectFrom('receipts')
+      .select(['id', 'site', 'consent_id', 'leaf', 'salt', 'body', 'hash', 'sig'])
+      .where('id', '=', id)
+      .executeTakeFirst();
+    if (!r) return null;
+    return {
+      id: r.id,
+      site: r.site,
+      consentId: r.consent_id,
+      leaf: r.leaf === null ? null : num(r.leaf),
+      salt: r.salt,
+      body: r.body,
+      hash: r.hash,
+      sig: r.sig,
+    };
   }
 
   async close(): Promise<void> {

@@ -1,4 +1,5 @@
 import type { Kysely, Migration, MigrationProvider } from 'kysely';
+import { backfillLeaves } from './backfill.js';
 
 /**
  * Versioned migrations, in code so they ship with the package. Never edit one that has
@@ -89,6 +90,53 @@ const migrations: Record<string, Migration> = {
         .addColumn('name', 'text', (c) => c.primaryKey())
         .addColumn('at', 'text', (c) => c.notNull())
         .execute();
+    },
+  },
+  /**
+   * The consent log (issue 18): an RFC 9162 Merkle tree per site beside the hash chain. Each
+   * receipt gets a leaf: `salt` (32 random bytes, hex; purged with the payload, so the leaf
+   * becomes unlinkable) and `leaf`, its index in the site's tree; `tlog_leaves` holds each
+   * leaf's data (the commitment SHA-256(salt ‖ canonical JSON)), `chain_heads.leaves` the
+   * tree's size (moved under the same row lock as the chain). `tlog_nodes` keeps every
+   * complete perfect subtree's hash above the leaves (a leaf's is H(0x00 ‖ data) of its
+   * tlog_leaves row), so any proof is O(log n) lookups; `tlog_checkpoints` the
+   * signed checkpoints. Receipts stored before it get their leaves here (see backfill.ts).
+   */
+  tlog_0001_leaves: {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('receipts').addColumn('salt', 'text').execute();
+      await db.schema.alterTable('receipts').addColumn('leaf', 'integer').execute();
+      await db.schema
+        .alterTable('chain_heads')
+        .addColumn('leaves', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema
+        .createTable('tlog_leaves')
+        .addColumn('site', 'text', (c) => c.notNull())
+        .addColumn('idx', 'integer', (c) => c.notNull())
+        .addColumn('data', 'text', (c) => c.notNull())
+        // The entry itself when it is public (a policy, a banner build); null for a receipt.
+        .addColumn('entry', 'text')
+        .addPrimaryKeyConstraint('tlog_leaves_pk', ['site', 'idx'])
+        .execute();
+      await db.schema
+        .createTable('tlog_nodes')
+        .addColumn('site', 'text', (c) => c.notNull())
+        .addColumn('level', 'integer', (c) => c.notNull())
+        .addColumn('idx', 'integer', (c) => c.notNull())
+        .addColumn('hash', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('tlog_nodes_pk', ['site', 'level', 'idx'])
+        .execute();
+      await db.schema
+        .createTable('tlog_checkpoints')
+        .addColumn('site', 'text', (c) => c.notNull())
+        .addColumn('size', 'integer', (c) => c.notNull())
+        .addColumn('root', 'text', (c) => c.notNull())
+        .addColumn('note', 'text', (c) => c.notNull())
+        .addColumn('at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('tlog_checkpoints_pk', ['site', 'size'])
+        .execute();
+      await backfillLeaves(db);
     },
   },
 };

@@ -1,4 +1,5 @@
 import type { SignedReceipt } from '@assent/core';
+import { entryData, entryText } from '../tlog/entries.js';
 import type { KyselyStore } from './kysely-store.js';
 import type { SqliteWriter } from './sqlite-writer.js';
 import type {
@@ -8,10 +9,12 @@ import type {
   HistoryPage,
   NewReceipt,
   Publication,
+  ReceiptLeaf,
   Sealer,
   StatRow,
   StatsBy,
   Store,
+  StoredCheckpoint,
   StoredPolicy,
 } from './types.js';
 
@@ -49,7 +52,15 @@ export class SqliteThreadStore implements Store {
   }
 
   publish(site: string, policy: StoredPolicy, at: string): Promise<boolean> {
-    return this.writer.run<boolean>('publish', [site, policy.sha256, policy.doc, at]);
+    const entry = entryText({ type: 'policy', site, policy: policy.sha256, at });
+    return this.writer.run<boolean>('publish', [
+      site,
+      policy.sha256,
+      policy.doc,
+      at,
+      entry,
+      entryData(entry),
+    ]);
   }
 
   purge(cutoff: string, now: string, limit: number): Promise<number> {
@@ -107,6 +118,45 @@ export class SqliteThreadStore implements Store {
 
   ping(): Promise<void> {
     return this.reads.ping();
+  }
+
+  logSites(): Promise<string[]> {
+    return this.reads.logSites();
+  }
+
+  logLeaves(site: string, from: number, limit: number): Promise<{ idx: number; data: string }[]> {
+    return this.reads.logLeaves(site, from, limit);
+  }
+
+  logNodes(site: string, ids: readonly { level: number; index: number }[]): Promise<Map<string, string>> {
+    return this.reads.logNodes(site, ids);
+  }
+
+  /** On the thread, in one transaction: subtree hashes flat (level, index, hash, …), then the checkpoint. */
+  logSave(
+    site: string,
+    nodes: readonly { level: number; index: number; hash: string }[],
+    c: StoredCheckpoint,
+  ): Promise<void> {
+    const flat: (string | number)[] = [];
+    for (const n of nodes) flat.push(n.level, n.index, n.hash);
+    return this.writer.run<void>('logSave', [site, flat, c.size, c.root, c.note, c.at]);
+  }
+
+  logAppend(site: string, entries: readonly string[]): Promise<number[]> {
+    return this.writer.run<number[]>('logAppend', [site, entries, entries.map(entryData)]);
+  }
+
+  logEntries(site: string, limit: number): Promise<{ idx: number; entry: string }[]> {
+    return this.reads.logEntries(site, limit);
+  }
+
+  logCheckpoint(site: string, size?: number): Promise<StoredCheckpoint | null> {
+    return this.reads.logCheckpoint(site, size);
+  }
+
+  receiptLeaf(id: string): Promise<ReceiptLeaf | null> {
+    return this.reads.receiptLeaf(id);
   }
 
   async close(): Promise<void> {

@@ -17,7 +17,7 @@
 // on `workerData.port` (a MessagePort, so pending messages can be taken synchronously):
 //   in:  { id, keyId, key?, items: flat array, STRIDE values per receipt (see appendOne) }
 //        `key` (an Ed25519 KeyObject) comes once per key; later batches name it by keyId.
-//        { id, op: 'purge' | 'salt' | 'dropSaltsBefore' | 'publish' | 'probeWrite', args } runs one of OPS.
+//        { id, op: 'purge' | 'salt' | 'dropSaltsBefore' | 'publish' | 'probeWrite' | 'logSave', args } runs one of OPS.
 //        { close: true } closes the connection and ends the thread (after what came before it).
 //   out: { id, out: [seq, prev, hash, sig, …] } after COMMIT, { id, value } for an op,
 //        or { id, error } after ROLLBACK.
@@ -36,10 +36,22 @@ const { statements, columns, wire } = workerData;
 const STRIDE = wire.length;
 const W = Object.fromEntries(wire.map((name, i) => [name, i]));
 const GENESIS = '0'.repeat(64);
+// tlog/commitment.ts SALT_BYTES.
+const SALT_BYTES = workerData.saltBytes;
 // Where each column of the receipts row comes from: a wire field's index, or what this thread
-// computes (seq, prev, hash, sig, body); purged_at is null on a new receipt.
-const [SEQ, PREV, HASH, SIG, BODY, NONE] = [-1, -2, -3, -4, -5, -6];
-const COMPUTED = { seq: SEQ, prev: PREV, hash: HASH, sig: SIG, body: BODY, purged_at: NONE };
+// computes (seq, prev, hash, sig, body, and the consent log's salt and leaf index); purged_at
+// is null on a new receipt.
+const [SEQ, PREV, HASH, SIG, BODY, NONE, SALT, LEAF] = [-1, -2, -3, -4, -5, -6, -7, -8];
+const COMPUTED = {
+  seq: SEQ,
+  prev: PREV,
+  hash: HASH,
+  sig: SIG,
+  body: BODY,
+  purged_at: NONE,
+  salt: SALT,
+  leaf: LEAF,
+};
 const SOURCE = columns.map((c) => {
   const from = COMPUTED[c] ?? W[c];
   if (from === undefined) throw new Error(`writer thread: no value for column ${c}`);
@@ -71,6 +83,7 @@ const prepare = (name) => {
 const readHead = prepare('readHead');
 const insert = prepare('insertReceipt');
 const writeHead = prepare('writeHead');
+const insertLeaf = prepare('insertLeaf');
 
 // The process's other writes (retention, the daily IP-hash salt, publishing, readiness's
 // probe) run here too, so this is the only connection that ever writes: the request thread's
@@ -83,15 +96,35 @@ const addPolicy = prepare('addPolicy');
 const lastPublication = prepare('lastPublication');
 const addPublication = prepare('addPublication');
 const probe = prepare('probe');
+const insertNode = prepare('insertNode');
+const insertCheckpoint = prepare('insertCheckpoint');
+// The consent log's integration (tlog/log.ts computes; this stores): subtree hashes, flat
+// (level, index, hash, …), and the checkpoint, in one transaction.
+const logSave = db.transaction((site, flat, size, root, note, at) => {
+  for (let i = 0; i < flat.length; i += 3) insertNode.run(site, flat[i], flat[i + 1], flat[i + 2]);
+  insertCheckpoint.run(site, size, root, note, at);
+});
 // Publishing a policy (KyselyStore.publish): store it once, then make it the site's current
 // one unless it already is, in one transaction.
-const publish = db.transaction((site, sha256, doc, at) => {
+const publish = db.transaction((site, sha256, doc, at, entry, data) => {
   addPolicy.run(sha256, doc, at);
   const last = lastPublication.get(site);
   if (last?.sha256 === sha256) return false;
   addPublication.run(site, Number(last?.seq ?? 0) + 1, sha256, at);
+  // The publication's entry in the site's consent log (tlog/entries.ts), as KyselyStore.publish.
+  appendEntries(site, [entry], [data]);
   return true;
 });
+// Public entries of a site's consent log, under its chain head (KyselyStore's appendEntries).
+const insertEntry = prepare('insertEntry');
+const appendEntries = (site, entries, data) => {
+  const h = readHead.get(site, GENESIS);
+  const first = Number(h.leaves);
+  for (let i = 0; i < entries.length; i++) insertEntry.run(site, first + i, data[i], entries[i]);
+  writeHead.run(Number(h.seq), h.hash, first + entries.length, site);
+  return entries.map((_, i) => first + i);
+};
+const logAppend = db.transaction(appendEntries);
 const OPS = {
   purge: (cutoff, now, limit) => purge.run(now, cutoff, limit).changes,
   salt: (day, fresh) => {
@@ -102,7 +135,12 @@ const OPS = {
     dropSalts.run(day);
     return null;
   },
-  publish: (site, sha256, doc, at) => publish.immediate(site, sha256, doc, at),
+  publish: (...args) => publish.immediate(...args),
+  logAppend: (...args) => logAppend.immediate(...args),
+  logSave: (...args) => {
+    logSave.immediate(...args);
+    return null;
+  },
   probeWrite: (at, room) => {
     probe.run(at);
     if (room) probeRoom(room);
@@ -148,10 +186,12 @@ const appendOne = (items, key, heads, sites) => {
   // Sites in sorted order, like every other writer, so two writers never deadlock.
   for (const site of sites.sort()) {
     const h = readHead.get(site, GENESIS);
-    heads.set(site, { seq: Number(h.seq), hash: h.hash });
+    heads.set(site, { seq: Number(h.seq), hash: h.hash, leaves: Number(h.leaves) });
   }
   sites.length = 0;
   const out = new Array(n * 4);
+  // The salts of this batch's leaves, from one call into the CSPRNG.
+  const salts = randomBytes(SALT_BYTES * n);
   for (let i = 0; i < n; i++) {
     const at = i * STRIDE;
     const site = items[at + W.site];
@@ -164,6 +204,12 @@ const appendOne = (items, key, heads, sites) => {
     const hash = digest.toString('hex');
     // Ed25519 over the 32 hash bytes, as signer.ts signs and verify.ts checks.
     const sig = sign(null, digest, key).toString('base64url');
+    // The receipt's leaf in the site's consent log: SHA-256(salt ‖ body), as
+    // tlog/commitment.ts defines it (the tests compare the two).
+    const saltBytes = salts.subarray(i * SALT_BYTES, (i + 1) * SALT_BYTES);
+    const salt = saltBytes.toString('hex');
+    const leaf = head.leaves;
+    const data = createHash('sha256').update(saltBytes).update(body).digest('hex');
     const row = new Array(columns.length);
     for (let c = 0; c < columns.length; c++) {
       const from = SOURCE[c];
@@ -180,11 +226,17 @@ const appendOne = (items, key, heads, sites) => {
                   ? sig
                   : from === BODY
                     ? body
-                    : null;
+                    : from === SALT
+                      ? salt
+                      : from === LEAF
+                        ? leaf
+                        : null;
     }
     insert.runArgs(row);
+    insertLeaf.run(site, leaf, data);
     head.seq = seq;
     head.hash = hash;
+    head.leaves = leaf + 1;
     out[i * 4] = seq;
     out[i * 4 + 1] = prev;
     out[i * 4 + 2] = hash;
@@ -203,7 +255,7 @@ const appendAll = db.transaction((msgs) => {
   const heads = new Map();
   const sites = [];
   const outs = msgs.map((m) => appendOne(m.items, keys.get(m.keyId), heads, sites));
-  for (const [site, h] of heads) writeHead.run(h.seq, h.hash, site);
+  for (const [site, h] of heads) writeHead.run(h.seq, h.hash, h.leaves, site);
   return outs;
 });
 

@@ -1,6 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import type { SignedReceipt } from '@assent/core';
+import { SALT_BYTES } from '../tlog/commitment.js';
 import { bodyParts } from './canonical.js';
 import { sqliteUri } from './sqlite-file.js';
 import { grantedColumns, RECEIPT_COLUMNS, threadStatements } from './statements.js';
@@ -118,7 +119,7 @@ export class SqliteWriter {
    * thread's connection is the only one that writes.
    */
   run<T>(
-    op: 'purge' | 'salt' | 'dropSaltsBefore' | 'publish' | 'probeWrite',
+    op: 'purge' | 'salt' | 'dropSaltsBefore' | 'publish' | 'probeWrite' | 'logSave' | 'logAppend',
     args: readonly unknown[],
   ): Promise<T> {
     const port = this.start();
@@ -154,6 +155,7 @@ export class SqliteWriter {
         statements: (compiled ??= threadStatements()),
         columns: RECEIPT_COLUMNS,
         wire: WIRE,
+        saltBytes: SALT_BYTES,
       },
       transferList: [port2],
     });

@@ -7,7 +7,13 @@ import {
   SqliteIntrospector,
   SqliteQueryCompiler,
 } from 'kysely';
-import type { Database, ReceiptsTable } from './types.js';
+import type {
+  Database,
+  ReceiptsTable,
+  TlogCheckpointsTable,
+  TlogLeavesTable,
+  TlogNodesTable,
+} from './types.js';
 
 /**
  * The one definition of how receipts, chain heads, policies, salts and probes are written:
@@ -34,7 +40,15 @@ export type RowBase = Pick<
 /** The row of a sealed receipt: `body` is its canonical JSON, hashed and signed. */
 export const receiptRow = (
   r: RowBase,
-  chain: { readonly seq: number; readonly prev: string; readonly hash: string; readonly sig: string },
+  chain: {
+    readonly seq: number;
+    readonly prev: string;
+    readonly hash: string;
+    readonly sig: string;
+    /** The receipt's leaf in the consent log: its index and its commitment's salt. */
+    readonly leaf: number;
+    readonly salt: string;
+  },
   body: string,
 ): ReceiptsTable => {
   const { granted, accepted } = grantedColumns(r.choices);
@@ -56,12 +70,16 @@ export const receiptRow = (
     kid: r.kid,
     purged_at: null,
     policy: r.policy.sha256,
+    salt: chain.salt,
+    leaf: chain.leaf,
   };
 };
 
 /** The columns a purge clears: everything personal; the chain's links and signature stay. */
 const PURGED = {
   body: null,
+  // Without its salt the receipt's leaf in the consent log links to nothing (tlog/commitment.ts).
+  salt: null,
   consent_id: null,
   method: null,
   region: null,
@@ -83,12 +101,25 @@ export const writes = (db: Kysely<Database>) => ({
   readHead: (site: string, genesis: string = GENESIS) =>
     db
       .insertInto('chain_heads')
-      .values({ site, seq: 0, hash: genesis })
+      .values({ site, seq: 0, hash: genesis, leaves: 0 })
       .onConflict((oc) => oc.column('site').doUpdateSet((eb) => ({ site: eb.ref('excluded.site') })))
-      .returning(['seq', 'hash']),
+      .returning(['seq', 'hash', 'leaves']),
   insertReceipts: (rows: readonly ReceiptsTable[]) => db.insertInto('receipts').values(rows),
-  writeHead: (seq: number, hash: string, site: string) =>
-    db.updateTable('chain_heads').set({ seq, hash }).where('site', '=', site),
+  writeHead: (seq: number, hash: string, leaves: number, site: string) =>
+    db.updateTable('chain_heads').set({ seq, hash, leaves }).where('site', '=', site),
+  /** Leaves of the consent log: a receipt's (`entry` null) or a public entry's. */
+  insertLeaves: (rows: readonly TlogLeavesTable[]) => db.insertInto('tlog_leaves').values(rows),
+  /** Subtree hashes: deterministic, so a second writer storing the same ones changes nothing. */
+  insertNodes: (rows: readonly TlogNodesTable[]) =>
+    db
+      .insertInto('tlog_nodes')
+      .values(rows)
+      .onConflict((oc) => oc.columns(['site', 'level', 'idx']).doNothing()),
+  insertCheckpoint: (c: TlogCheckpointsTable) =>
+    db
+      .insertInto('tlog_checkpoints')
+      .values(c)
+      .onConflict((oc) => oc.columns(['site', 'size']).doNothing()),
   purge: (now: string, cutoff: string, limit: number) =>
     db
       .updateTable('receipts')
@@ -160,7 +191,7 @@ export const RECEIPT_COLUMNS = Object.keys(
       kid: '',
       policy: { version: '', sha256: '' },
     },
-    { seq: 0, prev: '', hash: '', sig: '' },
+    { seq: 0, prev: '', hash: '', sig: '', leaf: 0, salt: '' },
     '',
   ),
 ) as (keyof ReceiptsTable)[];
@@ -198,12 +229,22 @@ export const threadStatements = () => {
   };
   // One receipt row: its columns, in RECEIPT_COLUMNS order, are the arguments.
   const row = Object.fromEntries(
-    RECEIPT_COLUMNS.map((col, i) => [col, col === 'seq' || col === 'accepted' ? n(i) : m(i)]),
+    RECEIPT_COLUMNS.map((col, i) => [
+      col,
+      col === 'seq' || col === 'accepted' || col === 'leaf' ? n(i) : m(i),
+    ]),
   ) as unknown as ReceiptsTable;
   return {
     readHead: compile(w.readHead(m(0), m(1)), 2),
     insertReceipt: compile(w.insertReceipts([row]), RECEIPT_COLUMNS.length),
-    writeHead: compile(w.writeHead(n(0), m(1), m(2)), 3),
+    writeHead: compile(w.writeHead(n(0), m(1), n(2), m(3)), 4),
+    insertLeaf: compile(w.insertLeaves([{ site: m(0), idx: n(1), data: m(2), entry: null }]), 3),
+    insertEntry: compile(w.insertLeaves([{ site: m(0), idx: n(1), data: m(2), entry: m(3) }]), 4),
+    insertNode: compile(w.insertNodes([{ site: m(0), level: n(1), idx: n(2), hash: m(3) }]), 4),
+    insertCheckpoint: compile(
+      w.insertCheckpoint({ site: m(0), size: n(1), root: m(2), note: m(3), at: m(4) }),
+      5,
+    ),
     purge: compile(w.purge(m(0), m(1), n(2)), 3),
     addSalt: compile(w.addSalt(m(0), m(1)), 2),
     getSalt: compile(w.getSalt(m(0)), 1),

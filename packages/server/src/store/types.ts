@@ -9,6 +9,58 @@ export interface Database {
   salts: SaltsTable;
   policies: PoliciesTable;
   publications: PublicationsTable;
+  tlog_leaves: TlogLeavesTable;
+  tlog_nodes: TlogNodesTable;
+  tlog_checkpoints: TlogCheckpointsTable;
+}
+
+/** The consent log's leaves, per site in order: `data` is the leaf's 32 bytes (hex). */
+export interface TlogLeavesTable {
+  site: string;
+  idx: number;
+  data: string;
+  /** The entry itself when it is public (a published policy, a banner build); null for a receipt. */
+  entry: string | null;
+}
+
+/** Each complete perfect subtree of a site's tree: leaves [idx·2^level, (idx+1)·2^level). */
+export interface TlogNodesTable {
+  site: string;
+  level: number;
+  idx: number;
+  hash: string;
+}
+
+/** Signed checkpoints (C2SP tlog-checkpoint), by site and tree size. */
+export interface TlogCheckpointsTable {
+  site: string;
+  size: number;
+  /** Root hash, hex. */
+  root: string;
+  /** The signed note as served. */
+  note: string;
+  at: string;
+}
+
+/** A checkpoint as stored. */
+export interface StoredCheckpoint {
+  readonly site: string;
+  readonly size: number;
+  readonly root: string;
+  readonly note: string;
+  readonly at: string;
+}
+
+/** What a visitor's proof needs of a receipt: where its leaf is and what it commits to. */
+export interface ReceiptLeaf {
+  readonly id: string;
+  readonly site: string;
+  readonly consentId: string | null;
+  readonly leaf: number | null;
+  readonly salt: string | null;
+  readonly body: string | null;
+  readonly hash: string;
+  readonly sig: string;
 }
 
 /** Every policy ever published, by the SHA-256 of its canonical JSON (`doc`). Never deleted. */
@@ -63,6 +115,10 @@ export interface ReceiptsTable {
   purged_at: string | null;
   /** SHA-256 of the published policy the receipt names (null on receipts of schema v1). Kept on purge. */
   policy: string | null;
+  /** The salt of the receipt's leaf in the consent log (hex); null once purged. */
+  salt: string | null;
+  /** The receipt's leaf index in its site's consent log. */
+  leaf: number | null;
 }
 
 /** One row per site: the last link of its chain. Locked (`FOR UPDATE`) by every writer. */
@@ -70,6 +126,8 @@ export interface ChainHeadsTable {
   site: string;
   seq: number;
   hash: string;
+  /** The size of the site's consent log (its next leaf's index). */
+  leaves: number;
 }
 
 /** One row readiness rewrites to learn whether writes succeed (after they failed). */
@@ -177,7 +235,8 @@ export interface Store {
   stats(filter: ExportFilter, by: StatsBy, categories: readonly string[]): Promise<StatRow[]>;
   /**
    * Publishes a policy for a site: stores it (once, by SHA-256) and makes it the site's current
-   * one unless it already is. One transaction; returns whether the current policy changed.
+   * one unless it already is, appending the publication to the site's consent log
+   * (tlog/entries.ts). One transaction; returns whether the current policy changed.
    */
   publish(site: string, policy: StoredPolicy, at: string): Promise<boolean>;
   /** Each site's current policy. */
@@ -202,5 +261,28 @@ export interface Store {
    * PostgreSQL's disk is the database server's, and only the row is written.
    */
   probeWrite(at: string, room?: number): Promise<void>;
+  /** The sites that have a consent log (a chain head). */
+  logSites(): Promise<string[]>;
+  /** Up to `limit` leaves of a site's log from index `from`, in order. */
+  logLeaves(site: string, from: number, limit: number): Promise<{ idx: number; data: string }[]>;
+  /** Stored subtree hashes of a site's log by `level/idx` key (missing ones are absent). */
+  logNodes(site: string, ids: readonly { level: number; index: number }[]): Promise<Map<string, string>>;
+  /** Stores new subtree hashes (idempotent) and a checkpoint, in one transaction. */
+  logSave(
+    site: string,
+    nodes: readonly { level: number; index: number; hash: string }[],
+    checkpoint: StoredCheckpoint,
+  ): Promise<void>;
+  /**
+   * Appends public entries (canonical JSON: a banner build) to a site's log, under the chain
+   * head's lock; returns their leaf indexes. (A policy's entry is appended by `publish`.)
+   */
+  logAppend(site: string, entries: readonly string[]): Promise<number[]>;
+  /** The public entries of a site's log (policies, banner builds), newest first, at most `limit`. */
+  logEntries(site: string, limit: number): Promise<{ idx: number; entry: string }[]>;
+  /** The latest checkpoint of a site, or the one of `size`; null when there is none. */
+  logCheckpoint(site: string, size?: number): Promise<StoredCheckpoint | null>;
+  /** A receipt's leaf, salt and signed body, by receipt ID. */
+  receiptLeaf(id: string): Promise<ReceiptLeaf | null>;
   close(): Promise<void>;
 }

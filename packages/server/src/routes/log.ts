@@ -1,0 +1,241 @@
+import type { SignedReceipt } from '@assent/core';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { type Context, isOrigin, normalizeOrigin, ownOrigin } from '../context.js';
+import { apiError, errorResponses } from '../errors.js';
+import { consentIdSchema } from '../schemas.js';
+import { ProofError } from '../tlog/log.js';
+import type { ProofFile } from '../tlog/proof-file.js';
+import { checkAdmin } from './admin.js';
+
+const b64 = (h: Uint8Array) => Buffer.from(h).toString('base64');
+
+/** Tree sizes and indexes are whole numbers in the query string (no type coercion). */
+const whole = { type: 'string', pattern: '^(0|[1-9][0-9]{0,14})$' } as const;
+const site = { type: 'string', maxLength: 200 } as const;
+const receiptId = { type: 'string', pattern: '^[A-Za-z0-9_-]{16}$' } as const;
+
+interface LogQuery {
+  site?: string;
+  index?: string;
+  size?: string;
+  receipt?: string;
+  from?: string;
+  to?: string;
+}
+
+/**
+ * The consent log's public side (README "Verifying Assent's log"):
+ * - `GET /v1/log/checkpoint?site=`: the latest signed checkpoint (C2SP tlog-checkpoint, text);
+ * - `GET /v1/log/key?site=`: the log's origin and signed-note verifier key;
+ * - `GET /v1/log/entries?site=`: its public entries (policies, banner builds), newest first;
+ * - `GET /v1/log/inclusion?site=&index=[&size=]` or `?receipt=[&size=]`: an inclusion proof;
+ * - `GET /v1/log/consistency?site=&from=&to=`: a consistency proof between two tree sizes;
+ * - `GET /v1/consents/:id/receipts/:receipt/proof`: the visitor's proof file (receipt, salt,
+ *   inclusion proof and checkpoint), for the consent ID's holder only;
+ * - `POST /v1/admin/log/checkpoint?site=` (admin): a checkpoint now.
+ * `site` defaults to the origin the request was made to. Errors are `{error, field, message}`.
+ */
+export const logRoutes = (ctx: Context) => async (app: FastifyInstance) => {
+  const siteOf = (q: LogQuery, req: FastifyRequest, reply: FastifyReply): string | null => {
+    const s = q.site === undefined ? ownOrigin(req) : normalizeOrigin(q.site);
+    if (ctx.policies.has(s)) return s;
+    reply
+      .code(404)
+      .send(
+        apiError(
+          'ASSENT_UNKNOWN_SITE',
+          'site',
+          isOrigin(s)
+            ? `${s} is not a site this server serves`
+            : 'must be an origin such as https://example.com',
+        ),
+      );
+    return null;
+  };
+  /** A ProofError as the API's error; anything else goes to the error handler. */
+  const answer = async <T>(reply: FastifyReply, f: () => Promise<T>) => {
+    try {
+      return await f();
+    } catch (e) {
+      if (e instanceof ProofError)
+        return reply
+          .code(e.status)
+          .send(apiError(e.status === 404 ? 'ASSENT_NOT_FOUND' : 'ASSENT_BAD_FIELD', e.field, e.message));
+      throw e;
+    }
+  };
+
+  app.get<{ Querystring: LogQuery }>(
+    '/v1/log/checkpoint',
+    {
+      schema: {
+        querystring: { type: 'object', additionalProperties: false, properties: { site } },
+        response: errorResponses,
+      },
+    },
+    async (req, reply) => {
+      const s = siteOf(req.query, req, reply);
+      if (!s) return reply;
+      const c = await ctx.log.latest(s);
+      return reply.type('text/plain; charset=utf-8').header('cache-control', 'no-cache').send(c.note);
+    },
+  );
+
+  app.get<{ Querystring: LogQuery }>(
+    '/v1/log/key',
+    {
+      schema: {
+        querystring: { type: 'object', additionalProperties: false, properties: { site } },
+        response: errorResponses,
+      },
+    },
+    async (req, reply) => {
+      const s = siteOf(req.query, req, reply);
+      if (!s) return reply;
+      return {
+        site: s,
+        origin: ctx.log.origin(s),
+        verifierKey: ctx.log.verifierKey(s),
+        publicKey: ctx.signer.publicKeyPem,
+      };
+    },
+  );
+
+  app.get<{ Querystring: LogQuery }>(
+    '/v1/log/entries',
+    {
+      schema: {
+        querystring: { type: 'object', additionalProperties: false, properties: { site } },
+        response: errorResponses,
+      },
+    },
+    async (req, reply) => {
+      const s = siteOf(req.query, req, reply);
+      if (!s) return reply;
+      // The public entries (policies, banner builds), newest first: each one's leaf data is
+      // the SHA-256 of its text, provable with /v1/log/inclusion?index=.
+      const rows = await ctx.store.logEntries(s, 1000);
+      return { site: s, entries: rows.map((r) => ({ index: r.idx, entry: JSON.parse(r.entry) })) };
+    },
+  );
+
+  app.get<{ Querystring: LogQuery }>(
+    '/v1/log/inclusion',
+    {
+      schema: {
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { site, index: whole, size: whole, receipt: receiptId },
+        },
+        response: errorResponses,
+      },
+    },
+    async (req, reply) => {
+      const q = req.query;
+      let s: string | null;
+      let index: number;
+      if (q.receipt !== undefined) {
+        const leaf = await ctx.store.receiptLeaf(q.receipt);
+        if (!leaf || leaf.leaf === null)
+          return reply.code(404).send(apiError('ASSENT_NOT_FOUND', 'receipt', 'no receipt with this ID'));
+        s = leaf.site;
+        index = leaf.leaf;
+      } else {
+        if (q.index === undefined)
+          return reply.code(400).send(apiError('ASSENT_BAD_FIELD', 'index', 'is required (or receipt)'));
+        s = siteOf(q, req, reply);
+        if (!s) return reply;
+        index = Number(q.index);
+      }
+      const site = s;
+      return answer(reply, async () => {
+        const p = await ctx.log.inclusion(site, index, q.size === undefined ? undefined : Number(q.size));
+        return { site, index, size: p.size, proof: p.proof.map(b64) };
+      });
+    },
+  );
+
+  app.get<{ Querystring: LogQuery }>(
+    '/v1/log/consistency',
+    {
+      schema: {
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['from', 'to'],
+          properties: { site, from: whole, to: whole },
+        },
+        response: errorResponses,
+      },
+    },
+    async (req, reply) => {
+      const s = siteOf(req.query, req, reply);
+      if (!s) return reply;
+      const from = Number(req.query.from);
+      const to = Number(req.query.to);
+      return answer(reply, async () => ({
+        site: s,
+        from,
+        to,
+        proof: (await ctx.log.consistency(s, from, to)).map(b64),
+      }));
+    },
+  );
+
+  app.get<{ Params: { id: string; receipt: string } }>(
+    '/v1/consents/:id/receipts/:receipt/proof',
+    {
+      schema: {
+        params: {
+          type: 'object',
+          required: ['id', 'receipt'],
+          properties: { id: consentIdSchema, receipt: receiptId },
+        },
+        response: errorResponses,
+      },
+    },
+    async (req, reply) => {
+      const { id, receipt } = req.params;
+      const leaf = await ctx.store.receiptLeaf(receipt);
+      // Only the consent's holder: the salt links the receipt to its leaf.
+      if (!leaf || leaf.consentId !== id || leaf.body === null || leaf.salt === null || leaf.leaf === null)
+        return reply
+          .code(404)
+          .send(apiError('ASSENT_NOT_FOUND', 'receipt', 'no receipt with this ID under this consent ID'));
+      const { size, proof } = await ctx.log.inclusion(leaf.site, leaf.leaf);
+      const checkpoint = await ctx.store.logCheckpoint(leaf.site, size);
+      const file: ProofFile = {
+        type: 'assent-receipt-proof',
+        v: 1,
+        receipt: { ...(JSON.parse(leaf.body) as SignedReceipt), hash: leaf.hash, sig: leaf.sig },
+        salt: leaf.salt,
+        index: leaf.leaf,
+        proof: proof.map(b64),
+        checkpoint: checkpoint!.note,
+      };
+      return reply
+        .type('application/json; charset=utf-8')
+        .header('cache-control', 'no-store')
+        .header('content-disposition', `attachment; filename="assent-receipt-${receipt}.proof.json"`)
+        .send(JSON.stringify(file, null, 2));
+    },
+  );
+
+  app.post<{ Querystring: LogQuery }>(
+    '/v1/admin/log/checkpoint',
+    {
+      onRequest: (req, reply) => checkAdmin(ctx, req, reply),
+      schema: {
+        querystring: { type: 'object', additionalProperties: false, properties: { site } },
+        response: errorResponses,
+      },
+    },
+    async (req, reply) => {
+      const s = siteOf(req.query, req, reply);
+      if (!s) return reply;
+      const c = await ctx.log.integrate(s);
+      return { site: s, size: c.size, root: c.root, note: c.note };
+    },
+  );
+};

@@ -1,0 +1,207 @@
+import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
+import {
+  consistencyRanges,
+  coverOf,
+  extend,
+  type Hash,
+  hashCover,
+  inclusionRanges,
+  leafHash,
+  type NodeId,
+  type Range,
+} from '@assent/core';
+import type { Store, StoredCheckpoint } from '../store/types.js';
+import { checkpointBody, logOrigin, signNote, verifierKey } from './note.js';
+
+/** Node's SHA-256 for the tree: the same function as core's pure one, faster. */
+export const nodeSha = (d: Uint8Array): Uint8Array => createHash('sha256').update(d).digest();
+
+const hex = (h: Uint8Array) => Buffer.from(h).toString('hex');
+const bytes = (s: string): Hash => Buffer.from(s, 'hex');
+
+/**
+ * Leaves integrated per transaction. On SQLite the nodes are written by the writer thread,
+ * between receipt batches: small steps keep each write short (about 4,000 node rows), so
+ * receipts never wait long behind one; a backlog (the backfill of an old database) goes in
+ * as many steps as it needs.
+ */
+const CHUNK = 4096;
+
+/** A proof request that cannot be answered, naming the parameter at fault. */
+export class ProofError extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+    readonly status = 400,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The consent log of each site: integrates the leaves the writers append (receipts, under the
+ * chain head's lock) into the stored tree, signs checkpoints, answers proofs.
+ *
+ * Appending a receipt only adds its leaf (an index and 32 bytes) in the receipt's own
+ * transaction; hashing the tree and signing happen here, at most every `intervalMs`, and on
+ * demand (a visitor asking for a proof of a receipt not yet in a checkpoint). Every complete
+ * perfect subtree is stored once, so a proof is one query for at most 2·log₂ n hashes.
+ * Integration is deterministic: two processes integrating the same leaves store the same
+ * nodes (inserts that conflict change nothing) and sign the same checkpoint text.
+ */
+export class ConsentLog {
+  private readonly pub: KeyObject;
+  private readonly busy = new Map<string, Promise<StoredCheckpoint>>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly key: KeyObject,
+  ) {
+    this.pub = createPublicKey(key);
+  }
+
+  /** The origin line and key name of `site`'s log. */
+  origin(site: string): string {
+    return logOrigin(site);
+  }
+
+  /** The signed-note verifier key of `site`'s log. */
+  verifierKey(site: string): string {
+    return verifierKey(logOrigin(site), this.pub);
+  }
+
+  /** The latest checkpoint, issuing the first one if there is none yet. */
+  async latest(site: string): Promise<StoredCheckpoint> {
+    return (await this.store.logCheckpoint(site)) ?? this.integrate(site);
+  }
+
+  /**
+   * Takes in every leaf appended since the latest checkpoint and signs a checkpoint of the new
+   * size (returns the latest one unchanged when nothing was appended). One at a time per site
+   * in this process.
+   */
+  integrate(site: string): Promise<StoredCheckpoint> {
+    const running = this.busy.get(site);
+    if (running) return running.then(() => this.integrate(site));
+    const p = this.integrateNow(site).finally(() => this.busy.delete(site));
+    this.busy.set(site, p);
+    return p;
+  }
+
+  private async integrateNow(site: string): Promise<StoredCheckpoint> {
+    let last = await this.store.logCheckpoint(site);
+    for (;;) {
+      const size = last?.size ?? 0;
+      const cover = coverOf({ start: 0, end: size });
+      const stored = await this.nodes(site, cover);
+      const frontier = cover.map((c) => {
+        const h = stored.get(`${c.level}/${c.index}`);
+        if (!h) throw new Error(`consent log of ${site}: subtree ${c.level}/${c.index} is missing`);
+        return h;
+      });
+      const leaves = await this.store.logLeaves(site, size, CHUNK);
+      leaves.forEach((l, i) => {
+        // Leaves are appended under the chain head's lock, so what is committed is a prefix.
+        if (l.idx !== size + i) throw new Error(`consent log of ${site}: leaf ${size + i} is missing`);
+      });
+      if (last && !leaves.length) return last;
+      const ext = extend(
+        size,
+        frontier,
+        leaves.map((l) => leafHash(bytes(l.data), nodeSha)),
+        nodeSha,
+      );
+      const n = size + leaves.length;
+      const root = n ? hashCover(ext.frontier, nodeSha) : nodeSha(new Uint8Array(0));
+      const origin = logOrigin(site);
+      const c: StoredCheckpoint = {
+        site,
+        size: n,
+        root: hex(root),
+        note: signNote(checkpointBody(origin, n, root), origin, this.key),
+        at: new Date().toISOString(),
+      };
+      // Level 0 (the leaf hashes) is not stored: each is H(0x00 ‖ data) of its row in
+      // tlog_leaves, recomputed when a proof needs it. That halves the rows written.
+      await this.store.logSave(
+        site,
+        ext.nodes
+          .filter((x) => x.level > 0)
+          .map((x) => ({ level: x.level, index: x.index, hash: hex(x.hash) })),
+        c,
+      );
+      last = (await this.store.logCheckpoint(site, n)) ?? c;
+      if (leaves.length < CHUNK) return last;
+    }
+  }
+
+  /**
+   * Subtree hashes by `level/index`: levels above 0 from tlog_nodes (one query), leaves from
+   * their data in tlog_leaves (a proof or a frontier names at most a few).
+   */
+  private async nodes(site: string, ids: readonly NodeId[]): Promise<Map<string, Hash>> {
+    const out = new Map<string, Hash>();
+    const upper = ids.filter((i) => i.level > 0);
+    for (const [k, h] of await this.store.logNodes(site, upper)) out.set(k, bytes(h));
+    for (const leaf of ids.filter((i) => i.level === 0)) {
+      const [row] = await this.store.logLeaves(site, leaf.index, 1);
+      if (row?.idx === leaf.index) out.set(`0/${leaf.index}`, leafHash(bytes(row.data), nodeSha));
+    }
+    return out;
+  }
+
+  /** The hashes of the proof `ranges` of `site`'s tree, from its stored subtrees. */
+  private async prove(site: string, ranges: readonly Range[]): Promise<Hash[]> {
+    const covers = ranges.map((r) => coverOf(r));
+    const stored = await this.nodes(site, covers.flat());
+    return covers.map((cover) =>
+      hashCover(
+        cover.map((c) => {
+          const h = stored.get(`${c.level}/${c.index}`);
+          if (!h) throw new ProofError('size', 'that part of the tree is not integrated yet', 404);
+          return h;
+        }),
+        nodeSha,
+      ),
+    );
+  }
+
+  /** The size a proof is made for: `size`, or the latest checkpoint's; never past it. */
+  private async sizeFor(site: string, size: number | undefined): Promise<number> {
+    const latest = await this.latest(site);
+    if (size === undefined) return latest.size;
+    if (size > latest.size)
+      throw new ProofError('size', `is past the latest checkpoint of ${site} (tree size ${latest.size})`);
+    return size;
+  }
+
+  /** An inclusion proof of leaf `index` in the tree of `size` (default: the latest checkpoint's). */
+  async inclusion(site: string, index: number, size?: number): Promise<{ size: number; proof: Hash[] }> {
+    let n = await this.sizeFor(site, size);
+    // A leaf appended after the latest checkpoint, asked for without a size: integrate it now.
+    if (size === undefined && index >= n) n = (await this.integrate(site)).size;
+    if (index >= n) throw new ProofError('index', `is not a leaf of the tree of size ${n}`);
+    return { size: n, proof: await this.prove(site, inclusionRanges(index, n)) };
+  }
+
+  /** A consistency proof from the tree of `from` leaves to the tree of `to`. */
+  async consistency(site: string, from: number, to: number): Promise<Hash[]> {
+    const n = await this.sizeFor(site, to);
+    if (from > n) throw new ProofError('from', `is larger than to (${n})`);
+    return this.prove(site, consistencyRanges(from, n));
+  }
+
+  /** Integrates every site's new leaves now and then every `intervalMs`; errors go to `onError`. */
+  start(intervalMs: number, onError: (e: unknown) => void): { stop(): void } {
+    const run = async () => {
+      try {
+        for (const site of await this.store.logSites()) await this.integrate(site);
+      } catch (e) {
+        onError(e);
+      }
+    };
+    const timer = setInterval(run, intervalMs);
+    timer.unref();
+    return { stop: () => clearInterval(timer) };
+  }
+}

@@ -1,0 +1,90 @@
+import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
+import { canonicalReceipt, leafHash, type Receipt, type SignedReceipt, verifyInclusion } from '@assent/core';
+import { keyId, verifyHashSignature } from '../signer.js';
+import { commitment } from './commitment.js';
+import { nodeSha } from './log.js';
+import { logOrigin, verifyCheckpoint } from './note.js';
+
+/**
+ * The visitor's proof: one JSON file with everything needed to check, offline and without the
+ * server, that their receipt is what the server signed and that it is in the site's log:
+ *
+ * - `receipt`: the signed receipt (its `hash` and Ed25519 `sig`);
+ * - `salt`: its leaf's salt, so `leaf data = SHA-256(salt ‖ canonical JSON)` can be recomputed;
+ * - `index`, `proof`: its leaf's index and the inclusion proof (base64 hashes, RFC 9162);
+ * - `checkpoint`: the signed checkpoint (C2SP) whose tree size and root the proof reaches.
+ *
+ * Kept by the visitor, it lets an auditor see that the operator committed to this receipt in
+ * a log everyone sees the same way (witnesses compare checkpoints): the operator cannot later
+ * drop it or show a different history without the checkpoints disagreeing.
+ */
+export interface ProofFile {
+  readonly type: 'assent-receipt-proof';
+  readonly v: 1;
+  readonly receipt: SignedReceipt;
+  readonly salt: string;
+  readonly index: number;
+  readonly proof: readonly string[];
+  readonly checkpoint: string;
+}
+
+export type ProofCheck =
+  | { readonly ok: true; readonly site: string; readonly index: number; readonly size: number }
+  | { readonly ok: false; readonly what: string; readonly reason: string };
+
+type Obj = Record<string, unknown>;
+
+/**
+ * Checks a visitor's proof file with the log's public key(s). Names the first check that
+ * fails: `file`, `receipt-hash`, `receipt-signature`, `checkpoint`, `inclusion`.
+ */
+export const verifyProofFile = (file: unknown, publicKeys: readonly (KeyObject | string)[]): ProofCheck => {
+  const fail = (what: string, reason: string): ProofCheck => ({ ok: false, what, reason });
+  const f = file as Obj | null;
+  if (typeof f !== 'object' || f === null || f.type !== 'assent-receipt-proof' || f.v !== 1)
+    return fail('file', 'not an Assent receipt proof (type "assent-receipt-proof", v 1)');
+  const r = f.receipt as Obj | null;
+  if (typeof r !== 'object' || r === null || typeof r.hash !== 'string' || typeof r.sig !== 'string')
+    return fail('file', 'the receipt, with its hash and sig, is missing');
+  if (typeof r.site !== 'string' || typeof r.kid !== 'string')
+    return fail('file', 'the receipt has no site or kid');
+  if (typeof f.salt !== 'string' || !/^[0-9a-f]{64}$/.test(f.salt))
+    return fail('file', 'salt must be 64 hex digits');
+  if (!Number.isSafeInteger(f.index) || (f.index as number) < 0)
+    return fail('file', 'index must be a whole number');
+  if (!Array.isArray(f.proof) || !f.proof.every((p) => typeof p === 'string'))
+    return fail('file', 'proof must be a list of base64 hashes');
+  if (typeof f.checkpoint !== 'string') return fail('file', 'the checkpoint is missing');
+  const keys = new Map<string, KeyObject>();
+  for (const k of publicKeys) {
+    const key = typeof k === 'string' ? createPublicKey(k) : k;
+    keys.set(keyId(key), key);
+  }
+  const body = canonicalReceipt(r as unknown as Receipt);
+  if (createHash('sha256').update(body).digest('hex') !== r.hash)
+    return fail('receipt-hash', 'the receipt was altered: its content does not match its hash');
+  const key = keys.get(r.kid);
+  if (!key)
+    return fail('receipt-signature', `signed with key ${r.kid}, which is not among the public keys given`);
+  if (!verifyHashSignature(key, r.hash, r.sig))
+    return fail('receipt-signature', 'the signature does not verify');
+  const origin = logOrigin(r.site);
+  let cp: ReturnType<typeof verifyCheckpoint> = { ok: false, reason: 'no key verifies it' };
+  for (const k of keys.values()) {
+    cp = verifyCheckpoint(f.checkpoint, origin, k);
+    if (cp.ok) break;
+  }
+  if (!cp.ok) return fail('checkpoint', cp.reason);
+  const { size, root } = cp.checkpoint;
+  const index = f.index as number;
+  if (index >= size)
+    return fail('inclusion', `leaf ${index} is not in the checkpoint's tree of size ${size}`);
+  const proof = (f.proof as string[]).map((p) => new Uint8Array(Buffer.from(p, 'base64')));
+  const leaf = leafHash(Buffer.from(commitment(f.salt, body), 'hex'), nodeSha);
+  if (!verifyInclusion(leaf, index, size, proof, root, nodeSha))
+    return fail(
+      'inclusion',
+      `the inclusion proof does not lead from the receipt's leaf ${index} to the checkpoint's root (tree size ${size})`,
+    );
+  return { ok: true, site: r.site, index, size };
+};

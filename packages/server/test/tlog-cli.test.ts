@@ -1,0 +1,144 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import { readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { type AssentServer, createServer } from '../src/index.js';
+import { ORIGIN, receiptBody, SITES, tempDir } from './helpers.js';
+
+const BIN = new URL('../bin/assent-server.js', import.meta.url).pathname;
+const dir = tempDir();
+const keys = generateKeyPairSync('ed25519');
+const pubFile = join(dir, 'key.pub.pem');
+writeFileSync(pubFile, keys.publicKey.export({ type: 'spki', format: 'pem' }));
+const otherPub = join(dir, 'other.pub.pem');
+writeFileSync(otherPub, generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }));
+
+/** The CLI as a child process, without blocking this process's servers. */
+const cli = (...args: string[]) =>
+  new Promise<{ code: number; out: string }>((resolve) => {
+    execFile(
+      process.execPath,
+      [BIN, ...args],
+      { env: { ...process.env, ASSENT_LOG_LEVEL: 'silent' } },
+      (err, stdout, stderr) =>
+        resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, out: `${stdout}${stderr}` }),
+    );
+  });
+
+const serve = async (name: string) => {
+  const s = await createServer({
+    db: `sqlite:${join(dir, `${name}.db`)}`,
+    sites: SITES,
+    adminToken: 't',
+    logger: false,
+    signingKey: keys.privateKey,
+    retention: false,
+    rateLimit: false,
+    log: false,
+  });
+  await s.app.listen({ port: 0, host: '127.0.0.1' });
+  const addr = s.app.server.address() as { port: number };
+  return { s, url: `http://127.0.0.1:${addr.port}` };
+};
+
+const post = async (s: AssentServer, n: number) => {
+  const out: { id: string; consentId: string }[] = [];
+  for (let i = 0; i < n; i++) {
+    const body = receiptBody();
+    const res = await s.app.inject({
+      method: 'POST',
+      url: '/v1/receipts',
+      payload: body,
+      headers: { origin: ORIGIN },
+    });
+    assert.equal(res.statusCode, 201);
+    out.push(res.json());
+  }
+  // Integrate now (the interval is off in tests).
+  await s.app.inject({
+    method: 'POST',
+    url: `/v1/admin/log/checkpoint?site=${encodeURIComponent(ORIGIN)}`,
+    headers: { authorization: 'Bearer t' },
+  });
+  return out;
+};
+
+let a: { s: AssentServer; url: string };
+let b: { s: AssentServer; url: string };
+before(async () => {
+  a = await serve('a');
+  b = await serve('b');
+});
+after(async () => {
+  await a.s.close();
+  await b.s.close();
+});
+
+describe('assent-server verify-receipt', () => {
+  it('exits 0 on a visitor’s proof, 1 naming what failed, 2 naming the option', async () => {
+    // The log starts with the site's policy and the two banner builds (leaves 0-2).
+    const [r] = await post(a.s, 5);
+    const res = await a.s.app.inject(`/v1/consents/${r!.consentId}/receipts/${r!.id}/proof`);
+    assert.equal(res.statusCode, 200);
+    const file = join(dir, 'proof.json');
+    writeFileSync(file, res.body);
+    const ok = await cli('verify-receipt', file, '--public-key', pubFile);
+    assert.equal(ok.code, 0, ok.out);
+    assert.match(
+      ok.out,
+      /^ok: .*leaf 3 of http:\/\/127\.0\.0\.1:3000's log in the signed checkpoint of size 8/,
+    );
+
+    const altered = JSON.parse(res.body);
+    altered.receipt.choices.marketing = true;
+    writeFileSync(join(dir, 'altered.json'), JSON.stringify(altered));
+    const bad = await cli('verify-receipt', join(dir, 'altered.json'), '--public-key', pubFile);
+    assert.equal(bad.code, 1);
+    assert.match(bad.out, /INVALID \(receipt-hash\)/);
+
+    const otherKey = await cli('verify-receipt', file, '--public-key', otherPub);
+    assert.equal(otherKey.code, 1);
+    assert.match(otherKey.out, /INVALID \(receipt-signature\)/);
+
+    const noKey = await cli('verify-receipt', file);
+    assert.equal(noKey.code, 2);
+    assert.match(noKey.out, /--public-key is required/);
+    const notKey = await cli('verify-receipt', file, '--public-key', file);
+    assert.equal(notKey.code, 2);
+    assert.match(notKey.out, /--public-key: .* is not a PEM public key/);
+  });
+});
+
+describe('assent-server witness', () => {
+  it('stores consistent checkpoints and exits 1 on a forked log, keeping the evidence', async () => {
+    const state = join(dir, 'witness');
+    const cp = (url: string) => `${url}/v1/log/checkpoint?site=${encodeURIComponent(ORIGIN)}`;
+    const first = await cli('witness', cp(a.url), '--state', state, '--public-key', pubFile);
+    assert.equal(first.code, 0, first.out);
+    assert.match(first.out, /first checkpoint seen/);
+    await post(a.s, 4);
+    const grew = await cli('witness', cp(a.url), '--state', state, '--public-key', pubFile);
+    assert.equal(grew.code, 0, grew.out);
+    assert.match(grew.out, /grew from 8 to 12 leaves, consistent/);
+
+    // Server B: the same key and the same site, but another history (its own receipts): the
+    // operator showing this witness a different log. Larger, so a consistency proof is asked.
+    await post(b.s, 12);
+    const fork = await cli('witness', cp(b.url), '--state', state, '--public-key', pubFile);
+    assert.equal(fork.code, 1, fork.out);
+    assert.match(fork.out, /^FORK: the checkpoint of size 15 does not extend the one of size 12/);
+    assert.ok(readdirSync(state).some((f) => f.includes('.fork-')));
+    // The stored checkpoint is still A's: A's next one is accepted.
+    const again = await cli('witness', cp(a.url), '--state', state, '--public-key', pubFile);
+    assert.equal(again.code, 0, again.out);
+
+    const wrongKey = await cli('witness', cp(a.url), '--state', state, '--public-key', otherPub);
+    assert.equal(wrongKey.code, 1);
+    assert.match(wrongKey.out, /FAILED: the checkpoint does not verify/);
+    const noState = await cli('witness', cp(a.url), '--public-key', pubFile);
+    assert.equal(noState.code, 2);
+    assert.match(noState.out, /--state is required/);
+  });
+});

@@ -1,0 +1,406 @@
+import assert from 'node:assert/strict';
+import { createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import {
+  canonicalReceipt,
+  extend,
+  hashCover,
+  leafHash,
+  type SignedReceipt,
+  verifyConsistency,
+  verifyInclusion,
+} from '@assent/core';
+import { Migrator } from 'kysely';
+import { type AssentServer, createServer, openStore, purgeExpired, verifyExport } from '../src/index.js';
+import { createSigner } from '../src/signer.js';
+import type { KyselyStore } from '../src/store/kysely-store.js';
+import { migrationProvider } from '../src/store/migrations.js';
+import { receiptRow } from '../src/store/statements.js';
+import { commitment } from '../src/tlog/commitment.js';
+import { entryData, entryText } from '../src/tlog/entries.js';
+import { nodeSha } from '../src/tlog/log.js';
+import { logBannerBuilds } from '../src/tlog/mechanism.js';
+import { logOrigin, verifyCheckpoint } from '../src/tlog/note.js';
+import { verifyProofFile } from '../src/tlog/proof-file.js';
+import { freshPgDatabase, ORIGIN, OTHER, PUBLISHED, receiptBody, SITES, tempDir } from './helpers.js';
+
+const keys = generateKeyPairSync('ed25519');
+const b = (s: string) => new Uint8Array(Buffer.from(s, 'base64'));
+
+const suite = (kind: 'sqlite' | 'postgres') =>
+  describe(`consent log on ${kind}`, () => {
+    let s: AssentServer;
+    let drop = async () => {};
+    const ids: { id: string; consentId: string }[] = [];
+    const get = (url: string) => s.app.inject({ url });
+    const post = async (over: Record<string, unknown> = {}) => {
+      const body = receiptBody(over);
+      const res = await s.app.inject({
+        method: 'POST',
+        url: '/v1/receipts',
+        payload: body,
+        headers: { origin: body.page.origin },
+      });
+      assert.equal(res.statusCode, 201, res.body);
+      const r = res.json() as { id: string; consentId: string };
+      ids.push(r);
+      return r;
+    };
+    const checkpoint = async (site = ORIGIN) => {
+      const res = await get(`/v1/log/checkpoint?site=${encodeURIComponent(site)}`);
+      assert.equal(res.statusCode, 200, res.body);
+      const c = verifyCheckpoint(res.body, logOrigin(site), keys.publicKey);
+      assert.ok(c.ok, !c.ok ? c.reason : '');
+      return c.checkpoint;
+    };
+
+    before(async () => {
+      let db: string;
+      if (kind === 'sqlite') db = `sqlite:${join(tempDir(), 'receipts.db')}`;
+      else ({ url: db, drop } = await freshPgDatabase());
+      s = await createServer({
+        db,
+        sites: SITES,
+        adminToken: 't',
+        logger: false,
+        signingKey: keys.privateKey,
+        retention: false,
+        rateLimit: false,
+        log: false,
+      });
+      for (let i = 0; i < 37; i++) await post(i % 5 === 4 ? { page: { origin: OTHER, path: '/' } } : {});
+    });
+    after(async () => {
+      await s.close();
+      await drop();
+    });
+
+    it('signs a checkpoint whose root is the tree of the receipts’ salted commitments and the public entries', async () => {
+      const c = await checkpoint();
+      const entries = await s.store.logEntries(ORIGIN, 100);
+      // The policy published at start and the banner builds, then the 30 receipts.
+      assert.equal(c.size, 30 + entries.length);
+      const stored = await s.store.logLeaves(ORIGIN, 0, 1000);
+      const data = new Map(stored.map((l) => [l.idx, l.data]));
+      // Recompute every leaf from what the store keeps: a receipt's from its salt and
+      // canonical body (the writer, the SQLite thread or this thread on PostgreSQL, committed
+      // as commitment.ts says), a public entry's from its text.
+      for (const { id } of ids) {
+        const l = await s.store.receiptLeaf(id);
+        if (l!.site !== ORIGIN) continue;
+        assert.equal(data.get(l!.leaf!), commitment(l!.salt!, l!.body!));
+        data.delete(l!.leaf!);
+      }
+      for (const e of entries) {
+        assert.equal(data.get(e.idx), entryData(e.entry));
+        data.delete(e.idx);
+      }
+      assert.equal(data.size, 0);
+      const leaves = stored.map((l) => leafHash(Buffer.from(l.data, 'hex'), nodeSha));
+      assert.deepEqual(
+        Buffer.from(hashCover(extend(0, [], leaves, nodeSha).frontier, nodeSha)),
+        Buffer.from(c.root),
+      );
+      assert.equal((await checkpoint(OTHER)).size, 7 + (await s.store.logEntries(OTHER, 100)).length);
+    });
+
+    it('logs each policy publication and banner build as a public entry, provable like a receipt', async () => {
+      const list = (await get(`/v1/log/entries?site=${encodeURIComponent(ORIGIN)}`)).json() as {
+        entries: { index: number; entry: Record<string, string> }[];
+      };
+      const types = list.entries.map((e) => e.entry.type).sort();
+      assert.deepEqual(types, ['banner', 'banner', 'policy']);
+      const policy = list.entries.find((e) => e.entry.type === 'policy')!;
+      assert.equal(policy.entry.policy, PUBLISHED.sha256);
+      assert.equal(policy.index, 0);
+      const banner = list.entries.find((e) => e.entry.file === 'assent.full.min.js')!;
+      assert.match(banner.entry.sha256!, /^[0-9a-f]{64}$/);
+      // Its leaf is the SHA-256 of its canonical text, included in the signed tree.
+      const c = await checkpoint();
+      const p = (
+        await get(`/v1/log/inclusion?site=${encodeURIComponent(ORIGIN)}&index=${banner.index}`)
+      ).json() as {
+        proof: string[];
+      };
+      const leaf = leafHash(Buffer.from(entryData(entryText(banner.entry as never)), 'hex'), nodeSha);
+      assert.ok(verifyInclusion(leaf, banner.index, c.size, p.proof.map(b), c.root, nodeSha));
+      // The same builds again: nothing new. A new policy: one more entry.
+      assert.equal(await logBannerBuilds(s.store, [ORIGIN]), 0);
+      const pub = await s.app.inject({
+        method: 'POST',
+        url: '/v1/admin/policies',
+        headers: { authorization: 'Bearer t' },
+        payload: { site: ORIGIN, config: { ...SITES[ORIGIN], policy: 'v4' } },
+      });
+      assert.equal(pub.statusCode, 201, pub.body);
+      const after = (await s.store.logEntries(ORIGIN, 10))[0]!;
+      assert.equal(JSON.parse(after.entry).policy, pub.json().sha256);
+      // Put the site's policy back, so the receipts below name the published one.
+      await s.policies.publish(ORIGIN, PUBLISHED);
+    });
+
+    it('proves every receipt’s inclusion against the checkpoint', async () => {
+      const c = await checkpoint();
+      for (const { id } of ids) {
+        const res = await get(`/v1/log/inclusion?receipt=${id}`);
+        assert.equal(res.statusCode, 200, res.body);
+        const p = res.json() as { site: string; index: number; size: number; proof: string[] };
+        if (p.site !== ORIGIN) continue;
+        assert.equal(p.size, c.size);
+        const l = await s.store.receiptLeaf(id);
+        const leaf = leafHash(Buffer.from(commitment(l!.salt!, l!.body!), 'hex'), nodeSha);
+        assert.ok(verifyInclusion(leaf, p.index, p.size, p.proof.map(b), c.root, nodeSha), `receipt ${id}`);
+        assert.ok(!verifyInclusion(leaf, (p.index + 1) % p.size, p.size, p.proof.map(b), c.root, nodeSha));
+      }
+    });
+
+    it('proves the new checkpoint consistent with the old one after more receipts', async () => {
+      const integrate = () =>
+        s.app.inject({
+          method: 'POST',
+          url: `/v1/admin/log/checkpoint?site=${encodeURIComponent(ORIGIN)}`,
+          headers: { authorization: 'Bearer t' },
+        });
+      await integrate();
+      const old = await checkpoint();
+      for (let i = 0; i < 12; i++) await post();
+      // Not yet integrated: the latest checkpoint is still the old one; on demand, a new one.
+      assert.equal((await checkpoint()).size, old.size);
+      const res = await s.app.inject({
+        method: 'POST',
+        url: `/v1/admin/log/checkpoint?site=${encodeURIComponent(ORIGIN)}`,
+        headers: { authorization: 'Bearer t' },
+      });
+      assert.equal(res.statusCode, 200, res.body);
+      const now = await checkpoint();
+      assert.equal(now.size, old.size + 12);
+      const p = (
+        await get(`/v1/log/consistency?site=${encodeURIComponent(ORIGIN)}&from=${old.size}&to=${now.size}`)
+      ).json() as {
+        proof: string[];
+      };
+      assert.ok(verifyConsistency(old.size, now.size, p.proof.map(b), old.root, now.root, nodeSha));
+      assert.ok(!verifyConsistency(old.size - 1, now.size, p.proof.map(b), old.root, now.root, nodeSha));
+    });
+
+    it('integrates a backlog of thousands of leaves in steps, and proves across them', async () => {
+      const signer = createSigner(keys.privateKey);
+      const before = await s.log.integrate(ORIGIN);
+      // 5,000 receipts straight into the store (the writer thread on SQLite), then one integration.
+      for (let k = 0; k < 5; k++)
+        await s.store.append(
+          Array.from({ length: 1000 }, (_, i) => ({
+            ...(receiptBody() as unknown as SignedReceipt),
+            v: 2 as const,
+            id: `b${k}x${i}`.padEnd(16, 'x'),
+            site: ORIGIN,
+            at: new Date().toISOString(),
+            expiresAt: new Date(Date.now() + 86_400_000).toISOString(),
+            region: null,
+            ua: 'Firefox',
+            ipHash: 'h',
+            kid: signer.kid,
+          })),
+          signer,
+        );
+      const after = await s.log.integrate(ORIGIN);
+      assert.equal(after.size, before.size + 5000);
+      const c = await checkpoint();
+      assert.equal(c.size, after.size);
+      const p = (
+        await get(`/v1/log/consistency?site=${encodeURIComponent(ORIGIN)}&from=${before.size}&to=${c.size}`)
+      ).json() as {
+        proof: string[];
+      };
+      assert.ok(
+        verifyConsistency(
+          before.size,
+          c.size,
+          p.proof.map(b),
+          Buffer.from(before.root, 'hex'),
+          c.root,
+          nodeSha,
+        ),
+      );
+      for (const id of ['b0x0'.padEnd(16, 'x'), 'b4x999'.padEnd(16, 'x'), 'b2x500'.padEnd(16, 'x')]) {
+        const l = await s.store.receiptLeaf(id);
+        const q = (await get(`/v1/log/inclusion?receipt=${id}`)).json() as {
+          index: number;
+          size: number;
+          proof: string[];
+        };
+        const leaf = leafHash(Buffer.from(commitment(l!.salt!, l!.body!), 'hex'), nodeSha);
+        assert.ok(verifyInclusion(leaf, q.index, q.size, q.proof.map(b), c.root, nodeSha), id);
+      }
+    });
+
+    it('answers impossible proofs with {error, field, message}', async () => {
+      const c = await checkpoint();
+      const cases: [string, number, string][] = [
+        [`/v1/log/inclusion?site=${encodeURIComponent(ORIGIN)}&index=0&size=${c.size + 1}`, 400, 'size'],
+        [`/v1/log/inclusion?site=${encodeURIComponent(ORIGIN)}&index=${c.size}&size=${c.size}`, 400, 'index'],
+        [`/v1/log/inclusion?site=${encodeURIComponent(ORIGIN)}&index=-1`, 400, 'index'],
+        [`/v1/log/inclusion?site=${encodeURIComponent(ORIGIN)}`, 400, 'index'],
+        ['/v1/log/inclusion?receipt=AAAAAAAAAAAAAAAA', 404, 'receipt'],
+        [`/v1/log/consistency?site=${encodeURIComponent(ORIGIN)}&from=5&to=${c.size + 1}`, 400, 'size'],
+        [`/v1/log/consistency?site=${encodeURIComponent(ORIGIN)}&from=5&to=3`, 400, 'from'],
+        [`/v1/log/consistency?site=${encodeURIComponent(ORIGIN)}&from=5`, 400, 'to'],
+        ['/v1/log/checkpoint?site=https%3A%2F%2Fnowhere.example', 404, 'site'],
+      ];
+      for (const [url, status, field] of cases) {
+        const res = await get(url);
+        assert.equal(res.statusCode, status, `${url}: ${res.body}`);
+        const e = res.json() as { error: string; field: string; message: string };
+        assert.equal(e.field, field, url);
+        assert.ok(e.error.startsWith('ASSENT_') && e.message.length > 0);
+      }
+      const res = await s.app.inject({ method: 'POST', url: '/v1/admin/log/checkpoint' });
+      assert.equal(res.statusCode, 401);
+    });
+
+    it('gives the visitor one file that proves their receipt offline, and names what fails when altered', async () => {
+      // A receipt not yet in any checkpoint: the download integrates it on demand.
+      const r = await post();
+      const res = await get(`/v1/consents/${r.consentId}/receipts/${r.id}/proof`);
+      assert.equal(res.statusCode, 200, res.body);
+      assert.match(String(res.headers['content-disposition']), /attachment/);
+      const file = res.json();
+      assert.deepEqual(verifyProofFile(file, [keys.publicKey]), {
+        ok: true,
+        site: ORIGIN,
+        index: file.index,
+        size: file.index + 1,
+      });
+      const other = generateKeyPairSync('ed25519').publicKey;
+      const edit = (f: (x: typeof file) => void) => {
+        const c = structuredClone(file);
+        f(c);
+        return verifyProofFile(c, [keys.publicKey]);
+      };
+      const what = (c: ReturnType<typeof verifyProofFile>) => (c.ok ? 'ok' : c.what);
+      assert.equal(what(edit((x) => (x.receipt.choices.marketing = true))), 'receipt-hash');
+      assert.equal(what(edit((x) => (x.salt = '00'.repeat(32)))), 'inclusion');
+      assert.equal(what(edit((x) => (x.index = x.index - 1))), 'inclusion');
+      assert.equal(
+        what(
+          edit(
+            (x) =>
+              (x.checkpoint = x.checkpoint.replace(
+                /\n(\d+)\n/,
+                (_m: string, n: string) => `\n${Number(n) + 1}\n`,
+              )),
+          ),
+        ),
+        'checkpoint',
+      );
+      assert.equal(what(verifyProofFile(file, [other])), 'receipt-signature');
+      assert.equal(what(verifyProofFile({ ...file, type: 'x' }, [keys.publicKey])), 'file');
+      // Only under its own consent ID.
+      const wrong = await get(`/v1/consents/${'A'.repeat(22)}/receipts/${r.id}/proof`);
+      assert.equal(wrong.statusCode, 404);
+      assert.equal(wrong.json().field, 'receipt');
+    });
+
+    it('retention deletes the salt: the leaf stays, the tree and the other proofs stay valid', async () => {
+      const before = await checkpoint();
+      const victim = ids[0]!;
+      const n = await purgeExpired(s, 0, Date.now() + 400 * 86_400_000);
+      assert.ok(n > 0);
+      const l = await s.store.receiptLeaf(victim.id);
+      assert.equal(l!.salt, null);
+      assert.equal(l!.body, null);
+      // The log did not change: same root, and a proof for a purged receipt's leaf still exists.
+      const again = await checkpoint();
+      assert.deepEqual(again.root, before.root);
+      const p = (await get(`/v1/log/inclusion?receipt=${victim.id}`)).json() as { proof: string[] };
+      assert.ok(p.proof.length > 0);
+      const file = await get(`/v1/consents/${victim.consentId}/receipts/${victim.id}/proof`);
+      assert.equal(file.statusCode, 404);
+    });
+  });
+
+suite('sqlite');
+suite('postgres');
+
+describe('migrating a database that has receipts', () => {
+  it('gives existing receipts their leaves; the chain still verifies with verify', async () => {
+    const store = openStore('sqlite::memory:') as KyselyStore;
+    await new Migrator({ db: store.db, provider: migrationProvider }).migrateTo('0003_history_probes');
+    const signer = createSigner(keys.privateKey);
+    await store.db
+      .insertInto('policies')
+      .values({ sha256: PUBLISHED.sha256, doc: PUBLISHED.canonical, created_at: new Date().toISOString() })
+      .execute();
+    // Five receipts as the server wrote them before the log (no salt, no leaf).
+    let prev = '0'.repeat(64);
+    for (let seq = 1; seq <= 5; seq++) {
+      const body = receiptBody();
+      const r = {
+        ...(body as unknown as SignedReceipt),
+        v: 2 as const,
+        id: `id${seq}`.padEnd(16, 'x'),
+        site: ORIGIN,
+        seq,
+        prev,
+        at: new Date().toISOString(),
+        expiresAt: new Date().toISOString(),
+        region: null,
+        ua: 'Firefox',
+        ipHash: 'h',
+        kid: signer.kid,
+      };
+      const d = signer.digest(r);
+      const [sig] = await signer.sign([d.hash]);
+      const {
+        salt: _s,
+        leaf: _l,
+        ...row
+      } = receiptRow(r, { ...r, hash: d.hash, sig: sig!, salt: '', leaf: 0 }, d.body);
+      // biome-ignore lint/suspicious/noExplicitAny: the table as it was before tlog_0001.
+      await (store.db as any).insertInto('receipts').values(row).execute();
+      prev = d.hash;
+    }
+    // biome-ignore lint/suspicious/noExplicitAny: as above.
+    await (store.db as any).insertInto('chain_heads').values({ site: ORIGIN, seq: 5, hash: prev }).execute();
+    assert.deepEqual(await store.migrate(), ['tlog_0001_leaves']);
+    const leaves = [];
+    for (let seq = 1; seq <= 5; seq++) {
+      const l = await store.receiptLeaf(`id${seq}`.padEnd(16, 'x'));
+      assert.equal(l!.leaf, seq - 1);
+      assert.equal(canonicalReceipt(JSON.parse(l!.body!)), l!.body);
+      leaves.push(leafHash(Buffer.from(commitment(l!.salt!, l!.body!), 'hex'), nodeSha));
+    }
+    const stored = await store.logLeaves(ORIGIN, 0, 10);
+    assert.deepEqual(
+      stored.map((x) => leafHash(Buffer.from(x.data, 'hex'), nodeSha)),
+      leaves,
+    );
+    // The next receipt continues both the chain and the log.
+    const [next] = await store.append(
+      [
+        {
+          ...(receiptBody() as unknown as SignedReceipt),
+          v: 2,
+          id: 'id6'.padEnd(16, 'x'),
+          site: ORIGIN,
+          at: new Date().toISOString(),
+          expiresAt: new Date().toISOString(),
+          region: null,
+          ua: 'Firefox',
+          ipHash: 'h',
+          kid: signer.kid,
+        },
+      ],
+      signer,
+    );
+    assert.equal(next!.seq, 6);
+    assert.equal((await store.receiptLeaf(next!.id))!.leaf, 5);
+    let text = '';
+    const { exportChunks } = await import('../src/export.js');
+    for await (const c of exportChunks(store, {}, 'ndjson')) text += c;
+    const v = await verifyExport(text.trim().split('\n'), [createPublicKey(keys.privateKey)]);
+    assert.ok(v.ok && v.receipts === 6, JSON.stringify(v));
+    await store.close();
+  });
+});
