@@ -43,7 +43,8 @@ before(async () => {
   lines = all.slice(1);
   assert.equal(lines.length, 20);
 });
-after(() => s.close());
+let stopped = false;
+after(() => (stopped ? undefined : s.close()));
 
 const edit = (i: number, f: (r: Record<string, unknown>) => void) => {
   const copy = [...lines];
@@ -166,7 +167,11 @@ describe('the assent-server CLI', () => {
     );
   });
 
-  it('keygen, migrate and export work from the command line, and the export verifies', () => {
+  it('keygen, migrate and export work from the command line, and the export verifies', async () => {
+    // The server holds its SQLite file exclusively (store/sqlite-file.ts): the CLI opens it once
+    // the server has stopped, as an operator would.
+    await s.close();
+    stopped = true;
     const data = join(dir, 'data');
     const k = cli('keygen', '--data-dir', data);
     assert.equal(k.status, 0, k.stderr);
