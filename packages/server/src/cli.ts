@@ -17,6 +17,7 @@ import { type ExportFormat, exportChunks } from './export.js';
 import { createServer } from './server.js';
 import { generateKeys } from './signer.js';
 import { openStore, ReadOnlyError } from './store/open.js';
+import { addUser, emailProblem, roleProblem } from './users.js';
 import { verifyExport } from './verify.js';
 
 const USAGE = `assent-server — Assent's receipt server
@@ -26,6 +27,8 @@ const USAGE = `assent-server — Assent's receipt server
   assent-server keygen  [--data-dir dir]
   assent-server verify  <export.ndjson> --public-key key.pem [--public-key old.pem]
   assent-server export  [--db …] [--site origin] [--from date] [--to date] [--format ndjson|csv] [--out file]
+  assent-server user add  --email addr --role owner|editor|auditor [--db …]   (password on stdin, or asked)
+  assent-server user list [--db …]
 
 Environment: ASSENT_CONFIG, ASSENT_DB, ASSENT_PORT, ASSENT_HOST, ASSENT_DATA_DIR, ASSENT_ADMIN_TOKEN,
 ASSENT_REGION_HEADER, ASSENT_TRUST_PROXY, ASSENT_LOG_LEVEL, ASSENT_RETENTION_DAYS, ASSENT_RATE_LIMIT.
@@ -55,6 +58,8 @@ const parse = (argv: string[]) =>
       to: { type: 'string' },
       format: { type: 'string' },
       out: { type: 'string' },
+      email: { type: 'string' },
+      role: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -141,6 +146,62 @@ const start = async () => {
   await server.app.listen({ port: c.port, host: c.host });
 };
 
+/**
+ * The password of `user add`: asked without echo on a terminal, else the first line of stdin
+ * (`printf '%s\n' "$PASSWORD" | assent-server user add …`), never a flag (it would sit in the
+ * shell's history and in every process listing).
+ */
+const readPassword = async (): Promise<string> => {
+  const tty = process.stdin.isTTY;
+  const rl = createInterface({
+    input: process.stdin,
+    output: tty ? process.stderr : undefined,
+    terminal: tty,
+  });
+  if (tty) {
+    process.stderr.write('Password (at least 12 characters): ');
+    // Nothing typed is echoed.
+    (rl as unknown as { _writeToOutput: (s: string) => void })._writeToOutput = () => {};
+  }
+  for await (const line of rl) {
+    rl.close();
+    if (tty) process.stderr.write('\n');
+    return line;
+  }
+  return die('user add: no password on stdin');
+};
+
+/** `user add` (the first owner of a new server, or anyone later) and `user list`. */
+const user = async (sub: string | undefined) => {
+  if (sub !== 'add' && sub !== 'list') return die(`user: add or list\n\n${USAGE}`);
+  if (sub === 'add' && (!flags.email || !flags.role))
+    return die('user add: --email and --role (owner, editor or auditor) are required');
+  if (sub === 'add') {
+    const bad = emailProblem(flags.email!.trim()) ? 'email' : roleProblem(flags.role!) ? 'role' : null;
+    if (bad)
+      return die(`user add: --${bad} ${emailProblem(flags.email!.trim()) ?? roleProblem(flags.role!)}`);
+  }
+  const store = openStore(config.db);
+  try {
+    await store.migrate();
+    if (sub === 'list') {
+      for (const u of await store.admin.users())
+        process.stdout.write(`${u.email}\t${u.role}\t${u.created_at}\n`);
+      return;
+    }
+    const r = await addUser(store, {
+      email: flags.email!,
+      role: flags.role!,
+      password: await readPassword(),
+    });
+    if (!r.ok)
+      return die(`user add: ${r.field === 'password' ? 'the password' : `--${r.field}`} ${r.message}`);
+    process.stdout.write(`added ${r.user.email} (${r.user.role}); sign in at /admin\n`);
+  } finally {
+    await store.close();
+  }
+};
+
 const main = async () => {
   configure(process.argv.slice(2));
   const { db, dataDir } = config;
@@ -209,6 +270,8 @@ const main = async () => {
       await store.close();
       return;
     }
+    case 'user':
+      return user(positionals[1]);
     default:
       die(`unknown command "${cmd}"\n\n${USAGE}`);
   }

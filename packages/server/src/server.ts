@@ -3,6 +3,7 @@ import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { DestinationStream } from 'pino';
+import type { AdminRoute } from './admin-auth.js';
 import { AuthThrottle } from './auth-throttle.js';
 import { type Context, ipHashOf, normalizeOrigin, sitePolicies } from './context.js';
 import { apiError, clientErrorHandler, errorHandler, frameworkErrors } from './errors.js';
@@ -19,6 +20,7 @@ import { healthRoutes } from './routes/health.js';
 import { pageRoutes } from './routes/page.js';
 import { policyRoutes } from './routes/policies.js';
 import { receiptRoutes } from './routes/receipts.js';
+import { signInRoute } from './routes/session.js';
 import { createSigner, type Signer } from './signer.js';
 import { isReadOnly, openStore, ReadOnlyError } from './store/open.js';
 import type { Store } from './store/types.js';
@@ -76,6 +78,8 @@ export interface AssentServer {
   readonly signer: Signer;
   /** The policy registry: each site's current policy, every version by SHA-256. */
   readonly policies: PolicyRegistry;
+  /** The admin API's routes and the roles each allows (admin-auth.ts), as registered. */
+  readonly adminRoutes: readonly AdminRoute[];
   /** Waits for in-flight receipts to commit, then closes the app and the store. */
   close(): Promise<void>;
 }
@@ -167,11 +171,14 @@ export const createServer = async (opts: ServerOptions): Promise<AssentServer> =
     adminToken: opts.adminToken || undefined,
     regionHeader: opts.regionHeader?.toLowerCase(),
     formKey: createHmac('sha256', secret).update('assent consent-page forms').digest(),
+    adminKey: createHmac('sha256', secret).update('assent admin console').digest(),
+    adminRoutes: [],
     authThrottle: new AuthThrottle(opts.authFailures?.max ?? 10, opts.authFailures?.timeWindow ?? 60_000),
     logs,
   };
 
   app.decorateRequest('assentIpHash', null);
+  app.decorateRequest('assentAdmin', null);
   app.setErrorHandler(errorHandler(logs));
   // The keyed IP hash on arrival, while the socket is open: its address is gone once the
   // client disconnects, and a receipt's route reads it only after parsing the body. (The
@@ -247,6 +254,7 @@ export const createServer = async (opts: ServerOptions): Promise<AssentServer> =
   await app.register(cookieRoute(ctx));
   await app.register(policyRoutes(ctx));
   await app.register(pageRoutes(ctx));
+  await app.register(signInRoute(ctx));
   await app.register(adminRoutes(ctx));
   await app.register(dashboardRoutes());
 
@@ -269,5 +277,5 @@ export const createServer = async (opts: ServerOptions): Promise<AssentServer> =
       await store.close();
       await signer.close();
     })());
-  return { app, store, signer, policies, close };
+  return { app, store, signer, policies, adminRoutes: ctx.adminRoutes, close };
 };

@@ -1,25 +1,15 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { Readable } from 'node:stream';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { type Context, ipHashOf, isOrigin, normalizeOrigin } from '../context.js';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { guardAdmin } from '../admin-auth.js';
+import { type Context, isOrigin, normalizeOrigin } from '../context.js';
 import { DATE_HINT, parseDateParam } from '../dates.js';
 import { apiError, errorResponses } from '../errors.js';
 import { type ExportFormat, exportChunks } from '../export.js';
 import { publishable } from '../policies.js';
 import type { ExportFilter, StatsBy } from '../store/types.js';
 import { unsafeIn, unsafeText } from '../text.js';
-
-const digest = (s: string) => createHash('sha256').update(s).digest();
-
-/**
- * Constant-time token check: both sides are hashed first so the comparison takes the same
- * time whatever the length or content of the guess.
- */
-export const tokenMatches = (sent: string | undefined, token: string | undefined): boolean => {
-  if (!token || sent === undefined) return false;
-  const m = /^Bearer (.+)$/.exec(sent);
-  return timingSafeEqual(digest(m?.[1] ?? ''), digest(token)) && m !== null;
-};
+import { sessionRoutes } from './session.js';
+import { userRoutes } from './users.js';
 
 const filterQuery = {
   // Checked as real dates by filterOf (a pattern cannot refuse 2026-02-30).
@@ -50,45 +40,23 @@ const filterOf = (q: FilterQuery): ExportFilter | { field: 'from' | 'to' } => {
   };
 };
 
-/**
- * The admin token check, throttled per client: after too many failures a client gets 429s
- * (whatever it sends) until its window ends. This hook runs before the route's own rate limit,
- * so without the throttle, failures would be free: 1,000 guesses in 2 s were answered 401.
- */
-export const checkAdmin = async (ctx: Context, req: FastifyRequest, reply: FastifyReply) => {
-  const client = await ipHashOf(ctx, req);
-  const wait = ctx.authThrottle.blocked(client);
-  if (wait)
-    return reply
-      .code(429)
-      .header('retry-after', String(wait))
-      .send(apiError('ASSENT_RATE_LIMITED', 'authorization', `too many failed attempts; retry in ${wait} s`));
-  if (tokenMatches(req.headers.authorization, ctx.adminToken)) return;
-  ctx.authThrottle.fail(client);
-  reply.header('www-authenticate', 'Bearer');
-  return reply
-    .code(401)
-    .send(
-      apiError(
-        'ASSENT_UNAUTHORIZED',
-        'authorization',
-        ctx.adminToken
-          ? 'a valid "Bearer <token>" is required'
-          : 'the admin API is off: no admin token is configured',
-      ),
-    );
-};
-
 const badDate = (reply: FastifyReply, field: string) =>
   reply.code(400).send(apiError('ASSENT_BAD_FIELD', field, DATE_HINT));
 
-/** Admin API: bearer token, export and aggregates. */
+/**
+ * Admin API: every route behind a session cookie or the bearer token (admin-auth.ts), each
+ * saying which roles may call it. Export, aggregates, policies here; the session, users and
+ * the rest of the console in their own files, registered inside (so under the same guard).
+ */
 export const adminRoutes = (ctx: Context) => async (app: FastifyInstance) => {
-  app.addHook('onRequest', (req, reply) => checkAdmin(ctx, req, reply));
+  guardAdmin(ctx, app, ctx.adminRoutes);
+  await app.register(sessionRoutes(ctx));
+  await app.register(userRoutes(ctx));
 
   app.get<{ Querystring: FilterQuery & { format?: ExportFormat } }>(
     '/v1/admin/receipts',
     {
+      config: { allow: ['owner', 'auditor'] },
       schema: {
         querystring: {
           type: 'object',
@@ -116,6 +84,7 @@ export const adminRoutes = (ctx: Context) => async (app: FastifyInstance) => {
   app.get<{ Querystring: FilterQuery & { by?: StatsBy } }>(
     '/v1/admin/stats',
     {
+      config: { allow: ['owner', 'editor', 'auditor'] },
       schema: {
         querystring: {
           type: 'object',
@@ -167,6 +136,7 @@ export const adminRoutes = (ctx: Context) => async (app: FastifyInstance) => {
   app.post<{ Body: { site: string; config: unknown } }>(
     '/v1/admin/policies',
     {
+      config: { allow: ['owner', 'editor'] },
       bodyLimit: 256 * 1024,
       schema: {
         body: {
@@ -218,6 +188,7 @@ export const adminRoutes = (ctx: Context) => async (app: FastifyInstance) => {
   app.get<{ Querystring: { site: string } }>(
     '/v1/admin/policies',
     {
+      config: { allow: ['owner', 'editor', 'auditor'] },
       schema: {
         querystring: {
           type: 'object',

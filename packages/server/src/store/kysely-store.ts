@@ -1,5 +1,6 @@
 import type { SignedReceipt } from '@assent/core';
 import { type Kysely, Migrator, sql } from 'kysely';
+import { type AdminDatabase, AdminStore } from './admin-store.js';
 import { migrationProvider } from './migrations.js';
 import { receiptRow, writes } from './statements.js';
 import {
@@ -33,12 +34,17 @@ const likeEscape = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
  */
 export class KyselyStore implements Store {
   private readonly w: ReturnType<typeof writes>;
+  readonly admin: AdminStore;
 
   constructor(
     readonly db: Kysely<Database>,
     readonly kind: 'sqlite' | 'postgres',
   ) {
     this.w = writes(db);
+    const adminDb = db as unknown as Kysely<AdminDatabase>;
+    this.admin = new AdminStore(adminDb, async (q) =>
+      Number((await adminDb.executeQuery(q.compile())).numAffectedRows ?? 0),
+    );
   }
 
   /**

@@ -117,7 +117,7 @@ export class SqliteWriter {
    * thread's connection is the only one that writes.
    */
   run<T>(
-    op: 'purge' | 'salt' | 'dropSaltsBefore' | 'publish' | 'probeWrite',
+    op: 'purge' | 'salt' | 'dropSaltsBefore' | 'publish' | 'probeWrite' | 'exec',
     args: readonly unknown[],
   ): Promise<T> {
     const port = this.start();

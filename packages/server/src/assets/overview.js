@@ -1,8 +1,7 @@
-// The admin dashboard: consent rates from GET /v1/admin/stats, and the signed export.
-// The token stays in this tab (sessionStorage) and is only ever sent as a bearer header.
+// The overview: consent rates from GET /v1/admin/stats, and the signed export.
 (() => {
+  const { api, ready, problem } = window.assentAdmin;
   const $ = (id) => document.getElementById(id);
-  const form = $('login');
   const out = $('stats');
   const status = $('status');
   const pct = (a, t) => (t ? `${Math.round((100 * a) / t)}%` : '—');
@@ -28,37 +27,29 @@
     if (!rows.length) body.insertRow().insertCell().textContent = 'No receipts yet.';
     return t;
   };
-  const get = (url, token) => fetch(url, { headers: { authorization: `Bearer ${token}` } });
-  const show = async (token) => {
+  const site = () => $('site').value.trim();
+  const show = async () => {
     status.textContent = 'Loading…';
-    const site = $('site').value.trim();
-    const q = site ? `&site=${encodeURIComponent(site)}` : '';
+    const q = site() ? `&site=${encodeURIComponent(site())}` : '';
     const res = await Promise.all(
-      ['method', 'category', 'day', 'region'].map((by) => get(`/v1/admin/stats?by=${by}${q}`, token)),
+      ['method', 'category', 'day', 'region'].map((by) => api(`/v1/admin/stats?by=${by}${q}`)),
     );
     const bad = res.find((r) => !r.ok);
     if (bad) {
-      const e = await bad.json().catch(() => ({}));
-      status.textContent =
-        bad.status === 401 ? 'That token was refused.' : `Error: ${e.message ?? bad.status}`;
+      status.textContent = `Error: ${await problem(bad)}`;
       out.replaceChildren();
       return;
     }
-    sessionStorage.setItem('assent-admin', token);
     const data = await Promise.all(res.map((r) => r.json()));
     out.replaceChildren(...data.map((d) => table(d.by, d.rows)));
     status.textContent = `Updated ${new Date().toLocaleTimeString()}.`;
-    $('exports').hidden = false;
   };
   const download = async (format) => {
-    const token = sessionStorage.getItem('assent-admin');
-    const site = $('site').value.trim();
-    const r = await get(
-      `/v1/admin/receipts?format=${format}${site ? `&site=${encodeURIComponent(site)}` : ''}`,
-      token,
+    const r = await api(
+      `/v1/admin/receipts?format=${format}${site() ? `&site=${encodeURIComponent(site())}` : ''}`,
     );
     if (!r.ok) {
-      status.textContent = `Export failed (${r.status}).`;
+      status.textContent = `Export failed: ${await problem(r)}`;
       return;
     }
     const a = document.createElement('a');
@@ -67,12 +58,20 @@
     a.click();
     URL.revokeObjectURL(a.href);
   };
-  form.addEventListener('submit', (e) => {
+  $('filter').addEventListener('submit', (e) => {
     e.preventDefault();
-    show($('token').value);
+    show();
   });
   for (const b of document.querySelectorAll('[data-export]'))
     b.addEventListener('click', () => download(b.dataset.export));
-  const saved = sessionStorage.getItem('assent-admin');
-  if (saved) show(saved);
+  ready.then(
+    (me) => {
+      // Exports are for owners and auditors (an editor changes policies, not evidence).
+      $('exports').hidden = !['owner', 'auditor'].includes(me.role);
+      return show();
+    },
+    (e) => {
+      status.textContent = `Error: ${e.message}`;
+    },
+  );
 })();

@@ -1,0 +1,164 @@
+import { type Compilable, type Kysely, sql } from 'kysely';
+
+/** What a person may do in the admin console and API (see roles.ts). */
+export type Role = 'owner' | 'editor' | 'auditor';
+export const ROLES: readonly Role[] = ['owner', 'editor', 'auditor'];
+
+/** People who sign in to the admin console. `email` is stored lower-case. */
+export interface UsersTable {
+  id: string;
+  email: string;
+  role: Role;
+  /** `scrypt$N$r$p$salt$key` (passwords.ts). */
+  password: string;
+  created_at: string;
+  updated_at: string;
+}
+
+/**
+ * Signed-in sessions. `id` is the SHA-256 of the cookie's token, never the token: whoever
+ * reads the database (a backup, a replica) cannot act as anyone.
+ */
+export interface SessionsTable {
+  id: string;
+  user_id: string;
+  created_at: string;
+  expires_at: string;
+}
+
+export interface AdminDatabase {
+  users: UsersTable;
+  sessions: SessionsTable;
+}
+
+export type User = Omit<UsersTable, 'password'>;
+
+/**
+ * Users and sessions. Reads run on the store's reading connection; every write goes through
+ * `write`, which a SQLite file store runs on its writer thread (the only connection that
+ * writes) and the others execute directly.
+ */
+export class AdminStore {
+  constructor(
+    private readonly db: Kysely<AdminDatabase>,
+    /** Runs one write statement; resolves with the number of rows it changed. */
+    private readonly write: (q: Compilable) => Promise<number>,
+  ) {}
+
+  async countUsers(role?: Role): Promise<number> {
+    let q = this.db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n'));
+    if (role) q = q.where('role', '=', role);
+    return Number((await q.executeTakeFirstOrThrow()).n);
+  }
+
+  users(): Promise<User[]> {
+    return this.db
+      .selectFrom('users')
+      .select(['id', 'email', 'role', 'created_at', 'updated_at'])
+      .orderBy('email')
+      .execute();
+  }
+
+  async userByEmail(email: string): Promise<UsersTable | null> {
+    return (
+      (await this.db
+        .selectFrom('users')
+        .selectAll()
+        .where('email', '=', email.toLowerCase())
+        .executeTakeFirst()) ?? null
+    );
+  }
+
+  async user(id: string): Promise<User | null> {
+    return (
+      (await this.db
+        .selectFrom('users')
+        .select(['id', 'email', 'role', 'created_at', 'updated_at'])
+        .where('id', '=', id)
+        .executeTakeFirst()) ?? null
+    );
+  }
+
+  /** Adds a user; false when the email is taken (nothing written). */
+  async addUser(u: UsersTable): Promise<boolean> {
+    const n = await this.write(
+      this.db
+        .insertInto('users')
+        .values({ ...u, email: u.email.toLowerCase() })
+        .onConflict((oc) => oc.column('email').doNothing()),
+    );
+    return n === 1;
+  }
+
+  /**
+   * Changes a user's role and/or password. One statement that refuses to demote the last
+   * owner (a server nobody can administer): false when no row changed, i.e. no such user, or
+   * it is the last owner and `role` is not owner.
+   */
+  async updateUser(id: string, set: { role?: Role; password?: string }, now: string): Promise<boolean> {
+    let q = this.db
+      .updateTable('users')
+      .set({ ...set, updated_at: now })
+      .where('id', '=', id);
+    if (set.role && set.role !== 'owner') q = q.where(lastOwnerGuard);
+    return (await this.write(q)) === 1;
+  }
+
+  /** Removes a user and their sessions; false when there is no such user or it is the last owner. */
+  async removeUser(id: string): Promise<boolean> {
+    const n = await this.write(this.db.deleteFrom('users').where('id', '=', id).where(lastOwnerGuard));
+    if (n) await this.removeSessionsOf(id);
+    return n === 1;
+  }
+
+  async addSession(s: SessionsTable): Promise<void> {
+    await this.write(this.db.insertInto('sessions').values(s));
+  }
+
+  /** The live session with this id (token hash) and its user, or null (none, expired, user gone). */
+  async session(id: string, now: string): Promise<{ session: SessionsTable; user: User } | null> {
+    const r = await this.db
+      .selectFrom('sessions as s')
+      .innerJoin('users as u', 'u.id', 's.user_id')
+      .select([
+        's.id as sid',
+        's.user_id',
+        's.created_at as s_created',
+        's.expires_at',
+        'u.email',
+        'u.role',
+        'u.created_at',
+        'u.updated_at',
+      ])
+      .where('s.id', '=', id)
+      .where('s.expires_at', '>', now)
+      .executeTakeFirst();
+    if (!r) return null;
+    return {
+      session: { id: r.sid, user_id: r.user_id, created_at: r.s_created, expires_at: r.expires_at },
+      user: {
+        id: r.user_id,
+        email: r.email,
+        role: r.role,
+        created_at: r.created_at,
+        updated_at: r.updated_at,
+      },
+    };
+  }
+
+  async removeSession(id: string): Promise<void> {
+    await this.write(this.db.deleteFrom('sessions').where('id', '=', id));
+  }
+
+  /** Signs a user out everywhere (their role or password changed, or they were removed). */
+  async removeSessionsOf(userId: string): Promise<void> {
+    await this.write(this.db.deleteFrom('sessions').where('user_id', '=', userId));
+  }
+
+  async dropExpiredSessions(now: string): Promise<void> {
+    await this.write(this.db.deleteFrom('sessions').where('expires_at', '<=', now));
+  }
+}
+
+/** Rows that are not the only owner: `role <> 'owner'` or another owner exists. */
+const lastOwnerGuard = sql<boolean>`(role <> 'owner' or (select count(*) from users where role = 'owner') > 1)`;
