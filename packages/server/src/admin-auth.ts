@@ -1,5 +1,6 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { AuditAction, AuditDetail, AuditEntry } from './audit.js';
 import { secretEquals, throttledAuth, tokenMatches } from './authenticate.js';
 import type { Context } from './context.js';
 import { apiError } from './errors.js';
@@ -194,4 +195,19 @@ export const guardAdmin = (ctx: Context, app: FastifyInstance, routes: AdminRout
   app.addHook('onRequest', async (req, reply) => {
     if ((await authenticateAdmin(ctx, req, reply)) === null) return reply;
   });
+};
+
+/**
+ * Records what the authenticated caller of this request did, in the audit log, before the
+ * answer goes out: an action the log cannot hold fails (503) rather than go unrecorded.
+ */
+export const audit = (
+  ctx: Context,
+  req: FastifyRequest,
+  action: AuditAction,
+  target: string | null,
+  detail: AuditDetail = {},
+): Promise<AuditEntry> => {
+  const who = req.assentAdmin!;
+  return ctx.audit.append({ actor: who.name, role: who.role, action, target, detail });
 };

@@ -11,11 +11,12 @@ import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
+import { AuditLog, verifyAudit } from './audit.js';
 import { type CliConfig, EXIT, resolveConfig } from './cli-config.js';
 import { DATE_HINT, parseDateParam } from './dates.js';
 import { type ExportFormat, exportChunks } from './export.js';
 import { createServer } from './server.js';
-import { generateKeys } from './signer.js';
+import { createSigner, generateKeys } from './signer.js';
 import { openStore, ReadOnlyError } from './store/open.js';
 import { addUser, emailProblem, roleProblem } from './users.js';
 import { verifyExport } from './verify.js';
@@ -29,6 +30,7 @@ const USAGE = `assent-server — Assent's receipt server
   assent-server export  [--db …] [--site origin] [--from date] [--to date] [--format ndjson|csv] [--out file]
   assent-server user add  --email addr --role owner|editor|auditor [--db …]   (password on stdin, or asked)
   assent-server user list [--db …]
+  assent-server verify-audit <audit.ndjson> --public-key key.pem [--public-key old.pem]
 
 Environment: ASSENT_CONFIG, ASSENT_DB, ASSENT_PORT, ASSENT_HOST, ASSENT_DATA_DIR, ASSENT_ADMIN_TOKEN,
 ASSENT_REGION_HEADER, ASSENT_TRUST_PROXY, ASSENT_LOG_LEVEL, ASSENT_RETENTION_DAYS, ASSENT_RATE_LIMIT.
@@ -196,6 +198,14 @@ const user = async (sub: string | undefined) => {
     });
     if (!r.ok)
       return die(`user add: ${r.field === 'password' ? 'the password' : `--${r.field}`} ${r.message}`);
+    // Signed with the server's key (the data dir's), like everything the server records.
+    await new AuditLog(store, createSigner(ensureSecrets().signingKey)).append({
+      actor: 'cli',
+      role: null,
+      action: 'user-add',
+      target: r.user.email,
+      detail: { role: r.user.role },
+    });
     process.stdout.write(`added ${r.user.email} (${r.user.role}); sign in at /admin\n`);
   } finally {
     await store.close();
@@ -272,6 +282,26 @@ const main = async () => {
     }
     case 'user':
       return user(positionals[1]);
+    case 'verify-audit': {
+      const path =
+        positionals[1] ??
+        die('verify-audit: which file? assent-server verify-audit audit.ndjson --public-key key.pem');
+      const keys = flags['public-key'] ?? die('verify-audit: --public-key is required');
+      const lines = createInterface({ input: createReadStream(path), crlfDelay: Number.POSITIVE_INFINITY });
+      const r = await verifyAudit(
+        lines,
+        keys.map((k) => readFileSync(k, 'utf8')),
+      );
+      if (r.ok) {
+        process.stdout.write(`ok: ${r.entries} audit entries verify; head ${r.head}\n`);
+        return;
+      }
+      process.stdout.write(
+        `BROKEN at line ${r.line}${r.seq !== null ? ` (seq ${r.seq})` : ''}: ${r.reason}\n`,
+      );
+      process.exitCode = 1;
+      return;
+    }
     default:
       die(`unknown command "${cmd}"\n\n${USAGE}`);
   }

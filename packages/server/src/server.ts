@@ -4,6 +4,7 @@ import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { DestinationStream } from 'pino';
 import type { AdminRoute } from './admin-auth.js';
+import { AuditLog } from './audit.js';
 import { AuthThrottle } from './auth-throttle.js';
 import { type Context, ipHashOf, normalizeOrigin, sitePolicies } from './context.js';
 import { apiError, clientErrorHandler, errorHandler, frameworkErrors } from './errors.js';
@@ -173,6 +174,7 @@ export const createServer = async (opts: ServerOptions): Promise<AssentServer> =
     formKey: createHmac('sha256', secret).update('assent consent-page forms').digest(),
     adminKey: createHmac('sha256', secret).update('assent admin console').digest(),
     adminRoutes: [],
+    audit: new AuditLog(store, signer),
     authThrottle: new AuthThrottle(opts.authFailures?.max ?? 10, opts.authFailures?.timeWindow ?? 60_000),
     logs,
   };

@@ -4,10 +4,15 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { createPublicKey } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type AssentServer, createServer } from '../src/index.js';
 import { hashPassword, PASSWORD_COST, verifyPassword } from '../src/passwords.js';
+import { keyId } from '../src/signer.js';
 import type { Role } from '../src/store/admin-store.js';
+import { openStore } from '../src/store/open.js';
 import { addUser } from '../src/users.js';
 import { freshPgDatabase, SITES, tempDir } from './helpers.js';
 
@@ -177,6 +182,9 @@ describe('admin sign-in', () => {
       'POST /v1/admin/users',
       'PATCH /v1/admin/users/:id',
       'DELETE /v1/admin/users/:id',
+      'GET /v1/admin/audit',
+      'GET /v1/admin/audit/export',
+      'GET /v1/admin/audit/verify',
     ])
       assert.ok(paths.has(must), `${must} is guarded (registered routes: ${[...paths].join(', ')})`);
     const callers = {
@@ -216,7 +224,7 @@ describe('admin sign-in', () => {
       });
       assert.ok(![401, 403].includes(bearer.statusCode), `the token may ${r.method} ${r.url}`);
     }
-    assert.ok(checked >= 27, `${checked} role checks`);
+    assert.ok(checked >= 36, `${checked} role checks`);
     // The exact allow lists that matter most.
     const allow = (m: string, u: string) => routes.find((r) => r.method === m && r.url === u)?.allow;
     assert.deepEqual(allow('POST', '/v1/admin/policies'), ['owner', 'editor']);
@@ -387,8 +395,12 @@ describe('users and sessions on each store', () => {
 describe('assent-server user add (first run)', () => {
   it('creates the first owner from a password on stdin, refuses mistakes with exit 2, lists users', async () => {
     const db = `sqlite:${tempDir()}/cli.db`;
+    const dataDir = tempDir();
     const run = (args: string[], input = '') =>
-      spawnSync(process.execPath, [BIN, 'user', ...args, '--db', db], { encoding: 'utf8', input });
+      spawnSync(process.execPath, [BIN, 'user', ...args, '--db', db, '--data-dir', dataDir], {
+        encoding: 'utf8',
+        input,
+      });
     const added = run(['add', '--email', 'Owner@News.example', '--role', 'owner'], `${PASSWORD}\n`);
     assert.equal(added.status, 0, added.stderr);
     assert.match(added.stdout, /added owner@news\.example \(owner\)/);
@@ -409,6 +421,18 @@ describe('assent-server user add (first run)', () => {
     assert.equal(list.status, 0);
     assert.match(list.stdout, /^owner@news\.example\towner\t\d{4}-/);
     assert.equal(list.stdout.trim().split('\n').length, 1);
+    // Recorded in the audit log, signed with the data dir's key (the one the server uses).
+    const store = openStore(db);
+    const [entry] = await store.admin.auditAfter(0, 10);
+    await store.close();
+    assert.deepEqual(
+      [entry?.actor, entry?.action, entry?.target, entry?.detail],
+      ['cli', 'user-add', 'owner@news.example', '{"role":"owner"}'],
+    );
+    assert.equal(
+      entry?.kid,
+      keyId(createPublicKey(readFileSync(join(dataDir, 'signing-key.pub.pem'), 'utf8'))),
+    );
     // The server it starts signs that owner in.
     const t = await createServer({ db, sites: SITES, logger: false, retention: false, rateLimit: false });
     try {

@@ -102,6 +102,21 @@ describe('admin console in Chromium', () => {
       [],
     );
 
+    // The audit log shows what was just done, and its chain verifies.
+    await o.page.getByRole('link', { name: 'Audit log' }).click();
+    await o.page.waitForURL(`${url}/admin/audit`);
+    const log = o.page.getByRole('table', { name: 'Audit log entries' });
+    const added = log.getByRole('row').filter({ hasText: 'user-add' });
+    await added.waitFor();
+    assert.match(
+      await added.innerText(),
+      /owner@example\.com\s+owner\s+user-add\s+editor@example\.com\s+role: editor/,
+    );
+    await log.getByRole('row').filter({ hasText: 'sign-in-failed' }).waitFor();
+    await o.page.getByRole('button', { name: 'Verify the chain' }).click();
+    await o.page.getByText(/^The chain verifies: \d+ entries/).waitFor();
+    assert.deepEqual(await axe(o.page), [], 'audit log page');
+
     await o.page.getByRole('button', { name: 'Sign out' }).click();
     await o.page.waitForURL(`${url}/admin/sign-in`);
     assert.equal((await o.cookies())['__Host-assent-admin'], undefined, 'the cookie is gone');

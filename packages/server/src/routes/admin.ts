@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { guardAdmin } from '../admin-auth.js';
+import { audit, guardAdmin } from '../admin-auth.js';
 import { type Context, isOrigin, normalizeOrigin } from '../context.js';
 import { DATE_HINT, parseDateParam } from '../dates.js';
 import { apiError, errorResponses } from '../errors.js';
@@ -8,6 +8,7 @@ import { type ExportFormat, exportChunks } from '../export.js';
 import { publishable } from '../policies.js';
 import type { ExportFilter, StatsBy } from '../store/types.js';
 import { unsafeIn, unsafeText } from '../text.js';
+import { auditRoutes } from './audit.js';
 import { sessionRoutes } from './session.js';
 import { userRoutes } from './users.js';
 
@@ -52,6 +53,7 @@ export const adminRoutes = (ctx: Context) => async (app: FastifyInstance) => {
   guardAdmin(ctx, app, ctx.adminRoutes);
   await app.register(sessionRoutes(ctx));
   await app.register(userRoutes(ctx));
+  await app.register(auditRoutes(ctx));
 
   app.get<{ Querystring: FilterQuery & { format?: ExportFormat } }>(
     '/v1/admin/receipts',
@@ -70,6 +72,11 @@ export const adminRoutes = (ctx: Context) => async (app: FastifyInstance) => {
       const format = req.query.format ?? 'ndjson';
       const filter = filterOf(req.query);
       if ('field' in filter) return badDate(reply, filter.field);
+      await audit(ctx, req, 'export', filter.site ?? null, {
+        format,
+        from: filter.from ?? null,
+        to: filter.to ?? null,
+      });
       // Streamed page by page with back-pressure: a million rows never sit in memory.
       const body = Readable.from(exportChunks(ctx.store, filter, format));
       const day = new Date().toISOString().slice(0, 10);
@@ -175,6 +182,11 @@ export const adminRoutes = (ctx: Context) => async (app: FastifyInstance) => {
       if (!r.ok) return reply.code(400).send(apiError('ASSENT_BAD_FIELD', 'config', r.errors.join('; ')));
       const changed = await ctx.policies.publish(site, r.version);
       req.log.info({ site, sha256: r.version.sha256, changed }, 'policy published');
+      await audit(ctx, req, 'policy-publish', site, {
+        sha256: r.version.sha256,
+        version: r.version.config.policy,
+        changed,
+      });
       return reply.code(201).send({
         site,
         sha256: r.version.sha256,

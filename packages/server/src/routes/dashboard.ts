@@ -5,7 +5,7 @@ const asset = (name: string) => readFileSync(new URL(`../assets/${name}`, import
 
 /** The console's files: no inline script or style anywhere, nothing from another origin. */
 const ASSETS: Record<string, { type: string; body: Buffer }> = Object.fromEntries(
-  ['console.js', 'sign-in.js', 'overview.js', 'users.js', 'admin.css', 'icon.svg'].map((f) => [
+  ['console.js', 'sign-in.js', 'overview.js', 'users.js', 'audit.js', 'admin.css', 'icon.svg'].map((f) => [
     f,
     {
       type: f.endsWith('.css')
@@ -25,6 +25,7 @@ const CSP =
 /** The pages of the console, in the order of its navigation; `roles` says who sees the link. */
 const NAV = [
   { path: '/admin', label: 'Overview', roles: 'owner editor auditor' },
+  { path: '/admin/audit', label: 'Audit log', roles: 'owner auditor' },
   { path: '/admin/users', label: 'Users', roles: 'owner' },
 ] as const;
 
@@ -93,6 +94,16 @@ const PAGES: Record<string, string> = {
 <div id="exports" hidden><p>Export every receipt (signed, hash-chained; check with <code>assent-server verify</code>):
 <button type="button" data-export="ndjson">NDJSON</button> <button type="button" data-export="csv">CSV</button></p></div>
 <section id="stats" aria-label="Statistics"></section>`,
+  }),
+  '/admin/audit': shell({
+    title: 'Audit log',
+    path: '/admin/audit',
+    script: 'audit.js',
+    body: `<p>Every admin action and sign-in attempt, newest first: append-only, each entry hash-chained to the one before and signed with the server's key (check an export offline with <code>assent-server verify-audit audit.ndjson --public-key signing-key.pub.pem</code>).</p>
+<p><button type="button" id="verify">Verify the chain</button> <button type="button" id="export">Download NDJSON</button></p>
+<p id="status" class="status" role="status"></p>
+<table id="audit"><caption>Audit log entries</caption><thead><tr><th scope="col">#</th><th scope="col">When (UTC)</th><th scope="col">Who</th><th scope="col">Role</th><th scope="col">Action</th><th scope="col">On</th><th scope="col">Details</th></tr></thead><tbody></tbody></table>
+<p><button type="button" id="older" hidden>Older entries</button></p>`,
   }),
   '/admin/users': shell({
     title: 'Users',

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import {
+  audit,
   CSRF_HEADER,
   crossSite,
   csrfOf,
@@ -58,11 +59,13 @@ export const signInRoute = (ctx: Context) => async (app: FastifyInstance) => {
           .code(403)
           .send(apiError('ASSENT_FORBIDDEN', 'sec-fetch-site', "sign in from the admin console's own page"));
       let user: User | null = null;
+      let checked = false;
       const ok = await throttledAuth(
         ctx,
         req,
         reply,
         async () => {
+          checked = true;
           const u = await ctx.store.admin.userByEmail(req.body.email.trim());
           const match = await verifyPassword(req.body.password, u?.password ?? null);
           if (match && u)
@@ -77,7 +80,19 @@ export const signInRoute = (ctx: Context) => async (app: FastifyInstance) => {
         },
         { field: 'password', message: 'that email and password do not match a user of this server' },
       );
-      if (!ok || !user) return reply;
+      const tried = req.body.email.trim().toLowerCase();
+      if (!ok || !user) {
+        // Failures are recorded (the throttle bounds how many); a blocked client's 429s are not.
+        if (checked)
+          await ctx.audit.append({
+            actor: tried,
+            role: null,
+            action: 'sign-in-failed',
+            target: null,
+            detail: {},
+          });
+        return reply;
+      }
       const u = user as User;
       const now = Date.now();
       const token = newSessionToken();
@@ -90,6 +105,7 @@ export const signInRoute = (ctx: Context) => async (app: FastifyInstance) => {
         expires_at: expiresAt,
       });
       req.log.info({ role: u.role }, 'admin signed in');
+      await ctx.audit.append({ actor: u.email, role: u.role, action: 'sign-in', target: null, detail: {} });
       return reply
         .code(201)
         .header('set-cookie', sessionCookie(token, SESSION_HOURS * 3600))
@@ -144,7 +160,10 @@ export const sessionRoutes = (ctx: Context) => async (app: FastifyInstance) => {
     { config: { allow: ['owner', 'editor', 'auditor'] }, schema: { response: errorResponses } },
     async (req, reply) => {
       const who = req.assentAdmin!;
-      if (who.kind === 'user') await ctx.store.admin.removeSession(who.session);
+      if (who.kind === 'user') {
+        await ctx.store.admin.removeSession(who.session);
+        await audit(ctx, req, 'sign-out', null);
+      }
       return reply.code(204).header('set-cookie', sessionCookie('', 0)).send();
     },
   );

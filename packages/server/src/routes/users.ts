@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { audit } from '../admin-auth.js';
 import type { Context } from '../context.js';
 import { apiError, errorResponses } from '../errors.js';
 import { hashPassword, PASSWORD_MAX, passwordProblem } from '../passwords.js';
@@ -64,6 +65,7 @@ export const userRoutes = (ctx: Context) => async (app: FastifyInstance) => {
       const r = await addUser(ctx.store, req.body);
       if (!r.ok) return reply.code(400).send(apiError('ASSENT_BAD_FIELD', r.field, r.message));
       req.log.info({ role: r.user.role }, 'admin user added');
+      await audit(ctx, req, 'user-add', r.user.email, { role: r.user.role });
       return reply.code(201).send(r.user);
     },
   );
@@ -110,6 +112,11 @@ export const userRoutes = (ctx: Context) => async (app: FastifyInstance) => {
             ),
           );
       await ctx.store.admin.removeSessionsOf(id);
+      // Whether the password changed, never what it is.
+      await audit(ctx, req, 'user-change', before.email, {
+        ...(role ? { role, was: before.role } : {}),
+        password: password !== undefined,
+      });
       return (await ctx.store.admin.user(id))!;
     },
   );

@@ -26,9 +26,25 @@ export interface SessionsTable {
   expires_at: string;
 }
 
+/** The audit log (audit.ts): append-only, hash-chained, signed. `detail` is JSON. */
+export interface AuditRow {
+  seq: number;
+  at: string;
+  actor: string;
+  role: string | null;
+  action: string;
+  target: string | null;
+  detail: string;
+  prev: string;
+  kid: string;
+  hash: string;
+  sig: string;
+}
+
 export interface AdminDatabase {
   users: UsersTable;
   sessions: SessionsTable;
+  audit_log: AuditRow;
 }
 
 export type User = Omit<UsersTable, 'password'>;
@@ -157,6 +173,47 @@ export class AdminStore {
 
   async dropExpiredSessions(now: string): Promise<void> {
     await this.write(this.db.deleteFrom('sessions').where('expires_at', '<=', now));
+  }
+
+  /** The last entry of the audit log (its seq and hash), or null when it is empty. */
+  async auditHead(): Promise<{ seq: number; hash: string } | null> {
+    const r = await this.db
+      .selectFrom('audit_log')
+      .select(['seq', 'hash'])
+      .orderBy('seq', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return r ? { seq: Number(r.seq), hash: r.hash } : null;
+  }
+
+  /** Appends an entry at its `seq`; false when another writer took that place first. */
+  async addAudit(row: AuditRow): Promise<boolean> {
+    return (
+      (await this.write(
+        this.db
+          .insertInto('audit_log')
+          .values(row)
+          .onConflict((oc) => oc.column('seq').doNothing()),
+      )) === 1
+    );
+  }
+
+  /** Up to `limit` entries before `before` (exclusive), newest first: keyset pages on the key. */
+  auditPage(before: number | null, limit: number): Promise<AuditRow[]> {
+    let q = this.db.selectFrom('audit_log').selectAll();
+    if (before !== null) q = q.where('seq', '<', before);
+    return q.orderBy('seq', 'desc').limit(limit).execute();
+  }
+
+  /** Up to `limit` entries after `after`, oldest first (exports and verification). */
+  auditAfter(after: number, limit: number): Promise<AuditRow[]> {
+    return this.db
+      .selectFrom('audit_log')
+      .selectAll()
+      .where('seq', '>', after)
+      .orderBy('seq')
+      .limit(limit)
+      .execute();
   }
 }
 
