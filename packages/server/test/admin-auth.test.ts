@@ -185,6 +185,8 @@ describe('admin sign-in', () => {
       'GET /v1/admin/audit',
       'GET /v1/admin/audit/export',
       'GET /v1/admin/audit/verify',
+      'GET /v1/admin/receipts/page',
+      'GET /v1/admin/receipts/:id',
     ])
       assert.ok(paths.has(must), `${must} is guarded (registered routes: ${[...paths].join(', ')})`);
     const callers = {
@@ -194,7 +196,7 @@ describe('admin sign-in', () => {
     };
     let checked = 0;
     for (const r of routes) {
-      const url = r.url.replace(':id', 'no-such-user');
+      const url = r.url.replace(':id', r.url.includes('receipts') ? 'AAAAAAAAAAAAAAAA' : 'no-such-user');
       const payload = r.method === 'GET' || r.method === 'DELETE' ? undefined : {};
       const nobody = await s.app.inject({ method: r.method as 'GET', url, ...(payload ? { payload } : {}) });
       assert.equal(nobody.statusCode, 401, `${r.method} ${r.url} without credentials`);
@@ -224,7 +226,7 @@ describe('admin sign-in', () => {
       });
       assert.ok(![401, 403].includes(bearer.statusCode), `the token may ${r.method} ${r.url}`);
     }
-    assert.ok(checked >= 36, `${checked} role checks`);
+    assert.ok(checked >= 42, `${checked} role checks`);
     // The exact allow lists that matter most.
     const allow = (m: string, u: string) => routes.find((r) => r.method === m && r.url === u)?.allow;
     assert.deepEqual(allow('POST', '/v1/admin/policies'), ['owner', 'editor']);

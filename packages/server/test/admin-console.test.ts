@@ -10,7 +10,7 @@ import type { Browser, Page } from 'playwright-core';
 import { launch, open } from '../../../test-support/browser.js';
 import { type AssentServer, createServer } from '../src/index.js';
 import { addUser } from '../src/users.js';
-import { SITES } from './helpers.js';
+import { consentId, ORIGIN, receiptBody, SITES } from './helpers.js';
 
 // Evaluated through the DevTools protocol, which the page's CSP does not govern (a script
 // tag would be refused by script-src 'self', as it should be).
@@ -63,7 +63,7 @@ describe('admin console in Chromium', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
   };
 
-  it('an owner signs in over http://127.0.0.1 (Secure cookie kept), sees the overview and users, signs out', async () => {
+  it('an owner signs in over http://127.0.0.1 (Secure cookie kept), manages users, searches receipts, reads the audit log, signs out', async () => {
     const o = await open(browser, `${url}/admin/users`);
     // Not signed in: the console sends the browser to the sign-in page, and back after.
     await o.page.waitForURL(/\/admin\/sign-in\?next=%2Fadmin%2Fusers$/);
@@ -101,6 +101,42 @@ describe('admin console in Chromium', () => {
       o.errors.filter((e) => !/status of 401/.test(e)),
       [],
     );
+
+    // Receipts: search by consent ID, then the receipt's detail.
+    const visitor = consentId();
+    for (const id of [visitor, consentId()]) {
+      const posted = await s.app.inject({
+        method: 'POST',
+        url: '/v1/receipts',
+        headers: { origin: ORIGIN },
+        payload: receiptBody({ consentId: id }),
+      });
+      assert.equal(posted.statusCode, 201);
+    }
+    await o.page.getByRole('link', { name: 'Receipts' }).click();
+    await o.page.waitForURL(`${url}/admin/receipts`);
+    const receipts = o.page.getByRole('table', { name: 'Receipts, newest first' });
+    await o.page.getByText('2 receipts shown.').waitFor();
+    assert.deepEqual(await axe(o.page), [], 'receipts page');
+    await o.page.getByLabel('Site (origin)').fill('http://127.0.0.1:300');
+    await o.page.getByRole('button', { name: 'Search' }).click();
+    await o.page.getByText('Error: site: http://127.0.0.1:300 is not a site this server serves').waitFor();
+    await o.page.getByLabel('Site (origin)').fill('');
+    await o.page.getByLabel('Consent ID').fill(visitor);
+    await o.page.getByRole('button', { name: 'Search' }).click();
+    await o.page.getByText('1 receipt shown.').waitFor();
+    assert.equal(await receipts.getByRole('row').count(), 2, 'the header and one receipt');
+    await receipts.getByRole('link').click();
+    await o.page.waitForURL(/\/admin\/receipt\?id=/);
+    await o.page.getByText('yes, verifies').first().waitFor();
+    assert.equal(await o.page.getByText('yes, verifies').count(), 2, 'hash and signature');
+    const shown = o.page.getByRole('table', { name: 'Categories and services, and the choice made' });
+    assert.match(
+      await shown.getByRole('row').filter({ hasText: 'Matomo' }).innerText(),
+      /Matomo \(in Audience measurement\)\s+.*allowed/,
+    );
+    await o.page.getByText(visitor).waitFor();
+    assert.deepEqual(await axe(o.page), [], 'receipt detail page');
 
     // The audit log shows what was just done, and its chain verifies.
     await o.page.getByRole('link', { name: 'Audit log' }).click();

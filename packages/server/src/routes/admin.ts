@@ -1,48 +1,17 @@
 import { Readable } from 'node:stream';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { audit, guardAdmin } from '../admin-auth.js';
 import { type Context, isOrigin, normalizeOrigin } from '../context.js';
-import { DATE_HINT, parseDateParam } from '../dates.js';
 import { apiError, errorResponses } from '../errors.js';
 import { type ExportFormat, exportChunks } from '../export.js';
 import { publishable } from '../policies.js';
-import type { ExportFilter, StatsBy } from '../store/types.js';
+import type { StatsBy } from '../store/types.js';
 import { unsafeIn, unsafeText } from '../text.js';
+import { badDate, type FilterQuery, filterOf, filterQuery, knownSite, unknownSite } from './admin-filter.js';
 import { auditRoutes } from './audit.js';
+import { receiptBrowserRoutes } from './receipt-browser.js';
 import { sessionRoutes } from './session.js';
 import { userRoutes } from './users.js';
-
-const filterQuery = {
-  // Checked as real dates by filterOf (a pattern cannot refuse 2026-02-30).
-  from: { type: 'string', maxLength: 40 },
-  to: { type: 'string', maxLength: 40 },
-  site: { type: 'string', maxLength: 200 },
-} as const;
-
-interface FilterQuery {
-  from?: string;
-  to?: string;
-  site?: string;
-}
-
-/**
- * The filter of an admin query: dates as the UTC ISO strings stored in `at`. A date that is
- * not a real one is a 400 naming the parameter (it was a 500, or silently the wrong day).
- */
-const filterOf = (q: FilterQuery): ExportFilter | { field: 'from' | 'to' } => {
-  const from = q.from === undefined ? undefined : parseDateParam(q.from);
-  if (from === null) return { field: 'from' };
-  const to = q.to === undefined ? undefined : parseDateParam(q.to);
-  if (to === null) return { field: 'to' };
-  return {
-    ...(q.site ? { site: q.site.replace(/\/+$/, '').toLowerCase() } : {}),
-    ...(from ? { from } : {}),
-    ...(to ? { to } : {}),
-  };
-};
-
-const badDate = (reply: FastifyReply, field: string) =>
-  reply.code(400).send(apiError('ASSENT_BAD_FIELD', field, DATE_HINT));
 
 /**
  * Admin API: every route behind a session cookie or the bearer token (admin-auth.ts), each
@@ -54,6 +23,7 @@ export const adminRoutes = (ctx: Context) => async (app: FastifyInstance) => {
   await app.register(sessionRoutes(ctx));
   await app.register(userRoutes(ctx));
   await app.register(auditRoutes(ctx));
+  await app.register(receiptBrowserRoutes(ctx));
 
   app.get<{ Querystring: FilterQuery & { format?: ExportFormat } }>(
     '/v1/admin/receipts',
@@ -130,6 +100,8 @@ export const adminRoutes = (ctx: Context) => async (app: FastifyInstance) => {
       const by = req.query.by ?? 'day';
       const filter = filterOf(req.query);
       if ('field' in filter) return badDate(reply, filter.field);
+      if (filter.site !== undefined && !(await knownSite(ctx, filter.site)))
+        return unknownSite(reply, filter.site);
       const sites = filter.site ? [filter.site] : [...ctx.policies.sites()];
       const categories = [
         ...new Set(sites.flatMap((s) => ctx.policies.site(s)?.policy.categories.map((c) => c.id) ?? [])),

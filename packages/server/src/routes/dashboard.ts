@@ -5,7 +5,17 @@ const asset = (name: string) => readFileSync(new URL(`../assets/${name}`, import
 
 /** The console's files: no inline script or style anywhere, nothing from another origin. */
 const ASSETS: Record<string, { type: string; body: Buffer }> = Object.fromEntries(
-  ['console.js', 'sign-in.js', 'overview.js', 'users.js', 'audit.js', 'admin.css', 'icon.svg'].map((f) => [
+  [
+    'console.js',
+    'sign-in.js',
+    'overview.js',
+    'users.js',
+    'audit.js',
+    'receipts.js',
+    'receipt.js',
+    'admin.css',
+    'icon.svg',
+  ].map((f) => [
     f,
     {
       type: f.endsWith('.css')
@@ -25,6 +35,7 @@ const CSP =
 /** The pages of the console, in the order of its navigation; `roles` says who sees the link. */
 const NAV = [
   { path: '/admin', label: 'Overview', roles: 'owner editor auditor' },
+  { path: '/admin/receipts', label: 'Receipts', roles: 'owner auditor' },
   { path: '/admin/audit', label: 'Audit log', roles: 'owner auditor' },
   { path: '/admin/users', label: 'Users', roles: 'owner' },
 ] as const;
@@ -94,6 +105,28 @@ const PAGES: Record<string, string> = {
 <div id="exports" hidden><p>Export every receipt (signed, hash-chained; check with <code>assent-server verify</code>):
 <button type="button" data-export="ndjson">NDJSON</button> <button type="button" data-export="csv">CSV</button></p></div>
 <section id="stats" aria-label="Statistics"></section>`,
+  }),
+  '/admin/receipts': shell({
+    title: 'Receipts',
+    path: '/admin/receipts',
+    script: 'receipts.js',
+    body: `<form id="filter">
+<p><label for="consent">Consent ID</label><br><input id="consent" autocomplete="off" spellcheck="false" maxlength="22" size="26"></p>
+<p><label for="site">Site (origin)</label><br><input id="site" type="url" placeholder="https://news.example"></p>
+<p><label for="from">From (UTC, inclusive)</label><br><input id="from" type="date"> <label for="to">to (exclusive)</label> <input id="to" type="date"></p>
+<p><label for="method">How the choice was made</label><br><select id="method"><option value="">any</option><option>accept-all</option><option>reject-all</option><option>custom</option><option>gpc</option><option>withdraw</option><option>notice-ack</option></select></p>
+<p><button type="submit">Search</button></p>
+</form>
+<p id="status" class="status" role="status"></p>
+<table id="receipts"><caption>Receipts, newest first</caption><thead><tr><th scope="col">When (UTC)</th><th scope="col">Site</th><th scope="col">Method</th><th scope="col">Mode</th><th scope="col">Region</th><th scope="col">Granted</th><th scope="col">Receipt</th></tr></thead><tbody></tbody></table>
+<p><button type="button" id="older" hidden>Older receipts</button></p>`,
+  }),
+  '/admin/receipt': shell({
+    title: 'Receipt',
+    path: '/admin/receipt',
+    script: 'receipt.js',
+    body: `<p id="status" class="status" role="status"></p>
+<div id="detail"></div>`,
   }),
   '/admin/audit': shell({
     title: 'Audit log',

@@ -41,7 +41,43 @@ export interface AuditRow {
   sig: string;
 }
 
+/** The receipts columns the console's table reads (the receipts table is store/types.ts's). */
+interface ReceiptsRead {
+  id: string;
+  site: string;
+  seq: number;
+  at: string;
+  consent_id: string | null;
+  method: string | null;
+  region: string | null;
+  body: string | null;
+  prev: string;
+  hash: string;
+  sig: string;
+  kid: string;
+  purged_at: string | null;
+  policy: string | null;
+}
+
+/** What the console's receipts table filters on; every field optional. */
+export interface ReceiptQuery {
+  readonly site?: string;
+  /** Inclusive, ISO-8601. */
+  readonly from?: string;
+  /** Exclusive, ISO-8601. */
+  readonly to?: string;
+  readonly method?: string;
+  /** Looked up exactly as the store's history of a consent is (`consent_id =`). */
+  readonly consentId?: string;
+}
+
+export type ReceiptListRow = Pick<
+  ReceiptsRead,
+  'id' | 'site' | 'seq' | 'at' | 'method' | 'region' | 'body' | 'purged_at'
+>;
+
 export interface AdminDatabase {
+  receipts: ReceiptsRead;
   users: UsersTable;
   sessions: SessionsTable;
   audit_log: AuditRow;
@@ -173,6 +209,57 @@ export class AdminStore {
 
   async dropExpiredSessions(now: string): Promise<void> {
     await this.write(this.db.deleteFrom('sessions').where('expires_at', '<=', now));
+  }
+
+  /**
+   * One page of receipts, newest first, after the keyset `before` (`at`, `id`): each page is
+   * a seek on the (at) index, or on (consent_id, at, id) for a consent, never an OFFSET that
+   * reads and drops every row before it.
+   */
+  receipts(
+    q: ReceiptQuery,
+    before: { at: string; id: string } | null,
+    limit: number,
+  ): Promise<ReceiptListRow[]> {
+    let s = this.db
+      .selectFrom('receipts')
+      .select(['id', 'site', 'seq', 'at', 'method', 'region', 'body', 'purged_at']);
+    if (q.consentId !== undefined) s = s.where('consent_id', '=', q.consentId);
+    if (q.site !== undefined) s = s.where('site', '=', q.site);
+    if (q.from !== undefined) s = s.where('at', '>=', q.from);
+    if (q.to !== undefined) s = s.where('at', '<', q.to);
+    if (q.method !== undefined) s = s.where('method', '=', q.method);
+    if (before) s = s.where((eb) => eb(eb.refTuple('at', 'id'), '<', eb.tuple(before.at, before.id)));
+    return s.orderBy('at', 'desc').orderBy('id', 'desc').limit(limit).execute();
+  }
+
+  /** A receipt's row by id, with its neighbours in its site's chain (by seq), or null. */
+  async receipt(id: string): Promise<{
+    row: ReceiptsRead;
+    prevId: string | null;
+    nextId: string | null;
+    head: number;
+  } | null> {
+    const row = await this.db.selectFrom('receipts').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row) return null;
+    const seq = Number(row.seq);
+    const near = await this.db
+      .selectFrom('receipts')
+      .select(['id', 'seq'])
+      .where('site', '=', row.site)
+      .where('seq', 'in', [seq - 1, seq + 1])
+      .execute();
+    const head = await this.db
+      .selectFrom('receipts')
+      .select((eb) => eb.fn.max('seq').as('m'))
+      .where('site', '=', row.site)
+      .executeTakeFirstOrThrow();
+    return {
+      row: { ...row, seq },
+      prevId: near.find((n) => Number(n.seq) === seq - 1)?.id ?? null,
+      nextId: near.find((n) => Number(n.seq) === seq + 1)?.id ?? null,
+      head: Number(head.m),
+    };
   }
 
   /** The last entry of the audit log (its seq and hash), or null when it is empty. */
