@@ -131,11 +131,12 @@ describe('the demo news site, end to end in Chromium', () => {
     assert.equal(await o.page.locator('table').count(), 0);
     await o.page.getByLabel('Password').fill(demo.owner.password);
     await o.page.getByRole('button', { name: 'Sign in' }).click();
-    const methods = o.page.getByRole('table', { name: 'Choices by how the choice was made' });
-    await methods.waitFor();
-    const reject = methods.getByRole('row').filter({ hasText: 'reject-all' });
-    assert.match(await reject.innerText(), /reject-all\s+\d+\s+0\s+0%/);
-    await o.page.getByRole('table', { name: 'Consent rate per category' }).waitFor();
+    // Counted per consent (each visitor's latest choice), with the receipts beside.
+    const outcomes = o.page.getByRole('table', { name: 'Outcomes per consent (latest choice)' });
+    await outcomes.waitFor();
+    const reject = outcomes.getByRole('row', { name: /^Reject all/ });
+    assert.match(await reject.innerText(), /^Reject all\s+[1-9]\d*\s+\d+%\s+[1-9]\d*$/);
+    await o.page.getByRole('table', { name: 'Consents granting each category' }).waitFor();
     const download = o.page.waitForEvent('download');
     await o.page.getByRole('button', { name: 'NDJSON' }).click();
     const file = await (await download).path();

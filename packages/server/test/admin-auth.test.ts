@@ -187,6 +187,7 @@ describe('admin sign-in', () => {
       'GET /v1/admin/audit/verify',
       'GET /v1/admin/receipts/page',
       'GET /v1/admin/receipts/:id',
+      'GET /v1/admin/overview',
     ])
       assert.ok(paths.has(must), `${must} is guarded (registered routes: ${[...paths].join(', ')})`);
     const callers = {
@@ -226,7 +227,7 @@ describe('admin sign-in', () => {
       });
       assert.ok(![401, 403].includes(bearer.statusCode), `the token may ${r.method} ${r.url}`);
     }
-    assert.ok(checked >= 42, `${checked} role checks`);
+    assert.ok(checked >= 45, `${checked} role checks`);
     // The exact allow lists that matter most.
     const allow = (m: string, u: string) => routes.find((r) => r.method === m && r.url === u)?.allow;
     assert.deepEqual(allow('POST', '/v1/admin/policies'), ['owner', 'editor']);

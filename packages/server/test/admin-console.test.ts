@@ -10,6 +10,7 @@ import type { Browser, Page } from 'playwright-core';
 import { launch, open } from '../../../test-support/browser.js';
 import { type AssentServer, createServer } from '../src/index.js';
 import { addUser } from '../src/users.js';
+import { seedChoices } from './admin-seed.js';
 import { consentId, ORIGIN, receiptBody, SITES } from './helpers.js';
 
 // Evaluated through the DevTools protocol, which the page's CSP does not govern (a script
@@ -93,7 +94,7 @@ describe('admin console in Chromium', () => {
 
     await o.page.getByRole('link', { name: 'Overview' }).click();
     await o.page.waitForURL(`${url}/admin`);
-    await o.page.getByRole('table', { name: 'Choices by how the choice was made' }).waitFor();
+    await o.page.getByRole('table', { name: 'Outcomes per consent (latest choice)' }).waitFor();
     await o.page.getByRole('button', { name: 'NDJSON' }).waitFor();
     assert.deepEqual(await axe(o.page), [], 'overview page');
     assert.deepEqual(await o.csp(), []);
@@ -183,5 +184,63 @@ describe('admin console in Chromium', () => {
     })()`);
     assert.equal(publish, 403);
     await o.context.close();
+  });
+
+  it('the overview charts and tables count the seeded choices per consent; a mistyped site is named', async () => {
+    const t = await createServer({
+      db: 'sqlite::memory:',
+      sites: SITES,
+      regionHeader: 'cf-ipcountry',
+      logger: false,
+      retention: false,
+      rateLimit: false,
+    });
+    try {
+      assert.ok(
+        (await addUser(t.store, { email: 'ed@example.com', role: 'editor', password: PASSWORD }, CHEAP)).ok,
+      );
+      await seedChoices(t);
+      await t.app.listen({ port: 0, host: '127.0.0.1' });
+      const base = `http://127.0.0.1:${(t.app.server.address() as { port: number }).port}`;
+      const o = await open(browser, `${base}/admin/sign-in`);
+      await signIn(o.page, 'ed@example.com');
+      await o.page.waitForURL(`${base}/admin`);
+      const outcomes = o.page.getByRole('table', { name: 'Outcomes per consent (latest choice)' });
+      await outcomes.waitFor();
+      const row = async (name: string) =>
+        (await outcomes.getByRole('row', { name: new RegExp(`^${name}`) }).innerText())
+          .split(/\s+/)
+          .join(' ');
+      assert.equal(await row('Accept all'), 'Accept all 1 20% 2');
+      assert.equal(await row('Withdrawn'), 'Withdrawn 1 20% 1');
+      assert.equal(await row('GPC'), 'GPC 1 20% 1');
+      assert.equal(await row('All'), 'All 5 100% 6');
+      const cats = o.page.getByRole('table', { name: 'Consents granting each category' });
+      assert.match(
+        await cats.getByRole('row', { name: /Audience measurement/ }).innerText(),
+        /Audience measurement\s+2\s+5\s+40%/,
+      );
+      // The chart is drawn (uPlot, from this server) with one series per outcome.
+      await o.page.locator('#chart canvas').waitFor();
+      assert.equal(await o.page.locator('.u-legend .u-series').count(), 7, 'the day axis and six outcomes');
+      assert.equal(await o.page.locator('#exports').isHidden(), true, 'an editor gets no export');
+      assert.deepEqual(await axe(o.page), [], 'overview page');
+      await o.page.getByLabel('Site (origin, optional)').fill('http://127.0.0.1:300');
+      await o.page.getByRole('button', { name: 'Show' }).click();
+      await o.page.getByText('Error: site: http://127.0.0.1:300 is not a site this server serves').waitFor();
+      assert.equal(await o.page.getByText('No choices in this range.').count(), 0);
+      await o.page.getByLabel('Site (origin, optional)').fill('');
+      await o.page.getByLabel('From (UTC, inclusive)').fill('2999-01-01');
+      await o.page.getByRole('button', { name: 'Show' }).click();
+      await o.page.getByText('0 consents in range.', { exact: false }).waitFor();
+      assert.deepEqual(await o.csp(), []);
+      assert.deepEqual(
+        o.errors.filter((e) => !/status of (401|400)/.test(e)),
+        [],
+      );
+      await o.context.close();
+    } finally {
+      await t.close();
+    }
   });
 });

@@ -9,6 +9,7 @@ import type { StatsBy } from '../store/types.js';
 import { unsafeIn, unsafeText } from '../text.js';
 import { badDate, type FilterQuery, filterOf, filterQuery, knownSite, unknownSite } from './admin-filter.js';
 import { auditRoutes } from './audit.js';
+import { overviewRoutes } from './overview.js';
 import { receiptBrowserRoutes } from './receipt-browser.js';
 import { sessionRoutes } from './session.js';
 import { userRoutes } from './users.js';
@@ -24,6 +25,7 @@ export const adminRoutes = (ctx: Context) => async (app: FastifyInstance) => {
   await app.register(userRoutes(ctx));
   await app.register(auditRoutes(ctx));
   await app.register(receiptBrowserRoutes(ctx));
+  await app.register(overviewRoutes(ctx));
 
   app.get<{ Querystring: FilterQuery & { format?: ExportFormat } }>(
     '/v1/admin/receipts',

@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import type { FastifyInstance } from 'fastify';
 
 const asset = (name: string) => readFileSync(new URL(`../assets/${name}`, import.meta.url));
+/** uPlot (MIT, ~50 KB), served from this server like every other file of the console. */
+const uplot = (file: string) => readFileSync(createRequire(import.meta.url).resolve(`uplot/dist/${file}`));
 
 /** The console's files: no inline script or style anywhere, nothing from another origin. */
 const ASSETS: Record<string, { type: string; body: Buffer }> = Object.fromEntries(
@@ -27,6 +30,8 @@ const ASSETS: Record<string, { type: string; body: Buffer }> = Object.fromEntrie
     },
   ]),
 );
+ASSETS['uPlot.iife.min.js'] = { type: 'text/javascript; charset=utf-8', body: uplot('uPlot.iife.min.js') };
+ASSETS['uPlot.min.css'] = { type: 'text/css; charset=utf-8', body: uplot('uPlot.min.css') };
 
 /** Same policy as the consent page: no inline script or style, nothing from elsewhere. */
 const CSP =
@@ -46,6 +51,7 @@ const shell = (o: {
   script: string;
   body: string;
   signedIn?: boolean;
+  charts?: boolean;
 }) => `<!doctype html>
 <html lang="en">
 <head>
@@ -56,7 +62,7 @@ const shell = (o: {
 <link rel="stylesheet" href="/consent/assets/consent.css">
 <link rel="stylesheet" href="/admin/assets/admin.css">
 <link rel="icon" href="/admin/assets/icon.svg">
-${o.signedIn === false ? '' : '<script src="/admin/assets/console.js" defer></script>\n'}<script src="/admin/assets/${o.script}" defer></script>
+${o.charts ? '<link rel="stylesheet" href="/admin/assets/uPlot.min.css">\n<script src="/admin/assets/uPlot.iife.min.js" defer></script>\n' : ''}${o.signedIn === false ? '' : '<script src="/admin/assets/console.js" defer></script>\n'}<script src="/admin/assets/${o.script}" defer></script>
 </head>
 <body>
 <a class="skip" href="#main">Skip to content</a>
@@ -98,12 +104,16 @@ const PAGES: Record<string, string> = {
     title: 'Overview',
     path: '/admin',
     script: 'overview.js',
+    charts: true,
     body: `<form id="filter">
-<p><label for="site">Site (origin, optional)</label> <input id="site" type="url" placeholder="https://news.example"> <button type="submit">Show</button></p>
+<p><label for="site">Site (origin, optional)</label><br><input id="site" type="url" placeholder="https://news.example"></p>
+<p><label for="from">From (UTC, inclusive)</label> <input id="from" type="date"> <label for="to">to (exclusive)</label> <input id="to" type="date"> <button type="submit">Show</button></p>
 </form>
 <p id="status" class="status" role="status"></p>
+<p class="note">Counted per consent: each visitor's latest choice in the range (an acceptance later withdrawn counts once, as withdrawn), with the receipts beside.</p>
 <div id="exports" hidden><p>Export every receipt (signed, hash-chained; check with <code>assent-server verify</code>):
 <button type="button" data-export="ndjson">NDJSON</button> <button type="button" data-export="csv">CSV</button></p></div>
+<figure id="chart-box" hidden><figcaption>Latest choices per day, by outcome (each line has its own dash pattern; the numbers are in the table below)</figcaption><div id="chart"></div></figure>
 <section id="stats" aria-label="Statistics"></section>`,
   }),
   '/admin/receipts': shell({

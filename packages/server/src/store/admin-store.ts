@@ -43,6 +43,7 @@ export interface AuditRow {
 
 /** The receipts columns the console's table reads (the receipts table is store/types.ts's). */
 interface ReceiptsRead {
+  granted: string | null;
   id: string;
   site: string;
   seq: number;
@@ -231,6 +232,72 @@ export class AdminStore {
     if (q.method !== undefined) s = s.where('method', '=', q.method);
     if (before) s = s.where((eb) => eb(eb.refTuple('at', 'id'), '<', eb.tuple(before.at, before.id)));
     return s.orderBy('at', 'desc').orderBy('id', 'desc').limit(limit).execute();
+  }
+
+  /**
+   * Counted per consent: each consent's latest receipt in the range (no later receipt of the
+   * same consent before `to`), grouped by `key` (day, region) and method, with the number of
+   * receipts beside. A consent's receipts are found through the (consent_id, at, id) index.
+   */
+  async latestChoices(
+    q: ReceiptQuery,
+    by: 'day' | 'region' | 'all',
+  ): Promise<{ key: string; method: string; consents: number }[]> {
+    let latest = this.db
+      .selectFrom('receipts as r')
+      .where('r.body', 'is not', null)
+      .where(({ not, exists, selectFrom }) => {
+        let later = selectFrom('receipts as n')
+          .select(sql`1`.as('one'))
+          .whereRef('n.consent_id', '=', 'r.consent_id')
+          .where((eb) => eb(eb.refTuple('n.at', 'n.id'), '>', eb.refTuple('r.at', 'r.id')));
+        if (q.to !== undefined) later = later.where('n.at', '<', q.to);
+        return not(exists(later));
+      });
+    if (q.site !== undefined) latest = latest.where('r.site', '=', q.site);
+    if (q.from !== undefined) latest = latest.where('r.at', '>=', q.from);
+    if (q.to !== undefined) latest = latest.where('r.at', '<', q.to);
+    const key =
+      by === 'day'
+        ? sql<string>`substr(r.at, 1, 10)`
+        : by === 'region'
+          ? sql<string>`coalesce(r.region, 'unknown')`
+          : sql<string>`'all'`;
+    // PostgreSQL refuses a constant in GROUP BY: the whole range groups by method alone.
+    const rows = await latest
+      .select((eb) => [key.as('key'), 'r.method', eb.fn.countAll<number>().as('n')])
+      .groupBy(by === 'all' ? ['r.method'] : [key, 'r.method'])
+      .execute();
+    return rows.map((r) => ({ key: String(r.key), method: String(r.method), consents: Number(r.n) }));
+  }
+
+  /** Per category: consents whose latest choice in the range grants it. */
+  async latestGranting(q: ReceiptQuery, categories: readonly string[]): Promise<Record<string, number>> {
+    if (!categories.length) return {};
+    let latest = this.db
+      .selectFrom('receipts as r')
+      .where('r.body', 'is not', null)
+      .where(({ not, exists, selectFrom }) => {
+        let later = selectFrom('receipts as n')
+          .select(sql`1`.as('one'))
+          .whereRef('n.consent_id', '=', 'r.consent_id')
+          .where((eb) => eb(eb.refTuple('n.at', 'n.id'), '>', eb.refTuple('r.at', 'r.id')));
+        if (q.to !== undefined) later = later.where('n.at', '<', q.to);
+        return not(exists(later));
+      });
+    if (q.site !== undefined) latest = latest.where('r.site', '=', q.site);
+    if (q.from !== undefined) latest = latest.where('r.at', '>=', q.from);
+    if (q.to !== undefined) latest = latest.where('r.at', '<', q.to);
+    const row = (await latest
+      .select(
+        categories.map((c, i) =>
+          sql<number>`sum(case when r.granted like ${`%,${c.replace(/[\\%_]/g, (x) => `\\${x}`)},%`} escape '\\' then 1 else 0 end)`.as(
+            `c${i}`,
+          ),
+        ),
+      )
+      .executeTakeFirstOrThrow()) as Record<string, unknown>;
+    return Object.fromEntries(categories.map((c, i) => [c, Number(row[`c${i}`] ?? 0)]));
   }
 
   /** A receipt's row by id, with its neighbours in its site's chain (by seq), or null. */
