@@ -3,12 +3,13 @@
  * (`.data/demo.db`), at http://127.0.0.1:3000/ (PORT and HOST to change).
  *
  * Choices made on the site are posted to /v1/receipts and can be seen at /consent/<id>
- * (the preferences dialog links there). Admin export and stats use the token printed below.
+ * (the preferences dialog links there). The admin console (/admin) signs in the demo owner
+ * printed below; scripts use the admin token.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { join } from 'node:path';
-import { createServer, generateKeys } from '@assent/server';
+import { addUser, createServer, generateKeys } from '@assent/server';
 import { demoPolicy } from './pages.js';
 import { demoSite } from './site.js';
 
@@ -51,6 +52,15 @@ export const startDemo = async (opts: { port: number; host: string; db?: string;
     // Behind Cloudflare (or any CDN that sets it) the region comes from this header.
     regionHeader: 'cf-ipcountry',
   });
+  // The console's first owner, as `assent-server user add --role owner` makes it on a real server.
+  const owner = {
+    email: process.env.ASSENT_DEMO_OWNER ?? 'owner@demo.test',
+    password: process.env.ASSENT_DEMO_OWNER_PASSWORD ?? 'demo-owner-password',
+  };
+  if (!(await server.store.admin.userByEmail(owner.email))) {
+    const r = await addUser(server.store, { ...owner, role: 'owner' });
+    if (!r.ok) throw new Error(`demo owner: ${r.field}: ${r.message}`);
+  }
   const { app } = server;
   let beacons = 0;
   // The analytics stand-in's page-view beacon: counted, so a test can see that it ran.
@@ -73,17 +83,19 @@ export const startDemo = async (opts: { port: number; host: string; db?: string;
     server,
     url: `http://${opts.host}:${(app.server.address() as { port: number }).port}/`,
     adminToken,
+    owner,
   };
 };
 
 if (process.argv[1] === import.meta.filename) {
-  const { server, url, adminToken } = await startDemo({ port, host });
+  const { server, url, adminToken, owner } = await startDemo({ port, host });
   console.log(`
   The Daily Ledger — Assent demo
   ─────────────────────────────────────────────
   Site:            ${url}
   The seed article ${url}articles/trump-maduro-call
   Your receipts:   open "Cookie settings", follow your consent ID
+  Admin console:   ${url}admin  (${owner.email} / ${owner.password})
   Admin stats:     curl -H 'authorization: Bearer ${adminToken}' '${url}v1/admin/stats?by=method'
   Admin export:    curl -H 'authorization: Bearer ${adminToken}' '${url}v1/admin/receipts?format=ndjson'
   Data:            ${dataDir} (SQLite, signing key)

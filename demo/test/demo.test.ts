@@ -114,7 +114,7 @@ describe('the demo news site, end to end in Chromium', () => {
     await ctx.close();
   });
 
-  it('the admin dashboard shows consent rates from the receipts, behind the token, under a strict CSP', async () => {
+  it('the admin console signs the owner in and shows consent rates from the receipts, under a strict CSP', async () => {
     // One more choice, so the tables have rows whatever ran before.
     const v = await open(browser, `${url}privacy`);
     const posted = v.page.waitForResponse((r) => r.url().endsWith('/v1/receipts'));
@@ -123,17 +123,20 @@ describe('the demo news site, end to end in Chromium', () => {
     await v.context.close();
 
     const o = await open(browser, `${url}admin`);
-    await o.page.getByLabel('Admin token').fill('wrong-token');
-    await o.page.getByRole('button', { name: 'Show statistics' }).click();
-    await o.page.getByText('That token was refused.').waitFor();
+    await o.page.waitForURL(/\/admin\/sign-in/);
+    await o.page.getByLabel('Email').fill(demo.owner.email);
+    await o.page.getByLabel('Password').fill('wrong-password-here');
+    await o.page.getByRole('button', { name: 'Sign in' }).click();
+    await o.page.getByText('That email and password do not match a user of this server.').waitFor();
     assert.equal(await o.page.locator('table').count(), 0);
-    await o.page.getByLabel('Admin token').fill(demo.adminToken);
-    await o.page.getByRole('button', { name: 'Show statistics' }).click();
-    const methods = o.page.getByRole('table', { name: 'Choices by how the choice was made' });
-    await methods.waitFor();
-    const reject = methods.getByRole('row').filter({ hasText: 'reject-all' });
-    assert.match(await reject.innerText(), /reject-all\s+\d+\s+0\s+0%/);
-    await o.page.getByRole('table', { name: 'Consent rate per category' }).waitFor();
+    await o.page.getByLabel('Password').fill(demo.owner.password);
+    await o.page.getByRole('button', { name: 'Sign in' }).click();
+    // Counted per consent (each visitor's latest choice), with the receipts beside.
+    const outcomes = o.page.getByRole('table', { name: 'Outcomes per consent (latest choice)' });
+    await outcomes.waitFor();
+    const reject = outcomes.getByRole('row', { name: /^Reject all/ });
+    assert.match(await reject.innerText(), /^Reject all\s+[1-9]\d*\s+\d+%\s+[1-9]\d*$/);
+    await o.page.getByRole('table', { name: 'Consents granting each category' }).waitFor();
     const download = o.page.waitForEvent('download');
     await o.page.getByRole('button', { name: 'NDJSON' }).click();
     const file = await (await download).path();
@@ -147,7 +150,7 @@ describe('the demo news site, end to end in Chromium', () => {
       'the export carries the policy of each receipt',
     );
     assert.deepEqual(await o.csp(), []);
-    // Only the refused token's 401s, which the browser logs for any failed request.
+    // Only the refused password's 401, which the browser logs for any failed request.
     assert.deepEqual(
       o.errors.filter((e) => !/status of 401/.test(e)),
       [],

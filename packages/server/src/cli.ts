@@ -12,14 +12,16 @@ import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
+import { AuditLog, verifyAudit } from './audit.js';
 import { type CliConfig, EXIT, resolveConfig } from './cli-config.js';
 import { DATE_HINT, parseDateParam } from './dates.js';
 import { type ExportFormat, exportChunks } from './export.js';
 import { createServer } from './server.js';
-import { generateKeys } from './signer.js';
+import { createSigner, generateKeys } from './signer.js';
 import { isHeldElsewhere, openStore, ReadOnlyError } from './store/open.js';
 import { verifyProofFile } from './tlog/proof-file.js';
 import { witness } from './tlog/witness.js';
+import { addUser, emailProblem, roleProblem } from './users.js';
 import { verifyExport } from './verify.js';
 
 /** A --public-key file; unreadable is a usage mistake naming the option. */
@@ -47,6 +49,9 @@ const USAGE = `assent-server — Assent's receipt server
   assent-server export  [--db …] [--site origin] [--from date] [--to date] [--format ndjson|csv] [--out file]
   assent-server verify-receipt <proof.json> --public-key key.pem   (a visitor's proof, offline)
   assent-server witness <checkpoint URL> --state dir --public-key key.pem
+  assent-server user add  --email addr --role owner|editor|auditor [--db …]   (password on stdin, or asked)
+  assent-server user list [--db …]
+  assent-server verify-audit <audit.ndjson> --public-key key.pem [--public-key old.pem]
 
 Environment: ASSENT_CONFIG, ASSENT_DB, ASSENT_PORT, ASSENT_HOST, ASSENT_DATA_DIR, ASSENT_ADMIN_TOKEN,
 ASSENT_REGION_HEADER, ASSENT_TRUST_PROXY, ASSENT_LOG_LEVEL, ASSENT_RETENTION_DAYS, ASSENT_RATE_LIMIT.
@@ -78,6 +83,8 @@ const parse = (argv: string[]) =>
       format: { type: 'string' },
       out: { type: 'string' },
       state: { type: 'string' },
+      email: { type: 'string' },
+      role: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -162,6 +169,70 @@ const start = async () => {
   process.once('SIGTERM', shutdown);
   process.once('SIGINT', shutdown);
   await server.app.listen({ port: c.port, host: c.host });
+};
+
+/**
+ * The password of `user add`: asked without echo on a terminal, else the first line of stdin
+ * (`printf '%s\n' "$PASSWORD" | assent-server user add …`), never a flag (it would sit in the
+ * shell's history and in every process listing).
+ */
+const readPassword = async (): Promise<string> => {
+  const tty = process.stdin.isTTY;
+  const rl = createInterface({
+    input: process.stdin,
+    output: tty ? process.stderr : undefined,
+    terminal: tty,
+  });
+  if (tty) {
+    process.stderr.write('Password (at least 12 characters): ');
+    // Nothing typed is echoed.
+    (rl as unknown as { _writeToOutput: (s: string) => void })._writeToOutput = () => {};
+  }
+  for await (const line of rl) {
+    rl.close();
+    if (tty) process.stderr.write('\n');
+    return line;
+  }
+  return die('user add: no password on stdin');
+};
+
+/** `user add` (the first owner of a new server, or anyone later) and `user list`. */
+const user = async (sub: string | undefined) => {
+  if (sub !== 'add' && sub !== 'list') return die(`user: add or list\n\n${USAGE}`);
+  if (sub === 'add' && (!flags.email || !flags.role))
+    return die('user add: --email and --role (owner, editor or auditor) are required');
+  if (sub === 'add') {
+    const bad = emailProblem(flags.email!.trim()) ? 'email' : roleProblem(flags.role!) ? 'role' : null;
+    if (bad)
+      return die(`user add: --${bad} ${emailProblem(flags.email!.trim()) ?? roleProblem(flags.role!)}`);
+  }
+  const store = openStore(config.db);
+  try {
+    await store.migrate();
+    if (sub === 'list') {
+      for (const u of await store.admin.users())
+        process.stdout.write(`${u.email}\t${u.role}\t${u.created_at}\n`);
+      return;
+    }
+    const r = await addUser(store, {
+      email: flags.email!,
+      role: flags.role!,
+      password: await readPassword(),
+    });
+    if (!r.ok)
+      return die(`user add: ${r.field === 'password' ? 'the password' : `--${r.field}`} ${r.message}`);
+    // Signed with the server's key (the data dir's), like everything the server records.
+    await new AuditLog(store, createSigner(ensureSecrets().signingKey)).append({
+      actor: 'cli',
+      role: null,
+      action: 'user-add',
+      target: r.user.email,
+      detail: { role: r.user.role },
+    });
+    process.stdout.write(`added ${r.user.email} (${r.user.role}); sign in at /admin\n`);
+  } finally {
+    await store.close();
+  }
 };
 
 const main = async () => {
@@ -278,6 +349,28 @@ const main = async () => {
       }
       process.stdout.write(
         `${r.fork ? 'FORK' : 'FAILED'}: ${r.reason}${r.evidence ? ` (evidence: ${r.evidence})` : ''}\n`,
+      );
+      process.exitCode = 1;
+      return;
+    }
+    case 'user':
+      return user(positionals[1]);
+    case 'verify-audit': {
+      const path =
+        positionals[1] ??
+        die('verify-audit: which file? assent-server verify-audit audit.ndjson --public-key key.pem');
+      const keys = flags['public-key'] ?? die('verify-audit: --public-key is required');
+      const lines = createInterface({ input: createReadStream(path), crlfDelay: Number.POSITIVE_INFINITY });
+      const r = await verifyAudit(
+        lines,
+        keys.map((k) => readFileSync(k, 'utf8')),
+      );
+      if (r.ok) {
+        process.stdout.write(`ok: ${r.entries} audit entries verify; head ${r.head}\n`);
+        return;
+      }
+      process.stdout.write(
+        `BROKEN at line ${r.line}${r.seq !== null ? ` (seq ${r.seq})` : ''}: ${r.reason}\n`,
       );
       process.exitCode = 1;
       return;

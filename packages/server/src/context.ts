@@ -1,6 +1,8 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { ReceiptInput, SignedReceipt } from '@assent/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { AdminRoute } from './admin-auth.js';
+import type { AuditLog } from './audit.js';
 import type { AuthThrottle } from './auth-throttle.js';
 import type { GroupCommit } from './group-commit.js';
 import type { IpHasher } from './ip-hash.js';
@@ -27,8 +29,14 @@ export interface Context {
   readonly regionHeader: string | undefined;
   /** Key of the consent page's anti-forgery tokens (derived from the IP secret). */
   readonly formKey: Buffer;
-  /** Failed admin and API-key authentications per client: a guesser gets 429s. */
+  /** Failed authentications per client (admin token, API keys, passwords, sessions): a guesser gets 429s. */
   readonly authThrottle: AuthThrottle;
+  /** Key of the admin console's anti-forgery tokens (derived from the IP secret). */
+  readonly adminKey: Buffer;
+  /** Every admin action, append-only, hash-chained and signed. */
+  readonly audit: AuditLog;
+  /** The admin API's routes and the roles each allows, as they are registered. */
+  readonly adminRoutes: AdminRoute[];
   /** The app's log for errors that repeat (every write failing): one line per window. */
   readonly logs: LogThrottle;
   /** The consent log: Merkle tree per site, checkpoints, proofs. */

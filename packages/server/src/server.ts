@@ -3,6 +3,8 @@ import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { DestinationStream } from 'pino';
+import type { AdminRoute } from './admin-auth.js';
+import { AuditLog } from './audit.js';
 import { AuthThrottle } from './auth-throttle.js';
 import { type Context, ipHashOf, normalizeOrigin, sitePolicies } from './context.js';
 import { apiError, clientErrorHandler, errorHandler, frameworkErrors } from './errors.js';
@@ -20,6 +22,7 @@ import { logRoutes } from './routes/log.js';
 import { pageRoutes } from './routes/page.js';
 import { policyRoutes } from './routes/policies.js';
 import { receiptRoutes } from './routes/receipts.js';
+import { signInRoute } from './routes/session.js';
 import { createSigner, type Signer } from './signer.js';
 import { isHeldElsewhere, isReadOnly, openStore, ReadOnlyError } from './store/open.js';
 import type { Store } from './store/types.js';
@@ -86,6 +89,8 @@ export interface AssentServer {
   readonly policies: PolicyRegistry;
   /** The consent log: checkpoints and proofs (README "Verifying Assent's log"). */
   readonly log: ConsentLog;
+  /** The admin API's routes and the roles each allows (admin-auth.ts), as registered. */
+  readonly adminRoutes: readonly AdminRoute[];
   /** Waits for in-flight receipts to commit, then closes the app and the store. */
   close(): Promise<void>;
 }
@@ -181,6 +186,9 @@ export const createServer = async (opts: ServerOptions): Promise<AssentServer> =
     adminToken: opts.adminToken || undefined,
     regionHeader: opts.regionHeader?.toLowerCase(),
     formKey: createHmac('sha256', secret).update('assent consent-page forms').digest(),
+    adminKey: createHmac('sha256', secret).update('assent admin console').digest(),
+    adminRoutes: [],
+    audit: new AuditLog(store, signer),
     authThrottle: new AuthThrottle(opts.authFailures?.max ?? 10, opts.authFailures?.timeWindow ?? 60_000),
     logs,
     // createSigner always holds its key: checkpoints are signed with the receipts' key.
@@ -188,6 +196,7 @@ export const createServer = async (opts: ServerOptions): Promise<AssentServer> =
   };
 
   app.decorateRequest('assentIpHash', null);
+  app.decorateRequest('assentAdmin', null);
   app.setErrorHandler(errorHandler(logs));
   // The keyed IP hash on arrival, while the socket is open: its address is gone once the
   // client disconnects, and a receipt's route reads it only after parsing the body. (The
@@ -263,6 +272,7 @@ export const createServer = async (opts: ServerOptions): Promise<AssentServer> =
   await app.register(cookieRoute(ctx));
   await app.register(policyRoutes(ctx));
   await app.register(pageRoutes(ctx));
+  await app.register(signInRoute(ctx));
   await app.register(adminRoutes(ctx));
   await app.register(dashboardRoutes());
   await app.register(logRoutes(ctx));
@@ -295,5 +305,5 @@ export const createServer = async (opts: ServerOptions): Promise<AssentServer> =
       await store.close();
       await signer.close();
     })());
-  return { app, store, signer, policies, log: ctx.log, close };
+  return { app, store, signer, policies, log: ctx.log, adminRoutes: ctx.adminRoutes, close };
 };

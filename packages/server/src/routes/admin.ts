@@ -1,94 +1,38 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { Readable } from 'node:stream';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { type Context, ipHashOf, isOrigin, normalizeOrigin } from '../context.js';
-import { DATE_HINT, parseDateParam } from '../dates.js';
+import type { FastifyInstance } from 'fastify';
+import { audit, guardAdmin } from '../admin-auth.js';
+import { type Context, isOrigin, normalizeOrigin } from '../context.js';
 import { apiError, errorResponses } from '../errors.js';
 import { type ExportFormat, exportChunks } from '../export.js';
 import { publishable } from '../policies.js';
-import type { ExportFilter, StatsBy } from '../store/types.js';
+import type { StatsBy } from '../store/types.js';
 import { unsafeIn, unsafeText } from '../text.js';
-
-const digest = (s: string) => createHash('sha256').update(s).digest();
-
-/**
- * Constant-time token check: both sides are hashed first so the comparison takes the same
- * time whatever the length or content of the guess.
- */
-export const tokenMatches = (sent: string | undefined, token: string | undefined): boolean => {
-  if (!token || sent === undefined) return false;
-  const m = /^Bearer (.+)$/.exec(sent);
-  return timingSafeEqual(digest(m?.[1] ?? ''), digest(token)) && m !== null;
-};
-
-const filterQuery = {
-  // Checked as real dates by filterOf (a pattern cannot refuse 2026-02-30).
-  from: { type: 'string', maxLength: 40 },
-  to: { type: 'string', maxLength: 40 },
-  site: { type: 'string', maxLength: 200 },
-} as const;
-
-interface FilterQuery {
-  from?: string;
-  to?: string;
-  site?: string;
-}
+import { badDate, type FilterQuery, filterOf, filterQuery, knownSite, unknownSite } from './admin-filter.js';
+import { auditRoutes } from './audit.js';
+import { logAdminRoutes } from './log.js';
+import { overviewRoutes } from './overview.js';
+import { receiptBrowserRoutes } from './receipt-browser.js';
+import { sessionRoutes } from './session.js';
+import { userRoutes } from './users.js';
 
 /**
- * The filter of an admin query: dates as the UTC ISO strings stored in `at`. A date that is
- * not a real one is a 400 naming the parameter (it was a 500, or silently the wrong day).
+ * Admin API: every route behind a session cookie or the bearer token (admin-auth.ts), each
+ * saying which roles may call it. Export, aggregates, policies here; the session, users and
+ * the rest of the console in their own files, registered inside (so under the same guard).
  */
-const filterOf = (q: FilterQuery): ExportFilter | { field: 'from' | 'to' } => {
-  const from = q.from === undefined ? undefined : parseDateParam(q.from);
-  if (from === null) return { field: 'from' };
-  const to = q.to === undefined ? undefined : parseDateParam(q.to);
-  if (to === null) return { field: 'to' };
-  return {
-    ...(q.site ? { site: q.site.replace(/\/+$/, '').toLowerCase() } : {}),
-    ...(from ? { from } : {}),
-    ...(to ? { to } : {}),
-  };
-};
-
-/**
- * The admin token check, throttled per client: after too many failures a client gets 429s
- * (whatever it sends) until its window ends. This hook runs before the route's own rate limit,
- * so without the throttle, failures would be free: 1,000 guesses in 2 s were answered 401.
- */
-export const checkAdmin = async (ctx: Context, req: FastifyRequest, reply: FastifyReply) => {
-  const client = await ipHashOf(ctx, req);
-  const wait = ctx.authThrottle.blocked(client);
-  if (wait)
-    return reply
-      .code(429)
-      .header('retry-after', String(wait))
-      .send(apiError('ASSENT_RATE_LIMITED', 'authorization', `too many failed attempts; retry in ${wait} s`));
-  if (tokenMatches(req.headers.authorization, ctx.adminToken)) return;
-  ctx.authThrottle.fail(client);
-  reply.header('www-authenticate', 'Bearer');
-  return reply
-    .code(401)
-    .send(
-      apiError(
-        'ASSENT_UNAUTHORIZED',
-        'authorization',
-        ctx.adminToken
-          ? 'a valid "Bearer <token>" is required'
-          : 'the admin API is off: no admin token is configured',
-      ),
-    );
-};
-
-const badDate = (reply: FastifyReply, field: string) =>
-  reply.code(400).send(apiError('ASSENT_BAD_FIELD', field, DATE_HINT));
-
-/** Admin API: bearer token, export and aggregates. */
 export const adminRoutes = (ctx: Context) => async (app: FastifyInstance) => {
-  app.addHook('onRequest', (req, reply) => checkAdmin(ctx, req, reply));
+  guardAdmin(ctx, app, ctx.adminRoutes);
+  await app.register(sessionRoutes(ctx));
+  await app.register(userRoutes(ctx));
+  await app.register(auditRoutes(ctx));
+  await app.register(logAdminRoutes(ctx));
+  await app.register(receiptBrowserRoutes(ctx));
+  await app.register(overviewRoutes(ctx));
 
   app.get<{ Querystring: FilterQuery & { format?: ExportFormat } }>(
     '/v1/admin/receipts',
     {
+      config: { allow: ['owner', 'auditor'] },
       schema: {
         querystring: {
           type: 'object',
@@ -102,6 +46,11 @@ export const adminRoutes = (ctx: Context) => async (app: FastifyInstance) => {
       const format = req.query.format ?? 'ndjson';
       const filter = filterOf(req.query);
       if ('field' in filter) return badDate(reply, filter.field);
+      await audit(ctx, req, 'export', filter.site ?? null, {
+        format,
+        from: filter.from ?? null,
+        to: filter.to ?? null,
+      });
       // Streamed page by page with back-pressure: a million rows never sit in memory.
       const body = Readable.from(exportChunks(ctx.store, filter, format));
       const day = new Date().toISOString().slice(0, 10);
@@ -116,6 +65,7 @@ export const adminRoutes = (ctx: Context) => async (app: FastifyInstance) => {
   app.get<{ Querystring: FilterQuery & { by?: StatsBy } }>(
     '/v1/admin/stats',
     {
+      config: { allow: ['owner', 'editor', 'auditor'] },
       schema: {
         querystring: {
           type: 'object',
@@ -154,6 +104,8 @@ export const adminRoutes = (ctx: Context) => async (app: FastifyInstance) => {
       const by = req.query.by ?? 'day';
       const filter = filterOf(req.query);
       if ('field' in filter) return badDate(reply, filter.field);
+      if (filter.site !== undefined && !(await knownSite(ctx, filter.site)))
+        return unknownSite(reply, filter.site);
       const sites = filter.site ? [filter.site] : [...ctx.policies.sites()];
       const categories = [
         ...new Set(sites.flatMap((s) => ctx.policies.site(s)?.policy.categories.map((c) => c.id) ?? [])),
@@ -167,6 +119,7 @@ export const adminRoutes = (ctx: Context) => async (app: FastifyInstance) => {
   app.post<{ Body: { site: string; config: unknown } }>(
     '/v1/admin/policies',
     {
+      config: { allow: ['owner', 'editor'] },
       bodyLimit: 256 * 1024,
       schema: {
         body: {
@@ -205,6 +158,11 @@ export const adminRoutes = (ctx: Context) => async (app: FastifyInstance) => {
       if (!r.ok) return reply.code(400).send(apiError('ASSENT_BAD_FIELD', 'config', r.errors.join('; ')));
       const changed = await ctx.policies.publish(site, r.version);
       req.log.info({ site, sha256: r.version.sha256, changed }, 'policy published');
+      await audit(ctx, req, 'policy-publish', site, {
+        sha256: r.version.sha256,
+        version: r.version.config.policy,
+        changed,
+      });
       return reply.code(201).send({
         site,
         sha256: r.version.sha256,
@@ -218,6 +176,7 @@ export const adminRoutes = (ctx: Context) => async (app: FastifyInstance) => {
   app.get<{ Querystring: { site: string } }>(
     '/v1/admin/policies',
     {
+      config: { allow: ['owner', 'editor', 'auditor'] },
       schema: {
         querystring: {
           type: 'object',

@@ -5,7 +5,6 @@ import { apiError, errorResponses } from '../errors.js';
 import { consentIdSchema } from '../schemas.js';
 import { ProofError } from '../tlog/log.js';
 import type { ProofFile } from '../tlog/proof-file.js';
-import { checkAdmin } from './admin.js';
 
 const b64 = (h: Uint8Array) => Buffer.from(h).toString('base64');
 
@@ -35,8 +34,10 @@ interface LogQuery {
  * - `POST /v1/admin/log/checkpoint?site=` (admin): a checkpoint now.
  * `site` defaults to the origin the request was made to. Errors are `{error, field, message}`.
  */
-export const logRoutes = (ctx: Context) => async (app: FastifyInstance) => {
-  const siteOf = (q: LogQuery, req: FastifyRequest, reply: FastifyReply): string | null => {
+/** The site a log request names (or the server's own origin); a 404 naming `site` otherwise. */
+const siteOfFor =
+  (ctx: Context) =>
+  (q: LogQuery, req: FastifyRequest, reply: FastifyReply): string | null => {
     const s = q.site === undefined ? ownOrigin(req) : normalizeOrigin(q.site);
     if (ctx.policies.has(s)) return s;
     reply
@@ -52,6 +53,9 @@ export const logRoutes = (ctx: Context) => async (app: FastifyInstance) => {
       );
     return null;
   };
+
+export const logRoutes = (ctx: Context) => async (app: FastifyInstance) => {
+  const siteOf = siteOfFor(ctx);
   /** A ProofError as the API's error; anything else goes to the error handler. */
   const answer = async <T>(reply: FastifyReply, f: () => Promise<T>) => {
     try {
@@ -221,18 +225,26 @@ export const logRoutes = (ctx: Context) => async (app: FastifyInstance) => {
         .send(JSON.stringify(file, null, 2));
     },
   );
+};
 
+/**
+ * A checkpoint on demand: an admin route, registered inside the admin API's plugin
+ * (routes/admin.ts), so its authentication and roles are the admin API's.
+ */
+export const logAdminRoutes = (ctx: Context) => async (app: FastifyInstance) => {
   app.post<{ Querystring: LogQuery }>(
     '/v1/admin/log/checkpoint',
     {
-      onRequest: (req, reply) => checkAdmin(ctx, req, reply),
+      // Signs what the log already holds: any signed-in role may ask for it (an auditor does,
+      // to check a recent receipt's inclusion without waiting for the next interval).
+      config: { allow: ['owner', 'editor', 'auditor'] },
       schema: {
         querystring: { type: 'object', additionalProperties: false, properties: { site } },
         response: errorResponses,
       },
     },
     async (req, reply) => {
-      const s = siteOf(req.query, req, reply);
+      const s = siteOfFor(ctx)(req.query, req, reply);
       if (!s) return reply;
       const c = await ctx.log.integrate(s);
       return { site: s, size: c.size, root: c.root, note: c.note };

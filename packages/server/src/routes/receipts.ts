@@ -1,17 +1,10 @@
 import { RECEIPT_MAX_BYTES, type ReceiptInput, validateReceiptInput } from '@assent/core';
 import type { FastifyInstance } from 'fastify';
-import {
-  type Context,
-  ipHashOf,
-  normalizeOrigin,
-  record,
-  senderOrigin,
-  setConsentCookie,
-} from '../context.js';
+import { throttledAuth, tokenMatches } from '../authenticate.js';
+import { type Context, normalizeOrigin, record, senderOrigin, setConsentCookie } from '../context.js';
 import { apiError, errorResponses } from '../errors.js';
 import { createdSchema, receiptInputSchema } from '../schemas.js';
 import { unsafeText } from '../text.js';
-import { tokenMatches } from './admin.js';
 
 /**
  * `POST /v1/receipts`: the banner's record of a choice. 201 only once it is durable.
@@ -43,34 +36,15 @@ export const receiptRoutes = (ctx: Context) => async (app: FastifyInstance) => {
       if (auth !== undefined || req.body.source === 'api') {
         // Server to server: the site's API key, never a browser's word. Guessing it is
         // throttled per client like the admin token.
-        const client = await ipHashOf(ctx, req);
-        const wait = ctx.authThrottle.blocked(client);
-        if (wait)
-          return reply
-            .code(429)
-            .header('retry-after', String(wait))
-            .send(
-              apiError(
-                'ASSENT_RATE_LIMITED',
-                'authorization',
-                `too many failed attempts; retry in ${wait} s`,
-              ),
-            );
-        if (!tokenMatches(auth, ctx.apiKeys.get(origin))) {
-          ctx.authThrottle.fail(client);
-          return reply
-            .code(401)
-            .header('www-authenticate', 'Bearer')
-            .send(
-              apiError(
-                'ASSENT_UNAUTHORIZED',
-                'authorization',
-                ctx.apiKeys.has(origin)
-                  ? `receipts with source "api" need ${origin}'s API key as "Bearer <key>"`
-                  : `receipts with source "api" need an API key, and none is configured for ${origin} (apiKeys)`,
-              ),
-            );
-        }
+        const key = ctx.apiKeys.get(origin);
+        const ok = await throttledAuth(ctx, req, reply, () => tokenMatches(auth, key), {
+          challenge: 'Bearer',
+          message:
+            key !== undefined
+              ? `receipts with source "api" need ${origin}'s API key as "Bearer <key>"`
+              : `receipts with source "api" need an API key, and none is configured for ${origin} (apiKeys)`,
+        });
+        if (!ok) return reply;
       } else {
         // A page of site A must not write into site B's chain, nor a script without a page
         // into anyone's. Browsers send Origin on every cross-origin POST and on same-origin

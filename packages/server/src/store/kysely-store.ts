@@ -2,6 +2,7 @@ import type { SignedReceipt } from '@assent/core';
 import { type Kysely, Migrator, sql } from 'kysely';
 import { commitment, newSalt } from '../tlog/commitment.js';
 import { entryData, entryText } from '../tlog/entries.js';
+import { type AdminDatabase, AdminStore } from './admin-store.js';
 import { migrationProvider } from './migrations.js';
 import { receiptRow, writes } from './statements.js';
 import {
@@ -54,12 +55,17 @@ const appendEntries = async (
  */
 export class KyselyStore implements Store {
   private readonly w: ReturnType<typeof writes>;
+  readonly admin: AdminStore;
 
   constructor(
     readonly db: Kysely<Database>,
     readonly kind: 'sqlite' | 'postgres',
   ) {
     this.w = writes(db);
+    const adminDb = db as unknown as Kysely<AdminDatabase>;
+    this.admin = new AdminStore(adminDb, async (q) =>
+      Number((await adminDb.executeQuery(q.compile())).numAffectedRows ?? 0),
+    );
   }
 
   /**

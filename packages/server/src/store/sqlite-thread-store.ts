@@ -1,5 +1,7 @@
 import type { SignedReceipt } from '@assent/core';
+import type { Kysely } from 'kysely';
 import { entryData, entryText } from '../tlog/entries.js';
+import { type AdminDatabase, AdminStore } from './admin-store.js';
 import type { KyselyStore } from './kysely-store.js';
 import type { SqliteWriter } from './sqlite-writer.js';
 import type {
@@ -33,10 +35,18 @@ export class SqliteThreadStore implements Store {
    */
   readonly writeConcurrency = 16;
 
+  /** Reads on the request thread's connection; each write is one statement run by the thread. */
+  readonly admin: AdminStore;
+
   constructor(
     private readonly reads: KyselyStore,
     private readonly writer: SqliteWriter,
-  ) {}
+  ) {
+    this.admin = new AdminStore(reads.db as unknown as Kysely<AdminDatabase>, (q) => {
+      const c = q.compile();
+      return writer.run<number>('exec', [c.sql, c.parameters]);
+    });
+  }
 
   /** Migrations run on the request thread's connection, before the thread starts. */
   migrate(): Promise<string[]> {

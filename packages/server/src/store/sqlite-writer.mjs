@@ -17,7 +17,7 @@
 // on `workerData.port` (a MessagePort, so pending messages can be taken synchronously):
 //   in:  { id, keyId, key?, items: flat array, STRIDE values per receipt (see appendOne) }
 //        `key` (an Ed25519 KeyObject) comes once per key; later batches name it by keyId.
-//        { id, op: 'purge' | 'salt' | 'dropSaltsBefore' | 'publish' | 'probeWrite' | 'logSave', args } runs one of OPS.
+//        { id, op: 'purge' | 'salt' | 'dropSaltsBefore' | 'publish' | 'probeWrite' | 'logSave' | 'exec', args } runs one of OPS.
 //        { close: true } closes the connection and ends the thread (after what came before it).
 //   out: { id, out: [seq, prev, hash, sig, …] } after COMMIT, { id, value } for an op,
 //        or { id, error } after ROLLBACK.
@@ -125,7 +125,15 @@ const appendEntries = (site, entries, data) => {
   return entries.map((_, i) => first + i);
 };
 const logAppend = db.transaction(appendEntries);
+// The admin console's writes (users, sessions; store/admin-store.ts): one statement each,
+// compiled by Kysely on the request thread, prepared here once per distinct SQL.
+const adminStatements = new Map();
 const OPS = {
+  exec: (sql, params) => {
+    let st = adminStatements.get(sql);
+    if (!st) adminStatements.set(sql, (st = db.prepare(sql)));
+    return st.run(params).changes;
+  },
   purge: (cutoff, now, limit) => purge.run(now, cutoff, limit).changes,
   salt: (day, fresh) => {
     addSalt.run(day, fresh);

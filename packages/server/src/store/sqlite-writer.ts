@@ -119,7 +119,7 @@ export class SqliteWriter {
    * thread's connection is the only one that writes.
    */
   run<T>(
-    op: 'purge' | 'salt' | 'dropSaltsBefore' | 'publish' | 'probeWrite' | 'logSave' | 'logAppend',
+    op: 'purge' | 'salt' | 'dropSaltsBefore' | 'publish' | 'probeWrite' | 'logSave' | 'logAppend' | 'exec',
     args: readonly unknown[],
   ): Promise<T> {
     const port = this.start();

@@ -1,5 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import type { PurgedReceipt, Receipt, SignedReceipt } from '@assent/core';
+import type { AdminStore } from './admin-store.js';
 
 /** The tables, as Kysely sees them. Times are ISO-8601 UTC text: sortable and the same on both dialects. */
 export interface Database {
@@ -211,6 +212,8 @@ export interface Store {
   readonly kind: 'sqlite' | 'postgres';
   /** How many `append` transactions are worth having in flight at once (group commit). */
   readonly writeConcurrency: number;
+  /** The admin console's users and sessions (store/admin-store.ts). */
+  readonly admin: AdminStore;
   /** Runs pending versioned migrations; returns the names applied. */
   migrate(): Promise<string[]>;
   /**

@@ -1,0 +1,213 @@
+import { createHash, createHmac, randomBytes } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { AuditAction, AuditDetail, AuditEntry } from './audit.js';
+import { secretEquals, throttledAuth, tokenMatches } from './authenticate.js';
+import type { Context } from './context.js';
+import { apiError } from './errors.js';
+import type { Role, User } from './store/admin-store.js';
+
+/**
+ * Who is calling the admin API: a person signed in with a session cookie, or a script with
+ * the admin token (`Authorization: Bearer`), which acts as an owner.
+ */
+export type Principal =
+  | { readonly kind: 'token'; readonly role: 'owner'; readonly name: string }
+  | {
+      readonly kind: 'user';
+      readonly role: Role;
+      readonly name: string;
+      readonly user: User;
+      readonly session: string;
+    };
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by the admin API's hook once the caller is authenticated (server.ts declares it). */
+    assentAdmin: Principal | null;
+  }
+  interface FastifyContextConfig {
+    /** The roles that may call an admin route; every admin route must say (deny by default). */
+    allow?: readonly Role[];
+  }
+}
+
+/**
+ * The session cookie. `__Host-` makes the browser refuse it unless it is `Secure`, has
+ * `Path=/` and no `Domain`: no subdomain can set or shadow it. `Secure` is always set, also
+ * on plain http: browsers treat http://localhost and http://127.0.0.1 as secure contexts and
+ * keep the cookie there (the demo and the tests), and anywhere else the console is meant to
+ * be behind HTTPS; over plain http to another host the browser drops the cookie and the
+ * sign-in page says so instead of failing silently.
+ */
+export const SESSION_COOKIE = '__Host-assent-admin';
+/** A session lasts this long from sign-in, whatever happens meanwhile. */
+export const SESSION_HOURS = 12;
+/** The header every state-changing request of a signed-in person must carry. */
+export const CSRF_HEADER = 'x-assent-csrf';
+
+const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** What the sessions table stores of a session token: its SHA-256, never the token. */
+export const sessionId = (token: string): string => createHash('sha256').update(token).digest('hex');
+
+/** A session's anti-forgery token: derived from the session token, so nothing more is stored. */
+export const csrfOf = (ctx: Pick<Context, 'adminKey'>, token: string): string =>
+  createHmac('sha256', ctx.adminKey).update(`csrf:${token}`).digest('base64url');
+
+export const newSessionToken = (): string => randomBytes(32).toString('base64url');
+
+export const sessionCookie = (token: string, maxAgeSeconds: number): string =>
+  `${SESSION_COOKIE}=${token}; Path=/; Max-Age=${maxAgeSeconds}; HttpOnly; Secure; SameSite=Strict`;
+
+/** The session token the request's cookie carries, or null. */
+export const sessionToken = (req: FastifyRequest): string | null => {
+  const header = req.headers.cookie;
+  if (!header) return null;
+  for (const part of header.split(';')) {
+    const i = part.indexOf('=');
+    if (part.slice(0, i).trim() === SESSION_COOKIE) {
+      const v = part.slice(i + 1).trim();
+      return /^[A-Za-z0-9_-]{43}$/.test(v) ? v : null;
+    }
+  }
+  return null;
+};
+
+/**
+ * Whether a browser says the request comes from another origin (`Sec-Fetch-Site`). Decided
+ * by the browser from where the request really came from, so a reverse proxy rewriting the
+ * scheme or host cannot confuse it. Browsers without it still need the CSRF token.
+ */
+export const crossSite = (req: FastifyRequest): boolean => {
+  const s = req.headers['sec-fetch-site'];
+  return s !== undefined && s !== 'same-origin' && s !== 'none';
+};
+
+const forbidden = (reply: FastifyReply, field: string, message: string) =>
+  reply.code(403).send(apiError('ASSENT_FORBIDDEN', field, message));
+
+/**
+ * The admin API's authentication: a bearer token (scripts, the CLI) or a session cookie (the
+ * console), each throttled per client; then, for a session, the CSRF token on every
+ * state-changing request; then the route's `allow` list. Resolves with who is calling, or null
+ * after answering 401, 403 or 429.
+ */
+export const authenticateAdmin = async (
+  ctx: Context,
+  req: FastifyRequest,
+  reply: FastifyReply,
+): Promise<Principal | null> => {
+  let who: Principal | null = null;
+  if (req.headers.authorization !== undefined) {
+    const ok = await throttledAuth(
+      ctx,
+      req,
+      reply,
+      () => tokenMatches(req.headers.authorization, ctx.adminToken),
+      {
+        challenge: 'Bearer',
+        message: ctx.adminToken
+          ? 'a valid "Bearer <token>" is required'
+          : 'no admin token is configured: sign in at /admin, or set adminToken for scripts',
+      },
+    );
+    if (!ok) return null;
+    who = { kind: 'token', role: 'owner', name: 'admin token' };
+  } else {
+    const token = sessionToken(req);
+    if (token === null) {
+      reply.header('www-authenticate', 'Bearer');
+      reply
+        .code(401)
+        .send(
+          apiError(
+            'ASSENT_UNAUTHORIZED',
+            'authorization',
+            ctx.adminToken
+              ? 'sign in at /admin, or send "Bearer <admin token>"'
+              : 'sign in at /admin (the admin token is off: no adminToken is configured)',
+          ),
+        );
+      return null;
+    }
+    const found: { user?: User } = {};
+    const ok = await throttledAuth(
+      ctx,
+      req,
+      reply,
+      async () => {
+        const s = await ctx.store.admin.session(sessionId(token), new Date().toISOString());
+        if (s) found.user = s.user;
+        return s !== null;
+      },
+      { message: 'your session has ended or was signed out: sign in again' },
+    );
+    const { user } = found;
+    if (!ok || !user) return null;
+    if (!SAFE.has(req.method)) {
+      if (crossSite(req)) {
+        forbidden(reply, 'sec-fetch-site', 'a change to the admin console must come from its own pages');
+        return null;
+      }
+      const sent = req.headers[CSRF_HEADER];
+      if (typeof sent !== 'string' || !secretEquals(sent, csrfOf(ctx, token))) {
+        forbidden(
+          reply,
+          CSRF_HEADER,
+          `a change needs the session's anti-forgery token in the ${CSRF_HEADER} header`,
+        );
+        return null;
+      }
+    }
+    who = { kind: 'user', role: user.role, name: user.email, user, session: sessionId(token) };
+  }
+  const allow = req.routeOptions.config.allow;
+  if (!allow?.includes(who.role)) {
+    forbidden(
+      reply,
+      'role',
+      `the role ${who.role} cannot do this${allow?.length ? `; it needs ${allow.join(' or ')}` : ''}`,
+    );
+    return null;
+  }
+  req.assentAdmin = who;
+  return who;
+};
+
+/** Admin routes as they are registered: what the role walk test and the README's table cover. */
+export interface AdminRoute {
+  readonly method: string;
+  readonly url: string;
+  readonly allow: readonly Role[];
+}
+
+/**
+ * Puts the admin API's authentication in front of every route of `app` (an encapsulated
+ * plugin) and refuses, at start, a route that does not say which roles may call it.
+ */
+export const guardAdmin = (ctx: Context, app: FastifyInstance, routes: AdminRoute[]) => {
+  app.addHook('onRoute', (r) => {
+    const allow = (r.config as { allow?: readonly Role[] } | undefined)?.allow;
+    if (!allow)
+      throw new Error(`admin route ${String(r.method)} ${r.url} does not say which roles may call it`);
+    for (const m of [r.method].flat()) if (m !== 'HEAD') routes.push({ method: m, url: r.url, allow });
+  });
+  app.addHook('onRequest', async (req, reply) => {
+    if ((await authenticateAdmin(ctx, req, reply)) === null) return reply;
+  });
+};
+
+/**
+ * Records what the authenticated caller of this request did, in the audit log, before the
+ * answer goes out: an action the log cannot hold fails (503) rather than go unrecorded.
+ */
+export const audit = (
+  ctx: Context,
+  req: FastifyRequest,
+  action: AuditAction,
+  target: string | null,
+  detail: AuditDetail = {},
+): Promise<AuditEntry> => {
+  const who = req.assentAdmin!;
+  return ctx.audit.append({ actor: who.name, role: who.role, action, target, detail });
+};

@@ -1,0 +1,99 @@
+// A receipt's detail: its choices, the policy wording the visitor was shown (from the
+// registry, in their language), its place in its site's chain, and whether it verifies.
+(() => {
+  const { api, ready, problem } = window.assentAdmin;
+  const $ = (id) => document.getElementById(id);
+  const status = $('status');
+  const out = $('detail');
+  const el = (tag, text) => {
+    const e = document.createElement(tag);
+    if (text !== undefined) e.textContent = text;
+    return e;
+  };
+  const list = (pairs) => {
+    const dl = el('dl');
+    for (const [k, v] of pairs) dl.append(el('dt', k), el('dd', v));
+    return dl;
+  };
+  const link = (id, text) => {
+    if (!id) return el('span', `${text}: none`);
+    const a = el('a', text);
+    a.href = `/admin/receipt?id=${encodeURIComponent(id)}`;
+    return a;
+  };
+  const yes = (b) => (b === null ? 'not checked' : b ? 'yes, verifies' : 'NO, does not verify');
+  const show = async () => {
+    const id = new URLSearchParams(location.search).get('id') ?? '';
+    const r = await api(`/v1/admin/receipts/${encodeURIComponent(id)}`);
+    if (!r.ok) {
+      status.textContent = `Error: ${await problem(r)}`;
+      return;
+    }
+    const d = await r.json();
+    const x = d.receipt;
+    document.title = `Receipt ${id} — Assent admin`;
+    const h = el('h2', 'Verification');
+    const v = list([
+      ['Hash matches its content', yes(d.verification.hash)],
+      ['Signature', yes(d.verification.signature)],
+      ['Signing key', `${d.verification.kid} (${d.verification.key})`],
+    ]);
+    const c = el('h2', 'Place in the chain');
+    const chain = list([
+      ['Site', d.chain.site],
+      ['Position', `${d.chain.seq} of ${d.chain.head}`],
+      ['Previous hash', d.chain.prev],
+      ['This hash', d.chain.hash],
+    ]);
+    const nav = el('p');
+    nav.append(link(d.chain.prevId, 'Previous receipt'), ' · ', link(d.chain.nextId, 'Next receipt'));
+    const parts = [
+      el('h2', 'The choice'),
+      x
+        ? list([
+            ['When (UTC)', x.at],
+            ['Consent ID', x.consentId],
+            ['How', x.method],
+            ['Mode', x.mode],
+            ['Region', x.region ?? 'unknown'],
+            ['Language', x.lang],
+            ['Global Privacy Control', x.signals.gpc ? 'sent' : 'not sent'],
+            ['Page', `${x.page.origin}${x.page.path}`],
+            ['Policy', `${x.policy.version} (${x.policy.sha256})`],
+          ])
+        : el('p', 'This receipt was purged after its retention period: its links and signature remain.'),
+    ];
+    if (d.policy) {
+      parts.push(el('h2', `What the visitor was shown (${d.policy.lang})`));
+      if (d.policy.texts?.title) parts.push(el('p', d.policy.texts.title));
+      if (d.policy.texts?.description) parts.push(el('p', d.policy.texts.description));
+      const t = el('table');
+      t.createCaption().textContent = 'Categories and services, and the choice made';
+      const head = t.createTHead().insertRow();
+      for (const k of ['Category or service', 'Wording shown', 'Choice']) {
+        const th = el('th', k);
+        th.scope = 'col';
+        head.append(th);
+      }
+      const b = t.createTBody();
+      for (const cat of d.policy.categories) {
+        const row = b.insertRow();
+        row.insertCell().textContent = cat.title;
+        row.insertCell().textContent = cat.description || '—';
+        row.insertCell().textContent = cat.granted ? 'allowed' : 'refused';
+        for (const s of cat.services) {
+          const sr = b.insertRow();
+          sr.insertCell().textContent = `${s.title} (in ${cat.title})`;
+          sr.insertCell().textContent = s.description || '—';
+          sr.insertCell().textContent = s.granted ? 'allowed' : 'refused';
+        }
+      }
+      parts.push(t);
+    }
+    out.replaceChildren(...parts, h, v, c, chain, nav);
+    status.textContent = '';
+  };
+  ready.then(show, (e) => {
+    status.textContent = `Error: ${e.message}`;
+  });
+})();

@@ -1,0 +1,84 @@
+import { Readable } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import { audit } from '../admin-auth.js';
+import { type AuditEntry, entryOf, verifyAudit } from '../audit.js';
+import type { Context } from '../context.js';
+import { errorResponses } from '../errors.js';
+import type { Store } from '../store/types.js';
+
+const READERS = { allow: ['owner', 'auditor'] as const };
+const BATCH = 1000;
+
+/** Every entry, oldest first, read in keyset batches: memory does not grow with the log. */
+export async function* auditEntries(store: Store): AsyncGenerator<AuditEntry> {
+  let after = 0;
+  for (;;) {
+    const rows = await store.admin.auditAfter(after, BATCH);
+    for (const r of rows) yield entryOf(r);
+    if (rows.length < BATCH) return;
+    after = Number(rows.at(-1)!.seq);
+  }
+}
+
+async function* ndjson(entries: AsyncIterable<AuditEntry>): AsyncGenerator<string> {
+  for await (const e of entries) yield `${JSON.stringify(e)}\n`;
+}
+
+/**
+ * The audit log for owners and auditors: pages newest first, the whole log as NDJSON (itself
+ * an audited action), and a verification of the whole chain with the server's public key.
+ */
+export const auditRoutes = (ctx: Context) => async (app: FastifyInstance) => {
+  app.get<{ Querystring: { before?: string; limit?: string } }>(
+    '/v1/admin/audit',
+    {
+      config: READERS,
+      schema: {
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          // Query values are text (no type coercion): whole numbers by pattern.
+          properties: {
+            before: { type: 'string', pattern: '^[1-9][0-9]{0,14}$' },
+            limit: { type: 'string', pattern: '^([1-9][0-9]?|1[0-9][0-9]|200)$' },
+          },
+        },
+        response: errorResponses,
+      },
+    },
+    async (req, reply) => {
+      const limit = Number(req.query.limit ?? 50);
+      const before = req.query.before === undefined ? null : Number(req.query.before);
+      const rows = await ctx.store.admin.auditPage(before, limit);
+      const entries = rows.map(entryOf);
+      reply.header('cache-control', 'no-store');
+      return { entries, next: entries.length === limit ? entries.at(-1)!.seq : null };
+    },
+  );
+
+  app.get(
+    '/v1/admin/audit/export',
+    { config: READERS, schema: { response: errorResponses } },
+    async (req, reply) => {
+      await audit(ctx, req, 'audit-export', null);
+      const day = new Date().toISOString().slice(0, 10);
+      return reply
+        .type('application/x-ndjson')
+        .header('content-disposition', `attachment; filename="audit-${day}.ndjson"`)
+        .header('cache-control', 'no-store')
+        .send(Readable.from(ndjson(auditEntries(ctx.store))));
+    },
+  );
+
+  app.get(
+    '/v1/admin/audit/verify',
+    { config: READERS, schema: { response: errorResponses } },
+    async (_req, reply) => {
+      reply.header('cache-control', 'no-store');
+      return {
+        ...(await verifyAudit(auditEntries(ctx.store), [ctx.signer.publicKeyPem])),
+        kid: ctx.signer.kid,
+      };
+    },
+  );
+};

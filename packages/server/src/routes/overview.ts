@@ -1,0 +1,84 @@
+import type { FastifyInstance } from 'fastify';
+import type { Context } from '../context.js';
+import { errorResponses } from '../errors.js';
+import { badDate, type FilterQuery, filterOf, filterQuery, knownSite, unknownSite } from './admin-filter.js';
+
+/** The outcomes the overview counts, by the method of a consent's latest choice. */
+export const OUTCOMES = [
+  ['accept-all', 'Accept all'],
+  ['reject-all', 'Reject all'],
+  ['custom', 'Custom'],
+  ['withdraw', 'Withdrawn'],
+  ['gpc', 'GPC'],
+  ['notice-ack', 'Notice acknowledged'],
+] as const;
+
+const zero = () => Object.fromEntries(OUTCOMES.map(([m]) => [m, 0])) as Record<string, number>;
+
+/**
+ * `GET /v1/admin/overview`: consent outcomes for a date range, counted per consent (each
+ * visitor's latest choice in the range; a withdrawal after an acceptance counts once, as
+ * withdrawn), with the number of receipts beside; over time (the day of each latest choice),
+ * per region and per category. Every role may read it.
+ */
+export const overviewRoutes = (ctx: Context) => async (app: FastifyInstance) => {
+  app.get<{ Querystring: FilterQuery }>(
+    '/v1/admin/overview',
+    {
+      config: { allow: ['owner', 'editor', 'auditor'] },
+      schema: {
+        querystring: { type: 'object', additionalProperties: false, properties: filterQuery },
+        response: errorResponses,
+      },
+    },
+    async (req, reply) => {
+      const filter = filterOf(req.query);
+      if ('field' in filter) return badDate(reply, filter.field);
+      if (filter.site !== undefined && !(await knownSite(ctx, filter.site)))
+        return unknownSite(reply, filter.site);
+      const sites = filter.site ? [filter.site] : [...ctx.policies.sites()];
+      const categories = new Map<string, string>();
+      for (const s of sites)
+        for (const c of ctx.policies.site(s)?.policy.categories ?? [])
+          if (!categories.has(c.id)) categories.set(c.id, c.title);
+      const [all, days, regions, granting, receipts] = await Promise.all([
+        ctx.store.admin.latestChoices(filter, 'all'),
+        ctx.store.admin.latestChoices(filter, 'day'),
+        ctx.store.admin.latestChoices(filter, 'region'),
+        ctx.store.admin.latestGranting(filter, [...categories.keys()]),
+        ctx.store.stats(filter, 'method', []),
+      ]);
+      const grouped = (rows: { key: string; method: string; consents: number }[]) => {
+        const out = new Map<string, Record<string, number>>();
+        for (const r of rows) {
+          const c = out.get(r.key) ?? zero();
+          c[r.method] = (c[r.method] ?? 0) + r.consents;
+          out.set(r.key, c);
+        }
+        return [...out].sort(([a], [b]) => a.localeCompare(b));
+      };
+      const consents = all.reduce((n, r) => n + r.consents, 0);
+      reply.header('cache-control', 'no-store');
+      return {
+        from: filter.from ?? null,
+        to: filter.to ?? null,
+        site: filter.site ?? null,
+        consents,
+        outcomes: OUTCOMES.map(([method, label]) => ({
+          method,
+          label,
+          consents: all.find((r) => r.method === method)?.consents ?? 0,
+          receipts: receipts.find((r) => r.key === method)?.total ?? 0,
+        })),
+        days: grouped(days).map(([day, counts]) => ({ day, counts })),
+        regions: grouped(regions).map(([region, counts]) => ({ region, counts })),
+        categories: [...categories].map(([id, title]) => ({
+          id,
+          title,
+          granting: granting[id] ?? 0,
+          consents,
+        })),
+      };
+    },
+  );
+};

@@ -1,0 +1,174 @@
+import { createPublicKey } from 'node:crypto';
+import { grantedKeys, isConsentId, METHODS, type SignedReceipt } from '@assent/core';
+import type { FastifyInstance } from 'fastify';
+import type { Context } from '../context.js';
+import { apiError, errorResponses } from '../errors.js';
+import { receiptHash, verifyHashSignature } from '../signer.js';
+import type { ReceiptListRow } from '../store/admin-store.js';
+import { badDate, type FilterQuery, filterOf, filterQuery, knownSite, unknownSite } from './admin-filter.js';
+
+const READERS = { allow: ['owner', 'auditor'] as const };
+const DEFAULT_LIMIT = 50;
+
+/** The keyset cursor of the next page: the last row's `at` and `id`, as one opaque string. */
+const cursorOf = (r: ReceiptListRow) => Buffer.from(`${r.at}|${r.id}`).toString('base64url');
+const parseCursor = (c: string): { at: string; id: string } | null => {
+  const [at, id] = Buffer.from(c, 'base64url').toString().split('|');
+  return at && id && !Number.isNaN(Date.parse(at)) ? { at, id } : null;
+};
+
+/** A row of the table: what the console shows, from the signed body (null once purged). */
+const listItem = (r: ReceiptListRow) => {
+  const b = r.body ? (JSON.parse(r.body) as SignedReceipt) : null;
+  return {
+    id: r.id,
+    site: r.site,
+    seq: Number(r.seq),
+    at: r.at,
+    method: r.method,
+    mode: b?.mode ?? null,
+    region: r.region,
+    lang: b?.lang ?? null,
+    policy: b?.policy.version ?? null,
+    granted: b ? grantedKeys(b.choices) : null,
+    gpc: b?.signals.gpc ?? null,
+    purged: r.purged_at !== null,
+  };
+};
+
+/**
+ * The receipts table and a receipt's detail (owners and auditors). A consent ID is searched
+ * as the store's own history lookup does it, and never logged: the request log redacts every
+ * 22-character ID in a URL (logging.ts), and a search is no audited action (the audit log
+ * would have to hold the ID).
+ */
+export const receiptBrowserRoutes = (ctx: Context) => async (app: FastifyInstance) => {
+  app.get<{
+    Querystring: FilterQuery & { method?: string; consent?: string; after?: string; limit?: string };
+  }>(
+    '/v1/admin/receipts/page',
+    {
+      config: READERS,
+      schema: {
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            ...filterQuery,
+            method: { type: 'string', enum: [...METHODS] },
+            consent: { type: 'string', maxLength: 64 },
+            after: { type: 'string', maxLength: 200 },
+            limit: { type: 'string', pattern: '^([1-9][0-9]?|100)$' },
+          },
+        },
+        response: errorResponses,
+      },
+    },
+    async (req, reply) => {
+      const filter = filterOf(req.query);
+      if ('field' in filter) return badDate(reply, filter.field);
+      // A mistyped site is a mistake to name, not an empty table.
+      if (filter.site !== undefined && !(await knownSite(ctx, filter.site)))
+        return unknownSite(reply, filter.site);
+      const consent = req.query.consent?.trim();
+      if (consent !== undefined && consent !== '' && !isConsentId(consent))
+        return reply
+          .code(400)
+          .send(
+            apiError('ASSENT_BAD_FIELD', 'consent', 'must be a consent ID: 22 characters of A-Z a-z 0-9 - _'),
+          );
+      const after = req.query.after === undefined ? null : parseCursor(req.query.after);
+      if (req.query.after !== undefined && !after)
+        return reply
+          .code(400)
+          .send(apiError('ASSENT_BAD_FIELD', 'after', 'is not a cursor this server gave'));
+      const limit = Number(req.query.limit ?? DEFAULT_LIMIT);
+      const rows = await ctx.store.admin.receipts(
+        {
+          ...filter,
+          ...(req.query.method ? { method: req.query.method } : {}),
+          ...(consent ? { consentId: consent } : {}),
+        },
+        after,
+        limit,
+      );
+      reply.header('cache-control', 'no-store');
+      return {
+        receipts: rows.map(listItem),
+        next: rows.length === limit ? cursorOf(rows.at(-1)!) : null,
+      };
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/v1/admin/receipts/:id',
+    {
+      config: READERS,
+      schema: {
+        params: { type: 'object', properties: { id: { type: 'string', pattern: '^[A-Za-z0-9_-]{16}$' } } },
+        response: errorResponses,
+      },
+    },
+    async (req, reply) => {
+      const found = await ctx.store.admin.receipt(req.params.id);
+      if (!found)
+        return reply.code(404).send(apiError('ASSENT_NOT_FOUND', 'id', `no receipt ${req.params.id}`));
+      const { row } = found;
+      const r = row.body
+        ? ({ ...JSON.parse(row.body), hash: row.hash, sig: row.sig } as SignedReceipt)
+        : null;
+      // Its hash recomputed from its content (core's canonical JSON), its signature checked
+      // with this server's key when it names it; a receipt signed under an earlier key says so.
+      const ownKey = row.kid === ctx.signer.kid;
+      const verification = {
+        hash: r ? receiptHash(r) === row.hash : null,
+        signature: ownKey
+          ? verifyHashSignature(createPublicKey(ctx.signer.publicKeyPem), row.hash, row.sig)
+          : null,
+        kid: row.kid,
+        key: ownKey ? 'this server' : 'another key (verify the export with its public key)',
+      };
+      let policy = null;
+      const v = row.policy ? await ctx.policies.get(row.policy) : null;
+      if (v && r) {
+        // The wording in the language the visitor was shown, with what they granted.
+        const p = v.inLanguage(r.lang);
+        const granted = new Set(grantedKeys(r.choices));
+        policy = {
+          sha256: v.sha256,
+          version: v.config.policy,
+          lang: p.lang,
+          texts: p.texts,
+          categories: p.categories.map((c) => ({
+            id: c.id,
+            title: c.title,
+            description: c.description,
+            granted: granted.has(c.id),
+            services: c.services.map((x) => ({
+              id: x.id,
+              title: x.title,
+              description: x.description,
+              granted: granted.has(x.key),
+            })),
+          })),
+        };
+      }
+      reply.header('cache-control', 'no-store');
+      return {
+        receipt: r,
+        purged: row.purged_at !== null,
+        chain: {
+          site: row.site,
+          seq: row.seq,
+          head: found.head,
+          prev: row.prev,
+          hash: row.hash,
+          prevId: found.prevId,
+          nextId: found.nextId,
+        },
+        verification,
+        policy,
+      };
+    },
+  );
+};

@@ -1,0 +1,170 @@
+import type { FastifyInstance } from 'fastify';
+import {
+  audit,
+  CSRF_HEADER,
+  crossSite,
+  csrfOf,
+  newSessionToken,
+  SESSION_HOURS,
+  sessionCookie,
+  sessionId,
+  sessionToken,
+} from '../admin-auth.js';
+import { throttledAuth } from '../authenticate.js';
+import type { Context } from '../context.js';
+import { apiError, errorResponses } from '../errors.js';
+import { PASSWORD_MAX, verifyPassword } from '../passwords.js';
+import type { User } from '../store/admin-store.js';
+
+const HOUR = 3_600_000;
+
+const meSchema = {
+  type: 'object',
+  properties: {
+    kind: { type: 'string' },
+    email: { type: ['string', 'null'] },
+    role: { type: 'string' },
+    csrf: { type: ['string', 'null'] },
+    csrfHeader: { type: 'string' },
+    expiresAt: { type: ['string', 'null'] },
+  },
+} as const;
+
+/**
+ * `POST /v1/admin/session`: signing in with an email and a password. Outside the admin guard
+ * (nobody is signed in yet), throttled per client with every other authentication; a wrong
+ * password and an unknown email answer the same, in the same time (passwords.ts).
+ */
+export const signInRoute = (ctx: Context) => async (app: FastifyInstance) => {
+  app.post<{ Body: { email: string; password: string } }>(
+    '/v1/admin/session',
+    {
+      schema: {
+        body: {
+          type: 'object',
+          required: ['email', 'password'],
+          additionalProperties: false,
+          properties: {
+            email: { type: 'string', minLength: 1, maxLength: 254 },
+            password: { type: 'string', minLength: 1, maxLength: PASSWORD_MAX },
+          },
+        },
+        response: { 201: meSchema, ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      // Login CSRF: another origin must not sign a browser in (to an account of its choosing).
+      if (crossSite(req))
+        return reply
+          .code(403)
+          .send(apiError('ASSENT_FORBIDDEN', 'sec-fetch-site', "sign in from the admin console's own page"));
+      let user: User | null = null;
+      let checked = false;
+      const ok = await throttledAuth(
+        ctx,
+        req,
+        reply,
+        async () => {
+          checked = true;
+          const u = await ctx.store.admin.userByEmail(req.body.email.trim());
+          const match = await verifyPassword(req.body.password, u?.password ?? null);
+          if (match && u)
+            user = {
+              id: u.id,
+              email: u.email,
+              role: u.role,
+              created_at: u.created_at,
+              updated_at: u.updated_at,
+            };
+          return match;
+        },
+        { field: 'password', message: 'that email and password do not match a user of this server' },
+      );
+      const tried = req.body.email.trim().toLowerCase();
+      if (!ok || !user) {
+        // Failures are recorded (the throttle bounds how many); a blocked client's 429s are not.
+        if (checked)
+          await ctx.audit.append({
+            actor: tried,
+            role: null,
+            action: 'sign-in-failed',
+            target: null,
+            detail: {},
+          });
+        return reply;
+      }
+      const u = user as User;
+      const now = Date.now();
+      const token = newSessionToken();
+      const expiresAt = new Date(now + SESSION_HOURS * HOUR).toISOString();
+      await ctx.store.admin.dropExpiredSessions(new Date(now).toISOString());
+      await ctx.store.admin.addSession({
+        id: sessionId(token),
+        user_id: u.id,
+        created_at: new Date(now).toISOString(),
+        expires_at: expiresAt,
+      });
+      req.log.info({ role: u.role }, 'admin signed in');
+      await ctx.audit.append({ actor: u.email, role: u.role, action: 'sign-in', target: null, detail: {} });
+      return reply
+        .code(201)
+        .header('set-cookie', sessionCookie(token, SESSION_HOURS * 3600))
+        .header('cache-control', 'no-store')
+        .send({
+          kind: 'user',
+          email: u.email,
+          role: u.role,
+          csrf: csrfOf(ctx, token),
+          csrfHeader: CSRF_HEADER,
+          expiresAt,
+        });
+    },
+  );
+};
+
+/** Who is signed in (and the CSRF token the console's pages send), and signing out. */
+export const sessionRoutes = (ctx: Context) => async (app: FastifyInstance) => {
+  app.get(
+    '/v1/admin/session',
+    {
+      config: { allow: ['owner', 'editor', 'auditor'] },
+      schema: { response: { 200: meSchema, ...errorResponses } },
+    },
+    async (req, reply) => {
+      const who = req.assentAdmin!;
+      const token = sessionToken(req);
+      reply.header('cache-control', 'no-store');
+      if (who.kind === 'token')
+        return {
+          kind: 'token',
+          email: null,
+          role: who.role,
+          csrf: null,
+          csrfHeader: CSRF_HEADER,
+          expiresAt: null,
+        };
+      const s = await ctx.store.admin.session(who.session, new Date().toISOString());
+      return {
+        kind: 'user',
+        email: who.user.email,
+        role: who.role,
+        csrf: token ? csrfOf(ctx, token) : null,
+        csrfHeader: CSRF_HEADER,
+        expiresAt: s?.session.expires_at ?? null,
+      };
+    },
+  );
+
+  app.delete(
+    '/v1/admin/session',
+    { config: { allow: ['owner', 'editor', 'auditor'] }, schema: { response: errorResponses } },
+    async (req, reply) => {
+      const who = req.assentAdmin!;
+      if (who.kind === 'user') {
+        await ctx.store.admin.removeSession(who.session);
+        await audit(ctx, req, 'sign-out', null);
+      }
+      return reply.code(204).header('set-cookie', sessionCookie('', 0)).send();
+    },
+  );
+};

@@ -1,0 +1,144 @@
+import type { FastifyInstance } from 'fastify';
+import { audit } from '../admin-auth.js';
+import type { Context } from '../context.js';
+import { apiError, errorResponses } from '../errors.js';
+import { hashPassword, PASSWORD_MAX, passwordProblem } from '../passwords.js';
+import { ROLES, type Role } from '../store/admin-store.js';
+import { addUser } from '../users.js';
+
+const userSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    email: { type: 'string' },
+    role: { type: 'string' },
+    created_at: { type: 'string' },
+    updated_at: { type: 'string' },
+  },
+} as const;
+
+const OWNER = { allow: ['owner'] as const };
+const idParams = {
+  type: 'object',
+  required: ['id'],
+  properties: { id: { type: 'string', maxLength: 40 } },
+} as const;
+
+/**
+ * People of the admin console: owners add, change and remove them. A role or password change
+ * and a removal end the user's sessions at once. The last owner cannot be demoted or removed.
+ */
+export const userRoutes = (ctx: Context) => async (app: FastifyInstance) => {
+  app.get(
+    '/v1/admin/users',
+    {
+      config: OWNER,
+      schema: {
+        response: {
+          200: { type: 'object', properties: { users: { type: 'array', items: userSchema } } },
+          ...errorResponses,
+        },
+      },
+    },
+    async () => ({ users: await ctx.store.admin.users() }),
+  );
+
+  app.post<{ Body: { email: string; role: Role; password: string } }>(
+    '/v1/admin/users',
+    {
+      config: OWNER,
+      schema: {
+        body: {
+          type: 'object',
+          required: ['email', 'role', 'password'],
+          additionalProperties: false,
+          properties: {
+            email: { type: 'string', maxLength: 254 },
+            role: { type: 'string', enum: [...ROLES] },
+            password: { type: 'string', maxLength: PASSWORD_MAX },
+          },
+        },
+        response: { 201: userSchema, ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      const r = await addUser(ctx.store, req.body);
+      if (!r.ok) return reply.code(400).send(apiError('ASSENT_BAD_FIELD', r.field, r.message));
+      req.log.info({ role: r.user.role }, 'admin user added');
+      await audit(ctx, req, 'user-add', r.user.email, { role: r.user.role });
+      return reply.code(201).send(r.user);
+    },
+  );
+
+  app.patch<{ Params: { id: string }; Body: { role?: Role; password?: string } }>(
+    '/v1/admin/users/:id',
+    {
+      config: OWNER,
+      schema: {
+        params: idParams,
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          minProperties: 1,
+          properties: {
+            role: { type: 'string', enum: [...ROLES] },
+            password: { type: 'string', maxLength: PASSWORD_MAX },
+          },
+        },
+        response: { 200: userSchema, ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      const { id } = req.params;
+      const { role, password } = req.body;
+      if (password !== undefined) {
+        const p = passwordProblem(password);
+        if (p) return reply.code(400).send(apiError('ASSENT_BAD_FIELD', 'password', p));
+      }
+      const before = await ctx.store.admin.user(id);
+      if (!before) return reply.code(404).send(apiError('ASSENT_NOT_FOUND', 'id', `no user ${id}`));
+      const set = {
+        ...(role ? { role } : {}),
+        ...(password !== undefined ? { password: await hashPassword(password) } : {}),
+      };
+      if (!(await ctx.store.admin.updateUser(id, set, new Date().toISOString())))
+        return reply
+          .code(400)
+          .send(
+            apiError(
+              'ASSENT_BAD_FIELD',
+              'role',
+              `${before.email} is the last owner: make another user owner first`,
+            ),
+          );
+      await ctx.store.admin.removeSessionsOf(id);
+      // Whether the password changed, never what it is.
+      await audit(ctx, req, 'user-change', before.email, {
+        ...(role ? { role, was: before.role } : {}),
+        password: password !== undefined,
+      });
+      return (await ctx.store.admin.user(id))!;
+    },
+  );
+
+  app.delete<{ Params: { id: string } }>(
+    '/v1/admin/users/:id',
+    { config: OWNER, schema: { params: idParams, response: errorResponses } },
+    async (req, reply) => {
+      const before = await ctx.store.admin.user(req.params.id);
+      if (!before)
+        return reply.code(404).send(apiError('ASSENT_NOT_FOUND', 'id', `no user ${req.params.id}`));
+      if (!(await ctx.store.admin.removeUser(req.params.id)))
+        return reply
+          .code(400)
+          .send(
+            apiError(
+              'ASSENT_BAD_FIELD',
+              'id',
+              `${before.email} is the last owner: make another user owner first`,
+            ),
+          );
+      return reply.code(204).send();
+    },
+  );
+};

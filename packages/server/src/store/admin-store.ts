@@ -1,0 +1,375 @@
+import { type Compilable, type Kysely, sql } from 'kysely';
+
+/** What a person may do in the admin console and API (see roles.ts). */
+export type Role = 'owner' | 'editor' | 'auditor';
+export const ROLES: readonly Role[] = ['owner', 'editor', 'auditor'];
+
+/** People who sign in to the admin console. `email` is stored lower-case. */
+export interface UsersTable {
+  id: string;
+  email: string;
+  role: Role;
+  /** `scrypt$N$r$p$salt$key` (passwords.ts). */
+  password: string;
+  created_at: string;
+  updated_at: string;
+}
+
+/**
+ * Signed-in sessions. `id` is the SHA-256 of the cookie's token, never the token: whoever
+ * reads the database (a backup, a replica) cannot act as anyone.
+ */
+export interface SessionsTable {
+  id: string;
+  user_id: string;
+  created_at: string;
+  expires_at: string;
+}
+
+/** The audit log (audit.ts): append-only, hash-chained, signed. `detail` is JSON. */
+export interface AuditRow {
+  seq: number;
+  at: string;
+  actor: string;
+  role: string | null;
+  action: string;
+  target: string | null;
+  detail: string;
+  prev: string;
+  kid: string;
+  hash: string;
+  sig: string;
+}
+
+/** The receipts columns the console's table reads (the receipts table is store/types.ts's). */
+interface ReceiptsRead {
+  granted: string | null;
+  id: string;
+  site: string;
+  seq: number;
+  at: string;
+  consent_id: string | null;
+  method: string | null;
+  region: string | null;
+  body: string | null;
+  prev: string;
+  hash: string;
+  sig: string;
+  kid: string;
+  purged_at: string | null;
+  policy: string | null;
+}
+
+/** What the console's receipts table filters on; every field optional. */
+export interface ReceiptQuery {
+  readonly site?: string;
+  /** Inclusive, ISO-8601. */
+  readonly from?: string;
+  /** Exclusive, ISO-8601. */
+  readonly to?: string;
+  readonly method?: string;
+  /** Looked up exactly as the store's history of a consent is (`consent_id =`). */
+  readonly consentId?: string;
+}
+
+export type ReceiptListRow = Pick<
+  ReceiptsRead,
+  'id' | 'site' | 'seq' | 'at' | 'method' | 'region' | 'body' | 'purged_at'
+>;
+
+export interface AdminDatabase {
+  receipts: ReceiptsRead;
+  users: UsersTable;
+  sessions: SessionsTable;
+  audit_log: AuditRow;
+}
+
+export type User = Omit<UsersTable, 'password'>;
+
+/**
+ * Users and sessions. Reads run on the store's reading connection; every write goes through
+ * `write`, which a SQLite file store runs on its writer thread (the only connection that
+ * writes) and the others execute directly.
+ */
+export class AdminStore {
+  constructor(
+    private readonly db: Kysely<AdminDatabase>,
+    /** Runs one write statement; resolves with the number of rows it changed. */
+    private readonly write: (q: Compilable) => Promise<number>,
+  ) {}
+
+  async countUsers(role?: Role): Promise<number> {
+    let q = this.db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n'));
+    if (role) q = q.where('role', '=', role);
+    return Number((await q.executeTakeFirstOrThrow()).n);
+  }
+
+  users(): Promise<User[]> {
+    return this.db
+      .selectFrom('users')
+      .select(['id', 'email', 'role', 'created_at', 'updated_at'])
+      .orderBy('email')
+      .execute();
+  }
+
+  async userByEmail(email: string): Promise<UsersTable | null> {
+    return (
+      (await this.db
+        .selectFrom('users')
+        .selectAll()
+        .where('email', '=', email.toLowerCase())
+        .executeTakeFirst()) ?? null
+    );
+  }
+
+  async user(id: string): Promise<User | null> {
+    return (
+      (await this.db
+        .selectFrom('users')
+        .select(['id', 'email', 'role', 'created_at', 'updated_at'])
+        .where('id', '=', id)
+        .executeTakeFirst()) ?? null
+    );
+  }
+
+  /** Adds a user; false when the email is taken (nothing written). */
+  async addUser(u: UsersTable): Promise<boolean> {
+    const n = await this.write(
+      this.db
+        .insertInto('users')
+        .values({ ...u, email: u.email.toLowerCase() })
+        .onConflict((oc) => oc.column('email').doNothing()),
+    );
+    return n === 1;
+  }
+
+  /**
+   * Changes a user's role and/or password. One statement that refuses to demote the last
+   * owner (a server nobody can administer): false when no row changed, i.e. no such user, or
+   * it is the last owner and `role` is not owner.
+   */
+  async updateUser(id: string, set: { role?: Role; password?: string }, now: string): Promise<boolean> {
+    let q = this.db
+      .updateTable('users')
+      .set({ ...set, updated_at: now })
+      .where('id', '=', id);
+    if (set.role && set.role !== 'owner') q = q.where(lastOwnerGuard);
+    return (await this.write(q)) === 1;
+  }
+
+  /** Removes a user and their sessions; false when there is no such user or it is the last owner. */
+  async removeUser(id: string): Promise<boolean> {
+    const n = await this.write(this.db.deleteFrom('users').where('id', '=', id).where(lastOwnerGuard));
+    if (n) await this.removeSessionsOf(id);
+    return n === 1;
+  }
+
+  async addSession(s: SessionsTable): Promise<void> {
+    await this.write(this.db.insertInto('sessions').values(s));
+  }
+
+  /** The live session with this id (token hash) and its user, or null (none, expired, user gone). */
+  async session(id: string, now: string): Promise<{ session: SessionsTable; user: User } | null> {
+    const r = await this.db
+      .selectFrom('sessions as s')
+      .innerJoin('users as u', 'u.id', 's.user_id')
+      .select([
+        's.id as sid',
+        's.user_id',
+        's.created_at as s_created',
+        's.expires_at',
+        'u.email',
+        'u.role',
+        'u.created_at',
+        'u.updated_at',
+      ])
+      .where('s.id', '=', id)
+      .where('s.expires_at', '>', now)
+      .executeTakeFirst();
+    if (!r) return null;
+    return {
+      session: { id: r.sid, user_id: r.user_id, created_at: r.s_created, expires_at: r.expires_at },
+      user: {
+        id: r.user_id,
+        email: r.email,
+        role: r.role,
+        created_at: r.created_at,
+        updated_at: r.updated_at,
+      },
+    };
+  }
+
+  async removeSession(id: string): Promise<void> {
+    await this.write(this.db.deleteFrom('sessions').where('id', '=', id));
+  }
+
+  /** Signs a user out everywhere (their role or password changed, or they were removed). */
+  async removeSessionsOf(userId: string): Promise<void> {
+    await this.write(this.db.deleteFrom('sessions').where('user_id', '=', userId));
+  }
+
+  async dropExpiredSessions(now: string): Promise<void> {
+    await this.write(this.db.deleteFrom('sessions').where('expires_at', '<=', now));
+  }
+
+  /**
+   * One page of receipts, newest first, after the keyset `before` (`at`, `id`): each page is
+   * a seek on the (at) index, or on (consent_id, at, id) for a consent, never an OFFSET that
+   * reads and drops every row before it.
+   */
+  receipts(
+    q: ReceiptQuery,
+    before: { at: string; id: string } | null,
+    limit: number,
+  ): Promise<ReceiptListRow[]> {
+    let s = this.db
+      .selectFrom('receipts')
+      .select(['id', 'site', 'seq', 'at', 'method', 'region', 'body', 'purged_at']);
+    if (q.consentId !== undefined) s = s.where('consent_id', '=', q.consentId);
+    if (q.site !== undefined) s = s.where('site', '=', q.site);
+    if (q.from !== undefined) s = s.where('at', '>=', q.from);
+    if (q.to !== undefined) s = s.where('at', '<', q.to);
+    if (q.method !== undefined) s = s.where('method', '=', q.method);
+    if (before) s = s.where((eb) => eb(eb.refTuple('at', 'id'), '<', eb.tuple(before.at, before.id)));
+    return s.orderBy('at', 'desc').orderBy('id', 'desc').limit(limit).execute();
+  }
+
+  /**
+   * Counted per consent: each consent's latest receipt in the range (no later receipt of the
+   * same consent before `to`), grouped by `key` (day, region) and method, with the number of
+   * receipts beside. A consent's receipts are found through the (consent_id, at, id) index.
+   */
+  async latestChoices(
+    q: ReceiptQuery,
+    by: 'day' | 'region' | 'all',
+  ): Promise<{ key: string; method: string; consents: number }[]> {
+    let latest = this.db
+      .selectFrom('receipts as r')
+      .where('r.body', 'is not', null)
+      .where(({ not, exists, selectFrom }) => {
+        let later = selectFrom('receipts as n')
+          .select(sql`1`.as('one'))
+          .whereRef('n.consent_id', '=', 'r.consent_id')
+          .where((eb) => eb(eb.refTuple('n.at', 'n.id'), '>', eb.refTuple('r.at', 'r.id')));
+        if (q.to !== undefined) later = later.where('n.at', '<', q.to);
+        return not(exists(later));
+      });
+    if (q.site !== undefined) latest = latest.where('r.site', '=', q.site);
+    if (q.from !== undefined) latest = latest.where('r.at', '>=', q.from);
+    if (q.to !== undefined) latest = latest.where('r.at', '<', q.to);
+    const key =
+      by === 'day'
+        ? sql<string>`substr(r.at, 1, 10)`
+        : by === 'region'
+          ? sql<string>`coalesce(r.region, 'unknown')`
+          : sql<string>`'all'`;
+    // PostgreSQL refuses a constant in GROUP BY: the whole range groups by method alone.
+    const rows = await latest
+      .select((eb) => [key.as('key'), 'r.method', eb.fn.countAll<number>().as('n')])
+      .groupBy(by === 'all' ? ['r.method'] : [key, 'r.method'])
+      .execute();
+    return rows.map((r) => ({ key: String(r.key), method: String(r.method), consents: Number(r.n) }));
+  }
+
+  /** Per category: consents whose latest choice in the range grants it. */
+  async latestGranting(q: ReceiptQuery, categories: readonly string[]): Promise<Record<string, number>> {
+    if (!categories.length) return {};
+    let latest = this.db
+      .selectFrom('receipts as r')
+      .where('r.body', 'is not', null)
+      .where(({ not, exists, selectFrom }) => {
+        let later = selectFrom('receipts as n')
+          .select(sql`1`.as('one'))
+          .whereRef('n.consent_id', '=', 'r.consent_id')
+          .where((eb) => eb(eb.refTuple('n.at', 'n.id'), '>', eb.refTuple('r.at', 'r.id')));
+        if (q.to !== undefined) later = later.where('n.at', '<', q.to);
+        return not(exists(later));
+      });
+    if (q.site !== undefined) latest = latest.where('r.site', '=', q.site);
+    if (q.from !== undefined) latest = latest.where('r.at', '>=', q.from);
+    if (q.to !== undefined) latest = latest.where('r.at', '<', q.to);
+    const row = (await latest
+      .select(
+        categories.map((c, i) =>
+          sql<number>`sum(case when r.granted like ${`%,${c.replace(/[\\%_]/g, (x) => `\\${x}`)},%`} escape '\\' then 1 else 0 end)`.as(
+            `c${i}`,
+          ),
+        ),
+      )
+      .executeTakeFirstOrThrow()) as Record<string, unknown>;
+    return Object.fromEntries(categories.map((c, i) => [c, Number(row[`c${i}`] ?? 0)]));
+  }
+
+  /** A receipt's row by id, with its neighbours in its site's chain (by seq), or null. */
+  async receipt(id: string): Promise<{
+    row: ReceiptsRead;
+    prevId: string | null;
+    nextId: string | null;
+    head: number;
+  } | null> {
+    const row = await this.db.selectFrom('receipts').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row) return null;
+    const seq = Number(row.seq);
+    const near = await this.db
+      .selectFrom('receipts')
+      .select(['id', 'seq'])
+      .where('site', '=', row.site)
+      .where('seq', 'in', [seq - 1, seq + 1])
+      .execute();
+    const head = await this.db
+      .selectFrom('receipts')
+      .select((eb) => eb.fn.max('seq').as('m'))
+      .where('site', '=', row.site)
+      .executeTakeFirstOrThrow();
+    return {
+      row: { ...row, seq },
+      prevId: near.find((n) => Number(n.seq) === seq - 1)?.id ?? null,
+      nextId: near.find((n) => Number(n.seq) === seq + 1)?.id ?? null,
+      head: Number(head.m),
+    };
+  }
+
+  /** The last entry of the audit log (its seq and hash), or null when it is empty. */
+  async auditHead(): Promise<{ seq: number; hash: string } | null> {
+    const r = await this.db
+      .selectFrom('audit_log')
+      .select(['seq', 'hash'])
+      .orderBy('seq', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return r ? { seq: Number(r.seq), hash: r.hash } : null;
+  }
+
+  /** Appends an entry at its `seq`; false when another writer took that place first. */
+  async addAudit(row: AuditRow): Promise<boolean> {
+    return (
+      (await this.write(
+        this.db
+          .insertInto('audit_log')
+          .values(row)
+          .onConflict((oc) => oc.column('seq').doNothing()),
+      )) === 1
+    );
+  }
+
+  /** Up to `limit` entries before `before` (exclusive), newest first: keyset pages on the key. */
+  auditPage(before: number | null, limit: number): Promise<AuditRow[]> {
+    let q = this.db.selectFrom('audit_log').selectAll();
+    if (before !== null) q = q.where('seq', '<', before);
+    return q.orderBy('seq', 'desc').limit(limit).execute();
+  }
+
+  /** Up to `limit` entries after `after`, oldest first (exports and verification). */
+  auditAfter(after: number, limit: number): Promise<AuditRow[]> {
+    return this.db
+      .selectFrom('audit_log')
+      .selectAll()
+      .where('seq', '>', after)
+      .orderBy('seq')
+      .limit(limit)
+      .execute();
+  }
+}
+
+/** Rows that are not the only owner: `role <> 'owner'` or another owner exists. */
+const lastOwnerGuard = sql<boolean>`(role <> 'owner' or (select count(*) from users where role = 'owner') > 1)`;

@@ -1,0 +1,131 @@
+/**
+ * The console's receipts (issue 17, part 3): search by consent ID, filters, keyset pages, a
+ * receipt's detail with the wording shown and whether it verifies; consent IDs never logged.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { sql } from 'kysely';
+import { type AssentServer, createServer } from '../src/index.js';
+import type { KyselyStore } from '../src/store/kysely-store.js';
+import { consentId, ORIGIN, OTHER, receiptBody, SITES } from './helpers.js';
+
+const TOKEN = 'receipts-test-admin-token';
+const auth = { authorization: `Bearer ${TOKEN}` };
+
+describe('admin receipts table and detail', () => {
+  let s: AssentServer;
+  const logs: string[] = [];
+  const visitor = consentId();
+  const ids: string[] = [];
+  before(async () => {
+    s = await createServer({
+      db: 'sqlite::memory:',
+      sites: SITES,
+      adminToken: TOKEN,
+      logger: { level: 'info', stream: { write: (l: string) => void logs.push(l) } },
+      rateLimit: false,
+      retention: false,
+    });
+    const post = async (over: Record<string, unknown>, origin = ORIGIN) => {
+      const body = receiptBody({ ...over, page: { origin, path: '/x' } });
+      const r = await s.app.inject({
+        method: 'POST',
+        url: '/v1/receipts',
+        headers: { origin },
+        payload: body,
+      });
+      assert.equal(r.statusCode, 201, r.body);
+      ids.push(r.json().id);
+    };
+    await post({ consentId: visitor, method: 'custom' });
+    await post({
+      method: 'accept-all',
+      choices: { analytics: true, 'analytics:matomo': true, marketing: true, ad_tech: true },
+    });
+    await post(
+      { method: 'reject-all', choices: { analytics: false, marketing: false, ad_tech: false } },
+      OTHER,
+    );
+    await post({ method: 'reject-all', choices: { analytics: false, marketing: false, ad_tech: false } });
+    await post({
+      consentId: visitor,
+      method: 'reject-all',
+      choices: { analytics: false, marketing: false, ad_tech: false },
+    });
+  });
+  after(() => s.close());
+
+  const page = (q: string) => s.app.inject({ url: `/v1/admin/receipts/page?${q}`, headers: auth });
+
+  it('lists newest first in keyset pages that cover every receipt once', async () => {
+    const seen: string[] = [];
+    let q = 'limit=2';
+    for (;;) {
+      const r = await page(q);
+      assert.equal(r.statusCode, 200, r.body);
+      seen.push(...r.json().receipts.map((x: { id: string }) => x.id));
+      if (!r.json().next) break;
+      q = `limit=2&after=${r.json().next}`;
+    }
+    assert.deepEqual(seen, [...ids].reverse());
+  });
+
+  it('searches by consent ID, site and method; a mistyped site or consent ID is named, not an empty table', async () => {
+    const mine = (await page(`consent=${visitor}`)).json().receipts;
+    assert.deepEqual(
+      mine.map((x: { id: string; method: string }) => [x.id, x.method]),
+      [
+        [ids[4], 'reject-all'],
+        [ids[0], 'custom'],
+      ],
+    );
+    assert.deepEqual(mine[1].granted, ['analytics', 'analytics:matomo']);
+    assert.equal((await page(`site=${encodeURIComponent(OTHER)}`)).json().receipts.length, 1);
+    assert.equal((await page('method=reject-all')).json().receipts.length, 3);
+    assert.equal(
+      (await page(`method=reject-all&site=${encodeURIComponent(ORIGIN)}`)).json().receipts.length,
+      2,
+    );
+    assert.equal((await page('from=2999-01-01')).json().receipts.length, 0);
+    const typo = await page(`site=${encodeURIComponent('http://127.0.0.1:300')}`);
+    assert.equal(typo.statusCode, 400);
+    assert.deepEqual([typo.json().error, typo.json().field], ['ASSENT_UNKNOWN_SITE', 'site']);
+    const stats = await s.app.inject({ url: '/v1/admin/stats?site=https://shop.exampel', headers: auth });
+    assert.deepEqual([stats.statusCode, stats.json().field], [400, 'site']);
+    assert.equal((await page('consent=not-an-id')).json().field, 'consent');
+    assert.equal((await page('after=garbage')).statusCode, 400);
+    assert.equal((await page('method=maybe')).statusCode, 400);
+    // The consent ID searched for is nowhere in the server's log.
+    assert.ok(logs.length > 0);
+    assert.ok(!logs.join('\n').includes(visitor), 'a consent ID was logged');
+  });
+
+  it("shows a receipt's choices, the wording shown, its place in the chain, and whether it verifies", async () => {
+    const r = await s.app.inject({ url: `/v1/admin/receipts/${ids[3]}`, headers: auth });
+    assert.equal(r.statusCode, 200, r.body);
+    const d = r.json();
+    assert.equal(d.receipt.method, 'reject-all');
+    assert.deepEqual(d.verification, { hash: true, signature: true, kid: s.signer.kid, key: 'this server' });
+    assert.deepEqual(
+      [d.chain.site, d.chain.seq, d.chain.head, d.chain.prevId, d.chain.nextId],
+      [ORIGIN, 3, 4, ids[1], ids[4]],
+    );
+    const analytics = d.policy.categories.find((c: { id: string }) => c.id === 'analytics');
+    assert.equal(analytics.title, 'Audience measurement');
+    assert.equal(analytics.granted, false);
+    assert.equal(analytics.services[0].title, 'Matomo');
+    assert.equal(typeof d.policy.texts.title, 'string');
+    assert.equal(d.policy.version, 'v3');
+
+    // Altered in the database: the detail says it no longer verifies.
+    await sql`update receipts set body = replace(body, '"reject-all"', '"accept-all"') where id = ${ids[3]}`.execute(
+      (s.store as KyselyStore).db,
+    );
+    const altered = (await s.app.inject({ url: `/v1/admin/receipts/${ids[3]}`, headers: auth })).json();
+    assert.equal(altered.verification.hash, false);
+    assert.equal(
+      (await s.app.inject({ url: '/v1/admin/receipts/AAAAAAAAAAAAAAAA', headers: auth })).statusCode,
+      404,
+    );
+  });
+});
