@@ -45,6 +45,8 @@ const storeSuite = (kind: 'sqlite' | 'postgres') => {
         '0001_receipts',
         '0002_policies',
         '0003_history_probes',
+        'admin_0001_users',
+        'admin_0002_audit',
         'tlog_0001_leaves',
       ]);
       // The receipts below name PUBLISHED (receiptBody's policy): publish it, as the server does.
