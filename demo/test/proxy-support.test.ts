@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { nginxConfig, type Proxy as RunningProxy, startProxy } from '../../test-support/proxy.js';
+import { nginxConfig, RECIPE, type Proxy as RunningProxy, startProxy } from '../../test-support/proxy.js';
 
 /** A tiny upstream on a random port that answers with `text(req, body)`. */
 const upstream = async (handle: (req: IncomingMessage, res: ServerResponse, body: string) => void) => {
@@ -77,9 +78,14 @@ describe('test-support/proxy: a real nginx in front of the site and the receipt 
     });
   });
 
-  it('exports the config it runs', () => {
+  it('exports the config it runs: the deployment recipe included as it is', () => {
     const conf = nginxConfig({ port: 1, sitePort: 2, assentPort: 3, dir: '/tmp/x' });
-    assert.match(conf, /location \/assent\/ \{\s+proxy_pass http:\/\/127\.0\.0\.1:3\/;/);
+    assert.match(conf, /upstream assent_server \{\s+server 127\.0\.0\.1:3;/);
+    assert.ok(conf.includes(`include ${RECIPE};`));
+    assert.match(
+      readFileSync(RECIPE, 'utf8'),
+      /location \/assent\/ \{[^}]*proxy_pass http:\/\/assent_server\/;/,
+    );
     assert.match(conf, /location \/ \{\s+proxy_pass http:\/\/127\.0\.0\.1:2;/);
     assert.match(conf, /listen 127\.0\.0\.1:1;/);
   });
