@@ -8,11 +8,10 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort } from './ports.js';
+import { canConnect, freePort } from './ports.js';
 import type { Proxy as ReverseProxy } from './proxy.js';
 
 export const CADDY = '/usr/bin/caddy';
@@ -31,16 +30,6 @@ export const caddyConfig = (opts: { port: number; sitePort: number; assentPort: 
   }
   return `{\n\tadmin off\n\tauto_https off\n}\n\n${text}`;
 };
-
-const canConnect = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const s = connect({ port, host: '127.0.0.1' });
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
 
 /** Starts the recipe on 127.0.0.1 and a free port; throws with Caddy's output if it cannot. */
 export const startCaddy = async (opts: { sitePort: number; assentPort: number }): Promise<ReverseProxy> => {

@@ -1,4 +1,4 @@
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 
 /**
  * A port free on 127.0.0.1 right now, for a server that must know its own URL before it
@@ -13,4 +13,15 @@ export const freePort = (): Promise<number> =>
       const a = s.address();
       s.close(() => (typeof a === 'object' && a ? resolve(a.port) : reject(new Error('no free port'))));
     });
+  });
+
+/** Whether something accepts connections on 127.0.0.1:`port` now (a server under test is up). */
+export const canConnect = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const s = connect({ port, host: '127.0.0.1' });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
   });

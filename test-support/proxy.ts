@@ -15,11 +15,10 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort } from './ports.js';
+import { canConnect, freePort } from './ports.js';
 
 export const NGINX = '/usr/sbin/nginx';
 /** The nginx recipe for the receipt server under /assent/, included by every test proxy. */
@@ -115,16 +114,6 @@ const childrenOf = (pid: number): number[] => {
   }
   return out;
 };
-
-const canConnect = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const s = connect({ port, host: '127.0.0.1' });
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
 
 const exited = (child: ChildProcess) => child.exitCode !== null || child.signalCode !== null;
 
