@@ -1,10 +1,11 @@
 import type { SignedReceipt } from '@assent/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { type Context, isOrigin, normalizeOrigin, ownOrigin } from '../context.js';
+import type { Context } from '../context.js';
 import { apiError, errorResponses } from '../errors.js';
 import { consentIdSchema } from '../schemas.js';
 import { ProofError } from '../tlog/log.js';
 import type { ProofFile } from '../tlog/proof-file.js';
+import { siteNamed } from './policies.js';
 
 const b64 = (h: Uint8Array) => Buffer.from(h).toString('base64');
 
@@ -37,22 +38,8 @@ interface LogQuery {
 /** The site a log request names (or the server's own origin); a 404 naming `site` otherwise. */
 const siteOfFor =
   (ctx: Context) =>
-  (q: LogQuery, req: FastifyRequest, reply: FastifyReply): string | null => {
-    const s = q.site === undefined ? ownOrigin(req) : normalizeOrigin(q.site);
-    if (ctx.policies.has(s)) return s;
-    reply
-      .code(404)
-      .send(
-        apiError(
-          'ASSENT_UNKNOWN_SITE',
-          'site',
-          isOrigin(s)
-            ? `${s} is not a site this server serves`
-            : 'must be an origin such as https://example.com',
-        ),
-      );
-    return null;
-  };
+  (q: LogQuery, req: FastifyRequest, reply: FastifyReply): string | null =>
+    siteNamed(ctx, q.site, req, reply);
 
 export const logRoutes = (ctx: Context) => async (app: FastifyInstance) => {
   const siteOf = siteOfFor(ctx);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { isSha256 } from '@assent/core';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type Context, isOrigin, normalizeOrigin, ownOrigin } from '../context.js';
 import { apiError, errorResponses } from '../errors.js';
 import type { PolicyVersion } from '../policies.js';
@@ -37,25 +37,39 @@ const siteQuery = {
  *   request was made to: a same-origin deployment needs no parameter);
  * - `GET /v1/assent.js?site=`: that policy and the banner in one CSP-safe script.
  */
+/**
+ * The site a request names in `?site=` (or, without one, the server's own origin), when this
+ * server serves it; otherwise answers 404 naming `site` and returns null. The policy and the
+ * log routes share it, so "unknown site" is one answer.
+ */
+export const siteNamed = (
+  ctx: Context,
+  named: string | undefined,
+  req: FastifyRequest,
+  reply: FastifyReply,
+): string | null => {
+  const site = named === undefined ? ownOrigin(req) : normalizeOrigin(named);
+  if (ctx.policies.has(site)) return site;
+  reply
+    .code(404)
+    .send(
+      apiError(
+        'ASSENT_UNKNOWN_SITE',
+        'site',
+        isOrigin(site)
+          ? `${site} is not a site this server serves`
+          : 'must be an origin such as https://example.com',
+      ),
+    );
+  return null;
+};
+
 export const policyRoutes = (ctx: Context) => async (app: FastifyInstance) => {
   // Read on first use (and again while missing): a build made after the server started counts.
   let banner: string | null = null;
-  const siteOf = (q: { site?: string }, reply: FastifyReply, req: Parameters<typeof ownOrigin>[0]) => {
-    const site = q.site === undefined ? ownOrigin(req) : normalizeOrigin(q.site);
-    const v = ctx.policies.site(site);
-    if (v) return { site, v };
-    reply
-      .code(404)
-      .send(
-        apiError(
-          'ASSENT_UNKNOWN_SITE',
-          'site',
-          isOrigin(site)
-            ? `${site} is not a site this server serves`
-            : 'must be an origin such as https://example.com',
-        ),
-      );
-    return null;
+  const siteOf = (q: { site?: string }, reply: FastifyReply, req: FastifyRequest) => {
+    const site = siteNamed(ctx, q.site, req, reply);
+    return site === null ? null : { site, v: ctx.policies.site(site)! };
   };
 
   app.get<{ Params: { sha256: string } }>(
