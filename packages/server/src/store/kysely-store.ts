@@ -80,6 +80,10 @@ export class KyselyStore implements Store {
     const { error, results } = await new Migrator({
       db: this.db,
       provider: migrationProvider,
+      // Features add their own series (admin_…, tlog_…, …): a database that already ran
+      // tlog_0001 must still get a later admin_0003. Each migration touches only its own
+      // feature's tables and columns, so their relative order never matters.
+      allowUnorderedMigrations: true,
     }).migrateToLatest();
     if (error) throw error;
     return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);

@@ -3,7 +3,10 @@ import { backfillLeaves } from './backfill.js';
 
 /**
  * Versioned migrations, in code so they ship with the package. Never edit one that has
- * shipped: add the next number. Column types are the portable subset of SQLite and PostgreSQL.
+ * shipped: add the next number of its series (`0001_…` the receipts, `admin_…` the console,
+ * `tlog_…` the log). A fresh database runs them in name order; an older one runs the ones it
+ * lacks, in name order, after those it has (kysely-store.ts allows that), so a migration may
+ * depend only on its own series and on `0001_…`–`0003_…`. Column types are the portable subset of SQLite and PostgreSQL.
  */
 const migrations: Record<string, Migration> = {
   '0001_receipts': {
