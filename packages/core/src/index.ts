@@ -62,5 +62,7 @@ export { modeForRegion, REGION_GROUPS } from './regions.js';
 export type { Sha256 } from './sha256.js';
 export { fromHex, sha256, toHex } from './sha256.js';
 export { parseShortcode, tokenizeShortcode } from './shortcode.js';
+export type { Controller } from './standard-records.js';
+export { CONTROLLER_FIELDS, controllerProblem, iso27560Record, kantaraReceipt } from './standard-records.js';
 export type { Texts } from './texts.js';
 export { EN } from './texts.js';

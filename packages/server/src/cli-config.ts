@@ -1,4 +1,5 @@
 import { join, resolve } from 'node:path';
+import { type Controller, controllerProblem } from '@assent/core';
 import { normalizeOrigin, sitePolicies } from './context.js';
 import { isPostgresUrl } from './store/open.js';
 
@@ -16,6 +17,8 @@ export interface CliConfig {
   readonly dataDir: string;
   readonly sites: Readonly<Record<string, unknown>>;
   readonly apiKeys: Readonly<Record<string, string>>;
+  /** Per-site controller (ISO 27560 and Kantara exports): origin → name, contact, email, address, phone. */
+  readonly controllers: Readonly<Record<string, Controller>>;
   readonly adminToken: string | undefined;
   readonly regionHeader: string | undefined;
   readonly trustProxy: boolean | number | string | string[];
@@ -93,6 +96,15 @@ const apiKeys: Check = (v) => {
   return ok(Object.fromEntries(Object.entries(v).map(([o, k]) => [normalizeOrigin(o), k])));
 };
 
+const controllers: Check = (v) => {
+  if (!isObj(v)) return bad('must be an object: site origin → {name, contact, email, address, phone}');
+  for (const [o, c] of Object.entries(v)) {
+    const problem = controllerProblem(c);
+    if (problem) return bad(`["${o}"].${problem}`);
+  }
+  return ok(Object.fromEntries(Object.entries(v).map(([o, c]) => [normalizeOrigin(o), c])));
+};
+
 /** How an environment variable or a flag (always text) becomes the value the file would hold. */
 const asInt = (s: string): unknown => (/^\d{1,10}$/.test(s) ? Number(s) : s);
 const asBoolOrList = (s: string): unknown =>
@@ -123,6 +135,7 @@ export const KEYS: Readonly<Record<keyof CliConfig, Key>> = {
   dataDir: { check: text('a directory'), env: 'ASSENT_DATA_DIR', flag: 'data-dir' },
   sites: { check: record },
   apiKeys: { check: apiKeys },
+  controllers: { check: controllers },
   adminToken: { check: text('a non-empty token'), env: 'ASSENT_ADMIN_TOKEN' },
   regionHeader: {
     check: text('an HTTP header name such as cf-ipcountry', /^[A-Za-z0-9-]{1,64}$/),
@@ -155,6 +168,7 @@ const DEFAULTS = {
   dataDir: '.data/assent-server',
   sites: {},
   apiKeys: {},
+  controllers: {},
   trustProxy: false,
   logLevel: 'info',
   retentionDays: 365,

@@ -12,10 +12,12 @@ import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
+import type { Controller } from '@assent/core';
 import { AuditLog, verifyAudit } from './audit.js';
 import { type CliConfig, EXIT, resolveConfig } from './cli-config.js';
+import { normalizeOrigin } from './context.js';
 import { DATE_HINT, parseDateParam } from './dates.js';
-import { type ExportFormat, exportChunks } from './export.js';
+import { EXPORT_FORMATS, type ExportFormat, exportChunks, needsController } from './export.js';
 import { createServer } from './server.js';
 import { createSigner, generateKeys } from './signer.js';
 import { isHeldElsewhere, openStore, ReadOnlyError } from './store/open.js';
@@ -46,7 +48,7 @@ const USAGE = `assent-server — Assent's receipt server
   assent-server migrate [--db …]
   assent-server keygen  [--data-dir dir]
   assent-server verify  <export.ndjson> --public-key key.pem [--public-key old.pem]
-  assent-server export  [--db …] [--site origin] [--from date] [--to date] [--format ndjson|csv] [--out file]
+  assent-server export  [--db …] [--site origin] [--from date] [--to date] [--format ndjson|csv|iso27560|kantara] [--out file]
   assent-server verify-receipt <proof.json> --public-key key.pem   (a visitor's proof, offline)
   assent-server witness <checkpoint URL> --state dir --public-key key.pem
   assent-server user add  --email addr --role owner|editor|auditor [--db …]   (password on stdin, or asked)
@@ -144,6 +146,7 @@ const start = async () => {
     db: c.db,
     sites: c.sites,
     apiKeys: c.apiKeys,
+    controllers: c.controllers,
     ...(c.adminToken ? { adminToken: c.adminToken } : {}),
     signingKey,
     ipSecret,
@@ -285,7 +288,7 @@ const main = async () => {
     }
     case 'export': {
       const format = (flags.format ?? 'ndjson') as ExportFormat;
-      if (format !== 'ndjson' && format !== 'csv') die('export: --format must be ndjson or csv');
+      if (!EXPORT_FORMATS.includes(format)) die(`--format: must be one of ${EXPORT_FORMATS.join(', ')}`);
       const date = (flag: 'from' | 'to') => {
         const v = flags[flag];
         if (v === undefined) return {};
@@ -296,10 +299,19 @@ const main = async () => {
         ...date('from'),
         ...date('to'),
       };
+      let controller: Controller | undefined;
+      if (needsController(format)) {
+        if (!filter.site) die(`--site: format ${format} exports one site: add --site <origin>`);
+        controller =
+          config.controllers[normalizeOrigin(filter.site as string)] ??
+          die(
+            `controllers: format ${format} names the site's controller; the config has none for ${filter.site}`,
+          );
+      }
       const store = openStore(db);
       await store.migrate();
       const out = flags.out ? createWriteStream(flags.out) : process.stdout;
-      await pipeline(Readable.from(exportChunks(store, filter, format)), out);
+      await pipeline(Readable.from(exportChunks(store, filter, format, controller)), out);
       await store.close();
       return;
     }

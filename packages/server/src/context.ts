@@ -1,5 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import type { ReceiptInput, SignedReceipt } from '@assent/core';
+import type { Controller, ReceiptInput, SignedReceipt } from '@assent/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AdminRoute } from './admin-auth.js';
 import type { AuditLog } from './audit.js';
@@ -24,6 +24,8 @@ export interface Context {
   readonly policies: PolicyRegistry;
   /** Per-site keys of server-to-server receipts (`source: "api"`), by origin. */
   readonly apiKeys: ReadonlyMap<string, string>;
+  /** Each site's controller (config `controllers`), for the standard exports. */
+  readonly controllers: ReadonlyMap<string, Controller>;
   readonly adminToken: string | undefined;
   /** Lower-case header name holding the visitor's region (set by a trusted proxy or CDN). */
   readonly regionHeader: string | undefined;

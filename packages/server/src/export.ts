@@ -1,7 +1,23 @@
-import type { SignedReceipt } from '@assent/core';
+import {
+  type Controller,
+  iso27560Record,
+  kantaraReceipt,
+  type PolicyDoc,
+  type SignedReceipt,
+} from '@assent/core';
 import type { ExportFilter, ExportRow, Store, StoredPolicy } from './store/types.js';
 
-export type ExportFormat = 'ndjson' | 'csv';
+/**
+ * `ndjson` (the signed receipts, verifiable), `csv` (spreadsheets), and the two standard shapes
+ * other tools read, one JSON record per line: `iso27560` (ISO/IEC TS 27560:2023 consent
+ * records) and `kantara` (Kantara Consent Receipt v1.1). The standard shapes are views of the
+ * signed receipts (core's standard-records.ts), need the site's controller, and leave out
+ * purged receipts (no consent is left to describe; their place in the chain is in `ndjson`).
+ */
+export type ExportFormat = 'ndjson' | 'csv' | 'iso27560' | 'kantara';
+export const EXPORT_FORMATS: readonly ExportFormat[] = ['ndjson', 'csv', 'iso27560', 'kantara'];
+/** The formats that describe consent to other tools and so name the site's controller. */
+export const needsController = (f: ExportFormat): boolean => f === 'iso27560' || f === 'kantara';
 
 /** Rows read per query: keyset pagination keeps memory flat whatever the export's size. */
 const PAGE = 2000;
@@ -119,7 +135,13 @@ export async function* exportChunks(
   store: Store,
   filter: ExportFilter,
   format: ExportFormat,
+  controller?: Controller,
 ): AsyncGenerator<string> {
+  if (needsController(format)) {
+    if (!controller) throw new Error(`export: format ${format} needs the site's controller`);
+    yield* standardChunks(store, filter, format === 'kantara' ? kantaraReceipt : iso27560Record, controller);
+    return;
+  }
   if (format === 'csv') yield csvHeader;
   else {
     let chunk = '';
@@ -131,5 +153,25 @@ export async function* exportChunks(
     let chunk = '';
     for (const r of rows) chunk += line(r);
     yield chunk;
+  }
+}
+
+/** One standard record per line, each from a receipt and the policy it names. */
+async function* standardChunks(
+  store: Store,
+  filter: ExportFilter,
+  shape: (r: SignedReceipt, doc: PolicyDoc | null, c: Controller) => object,
+  controller: Controller,
+): AsyncGenerator<string> {
+  const docs = new Map<string, PolicyDoc>();
+  for (const p of await store.policiesOf(filter)) docs.set(p.sha256, JSON.parse(p.doc) as PolicyDoc);
+  for await (const rows of exportRows(store, filter)) {
+    let chunk = '';
+    for (const row of rows) {
+      if (row.body === null) continue;
+      const r = { ...(JSON.parse(row.body) as SignedReceipt), hash: row.hash, sig: row.sig };
+      chunk += `${JSON.stringify(shape(r, docs.get(r.policy.sha256) ?? null, controller))}\n`;
+    }
+    if (chunk) yield chunk;
   }
 }

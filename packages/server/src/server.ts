@@ -1,4 +1,5 @@
 import { createHmac, generateKeyPairSync, type KeyObject, randomBytes } from 'node:crypto';
+import { type Controller, controllerProblem } from '@assent/core';
 import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
@@ -48,6 +49,8 @@ export interface ServerOptions {
   readonly sites?: Readonly<Record<string, unknown>>;
   /** Per-site API keys for server-to-server receipts (`source: "api"`): origin → key. */
   readonly apiKeys?: Readonly<Record<string, string>>;
+  /** Each site's controller, named by the ISO 27560 and Kantara exports: origin → controller. */
+  readonly controllers?: Readonly<Record<string, Controller>>;
   /** Bearer token of the admin API; the admin API answers 401 to everything without one. */
   readonly adminToken?: string;
   /** Ed25519 private key (KeyObject or PKCS#8 PEM). Absent: an ephemeral key, with a warning. */
@@ -172,6 +175,10 @@ export const createServer = async (opts: ServerOptions): Promise<AssentServer> =
   const writer = new GroupCommit(store, signer, opts.maxBatch ?? 1000, store.writeConcurrency);
   const policies = new PolicyRegistry(store);
   await policies.load();
+  for (const [origin, c] of Object.entries(opts.controllers ?? {})) {
+    const problem = controllerProblem(c);
+    if (problem) throw new Error(`controllers["${origin}"].${problem}`);
+  }
   // The config file's sites: each publishes its policy (a new version only when it changed).
   for (const [origin, v] of sites)
     if (await policies.publish(origin, v))
@@ -183,6 +190,7 @@ export const createServer = async (opts: ServerOptions): Promise<AssentServer> =
     hasher: new IpHasher(secret, store),
     policies,
     apiKeys: new Map(Object.entries(opts.apiKeys ?? {}).map(([o, k]) => [normalizeOrigin(o), k])),
+    controllers: new Map(Object.entries(opts.controllers ?? {}).map(([o, c]) => [normalizeOrigin(o), c])),
     adminToken: opts.adminToken || undefined,
     regionHeader: opts.regionHeader?.toLowerCase(),
     formKey: createHmac('sha256', secret).update('assent consent-page forms').digest(),

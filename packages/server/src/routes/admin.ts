@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { audit, guardAdmin } from '../admin-auth.js';
 import { type Context, isOrigin, normalizeOrigin } from '../context.js';
 import { apiError, errorResponses } from '../errors.js';
-import { type ExportFormat, exportChunks } from '../export.js';
+import { EXPORT_FORMATS, type ExportFormat, exportChunks, needsController } from '../export.js';
 import { publishable } from '../policies.js';
 import type { StatsBy } from '../store/types.js';
 import { unsafeIn, unsafeText } from '../text.js';
@@ -37,7 +37,7 @@ export const adminRoutes = (ctx: Context) => async (app: FastifyInstance) => {
         querystring: {
           type: 'object',
           additionalProperties: false,
-          properties: { ...filterQuery, format: { type: 'string', enum: ['ndjson', 'csv'] } },
+          properties: { ...filterQuery, format: { type: 'string', enum: [...EXPORT_FORMATS] } },
         },
         response: errorResponses,
       },
@@ -46,17 +46,41 @@ export const adminRoutes = (ctx: Context) => async (app: FastifyInstance) => {
       const format = req.query.format ?? 'ndjson';
       const filter = filterOf(req.query);
       if ('field' in filter) return badDate(reply, filter.field);
+      // The standard shapes name one controller: one site per export, and its controller known.
+      const controller = filter.site ? ctx.controllers.get(filter.site) : undefined;
+      if (needsController(format)) {
+        if (!filter.site)
+          return reply
+            .code(400)
+            .send(
+              apiError('ASSENT_BAD_FIELD', 'site', `format ${format} exports one site: add ?site=<origin>`),
+            );
+        if (!(await knownSite(ctx, filter.site))) return unknownSite(reply, filter.site);
+        if (!controller)
+          return reply
+            .code(409)
+            .send(
+              apiError(
+                'ASSENT_BAD_FIELD',
+                'controllers',
+                `format ${format} names the site's controller, and the server config has none for ${filter.site} (controllers)`,
+              ),
+            );
+      }
       await audit(ctx, req, 'export', filter.site ?? null, {
         format,
         from: filter.from ?? null,
         to: filter.to ?? null,
       });
       // Streamed page by page with back-pressure: a million rows never sit in memory.
-      const body = Readable.from(exportChunks(ctx.store, filter, format));
+      const body = Readable.from(exportChunks(ctx.store, filter, format, controller));
       const day = new Date().toISOString().slice(0, 10);
       return reply
         .type(format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson')
-        .header('content-disposition', `attachment; filename="receipts-${day}.${format}"`)
+        .header(
+          'content-disposition',
+          `attachment; filename="receipts-${day}${format === 'iso27560' || format === 'kantara' ? `.${format}.ndjson` : `.${format}`}"`,
+        )
         .header('cache-control', 'no-store')
         .send(body);
     },
