@@ -45,6 +45,19 @@ export const startDemo = async (opts: { port: number; host: string; db?: string;
     db: opts.db ?? `sqlite:${join(dataDir, 'demo.db')}`,
     // The site's policy, published by its own receipt server: the pages load it from there.
     sites: Object.fromEntries(origins.map((o) => [o, demoPolicy()])),
+    // Who the standard exports (ISO 27560, Kantara) name as responsible: the news site's publisher.
+    controllers: Object.fromEntries(
+      origins.map((o) => [
+        o,
+        {
+          name: 'The Daily Example (demo publisher)',
+          contact: 'Data Protection Officer',
+          email: 'privacy@daily.example',
+          address: '1 Example Street, Example City',
+          phone: '+00 000 000 000',
+        },
+      ]),
+    ),
     adminToken,
     signingKey: secretFile('demo-signing-key.pem', () => generateKeys().privateKeyPem),
     ipSecret: secretFile('demo-ip-secret', () => crypto.randomUUID()),
