@@ -54,7 +54,15 @@
       {
         width: Math.min(900, $('chart').clientWidth || 800),
         height: 280,
-        scales: { x: { time: true } },
+        // A range of one day (a new site, the demo) would otherwise stretch to years: keep
+        // at least a week around the data, so a single day reads as a day.
+        scales: {
+          x: {
+            time: true,
+            range: (_u, min, max) =>
+              max - min < 7 * 86400 ? [min - 3 * 86400, max + 3 * 86400] : [min, max],
+          },
+        },
         series: [
           { label: 'Day' },
           ...o.outcomes.map((x) => ({
