@@ -2,6 +2,7 @@ import { join, resolve } from 'node:path';
 import { type Controller, controllerProblem } from '@assent/core';
 import { normalizeOrigin, sitePolicies } from './context.js';
 import { isPostgresUrl } from './store/open.js';
+import { parseCosignerKey } from './tlog/note.js';
 
 /**
  * The CLI's configuration: one schema for the config file, the environment and the flags
@@ -19,6 +20,8 @@ export interface CliConfig {
   readonly apiKeys: Readonly<Record<string, string>>;
   /** Per-site controller (ISO 27560 and Kantara exports): origin → name, contact, email, address, phone. */
   readonly controllers: Readonly<Record<string, Controller>>;
+  /** Cosigner verifier keys of the log's witnesses (`assent-server witness-key` prints one). */
+  readonly witnesses: readonly string[];
   readonly adminToken: string | undefined;
   readonly regionHeader: string | undefined;
   readonly trustProxy: boolean | number | string | string[];
@@ -136,6 +139,16 @@ export const KEYS: Readonly<Record<keyof CliConfig, Key>> = {
   sites: { check: record },
   apiKeys: { check: apiKeys },
   controllers: { check: controllers },
+  witnesses: {
+    check: (v) => {
+      if (!Array.isArray(v)) return bad('must be a list of cosigner verifier keys');
+      for (const [i, k] of v.entries()) {
+        const w = typeof k === 'string' ? parseCosignerKey(k) : 'must be text';
+        if (typeof w === 'string') return bad(`[${i}] ${w}`);
+      }
+      return ok(v);
+    },
+  },
   adminToken: { check: text('a non-empty token'), env: 'ASSENT_ADMIN_TOKEN' },
   regionHeader: {
     check: text('an HTTP header name such as cf-ipcountry', /^[A-Za-z0-9-]{1,64}$/),
@@ -169,6 +182,7 @@ const DEFAULTS = {
   sites: {},
   apiKeys: {},
   controllers: {},
+  witnesses: [],
   trustProxy: false,
   logLevel: 'info',
   retentionDays: 365,

@@ -1,4 +1,4 @@
-import { createPublicKey } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import {
   createReadStream,
   createWriteStream,
@@ -21,8 +21,9 @@ import { EXPORT_FORMATS, type ExportFormat, exportChunks, needsController } from
 import { createServer } from './server.js';
 import { createSigner, generateKeys } from './signer.js';
 import { isHeldElsewhere, openStore, ReadOnlyError } from './store/open.js';
+import { cosignerVerifierKey, cosignLine } from './tlog/note.js';
 import { verifyProofFile } from './tlog/proof-file.js';
-import { witness } from './tlog/witness.js';
+import { submitCosignature, witness } from './tlog/witness.js';
 import { addUser, emailProblem, roleProblem } from './users.js';
 import { verifyExport } from './verify.js';
 
@@ -50,7 +51,8 @@ const USAGE = `assent-server — Assent's receipt server
   assent-server verify  <export.ndjson> --public-key key.pem [--public-key old.pem]
   assent-server export  [--db …] [--site origin] [--from date] [--to date] [--format ndjson|csv|iso27560|kantara] [--out file]
   assent-server verify-receipt <proof.json> --public-key key.pem   (a visitor's proof, offline)
-  assent-server witness <checkpoint URL> --state dir --public-key key.pem
+  assent-server witness <checkpoint URL> --state dir --public-key key.pem [--key witness-key.pem --name witness.example/w1 [--submit]]
+  assent-server witness-key --name witness.example/w1 --out witness-key.pem   (prints the verifier key for the log's \`witnesses\`)
   assent-server user add  --email addr --role owner|editor|auditor [--db …]   (password on stdin, or asked)
   assent-server user list [--db …]
   assent-server verify-audit <audit.ndjson> --public-key key.pem [--public-key old.pem]
@@ -85,6 +87,9 @@ const parse = (argv: string[]) =>
       format: { type: 'string' },
       out: { type: 'string' },
       state: { type: 'string' },
+      key: { type: 'string' },
+      name: { type: 'string' },
+      submit: { type: 'boolean' },
       email: { type: 'string' },
       role: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -147,6 +152,7 @@ const start = async () => {
     sites: c.sites,
     apiKeys: c.apiKeys,
     controllers: c.controllers,
+    witnesses: c.witnesses,
     ...(c.adminToken ? { adminToken: c.adminToken } : {}),
     signingKey,
     ipSecret,
@@ -341,6 +347,19 @@ const main = async () => {
       process.exitCode = 1;
       return;
     }
+    case 'witness-key': {
+      const name =
+        flags.name ?? die('witness-key: --name is required (a schema-less URL naming the witness)');
+      if (!/^[^+\s]{1,200}$/.test(name)) die('--name: must be 1 to 200 characters, no spaces or "+"');
+      const out = flags.out ?? die('witness-key: --out is required (where to write the private key)');
+      if (existsSync(out)) die(`--out: ${out} exists; a witness key is never overwritten`);
+      const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+      writeFileSync(out, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+      process.stdout.write(
+        `witness key: ${out}\nverifier key (add to the log's "witnesses"):\n${cosignerVerifierKey(name, publicKey)}\n`,
+      );
+      return;
+    }
     case 'witness': {
       const url =
         positionals[1] ??
@@ -350,6 +369,19 @@ const main = async () => {
       const state =
         flags.state ?? die('witness: --state is required (the directory that keeps the last checkpoint)');
       const keys = flags['public-key'] ?? die('witness: --public-key is required');
+      // Cosigning: both or neither of --key and --name, checked before anything is fetched.
+      if (!flags.key !== !flags.name)
+        die('witness: --key and --name go together (the cosigner key and its name)');
+      if (flags.submit && !flags.key) die('witness: --submit needs --key and --name (what to cosign with)');
+      let cosigner: KeyObject | undefined;
+      if (flags.key) {
+        try {
+          cosigner = createPrivateKey(readFileSync(flags.key, 'utf8'));
+        } catch {
+          die(`--key: ${flags.key} is not a readable PEM private key`);
+        }
+        if (cosigner!.asymmetricKeyType !== 'ed25519') die(`--key: ${flags.key} is not an Ed25519 key`);
+      }
       const r = await witness(url, state, keys.map(readKey));
       if (r.ok) {
         process.stdout.write(
@@ -357,6 +389,21 @@ const main = async () => {
             ? `ok: ${r.origin} at tree size ${r.size}, stored (first checkpoint seen)\n`
             : `ok: ${r.origin} grew from ${r.from} to ${r.size} leaves, consistent; stored\n`,
         );
+        if (cosigner) {
+          const line = cosignLine(r.note, flags.name!, cosigner, Math.floor(Date.now() / 1000));
+          process.stdout.write(`cosignature: ${line}\n`);
+          if (flags.submit) {
+            const sent = await submitCosignature(url, r.size, line);
+            if (!sent.ok) {
+              process.stdout.write(
+                `FAILED: the log refused the cosignature (${sent.status}): ${sent.text.slice(0, 300)}\n`,
+              );
+              process.exitCode = 1;
+              return;
+            }
+            process.stdout.write('submitted: the log publishes it beside its checkpoint\n');
+          }
+        }
         return;
       }
       process.stdout.write(

@@ -12,6 +12,7 @@ import type { Signer } from './signer.js';
 import type { Store } from './store/types.js';
 import { unsafeIn } from './text.js';
 import type { ConsentLog } from './tlog/log.js';
+import type { Cosigner } from './tlog/note.js';
 import { uaFamily } from './ua.js';
 
 /** What every route plugin shares. */
@@ -41,6 +42,8 @@ export interface Context {
   readonly adminRoutes: AdminRoute[];
   /** The app's log for errors that repeat (every write failing): one line per window. */
   readonly logs: LogThrottle;
+  /** Witnesses whose cosignatures of checkpoints the log publishes (config `witnesses`). */
+  readonly witnesses: readonly Cosigner[];
   /** The consent log: Merkle tree per site, checkpoints, proofs. */
   readonly log: ConsentLog;
 }

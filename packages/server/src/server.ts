@@ -29,6 +29,7 @@ import { isHeldElsewhere, isReadOnly, openStore, ReadOnlyError } from './store/o
 import type { Store } from './store/types.js';
 import { ConsentLog } from './tlog/log.js';
 import { logBannerBuilds } from './tlog/mechanism.js';
+import { parseCosignerKey } from './tlog/note.js';
 
 /** A database URL as it may be printed: without its password. */
 const redactDbUrl = (url: string) => url.replace(/^(postgres(?:ql)?:\/\/[^:/@]*):[^@]*@/, '$1:***@');
@@ -49,6 +50,8 @@ export interface ServerOptions {
   readonly sites?: Readonly<Record<string, unknown>>;
   /** Per-site API keys for server-to-server receipts (`source: "api"`): origin → key. */
   readonly apiKeys?: Readonly<Record<string, string>>;
+  /** Verifier keys of the witnesses whose checkpoint cosignatures the log accepts and publishes. */
+  readonly witnesses?: readonly string[];
   /** Each site's controller, named by the ISO 27560 and Kantara exports: origin → controller. */
   readonly controllers?: Readonly<Record<string, Controller>>;
   /** Bearer token of the admin API; the admin API answers 401 to everything without one. */
@@ -175,6 +178,11 @@ export const createServer = async (opts: ServerOptions): Promise<AssentServer> =
   const writer = new GroupCommit(store, signer, opts.maxBatch ?? 1000, store.writeConcurrency);
   const policies = new PolicyRegistry(store);
   await policies.load();
+  const witnesses = (opts.witnesses ?? []).map((k, i) => {
+    const w = parseCosignerKey(k);
+    if (typeof w === 'string') throw new Error(`witnesses[${i}]: ${w}`);
+    return w;
+  });
   for (const [origin, c] of Object.entries(opts.controllers ?? {})) {
     const problem = controllerProblem(c);
     if (problem) throw new Error(`controllers["${origin}"].${problem}`);
@@ -190,6 +198,7 @@ export const createServer = async (opts: ServerOptions): Promise<AssentServer> =
     hasher: new IpHasher(secret, store),
     policies,
     apiKeys: new Map(Object.entries(opts.apiKeys ?? {}).map(([o, k]) => [normalizeOrigin(o), k])),
+    witnesses,
     controllers: new Map(Object.entries(opts.controllers ?? {}).map(([o, c]) => [normalizeOrigin(o), c])),
     adminToken: opts.adminToken || undefined,
     regionHeader: opts.regionHeader?.toLowerCase(),

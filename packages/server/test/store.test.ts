@@ -48,6 +48,7 @@ const storeSuite = (kind: 'sqlite' | 'postgres') => {
         'admin_0001_users',
         'admin_0002_audit',
         'tlog_0001_leaves',
+        'tlog_0002_cosignatures',
       ]);
       // The receipts below name PUBLISHED (receiptBody's policy): publish it, as the server does.
       const at = new Date().toISOString();

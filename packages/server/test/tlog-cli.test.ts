@@ -5,6 +5,14 @@ import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type AssentServer, createServer } from '../src/index.js';
+import {
+  type Cosigner,
+  cosignLine,
+  logOrigin,
+  parseCosignerKey,
+  verifyCheckpoint,
+  verifyCosignature,
+} from '../src/tlog/note.js';
 import { ORIGIN, receiptBody, SITES, tempDir } from './helpers.js';
 
 const BIN = new URL('../bin/assent-server.js', import.meta.url).pathname;
@@ -140,5 +148,132 @@ describe('assent-server witness', () => {
     const noState = await cli('witness', cp(a.url), '--public-key', pubFile);
     assert.equal(noState.code, 2);
     assert.match(noState.out, /--state is required/);
+  });
+});
+
+describe('witness cosignatures (C2SP tlog-cosignature)', () => {
+  it('a configured witness cosigns a checkpoint it verified; the log publishes it beside its own signature', async () => {
+    const keyFile = join(dir, 'witness-key.pem');
+    const made = await cli('witness-key', '--name', 'witness.example/w1', '--out', keyFile);
+    assert.equal(made.code, 0, made.out);
+    const vkey = /^(witness\.example\/w1\+[0-9a-f]{8}\+\S+)$/m.exec(made.out)?.[1];
+    assert.ok(vkey, made.out);
+    const again = await cli('witness-key', '--name', 'witness.example/w1', '--out', keyFile);
+    assert.equal(again.code, 2, 'a witness key is never overwritten');
+
+    const c = await createServer({
+      db: `sqlite:${join(dir, 'c.db')}`,
+      sites: SITES,
+      adminToken: 't',
+      logger: false,
+      signingKey: keys.privateKey,
+      retention: false,
+      rateLimit: false,
+      log: false,
+      witnesses: [vkey],
+    });
+    try {
+      await c.app.listen({ port: 0, host: '127.0.0.1' });
+      const url = `http://127.0.0.1:${(c.app.server.address() as { port: number }).port}`;
+      await post(c, 3);
+      const cp = `${url}/v1/log/checkpoint?site=${encodeURIComponent(ORIGIN)}`;
+      const state = join(dir, 'witness-c');
+      const run = await cli(
+        'witness',
+        cp,
+        '--state',
+        state,
+        '--public-key',
+        pubFile,
+        '--key',
+        keyFile,
+        '--name',
+        'witness.example/w1',
+        '--submit',
+      );
+      assert.equal(run.code, 0, run.out);
+      assert.match(run.out, /submitted/);
+
+      const note = await (await fetch(cp)).text();
+      const sigs = note
+        .slice(note.indexOf('\n\n') + 2)
+        .trim()
+        .split('\n');
+      assert.equal(sigs.length, 2, note);
+      assert.match(sigs[1]!, /^\u2014 witness\.example\/w1 /);
+      // Anyone holding the witness's verifier key checks it: the log's signature still verifies too.
+      const w = parseCosignerKey(vkey) as Cosigner;
+      const v = verifyCosignature(note, sigs[1]!, [w]);
+      assert.ok(v.ok, JSON.stringify(v));
+      assert.ok(verifyCheckpoint(note, logOrigin(ORIGIN), keys.publicKey).ok);
+      const size = Number(note.split('\n')[1]);
+
+      // The log accepts only a configured witness's valid cosignature of a checkpoint it signed.
+      const send = (body: unknown) =>
+        c.app.inject({
+          method: 'POST',
+          url: `/v1/log/cosignature?site=${encodeURIComponent(ORIGIN)}`,
+          payload: body as object,
+        });
+      const impostor = generateKeyPairSync('ed25519').privateKey;
+      const forged = await send({
+        size,
+        cosignature: cosignLine(note, 'witness.example/w1', impostor, 1_700_000_000),
+      });
+      assert.equal(forged.statusCode, 400);
+      assert.equal(forged.json().field, 'cosignature');
+      const stranger = await send({
+        size,
+        cosignature: cosignLine(note, 'other.example/w', impostor, 1_700_000_000),
+      });
+      assert.equal(stranger.statusCode, 400);
+      assert.match(stranger.json().message, /not a witness this log accepts/);
+      const noSuchSize = await send({ size: size + 100, cosignature: sigs[1] });
+      assert.equal(noSuchSize.statusCode, 404);
+      assert.equal(noSuchSize.json().field, 'size');
+      // A cosignature of this size does not verify over another checkpoint's text.
+      await post(c, 1);
+      const newer = await (await fetch(cp)).text();
+      assert.equal(verifyCosignature(newer, sigs[1]!, [w]).ok, false);
+      assert.equal(
+        newer
+          .slice(newer.indexOf('\n\n') + 2)
+          .trim()
+          .split('\n').length,
+        1,
+        'not yet cosigned',
+      );
+      // The cosigned checkpoint stays available by size, with its cosignature.
+      const old = await (await fetch(`${cp}&size=${size}`)).text();
+      assert.equal(old, note);
+      // A server with no witnesses configured accepts none.
+      const none = await a.s.app.inject({
+        method: 'POST',
+        url: `/v1/log/cosignature?site=${encodeURIComponent(ORIGIN)}`,
+        payload: { size: 1, cosignature: sigs[1] },
+      });
+      assert.equal(none.statusCode, 403);
+    } finally {
+      await c.close();
+    }
+  });
+
+  it('checks the witness options before fetching anything, and refuses a bad verifier key at start', async () => {
+    const half = await cli(
+      'witness',
+      'http://127.0.0.1:1/v1/log/checkpoint',
+      '--state',
+      dir,
+      '--public-key',
+      pubFile,
+      '--key',
+      'k.pem',
+    );
+    assert.equal(half.code, 2);
+    assert.match(half.out, /--key and --name go together/);
+    await assert.rejects(
+      createServer({ db: 'sqlite::memory:', sites: SITES, logger: false, witnesses: ['w+00000000+AAAA'] }),
+      /witnesses\[0\]: must be an Ed25519 cosignature\/v1 key/,
+    );
   });
 });

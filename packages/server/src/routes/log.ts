@@ -4,6 +4,7 @@ import type { Context } from '../context.js';
 import { apiError, errorResponses } from '../errors.js';
 import { consentIdSchema } from '../schemas.js';
 import { ProofError } from '../tlog/log.js';
+import { verifyCosignature } from '../tlog/note.js';
 import type { ProofFile } from '../tlog/proof-file.js';
 import { siteNamed } from './policies.js';
 
@@ -25,7 +26,9 @@ interface LogQuery {
 
 /**
  * The consent log's public side (README "Verifying Assent's log"):
- * - `GET /v1/log/checkpoint?site=`: the latest signed checkpoint (C2SP tlog-checkpoint, text);
+ * - `GET /v1/log/checkpoint?site=[&size=]`: the latest (or that) signed checkpoint (C2SP
+ *   tlog-checkpoint, text), with the witnesses' cosignatures as further signature lines;
+ * - `POST /v1/log/cosignature?site=` `{size, cosignature}`: a configured witness's cosignature;
  * - `GET /v1/log/key?site=`: the log's origin and signed-note verifier key;
  * - `GET /v1/log/entries?site=`: its public entries (policies, banner builds), newest first;
  * - `GET /v1/log/inclusion?site=&index=[&size=]` or `?receipt=[&size=]`: an inclusion proof;
@@ -60,15 +63,71 @@ export const logRoutes = (ctx: Context) => async (app: FastifyInstance) => {
     '/v1/log/checkpoint',
     {
       schema: {
-        querystring: { type: 'object', additionalProperties: false, properties: { site } },
+        querystring: { type: 'object', additionalProperties: false, properties: { site, size: whole } },
         response: errorResponses,
       },
     },
     async (req, reply) => {
       const s = siteOf(req.query, req, reply);
       if (!s) return reply;
-      const c = await ctx.log.latest(s);
-      return reply.type('text/plain; charset=utf-8').header('cache-control', 'no-cache').send(c.note);
+      const c =
+        req.query.size === undefined
+          ? await ctx.log.latest(s)
+          : await ctx.store.logCheckpoint(s, Number(req.query.size));
+      if (!c)
+        return reply
+          .code(404)
+          .send(
+            apiError('ASSENT_NOT_FOUND', 'size', `${s}'s log signed no checkpoint of size ${req.query.size}`),
+          );
+      // Witnesses' cosignatures of this checkpoint, as further signature lines of the note.
+      const lines = await ctx.store.cosignatures.of(s, c.size);
+      return reply
+        .type('text/plain; charset=utf-8')
+        .header('cache-control', 'no-cache')
+        .send(lines.length ? `${c.note}${lines.join('\n')}\n` : c.note);
+    },
+  );
+
+  app.post<{ Querystring: LogQuery; Body: { size: number; cosignature: string } }>(
+    '/v1/log/cosignature',
+    {
+      schema: {
+        querystring: { type: 'object', additionalProperties: false, properties: { site } },
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['size', 'cosignature'],
+          properties: {
+            size: { type: 'integer', minimum: 0 },
+            cosignature: { type: 'string', maxLength: 400 },
+          },
+        },
+        response: errorResponses,
+      },
+    },
+    async (req, reply) => {
+      const s = siteOf(req.query, req, reply);
+      if (!s) return reply;
+      // Open to anyone, like the log itself: only a witness the operator configured can sign
+      // one that verifies, over a checkpoint this server signed.
+      if (!ctx.witnesses.length)
+        return reply
+          .code(403)
+          .send(
+            apiError('ASSENT_FORBIDDEN', 'cosignature', 'this server accepts no cosignatures (witnesses)'),
+          );
+      const c = await ctx.store.logCheckpoint(s, req.body.size);
+      if (!c)
+        return reply
+          .code(404)
+          .send(
+            apiError('ASSENT_NOT_FOUND', 'size', `${s}'s log signed no checkpoint of size ${req.body.size}`),
+          );
+      const v = verifyCosignature(c.note, req.body.cosignature, ctx.witnesses);
+      if (!v.ok) return reply.code(400).send(apiError('ASSENT_BAD_FIELD', 'cosignature', v.reason));
+      await ctx.store.cosignatures.add(s, c.size, v.name, req.body.cosignature, new Date().toISOString());
+      return reply.code(201).send({ site: s, size: c.size, witness: v.name, time: v.time });
     },
   );
 

@@ -1,8 +1,9 @@
 import type { SignedReceipt } from '@assent/core';
-import { type Kysely, Migrator, sql } from 'kysely';
+import { type Compilable, type Kysely, Migrator, sql } from 'kysely';
 import { commitment, newSalt } from '../tlog/commitment.js';
 import { entryData, entryText } from '../tlog/entries.js';
 import { type AdminDatabase, AdminStore } from './admin-store.js';
+import { type CosignatureDatabase, CosignatureStore } from './cosignatures.js';
 import { migrationProvider } from './migrations.js';
 import { receiptRow, writes } from './statements.js';
 import {
@@ -56,6 +57,7 @@ const appendEntries = async (
 export class KyselyStore implements Store {
   private readonly w: ReturnType<typeof writes>;
   readonly admin: AdminStore;
+  readonly cosignatures: CosignatureStore;
 
   constructor(
     readonly db: Kysely<Database>,
@@ -63,9 +65,10 @@ export class KyselyStore implements Store {
   ) {
     this.w = writes(db);
     const adminDb = db as unknown as Kysely<AdminDatabase>;
-    this.admin = new AdminStore(adminDb, async (q) =>
-      Number((await adminDb.executeQuery(q.compile())).numAffectedRows ?? 0),
-    );
+    const run = async (q: Compilable) =>
+      Number((await adminDb.executeQuery(q.compile())).numAffectedRows ?? 0);
+    this.admin = new AdminStore(adminDb, run);
+    this.cosignatures = new CosignatureStore(db as unknown as Kysely<CosignatureDatabase>, run);
   }
 
   /**

@@ -189,6 +189,23 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  /**
+   * Witnesses' cosignatures of the log's checkpoints (C2SP tlog-cosignature; tlog/note.ts),
+   * published beside the checkpoint they sign: one line per (site, tree size, witness).
+   */
+  tlog_0002_cosignatures: {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('tlog_cosignatures')
+        .addColumn('site', 'text', (c) => c.notNull())
+        .addColumn('size', 'integer', (c) => c.notNull())
+        .addColumn('witness', 'text', (c) => c.notNull())
+        .addColumn('line', 'text', (c) => c.notNull())
+        .addColumn('at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('tlog_cosignatures_pk', ['site', 'size', 'witness'])
+        .execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

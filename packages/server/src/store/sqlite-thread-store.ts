@@ -1,7 +1,8 @@
 import type { SignedReceipt } from '@assent/core';
-import type { Kysely } from 'kysely';
+import type { Compilable, Kysely } from 'kysely';
 import { entryData, entryText } from '../tlog/entries.js';
 import { type AdminDatabase, AdminStore } from './admin-store.js';
+import { type CosignatureDatabase, CosignatureStore } from './cosignatures.js';
 import type { KyselyStore } from './kysely-store.js';
 import type { SqliteWriter } from './sqlite-writer.js';
 import type {
@@ -37,15 +38,18 @@ export class SqliteThreadStore implements Store {
 
   /** Reads on the request thread's connection; each write is one statement run by the thread. */
   readonly admin: AdminStore;
+  readonly cosignatures: CosignatureStore;
 
   constructor(
     private readonly reads: KyselyStore,
     private readonly writer: SqliteWriter,
   ) {
-    this.admin = new AdminStore(reads.db as unknown as Kysely<AdminDatabase>, (q) => {
+    const run = (q: Compilable) => {
       const c = q.compile();
       return writer.run<number>('exec', [c.sql, c.parameters]);
-    });
+    };
+    this.admin = new AdminStore(reads.db as unknown as Kysely<AdminDatabase>, run);
+    this.cosignatures = new CosignatureStore(reads.db as unknown as Kysely<CosignatureDatabase>, run);
   }
 
   /** Migrations run on the request thread's connection, before the thread starts. */

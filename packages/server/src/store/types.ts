@@ -1,6 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import type { PurgedReceipt, Receipt, SignedReceipt } from '@assent/core';
 import type { AdminStore } from './admin-store.js';
+import type { CosignatureStore } from './cosignatures.js';
 
 /** The tables, as Kysely sees them. Times are ISO-8601 UTC text: sortable and the same on both dialects. */
 export interface Database {
@@ -214,6 +215,8 @@ export interface Store {
   readonly writeConcurrency: number;
   /** The admin console's users and sessions (store/admin-store.ts). */
   readonly admin: AdminStore;
+  /** Witnesses' cosignatures of the log's checkpoints (store/cosignatures.ts). */
+  readonly cosignatures: CosignatureStore;
   /** Runs pending versioned migrations; returns the names applied. */
   migrate(): Promise<string[]>;
   /**

@@ -88,3 +88,85 @@ export const verifyCheckpoint = (note: string, name: string, pub: KeyObject): No
     return bad('the checkpoint has no valid root hash');
   return { ok: true, checkpoint: { origin, size: Number(size), root: new Uint8Array(rootBytes) } };
 };
+
+/**
+ * Cosignatures (https://c2sp.org/tlog-cosignature, `cosignature/v1`, Ed25519): a witness's
+ * statement that, at `time`, the checkpoint is the largest consistent tree head it has seen of
+ * the log. A note signature line whose key ID uses the type byte 0x04, and whose signature is
+ * `u64 time (big-endian) ‖ Ed25519 signature` over
+ * `cosignature/v1\ntime <time>\n` followed by the checkpoint's body.
+ */
+const COSIGNATURE_TYPE = 4;
+
+const cosignerKeyId = (name: string, pub: KeyObject): Buffer =>
+  createHash('sha256')
+    .update(Buffer.concat([Buffer.from(`${name}\n`), Buffer.of(COSIGNATURE_TYPE), rawKey(pub)]))
+    .digest()
+    .subarray(0, 4);
+
+const cosignedMessage = (body: string, time: number) => `cosignature/v1\ntime ${time}\n${body}`;
+
+/** The cosigner's verifier key (signed-note vkey with type 0x04), what a log's operator configures. */
+export const cosignerVerifierKey = (name: string, pub: KeyObject): string =>
+  `${name}+${cosignerKeyId(name, pub).toString('hex')}+${Buffer.concat([Buffer.of(COSIGNATURE_TYPE), rawKey(pub)]).toString('base64')}`;
+
+/** A cosignature line (`— name base64(…)`) of the checkpoint `note`, at `time` (seconds). */
+export const cosignLine = (note: string, name: string, key: KeyObject, time: number): string => {
+  const body = note.slice(0, note.indexOf('\n\n') + 1);
+  const ts = Buffer.alloc(8);
+  ts.writeBigUInt64BE(BigInt(time));
+  const sig = sign(null, Buffer.from(cosignedMessage(body, time)), key);
+  return `\u2014 ${name} ${Buffer.concat([cosignerKeyId(name, createPublicKey(key)), ts, sig]).toString('base64')}`;
+};
+
+export interface Cosigner {
+  readonly name: string;
+  readonly pub: KeyObject;
+}
+
+/** A cosigner verifier key (`name+hex key ID+base64(0x04 ‖ key)`), or why it is not one. */
+export const parseCosignerKey = (vkey: string): Cosigner | string => {
+  const m = /^([^+\s]{1,200})\+([0-9a-f]{8})\+([A-Za-z0-9+/]+={0,2})$/.exec(vkey);
+  if (!m)
+    return 'must be a cosigner verifier key: name+keyid+base64 (as `assent-server witness-key` prints it)';
+  const raw = Buffer.from(m[3]!, 'base64');
+  if (raw.length !== 33 || raw[0] !== COSIGNATURE_TYPE)
+    return 'must be an Ed25519 cosignature/v1 key (type 0x04 and 32 key bytes)';
+  const pub = createPublicKey({
+    key: { kty: 'OKP', crv: 'Ed25519', x: raw.subarray(1).toString('base64url') },
+    format: 'jwk',
+  });
+  if (cosignerKeyId(m[1]!, pub).toString('hex') !== m[2])
+    return 'has a key ID that does not match its name and key';
+  return { name: m[1]!, pub };
+};
+
+/**
+ * Checks a cosignature line over the checkpoint `note` (its body; other signature lines are
+ * ignored) by one of `cosigners`. Never throws.
+ */
+export const verifyCosignature = (
+  note: string,
+  line: string,
+  cosigners: readonly Cosigner[],
+): { ok: true; name: string; time: number } | { ok: false; reason: string } => {
+  const m = /^\u2014 (\S+) ([A-Za-z0-9+/=]+)$/.exec(line);
+  if (!m) return { ok: false, reason: 'is not a note signature line: "— <name> <base64>"' };
+  const c = cosigners.find((x) => x.name === m[1]);
+  if (!c) return { ok: false, reason: `names ${m[1]}, which is not a witness this log accepts (witnesses)` };
+  const raw = Buffer.from(m[2]!, 'base64');
+  if (raw.length !== 76 || !raw.subarray(0, 4).equals(cosignerKeyId(c.name, c.pub)))
+    return { ok: false, reason: `is not a cosignature/v1 of ${c.name}'s key` };
+  const time = raw.readBigUInt64BE(4);
+  if (time >= 2n ** 63n) return { ok: false, reason: 'has a timestamp past 2^63 - 1' };
+  const body = note.slice(0, note.indexOf('\n\n') + 1);
+  let good = false;
+  try {
+    good = verify(null, Buffer.from(cosignedMessage(body, Number(time))), c.pub, raw.subarray(12));
+  } catch {
+    good = false;
+  }
+  return good
+    ? { ok: true, name: c.name, time: Number(time) }
+    : { ok: false, reason: `does not verify with ${c.name}'s key over this checkpoint` };
+};

@@ -14,8 +14,34 @@ import { type Checkpoint, verifyCheckpoint } from './note.js';
  * Several witnesses (auditors, the visitors' tools) comparing checkpoints catch a log that
  * shows different histories to different people.
  */
+/**
+ * A witness's cosignature (C2SP tlog-cosignature) of the checkpoint it just verified, sent to
+ * the log (`POST …/v1/log/cosignature`), which publishes it beside the checkpoint.
+ */
+export const submitCosignature = async (
+  checkpointUrl: string,
+  size: number,
+  cosignature: string,
+): Promise<{ ok: boolean; status: number; text: string }> => {
+  const u = new URL(checkpointUrl);
+  u.pathname = u.pathname.replace(/checkpoint$/, 'cosignature');
+  const res = await fetch(u, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ size, cosignature }),
+  });
+  return { ok: res.status === 201, status: res.status, text: await res.text() };
+};
+
 export type WitnessResult =
-  | { readonly ok: true; readonly origin: string; readonly from: number | null; readonly size: number }
+  | {
+      readonly ok: true;
+      readonly origin: string;
+      readonly from: number | null;
+      readonly size: number;
+      /** The checkpoint as verified and stored (the log's own signature lines only). */
+      readonly note: string;
+    }
   | { readonly ok: false; readonly fork: boolean; readonly reason: string; readonly evidence?: string };
 
 const originOf = (note: string) => note.slice(0, Math.max(0, note.indexOf('\n')));
@@ -94,5 +120,5 @@ export const witness = async (
   // Atomically: a crash never leaves a half-written state.
   writeFileSync(`${file}.tmp`, note);
   renameSync(`${file}.tmp`, file);
-  return { ok: true, origin, from, size: now.size };
+  return { ok: true, origin, from, size: now.size, note };
 };
