@@ -13,6 +13,7 @@ import type { Store } from './store/types.js';
 import { unsafeIn } from './text.js';
 import type { ConsentLog } from './tlog/log.js';
 import { uaFamily } from './ua.js';
+import type { WebhookDispatcher } from './webhooks/dispatcher.js';
 
 /** What every route plugin shares. */
 export interface Context {
@@ -41,6 +42,8 @@ export interface Context {
   readonly logs: LogThrottle;
   /** The consent log: Merkle tree per site, checkpoints, proofs. */
   readonly log: ConsentLog;
+  /** Delivers receipts to webhooks (started unless the server's `webhooks` option is false). */
+  readonly webhooks: WebhookDispatcher;
 }
 
 /** Origins compare lower-case and without a trailing slash. */

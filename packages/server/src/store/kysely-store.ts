@@ -1,7 +1,8 @@
 import type { SignedReceipt } from '@assent/core';
-import { type Kysely, Migrator, sql } from 'kysely';
+import { type Compilable, type Kysely, Migrator, sql } from 'kysely';
 import { commitment, newSalt } from '../tlog/commitment.js';
 import { entryData, entryText } from '../tlog/entries.js';
+import { WebhookStore } from '../webhooks/store.js';
 import { type AdminDatabase, AdminStore } from './admin-store.js';
 import { migrationProvider } from './migrations.js';
 import { receiptRow, writes } from './statements.js';
@@ -56,6 +57,7 @@ const appendEntries = async (
 export class KyselyStore implements Store {
   private readonly w: ReturnType<typeof writes>;
   readonly admin: AdminStore;
+  readonly webhooks: WebhookStore;
 
   constructor(
     readonly db: Kysely<Database>,
@@ -63,9 +65,10 @@ export class KyselyStore implements Store {
   ) {
     this.w = writes(db);
     const adminDb = db as unknown as Kysely<AdminDatabase>;
-    this.admin = new AdminStore(adminDb, async (q) =>
-      Number((await adminDb.executeQuery(q.compile())).numAffectedRows ?? 0),
-    );
+    const write = async (q: Compilable) =>
+      Number((await adminDb.executeQuery(q.compile())).numAffectedRows ?? 0);
+    this.admin = new AdminStore(adminDb, write);
+    this.webhooks = new WebhookStore(db as unknown as ConstructorParameters<typeof WebhookStore>[0], write);
   }
 
   /**

@@ -1,6 +1,7 @@
 import type { SignedReceipt } from '@assent/core';
-import type { Kysely } from 'kysely';
+import type { Compilable, Kysely } from 'kysely';
 import { entryData, entryText } from '../tlog/entries.js';
+import { WebhookStore } from '../webhooks/store.js';
 import { type AdminDatabase, AdminStore } from './admin-store.js';
 import type { KyselyStore } from './kysely-store.js';
 import type { SqliteWriter } from './sqlite-writer.js';
@@ -37,15 +38,21 @@ export class SqliteThreadStore implements Store {
 
   /** Reads on the request thread's connection; each write is one statement run by the thread. */
   readonly admin: AdminStore;
+  readonly webhooks: WebhookStore;
 
   constructor(
     private readonly reads: KyselyStore,
     private readonly writer: SqliteWriter,
   ) {
-    this.admin = new AdminStore(reads.db as unknown as Kysely<AdminDatabase>, (q) => {
+    const write = (q: Compilable) => {
       const c = q.compile();
       return writer.run<number>('exec', [c.sql, c.parameters]);
-    });
+    };
+    this.admin = new AdminStore(reads.db as unknown as Kysely<AdminDatabase>, write);
+    this.webhooks = new WebhookStore(
+      reads.db as unknown as ConstructorParameters<typeof WebhookStore>[0],
+      write,
+    );
   }
 
   /** Migrations run on the request thread's connection, before the thread starts. */

@@ -1,5 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import type { PurgedReceipt, Receipt, SignedReceipt } from '@assent/core';
+import type { WebhookStore } from '../webhooks/store.js';
 import type { AdminStore } from './admin-store.js';
 
 /** The tables, as Kysely sees them. Times are ISO-8601 UTC text: sortable and the same on both dialects. */
@@ -214,6 +215,8 @@ export interface Store {
   readonly writeConcurrency: number;
   /** The admin console's users and sessions (store/admin-store.ts). */
   readonly admin: AdminStore;
+  /** Webhooks: their cursors over the chains, leases and delivery log (webhooks/store.ts). */
+  readonly webhooks: WebhookStore;
   /** Runs pending versioned migrations; returns the names applied. */
   migrate(): Promise<string[]>;
   /**
