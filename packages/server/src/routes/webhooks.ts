@@ -282,7 +282,7 @@ export const webhookRoutes = (ctx: Context) => async (app: FastifyInstance) => {
     },
   );
 
-  app.get<{ Params: { id: string }; Querystring: { before?: string; limit?: number } }>(
+  app.get<{ Params: { id: string }; Querystring: { before?: string; limit?: string } }>(
     '/v1/admin/webhooks/:id/deliveries',
     {
       config: READ,
@@ -298,7 +298,11 @@ export const webhookRoutes = (ctx: Context) => async (app: FastifyInstance) => {
               maxLength: 80,
               description: 'The `next` of the previous page',
             },
-            limit: { type: 'integer', minimum: 1, maximum: 200, description: 'Default 50' },
+            limit: {
+              type: 'string',
+              pattern: '^([1-9][0-9]?|1[0-9][0-9]|200)$',
+              description: '1 to 200; default 50',
+            },
           },
         },
         response: {
@@ -325,7 +329,7 @@ export const webhookRoutes = (ctx: Context) => async (app: FastifyInstance) => {
             .send(apiError('ASSENT_BAD_FIELD', 'before', 'must be the `next` of a previous page'));
         before = { at, id };
       }
-      const limit = req.query.limit ?? 50;
+      const limit = Number(req.query.limit ?? 50);
       const rows = await ctx.store.webhooks.deliveries(req.params.id, before, limit);
       const last = rows.at(-1);
       return {
