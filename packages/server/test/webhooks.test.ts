@@ -182,6 +182,12 @@ const deliverySuite = (kind: 'sqlite' | 'postgres') => {
           `webhook latency on ${kind} (201 → receiver, 20 receipts): median ${median(lat).toFixed(1)} ms, max ${Math.max(...lat).toFixed(1)} ms`,
         );
         assert.ok(median(lat) < 500);
+        // Pruning keeps the recent attempts of live webhooks, drops everything else.
+        const n = (await deliveries(s, hook.id)).length;
+        await s.store.webhooks.pruneDeliveries('2000-01-01T00:00:00.000Z');
+        assert.equal((await deliveries(s, hook.id)).length, n);
+        await s.store.webhooks.pruneDeliveries(new Date(Date.now() + 1000).toISOString());
+        assert.equal((await deliveries(s, hook.id)).length, 0);
         await unhook(s, hook.id);
       } finally {
         await rx.close();

@@ -284,9 +284,18 @@ export class WebhookStore {
     }));
   }
 
-  /** Drops attempts logged before `cutoff`: the log is for recent deliveries, not an archive. */
+  /**
+   * Drops attempts logged before `cutoff` (the log is for recent deliveries, not an archive),
+   * and those of removed webhooks (an attempt in flight when its webhook was removed).
+   */
   async pruneDeliveries(cutoff: string): Promise<void> {
-    await this.write(this.db.deleteFrom('webhook_deliveries').where('at', '<', cutoff));
+    await this.write(
+      this.db
+        .deleteFrom('webhook_deliveries')
+        .where((eb) =>
+          eb.or([eb('at', '<', cutoff), eb('webhook_id', 'not in', eb.selectFrom('webhooks').select('id'))]),
+        ),
+    );
   }
 }
 
