@@ -15,7 +15,11 @@ export type AuditAction =
   | 'user-remove'
   | 'policy-publish'
   | 'export'
-  | 'audit-export';
+  | 'audit-export'
+  | 'webhook-add'
+  | 'webhook-change'
+  | 'webhook-remove'
+  | 'webhook-test';
 
 /** Small facts about an action: never a password, a token or a visitor's consent ID. */
 export type AuditDetail = Readonly<Record<string, string | number | boolean | null>>;

@@ -14,6 +14,7 @@ import { unsafeIn } from './text.js';
 import type { ConsentLog } from './tlog/log.js';
 import type { Cosigner } from './tlog/note.js';
 import { uaFamily } from './ua.js';
+import type { WebhookDispatcher } from './webhooks/dispatcher.js';
 
 /** What every route plugin shares. */
 export interface Context {
@@ -46,6 +47,8 @@ export interface Context {
   readonly witnesses: readonly Cosigner[];
   /** The consent log: Merkle tree per site, checkpoints, proofs. */
   readonly log: ConsentLog;
+  /** Delivers receipts to webhooks (started unless the server's `webhooks` option is false). */
+  readonly webhooks: WebhookDispatcher;
 }
 
 /** Origins compare lower-case and without a trailing slash. */

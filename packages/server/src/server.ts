@@ -30,6 +30,7 @@ import type { Store } from './store/types.js';
 import { ConsentLog } from './tlog/log.js';
 import { logBannerBuilds } from './tlog/mechanism.js';
 import { parseCosignerKey } from './tlog/note.js';
+import { WebhookDispatcher, type WebhookOptions } from './webhooks/dispatcher.js';
 
 /** A database URL as it may be printed: without its password. */
 const redactDbUrl = (url: string) => url.replace(/^(postgres(?:ql)?:\/\/[^:/@]*):[^@]*@/, '$1:***@');
@@ -84,6 +85,11 @@ export interface ServerOptions {
    * it gets 429s; default 10 per minute, whether or not `rateLimit` is on.
    */
   readonly authFailures?: { readonly max: number; readonly timeWindow: number };
+  /**
+   * Webhook delivery (README "Webhooks"): poll, batch, timeout and backoff; `false` delivers
+   * nothing (test events still go out).
+   */
+  readonly webhooks?: false | WebhookOptions;
 }
 
 export interface AssentServer {
@@ -210,6 +216,14 @@ export const createServer = async (opts: ServerOptions): Promise<AssentServer> =
     logs,
     // createSigner always holds its key: checkpoints are signed with the receipts' key.
     log: new ConsentLog(store, signer.key!),
+    // Deliveries are signed with it too (Ed25519), beside each webhook's HMAC.
+    webhooks: new WebhookDispatcher(
+      store,
+      { kid: signer.kid, key: signer.key! },
+      () => writer.counts.receipts,
+      opts.webhooks || {},
+      (err) => logs.error(err, 'webhooks: delivery failed'),
+    ),
   };
 
   app.decorateRequest('assentIpHash', null);
@@ -303,6 +317,7 @@ export const createServer = async (opts: ServerOptions): Promise<AssentServer> =
       : ctx.log.start(opts.log?.intervalMs ?? 10_000, (err) =>
           logs.error(err, 'consent log: checkpoint failed'),
         );
+  if (opts.webhooks !== false) await ctx.webhooks.start();
   const retention =
     opts.retention === false
       ? null
@@ -315,6 +330,8 @@ export const createServer = async (opts: ServerOptions): Promise<AssentServer> =
       retention?.stop();
       following.stop();
       checkpoints?.stop();
+      // Attempts in flight are aborted: their receipts stay after the cursor, sent again next start.
+      await ctx.webhooks.stop();
       // Stops accepting, waits for in-flight requests (each waits for its commit) …
       await app.close();
       // … and anything still queued (e.g. submitted by a route the embedder added).

@@ -47,6 +47,7 @@ const storeSuite = (kind: 'sqlite' | 'postgres') => {
         '0003_history_probes',
         'admin_0001_users',
         'admin_0002_audit',
+        'admin_0003_webhooks',
         'tlog_0001_leaves',
         'tlog_0002_cosignatures',
       ]);

@@ -367,6 +367,7 @@ describe('migrating a database that has receipts', () => {
     assert.deepEqual(await store.migrate(), [
       'admin_0001_users',
       'admin_0002_audit',
+      'admin_0003_webhooks',
       'tlog_0001_leaves',
       'tlog_0002_cosignatures',
     ]);

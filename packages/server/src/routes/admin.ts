@@ -14,6 +14,7 @@ import { overviewRoutes } from './overview.js';
 import { receiptBrowserRoutes } from './receipt-browser.js';
 import { sessionRoutes } from './session.js';
 import { userRoutes } from './users.js';
+import { webhookRoutes } from './webhooks.js';
 
 /**
  * Admin API: every route behind a session cookie or the bearer token (admin-auth.ts), each
@@ -28,6 +29,7 @@ export const adminRoutes = (ctx: Context) => async (app: FastifyInstance) => {
   await app.register(logAdminRoutes(ctx));
   await app.register(receiptBrowserRoutes(ctx));
   await app.register(overviewRoutes(ctx));
+  await app.register(webhookRoutes(ctx));
 
   app.get<{ Querystring: FilterQuery & { format?: ExportFormat } }>(
     '/v1/admin/receipts',

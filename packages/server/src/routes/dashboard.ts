@@ -16,6 +16,7 @@ const ASSETS: Record<string, { type: string; body: Buffer }> = Object.fromEntrie
     'audit.js',
     'receipts.js',
     'receipt.js',
+    'webhooks.js',
     'admin.css',
     'icon.svg',
   ].map((f) => [
@@ -42,6 +43,7 @@ const NAV = [
   { path: '/admin', label: 'Overview', roles: 'owner editor auditor' },
   { path: '/admin/receipts', label: 'Receipts', roles: 'owner auditor' },
   { path: '/admin/audit', label: 'Audit log', roles: 'owner auditor' },
+  { path: '/admin/webhooks', label: 'Webhooks', roles: 'owner editor auditor' },
   { path: '/admin/users', label: 'Users', roles: 'owner' },
 ] as const;
 
@@ -147,6 +149,32 @@ const PAGES: Record<string, string> = {
 <p id="status" class="status" role="status"></p>
 <table id="audit"><caption>Audit log entries</caption><thead><tr><th scope="col">#</th><th scope="col">When (UTC)</th><th scope="col">Who</th><th scope="col">Role</th><th scope="col">Action</th><th scope="col">On</th><th scope="col">Details</th></tr></thead><tbody></tbody></table>
 <p><button type="button" id="older" hidden>Older entries</button></p>`,
+  }),
+  '/admin/webhooks': shell({
+    title: 'Webhooks',
+    path: '/admin/webhooks',
+    script: 'webhooks.js',
+    body: `<p>A webhook receives each new receipt and each withdrawal of its site, in chain order, as a signed POST (HMAC-SHA256 with its secret, and Ed25519 with this server's receipt-signing key), retried with backoff until the receiver answers 2xx. The server's README, "Webhooks", shows how a receiver checks the signature.</p>
+<p id="status" class="status" role="status"></p>
+<table id="webhooks"><caption>Webhooks</caption><thead><tr><th scope="col">Site</th><th scope="col">Receiver</th><th scope="col">Events</th><th scope="col">State</th><th scope="col">Waiting</th><th scope="col">Last error</th><th scope="col">Actions</th></tr></thead><tbody></tbody></table>
+<details><summary>Public key of the Ed25519 signatures</summary><pre id="public-key"></pre></details>
+<section id="add" aria-labelledby="add-title" hidden>
+<h2 id="add-title">Add a webhook</h2>
+<form id="add-webhook">
+<p><label for="hook-site">Site (origin)</label><br><input id="hook-site" type="url" required placeholder="https://news.example" size="40"></p>
+<p><label for="hook-url">Receiver URL (http or https)</label><br><input id="hook-url" type="url" required placeholder="https://example.com/hooks/assent" size="60"></p>
+<fieldset><legend>Events</legend>
+<label><input type="checkbox" id="ev-created" value="receipt.created" checked> receipt.created</label>
+<label><input type="checkbox" id="ev-withdrawn" value="consent.withdrawn" checked> consent.withdrawn</label>
+</fieldset>
+<p><button type="submit">Add webhook</button></p>
+</form>
+<div id="secret-box" hidden><p>The new webhook's secret, shown this once (keep it where the receiver reads it): <code id="secret"></code></p></div>
+</section>
+<h2>Recent deliveries</h2>
+<p><label for="hook-pick">Webhook</label> <select id="hook-pick"></select> <button type="button" id="refresh">Refresh</button></p>
+<table id="deliveries"><caption>Delivery attempts, newest first</caption><thead><tr><th scope="col">When (UTC)</th><th scope="col">Kind</th><th scope="col">Receipts (seq)</th><th scope="col">Attempt</th><th scope="col">Answer</th><th scope="col">Time (ms)</th><th scope="col">Outcome</th></tr></thead><tbody></tbody></table>
+<p><button type="button" id="older" hidden>Older attempts</button></p>`,
   }),
   '/admin/users': shell({
     title: 'Users',

@@ -2,6 +2,7 @@ import type { SignedReceipt } from '@assent/core';
 import { type Compilable, type Kysely, Migrator, sql } from 'kysely';
 import { commitment, newSalt } from '../tlog/commitment.js';
 import { entryData, entryText } from '../tlog/entries.js';
+import { WebhookStore } from '../webhooks/store.js';
 import { type AdminDatabase, AdminStore } from './admin-store.js';
 import { type CosignatureDatabase, CosignatureStore } from './cosignatures.js';
 import { migrationProvider } from './migrations.js';
@@ -58,6 +59,7 @@ export class KyselyStore implements Store {
   private readonly w: ReturnType<typeof writes>;
   readonly admin: AdminStore;
   readonly cosignatures: CosignatureStore;
+  readonly webhooks: WebhookStore;
 
   constructor(
     readonly db: Kysely<Database>,
@@ -65,10 +67,11 @@ export class KyselyStore implements Store {
   ) {
     this.w = writes(db);
     const adminDb = db as unknown as Kysely<AdminDatabase>;
-    const run = async (q: Compilable) =>
+    const write = async (q: Compilable) =>
       Number((await adminDb.executeQuery(q.compile())).numAffectedRows ?? 0);
-    this.admin = new AdminStore(adminDb, run);
-    this.cosignatures = new CosignatureStore(db as unknown as Kysely<CosignatureDatabase>, run);
+    this.admin = new AdminStore(adminDb, write);
+    this.webhooks = new WebhookStore(db as unknown as ConstructorParameters<typeof WebhookStore>[0], write);
+    this.cosignatures = new CosignatureStore(db as unknown as Kysely<CosignatureDatabase>, write);
   }
 
   /**

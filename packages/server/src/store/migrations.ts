@@ -190,6 +190,54 @@ const migrations: Record<string, Migration> = {
     },
   },
   /**
+   * Webhooks (webhooks/): each one's durable cursor over its site's hash chain (`cursor`, the
+   * last `seq` a receiver acknowledged with a 2xx), its retry state, and a lease (`lease_owner`
+   * until `lease_until`) so that of several server processes on one PostgreSQL only one
+   * delivers a webhook's next batch; `webhook_deliveries` logs every attempt (never a
+   * receipt's consent ID or any IP: the receipts' seq range, the status or error, the time).
+   */
+  admin_0003_webhooks: {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('webhooks')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('site', 'text', (c) => c.notNull())
+        .addColumn('url', 'text', (c) => c.notNull())
+        .addColumn('secret', 'text', (c) => c.notNull())
+        .addColumn('events', 'text', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('cursor', 'integer', (c) => c.notNull())
+        .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('next_at', 'text')
+        .addColumn('last_error', 'text')
+        .addColumn('lease_owner', 'text')
+        .addColumn('lease_until', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('created_by', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('webhook_deliveries')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('webhook_id', 'text', (c) => c.notNull())
+        .addColumn('at', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('attempt', 'integer', (c) => c.notNull())
+        .addColumn('first_seq', 'integer')
+        .addColumn('last_seq', 'integer')
+        .addColumn('events', 'integer', (c) => c.notNull())
+        .addColumn('status', 'integer')
+        .addColumn('error', 'text')
+        .addColumn('duration_ms', 'integer', (c) => c.notNull())
+        .addColumn('outcome', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('webhook_deliveries_hook_at')
+        .on('webhook_deliveries')
+        .columns(['webhook_id', 'at', 'id'])
+        .execute();
+    },
+  },
+  /**
    * Witnesses' cosignatures of the log's checkpoints (C2SP tlog-cosignature; tlog/note.ts),
    * published beside the checkpoint they sign: one line per (site, tree size, witness).
    */

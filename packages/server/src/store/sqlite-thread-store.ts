@@ -1,6 +1,7 @@
 import type { SignedReceipt } from '@assent/core';
 import type { Compilable, Kysely } from 'kysely';
 import { entryData, entryText } from '../tlog/entries.js';
+import { WebhookStore } from '../webhooks/store.js';
 import { type AdminDatabase, AdminStore } from './admin-store.js';
 import { type CosignatureDatabase, CosignatureStore } from './cosignatures.js';
 import type { KyselyStore } from './kysely-store.js';
@@ -39,17 +40,22 @@ export class SqliteThreadStore implements Store {
   /** Reads on the request thread's connection; each write is one statement run by the thread. */
   readonly admin: AdminStore;
   readonly cosignatures: CosignatureStore;
+  readonly webhooks: WebhookStore;
 
   constructor(
     private readonly reads: KyselyStore,
     private readonly writer: SqliteWriter,
   ) {
-    const run = (q: Compilable) => {
+    const write = (q: Compilable) => {
       const c = q.compile();
       return writer.run<number>('exec', [c.sql, c.parameters]);
     };
-    this.admin = new AdminStore(reads.db as unknown as Kysely<AdminDatabase>, run);
-    this.cosignatures = new CosignatureStore(reads.db as unknown as Kysely<CosignatureDatabase>, run);
+    this.admin = new AdminStore(reads.db as unknown as Kysely<AdminDatabase>, write);
+    this.webhooks = new WebhookStore(
+      reads.db as unknown as ConstructorParameters<typeof WebhookStore>[0],
+      write,
+    );
+    this.cosignatures = new CosignatureStore(reads.db as unknown as Kysely<CosignatureDatabase>, write);
   }
 
   /** Migrations run on the request thread's connection, before the thread starts. */

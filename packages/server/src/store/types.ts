@@ -1,5 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import type { PurgedReceipt, Receipt, SignedReceipt } from '@assent/core';
+import type { WebhookStore } from '../webhooks/store.js';
 import type { AdminStore } from './admin-store.js';
 import type { CosignatureStore } from './cosignatures.js';
 
@@ -217,6 +218,8 @@ export interface Store {
   readonly admin: AdminStore;
   /** Witnesses' cosignatures of the log's checkpoints (store/cosignatures.ts). */
   readonly cosignatures: CosignatureStore;
+  /** Webhooks: their cursors over the chains, leases and delivery log (webhooks/store.ts). */
+  readonly webhooks: WebhookStore;
   /** Runs pending versioned migrations; returns the names applied. */
   migrate(): Promise<string[]>;
   /**

@@ -1,0 +1,151 @@
+// Webhooks: the list (everyone who may read it), adding, pausing, testing and removing (owners
+// and editors), and each webhook's recent delivery attempts.
+(() => {
+  const { api, ready, problem } = window.assentAdmin;
+  const $ = (id) => document.getElementById(id);
+  const status = $('status');
+  const hooks = $('webhooks').tBodies[0];
+  const deliveries = $('deliveries').tBodies[0];
+  const pick = $('hook-pick');
+  const older = $('older');
+  let manage = false;
+  let next = null;
+  const button = (label, onClick) => {
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.textContent = label;
+    b.addEventListener('click', onClick);
+    return b;
+  };
+  const when = (at) => `${at.slice(0, 10)} ${at.slice(11, 19)}`;
+
+  const loadDeliveries = async (before) => {
+    const id = pick.value;
+    if (!before) deliveries.replaceChildren();
+    if (!id) {
+      deliveries.insertRow().insertCell().textContent = 'No webhook yet.';
+      older.hidden = true;
+      return;
+    }
+    const q = new URLSearchParams(before ? { before } : {});
+    const r = await api(`/v1/admin/webhooks/${encodeURIComponent(id)}/deliveries?${q}`);
+    if (!r.ok) {
+      status.textContent = `Error: ${await problem(r)}`;
+      return;
+    }
+    const page = await r.json();
+    for (const d of page.deliveries) {
+      const tr = deliveries.insertRow();
+      const seqs =
+        d.first_seq === null
+          ? '—'
+          : d.first_seq === d.last_seq
+            ? d.first_seq
+            : `${d.first_seq}–${d.last_seq}`;
+      for (const v of [
+        when(d.at),
+        d.kind,
+        d.kind === 'test' ? 'test event' : `${seqs} (${d.events})`,
+        d.attempt,
+        d.status === null ? d.error : `HTTP ${d.status}`,
+        d.duration_ms,
+        d.outcome,
+      ])
+        tr.insertCell().textContent = String(v);
+    }
+    if (!deliveries.rows.length) deliveries.insertRow().insertCell().textContent = 'No delivery yet.';
+    next = page.next;
+    older.hidden = next === null;
+  };
+
+  const load = async () => {
+    const r = await api('/v1/admin/webhooks');
+    if (!r.ok) {
+      status.textContent = `Error: ${await problem(r)}`;
+      return;
+    }
+    const { webhooks, publicKey } = await r.json();
+    $('public-key').textContent = publicKey;
+    const chosen = pick.value;
+    hooks.replaceChildren();
+    pick.replaceChildren();
+    for (const w of webhooks) {
+      const tr = hooks.insertRow();
+      for (const v of [w.site, w.url, w.events.join(' '), w.state, w.pending, w.last_error ?? '—'])
+        tr.insertCell().textContent = String(v);
+      const actions = tr.insertCell();
+      if (manage) {
+        const resume = w.state !== 'active';
+        actions.append(
+          button(`${resume ? 'Resume' : 'Pause'} ${w.url}`, async () => {
+            const res = await api(`/v1/admin/webhooks/${encodeURIComponent(w.id)}`, {
+              method: 'PATCH',
+              body: { state: resume ? 'active' : 'paused' },
+            });
+            status.textContent = res.ok
+              ? `${w.url} is ${resume ? 'active' : 'paused'}.`
+              : `Error: ${await problem(res)}`;
+            await load();
+          }),
+          ' ',
+          button(`Send a test event to ${w.url}`, async () => {
+            status.textContent = 'Sending…';
+            const res = await api(`/v1/admin/webhooks/${encodeURIComponent(w.id)}/test`, { method: 'POST' });
+            if (!res.ok) {
+              status.textContent = `Error: ${await problem(res)}`;
+              return;
+            }
+            const d = await res.json();
+            status.textContent = `Test event: ${d.status === null ? d.error : `HTTP ${d.status}`} in ${d.duration_ms} ms.`;
+            pick.value = w.id;
+            await loadDeliveries();
+          }),
+          ' ',
+          button(`Remove ${w.url}`, async () => {
+            if (!confirm(`Remove the webhook to ${w.url} and its delivery log?`)) return;
+            const res = await api(`/v1/admin/webhooks/${encodeURIComponent(w.id)}`, { method: 'DELETE' });
+            status.textContent = res.ok ? `${w.url} was removed.` : `Error: ${await problem(res)}`;
+            await load();
+          }),
+        );
+      } else actions.textContent = '—';
+      pick.add(new Option(`${w.site} → ${w.url}`, w.id, false, w.id === chosen));
+    }
+    if (!webhooks.length) hooks.insertRow().insertCell().textContent = 'No webhook yet.';
+    await loadDeliveries();
+  };
+
+  $('add-webhook').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const events = [$('ev-created'), $('ev-withdrawn')].filter((c) => c.checked).map((c) => c.value);
+    status.textContent = 'Adding…';
+    const r = await api('/v1/admin/webhooks', {
+      method: 'POST',
+      body: { site: $('hook-site').value, url: $('hook-url').value, ...(events.length ? { events } : {}) },
+    });
+    if (!r.ok) {
+      status.textContent = `Error: ${await problem(r)}`;
+      return;
+    }
+    const w = await r.json();
+    $('secret').textContent = w.secret;
+    $('secret-box').hidden = false;
+    status.textContent = `The webhook to ${w.url} was added: it receives ${w.site}'s receipts from now on.`;
+    $('add-webhook').reset();
+    pick.add(new Option(`${w.site} → ${w.url}`, w.id, true, true));
+    await load();
+  });
+  pick.addEventListener('change', () => loadDeliveries());
+  $('refresh').addEventListener('click', () => load());
+  older.addEventListener('click', () => loadDeliveries(next));
+  ready.then(
+    (me) => {
+      manage = me.role === 'owner' || me.role === 'editor';
+      $('add').hidden = !manage;
+      return load();
+    },
+    (e) => {
+      status.textContent = `Error: ${e.message}`;
+    },
+  );
+})();

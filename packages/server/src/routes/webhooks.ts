@@ -1,0 +1,341 @@
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { audit } from '../admin-auth.js';
+import { type Context, normalizeOrigin } from '../context.js';
+import { apiError, errorResponses } from '../errors.js';
+import { unsafeText } from '../text.js';
+import { WEBHOOK_EVENTS, type WebhookEvent, type WebhookInfo } from '../webhooks/store.js';
+import { knownSite, unknownSite } from './admin-filter.js';
+
+const MANAGE = { allow: ['owner', 'editor'] as const };
+/** Auditors read the webhooks and their delivery log, and change nothing. */
+const READ = { allow: ['owner', 'editor', 'auditor'] as const };
+
+const nullableString = { type: ['string', 'null'] } as const;
+
+const webhookSchema = {
+  type: 'object',
+  description: 'A webhook (never its secret, which is shown once, when it is made)',
+  properties: {
+    id: { type: 'string' },
+    site: { type: 'string', description: 'The site whose receipts it receives' },
+    url: { type: 'string', description: 'The receiver' },
+    events: { type: 'array', items: { type: 'string', enum: [...WEBHOOK_EVENTS] } },
+    state: {
+      type: 'string',
+      enum: ['active', 'paused', 'failed'],
+      description: 'failed: it gave up after the last retry; resuming delivers from where it stopped',
+    },
+    cursor: { type: 'integer', description: 'The last seq of the site’s chain the receiver acknowledged' },
+    head: { type: 'integer', description: 'The last seq of the site’s chain' },
+    pending: { type: 'integer', description: 'Receipts after the cursor (head − cursor)' },
+    attempts: { type: 'integer', description: 'Failed attempts at the next batch since the last success' },
+    next_at: { ...nullableString, description: 'No attempt before this time (backoff)' },
+    last_error: { ...nullableString, description: 'The last failure: HTTP status or network error code' },
+    created_at: { type: 'string' },
+    created_by: { type: 'string' },
+  },
+} as const;
+
+const deliverySchema = {
+  type: 'object',
+  description: 'One attempt to deliver (no consent ID, no IP)',
+  properties: {
+    id: { type: 'string' },
+    at: { type: 'string', description: 'When the attempt began (UTC)' },
+    kind: { type: 'string', enum: ['receipts', 'test'] },
+    attempt: { type: 'integer', description: '1 for the first attempt at a batch' },
+    first_seq: { type: ['integer', 'null'] },
+    last_seq: { type: ['integer', 'null'] },
+    events: { type: 'integer', description: 'Events in the delivery' },
+    status: { type: ['integer', 'null'], description: 'The receiver’s HTTP status; null: none came' },
+    error: { ...nullableString, description: 'Network error code (timeout, ECONNREFUSED, …)' },
+    duration_ms: { type: 'integer' },
+    outcome: { type: 'string', enum: ['delivered', 'retry', 'failed', 'test-ok', 'test-failed'] },
+  },
+} as const;
+
+const idParams = {
+  type: 'object',
+  required: ['id'],
+  additionalProperties: false,
+  properties: { id: { type: 'string', maxLength: 40, description: 'The webhook’s ID' } },
+} as const;
+
+const URL_MAX = 2000;
+
+/** Why `s` cannot be a receiver's URL, or null when it can. */
+export const webhookUrlProblem = (s: string): string | null => {
+  const unsafe = unsafeText(s);
+  if (unsafe) return unsafe;
+  let u: URL;
+  try {
+    u = new URL(s);
+  } catch {
+    return 'must be an absolute http(s) URL such as https://example.com/hooks/assent';
+  }
+  if (u.protocol !== 'https:' && u.protocol !== 'http:') return 'must be an http or https URL';
+  // Credentials in the URL would be shown in the console and sent on every request in clear.
+  if (u.username || u.password)
+    return 'must not hold a user name or password (the signature authenticates Assent)';
+  if (u.hash) return 'must not have a #fragment (it is never sent)';
+  return null;
+};
+
+/** The URL as the audit log records it: without its query, which may hold a receiver's token. */
+const auditUrl = (s: string) => {
+  const u = new URL(s);
+  return `${u.origin}${u.pathname}`;
+};
+
+const view = (w: WebhookInfo) => ({
+  ...w,
+  events: w.events.split(',') as WebhookEvent[],
+  pending: Math.max(0, w.head - w.cursor),
+});
+
+/**
+ * Webhooks of the admin API: owners and editors add, pause, resume, test and remove them;
+ * auditors read them and their delivery log. Each change is in the audit log. Delivery itself
+ * is the dispatcher's (webhooks/dispatcher.ts).
+ */
+export const webhookRoutes = (ctx: Context) => async (app: FastifyInstance) => {
+  const notFound = (id: string) => apiError('ASSENT_NOT_FOUND', 'id', `no webhook ${id}`);
+
+  app.get<{ Querystring: { site?: string } }>(
+    '/v1/admin/webhooks',
+    {
+      config: READ,
+      // The webhooks, of one site or all
+      schema: {
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { site: { type: 'string', maxLength: 200, description: 'Only this site’s' } },
+        },
+        response: {
+          200: {
+            type: 'object',
+            description: 'The webhooks, oldest first, and the key that verifies their Ed25519 signatures',
+            properties: {
+              webhooks: { type: 'array', items: webhookSchema },
+              publicKey: { type: 'string', description: 'The server’s Ed25519 public key (PEM)' },
+              kid: { type: 'string' },
+            },
+          },
+          ...errorResponses,
+        },
+      },
+    },
+    async (req, reply) => {
+      const site = req.query.site === undefined ? undefined : normalizeOrigin(req.query.site);
+      if (site !== undefined && !(await knownSite(ctx, site))) return unknownSite(reply, site);
+      return {
+        webhooks: (await ctx.store.webhooks.list(site)).map(view),
+        publicKey: ctx.signer.publicKeyPem,
+        kid: ctx.signer.kid,
+      };
+    },
+  );
+
+  app.post<{ Body: { site: string; url: string; events?: WebhookEvent[] } }>(
+    '/v1/admin/webhooks',
+    {
+      config: MANAGE,
+      // Registers a receiver for a site’s new receipts and withdrawals, from now on. The answer holds the HMAC secret: it is never shown again.
+      schema: {
+        body: {
+          type: 'object',
+          required: ['site', 'url'],
+          additionalProperties: false,
+          properties: {
+            site: { type: 'string', maxLength: 200, description: 'An origin this server serves' },
+            url: { type: 'string', maxLength: URL_MAX, description: 'The receiver: http(s) URL' },
+            events: {
+              type: 'array',
+              minItems: 1,
+              uniqueItems: true,
+              items: { type: 'string', enum: [...WEBHOOK_EVENTS] },
+              description: 'What it receives; default both',
+            },
+          },
+        },
+        response: {
+          201: {
+            type: 'object',
+            description: 'The new webhook, with its secret (shown this once) and the public key',
+            properties: {
+              ...webhookSchema.properties,
+              secret: { type: 'string', description: 'HMAC-SHA256 key: store it now' },
+              publicKey: { type: 'string' },
+              kid: { type: 'string' },
+            },
+          },
+          ...errorResponses,
+        },
+      },
+    },
+    async (req, reply) => {
+      const site = normalizeOrigin(req.body.site);
+      if (!(await knownSite(ctx, site))) return unknownSite(reply, site);
+      const problem = webhookUrlProblem(req.body.url);
+      if (problem) return reply.code(400).send(apiError('ASSENT_BAD_FIELD', 'url', problem));
+      const events = req.body.events ?? [...WEBHOOK_EVENTS];
+      const id = `wh_${randomBytes(9).toString('base64url')}`;
+      const secret = `whsec_${randomBytes(32).toString('base64url')}`;
+      // From now on: receipts already in the chain are the export's, not a webhook's.
+      const cursor = await ctx.store.webhooks.head(site);
+      await ctx.store.webhooks.add({
+        id,
+        site,
+        url: req.body.url,
+        secret,
+        events: events.join(','),
+        state: 'active',
+        cursor,
+        attempts: 0,
+        next_at: null,
+        last_error: null,
+        lease_owner: null,
+        lease_until: null,
+        created_at: new Date().toISOString(),
+        created_by: req.assentAdmin!.name,
+      });
+      await audit(ctx, req, 'webhook-add', site, {
+        id,
+        url: auditUrl(req.body.url),
+        events: events.join(' '),
+      });
+      ctx.webhooks.nudge();
+      const w = (await ctx.store.webhooks.info(id))!;
+      return reply
+        .code(201)
+        .send({ ...view(w), secret, publicKey: ctx.signer.publicKeyPem, kid: ctx.signer.kid });
+    },
+  );
+
+  app.patch<{ Params: { id: string }; Body: { state: 'active' | 'paused' } }>(
+    '/v1/admin/webhooks/:id',
+    {
+      config: MANAGE,
+      // Pauses or resumes a webhook; resuming a failed one retries from its cursor
+      schema: {
+        params: idParams,
+        body: {
+          type: 'object',
+          required: ['state'],
+          additionalProperties: false,
+          properties: { state: { type: 'string', enum: ['active', 'paused'] } },
+        },
+        response: { 200: webhookSchema, ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      const before = await ctx.store.webhooks.info(req.params.id);
+      if (!before || !(await ctx.store.webhooks.setState(req.params.id, req.body.state)))
+        return reply.code(404).send(notFound(req.params.id));
+      await audit(ctx, req, 'webhook-change', before.site, {
+        id: before.id,
+        state: req.body.state,
+        was: before.state,
+      });
+      if (req.body.state === 'active') ctx.webhooks.nudge();
+      return view((await ctx.store.webhooks.info(req.params.id))!);
+    },
+  );
+
+  app.delete<{ Params: { id: string } }>(
+    '/v1/admin/webhooks/:id',
+    {
+      config: MANAGE,
+      // Removes a webhook and its delivery log
+      schema: {
+        params: idParams,
+        response: { 204: { type: 'null', description: 'Removed' }, ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      const before = await ctx.store.webhooks.info(req.params.id);
+      if (!before || !(await ctx.store.webhooks.remove(req.params.id)))
+        return reply.code(404).send(notFound(req.params.id));
+      await audit(ctx, req, 'webhook-remove', before.site, { id: before.id, url: auditUrl(before.url) });
+      return reply.code(204).send();
+    },
+  );
+
+  app.post<{ Params: { id: string } }>(
+    '/v1/admin/webhooks/:id/test',
+    {
+      config: MANAGE,
+      // Sends a signed webhook.test event now, once, and answers with the attempt
+      schema: {
+        params: idParams,
+        response: { 200: deliverySchema, ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      const h = await ctx.store.webhooks.get(req.params.id);
+      if (!h) return reply.code(404).send(notFound(req.params.id));
+      const d = await ctx.webhooks.test(h);
+      await audit(ctx, req, 'webhook-test', h.site, { id: h.id, status: d.status, error: d.error });
+      return d;
+    },
+  );
+
+  app.get<{ Params: { id: string }; Querystring: { before?: string; limit?: string } }>(
+    '/v1/admin/webhooks/:id/deliveries',
+    {
+      config: READ,
+      // A webhook’s delivery attempts, newest first
+      schema: {
+        params: idParams,
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            before: {
+              type: 'string',
+              maxLength: 80,
+              description: 'The `next` of the previous page',
+            },
+            limit: {
+              type: 'string',
+              pattern: '^([1-9][0-9]?|1[0-9][0-9]|200)$',
+              description: '1 to 200; default 50',
+            },
+          },
+        },
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              deliveries: { type: 'array', items: deliverySchema },
+              next: { ...nullableString, description: 'Pass as `before` for older attempts' },
+            },
+          },
+          ...errorResponses,
+        },
+      },
+    },
+    async (req, reply) => {
+      if (!(await ctx.store.webhooks.info(req.params.id)))
+        return reply.code(404).send(notFound(req.params.id));
+      let before: { at: string; id: string } | null = null;
+      if (req.query.before !== undefined) {
+        const [at, id] = req.query.before.split('~');
+        if (!at || !id || Number.isNaN(Date.parse(at)))
+          return reply
+            .code(400)
+            .send(apiError('ASSENT_BAD_FIELD', 'before', 'must be the `next` of a previous page'));
+        before = { at, id };
+      }
+      const limit = Number(req.query.limit ?? 50);
+      const rows = await ctx.store.webhooks.deliveries(req.params.id, before, limit);
+      const last = rows.at(-1);
+      return {
+        deliveries: rows.map(({ webhook_id: _w, ...d }) => d),
+        next: rows.length === limit && last ? `${last.at}~${last.id}` : null,
+      };
+    },
+  );
+};

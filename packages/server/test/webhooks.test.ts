@@ -1,0 +1,503 @@
+/**
+ * Webhooks (issue 17, item 7): a site's receipts and withdrawals delivered to a receiver in
+ * chain order, signed, retried with backoff, at least once across restarts, on SQLite and
+ * PostgreSQL; registration validated; roles enforced; every change in the audit log.
+ */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { Migrator } from 'kysely';
+import { type AssentServer, createServer, generateKeys, openStore } from '../src/index.js';
+import type { ServerOptions } from '../src/server.js';
+import type { KyselyStore } from '../src/store/kysely-store.js';
+import { migrationProvider } from '../src/store/migrations.js';
+import { addUser } from '../src/users.js';
+import { backoffDelay } from '../src/webhooks/dispatcher.js';
+import { consentId, freshPgDatabase, ORIGIN, OTHER, receiptBody, SITES, tempDir } from './helpers.js';
+import { receiver, receiverVerifies, waitFor } from './webhook-receiver.js';
+
+const TOKEN = 'webhooks-test-admin-token';
+const KEYS = generateKeys();
+const OWNER = { authorization: `Bearer ${TOKEN}` };
+const CHEAP = { N: 2 ** 10, r: 8, p: 1 };
+const PASSWORD = 'correct horse battery staple';
+/** Fast backoff, so that retries take milliseconds: 40, 80, 160 ms (± jitter), at most 5 tries. */
+const FAST = {
+  pollMs: 50,
+  wakeMs: 10,
+  // Generous: the test machine may be loaded, and a timeout counts as a failed attempt.
+  timeoutMs: 10_000,
+  leaseMs: 20_000,
+  backoff: { baseMs: 40, capMs: 400, maxAttempts: 5 },
+} as const;
+
+const start = (db: string, over: Partial<ServerOptions> = {}) =>
+  createServer({
+    db,
+    sites: SITES,
+    adminToken: TOKEN,
+    signingKey: KEYS.privateKeyPem,
+    logger: false,
+    rateLimit: false,
+    retention: false,
+    log: false,
+    webhooks: FAST,
+    ...over,
+  });
+
+const post = async (s: AssentServer, over: Record<string, unknown> = {}, origin = ORIGIN) => {
+  const r = await s.app.inject({
+    method: 'POST',
+    url: '/v1/receipts',
+    headers: { origin },
+    payload: receiptBody({ page: { origin, path: '/a' }, ...over }),
+  });
+  assert.equal(r.statusCode, 201, r.body);
+  return r.json() as { id: string; consentId: string };
+};
+
+const withdraw = async (s: AssentServer, id: string) => {
+  const r = await s.app.inject({ method: 'POST', url: `/v1/consents/${id}/withdraw` });
+  assert.equal(r.statusCode, 201, r.body);
+};
+
+const addHook = async (s: AssentServer, url: string, body: Record<string, unknown> = {}) => {
+  const r = await s.app.inject({
+    method: 'POST',
+    url: '/v1/admin/webhooks',
+    headers: OWNER,
+    payload: { site: ORIGIN, url, ...body },
+  });
+  assert.equal(r.statusCode, 201, r.body);
+  return r.json() as { id: string; secret: string; publicKey: string; cursor: number };
+};
+
+const deliveries = async (s: AssentServer, id: string) => {
+  const r = await s.app.inject({ url: `/v1/admin/webhooks/${id}/deliveries?limit=200`, headers: OWNER });
+  assert.equal(r.statusCode, 200, r.body);
+  return (r.json().deliveries as Record<string, unknown>[]).reverse();
+};
+
+const unhook = async (s: AssentServer, id: string) => {
+  const r = await s.app.inject({ method: 'DELETE', url: `/v1/admin/webhooks/${id}`, headers: OWNER });
+  assert.equal(r.statusCode, 204, r.body);
+};
+
+/** The receipts of the site as the admin export gives them, in chain order. */
+const exported = async (s: AssentServer) => {
+  const r = await s.app.inject({
+    url: `/v1/admin/receipts?site=${encodeURIComponent(ORIGIN)}`,
+    headers: OWNER,
+  });
+  return r.body
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+    .filter((l) => l.type !== 'policy');
+};
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+const deliverySuite = (kind: 'sqlite' | 'postgres') => {
+  describe(`webhook delivery on ${kind}`, () => {
+    let db: string;
+    let drop = async () => {};
+    before(async () => {
+      if (kind === 'sqlite') db = `sqlite:${join(tempDir(), 'hooks.db')}`;
+      else ({ url: db, drop } = await freshPgDatabase());
+    });
+    after(() => drop());
+
+    it('a receiver gets every receipt and withdrawal of its site, in chain order, signed (checked with only the secret or the public key)', async () => {
+      const s = await start(db);
+      const rx = await receiver();
+      try {
+        await post(s); // before the webhook: not delivered
+        const hook = await addHook(s, rx.url);
+        const mine: string[] = [];
+        const visitors: string[] = [];
+        for (let i = 0; i < 5; i++) {
+          const r = await post(s, { consentId: consentId() });
+          mine.push(r.id);
+          visitors.push(r.consentId);
+          await post(s, {}, OTHER); // another site's: not this webhook's
+        }
+        await withdraw(s, visitors[1]!);
+        await waitFor('six events', () => rx.acknowledged().length >= 6);
+        // Nothing more arrives (no duplicates, nothing of the other site).
+        await new Promise((r) => setTimeout(r, 200));
+        const events = rx.acknowledged();
+        assert.equal(events.length, 6);
+        assert.deepEqual(
+          events.map((e) => e.type),
+          [...Array(5).fill('receipt.created'), 'consent.withdrawn'],
+        );
+        assert.deepEqual(
+          events.slice(0, 5).map((e) => e.id),
+          mine,
+        );
+        const seqs = events.map((e) => e.seq!);
+        assert.deepEqual(
+          seqs,
+          seqs.map((_, i) => hook.cursor + 1 + i),
+          'consecutive seqs after the cursor',
+        );
+        // Each event's receipt is the export's line, exactly; its ID is the idempotency key.
+        const exp = new Map((await exported(s)).map((l) => [l.id, l]));
+        for (const e of events) {
+          assert.deepEqual(e.receipt, exp.get(e.id));
+          assert.equal(e.receipt!.id, e.id);
+        }
+        assert.equal(events[5]!.receipt!.method, 'withdraw');
+        for (const g of rx.got) {
+          assert.deepEqual(receiverVerifies(g.headers, g.body, hook.secret, hook.publicKey), {
+            hmac: true,
+            ed25519: true,
+          });
+          assert.equal(g.headers['assent-webhook-id'], hook.id);
+          // A receiver refuses a body that was altered, or a signature made with another secret.
+          assert.deepEqual(receiverVerifies(g.headers, `${g.body} `, hook.secret, hook.publicKey), {
+            hmac: false,
+            ed25519: false,
+          });
+          assert.equal(receiverVerifies(g.headers, g.body, 'whsec_another', hook.publicKey).hmac, false);
+        }
+        // The delivery log: every attempt, 2xx, and never a consent ID or an IP.
+        const log = await deliveries(s, hook.id);
+        assert.ok(log.length >= 1 && log.every((d) => d.outcome === 'delivered' && d.status === 200));
+        const text = JSON.stringify(log);
+        for (const v of visitors) assert.ok(!text.includes(v), 'no consent ID in the delivery log');
+        assert.ok(!text.includes('127.0.0.1'), 'no address in the delivery log');
+
+        // Latency: a receipt acknowledged (the 201) → the receiver has it.
+        const lat: number[] = [];
+        for (let i = 0; i < 20; i++) {
+          const n = rx.got.length;
+          const r = await post(s);
+          const acked = performance.now();
+          await waitFor('the receipt', () => rx.got.slice(n).some((g) => g.body.includes(r.id)));
+          lat.push(rx.got.find((g) => g.body.includes(r.id))!.at - acked);
+        }
+        console.log(
+          `webhook latency on ${kind} (201 → receiver, 20 receipts): median ${median(lat).toFixed(1)} ms, max ${Math.max(...lat).toFixed(1)} ms`,
+        );
+        assert.ok(median(lat) < 500);
+        // Pruning keeps the recent attempts of live webhooks, drops everything else.
+        const n = (await deliveries(s, hook.id)).length;
+        await s.store.webhooks.pruneDeliveries('2000-01-01T00:00:00.000Z');
+        assert.equal((await deliveries(s, hook.id)).length, n);
+        await s.store.webhooks.pruneDeliveries(new Date(Date.now() + 1000).toISOString());
+        assert.equal((await deliveries(s, hook.id)).length, 0);
+        await unhook(s, hook.id);
+      } finally {
+        await rx.close();
+        await s.close();
+      }
+    });
+
+    it('a receiver that fails three times gets the receipt after backoff; one that keeps failing is marked failed, and resuming delivers it', async () => {
+      const s = await start(db);
+      let down = 3;
+      const rx = await receiver(() => (down-- > 0 ? 503 : 200));
+      try {
+        const hook = await addHook(s, rx.url);
+        const r = await post(s);
+        await waitFor('the delivery', () => rx.acknowledged().some((e) => e.id === r.id));
+        // Logged once the answer is in.
+        await waitFor('the logged delivery', async () =>
+          (await deliveries(s, hook.id)).some((d) => d.outcome === 'delivered'),
+        );
+        const log = (await deliveries(s, hook.id)).filter((d) => d.kind === 'receipts');
+        assert.deepEqual(
+          log.map((d) => [d.attempt, d.status, d.outcome]),
+          [
+            [1, 503, 'retry'],
+            [2, 503, 'retry'],
+            [3, 503, 'retry'],
+            [4, 200, 'delivered'],
+          ],
+        );
+        // Each wait at least half the backoff (equal jitter): 20, 40, 80 ms.
+        const at = rx.got.map((g) => g.at);
+        for (let i = 1; i < 4; i++)
+          assert.ok(at[i]! - at[i - 1]! >= (FAST.backoff.baseMs * 2 ** (i - 1)) / 2 - 5, `wait ${i}`);
+        assert.equal(rx.acknowledged().length, 1);
+
+        // Down for good: after maxAttempts the webhook is failed, shown, its cursor kept.
+        down = Number.POSITIVE_INFINITY;
+        const lost = await post(s);
+        const mine = async () =>
+          (
+            (await s.app.inject({ url: '/v1/admin/webhooks', headers: OWNER })).json().webhooks as {
+              id: string;
+              state: string;
+              pending: number;
+              last_error: string;
+            }[]
+          ).find((x) => x.id === hook.id)!;
+        await waitFor('failed', async () => (await mine()).state === 'failed');
+        const w = await mine();
+        assert.equal(w.pending, 1);
+        assert.equal(w.last_error, 'HTTP 503');
+        const failedLog = (await deliveries(s, hook.id)).slice(4);
+        assert.deepEqual(
+          failedLog.map((d) => d.outcome),
+          ['retry', 'retry', 'retry', 'retry', 'failed'],
+        );
+        down = 0;
+        const resumed = await s.app.inject({
+          method: 'PATCH',
+          url: `/v1/admin/webhooks/${hook.id}`,
+          headers: OWNER,
+          payload: { state: 'active' },
+        });
+        assert.equal(resumed.statusCode, 200, resumed.body);
+        await waitFor('the held receipt', () => rx.acknowledged().some((e) => e.id === lost.id));
+        await unhook(s, hook.id);
+      } finally {
+        await rx.close();
+        await s.close();
+      }
+    });
+
+    it('a restart in the middle of a delivery loses nothing: the next process sends from the cursor', async () => {
+      let s = await start(db);
+      let hang = true;
+      const rx = await receiver(() => (hang ? 'hang' : 200));
+      try {
+        const hook = await addHook(s, rx.url);
+        const ids = [(await post(s)).id, (await post(s)).id, (await post(s)).id];
+        await waitFor('the first attempt', () => rx.got.length >= 1);
+        // Stopped while the receiver holds the request: no 2xx, the cursor did not move.
+        await s.close();
+        hang = false;
+        s = await start(db);
+        await waitFor('all three, again', () =>
+          ids.every((id) => rx.acknowledged().some((e) => e.id === id)),
+        );
+        assert.deepEqual(
+          rx.acknowledged().map((e) => e.id),
+          ids,
+          'in chain order, each once after the restart',
+        );
+        // The cursor moves once the 2xx is in.
+        await waitFor('the cursor at the head', async () => {
+          const w = (await s.app.inject({ url: '/v1/admin/webhooks', headers: OWNER })).json().webhooks;
+          return w.find((x: { id: string }) => x.id === hook.id).pending === 0;
+        });
+        await unhook(s, hook.id);
+      } finally {
+        await rx.close();
+        await s.close();
+      }
+    });
+
+    if (kind === 'postgres')
+      it('two server processes on one PostgreSQL deliver each receipt once, in order', async () => {
+        const a = await start(db);
+        const b = await start(db);
+        const rx = await receiver();
+        try {
+          const hook = await addHook(a, rx.url);
+          const ids: string[] = [];
+          for (let i = 0; i < 30; i++) ids.push((await post(i % 2 ? b : a)).id);
+          await waitFor('30 events', () => rx.acknowledged().length >= 30);
+          await new Promise((r) => setTimeout(r, 300));
+          const got = rx.acknowledged().map((e) => e.id);
+          assert.deepEqual(got, ids, 'every receipt once, in chain order');
+          await unhook(a, hook.id);
+        } finally {
+          await rx.close();
+          await a.close();
+          await b.close();
+        }
+      });
+
+    it('a database that ran every migration up to now (tlog_0001_leaves included) gets admin_0003_webhooks on the next start', async () => {
+      const fresh =
+        kind === 'sqlite'
+          ? { url: `sqlite:${join(tempDir(), 'old.db')}`, drop: async () => {} }
+          : await freshPgDatabase();
+      const store = openStore(fresh.url) as KyselyStore | { reads: KyselyStore };
+      const k = ('reads' in store ? store.reads : store) as KyselyStore;
+      try {
+        const before = await new Migrator({
+          db: k.db,
+          allowUnorderedMigrations: true,
+          provider: {
+            getMigrations: async () =>
+              Object.fromEntries(
+                Object.entries(await migrationProvider.getMigrations()).filter(
+                  ([name]) => name !== 'admin_0003_webhooks',
+                ),
+              ),
+          },
+        }).migrateToLatest();
+        assert.ifError(before.error);
+        assert.ok(before.results?.some((r) => r.migrationName === 'tlog_0001_leaves'));
+        assert.deepEqual(await (store as unknown as { migrate(): Promise<string[]> }).migrate(), [
+          'admin_0003_webhooks',
+        ]);
+      } finally {
+        await (store as unknown as { close(): Promise<void> }).close();
+        await fresh.drop();
+      }
+    });
+  });
+};
+
+deliverySuite('sqlite');
+deliverySuite('postgres');
+
+describe('webhook registration and roles', () => {
+  let s: AssentServer;
+  let rx: Awaited<ReturnType<typeof receiver>>;
+  const sessions: Record<string, Record<string, string>> = {};
+  before(async () => {
+    s = await start('sqlite::memory:');
+    rx = await receiver();
+    for (const role of ['editor', 'auditor'] as const) {
+      const email = `${role}@example.com`;
+      assert.ok((await addUser(s.store, { email, role, password: PASSWORD }, CHEAP)).ok);
+      const r = await s.app.inject({
+        method: 'POST',
+        url: '/v1/admin/session',
+        payload: { email, password: PASSWORD },
+      });
+      sessions[role] = {
+        cookie: String(r.headers['set-cookie']).split(';')[0]!,
+        'x-assent-csrf': r.json().csrf,
+      };
+    }
+  });
+  after(async () => {
+    await rx.close();
+    await s.close();
+  });
+
+  it('refuses receivers that are not http(s) URLs, unknown sites and unknown events, naming the field', async () => {
+    const cases: [Record<string, unknown>, string][] = [
+      [{ site: ORIGIN, url: 'ftp://example.com/x' }, 'url'],
+      [{ site: ORIGIN, url: 'not a url' }, 'url'],
+      [{ site: ORIGIN, url: 'javascript:alert(1)' }, 'url'],
+      [{ site: ORIGIN, url: 'https://user:pw@example.com/x' }, 'url'],
+      [{ site: ORIGIN, url: 'https://example.com/x#frag' }, 'url'],
+      [{ site: ORIGIN, url: 'https://example.com/\u202ex' }, 'url'],
+      [{ site: ORIGIN, url: `https://example.com/${'a'.repeat(2000)}` }, 'url'],
+      [{ site: ORIGIN }, 'url'],
+      [{ site: ORIGIN, url: 42 }, 'url'],
+      [{ site: 'https://nobody.example', url: 'https://example.com/x' }, 'site'],
+      [{ url: 'https://example.com/x' }, 'site'],
+      [{ site: ORIGIN, url: 'https://example.com/x', events: ['receipt.deleted'] }, 'events.0'],
+      [{ site: ORIGIN, url: 'https://example.com/x', events: [] }, 'events'],
+      [{ site: ORIGIN, url: 'https://example.com/x', extra: 1 }, 'extra'],
+    ];
+    for (const [payload, field] of cases) {
+      const r = await s.app.inject({ method: 'POST', url: '/v1/admin/webhooks', headers: OWNER, payload });
+      assert.equal(r.statusCode, 400, `${JSON.stringify(payload)}: ${r.body}`);
+      assert.equal(r.json().field, field, JSON.stringify(payload));
+    }
+    const list = await s.app.inject({ url: '/v1/admin/webhooks', headers: OWNER });
+    assert.deepEqual(list.json().webhooks, [], 'nothing was registered');
+  });
+
+  it('owners and editors manage webhooks; auditors read them and the delivery log, and change nothing; each change is audited', async () => {
+    const made = await s.app.inject({
+      method: 'POST',
+      url: '/v1/admin/webhooks',
+      headers: sessions.editor,
+      payload: { site: ORIGIN, url: rx.url, events: ['consent.withdrawn'] },
+    });
+    assert.equal(made.statusCode, 201, made.body);
+    const { id, secret } = made.json();
+    assert.match(secret, /^whsec_/);
+    const a = sessions.auditor!;
+    const listed = await s.app.inject({ url: '/v1/admin/webhooks', headers: a });
+    assert.equal(listed.statusCode, 200);
+    assert.ok(!listed.body.includes(secret), 'the secret is never shown again');
+    assert.equal(listed.json().webhooks[0].created_by, 'editor@example.com');
+    assert.equal(
+      (await s.app.inject({ url: `/v1/admin/webhooks/${id}/deliveries`, headers: a })).statusCode,
+      200,
+    );
+    for (const [method, url, payload] of [
+      ['POST', '/v1/admin/webhooks', { site: ORIGIN, url: rx.url }],
+      ['PATCH', `/v1/admin/webhooks/${id}`, { state: 'paused' }],
+      ['DELETE', `/v1/admin/webhooks/${id}`, undefined],
+      ['POST', `/v1/admin/webhooks/${id}/test`, undefined],
+    ] as const) {
+      const r = await s.app.inject({ method, url, headers: a, ...(payload ? { payload } : {}) });
+      assert.equal(r.statusCode, 403, `${method} ${url}`);
+      assert.equal(r.json().field, 'role');
+    }
+    assert.equal((await s.app.inject({ url: '/v1/admin/webhooks' })).statusCode, 401);
+
+    // Only withdrawals: a plain receipt passes by, the withdrawal arrives.
+    const r = await post(s);
+    await withdraw(s, r.consentId);
+    await waitFor('the withdrawal', () => rx.acknowledged().length >= 1);
+    await new Promise((res) => setTimeout(res, 100));
+    assert.deepEqual(
+      rx.acknowledged().map((e) => e.type),
+      ['consent.withdrawn'],
+    );
+
+    const e = sessions.editor!;
+    const test = await s.app.inject({ method: 'POST', url: `/v1/admin/webhooks/${id}/test`, headers: e });
+    assert.equal(test.statusCode, 200, test.body);
+    assert.equal(test.json().outcome, 'test-ok');
+    assert.equal(JSON.parse(rx.got.at(-1)!.body).events[0].type, 'webhook.test');
+    const paused = await s.app.inject({
+      method: 'PATCH',
+      url: `/v1/admin/webhooks/${id}`,
+      headers: e,
+      payload: { state: 'paused' },
+    });
+    assert.equal(paused.json().state, 'paused');
+    const removed = await s.app.inject({ method: 'DELETE', url: `/v1/admin/webhooks/${id}`, headers: e });
+    assert.equal(removed.statusCode, 204);
+    const gone = await s.app.inject({ method: 'DELETE', url: `/v1/admin/webhooks/${id}`, headers: e });
+    assert.equal(gone.statusCode, 404);
+    assert.equal(gone.json().field, 'id');
+
+    const audit = await s.app.inject({ url: '/v1/admin/audit?limit=200', headers: OWNER });
+    const actions = (
+      audit.json().entries as { action: string; actor: string; detail: Record<string, unknown> }[]
+    )
+      .filter((x) => x.action.startsWith('webhook-'))
+      .reverse();
+    assert.deepEqual(
+      actions.map((x) => [x.action, x.actor]),
+      [
+        ['webhook-add', 'editor@example.com'],
+        ['webhook-test', 'editor@example.com'],
+        ['webhook-change', 'editor@example.com'],
+        ['webhook-remove', 'editor@example.com'],
+      ],
+    );
+    assert.ok(!JSON.stringify(actions).includes('token=abc'), "the audit log keeps no URL's query");
+  });
+
+  it('backoff doubles from the base up to the cap, jittered between half and all of it', () => {
+    assert.equal(
+      backoffDelay(1, 1000, 60_000, () => 1),
+      1000,
+    );
+    assert.equal(
+      backoffDelay(1, 1000, 60_000, () => 0),
+      500,
+    );
+    assert.equal(
+      backoffDelay(4, 1000, 60_000, () => 1),
+      8000,
+    );
+    assert.equal(
+      backoffDelay(30, 1000, 60_000, () => 1),
+      60_000,
+    );
+    assert.equal(
+      backoffDelay(30, 1000, 60_000, () => 0),
+      30_000,
+    );
+  });
+});
