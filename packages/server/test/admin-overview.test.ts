@@ -133,7 +133,14 @@ describe('admin overview', () => {
           });
           assert.equal(r.statusCode, 201, r.body);
         };
-        const [a, b, c, d, e, f] = Array.from({ length: 6 }, consentId);
+        const [a, b, c, d, e, f] = Array.from({ length: 6 }, consentId) as [
+          string,
+          string,
+          string,
+          string,
+          string,
+          string,
+        ];
         await post(a, 'opt-in', 'accept-all', true);
         await post(b, 'opt-out', 'reject-all', false);
         await post(c, 'opt-out', 'gpc', false, true);
