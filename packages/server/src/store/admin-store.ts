@@ -376,6 +376,17 @@ export class AdminStore {
     return q.orderBy('seq', 'desc').limit(limit).execute();
   }
 
+  /** Every entry of one action on one target, oldest first (who published a site's policies). */
+  auditOf(action: string, target: string): Promise<AuditRow[]> {
+    return this.db
+      .selectFrom('audit_log')
+      .selectAll()
+      .where('action', '=', action)
+      .where('target', '=', target)
+      .orderBy('seq')
+      .execute();
+  }
+
   /** Up to `limit` entries after `after`, oldest first (exports and verification). */
   auditAfter(after: number, limit: number): Promise<AuditRow[]> {
     return this.db
