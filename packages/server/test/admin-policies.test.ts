@@ -118,6 +118,18 @@ describe('policy editor in Chromium', () => {
     // The category's title is in the preferences dialog: open it in the preview.
     await preview(o.page).getByRole('button', { name: 'Preferences' }).click();
     await preview(o.page).getByText('Visit counting').first().waitFor();
+    // A choice made in the preview is stored nowhere and sends no receipt.
+    const receipts = async () => (await admin('/v1/admin/receipts')).body.split('\n').filter(Boolean).length;
+    assert.equal(await receipts(), 1, "the visitor's one choice");
+    await preview(o.page).getByRole('button', { name: 'Accept all' }).click();
+    await preview(o.page).getByRole('button', { name: 'Cookie settings' }).waitFor();
+    await o.page.waitForTimeout(500);
+    assert.equal(await receipts(), 1, 'no receipt from the preview');
+    assert.deepEqual(
+      (await o.context.cookies()).map((c) => c.name),
+      ['__Host-assent-admin'],
+      'no consent cookie',
+    );
 
     // A bad value is shown beside its field (core's validator, through the server's check).
     await o.page.getByLabel('Days a choice is kept').fill('0');
