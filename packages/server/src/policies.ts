@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import {
   type Config,
+  type ConfigError,
   canonicalPolicy,
   configOf,
   createPolicy,
@@ -63,9 +64,12 @@ export const versionOf = (doc: PolicyDoc, canonical = canonicalPolicy(doc)): Pol
  */
 export const publishable = (
   raw: unknown,
-): { ok: true; version: PolicyVersion } | { ok: false; errors: string[] } => {
+):
+  | { ok: true; version: PolicyVersion }
+  | { ok: false; errors: string[]; problems: readonly ConfigError[] } => {
   const { config, errors } = validateConfig(raw);
-  if (errors.length) return { ok: false, errors: errors.map((e) => formatError(e)) };
+  // `problems` name their field (`categories[1].id`): the policy editor shows each beside it.
+  if (errors.length) return { ok: false, errors: errors.map((e) => formatError(e)), problems: errors };
   return { ok: true, version: versionOf(policyDoc(config, PRESETS)) };
 };
 

@@ -3,35 +3,17 @@
  * on the API, the users page; each page under the strict CSP and clean for axe.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { launch, open } from '../../../test-support/browser.js';
 import { type AssentServer, createServer } from '../src/index.js';
 import { addUser } from '../src/users.js';
+import { axe } from './admin-axe.js';
 import { seedChoices } from './admin-seed.js';
 import { consentId, ORIGIN, receiptBody, SITES } from './helpers.js';
 
-// Evaluated through the DevTools protocol, which the page's CSP does not govern (a script
-// tag would be refused by script-src 'self', as it should be).
-const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const CHEAP = { N: 2 ** 10, r: 8, p: 1 };
 const PASSWORD = 'correct horse battery staple';
-
-const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'];
-
-/** axe-core on the whole page: WCAG 2.2 A/AA and best practices. */
-export const axe = async (page: Page) => {
-  await page.evaluate(AXE);
-  // A string: this package's tests compile without the DOM's types.
-  const r = (await page.evaluate(
-    `axe.run(document, { runOnly: { type: 'tag', values: ${JSON.stringify(TAGS)} } })`,
-  )) as {
-    violations: { id: string; nodes: { target: unknown }[] }[];
-  };
-  return r.violations.map((v) => `${v.id} (${v.nodes.map((n) => JSON.stringify(n.target)).join(', ')})`);
-};
 
 describe('admin console in Chromium', () => {
   let s: AssentServer;

@@ -5,8 +5,22 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type AssentServer, createServer } from '../src/index.js';
+import { publishable } from '../src/policies.js';
 import { seedChoices } from './admin-seed.js';
-import { freshPgDatabase, SITES } from './helpers.js';
+import { consentId, freshPgDatabase, SITES } from './helpers.js';
+
+/** A site whose visitors get each of the three modes, by region. */
+const MODES_SITE = 'https://modes.example';
+const MODES_CONFIG = {
+  policy: 'm1',
+  regions: { EU: 'opt-in', US: 'opt-out', JP: 'notice' },
+  categories: [{ id: 'analytics' }],
+};
+const MODES_SHA = (() => {
+  const r = publishable(MODES_CONFIG);
+  if (!r.ok) throw new Error(r.errors.join('; '));
+  return r.version.sha256;
+})();
 
 const TOKEN = 'overview-test-admin-token';
 describe('admin overview', () => {
@@ -19,7 +33,7 @@ describe('admin overview', () => {
         drop = pgDb?.drop;
         s = await createServer({
           db: pgDb ? pgDb.url : 'sqlite::memory:',
-          sites: SITES,
+          sites: { ...SITES, [MODES_SITE]: MODES_CONFIG },
           adminToken: TOKEN,
           regionHeader: 'cf-ipcountry',
           logger: false,
@@ -97,6 +111,78 @@ describe('admin overview', () => {
           headers: { authorization: `Bearer ${TOKEN}` },
         });
         assert.deepEqual([typo.statusCode, typo.json().error], [400, 'ASSENT_UNKNOWN_SITE']);
+      });
+
+      it('counts each consent once per mode, by the mode of its latest choice', async () => {
+        const post = async (id: string, mode: string, method: string, on: boolean, gpc = false) => {
+          const r = await s.app.inject({
+            method: 'POST',
+            url: '/v1/receipts',
+            headers: { origin: MODES_SITE },
+            payload: {
+              consentId: id,
+              policy: { version: 'm1', sha256: MODES_SHA },
+              mode,
+              choices: { analytics: on },
+              method,
+              source: 'banner',
+              signals: { gpc },
+              page: { origin: MODES_SITE, path: '/' },
+              lang: 'en',
+            },
+          });
+          assert.equal(r.statusCode, 201, r.body);
+        };
+        const [a, b, c, d, e, f] = Array.from({ length: 6 }, consentId) as [
+          string,
+          string,
+          string,
+          string,
+          string,
+          string,
+        ];
+        await post(a, 'opt-in', 'accept-all', true);
+        await post(b, 'opt-out', 'reject-all', false);
+        await post(c, 'opt-out', 'gpc', false, true);
+        await post(d, 'notice', 'notice-ack', true);
+        await post(e, 'notice', 'notice-ack', true);
+        const w = await s.app.inject({ method: 'POST', url: `/v1/consents/${e}/withdraw` });
+        assert.equal(w.statusCode, 201, w.body);
+        // Chose under opt-in, then again under opt-out (travelled): counted once, as opt-out.
+        await post(f, 'opt-in', 'custom', true);
+        await post(f, 'opt-out', 'accept-all', true);
+
+        const r = await s.app.inject({
+          url: `/v1/admin/overview?site=${encodeURIComponent(MODES_SITE)}`,
+          headers: { authorization: `Bearer ${TOKEN}` },
+        });
+        assert.equal(r.statusCode, 200, r.body);
+        const o = r.json();
+        assert.equal(o.consents, 6);
+        const zero = { 'accept-all': 0, 'reject-all': 0, custom: 0, withdraw: 0, gpc: 0, 'notice-ack': 0 };
+        assert.deepEqual(o.modes, [
+          { mode: 'opt-in', counts: { ...zero, 'accept-all': 1 } },
+          { mode: 'opt-out', counts: { ...zero, 'reject-all': 1, gpc: 1, 'accept-all': 1 } },
+          { mode: 'notice', counts: { ...zero, 'notice-ack': 1, withdraw: 1 } },
+        ]);
+        // The other site's five consents all chose under opt-in.
+        const other = await s.app.inject({
+          url: '/v1/admin/overview?site=http://127.0.0.1:3000',
+          headers: { authorization: `Bearer ${TOKEN}` },
+        });
+        assert.deepEqual(
+          other
+            .json()
+            .modes.map((m: { mode: string; counts: Record<string, number> }) => [
+              m.mode,
+              Object.values(m.counts).reduce((n, x) => n + x, 0),
+            ]),
+          [
+            ['opt-in', 5],
+            ['opt-out', 0],
+            ['notice', 0],
+          ],
+        );
       });
     });
 });

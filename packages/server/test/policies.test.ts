@@ -263,7 +263,7 @@ const policySuite = (kind: 'sqlite' | 'postgres') => {
       const bad = await publish({ site: ADMIN_SITE, config: { ...ADMIN_CONFIG, days: 0 } });
       assert.equal(bad.statusCode, 400);
       assert.equal(bad.json().error, 'ASSENT_BAD_FIELD');
-      assert.equal(bad.json().field, 'config');
+      assert.equal(bad.json().field, 'config.days');
       assert.match(bad.json().message, /\bdays\b/);
       const badSite = await publish({ site: 'not an origin', config: ADMIN_CONFIG });
       assert.equal(badSite.statusCode, 400);

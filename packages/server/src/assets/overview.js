@@ -117,6 +117,11 @@
         o.regions.map((d) => [d.region, ...o.outcomes.map((x) => d.counts[x.method] ?? 0)]),
       ),
       table(
+        'Latest choices per mode',
+        ['Mode', ...labels],
+        o.modes.map((d) => [d.mode, ...o.outcomes.map((x) => d.counts[x.method] ?? 0)]),
+      ),
+      table(
         'Consents granting each category',
         ['Category', 'Granting', 'Consents', 'Rate'],
         o.categories.map((c) => [c.title, c.granting, c.consents, pct(c.granting, c.consents)]),

@@ -8,6 +8,7 @@ import { publishable } from '../policies.js';
 import type { StatsBy } from '../store/types.js';
 import { unsafeIn, unsafeText } from '../text.js';
 import { badDate, type FilterQuery, filterOf, filterQuery, knownSite, unknownSite } from './admin-filter.js';
+import { adminPolicyRoutes } from './admin-policies.js';
 import { auditRoutes } from './audit.js';
 import { logAdminRoutes } from './log.js';
 import { overviewRoutes } from './overview.js';
@@ -30,6 +31,7 @@ export const adminRoutes = (ctx: Context) => async (app: FastifyInstance) => {
   await app.register(receiptBrowserRoutes(ctx));
   await app.register(overviewRoutes(ctx));
   await app.register(webhookRoutes(ctx));
+  await app.register(adminPolicyRoutes(ctx));
 
   app.get<{ Querystring: FilterQuery & { format?: ExportFormat } }>(
     '/v1/admin/receipts',
@@ -181,7 +183,11 @@ export const adminRoutes = (ctx: Context) => async (app: FastifyInstance) => {
           .code(400)
           .send(apiError('ASSENT_BAD_FIELD', unsafe[0] ? `config.${unsafe[0]}` : 'config', unsafe[1]));
       const r = publishable(req.body.config);
-      if (!r.ok) return reply.code(400).send(apiError('ASSENT_BAD_FIELD', 'config', r.errors.join('; ')));
+      // The first bad field by its path (`config.categories[1].id`), every message in the text.
+      if (!r.ok)
+        return reply
+          .code(400)
+          .send(apiError('ASSENT_BAD_FIELD', `config.${r.problems[0]!.field}`, r.errors.join('; ')));
       const changed = await ctx.policies.publish(site, r.version);
       req.log.info({ site, sha256: r.version.sha256, changed }, 'policy published');
       await audit(ctx, req, 'policy-publish', site, {

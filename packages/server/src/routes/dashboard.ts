@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { FastifyInstance } from 'fastify';
+import { apiError } from '../errors.js';
 
 const asset = (name: string) => readFileSync(new URL(`../assets/${name}`, import.meta.url));
 /** uPlot (MIT, ~50 KB), served from this server like every other file of the console. */
@@ -17,6 +18,10 @@ const ASSETS: Record<string, { type: string; body: Buffer }> = Object.fromEntrie
     'receipts.js',
     'receipt.js',
     'webhooks.js',
+    'policies.js',
+    'policy-form.js',
+    'policy-preview.js',
+    'policies.css',
     'admin.css',
     'icon.svg',
   ].map((f) => [
@@ -42,6 +47,7 @@ const CSP =
 const NAV = [
   { path: '/admin', label: 'Overview', roles: 'owner editor auditor' },
   { path: '/admin/receipts', label: 'Receipts', roles: 'owner auditor' },
+  { path: '/admin/policies', label: 'Policies', roles: 'owner editor auditor' },
   { path: '/admin/audit', label: 'Audit log', roles: 'owner auditor' },
   { path: '/admin/webhooks', label: 'Webhooks', roles: 'owner editor auditor' },
   { path: '/admin/users', label: 'Users', roles: 'owner' },
@@ -52,6 +58,8 @@ const shell = (o: {
   path: string;
   script: string;
   body: string;
+  /** Scripts and stylesheets the page loads before its own (console.js first). */
+  before?: string;
   signedIn?: boolean;
   charts?: boolean;
 }) => `<!doctype html>
@@ -64,7 +72,7 @@ const shell = (o: {
 <link rel="stylesheet" href="/consent/assets/consent.css">
 <link rel="stylesheet" href="/admin/assets/admin.css">
 <link rel="icon" href="/admin/assets/icon.svg">
-${o.charts ? '<link rel="stylesheet" href="/admin/assets/uPlot.min.css">\n<script src="/admin/assets/uPlot.iife.min.js" defer></script>\n' : ''}${o.signedIn === false ? '' : '<script src="/admin/assets/console.js" defer></script>\n'}<script src="/admin/assets/${o.script}" defer></script>
+${o.charts ? '<link rel="stylesheet" href="/admin/assets/uPlot.min.css">\n<script src="/admin/assets/uPlot.iife.min.js" defer></script>\n' : ''}${o.signedIn === false ? '' : '<script src="/admin/assets/console.js" defer></script>\n'}${o.before ?? ''}<script src="/admin/assets/${o.script}" defer></script>
 </head>
 <body>
 <a class="skip" href="#main">Skip to content</a>
@@ -87,6 +95,81 @@ ${o.body}
 </body>
 </html>
 `;
+
+/** The policy editor: the draft form, the preview beside it, publishing, versions, import. */
+const POLICIES_BODY = `<p><label for="site">Site</label><br><select id="site"></select></p>
+<p id="status" class="status" role="status"></p>
+<p id="read-only" hidden>Your role can read the policies and their versions, not publish them.</p>
+<div id="viewing" tabindex="-1" hidden><p id="viewing-text"></p>
+<h2>Changed since this version</h2><ul id="diff"></ul>
+<p><button type="button" id="back">Back to the draft</button></p></div>
+<div class="editor">
+<section aria-labelledby="draft-h">
+<h2 id="draft-h">Draft</h2>
+<p id="draft-state"></p>
+<div id="errors-box" hidden><p id="error-count"></p><ul id="errors"></ul></div>
+<form id="form" novalidate></form>
+<details><summary>Advanced: the draft as JSON</summary>
+<p><label for="json">The whole config (core's format; what publishing sends)</label><br><textarea id="json" rows="16" spellcheck="false" aria-describedby="json-error"></textarea></p>
+<p id="json-error" class="json-error"></p>
+<p><button type="button" id="apply-json">Apply the JSON to the draft</button></p>
+</details>
+<div id="editing" hidden>
+<h2>Import the scanner's suggestions</h2>
+<p><label for="import">Suggested config from <code>assent-scan --declaration</code> (assent-config.suggested.json): its categories, services and cookies are added to the draft</label><br><input type="file" id="import" accept="application/json,.json"></p>
+<ul id="imported" aria-label="Added by the import"></ul>
+<h2>Publish</h2>
+<p>Publishing makes the draft the site's policy: a new version, kept with the old ones, and every visitor is asked again.</p>
+<p><button type="button" id="publish" disabled>Publish this version</button></p>
+</div>
+</section>
+<section aria-labelledby="preview-h" class="preview-box">
+<h2 id="preview-h">Preview</h2>
+<p><label for="preview-region">Visitor's region</label> <select id="preview-region"><option value="">unknown (the default mode)</option><option>FR</option><option>DE</option><option>GB</option><option>US-CA</option><option>US-TX</option><option>US</option><option>JP</option><option>BR</option></select></p>
+<p class="note">The banner as visitors see it, in the language of the texts being edited. Nothing is stored and no receipt is sent from here.</p>
+<iframe id="preview" title="Banner preview" sandbox="allow-scripts"></iframe>
+</section>
+</div>
+<h2>Published versions</h2>
+<table id="versions"><caption>Versions of this site's policy, newest first</caption><thead><tr><th scope="col">Version</th><th scope="col">SHA-256</th><th scope="col">Published at (UTC)</th><th scope="col">By</th><th scope="col">Actions</th></tr></thead><tbody></tbody></table>`;
+
+/**
+ * The preview frame's page: empty until the editor posts a policy, then the banner. Framed by
+ * the console only; no request may leave it (connect-src 'none').
+ */
+const PREVIEW = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Banner preview</title>
+<script src="/admin/assets/policy-preview.js"></script>
+</head>
+<body>
+<main><h1>A page of the site</h1><p>The banner below renders the draft policy.</p></main>
+</body>
+</html>
+`;
+const PREVIEW_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'none'; form-action 'none'; base-uri 'none'; frame-ancestors 'self'";
+/** The editor frames the preview: the console's policy plus frame-src 'self'. */
+const EDITOR_CSP = `${"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"}; frame-src 'self'`;
+
+/** The banner's build for the preview, read on first use (a build made later counts). */
+const bannerFiles = new Map<string, Buffer>();
+const bannerFile = (file: string): Buffer | null => {
+  try {
+    let b = bannerFiles.get(file);
+    if (!b)
+      bannerFiles.set(
+        file,
+        (b = readFileSync(createRequire(import.meta.url).resolve(`@assent/banner/dist/${file}`))),
+      );
+    return b;
+  } catch {
+    return null;
+  }
+};
 
 const PAGES: Record<string, string> = {
   '/admin/sign-in': shell({
@@ -139,6 +222,14 @@ const PAGES: Record<string, string> = {
     script: 'receipt.js',
     body: `<p id="status" class="status" role="status"></p>
 <div id="detail"></div>`,
+  }),
+  '/admin/policies': shell({
+    title: 'Policies',
+    path: '/admin/policies',
+    script: 'policies.js',
+    before:
+      '<link rel="stylesheet" href="/admin/assets/policies.css">\n<script src="/admin/assets/policy-form.js" defer></script>\n',
+    body: POLICIES_BODY,
   }),
   '/admin/audit': shell({
     title: 'Audit log',
@@ -199,11 +290,52 @@ export const dashboardRoutes = () => async (app: FastifyInstance) => {
     app.get(path, { config: { rateLimit: false } }, async (_req, reply) =>
       reply
         .type('text/html; charset=utf-8')
-        .header('content-security-policy', CSP)
+        .header('content-security-policy', path === '/admin/policies' ? EDITOR_CSP : CSP)
         .header('cache-control', 'no-store')
         .header('x-frame-options', 'DENY')
         .send(html),
     );
+  app.get<{ Querystring: { n?: string } }>(
+    '/admin/policies/preview',
+    {
+      config: { rateLimit: false },
+      schema: {
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { n: { type: 'string', maxLength: 12, description: 'Reload counter (ignored)' } },
+        },
+      },
+    },
+    async (_req, reply) =>
+      reply
+        .type('text/html; charset=utf-8')
+        .header('content-security-policy', PREVIEW_CSP)
+        .header('cache-control', 'no-store')
+        .header('x-frame-options', 'SAMEORIGIN')
+        .send(PREVIEW),
+  );
+  app.get<{ Params: { file: string } }>(
+    '/admin/preview/:file',
+    {
+      config: { rateLimit: false },
+      schema: {
+        params: {
+          type: 'object',
+          required: ['file'],
+          properties: { file: { type: 'string', enum: ['assent.full.min.js', 'assent.full.prefs.min.js'] } },
+        },
+      },
+    },
+    async (req, reply) => {
+      const b = bannerFile(req.params.file);
+      if (!b)
+        return reply
+          .code(503)
+          .send(apiError('ASSENT_UNAVAILABLE', null, "the banner's build is missing: run npm run build"));
+      return reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-cache').send(b);
+    },
+  );
   app.get<{ Params: { file: string } }>(
     '/admin/assets/:file',
     { config: { rateLimit: false } },

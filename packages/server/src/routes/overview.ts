@@ -1,3 +1,4 @@
+import { MODES } from '@assent/core';
 import type { FastifyInstance } from 'fastify';
 import type { Context } from '../context.js';
 import { errorResponses } from '../errors.js';
@@ -19,7 +20,8 @@ const zero = () => Object.fromEntries(OUTCOMES.map(([m]) => [m, 0])) as Record<s
  * `GET /v1/admin/overview`: consent outcomes for a date range, counted per consent (each
  * visitor's latest choice in the range; a withdrawal after an acceptance counts once, as
  * withdrawn), with the number of receipts beside; over time (the day of each latest choice),
- * per region and per category. Every role may read it.
+ * per region, per mode (opt-in, opt-out, notice: the one the visitor got) and per category.
+ * Every role may read it.
  */
 export const overviewRoutes = (ctx: Context) => async (app: FastifyInstance) => {
   app.get<{ Querystring: FilterQuery }>(
@@ -41,10 +43,11 @@ export const overviewRoutes = (ctx: Context) => async (app: FastifyInstance) => 
       for (const s of sites)
         for (const c of ctx.policies.site(s)?.policy.categories ?? [])
           if (!categories.has(c.id)) categories.set(c.id, c.title);
-      const [all, days, regions, granting, receipts] = await Promise.all([
+      const [all, days, regions, modes, granting, receipts] = await Promise.all([
         ctx.store.admin.latestChoices(filter, 'all'),
         ctx.store.admin.latestChoices(filter, 'day'),
         ctx.store.admin.latestChoices(filter, 'region'),
+        ctx.store.admin.latestChoices(filter, 'mode'),
         ctx.store.admin.latestGranting(filter, [...categories.keys()]),
         ctx.store.stats(filter, 'method', []),
       ]);
@@ -57,6 +60,7 @@ export const overviewRoutes = (ctx: Context) => async (app: FastifyInstance) => 
         }
         return [...out].sort(([a], [b]) => a.localeCompare(b));
       };
+      const byMode = new Map(grouped(modes));
       const consents = all.reduce((n, r) => n + r.consents, 0);
       reply.header('cache-control', 'no-store');
       return {
@@ -72,6 +76,8 @@ export const overviewRoutes = (ctx: Context) => async (app: FastifyInstance) => 
         })),
         days: grouped(days).map(([day, counts]) => ({ day, counts })),
         regions: grouped(regions).map(([region, counts]) => ({ region, counts })),
+        // Every mode in core's order, even one nobody got ("no opt-out visitor" is an answer).
+        modes: MODES.map((mode) => ({ mode, counts: byMode.get(mode) ?? zero() })),
         categories: [...categories].map(([id, title]) => ({
           id,
           title,

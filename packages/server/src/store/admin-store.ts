@@ -1,3 +1,4 @@
+import { MODES } from '@assent/core';
 import { type Compilable, type Kysely, sql } from 'kysely';
 
 /** What a person may do in the admin console and API (see roles.ts). */
@@ -85,6 +86,20 @@ export interface AdminDatabase {
 }
 
 export type User = Omit<UsersTable, 'password'>;
+
+/**
+ * A receipt's mode, read from its body in SQL both dialects speak (no JSON functions, whose
+ * names differ): the body is canonical JSON, keys sorted at every level, and `mode` is a
+ * top-level key between `method` and `page` whose value is one of core's MODES. No other key
+ * of a receipt is named `mode` with a string value (choices are booleans), so the anchored
+ * pattern matches exactly the receipt's own mode. Purged receipts (body null) are not counted.
+ * Literals, not parameters: PostgreSQL matches the GROUP BY expression to the selected one
+ * only when they are the same text.
+ */
+const MODE_OF_BODY = sql<string>`case ${sql.join(
+  MODES.map((m) => sql`when r.body like ${sql.lit(`%,"mode":"${m}","page":%`)} then ${sql.lit(m)}`),
+  sql` `,
+)} else 'unknown' end`;
 
 /**
  * Users and sessions. Reads run on the store's reading connection; every write goes through
@@ -241,7 +256,7 @@ export class AdminStore {
    */
   async latestChoices(
     q: ReceiptQuery,
-    by: 'day' | 'region' | 'all',
+    by: 'day' | 'region' | 'mode' | 'all',
   ): Promise<{ key: string; method: string; consents: number }[]> {
     let latest = this.db
       .selectFrom('receipts as r')
@@ -262,7 +277,9 @@ export class AdminStore {
         ? sql<string>`substr(r.at, 1, 10)`
         : by === 'region'
           ? sql<string>`coalesce(r.region, 'unknown')`
-          : sql<string>`'all'`;
+          : by === 'mode'
+            ? MODE_OF_BODY
+            : sql<string>`'all'`;
     // PostgreSQL refuses a constant in GROUP BY: the whole range groups by method alone.
     const rows = await latest
       .select((eb) => [key.as('key'), 'r.method', eb.fn.countAll<number>().as('n')])
@@ -357,6 +374,17 @@ export class AdminStore {
     let q = this.db.selectFrom('audit_log').selectAll();
     if (before !== null) q = q.where('seq', '<', before);
     return q.orderBy('seq', 'desc').limit(limit).execute();
+  }
+
+  /** Every entry of one action on one target, oldest first (who published a site's policies). */
+  auditOf(action: string, target: string): Promise<AuditRow[]> {
+    return this.db
+      .selectFrom('audit_log')
+      .selectAll()
+      .where('action', '=', action)
+      .where('target', '=', target)
+      .orderBy('seq')
+      .execute();
   }
 
   /** Up to `limit` entries after `after`, oldest first (exports and verification). */
