@@ -47,6 +47,7 @@ const storeSuite = (kind: 'sqlite' | 'postgres') => {
         '0003_history_probes',
         'admin_0001_users',
         'admin_0002_audit',
+        'admin_0004_user_sites',
         'tlog_0001_leaves',
       ]);
       // The receipts below name PUBLISHED (receiptBody's policy): publish it, as the server does.

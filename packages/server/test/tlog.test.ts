@@ -364,7 +364,12 @@ describe('migrating a database that has receipts', () => {
     // biome-ignore lint/suspicious/noExplicitAny: as above.
     await (store.db as any).insertInto('chain_heads').values({ site: ORIGIN, seq: 5, hash: prev }).execute();
     // What came after 0003 (the admin console's tables sort before tlog_0001; they hold no receipts).
-    assert.deepEqual(await store.migrate(), ['admin_0001_users', 'admin_0002_audit', 'tlog_0001_leaves']);
+    assert.deepEqual(await store.migrate(), [
+      'admin_0001_users',
+      'admin_0002_audit',
+      'admin_0004_user_sites',
+      'tlog_0001_leaves',
+    ]);
     const leaves = [];
     for (let seq = 1; seq <= 5; seq++) {
       const l = await store.receiptLeaf(`id${seq}`.padEnd(16, 'x'));
