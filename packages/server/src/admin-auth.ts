@@ -244,13 +244,23 @@ export interface AdminRoute {
   readonly url: string;
   readonly allow: readonly Role[];
   readonly scope: RouteScope;
+  /** Whether its schema takes a `site` (query, path or body): the guard checks that one. */
+  readonly takesSite: boolean;
 }
+
+const hasSite = (schema: unknown): boolean =>
+  Object.values((schema ?? {}) as Record<string, unknown>).some(
+    (part) =>
+      typeof part === 'object' &&
+      part !== null &&
+      'site' in ((part as { properties?: object }).properties ?? {}),
+  );
 
 /**
  * Puts the admin API's authentication in front of every route of `app` (an encapsulated
  * plugin) and refuses, at start, a route that does not say which roles may call it and what
  * it touches. Once the request is parsed, a `site` it names that the caller may not see is
- * refused here, for every `site` route at once.
+ * refused here (403 naming `site`), for every `site` route at once.
  */
 export const guardAdmin = (ctx: Context, app: FastifyInstance, routes: AdminRoute[]) => {
   app.addHook('onRoute', (r) => {
@@ -259,13 +269,15 @@ export const guardAdmin = (ctx: Context, app: FastifyInstance, routes: AdminRout
     if (!c?.allow) throw new Error(`${where} does not say which roles may call it`);
     if (!c.scope)
       throw new Error(`${where} does not say what it touches (scope: 'site', 'server' or 'caller')`);
+    const takesSite = hasSite({ q: r.schema?.querystring, p: r.schema?.params, b: r.schema?.body });
     for (const m of [r.method].flat())
-      if (m !== 'HEAD') routes.push({ method: m, url: r.url, allow: c.allow, scope: c.scope });
+      if (m !== 'HEAD') routes.push({ method: m, url: r.url, allow: c.allow, scope: c.scope, takesSite });
   });
   app.addHook('onRequest', async (req, reply) => {
     if ((await authenticateAdmin(ctx, req, reply)) === null) return reply;
   });
-  app.addHook('preHandler', async (req, reply) => {
+  // Before validation: a site the caller may not see is refused whatever else the request holds.
+  app.addHook('preValidation', async (req, reply) => {
     if (req.routeOptions.config.scope !== 'site') return;
     const refused = namedSites(req).find((s) => !maySee(req, s));
     if (refused !== undefined) return siteForbidden(req, reply, refused);
