@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type AssentServer, createServer } from '../src/index.js';
+import { createServer } from '../src/index.js';
 import type { Role } from '../src/store/admin-store.js';
 import { openStore } from '../src/store/open.js';
 import { addUser } from '../src/users.js';
@@ -21,7 +21,6 @@ const TOKEN = 'admin-sites-test-token';
 const API_KEY = 'shop-example-api-key-0123456789';
 const CHEAP = { N: 2 ** 10, r: 8, p: 1 };
 const PASSWORD = 'correct horse battery staple';
-const bearer = { authorization: `Bearer ${TOKEN}` };
 
 interface Caller {
   readonly cookie: string;
@@ -223,7 +222,10 @@ describe('sites and users limited to some sites, on each store', () => {
  * until it is listed here, with proof that it narrows.
  */
 type Probe = (
-  call: (url: string, method?: string) => Promise<{ statusCode: number; body: string; json(): any }>,
+  call: (
+    url: string,
+    method?: string,
+  ) => Promise<{ statusCode: number; body: string; json(): { field?: string } }>,
   other: string[],
 ) => Promise<void>;
 const PROBES: Record<string, Probe> = {

@@ -60,7 +60,7 @@
         const save = document.createElement('button');
         save.type = 'button';
         save.textContent = 'Save sites';
-        save.setAttribute('aria-label', `Save the sites of ${u.email}`);
+        save.setAttribute('aria-label', `Save sites of ${u.email}`);
         save.addEventListener('click', async () => {
           const sites = ticked(box);
           const res = await api(`/v1/admin/users/${encodeURIComponent(u.id)}`, {
