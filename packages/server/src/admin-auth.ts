@@ -2,7 +2,7 @@ import { createHash, createHmac, randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuditAction, AuditDetail, AuditEntry } from './audit.js';
 import { secretEquals, throttledAuth, tokenMatches } from './authenticate.js';
-import type { Context } from './context.js';
+import { type Context, normalizeOrigin } from './context.js';
 import { apiError } from './errors.js';
 import type { Role, User } from './store/admin-store.js';
 
@@ -20,6 +20,17 @@ export type Principal =
       readonly session: string;
     };
 
+/**
+ * What an admin route touches, declared on every one (guardAdmin refuses a route without):
+ * - `site`: one site's data or several sites'. The guard refuses a `site` (in the query, the
+ *   path or the body) the caller may not see; without one the route narrows what it reads
+ *   to the caller's sites with `scopedFilter` (or checks what it found with `maySee`).
+ * - `server`: what belongs to no one site (users, the audit log, which names every site's
+ *   actions): only callers who see every site.
+ * - `caller`: the caller's own session and nothing else.
+ */
+export type RouteScope = 'site' | 'server' | 'caller';
+
 declare module 'fastify' {
   interface FastifyRequest {
     /** Set by the admin API's hook once the caller is authenticated (server.ts declares it). */
@@ -28,6 +39,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The roles that may call an admin route; every admin route must say (deny by default). */
     allow?: readonly Role[];
+    /** What the route touches (RouteScope); every admin route must say. */
+    scope?: RouteScope;
   }
 }
 
@@ -171,29 +184,103 @@ export const authenticateAdmin = async (
     return null;
   }
   req.assentAdmin = who;
+  if (req.routeOptions.config.scope === 'server' && allowedSites(req) !== null) {
+    forbidden(
+      reply,
+      'site',
+      `this concerns every site of the server; you are limited to ${allowedSites(req)!.join(', ')}`,
+    );
+    return null;
+  }
   return who;
 };
+
+/**
+ * The sites the caller of this request may see, or null for every site: owners and the admin
+ * token always; another user when no sites were assigned to them (users.ts). The one answer
+ * every admin route asks.
+ */
+export const allowedSites = (req: FastifyRequest): readonly string[] | null => {
+  const who = req.assentAdmin;
+  if (!who || who.kind === 'token' || who.role === 'owner' || who.user.sites.length === 0) return null;
+  return who.user.sites;
+};
+
+/** Whether the caller may see `site` (an origin, normalized here). */
+export const maySee = (req: FastifyRequest, site: string): boolean => {
+  const allowed = allowedSites(req);
+  return allowed === null || allowed.includes(normalizeOrigin(site));
+};
+
+/** The 403 of a site the caller may not see: names `site`, and which sites they have. */
+export const siteForbidden = (req: FastifyRequest, reply: FastifyReply, site: string) =>
+  forbidden(
+    reply,
+    'site',
+    `you may not see ${normalizeOrigin(site)}; your sites are ${allowedSites(req)?.join(', ') ?? 'all'}`,
+  );
+
+/**
+ * A read's filter narrowed to the caller's sites: unchanged when it names a site (the guard
+ * has checked it) or the caller sees every site; otherwise limited to their sites.
+ */
+export const scopedFilter = <F extends { readonly site?: string }>(
+  req: FastifyRequest,
+  filter: F,
+): F & { readonly sites?: readonly string[] } => {
+  const allowed = allowedSites(req);
+  return filter.site !== undefined || allowed === null ? filter : { ...filter, sites: allowed };
+};
+
+/** The sites a request names: `site` in its query, path or body. */
+const namedSites = (req: FastifyRequest): string[] =>
+  [req.query, req.params, req.body]
+    .map((o) => (o && typeof o === 'object' ? (o as { site?: unknown }).site : undefined))
+    .filter((v): v is string => typeof v === 'string');
 
 /** Admin routes as they are registered: what the role walk test and the README's table cover. */
 export interface AdminRoute {
   readonly method: string;
   readonly url: string;
   readonly allow: readonly Role[];
+  readonly scope: RouteScope;
+  /** Whether its schema takes a `site` (query, path or body): the guard checks that one. */
+  readonly takesSite: boolean;
 }
+
+const hasSite = (schema: unknown): boolean =>
+  Object.values((schema ?? {}) as Record<string, unknown>).some(
+    (part) =>
+      typeof part === 'object' &&
+      part !== null &&
+      'site' in ((part as { properties?: object }).properties ?? {}),
+  );
 
 /**
  * Puts the admin API's authentication in front of every route of `app` (an encapsulated
- * plugin) and refuses, at start, a route that does not say which roles may call it.
+ * plugin) and refuses, at start, a route that does not say which roles may call it and what
+ * it touches. Once the request is parsed, a `site` it names that the caller may not see is
+ * refused here (403 naming `site`), for every `site` route at once.
  */
 export const guardAdmin = (ctx: Context, app: FastifyInstance, routes: AdminRoute[]) => {
   app.addHook('onRoute', (r) => {
-    const allow = (r.config as { allow?: readonly Role[] } | undefined)?.allow;
-    if (!allow)
-      throw new Error(`admin route ${String(r.method)} ${r.url} does not say which roles may call it`);
-    for (const m of [r.method].flat()) if (m !== 'HEAD') routes.push({ method: m, url: r.url, allow });
+    const c = r.config as { allow?: readonly Role[]; scope?: RouteScope } | undefined;
+    const where = `admin route ${String(r.method)} ${r.url}`;
+    if (!c?.allow) throw new Error(`${where} does not say which roles may call it`);
+    if (!c.scope)
+      throw new Error(`${where} does not say what it touches (scope: 'site', 'server' or 'caller')`);
+    const takesSite = hasSite({ q: r.schema?.querystring, p: r.schema?.params, b: r.schema?.body });
+    for (const m of [r.method].flat())
+      if (m !== 'HEAD') routes.push({ method: m, url: r.url, allow: c.allow, scope: c.scope, takesSite });
   });
   app.addHook('onRequest', async (req, reply) => {
     if ((await authenticateAdmin(ctx, req, reply)) === null) return reply;
+  });
+  // Before validation: a site the caller may not see is refused whatever else the request holds.
+  app.addHook('preValidation', async (req, reply) => {
+    if (req.routeOptions.config.scope !== 'site') return;
+    const refused = namedSites(req).find((s) => !maySee(req, s));
+    if (refused !== undefined) return siteForbidden(req, reply, refused);
   });
 };
 

@@ -53,7 +53,8 @@ const USAGE = `assent-server — Assent's receipt server
   assent-server verify-receipt <proof.json> --public-key key.pem   (a visitor's proof, offline)
   assent-server witness <checkpoint URL> --state dir --public-key key.pem [--key witness-key.pem --name witness.example/w1 [--submit]]
   assent-server witness-key --name witness.example/w1 --out witness-key.pem   (prints the verifier key for the log's \`witnesses\`)
-  assent-server user add  --email addr --role owner|editor|auditor [--db …]   (password on stdin, or asked)
+  assent-server user add  --email addr --role owner|editor|auditor [--sites origin,origin] [--db …]
+                          (password on stdin, or asked; --sites limits an editor or auditor to those sites)
   assent-server user list [--db …]
   assent-server verify-audit <audit.ndjson> --public-key key.pem [--public-key old.pem]
 
@@ -92,6 +93,7 @@ const parse = (argv: string[]) =>
       submit: { type: 'boolean' },
       email: { type: 'string' },
       role: { type: 'string' },
+      sites: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -220,14 +222,27 @@ const user = async (sub: string | undefined) => {
     await store.migrate();
     if (sub === 'list') {
       for (const u of await store.admin.users())
-        process.stdout.write(`${u.email}\t${u.role}\t${u.created_at}\n`);
+        process.stdout.write(
+          `${u.email}\t${u.role}\t${u.created_at}${u.sites.length ? `\t${u.sites.join(',')}` : ''}\n`,
+        );
       return;
     }
-    const r = await addUser(store, {
-      email: flags.email!,
-      role: flags.role!,
-      password: await readPassword(),
-    });
+    // The sites that exist: the config's, and those published through the admin API.
+    const known = new Set([
+      ...Object.keys(config.sites).map(normalizeOrigin),
+      ...(await store.currentPolicies()).map((p) => p.site),
+    ]);
+    const r = await addUser(
+      store,
+      {
+        email: flags.email!,
+        role: flags.role!,
+        password: await readPassword(),
+        sites: flags.sites ? flags.sites.split(',').filter((x) => x.trim()) : [],
+      },
+      undefined,
+      (s) => known.has(s),
+    );
     if (!r.ok)
       return die(`user add: ${r.field === 'password' ? 'the password' : `--${r.field}`} ${r.message}`);
     // Signed with the server's key (the data dir's), like everything the server records.
@@ -236,9 +251,11 @@ const user = async (sub: string | undefined) => {
       role: null,
       action: 'user-add',
       target: r.user.email,
-      detail: { role: r.user.role },
+      detail: { role: r.user.role, ...(r.user.sites.length ? { sites: r.user.sites.join(',') } : {}) },
     });
-    process.stdout.write(`added ${r.user.email} (${r.user.role}); sign in at /admin\n`);
+    process.stdout.write(
+      `added ${r.user.email} (${r.user.role}${r.user.sites.length ? `, sites ${r.user.sites.join(', ')}` : ''}); sign in at /admin\n`,
+    );
   } finally {
     await store.close();
   }

@@ -157,6 +157,7 @@ describe('admin sign-in', () => {
       csrf: null,
       csrfHeader: 'x-assent-csrf',
       expiresAt: null,
+      sites: [],
     });
     const r = await s.app.inject({
       method: 'POST',

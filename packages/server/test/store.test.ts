@@ -48,6 +48,7 @@ const storeSuite = (kind: 'sqlite' | 'postgres') => {
         'admin_0001_users',
         'admin_0002_audit',
         'admin_0003_webhooks',
+        'admin_0004_user_sites',
         'tlog_0001_leaves',
         'tlog_0002_cosignatures',
       ]);

@@ -368,6 +368,7 @@ describe('migrating a database that has receipts', () => {
       'admin_0001_users',
       'admin_0002_audit',
       'admin_0003_webhooks',
+      'admin_0004_user_sites',
       'tlog_0001_leaves',
       'tlog_0002_cosignatures',
     ]);

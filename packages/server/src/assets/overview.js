@@ -6,6 +6,8 @@
   const $ = (id) => document.getElementById(id);
   const out = $('stats');
   const status = $('status');
+  // A link from the sites page names its site (/admin?site=…).
+  $('site').value = new URLSearchParams(location.search).get('site') ?? '';
   const pct = (a, t) => (t ? `${Math.round((100 * a) / t)}%` : '—');
   // Each outcome has its own dash pattern and colour: the lines differ without colour.
   const STYLE = {

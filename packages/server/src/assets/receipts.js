@@ -6,6 +6,8 @@
   const body = $('receipts').tBodies[0];
   const older = $('older');
   let next = null;
+  // A link from the sites page names its site (/admin/receipts?site=…).
+  $('site').value = new URLSearchParams(location.search).get('site') ?? '';
   let query = '';
   const params = () => {
     const q = new URLSearchParams();
@@ -53,7 +55,10 @@
   });
   older.addEventListener('click', () => load(next));
   ready.then(
-    () => load(null),
+    () => {
+      query = params().toString();
+      return load(null);
+    },
     (e) => {
       status.textContent = `Error: ${e.message}`;
     },

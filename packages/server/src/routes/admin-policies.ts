@@ -1,12 +1,14 @@
 import { configOf, isSha256 } from '@assent/core';
 import type { FastifyInstance } from 'fastify';
+import { maySee } from '../admin-auth.js';
 import type { Context } from '../context.js';
 import { apiError, errorResponses } from '../errors.js';
 import { publishable } from '../policies.js';
 import { unsafeIn } from '../text.js';
 import { siteNamed } from './policies.js';
 
-const ALL = { allow: ['owner', 'editor', 'auditor'] as const };
+// Site data: the guard refuses a `site` the caller may not see; the list narrows itself.
+const ALL = { allow: ['owner', 'editor', 'auditor'] as const, scope: 'site' as const };
 
 const siteQuery = {
   type: 'object',
@@ -66,12 +68,15 @@ export const adminPolicyRoutes = (ctx: Context) => async (app: FastifyInstance) 
         },
       },
     },
-    async (_req, reply) => {
+    async (req, reply) => {
       reply.header('cache-control', 'no-store');
-      const sites = [...ctx.policies.sites()].sort().map((site) => {
-        const v = ctx.policies.site(site)!;
-        return { site, sha256: v.sha256, version: v.config.policy };
-      });
+      const sites = [...ctx.policies.sites()]
+        .filter((site) => maySee(req, site))
+        .sort()
+        .map((site) => {
+          const v = ctx.policies.site(site)!;
+          return { site, sha256: v.sha256, version: v.config.policy };
+        });
       return { sites };
     },
   );

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import { audit, guardAdmin } from '../admin-auth.js';
+import { allowedSites, audit, guardAdmin, scopedFilter } from '../admin-auth.js';
 import { type Context, isOrigin, normalizeOrigin } from '../context.js';
 import { apiError, errorResponses } from '../errors.js';
 import { EXPORT_FORMATS, type ExportFormat, exportChunks, needsController } from '../export.js';
@@ -14,6 +14,7 @@ import { logAdminRoutes } from './log.js';
 import { overviewRoutes } from './overview.js';
 import { receiptBrowserRoutes } from './receipt-browser.js';
 import { sessionRoutes } from './session.js';
+import { siteRoutes } from './sites.js';
 import { userRoutes } from './users.js';
 import { webhookRoutes } from './webhooks.js';
 
@@ -32,11 +33,12 @@ export const adminRoutes = (ctx: Context) => async (app: FastifyInstance) => {
   await app.register(overviewRoutes(ctx));
   await app.register(webhookRoutes(ctx));
   await app.register(adminPolicyRoutes(ctx));
+  await app.register(siteRoutes(ctx));
 
   app.get<{ Querystring: FilterQuery & { format?: ExportFormat } }>(
     '/v1/admin/receipts',
     {
-      config: { allow: ['owner', 'auditor'] },
+      config: { allow: ['owner', 'auditor'], scope: 'site' },
       schema: {
         querystring: {
           type: 'object',
@@ -48,8 +50,9 @@ export const adminRoutes = (ctx: Context) => async (app: FastifyInstance) => {
     },
     async (req, reply) => {
       const format = req.query.format ?? 'ndjson';
-      const filter = filterOf(req.query);
-      if ('field' in filter) return badDate(reply, filter.field);
+      const asked = filterOf(req.query);
+      if ('field' in asked) return badDate(reply, asked.field);
+      const filter = scopedFilter(req, asked);
       // The standard shapes name one controller: one site per export, and its controller known.
       const controller = filter.site ? ctx.controllers.get(filter.site) : undefined;
       if (needsController(format)) {
@@ -73,6 +76,7 @@ export const adminRoutes = (ctx: Context) => async (app: FastifyInstance) => {
       }
       await audit(ctx, req, 'export', filter.site ?? null, {
         format,
+        ...(filter.sites ? { sites: filter.sites.join(',') } : {}),
         from: filter.from ?? null,
         to: filter.to ?? null,
       });
@@ -93,7 +97,7 @@ export const adminRoutes = (ctx: Context) => async (app: FastifyInstance) => {
   app.get<{ Querystring: FilterQuery & { by?: StatsBy } }>(
     '/v1/admin/stats',
     {
-      config: { allow: ['owner', 'editor', 'auditor'] },
+      config: { allow: ['owner', 'editor', 'auditor'], scope: 'site' },
       schema: {
         querystring: {
           type: 'object',
@@ -130,11 +134,12 @@ export const adminRoutes = (ctx: Context) => async (app: FastifyInstance) => {
     },
     async (req, reply) => {
       const by = req.query.by ?? 'day';
-      const filter = filterOf(req.query);
-      if ('field' in filter) return badDate(reply, filter.field);
+      const asked = filterOf(req.query);
+      if ('field' in asked) return badDate(reply, asked.field);
+      const filter = scopedFilter(req, asked);
       if (filter.site !== undefined && !(await knownSite(ctx, filter.site)))
         return unknownSite(reply, filter.site);
-      const sites = filter.site ? [filter.site] : [...ctx.policies.sites()];
+      const sites = filter.site ? [filter.site] : (allowedSites(req) ?? [...ctx.policies.sites()]);
       const categories = [
         ...new Set(sites.flatMap((s) => ctx.policies.site(s)?.policy.categories.map((c) => c.id) ?? [])),
       ];
@@ -147,7 +152,7 @@ export const adminRoutes = (ctx: Context) => async (app: FastifyInstance) => {
   app.post<{ Body: { site: string; config: unknown } }>(
     '/v1/admin/policies',
     {
-      config: { allow: ['owner', 'editor'] },
+      config: { allow: ['owner', 'editor'], scope: 'site' },
       bodyLimit: 256 * 1024,
       schema: {
         body: {
@@ -208,7 +213,7 @@ export const adminRoutes = (ctx: Context) => async (app: FastifyInstance) => {
   app.get<{ Querystring: { site: string } }>(
     '/v1/admin/policies',
     {
-      config: { allow: ['owner', 'editor', 'auditor'] },
+      config: { allow: ['owner', 'editor', 'auditor'], scope: 'site' },
       schema: {
         querystring: {
           type: 'object',

@@ -6,7 +6,8 @@ import type { Context } from '../context.js';
 import { errorResponses } from '../errors.js';
 import type { Store } from '../store/types.js';
 
-const READERS = { allow: ['owner', 'auditor'] as const };
+// Server-wide: the log names every site's actions, so only callers who see every site.
+const READERS = { allow: ['owner', 'auditor'] as const, scope: 'server' as const };
 const BATCH = 1000;
 
 /** Every entry, oldest first, read in keyset batches: memory does not grow with the log. */

@@ -22,6 +22,7 @@ const ASSETS: Record<string, { type: string; body: Buffer }> = Object.fromEntrie
     'policy-form.js',
     'policy-preview.js',
     'policies.css',
+    'sites.js',
     'admin.css',
     'icon.svg',
   ].map((f) => [
@@ -48,6 +49,7 @@ const NAV = [
   { path: '/admin', label: 'Overview', roles: 'owner editor auditor' },
   { path: '/admin/receipts', label: 'Receipts', roles: 'owner auditor' },
   { path: '/admin/policies', label: 'Policies', roles: 'owner editor auditor' },
+  { path: '/admin/sites', label: 'Sites', roles: 'owner editor auditor' },
   { path: '/admin/audit', label: 'Audit log', roles: 'owner auditor' },
   { path: '/admin/webhooks', label: 'Webhooks', roles: 'owner editor auditor' },
   { path: '/admin/users', label: 'Users', roles: 'owner' },
@@ -231,6 +233,14 @@ const PAGES: Record<string, string> = {
       '<link rel="stylesheet" href="/admin/assets/policies.css">\n<script src="/admin/assets/policy-form.js" defer></script>\n',
     body: POLICIES_BODY,
   }),
+  '/admin/sites': shell({
+    title: 'Sites',
+    path: '/admin/sites',
+    script: 'sites.js',
+    body: `<p>The sites this server serves and you may see. Sites and their API keys are declared in the server's config file (<code>sites</code>, <code>apiKeys</code>); a key is shown by the first 8 hex digits of its SHA-256, never itself.</p>
+<p id="status" class="status" role="status"></p>
+<table id="sites"><caption>Sites</caption><thead><tr><th scope="col">Site</th><th scope="col">Policy (versions)</th><th scope="col">API key</th><th scope="col">Consents</th><th scope="col">Receipts</th><th scope="col">Log checkpoint</th><th scope="col">Pages</th></tr></thead><tbody></tbody></table>`,
+  }),
   '/admin/audit': shell({
     title: 'Audit log',
     path: '/admin/audit',
@@ -271,14 +281,15 @@ const PAGES: Record<string, string> = {
     title: 'Users',
     path: '/admin/users',
     script: 'users.js',
-    body: `<p>Owners can do everything; editors publish policies; auditors read receipts, exports and the audit log. A change of role or password, and a removal, sign that person out everywhere.</p>
+    body: `<p>Owners can do everything; editors publish policies; auditors read receipts, exports and the audit log. An editor or auditor can be limited to some sites; without a limit they see every site. A change of role, sites or password, and a removal, sign that person out everywhere.</p>
 <p id="status" class="status" role="status"></p>
-<table id="users"><caption>People who can sign in</caption><thead><tr><th scope="col">Email</th><th scope="col">Role</th><th scope="col">Added</th><th scope="col">Actions</th></tr></thead><tbody></tbody></table>
+<table id="users"><caption>People who can sign in</caption><thead><tr><th scope="col">Email</th><th scope="col">Role</th><th scope="col">Sites</th><th scope="col">Added</th><th scope="col">Actions</th></tr></thead><tbody></tbody></table>
 <h2>Add a user</h2>
 <form id="add-user">
 <p><label for="new-email">Email</label><br><input id="new-email" type="email" autocomplete="off" required></p>
 <p><label for="new-role">Role</label><br><select id="new-role"><option value="auditor">auditor</option><option value="editor">editor</option><option value="owner">owner</option></select></p>
 <p><label for="new-password">Password (at least 12 characters)</label><br><input id="new-password" type="password" autocomplete="new-password" minlength="12" required></p>
+<fieldset id="new-sites"><legend>Sites (none ticked: every site; owners always have every site)</legend></fieldset>
 <p><button type="submit">Add user</button></p>
 </form>`,
   }),

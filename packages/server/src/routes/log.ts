@@ -1,5 +1,6 @@
 import type { SignedReceipt } from '@assent/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { maySee, siteForbidden } from '../admin-auth.js';
 import type { Context } from '../context.js';
 import { apiError, errorResponses } from '../errors.js';
 import { consentIdSchema } from '../schemas.js';
@@ -283,7 +284,7 @@ export const logAdminRoutes = (ctx: Context) => async (app: FastifyInstance) => 
     {
       // Signs what the log already holds: any signed-in role may ask for it (an auditor does,
       // to check a recent receipt's inclusion without waiting for the next interval).
-      config: { allow: ['owner', 'editor', 'auditor'] },
+      config: { allow: ['owner', 'editor', 'auditor'], scope: 'site' },
       schema: {
         querystring: { type: 'object', additionalProperties: false, properties: { site } },
         response: errorResponses,
@@ -292,6 +293,8 @@ export const logAdminRoutes = (ctx: Context) => async (app: FastifyInstance) => 
     async (req, reply) => {
       const s = siteOfFor(ctx)(req.query, req, reply);
       if (!s) return reply;
+      // Without ?site= it is the origin asked: checked like a named one.
+      if (!maySee(req, s)) return siteForbidden(req, reply, s);
       const c = await ctx.log.integrate(s);
       return { site: s, size: c.size, root: c.root, note: c.note };
     },

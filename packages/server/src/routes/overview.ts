@@ -1,5 +1,6 @@
 import { MODES } from '@assent/core';
 import type { FastifyInstance } from 'fastify';
+import { allowedSites, scopedFilter } from '../admin-auth.js';
 import type { Context } from '../context.js';
 import { errorResponses } from '../errors.js';
 import { badDate, type FilterQuery, filterOf, filterQuery, knownSite, unknownSite } from './admin-filter.js';
@@ -27,18 +28,19 @@ export const overviewRoutes = (ctx: Context) => async (app: FastifyInstance) => 
   app.get<{ Querystring: FilterQuery }>(
     '/v1/admin/overview',
     {
-      config: { allow: ['owner', 'editor', 'auditor'] },
+      config: { allow: ['owner', 'editor', 'auditor'], scope: 'site' },
       schema: {
         querystring: { type: 'object', additionalProperties: false, properties: filterQuery },
         response: errorResponses,
       },
     },
     async (req, reply) => {
-      const filter = filterOf(req.query);
-      if ('field' in filter) return badDate(reply, filter.field);
+      const asked = filterOf(req.query);
+      if ('field' in asked) return badDate(reply, asked.field);
+      const filter = scopedFilter(req, asked);
       if (filter.site !== undefined && !(await knownSite(ctx, filter.site)))
         return unknownSite(reply, filter.site);
-      const sites = filter.site ? [filter.site] : [...ctx.policies.sites()];
+      const sites = filter.site ? [filter.site] : (allowedSites(req) ?? [...ctx.policies.sites()]);
       const categories = new Map<string, string>();
       for (const s of sites)
         for (const c of ctx.policies.site(s)?.policy.categories ?? [])

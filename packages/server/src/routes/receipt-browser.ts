@@ -1,13 +1,14 @@
 import { createPublicKey } from 'node:crypto';
 import { grantedKeys, isConsentId, METHODS, type SignedReceipt } from '@assent/core';
 import type { FastifyInstance } from 'fastify';
+import { maySee, scopedFilter, siteForbidden } from '../admin-auth.js';
 import type { Context } from '../context.js';
 import { apiError, errorResponses } from '../errors.js';
 import { receiptHash, verifyHashSignature } from '../signer.js';
 import type { ReceiptListRow } from '../store/admin-store.js';
 import { badDate, type FilterQuery, filterOf, filterQuery, knownSite, unknownSite } from './admin-filter.js';
 
-const READERS = { allow: ['owner', 'auditor'] as const };
+const READERS = { allow: ['owner', 'auditor'] as const, scope: 'site' as const };
 const DEFAULT_LIMIT = 50;
 
 /** The keyset cursor of the next page: the last row's `at` and `id`, as one opaque string. */
@@ -85,7 +86,7 @@ export const receiptBrowserRoutes = (ctx: Context) => async (app: FastifyInstanc
       const limit = Number(req.query.limit ?? DEFAULT_LIMIT);
       const rows = await ctx.store.admin.receipts(
         {
-          ...filter,
+          ...scopedFilter(req, filter),
           ...(req.query.method ? { method: req.query.method } : {}),
           ...(consent ? { consentId: consent } : {}),
         },
@@ -114,6 +115,7 @@ export const receiptBrowserRoutes = (ctx: Context) => async (app: FastifyInstanc
       if (!found)
         return reply.code(404).send(apiError('ASSENT_NOT_FOUND', 'id', `no receipt ${req.params.id}`));
       const { row } = found;
+      if (!maySee(req, row.site)) return siteForbidden(req, reply, row.site);
       const r = row.body
         ? ({ ...JSON.parse(row.body), hash: row.hash, sig: row.sig } as SignedReceipt)
         : null;

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import {
+  allowedSites,
   audit,
   CSRF_HEADER,
   crossSite,
@@ -14,7 +15,7 @@ import { throttledAuth } from '../authenticate.js';
 import type { Context } from '../context.js';
 import { apiError, errorResponses } from '../errors.js';
 import { PASSWORD_MAX, verifyPassword } from '../passwords.js';
-import type { User } from '../store/admin-store.js';
+import { sitesOf, type User } from '../store/admin-store.js';
 
 const HOUR = 3_600_000;
 
@@ -27,6 +28,11 @@ const meSchema = {
     csrf: { type: ['string', 'null'] },
     csrfHeader: { type: 'string' },
     expiresAt: { type: ['string', 'null'] },
+    sites: {
+      type: 'array',
+      items: { type: 'string' },
+      description: 'The sites this caller may see; empty: every site',
+    },
   },
 } as const;
 
@@ -73,6 +79,7 @@ export const signInRoute = (ctx: Context) => async (app: FastifyInstance) => {
               id: u.id,
               email: u.email,
               role: u.role,
+              sites: sitesOf(u.sites),
               created_at: u.created_at,
               updated_at: u.updated_at,
             };
@@ -117,6 +124,7 @@ export const signInRoute = (ctx: Context) => async (app: FastifyInstance) => {
           csrf: csrfOf(ctx, token),
           csrfHeader: CSRF_HEADER,
           expiresAt,
+          sites: u.role === 'owner' ? [] : u.sites,
         });
     },
   );
@@ -127,7 +135,7 @@ export const sessionRoutes = (ctx: Context) => async (app: FastifyInstance) => {
   app.get(
     '/v1/admin/session',
     {
-      config: { allow: ['owner', 'editor', 'auditor'] },
+      config: { allow: ['owner', 'editor', 'auditor'], scope: 'caller' },
       schema: { response: { 200: meSchema, ...errorResponses } },
     },
     async (req, reply) => {
@@ -142,6 +150,7 @@ export const sessionRoutes = (ctx: Context) => async (app: FastifyInstance) => {
           csrf: null,
           csrfHeader: CSRF_HEADER,
           expiresAt: null,
+          sites: [],
         };
       const s = await ctx.store.admin.session(who.session, new Date().toISOString());
       return {
@@ -151,13 +160,17 @@ export const sessionRoutes = (ctx: Context) => async (app: FastifyInstance) => {
         csrf: token ? csrfOf(ctx, token) : null,
         csrfHeader: CSRF_HEADER,
         expiresAt: s?.session.expires_at ?? null,
+        sites: allowedSites(req) ?? [],
       };
     },
   );
 
   app.delete(
     '/v1/admin/session',
-    { config: { allow: ['owner', 'editor', 'auditor'] }, schema: { response: errorResponses } },
+    {
+      config: { allow: ['owner', 'editor', 'auditor'], scope: 'caller' },
+      schema: { response: errorResponses },
+    },
     async (req, reply) => {
       const who = req.assentAdmin!;
       if (who.kind === 'user') {

@@ -3,8 +3,9 @@ import { audit } from '../admin-auth.js';
 import type { Context } from '../context.js';
 import { apiError, errorResponses } from '../errors.js';
 import { hashPassword, PASSWORD_MAX, passwordProblem } from '../passwords.js';
-import { ROLES, type Role } from '../store/admin-store.js';
-import { addUser } from '../users.js';
+import { ROLES, type Role, storedSites } from '../store/admin-store.js';
+import { addUser, checkSites } from '../users.js';
+import { knownSite } from './admin-filter.js';
 
 const userSchema = {
   type: 'object',
@@ -12,12 +13,24 @@ const userSchema = {
     id: { type: 'string' },
     email: { type: 'string' },
     role: { type: 'string' },
+    sites: {
+      type: 'array',
+      items: { type: 'string' },
+      description: 'The sites this user may see (origins); empty: every site',
+    },
     created_at: { type: 'string' },
     updated_at: { type: 'string' },
   },
 } as const;
 
-const OWNER = { allow: ['owner'] as const };
+// Users are the server's, not a site's: only owners, who see every site.
+const OWNER = { allow: ['owner'] as const, scope: 'server' as const };
+const sitesField = {
+  type: 'array',
+  maxItems: 100,
+  items: { type: 'string', maxLength: 200 },
+  description: 'Origins this user is limited to (editors and auditors); empty or absent: every site',
+} as const;
 const idParams = {
   type: 'object',
   required: ['id'],
@@ -43,7 +56,9 @@ export const userRoutes = (ctx: Context) => async (app: FastifyInstance) => {
     async () => ({ users: await ctx.store.admin.users() }),
   );
 
-  app.post<{ Body: { email: string; role: Role; password: string } }>(
+  const known = (site: string) => knownSite(ctx, site);
+
+  app.post<{ Body: { email: string; role: Role; password: string; sites?: string[] } }>(
     '/v1/admin/users',
     {
       config: OWNER,
@@ -56,21 +71,25 @@ export const userRoutes = (ctx: Context) => async (app: FastifyInstance) => {
             email: { type: 'string', maxLength: 254 },
             role: { type: 'string', enum: [...ROLES] },
             password: { type: 'string', maxLength: PASSWORD_MAX },
+            sites: sitesField,
           },
         },
         response: { 201: userSchema, ...errorResponses },
       },
     },
     async (req, reply) => {
-      const r = await addUser(ctx.store, req.body);
+      const r = await addUser(ctx.store, req.body, undefined, known);
       if (!r.ok) return reply.code(400).send(apiError('ASSENT_BAD_FIELD', r.field, r.message));
       req.log.info({ role: r.user.role }, 'admin user added');
-      await audit(ctx, req, 'user-add', r.user.email, { role: r.user.role });
+      await audit(ctx, req, 'user-add', r.user.email, {
+        role: r.user.role,
+        ...(r.user.sites.length ? { sites: r.user.sites.join(',') } : {}),
+      });
       return reply.code(201).send(r.user);
     },
   );
 
-  app.patch<{ Params: { id: string }; Body: { role?: Role; password?: string } }>(
+  app.patch<{ Params: { id: string }; Body: { role?: Role; password?: string; sites?: string[] } }>(
     '/v1/admin/users/:id',
     {
       config: OWNER,
@@ -83,6 +102,7 @@ export const userRoutes = (ctx: Context) => async (app: FastifyInstance) => {
           properties: {
             role: { type: 'string', enum: [...ROLES] },
             password: { type: 'string', maxLength: PASSWORD_MAX },
+            sites: sitesField,
           },
         },
         response: { 200: userSchema, ...errorResponses },
@@ -97,9 +117,17 @@ export const userRoutes = (ctx: Context) => async (app: FastifyInstance) => {
       }
       const before = await ctx.store.admin.user(id);
       if (!before) return reply.code(404).send(apiError('ASSENT_NOT_FOUND', 'id', `no user ${id}`));
+      // A new owner has every site: a limit they had is dropped with the promotion.
+      const newRole = role ?? before.role;
+      const asked =
+        newRole === 'owner' && req.body.sites === undefined ? [] : (req.body.sites ?? before.sites);
+      const sites = await checkSites(newRole, asked, known);
+      if (!sites.ok) return reply.code(400).send(apiError('ASSENT_BAD_FIELD', 'sites', sites.message));
+      const sitesChanged = sites.sites.join() !== before.sites.join();
       const set = {
         ...(role ? { role } : {}),
         ...(password !== undefined ? { password: await hashPassword(password) } : {}),
+        ...(sitesChanged ? { sites: storedSites(sites.sites) } : {}),
       };
       if (!(await ctx.store.admin.updateUser(id, set, new Date().toISOString())))
         return reply
@@ -115,6 +143,9 @@ export const userRoutes = (ctx: Context) => async (app: FastifyInstance) => {
       // Whether the password changed, never what it is.
       await audit(ctx, req, 'user-change', before.email, {
         ...(role ? { role, was: before.role } : {}),
+        ...(sitesChanged
+          ? { sites: sites.sites.join(',') || 'all', sitesWere: before.sites.join(',') || 'all' }
+          : {}),
         password: password !== undefined,
       });
       return (await ctx.store.admin.user(id))!;
@@ -138,6 +169,7 @@ export const userRoutes = (ctx: Context) => async (app: FastifyInstance) => {
               `${before.email} is the last owner: make another user owner first`,
             ),
           );
+      await audit(ctx, req, 'user-remove', before.email, { role: before.role });
       return reply.code(204).send();
     },
   );

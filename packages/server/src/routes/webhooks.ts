@@ -1,15 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { audit } from '../admin-auth.js';
+import { audit, maySee, siteForbidden } from '../admin-auth.js';
 import { type Context, normalizeOrigin } from '../context.js';
 import { apiError, errorResponses } from '../errors.js';
 import { unsafeText } from '../text.js';
 import { WEBHOOK_EVENTS, type WebhookEvent, type WebhookInfo } from '../webhooks/store.js';
 import { knownSite, unknownSite } from './admin-filter.js';
 
-const MANAGE = { allow: ['owner', 'editor'] as const };
+const MANAGE = { allow: ['owner', 'editor'] as const, scope: 'site' as const };
 /** Auditors read the webhooks and their delivery log, and change nothing. */
-const READ = { allow: ['owner', 'editor', 'auditor'] as const };
+const READ = { allow: ['owner', 'editor', 'auditor'] as const, scope: 'site' as const };
 
 const nullableString = { type: ['string', 'null'] } as const;
 
@@ -131,7 +131,8 @@ export const webhookRoutes = (ctx: Context) => async (app: FastifyInstance) => {
       const site = req.query.site === undefined ? undefined : normalizeOrigin(req.query.site);
       if (site !== undefined && !(await knownSite(ctx, site))) return unknownSite(reply, site);
       return {
-        webhooks: (await ctx.store.webhooks.list(site)).map(view),
+        // Without a site, only the webhooks of the sites the caller may see.
+        webhooks: (await ctx.store.webhooks.list(site)).filter((h) => maySee(req, h.site)).map(view),
         publicKey: ctx.signer.publicKeyPem,
         kid: ctx.signer.kid,
       };
@@ -232,6 +233,7 @@ export const webhookRoutes = (ctx: Context) => async (app: FastifyInstance) => {
     },
     async (req, reply) => {
       const before = await ctx.store.webhooks.info(req.params.id);
+      if (before && !maySee(req, before.site)) return siteForbidden(req, reply, before.site);
       if (!before || !(await ctx.store.webhooks.setState(req.params.id, req.body.state)))
         return reply.code(404).send(notFound(req.params.id));
       await audit(ctx, req, 'webhook-change', before.site, {
@@ -256,6 +258,7 @@ export const webhookRoutes = (ctx: Context) => async (app: FastifyInstance) => {
     },
     async (req, reply) => {
       const before = await ctx.store.webhooks.info(req.params.id);
+      if (before && !maySee(req, before.site)) return siteForbidden(req, reply, before.site);
       if (!before || !(await ctx.store.webhooks.remove(req.params.id)))
         return reply.code(404).send(notFound(req.params.id));
       await audit(ctx, req, 'webhook-remove', before.site, { id: before.id, url: auditUrl(before.url) });
@@ -276,6 +279,7 @@ export const webhookRoutes = (ctx: Context) => async (app: FastifyInstance) => {
     async (req, reply) => {
       const h = await ctx.store.webhooks.get(req.params.id);
       if (!h) return reply.code(404).send(notFound(req.params.id));
+      if (!maySee(req, h.site)) return siteForbidden(req, reply, h.site);
       const d = await ctx.webhooks.test(h);
       await audit(ctx, req, 'webhook-test', h.site, { id: h.id, status: d.status, error: d.error });
       return d;
@@ -318,8 +322,9 @@ export const webhookRoutes = (ctx: Context) => async (app: FastifyInstance) => {
       },
     },
     async (req, reply) => {
-      if (!(await ctx.store.webhooks.info(req.params.id)))
-        return reply.code(404).send(notFound(req.params.id));
+      const hook = await ctx.store.webhooks.info(req.params.id);
+      if (!hook) return reply.code(404).send(notFound(req.params.id));
+      if (!maySee(req, hook.site)) return siteForbidden(req, reply, hook.site);
       let before: { at: string; id: string } | null = null;
       if (req.query.before !== undefined) {
         const [at, id] = req.query.before.split('~');

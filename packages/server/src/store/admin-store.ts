@@ -12,6 +12,8 @@ export interface UsersTable {
   role: Role;
   /** `scrypt$N$r$p$salt$key` (passwords.ts). */
   password: string;
+  /** The sites this user may see, a JSON array of origins; NULL: every site (users.ts). */
+  sites: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -64,6 +66,8 @@ interface ReceiptsRead {
 /** What the console's receipts table filters on; every field optional. */
 export interface ReceiptQuery {
   readonly site?: string;
+  /** One of these sites (a user limited to some sites); never empty. */
+  readonly sites?: readonly string[];
   /** Inclusive, ISO-8601. */
   readonly from?: string;
   /** Exclusive, ISO-8601. */
@@ -85,7 +89,19 @@ export interface AdminDatabase {
   audit_log: AuditRow;
 }
 
-export type User = Omit<UsersTable, 'password'>;
+/** A user as the console and the API see them: `sites` empty means every site. */
+export type User = Omit<UsersTable, 'password' | 'sites'> & { readonly sites: readonly string[] };
+
+/** The stored `sites` column as a list: NULL (or a list that is somehow empty) is every site. */
+export const sitesOf = (stored: string | null): readonly string[] =>
+  stored === null ? [] : (JSON.parse(stored) as string[]);
+
+/** A list of sites as stored: every site is NULL, never `[]` (one spelling of "all"). */
+export const storedSites = (sites: readonly string[]): string | null =>
+  sites.length ? JSON.stringify([...new Set(sites)].sort()) : null;
+
+const USER_COLUMNS = ['id', 'email', 'role', 'sites', 'created_at', 'updated_at'] as const;
+const userOf = (r: Omit<UsersTable, 'password'>): User => ({ ...r, sites: sitesOf(r.sites) });
 
 /**
  * A receipt's mode, read from its body in SQL both dialects speak (no JSON functions, whose
@@ -119,12 +135,8 @@ export class AdminStore {
     return Number((await q.executeTakeFirstOrThrow()).n);
   }
 
-  users(): Promise<User[]> {
-    return this.db
-      .selectFrom('users')
-      .select(['id', 'email', 'role', 'created_at', 'updated_at'])
-      .orderBy('email')
-      .execute();
+  async users(): Promise<User[]> {
+    return (await this.db.selectFrom('users').select(USER_COLUMNS).orderBy('email').execute()).map(userOf);
   }
 
   async userByEmail(email: string): Promise<UsersTable | null> {
@@ -138,13 +150,8 @@ export class AdminStore {
   }
 
   async user(id: string): Promise<User | null> {
-    return (
-      (await this.db
-        .selectFrom('users')
-        .select(['id', 'email', 'role', 'created_at', 'updated_at'])
-        .where('id', '=', id)
-        .executeTakeFirst()) ?? null
-    );
+    const r = await this.db.selectFrom('users').select(USER_COLUMNS).where('id', '=', id).executeTakeFirst();
+    return r ? userOf(r) : null;
   }
 
   /** Adds a user; false when the email is taken (nothing written). */
@@ -163,7 +170,11 @@ export class AdminStore {
    * owner (a server nobody can administer): false when no row changed, i.e. no such user, or
    * it is the last owner and `role` is not owner.
    */
-  async updateUser(id: string, set: { role?: Role; password?: string }, now: string): Promise<boolean> {
+  async updateUser(
+    id: string,
+    set: { role?: Role; password?: string; sites?: string | null },
+    now: string,
+  ): Promise<boolean> {
     let q = this.db
       .updateTable('users')
       .set({ ...set, updated_at: now })
@@ -195,6 +206,7 @@ export class AdminStore {
         's.expires_at',
         'u.email',
         'u.role',
+        'u.sites',
         'u.created_at',
         'u.updated_at',
       ])
@@ -208,6 +220,7 @@ export class AdminStore {
         id: r.user_id,
         email: r.email,
         role: r.role,
+        sites: sitesOf(r.sites),
         created_at: r.created_at,
         updated_at: r.updated_at,
       },
@@ -242,6 +255,7 @@ export class AdminStore {
       .select(['id', 'site', 'seq', 'at', 'method', 'region', 'body', 'purged_at']);
     if (q.consentId !== undefined) s = s.where('consent_id', '=', q.consentId);
     if (q.site !== undefined) s = s.where('site', '=', q.site);
+    if (q.sites !== undefined) s = s.where('site', 'in', q.sites);
     if (q.from !== undefined) s = s.where('at', '>=', q.from);
     if (q.to !== undefined) s = s.where('at', '<', q.to);
     if (q.method !== undefined) s = s.where('method', '=', q.method);
@@ -270,6 +284,7 @@ export class AdminStore {
         return not(exists(later));
       });
     if (q.site !== undefined) latest = latest.where('r.site', '=', q.site);
+    if (q.sites !== undefined) latest = latest.where('r.site', 'in', q.sites);
     if (q.from !== undefined) latest = latest.where('r.at', '>=', q.from);
     if (q.to !== undefined) latest = latest.where('r.at', '<', q.to);
     const key =
@@ -303,6 +318,7 @@ export class AdminStore {
         return not(exists(later));
       });
     if (q.site !== undefined) latest = latest.where('r.site', '=', q.site);
+    if (q.sites !== undefined) latest = latest.where('r.site', 'in', q.sites);
     if (q.from !== undefined) latest = latest.where('r.at', '>=', q.from);
     if (q.to !== undefined) latest = latest.where('r.at', '<', q.to);
     const row = (await latest

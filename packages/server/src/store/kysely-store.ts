@@ -185,6 +185,7 @@ export class KyselyStore implements Store {
       .selectFrom('receipts')
       .select(['id', 'site', 'seq', 'at', 'body', 'prev', 'hash', 'sig', 'kid']);
     if (filter.site !== undefined) q = q.where('site', '=', filter.site);
+    if (filter.sites !== undefined) q = q.where('site', 'in', filter.sites);
     if (filter.from !== undefined) q = q.where('at', '>=', filter.from);
     if (filter.to !== undefined) q = q.where('at', '<', filter.to);
     // A row-value comparison, not `site > ? OR (site = ? AND seq > ?)`: both databases seek
@@ -197,6 +198,7 @@ export class KyselyStore implements Store {
   async stats(filter: ExportFilter, by: StatsBy, categories: readonly string[]): Promise<StatRow[]> {
     let q = this.db.selectFrom('receipts').where('body', 'is not', null);
     if (filter.site !== undefined) q = q.where('site', '=', filter.site);
+    if (filter.sites !== undefined) q = q.where('site', 'in', filter.sites);
     if (filter.from !== undefined) q = q.where('at', '>=', filter.from);
     if (filter.to !== undefined) q = q.where('at', '<', filter.to);
     if (by === 'category') {
@@ -284,6 +286,7 @@ export class KyselyStore implements Store {
   async policiesOf(filter: ExportFilter): Promise<StoredPolicy[]> {
     let named = this.db.selectFrom('receipts').select('policy').distinct().where('policy', 'is not', null);
     if (filter.site !== undefined) named = named.where('site', '=', filter.site);
+    if (filter.sites !== undefined) named = named.where('site', 'in', filter.sites);
     if (filter.from !== undefined) named = named.where('at', '>=', filter.from);
     if (filter.to !== undefined) named = named.where('at', '<', filter.to);
     return this.db

@@ -254,6 +254,15 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  /**
+   * Site scoping (issue 17, sites): the sites a user may see, as a JSON array of origins;
+   * NULL (every user before this) means every site. Owners always have every site.
+   */
+  admin_0004_user_sites: {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('users').addColumn('sites', 'text').execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

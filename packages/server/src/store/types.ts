@@ -168,6 +168,8 @@ export type StoredReceipt = SignedReceipt | PurgedReceipt;
 
 export interface ExportFilter {
   readonly site?: string;
+  /** One of these sites (a user limited to some sites, asking for all of theirs); never empty. */
+  readonly sites?: readonly string[];
   /** Inclusive, ISO-8601. */
   readonly from?: string;
   /** Exclusive, ISO-8601. */
