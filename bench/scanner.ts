@@ -175,10 +175,11 @@ const plainRss = sample.stop();
 const old = await scannerAt(OLD_REV);
 const prev = await scannerAt(PREV_REV);
 type Runs = { perPage: number[]; wall: number[]; rss: number };
-const runs: Record<'old' | 'prev' | 'now', Runs> = {
+const runs: Record<'old' | 'prev' | 'now' | 'apart', Runs> = {
   old: { perPage: [], wall: [], rss: 0 },
   prev: { perPage: [], wall: [], rss: 0 },
   now: { perPage: [], wall: [], rss: 0 },
+  apart: { perPage: [], wall: [], rss: 0 },
 };
 const perPhase: Record<string, number[]> = { before: [], reject: [], accept: [], gpc: [] };
 /** Milliseconds per step of each phase (scan v2 now), every page of every round. */
@@ -206,6 +207,8 @@ const measure = async (
 for (let r = 0; r < ROUNDS; r++) {
   await measure('old', old);
   await measure('prev', prev);
+  // Scan v2 now, each page's visits all ended before the next page starts (as before).
+  await measure('apart', (u, o) => scan(u, { ...o, overlap: false }));
   const report = await measure('now', scan, (e) => {
     if (e.type !== 'phase') return;
     const steps = perStep[e.phase]!;
@@ -250,6 +253,7 @@ const result = {
   plainLoadMs: { median: median(plain), max: Math.max(...plain) },
   scanPerPageMs: stats(runs.now),
   prevScanPerPageMs: { rev: PREV_REV, ...stats(runs.prev) },
+  apartScanPerPageMs: stats(runs.apart),
   oldScanPerPageMs: { rev: OLD_REV, ...stats(runs.old) },
   findingsLastRound: findings,
   phaseMs: Object.fromEntries(Object.entries(perPhase).map(([k, v]) => [k, median(v)])),
@@ -281,7 +285,8 @@ ${result.date} · ${result.machine} · Node ${result.node} · ${result.target} �
 | plain page load (1 context: load + network idle) | | ${s(result.plainLoadMs.median)} | ${s(result.plainLoadMs.max)} |
 | old scanner (${OLD_REV}), 3 phases in parallel contexts | ${s(result.oldScanPerPageMs.wallPerPage)} | ${s(result.oldScanPerPageMs.median)} | ${s(result.oldScanPerPageMs.max)} |
 | scan v2 before the speed work (${PREV_REV}), 4 phases | ${s(result.prevScanPerPageMs.wallPerPage)} | ${s(result.prevScanPerPageMs.median)} | ${s(result.prevScanPerPageMs.max)} |
-| **scan v2 now, 4 phases** | **${s(result.scanPerPageMs.wallPerPage)}** | ${s(result.scanPerPageMs.median)} | ${s(result.scanPerPageMs.max)} |
+| scan v2 now, pages one after the other (\`overlap: false\`) | ${s(result.apartScanPerPageMs.wallPerPage)} | ${s(result.apartScanPerPageMs.median)} | ${s(result.apartScanPerPageMs.max)} |
+| **scan v2 now, 4 phases** (default: the next page starts while this one settles) | **${s(result.scanPerPageMs.wallPerPage)}** | ${s(result.scanPerPageMs.median)} | ${s(result.scanPerPageMs.max)} |
 | — phase before consent | | ${s(result.phaseMs.before!)} | |
 | — phase after reject (click, reload, second page, scroll) | | ${s(result.phaseMs.reject!)} | |
 | — phase after accept (click, reload, held elements, scroll) | | ${s(result.phaseMs.accept!)} | |

@@ -36,9 +36,11 @@ export interface ScanOptions extends Partial<ScanConfig> {
    * Pages in their busy part at once (each runs its four phases at once). Default 1, for a
    * 2-core machine. A page whose four visits have all made their choice and only wait for late
    * requests no longer counts: the next page starts then, so one page's waits overlap the
-   * next one's loading, with at most twice this many pages open.
+   * next one's loading, with at most twice this many pages open (unless `overlap` is false).
    */
   readonly concurrency?: number;
+  /** Start the next page while the current one only waits for late requests. Default true. */
+  readonly overlap?: boolean;
   /** Rules that make the scan fail (exit 1). Default: every rule of severity `error`. */
   readonly failOn?: readonly RuleId[];
   /** Use the tracker database when it is installed. Default true. */
@@ -257,6 +259,7 @@ export const scan = async (urls: readonly string[], options: ScanOptions = {}): 
         }
         if (!picked) break;
         const p: Promise<void> = scanOne(...picked, () => {
+          if (options.overlap === false) return;
           busy.delete(p);
           wake();
         }).finally(() => {
