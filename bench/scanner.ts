@@ -28,6 +28,9 @@ import { ensureBanner, fixtureConfig } from '../packages/scanner/test/helpers.js
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const loadAtStart = loadavg()
+  .map((x) => x.toFixed(2))
+  .join(' ');
 const OLD_REV = process.env.BENCH_OLD_REV ?? '755428a';
 /** Scan v2 as it was before the speed work (4b49224): the same four phases, unhurried. */
 const PREV_REV = process.env.BENCH_PREV_REV ?? '4b49224';
@@ -237,6 +240,7 @@ const stats = (r: Runs) => ({
 const result = {
   date: new Date().toISOString(),
   machine: `${cpus().length} × ${cpus()[0]?.model.trim()}`,
+  loadAtStart,
   load: loadavg()
     .map((x) => x.toFixed(2))
     .join(' '),
@@ -314,7 +318,7 @@ scanner ${(result.scanPerPageMs.wallPerPage / result.oldScanPerPageMs.wallPerPag
 ${(result.scanPerPageMs.wallPerPage / result.prevScanPerPageMs.wallPerPage).toFixed(2)}×.
 Findings on the target (scan v2 now, last round): ${result.findingsLastRound}.
 
-Target: < 6 s per page. Load average (1, 5, 15 min) when the run ended: ${result.load}
+Target: < 6 s per page. Load average (1, 5, 15 min) at the start: ${result.loadAtStart}; when the run ended: ${result.load}
 (2 cores, shared with other jobs). Rerun before comparing numbers across runs.
 `;
 writeFileSync(`${ROOT}bench/results/scanner.md`, md);
