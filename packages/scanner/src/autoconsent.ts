@@ -95,11 +95,14 @@ export interface Popup {
 
 export class Autoconsent {
   private readonly messages: { msg: Message; frame: Frame; at: number }[] = [];
+  private stopped = false;
 
   async attach(context: BrowserContext): Promise<void> {
     const { script } = load();
     await context.exposeBinding('autoconsentSendMessage', async ({ frame }, msg: Message) => {
       if (!msg || typeof msg !== 'object') return;
+      // Unanswered, a frame's autoconsent never gets its config and rules: it stays idle.
+      if (this.stopped && msg.type === 'init') return;
       this.messages.push({ msg, frame, at: Date.now() });
       try {
         if (msg.type === 'init') {
@@ -117,6 +120,15 @@ export class Autoconsent {
       }
     });
     await context.addInitScript(script);
+  }
+
+  /**
+   * Documents loaded from now on are left alone: once the banner is known to be one our
+   * selectors find (Assent's, the configured one), setting up hundreds of rules in every
+   * frame of every reload would be CPU spent on nothing. Messages already recorded stay.
+   */
+  stop(): void {
+    this.stopped = true;
   }
 
   /** The most recent visible popup autoconsent found since `since` (ms epoch). */

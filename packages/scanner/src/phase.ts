@@ -11,6 +11,7 @@ import type { Classifier } from './classify.js';
 import type { ScanConfig } from './config.js';
 import { GPC_SIGNAL, GPC_TEXT, HELD_AFTER_CHOICE, SCROLL } from './instrument.js';
 import { Recorder } from './recorder.js';
+import { Stopwatch } from './stopwatch.js';
 import type { BannerInfo, ChoiceResult, GpcObservation, PhaseName, PhaseRecord, SiteMode } from './types.js';
 
 /** A scanner error a user can cause (bad URL, site down): reported as a message, exit code 2. */
@@ -41,6 +42,8 @@ export interface PhaseOutput {
   readonly assentMode: SiteMode | null;
   /** The visit's HAR, when asked for. */
   readonly har: Buffer | null;
+  /** Milliseconds per step of the visit (see Stopwatch): for the benchmark, not the report. */
+  readonly steps: Readonly<Record<string, number>>;
 }
 
 /**
@@ -79,11 +82,33 @@ const secondPageUrl = async (page: Page): Promise<string | null> => {
 const VIEWPORT = { width: 1280, height: 800 };
 
 /**
+ * The bound on late requests: every phase records at least this long after the load event of
+ * the page it records (the first load, or the reload after the choice), then until the
+ * network has been quiet for 500 ms (5 s at most). A tag on a 2-second timer is caught
+ * (test/late.test.ts); one on a longer timer is caught only when the page is still busy.
+ */
+export const SETTLE_MS = 2000;
+
+/** Milliseconds left until the page's load event is SETTLE_MS old, by the page's own clock. */
+const SETTLE_LEFT = `(() => {
+  const nav = performance.getEntriesByType('navigation')[0];
+  const end = nav && nav.loadEventEnd > 0 ? nav.loadEventEnd : performance.now();
+  return Math.max(0, Math.ceil(end + ${SETTLE_MS} - performance.now()));
+})()`;
+
+/** Waits until the page's load event is SETTLE_MS old (Node's timer: the page may replace its own). */
+const settle = async (page: Page): Promise<void> => {
+  const left = await page.evaluate<number>(SETTLE_LEFT).catch(() => 0);
+  if (left > 0) await sleep(Math.min(left, SETTLE_MS));
+};
+
+/**
  * Types sentinel values into the page's visible text fields, without submitting, as a visitor
  * who starts filling a form and stops: a request that carries one afterwards is keylogging.
- * Passwords are left alone. At most four fields, so a long form does not slow the scan.
+ * Passwords are left alone. At most four fields, so a long form does not slow the scan. The
+ * caller waits for the network afterwards: what a recorder sends on blur comes then.
  */
-const typeSentinels = async (page: Page, rec: Recorder): Promise<void> => {
+const typeSentinels = async (page: Page, rec: Recorder, sw: Stopwatch): Promise<void> => {
   const tag = Math.random().toString(36).slice(2, 8);
   const text = `assentkey${tag}`;
   const email = `assent.${tag}@example.org`;
@@ -101,7 +126,7 @@ const typeSentinels = async (page: Page, rec: Recorder): Promise<void> => {
   }
   // Leave the last field, as a visitor would: some recorders send on blur.
   await page.keyboard.press('Tab').catch(() => {});
-  await rec.idle(300);
+  sw.lap('sentinels');
 };
 
 /** Turns Chromium's network error codes into a sentence for the site owner. */
@@ -139,8 +164,11 @@ export const runPhase = async (
   config: ScanConfig,
   /** Record a HAR of the visit (request bodies included, response bodies left out) for the evidence pack. */
   har = false,
+  /** Called once the visit has made its choice and only waits for late requests (see scan.ts). */
+  onSettling: () => void = () => {},
 ): Promise<PhaseOutput> => {
   const started = Date.now();
+  const sw = new Stopwatch();
   const gpc = name === 'gpc';
   const harDir = har ? mkdtempSync(join(tmpdir(), 'assent-scan-har-')) : null;
   const context = await browser.newContext({
@@ -152,16 +180,21 @@ export const runPhase = async (
     ...(harDir ? { recordHar: { path: join(harDir, 'visit.har'), content: 'omit' as const } } : {}),
   });
   let out: PhaseOutput;
+  sw.lap('context: new');
   try {
     context.setDefaultTimeout(config.navigationTimeout);
     if (gpc) await context.addInitScript(GPC_SIGNAL);
     const rec = new Recorder(context, classifier);
     await rec.attach();
+    sw.lap('context: recorder');
     const useAc = config.autoconsent && (known === null || known.kind === 'autoconsent');
     const ac = useAc ? new Autoconsent() : null;
     if (ac) await ac.attach(context);
+    sw.lap('context: autoconsent');
     const page = await context.newPage();
+    sw.lap('context: new page');
     await rec.watchInitiators(page);
+    sw.lap('context: initiators (CDP)');
 
     let status = 0;
     try {
@@ -171,17 +204,23 @@ export const runPhase = async (
       throw explain(url, e);
     }
     if (status >= 400) throw new ScanFailure('http-error', `${url} answered HTTP ${status}`);
+    sw.lap('load');
 
     let banner = known ?? (await detectBanner(page, ac, config.selectors, config.bannerTimeout));
     const mode = banner.kind === 'assent' ? await assentMode(page) : null;
+    sw.lap('banner');
     let choice: ChoiceResult | null = null;
     let image: Buffer | null = null;
     let heldAfterChoice: string[] | undefined;
     let secondPage: PhaseRecord['secondPage'];
+    let reloadedAt = 0;
+    let backAtLoad = false;
     if (name === 'before' || gpc) {
       await rec.idle(300);
+      sw.lap('quiet: after load');
       image = await shoot(page);
-      if (name === 'before') await typeSentinels(page, rec);
+      sw.lap('screenshot');
+      if (name === 'before') await typeSentinels(page, rec, sw);
     } else if (name === 'reject' && mode === 'notice') {
       // A notice offers nothing to refuse: this visit is not a refusal, and counts as none.
       choice = {
@@ -194,27 +233,30 @@ export const runPhase = async (
     } else {
       rec.markChoice();
       choice = await choose(page, banner, name, ac, config.selectors, config.bannerTimeout);
+      sw.lap('choice');
       if (choice.clicked) {
+        // What the click itself sets off (held scripts starting, a tracker ignoring the
+        // refusal) is sent before the reload cuts it short.
         await rec.idle(300);
+        sw.lap('quiet: after choice');
+        // Assent's or the configured banner is found by its selectors from here on:
+        // autoconsent's rules need not be set up again in the reloaded page and the next.
+        if (banner.kind !== 'autoconsent') ac?.stop();
         // A returning visitor: the choice must hold on the next page view.
-        const reloadedAt = Date.now();
+        reloadedAt = Date.now();
         await page.reload({ waitUntil: 'load' }).catch(() => {});
-        await rec.idle(300);
-        if (banner.kind === 'autoconsent') await sleep(500); // autoconsent detects asynchronously
-        if (
-          choice.effective !== false &&
-          (await bannerShowing(page, banner, ac, config.selectors, reloadedAt))
-        ) {
-          choice = {
-            ...choice,
-            effective: false,
-            note: `the banner came back after a reload: the ${name} did not stick`,
-          };
-        }
+        sw.lap('reload');
+        // Whether the banner came back is asked twice: now, and once the page has settled
+        // after the scroll below (a banner drawn late gets that long to show).
+        backAtLoad =
+          choice.effective !== false && (await bannerShowing(page, banner, ac, config.selectors, reloadedAt));
+        sw.lap('banner after reload');
         if (name === 'accept') {
-          heldAfterChoice = await page.evaluate<string[]>(HELD_AFTER_CHOICE).catch(() => []);
-          // With every tracker running: where keyloggers show themselves.
-          await typeSentinels(page, rec);
+          // With every tracker running (given a moment to start): where keyloggers show
+          // themselves. The scroll and the waits below give what they send time to leave.
+          await rec.idle(300);
+          sw.lap('quiet: after reload');
+          await typeSentinels(page, rec, sw);
         }
       }
       if (banner.kind === 'autoconsent' && name === 'reject' && choice.clicks !== null) {
@@ -222,8 +264,31 @@ export const runPhase = async (
       }
     }
     await page.evaluate(SCROLL).catch(() => {});
+    sw.lap('scroll');
+    // The last and longest wait: what the page sends late (a tag on a timer, a lazy embed
+    // the scroll revealed) is recorded here, until the network is quiet for 500 ms.
+    onSettling();
+    await settle(page);
+    sw.lap('settle: 2 s after load');
     await rec.idle();
+    sw.lap('quiet: after scroll');
+    if (choice?.clicked && reloadedAt) {
+      const back =
+        backAtLoad ||
+        (choice.effective !== false && (await bannerShowing(page, banner, ac, config.selectors, reloadedAt)));
+      if (back) {
+        choice = {
+          ...choice,
+          effective: false,
+          note: `the banner came back after a reload: the ${name} did not stick`,
+        };
+      }
+      if (name === 'accept')
+        heldAfterChoice = await page.evaluate<string[]>(HELD_AFTER_CHOICE).catch(() => []);
+      sw.lap('banner after reload');
+    }
     if (name === 'reject' || name === 'accept') image = await shoot(page);
+    sw.lap('screenshot');
     const gpcSeen: GpcObservation | undefined = gpc
       ? {
           headerSent: rec.documentHeader('sec-gpc') === '1',
@@ -250,11 +315,13 @@ export const runPhase = async (
     const assent = banner.kind === 'assent' ? await assentConfig(page) : null;
     const title = await page.title().catch(() => '');
     const detections = rec.detections(pageUrl, title);
+    sw.lap('record');
     // After everything was recorded: opening the second layer chooses nothing, but loads it.
     const bannerDesign =
       name === 'before' && banner.kind !== 'none'
         ? await inspectBanner(page, banner, config.selectors, ac?.popup() ? 1 : 0)
         : undefined;
+    sw.lap('banner design');
     // A refusal must hold on the site's next page, not only on a reload of this one. Checked
     // after everything above was recorded: what the next page loads is that page's own scan.
     if (name === 'reject' && choice?.clicked) {
@@ -278,6 +345,7 @@ export const runPhase = async (
             note: `the banner came back on the next page of the site (${page.url()}): the reject did not stick`,
           };
       }
+      sw.lap('second page');
     }
     // Opt-in mode: GPC changes nothing a visitor is asked, but the site must at least record
     // it. After everything above was recorded, the GPC visitor refuses, and the receipt the
@@ -285,6 +353,7 @@ export const runPhase = async (
     let gpcRecorded: GpcObservation['recorded'];
     if (gpcSeen && banner.kind === 'assent' && (config.mode ?? mode) === 'opt-in' && assent?.endpoint) {
       gpcRecorded = await receiptSignal(page, rec, banner, config, new URL(assent.endpoint, pageUrl).href);
+      sw.lap('GPC receipt');
     }
     out = {
       record: {
@@ -320,14 +389,18 @@ export const runPhase = async (
       assentServices: assent?.services ?? {},
       assentMode: mode,
       har: null,
+      steps: {},
     };
   } finally {
     // The HAR is written when the context closes.
     await context.close().catch(() => {});
+    sw.lap('close');
   }
-  if (!harDir) return out;
+  if (!harDir) return { ...out, steps: sw.laps };
   try {
-    return { ...out, har: await readFile(join(harDir, 'visit.har')).catch(() => null) };
+    const file = await readFile(join(harDir, 'visit.har')).catch(() => null);
+    sw.lap('HAR');
+    return { ...out, har: file, steps: sw.laps };
   } finally {
     await rm(harDir, { recursive: true, force: true }).catch(() => {});
   }

@@ -17,6 +17,8 @@ export type ProgressEvent =
       readonly phase: PhaseName;
       readonly ms: number;
       readonly page: number;
+      /** Milliseconds per step of the visit (load, banner, choice, quiet-network waits…). */
+      readonly steps: Readonly<Record<string, number>>;
     }
   | {
       readonly type: 'page';
@@ -30,8 +32,15 @@ export type ProgressEvent =
 export interface ScanOptions extends Partial<ScanConfig> {
   /** Pages per start URL (breadth-first, same origin, sitemap first). Default 1. */
   readonly pages?: number;
-  /** Pages scanned at once (each runs its four phases at once). Default 1, for a 2-core machine. */
+  /**
+   * Pages in their busy part at once (each runs its four phases at once). Default 1, for a
+   * 2-core machine. A page whose four visits have all made their choice and only wait for late
+   * requests no longer counts: the next page starts then, so one page's waits overlap the
+   * next one's loading, with at most twice this many pages open (unless `overlap` is false).
+   */
   readonly concurrency?: number;
+  /** Start the next page while the current one only waits for late requests. Default true. */
+  readonly overlap?: boolean;
   /** Rules that make the scan fail (exit 1). Default: every rule of severity `error`. */
   readonly failOn?: readonly RuleId[];
   /** Use the tracker database when it is installed. Default true. */
@@ -116,18 +125,31 @@ export const scan = async (urls: readonly string[], options: ScanOptions = {}): 
   }
 
   let counter = 0;
-  const scanOne = async (url: string, frontier: Frontier) => {
+  /** `waiting()` is called once all four visits of the page only wait (or have ended). */
+  const scanOne = async (url: string, frontier: Frontier, waiting: () => void) => {
     const n = ++counter;
     const t0 = Date.now();
+    let settling = 0;
+    const oneWaiting = () => {
+      if (++settling === 4) waiting();
+    };
     try {
       // Four fresh contexts at once: each phase finds the banner itself, so they are
       // independent, and most of a phase is waiting on the network, not the CPU.
-      const run = (phase: PhaseName) =>
-        runPhase(browser!, url, phase, null, classifier, config, options.har === true).then((out) => {
-          if (phase === 'before') for (const l of out.links) frontier.add(l);
-          progress({ type: 'phase', url, phase, ms: out.record.durationMs, page: n });
-          return out;
-        });
+      const run = (phase: PhaseName) => {
+        let told = false;
+        const tell = () => {
+          if (!told) oneWaiting();
+          told = true;
+        };
+        return runPhase(browser!, url, phase, null, classifier, config, options.har === true, tell)
+          .then((out) => {
+            if (phase === 'before') for (const l of out.links) frontier.add(l);
+            progress({ type: 'phase', url, phase, ms: out.record.durationMs, page: n, steps: out.steps });
+            return out;
+          })
+          .finally(tell);
+      };
       const settled = await Promise.allSettled([run('before'), run('reject'), run('accept'), run('gpc')]);
       const failed = settled.find((s) => s.status === 'rejected');
       if (failed) throw (failed as PromiseRejectedResult).reason;
@@ -221,9 +243,12 @@ export const scan = async (urls: readonly string[], options: ScanOptions = {}): 
 
   if (browser) {
     const concurrency = Math.max(1, options.concurrency ?? 1);
+    /** Pages open, and those of them still busy (not yet only waiting for late requests). */
     const active = new Set<Promise<void>>();
+    const busy = new Set<Promise<void>>();
+    let wake = () => {};
     for (;;) {
-      while (active.size < concurrency) {
+      while (busy.size < concurrency && active.size < concurrency * 2) {
         let picked: [string, Frontier] | undefined;
         for (const f of frontiers) {
           const u = f.next();
@@ -233,11 +258,20 @@ export const scan = async (urls: readonly string[], options: ScanOptions = {}): 
           }
         }
         if (!picked) break;
-        const p: Promise<void> = scanOne(...picked).finally(() => active.delete(p));
+        const p: Promise<void> = scanOne(...picked, () => {
+          if (options.overlap === false) return;
+          busy.delete(p);
+          wake();
+        }).finally(() => {
+          active.delete(p);
+          busy.delete(p);
+        });
         active.add(p);
+        busy.add(p);
       }
       if (!active.size) break;
-      await Promise.race(active);
+      // On until a page ends or starts only waiting: either frees a place.
+      await Promise.race([...active, new Promise<void>((r) => (wake = r))]);
     }
     if (!options.browser) await browser.close().catch(() => {});
   }
