@@ -115,9 +115,20 @@ describe('policy editor in Chromium', () => {
     await o.page.getByLabel('Message (en)').fill('We use cookies to count visits.');
     await preview(o.page).getByText('We use cookies to count visits.').waitFor();
     await o.page.getByLabel('Category title').first().fill('Visit counting');
-    // The category's title is in the preferences dialog: open it in the preview.
-    await preview(o.page).getByRole('button', { name: 'Preferences' }).click();
-    await preview(o.page).getByText('Visit counting').first().waitFor();
+    // The category's title is in the preferences dialog: open it in the preview. The preview
+    // renders again when the draft's check answers, which closes a dialog opened before it:
+    // open it until it shows the new title.
+    for (let tries = 0; ; tries++) {
+      await preview(o.page).getByRole('button', { name: 'Preferences' }).click();
+      const shown = await preview(o.page)
+        .getByText('Visit counting')
+        .first()
+        .waitFor({ timeout: 3000 })
+        .then(() => true)
+        .catch(() => false);
+      if (shown) break;
+      assert.ok(tries < 10, 'the preview never showed the new category title');
+    }
     // A choice made in the preview is stored nowhere and sends no receipt.
     const receipts = async () =>
       ((await admin('/v1/admin/overview')).json().outcomes as { receipts: number }[]).reduce(
