@@ -17,6 +17,8 @@ export interface CliConfig {
   readonly sites: Readonly<Record<string, unknown>>;
   readonly apiKeys: Readonly<Record<string, string>>;
   readonly adminToken: string | undefined;
+  /** Bearer token that reads GET /metrics only (the admin token reads it too). */
+  readonly metricsToken: string | undefined;
   readonly regionHeader: string | undefined;
   readonly trustProxy: boolean | number | string | string[];
   readonly logLevel: string;
@@ -124,6 +126,7 @@ export const KEYS: Readonly<Record<keyof CliConfig, Key>> = {
   sites: { check: record },
   apiKeys: { check: apiKeys },
   adminToken: { check: text('a non-empty token'), env: 'ASSENT_ADMIN_TOKEN' },
+  metricsToken: { check: text('a non-empty token'), env: 'ASSENT_METRICS_TOKEN' },
   regionHeader: {
     check: text('an HTTP header name such as cf-ipcountry', /^[A-Za-z0-9-]{1,64}$/),
     env: 'ASSENT_REGION_HEADER',

@@ -83,7 +83,16 @@ const transform = ({ schema, url, route }: { schema: FastifySchema; url: string;
               ? 'The request was refused: the error code says why, `field` names the parameter at fault.'
               : 'A server-side failure (503 ASSENT_UNAVAILABLE: nothing was written, retry; 500 ASSENT_INTERNAL).'),
         }
-      : r;
+      : r.content
+        ? {
+            ...r,
+            content: Object.fromEntries(
+              Object.entries(r.content as Record<string, { schema: Record<string, unknown> }>).map(
+                ([type, c]) => [type, isErrorShape(c.schema) ? { schema: { $ref: `${ERROR_ID}#` } } : c],
+              ),
+            ),
+          }
+        : r;
   const security = securityOf(route);
   return { schema: { ...own, response, ...(security ? { security } : {}) } as FastifySchema, url };
 };

@@ -1,7 +1,12 @@
 import { createHmac, generateKeyPairSync, type KeyObject, randomBytes } from 'node:crypto';
 import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyRequest,
+  type FastifySchema,
+} from 'fastify';
 import type { DestinationStream } from 'pino';
 import type { AdminRoute } from './admin-auth.js';
 import { AuditLog } from './audit.js';
@@ -99,7 +104,11 @@ export interface AssentServer {
   /** The admin API's routes and the roles each allows (admin-auth.ts), as registered. */
   readonly adminRoutes: readonly AdminRoute[];
   /** Every route as registered (HEAD and the CORS preflight included): what the OpenAPI test walks. */
-  readonly routes: readonly { readonly method: string; readonly url: string }[];
+  readonly routes: readonly {
+    readonly method: string;
+    readonly url: string;
+    readonly schema?: FastifySchema;
+  }[];
   /** The server's Prometheus metrics (also at `GET /metrics`, behind a token). */
   readonly metrics: Metrics;
   /** Waits for in-flight receipts to commit, then closes the app and the store. */
@@ -217,9 +226,9 @@ export const createServer = async (opts: ServerOptions): Promise<AssentServer> =
     return handleError(err, req, reply);
   });
   // Before any route: the route list, the API description and the metrics see every one.
-  const routes: { method: string; url: string }[] = [];
+  const routes: { method: string; url: string; schema?: FastifySchema }[] = [];
   app.addHook('onRoute', (r) => {
-    for (const method of [r.method].flat()) routes.push({ method, url: r.url });
+    for (const method of [r.method].flat()) routes.push({ method, url: r.url, schema: r.schema });
   });
   metrics.instrument(app);
   await registerOpenApi(app);
