@@ -172,7 +172,8 @@ const scrapeMetrics = async (url: string): Promise<string> => {
   const count = one(`${lat}_count{${rt}}`);
   // The quantile from the cumulative buckets: the first bucket holding q of the requests.
   const quantile = (q: number) =>
-    series(`${lat}_bucket{${rt}`)
+    series(`${lat}_bucket`)
+      .filter(([k]) => k.includes(rt))
       .find(([, v]) => v >= q * count)?.[0]
       .match(/le="([^"]+)"/)?.[1];
   return [
