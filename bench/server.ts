@@ -72,6 +72,7 @@ const serve = async (kind: string, port: number, db: string) => {
       rateLimit: false,
       retention: false,
       ipSecret: 'bench',
+      metricsToken: METRICS_TOKEN,
     });
     await app.listen({ port, host: '127.0.0.1' });
   }
@@ -146,6 +147,43 @@ const pgUrl = async (): Promise<{ url: string; done(): void }> => {
 
 const LOAD0 = os.loadavg()[0]!.toFixed(1);
 
+const METRICS_TOKEN = 'bench-metrics';
+
+/**
+ * What the server's own metrics say at the end of its runs (GET /metrics): receipts stored and
+ * refused, the writer's batch sizes and queue, and the receipt route's latency histogram.
+ */
+const scrapeMetrics = async (url: string): Promise<string> => {
+  const r = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+  const text = await r.text();
+  const series = (name: string) =>
+    text
+      .split('\n')
+      .filter((l) => l.startsWith(name))
+      .map((l) => l.split(' '))
+      .map(([k, v]) => [k!, Number(v)] as const);
+  const one = (name: string) => series(name)[0]?.[1] ?? 0;
+  const batches = one('assent_writer_batch_receipts_count');
+  const buckets = series('assent_writer_batch_receipts_bucket')
+    .map(([k, v]) => `≤${/le="([^"]+)"/.exec(k)![1]}: ${v}`)
+    .join(', ');
+  const lat = 'assent_http_request_duration_seconds';
+  const rt = 'route="/v1/receipts",method="POST",status="2xx"';
+  const count = one(`${lat}_count{${rt}}`);
+  // The quantile from the cumulative buckets: the first bucket holding q of the requests.
+  const quantile = (q: number) =>
+    series(`${lat}_bucket`)
+      .filter(([k]) => k.includes(rt))
+      .find(([, v]) => v >= q * count)?.[0]
+      .match(/le="([^"]+)"/)?.[1];
+  return [
+    `stored ${one('assent_receipts_stored_total')}, refused ${series('assent_receipts_refused_total').reduce((n, [, v]) => n + v, 0)}`,
+    `writer batches ${batches}, mean ${(one('assent_writer_batch_receipts_sum') / (batches || 1)).toFixed(1)} receipts; sizes cumulative ${buckets}`,
+    `writer queue now ${one('assent_writer_queue_receipts')}, batches in flight ${one('assent_writer_batches_in_flight')}; db errors ${series('assent_db_errors_total').reduce((n, [, v]) => n + v, 0)}`,
+    `POST /v1/receipts 2xx latency (server side, bucket bound): p50 ≤ ${quantile(0.5)} s, p99 ≤ ${quantile(0.99)} s, mean ${((one(`${lat}_sum{${rt}}`) / (count || 1)) * 1000).toFixed(2)} ms`,
+  ].join('\n');
+};
+
 const main = async () => {
   const duration = Number(process.env.BENCH_DURATION ?? 10);
   const dir = mkdtempSync(join(tmpdir(), 'assent-bench-'));
@@ -173,6 +211,7 @@ const main = async () => {
       rows.push(row);
       console.error(`${name} ×${c}: ${row.receiptsPerSec}/s p50 ${row.p50} ms p99 ${row.p99} ms`);
     }
+    if (db !== 'bare') console.error(`${name} metrics at the end:\n${await scrapeMetrics(t.url)}`);
     t.stop();
   }
   pgdb.done();

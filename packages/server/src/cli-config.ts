@@ -23,6 +23,8 @@ export interface CliConfig {
   /** Cosigner verifier keys of the log's witnesses (`assent-server witness-key` prints one). */
   readonly witnesses: readonly string[];
   readonly adminToken: string | undefined;
+  /** Bearer token that reads GET /metrics only (the admin token reads it too). */
+  readonly metricsToken: string | undefined;
   readonly regionHeader: string | undefined;
   readonly trustProxy: boolean | number | string | string[];
   readonly logLevel: string;
@@ -150,6 +152,7 @@ export const KEYS: Readonly<Record<keyof CliConfig, Key>> = {
     },
   },
   adminToken: { check: text('a non-empty token'), env: 'ASSENT_ADMIN_TOKEN' },
+  metricsToken: { check: text('a non-empty token'), env: 'ASSENT_METRICS_TOKEN' },
   regionHeader: {
     check: text('an HTTP header name such as cf-ipcountry', /^[A-Za-z0-9-]{1,64}$/),
     env: 'ASSENT_REGION_HEADER',

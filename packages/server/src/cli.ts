@@ -59,7 +59,7 @@ const USAGE = `assent-server — Assent's receipt server
   assent-server verify-audit <audit.ndjson> --public-key key.pem [--public-key old.pem]
 
 Environment: ASSENT_CONFIG, ASSENT_DB, ASSENT_PORT, ASSENT_HOST, ASSENT_DATA_DIR, ASSENT_ADMIN_TOKEN,
-ASSENT_REGION_HEADER, ASSENT_TRUST_PROXY, ASSENT_LOG_LEVEL, ASSENT_RETENTION_DAYS, ASSENT_RATE_LIMIT.
+ASSENT_METRICS_TOKEN, ASSENT_REGION_HEADER, ASSENT_TRUST_PROXY, ASSENT_LOG_LEVEL, ASSENT_RETENTION_DAYS, ASSENT_RATE_LIMIT.
 Precedence: flags, then environment, then the config file; each is checked (exit 2 names the key).
 Exit codes: 0 ok, 1 failure (verify: a broken export; verify-receipt: an invalid proof;
 witness: a fork or a checkpoint that does not verify), 2 configuration or usage mistake,
@@ -156,6 +156,7 @@ const start = async () => {
     controllers: c.controllers,
     witnesses: c.witnesses,
     ...(c.adminToken ? { adminToken: c.adminToken } : {}),
+    ...(c.metricsToken ? { metricsToken: c.metricsToken } : {}),
     signingKey,
     ipSecret,
     ...(c.regionHeader ? { regionHeader: c.regionHeader } : {}),

@@ -25,6 +25,8 @@ export class GroupCommit {
    * or down): readiness reports it until a write succeeds again.
    */
   failing: { readonly since: number; readonly error: unknown } | null = null;
+  /** Told of every batch once it committed or failed (metrics): its size and duration. */
+  onBatch: ((size: number, seconds: number, error?: unknown) => void) | null = null;
 
   /**
    * @param concurrency batches in flight at once: the store's `writeConcurrency` (see
@@ -36,6 +38,16 @@ export class GroupCommit {
     private readonly maxBatch = 1000,
     private readonly concurrency = 1,
   ) {}
+
+  /** Receipts waiting for a batch. */
+  get depth(): number {
+    return this.queue.length;
+  }
+
+  /** Batches handed to the store and not yet settled. */
+  get batchesInFlight(): number {
+    return this.inFlight;
+  }
 
   submit(item: NewReceipt): Promise<SignedReceipt> {
     return new Promise((resolve, reject) => {
@@ -64,6 +76,7 @@ export class GroupCommit {
   }
 
   private async commit(batch: Waiter[]): Promise<void> {
+    const t0 = this.onBatch ? performance.now() : 0;
     try {
       const out = await this.store.append(
         batch.map((w) => w.item),
@@ -72,10 +85,12 @@ export class GroupCommit {
       this.failing = null;
       this.counts.batches++;
       this.counts.receipts += out.length;
+      this.onBatch?.(batch.length, (performance.now() - t0) / 1000);
       for (const [i, w] of batch.entries()) w.resolve(out[i]!);
     } catch (e) {
       // Nothing of a failed transaction was written: every waiter hears so.
       this.failing ??= { since: Date.now(), error: e };
+      this.onBatch?.(batch.length, (performance.now() - t0) / 1000, e);
       for (const w of batch) w.reject(e);
     }
   }

@@ -32,14 +32,18 @@ export const startRetention = (
   log: FastifyBaseLogger,
   days: number,
   intervalMs = 3_600_000,
+  /** Told of each run: the receipts purged, or null when it failed (metrics). */
+  onRun?: (purged: number | null) => void,
 ): { stop(): void } => {
   const run = async () => {
     try {
       const purged = await purgeExpired(ctx, days);
       await ctx.hasher.rotate();
       if (purged) log.info({ purged }, 'retention: purged expired receipts');
+      onRun?.(purged);
     } catch (err) {
       log.error({ err }, 'retention job failed');
+      onRun?.(null);
     }
   };
   const timer = setInterval(run, intervalMs);

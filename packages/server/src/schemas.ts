@@ -1,4 +1,5 @@
 import { METHODS, MODES, SOURCES } from '@assent/core';
+import { errorSchema } from './errors.js';
 
 /**
  * JSON schemas: Fastify validates with them and serialises with them, and they document
@@ -85,3 +86,23 @@ export const createdSchema = {
   required: ['id', 'consentId'],
   properties: { id: { type: 'string' }, consentId: { type: 'string' }, expiresAt: { type: 'string' } },
 } as const;
+
+/*
+ * Success answers as the API description shows them. Fastify serialises with response schemas
+ * too: a JSON answer's schema keeps `additionalProperties: true`, so every field the handler
+ * sends goes out, and names only fields whose type is exact (a wrong type would be coerced).
+ */
+
+/** A JSON object answer: what it is, and the fields worth naming. */
+export const jsonReply = (description: string, properties: Record<string, unknown> = {}) =>
+  ({ description, type: 'object', additionalProperties: true, properties }) as const;
+
+/** An answer that is text of one media type (HTML, JavaScript, a signed note). */
+export const textReply = (description: string, mediaType: string) =>
+  ({ description, content: { [mediaType]: { schema: { type: 'string' } } } }) as const;
+
+/** An answer without a body (204, a redirect). */
+export const emptyReply = (description: string) => ({ description, type: 'null' }) as const;
+
+/** An answer in the API's JSON error shape (errors.ts), with what it means on this route. */
+export const errorReply = (description: string) => ({ ...errorSchema, description }) as const;

@@ -2,16 +2,23 @@ import { createHmac, generateKeyPairSync, type KeyObject, randomBytes } from 'no
 import { type Controller, controllerProblem } from '@assent/core';
 import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyRequest,
+  type FastifySchema,
+} from 'fastify';
 import type { DestinationStream } from 'pino';
 import type { AdminRoute } from './admin-auth.js';
 import { AuditLog } from './audit.js';
 import { AuthThrottle } from './auth-throttle.js';
 import { type Context, ipHashOf, normalizeOrigin, sitePolicies } from './context.js';
-import { apiError, clientErrorHandler, errorHandler, frameworkErrors } from './errors.js';
+import { apiError, clientErrorHandler, errorHandler, frameworkErrors, isUnavailable } from './errors.js';
 import { GroupCommit } from './group-commit.js';
 import { IpHasher } from './ip-hash.js';
 import { LogThrottle, redactUrl } from './logging.js';
+import { Metrics, metricsRoute } from './metrics.js';
+import { registerOpenApi } from './openapi.js';
 import { PolicyRegistry } from './policies.js';
 import { startRetention } from './retention.js';
 import { adminRoutes } from './routes/admin.js';
@@ -57,6 +64,11 @@ export interface ServerOptions {
   readonly controllers?: Readonly<Record<string, Controller>>;
   /** Bearer token of the admin API; the admin API answers 401 to everything without one. */
   readonly adminToken?: string;
+  /**
+   * Bearer token that reads `GET /metrics` (and nothing else); the admin token reads it too.
+   * With neither, /metrics answers 401.
+   */
+  readonly metricsToken?: string;
   /** Ed25519 private key (KeyObject or PKCS#8 PEM). Absent: an ephemeral key, with a warning. */
   readonly signingKey?: KeyObject | string;
   /** Secret for the keyed IP hash. Absent: an ephemeral one (hashes do not link across restarts). */
@@ -103,6 +115,14 @@ export interface AssentServer {
   readonly log: ConsentLog;
   /** The admin API's routes and the roles each allows (admin-auth.ts), as registered. */
   readonly adminRoutes: readonly AdminRoute[];
+  /** Every route as registered (HEAD and the CORS preflight included): what the OpenAPI test walks. */
+  readonly routes: readonly {
+    readonly method: string;
+    readonly url: string;
+    readonly schema?: FastifySchema;
+  }[];
+  /** The server's Prometheus metrics (also at `GET /metrics`, behind a token). */
+  readonly metrics: Metrics;
   /** Waits for in-flight receipts to commit, then closes the app and the store. */
   close(): Promise<void>;
 }
@@ -182,6 +202,9 @@ export const createServer = async (opts: ServerOptions): Promise<AssentServer> =
   if (!opts.ipSecret) app.log.warn('no IP secret configured: using an ephemeral one');
   const secret = opts.ipSecret ? Buffer.from(opts.ipSecret) : randomBytes(32);
   const writer = new GroupCommit(store, signer, opts.maxBatch ?? 1000, store.writeConcurrency);
+  const metrics = new Metrics();
+  writer.onBatch = (size, seconds, error) => metrics.batch(size, seconds, error);
+  metrics.watch(writer, store);
   const policies = new PolicyRegistry(store);
   await policies.load();
   const witnesses = (opts.witnesses ?? []).map((k, i) => {
@@ -228,7 +251,18 @@ export const createServer = async (opts: ServerOptions): Promise<AssentServer> =
 
   app.decorateRequest('assentIpHash', null);
   app.decorateRequest('assentAdmin', null);
-  app.setErrorHandler(errorHandler(logs));
+  const handleError = errorHandler(logs);
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    if (isUnavailable(err)) metrics.requestDbError(err);
+    return handleError(err, req, reply);
+  });
+  // Before any route: the route list, the API description and the metrics see every one.
+  const routes: { method: string; url: string; schema?: FastifySchema }[] = [];
+  app.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) routes.push({ method, url: r.url, schema: r.schema });
+  });
+  metrics.instrument(app);
+  await registerOpenApi(app);
   // The keyed IP hash on arrival, while the socket is open: its address is gone once the
   // client disconnects, and a receipt's route reads it only after parsing the body. (The
   // rate limiter, when on, needs it here anyway.) A callback hook: no promise per request.
@@ -307,6 +341,7 @@ export const createServer = async (opts: ServerOptions): Promise<AssentServer> =
   await app.register(adminRoutes(ctx));
   await app.register(dashboardRoutes());
   await app.register(logRoutes(ctx));
+  await app.register(metricsRoute(ctx, metrics, opts.metricsToken || undefined));
 
   // The banner builds this server hands out, logged in each site's log when they change.
   await logBannerBuilds(store, policies.sites());
@@ -321,7 +356,9 @@ export const createServer = async (opts: ServerOptions): Promise<AssentServer> =
   const retention =
     opts.retention === false
       ? null
-      : startRetention(ctx, app.log, opts.retention?.days ?? 365, opts.retention?.intervalMs);
+      : startRetention(ctx, app.log, opts.retention?.days ?? 365, opts.retention?.intervalMs, (purged) =>
+          metrics.retention(purged),
+        );
 
   let closing: Promise<void> | undefined;
   const close = () =>
@@ -339,5 +376,15 @@ export const createServer = async (opts: ServerOptions): Promise<AssentServer> =
       await store.close();
       await signer.close();
     })());
-  return { app, store, signer, policies, log: ctx.log, adminRoutes: ctx.adminRoutes, close };
+  return {
+    app,
+    store,
+    signer,
+    policies,
+    log: ctx.log,
+    adminRoutes: ctx.adminRoutes,
+    routes,
+    metrics,
+    close,
+  };
 };

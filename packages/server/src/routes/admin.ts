@@ -5,6 +5,7 @@ import { type Context, isOrigin, normalizeOrigin } from '../context.js';
 import { apiError, errorResponses } from '../errors.js';
 import { EXPORT_FORMATS, type ExportFormat, exportChunks, needsController } from '../export.js';
 import { publishable } from '../policies.js';
+import { errorReply, jsonReply } from '../schemas.js';
 import type { StatsBy } from '../store/types.js';
 import { unsafeIn, unsafeText } from '../text.js';
 import { badDate, type FilterQuery, filterOf, filterQuery, knownSite, unknownSite } from './admin-filter.js';
@@ -40,12 +41,27 @@ export const adminRoutes = (ctx: Context) => async (app: FastifyInstance) => {
     {
       config: { allow: ['owner', 'auditor'], scope: 'site' },
       schema: {
+        summary: 'Export receipts',
+        description:
+          'Every receipt matching the filter, streamed as NDJSON (default) or CSV, with back-pressure. Audited.',
+        tags: ['admin'],
+
         querystring: {
           type: 'object',
           additionalProperties: false,
           properties: { ...filterQuery, format: { type: 'string', enum: [...EXPORT_FORMATS] } },
         },
-        response: errorResponses,
+        response: {
+          200: {
+            description: 'The receipts, one per line (NDJSON) or row (CSV).',
+            content: {
+              'application/x-ndjson': { schema: { type: 'string' } },
+              'text/csv': { schema: { type: 'string' } },
+            },
+          },
+          ...errorResponses,
+          400: errorReply('A filter is not valid (ASSENT_BAD_FIELD).'),
+        },
       },
     },
     async (req, reply) => {
@@ -99,6 +115,11 @@ export const adminRoutes = (ctx: Context) => async (app: FastifyInstance) => {
     {
       config: { allow: ['owner', 'editor', 'auditor'], scope: 'site' },
       schema: {
+        summary: 'Aggregates',
+        description:
+          'Receipts and acceptances by day, category, region or method over a period, for one site or all.',
+        tags: ['admin'],
+
         querystring: {
           type: 'object',
           additionalProperties: false,
@@ -109,6 +130,7 @@ export const adminRoutes = (ctx: Context) => async (app: FastifyInstance) => {
         },
         response: {
           200: {
+            description: 'The rows, with the period and site they cover.',
             type: 'object',
             properties: {
               by: { type: 'string' },
@@ -129,6 +151,9 @@ export const adminRoutes = (ctx: Context) => async (app: FastifyInstance) => {
             },
           },
           ...errorResponses,
+          400: errorReply(
+            'A filter is not valid (ASSENT_BAD_FIELD), or the site is not served here (ASSENT_UNKNOWN_SITE).',
+          ),
         },
       },
     },
@@ -155,6 +180,11 @@ export const adminRoutes = (ctx: Context) => async (app: FastifyInstance) => {
       config: { allow: ['owner', 'editor'], scope: 'site' },
       bodyLimit: 256 * 1024,
       schema: {
+        summary: 'Publish a policy',
+        description:
+          "Publishes a site's policy (a new version only when it changed): it is served at once and logged in the site's consent log. Audited.",
+        tags: ['admin'],
+
         body: {
           type: 'object',
           required: ['site', 'config'],
@@ -163,6 +193,7 @@ export const adminRoutes = (ctx: Context) => async (app: FastifyInstance) => {
         },
         response: {
           201: {
+            description: "Published (or unchanged): the policy's SHA-256, version and URL.",
             type: 'object',
             properties: {
               site: { type: 'string' },
@@ -173,6 +204,9 @@ export const adminRoutes = (ctx: Context) => async (app: FastifyInstance) => {
             },
           },
           ...errorResponses,
+          400: errorReply(
+            '`site` is not an origin, or `config` is not a valid policy (ASSENT_BAD_FIELD; the message lists every problem).',
+          ),
         },
       },
     },
@@ -215,13 +249,20 @@ export const adminRoutes = (ctx: Context) => async (app: FastifyInstance) => {
     {
       config: { allow: ['owner', 'editor', 'auditor'], scope: 'site' },
       schema: {
+        summary: "A site's publications",
+        description: 'Every policy version the site published, newest first.',
+        tags: ['admin'],
+
         querystring: {
           type: 'object',
           required: ['site'],
           additionalProperties: false,
           properties: { site: { type: 'string', maxLength: 200 } },
         },
-        response: errorResponses,
+        response: {
+          200: jsonReply('`{ site, publications }`.', { site: { type: 'string' } }),
+          ...errorResponses,
+        },
       },
     },
     async (req) => {

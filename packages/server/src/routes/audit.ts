@@ -4,6 +4,7 @@ import { audit } from '../admin-auth.js';
 import { type AuditEntry, entryOf, verifyAudit } from '../audit.js';
 import type { Context } from '../context.js';
 import { errorResponses } from '../errors.js';
+import { jsonReply, textReply } from '../schemas.js';
 import type { Store } from '../store/types.js';
 
 // Server-wide: the log names every site's actions, so only callers who see every site.
@@ -35,6 +36,11 @@ export const auditRoutes = (ctx: Context) => async (app: FastifyInstance) => {
     {
       config: READERS,
       schema: {
+        summary: 'The audit log, a page at a time',
+        description:
+          'Every admin action, newest first: `limit` entries (default 50) before the entry `before`.',
+        tags: ['admin'],
+
         querystring: {
           type: 'object',
           additionalProperties: false,
@@ -44,7 +50,13 @@ export const auditRoutes = (ctx: Context) => async (app: FastifyInstance) => {
             limit: { type: 'string', pattern: '^([1-9][0-9]?|1[0-9][0-9]|200)$' },
           },
         },
-        response: errorResponses,
+        response: {
+          200: jsonReply(
+            '`{ entries, next }`: the entries, and the `before` of the next page (null at the end).',
+            { next: { type: ['integer', 'null'] } },
+          ),
+          ...errorResponses,
+        },
       },
     },
     async (req, reply) => {
@@ -59,7 +71,15 @@ export const auditRoutes = (ctx: Context) => async (app: FastifyInstance) => {
 
   app.get(
     '/v1/admin/audit/export',
-    { config: READERS, schema: { response: errorResponses } },
+    {
+      config: READERS,
+      schema: {
+        summary: 'Export the audit log',
+        description: 'The whole log as NDJSON, oldest first, streamed. Itself audited.',
+        tags: ['admin'],
+        response: { 200: textReply('One signed entry per line.', 'application/x-ndjson'), ...errorResponses },
+      },
+    },
     async (req, reply) => {
       await audit(ctx, req, 'audit-export', null);
       const day = new Date().toISOString().slice(0, 10);
@@ -73,7 +93,18 @@ export const auditRoutes = (ctx: Context) => async (app: FastifyInstance) => {
 
   app.get(
     '/v1/admin/audit/verify',
-    { config: READERS, schema: { response: errorResponses } },
+    {
+      config: READERS,
+      schema: {
+        summary: 'Verify the audit log',
+        description: "Checks the whole chain and every signature with the server's public key.",
+        tags: ['admin'],
+        response: {
+          200: jsonReply("The verification's result and the key ID it used.", { kid: { type: 'string' } }),
+          ...errorResponses,
+        },
+      },
+    },
     async (_req, reply) => {
       reply.header('cache-control', 'no-store');
       return {

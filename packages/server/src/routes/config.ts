@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { type Context, regionOf } from '../context.js';
 
 const schema = {
+  description: "The visitor's region (null when unknown) and whether the browser sent Sec-GPC: 1.",
   type: 'object',
   properties: { region: { type: ['string', 'null'] }, gpc: { type: 'boolean' } },
 } as const;
@@ -13,7 +14,13 @@ const schema = {
  * then falls back to opt-in. Never cached: the answer is per visitor.
  */
 export const configRoutes = (ctx: Context) => async (app: FastifyInstance) => {
-  app.get('/v1/config', { schema: { response: { 200: schema } } }, async (req, reply) => {
+  const doc = {
+    summary: 'What the banner cannot know by itself',
+    description:
+      "The visitor's region from the trusted CDN header (regionHeader) and the Global Privacy Control signal. Never cached.",
+    tags: ['banner'],
+  };
+  app.get('/v1/config', { schema: { ...doc, response: { 200: schema } } }, async (req, reply) => {
     reply.header('cache-control', 'no-store').header('vary', '*');
     return { region: regionOf(ctx, req), gpc: req.headers['sec-gpc'] === '1' };
   });

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type Context, ownOrigin, record, senderOrigin, setConsentCookie } from '../context.js';
 import { apiError, errorResponses } from '../errors.js';
 import { cookieOf } from '../policies.js';
-import { consentIdSchema, createdSchema, signedReceiptSchema } from '../schemas.js';
+import { consentIdSchema, createdSchema, errorReply, signedReceiptSchema } from '../schemas.js';
 import { HISTORY_MAX_LIMIT } from '../store/types.js';
 
 /** `?page=` and `?limit=` of a consent's history: query strings are text (no type coercion). */
@@ -90,9 +90,17 @@ export const cookieRoute = (ctx: Context) => async (app: FastifyInstance) => {
     '/v1/consents/:id/cookie',
     {
       schema: {
+        summary: 'The consent cookie a site would hold now',
+        description:
+          "From the consent's latest receipt (null when there is none): a banner on another origin compares it with its own and applies a withdrawal or any later change.",
+        tags: ['consents'],
         params: idParams,
         response: {
-          200: { type: 'object', properties: { cookie: { type: ['string', 'null'] } } },
+          200: {
+            description: 'The cookie value, or null when the consent ID has no receipts.',
+            type: 'object',
+            properties: { cookie: { type: ['string', 'null'] } },
+          },
           ...errorResponses,
         },
       },
@@ -112,10 +120,15 @@ export const consentRoutes = (ctx: Context) => async (app: FastifyInstance) => {
     '/v1/consents/:id',
     {
       schema: {
+        summary: "A consent's history",
+        description:
+          "Every receipt of a consent ID, newest first, a page at a time (`limit` default 50). The consent ID is the visitor's handle: whoever holds it may read its history.",
+        tags: ['consents'],
         params: idParams,
         querystring: pagingQuery,
         response: {
           200: {
+            description: 'One page of the signed receipts and the paging counts.',
             type: 'object',
             properties: {
               consentId: { type: 'string' },
@@ -127,6 +140,8 @@ export const consentRoutes = (ctx: Context) => async (app: FastifyInstance) => {
             },
           },
           ...errorResponses,
+          400: errorReply('The consent ID, `page` or `limit` is not valid (ASSENT_BAD_FIELD).'),
+          404: errorReply('No receipts for this consent ID (ASSENT_NOT_FOUND).'),
         },
       },
     },
@@ -155,13 +170,24 @@ export const consentRoutes = (ctx: Context) => async (app: FastifyInstance) => {
     {
       bodyLimit: 1024,
       schema: {
+        summary: 'Withdraw a consent',
+        description:
+          "Records a withdrawal (GDPR Art. 7(3)): a new receipt refusing every non-essential key, on the site of the consent's latest receipt, under the policy it publishes now. From a browser, only the server's own origin or a site it serves may call it.",
+        tags: ['consents'],
         params: idParams,
         body: {
           type: ['object', 'null'],
           additionalProperties: false,
           properties: { source: { type: 'string', enum: [...SOURCES] } },
         },
-        response: { 201: createdSchema, ...errorResponses },
+        response: {
+          201: { ...createdSchema, description: 'The withdrawal receipt was stored.' },
+          ...errorResponses,
+          403: errorReply('The request comes from an origin that may not withdraw here (ASSENT_FORBIDDEN).'),
+          404: errorReply(
+            'No receipts for this consent ID, or its site is no longer served (ASSENT_NOT_FOUND).',
+          ),
+        },
       },
     },
     async (req, reply) => {

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import type { FastifyInstance } from 'fastify';
-import { apiError } from '../errors.js';
+import type { FastifyInstance, FastifySchema } from 'fastify';
+import { apiError, errorSchema } from '../errors.js';
+import { textReply } from '../schemas.js';
 
 const asset = (name: string) => readFileSync(new URL(`../assets/${name}`, import.meta.url));
 /** uPlot (MIT, ~50 KB), served from this server like every other file of the console. */
@@ -298,13 +299,25 @@ const PAGES: Record<string, string> = {
 /** The admin console's pages and files (its data comes from the admin API). */
 export const dashboardRoutes = () => async (app: FastifyInstance) => {
   for (const [path, html] of Object.entries(PAGES))
-    app.get(path, { config: { rateLimit: false } }, async (_req, reply) =>
-      reply
-        .type('text/html; charset=utf-8')
-        .header('content-security-policy', path === '/admin/policies' ? EDITOR_CSP : CSP)
-        .header('cache-control', 'no-store')
-        .header('x-frame-options', 'DENY')
-        .send(html),
+    app.get(
+      path,
+      {
+        config: { rateLimit: false },
+        schema: {
+          summary: `Admin console page ${path}`,
+          description:
+            'A page of the admin console (strict CSP, no inline script); its data comes from the admin API, so the page itself needs no sign-in.',
+          tags: ['admin console'],
+          response: { 200: textReply('The page.', 'text/html') },
+        },
+      },
+      async (_req, reply) =>
+        reply
+          .type('text/html; charset=utf-8')
+          .header('content-security-policy', path === '/admin/policies' ? EDITOR_CSP : CSP)
+          .header('cache-control', 'no-store')
+          .header('x-frame-options', 'DENY')
+          .send(html),
     );
   app.get<{ Querystring: { n?: string } }>(
     '/admin/policies/preview',
@@ -349,7 +362,32 @@ export const dashboardRoutes = () => async (app: FastifyInstance) => {
   );
   app.get<{ Params: { file: string } }>(
     '/admin/assets/:file',
-    { config: { rateLimit: false } },
+    {
+      config: { rateLimit: false },
+      schema: {
+        summary: "The admin console's scripts and styles",
+        description: 'Static assets of the admin console.',
+        tags: ['admin console'],
+        params: {
+          type: 'object',
+          required: ['file'],
+          properties: {
+            file: { type: 'string', description: 'An asset of the console, e.g. `console.css`.' },
+          },
+        },
+        response: {
+          200: {
+            description: 'The asset.',
+            content: {
+              'text/javascript': { schema: { type: 'string' } },
+              'text/css': { schema: { type: 'string' } },
+            },
+          },
+          404: { ...errorSchema, description: 'No such asset (ASSENT_NOT_FOUND).' },
+        },
+        // A cast: TypeScript picks a route overload here that lacks @fastify/swagger's schema keys.
+      } as FastifySchema,
+    },
     async (req, reply) => {
       const a = ASSETS[req.params.file];
       if (!a) return reply.callNotFound();

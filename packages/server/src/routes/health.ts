@@ -1,8 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { Context } from '../context.js';
 import { apiError, errorResponses } from '../errors.js';
+import { errorReply, jsonReply } from '../schemas.js';
 
-const ok = { type: 'object', properties: { status: { type: 'string' } } } as const;
+const ok = (description: string) =>
+  ({ ...jsonReply(description, { status: { type: 'string' } }), additionalProperties: false }) as const;
 
 /** How long one write probe's answer stands: a flood of /readyz costs one write a second at most. */
 const PROBE_EVERY_MS = 1000;
@@ -42,12 +44,37 @@ export const healthRoutes = (ctx: Context) => async (app: FastifyInstance) => {
     return probe.result;
   };
 
-  app.get('/healthz', { config: { rateLimit: false }, schema: { response: { 200: ok } } }, async () => ({
-    status: 'ok',
-  }));
+  app.get(
+    '/healthz',
+    {
+      config: { rateLimit: false },
+      schema: {
+        summary: 'Liveness',
+        description: 'The process is up (it does not touch the database).',
+        tags: ['operations'],
+        response: { 200: ok('`{"status":"ok"}`.') },
+      },
+    },
+    async () => ({ status: 'ok' }),
+  );
   app.get(
     '/readyz',
-    { config: { rateLimit: false }, schema: { response: { 200: ok, ...errorResponses } } },
+    {
+      config: { rateLimit: false },
+      schema: {
+        summary: 'Readiness',
+        description:
+          'The database answers a read and receipts can be written (after a failed receipt transaction, a write probe at most once a second).',
+        tags: ['operations'],
+        response: {
+          200: ok('`{"status":"ready"}`: the server can take receipts.'),
+          ...errorResponses,
+          503: errorReply(
+            'The database is not reachable, or receipts cannot be written (ASSENT_UNAVAILABLE).',
+          ),
+        },
+      },
+    },
     async (_req, reply) => {
       try {
         await ctx.store.ping();

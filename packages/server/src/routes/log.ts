@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { maySee, siteForbidden } from '../admin-auth.js';
 import type { Context } from '../context.js';
 import { apiError, errorResponses } from '../errors.js';
-import { consentIdSchema } from '../schemas.js';
+import { consentIdSchema, errorReply, jsonReply, textReply } from '../schemas.js';
 import { ProofError } from '../tlog/log.js';
 import { verifyCosignature } from '../tlog/note.js';
 import type { ProofFile } from '../tlog/proof-file.js';
@@ -64,8 +64,19 @@ export const logRoutes = (ctx: Context) => async (app: FastifyInstance) => {
     '/v1/log/checkpoint',
     {
       schema: {
+        summary: 'The latest checkpoint, or one by size',
+        description:
+          "The site's latest signed checkpoint (C2SP tlog-checkpoint, a signed note), or the one of tree size `size`, followed by the witnesses' cosignatures of it (C2SP tlog-cosignature) as further signature lines.",
+        tags: ['consent log'],
+
         querystring: { type: 'object', additionalProperties: false, properties: { site, size: whole } },
-        response: errorResponses,
+        response: {
+          200: textReply('The signed note.', 'text/plain'),
+          ...errorResponses,
+          404: errorReply(
+            '`site` is not a site this server serves (ASSENT_UNKNOWN_SITE), or no checkpoint of `size` was signed (ASSENT_NOT_FOUND).',
+          ),
+        },
       },
     },
     async (req, reply) => {
@@ -136,8 +147,21 @@ export const logRoutes = (ctx: Context) => async (app: FastifyInstance) => {
     '/v1/log/key',
     {
       schema: {
+        summary: "The log's key",
+        description: "The log's origin line, its signed-note verifier key and the server's public key (PEM).",
+        tags: ['consent log'],
+
         querystring: { type: 'object', additionalProperties: false, properties: { site } },
-        response: errorResponses,
+        response: {
+          200: jsonReply('`{ site, origin, verifierKey, publicKey }`.', {
+            site: { type: 'string' },
+            origin: { type: 'string' },
+            verifierKey: { type: 'string' },
+            publicKey: { type: 'string' },
+          }),
+          ...errorResponses,
+          404: errorReply('`site` is not a site this server serves (ASSENT_UNKNOWN_SITE).'),
+        },
       },
     },
     async (req, reply) => {
@@ -156,8 +180,16 @@ export const logRoutes = (ctx: Context) => async (app: FastifyInstance) => {
     '/v1/log/entries',
     {
       schema: {
+        summary: "The log's public entries",
+        description: "The site's published policies and banner builds as logged, newest first.",
+        tags: ['consent log'],
+
         querystring: { type: 'object', additionalProperties: false, properties: { site } },
-        response: errorResponses,
+        response: {
+          200: jsonReply('`{ site, entries: [{ index, entry }] }`.', { site: { type: 'string' } }),
+          ...errorResponses,
+          404: errorReply('`site` is not a site this server serves (ASSENT_UNKNOWN_SITE).'),
+        },
       },
     },
     async (req, reply) => {
@@ -174,12 +206,30 @@ export const logRoutes = (ctx: Context) => async (app: FastifyInstance) => {
     '/v1/log/inclusion',
     {
       schema: {
+        summary: 'An inclusion proof',
+        description:
+          "The proof that leaf `index` (or receipt `receipt`'s leaf) is in the tree of `size` (default the latest checkpoint's).",
+        tags: ['consent log'],
+
         querystring: {
           type: 'object',
           additionalProperties: false,
           properties: { site, index: whole, size: whole, receipt: receiptId },
         },
-        response: errorResponses,
+        response: {
+          200: jsonReply('`{ site, index, size, proof }`: proof hashes in base64.', {
+            site: { type: 'string' },
+            index: { type: 'integer' },
+            size: { type: 'integer' },
+          }),
+          ...errorResponses,
+          400: errorReply(
+            '`index` or `receipt` is missing, or `index` or `size` is out of range (ASSENT_BAD_FIELD).',
+          ),
+          404: errorReply(
+            'Unknown site (ASSENT_UNKNOWN_SITE), receipt, or a part of the tree not integrated yet (ASSENT_NOT_FOUND).',
+          ),
+        },
       },
     },
     async (req, reply) => {
@@ -211,13 +261,26 @@ export const logRoutes = (ctx: Context) => async (app: FastifyInstance) => {
     '/v1/log/consistency',
     {
       schema: {
+        summary: 'A consistency proof',
+        description: 'The proof that the tree of size `from` is a prefix of the tree of size `to`.',
+        tags: ['consent log'],
+
         querystring: {
           type: 'object',
           additionalProperties: false,
           required: ['from', 'to'],
           properties: { site, from: whole, to: whole },
         },
-        response: errorResponses,
+        response: {
+          200: jsonReply('`{ site, from, to, proof }`: proof hashes in base64.'),
+          ...errorResponses,
+          400: errorReply(
+            '`from` is larger than `to`, or `to` is past the latest checkpoint (ASSENT_BAD_FIELD).',
+          ),
+          404: errorReply(
+            'Unknown site (ASSENT_UNKNOWN_SITE), or a part of the tree not integrated yet (ASSENT_NOT_FOUND).',
+          ),
+        },
       },
     },
     async (req, reply) => {
@@ -238,12 +301,24 @@ export const logRoutes = (ctx: Context) => async (app: FastifyInstance) => {
     '/v1/consents/:id/receipts/:receipt/proof',
     {
       schema: {
+        summary: "A receipt's proof file",
+        description:
+          "For the consent ID's holder: the receipt, its salt, its inclusion proof and the checkpoint, to verify offline.",
+        tags: ['consent log'],
+
         params: {
           type: 'object',
           required: ['id', 'receipt'],
           properties: { id: consentIdSchema, receipt: receiptId },
         },
-        response: errorResponses,
+        response: {
+          200: jsonReply('The proof file (type `assent-receipt-proof`), as an attachment.', {
+            type: { type: 'string' },
+            v: { type: 'integer' },
+          }),
+          ...errorResponses,
+          404: errorReply('No receipt with this ID under this consent ID (ASSENT_NOT_FOUND).'),
+        },
       },
     },
     async (req, reply) => {
@@ -286,8 +361,21 @@ export const logAdminRoutes = (ctx: Context) => async (app: FastifyInstance) => 
       // to check a recent receipt's inclusion without waiting for the next interval).
       config: { allow: ['owner', 'editor', 'auditor'], scope: 'site' },
       schema: {
+        summary: 'A checkpoint now',
+        description: "Integrates the site's new leaves and signs a checkpoint at once.",
+        tags: ['admin'],
+
         querystring: { type: 'object', additionalProperties: false, properties: { site } },
-        response: errorResponses,
+        response: {
+          200: jsonReply('`{ site, size, root, note }`.', {
+            site: { type: 'string' },
+            size: { type: 'integer' },
+            root: { type: 'string' },
+            note: { type: 'string' },
+          }),
+          ...errorResponses,
+          404: errorReply('`site` is not a site this server serves (ASSENT_UNKNOWN_SITE).'),
+        },
       },
     },
     async (req, reply) => {

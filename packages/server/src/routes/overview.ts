@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { allowedSites, scopedFilter } from '../admin-auth.js';
 import type { Context } from '../context.js';
 import { errorResponses } from '../errors.js';
+import { errorReply, jsonReply } from '../schemas.js';
 import { badDate, type FilterQuery, filterOf, filterQuery, knownSite, unknownSite } from './admin-filter.js';
 
 /** The outcomes the overview counts, by the method of a consent's latest choice. */
@@ -30,8 +31,21 @@ export const overviewRoutes = (ctx: Context) => async (app: FastifyInstance) => 
     {
       config: { allow: ['owner', 'editor', 'auditor'], scope: 'site' },
       schema: {
+        summary: "The console's overview",
+        description:
+          'Consents by outcome, by day, by region and by category over a period (default the last 30 days), for one site or all.',
+        tags: ['admin'],
+
         querystring: { type: 'object', additionalProperties: false, properties: filterQuery },
-        response: errorResponses,
+        response: {
+          200: jsonReply('`{ from, to, site, consents, outcomes, days, regions, categories }`.', {
+            consents: { type: 'integer' },
+          }),
+          ...errorResponses,
+          400: errorReply(
+            'A date is not valid (ASSENT_BAD_FIELD), or the site is not served here (ASSENT_UNKNOWN_SITE).',
+          ),
+        },
       },
     },
     async (req, reply) => {

@@ -10,7 +10,9 @@ import {
 } from '@assent/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type Context, formToken, ownOrigin, senderOrigin } from '../context.js';
+import { errorSchema } from '../errors.js';
 import type { PolicyVersion } from '../policies.js';
+import { emptyReply, textReply } from '../schemas.js';
 import { idParams, pageOf, withdraw } from './consents.js';
 
 /** Receipts per page of the consent page's history. */
@@ -218,6 +220,16 @@ const notFound = (
       ),
     );
 
+/**
+ * The page's refusals are HTML pages in plain language; a parameter that fails its schema is
+ * the API's JSON error, like everywhere else.
+ */
+const pageError = (description: string) =>
+  ({
+    description,
+    content: { 'text/html': { schema: { type: 'string' } }, 'application/json': { schema: errorSchema } },
+  }) as const;
+
 /** `/consent/:id`: the visitor's record in plain language, with a Withdraw button. */
 export const pageRoutes = (ctx: Context) => async (app: FastifyInstance) => {
   app.addHook('onSend', async (_req, reply, payload) => {
@@ -237,24 +249,53 @@ export const pageRoutes = (ctx: Context) => async (app: FastifyInstance) => {
     (_r, body, done) => done(null, { token: new URLSearchParams(body as string).get('token') ?? '' }),
   );
 
-  app.get('/consent/assets/consent.js', { schema: {} }, (_req, reply) =>
-    reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=3600').send(JS),
+  const tags = ['consent page'];
+  app.get(
+    '/consent/assets/consent.js',
+    {
+      schema: {
+        summary: "The consent page's script",
+        description: 'Static asset of the consent page.',
+        tags,
+        response: { 200: textReply('The script.', 'text/javascript') },
+      },
+    },
+    (_req, reply) =>
+      reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=3600').send(JS),
   );
-  app.get('/consent/assets/consent.css', { schema: {} }, (_req, reply) =>
-    reply.type('text/css; charset=utf-8').send(CSS),
+  app.get(
+    '/consent/assets/consent.css',
+    {
+      schema: {
+        summary: "The consent page's style sheet",
+        description: 'Static asset of the consent page.',
+        tags,
+        response: { 200: textReply('The style sheet.', 'text/css') },
+      },
+    },
+    (_req, reply) => reply.type('text/css; charset=utf-8').send(CSS),
   );
 
   app.get<{ Params: { id: string }; Querystring: { done?: string; page?: string } }>(
     '/consent/:id',
     {
       schema: {
+        summary: "The visitor's consent page",
+        description:
+          "The consent's current choices and history in plain language (a page at a time), with a Withdraw button. Never cached; the URL is never sent to another origin.",
+        tags,
         params: { type: 'object', properties: { id: { type: 'string', maxLength: 64 } } },
         querystring: {
           type: 'object',
           properties: {
-            done: { type: 'string', maxLength: 16 },
-            page: { type: 'string', maxLength: 8 },
+            done: { type: 'string', maxLength: 16, description: '`withdrawn` after a withdrawal.' },
+            page: { type: 'string', maxLength: 8, description: 'Page of the history, 1 the newest.' },
           },
+        },
+        response: {
+          200: textReply('The page.', 'text/html'),
+          400: pageError('Not a consent ID, or not a page of the history.'),
+          404: pageError('No choice has been recorded with this consent ID.'),
         },
       },
     },
@@ -290,7 +331,38 @@ export const pageRoutes = (ctx: Context) => async (app: FastifyInstance) => {
   app.post<{ Params: { id: ConsentId }; Body: { token?: string } | undefined }>(
     '/consent/:id/withdraw',
     // The form's body is one token: 1 KiB, JSON or form, refused beyond before parsing.
-    { bodyLimit: 1024, schema: { params: idParams } },
+    {
+      bodyLimit: 1024,
+      schema: {
+        summary: 'Withdraw from the consent page',
+        description:
+          "The consent page's Withdraw form (works without JavaScript): its one field is the page's anti-forgery token, and it must come from the page's own origin. Redirects back to the page.",
+        tags,
+        params: idParams,
+        body: {
+          content: {
+            'application/x-www-form-urlencoded': {
+              schema: {
+                type: 'object',
+                properties: { token: { type: 'string', description: "The page's anti-forgery token." } },
+              },
+            },
+            'application/json': {
+              schema: {
+                type: ['object', 'null'],
+                properties: { token: { type: 'string', description: "The page's anti-forgery token." } },
+              },
+            },
+          },
+        },
+        response: {
+          303: emptyReply('Recorded: back to the consent page (`?done=withdrawn`).'),
+          400: pageError('Not a consent ID (ASSENT_BAD_FIELD).'),
+          403: pageError('The form did not come from this consent page (origin or token).'),
+          404: pageError('No choice has been recorded with this consent ID.'),
+        },
+      },
+    },
     async (req, reply) => {
       // Cross-site posting: the form must come from this very page (its origin, and the token
       // only this server can make for this consent ID). Browsers send Origin with every form POST.

@@ -5,6 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type Context, isOrigin, normalizeOrigin, ownOrigin } from '../context.js';
 import { apiError, errorResponses } from '../errors.js';
 import type { PolicyVersion } from '../policies.js';
+import { errorReply, jsonReply, textReply } from '../schemas.js';
 
 /**
  * The banner's full build, read once. The server hands it out with the site's published policy
@@ -26,8 +27,18 @@ const current = (site: string, v: PolicyVersion) =>
 const siteQuery = {
   type: 'object',
   additionalProperties: false,
-  properties: { site: { type: 'string', maxLength: 200 } },
+  properties: {
+    site: {
+      type: 'string',
+      maxLength: 200,
+      description: "A site's origin; default: the origin the request was made to.",
+    },
+  },
 } as const;
+
+const unknownSiteReply = errorReply(
+  '`site` is not a site this server serves, or not an origin (ASSENT_UNKNOWN_SITE).',
+);
 
 /**
  * The policy registry's public side:
@@ -76,10 +87,21 @@ export const policyRoutes = (ctx: Context) => async (app: FastifyInstance) => {
     '/v1/policies/:sha256',
     {
       schema: {
+        summary: 'One published policy',
+        description:
+          'The canonical JSON of a policy version, byte for byte (its SHA-256 is the name): cacheable for ever.',
+        tags: ['policies'],
         params: {
           type: 'object',
           required: ['sha256'],
           properties: { sha256: { type: 'string', maxLength: 64 } },
+        },
+        response: {
+          200: jsonReply('The policy document (canonical JSON; hash the body to check it).'),
+          ...errorResponses,
+          404: errorReply(
+            'Not 64 hex digits, or no policy with this SHA-256 was published here (ASSENT_NOT_FOUND).',
+          ),
         },
       },
     },
@@ -108,7 +130,27 @@ export const policyRoutes = (ctx: Context) => async (app: FastifyInstance) => {
   // per-IP limit, which visitors behind one NAT share (the site's pages load them on every view).
   app.get<{ Querystring: { site?: string } }>(
     '/v1/policy',
-    { config: { rateLimit: false }, schema: { querystring: siteQuery, response: errorResponses } },
+    {
+      config: { rateLimit: false },
+      schema: {
+        summary: "A site's current policy",
+        description:
+          'The policy the site publishes now, with its SHA-256: what the banner renders and names in its receipts.',
+        tags: ['policies'],
+        querystring: siteQuery,
+        response: {
+          200: jsonReply(
+            "`{ site, sha256, doc }`: the site, the policy's SHA-256 and its canonical document.",
+            {
+              site: { type: 'string' },
+              sha256: { type: 'string' },
+            },
+          ),
+          ...errorResponses,
+          404: unknownSiteReply,
+        },
+      },
+    },
     async (req, reply) => {
       const s = siteOf(req.query, reply, req);
       if (!s) return reply;
@@ -122,7 +164,22 @@ export const policyRoutes = (ctx: Context) => async (app: FastifyInstance) => {
 
   app.get<{ Querystring: { site?: string } }>(
     '/v1/assent.js',
-    { config: { rateLimit: false }, schema: { querystring: siteQuery, response: errorResponses } },
+    {
+      config: { rateLimit: false },
+      schema: {
+        summary: "The banner with the site's policy",
+        description:
+          "One CSP-safe script: the site's published policy (self.assentPolicy) followed by the banner's full build. Cached five minutes.",
+        tags: ['banner'],
+        querystring: siteQuery,
+        response: {
+          200: textReply('The script.', 'text/javascript'),
+          ...errorResponses,
+          404: unknownSiteReply,
+          503: errorReply("The banner's build is missing on the server (ASSENT_UNAVAILABLE)."),
+        },
+      },
+    },
     async (req, reply) => {
       const s = siteOf(req.query, reply, req);
       if (!s) return reply;
@@ -152,7 +209,19 @@ export const policyRoutes = (ctx: Context) => async (app: FastifyInstance) => {
   let prefs: string | null = null;
   app.get(
     '/v1/assent.full.prefs.min.js',
-    { config: { rateLimit: false }, schema: { response: errorResponses } },
+    {
+      config: { rateLimit: false },
+      schema: {
+        summary: "The banner's preferences dialog",
+        description: 'Fetched by the banner beside itself on first use; the same for every site.',
+        tags: ['banner'],
+        response: {
+          200: textReply('The script.', 'text/javascript'),
+          ...errorResponses,
+          503: errorReply("The banner's build is missing on the server (ASSENT_UNAVAILABLE)."),
+        },
+      },
+    },
     async (_req, reply) => {
       prefs ??= bannerFile('assent.full.prefs.min.js');
       if (!prefs)

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { maySee, scopedFilter, siteForbidden } from '../admin-auth.js';
 import type { Context } from '../context.js';
 import { apiError, errorResponses } from '../errors.js';
+import { errorReply, jsonReply } from '../schemas.js';
 import { receiptHash, verifyHashSignature } from '../signer.js';
 import type { ReceiptListRow } from '../store/admin-store.js';
 import { badDate, type FilterQuery, filterOf, filterQuery, knownSite, unknownSite } from './admin-filter.js';
@@ -51,6 +52,11 @@ export const receiptBrowserRoutes = (ctx: Context) => async (app: FastifyInstanc
     {
       config: READERS,
       schema: {
+        summary: 'Browse receipts',
+        description:
+          'One page of receipts, newest first, filtered by site, dates, method or consent ID; `after` is the cursor of the previous page.',
+        tags: ['admin'],
+
         querystring: {
           type: 'object',
           additionalProperties: false,
@@ -62,7 +68,13 @@ export const receiptBrowserRoutes = (ctx: Context) => async (app: FastifyInstanc
             limit: { type: 'string', pattern: '^([1-9][0-9]?|100)$' },
           },
         },
-        response: errorResponses,
+        response: {
+          200: jsonReply('The receipts of the page and the cursor of the next one.'),
+          ...errorResponses,
+          400: errorReply(
+            'A filter is not valid, the site is not served here (ASSENT_UNKNOWN_SITE), or `after` is not a cursor this server gave (ASSENT_BAD_FIELD).',
+          ),
+        },
       },
     },
     async (req, reply) => {
@@ -106,8 +118,17 @@ export const receiptBrowserRoutes = (ctx: Context) => async (app: FastifyInstanc
     {
       config: READERS,
       schema: {
+        summary: 'One receipt and its chain',
+        description:
+          "A stored receipt, whether it was purged, its place in the site's chain (previous and next) and its verification.",
+        tags: ['admin'],
+
         params: { type: 'object', properties: { id: { type: 'string', pattern: '^[A-Za-z0-9_-]{16}$' } } },
-        response: errorResponses,
+        response: {
+          200: jsonReply('`{ receipt, purged, chain, verification }`.', { purged: { type: 'boolean' } }),
+          ...errorResponses,
+          404: errorReply('No receipt with this ID (ASSENT_NOT_FOUND).'),
+        },
       },
     },
     async (req, reply) => {

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { throttledAuth, tokenMatches } from '../authenticate.js';
 import { type Context, normalizeOrigin, record, senderOrigin, setConsentCookie } from '../context.js';
 import { apiError, errorResponses } from '../errors.js';
-import { createdSchema, receiptInputSchema } from '../schemas.js';
+import { createdSchema, errorReply, receiptInputSchema } from '../schemas.js';
 import { unsafeText } from '../text.js';
 
 /**
@@ -20,8 +20,30 @@ export const receiptRoutes = (ctx: Context) => async (app: FastifyInstance) => {
     {
       bodyLimit: RECEIPT_MAX_BYTES,
       schema: {
+        summary: 'Record a choice',
+        description:
+          "The banner's receipt of a visitor's choice; 201 only once it is committed (hash-chained, signed). A browser's receipt must come from a page of the site it names (Origin, or Referer); a server's (source \"api\") carries the site's API key. A receipt for a policy other than the site's published one is refused (409) and nothing is kept. Sets the site's consent cookie when the server shares its origin.",
+        tags: ['receipts'],
         body: receiptInputSchema,
-        response: { 201: createdSchema, ...errorResponses },
+        response: {
+          201: {
+            ...createdSchema,
+            description: 'Stored: the receipt ID, the consent ID and when the consent expires.',
+          },
+          ...errorResponses,
+          400: errorReply(
+            'A field is not valid (ASSENT_BAD_FIELD), the body is not JSON (ASSENT_INVALID_JSON), or page.origin is not a site this server serves (ASSENT_UNKNOWN_SITE).',
+          ),
+          401: errorReply(
+            'A receipt with source "api" (or an Authorization header) without the site\'s API key (ASSENT_UNAUTHORIZED).',
+          ),
+          403: errorReply(
+            'A browser receipt without Origin or Referer (ASSENT_ORIGIN_REQUIRED) or from another origin than page.origin (ASSENT_ORIGIN_MISMATCH).',
+          ),
+          409: errorReply(
+            'The page shows a policy the site does not publish (ASSENT_POLICY_MISMATCH): `policy` names the published one; nothing was stored.',
+          ),
+        },
       },
     },
     async (req, reply) => {

@@ -15,6 +15,7 @@ import { throttledAuth } from '../authenticate.js';
 import type { Context } from '../context.js';
 import { apiError, errorResponses } from '../errors.js';
 import { PASSWORD_MAX, verifyPassword } from '../passwords.js';
+import { emptyReply, errorReply } from '../schemas.js';
 import { sitesOf, type User } from '../store/admin-store.js';
 
 const HOUR = 3_600_000;
@@ -46,6 +47,11 @@ export const signInRoute = (ctx: Context) => async (app: FastifyInstance) => {
     '/v1/admin/session',
     {
       schema: {
+        summary: 'Sign in',
+        description:
+          'Signs a person in to the admin console: sets the session cookie (__Host-assent-admin, 12 hours) and answers who they are with the anti-forgery token their changes must carry. Failed attempts are throttled per client.',
+        tags: ['admin'],
+
         body: {
           type: 'object',
           required: ['email', 'password'],
@@ -55,7 +61,17 @@ export const signInRoute = (ctx: Context) => async (app: FastifyInstance) => {
             password: { type: 'string', minLength: 1, maxLength: PASSWORD_MAX },
           },
         },
-        response: { 201: meSchema, ...errorResponses },
+        response: {
+          201: {
+            ...meSchema,
+            description: 'Signed in: who, their role, the CSRF token and header, when the session ends.',
+          },
+          ...errorResponses,
+          401: errorReply(
+            'That email and password do not match a user of this server (ASSENT_UNAUTHORIZED).',
+          ),
+          403: errorReply('Sign-in from another site (Sec-Fetch-Site; ASSENT_FORBIDDEN).'),
+        },
       },
     },
     async (req, reply) => {
@@ -136,7 +152,13 @@ export const sessionRoutes = (ctx: Context) => async (app: FastifyInstance) => {
     '/v1/admin/session',
     {
       config: { allow: ['owner', 'editor', 'auditor'], scope: 'caller' },
-      schema: { response: { 200: meSchema, ...errorResponses } },
+      schema: {
+        summary: 'Who is calling',
+        description:
+          'The caller (a signed-in person or the admin token), their role, and for a person the anti-forgery token and header their changes must carry.',
+        tags: ['admin'],
+        response: { 200: { ...meSchema, description: 'The caller and their session.' }, ...errorResponses },
+      },
     },
     async (req, reply) => {
       const who = req.assentAdmin!;
@@ -169,7 +191,12 @@ export const sessionRoutes = (ctx: Context) => async (app: FastifyInstance) => {
     '/v1/admin/session',
     {
       config: { allow: ['owner', 'editor', 'auditor'], scope: 'caller' },
-      schema: { response: errorResponses },
+      schema: {
+        summary: 'Sign out',
+        description: 'Ends the session (its cookie is cleared); with the admin token it does nothing.',
+        tags: ['admin'],
+        response: { 204: emptyReply('Signed out.'), ...errorResponses },
+      },
     },
     async (req, reply) => {
       const who = req.assentAdmin!;

@@ -3,6 +3,7 @@ import { audit } from '../admin-auth.js';
 import type { Context } from '../context.js';
 import { apiError, errorResponses } from '../errors.js';
 import { hashPassword, PASSWORD_MAX, passwordProblem } from '../passwords.js';
+import { emptyReply, errorReply } from '../schemas.js';
 import { ROLES, type Role, storedSites } from '../store/admin-store.js';
 import { addUser, checkSites } from '../users.js';
 import { knownSite } from './admin-filter.js';
@@ -47,8 +48,16 @@ export const userRoutes = (ctx: Context) => async (app: FastifyInstance) => {
     {
       config: OWNER,
       schema: {
+        summary: "List the console's users",
+        description: 'Everyone who can sign in, with their role.',
+        tags: ['admin'],
+
         response: {
-          200: { type: 'object', properties: { users: { type: 'array', items: userSchema } } },
+          200: {
+            description: 'The users.',
+            type: 'object',
+            properties: { users: { type: 'array', items: userSchema } },
+          },
           ...errorResponses,
         },
       },
@@ -63,6 +72,11 @@ export const userRoutes = (ctx: Context) => async (app: FastifyInstance) => {
     {
       config: OWNER,
       schema: {
+        summary: 'Add a user',
+        description:
+          'Adds a person who can sign in, with a role (owner, editor, auditor) and a password (at least 12 characters). Audited.',
+        tags: ['admin'],
+
         body: {
           type: 'object',
           required: ['email', 'role', 'password'],
@@ -74,7 +88,13 @@ export const userRoutes = (ctx: Context) => async (app: FastifyInstance) => {
             sites: sitesField,
           },
         },
-        response: { 201: userSchema, ...errorResponses },
+        response: {
+          201: { ...userSchema, description: 'The user added.' },
+          ...errorResponses,
+          400: errorReply(
+            'A field is not valid, the password is too weak, or the email is taken (ASSENT_BAD_FIELD).',
+          ),
+        },
       },
     },
     async (req, reply) => {
@@ -94,6 +114,10 @@ export const userRoutes = (ctx: Context) => async (app: FastifyInstance) => {
     {
       config: OWNER,
       schema: {
+        summary: "Change a user's role or password",
+        description: 'Ends their sessions at once. The last owner cannot be demoted. Audited.',
+        tags: ['admin'],
+
         params: idParams,
         body: {
           type: 'object',
@@ -105,7 +129,12 @@ export const userRoutes = (ctx: Context) => async (app: FastifyInstance) => {
             sites: sitesField,
           },
         },
-        response: { 200: userSchema, ...errorResponses },
+        response: {
+          200: { ...userSchema, description: 'The user as changed.' },
+          ...errorResponses,
+          400: errorReply('A field is not valid, or the change would leave no owner (ASSENT_BAD_FIELD).'),
+          404: errorReply('No such user (ASSENT_NOT_FOUND).'),
+        },
       },
     },
     async (req, reply) => {
@@ -154,7 +183,21 @@ export const userRoutes = (ctx: Context) => async (app: FastifyInstance) => {
 
   app.delete<{ Params: { id: string } }>(
     '/v1/admin/users/:id',
-    { config: OWNER, schema: { params: idParams, response: errorResponses } },
+    {
+      config: OWNER,
+      schema: {
+        summary: 'Remove a user',
+        description: 'Ends their sessions. The last owner cannot be removed. Audited.',
+        tags: ['admin'],
+        params: idParams,
+        response: {
+          204: emptyReply('Removed.'),
+          ...errorResponses,
+          400: errorReply('Removing the last owner (ASSENT_BAD_FIELD).'),
+          404: errorReply('No such user (ASSENT_NOT_FOUND).'),
+        },
+      },
+    },
     async (req, reply) => {
       const before = await ctx.store.admin.user(req.params.id);
       if (!before)
