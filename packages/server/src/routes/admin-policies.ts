@@ -46,6 +46,9 @@ export const adminPolicyRoutes = (ctx: Context) => async (app: FastifyInstance) 
     {
       config: ALL,
       schema: {
+        summary: 'Sites and their current policies',
+        description: "The sites the caller may see, each with its current policy's version and SHA-256.",
+        tags: ['policies'],
         response: {
           200: {
             type: 'object',
@@ -86,6 +89,10 @@ export const adminPolicyRoutes = (ctx: Context) => async (app: FastifyInstance) 
     {
       config: ALL,
       schema: {
+        summary: "A site's policy versions",
+        description:
+          "Every version a site published, newest first, with who published each (from the audit log; the config file's are named so).",
+        tags: ['policies'],
         querystring: siteQuery,
         response: {
           200: {
@@ -152,6 +159,10 @@ export const adminPolicyRoutes = (ctx: Context) => async (app: FastifyInstance) 
     {
       config: ALL,
       schema: {
+        summary: 'One policy version',
+        description:
+          'One published policy as the editor holds it: its version and config, texts complete in every language it offers.',
+        tags: ['policies'],
         params: {
           type: 'object',
           required: ['sha256'],
@@ -195,6 +206,10 @@ export const adminPolicyRoutes = (ctx: Context) => async (app: FastifyInstance) 
       config: ALL,
       bodyLimit: 256 * 1024,
       schema: {
+        summary: 'Check a draft policy',
+        description:
+          "Checks a draft with core's validator, publishing nothing: the errors by field, and the document the preview renders.",
+        tags: ['policies'],
         body: {
           type: 'object',
           required: ['site', 'config'],

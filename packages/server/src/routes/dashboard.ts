@@ -324,12 +324,20 @@ export const dashboardRoutes = () => async (app: FastifyInstance) => {
     {
       config: { rateLimit: false },
       schema: {
+        summary: "The policy editor's preview page",
+        description:
+          "The page the editor's sandboxed preview frame loads: empty until the editor posts a draft policy, then the real banner rendering it (stores nothing, sends nothing).",
+        tags: ['admin console'],
         querystring: {
           type: 'object',
           additionalProperties: false,
           properties: { n: { type: 'string', maxLength: 12, description: 'Reload counter (ignored)' } },
         },
-      },
+        response: {
+          200: textReply('The preview page.', 'text/html'),
+          400: { ...errorSchema, description: 'An unknown query parameter (ASSENT_BAD_FIELD).' },
+        },
+      } as FastifySchema,
     },
     async (_req, reply) =>
       reply
@@ -344,12 +352,21 @@ export const dashboardRoutes = () => async (app: FastifyInstance) => {
     {
       config: { rateLimit: false },
       schema: {
+        summary: "The banner's build for the preview",
+        description:
+          "The banner's full build and its preferences file, served to the editor's preview frame.",
+        tags: ['admin console'],
         params: {
           type: 'object',
           required: ['file'],
           properties: { file: { type: 'string', enum: ['assent.full.min.js', 'assent.full.prefs.min.js'] } },
         },
-      },
+        response: {
+          200: textReply('The file.', 'text/javascript'),
+          400: { ...errorSchema, description: 'Not one of the two files (ASSENT_BAD_FIELD).' },
+          503: { ...errorSchema, description: "The banner's build is missing (ASSENT_UNAVAILABLE)." },
+        },
+      } as FastifySchema,
     },
     async (req, reply) => {
       const b = bannerFile(req.params.file);

@@ -105,6 +105,10 @@ export const logRoutes = (ctx: Context) => async (app: FastifyInstance) => {
     '/v1/log/cosignature',
     {
       schema: {
+        summary: "A witness's cosignature",
+        description:
+          "A configured witness's cosignature (C2SP tlog-cosignature v1) of a checkpoint this log signed; published beside it on GET /v1/log/checkpoint.",
+        tags: ['consent log'],
         querystring: { type: 'object', additionalProperties: false, properties: { site } },
         body: {
           type: 'object',
@@ -115,7 +119,15 @@ export const logRoutes = (ctx: Context) => async (app: FastifyInstance) => {
             cosignature: { type: 'string', maxLength: 400 },
           },
         },
-        response: errorResponses,
+        response: {
+          201: jsonReply('Stored: published beside the checkpoint it signs.', {
+            site: { type: 'string' },
+            size: { type: 'integer' },
+            witness: { type: 'string' },
+            time: { type: 'integer', description: "The cosignature's timestamp (seconds)" },
+          }),
+          ...errorResponses,
+        },
       },
     },
     async (req, reply) => {

@@ -79,6 +79,10 @@ export const siteRoutes = (ctx: Context) => async (app: FastifyInstance) => {
     {
       config: { allow: ['owner', 'editor', 'auditor'], scope: 'site' },
       schema: {
+        summary: 'Sites',
+        description:
+          "The sites this server serves that the caller may see: each one's current policy, API key fingerprint, consents and receipts (as its overview counts them) and latest log checkpoint.",
+        tags: ['admin'],
         querystring: {
           type: 'object',
           additionalProperties: false,
@@ -94,6 +98,7 @@ export const siteRoutes = (ctx: Context) => async (app: FastifyInstance) => {
         response: {
           200: {
             type: 'object',
+            description: 'The sites the caller may see.',
             required: ['sites'],
             properties: {
               sites: { type: 'array', items: siteSchema, description: 'In the order of their origins' },

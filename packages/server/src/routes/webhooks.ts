@@ -108,6 +108,10 @@ export const webhookRoutes = (ctx: Context) => async (app: FastifyInstance) => {
       config: READ,
       // The webhooks, of one site or all
       schema: {
+        summary: 'List webhooks',
+        description:
+          'The webhooks of one site, or of every site the caller may see, oldest first, with the public key that verifies their Ed25519 signatures.',
+        tags: ['webhooks'],
         querystring: {
           type: 'object',
           additionalProperties: false,
@@ -145,6 +149,10 @@ export const webhookRoutes = (ctx: Context) => async (app: FastifyInstance) => {
       config: MANAGE,
       // Registers a receiver for a site’s new receipts and withdrawals, from now on. The answer holds the HMAC secret: it is never shown again.
       schema: {
+        summary: 'Add a webhook',
+        description:
+          "Registers a receiver for a site's new receipts and withdrawals, from now on (receipts already in the chain are the export's). The answer holds the HMAC secret, shown this once.",
+        tags: ['webhooks'],
         body: {
           type: 'object',
           required: ['site', 'url'],
@@ -221,6 +229,10 @@ export const webhookRoutes = (ctx: Context) => async (app: FastifyInstance) => {
       config: MANAGE,
       // Pauses or resumes a webhook; resuming a failed one retries from its cursor
       schema: {
+        summary: 'Pause or resume a webhook',
+        description:
+          'Pauses or resumes a webhook; resuming a failed one retries from its cursor, in chain order.',
+        tags: ['webhooks'],
         params: idParams,
         body: {
           type: 'object',
@@ -252,6 +264,9 @@ export const webhookRoutes = (ctx: Context) => async (app: FastifyInstance) => {
       config: MANAGE,
       // Removes a webhook and its delivery log
       schema: {
+        summary: 'Remove a webhook',
+        description: 'Removes a webhook and its delivery log.',
+        tags: ['webhooks'],
         params: idParams,
         response: { 204: { type: 'null', description: 'Removed' }, ...errorResponses },
       },
@@ -272,6 +287,9 @@ export const webhookRoutes = (ctx: Context) => async (app: FastifyInstance) => {
       config: MANAGE,
       // Sends a signed webhook.test event now, once, and answers with the attempt
       schema: {
+        summary: 'Send a test event',
+        description: 'Sends one signed webhook.test event now (no retry) and answers with the attempt.',
+        tags: ['webhooks'],
         params: idParams,
         response: { 200: deliverySchema, ...errorResponses },
       },
@@ -292,6 +310,9 @@ export const webhookRoutes = (ctx: Context) => async (app: FastifyInstance) => {
       config: READ,
       // A webhook’s delivery attempts, newest first
       schema: {
+        summary: "A webhook's deliveries",
+        description: "A webhook's delivery attempts, newest first (no payload, consent ID or IP is kept).",
+        tags: ['webhooks'],
         params: idParams,
         querystring: {
           type: 'object',
@@ -312,6 +333,7 @@ export const webhookRoutes = (ctx: Context) => async (app: FastifyInstance) => {
         response: {
           200: {
             type: 'object',
+            description: 'Delivery attempts, newest first, and the cursor of the next page.',
             properties: {
               deliveries: { type: 'array', items: deliverySchema },
               next: { ...nullableString, description: 'Pass as `before` for older attempts' },
