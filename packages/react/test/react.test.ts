@@ -22,7 +22,6 @@ const bundle = async (entry: string, options: BuildOptions): Promise<string> => 
   const r = await build({
     entryPoints: [join(FIXTURE, entry)],
     bundle: true,
-    conditions: ['@assent/source'],
     write: false,
     jsx: 'automatic',
     define: { 'process.env.NODE_ENV': '"production"' },
