@@ -176,7 +176,8 @@ describe('the published packages, packed and installed outside the repository', 
     const base = `http://127.0.0.1:${port}`;
     try {
       let health: Response | undefined;
-      for (let i = 0; i < 600 && !health; i++) {
+      // npx and a first start are slow on a loaded machine: two minutes before giving up.
+      for (const until = Date.now() + 120_000; !health && Date.now() < until; ) {
         assert.equal(child.exitCode, null, `assent-server exited: ${out}`);
         health = await fetch(`${base}/healthz`).catch(() => undefined);
         if (!health) await new Promise((r) => setTimeout(r, 100));
