@@ -6,10 +6,14 @@
  * a development tool it needs at run time fails here.
  *
  * The install is real: dependencies come from the npm registry (through npm's cache, which
- * `npm ci` filled, so `--prefer-offline` rarely goes out) and better-sqlite3's native addon is
- * compiled by node-gyp against Node's own headers (`--nodedir`), as this workspace's was:
- * its prebuilt binaries are on GitHub, which a CI machine may not reach, and trying costs
- * minutes of time-outs (`build_from_source` skips the attempt).
+ * `npm ci` filled, so `--prefer-offline` rarely goes out), and better-sqlite3's install script
+ * runs as on a user's machine: prebuild-install downloads the prebuilt addon for this Node.
+ * Its usual host is GitHub, which this machine cannot reach, so the test serves the same
+ * download from 127.0.0.1 (prebuild-install's documented binary-host mirror,
+ * `npm_config_better_sqlite3_binary_host`): a tarball of the addon the workspace's own install
+ * built, named and laid out as the project's releases are. Compiling it again from source
+ * (node-gyp) took about 3 minutes of CPU, most of this test's time, and proved nothing about
+ * our packages.
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
@@ -40,16 +44,67 @@ interface Packed {
   files: { path: string }[];
 }
 
+/** Where the prebuilt addon is served from (see the file's comment); set in before(). */
+let binaryHost = '';
+
 /** npm's own settings for a fresh install (see the file's comment), passed as npm_config_*. */
 const installEnv = (): NodeJS.ProcessEnv => {
-  const env: NodeJS.ProcessEnv = { ...process.env, npm_config_build_from_source: 'true', JOBS: 'max' };
-  // Node's headers beside its binary (/usr/include/node for Debian's nodejs, the same layout
-  // in nodejs.org's tarballs); without them node-gyp would download them.
-  const prefix = dirname(dirname(realpathSync(process.execPath)));
-  if (existsSync(join(prefix, 'include/node/node.h'))) env.npm_config_nodedir = prefix;
+  const env: NodeJS.ProcessEnv = { ...process.env, npm_config_better_sqlite3_binary_host: binaryHost };
+  // The workspace's ~/.npmrc may say build-from-source: a user's does not.
+  delete env.npm_config_build_from_source;
   // Nothing of the workspace's: this test runs under its loader and source condition.
   delete env.NODE_OPTIONS;
   return env;
+};
+
+/**
+ * better-sqlite3's prebuilt addon for this Node, as its releases publish it
+ * (`v<version>/better-sqlite3-v<version>-node-v<abi>-<platform>-<arch>.tar.gz`, holding
+ * `build/Release/better_sqlite3.node`), served by a child process on 127.0.0.1 (the installs
+ * below block this process). Returns the host and how to stop it.
+ */
+const serveBinary = async (
+  dir: string,
+): Promise<{ host: string; stop: () => void; served: () => string[]; tarball: string }> => {
+  const require = createRequire(join(ROOT, 'packages/server/package.json'));
+  const pkgDir = dirname(require.resolve('better-sqlite3/package.json'));
+  const { version } = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')) as { version: string };
+  const addon = join(pkgDir, 'build/Release/better_sqlite3.node');
+  assert.ok(existsSync(addon), `${addon} is missing: the workspace's install did not build better-sqlite3`);
+  const name = `better-sqlite3-v${version}-node-v${process.versions.modules}-${process.platform}-${process.arch}.tar.gz`;
+  mkdirSync(join(dir, `v${version}`), { recursive: true });
+  run(
+    'tar',
+    ['-czf', join(dir, `v${version}`, name), '-C', pkgDir, 'build/Release/better_sqlite3.node'],
+    dir,
+  );
+  const port = await freePort();
+  const child = spawn(
+    process.execPath,
+    [
+      '-e',
+      `const {createServer}=require('node:http'),{createReadStream,existsSync}=require('node:fs'),{join,normalize}=require('node:path');
+       createServer((q,s)=>{const f=join(process.argv[1],normalize(decodeURIComponent(q.url.split('?')[0])));
+         if(!f.startsWith(process.argv[1])||!existsSync(f)){s.writeHead(404).end();return;}
+         console.log('served '+q.url);s.writeHead(200,{'content-type':'application/gzip'});createReadStream(f).pipe(s);}).listen(${port},'127.0.0.1',()=>console.log('up'));`,
+      dir,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  let out = '';
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('up')) resolve();
+    });
+    child.once('exit', (c) => reject(new Error(`binary host exited ${c}`)));
+  });
+  return {
+    host: `http://127.0.0.1:${port}`,
+    stop: () => child.kill(),
+    served: () => [...out.matchAll(/^served (\S+)$/gm)].map((m) => m[1]!),
+    tarball: `/v${version}/${name}`,
+  };
 };
 
 const run = (cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = installEnv()) => {
@@ -67,7 +122,11 @@ describe('the published packages, packed and installed outside the repository', 
   let packed: Packed[] = [];
   let installSeconds = 0;
 
-  before(() => {
+  let stopHost = () => {};
+  before(async () => {
+    const mirror = await serveBinary(join(work, 'binary-host'));
+    binaryHost = mirror.host;
+    stopHost = mirror.stop;
     for (const dist of ['core', 'banner', 'server', 'scanner', 'react'])
       assert.ok(
         existsSync(join(ROOT, 'packages', dist, 'dist')),
@@ -114,12 +173,19 @@ describe('the published packages, packed and installed outside the repository', 
       app,
     );
     installSeconds = (performance.now() - started) / 1000;
+    // better-sqlite3's install took the prebuilt addon (it did not fall back to compiling).
+    // The host's log arrives on its pipe once this process's event loop runs again.
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(mirror.served(), [mirror.tarball], 'prebuild-install downloaded the addon');
     const lines = packed.map(
       (p) => `${p.name}: ${kB(p.size)} packed, ${kB(p.unpackedSize)} unpacked, ${p.files.length} files`,
     );
     console.log(`${lines.join('\n')}\nnpm install of the five tarballs: ${installSeconds.toFixed(1)} s`);
   });
-  after(() => rmSync(work, { recursive: true, force: true }));
+  after(() => {
+    stopHost();
+    rmSync(work, { recursive: true, force: true });
+  });
 
   it('each tarball holds its build and what it reads at run time, never its sources, tests or build info', () => {
     assert.deepEqual(packed.map((p) => p.name).sort(), [...PACKAGES].sort());
