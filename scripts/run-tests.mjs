@@ -1,4 +1,5 @@
-// Runs every test file of the workspace with Node's own test runner (TypeScript through tsx).
+// Runs every test file of the workspace with Node's own test runner (TypeScript through tsx;
+// `@assent/*` imports resolve to each package's src/ through the `@assent/source` condition).
 // Usage: node scripts/run-tests.mjs [path-filter …]
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
@@ -27,7 +28,11 @@ if (!chosen.length) {
   console.error('no test files matched');
   process.exit(1);
 }
-const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...chosen], {
-  stdio: 'inherit',
-});
+const r = spawnSync(
+  process.execPath,
+  ['--conditions=@assent/source', '--import', 'tsx', '--test', '--test-concurrency=2', ...chosen],
+  {
+    stdio: 'inherit',
+  },
+);
 process.exit(r.status ?? 1);

@@ -22,4 +22,4 @@ eval "$pg_env"
 trap 'bash scripts/postgres.sh stop "$ASSENT_TEST_PG_DIR"' EXIT
 
 # One file at a time: each already loads the machine with its own servers and clients.
-ASSENT_SOAK=1 node --import tsx --test --test-concurrency=1 packages/server/test/reliability/*.test.ts
+ASSENT_SOAK=1 node --conditions=@assent/source --import tsx --test --test-concurrency=1 packages/server/test/reliability/*.test.ts

@@ -7,4 +7,4 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm ci --no-audit --no-fund
 fi
 npm run build --silent
-exec node --import tsx demo/src/server.ts
+exec node --conditions=@assent/source --import tsx demo/src/server.ts

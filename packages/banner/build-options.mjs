@@ -11,6 +11,8 @@ const dir = new URL('.', import.meta.url).pathname;
 
 export const common = {
   bundle: true,
+  // @assent/core from its TypeScript sources (package.json exports), not its build.
+  conditions: ['@assent/source'],
   minify: true,
   target: 'es2020',
   // Internal fields start with `_`; the public API keeps its names (see src/state.ts).

@@ -1,6 +1,9 @@
 #!/usr/bin/env node
-// The sources are TypeScript run through tsx, like the rest of the workspace.
-import { register } from 'tsx/esm/api';
+// The published package runs its compiled dist/. In a checkout (src/ beside dist/; the package
+// does not ship src/) it runs the TypeScript sources through the workspace's tsx instead, so the
+// tests and a developer never run a stale build.
+import { existsSync } from 'node:fs';
 
-register();
-await import('../src/cli.ts');
+const checkout = existsSync(new URL('../src/cli.ts', import.meta.url));
+if (checkout) await import('../../../scripts/workspace-sources.mjs');
+await import(checkout ? '../src/cli.ts' : '../dist/cli.js');

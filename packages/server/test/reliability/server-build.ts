@@ -32,6 +32,7 @@ export const serverBuild = (): Promise<string> =>
       entryPoints: [join(SRC, 'cli.ts')],
       outfile: entry,
       bundle: true,
+      conditions: ['@assent/source'],
       platform: 'node',
       format: 'esm',
       target: 'node20',
