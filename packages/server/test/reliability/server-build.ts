@@ -14,7 +14,8 @@ import { build } from 'esbuild';
  *
  * Laid out as src/ is, so what the server finds beside its own module still resolves: the
  * writer thread (store/sqlite-writer.mjs), the consent page's assets (assets/), and the banner's
- * build through node_modules (@assent/banner/dist). Removed when the test process exits.
+ * build through node_modules (@assent/banner/dist), and the package's own package.json.
+ * Removed when the test process exits.
  */
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 const SRC = join(ROOT, 'packages/server/src');
@@ -51,5 +52,8 @@ export const serverBuild = (): Promise<string> =>
     mkdirSync(join(out, 'src/store'), { recursive: true });
     cpSync(join(SRC, 'store/sqlite-writer.mjs'), join(out, 'src/store/sqlite-writer.mjs'));
     cpSync(join(SRC, 'assets'), join(out, 'src/assets'), { recursive: true });
+    // openapi.ts reads the package's version one level above its own module: from the bundle
+    // (in src/store/) that is src/package.json.
+    cpSync(join(SRC, '../package.json'), join(out, 'src/package.json'));
     return entry;
   })());
