@@ -199,20 +199,35 @@ const main = async () => {
       writeFileSync(`${file}.ids`, ids.slice(0, 20_000).join('\n'));
       seeded = `${((performance.now() - t) / 1000).toFixed(0)} s`;
     } else ids = readFileSync(`${file}.ids`, 'utf8').split('\n');
+    // BENCH_SEED_ONLY=1: seed (at low priority, while other work runs) and stop.
+    if (process.env.BENCH_SEED_ONLY) return;
     results.SQLite = { seeded, rows: await measure('SQLite', db, ids) };
   }
   if (!only || only === 'postgres') {
-    const env = execFileSync('bash', [join(ROOT, 'scripts/postgres.sh'), 'start'], { encoding: 'utf8' });
+    // BENCH_PG_URL: a database seeded by an earlier run (BENCH_SEED_ONLY=1) is reused, with the
+    // consent IDs it kept beside the SQLite file; otherwise a throwaway cluster is seeded now.
+    const given = process.env.BENCH_PG_URL;
+    const env = given
+      ? ''
+      : execFileSync('bash', [join(ROOT, 'scripts/postgres.sh'), 'start'], { encoding: 'utf8' });
     const vars = Object.fromEntries([...env.matchAll(/export (\w+)=(\S+)/g)].map((m) => [m[1], m[2]]));
-    const url = vars.ASSENT_TEST_PG_URL!;
+    const url = given ?? vars.ASSENT_TEST_PG_URL!;
+    const idsFile = join(dir, `admin-${rows}.pg.ids`);
     try {
       const t = performance.now();
-      process.stderr.write(`seeding ${rows.toLocaleString('en')} receipts into PostgreSQL…\n`);
-      const ids = await seed(url, rows);
-      const seeded = `${((performance.now() - t) / 1000).toFixed(0)} s`;
+      let seeded = 'reused from an earlier run';
+      let ids: readonly string[];
+      if (given && existsSync(idsFile)) ids = readFileSync(idsFile, 'utf8').split('\n');
+      else {
+        process.stderr.write(`seeding ${rows.toLocaleString('en')} receipts into PostgreSQL…\n`);
+        ids = await seed(url, rows);
+        if (given) writeFileSync(idsFile, ids.slice(0, 20_000).join('\n'));
+        seeded = `${((performance.now() - t) / 1000).toFixed(0)} s`;
+      }
+      if (process.env.BENCH_SEED_ONLY) return;
       results.PostgreSQL = { seeded, rows: await measure('PostgreSQL', url, ids) };
     } finally {
-      execFileSync('bash', [join(ROOT, 'scripts/postgres.sh'), 'stop', vars.ASSENT_TEST_PG_DIR!]);
+      if (!given) execFileSync('bash', [join(ROOT, 'scripts/postgres.sh'), 'stop', vars.ASSENT_TEST_PG_DIR!]);
     }
   }
   if (only || rows !== 1_000_000) return;
