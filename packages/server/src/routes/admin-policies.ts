@@ -1,11 +1,11 @@
-import { configOf, isSha256 } from '@assent/core';
+import { configOf } from '@assent/core';
 import type { FastifyInstance } from 'fastify';
 import { maySee } from '../admin-auth.js';
 import type { Context } from '../context.js';
-import { apiError, errorResponses } from '../errors.js';
+import { errorResponses } from '../errors.js';
 import { publishable } from '../policies.js';
 import { unsafeIn } from '../text.js';
-import { siteNamed } from './policies.js';
+import { publishedOr404, siteNamed } from './policies.js';
 
 // Site data: the guard refuses a `site` the caller may not see; the list narrows itself.
 const ALL = { allow: ['owner', 'editor', 'auditor'] as const, scope: 'site' as const };
@@ -184,18 +184,8 @@ export const adminPolicyRoutes = (ctx: Context) => async (app: FastifyInstance) 
       },
     },
     async (req, reply) => {
-      const { sha256 } = req.params;
-      const v = isSha256(sha256) ? await ctx.policies.get(sha256) : null;
-      if (!v)
-        return reply
-          .code(404)
-          .send(
-            apiError(
-              'ASSENT_NOT_FOUND',
-              'sha256',
-              isSha256(sha256) ? 'no policy with this SHA-256 was published here' : 'must be 64 hex digits',
-            ),
-          );
+      const v = await publishedOr404(ctx, req.params.sha256, reply);
+      if (!v) return reply;
       return { sha256: v.sha256, version: v.config.policy, config: configOf(v.doc) };
     },
   );

@@ -48,6 +48,26 @@ const unknownSiteReply = errorReply(
  *   request was made to: a same-origin deployment needs no parameter);
  * - `GET /v1/assent.js?site=`: that policy and the banner in one CSP-safe script.
  */
+
+/**
+ * A published policy by its SHA-256, or a 404 naming `sha256` sent (null): the public
+ * registry route and the editor's version view answer alike.
+ */
+export const publishedOr404 = async (ctx: Context, sha256: string, reply: FastifyReply) => {
+  const v = isSha256(sha256) ? await ctx.policies.get(sha256) : null;
+  if (!v)
+    reply
+      .code(404)
+      .send(
+        apiError(
+          'ASSENT_NOT_FOUND',
+          'sha256',
+          isSha256(sha256) ? 'no policy with this SHA-256 was published here' : 'must be 64 hex digits',
+        ),
+      );
+  return v ?? null;
+};
+
 /**
  * The site a request names in `?site=` (or, without one, the server's own origin), when this
  * server serves it; otherwise answers 404 naming `site` and returns null. The policy and the
@@ -106,18 +126,8 @@ export const policyRoutes = (ctx: Context) => async (app: FastifyInstance) => {
       },
     },
     async (req, reply) => {
-      const { sha256 } = req.params;
-      const v = isSha256(sha256) ? await ctx.policies.get(sha256) : null;
-      if (!v)
-        return reply
-          .code(404)
-          .send(
-            apiError(
-              'ASSENT_NOT_FOUND',
-              'sha256',
-              isSha256(sha256) ? 'no policy with this SHA-256 was published here' : 'must be 64 hex digits',
-            ),
-          );
+      const v = await publishedOr404(ctx, req.params.sha256, reply);
+      if (!v) return reply;
       // Content-addressed: it can never change.
       return reply
         .type('application/json; charset=utf-8')
