@@ -184,5 +184,52 @@ describe('admin overview', () => {
           ],
         );
       });
+
+      it('a range that ends in the past counts the latest choice before its end, as today is counted', async () => {
+        const get = async (q: string) => {
+          const r = await s.app.inject({
+            url: `/v1/admin/overview?site=${encodeURIComponent(MODES_SITE)}${q}`,
+            headers: { authorization: `Bearer ${TOKEN}` },
+          });
+          assert.equal(r.statusCode, 200, r.body);
+          const { from: _f, to: _t, ...o } = r.json();
+          return o;
+        };
+        await new Promise((r) => setTimeout(r, 5));
+        const end = new Date().toISOString();
+        await new Promise((r) => setTimeout(r, 5));
+        // Nothing after `end` yet: the consent_latest table (open range) and the per-receipt
+        // search (a range ending in the past) must give the same overview.
+        const open = await get('');
+        assert.equal(open.consents, 6);
+        assert.deepEqual(await get(`&to=${end}`), open);
+        // A visitor who accepted chooses again after `end`: today's overview moves, the one
+        // ending at `end` does not.
+        const id = consentId();
+        const post = (method: string, on: boolean) =>
+          s.app.inject({
+            method: 'POST',
+            url: '/v1/receipts',
+            headers: { origin: MODES_SITE },
+            payload: {
+              consentId: id,
+              policy: { version: 'm1', sha256: MODES_SHA },
+              mode: 'opt-in',
+              choices: { analytics: on },
+              method,
+              source: 'banner',
+              signals: { gpc: false },
+              page: { origin: MODES_SITE, path: '/' },
+              lang: 'en',
+            },
+          });
+        assert.equal((await post('reject-all', false)).statusCode, 201);
+        const now = await get('');
+        assert.equal(now.consents, 7);
+        assert.equal(now.outcomes.find((x: { method: string }) => x.method === 'reject-all').consents, 2);
+        assert.deepEqual(await get(`&to=${end}`), open);
+        const later = new Date(Date.now() + 1000).toISOString();
+        assert.deepEqual(await get(`&to=${later}`), now);
+      });
     });
 });

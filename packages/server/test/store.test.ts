@@ -45,6 +45,7 @@ const storeSuite = (kind: 'sqlite' | 'postgres') => {
         '0001_receipts',
         '0002_policies',
         '0003_history_probes',
+        '0004_consent_latest',
         'admin_0001_users',
         'admin_0002_audit',
         'admin_0003_webhooks',
@@ -247,8 +248,17 @@ const storeSuite = (kind: 'sqlite' | 'postgres') => {
     it('purges the payload of expired consents and the chain still verifies', async () => {
       const [gone] = await store.append([item({ expiresAt: '2020-01-01T00:00:00.000Z' })], signer);
       await store.append([item()], signer);
+      // The consent is counted (by its latest receipt) until that receipt is purged; then its
+      // row of consent_latest, consent ID and all, is gone too.
+      const counted = async () =>
+        (await store.admin.latestGroups({}, [], new Date().toISOString())).reduce(
+          (n, g) => n + g.consents,
+          0,
+        );
+      const before = await counted();
       const purged = await purgeExpired({ store }, 30);
       assert.equal(purged, 1);
+      assert.equal(await counted(), before - 1);
       assert.deepEqual(await store.history(gone!.consentId, { offset: 0, limit: 10 }), {
         total: 0,
         receipts: [],

@@ -332,10 +332,12 @@ describe('migrating a database that has receipts', () => {
       .insertInto('policies')
       .values({ sha256: PUBLISHED.sha256, doc: PUBLISHED.canonical, created_at: new Date().toISOString() })
       .execute();
-    // Five receipts as the server wrote them before the log (no salt, no leaf).
+    // Five receipts as the server wrote them before the log (no salt, no leaf); the last two
+    // are one visitor choosing again.
     let prev = '0'.repeat(64);
+    const again = receiptBody().consentId;
     for (let seq = 1; seq <= 5; seq++) {
-      const body = receiptBody();
+      const body = receiptBody(seq >= 4 ? { consentId: again } : {});
       const r = {
         ...(body as unknown as SignedReceipt),
         v: 2 as const,
@@ -355,6 +357,7 @@ describe('migrating a database that has receipts', () => {
       const {
         salt: _s,
         leaf: _l,
+        mode: _m,
         ...row
       } = receiptRow(r, { ...r, hash: d.hash, sig: sig!, salt: '', leaf: 0 }, d.body);
       // biome-ignore lint/suspicious/noExplicitAny: the table as it was before tlog_0001.
@@ -365,6 +368,7 @@ describe('migrating a database that has receipts', () => {
     await (store.db as any).insertInto('chain_heads').values({ site: ORIGIN, seq: 5, hash: prev }).execute();
     // What came after 0003 (the admin console's tables sort before tlog_0001; they hold no receipts).
     assert.deepEqual(await store.migrate(), [
+      '0004_consent_latest',
       'admin_0001_users',
       'admin_0002_audit',
       'admin_0003_webhooks',
@@ -372,6 +376,17 @@ describe('migrating a database that has receipts', () => {
       'tlog_0001_leaves',
       'tlog_0002_cosignatures',
     ]);
+    // 0004: each receipt's mode as a column, and each consent's latest receipt.
+    assert.deepEqual(
+      (await store.db.selectFrom('receipts').select('mode').execute()).map((r) => r.mode),
+      ['opt-in', 'opt-in', 'opt-in', 'opt-in', 'opt-in'],
+    );
+    assert.deepEqual(
+      (await store.db.selectFrom('consent_latest').select('receipt_id').orderBy('receipt_id').execute()).map(
+        (r) => r.receipt_id.slice(0, 3),
+      ),
+      ['id1', 'id2', 'id3', 'id5'],
+    );
     const leaves = [];
     for (let seq = 1; seq <= 5; seq++) {
       const l = await store.receiptLeaf(`id${seq}`.padEnd(16, 'x'));

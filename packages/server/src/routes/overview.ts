@@ -4,6 +4,7 @@ import { allowedSites, scopedFilter } from '../admin-auth.js';
 import type { Context } from '../context.js';
 import { errorResponses } from '../errors.js';
 import { errorReply, jsonReply } from '../schemas.js';
+import type { LatestGroup } from '../store/admin-store.js';
 import { badDate, type FilterQuery, filterOf, filterQuery, knownSite, unknownSite } from './admin-filter.js';
 
 /** The outcomes the overview counts, by the method of a consent's latest choice. */
@@ -59,25 +60,25 @@ export const overviewRoutes = (ctx: Context) => async (app: FastifyInstance) => 
       for (const s of sites)
         for (const c of ctx.policies.site(s)?.policy.categories ?? [])
           if (!categories.has(c.id)) categories.set(c.id, c.title);
-      const [all, days, regions, modes, granting, receipts] = await Promise.all([
-        ctx.store.admin.latestChoices(filter, 'all'),
-        ctx.store.admin.latestChoices(filter, 'day'),
-        ctx.store.admin.latestChoices(filter, 'region'),
-        ctx.store.admin.latestChoices(filter, 'mode'),
-        ctx.store.admin.latestGranting(filter, [...categories.keys()]),
+      const ids = [...categories.keys()];
+      const [groups, receipts] = await Promise.all([
+        ctx.store.admin.latestGroups(filter, ids, new Date().toISOString()),
         ctx.store.stats(filter, 'method', []),
       ]);
-      const grouped = (rows: { key: string; method: string; consents: number }[]) => {
+      // Every chart is a sum of the same groups, so they cannot disagree with each other.
+      const grouped = (key: (g: LatestGroup) => string) => {
         const out = new Map<string, Record<string, number>>();
-        for (const r of rows) {
-          const c = out.get(r.key) ?? zero();
-          c[r.method] = (c[r.method] ?? 0) + r.consents;
-          out.set(r.key, c);
+        for (const g of groups) {
+          const c = out.get(key(g)) ?? zero();
+          c[g.method] = (c[g.method] ?? 0) + g.consents;
+          out.set(key(g), c);
         }
         return [...out].sort(([a], [b]) => a.localeCompare(b));
       };
-      const byMode = new Map(grouped(modes));
-      const consents = all.reduce((n, r) => n + r.consents, 0);
+      const all = new Map(grouped(() => 'all')).get('all') ?? zero();
+      const byMode = new Map(grouped((g) => g.mode));
+      const granting = ids.map((_, i) => groups.reduce((n, g) => n + g.granting[i]!, 0));
+      const consents = groups.reduce((n, g) => n + g.consents, 0);
       reply.header('cache-control', 'no-store');
       return {
         from: filter.from ?? null,
@@ -87,17 +88,17 @@ export const overviewRoutes = (ctx: Context) => async (app: FastifyInstance) => 
         outcomes: OUTCOMES.map(([method, label]) => ({
           method,
           label,
-          consents: all.find((r) => r.method === method)?.consents ?? 0,
+          consents: all[method] ?? 0,
           receipts: receipts.find((r) => r.key === method)?.total ?? 0,
         })),
-        days: grouped(days).map(([day, counts]) => ({ day, counts })),
-        regions: grouped(regions).map(([region, counts]) => ({ region, counts })),
+        days: grouped((g) => g.day).map(([day, counts]) => ({ day, counts })),
+        regions: grouped((g) => g.region).map(([region, counts]) => ({ region, counts })),
         // Every mode in core's order, even one nobody got ("no opt-out visitor" is an answer).
         modes: MODES.map((mode) => ({ mode, counts: byMode.get(mode) ?? zero() })),
         categories: [...categories].map(([id, title]) => ({
           id,
           title,
-          granting: granting[id] ?? 0,
+          granting: granting[ids.indexOf(id)]!,
           consents,
         })),
       };

@@ -115,10 +115,10 @@ export const siteRoutes = (ctx: Context) => async (app: FastifyInstance) => {
       const out = await Promise.all(
         sites.map(async (site) => {
           const current = ctx.policies.site(site);
-          // The overview's own counts (store/admin-store.ts latestChoices, stats by method):
+          // The overview's own counts (store/admin-store.ts latestGroups, stats by method):
           // a site's figures here are the ones its overview shows.
           const [choices, byMethod, publications, checkpoint] = await Promise.all([
-            counts ? ctx.store.admin.latestChoices({ site }, 'all') : null,
+            counts ? ctx.store.admin.latestGroups({ site }, [], new Date(now).toISOString()) : null,
             counts ? ctx.store.stats({ site }, 'method', []) : null,
             ctx.store.publications(site),
             ctx.store.logCheckpoint(site),

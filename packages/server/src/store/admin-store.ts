@@ -1,5 +1,5 @@
-import { MODES } from '@assent/core';
 import { type Compilable, type Kysely, sql } from 'kysely';
+import type { ConsentLatestTable } from './types.js';
 
 /** What a person may do in the admin console and API (see roles.ts). */
 export type Role = 'owner' | 'editor' | 'auditor';
@@ -47,6 +47,7 @@ export interface AuditRow {
 /** The receipts columns the console's table reads (the receipts table is store/types.ts's). */
 interface ReceiptsRead {
   granted: string | null;
+  mode: string | null;
   id: string;
   site: string;
   seq: number;
@@ -77,6 +78,17 @@ export interface ReceiptQuery {
   readonly consentId?: string;
 }
 
+/** Consents whose latest choice falls in one day, region, mode and method (latestGroups). */
+export interface LatestGroup {
+  readonly day: string;
+  readonly region: string;
+  readonly mode: string;
+  readonly method: string;
+  readonly consents: number;
+  /** Per category asked for, in that order: how many of these consents grant it. */
+  readonly granting: readonly number[];
+}
+
 export type ReceiptListRow = Pick<
   ReceiptsRead,
   'id' | 'site' | 'seq' | 'at' | 'method' | 'region' | 'body' | 'purged_at'
@@ -84,6 +96,7 @@ export type ReceiptListRow = Pick<
 
 export interface AdminDatabase {
   receipts: ReceiptsRead;
+  consent_latest: ConsentLatestTable;
   users: UsersTable;
   sessions: SessionsTable;
   audit_log: AuditRow;
@@ -102,20 +115,6 @@ export const storedSites = (sites: readonly string[]): string | null =>
 
 const USER_COLUMNS = ['id', 'email', 'role', 'sites', 'created_at', 'updated_at'] as const;
 const userOf = (r: Omit<UsersTable, 'password'>): User => ({ ...r, sites: sitesOf(r.sites) });
-
-/**
- * A receipt's mode, read from its body in SQL both dialects speak (no JSON functions, whose
- * names differ): the body is canonical JSON, keys sorted at every level, and `mode` is a
- * top-level key between `method` and `page` whose value is one of core's MODES. No other key
- * of a receipt is named `mode` with a string value (choices are booleans), so the anchored
- * pattern matches exactly the receipt's own mode. Purged receipts (body null) are not counted.
- * Literals, not parameters: PostgreSQL matches the GROUP BY expression to the selected one
- * only when they are the same text.
- */
-const MODE_OF_BODY = sql<string>`case ${sql.join(
-  MODES.map((m) => sql`when r.body like ${sql.lit(`%,"mode":"${m}","page":%`)} then ${sql.lit(m)}`),
-  sql` `,
-)} else 'unknown' end`;
 
 /**
  * Users and sessions. Reads run on the store's reading connection; every write goes through
@@ -264,73 +263,75 @@ export class AdminStore {
   }
 
   /**
-   * Counted per consent: each consent's latest receipt in the range (no later receipt of the
-   * same consent before `to`), grouped by `key` (day, region) and method, with the number of
-   * receipts beside. A consent's receipts are found through the (consent_id, at, id) index.
+   * Counted per consent, in one pass: each consent whose latest receipt (before `to`) is in the
+   * range, grouped by day, region, mode and method, with how many of them grant each of
+   * `categories`. The console's charts all sum these groups (routes/overview.ts).
+   *
+   * A range open at the end (no `to`, or one after `now`: no receipt is later) reads
+   * `consent_latest`, one row per consent. A range that ends in the past asks, for each of its
+   * receipts, whether the same consent has a later one before `to` (the (consent_id, at, id)
+   * index): the latest choice then is not today's. Both give the same counts (admin-store.test.ts).
    */
-  async latestChoices(
-    q: ReceiptQuery,
-    by: 'day' | 'region' | 'mode' | 'all',
-  ): Promise<{ key: string; method: string; consents: number }[]> {
-    let latest = this.db
-      .selectFrom('receipts as r')
-      .where('r.body', 'is not', null)
-      .where(({ not, exists, selectFrom }) => {
-        let later = selectFrom('receipts as n')
-          .select(sql`1`.as('one'))
-          .whereRef('n.consent_id', '=', 'r.consent_id')
-          .where((eb) => eb(eb.refTuple('n.at', 'n.id'), '>', eb.refTuple('r.at', 'r.id')));
-        if (q.to !== undefined) later = later.where('n.at', '<', q.to);
-        return not(exists(later));
-      });
-    if (q.site !== undefined) latest = latest.where('r.site', '=', q.site);
-    if (q.sites !== undefined) latest = latest.where('r.site', 'in', q.sites);
-    if (q.from !== undefined) latest = latest.where('r.at', '>=', q.from);
-    if (q.to !== undefined) latest = latest.where('r.at', '<', q.to);
-    const key =
-      by === 'day'
-        ? sql<string>`substr(r.at, 1, 10)`
-        : by === 'region'
-          ? sql<string>`coalesce(r.region, 'unknown')`
-          : by === 'mode'
-            ? MODE_OF_BODY
-            : sql<string>`'all'`;
-    // PostgreSQL refuses a constant in GROUP BY: the whole range groups by method alone.
-    const rows = await latest
-      .select((eb) => [key.as('key'), 'r.method', eb.fn.countAll<number>().as('n')])
-      .groupBy(by === 'all' ? ['r.method'] : [key, 'r.method'])
-      .execute();
-    return rows.map((r) => ({ key: String(r.key), method: String(r.method), consents: Number(r.n) }));
-  }
-
-  /** Per category: consents whose latest choice in the range grants it. */
-  async latestGranting(q: ReceiptQuery, categories: readonly string[]): Promise<Record<string, number>> {
-    if (!categories.length) return {};
-    let latest = this.db
-      .selectFrom('receipts as r')
-      .where('r.body', 'is not', null)
-      .where(({ not, exists, selectFrom }) => {
-        let later = selectFrom('receipts as n')
-          .select(sql`1`.as('one'))
-          .whereRef('n.consent_id', '=', 'r.consent_id')
-          .where((eb) => eb(eb.refTuple('n.at', 'n.id'), '>', eb.refTuple('r.at', 'r.id')));
-        if (q.to !== undefined) later = later.where('n.at', '<', q.to);
-        return not(exists(later));
-      });
-    if (q.site !== undefined) latest = latest.where('r.site', '=', q.site);
-    if (q.sites !== undefined) latest = latest.where('r.site', 'in', q.sites);
-    if (q.from !== undefined) latest = latest.where('r.at', '>=', q.from);
-    if (q.to !== undefined) latest = latest.where('r.at', '<', q.to);
-    const row = (await latest
-      .select(
-        categories.map((c, i) =>
-          sql<number>`sum(case when r.granted like ${`%,${c.replace(/[\\%_]/g, (x) => `\\${x}`)},%`} escape '\\' then 1 else 0 end)`.as(
+  async latestGroups(q: ReceiptQuery, categories: readonly string[], now: string): Promise<LatestGroup[]> {
+    const open = q.to === undefined || q.to > now;
+    const latest = open
+      ? (() => {
+          let l = this.db.selectFrom('consent_latest').select(['at', 'region', 'mode', 'method', 'granted']);
+          if (q.site !== undefined) l = l.where('site', '=', q.site);
+          if (q.sites !== undefined) l = l.where('site', 'in', q.sites);
+          if (q.from !== undefined) l = l.where('at', '>=', q.from);
+          return l;
+        })()
+      : (() => {
+          let r = this.db
+            .selectFrom('receipts as r')
+            .select(['r.at', 'r.region', 'r.mode', 'r.method', 'r.granted'])
+            .where('r.body', 'is not', null)
+            .where(({ not, exists, selectFrom }) =>
+              not(
+                exists(
+                  selectFrom('receipts as n')
+                    .select(sql`1`.as('one'))
+                    .whereRef('n.consent_id', '=', 'r.consent_id')
+                    .where((eb) => eb(eb.refTuple('n.at', 'n.id'), '>', eb.refTuple('r.at', 'r.id')))
+                    .where('n.at', '<', q.to!),
+                ),
+              ),
+            );
+          if (q.site !== undefined) r = r.where('r.site', '=', q.site);
+          if (q.sites !== undefined) r = r.where('r.site', 'in', q.sites);
+          if (q.from !== undefined) r = r.where('r.at', '>=', q.from);
+          return r.where('r.at', '<', q.to!);
+        })();
+    // Literals, not parameters, in the grouped expressions: PostgreSQL matches a GROUP BY
+    // expression to the selected one only when they are the same text.
+    const day = sql<string>`substr(l.at, 1, 10)`;
+    const region = sql<string>`coalesce(l.region, 'unknown')`;
+    const mode = sql<string>`coalesce(l.mode, 'unknown')`;
+    const rows = (await this.db
+      .selectFrom(latest.as('l'))
+      .select((eb) => [
+        day.as('day'),
+        region.as('region'),
+        mode.as('mode'),
+        'l.method',
+        eb.fn.countAll<number>().as('n'),
+        ...categories.map((c, i) =>
+          sql<number>`sum(case when l.granted like ${`%,${c.replace(/[\\%_]/g, (x) => `\\${x}`)},%`} escape '\\' then 1 else 0 end)`.as(
             `c${i}`,
           ),
         ),
-      )
-      .executeTakeFirstOrThrow()) as Record<string, unknown>;
-    return Object.fromEntries(categories.map((c, i) => [c, Number(row[`c${i}`] ?? 0)]));
+      ])
+      .groupBy([day, region, mode, 'l.method'])
+      .execute()) as Record<string, unknown>[];
+    return rows.map((r) => ({
+      day: String(r.day),
+      region: String(r.region),
+      mode: String(r.mode),
+      method: String(r.method),
+      consents: Number(r.n),
+      granting: categories.map((_, i) => Number(r[`c${i}`] ?? 0)),
+    }));
   }
 
   /** A receipt's row by id, with its neighbours in its site's chain (by seq), or null. */

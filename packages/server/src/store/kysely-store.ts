@@ -6,7 +6,7 @@ import { WebhookStore } from '../webhooks/store.js';
 import { type AdminDatabase, AdminStore } from './admin-store.js';
 import { type CosignatureDatabase, CosignatureStore } from './cosignatures.js';
 import { migrationProvider } from './migrations.js';
-import { receiptRow, writes } from './statements.js';
+import { latestRow, receiptRow, writes } from './statements.js';
 import {
   type Database,
   type ExportFilter,
@@ -27,7 +27,7 @@ import {
   type TlogLeavesTable,
 } from './types.js';
 
-/** Rows per INSERT: 17 columns × 1000 stays far below SQLite's 32766 bound parameters. */
+/** Rows per INSERT: 20 columns × 1000 stays far below SQLite's 32766 bound parameters. */
 const INSERT_CHUNK = 1000;
 
 const num = (v: unknown): number => Number(v ?? 0);
@@ -131,6 +131,10 @@ export class KyselyStore implements Store {
         await w.insertReceipts(rows.slice(i, i + INSERT_CHUNK)).execute();
         await w.insertLeaves(leaves.slice(i, i + INSERT_CHUNK)).execute();
       }
+      // Each consent's last receipt of the batch (rows are in time order) becomes its latest.
+      const latest = [...new Map(rows.map((row) => [row.consent_id, latestRow(row)])).values()];
+      for (let i = 0; i < latest.length; i += INSERT_CHUNK)
+        await w.upsertLatest(latest.slice(i, i + INSERT_CHUNK)).execute();
       for (const [site, h] of heads) await w.writeHead(h.seq, h.hash, h.leaves, site).execute();
       return out;
     });
@@ -298,6 +302,7 @@ export class KyselyStore implements Store {
   }
 
   async purge(cutoff: string, now: string, limit: number): Promise<number> {
+    await this.w.purgeLatest(cutoff).execute();
     const res = await this.w.purge(now, cutoff, limit).executeTakeFirst();
     return Number(res.numUpdatedRows);
   }

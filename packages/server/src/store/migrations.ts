@@ -1,4 +1,5 @@
-import type { Kysely, Migration, MigrationProvider } from 'kysely';
+import { MODES } from '@assent/core';
+import { type Kysely, type Migration, type MigrationProvider, sql } from 'kysely';
 import { backfillLeaves } from './backfill.js';
 
 /**
@@ -93,6 +94,52 @@ const migrations: Record<string, Migration> = {
         .addColumn('name', 'text', (c) => c.primaryKey())
         .addColumn('at', 'text', (c) => c.notNull())
         .execute();
+    },
+  },
+  /**
+   * The console counts consents by their latest choice (issue 17): `consent_latest` holds each
+   * consent's latest receipt, kept by every append (statements.ts upsertLatest), so the
+   * overview of a million receipts reads one row per consent instead of asking, for every
+   * receipt, whether a later one exists (10 s per chart at 1,000,000 receipts on SQLite).
+   * `receipts.mode` is the receipt's mode as a column (it was read from the body with LIKE).
+   * Both are filled from the receipts already stored.
+   */
+  '0004_consent_latest': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('receipts').addColumn('mode', 'text').execute();
+      // The canonical body has `"mode":"…"` between `method` and `page` (canonical.ts).
+      await sql`update receipts set mode = case ${sql.join(
+        MODES.map((m) => sql`when body like ${sql.lit(`%,"mode":"${m}","page":%`)} then ${sql.lit(m)}`),
+        sql` `,
+      )} end where body is not null`.execute(db);
+      await db.schema
+        .createTable('consent_latest')
+        .addColumn('consent_id', 'text', (c) => c.primaryKey())
+        .addColumn('site', 'text', (c) => c.notNull())
+        .addColumn('receipt_id', 'text', (c) => c.notNull())
+        .addColumn('at', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'text', (c) => c.notNull())
+        .addColumn('method', 'text')
+        .addColumn('region', 'text')
+        .addColumn('mode', 'text')
+        .addColumn('granted', 'text')
+        .execute();
+      await db.schema
+        .createIndex('consent_latest_site_at')
+        .on('consent_latest')
+        .columns(['site', 'at'])
+        .execute();
+      await db.schema
+        .createIndex('consent_latest_expires')
+        .on('consent_latest')
+        .column('expires_at')
+        .execute();
+      await sql`insert into consent_latest (consent_id, site, receipt_id, at, expires_at, method, region, mode, granted)
+        select r.consent_id, r.site, r.id, r.at, r.expires_at, r.method, r.region, r.mode, r.granted
+        from receipts r
+        where r.body is not null and r.consent_id is not null and not exists (
+          select 1 from receipts n where n.consent_id = r.consent_id and (n.at, n.id) > (r.at, r.id)
+        )`.execute(db);
     },
   },
   /**

@@ -84,11 +84,13 @@ const readHead = prepare('readHead');
 const insert = prepare('insertReceipt');
 const writeHead = prepare('writeHead');
 const insertLeaf = prepare('insertLeaf');
+const upsertLatest = prepare('upsertLatest');
 
 // The process's other writes (retention, the daily IP-hash salt, publishing, readiness's
 // probe) run here too, so this is the only connection that ever writes: the request thread's
 // connection only reads, and never waits (synchronously, on the event loop) for this one's lock.
 const purge = prepare('purge');
+const purgeLatest = prepare('purgeLatest');
 const addSalt = prepare('addSalt');
 const getSalt = prepare('getSalt');
 const dropSalts = prepare('dropSalts');
@@ -134,7 +136,10 @@ const OPS = {
     if (!st) adminStatements.set(sql, (st = db.prepare(sql)));
     return st.run(params).changes;
   },
-  purge: (cutoff, now, limit) => purge.run(now, cutoff, limit).changes,
+  purge: (cutoff, now, limit) => {
+    purgeLatest.run(cutoff);
+    return purge.run(now, cutoff, limit).changes;
+  },
   salt: (day, fresh) => {
     addSalt.run(day, fresh);
     return getSalt.get(day).salt;
@@ -241,6 +246,7 @@ const appendOne = (items, key, heads, sites) => {
                         : null;
     }
     insert.runArgs(row);
+    upsertLatest.runArgs(row);
     insertLeaf.run(site, leaf, data);
     head.seq = seq;
     head.hash = hash;

@@ -20,6 +20,7 @@ const WIRE = [
   'consent_id',
   'method',
   'region',
+  'mode',
   'granted',
   'accepted',
   'kid',
@@ -94,6 +95,7 @@ export class SqliteWriter {
       flat[k++] = r.consentId;
       flat[k++] = r.method;
       flat[k++] = r.region;
+      flat[k++] = r.mode;
       flat[k++] = granted;
       flat[k++] = accepted;
       flat[k++] = r.kid;

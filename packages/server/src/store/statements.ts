@@ -8,6 +8,7 @@ import {
   SqliteQueryCompiler,
 } from 'kysely';
 import type {
+  ConsentLatestTable,
   Database,
   ReceiptsTable,
   TlogCheckpointsTable,
@@ -34,7 +35,17 @@ export const grantedColumns = (choices: SignedReceipt['choices']): { granted: st
 /** What a receipt row needs besides its place in the chain (which only the writer knows). */
 export type RowBase = Pick<
   Receipt,
-  'id' | 'site' | 'at' | 'expiresAt' | 'consentId' | 'method' | 'region' | 'choices' | 'kid' | 'policy'
+  | 'id'
+  | 'site'
+  | 'at'
+  | 'expiresAt'
+  | 'consentId'
+  | 'method'
+  | 'region'
+  | 'mode'
+  | 'choices'
+  | 'kid'
+  | 'policy'
 >;
 
 /** The row of a sealed receipt: `body` is its canonical JSON, hashed and signed. */
@@ -61,6 +72,7 @@ export const receiptRow = (
     consent_id: r.consentId,
     method: r.method,
     region: r.region,
+    mode: r.mode,
     granted,
     accepted,
     body,
@@ -83,9 +95,23 @@ const PURGED = {
   consent_id: null,
   method: null,
   region: null,
+  mode: null,
   granted: null,
   accepted: null,
 } as const;
+
+/** A consent's latest-receipt row, from its receipt's row (every column is one of the row's). */
+export const latestRow = (r: ReceiptsTable): ConsentLatestTable => ({
+  consent_id: r.consent_id!,
+  site: r.site,
+  receipt_id: r.id,
+  at: r.at,
+  expires_at: r.expires_at,
+  method: r.method,
+  region: r.region,
+  mode: r.mode,
+  granted: r.granted,
+});
 
 /**
  * Every write, as a query over `db`. Arguments are the statement's parameters; the thread
@@ -105,6 +131,38 @@ export const writes = (db: Kysely<Database>) => ({
       .onConflict((oc) => oc.column('site').doUpdateSet((eb) => ({ site: eb.ref('excluded.site') })))
       .returning(['seq', 'hash', 'leaves']),
   insertReceipts: (rows: readonly ReceiptsTable[]) => db.insertInto('receipts').values(rows),
+  /**
+   * Makes each row its consent's latest unless a later receipt (by `at`, then id) is there
+   * already. Rows of one statement must name distinct consents (PostgreSQL refuses to update a
+   * row twice in one statement): KyselyStore passes each consent's last row of a batch.
+   */
+  upsertLatest: (rows: readonly ConsentLatestTable[]) =>
+    db
+      .insertInto('consent_latest')
+      .values(rows)
+      .onConflict((oc) =>
+        oc
+          .column('consent_id')
+          .doUpdateSet((eb) => ({
+            site: eb.ref('excluded.site'),
+            receipt_id: eb.ref('excluded.receipt_id'),
+            at: eb.ref('excluded.at'),
+            expires_at: eb.ref('excluded.expires_at'),
+            method: eb.ref('excluded.method'),
+            region: eb.ref('excluded.region'),
+            mode: eb.ref('excluded.mode'),
+            granted: eb.ref('excluded.granted'),
+          }))
+          .where((eb) =>
+            eb(
+              eb.refTuple('excluded.at', 'excluded.receipt_id'),
+              '>',
+              eb.refTuple('consent_latest.at', 'consent_latest.receipt_id'),
+            ),
+          ),
+      ),
+  /** A consent whose latest receipt expired is no longer counted (its receipts are purged). */
+  purgeLatest: (cutoff: string) => db.deleteFrom('consent_latest').where('expires_at', '<', cutoff),
   writeHead: (seq: number, hash: string, leaves: number, site: string) =>
     db.updateTable('chain_heads').set({ seq, hash, leaves }).where('site', '=', site),
   /** Leaves of the consent log: a receipt's (`entry` null) or a public entry's. */
@@ -187,6 +245,7 @@ export const RECEIPT_COLUMNS = Object.keys(
       consentId: '' as Receipt['consentId'],
       method: 'custom',
       region: null,
+      mode: 'opt-in',
       choices: {},
       kid: '',
       policy: { version: '', sha256: '' },
@@ -237,6 +296,9 @@ export const threadStatements = () => {
   return {
     readHead: compile(w.readHead(m(0), m(1)), 2),
     insertReceipt: compile(w.insertReceipts([row]), RECEIPT_COLUMNS.length),
+    // Its arguments are the receipt row's, as for insertReceipt: each latest column names one.
+    upsertLatest: compile(w.upsertLatest([latestRow(row)]), RECEIPT_COLUMNS.length),
+    purgeLatest: compile(w.purgeLatest(m(0)), 1),
     writeHead: compile(w.writeHead(n(0), m(1), n(2), m(3)), 4),
     insertLeaf: compile(w.insertLeaves([{ site: m(0), idx: n(1), data: m(2), entry: null }]), 3),
     insertEntry: compile(w.insertLeaves([{ site: m(0), idx: n(1), data: m(2), entry: m(3) }]), 4),

@@ -15,6 +15,25 @@ export interface Database {
   tlog_leaves: TlogLeavesTable;
   tlog_nodes: TlogNodesTable;
   tlog_checkpoints: TlogCheckpointsTable;
+  consent_latest: ConsentLatestTable;
+}
+
+/**
+ * Each consent's latest receipt, kept by every append in the receipt's own transaction: what the
+ * console's overview counts ("a visitor's latest choice") without finding, for each of a
+ * million receipts, whether a later one of the same consent exists. Its columns are the
+ * receipt row's (statements.ts latestRow). A purge deletes the rows of expired receipts.
+ */
+export interface ConsentLatestTable {
+  consent_id: string;
+  site: string;
+  receipt_id: string;
+  at: string;
+  expires_at: string;
+  method: string | null;
+  region: string | null;
+  mode: string | null;
+  granted: string | null;
 }
 
 /** The consent log's leaves, per site in order: `data` is the leaf's 32 bytes (hex). */
@@ -105,6 +124,8 @@ export interface ReceiptsTable {
   consent_id: string | null;
   method: string | null;
   region: string | null;
+  /** The receipt's mode (opt-in, opt-out, notice); null on receipts stored before 0004 without a body. */
+  mode: string | null;
   /** `,analytics,marketing,`: granted keys between commas, for stats by category in plain SQL. */
   granted: string | null;
   /** 1 when any non-essential key was granted. */

@@ -1,0 +1,11 @@
+import { randomBytes } from 'node:crypto';
+import autocannon from 'autocannon';
+import { publishable } from '../packages/server/src/index.js';
+const SITE = { policy: 'v3', categories: [{ id: 'analytics', services: [{ id: 'matomo' }] }, { id: 'marketing' }] };
+const r0 = publishable(SITE as any); if (!r0.ok) throw 1;
+const SHA256 = r0.version.sha256;
+const ORIGIN = 'https://news.example';
+const body = () => JSON.stringify({ consentId: randomBytes(16).toString('base64url').slice(0, 22), policy: { version: 'v3', sha256: SHA256 }, mode: 'opt-in', choices: { analytics: true, 'analytics:matomo': true, marketing: false }, method: 'custom', source: 'banner', signals: { gpc: false }, page: { origin: ORIGIN, path: '/articles/bench' }, lang: 'en' });
+const BODIES = Array.from({ length: 1000 }, body);
+const r = await autocannon({ url: `http://127.0.0.1:${process.env.PORT ?? 4567}/v1/receipts`, method: 'POST', headers: { 'content-type': 'application/json', origin: ORIGIN }, requests: BODIES.map((b) => ({ body: b })), connections: 100, duration: Number(process.env.D ?? 10) });
+console.log('2xx/s', Math.round(r['2xx'] / Number(process.env.D ?? 10)), 'p50', r.latency.p50, 'p99', r.latency.p99, 'non2xx', r.non2xx);
