@@ -62,7 +62,7 @@ export const overviewRoutes = (ctx: Context) => async (app: FastifyInstance) => 
           if (!categories.has(c.id)) categories.set(c.id, c.title);
       const ids = [...categories.keys()];
       const [groups, receipts] = await Promise.all([
-        ctx.store.admin.latestGroups(filter, ids, new Date().toISOString()),
+        ctx.store.admin.latestGroups(filter, new Date().toISOString()),
         ctx.store.stats(filter, 'method', []),
       ]);
       // Every chart is a sum of the same groups, so they cannot disagree with each other.
@@ -77,7 +77,9 @@ export const overviewRoutes = (ctx: Context) => async (app: FastifyInstance) => 
       };
       const all = new Map(grouped(() => 'all')).get('all') ?? zero();
       const byMode = new Map(grouped((g) => g.mode));
-      const granting = ids.map((_, i) => groups.reduce((n, g) => n + g.granting[i]!, 0));
+      const granting = ids.map((id) =>
+        groups.reduce((n, g) => n + (g.granted.includes(id) ? g.consents : 0), 0),
+      );
       const consents = groups.reduce((n, g) => n + g.consents, 0);
       reply.header('cache-control', 'no-store');
       return {

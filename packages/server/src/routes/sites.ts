@@ -118,7 +118,7 @@ export const siteRoutes = (ctx: Context) => async (app: FastifyInstance) => {
           // The overview's own counts (store/admin-store.ts latestGroups, stats by method):
           // a site's figures here are the ones its overview shows.
           const [choices, byMethod, publications, checkpoint] = await Promise.all([
-            counts ? ctx.store.admin.latestGroups({ site }, [], new Date(now).toISOString()) : null,
+            counts ? ctx.store.admin.latestGroups({ site }, new Date(now).toISOString()) : null,
             counts ? ctx.store.stats({ site }, 'method', []) : null,
             ctx.store.publications(site),
             ctx.store.logCheckpoint(site),

@@ -112,30 +112,43 @@ const migrations: Record<string, Migration> = {
         MODES.map((m) => sql`when body like ${sql.lit(`%,"mode":"${m}","page":%`)} then ${sql.lit(m)}`),
         sql` `,
       )} end where body is not null`.execute(db);
+      // The console's receipts table of one site, newest first, is a seek on this index; with
+      // (at) alone SQLite read all of the site's rows through (site, seq) and sorted them
+      // (1.8 s per page at 1,000,000 receipts). `method` and `accepted` make it cover the
+      // receipts counted by method over a range (stats), which read every row before (1.9 s).
+      await db.schema
+        .createIndex('receipts_site_at')
+        .on('receipts')
+        .columns(['site', 'at', 'id', 'method', 'accepted'])
+        .execute();
       await db.schema
         .createTable('consent_latest')
         .addColumn('consent_id', 'text', (c) => c.primaryKey())
         .addColumn('site', 'text', (c) => c.notNull())
         .addColumn('receipt_id', 'text', (c) => c.notNull())
         .addColumn('at', 'text', (c) => c.notNull())
+        .addColumn('day', 'text', (c) => c.notNull())
         .addColumn('expires_at', 'text', (c) => c.notNull())
         .addColumn('method', 'text')
         .addColumn('region', 'text')
         .addColumn('mode', 'text')
         .addColumn('granted', 'text')
         .execute();
+      // Covering, in the overview's GROUP BY order: a site's groups are read off the index in
+      // order, without reading the table or sorting (0.2 s for 700,000 consents, where
+      // grouping on (site, at) sorted them in 1.8 s).
       await db.schema
-        .createIndex('consent_latest_site_at')
+        .createIndex('consent_latest_groups')
         .on('consent_latest')
-        .columns(['site', 'at'])
+        .columns(['site', 'day', 'region', 'mode', 'method', 'granted', 'at'])
         .execute();
       await db.schema
         .createIndex('consent_latest_expires')
         .on('consent_latest')
         .column('expires_at')
         .execute();
-      await sql`insert into consent_latest (consent_id, site, receipt_id, at, expires_at, method, region, mode, granted)
-        select r.consent_id, r.site, r.id, r.at, r.expires_at, r.method, r.region, r.mode, r.granted
+      await sql`insert into consent_latest (consent_id, site, receipt_id, at, day, expires_at, method, region, mode, granted)
+        select r.consent_id, r.site, r.id, r.at, substr(r.at, 1, 10), r.expires_at, r.method, r.region, r.mode, r.granted
         from receipts r
         where r.body is not null and r.consent_id is not null and not exists (
           select 1 from receipts n where n.consent_id = r.consent_id and (n.at, n.id) > (r.at, r.id)

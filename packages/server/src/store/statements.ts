@@ -6,9 +6,9 @@ import {
   SqliteAdapter,
   SqliteIntrospector,
   SqliteQueryCompiler,
+  sql,
 } from 'kysely';
 import type {
-  ConsentLatestTable,
   Database,
   ReceiptsTable,
   TlogCheckpointsTable,
@@ -100,12 +100,16 @@ const PURGED = {
   accepted: null,
 } as const;
 
-/** A consent's latest-receipt row, from its receipt's row (every column is one of the row's). */
-export const latestRow = (r: ReceiptsTable): ConsentLatestTable => ({
+/**
+ * A consent's latest-receipt row, from its receipt's row: every column is one of the row's, or
+ * (`day`) computed from one in SQL, so the writer thread runs it with the row's own arguments.
+ */
+export const latestRow = (r: ReceiptsTable) => ({
   consent_id: r.consent_id!,
   site: r.site,
   receipt_id: r.id,
   at: r.at,
+  day: sql<string>`substr(${r.at}, 1, 10)`,
   expires_at: r.expires_at,
   method: r.method,
   region: r.region,
@@ -136,7 +140,7 @@ export const writes = (db: Kysely<Database>) => ({
    * already. Rows of one statement must name distinct consents (PostgreSQL refuses to update a
    * row twice in one statement): KyselyStore passes each consent's last row of a batch.
    */
-  upsertLatest: (rows: readonly ConsentLatestTable[]) =>
+  upsertLatest: (rows: readonly ReturnType<typeof latestRow>[]) =>
     db
       .insertInto('consent_latest')
       .values(rows)
@@ -147,6 +151,7 @@ export const writes = (db: Kysely<Database>) => ({
             site: eb.ref('excluded.site'),
             receipt_id: eb.ref('excluded.receipt_id'),
             at: eb.ref('excluded.at'),
+            day: eb.ref('excluded.day'),
             expires_at: eb.ref('excluded.expires_at'),
             method: eb.ref('excluded.method'),
             region: eb.ref('excluded.region'),

@@ -29,6 +29,8 @@ export interface ConsentLatestTable {
   site: string;
   receipt_id: string;
   at: string;
+  /** `at`'s UTC day (YYYY-MM-DD): the overview's first grouping, in its index. */
+  day: string;
   expires_at: string;
   method: string | null;
   region: string | null;
