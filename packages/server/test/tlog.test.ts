@@ -11,10 +11,10 @@ import {
   verifyConsistency,
   verifyInclusion,
 } from '@assent/core';
-import { Migrator } from 'kysely';
+import { CompiledQuery, Migrator } from 'kysely';
 import { type AssentServer, createServer, openStore, purgeExpired, verifyExport } from '../src/index.js';
 import { createSigner } from '../src/signer.js';
-import type { KyselyStore } from '../src/store/kysely-store.js';
+import { type KyselyStore, nodesQuery } from '../src/store/kysely-store.js';
 import { migrationProvider } from '../src/store/migrations.js';
 import { receiptRow } from '../src/store/statements.js';
 import { commitment } from '../src/tlog/commitment.js';
@@ -424,6 +424,26 @@ describe('migrating a database that has receipts', () => {
     for await (const c of exportChunks(store, {}, 'ndjson')) text += c;
     const v = await verifyExport(text.trim().split('\n'), [createPublicKey(keys.privateKey)]);
     assert.ok(v.ok && v.receipts === 6, JSON.stringify(v));
+    await store.close();
+  });
+});
+
+describe('proof lookups on SQLite', () => {
+  it('look each subtree up by its key, never reading all of a site’s nodes', async () => {
+    const store = openStore('sqlite::memory:') as KyselyStore;
+    await store.migrate();
+    const q = nodesQuery(store.db, ORIGIN, [
+      { level: 1, index: 0 },
+      { level: 3, index: 2 },
+      { level: 7, index: 1 },
+    ]).compile();
+    const plan = await store.db.executeQuery<{ detail: string }>(
+      CompiledQuery.raw(`explain query plan ${q.sql}`, [...q.parameters]),
+    );
+    const searches = plan.rows.map((r) => r.detail).filter((d) => /SEARCH|SCAN/.test(d));
+    assert.equal(searches.length, 3, JSON.stringify(plan.rows));
+    for (const d of searches)
+      assert.match(d, /^SEARCH tlog_nodes USING .*\(site=\? AND level=\? AND idx=\?\)$/);
     await store.close();
   });
 });

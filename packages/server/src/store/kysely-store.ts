@@ -32,6 +32,27 @@ const INSERT_CHUNK = 1000;
 
 const num = (v: unknown): number => Number(v ?? 0);
 
+/**
+ * The stored subtrees `ids` of `site`'s tree. A proof names at most 2·log₂ n of them: one query
+ * for all, each term a point lookup on the (site, level, idx) key. With `site = ?` outside the
+ * OR, SQLite read every node of the site (O(n) per proof: 89 proofs/s at 15,000 leaves); inside
+ * each term it looks each one up (MULTI-INDEX OR; tlog.test.ts checks the plan), and
+ * PostgreSQL ORs index scans.
+ */
+export const nodesQuery = (
+  db: Kysely<Database>,
+  site: string,
+  ids: readonly { level: number; index: number }[],
+) =>
+  db
+    .selectFrom('tlog_nodes')
+    .select(['level', 'idx', 'hash'])
+    .where((eb) =>
+      eb.or(
+        ids.map((i) => eb.and([eb('site', '=', site), eb('level', '=', i.level), eb('idx', '=', i.index)])),
+      ),
+    );
+
 /** `_` and `%` are LIKE wildcards; category ids may contain `_`. */
 const likeEscape = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
@@ -349,13 +370,7 @@ export class KyselyStore implements Store {
   ): Promise<Map<string, string>> {
     const out = new Map<string, string>();
     if (!ids.length) return out;
-    // A proof names at most 2·log₂ n subtrees: one query for all of them.
-    const rows = await this.db
-      .selectFrom('tlog_nodes')
-      .select(['level', 'idx', 'hash'])
-      .where('site', '=', site)
-      .where((eb) => eb.or(ids.map((i) => eb.and([eb('level', '=', i.level), eb('idx', '=', i.index)]))))
-      .execute();
+    const rows = await nodesQuery(this.db, site, ids).execute();
     for (const r of rows) out.set(`${num(r.level)}/${num(r.idx)}`, r.hash);
     return out;
   }
