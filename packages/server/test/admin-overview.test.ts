@@ -46,6 +46,26 @@ describe('admin overview', () => {
         await s.close();
         await drop?.();
       });
+      /** A receipt of the modes site, which must be stored. */
+      const post = async (id: string, mode: string, method: string, on: boolean, gpc = false) => {
+        const r = await s.app.inject({
+          method: 'POST',
+          url: '/v1/receipts',
+          headers: { origin: MODES_SITE },
+          payload: {
+            consentId: id,
+            policy: { version: 'm1', sha256: MODES_SHA },
+            mode,
+            choices: { analytics: on },
+            method,
+            source: 'banner',
+            signals: { gpc },
+            page: { origin: MODES_SITE, path: '/' },
+            lang: 'en',
+          },
+        });
+        assert.equal(r.statusCode, 201, r.body);
+      };
 
       it('counts each consent once, by its latest choice, with the receipts beside', async () => {
         const r = await s.app.inject({
@@ -114,25 +134,6 @@ describe('admin overview', () => {
       });
 
       it('counts each consent once per mode, by the mode of its latest choice', async () => {
-        const post = async (id: string, mode: string, method: string, on: boolean, gpc = false) => {
-          const r = await s.app.inject({
-            method: 'POST',
-            url: '/v1/receipts',
-            headers: { origin: MODES_SITE },
-            payload: {
-              consentId: id,
-              policy: { version: 'm1', sha256: MODES_SHA },
-              mode,
-              choices: { analytics: on },
-              method,
-              source: 'banner',
-              signals: { gpc },
-              page: { origin: MODES_SITE, path: '/' },
-              lang: 'en',
-            },
-          });
-          assert.equal(r.statusCode, 201, r.body);
-        };
         const [a, b, c, d, e, f] = Array.from({ length: 6 }, consentId) as [
           string,
           string,
@@ -203,27 +204,9 @@ describe('admin overview', () => {
         const open = await get('');
         assert.equal(open.consents, 6);
         assert.deepEqual(await get(`&to=${end}`), open);
-        // A visitor who accepted chooses again after `end`: today's overview moves, the one
-        // ending at `end` does not.
-        const id = consentId();
-        const post = (method: string, on: boolean) =>
-          s.app.inject({
-            method: 'POST',
-            url: '/v1/receipts',
-            headers: { origin: MODES_SITE },
-            payload: {
-              consentId: id,
-              policy: { version: 'm1', sha256: MODES_SHA },
-              mode: 'opt-in',
-              choices: { analytics: on },
-              method,
-              source: 'banner',
-              signals: { gpc: false },
-              page: { origin: MODES_SITE, path: '/' },
-              lang: 'en',
-            },
-          });
-        assert.equal((await post('reject-all', false)).statusCode, 201);
+        // A new visitor rejects after `end`: today's overview moves, the one ending at `end`
+        // does not.
+        await post(consentId(), 'opt-in', 'reject-all', false);
         const now = await get('');
         assert.equal(now.consents, 7);
         assert.equal(now.outcomes.find((x: { method: string }) => x.method === 'reject-all').consents, 2);
