@@ -67,9 +67,12 @@ export const inspectBanner = async (
   let preTicked: string[] | null = null;
   if (banner.kind === 'assent') {
     try {
-      await page.locator(ASSENT.preferences).first().click({ timeout: 2000 });
+      // Generous: the dialog's code is fetched on the first open, and a loaded CI machine
+      // running four contexts per page took over 4 s (the check then saw no second layer).
+      // A dialog that opens costs no more than it takes.
+      await page.locator(ASSENT.preferences).first().click({ timeout: 5000 });
       const dialog = page.locator('[role="dialog"]').first();
-      await dialog.waitFor({ state: 'visible', timeout: 4000 });
+      await dialog.waitFor({ state: 'visible', timeout: 10_000 });
       preTicked = await dialog.evaluate((d) =>
         [...d.querySelectorAll('input[type="checkbox"]')]
           .filter((i) => (i as HTMLInputElement).checked && !(i as HTMLInputElement).disabled)
