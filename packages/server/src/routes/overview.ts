@@ -60,7 +60,6 @@ export const overviewRoutes = (ctx: Context) => async (app: FastifyInstance) => 
       for (const s of sites)
         for (const c of ctx.policies.site(s)?.policy.categories ?? [])
           if (!categories.has(c.id)) categories.set(c.id, c.title);
-      const ids = [...categories.keys()];
       const [groups, receipts] = await Promise.all([
         ctx.store.admin.latestGroups(filter, new Date().toISOString()),
         ctx.store.stats(filter, 'method', []),
@@ -77,9 +76,8 @@ export const overviewRoutes = (ctx: Context) => async (app: FastifyInstance) => 
       };
       const all = new Map(grouped(() => 'all')).get('all') ?? zero();
       const byMode = new Map(grouped((g) => g.mode));
-      const granting = ids.map((id) =>
-        groups.reduce((n, g) => n + (g.granted.includes(id) ? g.consents : 0), 0),
-      );
+      const granting = new Map<string, number>();
+      for (const g of groups) for (const k of g.granted) granting.set(k, (granting.get(k) ?? 0) + g.consents);
       const consents = groups.reduce((n, g) => n + g.consents, 0);
       reply.header('cache-control', 'no-store');
       return {
@@ -100,7 +98,7 @@ export const overviewRoutes = (ctx: Context) => async (app: FastifyInstance) => 
         categories: [...categories].map(([id, title]) => ({
           id,
           title,
-          granting: granting[ids.indexOf(id)]!,
+          granting: granting.get(id) ?? 0,
           consents,
         })),
       };

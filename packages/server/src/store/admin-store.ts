@@ -1,4 +1,5 @@
 import { type Compilable, type Kysely, sql } from 'kysely';
+import { grantedKeysOf } from './statements.js';
 import type { ConsentLatestTable } from './types.js';
 
 /** What a person may do in the admin console and API (see roles.ts). */
@@ -328,8 +329,7 @@ export class AdminStore {
       region: r.region ?? 'unknown',
       mode: r.mode ?? 'unknown',
       method: String(r.method),
-      // `,a,b,` (statements.ts grantedColumns): the keys between the commas.
-      granted: (r.granted ?? '').split(',').filter(Boolean),
+      granted: grantedKeysOf(r.granted),
       consents: Number(r.n),
     }));
   }

@@ -32,6 +32,9 @@ export const grantedColumns = (choices: SignedReceipt['choices']): { granted: st
   return { granted: `,${keys.join(',')},`, accepted: keys.length > 0 ? 1 : 0 };
 };
 
+/** The keys a `granted` column holds (`,a,b,` → a, b): grantedColumns read back. */
+export const grantedKeysOf = (granted: string | null): string[] => (granted ?? '').split(',').filter(Boolean);
+
 /** What a receipt row needs besides its place in the chain (which only the writer knows). */
 export type RowBase = Pick<
   Receipt,
