@@ -380,6 +380,35 @@ describe('stored subtrees (what the server keeps)', () => {
       }
   });
 
+  it('covers a range with the binary expansion of its length, for logs of any size up to 2⁵³', () => {
+    // The definition, one level at a time from the top: what coverOf must equal.
+    const byLevels = (r: { start: number; end: number }) => {
+      const out: { level: number; index: number }[] = [];
+      let at = r.start;
+      for (let level = 52; level >= 0; level--)
+        if (r.end - at >= 2 ** level) {
+          out.push({ level, index: at / 2 ** level });
+          at += 2 ** level;
+        }
+      return out;
+    };
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 52 }), fc.maxSafeNat(), fc.maxSafeNat(), (align, a, len) => {
+        // A range as proofs name them: starting on a multiple of a power of two at least its length.
+        const size = 2 ** align;
+        const start = (a % Math.floor(Number.MAX_SAFE_INTEGER / size)) * size;
+        const end = start + 1 + (len % size);
+        if (!Number.isSafeInteger(end)) return;
+        assert.deepEqual(coverOf({ start, end }), byLevels({ start, end }));
+      }),
+    );
+    for (const k of [31, 32, 40, 52]) {
+      assert.deepEqual(coverOf({ start: 0, end: 2 ** k }), [{ level: k, index: 0 }]);
+      assert.deepEqual(coverOf({ start: 0, end: 2 ** k - 1 }).length, k);
+    }
+    assert.throws(() => coverOf({ start: 3, end: 7 }), /not a subtree/);
+  });
+
   it('extend yields each perfect subtree exactly once, whatever the batches', () => {
     fc.assert(
       fc.property(fc.array(fc.integer({ min: 0, max: 40 }), { maxLength: 20 }), (batches) => {

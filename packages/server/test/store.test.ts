@@ -5,6 +5,8 @@ import { after, before, describe, it } from 'node:test';
 import type { ConsentId, SignedReceipt } from '@assent/core';
 import { exportChunks, openStore, purgeExpired, type Store, verifyExport } from '../src/index.js';
 import { createSigner } from '../src/signer.js';
+import { SQLITE_PRAGMAS } from '../src/store/sqlite-file.js';
+import type { SqliteThreadStore } from '../src/store/sqlite-thread-store.js';
 import type { NewReceipt } from '../src/store/types.js';
 import { consentId, freshPgDatabase, ORIGIN, OTHER, PUBLISHED, receiptBody, tempDir } from './helpers.js';
 
@@ -288,6 +290,25 @@ const storeSuite = (kind: 'sqlite' | 'postgres') => {
     it('answers a ping', async () => {
       await store.ping();
     });
+
+    if (kind === 'sqlite')
+      it('runs both connections, the request thread’s and the writer’s, with the same settings', async () => {
+        const { reads, writer } = await (store as SqliteThreadStore).pragmas([
+          'journal_mode',
+          'synchronous',
+          'busy_timeout',
+          'cache_size',
+        ]);
+        // synchronous 2 = FULL: the WAL is fsynced on every commit (durability).
+        const want = { journal_mode: 'wal', synchronous: 2, busy_timeout: 5000, cache_size: -65536 };
+        assert.deepEqual(reads, want);
+        assert.deepEqual(writer, want);
+        assert.deepEqual(
+          SQLITE_PRAGMAS.map((p) => p.split(' = ')[0]),
+          Object.keys(want),
+          'every setting is checked here',
+        );
+      });
   });
 };
 

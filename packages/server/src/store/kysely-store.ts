@@ -1,5 +1,5 @@
 import type { SignedReceipt } from '@assent/core';
-import { type Compilable, type Kysely, Migrator, sql } from 'kysely';
+import { type Compilable, CompiledQuery, type Kysely, Migrator, sql } from 'kysely';
 import { commitment, newSalt } from '../tlog/commitment.js';
 import { entryData, entryText } from '../tlog/entries.js';
 import { WebhookStore } from '../webhooks/store.js';
@@ -78,6 +78,8 @@ const appendEntries = async (
  */
 export class KyselyStore implements Store {
   private readonly w: ReturnType<typeof writes>;
+  /** SQL of the proof path's queries by key (see `once`). */
+  private readonly compiled = new Map<string, string>();
   readonly admin: AdminStore;
   readonly cosignatures: CosignatureStore;
   readonly webhooks: WebhookStore;
@@ -370,7 +372,11 @@ export class KyselyStore implements Store {
   ): Promise<Map<string, string>> {
     const out = new Map<string, string>();
     if (!ids.length) return out;
-    const rows = await nodesQuery(this.db, site, ids).execute();
+    const rows = await this.once(
+      `nodes/${ids.length}`,
+      ids.flatMap((i) => [site, i.level, i.index]),
+      () => nodesQuery(this.db, site, ids),
+    );
     for (const r of rows) out.set(`${num(r.level)}/${num(r.idx)}`, r.hash);
     return out;
   }
@@ -406,13 +412,39 @@ export class KyselyStore implements Store {
   }
 
   async logCheckpoint(site: string, size?: number): Promise<StoredCheckpoint | null> {
-    let q = this.db
+    const q = this.db
       .selectFrom('tlog_checkpoints')
       .select(['site', 'size', 'root', 'note', 'at'])
       .where('site', '=', site);
-    q = size === undefined ? q.orderBy('size', 'desc').limit(1) : q.where('size', '=', size);
-    const r = await q.executeTakeFirst();
+    const [r] =
+      size === undefined
+        ? await this.once('checkpoint/latest', [site, 1], () => q.orderBy('size', 'desc').limit(1))
+        : await this.once('checkpoint/size', [site, size], () => q.where('size', '=', size));
     return r ? { ...r, size: num(r.size) } : null;
+  }
+
+  async logLeaf(site: string, idx: number): Promise<string | null> {
+    const [r] = await this.once('leaf', [site, idx], () =>
+      this.db.selectFrom('tlog_leaves').select('data').where('site', '=', site).where('idx', '=', idx),
+    );
+    return r?.data ?? null;
+  }
+
+  /**
+   * The rows of the query `build` makes, built and compiled once per `key`; later calls bind
+   * `params` to the same SQL. The proof path's queries: building and compiling them cost a
+   * proof more than SQLite spent running them. The first call checks that `params` are the
+   * values the builder bound, in its order, so a key cannot run with its parameters swapped.
+   */
+  private async once<R>(key: string, params: readonly unknown[], build: () => Compilable<R>): Promise<R[]> {
+    let text = this.compiled.get(key);
+    if (text === undefined) {
+      const c = build().compile();
+      if (c.parameters.length !== params.length || c.parameters.some((p, i) => p !== params[i]))
+        throw new Error(`query ${key}: its parameters are not [${params.join(', ')}]`);
+      this.compiled.set(key, (text = c.sql));
+    }
+    return (await this.db.executeQuery<R>(CompiledQuery.raw(text, [...params]))).rows;
   }
 
   async receiptLeaf(id: string): Promise<ReceiptLeaf | null> {

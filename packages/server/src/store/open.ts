@@ -4,7 +4,7 @@ import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import { KyselyStore } from './kysely-store.js';
-import { openSqliteFile } from './sqlite-file.js';
+import { openSqliteFile, SQLITE_PRAGMAS } from './sqlite-file.js';
 import { SqliteThreadStore } from './sqlite-thread-store.js';
 import { SqliteWriter } from './sqlite-writer.js';
 import type { Database, Store } from './types.js';
@@ -115,12 +115,7 @@ export const openStore = (url: string, opts: OpenOptions = {}): Store => {
     const file = path === ':memory:' ? path : resolve(path);
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
     const db = file === ':memory:' ? new SQLite(file) : openSqliteFile(file);
-    // Durability: WAL with synchronous=FULL fsyncs the WAL on every commit, so a receipt
-    // acknowledged after commit survives kill -9 and power loss. Group commit keeps the
-    // number of commits (and fsyncs) per second low.
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
-    db.pragma('busy_timeout = 5000');
+    for (const p of SQLITE_PRAGMAS) db.pragma(p);
     // Receipts are appended by a writer thread with its own connection to the file (an
     // in-memory database cannot be shared with a thread: it appends on this one).
     const reads = new KyselyStore(

@@ -1,5 +1,5 @@
 import type { SignedReceipt } from '@assent/core';
-import type { Compilable, Kysely } from 'kysely';
+import { type Compilable, type Kysely, sql } from 'kysely';
 import { entryData, entryText } from '../tlog/entries.js';
 import { WebhookStore } from '../webhooks/store.js';
 import { type AdminDatabase, AdminStore } from './admin-store.js';
@@ -100,6 +100,21 @@ export class SqliteThreadStore implements Store {
     return this.writer.run<void>('probeWrite', [at, room]);
   }
 
+  /** What each connection runs with: `pragma name` → value, on this thread and on the writer's. */
+  async pragmas(
+    names: readonly string[],
+  ): Promise<{ reads: Record<string, unknown>; writer: Record<string, unknown> }> {
+    const reads = Object.fromEntries(
+      await Promise.all(
+        names.map(async (n) => [
+          n,
+          Object.values((await sql.raw(`pragma ${n}`).execute(this.reads.db)).rows[0] ?? {})[0],
+        ]),
+      ),
+    );
+    return { reads, writer: await this.writer.run('pragmas', [names]) };
+  }
+
   history(consentId: string, page: HistoryPage): Promise<History> {
     return this.reads.history(consentId, page);
   }
@@ -146,6 +161,10 @@ export class SqliteThreadStore implements Store {
 
   logLeaves(site: string, from: number, limit: number): Promise<{ idx: number; data: string }[]> {
     return this.reads.logLeaves(site, from, limit);
+  }
+
+  logLeaf(site: string, idx: number): Promise<string | null> {
+    return this.reads.logLeaf(site, idx);
   }
 
   logNodes(site: string, ids: readonly { level: number; index: number }[]): Promise<Map<string, string>> {

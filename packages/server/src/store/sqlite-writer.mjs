@@ -17,7 +17,7 @@
 // on `workerData.port` (a MessagePort, so pending messages can be taken synchronously):
 //   in:  { id, keyId, key?, items: flat array, STRIDE values per receipt (see appendOne) }
 //        `key` (an Ed25519 KeyObject) comes once per key; later batches name it by keyId.
-//        { id, op: 'purge' | 'salt' | 'dropSaltsBefore' | 'publish' | 'probeWrite' | 'logSave' | 'exec', args } runs one of OPS.
+//        { id, op: 'purge' | 'salt' | 'dropSaltsBefore' | 'publish' | 'probeWrite' | 'logSave' | 'exec' | 'pragmas', args } runs one of OPS.
 //        { close: true } closes the connection and ends the thread (after what came before it).
 //   out: { id, out: [seq, prev, hash, sig, …] } after COMMIT, { id, value } for an op,
 //        or { id, error } after ROLLBACK.
@@ -60,11 +60,10 @@ const SOURCE = columns.map((c) => {
 
 // `uri` names the file and the VFS (store/sqlite-file.ts says why unix-excl).
 const db = new SQLite(workerData.uri);
-// The same durability as the request thread's connection (synchronous is per connection):
-// WAL fsynced on every commit, so a receipt acknowledged after commit survives kill -9.
-db.pragma('journal_mode = WAL');
-db.pragma('synchronous = FULL');
-db.pragma('busy_timeout = 5000');
+// The request thread's settings (store/sqlite-file.ts SQLITE_PRAGMAS; most are per
+// connection): WAL fsynced on every commit, so a receipt acknowledged after commit survives
+// kill -9; the same page cache.
+for (const p of workerData.pragmas) db.pragma(p);
 
 /** A prepared statement of `statements`, called with its arguments in order. */
 const prepare = (name) => {
@@ -154,6 +153,8 @@ const OPS = {
     logSave.immediate(...args);
     return null;
   },
+  // The values this connection runs with, by pragma name (store.test.ts checks them).
+  pragmas: (names) => Object.fromEntries(names.map((n) => [n, db.pragma(n, { simple: true })])),
   probeWrite: (at, room) => {
     probe.run(at);
     if (room) probeRoom(room);

@@ -3,7 +3,7 @@ import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from '
 import type { SignedReceipt } from '@assent/core';
 import { SALT_BYTES } from '../tlog/commitment.js';
 import { bodyParts } from './canonical.js';
-import { sqliteUri } from './sqlite-file.js';
+import { SQLITE_PRAGMAS, sqliteUri } from './sqlite-file.js';
 import { grantedColumns, RECEIPT_COLUMNS, threadStatements } from './statements.js';
 import type { NewReceipt } from './types.js';
 
@@ -121,7 +121,16 @@ export class SqliteWriter {
    * thread's connection is the only one that writes.
    */
   run<T>(
-    op: 'purge' | 'salt' | 'dropSaltsBefore' | 'publish' | 'probeWrite' | 'logSave' | 'logAppend' | 'exec',
+    op:
+      | 'purge'
+      | 'salt'
+      | 'dropSaltsBefore'
+      | 'publish'
+      | 'probeWrite'
+      | 'logSave'
+      | 'logAppend'
+      | 'exec'
+      | 'pragmas',
     args: readonly unknown[],
   ): Promise<T> {
     const port = this.start();
@@ -152,6 +161,7 @@ export class SqliteWriter {
         path: this.path,
         // The same VFS as the request thread's connection (one WAL index on the heap, shared).
         uri: sqliteUri(this.path),
+        pragmas: SQLITE_PRAGMAS,
         port: port2,
         maxBatch: this.maxBatch,
         statements: (compiled ??= threadStatements()),

@@ -299,6 +299,8 @@ export interface Store {
   logSites(): Promise<string[]>;
   /** Up to `limit` leaves of a site's log from index `from`, in order. */
   logLeaves(site: string, from: number, limit: number): Promise<{ idx: number; data: string }[]>;
+  /** The data of leaf `idx` of a site's log, or null when there is none (yet). */
+  logLeaf(site: string, idx: number): Promise<string | null>;
   /** Stored subtree hashes of a site's log by `level/idx` key (missing ones are absent). */
   logNodes(site: string, ids: readonly { level: number; index: number }[]): Promise<Map<string, string>>;
   /** Stores new subtree hashes (idempotent) and a checkpoint, in one transaction. */

@@ -54,6 +54,12 @@ export class ProofError extends Error {
 export class ConsentLog {
   private readonly pub: KeyObject;
   private readonly busy = new Map<string, Promise<StoredCheckpoint>>();
+  /**
+   * The largest tree size of a checkpoint this process has seen per site. Only ever a lower
+   * bound of the log's (checkpoints are never deleted), so a proof for a size at most this
+   * needs no checkpoint query to know the size is not past the latest.
+   */
+  private readonly seen = new Map<string, number>();
 
   constructor(
     private readonly store: Store,
@@ -74,7 +80,12 @@ export class ConsentLog {
 
   /** The latest checkpoint, issuing the first one if there is none yet. */
   async latest(site: string): Promise<StoredCheckpoint> {
-    return (await this.store.logCheckpoint(site)) ?? this.integrate(site);
+    return this.saw((await this.store.logCheckpoint(site)) ?? (await this.integrate(site)));
+  }
+
+  private saw(c: StoredCheckpoint): StoredCheckpoint {
+    if (c.size > (this.seen.get(c.site) ?? -1)) this.seen.set(c.site, c.size);
+    return c;
   }
 
   /**
@@ -132,7 +143,7 @@ export class ConsentLog {
           .map((x) => ({ level: x.level, index: x.index, hash: hex(x.hash) })),
         c,
       );
-      last = (await this.store.logCheckpoint(site, n)) ?? c;
+      last = this.saw((await this.store.logCheckpoint(site, n)) ?? c);
       if (leaves.length < CHUNK) return last;
     }
   }
@@ -146,8 +157,8 @@ export class ConsentLog {
     const upper = ids.filter((i) => i.level > 0);
     for (const [k, h] of await this.store.logNodes(site, upper)) out.set(k, bytes(h));
     for (const leaf of ids.filter((i) => i.level === 0)) {
-      const [row] = await this.store.logLeaves(site, leaf.index, 1);
-      if (row?.idx === leaf.index) out.set(`0/${leaf.index}`, leafHash(bytes(row.data), nodeSha));
+      const data = await this.store.logLeaf(site, leaf.index);
+      if (data !== null) out.set(`0/${leaf.index}`, leafHash(bytes(data), nodeSha));
     }
     return out;
   }
@@ -170,6 +181,7 @@ export class ConsentLog {
 
   /** The size a proof is made for: `size`, or the latest checkpoint's; never past it. */
   private async sizeFor(site: string, size: number | undefined): Promise<number> {
+    if (size !== undefined && size <= (this.seen.get(site) ?? -1)) return size;
     const latest = await this.latest(site);
     if (size === undefined) return latest.size;
     if (size > latest.size)
