@@ -297,10 +297,9 @@ const storeSuite = (kind: 'sqlite' | 'postgres') => {
           'journal_mode',
           'synchronous',
           'busy_timeout',
-          'cache_size',
         ]);
         // synchronous 2 = FULL: the WAL is fsynced on every commit (durability).
-        const want = { journal_mode: 'wal', synchronous: 2, busy_timeout: 5000, cache_size: -65536 };
+        const want = { journal_mode: 'wal', synchronous: 2, busy_timeout: 5000 };
         assert.deepEqual(reads, want);
         assert.deepEqual(writer, want);
         assert.deepEqual(

@@ -12,19 +12,12 @@ process.env.SQLITE_USE_URI = '1';
  *   acknowledged after commit survives kill -9 and power loss (group commit keeps the number
  *   of commits, and fsyncs, per second low);
  * - busy_timeout: the two connections wait for each other's locks instead of failing;
- * - cache_size: 64 MiB of pages per connection instead of SQLite's 2 MiB. A receipt takes
- *   ~2.3 kB with its indexes and log rows, so past ~1,000 receipts an inclusion proof's
- *   random node lookups and an insert into the consent-ID index read most pages from the OS
- *   (a system call each) instead of the cache: measured 3× faster proofs at 30,000 receipts
- *   (bench/results/server.md). No `mmap_size`: a mapped file that shrinks under the server
- *   (another process truncating it) is a SIGBUS, the failure `sqliteUri` below exists to avoid.
+ * - no larger page cache: 64 MiB per connection instead of SQLite's 2 MiB measured no faster
+ *   (inclusion proofs at 30,000 receipts, and receipt writes, A/B on 2026-11-30); the OS page
+ *   cache serves what SQLite's misses. No `mmap_size` either: a mapped file that shrinks under
+ *   the server (another process truncating it) is a SIGBUS, the failure `sqliteUri` avoids.
  */
-export const SQLITE_PRAGMAS = [
-  'journal_mode = WAL',
-  'synchronous = FULL',
-  'busy_timeout = 5000',
-  'cache_size = -65536',
-] as const;
+export const SQLITE_PRAGMAS = ['journal_mode = WAL', 'synchronous = FULL', 'busy_timeout = 5000'] as const;
 
 /**
  * The URI that opens `path` (absolute) with SQLite's `unix-excl` VFS. Why: in WAL mode the
