@@ -19,8 +19,9 @@ import { migrationProvider } from '../src/store/migrations.js';
 import { receiptRow } from '../src/store/statements.js';
 import { commitment } from '../src/tlog/commitment.js';
 import { entryData, entryText } from '../src/tlog/entries.js';
-import { nodeSha } from '../src/tlog/log.js';
+import { ConsentLog, MEMORY_BYTES, nodeSha } from '../src/tlog/log.js';
 import { logBannerBuilds } from '../src/tlog/mechanism.js';
+import { TreeMemory } from '../src/tlog/memory.js';
 import { logOrigin, verifyCheckpoint } from '../src/tlog/note.js';
 import { verifyProofFile } from '../src/tlog/proof-file.js';
 import { freshPgDatabase, ORIGIN, OTHER, PUBLISHED, receiptBody, SITES, tempDir } from './helpers.js';
@@ -232,6 +233,32 @@ const suite = (kind: 'sqlite' | 'postgres') =>
         };
         const leaf = leafHash(Buffer.from(commitment(l!.salt!, l!.body!), 'hex'), nodeSha);
         assert.ok(verifyInclusion(leaf, q.index, q.size, q.proof.map(b), c.root, nodeSha), id);
+      }
+    });
+
+    it('gives the same proofs from memory, from the database, and from part of each', async () => {
+      // This server's log grew its memory as it integrated; these start cold and load it.
+      const key = keys.privateKey;
+      const full = new TreeMemory(MEMORY_BYTES);
+      const part = new TreeMemory(16 * 1024);
+      const logs = [
+        s.log,
+        new ConsentLog(s.store, key, full),
+        new ConsentLog(s.store, key, part),
+        new ConsentLog(s.store, key, new TreeMemory(0)),
+      ];
+      const c = await checkpoint();
+      for (const log of logs) assert.equal((await log.integrate(ORIGIN)).size, c.size);
+      // Each holds what its budget allows: all of it, or a prefix.
+      assert.ok(full.get(ORIGIN, 0, c.size - 1) && full.get(ORIGIN, 12, 0));
+      assert.ok(part.get(ORIGIN, 0, 0) && !part.get(ORIGIN, 0, c.size - 1));
+      for (let i = 0; i < c.size; i += 97) {
+        const proofs = await Promise.all(logs.map((l) => l.inclusion(ORIGIN, i, c.size)));
+        for (const p of proofs.slice(1)) assert.deepEqual(p, proofs[0], `leaf ${i}`);
+        const consistent = await Promise.all(logs.map((l) => l.consistency(ORIGIN, i, c.size)));
+        for (const p of consistent.slice(1)) assert.deepEqual(p, consistent[0], `from ${i}`);
+        const leaf = leafHash(Buffer.from((await s.store.logLeaf(ORIGIN, i))!, 'hex'), nodeSha);
+        assert.ok(verifyInclusion(leaf, i, c.size, proofs[0]!.proof, c.root, nodeSha), `leaf ${i}`);
       }
     });
 

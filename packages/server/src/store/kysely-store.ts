@@ -423,6 +423,24 @@ export class KyselyStore implements Store {
     return r ? { ...r, size: num(r.size) } : null;
   }
 
+  async logLevel(
+    site: string,
+    level: number,
+    from: number,
+    limit: number,
+  ): Promise<{ idx: number; hash: string }[]> {
+    const rows = await this.db
+      .selectFrom('tlog_nodes')
+      .select(['idx', 'hash'])
+      .where('site', '=', site)
+      .where('level', '=', level)
+      .where('idx', '>=', from)
+      .orderBy('idx')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({ idx: num(r.idx), hash: r.hash }));
+  }
+
   async logLeaf(site: string, idx: number): Promise<string | null> {
     const [r] = await this.once('leaf', [site, idx], () =>
       this.db.selectFrom('tlog_leaves').select('data').where('site', '=', site).where('idx', '=', idx),

@@ -163,6 +163,15 @@ export class SqliteThreadStore implements Store {
     return this.reads.logLeaves(site, from, limit);
   }
 
+  logLevel(
+    site: string,
+    level: number,
+    from: number,
+    limit: number,
+  ): Promise<{ idx: number; hash: string }[]> {
+    return this.reads.logLevel(site, level, from, limit);
+  }
+
   logLeaf(site: string, idx: number): Promise<string | null> {
     return this.reads.logLeaf(site, idx);
   }

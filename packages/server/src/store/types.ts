@@ -299,6 +299,13 @@ export interface Store {
   logSites(): Promise<string[]>;
   /** Up to `limit` leaves of a site's log from index `from`, in order. */
   logLeaves(site: string, from: number, limit: number): Promise<{ idx: number; data: string }[]>;
+  /** Up to `limit` stored subtree hashes of `level` of a site's log from index `from`, as `{ idx, hash }` in order. */
+  logLevel(
+    site: string,
+    level: number,
+    from: number,
+    limit: number,
+  ): Promise<{ idx: number; hash: string }[]>;
   /** The data of leaf `idx` of a site's log, or null when there is none (yet). */
   logLeaf(site: string, idx: number): Promise<string | null>;
   /** Stored subtree hashes of a site's log by `level/idx` key (missing ones are absent). */

@@ -11,6 +11,7 @@ import {
   type Range,
 } from '@assent/core';
 import type { Store, StoredCheckpoint } from '../store/types.js';
+import { TreeMemory } from './memory.js';
 import { checkpointBody, logOrigin, signNote, verifierKey } from './note.js';
 
 /** Node's SHA-256 for the tree: the same function as core's pure one, faster. */
@@ -28,6 +29,15 @@ const bytes = (s: string): Hash => Buffer.from(s, 'hex');
  * steps of 512 left it where it is with no integration at all (~95 ms).
  */
 const CHUNK = 512;
+
+/** Ragged ranges' hashes kept (see ConsentLog.prove): 32 bytes and a key each. */
+const RAGGED = 4096;
+
+/** Rows per query when loading a tree into memory. */
+const STEP = 4096;
+
+/** The byte budget of the tree's hashes in memory (tlog/memory.ts): about a million receipts. */
+export const MEMORY_BYTES = 64 * 2 ** 20;
 
 /** A proof request that cannot be answered, naming the parameter at fault. */
 export class ProofError extends Error {
@@ -60,10 +70,14 @@ export class ConsentLog {
    * needs no checkpoint query to know the size is not past the latest.
    */
   private readonly seen = new Map<string, number>();
+  /** Hashes of ranges of several subtrees, by `site start end` (see `prove`). */
+  private readonly ragged = new Map<string, Hash>();
 
   constructor(
     private readonly store: Store,
     private readonly key: KeyObject,
+    /** The tree's hashes kept in memory for proofs (tlog/memory.ts); a budget of 0 keeps none. */
+    private readonly memory = new TreeMemory(MEMORY_BYTES),
   ) {
     this.pub = createPublicKey(key);
   }
@@ -103,6 +117,7 @@ export class ConsentLog {
 
   private async integrateNow(site: string): Promise<StoredCheckpoint> {
     let last = await this.store.logCheckpoint(site);
+    if (!this.memory.has(site)) await this.remember(site, last?.size ?? 0);
     for (;;) {
       const size = last?.size ?? 0;
       const cover = coverOf({ start: 0, end: size });
@@ -143,17 +158,52 @@ export class ConsentLog {
           .map((x) => ({ level: x.level, index: x.index, hash: hex(x.hash) })),
         c,
       );
+      for (const x of ext.nodes) this.memory.add(site, x.level, x.index, x.hash);
       last = this.saw((await this.store.logCheckpoint(site, n)) ?? c);
       if (leaves.length < CHUNK) return last;
     }
   }
 
   /**
-   * Subtree hashes by `level/index`: levels above 0 from tlog_nodes (one query), leaves from
-   * their data in tlog_leaves (a proof or a frontier names at most a few).
+   * Loads what the database holds of `site`'s tree of `size` leaves into memory, level by
+   * level, in steps of STEP rows (each a short query, so requests run between them), as far as
+   * the budget goes. Runs once per site and process, under the site's integration lock (so no
+   * integration adds nodes meanwhile), before the first integration.
+   */
+  private async remember(site: string, size: number): Promise<void> {
+    this.memory.open(site);
+    if (this.memory.budget === 0) return;
+    for (let from = 0; from < size; ) {
+      const rows = await this.store.logLeaves(site, from, Math.min(STEP, size - from));
+      if (!rows.length) return;
+      for (const r of rows) if (!this.memory.add(site, 0, r.idx, leafHash(bytes(r.data), nodeSha))) return;
+      from += rows.length;
+    }
+    for (let level = 1; 2 ** level <= size; level++) {
+      const count = Math.floor(size / 2 ** level);
+      for (let from = 0; from < count; ) {
+        const rows = await this.store.logLevel(site, level, from, Math.min(STEP, count - from));
+        if (!rows.length) break;
+        for (const r of rows) if (!this.memory.add(site, level, r.idx, bytes(r.hash))) return;
+        from += rows.length;
+      }
+    }
+  }
+
+  /**
+   * Subtree hashes by `level/index`: from memory where it has them; the rest, levels above 0
+   * from tlog_nodes (one query), leaves from their data in tlog_leaves.
    */
   private async nodes(site: string, ids: readonly NodeId[]): Promise<Map<string, Hash>> {
     const out = new Map<string, Hash>();
+    const missing: NodeId[] = [];
+    for (const i of ids) {
+      const h = this.memory.get(site, i.level, i.index);
+      if (h) out.set(`${i.level}/${i.index}`, h);
+      else missing.push(i);
+    }
+    if (!missing.length) return out;
+    ids = missing;
     const upper = ids.filter((i) => i.level > 0);
     for (const [k, h] of await this.store.logNodes(site, upper)) out.set(k, bytes(h));
     for (const leaf of ids.filter((i) => i.level === 0)) {
@@ -163,20 +213,48 @@ export class ConsentLog {
     return out;
   }
 
-  /** The hashes of the proof `ranges` of `site`'s tree, from its stored subtrees. */
+  /**
+   * The hashes of the proof `ranges` of `site`'s tree, from its stored subtrees: from memory
+   * where it holds a range's whole cover, the rest in one lookup. A range of several subtrees
+   * (the ragged right edge of a tree size, the same in every proof for that size) is hashed
+   * once and kept (`ragged`); a perfect subtree is its own hash.
+   */
   private async prove(site: string, ranges: readonly Range[]): Promise<Hash[]> {
     const covers = ranges.map((r) => coverOf(r));
-    const stored = await this.nodes(site, covers.flat());
-    return covers.map((cover) =>
-      hashCover(
-        cover.map((c) => {
-          const h = stored.get(`${c.level}/${c.index}`);
-          if (!h) throw new ProofError('size', 'that part of the tree is not integrated yet', 404);
-          return h;
-        }),
-        nodeSha,
-      ),
-    );
+    const keys = ranges.map((r, i) => (covers[i]!.length > 1 ? `${site} ${r.start} ${r.end}` : ''));
+    const out = covers.map((cover, i) => {
+      const known = keys[i] ? this.ragged.get(keys[i]!) : undefined;
+      if (known) return known;
+      const hashes: Hash[] = [];
+      for (const c of cover) {
+        const h = this.memory.get(site, c.level, c.index);
+        if (!h) return undefined;
+        hashes.push(h);
+      }
+      return hashCover(hashes, nodeSha);
+    });
+    const missing = covers.filter((_, i) => !out[i]);
+    if (missing.length) {
+      const stored = await this.nodes(site, missing.flat());
+      covers.forEach((cover, i) => {
+        if (out[i]) return;
+        out[i] = hashCover(
+          cover.map((c) => {
+            const h = stored.get(`${c.level}/${c.index}`);
+            if (!h) throw new ProofError('size', 'that part of the tree is not integrated yet', 404);
+            return h;
+          }),
+          nodeSha,
+        );
+      });
+    }
+    keys.forEach((k, i) => {
+      if (!k || this.ragged.has(k)) return;
+      // A few hundred sizes' right edges; starting over beyond that bounds the memory.
+      if (this.ragged.size >= RAGGED) this.ragged.clear();
+      this.ragged.set(k, out[i]!);
+    });
+    return out as Hash[];
   }
 
   /** The size a proof is made for: `size`, or the latest checkpoint's; never past it. */
