@@ -327,9 +327,13 @@ export class KyselyStore implements Store {
   }
 
   async purge(cutoff: string, now: string, limit: number): Promise<number> {
-    await this.w.purgeLatest(cutoff).execute();
-    const res = await this.w.purge(now, cutoff, limit).executeTakeFirst();
-    return Number(res.numUpdatedRows);
+    // One transaction: the overview's latest rows and the receipts they stand for go together.
+    return this.db.transaction().execute(async (trx) => {
+      const w = writes(trx);
+      await w.purgeLatest(cutoff).execute();
+      const res = await w.purge(now, cutoff, limit).executeTakeFirst();
+      return Number(res.numUpdatedRows);
+    });
   }
 
   async salt(day: string, fresh: string): Promise<string> {

@@ -126,6 +126,10 @@ const appendEntries = (site, entries, data) => {
   return entries.map((_, i) => first + i);
 };
 const logAppend = db.transaction(appendEntries);
+const purgeBoth = db.transaction((cutoff, now, limit) => {
+  purgeLatest.run(cutoff);
+  return purge.run(now, cutoff, limit).changes;
+});
 // The admin console's writes (users, sessions; store/admin-store.ts): one statement each,
 // compiled by Kysely on the request thread, prepared here once per distinct SQL.
 const adminStatements = new Map();
@@ -135,10 +139,8 @@ const OPS = {
     if (!st) adminStatements.set(sql, (st = db.prepare(sql)));
     return st.run(params).changes;
   },
-  purge: (cutoff, now, limit) => {
-    purgeLatest.run(cutoff);
-    return purge.run(now, cutoff, limit).changes;
-  },
+  // One transaction: the overview's latest rows and the receipts they stand for go together.
+  purge: (cutoff, now, limit) => purgeBoth.immediate(cutoff, now, limit),
   salt: (day, fresh) => {
     addSalt.run(day, fresh);
     return getSalt.get(day).salt;
