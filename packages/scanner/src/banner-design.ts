@@ -65,26 +65,34 @@ export const inspectBanner = async (
     autoconsentPopups > 0 && interfaces.length === 0 ? 1 : interfaces.length,
   );
   let preTicked: string[] | null = null;
+  let secondLayerNotInspected: string | null = null;
   if (banner.kind === 'assent') {
+    // Generous: the dialog's code is fetched on the first open, and a loaded CI machine
+    // running four contexts per page took over 4 s (the check then saw no second layer).
+    // A dialog that opens costs no more than it takes.
+    const step = { now: 'click its preferences button (5 s)' };
     try {
-      // Generous: the dialog's code is fetched on the first open, and a loaded CI machine
-      // running four contexts per page took over 4 s (the check then saw no second layer).
-      // A dialog that opens costs no more than it takes.
       await page.locator(ASSENT.preferences).first().click({ timeout: 5000 });
+      step.now = 'see its preferences dialog open (10 s)';
       const dialog = page.locator('[role="dialog"]').first();
       await dialog.waitFor({ state: 'visible', timeout: 10_000 });
+      step.now = 'read its checkboxes';
       preTicked = await dialog.evaluate((d) =>
         [...d.querySelectorAll('input[type="checkbox"]')]
           .filter((i) => (i as HTMLInputElement).checked && !(i as HTMLInputElement).disabled)
           .map((i) => (i as HTMLInputElement).name || (i as HTMLInputElement).value || i.id || 'checkbox'),
       );
-    } catch {
-      preTicked = null; // no second layer to open (notice mode) or it did not open
+    } catch (e) {
+      const why = e instanceof Error ? e.message.split('\n')[0]! : String(e);
+      secondLayerNotInspected = `the scanner could not ${step.now}: ${why}`;
     }
+  } else if (banner.kind !== 'none') {
+    secondLayerNotInspected = `only Assent's second layer is inspected, and this banner is ${banner.cmp ?? banner.kind}`;
   }
   return {
     buttons: looks?.accept && looks.reject ? looks : null,
     interfaces: interfaces.length ? interfaces : count ? ['autoconsent'] : [],
     preTicked,
+    secondLayerNotInspected,
   };
 };

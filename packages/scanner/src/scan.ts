@@ -4,7 +4,13 @@ import { createClassifier } from './classify.js';
 import { DEFAULT_CONFIG, type ScanConfig } from './config.js';
 import { Frontier, fetchSitemap } from './crawl.js';
 import { type PhaseOutput, runPhase, ScanFailure } from './phase.js';
-import { consentCookies, DEFAULT_FAIL_ON, findingsFor, isConsentCookie } from './rules/index.js';
+import {
+  consentCookies,
+  DEFAULT_FAIL_ON,
+  findingsFor,
+  isConsentCookie,
+  uncheckedFor,
+} from './rules/index.js';
 import { loadTrackerDb, TRACKERDB_LICENCE } from './trackerdb.js';
 import type { PageResult, PhaseName, PhaseRecord, RuleId, ScanError, ScanReport } from './types.js';
 
@@ -211,6 +217,7 @@ export const scan = async (urls: readonly string[], options: ScanOptions = {}): 
       };
       const mode = config.mode ?? before.assentMode ?? reject.assentMode ?? 'opt-in';
       const findings = findingsFor(url, { banner, mode, phases, cc }, config);
+      const unchecked = uncheckedFor({ banner, mode, phases, cc });
       const result: PageResult = {
         url,
         finalUrl: before.finalUrl,
@@ -222,6 +229,7 @@ export const scan = async (urls: readonly string[], options: ScanOptions = {}): 
         ...(Object.keys(services).length ? { declaredServices: services } : {}),
         phases,
         findings,
+        unchecked,
       };
       pages.push({ n, result });
       progress({

@@ -188,6 +188,8 @@ export interface BannerDesign {
   readonly interfaces: readonly string[];
   /** Assent's second layer: non-essential boxes ticked when it opens; `null` when not inspected. */
   readonly preTicked: readonly string[] | null;
+  /** Why the second layer was not inspected (`preTicked` is null), in words; null when it was. */
+  readonly secondLayerNotInspected?: string | null;
 }
 
 export type DetectorName =
@@ -260,6 +262,8 @@ export interface PageResult {
     readonly gpc: PhaseRecord;
   };
   readonly findings: readonly Finding[];
+  /** Rules this page's visits could not test, each with why (see Rule.unchecked). */
+  readonly unchecked: readonly { readonly rule: RuleId; readonly reason: string }[];
 }
 
 export interface ScanError {

@@ -3,8 +3,8 @@ import { describe, it } from 'node:test';
 import { createClassifier, siteOf } from '../src/classify.js';
 import { DEFAULT_CONFIG, parseScanConfig, RULES } from '../src/config.js';
 import { requestedDays } from '../src/recorder.js';
-import { toJUnit } from '../src/reports/index.js';
-import { consentCookies, DEFAULT_FAIL_ON, findingsFor, REGISTRY } from '../src/rules/index.js';
+import { toHtml, toJUnit, toMarkdown } from '../src/reports/index.js';
+import { consentCookies, DEFAULT_FAIL_ON, findingsFor, REGISTRY, uncheckedFor } from '../src/rules/index.js';
 import { loadTrackerDb } from '../src/trackerdb.js';
 import type {
   BannerInfo,
@@ -13,6 +13,7 @@ import type {
   PageResult,
   PhaseRecord,
   RequestRecord,
+  ScanReport,
   SiteMode,
 } from '../src/types.js';
 
@@ -348,6 +349,7 @@ describe('the rule registry', () => {
           mode: 'opt-in',
           phases,
           findings,
+          unchecked: [],
         },
       ],
       errors: [],
@@ -357,5 +359,61 @@ describe('the rule registry', () => {
       [...RULES],
     );
     assert.match(junit, /name="accept-ineffective" file="Accept does not release what was held"><failure/);
+  });
+
+  it('a rule the visits could not test is reported as not checked, never passed', () => {
+    const design = (o: object) =>
+      phasesOf({
+        before: phase('before', { bannerDesign: { buttons: null, interfaces: [], preTicked: null, ...o } }),
+      });
+    const reason = 'the scanner could not see its preferences dialog open (10 s): Timeout 10000ms exceeded.';
+    const phases = design({ secondLayerNotInspected: reason });
+    const ctx = {
+      banner: ASSENT,
+      mode: 'opt-in' as const,
+      phases,
+      cc: consentCookies(phases, 'assent', DEFAULT_CONFIG),
+    };
+    const unchecked = uncheckedFor(ctx);
+    assert.deepEqual(unchecked, [{ rule: 'pre-ticked-choices', reason }]);
+    // Inspected (nothing ticked), or a mode where the rule does not apply: checked.
+    const inspected = design({ preTicked: [], secondLayerNotInspected: null });
+    assert.deepEqual(uncheckedFor({ ...ctx, phases: inspected }), []);
+    assert.deepEqual(uncheckedFor({ ...ctx, mode: 'notice' }), []);
+    const report: ScanReport = {
+      schemaVersion: 1 as const,
+      tool: { name: 'assent-scan', version: '0', browser: '', trackerDb: { enabled: false, licence: null } },
+      startedAt: '',
+      finishedAt: '',
+      durationMs: 0,
+      failOn: [...DEFAULT_FAIL_ON],
+      summary: { pages: 1, violations: 0, allowed: 0, errors: 0, exitCode: 0 as const },
+      pages: [
+        {
+          url: PAGE,
+          finalUrl: PAGE,
+          title: '',
+          durationMs: 0,
+          banner: ASSENT,
+          mode: 'opt-in' as const,
+          phases,
+          findings: [],
+          unchecked,
+        },
+      ],
+      errors: [],
+    };
+    const junit = toJUnit(report);
+    assert.match(
+      junit,
+      /name="pre-ticked-choices" [^>]*><skipped message="not checked: the scanner could not see its preferences dialog open/,
+    );
+    assert.match(junit, /<testsuite [^>]*failures="0" errors="0" skipped="1"/);
+    assert.equal(junit.match(/<skipped/g)?.length, 1);
+    assert.match(toMarkdown(report), /Not checked .*\n\n- `pre-ticked-choices` — the scanner could not see/);
+    assert.match(
+      toHtml(report),
+      /<h3>Not checked<\/h3>.*Non-essential purposes ticked in advance.*could not see its preferences dialog/s,
+    );
   });
 });

@@ -518,6 +518,12 @@ describe('the banner as a regulator looks at it', () => {
     const p = page(result.report.pages, '/unequal-buttons.html');
     assert.deepEqual(summarise(p.findings), ['reject-less-prominent before configured selectors']);
     assert.match(p.findings[0]!.message, /smaller .*lighter text .*fainter text/);
+    // Another CMP's second layer is not opened: that rule says it was not checked.
+    assert.deepEqual(
+      p.unchecked.map((u) => u.rule),
+      ['pre-ticked-choices'],
+    );
+    assert.match(p.unchecked[0]!.reason, /only Assent's second layer is inspected/);
   });
 
   it('Assent’s own first layer: reject and accept equal, one interface, nothing pre-ticked', () => {
@@ -525,6 +531,8 @@ describe('the banner as a regulator looks at it', () => {
     assert.ok(d?.buttons, 'both buttons measured');
     assert.deepEqual(d.interfaces, ['#assent-banner']);
     assert.deepEqual(d.preTicked, []);
+    assert.equal(d.secondLayerNotInspected, null);
+    assert.deepEqual(page(result.report.pages, '/clean.html').unchecked, []);
   });
 
   it('a leftover second CMP and boxes ticked in advance', () => {

@@ -127,7 +127,16 @@ const pageSection = (p: PageResult, images: ReadonlyMap<string, Buffer>) => {
     'No problems found on this page.',
   );
   return `<article><h2>${h(p.title || p.url)}</h2><p><a href="${h(p.url)}">${h(p.url)}</a> · banner: ${banner} · rules applied: ${h(p.mode)}</p>
-<h3>Findings</h3>${findings}
+<h3>Findings</h3>${findings}${
+    p.unchecked?.length
+      ? `<h3>Not checked</h3><p>The visits could not show whether these hold: they are not passed.</p><ul>${p.unchecked
+          .map(
+            (u) =>
+              `<li>${h(ruleById(u.rule).title)} <small><code>${u.rule}</code></small>: ${h(u.reason)}</li>`,
+          )
+          .join('')}</ul>`
+      : ''
+  }
 ${[p.phases.before, p.phases.reject, p.phases.accept, p.phases.gpc].map((x) => phaseSection(x, images)).join('\n')}</article>`;
 };
 

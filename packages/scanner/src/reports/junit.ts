@@ -13,7 +13,8 @@ const x = (s: string) =>
 /**
  * JUnit XML for CI systems: one test suite per page, one test case per rule of the registry.
  * A rule in `--fail-on` with violations fails (allowed findings do not); findings of rules
- * outside it are the case's output; scanner errors are `<error>` cases.
+ * outside it are the case's output; a rule the page's visits could not test is `<skipped>`
+ * with the reason; scanner errors are `<error>` cases.
  */
 export const toJUnit = (r: ScanReport): string => {
   const suites: string[] = [];
@@ -21,9 +22,12 @@ export const toJUnit = (r: ScanReport): string => {
     const cases = REGISTRY.map(({ id: rule, title }) => {
       const hits = p.findings.filter((f) => f.rule === rule);
       const failing = hits.filter((f) => !f.allowed && r.failOn.includes(f.rule));
-      const body = failing.length
+      let body = failing.length
         ? `<failure message="${x(`${failing.length} violation(s)`)}" type="${rule}">${x(failing.map((f) => `[${f.phase}] ${f.message}`).join('\n'))}</failure>`
         : '';
+      // A rule the visits could not test is skipped, not passed (CI shows it as such).
+      const skipped = p.unchecked?.find((u) => u.rule === rule);
+      if (!failing.length && skipped) body = `<skipped message="${x(`not checked: ${skipped.reason}`)}"/>`;
       const other = hits.filter((f) => !failing.includes(f));
       const out = other.length
         ? `<system-out>${x(other.map((f) => (f.allowed ? `allowed: ${f.message} (${f.allowed.reason})` : `not failing (--fail-on): ${f.message}`)).join('\n'))}</system-out>`
@@ -31,8 +35,9 @@ export const toJUnit = (r: ScanReport): string => {
       return `    <testcase classname="${x(p.url)}" name="${rule}" file="${x(title)}">${body}${out}</testcase>`;
     });
     const failures = cases.filter((c) => c.includes('<failure')).length;
+    const skipped = cases.filter((c) => c.includes('<skipped')).length;
     suites.push(
-      `  <testsuite name="${x(p.url)}" tests="${REGISTRY.length}" failures="${failures}" errors="0" time="${(p.durationMs / 1000).toFixed(3)}">\n${cases.join('\n')}\n  </testsuite>`,
+      `  <testsuite name="${x(p.url)}" tests="${REGISTRY.length}" failures="${failures}" errors="0" skipped="${skipped}" time="${(p.durationMs / 1000).toFixed(3)}">\n${cases.join('\n')}\n  </testsuite>`,
     );
   }
   if (r.errors.length) {

@@ -54,6 +54,13 @@ export const toMarkdown = (r: ScanReport): string => {
       ),
     );
     if (detected.length) out.push('Detected:', '', ...[...new Set(detected)], '');
+    if (p.unchecked?.length)
+      out.push(
+        'Not checked (the visits could not show it; not a pass):',
+        '',
+        ...p.unchecked.map((u) => `- \`${u.rule}\` — ${esc(u.reason)}`),
+        '',
+      );
     if (!p.findings.length) {
       out.push('No findings.', '');
       continue;

@@ -81,4 +81,9 @@ export const preTickedChoices = rule({
         ]
       : [];
   },
+  unchecked: (ctx) => {
+    const d = ctx.phases.before.bannerDesign;
+    if (ctx.mode !== 'opt-in' || !d || d.preTicked !== null) return null;
+    return d.secondLayerNotInspected ?? null;
+  },
 });

@@ -35,6 +35,13 @@ export interface Rule<Id extends string = string> {
   readonly severity: Severity;
   /** Pure: the same context gives the same hits. */
   readonly check: (ctx: RuleContext) => readonly Hit[];
+  /**
+   * Why this page's visits could not show whether the rule holds (the reports say "not
+   * checked" with it, JUnit a skipped case), or null when they could. A rule without it is
+   * always checked. No finding is not the same as checked: a scan must not pass in silence a
+   * rule it never tested.
+   */
+  readonly unchecked?: (ctx: RuleContext) => string | null;
 }
 
 /** Keeps the id's literal type so the registry can derive the `RuleId` union. */

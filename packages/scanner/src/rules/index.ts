@@ -86,5 +86,12 @@ export const findingsFor = (pageUrl: string, ctx: RuleContext, config: ScanConfi
     }),
   );
 
+/** The rules one page's visits could not test, with why (Rule.unchecked), in registry order. */
+export const uncheckedFor = (ctx: RuleContext): { rule: RuleId; reason: string }[] =>
+  REGISTRY.flatMap((r) => {
+    const reason = r.unchecked?.(ctx) ?? null;
+    return reason ? [{ rule: r.id, reason }] : [];
+  });
+
 export { type ConsentCookies, consentCookies, declaredCategory, isConsentCookie } from './consent-cookies.js';
 export type { Hit, Rule, RuleContext, Severity } from './define.js';
