@@ -362,9 +362,11 @@ describe('the rule registry', () => {
   });
 
   it('a rule the visits could not test is reported as not checked, never passed', () => {
+    const look = { width: 120, height: 40, fontSize: 16, fontWeight: 600, textContrast: 7, faceContrast: 3 };
+    const buttons = { accept: look, reject: look };
     const design = (o: object) =>
       phasesOf({
-        before: phase('before', { bannerDesign: { buttons: null, interfaces: [], preTicked: null, ...o } }),
+        before: phase('before', { bannerDesign: { buttons, interfaces: [], preTicked: null, ...o } }),
       });
     const reason = 'the scanner could not see its preferences dialog open (10 s): Timeout 10000ms exceeded.';
     const phases = design({ secondLayerNotInspected: reason });
@@ -380,6 +382,24 @@ describe('the rule registry', () => {
     const inspected = design({ preTicked: [], secondLayerNotInspected: null });
     assert.deepEqual(uncheckedFor({ ...ctx, phases: inspected }), []);
     assert.deepEqual(uncheckedFor({ ...ctx, mode: 'notice' }), []);
+    // Buttons that could not both be measured: the comparison was not made.
+    const unmeasured = design({ buttons: null, preTicked: [] });
+    assert.deepEqual(
+      uncheckedFor({ ...ctx, phases: unmeasured }).map((u) => `${u.rule}: ${u.reason}`),
+      [
+        'reject-less-prominent: accept and reject were not both visible on the first layer, so they could not be compared',
+      ],
+    );
+    const other: BannerInfo = {
+      kind: 'autoconsent',
+      cmp: 'Cookiebot',
+      rejectOnFirstLayer: true,
+      acceptOnFirstLayer: true,
+    };
+    assert.match(
+      uncheckedFor({ ...ctx, banner: other, phases: unmeasured })[0]!.reason,
+      /buttons of Cookiebot are not measured \(name them with "selectors"/,
+    );
     const report: ScanReport = {
       schemaVersion: 1 as const,
       tool: { name: 'assent-scan', version: '0', browser: '', trackerDb: { enabled: false, licence: null } },

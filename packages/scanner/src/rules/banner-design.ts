@@ -40,6 +40,13 @@ export const rejectLessProminent = rule({
         ]
       : [];
   },
+  unchecked: (ctx) => {
+    const d = ctx.phases.before.bannerDesign;
+    if (ctx.mode !== 'opt-in' || !d || d.buttons || ctx.banner.kind === 'none') return null;
+    return ctx.banner.kind === 'autoconsent'
+      ? `the buttons of ${ctx.banner.cmp ?? 'a CMP autoconsent recognised'} are not measured (name them with "selectors" in the config to measure them)`
+      : 'accept and reject were not both visible on the first layer, so they could not be compared';
+  },
 });
 
 export const multipleConsentInterfaces = rule({
