@@ -149,6 +149,37 @@ const run = (
   cc = consentCookies(phases, 'assent', config),
 ) => findingsFor(PAGE, { banner, mode, phases, cc }, config);
 
+/** A one-page report of `phases` as the scan writes it, for the report renderers. */
+const reportOf = (
+  phases: PageResult['phases'],
+  findings: PageResult['findings'],
+  unchecked: PageResult['unchecked'],
+  failOn: ScanReport['failOn'],
+  { violations, exitCode }: Pick<ScanReport['summary'], 'violations' | 'exitCode'>,
+): ScanReport => ({
+  schemaVersion: 1,
+  tool: { name: 'assent-scan', version: '0', browser: '', trackerDb: { enabled: false, licence: null } },
+  startedAt: '',
+  finishedAt: '',
+  durationMs: 0,
+  failOn,
+  summary: { pages: 1, violations, allowed: 0, errors: 0, exitCode },
+  pages: [
+    {
+      url: PAGE,
+      finalUrl: PAGE,
+      title: '',
+      durationMs: 0,
+      banner: ASSENT,
+      mode: 'opt-in',
+      phases,
+      findings,
+      unchecked,
+    },
+  ],
+  errors: [],
+});
+
 describe('rules', () => {
   it('after reject, only requests sent after the click count', () => {
     const phases = phasesOf({
@@ -331,29 +362,9 @@ describe('the rule registry', () => {
     );
     const phases = phasesOf({ accept: phase('accept', { heldAfterChoice: ['script x /x.js'] }) });
     const findings = run(phases);
-    const junit = toJUnit({
-      schemaVersion: 1,
-      tool: { name: 'assent-scan', version: '0', browser: '', trackerDb: { enabled: false, licence: null } },
-      startedAt: '',
-      finishedAt: '',
-      durationMs: 0,
-      failOn: ['accept-ineffective'],
-      summary: { pages: 1, violations: 1, allowed: 0, errors: 0, exitCode: 1 },
-      pages: [
-        {
-          url: PAGE,
-          finalUrl: PAGE,
-          title: '',
-          durationMs: 0,
-          banner: ASSENT,
-          mode: 'opt-in',
-          phases,
-          findings,
-          unchecked: [],
-        },
-      ],
-      errors: [],
-    });
+    const junit = toJUnit(
+      reportOf(phases, findings, [], ['accept-ineffective'], { violations: 1, exitCode: 1 }),
+    );
     assert.deepEqual(
       [...junit.matchAll(/<testcase [^>]*name="([a-z-]+)"/g)].map((m) => m[1]),
       [...RULES],
@@ -400,29 +411,7 @@ describe('the rule registry', () => {
       uncheckedFor({ ...ctx, banner: other, phases: unmeasured })[0]!.reason,
       /buttons of Cookiebot are not measured \(name them with "selectors"/,
     );
-    const report: ScanReport = {
-      schemaVersion: 1 as const,
-      tool: { name: 'assent-scan', version: '0', browser: '', trackerDb: { enabled: false, licence: null } },
-      startedAt: '',
-      finishedAt: '',
-      durationMs: 0,
-      failOn: [...DEFAULT_FAIL_ON],
-      summary: { pages: 1, violations: 0, allowed: 0, errors: 0, exitCode: 0 as const },
-      pages: [
-        {
-          url: PAGE,
-          finalUrl: PAGE,
-          title: '',
-          durationMs: 0,
-          banner: ASSENT,
-          mode: 'opt-in' as const,
-          phases,
-          findings: [],
-          unchecked,
-        },
-      ],
-      errors: [],
-    };
+    const report = reportOf(phases, [], unchecked, [...DEFAULT_FAIL_ON], { violations: 0, exitCode: 0 });
     const junit = toJUnit(report);
     assert.match(
       junit,

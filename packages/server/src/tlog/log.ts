@@ -203,10 +203,9 @@ export class ConsentLog {
       else missing.push(i);
     }
     if (!missing.length) return out;
-    ids = missing;
-    const upper = ids.filter((i) => i.level > 0);
+    const upper = missing.filter((i) => i.level > 0);
     for (const [k, h] of await this.store.logNodes(site, upper)) out.set(k, bytes(h));
-    for (const leaf of ids.filter((i) => i.level === 0)) {
+    for (const leaf of missing.filter((i) => i.level === 0)) {
       const data = await this.store.logLeaf(site, leaf.index);
       if (data !== null) out.set(`0/${leaf.index}`, leafHash(bytes(data), nodeSha));
     }
