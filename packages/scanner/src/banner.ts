@@ -174,17 +174,24 @@ export const choose = async (
  */
 const rejectInPreferences = async (page: Page): Promise<ChoiceResult> => {
   const base = { method: 'assent' as const, clicks: 2 };
+  const failed = (note: string): ChoiceResult => ({
+    ...base,
+    clicked: false,
+    effective: null,
+    clicks: null,
+    note,
+  });
+  // As generous as the first layer's click (5 s): two shared cores running four visits at
+  // once must not turn a working preferences layer into "no reject control".
   try {
-    await page.locator(ASSENT.preferences).first().click({ timeout: 2000 });
-    await page.locator(ASSENT.rejectAll).first().click({ timeout: 3000 });
+    await page.locator(ASSENT.preferences).first().click({ timeout: 5000 });
   } catch {
-    return {
-      ...base,
-      clicked: false,
-      effective: null,
-      clicks: null,
-      note: 'no reject control, not even in the preferences',
-    };
+    return failed('no reject control on the first layer, and its preferences button could not be clicked');
+  }
+  try {
+    await page.locator(ASSENT.rejectAll).first().click({ timeout: 5000 });
+  } catch {
+    return failed('no reject control, not even in the preferences');
   }
   const hidden = await waitHidden(page, ASSENT.banner, 5000);
   return {
