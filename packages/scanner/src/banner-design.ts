@@ -96,3 +96,21 @@ export const inspectBanner = async (
     secondLayerNotInspected,
   };
 };
+
+/**
+ * Closes the second layer `inspectBanner` opened, with Escape as a keyboard user would (the
+ * dialog is a native modal `<dialog>`), so the visit can go on to choose on the first layer.
+ * `false` when it stays open: the first layer behind a modal dialog cannot be clicked.
+ */
+export const closeSecondLayer = async (page: Page, banner: BannerInfo): Promise<boolean> => {
+  if (banner.kind !== 'assent') return true;
+  const dialog = page.locator('[role="dialog"]').first();
+  if (!(await dialog.isVisible().catch(() => false))) return true;
+  await page.keyboard.press('Escape').catch(() => {});
+  try {
+    await dialog.waitFor({ state: 'hidden', timeout: 5000 });
+    return true;
+  } catch {
+    return false;
+  }
+};

@@ -3,7 +3,7 @@ import { launch } from './browser.js';
 import { createClassifier } from './classify.js';
 import { DEFAULT_CONFIG, type ScanConfig } from './config.js';
 import { Frontier, fetchSitemap } from './crawl.js';
-import { type PhaseOutput, runPhase, ScanFailure } from './phase.js';
+import { type PhaseOutput, runVisit, ScanFailure, type VisitName } from './phase.js';
 import {
   consentCookies,
   DEFAULT_FAIL_ON,
@@ -39,8 +39,8 @@ export interface ScanOptions extends Partial<ScanConfig> {
   /** Pages per start URL (breadth-first, same origin, sitemap first). Default 1. */
   readonly pages?: number;
   /**
-   * Pages in their busy part at once (each runs its four phases at once). Default 1, for a
-   * 2-core machine. A page whose four visits have all made their choice and only wait for late
+   * Pages in their busy part at once (each runs its three visits at once). Default 1, for a
+   * 2-core machine. A page whose three visits have all made their choice and only wait for late
    * requests no longer counts: the next page starts then, so one page's waits overlap the
    * next one's loading, with at most twice this many pages open (unless `overlap` is false).
    */
@@ -76,8 +76,9 @@ export const validUrl = (url: string): boolean => {
 };
 
 /**
- * Scans pages in four fresh visits each — before consent, after reject, after accept, with
- * Global Privacy Control — and
+ * Scans pages in four phases — before consent, after reject, after accept, with Global
+ * Privacy Control — recorded in three fresh visits (the reject visit records the before
+ * phase first), and
  * returns the report with its screenshots. Never throws for what a user can cause (bad URL,
  * site down): those are `report.errors` and exit code 2.
  *
@@ -131,37 +132,51 @@ export const scan = async (urls: readonly string[], options: ScanOptions = {}): 
   }
 
   let counter = 0;
-  /** `waiting()` is called once all four visits of the page only wait (or have ended). */
+  /** `waiting()` is called once all three visits of the page only wait (or have ended). */
   const scanOne = async (url: string, frontier: Frontier, waiting: () => void) => {
     const n = ++counter;
     const t0 = Date.now();
     let settling = 0;
     const oneWaiting = () => {
-      if (++settling === 4) waiting();
+      if (++settling === 3) waiting();
     };
     try {
-      // Four fresh contexts at once: each phase finds the banner itself, so they are
-      // independent, and most of a phase is waiting on the network, not the CPU.
-      const run = (phase: PhaseName) => {
+      // Three fresh contexts at once (the reject visit records the before phase first): each
+      // finds the banner itself, so they are independent, and most of a visit is waiting on
+      // the network, not the CPU.
+      const run = (visit: VisitName) => {
         let told = false;
         const tell = () => {
           if (!told) oneWaiting();
           told = true;
         };
-        return runPhase(browser!, url, phase, null, classifier, config, options.har === true, tell)
-          .then((out) => {
-            if (phase === 'before') for (const l of out.links) frontier.add(l);
-            progress({ type: 'phase', url, phase, ms: out.record.durationMs, page: n, steps: out.steps });
-            return out;
+        return runVisit(browser!, url, visit, null, classifier, config, options.har === true, tell)
+          .then((outs) => {
+            for (const out of outs) {
+              if (out.record.name === 'before') for (const l of out.links) frontier.add(l);
+              progress({
+                type: 'phase',
+                url,
+                phase: out.record.name,
+                ms: out.record.durationMs,
+                page: n,
+                steps: out.steps,
+              });
+            }
+            return outs;
           })
           .finally(tell);
       };
-      const settled = await Promise.allSettled([run('before'), run('reject'), run('accept'), run('gpc')]);
+      const settled = await Promise.allSettled([run('reject'), run('accept'), run('gpc')]);
       const failed = settled.find((s) => s.status === 'rejected');
       if (failed) throw (failed as PromiseRejectedResult).reason;
-      const [before, reject, accept, gpc] = settled.map(
-        (s) => (s as PromiseFulfilledResult<PhaseOutput>).value,
-      ) as [PhaseOutput, PhaseOutput, PhaseOutput, PhaseOutput];
+      const outs = settled.flatMap((s) => (s as PromiseFulfilledResult<PhaseOutput[]>).value);
+      const of = (name: PhaseName): PhaseOutput => {
+        const o = outs.find((x) => x.record.name === name);
+        if (!o) throw new Error(`the scan recorded no ${name} phase`);
+        return o;
+      };
+      const [before, reject, accept, gpc] = [of('before'), of('reject'), of('accept'), of('gpc')];
       // Whether reject is on the first layer of another CMP shows when opting out (clicks).
       const banner =
         before.banner.kind === 'autoconsent' && reject.banner.kind === 'autoconsent'

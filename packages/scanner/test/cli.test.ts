@@ -118,6 +118,25 @@ describe('assent-scan, the CLI', () => {
     assert.ok(
       har.log.entries.some((e: { request: { url: string } }) => e.request.url.endsWith('/tracker.js')),
     );
+    // The before phase is the first part of the reject visit: its HAR is that visit's cut
+    // where the before record was taken, so it is a strict prefix of the reject HAR.
+    type Entry = { startedDateTime: string; request: { url: string } };
+    const entries = async (phase: string): Promise<string[]> =>
+      (JSON.parse(await readFile(join(out, 'har', `1-${phase}.har`), 'utf8')).log.entries as Entry[]).map(
+        (e) => `${e.startedDateTime} ${e.request.url}`,
+      );
+    const [beforeHar, rejectHar] = [await entries('before'), await entries('reject')];
+    assert.ok(
+      beforeHar.length > 0 && beforeHar.length < rejectHar.length,
+      `${beforeHar.length} of ${rejectHar.length}`,
+    );
+    for (const e of beforeHar) assert.ok(rejectHar.includes(e), `${e} in the reject HAR`);
+    const cut = beforeHar
+      .map((e) => e.split(' ')[0]!)
+      .sort()
+      .at(-1)!;
+    for (const e of rejectHar.filter((x) => !beforeHar.includes(x)))
+      assert.ok(e.split(' ')[0]! >= cut, `${e}: after the before phase's last entry (${cut})`);
     const decl = JSON.parse(await readFile(join(out, 'declaration.json'), 'utf8'));
     assert.deepEqual(
       decl.rows.map((x: { name: string; category: string; provider: string }) => [
