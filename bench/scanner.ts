@@ -1,8 +1,9 @@
 /**
- * Scanner speed: seconds per page for all four phases (before / reject + a second page /
- * accept / GPC, run as four browser contexts at once) and peak memory of this process plus
- * Chromium, against the old three-phase scanner (git revision BENCH_OLD_REV, default 755428a)
- * and scan v2 before its speed work (BENCH_PREV_REV, default 4b49224) — each extracted and
+ * Scanner speed: seconds and CPU per page for all four phases (before, then reject and a
+ * second page, in one visit / accept / GPC: three browser contexts at once) and peak memory of
+ * this process plus Chromium, against the old three-phase scanner (git revision BENCH_OLD_REV,
+ * default 755428a), scan v2 before its speed work (BENCH_PREV_REV, default 4b49224) and scan
+ * v2 with four contexts per page (BENCH_FOUR_REV, default 6218598) — each extracted and
  * run in the same process and browser, rounds interleaved — and a plain page load (the floor:
  * one context, load + network idle). Per-step times of each phase come from the scan's
  * progress events. On a shared machine, run it at real-time priority for steadier figures:
@@ -34,6 +35,8 @@ const loadAtStart = loadavg()
 const OLD_REV = process.env.BENCH_OLD_REV ?? '755428a';
 /** Scan v2 as it was before the speed work (4b49224): the same four phases, unhurried. */
 const PREV_REV = process.env.BENCH_PREV_REV ?? '4b49224';
+/** Scan v2 with its four visits per page, before the before phase moved into the reject visit. */
+const FOUR_REV = process.env.BENCH_FOUR_REV ?? '6218598';
 
 /**
  * A scanner's sources (and its data files) at a git revision, written under
@@ -95,6 +98,38 @@ const treeRss = (): number => {
       // ended
     }
   }
+  return total;
+};
+
+/** CPU time (ms) of this process and its descendants, ended ones included (their parents' cutime). */
+const treeCpu = (): number => {
+  const parents = new Map<number, number>();
+  const cpu = new Map<number, number>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const st = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+      parents.set(Number(d), Number(f[1]));
+      // utime, stime, cutime, cstime, in clock ticks (100 per second on Linux).
+      cpu.set(Number(d), (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) * 10);
+    } catch {
+      // ended while we looked
+    }
+  }
+  const mine = new Set([process.pid]);
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const [pid, ppid] of parents) {
+      if (!mine.has(pid) && mine.has(ppid)) {
+        mine.add(pid);
+        grew = true;
+      }
+    }
+  }
+  let total = 0;
+  for (const pid of mine) total += cpu.get(pid) ?? 0;
   return total;
 };
 
@@ -177,12 +212,16 @@ const plainRss = sample.stop();
 // alternating round by round so all see the same load on a shared machine; default settings.
 const old = await scannerAt(OLD_REV);
 const prev = await scannerAt(PREV_REV);
-type Runs = { perPage: number[]; wall: number[]; rss: number };
-const runs: Record<'old' | 'prev' | 'now' | 'apart', Runs> = {
-  old: { perPage: [], wall: [], rss: 0 },
-  prev: { perPage: [], wall: [], rss: 0 },
-  now: { perPage: [], wall: [], rss: 0 },
-  apart: { perPage: [], wall: [], rss: 0 },
+const four = await scannerAt(FOUR_REV);
+type Runs = { perPage: number[]; wall: number[]; cpu: number[]; rss: number };
+const none = (): Runs => ({ perPage: [], wall: [], cpu: [], rss: 0 });
+const runs: Record<'old' | 'prev' | 'four' | 'now' | 'apart' | 'two', Runs> = {
+  old: none(),
+  prev: none(),
+  four: none(),
+  now: none(),
+  apart: none(),
+  two: none(),
 };
 const perPhase: Record<string, number[]> = { before: [], reject: [], accept: [], gpc: [] };
 /** Milliseconds per step of each phase (scan v2 now), every page of every round. */
@@ -195,6 +234,7 @@ const measure = async (
 ) => {
   urls = await targetUrls();
   sample = sampler();
+  const c0 = treeCpu();
   const t0 = Date.now();
   const { report } = await run(urls, {
     ...config,
@@ -202,6 +242,7 @@ const measure = async (
     ...(onProgress ? { onProgress } : {}),
   });
   runs[which].wall.push((Date.now() - t0) / urls.length);
+  runs[which].cpu.push((treeCpu() - c0) / urls.length);
   runs[which].rss = Math.max(runs[which].rss, sample.stop());
   if (report.errors.length) throw new Error(report.errors.map((e) => e.message).join('; '));
   for (const p of report.pages) runs[which].perPage.push(p.durationMs);
@@ -210,6 +251,7 @@ const measure = async (
 for (let r = 0; r < ROUNDS; r++) {
   await measure('old', old);
   await measure('prev', prev);
+  await measure('four', four);
   // Scan v2 now, each page's visits all ended before the next page starts (as before).
   await measure('apart', (u, o) => scan(u, { ...o, overlap: false }));
   const report = await measure('now', scan, (e) => {
@@ -221,13 +263,9 @@ for (let r = 0; r < ROUNDS; r++) {
   for (const p of report.pages)
     for (const x of [p.phases.before, p.phases.reject, p.phases.accept, p.phases.gpc])
       perPhase[x.name]!.push(x.durationMs);
+  // Two pages busy at a time, for comparison.
+  await measure('two', (u, o) => scan(u, { ...o, concurrency: 2 }));
 }
-
-// 3. Two pages busy at a time (`--concurrency 2`) for comparison.
-urls = await targetUrls();
-const t2 = Date.now();
-await scan(urls, { ...config, browser, concurrency: 2 });
-const twoAtATime = (Date.now() - t2) / urls.length;
 await browser.close();
 await fixtures?.close();
 await demo?.server.close();
@@ -236,6 +274,7 @@ const stats = (r: Runs) => ({
   median: median(r.perPage),
   max: Math.max(...r.perPage),
   wallPerPage: median(r.wall),
+  cpuPerPage: median(r.cpu),
 });
 const result = {
   date: new Date().toISOString(),
@@ -258,6 +297,8 @@ const result = {
   scanPerPageMs: stats(runs.now),
   prevScanPerPageMs: { rev: PREV_REV, ...stats(runs.prev) },
   apartScanPerPageMs: stats(runs.apart),
+  fourScanPerPageMs: { rev: FOUR_REV, ...stats(runs.four) },
+  twoScanPerPageMs: stats(runs.two),
   oldScanPerPageMs: { rev: OLD_REV, ...stats(runs.old) },
   findingsLastRound: findings,
   phaseMs: Object.fromEntries(Object.entries(perPhase).map(([k, v]) => [k, median(v)])),
@@ -267,8 +308,14 @@ const result = {
       Object.fromEntries(Object.entries(steps).map(([k, v]) => [k, median(v)])),
     ]),
   ),
-  wallPerPageMs: { oneAtATime: median(runs.now.wall), twoAtATime },
-  peakRssBytes: { plain: plainRss, oldScan: runs.old.rss, prevScan: runs.prev.rss, scan: runs.now.rss },
+  peakRssBytes: {
+    plain: plainRss,
+    oldScan: runs.old.rss,
+    prevScan: runs.prev.rss,
+    fourScan: runs.four.rss,
+    scan: runs.now.rss,
+    twoScan: runs.two.rss,
+  },
 };
 
 const PHASES = ['before', 'reject', 'accept', 'gpc'] as const;
@@ -284,25 +331,29 @@ const md = `# Scanner benchmark
 
 ${result.date} · ${result.machine} · Node ${result.node} · ${result.target} · ${result.pages} pages × ${ROUNDS} rounds${result.realtime ? ` · run under \`${result.realtime}\`` : ''}
 
-| measure (default settings) | **wall time ÷ pages** | one page, start to end: median | max |
-|---|---|---|---|
-| plain page load (1 context: load + network idle) | | ${s(result.plainLoadMs.median)} | ${s(result.plainLoadMs.max)} |
-| old scanner (${OLD_REV}), 3 phases in parallel contexts | ${s(result.oldScanPerPageMs.wallPerPage)} | ${s(result.oldScanPerPageMs.median)} | ${s(result.oldScanPerPageMs.max)} |
-| scan v2 before the speed work (${PREV_REV}), 4 phases | ${s(result.prevScanPerPageMs.wallPerPage)} | ${s(result.prevScanPerPageMs.median)} | ${s(result.prevScanPerPageMs.max)} |
-| scan v2 now, pages one after the other (\`overlap: false\`) | ${s(result.apartScanPerPageMs.wallPerPage)} | ${s(result.apartScanPerPageMs.median)} | ${s(result.apartScanPerPageMs.max)} |
-| **scan v2 now, 4 phases** (default: the next page starts while this one settles) | **${s(result.scanPerPageMs.wallPerPage)}** | ${s(result.scanPerPageMs.median)} | ${s(result.scanPerPageMs.max)} |
-| — phase before consent | | ${s(result.phaseMs.before!)} | |
-| — phase after reject (click, reload, second page, scroll) | | ${s(result.phaseMs.reject!)} | |
-| — phase after accept (click, reload, held elements, scroll) | | ${s(result.phaseMs.accept!)} | |
-| — phase with GPC (Sec-GPC: 1, navigator.globalPrivacyControl) | | ${s(result.phaseMs.gpc!)} | |
-| scan v2 now, \`--concurrency 2\` | ${s(result.wallPerPageMs.twoAtATime)} | | |
+| measure (default settings) | **wall time ÷ pages** | CPU ÷ pages (Node + Chromium) | one page, start to end: median | max |
+|---|---|---|---|---|
+| plain page load (1 context: load + network idle) | | | ${s(result.plainLoadMs.median)} | ${s(result.plainLoadMs.max)} |
+| old scanner (${OLD_REV}), 3 phases in parallel contexts | ${s(result.oldScanPerPageMs.wallPerPage)} | ${s(result.oldScanPerPageMs.cpuPerPage)} | ${s(result.oldScanPerPageMs.median)} | ${s(result.oldScanPerPageMs.max)} |
+| scan v2 before the speed work (${PREV_REV}), 4 phases in 4 contexts | ${s(result.prevScanPerPageMs.wallPerPage)} | ${s(result.prevScanPerPageMs.cpuPerPage)} | ${s(result.prevScanPerPageMs.median)} | ${s(result.prevScanPerPageMs.max)} |
+| scan v2 with 4 contexts per page (${FOUR_REV}) | ${s(result.fourScanPerPageMs.wallPerPage)} | ${s(result.fourScanPerPageMs.cpuPerPage)} | ${s(result.fourScanPerPageMs.median)} | ${s(result.fourScanPerPageMs.max)} |
+| scan v2 now, pages one after the other (\`overlap: false\`) | ${s(result.apartScanPerPageMs.wallPerPage)} | ${s(result.apartScanPerPageMs.cpuPerPage)} | ${s(result.apartScanPerPageMs.median)} | ${s(result.apartScanPerPageMs.max)} |
+| **scan v2 now, 4 phases in 3 contexts** (default: the next page starts while this one settles) | **${s(result.scanPerPageMs.wallPerPage)}** | ${s(result.scanPerPageMs.cpuPerPage)} | ${s(result.scanPerPageMs.median)} | ${s(result.scanPerPageMs.max)} |
+| — phase before consent (the reject visit until its before record) | | | ${s(result.phaseMs.before!)} | |
+| — phase after reject (the whole reject visit: before, click, reload, second page, scroll) | | | ${s(result.phaseMs.reject!)} | |
+| — phase after accept (click, reload, held elements, scroll) | | | ${s(result.phaseMs.accept!)} | |
+| — phase with GPC (Sec-GPC: 1, navigator.globalPrivacyControl) | | | ${s(result.phaseMs.gpc!)} | |
+| scan v2 now, \`concurrency: 2\` | ${s(result.twoScanPerPageMs.wallPerPage)} | ${s(result.twoScanPerPageMs.cpuPerPage)} | ${s(result.twoScanPerPageMs.median)} | ${s(result.twoScanPerPageMs.max)} |
 
-Scan v2 now starts the next page once the four visits of the current one only wait for late
+Scan v2 now starts the next page once the three visits of the current one only wait for late
 requests, so its pages overlap: "start to end" of one page is longer than its share of the
-wall time, and the wall time is the figure to compare.
+wall time, and the wall time is the figure to compare. CPU counts every process of the run
+(Node, the demo's server in it, Chromium's browser, GPU, network and renderer processes): on
+two shared cores it is the steadier figure.
 
 Where a phase's time goes (scan v2 now; every page of every round; steps in the order they run,
-"quiet" = waiting until the network has been idle for a while):
+"quiet" = waiting until the network has been idle for a while; the reject column starts where
+the before column ends, in the same visit):
 
 ${stepTable}
 
@@ -311,11 +362,13 @@ ${stepTable}
 | plain page loads | ${mb(result.peakRssBytes.plain)} |
 | old scanner (3 contexts) | ${mb(result.peakRssBytes.oldScan)} |
 | scan v2 before (4 contexts) | ${mb(result.peakRssBytes.prevScan)} |
-| scan v2 now (4 contexts, 8 while pages overlap) | ${mb(result.peakRssBytes.scan)} |
+| scan v2 with 4 contexts per page (8 while pages overlap) | ${mb(result.peakRssBytes.fourScan)} |
+| scan v2 now (3 contexts, 6 while pages overlap) | ${mb(result.peakRssBytes.scan)} |
+| scan v2 now, \`concurrency: 2\` (up to 12 contexts) | ${mb(result.peakRssBytes.twoScan)} |
 
 Same run, same browser, rounds interleaved, wall time per page: scan v2 now against the old
 scanner ${(result.scanPerPageMs.wallPerPage / result.oldScanPerPageMs.wallPerPage).toFixed(2)}×, against scan v2 before the speed work
-${(result.scanPerPageMs.wallPerPage / result.prevScanPerPageMs.wallPerPage).toFixed(2)}×.
+${(result.scanPerPageMs.wallPerPage / result.prevScanPerPageMs.wallPerPage).toFixed(2)}×, against four contexts per page ${(result.scanPerPageMs.wallPerPage / result.fourScanPerPageMs.wallPerPage).toFixed(2)}× (CPU ${(result.scanPerPageMs.cpuPerPage / result.fourScanPerPageMs.cpuPerPage).toFixed(2)}×).
 Findings on the target (scan v2 now, last round): ${result.findingsLastRound}.
 
 Target: < 6 s per page. Load average (1, 5, 15 min) at the start: ${result.loadAtStart}; when the run ended: ${result.load}

@@ -96,6 +96,36 @@ export interface Popup {
 export class Autoconsent {
   private readonly messages: { msg: Message; frame: Frame; at: number }[] = [];
   private stopped = false;
+  /** Frames whose `init` waits for `start()`: until answered, their autoconsent stays idle. */
+  private waiting: Frame[] | null;
+  /** Frames sent their config and rules (autoconsent running in them). */
+  answered = 0;
+
+  /**
+   * `idle`: frames get their rules only once `start()` is called — when the page shows no
+   * Assent banner (see detectBanner). Setting up some 200 generic rules in every frame and
+   * polling them costs CPU a visit that finds Assent's own banner does not need.
+   */
+  constructor(idle = false) {
+    this.waiting = idle ? [] : null;
+  }
+
+  /** Answers the frames that waited, and every frame from now on. */
+  start(): void {
+    const frames = this.waiting;
+    if (!frames) return;
+    this.waiting = null;
+    for (const frame of frames) void this.init(frame);
+  }
+
+  private async init(frame: Frame): Promise<void> {
+    this.answered++;
+    await frame
+      .evaluate(
+        `autoconsentReceiveMessage({ type: 'initResp', config: ${JSON.stringify(CONFIG)}, rules: ${rulesFor(frame.url())} })`,
+      )
+      .catch(() => {}); // the frame navigated away or was detached
+  }
 
   async attach(context: BrowserContext): Promise<void> {
     const { script } = load();
@@ -106,9 +136,8 @@ export class Autoconsent {
       this.messages.push({ msg, frame, at: Date.now() });
       try {
         if (msg.type === 'init') {
-          await frame.evaluate(
-            `autoconsentReceiveMessage({ type: 'initResp', config: ${JSON.stringify(CONFIG)}, rules: ${rulesFor(frame.url())} })`,
-          );
+          if (this.waiting) this.waiting.push(frame);
+          else await this.init(frame);
         } else if (msg.type === 'eval' && typeof msg.code === 'string') {
           const result = await frame.evaluate(msg.code).catch(() => false);
           await frame.evaluate(

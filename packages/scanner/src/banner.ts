@@ -51,6 +51,8 @@ export const detectBanner = async (
         acceptOnFirstLayer: await visible(page, ASSENT.accept),
       };
     }
+    // Not Assent's, or not yet: autoconsent looks for the other CMPs it knows (if it waited).
+    ac?.start();
     const popup = ac?.popup();
     if (popup) {
       // Whether reject sits on the first layer shows when opting out: one click or more.

@@ -199,7 +199,10 @@ export const runVisit = async (
     await rec.attach();
     sw.lap('context: recorder');
     const useAc = config.autoconsent && (known === null || known.kind === 'autoconsent');
-    const ac = useAc ? new Autoconsent() : null;
+    // The reject visit runs autoconsent from the start: its before phase counts the consent
+    // interfaces on screen, another CMP beside Assent's among them. The accept and GPC visits
+    // start it only when Assent's banner is not there.
+    const ac = useAc ? new Autoconsent(visit !== 'reject') : null;
     if (ac) await ac.attach(context);
     sw.lap('context: autoconsent');
     const page = await context.newPage();

@@ -1,0 +1,51 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Browser } from 'playwright-core';
+import { Autoconsent } from '../src/autoconsent.js';
+import { detectBanner } from '../src/banner.js';
+import { launch } from '../src/browser.js';
+import { type FixtureSite, startFixtures } from './fixtures/server.js';
+import { ensureBanner, fixtureConfig } from './helpers.js';
+
+// The accept and GPC visits hold autoconsent back until the page shows no Assent banner: its
+// rules are set up only where another CMP may be, and a late start still finds that CMP.
+describe('autoconsent held back until the page shows no Assent banner', () => {
+  let site: FixtureSite;
+  let browser: Browser;
+  before(async () => {
+    ensureBanner();
+    site = await startFixtures();
+    const config = fixtureConfig(site.hostResolverRules);
+    browser = await launch(config.hostResolverRules, config.chromiumArgs);
+  });
+  after(async () => {
+    await browser?.close();
+    await site?.close();
+  });
+
+  const visit = async (path: string) => {
+    const context = await browser.newContext();
+    const ac = new Autoconsent(true);
+    await ac.attach(context);
+    const page = await context.newPage();
+    await page.goto(`${site.site}${path}`, { waitUntil: 'load' });
+    const banner = await detectBanner(page, ac, null, 4000);
+    // Time for frames that were answered to report back.
+    await new Promise((r) => setTimeout(r, 500));
+    await context.close();
+    return { banner, answered: ac.answered };
+  };
+
+  it('never sends its rules to a page that shows Assent’s banner', async () => {
+    const { banner, answered } = await visit('/clean.html');
+    assert.equal(banner.kind, 'assent');
+    assert.equal(answered, 0);
+  });
+
+  it('starts late and still finds another CMP', async () => {
+    const { banner, answered } = await visit('/other-cmp.html');
+    assert.equal(banner.kind, 'autoconsent');
+    assert.equal(banner.cmp, 'Complianz banner');
+    assert.ok(answered >= 1, `${answered} frame(s) answered`);
+  });
+});
