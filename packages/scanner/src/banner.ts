@@ -183,7 +183,7 @@ const rejectInPreferences = async (page: Page): Promise<ChoiceResult> => {
     clicks: null,
     note,
   });
-  // As generous as the first layer's click (5 s): two shared cores running four visits at
+  // As generous as the first layer’s click (5 s): two shared cores running three visits at
   // once must not turn a working preferences layer into "no reject control".
   try {
     await page.locator(ASSENT.preferences).first().click({ timeout: 5000 });

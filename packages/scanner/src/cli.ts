@@ -31,7 +31,7 @@ Usage: assent-scan <url> [more urls] [options]
                       private key (PEM) into DIR/manifest.sig
   --declaration       write the cookie declaration seen after accept into DIR:
                       declaration.html, .md, .json and assent-config.suggested.json
-  --concurrency N     pages busy at once (default 1; each runs four browser contexts; the
+  --concurrency N     pages busy at once (default 1; each runs three browser contexts; the
                       next page starts when the current one only waits for late requests)
   --no-trackerdb      do not use the Ghostery tracker database even when installed
   --progress          print a line per page and phase (default when stderr is a terminal)

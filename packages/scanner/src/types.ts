@@ -10,8 +10,9 @@ import type { RuleId } from './rules/index.js';
 export type { RuleId };
 
 /**
- * The four visits: before any choice, after rejecting, after accepting, and a first visit
- * whose browser sends Global Privacy Control (`Sec-GPC: 1`, `navigator.globalPrivacyControl`).
+ * The four phases: before any choice, after rejecting (both recorded in one visit, the before
+ * record taken before the click), after accepting, and a first visit whose browser sends
+ * Global Privacy Control (`Sec-GPC: 1`, `navigator.globalPrivacyControl`).
  */
 export type PhaseName = 'before' | 'reject' | 'accept' | 'gpc';
 export const PHASES: readonly PhaseName[] = ['before', 'reject', 'accept', 'gpc'];
