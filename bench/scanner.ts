@@ -63,33 +63,42 @@ const scannerAt = async (rev: string): Promise<typeof scan> => {
 };
 
 /**
- * Memory of this process and all its descendants (Chromium's browser, renderer, GPU…
- * processes) as PSS: shared pages are split between the processes sharing them, so the sum
- * is not inflated the way summed RSS is.
+ * This process and all its descendants (Chromium's browser, renderer, GPU… processes), each
+ * with its /proc/PID/stat fields after the command name (field 3 onwards: `f[1]` is the
+ * parent, `f[11]`–`f[14]` utime, stime, cutime, cstime).
  */
-const treeRss = (): number => {
-  const parents = new Map<number, number>();
+const ownProcesses = (): Map<number, string[]> => {
+  const all = new Map<number, string[]>();
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
     try {
-      parents.set(Number(d), Number(/PPid:\s+(\d+)/.exec(readFileSync(`/proc/${d}/status`, 'utf8'))?.[1]));
+      const st = readFileSync(`/proc/${d}/stat`, 'utf8');
+      all.set(Number(d), st.slice(st.lastIndexOf(')') + 2).split(' '));
     } catch {
       // the process ended while we looked
     }
   }
-  const mine = new Set([process.pid]);
+  const mine = new Map([[process.pid, all.get(process.pid) ?? []]]);
   let grew = true;
   while (grew) {
     grew = false;
-    for (const [pid, ppid] of parents) {
-      if (!mine.has(pid) && mine.has(ppid)) {
-        mine.add(pid);
+    for (const [pid, f] of all) {
+      if (!mine.has(pid) && mine.has(Number(f[1]))) {
+        mine.set(pid, f);
         grew = true;
       }
     }
   }
+  return mine;
+};
+
+/**
+ * Memory of this process and its descendants as PSS: shared pages are split between the
+ * processes sharing them, so the sum is not inflated the way summed RSS is.
+ */
+const treeRss = (): number => {
   let total = 0;
-  for (const pid of mine) {
+  for (const pid of ownProcesses().keys()) {
     try {
       // smaps_rollup is costly to read: only for our own processes.
       total +=
@@ -103,34 +112,10 @@ const treeRss = (): number => {
 
 /** CPU time (ms) of this process and its descendants, ended ones included (their parents' cutime). */
 const treeCpu = (): number => {
-  const parents = new Map<number, number>();
-  const cpu = new Map<number, number>();
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const st = readFileSync(`/proc/${d}/stat`, 'utf8');
-      const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
-      parents.set(Number(d), Number(f[1]));
-      // utime, stime, cutime, cstime, in clock ticks (100 per second on Linux).
-      cpu.set(Number(d), (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) * 10);
-    } catch {
-      // ended while we looked
-    }
-  }
-  const mine = new Set([process.pid]);
-  let grew = true;
-  while (grew) {
-    grew = false;
-    for (const [pid, ppid] of parents) {
-      if (!mine.has(pid) && mine.has(ppid)) {
-        mine.add(pid);
-        grew = true;
-      }
-    }
-  }
-  let total = 0;
-  for (const pid of mine) total += cpu.get(pid) ?? 0;
-  return total;
+  let ticks = 0;
+  for (const f of ownProcesses().values())
+    ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+  return ticks * 10; // 100 clock ticks per second on Linux
 };
 
 const sampler = () => {
