@@ -122,7 +122,7 @@ const typeSentinels = async (page: Page, rec: Recorder, sw: Stopwatch): Promise<
     const f = fields.nth(i);
     if (!(await f.isVisible().catch(() => false))) continue;
     const type = await f.getAttribute('type').catch(() => null);
-    await f.pressSequentially(type === 'email' ? email : text, { delay: 5, timeout: 3000 }).catch(() => {});
+    await f.pressSequentially(type === 'email' ? email : text, { delay: 5, timeout: 5000 }).catch(() => {});
   }
   // Leave the last field, as a visitor would: some recorders send on blur.
   await page.keyboard.press('Tab').catch(() => {});
@@ -518,5 +518,10 @@ const receiptSignal = async (
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * A screenshot, or `null` (the record then has none). Generous: on two shared cores a
+ * screenshot during three visits' loads took over a second at the median (bench), and a
+ * missing one is evidence lost.
+ */
 const shoot = (page: Page): Promise<Buffer | null> =>
-  page.screenshot({ type: 'jpeg', quality: 60, timeout: 5000 }).catch(() => null);
+  page.screenshot({ type: 'jpeg', quality: 60, timeout: 10_000 }).catch(() => null);
