@@ -106,9 +106,11 @@ const settle = async (page: Page): Promise<void> => {
  * Types sentinel values into the page's visible text fields, without submitting, as a visitor
  * who starts filling a form and stops: a request that carries one afterwards is keylogging.
  * Passwords are left alone. At most four fields, so a long form does not slow the scan. The
- * caller waits for the network afterwards: what a recorder sends on blur comes then.
+ * caller waits for the network afterwards: what a recorder sends on blur comes then. Returns
+ * how many visible fields there were and how many took the sentinel (`undefined`: none), so
+ * a form that could not be typed into is reported as not checked rather than passed.
  */
-const typeSentinels = async (page: Page, rec: Recorder, sw: Stopwatch): Promise<void> => {
+const typeSentinels = async (page: Page, rec: Recorder, sw: Stopwatch): Promise<PhaseRecord['sentinels']> => {
   const tag = Math.random().toString(36).slice(2, 8);
   const text = `assentkey${tag}`;
   const email = `assent.${tag}@example.org`;
@@ -116,17 +118,24 @@ const typeSentinels = async (page: Page, rec: Recorder, sw: Stopwatch): Promise<
     'input:not([type]), input[type="text"], input[type="email"], input[type="search"], input[type="tel"], textarea',
   );
   const n = Math.min(await fields.count().catch(() => 0), 4);
-  if (!n) return;
+  if (!n) return undefined;
   rec.markTyped([text, email]);
+  let visible = 0;
+  let typed = 0;
   for (let i = 0; i < n; i++) {
     const f = fields.nth(i);
     if (!(await f.isVisible().catch(() => false))) continue;
+    visible++;
     const type = await f.getAttribute('type').catch(() => null);
-    await f.pressSequentially(type === 'email' ? email : text, { delay: 5, timeout: 5000 }).catch(() => {});
+    await f.pressSequentially(type === 'email' ? email : text, { delay: 5, timeout: 5000 }).then(
+      () => typed++,
+      () => {},
+    );
   }
   // Leave the last field, as a visitor would: some recorders send on blur.
   await page.keyboard.press('Tab').catch(() => {});
   sw.lap('sentinels');
+  return visible ? { fields: visible, typed } : undefined;
 };
 
 /** Turns Chromium's network error codes into a sentence for the site owner. */
@@ -227,7 +236,10 @@ export const runVisit = async (
     /** The visit as it stands, as the record of phase `name`. */
     const record = async (
       name: PhaseName,
-      seen: Pick<PhaseRecord, 'choice' | 'heldAfterChoice' | 'secondPage' | 'gpc' | 'bannerDesign'>,
+      seen: Pick<
+        PhaseRecord,
+        'choice' | 'heldAfterChoice' | 'sentinels' | 'secondPage' | 'gpc' | 'bannerDesign'
+      >,
       image: Buffer | null,
     ): Promise<PhaseOutput> => {
       const pageUrl = page.url();
@@ -254,6 +266,7 @@ export const runVisit = async (
           firstPartyRequestCount: firstPartyCount,
           screenshot: image ? { file: null, sha256: createHash('sha256').update(image).digest('hex') } : null,
           ...(seen.heldAfterChoice ? { heldAfterChoice: seen.heldAfterChoice } : {}),
+          ...(seen.sentinels ? { sentinels: seen.sentinels } : {}),
           ...(seen.secondPage !== undefined ? { secondPage: seen.secondPage } : {}),
           ...(seen.gpc ? { gpc: seen.gpc } : {}),
           detections,
@@ -280,14 +293,14 @@ export const runVisit = async (
       sw.lap('quiet: after load');
       const shot = await shoot(page);
       sw.lap('screenshot');
-      await typeSentinels(page, rec, sw);
+      const sentinels = await typeSentinels(page, rec, sw);
       await page.evaluate(SCROLL).catch(() => {});
       sw.lap('scroll');
       await settle(page);
       sw.lap('settle: 2 s after load');
       await rec.idle();
       sw.lap('quiet: after scroll');
-      const before = await record('before', { choice: null }, shot);
+      const before = await record('before', { choice: null, sentinels }, shot);
       sw.lap('record');
       // After everything was recorded: opening the second layer chooses nothing, but loads it.
       if (banner.kind !== 'none') {
@@ -303,6 +316,7 @@ export const runVisit = async (
     let choice: ChoiceResult | null = null;
     let image: Buffer | null = null;
     let heldAfterChoice: string[] | undefined;
+    let sentinels: PhaseRecord['sentinels'];
     let secondPage: PhaseRecord['secondPage'];
     let reloadedAt = 0;
     let backAtLoad = false;
@@ -356,7 +370,7 @@ export const runVisit = async (
           // themselves. The scroll and the waits below give what they send time to leave.
           await rec.idle(300);
           sw.lap('quiet: after reload');
-          await typeSentinels(page, rec, sw);
+          sentinels = await typeSentinels(page, rec, sw);
         }
       }
       if (banner.kind === 'autoconsent' && visit === 'reject' && choice.clicks !== null) {
@@ -402,7 +416,7 @@ export const runVisit = async (
           ),
         }
       : undefined;
-    const out = await record(visit, { choice, heldAfterChoice, gpc: gpcSeen }, image);
+    const out = await record(visit, { choice, heldAfterChoice, sentinels, gpc: gpcSeen }, image);
     sw.lap('record');
     // A refusal must hold on the site's next page, not only on a reload of this one. Checked
     // after everything above was recorded: what the next page loads is that page's own scan.

@@ -160,6 +160,11 @@ export interface PhaseRecord {
    * `data-assent-src` iframes) after the choice, as `tag category src`. Empty when all ran.
    */
   readonly heldAfterChoice?: readonly string[];
+  /**
+   * Before and after accept: the visible text fields the keylogging check typed sentinels
+   * into (at most four), and how many took them. Absent when the page had none.
+   */
+  readonly sentinels?: { readonly fields: number; readonly typed: number };
   /** Reject phase: the second page of the site visited after the choice, and whether the banner came back. */
   readonly secondPage?: { readonly url: string; readonly bannerShown: boolean } | null;
   /** GPC phase: what was sent and whether the page said it honoured it. */

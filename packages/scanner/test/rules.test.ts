@@ -411,6 +411,20 @@ describe('the rule registry', () => {
       uncheckedFor({ ...ctx, banner: other, phases: unmeasured })[0]!.reason,
       /buttons of Cookiebot are not measured \(name them with "selectors"/,
     );
+    // Text fields that took no sentinel: keylogging was not checked there.
+    const untyped = phasesOf({
+      before: phase('before', { sentinels: { fields: 2, typed: 0 } }),
+      accept: phase('accept', { sentinels: { fields: 2, typed: 0 } }),
+    });
+    assert.deepEqual(uncheckedFor({ ...ctx, phases: untyped }), [
+      {
+        rule: 'keylogging',
+        reason:
+          "no sentinel could be typed into the page's 2 visible text field(s) before consent or after accept",
+      },
+    ]);
+    const typedOnce = phasesOf({ before: phase('before', { sentinels: { fields: 2, typed: 1 } }) });
+    assert.deepEqual(uncheckedFor({ ...ctx, phases: typedOnce }), []);
     const report = reportOf(phases, [], unchecked, [...DEFAULT_FAIL_ON], { violations: 0, exitCode: 0 });
     const junit = toJUnit(report);
     assert.match(

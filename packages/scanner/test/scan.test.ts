@@ -448,6 +448,10 @@ describe('the detectors, each naming the script behind what it found', () => {
     ]);
     assert.equal(p.findings.filter((f) => f.phase === 'before').length, 2);
     assert.match(p.findings[0]!.message, /text typed into a field \(never submitted\) left the page/);
+    // Both fields took their sentinel, in both visits that type: the check was made.
+    assert.deepEqual(p.phases.before.sentinels, { fields: 2, typed: 2 });
+    assert.deepEqual(p.phases.accept.sentinels, { fields: 2, typed: 2 });
+    assert.deepEqual(p.unchecked, []);
   });
 
   it('pixels with their events and Google’s consent state; the article’s path and title sent to them', () => {

@@ -66,6 +66,16 @@ export const keylogging = rule({
       (d, phase) =>
         `${d.detail}, sent to ${d.name}${d.script ? ` by ${d.script}` : ''}, ${WHEN[phase]}: ${d.url}`,
     ),
+  unchecked: (ctx) => {
+    // Fields that took no sentinel at all: nothing was typed that a keylogger could send.
+    const missed = (['before', 'accept'] as const).filter((p) => {
+      const s = ctx.phases[p].sentinels;
+      return s !== undefined && s.typed === 0;
+    });
+    if (!missed.length) return null;
+    const s = ctx.phases[missed[0]!].sentinels!;
+    return `no sentinel could be typed into the page's ${s.fields} visible text field(s) ${missed.map((p) => WHEN[p]).join(' or ')}`;
+  },
 });
 
 export const personalDataInUrl = rule({
