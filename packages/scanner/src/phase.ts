@@ -170,8 +170,8 @@ export type VisitName = 'reject' | 'accept' | 'gpc';
  * The reject visit first records what happens before any choice (the `before` phase: wait
  * for the network, screenshot, type sentinels, scroll, let late tags fire, inspect the
  * banner's design) and only then refuses. A visitor who reads the page before refusing does
- * exactly this, and the scan saves a fourth browser context per page — a quarter of its CPU
- * on two cores (bench/results/scanner.md).
+ * exactly this, and the scan saves a fourth browser context per page: about an eighth of its
+ * CPU (0.87× in the same bench run; bench/results/scanner.md and the scanner README).
  */
 export const runVisit = async (
   browser: Browser,
