@@ -74,7 +74,7 @@ export const inspectBanner = async (
     try {
       await page.locator(ASSENT.preferences).first().click({ timeout: 5000 });
       step.now = 'see its preferences dialog open (10 s)';
-      const dialog = page.locator('[role="dialog"]').first();
+      const dialog = page.locator(ASSENT.dialog).first();
       await dialog.waitFor({ state: 'visible', timeout: 10_000 });
       step.now = 'read its checkboxes';
       preTicked = await dialog.evaluate((d) =>
@@ -104,7 +104,7 @@ export const inspectBanner = async (
  */
 export const closeSecondLayer = async (page: Page, banner: BannerInfo): Promise<boolean> => {
   if (banner.kind !== 'assent') return true;
-  const dialog = page.locator('[role="dialog"]').first();
+  const dialog = page.locator(ASSENT.dialog).first();
   if (!(await dialog.isVisible().catch(() => false))) return true;
   await page.keyboard.press('Escape').catch(() => {});
   try {

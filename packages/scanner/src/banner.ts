@@ -4,13 +4,18 @@ import type { Autoconsent } from './autoconsent.js';
 import type { Selectors } from './config.js';
 import type { BannerInfo, ChoiceResult } from './types.js';
 
+/** Assent's second layer (preferences): its dialog, and what lies inside it. */
+const DIALOG = '[role="dialog"]';
+
 /** Assent's DOM contract: the first layer and its buttons (see packages/banner). */
 export const ASSENT = {
   banner: '#assent-banner',
   accept: '#assent-banner [data-assent-action="accept"]',
   reject: '#assent-banner [data-assent-action="reject"]',
   preferences: '#assent-banner [data-assent-action="preferences"]',
-  rejectAll: '[role="dialog"] [data-assent-action="reject-all"]',
+  /** The second layer (preferences). */
+  dialog: DIALOG,
+  rejectAll: `${DIALOG} [data-assent-action="reject-all"]`,
   script: 'script[data-assent]',
 } as const;
 
@@ -99,6 +104,15 @@ const waitHidden = async (page: Page, selector: string, ms: number): Promise<boo
   }
 };
 
+/** A choice the visit could not make, and why. */
+export const notClicked = (method: ChoiceResult['method'], note: string): ChoiceResult => ({
+  method,
+  clicked: false,
+  effective: null,
+  clicks: null,
+  note,
+});
+
 /**
  * Clicks reject or accept with the mechanism that found the banner. `effective` here only
  * says whether the banner went away; the phase checks again after a reload.
@@ -111,14 +125,7 @@ export const choose = async (
   selectors: Selectors | null,
   timeoutMs: number,
 ): Promise<ChoiceResult> => {
-  const none = (note: string): ChoiceResult => ({
-    method: banner.kind,
-    clicked: false,
-    effective: null,
-    clicks: null,
-    note,
-  });
-  if (banner.kind === 'none') return none('no banner was found');
+  const none = (note: string): ChoiceResult => notClicked(banner.kind, note);
   if (banner.kind === 'autoconsent') {
     const deadline = Date.now() + timeoutMs * 2;
     let popup = ac?.popup();
@@ -176,13 +183,7 @@ export const choose = async (
  */
 const rejectInPreferences = async (page: Page): Promise<ChoiceResult> => {
   const base = { method: 'assent' as const, clicks: 2 };
-  const failed = (note: string): ChoiceResult => ({
-    ...base,
-    clicked: false,
-    effective: null,
-    clicks: null,
-    note,
-  });
+  const failed = (note: string): ChoiceResult => notClicked('assent', note);
   // As generous as the first layer’s click (5 s): two shared cores running three visits at
   // once must not turn a working preferences layer into "no reject control".
   try {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { Autoconsent } from './autoconsent.js';
-import { assentConfig, bannerShowing, choose, detectBanner } from './banner.js';
+import { assentConfig, bannerShowing, choose, detectBanner, notClicked } from './banner.js';
 import { closeSecondLayer, inspectBanner } from './banner-design.js';
 import type { Classifier } from './classify.js';
 import type { ScanConfig } from './config.js';
@@ -327,26 +327,17 @@ export const runVisit = async (
       sw.lap('screenshot');
     } else if (visit === 'reject' && mode === 'notice') {
       // A notice offers nothing to refuse: this visit is not a refusal, and counts as none.
-      choice = {
-        method: banner.kind,
-        clicked: false,
-        effective: null,
-        clicks: null,
-        note: 'notice mode: nothing to reject',
-      };
+      choice = notClicked(banner.kind, 'notice mode: nothing to reject');
     } else {
       // The before phase may have left Assent's second layer open (its design was inspected).
       const closed = await closeSecondLayer(page, banner);
       rec.markChoice();
       choice = closed
         ? await choose(page, banner, visit, ac, config.selectors, config.bannerTimeout)
-        : {
-            method: banner.kind,
-            clicked: false,
-            effective: null,
-            clicks: null,
-            note: 'the preferences dialog, opened to inspect the second layer, did not close on Escape',
-          };
+        : notClicked(
+            banner.kind,
+            'the preferences dialog, opened to inspect the second layer, did not close on Escape',
+          );
       sw.lap('choice');
       if (choice.clicked) {
         // What the click itself sets off (held scripts starting, a tracker ignoring the
