@@ -34,6 +34,7 @@ import { signInRoute } from './routes/session.js';
 import { createSigner, type Signer } from './signer.js';
 import { isHeldElsewhere, isReadOnly, openStore, ReadOnlyError } from './store/open.js';
 import type { Store } from './store/types.js';
+import { unsafeParam } from './text.js';
 import { ConsentLog } from './tlog/log.js';
 import { logBannerBuilds } from './tlog/mechanism.js';
 import { parseCosignerKey } from './tlog/note.js';
@@ -271,6 +272,13 @@ export const createServer = async (opts: ServerOptions): Promise<AssentServer> =
     // The first request of a day loads the day's salt: a failure is the route's to report.
     if (typeof h !== 'string') h.catch(() => {});
     done();
+  });
+  // Parameters are names, dates, IDs: never control or bidi characters (text.ts). One check
+  // for every route, so no database sees a NUL a route forgot to refuse.
+  app.addHook('preValidation', (req, reply, done) => {
+    const bad = unsafeParam(req.query) ?? unsafeParam(req.params);
+    if (!bad) return done();
+    reply.code(400).send(apiError('ASSENT_BAD_FIELD', bad[0], bad[1]));
   });
   app.setNotFoundHandler((req, reply) =>
     reply

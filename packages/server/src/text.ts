@@ -51,3 +51,20 @@ export const unsafeIn = (v: unknown, path = ''): [string, string] | null => {
     }
   return null;
 };
+
+/**
+ * The first query or path parameter (`{ site: '\0' }`) holding characters no parameter of
+ * this API may hold, as `[name, reason]`, or null. Checked for every route before its own
+ * validation: a NUL in `?site=` was a 500 from PostgreSQL ("invalid byte sequence"), not the
+ * 400 naming the parameter that SQLite's "unknown site" gave.
+ */
+export const unsafeParam = (params: unknown): [string, string] | null => {
+  if (!params || typeof params !== 'object') return null;
+  for (const [k, v] of Object.entries(params)) {
+    for (const x of Array.isArray(v) ? v : [v]) {
+      const r = (typeof x === 'string' ? unsafeText(x) : null) ?? unsafeText(k);
+      if (r) return [k, r];
+    }
+  }
+  return null;
+};

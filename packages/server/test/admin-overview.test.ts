@@ -133,6 +133,26 @@ describe('admin overview', () => {
         assert.deepEqual([typo.statusCode, typo.json().error], [400, 'ASSENT_UNKNOWN_SITE']);
       });
 
+      it('answers a control or bidi character in any parameter with a 400 naming it, never a 500', async () => {
+        // A NUL reached PostgreSQL from ?site= and came back a 500 ("invalid byte sequence").
+        for (const [url, field] of [
+          ['/v1/admin/receipts?site=%00', 'site'],
+          ['/v1/admin/overview?site=a%00b', 'site'],
+          ['/v1/admin/stats?site=%E2%80%AE', 'site'],
+          ['/v1/admin/policies/versions?site=%07', 'site'],
+          ['/v1/admin/receipts/page?from=%00', 'from'],
+          ['/v1/admin/receipts/%00', 'id'],
+          ['/v1/consents/%00', 'id'],
+          ['/v1/config?site=%00', 'site'],
+          ['/v1/log/inclusion?site=https%3A%2F%2Fnews.example&size=1%00', 'size'],
+        ] as const) {
+          const r = await s.app.inject({ url, headers: { authorization: `Bearer ${TOKEN}` } });
+          assert.equal(r.statusCode, 400, url);
+          assert.deepEqual([r.json().error, r.json().field], ['ASSENT_BAD_FIELD', field], url);
+          assert.match(r.json().message, /control|bidirectional/, url);
+        }
+      });
+
       it('counts each consent once per mode, by the mode of its latest choice', async () => {
         const [a, b, c, d, e, f] = Array.from({ length: 6 }, consentId) as [
           string,
