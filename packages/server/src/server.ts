@@ -34,7 +34,7 @@ import { signInRoute } from './routes/session.js';
 import { createSigner, type Signer } from './signer.js';
 import { isHeldElsewhere, isReadOnly, openStore, ReadOnlyError } from './store/open.js';
 import type { Store } from './store/types.js';
-import { unsafeParam } from './text.js';
+import { unsafeIn, unsafeParam } from './text.js';
 import { ConsentLog } from './tlog/log.js';
 import { logBannerBuilds } from './tlog/mechanism.js';
 import { parseCosignerKey } from './tlog/note.js';
@@ -42,6 +42,16 @@ import { WebhookDispatcher, type WebhookOptions } from './webhooks/dispatcher.js
 
 /** A database URL as it may be printed: without its password. */
 const redactDbUrl = (url: string) => url.replace(/^(postgres(?:ql)?:\/\/[^:/@]*):[^@]*@/, '$1:***@');
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * The route reports unsafe text in its body itself (the policy check answers it beside the
+     * field, as it answers every other problem of a draft), instead of the server's 400.
+     */
+    textInBody?: boolean;
+  }
+}
 
 /** The largest request body the server reads, on every route but the admin API's policies. */
 export const BODY_LIMIT = 8 * 1024;
@@ -273,12 +283,17 @@ export const createServer = async (opts: ServerOptions): Promise<AssentServer> =
     if (typeof h !== 'string') h.catch(() => {});
     done();
   });
-  // Parameters are names, dates, IDs: never control or bidi characters (text.ts). One check
-  // for every route, so no database sees a NUL a route forgot to refuse.
+  // Parameters are names, dates, IDs: never control or bidi characters; a JSON body's strings
+  // may hold what prose needs (line breaks, tabs, RTL marks), never NUL and the rest (text.ts).
+  // One check for every route, so no database sees a NUL a route forgot to refuse (PostgreSQL
+  // answers one with an error: a 500). Routes refuse more where they store visitor text.
   app.addHook('preValidation', (req, reply, done) => {
-    const bad = unsafeParam(req.query) ?? unsafeParam(req.params);
+    const bad =
+      unsafeParam(req.query) ??
+      unsafeParam(req.params) ??
+      (req.routeOptions.config.textInBody ? null : unsafeIn(req.body));
     if (!bad) return done();
-    reply.code(400).send(apiError('ASSENT_BAD_FIELD', bad[0], bad[1]));
+    reply.code(400).send(apiError('ASSENT_BAD_FIELD', bad[0] || null, bad[1]));
   });
   app.setNotFoundHandler((req, reply) =>
     reply

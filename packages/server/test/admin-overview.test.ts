@@ -151,6 +151,25 @@ describe('admin overview', () => {
           assert.deepEqual([r.json().error, r.json().field], ['ASSENT_BAD_FIELD', field], url);
           assert.match(r.json().message, /control|bidirectional/, url);
         }
+        // And in a JSON body's strings (NUL in a sign-in's email reached the users table).
+        const signIn = await s.app.inject({
+          method: 'POST',
+          url: '/v1/admin/session',
+          payload: { email: 'dpo@news.example\u0000', password: 'x' },
+        });
+        assert.equal(signIn.statusCode, 400);
+        assert.deepEqual([signIn.json().error, signIn.json().field], ['ASSENT_BAD_FIELD', 'email']);
+        const policy = await s.app.inject({
+          method: 'POST',
+          url: '/v1/admin/policies',
+          headers: { authorization: `Bearer ${TOKEN}` },
+          payload: { site: MODES_SITE, config: { ...MODES_CONFIG, texts: { en: { message: 'a\u0000b' } } } },
+        });
+        assert.equal(policy.statusCode, 400);
+        assert.deepEqual(
+          [policy.json().error, policy.json().field],
+          ['ASSENT_BAD_FIELD', 'config.texts.en.message'],
+        );
       });
 
       it('counts each consent once per mode, by the mode of its latest choice', async () => {

@@ -193,7 +193,7 @@ export const adminPolicyRoutes = (ctx: Context) => async (app: FastifyInstance) 
   app.post<{ Body: { site: string; config: Record<string, unknown> } }>(
     '/v1/admin/policies/check',
     {
-      config: ALL,
+      config: { ...ALL, textInBody: true },
       bodyLimit: 256 * 1024,
       schema: {
         summary: 'Check a draft policy',

@@ -7,7 +7,7 @@ import { EXPORT_FORMATS, type ExportFormat, exportChunks, needsController } from
 import { publishable } from '../policies.js';
 import { errorReply, jsonReply } from '../schemas.js';
 import type { StatsBy } from '../store/types.js';
-import { unsafeIn, unsafeText } from '../text.js';
+import { unsafeText } from '../text.js';
 import { badDate, type FilterQuery, filterOf, filterQuery, knownSite, unknownSite } from './admin-filter.js';
 import { adminPolicyRoutes } from './admin-policies.js';
 import { auditRoutes } from './audit.js';
@@ -216,11 +216,6 @@ export const adminRoutes = (ctx: Context) => async (app: FastifyInstance) => {
         return reply
           .code(400)
           .send(apiError('ASSENT_BAD_FIELD', 'site', 'must be an origin such as https://example.com'));
-      const unsafe = unsafeIn(req.body.config);
-      if (unsafe)
-        return reply
-          .code(400)
-          .send(apiError('ASSENT_BAD_FIELD', unsafe[0] ? `config.${unsafe[0]}` : 'config', unsafe[1]));
       const r = publishable(req.body.config);
       // The first bad field by its path (`config.categories[1].id`), every message in the text.
       if (!r.ok)
