@@ -27,28 +27,30 @@ export const unsafeText = (s: string, prose = false): string | null => {
 
 /**
  * The first unsafe string anywhere in a JSON value, as `[path, reason]` (`texts.en.message`),
- * or null. Object keys are checked too: they are stored as well.
+ * or null. Object keys are checked too: they are stored as well. A loop over a stack, not
+ * recursion: a body of 5,000 nested arrays (8 KiB) overflowed the call stack (a 500).
  */
 export const unsafeIn = (v: unknown, path = ''): [string, string] | null => {
-  if (typeof v === 'string') {
-    const r = unsafeText(v, true);
-    return r ? [path, r] : null;
-  }
-  if (Array.isArray(v)) {
-    for (const [i, x] of v.entries()) {
-      const r = unsafeIn(x, `${path}[${i}]`);
-      if (r) return r;
+  // Each entry: a value, its path, and the object key it sits under (checked when reached, so
+  // the first problem in document order is the one reported).
+  const todo: [unknown, string, string | null][] = [[v, path, null]];
+  for (let next = todo.pop(); next; next = todo.pop()) {
+    const [x, at, key] = next;
+    const badKey = key === null ? null : unsafeText(key);
+    if (badKey) return [at, `key ${badKey}`];
+    if (typeof x === 'string') {
+      const r = unsafeText(x, true);
+      if (r) return [at, r];
+    } else if (Array.isArray(x)) {
+      for (let i = x.length - 1; i >= 0; i--) todo.push([x[i], `${at}[${i}]`, null]);
+    } else if (x && typeof x === 'object') {
+      const entries = Object.entries(x);
+      for (let i = entries.length - 1; i >= 0; i--) {
+        const [k, y] = entries[i]!;
+        todo.push([y, at ? `${at}.${k}` : k, k]);
+      }
     }
-    return null;
   }
-  if (v && typeof v === 'object')
-    for (const [k, x] of Object.entries(v)) {
-      const at = path ? `${path}.${k}` : k;
-      const bad = unsafeText(k);
-      if (bad) return [at, `key ${bad}`];
-      const r = unsafeIn(x, at);
-      if (r) return r;
-    }
   return null;
 };
 

@@ -6,7 +6,7 @@ import type { ConsentId } from '@assent/core';
 import { DATE_HINT, parseDateParam } from '../src/dates.js';
 import { type AssentServer, createServer, openStore } from '../src/index.js';
 import type { NewReceipt } from '../src/store/types.js';
-import { unsafeText } from '../src/text.js';
+import { unsafeIn, unsafeText } from '../src/text.js';
 import { consentId, ORIGIN, receiptBody, SITES } from './helpers.js';
 
 const TOKEN = 'hardening-admin-token';
@@ -262,6 +262,27 @@ describe('hardening: findings of the abuse campaign', () => {
       assert.match(unsafeText('/a\ud800b')!, /lone surrogate/);
       assert.equal(unsafeText('/a\ud83d\ude00b'), null, 'a pair is an emoji, not a lone surrogate');
       assert.equal(unsafeText('line one\nline two', true), null, 'prose may break lines');
+    });
+
+    it('finds the first unsafe string or key of a JSON value in document order, at any depth', async () => {
+      assert.deepEqual(unsafeIn({ a: ['ok', { b: 'x\u0000' }], c: '\u0007' }), [
+        'a[1].b',
+        'must not contain control characters (U+0000)',
+      ]);
+      assert.deepEqual(unsafeIn({ a: 'ok', 'k\u202e': 'v', z: '\u0000' })?.[0], 'k\u202e');
+      assert.equal(unsafeIn({ t: 'line\n\tbreak \u200f' }), null);
+      // 5,000 nested arrays overflowed the recursive version's stack: a 500 (fuzzing found it).
+      const deep = JSON.parse(`${'['.repeat(5000)}"\\u0000"${']'.repeat(5000)}`);
+      assert.match(unsafeIn(deep)![0], /^(\[0\]){5000}$/);
+      assert.equal(unsafeIn(JSON.parse(`${'['.repeat(5000)}${']'.repeat(5000)}`)), null);
+      const res = await s.app.inject({
+        method: 'POST',
+        url: '/v1/receipts',
+        headers: { 'content-type': 'application/json', origin: ORIGIN },
+        payload: `${'['.repeat(3000)}${']'.repeat(3000)}`,
+      });
+      assert.equal(res.statusCode, 400);
+      assert.equal(res.json().error, 'ASSENT_BAD_FIELD');
     });
 
     it('refuses a page path with NUL, control, bidi or lone surrogate characters, and stores nothing', async () => {
