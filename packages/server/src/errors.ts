@@ -125,6 +125,32 @@ export const isUnavailable = (err: unknown): boolean => {
   );
 };
 
+/** How long a connection answered before its body was read goes on reading it (see lingerAfter). */
+export const LINGER_MS = 5_000;
+
+/**
+ * A 413 is answered before the body is read, and the connection then closes. Closing a socket
+ * with bytes still arriving makes the kernel answer them with a reset, and a client that is
+ * still sending loses the unread 413 to it ("no answer", seen by the soak fuzzer with 1–2 MB
+ * bodies). So the rest of the body is read and dropped, never kept, after the answer is sent:
+ * the socket closes once the client has closed its side, or after LINGER_MS (nginx's
+ * "lingering close").
+ */
+const lingerAfter = (req: FastifyRequest) => {
+  const { raw } = req;
+  const socket = raw.socket;
+  // Flowing with no reader: what the parser passes on is dropped, and the socket keeps reading.
+  raw.resume();
+  // Node's HTTP server ends a closing connection with destroySoon() once the answer is sent.
+  socket.destroySoon = () => {
+    socket.end();
+    const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+    timer.unref();
+    socket.once('end', () => socket.destroy());
+    socket.once('close', () => clearTimeout(timer));
+  };
+};
+
 /**
  * Maps Fastify's own errors (schema, parser, limits) to {@link ApiError}s. Unexpected ones are
  * logged through `logs`, so a fault that fails every request logs a line per window, not per request.
@@ -149,6 +175,7 @@ export const errorHandler =
             ),
           );
       case 'FST_ERR_CTP_BODY_TOO_LARGE':
+        lingerAfter(req);
         return reply.code(413).send(apiError('ASSENT_TOO_LARGE', 'body', 'is larger than the limit'));
       case 'FST_ERR_CTP_EMPTY_JSON_BODY':
         return reply.code(400).send(apiError('ASSENT_INVALID_JSON', 'body', 'is empty'));

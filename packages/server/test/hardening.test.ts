@@ -162,6 +162,35 @@ describe('hardening: findings of the abuse campaign', () => {
   });
 
   describe('body limits', () => {
+    it('lets a client still sending an oversized body read its 413 (no reset before the answer)', async () => {
+      // The client sends the headers and a first part, stops reading (the 413 waits in its
+      // kernel buffer), then sends the rest. A server that closed at once answered that rest
+      // with a reset, and the reset threw the unread 413 away: "no answer" (soak fuzzing).
+      const got = await new Promise<string>((resolve) => {
+        const c = connect(port, '127.0.0.1');
+        const chunks: Buffer[] = [];
+        c.on('error', (e) => resolve(`error ${(e as NodeJS.ErrnoException).code}`));
+        c.on('data', (d) => chunks.push(d));
+        c.on('end', () => resolve(Buffer.concat(chunks).toString('latin1')));
+        c.on('connect', async () => {
+          const size = 2_000_000;
+          c.write(
+            `POST /v1/consents/${consentId()}/withdraw HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${size}\r\n\r\n`,
+          );
+          c.write(Buffer.alloc(64 * 1024, 0x20));
+          c.pause();
+          await new Promise((r) => setTimeout(r, 300));
+          for (let sent = 64 * 1024; sent < size; sent += 64 * 1024)
+            if (!c.write(Buffer.alloc(Math.min(64 * 1024, size - sent), 0x20)))
+              await new Promise((r) => setTimeout(r, 5));
+          await new Promise((r) => setTimeout(r, 300));
+          c.resume();
+        });
+      });
+      assert.match(got, /^HTTP\/1\.1 413 /);
+      assert.match(got, /"error":"ASSENT_TOO_LARGE"/);
+    });
+
     it('refuses a body over the limit on the consent page form before parsing it (413)', async () => {
       const nested = `${'['.repeat(4600)}${']'.repeat(4600)}`;
       const res = await s.app.inject({
