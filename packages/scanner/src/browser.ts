@@ -9,11 +9,15 @@ export const CHROMIUM = process.env.ASSENT_CHROMIUM ?? '/usr/bin/chromium';
 
 /**
  * Flags: no sandbox (CI containers run as root), no GPU, and nothing that phones home — a
- * scan must record only what the site makes the browser do.
+ * scan must record only what the site makes the browser do. Without a GPU, compositing is
+ * done in software by the GPU process anyway: `--in-process-gpu` runs it as a thread of the
+ * browser process instead, with no process of its own and no IPC to it (on the demo's 5
+ * pages, 2026-11-30, interleaved: 0.8 s less CPU and 0.6–0.8 s less wall time per page).
  */
 export const CHROMIUM_ARGS: readonly string[] = [
   '--no-sandbox',
   '--disable-gpu',
+  '--in-process-gpu',
   '--disable-background-networking',
   '--disable-component-update',
   '--disable-sync',
