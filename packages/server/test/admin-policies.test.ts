@@ -5,9 +5,10 @@
  * visitor who chose under v1 is asked again once v2 is published. Each page clean for axe.
  */
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { EN, MODES, SIGNALS } from '@assent/core';
 import type { Browser, Page } from 'playwright-core';
 import { launch, open, serve } from '../../../test-support/browser.js';
 import { freePort } from '../../../test-support/ports.js';
@@ -262,6 +263,20 @@ describe('policy editor in Chromium', () => {
       ],
     );
     await o.context.close();
+  });
+
+  it("the editor's modes, signals and texts are core's, each text with a label", async () => {
+    const r = await fetch(`${url}/admin/assets/vocabulary.js`);
+    assert.equal(r.status, 200);
+    const v = JSON.parse((await r.text()).replace(/^window\.assentVocabulary = /, '').replace(/;\n$/, ''));
+    const texts = Object.keys(EN).filter((k) => k !== 'cats');
+    assert.deepEqual(v, { modes: MODES, signals: SIGNALS, texts });
+    assert.ok(texts.includes('gpcHonored') && texts.length >= 20, "the full build's texts");
+    // A text core adds shows by its key until the editor labels it: this names the missing one.
+    const form = readFileSync(new URL('../src/assets/policy-form.js', import.meta.url), 'utf8');
+    const labels = /const LABELS = \{([^}]*)\}/.exec(form)![1]!;
+    const labelled = [...labels.matchAll(/^\s*(\w+):/gm)].map((m) => m[1]);
+    assert.deepEqual(labelled.sort(), [...texts].sort());
   });
 
   it('the API: sites, versions with their publisher, a version, a draft checked by field', async () => {

@@ -3,40 +3,40 @@
 // server's check names by that path is shown beside the field it is about. No validation
 // here: core's validator, through POST /v1/admin/policies/check, is the only one.
 (() => {
-  const MODES = ['opt-in', 'opt-out', 'notice'];
-  const SIGNALS = [
-    'ad_storage',
-    'ad_user_data',
-    'ad_personalization',
-    'analytics_storage',
-    'functionality_storage',
-    'personalization_storage',
-    'security_storage',
-  ];
-  /** The texts a visitor reads, in the order the banner shows them. */
-  const TEXTS = [
-    ['message', 'Message'],
-    ['learnMore', 'Learn More link'],
-    ['accept', 'Accept button'],
-    ['reject', 'Reject button'],
-    ['preferences', 'Preferences button'],
-    ['label', 'Accessible name of the notice'],
-    ['title', 'Preferences title'],
-    ['intro', 'Preferences introduction'],
-    ['save', 'Save button'],
-    ['acceptAll', 'Accept all button'],
-    ['rejectAll', 'Reject all button'],
-    ['close', 'Close button'],
-    ['alwaysOn', 'Always on'],
-    ['settings', 'Floating button'],
-    ['doNotSell', 'Do not sell (opt-out mode)'],
-    ['gpc', 'GPC honoured (opt-out mode)'],
-    ['gpcHonored', 'GPC status'],
-    ['consentId', 'Consent ID label'],
-    ['embed', 'Embed placeholder'],
-    ['loadEmbed', 'Load embed button'],
-    ['acceptCategory', 'Accept category button'],
-  ];
+  // Which modes, Consent Mode signals and texts a policy has is core's to say, not this
+  // file's: the server serves core's lists as vocabulary.js (dashboard.ts). Only the labels
+  // are the editor's own; a text core adds before it gets a label shows by its key.
+  const { modes: MODES, signals: SIGNALS, texts } = window.assentVocabulary;
+  /** The labels of the texts a visitor reads (core gives their order: the banner's). */
+  const LABELS = {
+    message: 'Message',
+    learnMore: 'Learn More link',
+    accept: 'Accept button',
+    reject: 'Reject button',
+    preferences: 'Preferences button',
+    label: 'Accessible name of the notice',
+    title: 'Preferences title',
+    intro: 'Preferences introduction',
+    save: 'Save button',
+    acceptAll: 'Accept all button',
+    rejectAll: 'Reject all button',
+    close: 'Close button',
+    alwaysOn: 'Always on',
+    settings: 'Floating button',
+    doNotSell: 'Do not sell (opt-out mode)',
+    gpc: 'GPC honoured (opt-out mode)',
+    gpcHonored: 'GPC status',
+    consentId: 'Consent ID label',
+    embed: 'Embed placeholder',
+    loadEmbed: 'Load embed button',
+    acceptCategory: 'Accept category button',
+  };
+  const TEXTS = texts.map((k) => [k, LABELS[k] ?? k]);
+  const MODE_LABELS = {
+    'opt-in': 'ask before anything non-essential',
+    'opt-out': 'on until the visitor opts out',
+    notice: 'inform only',
+  };
 
   const parts = (path) => path.replace(/\[(\d+)\]/g, '.$1').split('.');
   const get = (o, path) => parts(path).reduce((x, k) => (x == null ? undefined : x[k]), o);
@@ -134,11 +134,12 @@
       fieldset(
         'General',
         field('Policy version (a new one asks every visitor again)', 'policy'),
-        field('Default mode', 'mode', 'select', [
-          ['opt-in', 'opt-in (ask before anything non-essential)'],
-          ['opt-out', 'opt-out (on until the visitor opts out)'],
-          ['notice', 'notice (inform only)'],
-        ]),
+        field(
+          'Default mode',
+          'mode',
+          'select',
+          MODES.map((m) => [m, MODE_LABELS[m] ? `${m} (${MODE_LABELS[m]})` : m]),
+        ),
         field('Days a choice is kept', 'days', 'number'),
         field('Privacy policy link (Learn More)', 'learnMoreHref'),
       );

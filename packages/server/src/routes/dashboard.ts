@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { EN, MODES, SIGNALS } from '@assent/core';
 import type { FastifyInstance, FastifySchema } from 'fastify';
 import { apiError, errorSchema } from '../errors.js';
 import { textReply } from '../schemas.js';
@@ -38,6 +39,20 @@ const ASSETS: Record<string, { type: string; body: Buffer }> = Object.fromEntrie
     },
   ]),
 );
+/**
+ * What the policy editor's fields are for, from core: the modes, the Consent Mode signals and
+ * the texts (in the banner's order) a policy may have. policy-form.js had its own copies.
+ */
+ASSETS['vocabulary.js'] = {
+  type: 'text/javascript; charset=utf-8',
+  body: Buffer.from(
+    `window.assentVocabulary = ${JSON.stringify({
+      modes: MODES,
+      signals: SIGNALS,
+      texts: Object.keys(EN).filter((k) => k !== 'cats'),
+    })};\n`,
+  ),
+};
 ASSETS['uPlot.iife.min.js'] = { type: 'text/javascript; charset=utf-8', body: uplot('uPlot.iife.min.js') };
 ASSETS['uPlot.min.css'] = { type: 'text/css; charset=utf-8', body: uplot('uPlot.min.css') };
 
@@ -231,7 +246,7 @@ const PAGES: Record<string, string> = {
     path: '/admin/policies',
     script: 'policies.js',
     before:
-      '<link rel="stylesheet" href="/admin/assets/policies.css">\n<script src="/admin/assets/policy-form.js" defer></script>\n',
+      '<link rel="stylesheet" href="/admin/assets/policies.css">\n<script src="/admin/assets/vocabulary.js" defer></script>\n<script src="/admin/assets/policy-form.js" defer></script>\n',
     body: POLICIES_BODY,
   }),
   '/admin/sites': shell({
