@@ -126,7 +126,7 @@ export const isUnavailable = (err: unknown): boolean => {
 };
 
 /** How long a connection answered before its body was read goes on reading it (see lingerAfter). */
-export const LINGER_MS = 5_000;
+const LINGER_MS = 5_000;
 
 /**
  * A 413 is answered before the body is read, and the connection then closes. Closing a socket

@@ -28,7 +28,7 @@ export const unsafeText = (s: string, prose = false): string | null => {
 /**
  * The first unsafe string anywhere in a JSON value, as `[path, reason]` (`texts.en.message`),
  * or null. Object keys are checked too: they are stored as well. A loop over a stack, not
- * recursion: a body of 5,000 nested arrays (8 KiB) overflowed the call stack (a 500).
+ * recursion: a body of 5,000 nested arrays (under 8 KiB) overflowed the call stack (a 500).
  */
 export const unsafeIn = (v: unknown, path = ''): [string, string] | null => {
   // Each entry: a value, its path, and the object key it sits under (checked when reached, so
@@ -63,8 +63,11 @@ export const unsafeIn = (v: unknown, path = ''): [string, string] | null => {
 export const unsafeParam = (params: unknown): [string, string] | null => {
   if (!params || typeof params !== 'object') return null;
   for (const [k, v] of Object.entries(params)) {
+    const badKey = unsafeText(k);
+    if (badKey) return [k, `key ${badKey}`];
+    // A repeated parameter (`?site=a&site=b`) is an array of its values.
     for (const x of Array.isArray(v) ? v : [v]) {
-      const r = (typeof x === 'string' ? unsafeText(x) : null) ?? unsafeText(k);
+      const r = typeof x === 'string' ? unsafeText(x) : null;
       if (r) return [k, r];
     }
   }
