@@ -8,6 +8,44 @@ import { type Browser, chromium } from 'playwright-core';
 export const CHROMIUM = process.env.ASSENT_CHROMIUM ?? '/usr/bin/chromium';
 
 /**
+ * The features Playwright turns off in its own `--disable-features` (playwright-core's
+ * `chromiumSwitches`: no sign-in, AI-mode or optimisation-hint requests, no third-party storage
+ * partitioning, no paint holding…). Chromium honours only the **last** `--disable-features` on
+ * its command line, so the project's must repeat them; `test/browser.test.ts` reads the
+ * browser's real command line and fails when a Playwright upgrade adds one that is missing here.
+ */
+const PLAYWRIGHT_DISABLED = [
+  'AvoidUnnecessaryBeforeUnloadCheckSync',
+  'DestroyProfileOnBrowserClose',
+  'HttpsUpgrades',
+  'HttpsFirstBalancedModeAutoEnable',
+  'LensOverlay',
+  'MediaRouter',
+  'PaintHolding',
+  'ThirdPartyStoragePartitioning',
+  'AvoidCorsURLLoaderRestartOnRedirect',
+  'TcpPortRandomizationWin',
+  'OptimizationHints',
+  'NetworkTimeServiceQuerying',
+  'AimEnabled',
+  'PreconnectToSearch',
+  'msForceBrowserSignIn',
+  'msEdgeUpdateLaunchServicesPreferredVersion',
+];
+/** And what it turns on (its `--enable-features`), for the same reason. */
+const PLAYWRIGHT_ENABLED = ['CDPScreenshotNewSurface', 'SkipListAccountsWithoutGaiaCookies'];
+
+/**
+ * Browser UI that a headless browser never shows, yet Chromium 156 builds for every window,
+ * and every browser context is a window: the omnibox's WebUI popups, two `chrome://` pages in
+ * a renderer of their own. Each context cost ~1.2 s of renderer CPU and ~0.3 s of the browser
+ * process for them (measured 2026-11-30: a context that loads the demo's article, waits 1.5 s
+ * and takes a screenshot, 2.8–2.9 s of CPU with them, 0.98 s without). A scan opens three
+ * contexts per page. The test checks that no `browser_ui` target is left.
+ */
+const UNSHOWN_UI = ['WebUIOmniboxPopup', 'WebUIOmniboxAimPopup', 'WebUIOmniboxFullPopup'];
+
+/**
  * Flags: no sandbox (CI containers run as root), no GPU, and nothing that phones home — a
  * scan must record only what the site makes the browser do. Without a GPU, compositing is
  * done in software by the GPU process anyway: `--in-process-gpu` runs it as a thread of the
@@ -23,7 +61,26 @@ export const CHROMIUM_ARGS: readonly string[] = [
   '--disable-sync',
   '--disable-quic',
   '--no-first-run',
+  `--disable-features=${[...PLAYWRIGHT_DISABLED, ...UNSHOWN_UI].join(',')}`,
+  `--enable-features=${PLAYWRIGHT_ENABLED.join(',')}`,
 ];
+
+const FEATURE_FLAGS = ['--disable-features=', '--enable-features='] as const;
+
+/**
+ * `args` with every `--disable-features` merged into one, and every `--enable-features`: an
+ * owner's `chromiumArgs: ["--disable-features=X"]` adds X to the project's list instead of
+ * silently replacing it (Chromium keeps only the last of each).
+ */
+export const mergeFeatureFlags = (args: readonly string[]): string[] => {
+  const rest = args.filter((a) => !FEATURE_FLAGS.some((f) => a.startsWith(f)));
+  const merged = FEATURE_FLAGS.map((f) => {
+    const names = args.filter((a) => a.startsWith(f)).flatMap((a) => a.slice(f.length).split(','));
+    const unique = [...new Set(names.filter(Boolean))];
+    return unique.length ? [`${f}${unique.join(',')}`] : [];
+  });
+  return [...rest, ...merged.flat()];
+};
 
 /**
  * The profile a visitor's browser has by default: third-party cookies allowed
@@ -48,11 +105,11 @@ export const launch = async (
   try {
     const context = await chromium.launchPersistentContext(dir, {
       executablePath: CHROMIUM,
-      args: [
+      args: mergeFeatureFlags([
         ...CHROMIUM_ARGS,
         ...(hostResolverRules ? [`--host-resolver-rules=${hostResolverRules}`] : []),
         ...extraArgs,
-      ],
+      ]),
     });
     const browser = context.browser();
     if (!browser) throw new Error('Chromium started without a browser handle');
