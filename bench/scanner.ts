@@ -22,7 +22,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { launch } from '../packages/scanner/src/browser.js';
+import { describeBrowser, launch, scanExecutable } from '../packages/scanner/src/browser.js';
 import { type ScanOptions, scan } from '../packages/scanner/src/index.js';
 import { startFixtures } from '../packages/scanner/test/fixtures/server.js';
 import { ensureBanner, fixtureConfig } from '../packages/scanner/test/helpers.js';
@@ -174,10 +174,15 @@ let urls = await targetUrls();
 const config = fixtures ? fixtureConfig(fixtures.hostResolverRules) : {};
 
 // 1. The floor: a plain page load (fresh context, load, network idle), same browser flags.
-const browser = await launch(
+// Every row in the browser scans run (Chromium's headless shell), and the old scanner and
+// scan v2 now once more each in Chromium itself, the browser they ran in before.
+const browserArgs = [
   fixtures?.hostResolverRules ?? null,
   fixtures ? ['--ignore-certificate-errors'] : [],
-);
+] as const;
+const browser = await launch(...browserArgs, scanExecutable());
+const fullBrowser = await launch(...browserArgs);
+const browserNames = { scan: await describeBrowser(browser), full: await describeBrowser(fullBrowser) };
 const plain: number[] = [];
 let sample = sampler();
 for (let r = 0; r < ROUNDS; r++) {
@@ -200,7 +205,9 @@ const prev = await scannerAt(PREV_REV);
 const four = await scannerAt(FOUR_REV);
 type Runs = { perPage: number[]; wall: number[]; cpu: number[]; rss: number };
 const none = (): Runs => ({ perPage: [], wall: [], cpu: [], rss: 0 });
-const runs: Record<'old' | 'prev' | 'four' | 'now' | 'apart' | 'two', Runs> = {
+const runs: Record<'old' | 'prev' | 'four' | 'now' | 'apart' | 'two' | 'oldFull' | 'nowFull', Runs> = {
+  oldFull: none(),
+  nowFull: none(),
   old: none(),
   prev: none(),
   four: none(),
@@ -216,6 +223,7 @@ const measure = async (
   which: keyof typeof runs,
   run: typeof scan,
   onProgress?: ScanOptions['onProgress'],
+  inBrowser = browser,
 ) => {
   urls = await targetUrls();
   sample = sampler();
@@ -223,7 +231,7 @@ const measure = async (
   const t0 = Date.now();
   const { report } = await run(urls, {
     ...config,
-    browser,
+    browser: inBrowser,
     ...(onProgress ? { onProgress } : {}),
   });
   runs[which].wall.push((Date.now() - t0) / urls.length);
@@ -250,8 +258,11 @@ for (let r = 0; r < ROUNDS; r++) {
       perPhase[x.name]!.push(x.durationMs);
   // Two pages busy at a time, for comparison.
   await measure('two', (u, o) => scan(u, { ...o, concurrency: 2 }));
+  await measure('oldFull', old, undefined, fullBrowser);
+  await measure('nowFull', scan, undefined, fullBrowser);
 }
 await browser.close();
+await fullBrowser.close();
 await fixtures?.close();
 await demo?.server.close();
 
@@ -285,6 +296,9 @@ const result = {
   fourScanPerPageMs: { rev: FOUR_REV, ...stats(runs.four) },
   twoScanPerPageMs: stats(runs.two),
   oldScanPerPageMs: { rev: OLD_REV, ...stats(runs.old) },
+  browsers: browserNames,
+  fullOldScanPerPageMs: stats(runs.oldFull),
+  fullScanPerPageMs: stats(runs.nowFull),
   findingsLastRound: findings,
   phaseMs: Object.fromEntries(Object.entries(perPhase).map(([k, v]) => [k, median(v)])),
   stepMs: Object.fromEntries(
@@ -300,6 +314,8 @@ const result = {
     fourScan: runs.four.rss,
     scan: runs.now.rss,
     twoScan: runs.two.rss,
+    fullOldScan: runs.oldFull.rss,
+    fullScan: runs.nowFull.rss,
   },
 };
 
@@ -316,6 +332,8 @@ const md = `# Scanner benchmark
 
 ${result.date} · ${result.machine} · Node ${result.node} · ${result.target} · ${result.pages} pages × ${ROUNDS} rounds${result.realtime ? ` · run under \`${result.realtime}\`` : ''}
 
+Browser: ${result.browsers.scan} (what scans run), except the last two rows: ${result.browsers.full}.
+
 | measure (default settings) | **wall time ÷ pages** | CPU ÷ pages (Node + Chromium) | one page, start to end: median | max |
 |---|---|---|---|---|
 | plain page load (1 context: load + network idle) | | | ${s(result.plainLoadMs.median)} | ${s(result.plainLoadMs.max)} |
@@ -329,6 +347,8 @@ ${result.date} · ${result.machine} · Node ${result.node} · ${result.target} �
 | — phase after accept (click, reload, held elements, scroll) | | | ${s(result.phaseMs.accept!)} | |
 | — phase with GPC (Sec-GPC: 1, navigator.globalPrivacyControl) | | | ${s(result.phaseMs.gpc!)} | |
 | scan v2 now, \`concurrency: 2\` | ${s(result.twoScanPerPageMs.wallPerPage)} | ${s(result.twoScanPerPageMs.cpuPerPage)} | ${s(result.twoScanPerPageMs.median)} | ${s(result.twoScanPerPageMs.max)} |
+| old scanner (${OLD_REV}) in ${result.browsers.full} | ${s(result.fullOldScanPerPageMs.wallPerPage)} | ${s(result.fullOldScanPerPageMs.cpuPerPage)} | ${s(result.fullOldScanPerPageMs.median)} | ${s(result.fullOldScanPerPageMs.max)} |
+| scan v2 now in ${result.browsers.full} | ${s(result.fullScanPerPageMs.wallPerPage)} | ${s(result.fullScanPerPageMs.cpuPerPage)} | ${s(result.fullScanPerPageMs.median)} | ${s(result.fullScanPerPageMs.max)} |
 
 Scan v2 now starts the next page once the three visits of the current one only wait for late
 requests, so its pages overlap: "start to end" of one page is longer than its share of the
@@ -350,8 +370,12 @@ ${stepTable}
 | scan v2 with 4 contexts per page (8 while pages overlap) | ${mb(result.peakRssBytes.fourScan)} |
 | scan v2 now (3 contexts, 6 while pages overlap) | ${mb(result.peakRssBytes.scan)} |
 | scan v2 now, \`concurrency: 2\` (up to 12 contexts) | ${mb(result.peakRssBytes.twoScan)} |
+| old scanner in ${result.browsers.full} | ${mb(result.peakRssBytes.fullOldScan)} |
+| scan v2 now in ${result.browsers.full} | ${mb(result.peakRssBytes.fullScan)} |
 
-Same run, same browser, rounds interleaved, wall time per page: scan v2 now against the old
+Same run, rounds interleaved; in ${result.browsers.full}, scan v2 now takes ${(result.fullScanPerPageMs.wallPerPage / result.fullOldScanPerPageMs.wallPerPage).toFixed(2)}× the old scanner's wall time
+per page, and the headless shell ${(result.scanPerPageMs.wallPerPage / result.fullScanPerPageMs.wallPerPage).toFixed(2)}× Chromium's for scan v2 now (CPU ${(result.scanPerPageMs.cpuPerPage / result.fullScanPerPageMs.cpuPerPage).toFixed(2)}×).
+In the same browser, wall time per page: scan v2 now against the old
 scanner ${(result.scanPerPageMs.wallPerPage / result.oldScanPerPageMs.wallPerPage).toFixed(2)}×, against scan v2 before the speed work
 ${(result.scanPerPageMs.wallPerPage / result.prevScanPerPageMs.wallPerPage).toFixed(2)}×, against four contexts per page ${(result.scanPerPageMs.wallPerPage / result.fourScanPerPageMs.wallPerPage).toFixed(2)}× (CPU ${(result.scanPerPageMs.cpuPerPage / result.fourScanPerPageMs.cpuPerPage).toFixed(2)}×).
 Findings on the target (scan v2 now, last round): ${result.findingsLastRound}.

@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
-# Installs Debian's Chromium for the browser tests, the scanner and the benches.
-# Idempotent: does nothing when /usr/bin/chromium is already there.
+# Installs Debian's Chromium (the banner's browser tests and benches) and its headless shell
+# (what scans run: the same engine without the browser's UI; see packages/scanner/README.md).
+# Idempotent: installs only what is missing.
 set -euo pipefail
-if [ -x /usr/bin/chromium ]; then exit 0; fi
-echo "assent: installing Debian's chromium (one time)…" >&2
+missing=()
+[ -x /usr/bin/chromium ] || missing+=(chromium fonts-dejavu-core)
+[ -x /usr/bin/chromium-headless-shell ] || missing+=(chromium-headless-shell)
+if [ ${#missing[@]} -eq 0 ]; then exit 0; fi
+echo "assent: installing Debian's ${missing[*]} (one time)…" >&2
 SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 test -x /usr/bin/chromium
+test -x /usr/bin/chromium-headless-shell

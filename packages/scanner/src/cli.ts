@@ -42,7 +42,8 @@ Usage: assent-scan <url> [more urls] [options]
 Exit codes: 0 clean, 1 violations, 2 scanner error (bad URL, site down, bad config).
 Rules:
 ${REGISTRY.map((r) => `  ${r.id.padEnd(24)} ${r.severity.padEnd(8)} ${r.title}`).join('\n')}
-Chromium: /usr/bin/chromium (install it with scripts/install-chromium.sh).`;
+Browser: $ASSENT_CHROMIUM, else /usr/bin/chromium-headless-shell, else /usr/bin/chromium
+(install both with scripts/install-chromium.sh).`;
 
 class UsageError extends Error {}
 

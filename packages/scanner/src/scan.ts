@@ -1,5 +1,5 @@
 import type { Browser } from 'playwright-core';
-import { launch } from './browser.js';
+import { describeBrowser, launch, scanExecutable } from './browser.js';
 import { createClassifier } from './classify.js';
 import { DEFAULT_CONFIG, type ScanConfig } from './config.js';
 import { Frontier, fetchSitemap } from './crawl.js';
@@ -117,11 +117,11 @@ export const scan = async (urls: readonly string[], options: ScanOptions = {}): 
   const db = options.trackerDb === false ? null : await loadTrackerDb();
   const classifier = createClassifier(db, config.essentialHosts);
   let browser = options.browser;
-  let browserVersion = '';
+  let browserName = '';
   if (frontiers.length) {
     try {
-      browser ??= await launch(config.hostResolverRules, config.chromiumArgs);
-      browserVersion = browser.version();
+      browser ??= await launch(config.hostResolverRules, config.chromiumArgs, scanExecutable());
+      browserName = await describeBrowser(browser);
     } catch (e) {
       errors.push({
         url: urls[0] ?? '',
@@ -311,7 +311,7 @@ export const scan = async (urls: readonly string[], options: ScanOptions = {}): 
       tool: {
         name: 'assent-scan',
         version: VERSION,
-        browser: browserVersion ? `Chromium ${browserVersion}` : '',
+        browser: browserName,
         trackerDb: { enabled: db !== null, licence: db ? TRACKERDB_LICENCE : null },
       },
       startedAt: startedAt.toISOString(),

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { Autoconsent } from '../src/autoconsent.js';
 import { detectBanner } from '../src/banner.js';
-import { launch } from '../src/browser.js';
+import { launch, scanExecutable } from '../src/browser.js';
 import { type FixtureSite, startFixtures } from './fixtures/server.js';
 import { ensureBanner, fixtureConfig } from './helpers.js';
 
@@ -16,7 +16,7 @@ describe('autoconsent held back until the page shows no Assent banner', () => {
     ensureBanner();
     site = await startFixtures();
     const config = fixtureConfig(site.hostResolverRules);
-    browser = await launch(config.hostResolverRules, config.chromiumArgs);
+    browser = await launch(config.hostResolverRules, config.chromiumArgs, scanExecutable());
   });
   after(async () => {
     await browser?.close();

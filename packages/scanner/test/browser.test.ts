@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { launch, mergeFeatureFlags } from '../src/browser.js';
+import { HEADLESS_SHELL, launch, mergeFeatureFlags, scanExecutable } from '../src/browser.js';
 
 /** The command line of the Chromium this process launched (Linux: read from /proc). */
 const browserCommandLine = (): string[] => {
@@ -100,5 +100,15 @@ describe('mergeFeatureFlags', () => {
       ['--a', '--b=1', '--disable-features=X,Y,Z', '--enable-features=E'],
     );
     assert.deepEqual(mergeFeatureFlags(['--a']), ['--a']);
+  });
+});
+
+describe('scanExecutable', () => {
+  it('is ASSENT_CHROMIUM when set, else the headless shell when installed, else Chromium', () => {
+    const yes = () => true;
+    const no = () => false;
+    assert.equal(scanExecutable({ ASSENT_CHROMIUM: '/opt/chrome' }, yes), '/opt/chrome');
+    assert.equal(scanExecutable({}, yes), HEADLESS_SHELL);
+    assert.equal(scanExecutable({}, no), '/usr/bin/chromium');
   });
 });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { HEADLESS_SHELL, launch, scanExecutable } from '../src/browser.js';
 import {
   REGISTRY,
   RULES,
@@ -106,6 +107,11 @@ describe('scanning the fixture site', () => {
     );
     assert.equal(result.report.tool.trackerDb.enabled, true);
     assert.equal(result.report.summary.exitCode, 1);
+  });
+
+  it('runs Chromium’s headless shell, and says so in the report', () => {
+    assert.equal(scanExecutable(), HEADLESS_SHELL);
+    assert.match(result.report.tool.browser, /^Chromium headless shell \d+\.\d+\.\d+\.\d+$/);
   });
 
   it('a clean Assent page has no findings, and the tracker runs only after accept', () => {
@@ -547,4 +553,45 @@ describe('the banner as a regulator looks at it', () => {
       'pre-ticked-choices before analytics, marketing',
     ]);
   });
+});
+
+// Scans run the headless shell (browser.ts): the same engine as Chromium without its UI. On
+// the fixtures a browser could most change (third-party cookies of an embed, storage, a
+// refusal kept on the next page, the GPC signal, a script run after accept), Chromium itself
+// must find exactly what the shell found.
+describe('Chromium finds what the headless shell finds', () => {
+  const SAME = [
+    '/embed.html',
+    '/leaky.html',
+    '/persist/page.html',
+    '/gpc-ignored.html',
+    '/accept-broken.html',
+    '/clean.html',
+  ];
+  let full: ScanResult;
+  before(async () => {
+    const config = fixtureConfig(site.hostResolverRules);
+    const browser = await launch(config.hostResolverRules, config.chromiumArgs);
+    try {
+      full = await scan(
+        SAME.map((p) => site.site + p),
+        { ...config, browser },
+      );
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it('names Chromium in its report', () => {
+    assert.match(full.report.tool.browser, /^Chromium \d+\.\d+\.\d+\.\d+$/);
+  });
+
+  for (const path of SAME) {
+    it(`${path}: the same findings`, () => {
+      assert.deepEqual(
+        summarise(page(full.report.pages, path).findings),
+        summarise(page(result.report.pages, path).findings),
+      );
+    });
+  }
 });
