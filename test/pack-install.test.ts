@@ -194,6 +194,22 @@ describe('the published packages, packed and installed outside the repository', 
       const bad = p.files.filter((f) => /^(src|test)\/|tsbuildinfo|^tsconfig/.test(f.path));
       assert.deepEqual(bad, [], `${p.name} ships ${bad.join(', ')}`);
     }
+    // MIT asks for its notice in every copy: each package carries the repository's LICENSE.
+    const licence = readFileSync(join(ROOT, 'LICENSE'), 'utf8');
+    assert.match(licence, /^MIT License\n/);
+    for (const p of packed) {
+      assert.ok(files(p.name).includes('LICENSE'), `${p.name} ships no LICENSE`);
+      const dir = join(ROOT, 'packages', p.name.replace('@assent/', ''));
+      assert.equal(
+        readFileSync(join(dir, 'LICENSE'), 'utf8'),
+        licence,
+        `${dir}/LICENSE differs from LICENSE`,
+      );
+      assert.equal(
+        (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { license?: string }).license,
+        'MIT',
+      );
+    }
     for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/i18n/index.js'])
       assert.ok(files('@assent/core').includes(f));
     for (const f of [
