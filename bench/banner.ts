@@ -30,7 +30,7 @@ import { join, normalize } from 'node:path';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import { BANNER_DIST, CHROMIUM_ARGS, ROOT } from '../test-support/browser.js';
+import { BANNER_DIST, CHROMIUM, CHROMIUM_ARGS, ROOT } from '../test-support/browser.js';
 import { MESSAGE, VANILLA_CC_CONFIG } from './notice-config.js';
 
 const PEERS = join(ROOT, 'bench/peers');
@@ -591,7 +591,7 @@ const measure = async (
 // 7. Validation pass (unthrottled, not timed): the notice shows what it must, what it loads
 // (for the byte counts), and that nothing leaves 127.0.0.1. Then the interleaved timed runs.
 
-const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: [...CHROMIUM_ARGS] });
+const browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS] });
 const chromiumVersion = browser.version();
 
 interface Bytes {

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 import { chromium } from 'playwright-core';
 import { dropInOptions, lite, squeeze } from '../packages/banner/build-options.mjs';
-import { BANNER_DIST, CHROMIUM_ARGS, ROOT } from '../test-support/browser.js';
+import { BANNER_DIST, CHROMIUM, CHROMIUM_ARGS, ROOT } from '../test-support/browser.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 9);
 const THROTTLE = 4;
@@ -40,7 +40,7 @@ const server = createServer((req, res) => {
 });
 await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
 const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: [...CHROMIUM_ARGS] });
+const browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS] });
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const results: Record<string, { accept: number[]; dialog: number[] }> = {

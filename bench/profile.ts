@@ -28,7 +28,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type BuildOptions, build } from 'esbuild';
 import { type Browser, type CDPSession, chromium, type Page } from 'playwright-core';
-import { BANNER_DIST, CHROMIUM_ARGS, ROOT } from '../test-support/browser.js';
+import { BANNER_DIST, CHROMIUM, CHROMIUM_ARGS, ROOT } from '../test-support/browser.js';
 import { VANILLA_CC_CONFIG } from './notice-config.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 9);
@@ -487,7 +487,7 @@ const readTrace = (events: TraceEvent[], pageId: string): TraceSummary | undefin
 // ---------------------------------------------------------------------------------------------
 // 6. The run: every page in both passes, the order rotating every run.
 
-const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: [...CHROMIUM_ARGS] });
+const browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS] });
 const chromiumVersion = browser.version();
 const profiles: Record<string, FnTimes[]> = {};
 const traces: Record<string, TraceSummary[]> = {};

@@ -14,7 +14,7 @@ export const ROOT = join(import.meta.dirname, '..');
 export const BANNER_DIST = join(ROOT, 'packages/banner/dist');
 
 /** The project's one Chromium set-up (the scanner's): Debian's binary, nothing phoning home. */
-export { CHROMIUM_ARGS } from '../packages/scanner/src/browser.js';
+export { CHROMIUM, CHROMIUM_ARGS } from '../packages/scanner/src/browser.js';
 
 /** *.assent.test resolves to this machine, so tests can use real subdomains. */
 export const launch = (): Promise<Browser> => launchChromium('MAP *.assent.test 127.0.0.1');

@@ -4,8 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
 
-/** Debian's Chromium, installed by `scripts/install-chromium.sh`: the banner's tests and benches. */
-export const CHROMIUM = process.env.ASSENT_CHROMIUM ?? '/usr/bin/chromium';
+/** Where Debian installs Chromium (`scripts/install-chromium.sh`). */
+const DEBIAN_CHROMIUM = '/usr/bin/chromium';
+
+/** The Chromium of the banner's tests and benches: `ASSENT_CHROMIUM`, else Debian's. */
+export const CHROMIUM = process.env.ASSENT_CHROMIUM ?? DEBIAN_CHROMIUM;
 
 /** Debian's `chromium-headless-shell`, installed beside it by the same script. */
 export const HEADLESS_SHELL = '/usr/bin/chromium-headless-shell';
@@ -23,7 +26,7 @@ export const HEADLESS_SHELL = '/usr/bin/chromium-headless-shell';
 export const scanExecutable = (
   env: Record<string, string | undefined> = process.env,
   installed: (path: string) => boolean = existsSync,
-): string => env.ASSENT_CHROMIUM ?? (installed(HEADLESS_SHELL) ? HEADLESS_SHELL : '/usr/bin/chromium');
+): string => env.ASSENT_CHROMIUM ?? (installed(HEADLESS_SHELL) ? HEADLESS_SHELL : DEBIAN_CHROMIUM);
 
 /** What the report calls the browser that ran: "Chromium headless shell 156.0…" or "Chromium 156.0…". */
 export const describeBrowser = async (browser: Browser): Promise<string> => {
