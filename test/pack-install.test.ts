@@ -216,6 +216,7 @@ describe('the published packages, packed and installed outside the repository', 
       'bin/assent-server.js',
       'dist/cli.js',
       'dist/store/sqlite-writer.mjs',
+      'dist/store/sqlite-reader.mjs',
       'dist/assets/consent.js',
     ])
       assert.ok(files('@assent/server').includes(f), `@assent/server lacks ${f}`);
@@ -247,7 +248,7 @@ describe('the published packages, packed and installed outside the repository', 
       ['assent-server', 'start', '--config', config, '--data-dir', data, '--port', String(port)],
       {
         cwd: app,
-        env: { ...installEnv(), ASSENT_LOG_LEVEL: 'warn' },
+        env: { ...installEnv(), ASSENT_LOG_LEVEL: 'warn', ASSENT_ADMIN_TOKEN: 'pack-test-token' },
         stdio: ['ignore', 'pipe', 'pipe'],
         detached: true,
       },
@@ -286,6 +287,12 @@ describe('the published packages, packed and installed outside the repository', 
         }),
       });
       assert.equal(receipt.status, 201, await receipt.clone().text());
+      // The console's counts come from the reader thread (dist/store/sqlite-reader.mjs).
+      const overview = await fetch(`${base}/v1/admin/overview?site=${encodeURIComponent(ORIGIN)}`, {
+        headers: { authorization: 'Bearer pack-test-token' },
+      });
+      assert.equal(overview.status, 200, await overview.clone().text());
+      assert.equal(((await overview.json()) as { consents: number }).consents, 1);
       // The banner comes from the installed @assent/banner, the page's script from dist/assets.
       const banner = await fetch(`${base}/v1/assent.js?site=${encodeURIComponent(ORIGIN)}`);
       assert.equal(banner.status, 200);

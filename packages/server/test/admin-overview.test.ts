@@ -3,11 +3,12 @@
  * choice), with receipts beside, over time, per region and category; exact counts.
  */
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type AssentServer, createServer } from '../src/index.js';
 import { publishable } from '../src/policies.js';
 import { seedChoices } from './admin-seed.js';
-import { consentId, freshPgDatabase, SITES } from './helpers.js';
+import { consentId, freshPgDatabase, SITES, tempDir } from './helpers.js';
 
 /** A site whose visitors get each of the three modes, by region. */
 const MODES_SITE = 'https://modes.example';
@@ -32,7 +33,8 @@ describe('admin overview', () => {
         const pgDb = kind === 'postgres' ? await freshPgDatabase() : null;
         drop = pgDb?.drop;
         s = await createServer({
-          db: pgDb ? pgDb.url : 'sqlite::memory:',
+          // SQLite on a file, as a server runs: the overview's queries go to the reader thread.
+          db: pgDb ? pgDb.url : `sqlite:${join(tempDir(), 'receipts.db')}`,
           sites: { ...SITES, [MODES_SITE]: MODES_CONFIG },
           adminToken: TOKEN,
           regionHeader: 'cf-ipcountry',

@@ -3,11 +3,12 @@
  * receipt's detail with the wording shown and whether it verifies; consent IDs never logged.
  */
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { type AssentServer, createServer } from '../src/index.js';
 import type { KyselyStore } from '../src/store/kysely-store.js';
-import { consentId, ORIGIN, OTHER, receiptBody, SITES } from './helpers.js';
+import { consentId, ORIGIN, OTHER, receiptBody, SITES, tempDir } from './helpers.js';
 
 const TOKEN = 'receipts-test-admin-token';
 const auth = { authorization: `Bearer ${TOKEN}` };
@@ -19,7 +20,8 @@ describe('admin receipts table and detail', () => {
   const ids: string[] = [];
   before(async () => {
     s = await createServer({
-      db: 'sqlite::memory:',
+      // A file, as a server runs: the console's reads then go through the reader thread.
+      db: `sqlite:${join(tempDir(), 'receipts.db')}`,
       sites: SITES,
       adminToken: TOKEN,
       logger: { level: 'info', stream: { write: (l: string) => void logs.push(l) } },
@@ -119,7 +121,8 @@ describe('admin receipts table and detail', () => {
 
     // Altered in the database: the detail says it no longer verifies.
     await sql`update receipts set body = replace(body, '"reject-all"', '"accept-all"') where id = ${ids[3]}`.execute(
-      (s.store as KyselyStore).db,
+      // The request thread's connection (SqliteThreadStore's `reads`): an outside edit.
+      (s.store as unknown as { reads: KyselyStore }).reads.db,
     );
     const altered = (await s.app.inject({ url: `/v1/admin/receipts/${ids[3]}`, headers: auth })).json();
     assert.equal(altered.verification.hash, false);

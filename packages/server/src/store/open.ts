@@ -5,6 +5,7 @@ import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import { KyselyStore } from './kysely-store.js';
 import { openSqliteFile, SQLITE_PRAGMAS } from './sqlite-file.js';
+import { SqliteReader } from './sqlite-reader.js';
 import { SqliteThreadStore } from './sqlite-thread-store.js';
 import { SqliteWriter } from './sqlite-writer.js';
 import type { Database, Store } from './types.js';
@@ -122,7 +123,9 @@ export const openStore = (url: string, opts: OpenOptions = {}): Store => {
       new Kysely<Database>({ dialect: new SqliteDialect({ database: preparedOnce(db) }) }),
       'sqlite',
     );
-    return file === ':memory:' ? reads : new SqliteThreadStore(reads, new SqliteWriter(file, opts.maxBatch));
+    if (file === ':memory:') return reads;
+    // The console's reads go to a reader thread with its own connection (sqlite-reader.ts).
+    return new SqliteThreadStore(reads, new SqliteWriter(file, opts.maxBatch), new SqliteReader(file));
   }
   throw new Error(`unsupported database URL "${url}": use sqlite:path or postgres://…`);
 };

@@ -1,12 +1,14 @@
 import type { SignedReceipt } from '@assent/core';
-import { type Compilable, type Kysely, sql } from 'kysely';
+import { type Compilable, Kysely, sql } from 'kysely';
 import { entryData, entryText } from '../tlog/entries.js';
 import { WebhookStore } from '../webhooks/store.js';
 import { type AdminDatabase, AdminStore } from './admin-store.js';
 import { type CosignatureDatabase, CosignatureStore } from './cosignatures.js';
-import type { KyselyStore } from './kysely-store.js';
+import { KyselyStore } from './kysely-store.js';
+import { readerDialect, type SqliteReader } from './sqlite-reader.js';
 import type { SqliteWriter } from './sqlite-writer.js';
 import type {
+  Database,
   ExportFilter,
   ExportRow,
   History,
@@ -28,6 +30,11 @@ import type {
  * the only connection that writes once migrations are done. Reads run on the request thread's
  * connection (`reads`, a KyselyStore over it): WAL lets them run during the thread's commits.
  * The thread runs the same statements as KyselyStore (statements.ts).
+ *
+ * The admin console's reads (`admin`, `stats`) are the exception: they run on a reader
+ * thread (sqlite-reader.mjs, through `console`, a KyselyStore over it), because some read a
+ * million rows, and on this thread that query would stop everything else until it finished.
+ * The request path's own reads are single-row lookups, cheaper here than a round trip.
  */
 export class SqliteThreadStore implements Store {
   readonly kind = 'sqlite' as const;
@@ -37,20 +44,26 @@ export class SqliteThreadStore implements Store {
    */
   readonly writeConcurrency = 16;
 
-  /** Reads on the request thread's connection; each write is one statement run by the thread. */
+  /** Reads on the reader thread's connection; each write is one statement run by the writer thread. */
   readonly admin: AdminStore;
   readonly cosignatures: CosignatureStore;
   readonly webhooks: WebhookStore;
+  /** The console's reads (`admin`, `stats`), on the reader thread. */
+  private readonly console: KyselyStore;
 
   constructor(
     private readonly reads: KyselyStore,
     private readonly writer: SqliteWriter,
+    /** The reader thread under `admin` and `stats` (its worker is visible to tests). */
+    readonly reader: SqliteReader,
   ) {
+    // The same SQL as `reads`, run on the reader thread.
+    this.console = new KyselyStore(new Kysely<Database>({ dialect: readerDialect(reader) }), 'sqlite');
     const write = (q: Compilable) => {
       const c = q.compile();
       return writer.run<number>('exec', [c.sql, c.parameters]);
     };
-    this.admin = new AdminStore(reads.db as unknown as Kysely<AdminDatabase>, write);
+    this.admin = new AdminStore(this.console.db as unknown as Kysely<AdminDatabase>, write);
     this.webhooks = new WebhookStore(
       reads.db as unknown as ConstructorParameters<typeof WebhookStore>[0],
       write,
@@ -132,7 +145,7 @@ export class SqliteThreadStore implements Store {
   }
 
   stats(filter: ExportFilter, by: StatsBy, categories: readonly string[]): Promise<StatRow[]> {
-    return this.reads.stats(filter, by, categories);
+    return this.console.stats(filter, by, categories);
   }
 
   currentPolicies(): Promise<(StoredPolicy & { readonly site: string })[]> {
@@ -209,6 +222,7 @@ export class SqliteThreadStore implements Store {
 
   async close(): Promise<void> {
     await this.writer.close();
+    await this.console.close();
     await this.reads.close();
   }
 }

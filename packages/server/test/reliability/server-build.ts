@@ -13,7 +13,7 @@ import { build } from 'esbuild';
  * itself (tsx) is what the CLI tests (cli-config, health, chain) start.
  *
  * Laid out as src/ is, so what the server finds beside its own module still resolves: the
- * writer thread (store/sqlite-writer.mjs), the consent page's assets (assets/), and the banner's
+ * writer and reader threads (store/sqlite-writer.mjs, sqlite-reader.mjs), the consent page's assets (assets/), and the banner's
  * build through node_modules (@assent/banner/dist), and the package's own package.json.
  * Removed when the test process exits.
  */
@@ -50,7 +50,8 @@ export const serverBuild = (): Promise<string> =>
       ],
     });
     mkdirSync(join(out, 'src/store'), { recursive: true });
-    cpSync(join(SRC, 'store/sqlite-writer.mjs'), join(out, 'src/store/sqlite-writer.mjs'));
+    for (const t of ['sqlite-writer.mjs', 'sqlite-reader.mjs'])
+      cpSync(join(SRC, 'store', t), join(out, 'src/store', t));
     cpSync(join(SRC, 'assets'), join(out, 'src/assets'), { recursive: true });
     // openapi.ts reads the package's version one level above its own module: from the bundle
     // (in src/store/) that is src/package.json.
