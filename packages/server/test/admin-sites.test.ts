@@ -179,7 +179,11 @@ describe('sites and users limited to some sites, on each store', () => {
         forbidden(await dpo(`/v1/admin/receipts?${q}`));
         forbidden(await dpo(`/v1/admin/stats?${q}`));
         forbidden(await dpo(`/v1/admin/policies?${q}`));
-        forbidden(await dpo(`/v1/admin/receipts/${other[0]}`));
+        // Another site's receipt is not found: a 403 would say it exists.
+        const hidden = await dpo(`/v1/admin/receipts/${other[0]}`);
+        assert.equal(hidden.statusCode, 404);
+        assert.equal(hidden.json().error, 'ASSENT_NOT_FOUND');
+        assert.ok(!hidden.body.includes(OTHER), hidden.body);
         forbidden(await dpo(`/v1/admin/log/checkpoint?${q}`, 'POST'));
         assert.equal(
           (await dpo(`/v1/admin/receipts/page?site=${encodeURIComponent(ORIGIN)}`)).statusCode,
@@ -275,8 +279,8 @@ const PROBES: Record<string, Probe> = {
   },
   'GET /v1/admin/receipts/:id': async (call, other) => {
     const r = await call(`/v1/admin/receipts/${other[0]}`);
-    assert.equal(r.statusCode, 403);
-    assert.equal(r.json().field, 'site');
+    assert.equal(r.statusCode, 404);
+    assert.equal(r.json().field, 'id');
   },
 };
 

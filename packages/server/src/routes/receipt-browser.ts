@@ -1,7 +1,7 @@
 import { createPublicKey } from 'node:crypto';
 import { grantedKeys, isConsentId, METHODS, type SignedReceipt } from '@assent/core';
 import type { FastifyInstance } from 'fastify';
-import { maySee, scopedFilter, siteForbidden } from '../admin-auth.js';
+import { maySee, scopedFilter } from '../admin-auth.js';
 import type { Context } from '../context.js';
 import { apiError, errorResponses } from '../errors.js';
 import { errorReply, jsonReply } from '../schemas.js';
@@ -127,16 +127,17 @@ export const receiptBrowserRoutes = (ctx: Context) => async (app: FastifyInstanc
         response: {
           200: jsonReply('`{ receipt, purged, chain, verification }`.', { purged: { type: 'boolean' } }),
           ...errorResponses,
-          404: errorReply('No receipt with this ID (ASSENT_NOT_FOUND).'),
+          404: errorReply('No receipt with this ID, or none on a site this user may see (ASSENT_NOT_FOUND).'),
         },
       },
     },
     async (req, reply) => {
       const found = await ctx.store.admin.receipt(req.params.id);
-      if (!found)
+      // Another site's receipt is "not found" for a user limited to some sites: a 403 naming
+      // its site would tell them the ID exists, and where.
+      if (!found || !maySee(req, found.row.site))
         return reply.code(404).send(apiError('ASSENT_NOT_FOUND', 'id', `no receipt ${req.params.id}`));
       const { row } = found;
-      if (!maySee(req, row.site)) return siteForbidden(req, reply, row.site);
       const r = row.body
         ? ({ ...JSON.parse(row.body), hash: row.hash, sig: row.sig } as SignedReceipt)
         : null;
