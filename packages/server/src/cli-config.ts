@@ -3,6 +3,7 @@ import { type Controller, controllerProblem } from '@assent/core';
 import { normalizeOrigin, sitePolicies } from './context.js';
 import { isPostgresUrl } from './store/open.js';
 import { parseCosignerKey } from './tlog/note.js';
+import { networkProblem } from './webhooks/address.js';
 
 /**
  * The CLI's configuration: one schema for the config file, the environment and the flags
@@ -30,6 +31,8 @@ export interface CliConfig {
   readonly logLevel: string;
   readonly retentionDays: number;
   readonly rateLimit: false | { readonly max: number; readonly timeWindow: number };
+  /** Webhook receivers off the public internet: none (false), any (true), or these addresses and ranges. */
+  readonly webhookPrivateNetworks: boolean | readonly string[];
 }
 
 /** Exit codes of `assent-server`, documented in its README. */
@@ -89,6 +92,18 @@ const rateLimit: Check = (v) => {
   return bad(
     'must be false or {"max": requests from 1 to 1000000, "timeWindow": milliseconds from 1000 to 86400000}',
   );
+};
+
+const privateNetworks: Check = (v) => {
+  if (typeof v === 'boolean') return ok(v);
+  const list = typeof v === 'string' ? v.split(',').map((x) => x.trim()) : v;
+  if (!Array.isArray(list) || !list.length || !list.every((x) => typeof x === 'string'))
+    return bad('must be true, false, or a list of addresses and CIDR ranges such as ["10.0.0.0/8"]');
+  for (const n of list) {
+    const problem = networkProblem(n as string);
+    if (problem) return bad(problem);
+  }
+  return ok(list);
 };
 
 const record: Check = (v) => (isObj(v) ? ok(v) : bad('must be an object'));
@@ -170,6 +185,11 @@ export const KEYS: Readonly<Record<keyof CliConfig, Key>> = {
     env: 'ASSENT_RETENTION_DAYS',
     fromText: asInt,
   },
+  webhookPrivateNetworks: {
+    check: privateNetworks,
+    env: 'ASSENT_WEBHOOK_PRIVATE_NETWORKS',
+    fromText: (s) => (s === 'true' ? true : s === 'false' ? false : s),
+  },
   rateLimit: {
     check: rateLimit,
     env: 'ASSENT_RATE_LIMIT',
@@ -190,6 +210,7 @@ const DEFAULTS = {
   logLevel: 'info',
   retentionDays: 365,
   rateLimit: { max: 300, timeWindow: 60_000 },
+  webhookPrivateNetworks: false,
 };
 
 /** The file's keys besides the configuration's: comments and a schema reference are allowed. */

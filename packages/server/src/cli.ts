@@ -165,6 +165,7 @@ const start = async () => {
     logger: { level: c.logLevel },
     rateLimit: c.rateLimit,
     retention: { days: c.retentionDays },
+    webhooks: { privateNetworks: c.webhookPrivateNetworks },
   });
   if (!Object.keys(c.sites).length && ![...server.policies.sites()].length)
     server.app.log.warn('no sites configured or published: every receipt will be refused');

@@ -64,12 +64,13 @@ const setUp = async (db: string) => {
     assert.equal(r.statusCode, 201, r.body);
     other.push(r.json().id);
   }
-  // other[2]: a webhook of OTHER (its receiver never answers; deliveries just fail and retry).
+  // other[2]: a webhook of OTHER (its receiver, on TEST-NET-1, never answers; deliveries just
+  // fail and retry).
   const hook = await s.app.inject({
     method: 'POST',
     url: '/v1/admin/webhooks',
     headers: { authorization: `Bearer ${TOKEN}` },
-    payload: { site: OTHER, url: 'http://127.0.0.1:9/hook' },
+    payload: { site: OTHER, url: 'http://192.0.2.1:9/hook' },
   });
   assert.equal(hook.statusCode, 201, hook.body);
   other.push(hook.json().id);

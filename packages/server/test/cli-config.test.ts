@@ -28,6 +28,13 @@ describe('operator configuration: one schema for file, environment and flags', (
     assert.match(config.db, /^sqlite:.*receipts\.db$/);
     assert.equal(resolveConfig({}, { ASSENT_RATE_LIMIT: 'off' }, {}).config.rateLimit, false);
     assert.equal(resolveConfig({}, { ASSENT_TRUST_PROXY: 'true' }, {}).config.trustProxy, true);
+    assert.equal(config.webhookPrivateNetworks, false);
+    assert.deepEqual(
+      resolveConfig({}, { ASSENT_WEBHOOK_PRIVATE_NETWORKS: '10.0.0.0/8, fd00::/8' }, {}).config
+        .webhookPrivateNetworks,
+      ['10.0.0.0/8', 'fd00::/8'],
+    );
+    assert.equal(resolveConfig({ webhookPrivateNetworks: true }, {}, {}).config.webhookPrivateNetworks, true);
   });
 
   const mistakes: [string, unknown, Record<string, string>, Record<string, string>, RegExp][] = [
@@ -63,6 +70,20 @@ describe('operator configuration: one schema for file, environment and flags', (
     ['a site config core refuses', { sites: { 'https://a.example': { days: 'abc' } } }, {}, {}, /days/],
     ['a site that is not an origin', { sites: { 'a.example': {} } }, {}, {}, /is not an origin/],
     ['a file that is not an object', [1, 2], {}, {}, /^conf\.json: must be a JSON object/],
+    [
+      'a private network that is no address',
+      { webhookPrivateNetworks: ['10.0.0.0/8', 'intranet'] },
+      {},
+      {},
+      /^conf\.json: webhookPrivateNetworks: "intranet" is not an IP address or CIDR range/,
+    ],
+    [
+      'a private network prefix out of range',
+      {},
+      { ASSENT_WEBHOOK_PRIVATE_NETWORKS: '10.0.0.0/33' },
+      {},
+      /^ASSENT_WEBHOOK_PRIVATE_NETWORKS: "10\.0\.0\.0\/33" has a prefix length out of range/,
+    ],
   ];
   for (const [name, file, env, flags, re] of mistakes)
     it(`refuses ${name}, naming the key`, () => {

@@ -29,6 +29,8 @@ const FAST = {
   timeoutMs: 10_000,
   leaseMs: 20_000,
   backoff: { baseMs: 40, capMs: 400, maxAttempts: 5 },
+  // The test receivers listen on 127.0.0.1: allowed by name, as an owner would allow theirs.
+  privateNetworks: ['127.0.0.0/8'],
 } as const;
 
 const start = (db: string, over: Partial<ServerOptions> = {}) =>
@@ -405,6 +407,104 @@ describe('webhook registration and roles', () => {
     }
     const list = await s.app.inject({ url: '/v1/admin/webhooks', headers: OWNER });
     assert.deepEqual(list.json().webhooks, [], 'nothing was registered');
+  });
+
+  it('refuses receivers on addresses off the public internet unless the owner allows them, naming url', async () => {
+    const closed = await start('sqlite::memory:', { webhooks: { ...FAST, privateNetworks: false } });
+    try {
+      for (const url of [
+        'http://127.0.0.1:9/x',
+        'http://127.1:9/x', // the URL parser's 127.0.0.1
+        'http://2130706433/x', // and again
+        'http://localhost:9/x',
+        'http://api.localhost/x',
+        'http://[::1]:9/x',
+        'http://[::ffff:127.0.0.1]/x',
+        'http://10.1.2.3/x',
+        'http://172.20.0.1/x',
+        'http://192.168.1.1/x',
+        'http://169.254.169.254/latest/meta-data/',
+        'http://100.64.0.1/x',
+        'http://[fd00::1]/x',
+        'http://[fe80::1]/x',
+        'http://0.0.0.0/x',
+      ]) {
+        const r = await closed.app.inject({
+          method: 'POST',
+          url: '/v1/admin/webhooks',
+          headers: OWNER,
+          payload: { site: ORIGIN, url },
+        });
+        assert.equal(r.statusCode, 400, `${url}: ${r.body}`);
+        assert.equal(r.json().field, 'url', url);
+        assert.match(r.json().message, /not a public address.*webhookPrivateNetworks/, url);
+      }
+      // Public addresses and names are taken (names are checked again at each delivery).
+      for (const url of [
+        'https://93.184.216.34/x',
+        'https://hooks.example.com/x',
+        'https://[2001:db8::1]/x',
+      ]) {
+        const r = await closed.app.inject({
+          method: 'POST',
+          url: '/v1/admin/webhooks',
+          headers: OWNER,
+          payload: { site: ORIGIN, url },
+        });
+        assert.equal(r.statusCode, 201, `${url}: ${r.body}`);
+      }
+    } finally {
+      await closed.close();
+    }
+    // Allowed by list: 10.1.2.3 is in it, 192.168.1.1 is not.
+    const listed = await start('sqlite::memory:', { webhooks: { ...FAST, privateNetworks: ['10.0.0.0/8'] } });
+    try {
+      const add = (url: string) =>
+        listed.app.inject({
+          method: 'POST',
+          url: '/v1/admin/webhooks',
+          headers: OWNER,
+          payload: { site: ORIGIN, url },
+        });
+      assert.equal((await add('http://10.1.2.3/x')).statusCode, 201);
+      assert.equal((await add('http://192.168.1.1/x')).statusCode, 400);
+    } finally {
+      await listed.close();
+    }
+  });
+
+  it('checks the address a delivery connects to: a name resolving to loopback is refused and logged, and delivered once allowed', async () => {
+    // Registered while the owner allowed private networks, then the allowance was taken back:
+    // 'localhost' passes no registration check now, only the lookup each delivery makes.
+    const file = `sqlite:${join(tempDir(), 'private.db')}`;
+    const rx = await receiver();
+    const port = new URL(rx.url).port;
+    let s = await start(file, { webhooks: { ...FAST, privateNetworks: true } });
+    const hook = await addHook(s, `http://localhost:${port}/hook`);
+    await s.close();
+    try {
+      s = await start(file, { webhooks: { ...FAST, privateNetworks: false } });
+      await post(s);
+      await waitFor('a refused attempt', async () => (await deliveries(s, hook.id)).length >= 1);
+      const [first] = await deliveries(s, hook.id);
+      assert.equal(first!.error, 'ASSENT_PRIVATE_ADDRESS');
+      assert.equal(first!.status, null);
+      assert.equal(rx.got.length, 0, 'nothing reached the receiver');
+      await s.close();
+      // Allowed again (loopback, as 'localhost' may resolve to either): the receipt arrives.
+      s = await start(file, { webhooks: { ...FAST, privateNetworks: ['127.0.0.0/8', '::1'] } });
+      const resume = await s.app.inject({
+        method: 'PATCH',
+        url: `/v1/admin/webhooks/${hook.id}`,
+        headers: OWNER,
+        payload: { state: 'active' },
+      });
+      assert.equal(resume.statusCode, 200, resume.body);
+      await waitFor('the receipt', () => rx.acknowledged().length >= 1);
+    } finally {
+      await s.close();
+      await rx.close();
+    }
   });
 
   it('owners and editors manage webhooks; auditors read them and the delivery log, and change nothing; each change is audited', async () => {

@@ -1,6 +1,16 @@
 import { type KeyObject, randomBytes } from 'node:crypto';
+import http from 'node:http';
+import https from 'node:https';
+import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import type { Store } from '../store/types.js';
+import {
+  guardedLookup,
+  mayDeliverTo,
+  networkProblem,
+  type PrivateNetworks,
+  privateAddressError,
+} from './address.js';
 import { deliveryBody, eventOf, testBody } from './payload.js';
 import { SIGNATURE_HEADER, signatureHeader } from './signature.js';
 import type { DeliveriesTable, WebhooksTable } from './store.js';
@@ -30,6 +40,12 @@ export interface WebhookOptions {
   readonly backoff?: { readonly baseMs?: number; readonly capMs?: number; readonly maxAttempts?: number };
   /** Days the delivery log keeps an attempt. Default 30. */
   readonly keepDays?: number;
+  /**
+   * Receivers on addresses that are not public (loopback, private, link-local…): refused
+   * (false, the default), all allowed (true), or those in a list of addresses and CIDR ranges.
+   * See address.ts.
+   */
+  readonly privateNetworks?: PrivateNetworks;
 }
 
 /** The wait before attempt `attempt + 1` after `attempt` failures: exponential, capped, with jitter. */
@@ -53,11 +69,8 @@ export interface AttemptResult {
 }
 
 const errorCode = (e: unknown): string => {
-  const x = e as { name?: unknown; cause?: { code?: unknown } } | null;
-  if (x?.name === 'TimeoutError') return 'timeout';
-  if (x?.name === 'AbortError') return 'aborted';
-  const c = x?.cause?.code;
-  // Node's and undici's codes (ECONNREFUSED, ENOTFOUND, UND_ERR_SOCKET, …) carry no address.
+  const c = (e as { code?: unknown } | null)?.code;
+  // Node's codes (ECONNREFUSED, ENOTFOUND, ECONNRESET, …) and ours carry no address.
   return typeof c === 'string' && /^[A-Z][A-Z0-9_]{1,40}$/.test(c) ? c : 'network error';
 };
 
@@ -94,6 +107,8 @@ export class WebhookDispatcher {
   /** Whether any webhook is active (checked on each poll): none, and commits wake nothing. */
   private any = true;
   private readonly stopping = new AbortController();
+  /** The resolver every delivery connects through (address.ts). */
+  private readonly lookup: ReturnType<typeof guardedLookup>;
 
   constructor(
     private readonly store: Store,
@@ -113,9 +128,20 @@ export class WebhookDispatcher {
       baseMs: opts.backoff?.baseMs ?? 1000,
       capMs: opts.backoff?.capMs ?? 3_600_000,
       maxAttempts: opts.backoff?.maxAttempts ?? 10,
+      privateNetworks: opts.privateNetworks ?? false,
     };
+    this.lookup = guardedLookup(this.o.privateNetworks);
+    for (const n of Array.isArray(this.o.privateNetworks) ? this.o.privateNetworks : []) {
+      const problem = networkProblem(n);
+      if (problem) throw new Error(`webhooks: privateNetworks: ${problem}`);
+    }
     if (this.o.leaseMs <= this.o.timeoutMs)
       throw new Error('webhooks: leaseMs must be longer than timeoutMs (a lease must outlive an attempt)');
+  }
+
+  /** Which receivers off the public internet this server delivers to (address.ts). */
+  get privateNetworks(): PrivateNetworks {
+    return this.o.privateNetworks;
   }
 
   async start(): Promise<void> {
@@ -234,28 +260,45 @@ export class WebhookDispatcher {
     }
   }
 
-  /** One POST, signed; a 3xx is not followed (it is a failure: the receiver's URL is the one registered). */
+  /**
+   * One POST, signed; a 3xx is not followed (it is a failure: the receiver's URL is the one
+   * registered). Through node:http(s) rather than fetch, for its `lookup`: the addresses a
+   * name resolves to are checked in the lookup the connection uses (address.ts).
+   */
   async post(h: Pick<WebhooksTable, 'id' | 'url' | 'secret'>, body: string): Promise<AttemptResult> {
     const t0 = performance.now();
     const ms = () => Math.round(performance.now() - t0);
+    const timeout = AbortSignal.timeout(this.o.timeoutMs);
     try {
-      const res = await fetch(h.url, {
-        method: 'POST',
-        redirect: 'manual',
-        headers: {
-          'content-type': 'application/json',
-          'user-agent': 'Assent-Webhooks/1',
-          'assent-webhook-id': h.id,
-          [SIGNATURE_HEADER]: signatureHeader(body, Math.floor(Date.now() / 1000), h.secret, this.signer),
-        },
-        body,
-        signal: AbortSignal.any([AbortSignal.timeout(this.o.timeoutMs), this.stopping.signal]),
+      const url = new URL(h.url);
+      const host = url.hostname.replace(/^\[|\]$/g, '');
+      // An address written in the URL is connected to without a lookup: checked here.
+      if (isIP(host) && !mayDeliverTo(host, this.o.privateNetworks)) throw privateAddressError();
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = (url.protocol === 'https:' ? https : http).request(url, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(body),
+            'user-agent': 'Assent-Webhooks/1',
+            'assent-webhook-id': h.id,
+            [SIGNATURE_HEADER]: signatureHeader(body, Math.floor(Date.now() / 1000), h.secret, this.signer),
+          },
+          lookup: this.lookup,
+          signal: AbortSignal.any([timeout, this.stopping.signal]),
+        });
+        req.once('response', (res) => {
+          // The answer's body is not read: a receiver cannot make the server hold megabytes.
+          res.destroy();
+          resolve(res.statusCode ?? 0);
+        });
+        req.once('error', reject);
+        req.end(body);
       });
-      // The answer's body is not read: a receiver cannot make the server hold megabytes.
-      await res.body?.cancel().catch(() => {});
-      return { status: res.status, error: null, ms: ms() };
+      return { status, error: null, ms: ms() };
     } catch (e) {
-      return { status: null, error: errorCode(e), ms: ms() };
+      const error = timeout.aborted ? 'timeout' : this.stopping.signal.aborted ? 'aborted' : errorCode(e);
+      return { status: null, error, ms: ms() };
     }
   }
 
