@@ -10,6 +10,7 @@ import type { Worker } from 'node:worker_threads';
 import { type Kysely, sql } from 'kysely';
 import { openStore, type Store } from '../src/index.js';
 import { createSigner } from '../src/signer.js';
+import type { SqliteReader } from '../src/store/sqlite-reader.js';
 import type { NewReceipt } from '../src/store/types.js';
 import { ORIGIN, receiptBody, tempDir } from './helpers.js';
 
@@ -99,14 +100,18 @@ describe('the SQLite reader thread', () => {
     await store.close();
   });
 
-  it('lets the process exit when idle, and close() ends it', async () => {
+  it('lets the process exit when idle; close() answers the queries sent before it, then ends it', async () => {
     const store = await fileStore();
     await store.stats({}, 'method', []);
     const w = readerThread(store)!;
     assert.ok(w);
     const exited = new Promise((r) => w.once('exit', r));
+    const reader = (store as unknown as { reader: SqliteReader }).reader;
+    const last = reader.query(slow(500_000).compile(consoleOf(store)).sql, [500_000]);
     await store.close();
+    assert.deepEqual(await last, [{ n: 500_000 }]);
     await exited;
     assert.equal(readerThread(store), undefined);
+    await assert.rejects(reader.query('select 1', []), /is closed/);
   });
 });

@@ -1,4 +1,4 @@
-import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
+import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import {
   type CompiledQuery,
   type DatabaseConnection,
@@ -40,10 +40,12 @@ export class SqliteReader {
   private exited: Promise<void> | undefined;
   private readonly pending = new Map<number, Pending>();
   private nextId = 0;
+  private closed = false;
 
   constructor(private readonly path: string) {}
 
   query(sql: string, params: readonly unknown[]): Promise<unknown[]> {
+    if (this.closed) return Promise.reject(new Error('the SQLite reader thread is closed'));
     const port = this.start();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
@@ -53,8 +55,9 @@ export class SqliteReader {
     });
   }
 
+  /** The thread keeps the process alive while a query is in flight, and once closing, until it ends. */
   private hold(on: boolean): void {
-    if (on) {
+    if (on || this.closed) {
       this.worker?.ref();
       this.port?.ref();
     } else {
@@ -76,6 +79,10 @@ export class SqliteReader {
     this.hold(false);
     const fail = (e: unknown) => {
       if (this.worker === w) {
+        // Answers posted before the thread ended may still wait in the port ('exit' and the
+        // port are not ordered): settle those first, as the writer does.
+        for (let m = receiveMessageOnPort(port1); m; m = receiveMessageOnPort(port1))
+          this.settle(m.message as Reply);
         this.worker = undefined;
         this.port = undefined;
         port1.close();
@@ -103,12 +110,14 @@ export class SqliteReader {
     else p.resolve(m.rows!);
   }
 
-  /** Ends the thread at once: a query still running is rejected (the store is closing). */
+  /** Closes the thread's connection and the thread, after the queries sent before. */
   async close(): Promise<void> {
+    this.closed = true;
     const w = this.worker;
-    if (!w) return;
-    w.ref();
-    await w.terminate();
+    const port = this.port;
+    if (!w || !port) return;
+    this.hold(true);
+    port.postMessage({ close: true });
     await this.exited;
   }
 }
