@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { freePort } from '../../../test-support/ports.js';
 import { publishable } from '../src/policies.js';
+import type { NewReceipt } from '../src/store/types.js';
 
 export const ORIGIN = 'http://127.0.0.1:3000';
 export const OTHER = 'https://shop.example';
@@ -41,6 +42,25 @@ export const receiptBody = (over: Record<string, unknown> = {}) => ({
   signals: { gpc: false },
   page: { origin: ORIGIN, path: '/articles/x' },
   lang: 'en',
+  ...over,
+});
+
+/** A receipt as the server hands it to a store (before chaining and signing), signed under `kid`. */
+export const newReceipt = (
+  kid: string,
+  over: Partial<NewReceipt> = {},
+  body = receiptBody(),
+): NewReceipt => ({
+  ...(body as unknown as NewReceipt),
+  v: 2,
+  id: Math.random().toString(36).slice(2),
+  expiresAt: new Date(Date.now() + 182 * 86_400_000).toISOString(),
+  site: body.page.origin,
+  at: new Date().toISOString(),
+  region: null,
+  ua: 'Firefox',
+  ipHash: 'hash',
+  kid,
   ...over,
 });
 

@@ -11,23 +11,11 @@ import { type Kysely, sql } from 'kysely';
 import { openStore, type Store } from '../src/index.js';
 import { createSigner } from '../src/signer.js';
 import type { SqliteReader } from '../src/store/sqlite-reader.js';
-import type { NewReceipt } from '../src/store/types.js';
-import { ORIGIN, receiptBody, tempDir } from './helpers.js';
+import { newReceipt, tempDir } from './helpers.js';
 
 const signer = createSigner(generateKeyPairSync('ed25519').privateKey);
 
-const item = (): NewReceipt => ({
-  ...(receiptBody() as unknown as NewReceipt),
-  v: 2,
-  id: Math.random().toString(36).slice(2),
-  expiresAt: new Date(Date.now() + 182 * 86_400_000).toISOString(),
-  site: ORIGIN,
-  at: new Date().toISOString(),
-  region: null,
-  ua: 'Firefox',
-  ipHash: 'hash',
-  kid: signer.kid,
-});
+const item = () => newReceipt(signer.kid);
 
 /** The store's console connection and its thread (private: reached for the test only). */
 const consoleOf = (store: Store) => (store as unknown as { console: { db: Kysely<unknown> } }).console.db;

@@ -7,27 +7,12 @@ import SQLite from 'better-sqlite3';
 import { openStore, type Store, verifyExport } from '../src/index.js';
 import { createSigner } from '../src/signer.js';
 import { RECEIPT_COLUMNS, threadStatements } from '../src/store/statements.js';
-import type { NewReceipt } from '../src/store/types.js';
-import { ORIGIN, PUBLISHED, receiptBody, tempDir } from './helpers.js';
+import { newReceipt, PUBLISHED, tempDir } from './helpers.js';
 
 const { privateKey, publicKey } = generateKeyPairSync('ed25519');
 const signer = createSigner(privateKey);
 
-const item = (): NewReceipt => {
-  const body = receiptBody();
-  return {
-    ...(body as unknown as NewReceipt),
-    v: 2,
-    id: Math.random().toString(36).slice(2),
-    expiresAt: new Date(Date.now() + 182 * 86_400_000).toISOString(),
-    site: ORIGIN,
-    at: new Date().toISOString(),
-    region: null,
-    ua: 'Firefox',
-    ipHash: 'hash',
-    kid: signer.kid,
-  };
-};
+const item = () => newReceipt(signer.kid);
 
 /** The writer thread of a store opened on a file (private: reached for the test only). */
 const thread = (store: Store) => (store as unknown as { writer: { worker?: Worker } }).writer.worker;

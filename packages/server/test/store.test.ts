@@ -8,24 +8,22 @@ import { createSigner } from '../src/signer.js';
 import { SQLITE_PRAGMAS } from '../src/store/sqlite-file.js';
 import type { SqliteThreadStore } from '../src/store/sqlite-thread-store.js';
 import type { NewReceipt } from '../src/store/types.js';
-import { consentId, freshPgDatabase, ORIGIN, OTHER, PUBLISHED, receiptBody, tempDir } from './helpers.js';
+import {
+  consentId,
+  freshPgDatabase,
+  newReceipt,
+  ORIGIN,
+  OTHER,
+  PUBLISHED,
+  receiptBody,
+  tempDir,
+} from './helpers.js';
 
 const { privateKey, publicKey } = generateKeyPairSync('ed25519');
 const signer = createSigner(privateKey);
 
-const item = (over: Partial<NewReceipt> = {}, body = receiptBody()): NewReceipt => ({
-  ...(body as unknown as NewReceipt),
-  v: 2,
-  id: Math.random().toString(36).slice(2),
-  expiresAt: new Date(Date.now() + 182 * 86_400_000).toISOString(),
-  site: body.page.origin,
-  at: new Date().toISOString(),
-  region: 'FR',
-  ua: 'Firefox',
-  ipHash: 'hash',
-  kid: signer.kid,
-  ...over,
-});
+const item = (over: Partial<NewReceipt> = {}, body = receiptBody()): NewReceipt =>
+  newReceipt(signer.kid, { region: 'FR', ...over }, body);
 
 const exportText = async (store: Store, filter = {}) => {
   let s = '';
