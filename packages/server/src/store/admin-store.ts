@@ -124,9 +124,16 @@ const userOf = (r: Omit<UsersTable, 'password'>): User => ({ ...r, sites: sitesO
  */
 export class AdminStore {
   constructor(
+    /** Key lookups and keyset pages: users, sessions, the audit log, a receipt by ID. */
     private readonly db: Kysely<AdminDatabase>,
     /** Runs one write statement; resolves with the number of rows it changed. */
     private readonly write: (q: Compilable) => Promise<number>,
+    /**
+     * The receipts' queries that may read many rows (the overview's grouping, the receipts
+     * table with its filters): on SQLite a reader thread's connection, so that they never hold
+     * the request thread (store/sqlite-reader.ts); elsewhere the same as `db`.
+     */
+    private readonly scan: Kysely<AdminDatabase> = db,
   ) {}
 
   async countUsers(role?: Role): Promise<number> {
@@ -250,7 +257,7 @@ export class AdminStore {
     before: { at: string; id: string } | null,
     limit: number,
   ): Promise<ReceiptListRow[]> {
-    let s = this.db
+    let s = this.scan
       .selectFrom('receipts')
       .select(['id', 'site', 'seq', 'at', 'method', 'region', 'body', 'purged_at']);
     if (q.consentId !== undefined) s = s.where('consent_id', '=', q.consentId);
@@ -278,7 +285,7 @@ export class AdminStore {
     const rows =
       q.to === undefined || q.to > now
         ? await (() => {
-            let l = this.db
+            let l = this.scan
               .selectFrom('consent_latest')
               .select([
                 'day',
@@ -296,7 +303,7 @@ export class AdminStore {
           })()
         : await (() => {
             const day = sql<string>`substr(r.at, 1, 10)`;
-            let r = this.db
+            let r = this.scan
               .selectFrom('receipts as r')
               .select([
                 day.as('day'),

@@ -31,10 +31,11 @@ import type {
  * connection (`reads`, a KyselyStore over it): WAL lets them run during the thread's commits.
  * The thread runs the same statements as KyselyStore (statements.ts).
  *
- * The admin console's reads (`admin`, `stats`) are the exception: they run on a reader
- * thread (sqlite-reader.mjs, through `console`, a KyselyStore over it), because some read a
- * million rows, and on this thread that query would stop everything else until it finished.
- * The request path's own reads are single-row lookups, cheaper here than a round trip.
+ * The console's receipt queries (the overview, the receipts table, `stats`) are the
+ * exception: they run on a reader thread (sqlite-reader.mjs, through `console`, a
+ * KyselyStore over it), because some read a million rows, and on this thread that query
+ * would stop everything else until it finished. Key lookups (a session, a user, a receipt by
+ * ID) stay here: cheaper than a round trip, and never queued behind a long query.
  */
 export class SqliteThreadStore implements Store {
   readonly kind = 'sqlite' as const;
@@ -44,17 +45,17 @@ export class SqliteThreadStore implements Store {
    */
   readonly writeConcurrency = 16;
 
-  /** Reads on the reader thread's connection; each write is one statement run by the writer thread. */
+  /** Its receipt queries on the reader thread, its key lookups here; its writes on the writer thread. */
   readonly admin: AdminStore;
   readonly cosignatures: CosignatureStore;
   readonly webhooks: WebhookStore;
-  /** The console's reads (`admin`, `stats`), on the reader thread. */
+  /** The console's receipt queries (`admin`'s, `stats`), on the reader thread. */
   private readonly console: KyselyStore;
 
   constructor(
     private readonly reads: KyselyStore,
     private readonly writer: SqliteWriter,
-    /** The reader thread under `admin` and `stats` (its worker is visible to tests). */
+    /** The reader thread under the console's receipt queries (its worker is visible to tests). */
     readonly reader: SqliteReader,
   ) {
     // The same SQL as `reads`, run on the reader thread.
@@ -63,7 +64,11 @@ export class SqliteThreadStore implements Store {
       const c = q.compile();
       return writer.run<number>('exec', [c.sql, c.parameters]);
     };
-    this.admin = new AdminStore(this.console.db as unknown as Kysely<AdminDatabase>, write);
+    this.admin = new AdminStore(
+      reads.db as unknown as Kysely<AdminDatabase>,
+      write,
+      this.console.db as unknown as Kysely<AdminDatabase>,
+    );
     this.webhooks = new WebhookStore(
       reads.db as unknown as ConstructorParameters<typeof WebhookStore>[0],
       write,
