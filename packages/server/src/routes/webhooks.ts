@@ -152,7 +152,7 @@ export const webhookRoutes = (ctx: Context) => async (app: FastifyInstance) => {
       schema: {
         summary: 'Add a webhook',
         description:
-          "Registers a receiver for a site's new receipts and withdrawals, from now on (receipts already in the chain are the export's). The answer holds the HMAC secret, shown this once.",
+          "Registers a receiver for a site's new receipts and withdrawals, from now on (receipts already in the chain are the export's). The answer holds the HMAC secret, shown this once. The receiver must be on a public address unless the server allows private networks (webhookPrivateNetworks): an address in the URL or a localhost name is a 400 naming url; a name is checked again on every delivery.",
         tags: ['webhooks'],
         body: {
           type: 'object',
@@ -160,7 +160,12 @@ export const webhookRoutes = (ctx: Context) => async (app: FastifyInstance) => {
           additionalProperties: false,
           properties: {
             site: { type: 'string', maxLength: 200, description: 'An origin this server serves' },
-            url: { type: 'string', maxLength: URL_MAX, description: 'The receiver: http(s) URL' },
+            url: {
+              type: 'string',
+              maxLength: URL_MAX,
+              description:
+                'The receiver: http(s) URL, on a public address unless private networks are allowed',
+            },
             events: {
               type: 'array',
               minItems: 1,
