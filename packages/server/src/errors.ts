@@ -144,12 +144,20 @@ const lingerAfter = (req: FastifyRequest) => {
   // Node's HTTP server ends a closing connection with destroySoon() once the answer is sent.
   socket.destroySoon = () => {
     socket.end();
-    const timer = setTimeout(() => socket.destroy(), LINGER_MS);
-    timer.unref();
-    socket.once('end', () => socket.destroy());
-    socket.once('close', () => clearTimeout(timer));
+    linger(socket);
   };
 };
+
+/** Closes `socket` (its answer sent) once the client closes its side, or after LINGER_MS. */
+const linger = (socket: Socket) => {
+  const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+  timer.unref();
+  socket.once('end', () => socket.destroy());
+  socket.once('close', () => clearTimeout(timer));
+};
+
+/** Connections answered by clientErrorHandler: what else arrives on them is dropped. */
+const refused = new WeakSet<Socket>();
 
 /**
  * Maps Fastify's own errors (schema, parser, limits) to {@link ApiError}s. Unexpected ones are
@@ -217,6 +225,9 @@ export const frameworkErrors = (err: FastifyError, _req: FastifyRequest, reply: 
  * headers, a bad Content-Length), answered in the API's shape too, then the connection closes.
  */
 export const clientErrorHandler = (err: Error & { code?: string }, socket: Socket) => {
+  // The rest of a request already answered: Node's parser, in its error state, reports each
+  // further chunk of the body as another error. Dropped while the connection lingers.
+  if (refused.has(socket) && err.code !== 'ECONNRESET') return;
   // Nothing to answer on a connection the client already closed or reset.
   if (err.code === 'ECONNRESET' || !socket.writable) {
     socket.destroy();
@@ -232,4 +243,11 @@ export const clientErrorHandler = (err: Error & { code?: string }, socket: Socke
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(json)}\r\nx-content-type-options: nosniff\r\nconnection: close\r\n\r\n${json}`,
   );
+  // A client may still be sending (a body behind a request line Node refused): closing now
+  // would make the kernel reset the connection over those bytes, and the reset throws away the
+  // answer the client has not read yet. So read and drop them until it closes (see lingerAfter).
+  refused.add(socket);
+  socket.on('data', () => {});
+  socket.resume();
+  linger(socket);
 };

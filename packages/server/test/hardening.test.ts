@@ -191,6 +191,38 @@ describe('hardening: findings of the abuse campaign', () => {
       assert.match(got, /"error":"ASSENT_TOO_LARGE"/);
     });
 
+    it('lets a client still sending a body after a request Node cannot parse read its 400 (no reset before the answer)', async () => {
+      // The same as above for a request line Node's parser refuses (a NUL in the path: what a
+      // URL with an emoji becomes when a client writes it as Latin-1), answered by
+      // clientErrorHandler before any of the body is read: seen as "no answer" in soak fuzzing.
+      const got = await new Promise<string>((resolve) => {
+        const c = connect(port, '127.0.0.1');
+        const chunks: Buffer[] = [];
+        c.on('error', (e) => resolve(`error ${(e as NodeJS.ErrnoException).code}`));
+        c.on('data', (d) => chunks.push(d));
+        c.on('end', () => resolve(Buffer.concat(chunks).toString('latin1')));
+        c.on('connect', async () => {
+          const size = 2_000_000;
+          c.write(
+            Buffer.from(
+              `POST /v1/consents/=\u0000/withdraw HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${size}\r\n\r\n`,
+              'latin1',
+            ),
+          );
+          c.write(Buffer.alloc(64 * 1024, 0x20));
+          c.pause();
+          await new Promise((r) => setTimeout(r, 300));
+          for (let sent = 64 * 1024; sent < size; sent += 64 * 1024)
+            if (!c.write(Buffer.alloc(Math.min(64 * 1024, size - sent), 0x20)))
+              await new Promise((r) => setTimeout(r, 5));
+          await new Promise((r) => setTimeout(r, 300));
+          c.resume();
+        });
+      });
+      assert.match(got, /^HTTP\/1\.1 400 /);
+      assert.match(got, /"error":"ASSENT_BAD_REQUEST"/);
+    });
+
     it('refuses a body over the limit on the consent page form before parsing it (413)', async () => {
       const nested = `${'['.repeat(4600)}${']'.repeat(4600)}`;
       const res = await s.app.inject({
