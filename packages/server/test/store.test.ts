@@ -3,8 +3,10 @@ import { generateKeyPairSync } from 'node:crypto';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ConsentId, SignedReceipt } from '@assent/core';
+import { sql } from 'kysely';
 import { exportChunks, openStore, purgeExpired, type Store, verifyExport } from '../src/index.js';
 import { createSigner } from '../src/signer.js';
+import type { KyselyStore } from '../src/store/kysely-store.js';
 import { SQLITE_PRAGMAS } from '../src/store/sqlite-file.js';
 import type { SqliteThreadStore } from '../src/store/sqlite-thread-store.js';
 import type { NewReceipt } from '../src/store/types.js';
@@ -288,6 +290,21 @@ const storeSuite = (kind: 'sqlite' | 'postgres') => {
     it('answers a ping', async () => {
       await store.ping();
     });
+
+    if (kind === 'postgres')
+      it('runs every connection without parallel query (a console scan must not take the receipts’ cores)', async () => {
+        const db = (store as unknown as KyselyStore).db;
+        // Several at once, so the pool opens several connections.
+        const got = await Promise.all(
+          Array.from({ length: 4 }, async () => {
+            const r = await sql<{
+              v: string;
+            }>`select current_setting('max_parallel_workers_per_gather') as v, pg_sleep(0.05)`.execute(db);
+            return r.rows[0]!.v;
+          }),
+        );
+        assert.deepEqual(got, ['0', '0', '0', '0']);
+      });
 
     if (kind === 'sqlite')
       it('runs both connections, the request thread’s and the writer’s, with the same settings', async () => {

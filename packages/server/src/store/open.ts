@@ -106,7 +106,17 @@ export const openStore = (url: string, opts: OpenOptions = {}): Store => {
     // pg fails the client's queries (so requests answer 503) and the pool drops the broken
     // client on release (it is no longer queryable); the next query opens a new connection.
     const onError = (err: Error) => opts.onConnectionError?.(err);
-    pool.on('connect', (client) => client.on('error', onError));
+    pool.on('connect', (client) => {
+      client.on('error', onError);
+      // No parallel query: Assent's queries are key lookups and keyset pages, except the
+      // console's scans, and a scan's parallel workers take the cores the receipts'
+      // transactions need. bench:admin at 1,000,000 receipts (2 cores, A/B twice): receipts
+      // stored one after another while overviews ran, 38 and 123 in 5 s with it, 375 and 560
+      // without; the overview itself took 226–422 ms with it, 206–214 ms without. Sent before
+      // any query of the connection (a client runs its queries in order); a failure shows on
+      // that query.
+      client.query('SET max_parallel_workers_per_gather = 0').catch(() => {});
+    });
     // The pool re-emits an idle client's error: that client's own listener has reported it.
     pool.on('error', () => {});
     return new KyselyStore(new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), 'postgres');
