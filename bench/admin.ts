@@ -300,7 +300,8 @@ const main = async () => {
     '',
     'The last two rows post receipts one after another for 5 s (each row adds them to the database),',
     'with the console idle and while overviews of all 90 days run back to back. On SQLite the',
-    "console's queries run on a reader thread, so an overview does not hold receipts up.",
+    "console's long queries run on a reader thread, so an overview does not hold receipts up; on",
+    "PostgreSQL, Assent's connections run without parallel query, so it leaves them cores.",
     '',
   ].join('\n');
   writeFileSync(join(ROOT, 'bench/results/admin.md'), md);
