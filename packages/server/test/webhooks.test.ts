@@ -468,18 +468,20 @@ describe('webhook registration and roles', () => {
         });
       assert.equal((await add('http://10.1.2.3/x')).statusCode, 201);
       assert.equal((await add('http://192.168.1.1/x')).statusCode, 400);
+      assert.equal((await add('http://localhost:9/x')).statusCode, 400, 'loopback is not in the list');
     } finally {
       await listed.close();
     }
   });
 
   it('checks the address a delivery connects to: a name resolving to loopback is refused and logged, and delivered once allowed', async () => {
-    // Registered while the owner allowed private networks, then the allowance was taken back:
-    // 'localhost' passes no registration check now, only the lookup each delivery makes.
+    // Registered while the owner allowed loopback, then the allowance was taken back: the
+    // webhook stays, and only the lookup each delivery makes can refuse it.
     const file = `sqlite:${join(tempDir(), 'private.db')}`;
     const rx = await receiver();
     const port = new URL(rx.url).port;
-    let s = await start(file, { webhooks: { ...FAST, privateNetworks: true } });
+    // Loopback allowed by the list: a localhost name registers (checked again when delivering).
+    let s = await start(file, { webhooks: { ...FAST, privateNetworks: ['127.0.0.0/8'] } });
     const hook = await addHook(s, `http://localhost:${port}/hook`);
     await s.close();
     try {

@@ -82,7 +82,10 @@ export const privateAddressError = () =>
 export const receiverProblem = (url: URL, allowed: PrivateNetworks): string | null => {
   const host = url.hostname.replace(/^\[|\]$/g, '');
   if (isIP(host)) return mayDeliverTo(host, allowed) ? null : `${host} ${REFUSED}`;
-  if (allowed !== true && /(^|\.)localhost\.?$/i.test(host)) return `${host} ${REFUSED}`;
+  // A localhost name resolves to loopback: refused unless either loopback address is allowed
+  // (which one it resolves to is checked when delivering).
+  if (/(^|\.)localhost\.?$/i.test(host) && !['127.0.0.1', '::1'].some((a) => mayDeliverTo(a, allowed)))
+    return `${host} ${REFUSED}`;
   return null;
 };
 
