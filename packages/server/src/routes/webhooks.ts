@@ -4,7 +4,7 @@ import { audit, maySee, siteForbidden } from '../admin-auth.js';
 import { type Context, normalizeOrigin } from '../context.js';
 import { apiError, errorResponses } from '../errors.js';
 import { unsafeText } from '../text.js';
-import { type PrivateNetworks, receiverProblem } from '../webhooks/address.js';
+import type { DeliveryRule } from '../webhooks/address.js';
 import { WEBHOOK_EVENTS, type WebhookEvent, type WebhookInfo } from '../webhooks/store.js';
 import { knownSite, unknownSite } from './admin-filter.js';
 
@@ -66,7 +66,7 @@ const idParams = {
 const URL_MAX = 2000;
 
 /** Why `s` cannot be a receiver's URL under the server's rule for private networks, or null. */
-const webhookUrlProblem = (s: string, privateNetworks: PrivateNetworks): string | null => {
+const webhookUrlProblem = (s: string, rule: DeliveryRule): string | null => {
   const unsafe = unsafeText(s);
   if (unsafe) return unsafe;
   let u: URL;
@@ -80,7 +80,7 @@ const webhookUrlProblem = (s: string, privateNetworks: PrivateNetworks): string 
   if (u.username || u.password)
     return 'must not hold a user name or password (the signature authenticates Assent)';
   if (u.hash) return 'must not have a #fragment (it is never sent)';
-  return receiverProblem(u, privateNetworks);
+  return rule.problem(u);
 };
 
 /** The URL as the audit log records it: without its query, which may hold a receiver's token. */
@@ -193,7 +193,7 @@ export const webhookRoutes = (ctx: Context) => async (app: FastifyInstance) => {
     async (req, reply) => {
       const site = normalizeOrigin(req.body.site);
       if (!(await knownSite(ctx, site))) return unknownSite(reply, site);
-      const problem = webhookUrlProblem(req.body.url, ctx.webhooks.privateNetworks);
+      const problem = webhookUrlProblem(req.body.url, ctx.webhooks.rule);
       if (problem) return reply.code(400).send(apiError('ASSENT_BAD_FIELD', 'url', problem));
       const events = req.body.events ?? [...WEBHOOK_EVENTS];
       const id = `wh_${randomBytes(9).toString('base64url')}`;

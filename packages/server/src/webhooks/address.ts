@@ -54,20 +54,6 @@ export const networkProblem = (s: string): string | null => {
   return null;
 };
 
-/** Whether a receiver at `address` may be delivered to under `allowed`. */
-export const mayDeliverTo = (address: string, allowed: PrivateNetworks): boolean => {
-  if (!nonPublic.check(address, familyOf(address))) return true;
-  if (allowed === true) return true;
-  if (allowed === false) return false;
-  const list = new BlockList();
-  for (const n of allowed) {
-    const [a = '', bits] = n.split('/');
-    if (bits === undefined) list.addAddress(a, familyOf(a));
-    else list.addSubnet(a, Number(bits), familyOf(a));
-  }
-  return list.check(address, familyOf(address));
-};
-
 const REFUSED =
   'is not a public address: webhooks are delivered to the internet unless the server allows private networks (webhookPrivateNetworks)';
 
@@ -75,38 +61,74 @@ const REFUSED =
 export const privateAddressError = () =>
   Object.assign(new Error(`the receiver ${REFUSED}`), { code: 'ASSENT_PRIVATE_ADDRESS' });
 
-/**
- * Why a receiver's URL is refused at registration under `allowed`, or null: an address
- * written in the URL, or a `localhost` name. Other names are checked when delivering.
- */
-export const receiverProblem = (url: URL, allowed: PrivateNetworks): string | null => {
-  const host = url.hostname.replace(/^\[|\]$/g, '');
-  if (isIP(host)) return mayDeliverTo(host, allowed) ? null : `${host} ${REFUSED}`;
-  // A localhost name resolves to loopback: refused unless either loopback address is allowed
-  // (which one it resolves to is checked when delivering).
-  if (/(^|\.)localhost\.?$/i.test(host) && !['127.0.0.1', '::1'].some((a) => mayDeliverTo(a, allowed)))
-    return `${host} ${REFUSED}`;
-  return null;
-};
-
 type LookupCallback = (
   err: NodeJS.ErrnoException | null,
   address: string | LookupAddress[],
   family?: number,
 ) => void;
 
-/**
- * A `lookup` for http(s).request that resolves as usual and refuses the connection when any
- * address the name has is not allowed: the check and the connection use the same answer.
- */
-export const guardedLookup =
-  (allowed: PrivateNetworks) =>
-  (hostname: string, options: LookupOptions, callback: LookupCallback): void => {
+/** The address written in `url`'s host (brackets of IPv6 removed), or null for a name. */
+const addressIn = (url: URL): string | null => {
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  return isIP(host) ? host : null;
+};
+
+/** The server's rule for where webhooks may go, built once from what the owner allows. */
+export class DeliveryRule {
+  /** The owner's list as ranges; null when it is all (true) or nothing (false). */
+  private readonly listed: BlockList | null = null;
+
+  constructor(readonly allowed: PrivateNetworks) {
+    if (!Array.isArray(allowed)) return;
+    const list = new BlockList();
+    for (const n of allowed) {
+      const problem = networkProblem(n);
+      if (problem) throw new Error(`webhooks: privateNetworks: ${problem}`);
+      const [a = '', bits] = n.split('/');
+      if (bits === undefined) list.addAddress(a, familyOf(a));
+      else list.addSubnet(a, Number(bits), familyOf(a));
+    }
+    this.listed = list;
+  }
+
+  /** Whether a receiver at `address` may be delivered to. */
+  allows(address: string): boolean {
+    if (!nonPublic.check(address, familyOf(address))) return true;
+    if (this.allowed === true) return true;
+    return this.listed?.check(address, familyOf(address)) ?? false;
+  }
+
+  /**
+   * Why a receiver's URL is refused at registration, or null: an address written in the URL,
+   * or a `localhost` name. Other names are checked when delivering.
+   */
+  problem(url: URL): string | null {
+    const address = addressIn(url);
+    if (address) return this.allows(address) ? null : `${address} ${REFUSED}`;
+    // A localhost name resolves to loopback: refused unless either loopback address is allowed
+    // (which one it resolves to is checked when delivering).
+    if (/(^|\.)localhost\.?$/i.test(url.hostname) && !['127.0.0.1', '::1'].some((a) => this.allows(a)))
+      return `${url.hostname} ${REFUSED}`;
+    return null;
+  }
+
+  /** Whether `url` names its receiver by an address that is refused (connected to without a lookup). */
+  refusesAddressIn(url: URL): boolean {
+    const address = addressIn(url);
+    return address !== null && !this.allows(address);
+  }
+
+  /**
+   * A `lookup` for http(s).request that resolves as usual and refuses the connection when any
+   * address the name has is not allowed: the check and the connection use the same answer.
+   */
+  readonly lookup = (hostname: string, options: LookupOptions, callback: LookupCallback): void => {
     lookup(hostname, { ...options, all: true }, (err, addresses) => {
       if (err) return callback(err, []);
-      if (!addresses.length || addresses.some((a) => !mayDeliverTo(a.address, allowed)))
+      if (!addresses.length || addresses.some((a) => !this.allows(a.address)))
         return callback(privateAddressError(), []);
       if (options.all) return callback(null, addresses);
       callback(null, addresses[0]!.address, addresses[0]!.family);
     });
   };
+}

@@ -1,16 +1,9 @@
 import { type KeyObject, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
-import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import type { Store } from '../store/types.js';
-import {
-  guardedLookup,
-  mayDeliverTo,
-  networkProblem,
-  type PrivateNetworks,
-  privateAddressError,
-} from './address.js';
+import { DeliveryRule, type PrivateNetworks, privateAddressError } from './address.js';
 import { deliveryBody, eventOf, testBody } from './payload.js';
 import { SIGNATURE_HEADER, signatureHeader } from './signature.js';
 import type { DeliveriesTable, WebhooksTable } from './store.js';
@@ -107,8 +100,8 @@ export class WebhookDispatcher {
   /** Whether any webhook is active (checked on each poll): none, and commits wake nothing. */
   private any = true;
   private readonly stopping = new AbortController();
-  /** The resolver every delivery connects through (address.ts). */
-  private readonly lookup: ReturnType<typeof guardedLookup>;
+  /** Where deliveries may go, and the resolver each connects through (address.ts). */
+  readonly rule: DeliveryRule;
 
   constructor(
     private readonly store: Store,
@@ -130,18 +123,9 @@ export class WebhookDispatcher {
       maxAttempts: opts.backoff?.maxAttempts ?? 10,
       privateNetworks: opts.privateNetworks ?? false,
     };
-    this.lookup = guardedLookup(this.o.privateNetworks);
-    for (const n of Array.isArray(this.o.privateNetworks) ? this.o.privateNetworks : []) {
-      const problem = networkProblem(n);
-      if (problem) throw new Error(`webhooks: privateNetworks: ${problem}`);
-    }
+    this.rule = new DeliveryRule(this.o.privateNetworks);
     if (this.o.leaseMs <= this.o.timeoutMs)
       throw new Error('webhooks: leaseMs must be longer than timeoutMs (a lease must outlive an attempt)');
-  }
-
-  /** Which receivers off the public internet this server delivers to (address.ts). */
-  get privateNetworks(): PrivateNetworks {
-    return this.o.privateNetworks;
   }
 
   async start(): Promise<void> {
@@ -271,9 +255,8 @@ export class WebhookDispatcher {
     const timeout = AbortSignal.timeout(this.o.timeoutMs);
     try {
       const url = new URL(h.url);
-      const host = url.hostname.replace(/^\[|\]$/g, '');
       // An address written in the URL is connected to without a lookup: checked here.
-      if (isIP(host) && !mayDeliverTo(host, this.o.privateNetworks)) throw privateAddressError();
+      if (this.rule.refusesAddressIn(url)) throw privateAddressError();
       const status = await new Promise<number>((resolve, reject) => {
         const req = (url.protocol === 'https:' ? https : http).request(url, {
           method: 'POST',
@@ -284,7 +267,7 @@ export class WebhookDispatcher {
             'assent-webhook-id': h.id,
             [SIGNATURE_HEADER]: signatureHeader(body, Math.floor(Date.now() / 1000), h.secret, this.signer),
           },
-          lookup: this.lookup,
+          lookup: this.rule.lookup,
           signal: AbortSignal.any([timeout, this.stopping.signal]),
         });
         req.once('response', (res) => {
