@@ -113,9 +113,9 @@ export const openStore = (url: string, opts: OpenOptions = {}): Store => {
       // transactions need. bench:admin at 1,000,000 receipts (2 cores, A/B twice): receipts
       // stored one after another while overviews ran, 38 and 123 in 5 s with it, 375 and 560
       // without; the overview itself took 226–422 ms with it, 206–214 ms without. Sent before
-      // any query of the connection (a client runs its queries in order); a failure shows on
-      // that query.
-      client.query('SET max_parallel_workers_per_gather = 0').catch(() => {});
+      // any query of the connection (a client runs its queries in order); a failure is
+      // reported like a connection's error (logged, throttled), not dropped.
+      client.query('SET max_parallel_workers_per_gather = 0').catch(onError);
     });
     // The pool re-emits an idle client's error: that client's own listener has reported it.
     pool.on('error', () => {});
