@@ -14,6 +14,7 @@ export type AuditAction =
   | 'user-change'
   | 'user-remove'
   | 'policy-publish'
+  | 'consent-erase'
   | 'export'
   | 'audit-export'
   | 'webhook-add'

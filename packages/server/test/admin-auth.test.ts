@@ -191,6 +191,7 @@ describe('admin sign-in', () => {
       'GET /v1/admin/receipts/page',
       'GET /v1/admin/receipts/:id',
       'GET /v1/admin/overview',
+      'POST /v1/admin/erasures',
     ])
       assert.ok(paths.has(must), `${must} is guarded (registered routes: ${[...paths].join(', ')})`);
     const callers = {
@@ -236,6 +237,7 @@ describe('admin sign-in', () => {
     assert.deepEqual(allow('POST', '/v1/admin/policies'), ['owner', 'editor']);
     assert.deepEqual(allow('GET', '/v1/admin/receipts'), ['owner', 'auditor']);
     assert.deepEqual(allow('POST', '/v1/admin/users'), ['owner']);
+    assert.deepEqual(allow('POST', '/v1/admin/erasures'), ['owner']);
   });
 
   it('owners manage users; a change signs the user out; the last owner stays an owner', async () => {

@@ -346,6 +346,96 @@ const suite = (kind: 'sqlite' | 'postgres') =>
       assert.equal(wrong.json().field, 'receipt');
     });
 
+    it('an erasure request purges one consent now: unlinkable leaves, same tree, the chain verifies, audited without the consent ID', async () => {
+      const admin = { authorization: 'Bearer t' };
+      const erase = (payload: Record<string, unknown>) =>
+        s.app.inject({ method: 'POST', url: '/v1/admin/erasures', headers: admin, payload });
+      const visitor = receiptBody().consentId;
+      const mine = [
+        await post({ consentId: visitor }),
+        await post({
+          consentId: visitor,
+          choices: { analytics: false, 'analytics:matomo': false, marketing: false, ad_tech: false },
+        }),
+        await post({ consentId: visitor }),
+      ].map((r) => r.id);
+      const bystander = await post();
+      const elsewhere = await post({ page: { origin: OTHER, path: '/' } });
+      await s.app.inject({
+        method: 'POST',
+        url: `/v1/admin/log/checkpoint?site=${encodeURIComponent(ORIGIN)}`,
+        headers: admin,
+      });
+      const before = await checkpoint();
+      const consents = async () =>
+        (
+          (
+            await s.app.inject({
+              url: `/v1/admin/overview?site=${encodeURIComponent(ORIGIN)}`,
+              headers: admin,
+            })
+          ).json() as { consents: number }
+        ).consents;
+      const counted = await consents();
+
+      // Another site's consent is not this site's to erase.
+      const wrongSite = await erase({ site: ORIGIN, consentId: elsewhere.consentId });
+      assert.equal(wrongSite.statusCode, 404, wrongSite.body);
+      assert.equal(wrongSite.json().field, 'consentId');
+      assert.equal((await s.store.receiptLeaf(elsewhere.id))!.body !== null, true);
+
+      const res = await erase({ site: ORIGIN, consentId: visitor });
+      assert.equal(res.statusCode, 200, res.body);
+      const out = res.json() as { site: string; erased: number; receipts: string[] };
+      assert.equal(out.site, ORIGIN);
+      assert.equal(out.erased, 3);
+      assert.deepEqual([...out.receipts].sort(), [...mine].sort());
+      for (const id of mine) {
+        const l = (await s.store.receiptLeaf(id))!;
+        assert.equal(l.salt, null, 'the leaf links to nothing any more');
+        assert.equal(l.body, null);
+        assert.equal((await get(`/v1/consents/${visitor}/receipts/${id}/proof`)).statusCode, 404);
+        // The leaf itself stays in the tree: its inclusion proof is still served.
+        assert.equal((await get(`/v1/log/inclusion?receipt=${id}`)).statusCode, 200);
+      }
+      assert.equal(await s.store.latest(visitor), null);
+      assert.equal((await s.store.history(visitor, { limit: 10, offset: 0 })).total, 0);
+      assert.equal(await consents(), counted - 1, 'the overview no longer counts the erased consent');
+      // Nobody else's receipt changed, and the tree did not: same root at the same size.
+      assert.notEqual((await s.store.receiptLeaf(bystander.id))!.salt, null);
+      assert.notEqual((await s.store.receiptLeaf(elsewhere.id))!.salt, null);
+      const after = await checkpoint();
+      assert.equal(after.size, before.size);
+      assert.deepEqual(after.root, before.root);
+      // The chain still verifies end to end, the erased receipts counted as purged.
+      let text = '';
+      const { exportChunks } = await import('../src/export.js');
+      for await (const c of exportChunks(s.store, { site: ORIGIN }, 'ndjson')) text += c;
+      const v = await verifyExport(text.trim().split('\n'), [createPublicKey(keys.privateKey)]);
+      assert.ok(v.ok && v.purged === 3, JSON.stringify(v));
+      // Audited: who, which site, how many and which receipts; never the consent ID.
+      const audit = (await s.app.inject({ url: '/v1/admin/audit?limit=1', headers: admin })).json() as {
+        entries: { action: string; target: string; detail: Record<string, unknown> }[];
+      };
+      const entry = audit.entries[0]!;
+      assert.equal(entry.action, 'consent-erase');
+      assert.equal(entry.target, ORIGIN);
+      assert.equal(entry.detail.receipts, 3);
+      assert.deepEqual(String(entry.detail.ids).split(' ').sort(), [...mine].sort());
+      assert.ok(!JSON.stringify(audit).includes(visitor), 'the audit log does not keep the consent ID');
+
+      // Once erased, nothing is left to erase; a malformed ID or an unknown site is named.
+      const again = await erase({ site: ORIGIN, consentId: visitor });
+      assert.equal(again.statusCode, 404);
+      assert.equal(again.json().error, 'ASSENT_NOT_FOUND');
+      const bad = await erase({ site: ORIGIN, consentId: 'not-an-id' });
+      assert.equal(bad.statusCode, 400);
+      assert.equal(bad.json().field, 'consentId');
+      const unknown = await erase({ site: 'https://nowhere.example', consentId: visitor });
+      assert.equal(unknown.statusCode, 400);
+      assert.equal(unknown.json().error, 'ASSENT_UNKNOWN_SITE');
+    });
+
     it('retention deletes the salt: the leaf stays, the tree and the other proofs stay valid', async () => {
       const before = await checkpoint();
       const victim = ids[0]!;

@@ -11,6 +11,7 @@ import { unsafeText } from '../text.js';
 import { badDate, type FilterQuery, filterOf, filterQuery, knownSite, unknownSite } from './admin-filter.js';
 import { adminPolicyRoutes } from './admin-policies.js';
 import { auditRoutes } from './audit.js';
+import { erasureRoutes } from './erasures.js';
 import { logAdminRoutes } from './log.js';
 import { overviewRoutes } from './overview.js';
 import { receiptBrowserRoutes } from './receipt-browser.js';
@@ -35,6 +36,7 @@ export const adminRoutes = (ctx: Context) => async (app: FastifyInstance) => {
   await app.register(webhookRoutes(ctx));
   await app.register(adminPolicyRoutes(ctx));
   await app.register(siteRoutes(ctx));
+  await app.register(erasureRoutes(ctx));
 
   app.get<{ Querystring: FilterQuery & { format?: ExportFormat } }>(
     '/v1/admin/receipts',

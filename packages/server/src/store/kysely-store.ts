@@ -336,6 +336,14 @@ export class KyselyStore implements Store {
     });
   }
 
+  erase(site: string, consentId: string, now: string): Promise<string[]> {
+    return this.db.transaction().execute(async (trx) => {
+      const w = writes(trx);
+      await w.eraseLatest(site, consentId).execute();
+      return (await w.erase(now, site, consentId).execute()).map((r) => r.id);
+    });
+  }
+
   async salt(day: string, fresh: string): Promise<string> {
     await this.w.addSalt(day, fresh).execute();
     return (await this.w.getSalt(day).executeTakeFirstOrThrow()).salt;

@@ -105,6 +105,10 @@ export class SqliteThreadStore implements Store {
     return this.writer.run<number>('purge', [cutoff, now, limit]);
   }
 
+  erase(site: string, consentId: string, now: string): Promise<string[]> {
+    return this.writer.run<string[]>('erase', [now, site, consentId]);
+  }
+
   salt(day: string, fresh: string): Promise<string> {
     return this.writer.run<string>('salt', [day, fresh]);
   }

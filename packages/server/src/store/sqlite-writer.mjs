@@ -17,7 +17,7 @@
 // on `workerData.port` (a MessagePort, so pending messages can be taken synchronously):
 //   in:  { id, keyId, key?, items: flat array, STRIDE values per receipt (see appendOne) }
 //        `key` (an Ed25519 KeyObject) comes once per key; later batches name it by keyId.
-//        { id, op: 'purge' | 'salt' | 'dropSaltsBefore' | 'publish' | 'probeWrite' | 'logSave' | 'exec' | 'pragmas', args } runs one of OPS.
+//        { id, op: 'purge' | 'erase' | 'salt' | 'dropSaltsBefore' | 'publish' | 'probeWrite' | 'logSave' | 'exec' | 'pragmas', args } runs one of OPS.
 //        { close: true } closes the connection and ends the thread (after what came before it).
 //   out: { id, out: [seq, prev, hash, sig, …] } after COMMIT, { id, value } for an op,
 //        or { id, error } after ROLLBACK.
@@ -74,6 +74,7 @@ const prepare = (name) => {
     run: (...args) => stmt.run(bind(args)),
     runArgs: (args) => stmt.run(bind(args)),
     get: (...args) => stmt.get(bind(args)),
+    all: (...args) => stmt.all(bind(args)),
   };
 };
 
@@ -90,6 +91,8 @@ const upsertLatest = prepare('upsertLatest');
 // connection only reads, and never waits (synchronously, on the event loop) for this one's lock.
 const purge = prepare('purge');
 const purgeLatest = prepare('purgeLatest');
+const erase = prepare('erase');
+const eraseLatest = prepare('eraseLatest');
 const addSalt = prepare('addSalt');
 const getSalt = prepare('getSalt');
 const dropSalts = prepare('dropSalts');
@@ -130,6 +133,11 @@ const purgeBoth = db.transaction((cutoff, now, limit) => {
   purgeLatest.run(cutoff);
   return purge.run(now, cutoff, limit).changes;
 });
+// An erasure request (KyselyStore.erase): the overview's row and the receipts together.
+const eraseBoth = db.transaction((now, site, consentId) => {
+  eraseLatest.run(site, consentId);
+  return erase.all(now, site, consentId).map((r) => r.id);
+});
 // The admin console's writes (users, sessions; store/admin-store.ts): one statement each,
 // compiled by Kysely on the request thread, prepared here once per distinct SQL.
 const adminStatements = new Map();
@@ -141,6 +149,7 @@ const OPS = {
   },
   // One transaction: the overview's latest rows and the receipts they stand for go together.
   purge: (cutoff, now, limit) => purgeBoth.immediate(cutoff, now, limit),
+  erase: (now, site, consentId) => eraseBoth.immediate(now, site, consentId),
   salt: (day, fresh) => {
     addSalt.run(day, fresh);
     return getSalt.get(day).salt;

@@ -135,6 +135,7 @@ export class SqliteWriter extends SqliteThread<Reply, Pending> {
   run<T>(
     op:
       | 'purge'
+      | 'erase'
       | 'salt'
       | 'dropSaltsBefore'
       | 'publish'

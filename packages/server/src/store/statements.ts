@@ -200,6 +200,20 @@ export const writes = (db: Kysely<Database>) => ({
           .where('body', 'is not', null)
           .limit(limit),
       ),
+  /**
+   * An erasure request: every receipt of one consent on one site loses its payload and its
+   * leaf's salt now, as a purge does; the chain's links and signatures stay. Returns their IDs.
+   */
+  erase: (now: string, site: string, consentId: string) =>
+    db
+      .updateTable('receipts')
+      .set({ ...PURGED, purged_at: now })
+      .where('site', '=', site)
+      .where('consent_id', '=', consentId)
+      .returning('id'),
+  /** The erased consent is no longer counted by the console's overview. */
+  eraseLatest: (site: string, consentId: string) =>
+    db.deleteFrom('consent_latest').where('site', '=', site).where('consent_id', '=', consentId),
   addSalt: (day: string, salt: string) =>
     db
       .insertInto('salts')
@@ -316,6 +330,8 @@ export const threadStatements = () => {
       5,
     ),
     purge: compile(w.purge(m(0), m(1), n(2)), 3),
+    erase: compile(w.erase(m(0), m(1), m(2)), 3),
+    eraseLatest: compile(w.eraseLatest(m(0), m(1)), 2),
     addSalt: compile(w.addSalt(m(0), m(1)), 2),
     getSalt: compile(w.getSalt(m(0)), 1),
     dropSalts: compile(w.dropSalts(m(0)), 1),

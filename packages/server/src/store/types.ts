@@ -283,6 +283,12 @@ export interface Store {
   policiesOf(filter: ExportFilter): Promise<StoredPolicy[]>;
   /** Drops the payload of up to `limit` receipts that expired before `cutoff`; returns how many. */
   purge(cutoff: string, now: string, limit: number): Promise<number>;
+  /**
+   * An erasure request: purges every receipt of `consentId` on `site` now (their payload and
+   * leaf salts; the chain's links stay) and drops the consent from the overview, in one
+   * transaction. Returns the receipts' IDs, none when the consent has no unpurged receipt there.
+   */
+  erase(site: string, consentId: string, now: string): Promise<string[]>;
   /** The salt of `day`, stored as `fresh` if the day has none yet (first writer wins). */
   salt(day: string, fresh: string): Promise<string>;
   dropSaltsBefore(day: string): Promise<void>;
