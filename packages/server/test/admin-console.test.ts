@@ -13,6 +13,7 @@ import { seedChoices } from './admin-seed.js';
 import { consentId, ORIGIN, receiptBody, SITES } from './helpers.js';
 
 const CHEAP = { N: 2 ** 10, r: 8, p: 1 };
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const PASSWORD = 'correct horse battery staple';
 
 describe('admin console in Chromium', () => {
@@ -121,6 +122,23 @@ describe('admin console in Chromium', () => {
     await o.page.getByText(visitor).waitFor();
     assert.deepEqual(await axe(o.page), [], 'receipt detail page');
 
+    // The visitor asks for erasure: the owner erases the consent from its receipt's page.
+    let asked = '';
+    o.page.once('dialog', (d) => {
+      asked = d.message();
+      void d.accept();
+    });
+    await o.page.getByRole('button', { name: 'Erase this consent…' }).click();
+    await o.page.getByText(`Erased 1 receipt of that consent ID on ${ORIGIN}.`).waitFor();
+    assert.match(asked, new RegExp(`^Erase every receipt of consent ID ${visitor} on ${escape(ORIGIN)}\\?`));
+    await o.page
+      .getByText('This receipt was purged (its retention period ended, or an erasure request)')
+      .waitFor();
+    assert.equal(await o.page.getByText(visitor).count(), 0, 'the consent ID is gone from the page');
+    assert.equal(await o.page.getByRole('button', { name: 'Erase this consent…' }).count(), 0);
+    assert.equal((await s.store.history(visitor, { limit: 10, offset: 0 })).total, 0);
+    assert.deepEqual(await axe(o.page), [], 'receipt detail page, purged');
+
     // The audit log shows what was just done, and its chain verifies.
     await o.page.getByRole('link', { name: 'Audit log' }).click();
     await o.page.waitForURL(`${url}/admin/audit`);
@@ -132,6 +150,10 @@ describe('admin console in Chromium', () => {
       /owner@example\.com\s+owner\s+user-add\s+editor@example\.com\s+role: editor/,
     );
     await log.getByRole('row').filter({ hasText: 'sign-in-failed' }).waitFor();
+    assert.match(
+      await log.getByRole('row').filter({ hasText: 'consent-erase' }).innerText(),
+      new RegExp(`owner@example\\.com\\s+owner\\s+consent-erase\\s+${escape(ORIGIN)}\\s+.*receipts: 1`),
+    );
     await o.page.getByRole('button', { name: 'Verify the chain' }).click();
     await o.page.getByText(/^The chain verifies: \d+ entries/).waitFor();
     assert.deepEqual(await axe(o.page), [], 'audit log page');
@@ -165,6 +187,16 @@ describe('admin console in Chromium', () => {
       return r.status;
     })()`);
     assert.equal(publish, 403);
+    // Auditors read a receipt's detail, but erasure is the owners' decision: no button.
+    const posted = await s.app.inject({
+      method: 'POST',
+      url: '/v1/receipts',
+      headers: { origin: ORIGIN },
+      payload: receiptBody(),
+    });
+    await o.page.goto(`${url}/admin/receipt?id=${posted.json().id}`);
+    await o.page.getByText('yes, verifies').first().waitFor();
+    assert.equal(await o.page.getByRole('button', { name: 'Erase this consent…' }).count(), 0);
     await o.context.close();
   });
 

@@ -22,6 +22,38 @@
     return a;
   };
   const yes = (b) => (b === null ? 'not checked' : b ? 'yes, verifies' : 'NO, does not verify');
+  // Who is signed in (console.js): owners may carry out a visitor's erasure request.
+  let me = null;
+  const erasure = (site, consentId) => {
+    const b = el('button', 'Erase this consent…');
+    b.type = 'button';
+    b.addEventListener('click', async () => {
+      if (
+        !confirm(
+          `Erase every receipt of consent ID ${consentId} on ${site}? Their choices, pages and IP hashes are deleted for good; the chain and the consent log keep verifying.`,
+        )
+      )
+        return;
+      b.disabled = true;
+      const r = await api('/v1/admin/erasures', { method: 'POST', body: { site, consentId } });
+      if (!r.ok) {
+        status.textContent = `Error: ${await problem(r)}`;
+        b.disabled = false;
+        return;
+      }
+      const d = await r.json();
+      await show();
+      status.textContent = `Erased ${d.erased} receipt${d.erased === 1 ? '' : 's'} of that consent ID on ${d.site}.`;
+    });
+    return [
+      el('h2', 'Erasure request'),
+      el(
+        'p',
+        'When the visitor asks for their data to be erased (GDPR Art. 17): every receipt of this consent ID on this site loses its personal data now, and the audit log records it. This cannot be undone.',
+      ),
+      b,
+    ];
+  };
   const show = async () => {
     const id = new URLSearchParams(location.search).get('id') ?? '';
     const r = await api(`/v1/admin/receipts/${encodeURIComponent(id)}`);
@@ -61,7 +93,10 @@
             ['Page', `${x.page.origin}${x.page.path}`],
             ['Policy', `${x.policy.version} (${x.policy.sha256})`],
           ])
-        : el('p', 'This receipt was purged after its retention period: its links and signature remain.'),
+        : el(
+            'p',
+            'This receipt was purged (its retention period ended, or an erasure request): its links and signature remain.',
+          ),
     ];
     if (d.policy) {
       parts.push(el('h2', `What the visitor was shown (${d.policy.lang})`));
@@ -90,10 +125,17 @@
       }
       parts.push(t);
     }
-    out.replaceChildren(...parts, h, v, c, chain, nav);
+    const erase = x && me?.role === 'owner' ? erasure(d.chain.site, x.consentId) : [];
+    out.replaceChildren(...parts, h, v, c, chain, nav, ...erase);
     status.textContent = '';
   };
-  ready.then(show, (e) => {
-    status.textContent = `Error: ${e.message}`;
-  });
+  ready.then(
+    (who) => {
+      me = who;
+      return show();
+    },
+    (e) => {
+      status.textContent = `Error: ${e.message}`;
+    },
+  );
 })();
