@@ -268,6 +268,48 @@ const deliverySuite = (kind: 'sqlite' | 'postgres') => {
       }
     });
 
+    it('receipts erased before their delivery go out purged: the receiver never gets the erased consent', async () => {
+      const s = await start(db);
+      const rx = await receiver();
+      try {
+        const hook = await addHook(s, rx.url);
+        const state = (value: string) =>
+          s.app.inject({
+            method: 'PATCH',
+            url: `/v1/admin/webhooks/${hook.id}`,
+            headers: OWNER,
+            payload: { state: value },
+          });
+        assert.equal((await state('paused')).statusCode, 200);
+        const visitor = consentId();
+        const erased = [await post(s, { consentId: visitor }), await post(s, { consentId: visitor })];
+        const kept = await post(s);
+        const res = await s.app.inject({
+          method: 'POST',
+          url: '/v1/admin/erasures',
+          headers: OWNER,
+          payload: { site: ORIGIN, consentId: visitor },
+        });
+        assert.equal(res.statusCode, 200, res.body);
+        assert.equal((await state('active')).statusCode, 200);
+        await waitFor('the three receipts', () => rx.acknowledged().length >= 3);
+        const got = new Map(rx.acknowledged().map((e) => [e.id, e.receipt!]));
+        for (const { id } of erased) {
+          assert.equal(got.get(id)!.purged, true);
+          assert.equal(got.get(id)!.consentId, undefined);
+        }
+        assert.equal(got.get(kept.id)!.consentId, kept.consentId);
+        assert.ok(
+          !rx.got.some((g) => g.body.includes(visitor)),
+          'the erased consent ID never left the server',
+        );
+        await unhook(s, hook.id);
+      } finally {
+        await rx.close();
+        await s.close();
+      }
+    });
+
     it('a restart in the middle of a delivery loses nothing: the next process sends from the cursor', async () => {
       let s = await start(db);
       let hang = true;
