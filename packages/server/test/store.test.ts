@@ -54,6 +54,7 @@ const storeSuite = (kind: 'sqlite' | 'postgres') => {
         'admin_0004_user_sites',
         'tlog_0001_leaves',
         'tlog_0002_cosignatures',
+        'tlog_0003_entries',
       ]);
       // The receipts below name PUBLISHED (receiptBody's policy): publish it, as the server does.
       const at = new Date().toISOString();

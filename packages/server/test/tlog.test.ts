@@ -14,7 +14,7 @@ import {
 import { CompiledQuery, Migrator } from 'kysely';
 import { type AssentServer, createServer, openStore, purgeExpired, verifyExport } from '../src/index.js';
 import { createSigner } from '../src/signer.js';
-import { type KyselyStore, nodesQuery } from '../src/store/kysely-store.js';
+import { entriesQuery, type KyselyStore, nodesQuery } from '../src/store/kysely-store.js';
 import { migrationProvider } from '../src/store/migrations.js';
 import { receiptRow } from '../src/store/statements.js';
 import { commitment } from '../src/tlog/commitment.js';
@@ -509,6 +509,7 @@ describe('migrating a database that has receipts', () => {
       'admin_0004_user_sites',
       'tlog_0001_leaves',
       'tlog_0002_cosignatures',
+      'tlog_0003_entries',
     ]);
     // 0004: each receipt's mode as a column, and each consent's latest receipt.
     assert.deepEqual(
@@ -562,7 +563,7 @@ describe('migrating a database that has receipts', () => {
   });
 });
 
-describe('proof lookups on SQLite', () => {
+describe('consent log queries on SQLite', () => {
   it('look each subtree up by its key, never reading all of a site’s nodes', async () => {
     const store = openStore('sqlite::memory:') as KyselyStore;
     await store.migrate();
@@ -578,6 +579,37 @@ describe('proof lookups on SQLite', () => {
     assert.equal(searches.length, 3, JSON.stringify(plan.rows));
     for (const d of searches)
       assert.match(d, /^SEARCH tlog_nodes USING .*\(site=\? AND level=\? AND idx=\?\)$/);
+    await store.close();
+  });
+
+  it("list a site's public entries from their own index, never walking the receipts' leaves", async () => {
+    const store = openStore('sqlite::memory:') as KyselyStore;
+    await store.migrate();
+    const q = entriesQuery(store.db, ORIGIN, 100).compile();
+    const plan = await store.db.executeQuery<{ detail: string }>(
+      CompiledQuery.raw(`explain query plan ${q.sql}`, [...q.parameters]),
+    );
+    assert.deepEqual(
+      plan.rows.map((r) => r.detail),
+      ['SEARCH tlog_leaves USING INDEX tlog_leaves_entries (site=?)'],
+    );
+    // And the index answers it: entries among receipts' leaves, newest first.
+    await store.db
+      .insertInto('tlog_leaves')
+      .values(
+        Array.from({ length: 50 }, (_, i) => ({
+          site: ORIGIN,
+          idx: i,
+          data: 'd',
+          entry: i % 20 === 3 ? `entry ${i}` : null,
+        })),
+      )
+      .execute();
+    assert.deepEqual(await store.logEntries(ORIGIN, 10), [
+      { idx: 43, entry: 'entry 43' },
+      { idx: 23, entry: 'entry 23' },
+      { idx: 3, entry: 'entry 3' },
+    ]);
     await store.close();
   });
 });

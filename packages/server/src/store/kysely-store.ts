@@ -39,6 +39,21 @@ const num = (v: unknown): number => Number(v ?? 0);
  * each term it looks each one up (MULTI-INDEX OR; tlog.test.ts checks the plan), and
  * PostgreSQL ORs index scans.
  */
+/**
+ * A site's public entries, newest first. They are a handful among the receipts' leaves, so the
+ * query is answered by the partial index `tlog_leaves_entries` (migration tlog_0003_entries;
+ * tlog.test.ts checks the plan): through the primary key it read every leaf of the site
+ * back to the first entry, 181 ms at 1,000,000 receipts, on the request thread.
+ */
+export const entriesQuery = (db: Kysely<Database>, site: string, limit: number) =>
+  db
+    .selectFrom('tlog_leaves')
+    .select(['idx', 'entry'])
+    .where('site', '=', site)
+    .where('entry', 'is not', null)
+    .orderBy('idx', 'desc')
+    .limit(limit);
+
 export const nodesQuery = (
   db: Kysely<Database>,
   site: string,
@@ -412,14 +427,7 @@ export class KyselyStore implements Store {
   }
 
   async logEntries(site: string, limit: number): Promise<{ idx: number; entry: string }[]> {
-    const rows = await this.db
-      .selectFrom('tlog_leaves')
-      .select(['idx', 'entry'])
-      .where('site', '=', site)
-      .where('entry', 'is not', null)
-      .orderBy('idx', 'desc')
-      .limit(limit)
-      .execute();
+    const rows = await entriesQuery(this.db, site, limit).execute();
     return rows.map((r) => ({ idx: num(r.idx), entry: r.entry! }));
   }
 

@@ -315,6 +315,18 @@ const migrations: Record<string, Migration> = {
     },
   },
   /**
+   * The consent log's public entries (policies, banner builds) by their own index: a partial
+   * index of the few leaves that carry an entry, so listing them never walks the receipts'
+   * leaves (kysely-store.ts entriesQuery). Same SQL on SQLite and PostgreSQL.
+   */
+  tlog_0003_entries: {
+    async up(db: Kysely<unknown>) {
+      await sql`create index tlog_leaves_entries on tlog_leaves (site, idx) where entry is not null`.execute(
+        db,
+      );
+    },
+  },
+  /**
    * Site scoping (issue 17, sites): the sites a user may see, as a JSON array of origins;
    * NULL (every user before this) means every site. Owners always have every site.
    */
