@@ -96,7 +96,7 @@ describe('assent-server verify-receipt', () => {
     assert.equal(ok.code, 0, ok.out);
     assert.match(
       ok.out,
-      /^ok: .*leaf 3 of http:\/\/127\.0\.0\.1:3000's log in the signed checkpoint of size 8/,
+      /^ok: .*leaf 3 of http:\/\/127\.0\.0\.1:3000's log in the signed checkpoint of size 8; the policy it names \([0-9a-f]{64}, its text in the file\) was published in the same log at leaf 0, \d{4}-\d\d-\d\dT[\d:.]+Z, before it$/m,
     );
 
     const altered = JSON.parse(res.body);

@@ -310,12 +310,20 @@ const suite = (kind: 'sqlite' | 'postgres') =>
       assert.equal(res.statusCode, 200, res.body);
       assert.match(String(res.headers['content-disposition']), /attachment/);
       const file = res.json();
+      // The policy the receipt names, and its publication in the same log before the receipt.
+      const published = (await s.store.logEntries(ORIGIN, 100)).find((e) =>
+        e.entry.includes(`"policy":"${PUBLISHED.sha256}"`),
+      )!;
+      assert.equal(file.policy.doc, PUBLISHED.canonical);
+      assert.equal(file.policy.entry, published.entry);
       assert.deepEqual(verifyProofFile(file, [keys.publicKey]), {
         ok: true,
         site: ORIGIN,
         index: file.index,
         size: file.index + 1,
+        policy: { sha256: PUBLISHED.sha256, index: published.idx, at: JSON.parse(published.entry).at },
       });
+      assert.ok(published.idx < file.index);
       const other = generateKeyPairSync('ed25519').publicKey;
       const edit = (f: (x: typeof file) => void) => {
         const c = structuredClone(file);
@@ -340,6 +348,25 @@ const suite = (kind: 'sqlite' | 'postgres') =>
       );
       assert.equal(what(verifyProofFile(file, [other])), 'receipt-signature');
       assert.equal(what(verifyProofFile({ ...file, type: 'x' }, [keys.publicKey])), 'file');
+      // The policy part: another wording, another publication time, another place in the log.
+      assert.equal(what(edit((x) => (x.policy.doc = x.policy.doc.replace('}', ',"x":1}')))), 'policy');
+      assert.equal(
+        what(edit((x) => (x.policy.entry = x.policy.entry.replace(/"at":"\d/, '"at":"1')))),
+        'policy',
+      );
+      assert.equal(what(edit((x) => (x.policy.index = x.policy.index + 1))), 'policy');
+      assert.equal(what(edit((x) => (x.policy.index = x.index))), 'policy');
+      assert.equal(what(edit((x) => (x.policy.proof = []))), 'policy');
+      assert.equal(what(edit((x) => (x.policy = { doc: 1 }))), 'file');
+      // A file without it (a policy published before the log began) proves the receipt alone.
+      const { policy: _p, ...alone } = file;
+      assert.deepEqual(verifyProofFile(alone, [keys.publicKey]), {
+        ok: true,
+        site: ORIGIN,
+        index: file.index,
+        size: file.index + 1,
+        policy: null,
+      });
       // Only under its own consent ID.
       const wrong = await get(`/v1/consents/${'A'.repeat(22)}/receipts/${r.id}/proof`);
       assert.equal(wrong.statusCode, 404);

@@ -6,7 +6,7 @@ import { apiError, errorResponses } from '../errors.js';
 import { consentIdSchema, errorReply, jsonReply, textReply } from '../schemas.js';
 import { ProofError } from '../tlog/log.js';
 import { verifyCosignature } from '../tlog/note.js';
-import type { ProofFile } from '../tlog/proof-file.js';
+import type { PolicyProof, ProofFile } from '../tlog/proof-file.js';
 import { siteNamed } from './policies.js';
 
 const b64 = (h: Uint8Array) => Buffer.from(h).toString('base64');
@@ -315,7 +315,7 @@ export const logRoutes = (ctx: Context) => async (app: FastifyInstance) => {
       schema: {
         summary: "A receipt's proof file",
         description:
-          "For the consent ID's holder: the receipt, its salt, its inclusion proof and the checkpoint, to verify offline.",
+          "For the consent ID's holder: the receipt, its salt, its inclusion proof and the checkpoint, with the policy the receipt names and its publication in the same log (entry and inclusion proof), to verify offline.",
         tags: ['consent log'],
 
         params: {
@@ -343,14 +343,17 @@ export const logRoutes = (ctx: Context) => async (app: FastifyInstance) => {
           .send(apiError('ASSENT_NOT_FOUND', 'receipt', 'no receipt with this ID under this consent ID'));
       const { size, proof } = await ctx.log.inclusion(leaf.site, leaf.leaf);
       const checkpoint = await ctx.store.logCheckpoint(leaf.site, size);
+      const signed = { ...(JSON.parse(leaf.body) as SignedReceipt), hash: leaf.hash, sig: leaf.sig };
+      const policy = await policyProof(ctx, leaf.site, signed.policy.sha256, leaf.leaf, size);
       const file: ProofFile = {
         type: 'assent-receipt-proof',
         v: 1,
-        receipt: { ...(JSON.parse(leaf.body) as SignedReceipt), hash: leaf.hash, sig: leaf.sig },
+        receipt: signed,
         salt: leaf.salt,
         index: leaf.leaf,
         proof: proof.map(b64),
         checkpoint: checkpoint!.note,
+        ...(policy ? { policy } : {}),
       };
       return reply
         .type('application/json; charset=utf-8')
@@ -359,6 +362,33 @@ export const logRoutes = (ctx: Context) => async (app: FastifyInstance) => {
         .send(JSON.stringify(file, null, 2));
     },
   );
+};
+
+/** Public entries a proof file's policy is looked for among (newest first): policies and banner builds. */
+const ENTRIES_SEARCHED = 1000;
+
+/**
+ * The policy `sha256` and its publication in `site`'s log, proven against the tree of `size`:
+ * the last publication of it before leaf `before` (the receipt's). Null when the log holds none
+ * there (published before the log began, or the policy is unknown): the file then proves the
+ * receipt alone.
+ */
+const policyProof = async (
+  ctx: Context,
+  site: string,
+  sha256: string,
+  before: number,
+  size: number,
+): Promise<PolicyProof | null> => {
+  const published = (await ctx.store.logEntries(site, ENTRIES_SEARCHED)).find((e) => {
+    if (e.idx >= before) return false;
+    const entry = JSON.parse(e.entry) as { type?: string; policy?: string };
+    return entry.type === 'policy' && entry.policy === sha256;
+  });
+  const stored = published && (await ctx.store.policy(sha256));
+  if (!published || !stored) return null;
+  const { proof } = await ctx.log.inclusion(site, published.idx, size);
+  return { doc: stored.doc, entry: published.entry, index: published.idx, proof: proof.map(b64) };
 };
 
 /**

@@ -2,6 +2,7 @@ import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import { canonicalReceipt, leafHash, type Receipt, type SignedReceipt, verifyInclusion } from '@assent/core';
 import { keyId, verifyHashSignature } from '../signer.js';
 import { commitment } from './commitment.js';
+import { entryData } from './entries.js';
 import { nodeSha } from './log.js';
 import { logOrigin, verifyCheckpoint } from './note.js';
 
@@ -12,7 +13,12 @@ import { logOrigin, verifyCheckpoint } from './note.js';
  * - `receipt`: the signed receipt (its `hash` and Ed25519 `sig`);
  * - `salt`: its leaf's salt, so `leaf data = SHA-256(salt ‖ canonical JSON)` can be recomputed;
  * - `index`, `proof`: its leaf's index and the inclusion proof (base64 hashes, RFC 9162);
- * - `checkpoint`: the signed checkpoint (C2SP) whose tree size and root the proof reaches.
+ * - `checkpoint`: the signed checkpoint (C2SP) whose tree size and root the proof reaches;
+ * - `policy` (when the log holds the publication: not for one published before the log
+ *   began): the policy the receipt names, as the exact JSON whose SHA-256 it names (the
+ *   wording the visitor was shown), and its publication entry in the same log with the entry's
+ *   index and inclusion proof against the same checkpoint. The entry comes before the receipt's
+ *   leaf: the wording was public before the choice was made.
  *
  * Kept by the visitor, it lets an auditor see that the operator committed to this receipt in
  * a log everyone sees the same way (witnesses compare checkpoints): the operator cannot later
@@ -26,17 +32,35 @@ export interface ProofFile {
   readonly index: number;
   readonly proof: readonly string[];
   readonly checkpoint: string;
+  readonly policy?: PolicyProof;
+}
+
+/** The policy a receipt names, and its publication in the site's log (see ProofFile). */
+export interface PolicyProof {
+  /** The policy's canonical JSON: its SHA-256 is the receipt's `policy.sha256`. */
+  readonly doc: string;
+  /** The publication's log entry, `{"at","policy","site","type":"policy"}` (tlog/entries.ts). */
+  readonly entry: string;
+  readonly index: number;
+  readonly proof: readonly string[];
 }
 
 export type ProofCheck =
-  | { readonly ok: true; readonly site: string; readonly index: number; readonly size: number }
+  | {
+      readonly ok: true;
+      readonly site: string;
+      readonly index: number;
+      readonly size: number;
+      /** The policy's publication in the log, when the file carries it. */
+      readonly policy: { readonly sha256: string; readonly index: number; readonly at: string } | null;
+    }
   | { readonly ok: false; readonly what: string; readonly reason: string };
 
 type Obj = Record<string, unknown>;
 
 /**
  * Checks a visitor's proof file with the log's public key(s). Names the first check that
- * fails: `file`, `receipt-hash`, `receipt-signature`, `checkpoint`, `inclusion`.
+ * fails: `file`, `receipt-hash`, `receipt-signature`, `checkpoint`, `inclusion`, `policy`.
  */
 export const verifyProofFile = (file: unknown, publicKeys: readonly (KeyObject | string)[]): ProofCheck => {
   const fail = (what: string, reason: string): ProofCheck => ({ ok: false, what, reason });
@@ -86,5 +110,38 @@ export const verifyProofFile = (file: unknown, publicKeys: readonly (KeyObject |
       'inclusion',
       `the inclusion proof does not lead from the receipt's leaf ${index} to the checkpoint's root (tree size ${size})`,
     );
-  return { ok: true, site: r.site, index, size };
+  if (f.policy === undefined) return { ok: true, site: r.site, index, size, policy: null };
+  const p = f.policy as Obj | null;
+  const named = (r.policy as Obj | undefined)?.sha256;
+  if (
+    typeof p !== 'object' ||
+    p === null ||
+    typeof p.doc !== 'string' ||
+    typeof p.entry !== 'string' ||
+    !Number.isSafeInteger(p.index) ||
+    !Array.isArray(p.proof) ||
+    !p.proof.every((h) => typeof h === 'string')
+  )
+    return fail('file', 'policy must hold doc, entry, index and proof');
+  if (createHash('sha256').update(p.doc).digest('hex') !== named)
+    return fail('policy', `the policy text is not the one the receipt names (SHA-256 ${named})`);
+  let e: Obj;
+  try {
+    e = JSON.parse(p.entry) as Obj;
+  } catch {
+    return fail('policy', 'the publication entry is not JSON');
+  }
+  if (e.type !== 'policy' || e.site !== r.site || e.policy !== named || typeof e.at !== 'string')
+    return fail('policy', `the entry is not the publication of policy ${named} on ${r.site}`);
+  const at = p.index as number;
+  if (at >= index)
+    return fail('policy', `the publication (leaf ${at}) does not come before the receipt (leaf ${index})`);
+  const entryLeaf = leafHash(Buffer.from(entryData(p.entry), 'hex'), nodeSha);
+  const entryProof = (p.proof as string[]).map((h) => new Uint8Array(Buffer.from(h, 'base64')));
+  if (!verifyInclusion(entryLeaf, at, size, entryProof, root, nodeSha))
+    return fail(
+      'policy',
+      `the inclusion proof does not lead from the publication's leaf ${at} to the checkpoint's root (tree size ${size})`,
+    );
+  return { ok: true, site: r.site, index, size, policy: { sha256: named, index: at, at: e.at } };
 };
