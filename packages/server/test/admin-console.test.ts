@@ -13,7 +13,7 @@ import { seedChoices } from './admin-seed.js';
 import { consentId, ORIGIN, receiptBody, SITES } from './helpers.js';
 
 const CHEAP = { N: 2 ** 10, r: 8, p: 1 };
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const reEscape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const PASSWORD = 'correct horse battery staple';
 
 describe('admin console in Chromium', () => {
@@ -130,7 +130,10 @@ describe('admin console in Chromium', () => {
     });
     await o.page.getByRole('button', { name: 'Erase this consent…' }).click();
     await o.page.getByText(`Erased 1 receipt of that consent ID on ${ORIGIN}.`).waitFor();
-    assert.match(asked, new RegExp(`^Erase every receipt of consent ID ${visitor} on ${escape(ORIGIN)}\\?`));
+    assert.match(
+      asked,
+      new RegExp(`^Erase every receipt of consent ID ${visitor} on ${reEscape(ORIGIN)}\\?`),
+    );
     await o.page
       .getByText('This receipt was purged (its retention period ended, or an erasure request)')
       .waitFor();
@@ -152,7 +155,7 @@ describe('admin console in Chromium', () => {
     await log.getByRole('row').filter({ hasText: 'sign-in-failed' }).waitFor();
     assert.match(
       await log.getByRole('row').filter({ hasText: 'consent-erase' }).innerText(),
-      new RegExp(`owner@example\\.com\\s+owner\\s+consent-erase\\s+${escape(ORIGIN)}\\s+.*receipts: 1`),
+      new RegExp(`owner@example\\.com\\s+owner\\s+consent-erase\\s+${reEscape(ORIGIN)}\\s+.*receipts: 1`),
     );
     await o.page.getByRole('button', { name: 'Verify the chain' }).click();
     await o.page.getByText(/^The chain verifies: \d+ entries/).waitFor();
