@@ -359,7 +359,7 @@ const main = async () => {
       if (r.ok) {
         const policy = r.policy
           ? `; the policy it names (${r.policy.sha256}, its text in the file) was published in the same log at leaf ${r.policy.index}, ${r.policy.at}, before it`
-          : "; the file does not carry the publication of the policy it names (published before the site's log began)";
+          : "; the file does not carry the publication of the policy it names (a policy published before the site's log began has none)";
         process.stdout.write(
           `ok: the receipt is signed, and it is leaf ${r.index} of ${r.site}'s log in the signed checkpoint of size ${r.size}${policy}\n`,
         );

@@ -364,14 +364,19 @@ export const logRoutes = (ctx: Context) => async (app: FastifyInstance) => {
   );
 };
 
-/** Public entries a proof file's policy is looked for among (newest first): policies and banner builds. */
+/**
+ * Public entries a proof file's policy is looked for among, newest first: a site's
+ * publications and banner builds, a few a week, so years of them. One older than that is left
+ * out of the file, which then proves the receipt alone (and says so), as for a policy published
+ * before the log began.
+ */
 const ENTRIES_SEARCHED = 1000;
 
 /**
  * The policy `sha256` and its publication in `site`'s log, proven against the tree of `size`:
- * the last publication of it before leaf `before` (the receipt's). Null when the log holds none
- * there (published before the log began, or the policy is unknown): the file then proves the
- * receipt alone.
+ * the last publication of it before leaf `before` (the receipt's). Null when none is found
+ * (published before the log began, or before the newest ENTRIES_SEARCHED entries): the file
+ * then proves the receipt alone.
  */
 const policyProof = async (
   ctx: Context,
