@@ -3,6 +3,7 @@
  * on the API, the users page; each page under the strict CSP and clean for axe.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { launch, open } from '../../../test-support/browser.js';
@@ -122,6 +123,16 @@ describe('admin console in Chromium', () => {
     await o.page.getByText(visitor).waitFor();
     assert.deepEqual(await axe(o.page), [], 'receipt detail page');
 
+    // The proof file, as the visitor gets it, downloaded from the receipt's page.
+    const [download] = await Promise.all([
+      o.page.waitForEvent('download'),
+      o.page.getByRole('link', { name: 'Download the proof file' }).click(),
+    ]);
+    const proof = JSON.parse(readFileSync((await download.path())!, 'utf8'));
+    assert.equal(proof.type, 'assent-receipt-proof');
+    assert.equal(proof.receipt.consentId, visitor);
+    assert.match(download.suggestedFilename(), /^assent-receipt-[A-Za-z0-9_-]{16}\.proof\.json$/);
+
     // The visitor asks for erasure: the owner erases the consent from its receipt's page.
     let asked = '';
     o.page.once('dialog', (d) => {
@@ -139,6 +150,7 @@ describe('admin console in Chromium', () => {
       .waitFor();
     assert.equal(await o.page.getByText(visitor).count(), 0, 'the consent ID is gone from the page');
     assert.equal(await o.page.getByRole('button', { name: 'Erase this consent…' }).count(), 0);
+    assert.equal(await o.page.getByRole('link', { name: 'Download the proof file' }).count(), 0);
     assert.equal((await s.store.history(visitor, { limit: 10, offset: 0 })).total, 0);
     assert.deepEqual(await axe(o.page), [], 'receipt detail page, purged');
 

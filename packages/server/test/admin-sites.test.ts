@@ -283,6 +283,13 @@ const PROBES: Record<string, Probe> = {
     assert.equal(r.statusCode, 404);
     assert.equal(r.json().field, 'id');
   },
+  // Another site's receipt has no proof file for this user, like an unknown ID.
+  'GET /v1/admin/receipts/:id/proof': async (call, other) => {
+    const r = await call(`/v1/admin/receipts/${other[0]}/proof`);
+    assert.equal(r.statusCode, 404, r.body);
+    assert.equal(r.json().field, 'id');
+    assert.doesNotMatch(r.body, /purged|assent-receipt-proof/);
+  },
 };
 
 describe('every admin route enforces site scoping or is declared server-wide', () => {

@@ -463,6 +463,45 @@ const suite = (kind: 'sqlite' | 'postgres') =>
       assert.equal(unknown.json().error, 'ASSENT_UNKNOWN_SITE');
     });
 
+    it('gives owners and auditors the same proof file for any receipt, audited as an export; none once purged', async () => {
+      const admin = { authorization: 'Bearer t' };
+      const r = await post();
+      const res = await s.app.inject({ url: `/v1/admin/receipts/${r.id}/proof`, headers: admin });
+      assert.equal(res.statusCode, 200, res.body);
+      assert.match(String(res.headers['content-disposition']), /attachment; filename="assent-receipt-/);
+      const file = res.json();
+      const check = verifyProofFile(file, [keys.publicKey]);
+      assert.ok(check.ok && check.policy?.sha256 === PUBLISHED.sha256, JSON.stringify(check));
+      assert.equal(file.receipt.id, r.id);
+      // The same file the visitor downloads from the consent page.
+      const visitors = (await get(`/v1/consents/${r.consentId}/receipts/${r.id}/proof`)).json();
+      assert.deepEqual(file, visitors);
+      const audited = (await s.app.inject({ url: '/v1/admin/audit?limit=1', headers: admin })).json() as {
+        entries: { action: string; target: string; detail: Record<string, unknown> }[];
+      };
+      assert.deepEqual(
+        [audited.entries[0]!.action, audited.entries[0]!.target, audited.entries[0]!.detail],
+        ['export', ORIGIN, { format: 'proof', receipt: r.id }],
+      );
+      assert.equal((await get(`/v1/admin/receipts/${r.id}/proof`)).statusCode, 401);
+      const unknown = await s.app.inject({
+        url: '/v1/admin/receipts/AAAAAAAAAAAAAAAA/proof',
+        headers: admin,
+      });
+      assert.equal(unknown.statusCode, 404);
+      assert.equal(unknown.json().field, 'id');
+      const erased = await s.app.inject({
+        method: 'POST',
+        url: '/v1/admin/erasures',
+        headers: admin,
+        payload: { site: ORIGIN, consentId: r.consentId },
+      });
+      assert.equal(erased.statusCode, 200, erased.body);
+      const gone = await s.app.inject({ url: `/v1/admin/receipts/${r.id}/proof`, headers: admin });
+      assert.equal(gone.statusCode, 404);
+      assert.match(gone.json().message, /was purged/);
+    });
+
     it('retention deletes the salt: the leaf stays, the tree and the other proofs stay valid', async () => {
       const before = await checkpoint();
       const victim = ids[0]!;

@@ -98,6 +98,19 @@
             'This receipt was purged (its retention period ended, or an erasure request): its links and signature remain.',
           ),
     ];
+    if (x) {
+      // The file the visitor gets from their consent page: for a data-protection authority.
+      const a = el('a', 'Download the proof file');
+      a.href = `/v1/admin/receipts/${encodeURIComponent(id)}/proof`;
+      const p = el('p');
+      p.append(
+        a,
+        ' — the receipt, its place in the log and the wording shown, as the visitor can download it; anyone checks it offline with ',
+        el('code', 'assent-server verify-receipt'),
+        '.',
+      );
+      parts.push(p);
+    }
     if (d.policy) {
       parts.push(el('h2', `What the visitor was shown (${d.policy.lang})`));
       if (d.policy.texts?.title) parts.push(el('p', d.policy.texts.title));

@@ -4,6 +4,7 @@ import { maySee, siteForbidden } from '../admin-auth.js';
 import type { Context } from '../context.js';
 import { apiError, errorResponses } from '../errors.js';
 import { consentIdSchema, errorReply, jsonReply, textReply } from '../schemas.js';
+import type { ReceiptLeaf } from '../store/types.js';
 import { ProofError } from '../tlog/log.js';
 import { verifyCosignature } from '../tlog/note.js';
 import type { PolicyProof, ProofFile } from '../tlog/proof-file.js';
@@ -337,32 +338,45 @@ export const logRoutes = (ctx: Context) => async (app: FastifyInstance) => {
       const { id, receipt } = req.params;
       const leaf = await ctx.store.receiptLeaf(receipt);
       // Only the consent's holder: the salt links the receipt to its leaf.
-      if (!leaf || leaf.consentId !== id || leaf.body === null || leaf.salt === null || leaf.leaf === null)
+      const file = leaf && leaf.consentId === id ? await proofFileOf(ctx, leaf) : null;
+      if (!file)
         return reply
           .code(404)
           .send(apiError('ASSENT_NOT_FOUND', 'receipt', 'no receipt with this ID under this consent ID'));
-      const { size, proof } = await ctx.log.inclusion(leaf.site, leaf.leaf);
-      const checkpoint = await ctx.store.logCheckpoint(leaf.site, size);
-      const signed = { ...(JSON.parse(leaf.body) as SignedReceipt), hash: leaf.hash, sig: leaf.sig };
-      const policy = await policyProof(ctx, leaf.site, signed.policy.sha256, leaf.leaf, size);
-      const file: ProofFile = {
-        type: 'assent-receipt-proof',
-        v: 1,
-        receipt: signed,
-        salt: leaf.salt,
-        index: leaf.leaf,
-        proof: proof.map(b64),
-        checkpoint: checkpoint!.note,
-        ...(policy ? { policy } : {}),
-      };
-      return reply
-        .type('application/json; charset=utf-8')
-        .header('cache-control', 'no-store')
-        .header('content-disposition', `attachment; filename="assent-receipt-${receipt}.proof.json"`)
-        .send(JSON.stringify(file, null, 2));
+      return sendProofFile(reply, receipt, file);
     },
   );
 };
+
+/**
+ * A receipt's proof file (tlog/proof-file.ts), integrating it on demand; null once it is
+ * purged (no payload, no salt: nothing left to prove about a person).
+ */
+export const proofFileOf = async (ctx: Context, leaf: ReceiptLeaf): Promise<ProofFile | null> => {
+  if (leaf.body === null || leaf.salt === null || leaf.leaf === null) return null;
+  const { size, proof } = await ctx.log.inclusion(leaf.site, leaf.leaf);
+  const checkpoint = await ctx.store.logCheckpoint(leaf.site, size);
+  const signed = { ...(JSON.parse(leaf.body) as SignedReceipt), hash: leaf.hash, sig: leaf.sig };
+  const policy = await policyProof(ctx, leaf.site, signed.policy.sha256, leaf.leaf, size);
+  return {
+    type: 'assent-receipt-proof',
+    v: 1,
+    receipt: signed,
+    salt: leaf.salt,
+    index: leaf.leaf,
+    proof: proof.map(b64),
+    checkpoint: checkpoint!.note,
+    ...(policy ? { policy } : {}),
+  };
+};
+
+/** The proof file as a download, never cached. */
+export const sendProofFile = (reply: FastifyReply, id: string, file: ProofFile) =>
+  reply
+    .type('application/json; charset=utf-8')
+    .header('cache-control', 'no-store')
+    .header('content-disposition', `attachment; filename="assent-receipt-${id}.proof.json"`)
+    .send(JSON.stringify(file, null, 2));
 
 /**
  * Public entries a proof file's policy is looked for among, newest first: a site's

@@ -1,13 +1,14 @@
 import { createPublicKey } from 'node:crypto';
 import { grantedKeys, isConsentId, METHODS, type SignedReceipt } from '@assent/core';
 import type { FastifyInstance } from 'fastify';
-import { maySee, scopedFilter } from '../admin-auth.js';
+import { audit, maySee, scopedFilter } from '../admin-auth.js';
 import type { Context } from '../context.js';
 import { apiError, errorResponses } from '../errors.js';
 import { errorReply, jsonReply } from '../schemas.js';
 import { receiptHash, verifyHashSignature } from '../signer.js';
 import type { ReceiptListRow } from '../store/admin-store.js';
 import { badDate, type FilterQuery, filterOf, filterQuery, knownSite, unknownSite } from './admin-filter.js';
+import { proofFileOf, sendProofFile } from './log.js';
 
 const READERS = { allow: ['owner', 'auditor'] as const, scope: 'site' as const };
 const DEFAULT_LIMIT = 50;
@@ -193,6 +194,52 @@ export const receiptBrowserRoutes = (ctx: Context) => async (app: FastifyInstanc
         verification,
         policy,
       };
+    },
+  );
+
+  // The visitor's proof file of any receipt, for the owner who must show a data-protection
+  // authority that this visitor consented to this wording: the file the consent page gives the
+  // visitor, checked offline with `assent-server verify-receipt`. An export of one receipt,
+  // audited as one.
+  app.get<{ Params: { id: string } }>(
+    '/v1/admin/receipts/:id/proof',
+    {
+      config: READERS,
+      schema: {
+        summary: "A receipt's proof file",
+        description:
+          "The receipt's proof file, as the consent page gives it to the visitor (type `assent-receipt-proof`): the receipt, its inclusion proof, the checkpoint, the policy and its publication in the log. Audited as an export.",
+        tags: ['admin'],
+        params: { type: 'object', properties: { id: { type: 'string', pattern: '^[A-Za-z0-9_-]{16}$' } } },
+        response: {
+          200: jsonReply('The proof file, as an attachment.', {
+            type: { type: 'string' },
+            v: { type: 'integer' },
+          }),
+          ...errorResponses,
+          404: errorReply(
+            'No receipt with this ID on a site this user may see, or it was purged (ASSENT_NOT_FOUND).',
+          ),
+        },
+      },
+    },
+    async (req, reply) => {
+      const leaf = await ctx.store.receiptLeaf(req.params.id);
+      const file = leaf && maySee(req, leaf.site) ? await proofFileOf(ctx, leaf) : null;
+      if (!leaf || !file)
+        return reply
+          .code(404)
+          .send(
+            apiError(
+              'ASSENT_NOT_FOUND',
+              'id',
+              leaf && maySee(req, leaf.site)
+                ? `receipt ${req.params.id} was purged: nothing is left to prove about a person`
+                : `no receipt ${req.params.id}`,
+            ),
+          );
+      await audit(ctx, req, 'export', leaf.site, { format: 'proof', receipt: req.params.id });
+      return sendProofFile(reply, req.params.id, file);
     },
   );
 };
