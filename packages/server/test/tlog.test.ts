@@ -16,7 +16,7 @@ import { type AssentServer, createServer, openStore, purgeExpired, verifyExport 
 import { createSigner } from '../src/signer.js';
 import { entriesQuery, type KyselyStore, nodesQuery } from '../src/store/kysely-store.js';
 import { migrationProvider } from '../src/store/migrations.js';
-import { receiptRow } from '../src/store/statements.js';
+import { receiptRow, writes } from '../src/store/statements.js';
 import { commitment } from '../src/tlog/commitment.js';
 import { entryData, entryText } from '../src/tlog/entries.js';
 import { ConsentLog, MEMORY_BYTES, nodeSha } from '../src/tlog/log.js';
@@ -24,7 +24,16 @@ import { logBannerBuilds } from '../src/tlog/mechanism.js';
 import { TreeMemory } from '../src/tlog/memory.js';
 import { logOrigin, verifyCheckpoint } from '../src/tlog/note.js';
 import { verifyProofFile } from '../src/tlog/proof-file.js';
-import { freshPgDatabase, ORIGIN, OTHER, PUBLISHED, receiptBody, SITES, tempDir } from './helpers.js';
+import {
+  consentId,
+  freshPgDatabase,
+  ORIGIN,
+  OTHER,
+  PUBLISHED,
+  receiptBody,
+  SITES,
+  tempDir,
+} from './helpers.js';
 
 const keys = generateKeyPairSync('ed25519');
 const b = (s: string) => new Uint8Array(Buffer.from(s, 'base64'));
@@ -645,6 +654,20 @@ describe('consent log queries on SQLite', () => {
     assert.equal(searches.length, 3, JSON.stringify(plan.rows));
     for (const d of searches)
       assert.match(d, /^SEARCH tlog_nodes USING .*\(site=\? AND level=\? AND idx=\?\)$/);
+    await store.close();
+  });
+
+  it("erase a consent's receipts through the consent ID's index, never walking the site's receipts", async () => {
+    const store = openStore('sqlite::memory:') as KyselyStore;
+    await store.migrate();
+    const q = writes(store.db).erase(new Date().toISOString(), ORIGIN, consentId()).compile();
+    const plan = await store.db.executeQuery<{ detail: string }>(
+      CompiledQuery.raw(`explain query plan ${q.sql}`, [...q.parameters]),
+    );
+    assert.deepEqual(
+      plan.rows.map((r) => r.detail),
+      ['SEARCH receipts USING INDEX receipts_consent_at (consent_id=?)'],
+    );
     await store.close();
   });
 

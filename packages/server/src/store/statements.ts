@@ -208,8 +208,11 @@ export const writes = (db: Kysely<Database>) => ({
     db
       .updateTable('receipts')
       .set({ ...PURGED, purged_at: now })
-      .where('site', '=', site)
       .where('consent_id', '=', consentId)
+      // `site || ''`, not `site`: SQLite (without statistics) otherwise reads the rows through
+      // the (site, seq) index, every receipt of the site (380 ms at 1,000,000 receipts), where
+      // the consent ID's index finds the few at once. The same SQL on PostgreSQL.
+      .where(sql<string>`${sql.ref('site')} || ''`, '=', site)
       .returning('id'),
   /** The erased consent is no longer counted by the console's overview. */
   eraseLatest: (site: string, consentId: string) =>
