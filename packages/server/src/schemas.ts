@@ -7,6 +7,8 @@ import { errorSchema } from './errors.js';
  * categories) or the clock live in core's `validateReceiptInput`, shared with the banner.
  */
 export const consentIdSchema = { type: 'string', pattern: '^[A-Za-z0-9_-]{22}$' } as const;
+/** A receipt ID (context.ts newReceiptId): 16 base64url characters. */
+export const receiptIdSchema = { type: 'string', pattern: '^[A-Za-z0-9_-]{16}$' } as const;
 
 const policySchema = {
   type: 'object',

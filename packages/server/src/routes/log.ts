@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { maySee, siteForbidden } from '../admin-auth.js';
 import type { Context } from '../context.js';
 import { apiError, errorResponses } from '../errors.js';
-import { consentIdSchema, errorReply, jsonReply, textReply } from '../schemas.js';
+import { consentIdSchema, errorReply, jsonReply, receiptIdSchema, textReply } from '../schemas.js';
 import type { ReceiptLeaf } from '../store/types.js';
 import { ProofError } from '../tlog/log.js';
 import { verifyCosignature } from '../tlog/note.js';
@@ -15,7 +15,6 @@ const b64 = (h: Uint8Array) => Buffer.from(h).toString('base64');
 /** Tree sizes and indexes are whole numbers in the query string (no type coercion). */
 const whole = { type: 'string', pattern: '^(0|[1-9][0-9]{0,14})$' } as const;
 const site = { type: 'string', maxLength: 200 } as const;
-const receiptId = { type: 'string', pattern: '^[A-Za-z0-9_-]{16}$' } as const;
 
 interface LogQuery {
   site?: string;
@@ -227,7 +226,7 @@ export const logRoutes = (ctx: Context) => async (app: FastifyInstance) => {
         querystring: {
           type: 'object',
           additionalProperties: false,
-          properties: { site, index: whole, size: whole, receipt: receiptId },
+          properties: { site, index: whole, size: whole, receipt: receiptIdSchema },
         },
         response: {
           200: jsonReply('`{ site, index, size, proof }`: proof hashes in base64.', {
@@ -322,7 +321,7 @@ export const logRoutes = (ctx: Context) => async (app: FastifyInstance) => {
         params: {
           type: 'object',
           required: ['id', 'receipt'],
-          properties: { id: consentIdSchema, receipt: receiptId },
+          properties: { id: consentIdSchema, receipt: receiptIdSchema },
         },
         response: {
           200: jsonReply('The proof file (type `assent-receipt-proof`), as an attachment.', {

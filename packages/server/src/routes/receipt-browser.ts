@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { audit, maySee, scopedFilter } from '../admin-auth.js';
 import type { Context } from '../context.js';
 import { apiError, errorResponses } from '../errors.js';
-import { errorReply, jsonReply } from '../schemas.js';
+import { errorReply, jsonReply, receiptIdSchema } from '../schemas.js';
 import { receiptHash, verifyHashSignature } from '../signer.js';
 import type { ReceiptListRow } from '../store/admin-store.js';
 import { badDate, type FilterQuery, filterOf, filterQuery, knownSite, unknownSite } from './admin-filter.js';
@@ -124,7 +124,7 @@ export const receiptBrowserRoutes = (ctx: Context) => async (app: FastifyInstanc
           "A stored receipt, whether it was purged, its place in the site's chain (previous and next) and its verification.",
         tags: ['admin'],
 
-        params: { type: 'object', properties: { id: { type: 'string', pattern: '^[A-Za-z0-9_-]{16}$' } } },
+        params: { type: 'object', properties: { id: receiptIdSchema } },
         response: {
           200: jsonReply('`{ receipt, purged, chain, verification }`.', { purged: { type: 'boolean' } }),
           ...errorResponses,
@@ -210,7 +210,7 @@ export const receiptBrowserRoutes = (ctx: Context) => async (app: FastifyInstanc
         description:
           "The receipt's proof file, as the consent page gives it to the visitor (type `assent-receipt-proof`): the receipt, its inclusion proof, the checkpoint, the policy and its publication in the log. Audited as an export.",
         tags: ['admin'],
-        params: { type: 'object', properties: { id: { type: 'string', pattern: '^[A-Za-z0-9_-]{16}$' } } },
+        params: { type: 'object', properties: { id: receiptIdSchema } },
         response: {
           200: jsonReply('The proof file, as an attachment.', {
             type: { type: 'string' },
@@ -224,22 +224,24 @@ export const receiptBrowserRoutes = (ctx: Context) => async (app: FastifyInstanc
       },
     },
     async (req, reply) => {
-      const leaf = await ctx.store.receiptLeaf(req.params.id);
-      const file = leaf && maySee(req, leaf.site) ? await proofFileOf(ctx, leaf) : null;
-      if (!leaf || !file)
+      const { id } = req.params;
+      const leaf = await ctx.store.receiptLeaf(id);
+      // Another site's receipt is "not found", as on the detail route.
+      if (!leaf || !maySee(req, leaf.site))
+        return reply.code(404).send(apiError('ASSENT_NOT_FOUND', 'id', `no receipt ${id}`));
+      const file = await proofFileOf(ctx, leaf);
+      if (!file)
         return reply
           .code(404)
           .send(
             apiError(
               'ASSENT_NOT_FOUND',
               'id',
-              leaf && maySee(req, leaf.site)
-                ? `receipt ${req.params.id} was purged: nothing is left to prove about a person`
-                : `no receipt ${req.params.id}`,
+              `receipt ${id} was purged: nothing is left to prove about a person`,
             ),
           );
-      await audit(ctx, req, 'export', leaf.site, { format: 'proof', receipt: req.params.id });
-      return sendProofFile(reply, req.params.id, file);
+      await audit(ctx, req, 'export', leaf.site, { format: 'proof', receipt: id });
+      return sendProofFile(reply, id, file);
     },
   );
 };
