@@ -4,7 +4,7 @@ import type { AuditAction, AuditDetail, AuditEntry } from './audit.js';
 import { secretEquals, throttledAuth, tokenMatches } from './authenticate.js';
 import { type Context, normalizeOrigin } from './context.js';
 import { apiError } from './errors.js';
-import type { Role, User } from './store/admin-store.js';
+import type { AuditRow, Role, User } from './store/admin-store.js';
 
 /**
  * Who is calling the admin API: a person signed in with a session cookie, or a script with
@@ -294,7 +294,8 @@ export const audit = (
   action: AuditAction,
   target: string | null,
   detail: AuditDetail = {},
+  commit?: (row: AuditRow) => Promise<boolean>,
 ): Promise<AuditEntry> => {
   const who = req.assentAdmin!;
-  return ctx.audit.append({ actor: who.name, role: who.role, action, target, detail });
+  return ctx.audit.append({ actor: who.name, role: who.role, action, target, detail }, new Date(), commit);
 };

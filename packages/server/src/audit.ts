@@ -98,13 +98,27 @@ export class AuditLog {
     private readonly signer: Pick<Signer, 'kid' | 'key' | 'sign'>,
   ) {}
 
-  append(input: AuditInput, now = new Date()): Promise<AuditEntry> {
-    const run = this.queue.then(() => this.appendNow(input, now.toISOString()));
+  /**
+   * Appends an entry. `commit` stores it instead of the plain insert: inside the transaction of
+   * the act it records (an erasure, Store.erase), so the two happen together or not at all; it
+   * answers false when another writer took the entry's place (the entry is built again on the
+   * new head), and what it throws fails the append.
+   */
+  append(
+    input: AuditInput,
+    now = new Date(),
+    commit?: (row: AuditRow) => Promise<boolean>,
+  ): Promise<AuditEntry> {
+    const run = this.queue.then(() => this.appendNow(input, now.toISOString(), commit));
     this.queue = run.catch(() => {});
     return run;
   }
 
-  private async appendNow(input: AuditInput, at: string): Promise<AuditEntry> {
+  private async appendNow(
+    input: AuditInput,
+    at: string,
+    commit = (row: AuditRow) => this.store.admin.addAudit(row),
+  ): Promise<AuditEntry> {
     for (let attempt = 0; attempt < 200; attempt++) {
       // Another writer took the place: let it finish before reading the head again.
       if (attempt) await new Promise((r) => setTimeout(r, Math.random() * 5 * Math.min(attempt, 10)));
@@ -127,7 +141,7 @@ export class AuditLog {
         : (await this.signer.sign([hash]))[0]!;
       const entry: AuditEntry = { ...body, hash, sig };
       const { v: _v, ...row } = entry;
-      if (await this.store.admin.addAudit({ ...row, detail: JSON.stringify(entry.detail) })) return entry;
+      if (await commit({ ...row, detail: JSON.stringify(entry.detail) })) return entry;
     }
     throw new Error('the audit log could not be appended to: its head kept moving');
   }

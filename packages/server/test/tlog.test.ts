@@ -12,6 +12,7 @@ import {
   verifyInclusion,
 } from '@assent/core';
 import { CompiledQuery, Migrator } from 'kysely';
+import pg from 'pg';
 import { type AssentServer, createServer, openStore, purgeExpired, verifyExport } from '../src/index.js';
 import { createSigner } from '../src/signer.js';
 import { entriesQuery, type KyselyStore, nodesQuery } from '../src/store/kysely-store.js';
@@ -42,6 +43,22 @@ const suite = (kind: 'sqlite' | 'postgres') =>
   describe(`consent log on ${kind}`, () => {
     let s: AssentServer;
     let drop = async () => {};
+    let dbUrl = '';
+    /** Runs SQL on the server's own database, as an operator with a shell would (faults). */
+    const sqlExec = async (text: string) => {
+      if (kind === 'sqlite') {
+        // The writer thread's connection: the only one that writes while the server runs.
+        const { writer } = s.store as unknown as {
+          writer: { run(op: string, args: unknown[]): Promise<unknown> };
+        };
+        await writer.run('exec', [text, []]);
+        return;
+      }
+      const c = new pg.Client({ connectionString: dbUrl });
+      await c.connect();
+      await c.query(text);
+      await c.end();
+    };
     const ids: { id: string; consentId: string }[] = [];
     const get = (url: string) => s.app.inject({ url });
     const post = async (over: Record<string, unknown> = {}) => {
@@ -69,6 +86,7 @@ const suite = (kind: 'sqlite' | 'postgres') =>
       let db: string;
       if (kind === 'sqlite') db = `sqlite:${join(tempDir(), 'receipts.db')}`;
       else ({ url: db, drop } = await freshPgDatabase());
+      dbUrl = db;
       s = await createServer({
         db,
         sites: SITES,
@@ -472,6 +490,74 @@ const suite = (kind: 'sqlite' | 'postgres') =>
       assert.equal(unknown.json().error, 'ASSENT_UNKNOWN_SITE');
     });
 
+    it('an erasure and its audit entry commit together: an audit log that refuses the entry leaves every receipt as it was', async () => {
+      const admin = { authorization: 'Bearer t' };
+      const erase = (consentId: string) =>
+        s.app.inject({
+          method: 'POST',
+          url: '/v1/admin/erasures',
+          headers: admin,
+          payload: { site: ORIGIN, consentId },
+        });
+      const auditHead = async () =>
+        (
+          (await s.app.inject({ url: '/v1/admin/audit?limit=1', headers: admin })).json() as {
+            entries: { seq: number; action: string; detail: Record<string, unknown> }[];
+          }
+        ).entries[0]!;
+      const visitor = receiptBody().consentId;
+      const mine = [await post({ consentId: visitor }), await post({ consentId: visitor })].map((r) => r.id);
+      const head = await auditHead();
+
+      // The audit log refuses the entry (a fault injected in the database itself): the erasure
+      // fails loudly and nothing of it is left behind.
+      await sqlExec(
+        kind === 'sqlite'
+          ? "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'audit log refused'); END"
+          : "CREATE FUNCTION refuse_audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'audit log refused'; END $$; CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION refuse_audit()",
+      );
+      try {
+        const refused = await erase(visitor);
+        assert.ok(refused.statusCode >= 500, `${refused.statusCode} ${refused.body}`);
+        assert.ok(refused.json().error, refused.body);
+        for (const id of mine) {
+          const l = (await s.store.receiptLeaf(id))!;
+          assert.notEqual(l.body, null, 'the receipt was not erased without its audit entry');
+          assert.notEqual(l.salt, null);
+        }
+        assert.notEqual(await s.store.latest(visitor), null, 'the overview still counts the consent');
+        assert.equal((await auditHead()).seq, head.seq);
+      } finally {
+        await sqlExec(
+          kind === 'sqlite' ? 'DROP TRIGGER refuse_audit' : 'DROP TRIGGER refuse_audit ON audit_log',
+        );
+      }
+
+      // A receipt of the consent stored between reading its receipts and erasing them: the
+      // first attempt rolls back (entry and all) and the erasure reads them again.
+      const store = s.store as { erasable: typeof s.store.erasable };
+      const real = store.erasable;
+      let reads = 0;
+      store.erasable = async (site, id) => {
+        const ids = await real.call(s.store, site, id);
+        // The first read misses the newest receipt, as if it had arrived just after.
+        return reads++ === 0 ? ids.slice(1) : ids;
+      };
+      try {
+        const res = await erase(visitor);
+        assert.equal(res.statusCode, 200, res.body);
+        assert.deepEqual([...(res.json() as { receipts: string[] }).receipts].sort(), [...mine].sort());
+        assert.equal(reads, 2);
+      } finally {
+        delete (store as Partial<typeof store>).erasable;
+      }
+      for (const id of mine) assert.equal((await s.store.receiptLeaf(id))!.salt, null);
+      const entry = await auditHead();
+      assert.equal(entry.seq, head.seq + 1, 'one entry: the rolled-back attempt left none');
+      assert.equal(entry.action, 'consent-erase');
+      assert.deepEqual(String(entry.detail.ids).split(' ').sort(), [...mine].sort());
+    });
+
     it('gives owners and auditors the same proof file for any receipt, audited as an export; none once purged', async () => {
       const admin = { authorization: 'Bearer t' };
       const r = await post();
@@ -666,6 +752,15 @@ describe('consent log queries on SQLite', () => {
     );
     assert.deepEqual(
       plan.rows.map((r) => r.detail),
+      ['SEARCH receipts USING INDEX receipts_consent_at (consent_id=?)'],
+    );
+    // And the read of what it will erase, for its audit entry.
+    const r = writes(store.db).erasable(ORIGIN, consentId()).compile();
+    const read = await store.db.executeQuery<{ detail: string }>(
+      CompiledQuery.raw(`explain query plan ${r.sql}`, [...r.parameters]),
+    );
+    assert.deepEqual(
+      read.rows.map((row) => row.detail),
       ['SEARCH receipts USING INDEX receipts_consent_at (consent_id=?)'],
     );
     await store.close();

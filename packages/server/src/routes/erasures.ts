@@ -8,13 +8,17 @@ import { knownSite, unknownSite } from './admin-filter.js';
 /** The receipt IDs an audit entry names; an erasure of more says how many it left out. */
 const AUDITED_IDS = 100;
 
+/** The erasure's receipts changed between reading and erasing them: read them again. */
+const STALE = new Error('stale');
+
 /**
  * `POST /v1/admin/erasures`: a visitor's erasure request (GDPR Art. 17), carried out by an
  * owner. Every receipt of the consent ID on the site is purged at once, as retention purges an
  * expired one: the consent ID, choices, page, region, UA family, IP hash and the leaf's salt
  * are deleted; the chain's links and signatures stay, so the chain and the consent log still
  * verify while nothing links them to the visitor. The audit log records who erased how many
- * receipts of which site, and their IDs, never the consent ID (that would keep what was erased).
+ * receipts of which site, and their IDs, never the consent ID (that would keep what was erased),
+ * in the erasure's own transaction (Store.erase): neither happens without the other.
  */
 export const erasureRoutes = (ctx: Context) => async (app: FastifyInstance) => {
   app.post<{ Body: { site: string; consentId: string } }>(
@@ -24,7 +28,7 @@ export const erasureRoutes = (ctx: Context) => async (app: FastifyInstance) => {
       schema: {
         summary: 'Erase a consent',
         description:
-          "A visitor's erasure request: purges every receipt of the consent ID on the site now (payload and leaf salt deleted, chain links and signatures kept, so the chain and the log still verify) and removes it from the overview. Audited with the receipts' IDs, not the consent ID.",
+          "A visitor's erasure request: purges every receipt of the consent ID on the site now (payload and leaf salt deleted, chain links and signatures kept, so the chain and the log still verify) and removes it from the overview. Audited with the receipts' IDs, not the consent ID, in the erasure's own transaction: if the audit log cannot take the entry, nothing is erased.",
         tags: ['admin'],
         body: {
           type: 'object',
@@ -55,24 +59,39 @@ export const erasureRoutes = (ctx: Context) => async (app: FastifyInstance) => {
     async (req, reply) => {
       const site = normalizeOrigin(req.body.site);
       if (!(await knownSite(ctx, site))) return unknownSite(reply, site);
-      const ids = await ctx.store.erase(site, req.body.consentId, new Date().toISOString());
-      if (!ids.length)
-        return reply
-          .code(404)
-          .send(
-            apiError(
-              'ASSENT_NOT_FOUND',
-              'consentId',
-              `${site} holds no receipt of this consent ID that is not purged already (erased or expired before, or never recorded)`,
-            ),
-          );
-      await audit(ctx, req, 'consent-erase', site, {
-        receipts: ids.length,
-        ids: ids.slice(0, AUDITED_IDS).join(' '),
-        more: Math.max(0, ids.length - AUDITED_IDS),
-      });
-      req.log.info({ site, receipts: ids.length }, 'consent erased');
-      return { site, erased: ids.length, receipts: ids };
+      // The audit entry names the receipts, so they are read first; the erasure commits with
+      // its entry only if they are still exactly those (a receipt of the consent stored or
+      // expired meanwhile makes it read them again).
+      for (let attempt = 0; attempt < 10; attempt++) {
+        const ids = await ctx.store.erasable(site, req.body.consentId);
+        if (!ids.length)
+          return reply
+            .code(404)
+            .send(
+              apiError(
+                'ASSENT_NOT_FOUND',
+                'consentId',
+                `${site} holds no receipt of this consent ID that is not purged already (erased or expired before, or never recorded)`,
+              ),
+            );
+        const detail = {
+          receipts: ids.length,
+          ids: ids.slice(0, AUDITED_IDS).join(' '),
+          more: Math.max(0, ids.length - AUDITED_IDS),
+        };
+        const done = await audit(ctx, req, 'consent-erase', site, detail, async (row) => {
+          const r = await ctx.store.erase(site, req.body.consentId, row.at, ids, row);
+          if (r === 'stale') throw STALE;
+          return r === 'done';
+        }).catch((e: unknown) => {
+          if (e === STALE) return null;
+          throw e;
+        });
+        if (!done) continue;
+        req.log.info({ site, receipts: ids.length }, 'consent erased');
+        return { site, erased: ids.length, receipts: ids };
+      }
+      throw new Error("the consent's receipts kept changing while it was being erased");
     },
   );
 };

@@ -45,6 +45,17 @@ export interface AuditRow {
   sig: string;
 }
 
+/**
+ * Appends an audit entry at its `seq`, changing no row when another writer took that place
+ * first: the one statement every audit append runs, alone (AdminStore.addAudit) or inside the
+ * transaction of what it records (an erasure, Store.erase).
+ */
+export const insertAudit = (db: Kysely<AdminDatabase>, row: AuditRow) =>
+  db
+    .insertInto('audit_log')
+    .values(row)
+    .onConflict((oc) => oc.column('seq').doNothing());
+
 /** The receipts columns the console's table reads (the receipts table is store/types.ts's). */
 interface ReceiptsRead {
   granted: string | null;
@@ -383,14 +394,7 @@ export class AdminStore {
 
   /** Appends an entry at its `seq`; false when another writer took that place first. */
   async addAudit(row: AuditRow): Promise<boolean> {
-    return (
-      (await this.write(
-        this.db
-          .insertInto('audit_log')
-          .values(row)
-          .onConflict((oc) => oc.column('seq').doNothing()),
-      )) === 1
-    );
+    return (await this.write(insertAudit(this.db, row))) === 1;
   }
 
   /** Up to `limit` entries before `before` (exclusive), newest first: keyset pages on the key. */

@@ -3,7 +3,7 @@ import { type Compilable, CompiledQuery, type Kysely, Migrator, sql } from 'kyse
 import { commitment, newSalt } from '../tlog/commitment.js';
 import { entryData, entryText } from '../tlog/entries.js';
 import { WebhookStore } from '../webhooks/store.js';
-import { type AdminDatabase, AdminStore } from './admin-store.js';
+import { type AdminDatabase, AdminStore, type AuditRow, insertAudit } from './admin-store.js';
 import { type CosignatureDatabase, CosignatureStore } from './cosignatures.js';
 import { migrationProvider } from './migrations.js';
 import { latestRow, receiptRow, writes } from './statements.js';
@@ -31,6 +31,19 @@ import {
 const INSERT_CHUNK = 1000;
 
 const num = (v: unknown): number => Number(v ?? 0);
+
+/** Thrown inside a transaction to roll it back and answer `outcome` (KyselyStore.erase). */
+class Rollback extends Error {
+  constructor(readonly outcome: 'stale' | 'taken') {
+    super(outcome);
+  }
+}
+
+/** Whether two lists hold the same IDs (each at most once), in any order. */
+const sameIds = (a: readonly string[], b: readonly string[]) => {
+  const set = new Set(b);
+  return a.length === b.length && a.every((id) => set.has(id));
+};
 
 /**
  * The stored subtrees `ids` of `site`'s tree. A proof names at most 2·log₂ n of them: one query
@@ -351,12 +364,31 @@ export class KyselyStore implements Store {
     });
   }
 
-  erase(site: string, consentId: string, now: string): Promise<string[]> {
-    return this.db.transaction().execute(async (trx) => {
-      const w = writes(trx);
-      await w.eraseLatest(site, consentId).execute();
-      return (await w.erase(now, site, consentId).execute()).map((r) => r.id);
-    });
+  async erasable(site: string, consentId: string): Promise<string[]> {
+    return (await this.w.erasable(site, consentId).execute()).map((r) => r.id);
+  }
+
+  async erase(
+    site: string,
+    consentId: string,
+    now: string,
+    expect: readonly string[],
+    audit: AuditRow,
+  ): Promise<'done' | 'stale' | 'taken'> {
+    try {
+      return await this.db.transaction().execute(async (trx) => {
+        const added = await insertAudit(trx as unknown as Kysely<AdminDatabase>, audit).executeTakeFirst();
+        if (Number(added.numInsertedOrUpdatedRows) !== 1) throw new Rollback('taken');
+        const w = writes(trx);
+        await w.eraseLatest(site, consentId).execute();
+        const ids = (await w.erase(now, site, consentId).execute()).map((r) => r.id);
+        if (!sameIds(ids, expect)) throw new Rollback('stale');
+        return 'done' as const;
+      });
+    } catch (e) {
+      if (e instanceof Rollback) return e.outcome;
+      throw e;
+    }
   }
 
   async salt(day: string, fresh: string): Promise<string> {

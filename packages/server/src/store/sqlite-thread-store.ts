@@ -2,7 +2,7 @@ import type { SignedReceipt } from '@assent/core';
 import { type Compilable, Kysely, sql } from 'kysely';
 import { entryData, entryText } from '../tlog/entries.js';
 import { WebhookStore } from '../webhooks/store.js';
-import { type AdminDatabase, AdminStore } from './admin-store.js';
+import { type AdminDatabase, AdminStore, type AuditRow, insertAudit } from './admin-store.js';
 import { type CosignatureDatabase, CosignatureStore } from './cosignatures.js';
 import { KyselyStore } from './kysely-store.js';
 import { readerDialect, type SqliteReader } from './sqlite-reader.js';
@@ -105,8 +105,27 @@ export class SqliteThreadStore implements Store {
     return this.writer.run<number>('purge', [cutoff, now, limit]);
   }
 
-  erase(site: string, consentId: string, now: string): Promise<string[]> {
-    return this.writer.run<string[]>('erase', [now, site, consentId]);
+  erasable(site: string, consentId: string): Promise<string[]> {
+    return this.reads.erasable(site, consentId);
+  }
+
+  /** On the writer thread, with the audit entry's insert compiled here (AdminStore's SQL). */
+  erase(
+    site: string,
+    consentId: string,
+    now: string,
+    expect: readonly string[],
+    audit: AuditRow,
+  ): Promise<'done' | 'stale' | 'taken'> {
+    const c = insertAudit(this.reads.db as unknown as Kysely<AdminDatabase>, audit).compile();
+    return this.writer.run<'done' | 'stale' | 'taken'>('erase', [
+      now,
+      site,
+      consentId,
+      [...expect],
+      c.sql,
+      c.parameters,
+    ]);
   }
 
   salt(day: string, fresh: string): Promise<string> {

@@ -133,10 +133,21 @@ const purgeBoth = db.transaction((cutoff, now, limit) => {
   purgeLatest.run(cutoff);
   return purge.run(now, cutoff, limit).changes;
 });
-// An erasure request (KyselyStore.erase): the overview's row and the receipts together.
-const eraseBoth = db.transaction((now, site, consentId) => {
+// An erasure request and its audit entry (KyselyStore.erase): the entry, the overview's row and
+// the receipts together, or nothing. Thrown to roll back: what the request thread is told.
+class Outcome extends Error {
+  constructor(outcome) {
+    super(outcome);
+    this.outcome = outcome;
+  }
+}
+const eraseBoth = db.transaction((now, site, consentId, expect, auditSql, auditParams) => {
+  if (OPS.exec(auditSql, auditParams) !== 1) throw new Outcome('taken');
   eraseLatest.run(site, consentId);
-  return erase.all(now, site, consentId).map((r) => r.id);
+  const ids = erase.all(now, site, consentId).map((r) => r.id);
+  const want = new Set(expect);
+  if (ids.length !== want.size || !ids.every((id) => want.has(id))) throw new Outcome('stale');
+  return 'done';
 });
 // The admin console's writes (users, sessions; store/admin-store.ts): one statement each,
 // compiled by Kysely on the request thread, prepared here once per distinct SQL.
@@ -149,7 +160,14 @@ const OPS = {
   },
   // One transaction: the overview's latest rows and the receipts they stand for go together.
   purge: (cutoff, now, limit) => purgeBoth.immediate(cutoff, now, limit),
-  erase: (now, site, consentId) => eraseBoth.immediate(now, site, consentId),
+  erase: (...args) => {
+    try {
+      return eraseBoth.immediate(...args);
+    } catch (e) {
+      if (e instanceof Outcome) return e.outcome;
+      throw e;
+    }
+  },
   salt: (day, fresh) => {
     addSalt.run(day, fresh);
     return getSalt.get(day).salt;

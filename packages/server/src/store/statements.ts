@@ -90,6 +90,14 @@ export const receiptRow = (
   };
 };
 
+/**
+ * The site column where the consent ID's index must find the rows: `site || ''`, not `site`.
+ * SQLite (without statistics) otherwise reads them through the (site, seq) index, every receipt
+ * of the site (380 ms at 1,000,000 receipts), where the consent ID's index finds the few at
+ * once. The same SQL on PostgreSQL.
+ */
+const siteByConsent = () => sql<string>`${sql.ref('site')} || ''`;
+
 /** The columns a purge clears: everything personal; the chain's links and signature stay. */
 const PURGED = {
   body: null,
@@ -209,11 +217,15 @@ export const writes = (db: Kysely<Database>) => ({
       .updateTable('receipts')
       .set({ ...PURGED, purged_at: now })
       .where('consent_id', '=', consentId)
-      // `site || ''`, not `site`: SQLite (without statistics) otherwise reads the rows through
-      // the (site, seq) index, every receipt of the site (380 ms at 1,000,000 receipts), where
-      // the consent ID's index finds the few at once. The same SQL on PostgreSQL.
-      .where(sql<string>`${sql.ref('site')} || ''`, '=', site)
+      .where(siteByConsent(), '=', site)
       .returning('id'),
+  /** What `erase` would purge now (a purged receipt has no consent ID left). */
+  erasable: (site: string, consentId: string) =>
+    db
+      .selectFrom('receipts')
+      .select('id')
+      .where('consent_id', '=', consentId)
+      .where(siteByConsent(), '=', site),
   /** The erased consent is no longer counted by the console's overview. */
   eraseLatest: (site: string, consentId: string) =>
     db.deleteFrom('consent_latest').where('site', '=', site).where('consent_id', '=', consentId),

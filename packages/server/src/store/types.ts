@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import type { PurgedReceipt, Receipt, SignedReceipt } from '@assent/core';
 import type { WebhookStore } from '../webhooks/store.js';
-import type { AdminStore } from './admin-store.js';
+import type { AdminStore, AuditRow } from './admin-store.js';
 import type { CosignatureStore } from './cosignatures.js';
 
 /** The tables, as Kysely sees them. Times are ISO-8601 UTC text: sortable and the same on both dialects. */
@@ -283,12 +283,23 @@ export interface Store {
   policiesOf(filter: ExportFilter): Promise<StoredPolicy[]>;
   /** Drops the payload of up to `limit` receipts that expired before `cutoff`; returns how many. */
   purge(cutoff: string, now: string, limit: number): Promise<number>;
+  /** The IDs of the receipts `erase` would purge now: `consentId`'s on `site`, not purged yet. */
+  erasable(site: string, consentId: string): Promise<string[]>;
   /**
-   * An erasure request: purges every receipt of `consentId` on `site` now (their payload and
-   * leaf salts; the chain's links stay) and drops the consent from the overview, in one
-   * transaction. Returns the receipts' IDs, none when the consent has no unpurged receipt there.
+   * An erasure request and its audit entry, in one transaction: appends `audit` (the entry
+   * that names the receipts), purges every receipt of `consentId` on `site` (their payload and
+   * leaf salts; the chain's links stay) and drops the consent from the overview. So no erasure
+   * is ever left unaudited, nor an entry without its erasure. Commits only when the receipts
+   * purged are exactly `expect` (read by `erasable`): 'stale' when they changed meanwhile,
+   * 'taken' when another writer took the entry's place in the audit log; both roll back.
    */
-  erase(site: string, consentId: string, now: string): Promise<string[]>;
+  erase(
+    site: string,
+    consentId: string,
+    now: string,
+    expect: readonly string[],
+    audit: AuditRow,
+  ): Promise<'done' | 'stale' | 'taken'>;
   /** The salt of `day`, stored as `fresh` if the day has none yet (first writer wins). */
   salt(day: string, fresh: string): Promise<string>;
   dropSaltsBefore(day: string): Promise<void>;
