@@ -15,7 +15,7 @@
 
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os, { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -112,7 +112,65 @@ const startTarget = async (kind: string, db: string) => {
     proc.stdout!.on('data', (d: Buffer) => d.toString().includes('READY') && resolve());
     proc.once('exit', (c) => reject(new Error(`${kind} server exited with ${c}`)));
   });
-  return { url: `http://127.0.0.1:${port}`, stop: () => proc.kill('SIGTERM') };
+  return { url: `http://127.0.0.1:${port}`, pid: proc.pid!, stop: () => proc.kill('SIGTERM') };
+};
+
+/**
+ * CPU time from /proc (Linux; zeros elsewhere), in clock ticks: the whole machine's busy and
+ * total time (every core, the kernel's softirq work for loopback TCP included), and each thread
+ * of the given processes. What lets a run say how much CPU one receipt costs, and so what rate
+ * the machine's cores allow at all.
+ */
+const cpuSample = (pids: readonly number[]) => {
+  const read = (f: string) => {
+    try {
+      return readFileSync(f, 'utf8');
+    } catch {
+      return '';
+    }
+  };
+  const cpu = read('/proc/stat').split('\n')[0]!.split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal
+  const total = cpu.slice(0, 8).reduce((a, b) => a + b, 0);
+  const busy = total - (cpu[3] ?? 0) - (cpu[4] ?? 0);
+  const threads = new Map<string, number>();
+  for (const pid of pids) {
+    let tasks: string[] = [];
+    try {
+      tasks = readdirSync(`/proc/${pid}/task`);
+    } catch {}
+    for (const t of tasks) {
+      // Fields after the command's closing parenthesis: utime is the 12th, stime the 13th.
+      const f = read(`/proc/${pid}/task/${t}/stat`)
+        .replace(/^.*\) /s, '')
+        .split(' ');
+      threads.set(`${pid}/${t}`, Number(f[11] ?? 0) + Number(f[12] ?? 0));
+    }
+  }
+  return { at: performance.now(), busy, total, threads };
+};
+
+type CpuSample = ReturnType<typeof cpuSample>;
+
+/**
+ * Between two samples: machine CPU (core-µs, all threads and the kernel) per 2xx response, and
+ * the share of a core each named thread used: the server's request thread (its main thread),
+ * its busiest other thread (the SQLite writer, when there is one), the load generator.
+ */
+const cpuUse = (a: CpuSample, b: CpuSample, responses: number, server: number) => {
+  const seconds = (b.at - a.at) / 1000;
+  const cores = cpus().length;
+  const busyShare = b.total > a.total ? (b.busy - a.busy) / (b.total - a.total) : 0;
+  const pct = (k: string) => ((b.threads.get(k) ?? 0) - (a.threads.get(k) ?? 0)) / seconds; // ticks/s = % at 100 Hz
+  let other = 0;
+  for (const k of b.threads.keys())
+    if (k.startsWith(`${server}/`) && k !== `${server}/${server}`) other = Math.max(other, pct(k));
+  let loadgen = 0;
+  for (const k of b.threads.keys()) if (k.startsWith(`${process.pid}/`)) loadgen += pct(k);
+  return {
+    cpuUs: responses ? Math.round((busyShare * cores * seconds * 1e6) / responses) : 0,
+    threads: `request ${Math.round(pct(`${server}/${server}`))} %, busiest other ${Math.round(other)} %, load generator ${Math.round(loadgen)} %`,
+  };
 };
 
 interface Row {
@@ -123,6 +181,10 @@ interface Row {
   p99: number;
   non2xx: number;
   errors: number;
+  /** Machine CPU (core-µs, every thread and the kernel) per 2xx response. */
+  cpuUs?: number;
+  /** Share of a core of the server's request thread, its busiest other thread, the load generator. */
+  threads?: string;
 }
 
 /**
@@ -160,7 +222,14 @@ const proofs = async (target: string, url: string, stored: number, duration: num
   };
 };
 
-const run = async (target: string, url: string, connections: number, duration: number): Promise<Row> => {
+const run = async (
+  target: string,
+  url: string,
+  connections: number,
+  duration: number,
+  server = 0,
+): Promise<Row> => {
+  const before = cpuSample([server, process.pid]);
   const r = await autocannon({
     url: `${url}/v1/receipts`,
     method: 'POST',
@@ -178,6 +247,7 @@ const run = async (target: string, url: string, connections: number, duration: n
     p99: r.latency.p99,
     non2xx: r.non2xx,
     errors: r.errors,
+    ...cpuUse(before, cpuSample([server, process.pid]), r['2xx'], server),
   };
 };
 
@@ -265,9 +335,11 @@ const main = async () => {
     const t = await startTarget(db === 'bare' ? 'bare' : name === UNSTORED ? 'unstored' : 'assent', db);
     await run(name, t.url, 10, 1); // warm-up
     for (const c of conns) {
-      const row = await run(name, t.url, c, duration);
+      const row = await run(name, t.url, c, duration, t.pid);
       rows.push(row);
-      console.error(`${name} ×${c}: ${row.receiptsPerSec}/s p50 ${row.p50} ms p99 ${row.p99} ms`);
+      console.error(
+        `${name} ×${c}: ${row.receiptsPerSec}/s p50 ${row.p50} ms p99 ${row.p99} ms; ${row.cpuUs} µs CPU per response (${row.threads})`,
+      );
     }
     if (db !== 'bare' && name !== UNSTORED) {
       const metrics = await scrapeMetrics(t.url);
@@ -282,11 +354,11 @@ const main = async () => {
   pgdb.done();
   if (partial) return;
   const table = [
-    '| target | connections | receipts (proofs)/s | p50 ms | p99 ms | non-2xx | errors |',
-    '|---|---:|---:|---:|---:|---:|---:|',
+    '| target | connections | receipts (proofs)/s | p50 ms | p99 ms | non-2xx | errors | CPU µs per response | threads (share of a core) |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---|',
     ...rows.map(
       (r) =>
-        `| ${r.target} | ${r.connections} | ${r.receiptsPerSec.toLocaleString('en')} | ${r.p50} | ${r.p99} | ${r.non2xx} | ${r.errors} |`,
+        `| ${r.target} | ${r.connections} | ${r.receiptsPerSec.toLocaleString('en')} | ${r.p50} | ${r.p99} | ${r.non2xx} | ${r.errors} | ${r.cpuUs ?? ''} | ${r.threads ?? ''} |`,
     ),
   ].join('\n');
   const at100 = (t: string) => rows.find((r) => r.target === t && r.connections === 100)!;
@@ -303,6 +375,11 @@ const main = async () => {
       Number(ratio(sqlite100)) >= 0.5 && sqlite100.p99 < 20 ? 'met' : 'NOT met'
     }. PostgreSQL: ${ratio(pg100)} of the bare route, p99 ${pg100.p99} ms.`,
     `Assent's HTTP path with storage answered at once (no transaction, chain, signature or fsync) reaches ${ratio(unstored100)} of the bare route (${unstored100.receiptsPerSec.toLocaleString('en')}/s): the ceiling of any storage design behind it on this machine. SQLite keeps ${(sqlite100.receiptsPerSec / unstored100.receiptsPerSec).toFixed(2)} of that ceiling, PostgreSQL ${(pg100.receiptsPerSec / unstored100.receiptsPerSec).toFixed(2)}.`,
+    // What the cores allow: at half the bare rate, each receipt may cost the whole machine at
+    // most cores / (rate / 2) of CPU, the load generator and the kernel's TCP work included.
+    `CPU budget: at half the bare route's rate this machine's ${cpus().length} cores allow ${Math.round(
+      (cpus().length * 1e6) / (bare100.receiptsPerSec / 2),
+    )} µs of CPU per receipt (every thread, the load generator and the kernel included). Per response the bare route used ${bare100.cpuUs} µs, Assent with storage answered at once ${unstored100.cpuUs} µs, SQLite ${sqlite100.cpuUs} µs, PostgreSQL ${pg100.cpuUs} µs (its server's processes included).`,
     `Inclusion proofs at least as fast as receipt writes: SQLite ${proof('SQLite').receiptsPerSec.toLocaleString('en')} proofs/s against ${sqlite100.receiptsPerSec.toLocaleString('en')} receipts/s (${
       proof('SQLite').receiptsPerSec >= sqlite100.receiptsPerSec ? 'met' : 'NOT met'
     }); PostgreSQL ${proof('PostgreSQL').receiptsPerSec.toLocaleString('en')} against ${pg100.receiptsPerSec.toLocaleString('en')} (${
@@ -339,16 +416,20 @@ PostgreSQL server's, on the same two cores. The bodies are 1,000 different visit
 
 "${UNSTORED}" is the same server (on a SQLite file of its own), except that its store's
 \`append\` resolves each receipt at once: every hook, the CORS check, validation, the IP hash, metrics and
-the 201 run, nothing is stored. Its one request thread is the limit: sampled from \`/proc\` on
-2026-11-30 it ran at 100 % of a core (about 36 µs per receipt, where the bare route's thread
-spends about 15 µs per request), the load generator at 35 %. So no storage design behind this
-HTTP path reaches half the bare route on this machine. In the SQLite cell of the same sample no
-thread was saturated: the writer thread at 69 % (about 59 µs per receipt), the request thread
-at 53 %, the load generator at 24 %; at 100 connections each receipt waits for the writer's
-transaction before the next request of its connection is sent, so the writer's time per
-receipt sets the rate. Measured by hand the same day (A/B, the code changed for the run, not
-kept): without the Ed25519 signature the SQLite cell gained 14–38 %, with
-\`synchronous=NORMAL\` (no fsync at all) 2–6 %.
+the 201 run, nothing is stored. Its one request thread is the limit, at or near a whole core.
+
+The last two columns come from \`/proc\` over each cell: the whole machine's busy CPU time per 2xx
+response (every core, the load generator and the kernel's loopback TCP work included), and the
+share of a core used by the server's request thread, its busiest other thread (the SQLite writer)
+and the load generator. They say what the cores allow at all: at half the bare route's rate a
+receipt may cost no more than the budget above. The load generator and the kernel take a part
+of it whatever the server does; with storage answered at once Assent's HTTP path uses most of
+the rest, so no storage design behind it can meet the target on this machine. At 100
+connections each receipt waits for the writer's transaction before its connection sends the
+next request, so in the SQLite cell no thread is saturated and the writer's time per receipt
+sets the rate. Measured by hand on 2026-11-30 (A/B, the code changed for the run, not kept):
+without the Ed25519 signature the SQLite cell gained 14–38 %, with \`synchronous=NORMAL\` (no
+fsync at all) 2–6 %.
 `;
   mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
   // Keep the export section that bench/export.ts writes.
