@@ -668,6 +668,7 @@ describe('migrating a database that has receipts', () => {
       'admin_0002_audit',
       'admin_0003_webhooks',
       'admin_0004_user_sites',
+      'admin_0005_webhook_erasures',
       'tlog_0001_leaves',
       'tlog_0002_cosignatures',
       'tlog_0003_entries',

@@ -292,7 +292,7 @@ const deliverySuite = (kind: 'sqlite' | 'postgres') => {
         });
         assert.equal(res.statusCode, 200, res.body);
         assert.equal((await state('active')).statusCode, 200);
-        await waitFor('the three receipts', () => rx.acknowledged().length >= 3);
+        await waitFor('the three receipts', () => rx.acknowledged().filter((e) => e.receipt).length >= 3);
         const got = new Map(rx.acknowledged().map((e) => [e.id, e.receipt!]));
         for (const { id } of erased) {
           assert.equal(got.get(id)!.purged, true);
@@ -306,6 +306,112 @@ const deliverySuite = (kind: 'sqlite' | 'postgres') => {
         await unhook(s, hook.id);
       } finally {
         await rx.close();
+        await s.close();
+      }
+    });
+
+    it('an erasure reaches the receivers that got the receipts (consent.erased, Art. 19): once, signed, retried; passed over by a webhook that does not want it', async () => {
+      const s = await start(db);
+      const rx = await receiver();
+      // Set just before the erasure: its first delivery there fails, and is retried like any batch.
+      let failNext = false;
+      const flaky = await receiver(() => {
+        if (!failNext) return 200;
+        failNext = false;
+        return 503;
+      });
+      const plain = await receiver();
+      try {
+        const hook = await addHook(s, rx.url);
+        const receiptsOnly = await addHook(s, plain.url, { events: ['receipt.created'] });
+        const visitor = consentId();
+        const erased = [
+          (await post(s, { consentId: visitor })).id,
+          (await post(s, { consentId: visitor })).id,
+        ];
+        await post(s);
+        await waitFor(
+          'the receipts delivered',
+          () => rx.acknowledged().length >= 3 && plain.acknowledged().length >= 3,
+        );
+        // A receiver whose first answer to the erasure is an error.
+        const retried = await addHook(s, flaky.url);
+        failNext = true;
+        const res = await s.app.inject({
+          method: 'POST',
+          url: '/v1/admin/erasures',
+          headers: OWNER,
+          payload: { site: ORIGIN, consentId: visitor },
+        });
+        assert.equal(res.statusCode, 200, res.body);
+        const audit = (await s.app.inject({ url: '/v1/admin/audit?limit=1', headers: OWNER })).json() as {
+          entries: { seq: number; action: string }[];
+        };
+        const entry = audit.entries[0]!;
+        assert.equal(entry.action, 'consent-erase');
+
+        await waitFor('the erasure event', () => rx.acknowledged().some((e) => e.type === 'consent.erased'));
+        await waitFor('the retried erasure event', () =>
+          flaky.acknowledged().some((e) => e.type === 'consent.erased'),
+        );
+        // A receipt after it: every webhook moved on, the one without consent.erased too.
+        const later = await post(s);
+        for (const r of [rx, plain, flaky])
+          await waitFor('the later receipt', () => r.acknowledged().some((e) => e.id === later.id));
+        await new Promise((r) => setTimeout(r, 200));
+
+        const events = rx.acknowledged().filter((e) => e.type === 'consent.erased');
+        assert.equal(events.length, 1, 'delivered once');
+        const e = events[0] as unknown as {
+          id: string;
+          seq: null;
+          erasure: { audit: number; at: string; receipts: string[] };
+        };
+        assert.equal(e.id, `erasure_${entry.seq}`);
+        assert.equal(e.seq, null);
+        assert.equal(e.erasure.audit, entry.seq);
+        assert.deepEqual([...e.erasure.receipts].sort(), [...erased].sort());
+        const body = rx.got.find((g) => g.body.includes('consent.erased'))!;
+        assert.deepEqual(receiverVerifies(body.headers, body.body, hook.secret, hook.publicKey), {
+          hmac: true,
+          ed25519: true,
+        });
+        assert.ok(!body.body.includes(visitor), 'not the consent ID: the server no longer has it');
+        const log = await deliveries(s, hook.id);
+        const logged = log.filter((d) => d.kind === 'erasures');
+        assert.deepEqual(
+          logged.map((d) => [d.first_seq, d.last_seq, d.events, d.outcome]),
+          [[entry.seq, entry.seq, 1, 'delivered']],
+        );
+        // Retried after the 503, then delivered; nothing else of it.
+        assert.deepEqual(
+          (await deliveries(s, retried.id))
+            .filter((d) => d.kind === 'erasures')
+            .map((d) => [d.attempt, d.outcome]),
+          [
+            [1, 'retry'],
+            [2, 'delivered'],
+          ],
+        );
+        assert.equal(flaky.acknowledged().filter((x) => x.type === 'consent.erased').length, 1);
+        // Not wanted, not sent.
+        assert.ok(!plain.got.some((g) => g.body.includes('consent.erased')));
+        // A webhook made after the erasure never hears of it.
+        const newcomer = await receiver();
+        try {
+          const fresh = await addHook(s, newcomer.url);
+          const last = await post(s);
+          await waitFor('the newcomer', () => newcomer.acknowledged().some((x) => x.id === last.id));
+          assert.ok(!newcomer.got.some((g) => g.body.includes('consent.erased')));
+          await unhook(s, fresh.id);
+        } finally {
+          await newcomer.close();
+        }
+        for (const h of [hook, receiptsOnly, retried]) await unhook(s, h.id);
+      } finally {
+        await rx.close();
+        await flaky.close();
+        await plain.close();
         await s.close();
       }
     });
@@ -378,7 +484,8 @@ const deliverySuite = (kind: 'sqlite' | 'postgres') => {
             getMigrations: async () =>
               Object.fromEntries(
                 Object.entries(await migrationProvider.getMigrations()).filter(
-                  ([name]) => name !== 'admin_0003_webhooks',
+                  // And what came after it.
+                  ([name]) => name !== 'admin_0003_webhooks' && name !== 'admin_0005_webhook_erasures',
                 ),
               ),
           },
@@ -387,7 +494,77 @@ const deliverySuite = (kind: 'sqlite' | 'postgres') => {
         assert.ok(before.results?.some((r) => r.migrationName === 'tlog_0001_leaves'));
         assert.deepEqual(await (store as unknown as { migrate(): Promise<string[]> }).migrate(), [
           'admin_0003_webhooks',
+          'admin_0005_webhook_erasures',
         ]);
+      } finally {
+        await (store as unknown as { close(): Promise<void> }).close();
+        await fresh.drop();
+      }
+    });
+
+    it('webhooks made before consent.erased existed start their erasures at the audit log’s head: no past erasure is sent', async () => {
+      const fresh =
+        kind === 'sqlite'
+          ? { url: `sqlite:${join(tempDir(), 'old.db')}`, drop: async () => {} }
+          : await freshPgDatabase();
+      const store = openStore(fresh.url) as KyselyStore | { reads: KyselyStore };
+      const k = ('reads' in store ? store.reads : store) as KyselyStore;
+      try {
+        const before = await new Migrator({
+          db: k.db,
+          allowUnorderedMigrations: true,
+          provider: {
+            getMigrations: async () =>
+              Object.fromEntries(
+                Object.entries(await migrationProvider.getMigrations()).filter(
+                  ([name]) => name !== 'admin_0005_webhook_erasures',
+                ),
+              ),
+          },
+        }).migrateToLatest();
+        assert.ifError(before.error);
+        // biome-ignore lint/suspicious/noExplicitAny: the tables as they were before admin_0005.
+        const old = k.db as any;
+        for (const seq of [1, 2, 3])
+          await old
+            .insertInto('audit_log')
+            .values({
+              seq,
+              at: new Date().toISOString(),
+              actor: 'cli',
+              role: null,
+              action: 'consent-erase',
+              target: ORIGIN,
+              detail: '{"receipts":1,"ids":"AAAAAAAAAAAAAAAA"}',
+              prev: '0'.repeat(64),
+              kid: 'k',
+              hash: String(seq).repeat(64).slice(0, 64),
+              sig: 's',
+            })
+            .execute();
+        await old
+          .insertInto('webhooks')
+          .values({
+            id: 'wh_old',
+            site: ORIGIN,
+            url: 'https://hooks.example/a',
+            secret: 'whsec_x',
+            events: 'receipt.created,consent.withdrawn',
+            state: 'active',
+            cursor: 0,
+            attempts: 0,
+            created_at: new Date().toISOString(),
+            created_by: 'cli',
+          })
+          .execute();
+        assert.deepEqual(await (store as unknown as { migrate(): Promise<string[]> }).migrate(), [
+          'admin_0005_webhook_erasures',
+        ]);
+        const row = await k.db
+          .selectFrom('webhooks' as never)
+          .select(['erase_cursor' as never])
+          .executeTakeFirstOrThrow();
+        assert.equal(Number((row as { erase_cursor: unknown }).erase_cursor), 3);
       } finally {
         await (store as unknown as { close(): Promise<void> }).close();
         await fresh.drop();

@@ -45,7 +45,11 @@
       for (const v of [
         when(d.at),
         d.kind,
-        d.kind === 'test' ? 'test event' : `${seqs} (${d.events})`,
+        d.kind === 'test'
+          ? 'test event'
+          : d.kind === 'erasures'
+            ? `audit ${seqs} (${d.events})`
+            : `${seqs} (${d.events})`,
         d.attempt,
         d.status === null ? d.error : `HTTP ${d.status}`,
         d.duration_ms,
@@ -117,7 +121,9 @@
 
   $('add-webhook').addEventListener('submit', async (e) => {
     e.preventDefault();
-    const events = [$('ev-created'), $('ev-withdrawn')].filter((c) => c.checked).map((c) => c.value);
+    const events = [$('ev-created'), $('ev-withdrawn'), $('ev-erased')]
+      .filter((c) => c.checked)
+      .map((c) => c.value);
     status.textContent = 'Adding…';
     const r = await api('/v1/admin/webhooks', {
       method: 'POST',

@@ -283,6 +283,7 @@ const PAGES: Record<string, string> = {
 <fieldset><legend>Events</legend>
 <label><input type="checkbox" id="ev-created" value="receipt.created" checked> receipt.created</label>
 <label><input type="checkbox" id="ev-withdrawn" value="consent.withdrawn" checked> consent.withdrawn</label>
+<label><input type="checkbox" id="ev-erased" value="consent.erased" checked> consent.erased</label>
 </fieldset>
 <p><button type="submit">Add webhook</button></p>
 </form>
@@ -290,7 +291,7 @@ const PAGES: Record<string, string> = {
 </section>
 <h2>Recent deliveries</h2>
 <p><label for="hook-pick">Webhook</label> <select id="hook-pick"></select> <button type="button" id="refresh">Refresh</button></p>
-<table id="deliveries"><caption>Delivery attempts, newest first</caption><thead><tr><th scope="col">When (UTC)</th><th scope="col">Kind</th><th scope="col">Receipts (seq)</th><th scope="col">Attempt</th><th scope="col">Answer</th><th scope="col">Time (ms)</th><th scope="col">Outcome</th></tr></thead><tbody></tbody></table>
+<table id="deliveries"><caption>Delivery attempts, newest first</caption><thead><tr><th scope="col">When (UTC)</th><th scope="col">Kind</th><th scope="col">What (seq)</th><th scope="col">Attempt</th><th scope="col">Answer</th><th scope="col">Time (ms)</th><th scope="col">Outcome</th></tr></thead><tbody></tbody></table>
 <p><button type="button" id="older" hidden>Older attempts</button></p>`,
   }),
   '/admin/users': shell({

@@ -5,9 +5,6 @@ import { apiError, errorResponses } from '../errors.js';
 import { consentIdSchema, errorReply } from '../schemas.js';
 import { knownSite, unknownSite } from './admin-filter.js';
 
-/** The receipt IDs an audit entry names; an erasure of more says how many it left out. */
-const AUDITED_IDS = 100;
-
 /** The erasure's receipts changed between reading and erasing them: read them again. */
 const STALE = new Error('stale');
 
@@ -74,11 +71,8 @@ export const erasureRoutes = (ctx: Context) => async (app: FastifyInstance) => {
                 `${site} holds no receipt of this consent ID that is not purged already (erased or expired before, or never recorded)`,
               ),
             );
-        const detail = {
-          receipts: ids.length,
-          ids: ids.slice(0, AUDITED_IDS).join(' '),
-          more: Math.max(0, ids.length - AUDITED_IDS),
-        };
+        // Every ID: the entry is the erasure's one record, which webhooks deliver (Art. 19).
+        const detail = { receipts: ids.length, ids: ids.join(' ') };
         const done = await audit(ctx, req, 'consent-erase', site, detail, async (row) => {
           const r = await ctx.store.erase(site, req.body.consentId, row.at, ids, row);
           if (r === 'stale') throw STALE;

@@ -44,7 +44,7 @@ const deliverySchema = {
   properties: {
     id: { type: 'string' },
     at: { type: 'string', description: 'When the attempt began (UTC)' },
-    kind: { type: 'string', enum: ['receipts', 'test'] },
+    kind: { type: 'string', enum: ['receipts', 'erasures', 'test'] },
     attempt: { type: 'integer', description: '1 for the first attempt at a batch' },
     first_seq: { type: ['integer', 'null'] },
     last_seq: { type: ['integer', 'null'] },
@@ -171,7 +171,7 @@ export const webhookRoutes = (ctx: Context) => async (app: FastifyInstance) => {
               minItems: 1,
               uniqueItems: true,
               items: { type: 'string', enum: [...WEBHOOK_EVENTS] },
-              description: 'What it receives; default both',
+              description: 'What it receives; default all',
             },
           },
         },
@@ -200,6 +200,8 @@ export const webhookRoutes = (ctx: Context) => async (app: FastifyInstance) => {
       const secret = `whsec_${randomBytes(32).toString('base64url')}`;
       // From now on: receipts already in the chain are the export's, not a webhook's.
       const cursor = await ctx.store.webhooks.head(site);
+      // Erasures from now on too: those before were of receipts it never got.
+      const erase_cursor = (await ctx.store.admin.auditHead())?.seq ?? 0;
       await ctx.store.webhooks.add({
         id,
         site,
@@ -208,6 +210,7 @@ export const webhookRoutes = (ctx: Context) => async (app: FastifyInstance) => {
         events: events.join(','),
         state: 'active',
         cursor,
+        erase_cursor,
         attempts: 0,
         next_at: null,
         last_error: null,

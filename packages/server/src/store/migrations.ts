@@ -335,6 +335,21 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('users').addColumn('sites', 'text').execute();
     },
   },
+  /**
+   * Erasures reach webhook receivers (GDPR Art. 19): each webhook's second cursor, over the
+   * audit log's `consent-erase` entries of its site (the last audit `seq` its receiver
+   * acknowledged). Existing webhooks start at the log's head: the erasures before this version
+   * are the owner's to have told.
+   */
+  admin_0005_webhook_erasures: {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .alterTable('webhooks')
+        .addColumn('erase_cursor', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
+      await sql`update webhooks set erase_cursor = coalesce((select max(seq) from audit_log), 0)`.execute(db);
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

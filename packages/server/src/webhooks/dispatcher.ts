@@ -4,7 +4,7 @@ import https from 'node:https';
 import { hostname } from 'node:os';
 import type { Store } from '../store/types.js';
 import { DeliveryRule, type PrivateNetworks, privateAddressError } from './address.js';
-import { deliveryBody, eventOf, testBody } from './payload.js';
+import { deliveryBody, erasureBody, eventOf, testBody } from './payload.js';
 import { SIGNATURE_HEADER, signatureHeader } from './signature.js';
 import type { DeliveriesTable, WebhooksTable } from './store.js';
 
@@ -71,7 +71,8 @@ const iso = (ms: number) => new Date(ms).toISOString();
 const newId = () => randomBytes(12).toString('base64url');
 
 /**
- * Delivers each site's receipts to its webhooks, in chain order, at least once.
+ * Delivers each site's receipts to its webhooks, in chain order, at least once; and the
+ * erasures carried out on the site, in the audit log's order, through a second cursor over it.
  *
  * Why a cursor and a poller rather than a hook in the write path: receipts are group-committed
  * (group-commit.ts, the SQLite writer thread) against a throughput target, and a webhook's
@@ -194,47 +195,43 @@ export class WebhookDispatcher {
         // Read again under the lease: another process may have moved the cursor meanwhile.
         const h = await webhooks.get(id);
         if (h?.state !== 'active' || (h.next_at !== null && h.next_at > iso(now))) return;
+        const wanted = new Set(h.events.split(','));
+        // Erasures first: a receiver is told of one as soon as it can be (Art. 19).
+        const erasures = await webhooks.erasuresAfter(h.site, h.erase_cursor, this.o.batch);
+        if (erasures.length) {
+          const last = erasures.at(-1)!.seq;
+          if (
+            wanted.has('consent.erased') &&
+            !(await this.deliver(
+              h,
+              'erasures',
+              erasureBody(h.id, h.site, erasures),
+              erasures[0]!.seq,
+              last,
+              erasures.length,
+            ))
+          )
+            return;
+          // A webhook that does not want them passes over them.
+          if (!(await webhooks.advanceErasures(h.id, this.owner, h.erase_cursor, last))) return;
+          continue;
+        }
         const rows = await webhooks.receiptsAfter(h.site, h.cursor, this.o.batch);
         if (!rows.length) return;
-        const wanted = new Set(h.events.split(','));
         const send = rows.filter((r) => wanted.has(eventOf(r)));
         const last = rows.at(-1)!.seq;
-        if (send.length) {
-          const attempt = h.attempts + 1;
-          const at = iso(Date.now());
-          const r = await this.post(h, deliveryBody(h.id, h.site, send));
-          // Stopping: the batch stays after the cursor and goes out again after the restart.
-          if (this.stopped && r.error === 'aborted') return;
-          const ok = r.status !== null && r.status >= 200 && r.status < 300;
-          const outcome = ok ? 'delivered' : attempt >= this.o.maxAttempts ? 'failed' : 'retry';
-          await webhooks.logDelivery({
-            id: newId(),
-            webhook_id: h.id,
-            at,
-            kind: 'receipts',
-            attempt,
-            first_seq: send[0]!.seq,
-            last_seq: send.at(-1)!.seq,
-            events: send.length,
-            status: r.status,
-            error: r.error,
-            duration_ms: r.ms,
-            outcome,
-          });
-          if (!ok) {
-            const error = r.error ?? `HTTP ${r.status}`;
-            await webhooks.failed(h.id, this.owner, {
-              attempts: attempt,
-              next_at:
-                outcome === 'failed'
-                  ? null
-                  : iso(Date.now() + backoffDelay(attempt, this.o.baseMs, this.o.capMs)),
-              last_error: error,
-              state: outcome === 'failed' ? 'failed' : 'active',
-            });
-            return;
-          }
-        }
+        if (
+          send.length &&
+          !(await this.deliver(
+            h,
+            'receipts',
+            deliveryBody(h.id, h.site, send),
+            send[0]!.seq,
+            send.at(-1)!.seq,
+            send.length,
+          ))
+        )
+          return;
         // Receipts this webhook does not want are passed over with the ones it got.
         if (!(await webhooks.advance(h.id, this.owner, h.cursor, last))) return;
         if (rows.length < this.o.batch) return;
@@ -242,6 +239,52 @@ export class WebhookDispatcher {
     } finally {
       if (held) await webhooks.release(this.owner, id).catch(this.onError);
     }
+  }
+
+  /**
+   * One attempt at a batch, logged; on failure, the webhook's retry state (its backoff, or
+   * `failed` after the last attempt). Whether the receiver took it (a 2xx): only then may the
+   * caller move the batch's cursor.
+   */
+  private async deliver(
+    h: WebhooksTable,
+    kind: 'receipts' | 'erasures',
+    body: string,
+    first: number,
+    last: number,
+    events: number,
+  ): Promise<boolean> {
+    const { webhooks } = this.store;
+    const attempt = h.attempts + 1;
+    const at = iso(Date.now());
+    const r = await this.post(h, body);
+    // Stopping: the batch stays after the cursor and goes out again after the restart.
+    if (this.stopped && r.error === 'aborted') return false;
+    const ok = r.status !== null && r.status >= 200 && r.status < 300;
+    const outcome = ok ? 'delivered' : attempt >= this.o.maxAttempts ? 'failed' : 'retry';
+    await webhooks.logDelivery({
+      id: newId(),
+      webhook_id: h.id,
+      at,
+      kind,
+      attempt,
+      first_seq: first,
+      last_seq: last,
+      events,
+      status: r.status,
+      error: r.error,
+      duration_ms: r.ms,
+      outcome,
+    });
+    if (!ok)
+      await webhooks.failed(h.id, this.owner, {
+        attempts: attempt,
+        next_at:
+          outcome === 'failed' ? null : iso(Date.now() + backoffDelay(attempt, this.o.baseMs, this.o.capMs)),
+        last_error: r.error ?? `HTTP ${r.status}`,
+        state: outcome === 'failed' ? 'failed' : 'active',
+      });
+    return ok;
   }
 
   /**

@@ -1,5 +1,5 @@
 import { ndjsonLine } from '../export.js';
-import type { ReceiptRow, WebhookEvent } from './store.js';
+import type { ErasureRow, ReceiptRow, WebhookEvent } from './store.js';
 
 /** A withdrawal is a receipt like any other, whose method is core's `withdraw`. */
 export const eventOf = (r: Pick<ReceiptRow, 'method'>): WebhookEvent =>
@@ -19,6 +19,25 @@ export const deliveryBody = (webhook: string, site: string, rows: readonly Recei
   );
   return `{"webhook":${JSON.stringify(webhook)},"site":${JSON.stringify(site)},"events":[${events.join(',')}]}`;
 };
+
+/**
+ * One delivery of erasures: `{"webhook","site","events":[{"id","type":"consent.erased","seq":null,
+ * "erasure":{"audit","at","receipts"}}]}`. `receipts` are the IDs of the receipts erased, the
+ * `id`s of the events that carried them (the receiver deletes what it kept of them); `audit`
+ * is the erasure's entry in the audit log, and the event's `id` (`erasure_<audit>`) its
+ * idempotency key. Never the consent ID: the server no longer has it.
+ */
+export const erasureBody = (webhook: string, site: string, rows: readonly ErasureRow[]): string =>
+  JSON.stringify({
+    webhook,
+    site,
+    events: rows.map((r) => ({
+      id: `erasure_${r.seq}`,
+      type: 'consent.erased',
+      seq: null,
+      erasure: { audit: r.seq, at: r.at, receipts: r.receipts },
+    })),
+  });
 
 /** The body of a test event: no receipt, nothing a receiver would store. */
 export const testBody = (webhook: string, site: string, id: string): string =>

@@ -1,8 +1,16 @@
 import type { Compilable, Kysely } from 'kysely';
 
-/** What a webhook receives: every new receipt, every withdrawal (a receipt whose method is `withdraw`). */
-export type WebhookEvent = 'receipt.created' | 'consent.withdrawn';
-export const WEBHOOK_EVENTS: readonly WebhookEvent[] = ['receipt.created', 'consent.withdrawn'];
+/**
+ * What a webhook receives: every new receipt, every withdrawal (a receipt whose method is
+ * `withdraw`), every erasure request carried out (the receipts an owner erased: GDPR Art. 19
+ * asks that whoever got them be told).
+ */
+export type WebhookEvent = 'receipt.created' | 'consent.withdrawn' | 'consent.erased';
+export const WEBHOOK_EVENTS: readonly WebhookEvent[] = [
+  'receipt.created',
+  'consent.withdrawn',
+  'consent.erased',
+];
 
 /**
  * `active` delivers; `paused` was paused by a person; `failed` gave up after the last retry
@@ -22,7 +30,9 @@ export interface WebhooksTable {
   state: WebhookState;
   /** The last `seq` of the site's chain the receiver acknowledged (2xx). */
   cursor: number;
-  /** Failed attempts at the batch after `cursor`, since the last success. */
+  /** The last audit-log `seq` of the site's erasures the receiver acknowledged (or passed over). */
+  erase_cursor: number;
+  /** Failed attempts at the batch after a cursor, since the last success. */
   attempts: number;
   /** No attempt before this time (backoff); null: due now. */
   next_at: string | null;
@@ -40,9 +50,10 @@ export interface DeliveriesTable {
   id: string;
   webhook_id: string;
   at: string;
-  kind: 'receipts' | 'test';
+  kind: 'receipts' | 'erasures' | 'test';
   /** 1 for the first attempt at a batch, then 2, 3, … */
   attempt: number;
+  /** The batch's first and last `seq`: of the site's chain (receipts), of the audit log (erasures). */
   first_seq: number | null;
   last_seq: number | null;
   events: number;
@@ -72,10 +83,23 @@ interface WebhookDatabase {
   webhook_deliveries: DeliveriesTable;
   receipts: ReceiptsRead;
   chain_heads: { site: string; seq: number };
+  audit_log: { seq: number; at: string; action: string; target: string | null; detail: string };
 }
 
+/** An erasure request carried out, as its audit entry records it. */
+export interface ErasureRow {
+  /** The audit entry's `seq`. */
+  readonly seq: number;
+  readonly at: string;
+  /** The receipts erased. */
+  readonly receipts: readonly string[];
+}
+
+/** The audit action an erasure is recorded under (audit.ts; the audit log is its one record). */
+const ERASE = 'consent-erase';
+
 /** A webhook as listed: everything but its secret and lease, with its site's chain head. */
-export type WebhookInfo = Omit<WebhooksTable, 'secret' | 'lease_owner' | 'lease_until'> & {
+export type WebhookInfo = Omit<WebhooksTable, 'secret' | 'lease_owner' | 'lease_until' | 'erase_cursor'> & {
   /** The site's last seq: `head − cursor` receipts wait to be delivered. */
   readonly head: number;
 };
@@ -149,14 +173,26 @@ export class WebhookStore {
     return r ? num(r) : null;
   }
 
-  /** Active webhooks with receipts after their cursor and no backoff pending at `now`. */
+  /** Active webhooks with receipts or erasures after their cursors and no backoff pending at `now`. */
   async due(now: string): Promise<WebhooksTable[]> {
     const rows = await this.db
       .selectFrom('webhooks as w')
       .innerJoin('chain_heads as h', 'h.site', 'w.site')
       .selectAll('w')
       .where('w.state', '=', 'active')
-      .whereRef('h.seq', '>', 'w.cursor')
+      .where((eb) =>
+        eb.or([
+          eb('h.seq', '>', eb.ref('w.cursor')),
+          eb.exists(
+            eb
+              .selectFrom('audit_log as a')
+              .select('a.seq')
+              .where('a.action', '=', ERASE)
+              .whereRef('a.target', '=', 'w.site')
+              .whereRef('a.seq', '>', 'w.erase_cursor'),
+          ),
+        ]),
+      )
       .where((eb) => eb.or([eb('w.next_at', 'is', null), eb('w.next_at', '<=', now)]))
       .where((eb) => eb.or([eb('w.lease_until', 'is', null), eb('w.lease_until', '<', now)]))
       .execute();
@@ -223,6 +259,44 @@ export class WebhookStore {
       .limit(limit)
       .execute()
       .then((rows) => rows.map((r) => ({ ...r, seq: Number(r.seq) })));
+  }
+
+  /**
+   * Up to `limit` erasures carried out on `site` after the audit log's `seq`, in order. The
+   * audit log's primary key bounds the read to the entries after the cursor.
+   */
+  async erasuresAfter(site: string, seq: number, limit: number): Promise<ErasureRow[]> {
+    const rows = await this.db
+      .selectFrom('audit_log')
+      .select(['seq', 'at', 'detail'])
+      .where('seq', '>', seq)
+      .where('action', '=', ERASE)
+      .where('target', '=', site)
+      .orderBy('seq')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => {
+      const ids = (JSON.parse(r.detail) as { ids?: unknown }).ids;
+      return {
+        seq: Number(r.seq),
+        at: r.at,
+        receipts: typeof ids === 'string' && ids ? ids.split(' ') : [],
+      };
+    });
+  }
+
+  /** As `advance`, for the erasures' cursor. */
+  async advanceErasures(id: string, owner: string, from: number, to: number): Promise<boolean> {
+    return (
+      (await this.write(
+        this.db
+          .updateTable('webhooks')
+          .set({ erase_cursor: to, attempts: 0, next_at: null, last_error: null })
+          .where('id', '=', id)
+          .where('lease_owner', '=', owner)
+          .where('erase_cursor', '=', from),
+      )) === 1
+    );
   }
 
   /**
@@ -303,6 +377,7 @@ export class WebhookStore {
 const num = (r: WebhooksTable): WebhooksTable => ({
   ...r,
   cursor: Number(r.cursor),
+  erase_cursor: Number(r.erase_cursor),
   attempts: Number(r.attempts),
 });
 
