@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Migrator } from 'kysely';
+import { CompiledQuery, Migrator } from 'kysely';
 import { type AssentServer, createServer, generateKeys, openStore } from '../src/index.js';
 import type { ServerOptions } from '../src/server.js';
 import type { KyselyStore } from '../src/store/kysely-store.js';
@@ -575,6 +575,33 @@ const deliverySuite = (kind: 'sqlite' | 'postgres') => {
 
 deliverySuite('sqlite');
 deliverySuite('postgres');
+
+describe('webhook queries on SQLite', () => {
+  it("find a site's erasures after a cursor through the audit log's index, never walking every entry since", async () => {
+    const store = openStore('sqlite::memory:') as KyselyStore;
+    await store.migrate();
+    const plan = async (q: { compile(): { sql: string; parameters: readonly unknown[] } }) => {
+      const c = q.compile();
+      return (
+        await store.db.executeQuery<{ detail: string }>(
+          CompiledQuery.raw(`explain query plan ${c.sql}`, [...c.parameters]),
+        )
+      ).rows.map((r) => r.detail);
+    };
+    assert.deepEqual(await plan(store.webhooks.erasuresQuery(ORIGIN, 10, 100)), [
+      'SEARCH audit_log USING INDEX audit_log_action (action=? AND target=? AND seq>?)',
+    ]);
+    // The dispatcher's poll: the erasures' EXISTS is a seek too.
+    const due = await plan(store.webhooks.dueQuery(new Date().toISOString()));
+    const audit = due.filter((d) => d.includes('audit_log'));
+    assert.equal(audit.length, 1, JSON.stringify(due));
+    assert.match(
+      audit[0]!,
+      /^SEARCH a USING (COVERING )?INDEX audit_log_action \(action=\? AND target=\? AND seq>\?\)$/,
+    );
+    await store.close();
+  });
+});
 
 describe('webhook registration and roles', () => {
   let s: AssentServer;

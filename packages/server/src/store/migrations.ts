@@ -338,8 +338,8 @@ const migrations: Record<string, Migration> = {
   /**
    * Erasures reach webhook receivers (GDPR Art. 19): each webhook's second cursor, over the
    * audit log's `consent-erase` entries of its site (the last audit `seq` its receiver
-   * acknowledged). Existing webhooks start at the log's head: the erasures before this version
-   * are the owner's to have told.
+   * acknowledged), and an index that finds them. Existing webhooks start at the log's head: the
+   * erasures before this version are the owner's to have told.
    */
   admin_0005_webhook_erasures: {
     async up(db: Kysely<unknown>) {
@@ -348,6 +348,13 @@ const migrations: Record<string, Migration> = {
         .addColumn('erase_cursor', 'integer', (c) => c.notNull().defaultTo(0))
         .execute();
       await sql`update webhooks set erase_cursor = coalesce((select max(seq) from audit_log), 0)`.execute(db);
+      // The dispatcher looks for a site's erasures after a cursor every poll: a key range, not
+      // a walk over every sign-in and export logged since the last erasure.
+      await db.schema
+        .createIndex('audit_log_action')
+        .on('audit_log')
+        .columns(['action', 'target', 'seq'])
+        .execute();
     },
   },
 };

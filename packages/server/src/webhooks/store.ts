@@ -175,7 +175,12 @@ export class WebhookStore {
 
   /** Active webhooks with receipts or erasures after their cursors and no backoff pending at `now`. */
   async due(now: string): Promise<WebhooksTable[]> {
-    const rows = await this.db
+    return (await this.dueQuery(now).execute()).map(num);
+  }
+
+  /** `due`'s query (a test checks its plan: the erasures through their index). */
+  dueQuery(now: string) {
+    return this.db
       .selectFrom('webhooks as w')
       .innerJoin('chain_heads as h', 'h.site', 'w.site')
       .selectAll('w')
@@ -194,9 +199,7 @@ export class WebhookStore {
         ]),
       )
       .where((eb) => eb.or([eb('w.next_at', 'is', null), eb('w.next_at', '<=', now)]))
-      .where((eb) => eb.or([eb('w.lease_until', 'is', null), eb('w.lease_until', '<', now)]))
-      .execute();
-    return rows.map(num);
+      .where((eb) => eb.or([eb('w.lease_until', 'is', null), eb('w.lease_until', '<', now)]));
   }
 
   /**
@@ -266,15 +269,7 @@ export class WebhookStore {
    * audit log's primary key bounds the read to the entries after the cursor.
    */
   async erasuresAfter(site: string, seq: number, limit: number): Promise<ErasureRow[]> {
-    const rows = await this.db
-      .selectFrom('audit_log')
-      .select(['seq', 'at', 'detail'])
-      .where('seq', '>', seq)
-      .where('action', '=', ERASE)
-      .where('target', '=', site)
-      .orderBy('seq')
-      .limit(limit)
-      .execute();
+    const rows = await this.erasuresQuery(site, seq, limit).execute();
     return rows.map((r) => {
       const ids = (JSON.parse(r.detail) as { ids?: unknown }).ids;
       return {
@@ -283,6 +278,18 @@ export class WebhookStore {
         receipts: typeof ids === 'string' && ids ? ids.split(' ') : [],
       };
     });
+  }
+
+  /** `erasuresAfter`'s query (a test checks its plan). */
+  erasuresQuery(site: string, seq: number, limit: number) {
+    return this.db
+      .selectFrom('audit_log')
+      .select(['seq', 'at', 'detail'])
+      .where('action', '=', ERASE)
+      .where('target', '=', site)
+      .where('seq', '>', seq)
+      .orderBy('seq')
+      .limit(limit);
   }
 
   /** As `advance`, for the erasures' cursor. */
