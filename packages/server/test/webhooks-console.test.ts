@@ -11,6 +11,7 @@ import type { Browser, Page } from 'playwright-core';
 import { launch, open } from '../../../test-support/browser.js';
 import { type AssentServer, createServer } from '../src/index.js';
 import { addUser } from '../src/users.js';
+import { WEBHOOK_EVENTS } from '../src/webhooks/store.js';
 import { ORIGIN, receiptBody, SITES } from './helpers.js';
 import { receiver, receiverVerifies, waitFor } from './webhook-receiver.js';
 
@@ -75,6 +76,12 @@ describe('webhooks page in Chromium', () => {
     assert.deepEqual(await axe(o.page), [], 'webhooks page, empty');
 
     await o.page.getByLabel('Site (origin)').fill(ORIGIN);
+    // Every event the API knows is offered, checked; none checked is refused, naming `events`.
+    for (const e of WEBHOOK_EVENTS) await o.page.getByLabel(e, { exact: true }).uncheck();
+    await o.page.getByLabel('Receiver URL (http or https)').fill(rx.url);
+    await o.page.getByRole('button', { name: 'Add webhook' }).click();
+    await o.page.getByText(/^Error: events/).waitFor();
+    for (const e of WEBHOOK_EVENTS) await o.page.getByLabel(e, { exact: true }).check();
     await o.page.getByLabel('Receiver URL (http or https)').fill('ftp://example.com/x');
     await o.page.getByRole('button', { name: 'Add webhook' }).click();
     await o.page.getByText('Error: url: must be an http or https URL').waitFor();

@@ -121,13 +121,12 @@
 
   $('add-webhook').addEventListener('submit', async (e) => {
     e.preventDefault();
-    const events = [$('ev-created'), $('ev-withdrawn'), $('ev-erased')]
-      .filter((c) => c.checked)
-      .map((c) => c.value);
+    // None checked is sent as none: the server's 400 names `events` (it would otherwise default to all).
+    const events = [...$('hook-events').querySelectorAll('input:checked')].map((c) => c.value);
     status.textContent = 'Adding…';
     const r = await api('/v1/admin/webhooks', {
       method: 'POST',
-      body: { site: $('hook-site').value, url: $('hook-url').value, ...(events.length ? { events } : {}) },
+      body: { site: $('hook-site').value, url: $('hook-url').value, events },
     });
     if (!r.ok) {
       status.textContent = `Error: ${await problem(r)}`;

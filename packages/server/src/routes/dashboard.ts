@@ -4,6 +4,7 @@ import { EN, MODES, SIGNALS } from '@assent/core';
 import type { FastifyInstance, FastifySchema } from 'fastify';
 import { apiError, errorSchema } from '../errors.js';
 import { textReply } from '../schemas.js';
+import { WEBHOOK_EVENTS } from '../webhooks/store.js';
 
 const asset = (name: string) => readFileSync(new URL(`../assets/${name}`, import.meta.url));
 /** uPlot (MIT, ~50 KB), served from this server like every other file of the console. */
@@ -271,7 +272,7 @@ const PAGES: Record<string, string> = {
     title: 'Webhooks',
     path: '/admin/webhooks',
     script: 'webhooks.js',
-    body: `<p>A webhook receives each new receipt and each withdrawal of its site, in chain order, as a signed POST (HMAC-SHA256 with its secret, and Ed25519 with this server's receipt-signing key), retried with backoff until the receiver answers 2xx. The server's README, "Webhooks", shows how a receiver checks the signature.</p>
+    body: `<p>A webhook receives each new receipt, each withdrawal and each erasure of its site, in order, as a signed POST (HMAC-SHA256 with its secret, and Ed25519 with this server's receipt-signing key), retried with backoff until the receiver answers 2xx. The server's README, "Webhooks", shows how a receiver checks the signature.</p>
 <p id="status" class="status" role="status"></p>
 <table id="webhooks"><caption>Webhooks</caption><thead><tr><th scope="col">Site</th><th scope="col">Receiver</th><th scope="col">Events</th><th scope="col">State</th><th scope="col">Waiting</th><th scope="col">Last error</th><th scope="col">Actions</th></tr></thead><tbody></tbody></table>
 <details><summary>Public key of the Ed25519 signatures</summary><pre id="public-key"></pre></details>
@@ -280,10 +281,8 @@ const PAGES: Record<string, string> = {
 <form id="add-webhook">
 <p><label for="hook-site">Site (origin)</label><br><input id="hook-site" type="url" required placeholder="https://news.example" size="40"></p>
 <p><label for="hook-url">Receiver URL (http or https)</label><br><input id="hook-url" type="url" required placeholder="https://example.com/hooks/assent" size="60"></p>
-<fieldset><legend>Events</legend>
-<label><input type="checkbox" id="ev-created" value="receipt.created" checked> receipt.created</label>
-<label><input type="checkbox" id="ev-withdrawn" value="consent.withdrawn" checked> consent.withdrawn</label>
-<label><input type="checkbox" id="ev-erased" value="consent.erased" checked> consent.erased</label>
+<fieldset id="hook-events"><legend>Events</legend>
+${WEBHOOK_EVENTS.map((e) => `<label><input type="checkbox" value="${e}" checked> ${e}</label>`).join('\n')}
 </fieldset>
 <p><button type="submit">Add webhook</button></p>
 </form>
