@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CompiledQuery, Migrator } from 'kysely';
+import pg from 'pg';
 import { type AssentServer, createServer, generateKeys, openStore } from '../src/index.js';
 import type { ServerOptions } from '../src/server.js';
 import type { KyselyStore } from '../src/store/kysely-store.js';
@@ -396,6 +397,13 @@ const deliverySuite = (kind: 'sqlite' | 'postgres') => {
         assert.equal(flaky.acknowledged().filter((x) => x.type === 'consent.erased').length, 1);
         // Not wanted, not sent.
         assert.ok(!plain.got.some((g) => g.body.includes('consent.erased')));
+        // Nothing waits any more, delivered or passed over.
+        for (const h of [hook, receiptsOnly, retried]) {
+          const w = (await s.app.inject({ url: `/v1/admin/webhooks`, headers: OWNER }))
+            .json()
+            .webhooks.find((x: { id: string }) => x.id === h.id);
+          assert.deepEqual([w.pending, w.erasures_pending], [0, 0], h.id);
+        }
         // A webhook made after the erasure never hears of it.
         const newcomer = await receiver();
         try {
@@ -412,6 +420,100 @@ const deliverySuite = (kind: 'sqlite' | 'postgres') => {
         await rx.close();
         await flaky.close();
         await plain.close();
+        await s.close();
+      }
+    });
+
+    it('an erasure entry altered in the database is neither sent nor skipped: the webhook shows the error and retries', async () => {
+      const s = await start(db);
+      const rx = await receiver();
+      const sqlExec = async (text: string) => {
+        if (kind === 'sqlite') {
+          const { writer } = s.store as unknown as {
+            writer: { run(op: string, args: unknown[]): Promise<unknown> };
+          };
+          await writer.run('exec', [text, []]);
+          return;
+        }
+        const c = new pg.Client({ connectionString: db });
+        await c.connect();
+        await c.query(text);
+        await c.end();
+      };
+      try {
+        const visitor = consentId();
+        await post(s, { consentId: visitor });
+        const res = await s.app.inject({
+          method: 'POST',
+          url: '/v1/admin/erasures',
+          headers: OWNER,
+          payload: { site: ORIGIN, consentId: visitor },
+        });
+        assert.equal(res.statusCode, 200, res.body);
+        // Someone with the database rewrites the entry (the audit log's own chain shows it).
+        const seq = (await s.app.inject({ url: '/v1/admin/audit?limit=1', headers: OWNER })).json().entries[0]
+          .seq;
+        await sqlExec(`update audit_log set detail = '{"receipts":1}' where seq = ${Number(seq)}`);
+        // A webhook whose erasures' cursor is before it (made, then set back, so that nothing
+        // races the rewrite).
+        const hook = await addHook(s, rx.url);
+        await sqlExec(`update webhooks set erase_cursor = ${Number(seq) - 1} where id = '${hook.id}'`);
+        const listed = async () =>
+          (await s.app.inject({ url: '/v1/admin/webhooks', headers: OWNER }))
+            .json()
+            .webhooks.find((x: { id: string }) => x.id === hook.id);
+        // The attempt is logged, then the webhook's retry state set: wait for the second.
+        await waitFor(
+          'the error on the webhook',
+          async () => (await listed()).last_error === 'ASSENT_BAD_AUDIT_ENTRY',
+        );
+        const info = await listed();
+        assert.equal(info.erasures_pending, 1, 'not passed over');
+        const [first] = await deliveries(s, hook.id);
+        assert.deepEqual([first!.kind, first!.first_seq, first!.outcome], ['erasures', seq, 'retry']);
+        assert.equal(rx.got.length, 0, 'no erasure of nothing was sent');
+        await unhook(s, hook.id);
+      } finally {
+        await rx.close();
+        await s.close();
+      }
+    });
+
+    it('passing over erasures a webhook does not want leaves its retry state as it was', async () => {
+      const s = await start(db);
+      try {
+        const w = s.store.webhooks;
+        const id = `wh_${consentId().slice(0, 12)}`;
+        await w.add({
+          id,
+          site: ORIGIN,
+          url: 'https://hooks.example/a',
+          secret: 'whsec_x',
+          events: 'receipt.created',
+          state: 'active',
+          cursor: 0,
+          erase_cursor: 0,
+          attempts: 3,
+          next_at: null,
+          last_error: 'HTTP 500',
+          lease_owner: null,
+          lease_until: null,
+          created_at: new Date().toISOString(),
+          created_by: 'test',
+        });
+        const now = new Date().toISOString();
+        assert.ok(await w.lease(id, 'me', now, new Date(Date.now() + 60_000).toISOString()));
+        assert.ok(await w.advanceErasures(id, 'me', 0, 5, false));
+        let h = (await w.get(id))!;
+        assert.deepEqual([h.erase_cursor, h.attempts, h.last_error], [5, 3, 'HTTP 500']);
+        // Delivered: the receiver answered, so its retry state starts afresh.
+        assert.ok(await w.advanceErasures(id, 'me', 5, 7, true));
+        h = (await w.get(id))!;
+        assert.deepEqual([h.erase_cursor, h.attempts, h.last_error], [7, 0, null]);
+        // Only from the cursor it read.
+        assert.equal(await w.advanceErasures(id, 'me', 5, 9, true), false);
+        await w.remove(id);
+      } finally {
         await s.close();
       }
     });
@@ -502,7 +604,7 @@ const deliverySuite = (kind: 'sqlite' | 'postgres') => {
       }
     });
 
-    it('webhooks made before consent.erased existed start their erasures at the audit log’s head: no past erasure is sent', async () => {
+    it('webhooks made before consent.erased existed get it, from the audit log’s head: no past erasure is sent', async () => {
       const fresh =
         kind === 'sqlite'
           ? { url: `sqlite:${join(tempDir(), 'old.db')}`, drop: async () => {} }
@@ -562,9 +664,11 @@ const deliverySuite = (kind: 'sqlite' | 'postgres') => {
         ]);
         const row = await k.db
           .selectFrom('webhooks' as never)
-          .select(['erase_cursor' as never])
+          .select(['erase_cursor' as never, 'events' as never])
           .executeTakeFirstOrThrow();
         assert.equal(Number((row as { erase_cursor: unknown }).erase_cursor), 3);
+        // It got receipts: it is told of their erasure from now on (Art. 19).
+        assert.equal((row as { events: string }).events, 'receipt.created,consent.withdrawn,consent.erased');
       } finally {
         await (store as unknown as { close(): Promise<void> }).close();
         await fresh.drop();
@@ -808,6 +912,25 @@ describe('webhook registration and roles', () => {
       payload: { state: 'paused' },
     });
     assert.equal(paused.json().state, 'paused');
+    // What it receives changes from now on; nothing, or an unknown event, is refused by name.
+    const changed = await s.app.inject({
+      method: 'PATCH',
+      url: `/v1/admin/webhooks/${id}`,
+      headers: e,
+      payload: { events: ['consent.withdrawn', 'consent.erased'] },
+    });
+    assert.equal(changed.statusCode, 200, changed.body);
+    assert.deepEqual(changed.json().events, ['consent.withdrawn', 'consent.erased']);
+    assert.equal(changed.json().state, 'paused');
+    for (const payload of [{}, { events: [] }, { events: ['receipt.deleted'] }]) {
+      const bad = await s.app.inject({
+        method: 'PATCH',
+        url: `/v1/admin/webhooks/${id}`,
+        headers: e,
+        payload,
+      });
+      assert.equal(bad.statusCode, 400, JSON.stringify(payload));
+    }
     const removed = await s.app.inject({ method: 'DELETE', url: `/v1/admin/webhooks/${id}`, headers: e });
     assert.equal(removed.statusCode, 204);
     const gone = await s.app.inject({ method: 'DELETE', url: `/v1/admin/webhooks/${id}`, headers: e });
@@ -826,9 +949,15 @@ describe('webhook registration and roles', () => {
         ['webhook-add', 'editor@example.com'],
         ['webhook-test', 'editor@example.com'],
         ['webhook-change', 'editor@example.com'],
+        ['webhook-change', 'editor@example.com'],
         ['webhook-remove', 'editor@example.com'],
       ],
     );
+    assert.deepEqual(actions[3]!.detail, {
+      id,
+      events: 'consent.withdrawn consent.erased',
+      were: 'consent.withdrawn',
+    });
     assert.ok(!JSON.stringify(actions).includes('token=abc'), "the audit log keeps no URL's query");
   });
 

@@ -75,7 +75,14 @@
     pick.replaceChildren();
     for (const w of webhooks) {
       const tr = hooks.insertRow();
-      for (const v of [w.site, w.url, w.events.join(' '), w.state, w.pending, w.last_error ?? '—'])
+      for (const v of [
+        w.site,
+        w.url,
+        w.events.join(' '),
+        w.state,
+        w.erasures_pending ? `${w.pending} receipts, ${w.erasures_pending} erasures` : w.pending,
+        w.last_error ?? '—',
+      ])
         tr.insertCell().textContent = String(v);
       const actions = tr.insertCell();
       if (manage) {

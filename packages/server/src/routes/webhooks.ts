@@ -5,7 +5,14 @@ import { type Context, normalizeOrigin } from '../context.js';
 import { apiError, errorResponses } from '../errors.js';
 import { unsafeText } from '../text.js';
 import type { DeliveryRule } from '../webhooks/address.js';
-import { WEBHOOK_EVENTS, type WebhookEvent, type WebhookInfo } from '../webhooks/store.js';
+import {
+  DELIVERY_KINDS,
+  DELIVERY_OUTCOMES,
+  WEBHOOK_EVENTS,
+  WEBHOOK_STATES,
+  type WebhookEvent,
+  type WebhookInfo,
+} from '../webhooks/store.js';
 import { knownSite, unknownSite } from './admin-filter.js';
 
 const MANAGE = { allow: ['owner', 'editor'] as const, scope: 'site' as const };
@@ -19,17 +26,21 @@ const webhookSchema = {
   description: 'A webhook (never its secret, which is shown once, when it is made)',
   properties: {
     id: { type: 'string' },
-    site: { type: 'string', description: 'The site whose receipts it receives' },
+    site: { type: 'string', description: 'The site whose receipts and erasures it receives' },
     url: { type: 'string', description: 'The receiver' },
     events: { type: 'array', items: { type: 'string', enum: [...WEBHOOK_EVENTS] } },
     state: {
       type: 'string',
-      enum: ['active', 'paused', 'failed'],
+      enum: [...WEBHOOK_STATES],
       description: 'failed: it gave up after the last retry; resuming delivers from where it stopped',
     },
     cursor: { type: 'integer', description: 'The last seq of the site’s chain the receiver acknowledged' },
     head: { type: 'integer', description: 'The last seq of the site’s chain' },
     pending: { type: 'integer', description: 'Receipts after the cursor (head − cursor)' },
+    erasures_pending: {
+      type: 'integer',
+      description: 'Erasures of the site after its erasures’ cursor (consent.erased events waiting)',
+    },
     attempts: { type: 'integer', description: 'Failed attempts at the next batch since the last success' },
     next_at: { ...nullableString, description: 'No attempt before this time (backoff)' },
     last_error: { ...nullableString, description: 'The last failure: HTTP status or network error code' },
@@ -44,15 +55,18 @@ const deliverySchema = {
   properties: {
     id: { type: 'string' },
     at: { type: 'string', description: 'When the attempt began (UTC)' },
-    kind: { type: 'string', enum: ['receipts', 'erasures', 'test'] },
+    kind: { type: 'string', enum: [...DELIVERY_KINDS] },
     attempt: { type: 'integer', description: '1 for the first attempt at a batch' },
-    first_seq: { type: ['integer', 'null'] },
+    first_seq: {
+      type: ['integer', 'null'],
+      description: 'The batch’s first seq: of the site’s chain (receipts), of the audit log (erasures)',
+    },
     last_seq: { type: ['integer', 'null'] },
     events: { type: 'integer', description: 'Events in the delivery' },
     status: { type: ['integer', 'null'], description: 'The receiver’s HTTP status; null: none came' },
     error: { ...nullableString, description: 'Network error code (timeout, ECONNREFUSED, …)' },
     duration_ms: { type: 'integer' },
-    outcome: { type: 'string', enum: ['delivered', 'retry', 'failed', 'test-ok', 'test-failed'] },
+    outcome: { type: 'string', enum: [...DELIVERY_OUTCOMES] },
   },
 } as const;
 
@@ -148,11 +162,11 @@ export const webhookRoutes = (ctx: Context) => async (app: FastifyInstance) => {
     '/v1/admin/webhooks',
     {
       config: MANAGE,
-      // Registers a receiver for a site’s new receipts and withdrawals, from now on. The answer holds the HMAC secret: it is never shown again.
+      // Registers a receiver for a site’s new receipts, withdrawals and erasures, from now on. The answer holds the HMAC secret: it is never shown again.
       schema: {
         summary: 'Add a webhook',
         description:
-          "Registers a receiver for a site's new receipts and withdrawals, from now on (receipts already in the chain are the export's). The answer holds the HMAC secret, shown this once. The receiver must be on a public address unless the server allows private networks (webhookPrivateNetworks): an address in the URL or a localhost name is a 400 naming url; a name is checked again on every delivery.",
+          "Registers a receiver for a site's new receipts, withdrawals and erasures, from now on (receipts already in the chain are the export's). The answer holds the HMAC secret, shown this once. The receiver must be on a public address unless the server allows private networks (webhookPrivateNetworks): an address in the URL or a localhost name is a 400 naming url; a name is checked again on every delivery.",
         tags: ['webhooks'],
         body: {
           type: 'object',
@@ -232,22 +246,30 @@ export const webhookRoutes = (ctx: Context) => async (app: FastifyInstance) => {
     },
   );
 
-  app.patch<{ Params: { id: string }; Body: { state: 'active' | 'paused' } }>(
+  app.patch<{ Params: { id: string }; Body: { state?: 'active' | 'paused'; events?: WebhookEvent[] } }>(
     '/v1/admin/webhooks/:id',
     {
       config: MANAGE,
-      // Pauses or resumes a webhook; resuming a failed one retries from its cursor
+      // Pauses or resumes a webhook, or changes what it receives
       schema: {
-        summary: 'Pause or resume a webhook',
+        summary: 'Pause, resume or change a webhook',
         description:
-          'Pauses or resumes a webhook; resuming a failed one retries from its cursor, in chain order.',
+          'Pauses or resumes a webhook (resuming a failed one retries from its cursors, in order), or changes the events it receives from now on.',
         tags: ['webhooks'],
         params: idParams,
         body: {
           type: 'object',
-          required: ['state'],
+          minProperties: 1,
           additionalProperties: false,
-          properties: { state: { type: 'string', enum: ['active', 'paused'] } },
+          properties: {
+            state: { type: 'string', enum: ['active', 'paused'] },
+            events: {
+              type: 'array',
+              minItems: 1,
+              uniqueItems: true,
+              items: { type: 'string', enum: [...WEBHOOK_EVENTS] },
+            },
+          },
         },
         response: { 200: webhookSchema, ...errorResponses },
       },
@@ -255,14 +277,19 @@ export const webhookRoutes = (ctx: Context) => async (app: FastifyInstance) => {
     async (req, reply) => {
       const before = await ctx.store.webhooks.info(req.params.id);
       if (before && !maySee(req, before.site)) return siteForbidden(req, reply, before.site);
-      if (!before || !(await ctx.store.webhooks.setState(req.params.id, req.body.state)))
+      if (!before) return reply.code(404).send(notFound(req.params.id));
+      const { state, events } = req.body;
+      if (
+        (state && !(await ctx.store.webhooks.setState(req.params.id, state))) ||
+        (events && !(await ctx.store.webhooks.setEvents(req.params.id, events)))
+      )
         return reply.code(404).send(notFound(req.params.id));
       await audit(ctx, req, 'webhook-change', before.site, {
         id: before.id,
-        state: req.body.state,
-        was: before.state,
+        ...(state ? { state, was: before.state } : {}),
+        ...(events ? { events: events.join(' '), were: before.events.split(',').join(' ') } : {}),
       });
-      if (req.body.state === 'active') ctx.webhooks.nudge();
+      if (state === 'active') ctx.webhooks.nudge();
       return view((await ctx.store.webhooks.info(req.params.id))!);
     },
   );

@@ -338,8 +338,8 @@ const migrations: Record<string, Migration> = {
   /**
    * Erasures reach webhook receivers (GDPR Art. 19): each webhook's second cursor, over the
    * audit log's `consent-erase` entries of its site (the last audit `seq` its receiver
-   * acknowledged), and an index that finds them. Existing webhooks start at the log's head: the
-   * erasures before this version are the owner's to have told.
+   * acknowledged), and an index that finds them. Existing webhooks get the event and start at
+   * the log's head: the erasures before this version are the owner's to have told.
    */
   admin_0005_webhook_erasures: {
     async up(db: Kysely<unknown>) {
@@ -348,6 +348,9 @@ const migrations: Record<string, Migration> = {
         .addColumn('erase_cursor', 'integer', (c) => c.notNull().defaultTo(0))
         .execute();
       await sql`update webhooks set erase_cursor = coalesce((select max(seq) from audit_log), 0)`.execute(db);
+      // Every webhook so far got receipts (each names its consent ID): Art. 19 has it told of
+      // their erasure, so each gets the new event; PATCH …/webhooks/:id {events} changes that.
+      await sql`update webhooks set events = events || ',consent.erased'`.execute(db);
       // The dispatcher looks for a site's erasures after a cursor every poll: a key range, not
       // a walk over every sign-in and export logged since the last erasure.
       await db.schema

@@ -6,7 +6,7 @@ import type { Store } from '../store/types.js';
 import { DeliveryRule, type PrivateNetworks, privateAddressError } from './address.js';
 import { deliveryBody, erasureBody, eventOf, testBody } from './payload.js';
 import { SIGNATURE_HEADER, signatureHeader } from './signature.js';
-import type { DeliveriesTable, WebhooksTable } from './store.js';
+import { BadErasureEntry, type DeliveriesTable, type ErasureRow, type WebhooksTable } from './store.js';
 
 export interface WebhookOptions {
   /**
@@ -197,7 +197,18 @@ export class WebhookDispatcher {
         if (h?.state !== 'active' || (h.next_at !== null && h.next_at > iso(now))) return;
         const wanted = new Set(h.events.split(','));
         // Erasures first: a receiver is told of one as soon as it can be (Art. 19).
-        const erasures = await webhooks.erasuresAfter(h.site, h.erase_cursor, this.o.batch);
+        let erasures: ErasureRow[];
+        try {
+          erasures = await webhooks.erasuresAfter(h.site, h.erase_cursor, this.o.batch);
+        } catch (e) {
+          if (!(e instanceof BadErasureEntry)) throw e;
+          // Not sent, not skipped: on the webhook's page as its last error, retried with
+          // backoff like any failure, and in the server's log.
+          this.onError(e);
+          const r = { status: null, error: 'ASSENT_BAD_AUDIT_ENTRY', ms: 0 };
+          await this.record(h, 'erasures', e.seq, e.seq, 0, iso(Date.now()), r);
+          return;
+        }
         if (erasures.length) {
           const last = erasures.at(-1)!.seq;
           if (
@@ -213,7 +224,16 @@ export class WebhookDispatcher {
           )
             return;
           // A webhook that does not want them passes over them.
-          if (!(await webhooks.advanceErasures(h.id, this.owner, h.erase_cursor, last))) return;
+          if (
+            !(await webhooks.advanceErasures(
+              h.id,
+              this.owner,
+              h.erase_cursor,
+              last,
+              wanted.has('consent.erased'),
+            ))
+          )
+            return;
           continue;
         }
         const rows = await webhooks.receiptsAfter(h.site, h.cursor, this.o.batch);
@@ -254,12 +274,28 @@ export class WebhookDispatcher {
     last: number,
     events: number,
   ): Promise<boolean> {
-    const { webhooks } = this.store;
-    const attempt = h.attempts + 1;
     const at = iso(Date.now());
     const r = await this.post(h, body);
     // Stopping: the batch stays after the cursor and goes out again after the restart.
     if (this.stopped && r.error === 'aborted') return false;
+    return this.record(h, kind, first, last, events, at, r);
+  }
+
+  /**
+   * Logs an attempt and, when it failed, sets the webhook's retry state: `attempts` counts the
+   * receiver's failures in a row, whatever the batch, and the backoff grows with it.
+   */
+  private async record(
+    h: WebhooksTable,
+    kind: 'receipts' | 'erasures',
+    first: number,
+    last: number,
+    events: number,
+    at: string,
+    r: AttemptResult,
+  ): Promise<boolean> {
+    const { webhooks } = this.store;
+    const attempt = h.attempts + 1;
     const ok = r.status !== null && r.status >= 200 && r.status < 300;
     const outcome = ok ? 'delivered' : attempt >= this.o.maxAttempts ? 'failed' : 'retry';
     await webhooks.logDelivery({

@@ -1,4 +1,4 @@
-import type { Compilable, Kysely } from 'kysely';
+import type { Compilable, ExpressionBuilder, Kysely } from 'kysely';
 
 /**
  * What a webhook receives: every new receipt, every withdrawal (a receipt whose method is
@@ -17,7 +17,8 @@ export const WEBHOOK_EVENTS: readonly WebhookEvent[] = [
  * (the cursor stays where it was: resuming delivers from the receipt that failed, nothing is
  * skipped).
  */
-export type WebhookState = 'active' | 'paused' | 'failed';
+export const WEBHOOK_STATES = ['active', 'paused', 'failed'] as const;
+export type WebhookState = (typeof WEBHOOK_STATES)[number];
 
 export interface WebhooksTable {
   id: string;
@@ -43,14 +44,18 @@ export interface WebhooksTable {
   created_by: string;
 }
 
-export type DeliveryOutcome = 'delivered' | 'retry' | 'failed' | 'test-ok' | 'test-failed';
+export const DELIVERY_OUTCOMES = ['delivered', 'retry', 'failed', 'test-ok', 'test-failed'] as const;
+export type DeliveryOutcome = (typeof DELIVERY_OUTCOMES)[number];
+/** What a delivery carried: receipts (their chain's seqs), erasures (the audit log's), a test event. */
+export const DELIVERY_KINDS = ['receipts', 'erasures', 'test'] as const;
+export type DeliveryKind = (typeof DELIVERY_KINDS)[number];
 
 /** One attempt to deliver: never a consent ID, never an IP (the error is a code, not a message). */
 export interface DeliveriesTable {
   id: string;
   webhook_id: string;
   at: string;
-  kind: 'receipts' | 'erasures' | 'test';
+  kind: DeliveryKind;
   /** 1 for the first attempt at a batch, then 2, 3, … */
   attempt: number;
   /** The batch's first and last `seq`: of the site's chain (receipts), of the audit log (erasures). */
@@ -102,7 +107,17 @@ const ERASE = 'consent-erase';
 export type WebhookInfo = Omit<WebhooksTable, 'secret' | 'lease_owner' | 'lease_until' | 'erase_cursor'> & {
   /** The site's last seq: `head − cursor` receipts wait to be delivered. */
   readonly head: number;
+  /** Erasures of the site after its erasures' cursor: waiting to be delivered (or passed over). */
+  readonly erasures_pending: number;
 };
+
+/** An erasure's audit entry the dispatcher cannot read: it is not sent (and not skipped). */
+export class BadErasureEntry extends Error {
+  override readonly name = 'BadErasureEntry';
+  constructor(readonly seq: number) {
+    super(`audit entry ${seq} (consent-erase) names no receipt IDs`);
+  }
+}
 
 export type ReceiptRow = ReceiptsRead;
 
@@ -143,6 +158,17 @@ export class WebhookStore {
     return r ? Number(r.seq) : 0;
   }
 
+  /** The count of the webhook's site's erasures after its cursor, as a column of `webhooks as w`. */
+  private pendingErasures(eb: ExpressionBuilder<WebhookDatabase & { w: WebhooksTable }, 'w'>) {
+    return eb
+      .selectFrom('audit_log as a')
+      .select((e) => e.fn.countAll<number>().as('n'))
+      .where('a.action', '=', ERASE)
+      .whereRef('a.target', '=', 'w.site')
+      .whereRef('a.seq', '>', 'w.erase_cursor')
+      .as('erasures_pending');
+  }
+
   async add(row: WebhooksTable): Promise<void> {
     await this.write(this.db.insertInto('webhooks').values(row));
   }
@@ -151,7 +177,7 @@ export class WebhookStore {
     let q = this.db
       .selectFrom('webhooks as w')
       .leftJoin('chain_heads as h', 'h.site', 'w.site')
-      .select([...INFO, 'h.seq as head']);
+      .select([...INFO, 'h.seq as head', (eb) => this.pendingErasures(eb)]);
     if (site !== undefined) q = q.where('w.site', '=', site);
     const rows = await q.orderBy('w.created_at').orderBy('w.id').execute();
     return rows.map(info);
@@ -161,7 +187,7 @@ export class WebhookStore {
     const r = await this.db
       .selectFrom('webhooks as w')
       .leftJoin('chain_heads as h', 'h.site', 'w.site')
-      .select([...INFO, 'h.seq as head'])
+      .select([...INFO, 'h.seq as head', (eb) => this.pendingErasures(eb)])
       .where('w.id', '=', id)
       .executeTakeFirst();
     return r ? info(r) : null;
@@ -209,6 +235,18 @@ export class WebhookStore {
   async setState(id: string, state: 'active' | 'paused'): Promise<boolean> {
     const set = state === 'active' ? { state, attempts: 0, next_at: null, last_error: null } : { state };
     return (await this.write(this.db.updateTable('webhooks').set(set).where('id', '=', id))) === 1;
+  }
+
+  /** What it receives from now on; false when there is no such webhook. */
+  async setEvents(id: string, events: readonly WebhookEvent[]): Promise<boolean> {
+    return (
+      (await this.write(
+        this.db
+          .updateTable('webhooks')
+          .set({ events: events.join(',') })
+          .where('id', '=', id),
+      )) === 1
+    );
   }
 
   /** Removes a webhook and its delivery log; false when there is none. */
@@ -271,12 +309,14 @@ export class WebhookStore {
   async erasuresAfter(site: string, seq: number, limit: number): Promise<ErasureRow[]> {
     const rows = await this.erasuresQuery(site, seq, limit).execute();
     return rows.map((r) => {
-      const ids = (JSON.parse(r.detail) as { ids?: unknown }).ids;
-      return {
-        seq: Number(r.seq),
-        at: r.at,
-        receipts: typeof ids === 'string' && ids ? ids.split(' ') : [],
-      };
+      let ids: unknown;
+      try {
+        ids = (JSON.parse(r.detail) as { ids?: unknown }).ids;
+      } catch {}
+      // Every erasure names at least one receipt: anything else is an entry altered in the
+      // database (the audit log's chain would say so), never sent as an erasure of nothing.
+      if (typeof ids !== 'string' || !/^\S+( \S+)*$/.test(ids)) throw new BadErasureEntry(Number(r.seq));
+      return { seq: Number(r.seq), at: r.at, receipts: ids.split(' ') };
     });
   }
 
@@ -292,13 +332,27 @@ export class WebhookStore {
       .limit(limit);
   }
 
-  /** As `advance`, for the erasures' cursor. */
-  async advanceErasures(id: string, owner: string, from: number, to: number): Promise<boolean> {
+  /**
+   * As `advance`, for the erasures' cursor. `delivered`: the receiver took them (its retry state
+   * is cleared, as after receipts); otherwise the webhook does not want them and passes over
+   * them, its retry state untouched.
+   */
+  async advanceErasures(
+    id: string,
+    owner: string,
+    from: number,
+    to: number,
+    delivered: boolean,
+  ): Promise<boolean> {
     return (
       (await this.write(
         this.db
           .updateTable('webhooks')
-          .set({ erase_cursor: to, attempts: 0, next_at: null, last_error: null })
+          .set(
+            delivered
+              ? { erase_cursor: to, attempts: 0, next_at: null, last_error: null }
+              : { erase_cursor: to },
+          )
           .where('id', '=', id)
           .where('lease_owner', '=', owner)
           .where('erase_cursor', '=', from),
@@ -389,10 +443,16 @@ const num = (r: WebhooksTable): WebhooksTable => ({
 });
 
 const info = (
-  r: Omit<WebhookInfo, 'head'> & { head: number | string | null; cursor: number; attempts: number },
+  r: Omit<WebhookInfo, 'head' | 'erasures_pending'> & {
+    head: number | string | null;
+    erasures_pending: number | string | null;
+    cursor: number;
+    attempts: number;
+  },
 ): WebhookInfo => ({
   ...r,
   cursor: Number(r.cursor),
   attempts: Number(r.attempts),
   head: r.head === null ? 0 : Number(r.head),
+  erasures_pending: Number(r.erasures_pending ?? 0),
 });
