@@ -194,3 +194,14 @@ export const open = async (
  */
 export const bannerTag = (shortcode: string, extra = '', file = 'assent.min.js') =>
   `<script src="/${file}" data-assent="${shortcode}" ${extra} defer></script>`;
+
+/**
+ * Polls `check` (in this process) every 20 ms until it holds, for up to `ms`; its last answer.
+ * For what the browser causes elsewhere, such as a request reaching the test server, which
+ * can arrive after the page shows its result.
+ */
+export const until = async (check: () => boolean, ms = 5000): Promise<boolean> => {
+  for (const end = Date.now() + ms; !check() && Date.now() < end; )
+    await new Promise((r) => setTimeout(r, 20));
+  return check();
+};

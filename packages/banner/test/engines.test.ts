@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { bannerTag, serve } from '../../../test-support/browser.js';
+import { bannerTag, serve, until } from '../../../test-support/browser.js';
 import { type Engine, type EnginePage, engines, openEngine } from '../../../test-support/engines.js';
 
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
@@ -48,11 +48,6 @@ type Site = Awaited<ReturnType<typeof serve>>;
 /** Each test's bound: a driver that stops answering fails one test, not the run (a call waits 15 s at most). */
 const T = { timeout: 60_000 };
 
-/** Polls `check` (in this process) every 20 ms until it holds, for up to `ms`. */
-const until = async (check: () => boolean, ms = 5000) => {
-  for (const end = Date.now() + ms; !check() && Date.now() < end; ) await sleep(20);
-  return check();
-};
 type W = { hits?: string[] };
 
 /** The banner's visible texts: the message paragraph and the buttons, in order. */
