@@ -286,7 +286,9 @@ export const guardAdmin = (ctx: Context, app: FastifyInstance, routes: AdminRout
 
 /**
  * Records what the authenticated caller of this request did, in the audit log, before the
- * answer goes out: an action the log cannot hold fails (503) rather than go unrecorded.
+ * answer goes out: an action the log cannot hold fails rather than go unrecorded. With
+ * `commit`, the entry is written by the act's own transaction (`audited`, Store.erase,
+ * Store.publish); without, it is written alone (reads: exports, proof files).
  */
 export const audit = (
   ctx: Context,
@@ -294,8 +296,35 @@ export const audit = (
   action: AuditAction,
   target: string | null,
   detail: AuditDetail = {},
-  commit?: (row: AuditRow) => Promise<boolean>,
+  commit?: (row: AuditRow) => Promise<void>,
 ): Promise<AuditEntry> => {
   const who = req.assentAdmin!;
   return ctx.audit.append({ actor: who.name, role: who.role, action, target, detail }, new Date(), commit);
+};
+
+/** The act changed nothing: no entry is written (see `audited`). */
+const NOTHING = new Error('nothing changed');
+
+/**
+ * Does `act` and records it in the audit log in one transaction (its write takes the entry,
+ * store/admin-store.ts Write): both happen or neither. Whether the act changed anything: when it
+ * did not (no such row, a guard refused it), nothing is recorded either.
+ */
+export const audited = async (
+  ctx: Context,
+  req: FastifyRequest,
+  action: AuditAction,
+  target: string | null,
+  detail: AuditDetail,
+  act: (audit: AuditRow) => Promise<boolean>,
+): Promise<boolean> => {
+  try {
+    await audit(ctx, req, action, target, detail, async (row) => {
+      if (!(await act(row))) throw NOTHING;
+    });
+    return true;
+  } catch (e) {
+    if (e === NOTHING) return false;
+    throw e;
+  }
 };

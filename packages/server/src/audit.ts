@@ -2,7 +2,7 @@ import { createHash, createPublicKey, type KeyObject, sign } from 'node:crypto';
 import { GENESIS, stableStringify } from '@assent/core';
 import type { Signer } from './signer.js';
 import { keyId, verifyHashSignature } from './signer.js';
-import type { AuditRow } from './store/admin-store.js';
+import { type AuditRow, AuditTaken } from './store/admin-store.js';
 import type { Store } from './store/types.js';
 
 /** What the audit log records: every admin action, and every attempt to sign in. */
@@ -99,15 +99,15 @@ export class AuditLog {
   ) {}
 
   /**
-   * Appends an entry. `commit` stores it instead of the plain insert: inside the transaction of
-   * the act it records (an erasure, Store.erase), so the two happen together or not at all; it
-   * answers false when another writer took the entry's place (the entry is built again on the
-   * new head), and what it throws fails the append.
+   * Appends an entry. `commit` stores it instead of the plain insert: in the transaction of the
+   * act it records (Write's `audit`, Store.erase), so the two happen together or not at all. It
+   * throws AuditTaken when another writer took the entry's place (the entry is built again on
+   * the new head); anything else it throws fails the append, and the act with it.
    */
   append(
     input: AuditInput,
     now = new Date(),
-    commit?: (row: AuditRow) => Promise<boolean>,
+    commit?: (row: AuditRow) => Promise<void>,
   ): Promise<AuditEntry> {
     const run = this.queue.then(() => this.appendNow(input, now.toISOString(), commit));
     this.queue = run.catch(() => {});
@@ -117,7 +117,9 @@ export class AuditLog {
   private async appendNow(
     input: AuditInput,
     at: string,
-    commit = (row: AuditRow) => this.store.admin.addAudit(row),
+    commit = async (row: AuditRow) => {
+      if (!(await this.store.admin.addAudit(row))) throw new AuditTaken();
+    },
   ): Promise<AuditEntry> {
     for (let attempt = 0; attempt < 200; attempt++) {
       // Another writer took the place: let it finish before reading the head again.
@@ -141,7 +143,12 @@ export class AuditLog {
         : (await this.signer.sign([hash]))[0]!;
       const entry: AuditEntry = { ...body, hash, sig };
       const { v: _v, ...row } = entry;
-      if (await commit({ ...row, detail: JSON.stringify(entry.detail) })) return entry;
+      try {
+        await commit({ ...row, detail: JSON.stringify(entry.detail) });
+        return entry;
+      } catch (e) {
+        if (!(e instanceof AuditTaken)) throw e;
+      }
     }
     throw new Error('the audit log could not be appended to: its head kept moving');
   }

@@ -234,6 +234,10 @@ const user = async (sub: string | undefined) => {
       ...Object.keys(config.sites).map(normalizeOrigin),
       ...(await store.currentPolicies()).map((p) => p.site),
     ]);
+    // Recorded as the API records it, in one transaction with the user, and signed with the
+    // server's key (the data dir's), like everything the server records.
+    const log = new AuditLog(store, createSigner(ensureSecrets().signingKey));
+    const refused = new Error('the email is taken');
     const r = await addUser(
       store,
       {
@@ -244,17 +248,31 @@ const user = async (sub: string | undefined) => {
       },
       undefined,
       (s) => known.has(s),
+      (user, insert) =>
+        log
+          .append(
+            {
+              actor: 'cli',
+              role: null,
+              action: 'user-add',
+              target: user.email,
+              detail: { role: user.role, ...(user.sites.length ? { sites: user.sites.join(',') } : {}) },
+            },
+            new Date(),
+            async (row) => {
+              if (!(await insert(row))) throw refused;
+            },
+          )
+          .then(
+            () => true,
+            (e: unknown) => {
+              if (e === refused) return false;
+              throw e;
+            },
+          ),
     );
     if (!r.ok)
       return die(`user add: ${r.field === 'password' ? 'the password' : `--${r.field}`} ${r.message}`);
-    // Signed with the server's key (the data dir's), like everything the server records.
-    await new AuditLog(store, createSigner(ensureSecrets().signingKey)).append({
-      actor: 'cli',
-      role: null,
-      action: 'user-add',
-      target: r.user.email,
-      detail: { role: r.user.role, ...(r.user.sites.length ? { sites: r.user.sites.join(',') } : {}) },
-    });
     process.stdout.write(
       `added ${r.user.email} (${r.user.role}${r.user.sites.length ? `, sites ${r.user.sites.join(', ')}` : ''}); sign in at /admin\n`,
     );

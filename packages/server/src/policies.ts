@@ -17,6 +17,7 @@ import {
   validateConfig,
 } from '@assent/core';
 import { PRESETS } from '@assent/core/i18n';
+import { type AuditRow, AuditStale } from './store/admin-store.js';
 import type { Store } from './store/types.js';
 
 const DAY = 86_400_000;
@@ -155,12 +156,27 @@ export class PolicyRegistry {
     return v;
   }
 
-  /** Publishes `v` for `site` (a no-op when it is already current); returns whether it changed. */
-  async publish(site: string, v: PolicyVersion, at = new Date().toISOString()): Promise<boolean> {
+  /**
+   * Publishes `v` for `site` (a no-op when it is already current); returns whether it changed.
+   * With `audit`, its audit entry is written in the same transaction (Store.publish).
+   */
+  async publish(
+    site: string,
+    v: PolicyVersion,
+    at = new Date().toISOString(),
+    audit?: { readonly row: AuditRow; readonly changed: boolean },
+  ): Promise<boolean> {
     let changed: boolean;
     try {
-      changed = await this.store.publish(site, { sha256: v.sha256, doc: v.canonical }, at);
+      changed = await this.store.publish(site, { sha256: v.sha256, doc: v.canonical }, at, audit);
     } catch (e) {
+      if (audit) {
+        // Another process published for this site at the same moment (PostgreSQL's unique
+        // key on (site, seq)): what the entry says may no longer hold, so the caller reads again.
+        const code = String((e as { code?: unknown } | null)?.code ?? '');
+        if (code === '23505' || code.startsWith('SQLITE_CONSTRAINT')) throw new AuditStale();
+        throw e;
+      }
       // Another process published for this site at the same moment (the (site, seq) key took
       // one of us): publish again after it, once.
       await this.load();

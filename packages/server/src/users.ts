@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { normalizeOrigin } from './context.js';
 import { hashPassword, type PasswordCost, passwordProblem } from './passwords.js';
-import { ROLES, type Role, storedSites, type User } from './store/admin-store.js';
+import { type AuditRow, ROLES, type Role, storedSites, type User } from './store/admin-store.js';
 import type { Store } from './store/types.js';
 import { unsafeText } from './text.js';
 
@@ -46,6 +46,13 @@ export const addUser = async (
   input: { email: string; role: string; password: string; sites?: readonly string[] },
   cost?: PasswordCost,
   known: (site: string) => boolean | Promise<boolean> = () => false,
+  /**
+   * Records the addition: runs `insert` with the audit entry, so that the user and the entry
+   * are written together or not at all (AuditLog.append's commit); whether the user was added.
+   * By default nothing is recorded (tests' and seeds' users).
+   */
+  record: (user: User, insert: (audit?: AuditRow) => Promise<boolean>) => Promise<boolean> = (_, insert) =>
+    insert(),
 ): Promise<{ ok: true; user: User } | Refused> => {
   const email = input.email.trim().toLowerCase();
   const bad = (
@@ -67,11 +74,8 @@ export const addUser = async (
     created_at: now,
     updated_at: now,
   };
-  const added = await store.admin.addUser({
-    ...user,
-    sites: storedSites(user.sites),
-    password: await hashPassword(input.password, cost),
-  });
+  const row = { ...user, sites: storedSites(user.sites), password: await hashPassword(input.password, cost) };
+  const added = await record(user, (audit) => store.admin.addUser(row, audit));
   if (!added) return { ok: false, field: 'email', message: `${email} is already a user` };
   return { ok: true, user };
 };

@@ -6,6 +6,7 @@ import { apiError, errorResponses } from '../errors.js';
 import { EXPORT_FORMATS, type ExportFormat, exportChunks, needsController } from '../export.js';
 import { publishable } from '../policies.js';
 import { errorReply, jsonReply } from '../schemas.js';
+import { AuditStale } from '../store/admin-store.js';
 import type { StatsBy } from '../store/types.js';
 import { unsafeText } from '../text.js';
 import { badDate, type FilterQuery, filterOf, filterQuery, knownSite, unknownSite } from './admin-filter.js';
@@ -224,13 +225,23 @@ export const adminRoutes = (ctx: Context) => async (app: FastifyInstance) => {
         return reply
           .code(400)
           .send(apiError('ASSENT_BAD_FIELD', `config.${r.problems[0]!.field}`, r.errors.join('; ')));
-      const changed = await ctx.policies.publish(site, r.version);
+      // The entry says whether the current policy changed, so that is read first; the
+      // publication commits with its entry only if it still holds (another process may publish
+      // for the site meanwhile: then it reads again).
+      let changed = false;
+      for (let attempt = 0; ; attempt++) {
+        changed = (await ctx.store.publications(site))[0]?.sha256 !== r.version.sha256;
+        const detail = { sha256: r.version.sha256, version: r.version.config.policy, changed };
+        try {
+          await audit(ctx, req, 'policy-publish', site, detail, async (row) => {
+            await ctx.policies.publish(site, r.version, row.at, { row, changed });
+          });
+          break;
+        } catch (e) {
+          if (!(e instanceof AuditStale) || attempt >= 9) throw e;
+        }
+      }
       req.log.info({ site, sha256: r.version.sha256, changed }, 'policy published');
-      await audit(ctx, req, 'policy-publish', site, {
-        sha256: r.version.sha256,
-        version: r.version.config.policy,
-        changed,
-      });
       return reply.code(201).send({
         site,
         sha256: r.version.sha256,

@@ -3,10 +3,8 @@ import { audit } from '../admin-auth.js';
 import { type Context, normalizeOrigin } from '../context.js';
 import { apiError, errorResponses } from '../errors.js';
 import { consentIdSchema, errorReply } from '../schemas.js';
+import { AuditStale, AuditTaken } from '../store/admin-store.js';
 import { knownSite, unknownSite } from './admin-filter.js';
-
-/** The erasure's receipts changed between reading and erasing them: read them again. */
-const STALE = new Error('stale');
 
 /**
  * `POST /v1/admin/erasures`: a visitor's erasure request (GDPR Art. 17), carried out by an
@@ -75,10 +73,11 @@ export const erasureRoutes = (ctx: Context) => async (app: FastifyInstance) => {
         const detail = { receipts: ids.length, ids: ids.join(' ') };
         const done = await audit(ctx, req, 'consent-erase', site, detail, async (row) => {
           const r = await ctx.store.erase(site, req.body.consentId, row.at, ids, row);
-          if (r === 'stale') throw STALE;
-          return r === 'done';
+          // The erasure's receipts changed between reading and erasing them: read them again.
+          if (r === 'stale') throw new AuditStale();
+          if (r === 'taken') throw new AuditTaken();
         }).catch((e: unknown) => {
-          if (e === STALE) return null;
+          if (e instanceof AuditStale) return null;
           throw e;
         });
         if (!done) continue;

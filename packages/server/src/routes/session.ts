@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import {
   allowedSites,
-  audit,
+  audited,
   CSRF_HEADER,
   crossSite,
   csrfOf,
@@ -121,14 +121,19 @@ export const signInRoute = (ctx: Context) => async (app: FastifyInstance) => {
       const token = newSessionToken();
       const expiresAt = new Date(now + SESSION_HOURS * HOUR).toISOString();
       await ctx.store.admin.dropExpiredSessions(new Date(now).toISOString());
-      await ctx.store.admin.addSession({
+      const session = {
         id: sessionId(token),
         user_id: u.id,
         created_at: new Date(now).toISOString(),
         expires_at: expiresAt,
-      });
+      };
+      // The session and its entry together: no sign-in goes unrecorded.
+      await ctx.audit.append(
+        { actor: u.email, role: u.role, action: 'sign-in', target: null, detail: {} },
+        new Date(now),
+        (row) => ctx.store.admin.addSession(session, row),
+      );
       req.log.info({ role: u.role }, 'admin signed in');
-      await ctx.audit.append({ actor: u.email, role: u.role, action: 'sign-in', target: null, detail: {} });
       return reply
         .code(201)
         .header('set-cookie', sessionCookie(token, SESSION_HOURS * 3600))
@@ -201,8 +206,10 @@ export const sessionRoutes = (ctx: Context) => async (app: FastifyInstance) => {
     async (req, reply) => {
       const who = req.assentAdmin!;
       if (who.kind === 'user') {
-        await ctx.store.admin.removeSession(who.session);
-        await audit(ctx, req, 'sign-out', null);
+        // Recorded only when it ended a live session (an expired one just clears the cookie).
+        await audited(ctx, req, 'sign-out', null, {}, (row) =>
+          ctx.store.admin.removeSession(who.session, row),
+        );
       }
       return reply.code(204).header('set-cookie', sessionCookie('', 0)).send();
     },

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { audit } from '../admin-auth.js';
+import { audited } from '../admin-auth.js';
 import type { Context } from '../context.js';
 import { apiError, errorResponses } from '../errors.js';
 import { hashPassword, PASSWORD_MAX, passwordProblem } from '../passwords.js';
@@ -98,13 +98,18 @@ export const userRoutes = (ctx: Context) => async (app: FastifyInstance) => {
       },
     },
     async (req, reply) => {
-      const r = await addUser(ctx.store, req.body, undefined, known);
+      const r = await addUser(ctx.store, req.body, undefined, known, (user, insert) =>
+        audited(
+          ctx,
+          req,
+          'user-add',
+          user.email,
+          { role: user.role, ...(user.sites.length ? { sites: user.sites.join(',') } : {}) },
+          insert,
+        ),
+      );
       if (!r.ok) return reply.code(400).send(apiError('ASSENT_BAD_FIELD', r.field, r.message));
       req.log.info({ role: r.user.role }, 'admin user added');
-      await audit(ctx, req, 'user-add', r.user.email, {
-        role: r.user.role,
-        ...(r.user.sites.length ? { sites: r.user.sites.join(',') } : {}),
-      });
       return reply.code(201).send(r.user);
     },
   );
@@ -158,7 +163,18 @@ export const userRoutes = (ctx: Context) => async (app: FastifyInstance) => {
         ...(password !== undefined ? { password: await hashPassword(password) } : {}),
         ...(sitesChanged ? { sites: storedSites(sites.sites) } : {}),
       };
-      if (!(await ctx.store.admin.updateUser(id, set, new Date().toISOString())))
+      // Whether the password changed, never what it is.
+      const detail = {
+        ...(role ? { role, was: before.role } : {}),
+        ...(sitesChanged
+          ? { sites: sites.sites.join(',') || 'all', sitesWere: before.sites.join(',') || 'all' }
+          : {}),
+        password: password !== undefined,
+      };
+      const changed = await audited(ctx, req, 'user-change', before.email, detail, (row) =>
+        ctx.store.admin.updateUser(id, set, new Date().toISOString(), row),
+      );
+      if (!changed)
         return reply
           .code(400)
           .send(
@@ -169,14 +185,6 @@ export const userRoutes = (ctx: Context) => async (app: FastifyInstance) => {
             ),
           );
       await ctx.store.admin.removeSessionsOf(id);
-      // Whether the password changed, never what it is.
-      await audit(ctx, req, 'user-change', before.email, {
-        ...(role ? { role, was: before.role } : {}),
-        ...(sitesChanged
-          ? { sites: sites.sites.join(',') || 'all', sitesWere: before.sites.join(',') || 'all' }
-          : {}),
-        password: password !== undefined,
-      });
       return (await ctx.store.admin.user(id))!;
     },
   );
@@ -202,7 +210,10 @@ export const userRoutes = (ctx: Context) => async (app: FastifyInstance) => {
       const before = await ctx.store.admin.user(req.params.id);
       if (!before)
         return reply.code(404).send(apiError('ASSENT_NOT_FOUND', 'id', `no user ${req.params.id}`));
-      if (!(await ctx.store.admin.removeUser(req.params.id)))
+      const removed = await audited(ctx, req, 'user-remove', before.email, { role: before.role }, (row) =>
+        ctx.store.admin.removeUser(req.params.id, row),
+      );
+      if (!removed)
         return reply
           .code(400)
           .send(
@@ -212,7 +223,6 @@ export const userRoutes = (ctx: Context) => async (app: FastifyInstance) => {
               `${before.email} is the last owner: make another user owner first`,
             ),
           );
-      await audit(ctx, req, 'user-remove', before.email, { role: before.role });
       return reply.code(204).send();
     },
   );

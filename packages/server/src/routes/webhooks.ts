@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { audit, maySee, siteForbidden } from '../admin-auth.js';
+import { audit, audited, maySee, siteForbidden } from '../admin-auth.js';
 import { type Context, normalizeOrigin } from '../context.js';
 import { apiError, errorResponses } from '../errors.js';
 import { unsafeText } from '../text.js';
@@ -216,13 +216,13 @@ export const webhookRoutes = (ctx: Context) => async (app: FastifyInstance) => {
       const cursor = await ctx.store.webhooks.head(site);
       // Erasures from now on too: those before were of receipts it never got.
       const erase_cursor = (await ctx.store.admin.auditHead())?.seq ?? 0;
-      await ctx.store.webhooks.add({
+      const row = {
         id,
         site,
         url: req.body.url,
         secret,
         events: events.join(','),
-        state: 'active',
+        state: 'active' as const,
         cursor,
         erase_cursor,
         attempts: 0,
@@ -232,12 +232,18 @@ export const webhookRoutes = (ctx: Context) => async (app: FastifyInstance) => {
         lease_until: null,
         created_at: new Date().toISOString(),
         created_by: req.assentAdmin!.name,
-      });
-      await audit(ctx, req, 'webhook-add', site, {
-        id,
-        url: auditUrl(req.body.url),
-        events: events.join(' '),
-      });
+      };
+      await audited(
+        ctx,
+        req,
+        'webhook-add',
+        site,
+        { id, url: auditUrl(req.body.url), events: events.join(' ') },
+        async (audit) => {
+          await ctx.store.webhooks.add(row, audit);
+          return true;
+        },
+      );
       ctx.webhooks.nudge();
       const w = (await ctx.store.webhooks.info(id))!;
       return reply
@@ -279,16 +285,17 @@ export const webhookRoutes = (ctx: Context) => async (app: FastifyInstance) => {
       if (before && !maySee(req, before.site)) return siteForbidden(req, reply, before.site);
       if (!before) return reply.code(404).send(notFound(req.params.id));
       const { state, events } = req.body;
-      if (
-        (state && !(await ctx.store.webhooks.setState(req.params.id, state))) ||
-        (events && !(await ctx.store.webhooks.setEvents(req.params.id, events)))
-      )
-        return reply.code(404).send(notFound(req.params.id));
-      await audit(ctx, req, 'webhook-change', before.site, {
+      const detail = {
         id: before.id,
         ...(state ? { state, was: before.state } : {}),
         ...(events ? { events: events.join(' '), were: before.events.split(',').join(' ') } : {}),
-      });
+      };
+      if (
+        !(await audited(ctx, req, 'webhook-change', before.site, detail, (audit) =>
+          ctx.store.webhooks.update(req.params.id, { state, events }, audit),
+        ))
+      )
+        return reply.code(404).send(notFound(req.params.id));
       if (state === 'active') ctx.webhooks.nudge();
       return view((await ctx.store.webhooks.info(req.params.id))!);
     },
@@ -310,9 +317,18 @@ export const webhookRoutes = (ctx: Context) => async (app: FastifyInstance) => {
     async (req, reply) => {
       const before = await ctx.store.webhooks.info(req.params.id);
       if (before && !maySee(req, before.site)) return siteForbidden(req, reply, before.site);
-      if (!before || !(await ctx.store.webhooks.remove(req.params.id)))
+      if (
+        !before ||
+        !(await audited(
+          ctx,
+          req,
+          'webhook-remove',
+          before.site,
+          { id: before.id, url: auditUrl(before.url) },
+          (audit) => ctx.store.webhooks.remove(req.params.id, audit),
+        ))
+      )
         return reply.code(404).send(notFound(req.params.id));
-      await audit(ctx, req, 'webhook-remove', before.site, { id: before.id, url: auditUrl(before.url) });
       return reply.code(204).send();
     },
   );

@@ -46,6 +46,36 @@ export interface AuditRow {
 }
 
 /**
+ * Another writer took the audit entry's place (its `seq`) first: what it was written with is
+ * rolled back, and the entry is built again on the new head (AuditLog).
+ */
+export class AuditTaken extends Error {
+  override readonly name = 'AuditTaken';
+  constructor() {
+    super("another writer took the audit entry's place");
+  }
+}
+
+/**
+ * What an audit entry was built to say no longer holds when its transaction runs (another
+ * process changed the same thing meanwhile): both rolled back; read again and retry.
+ */
+export class AuditStale extends Error {
+  override readonly name = 'AuditStale';
+  constructor() {
+    super('what the audit entry says changed before it was written');
+  }
+}
+
+/**
+ * Runs one write statement; resolves with the number of rows it changed. With `audit`, the
+ * statement and the audit entry that records it commit together or not at all: when the
+ * statement changes nothing, no entry is written (0); when the entry's place is taken, both roll
+ * back (AuditTaken). So no admin action is ever left unaudited.
+ */
+export type Write = (q: Compilable, audit?: AuditRow) => Promise<number>;
+
+/**
  * Appends an audit entry at its `seq`, changing no row when another writer took that place
  * first: the one statement every audit append runs, alone (AdminStore.addAudit) or inside the
  * transaction of what it records (an erasure, Store.erase).
@@ -137,8 +167,8 @@ export class AdminStore {
   constructor(
     /** Key lookups and keyset pages: users, sessions, the audit log, a receipt by ID. */
     private readonly db: Kysely<AdminDatabase>,
-    /** Runs one write statement; resolves with the number of rows it changed. */
-    private readonly write: (q: Compilable) => Promise<number>,
+    /** Runs one write statement, with the audit entry that records it when there is one. */
+    private readonly write: Write,
     /**
      * The receipts' queries that may read many rows (the overview's grouping, the receipts
      * table with its filters): on SQLite a reader thread's connection, so that they never hold
@@ -172,13 +202,14 @@ export class AdminStore {
     return r ? userOf(r) : null;
   }
 
-  /** Adds a user; false when the email is taken (nothing written). */
-  async addUser(u: UsersTable): Promise<boolean> {
+  /** Adds a user (with its audit entry); false when the email is taken (nothing written). */
+  async addUser(u: UsersTable, audit?: AuditRow): Promise<boolean> {
     const n = await this.write(
       this.db
         .insertInto('users')
         .values({ ...u, email: u.email.toLowerCase() })
         .onConflict((oc) => oc.column('email').doNothing()),
+      audit,
     );
     return n === 1;
   }
@@ -192,24 +223,26 @@ export class AdminStore {
     id: string,
     set: { role?: Role; password?: string; sites?: string | null },
     now: string,
+    audit?: AuditRow,
   ): Promise<boolean> {
     let q = this.db
       .updateTable('users')
       .set({ ...set, updated_at: now })
       .where('id', '=', id);
     if (set.role && set.role !== 'owner') q = q.where(lastOwnerGuard);
-    return (await this.write(q)) === 1;
+    return (await this.write(q, audit)) === 1;
   }
 
   /** Removes a user and their sessions; false when there is no such user or it is the last owner. */
-  async removeUser(id: string): Promise<boolean> {
-    const n = await this.write(this.db.deleteFrom('users').where('id', '=', id).where(lastOwnerGuard));
+  async removeUser(id: string, audit?: AuditRow): Promise<boolean> {
+    const n = await this.write(this.db.deleteFrom('users').where('id', '=', id).where(lastOwnerGuard), audit);
     if (n) await this.removeSessionsOf(id);
     return n === 1;
   }
 
-  async addSession(s: SessionsTable): Promise<void> {
-    await this.write(this.db.insertInto('sessions').values(s));
+  /** Adds a session (with `audit`, the sign-in's entry in the same transaction). */
+  async addSession(s: SessionsTable, audit?: AuditRow): Promise<void> {
+    await this.write(this.db.insertInto('sessions').values(s), audit);
   }
 
   /** The live session with this id (token hash) and its user, or null (none, expired, user gone). */
@@ -245,8 +278,9 @@ export class AdminStore {
     };
   }
 
-  async removeSession(id: string): Promise<void> {
-    await this.write(this.db.deleteFrom('sessions').where('id', '=', id));
+  /** Ends a session (with `audit`, the sign-out's entry in the same transaction); whether it was live. */
+  async removeSession(id: string, audit?: AuditRow): Promise<boolean> {
+    return (await this.write(this.db.deleteFrom('sessions').where('id', '=', id), audit)) === 1;
   }
 
   /** Signs a user out everywhere (their role or password changed, or they were removed). */

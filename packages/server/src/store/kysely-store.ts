@@ -3,7 +3,15 @@ import { type Compilable, CompiledQuery, type Kysely, Migrator, sql } from 'kyse
 import { commitment, newSalt } from '../tlog/commitment.js';
 import { entryData, entryText } from '../tlog/entries.js';
 import { WebhookStore } from '../webhooks/store.js';
-import { type AdminDatabase, AdminStore, type AuditRow, insertAudit } from './admin-store.js';
+import {
+  type AdminDatabase,
+  AdminStore,
+  type AuditRow,
+  AuditStale,
+  AuditTaken,
+  insertAudit,
+  type Write,
+} from './admin-store.js';
 import { type CosignatureDatabase, CosignatureStore } from './cosignatures.js';
 import { migrationProvider } from './migrations.js';
 import { latestRow, receiptRow, writes } from './statements.js';
@@ -118,8 +126,16 @@ export class KyselyStore implements Store {
   ) {
     this.w = writes(db);
     const adminDb = db as unknown as Kysely<AdminDatabase>;
-    const write = async (q: Compilable) =>
-      Number((await adminDb.executeQuery(q.compile())).numAffectedRows ?? 0);
+    const write: Write = async (q, audit) => {
+      if (!audit) return Number((await adminDb.executeQuery(q.compile())).numAffectedRows ?? 0);
+      return adminDb.transaction().execute(async (trx) => {
+        const n = Number((await trx.executeQuery(q.compile())).numAffectedRows ?? 0);
+        if (!n) return 0;
+        const added = await insertAudit(trx, audit).executeTakeFirst();
+        if (Number(added.numInsertedOrUpdatedRows) !== 1) throw new AuditTaken();
+        return n;
+      });
+    };
     this.admin = new AdminStore(adminDb, write);
     this.webhooks = new WebhookStore(db as unknown as ConstructorParameters<typeof WebhookStore>[0], write);
     this.cosignatures = new CosignatureStore(db as unknown as Kysely<CosignatureDatabase>, write);
@@ -291,16 +307,35 @@ export class KyselyStore implements Store {
     return rows.map((r) => ({ key: String(r.key), total: num(r.total), accepted: num(r.accepted) }));
   }
 
-  async publish(site: string, policy: StoredPolicy, at: string): Promise<boolean> {
-    return this.db.transaction().execute(async (trx) => {
-      const w = writes(trx);
-      await w.addPolicy(policy.sha256, policy.doc, at).execute();
-      const last = await w.lastPublication(site).executeTakeFirst();
-      if (last?.sha256 === policy.sha256) return false;
-      await w.addPublication(site, num(last?.seq) + 1, policy.sha256, at).execute();
-      await appendEntries(w, site, [entryText({ type: 'policy', site, policy: policy.sha256, at })]);
-      return true;
-    });
+  async publish(
+    site: string,
+    policy: StoredPolicy,
+    at: string,
+    audit?: { readonly row: AuditRow; readonly changed: boolean },
+  ): Promise<boolean> {
+    try {
+      return await this.db.transaction().execute(async (trx) => {
+        if (audit) {
+          const added = await insertAudit(
+            trx as unknown as Kysely<AdminDatabase>,
+            audit.row,
+          ).executeTakeFirst();
+          if (Number(added.numInsertedOrUpdatedRows) !== 1) throw new Rollback('taken');
+        }
+        const w = writes(trx);
+        await w.addPolicy(policy.sha256, policy.doc, at).execute();
+        const last = await w.lastPublication(site).executeTakeFirst();
+        const changed = last?.sha256 !== policy.sha256;
+        if (audit && changed !== audit.changed) throw new Rollback('stale');
+        if (!changed) return false;
+        await w.addPublication(site, num(last?.seq) + 1, policy.sha256, at).execute();
+        await appendEntries(w, site, [entryText({ type: 'policy', site, policy: policy.sha256, at })]);
+        return true;
+      });
+    } catch (e) {
+      if (e instanceof Rollback) throw e.outcome === 'taken' ? new AuditTaken() : new AuditStale();
+      throw e;
+    }
   }
 
   async currentPolicies(): Promise<(StoredPolicy & { site: string })[]> {

@@ -2,7 +2,15 @@ import type { SignedReceipt } from '@assent/core';
 import { type Compilable, Kysely, sql } from 'kysely';
 import { entryData, entryText } from '../tlog/entries.js';
 import { WebhookStore } from '../webhooks/store.js';
-import { type AdminDatabase, AdminStore, type AuditRow, insertAudit } from './admin-store.js';
+import {
+  type AdminDatabase,
+  AdminStore,
+  type AuditRow,
+  AuditStale,
+  AuditTaken,
+  insertAudit,
+  type Write,
+} from './admin-store.js';
 import { type CosignatureDatabase, CosignatureStore } from './cosignatures.js';
 import { KyselyStore } from './kysely-store.js';
 import { readerDialect, type SqliteReader } from './sqlite-reader.js';
@@ -60,9 +68,13 @@ export class SqliteThreadStore implements Store {
   ) {
     // The same SQL as `reads`, run on the reader thread.
     this.console = new KyselyStore(new Kysely<Database>({ dialect: readerDialect(reader) }), 'sqlite');
-    const write = (q: Compilable) => {
+    const write: Write = async (q, audit) => {
       const c = q.compile();
-      return writer.run<number>('exec', [c.sql, c.parameters]);
+      if (!audit) return writer.run<number>('exec', [c.sql, c.parameters]);
+      const a = insertAudit(reads.db as unknown as Kysely<AdminDatabase>, audit).compile();
+      const n = await writer.run<number | 'taken'>('execAudited', [c.sql, c.parameters, a.sql, a.parameters]);
+      if (n === 'taken') throw new AuditTaken();
+      return n;
     };
     this.admin = new AdminStore(
       reads.db as unknown as Kysely<AdminDatabase>,
@@ -89,16 +101,26 @@ export class SqliteThreadStore implements Store {
     return seal.key ? this.writer.append(items, seal.key) : this.reads.append(items, seal);
   }
 
-  publish(site: string, policy: StoredPolicy, at: string): Promise<boolean> {
+  async publish(
+    site: string,
+    policy: StoredPolicy,
+    at: string,
+    audit?: { readonly row: AuditRow; readonly changed: boolean },
+  ): Promise<boolean> {
     const entry = entryText({ type: 'policy', site, policy: policy.sha256, at });
-    return this.writer.run<boolean>('publish', [
+    const a = audit && insertAudit(this.reads.db as unknown as Kysely<AdminDatabase>, audit.row).compile();
+    const r = await this.writer.run<boolean | 'taken' | 'stale'>('publish', [
       site,
       policy.sha256,
       policy.doc,
       at,
       entry,
       entryData(entry),
+      ...(audit && a ? [audit.changed, a.sql, a.parameters] : []),
     ]);
+    if (r === 'taken') throw new AuditTaken();
+    if (r === 'stale') throw new AuditStale();
+    return r;
   }
 
   purge(cutoff: string, now: string, limit: number): Promise<number> {

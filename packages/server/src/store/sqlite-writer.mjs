@@ -17,7 +17,7 @@
 // on `workerData.port` (a MessagePort, so pending messages can be taken synchronously):
 //   in:  { id, keyId, key?, items: flat array, STRIDE values per receipt (see appendOne) }
 //        `key` (an Ed25519 KeyObject) comes once per key; later batches name it by keyId.
-//        { id, op: 'purge' | 'erase' | 'salt' | 'dropSaltsBefore' | 'publish' | 'probeWrite' | 'logSave' | 'exec' | 'pragmas', args } runs one of OPS.
+//        { id, op: 'purge' | 'erase' | 'execAudited' | 'salt' | 'dropSaltsBefore' | 'publish' | 'probeWrite' | 'logSave' | 'exec' | 'pragmas', args } runs one of OPS.
 //        { close: true } closes the connection and ends the thread (after what came before it).
 //   out: { id, out: [seq, prev, hash, sig, …] } after COMMIT, { id, value } for an op,
 //        or { id, error } after ROLLBACK.
@@ -108,11 +108,22 @@ const logSave = db.transaction((site, flat, size, root, note, at) => {
   for (let i = 0; i < flat.length; i += 3) insertNode.run(site, flat[i], flat[i + 1], flat[i + 2]);
   insertCheckpoint.run(site, size, root, note, at);
 });
+// Thrown inside a transaction to roll it back: what the request thread is told instead.
+class Outcome extends Error {
+  constructor(outcome) {
+    super(outcome);
+    this.outcome = outcome;
+  }
+}
 // Publishing a policy (KyselyStore.publish): store it once, then make it the site's current
 // one unless it already is, in one transaction.
-const publish = db.transaction((site, sha256, doc, at, entry, data) => {
+// With an audit entry (routes/admin.ts), the entry too, and only if it says rightly whether the
+// current policy changed (Outcome 'stale' otherwise; 'taken' when its place was taken).
+const publish = db.transaction((site, sha256, doc, at, entry, data, changed, auditSql, auditParams) => {
+  if (auditSql !== undefined && OPS.exec(auditSql, auditParams) !== 1) throw new Outcome('taken');
   addPolicy.run(sha256, doc, at);
   const last = lastPublication.get(site);
+  if (auditSql !== undefined && (last?.sha256 !== sha256) !== changed) throw new Outcome('stale');
   if (last?.sha256 === sha256) return false;
   addPublication.run(site, Number(last?.seq ?? 0) + 1, sha256, at);
   // The publication's entry in the site's consent log (tlog/entries.ts), as KyselyStore.publish.
@@ -133,14 +144,16 @@ const purgeBoth = db.transaction((cutoff, now, limit) => {
   purgeLatest.run(cutoff);
   return purge.run(now, cutoff, limit).changes;
 });
+// An admin write and its audit entry (store/admin-store.ts Write): nothing changed, no entry;
+// the entry's place taken, both rolled back.
+const execAudited = db.transaction((sql, params, auditSql, auditParams) => {
+  const n = OPS.exec(sql, params);
+  if (!n) return 0;
+  if (OPS.exec(auditSql, auditParams) !== 1) throw new Outcome('taken');
+  return n;
+});
 // An erasure request and its audit entry (KyselyStore.erase): the entry, the overview's row and
-// the receipts together, or nothing. Thrown to roll back: what the request thread is told.
-class Outcome extends Error {
-  constructor(outcome) {
-    super(outcome);
-    this.outcome = outcome;
-  }
-}
+// the receipts together, or nothing.
 const eraseBoth = db.transaction((now, site, consentId, expect, auditSql, auditParams) => {
   if (OPS.exec(auditSql, auditParams) !== 1) throw new Outcome('taken');
   eraseLatest.run(site, consentId);
@@ -157,6 +170,16 @@ const OPS = {
     let st = adminStatements.get(sql);
     if (!st) adminStatements.set(sql, (st = db.prepare(sql)));
     return st.run(params).changes;
+  },
+  // An admin write and the audit entry that records it (store/admin-store.ts Write), together or
+  // not at all: nothing changed, no entry; the entry's place taken, both rolled back.
+  execAudited: (...args) => {
+    try {
+      return execAudited.immediate(...args);
+    } catch (e) {
+      if (e instanceof Outcome) return e.outcome;
+      throw e;
+    }
   },
   // One transaction: the overview's latest rows and the receipts they stand for go together.
   purge: (cutoff, now, limit) => purgeBoth.immediate(cutoff, now, limit),
@@ -176,7 +199,14 @@ const OPS = {
     dropSalts.run(day);
     return null;
   },
-  publish: (...args) => publish.immediate(...args),
+  publish: (...args) => {
+    try {
+      return publish.immediate(...args);
+    } catch (e) {
+      if (e instanceof Outcome) return e.outcome;
+      throw e;
+    }
+  },
   logAppend: (...args) => logAppend.immediate(...args),
   logSave: (...args) => {
     logSave.immediate(...args);

@@ -142,6 +142,7 @@ export class SqliteWriter extends SqliteThread<Reply, Pending> {
       | 'probeWrite'
       | 'logSave'
       | 'logAppend'
+      | 'execAudited'
       | 'exec'
       | 'pragmas',
     args: readonly unknown[],

@@ -272,7 +272,17 @@ export interface Store {
    * one unless it already is, appending the publication to the site's consent log
    * (tlog/entries.ts). One transaction; returns whether the current policy changed.
    */
-  publish(site: string, policy: StoredPolicy, at: string): Promise<boolean>;
+  publish(
+    site: string,
+    policy: StoredPolicy,
+    at: string,
+    /**
+     * The audit entry that records the publication, written in the same transaction, and
+     * whether it says the current policy changed: when that no longer holds, both roll back
+     * (AuditStale); when the entry's place is taken, AuditTaken.
+     */
+    audit?: { readonly row: AuditRow; readonly changed: boolean },
+  ): Promise<boolean>;
   /** Each site's current policy. */
   currentPolicies(): Promise<(StoredPolicy & { readonly site: string })[]>;
   /** A policy by SHA-256, or null. */

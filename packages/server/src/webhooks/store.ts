@@ -1,4 +1,5 @@
-import type { Compilable, ExpressionBuilder, Kysely } from 'kysely';
+import type { ExpressionBuilder, Kysely } from 'kysely';
+import type { AuditRow, Write } from '../store/admin-store.js';
 
 /**
  * What a webhook receives: every new receipt, every withdrawal (a receipt whose method is
@@ -144,8 +145,8 @@ const INFO = [
 export class WebhookStore {
   constructor(
     private readonly db: Kysely<WebhookDatabase>,
-    /** Runs one write statement; resolves with the number of rows it changed. */
-    private readonly write: (q: Compilable) => Promise<number>,
+    /** Runs one write statement, with the audit entry that records it when there is one. */
+    private readonly write: Write,
   ) {}
 
   /** The last seq of a site's chain (0 when it has no receipt yet). */
@@ -169,8 +170,9 @@ export class WebhookStore {
       .as('erasures_pending');
   }
 
-  async add(row: WebhooksTable): Promise<void> {
-    await this.write(this.db.insertInto('webhooks').values(row));
+  /** Adds a webhook, and (with `audit`) its audit entry in the same transaction. */
+  async add(row: WebhooksTable, audit?: AuditRow): Promise<void> {
+    await this.write(this.db.insertInto('webhooks').values(row), audit);
   }
 
   async list(site?: string): Promise<WebhookInfo[]> {
@@ -229,29 +231,28 @@ export class WebhookStore {
   }
 
   /**
-   * Pauses or resumes. Resuming (also a `failed` one) starts its retries afresh, from the
-   * cursor. False when there is no such webhook.
+   * Pauses or resumes it, and/or changes what it receives (with `audit`, in one transaction with
+   * its audit entry). Resuming (also a `failed` one) starts its retries afresh, from the
+   * cursors. False when there is no such webhook.
    */
-  async setState(id: string, state: 'active' | 'paused'): Promise<boolean> {
-    const set = state === 'active' ? { state, attempts: 0, next_at: null, last_error: null } : { state };
-    return (await this.write(this.db.updateTable('webhooks').set(set).where('id', '=', id))) === 1;
+  async update(
+    id: string,
+    change: { state?: 'active' | 'paused'; events?: readonly WebhookEvent[] },
+    audit?: AuditRow,
+  ): Promise<boolean> {
+    const set = {
+      ...(change.state === 'active'
+        ? { state: change.state, attempts: 0, next_at: null, last_error: null }
+        : {}),
+      ...(change.state === 'paused' ? { state: change.state } : {}),
+      ...(change.events ? { events: change.events.join(',') } : {}),
+    };
+    return (await this.write(this.db.updateTable('webhooks').set(set).where('id', '=', id), audit)) === 1;
   }
 
-  /** What it receives from now on; false when there is no such webhook. */
-  async setEvents(id: string, events: readonly WebhookEvent[]): Promise<boolean> {
-    return (
-      (await this.write(
-        this.db
-          .updateTable('webhooks')
-          .set({ events: events.join(',') })
-          .where('id', '=', id),
-      )) === 1
-    );
-  }
-
-  /** Removes a webhook and its delivery log; false when there is none. */
-  async remove(id: string): Promise<boolean> {
-    const n = await this.write(this.db.deleteFrom('webhooks').where('id', '=', id));
+  /** Removes a webhook (with `audit`, recorded in the same transaction) and its delivery log; false when there is none. */
+  async remove(id: string, audit?: AuditRow): Promise<boolean> {
+    const n = await this.write(this.db.deleteFrom('webhooks').where('id', '=', id), audit);
     await this.write(this.db.deleteFrom('webhook_deliveries').where('webhook_id', '=', id));
     return n === 1;
   }
