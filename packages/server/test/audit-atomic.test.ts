@@ -6,10 +6,18 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import pg from 'pg';
 import { type AssentServer, createServer, generateKeys } from '../src/index.js';
 import { addUser } from '../src/users.js';
-import { consentId, freshPgDatabase, ORIGIN, receiptBody, SITE_CONFIG, SITES, tempDir } from './helpers.js';
+import {
+  consentId,
+  databaseFaults,
+  freshPgDatabase,
+  ORIGIN,
+  receiptBody,
+  SITE_CONFIG,
+  SITES,
+  tempDir,
+} from './helpers.js';
 
 const TOKEN = 'atomic-test-admin-token';
 const OWNER = { authorization: `Bearer ${TOKEN}` };
@@ -21,29 +29,7 @@ const suite = (kind: 'sqlite' | 'postgres') =>
     let s: AssentServer;
     let url = '';
     let drop = async () => {};
-    /** SQL on the server's own database, as an operator with a shell would run it. */
-    const sqlExec = async (text: string) => {
-      if (kind === 'sqlite') {
-        // The writer thread's connection: the only one that writes while the server runs.
-        const { writer } = s.store as unknown as {
-          writer: { run(op: string, args: unknown[]): Promise<unknown> };
-        };
-        await writer.run('exec', [text, []]);
-        return;
-      }
-      const c = new pg.Client({ connectionString: url });
-      await c.connect();
-      await c.query(text);
-      await c.end();
-    };
-    const refuseAudit = () =>
-      sqlExec(
-        kind === 'sqlite'
-          ? "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'audit log refused'); END"
-          : "CREATE OR REPLACE FUNCTION refuse_audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'audit log refused'; END $$; CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION refuse_audit()",
-      );
-    const acceptAudit = () =>
-      sqlExec(kind === 'sqlite' ? 'DROP TRIGGER refuse_audit' : 'DROP TRIGGER refuse_audit ON audit_log');
+    const faults = () => databaseFaults(s.store, url);
     const call = (method: 'POST' | 'PATCH' | 'DELETE', path: string, payload?: Record<string, unknown>) =>
       s.app.inject({ method, url: path, headers: OWNER, ...(payload ? { payload } : {}) });
     const head = async () =>
@@ -139,7 +125,7 @@ const suite = (kind: 'sqlite' | 'postgres') =>
             call('POST', '/v1/admin/policies', { site: ORIGIN, config: { ...SITE_CONFIG, policy: 'v4' } }),
         ],
       ];
-      await refuseAudit();
+      await faults().refuseAudit();
       try {
         for (const [name, act] of actions) {
           const r = await act();
@@ -147,7 +133,7 @@ const suite = (kind: 'sqlite' | 'postgres') =>
           assert.ok(r.json().error, `${name}: a JSON error`);
         }
       } finally {
-        await acceptAudit();
+        await faults().acceptAudit();
       }
       assert.equal(
         JSON.stringify([await users(), await hooks(), await published()]),

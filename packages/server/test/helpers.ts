@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { freePort } from '../../../test-support/ports.js';
 import { publishable } from '../src/policies.js';
-import type { NewReceipt } from '../src/store/types.js';
+import type { NewReceipt, Store } from '../src/store/types.js';
 
 export const ORIGIN = 'http://127.0.0.1:3000';
 export const OTHER = 'https://shop.example';
@@ -117,6 +117,39 @@ export const freshPgDatabase = async (): Promise<{ url: string; drop(): Promise<
 };
 
 export { freePort };
+
+/**
+ * Faults injected in a running server's own database, as an operator with a shell could: `exec`
+ * runs SQL on a SQLite file through the writer thread's connection (the only one that writes
+ * while the server runs), on PostgreSQL through a connection of its own; `refuseAudit` makes
+ * the database refuse every audit entry (a trigger) until `acceptAudit`.
+ */
+export const databaseFaults = (store: Store, url: string) => {
+  const sqlite = store.kind === 'sqlite';
+  const exec = async (text: string) => {
+    if (sqlite) {
+      const { writer } = store as unknown as {
+        writer: { run(op: string, args: unknown[]): Promise<unknown> };
+      };
+      await writer.run('exec', [text, []]);
+      return;
+    }
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    await c.query(text);
+    await c.end();
+  };
+  return {
+    exec,
+    refuseAudit: () =>
+      exec(
+        sqlite
+          ? "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'audit log refused'); END"
+          : "CREATE OR REPLACE FUNCTION refuse_audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'audit log refused'; END $$; CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION refuse_audit()",
+      ),
+    acceptAudit: () => exec(sqlite ? 'DROP TRIGGER refuse_audit' : 'DROP TRIGGER refuse_audit ON audit_log'),
+  };
+};
 
 export interface Child {
   readonly proc: ChildProcess;

@@ -12,7 +12,6 @@ import {
   verifyInclusion,
 } from '@assent/core';
 import { CompiledQuery, Migrator } from 'kysely';
-import pg from 'pg';
 import { type AssentServer, createServer, openStore, purgeExpired, verifyExport } from '../src/index.js';
 import { createSigner } from '../src/signer.js';
 import { entriesQuery, type KyselyStore, nodesQuery } from '../src/store/kysely-store.js';
@@ -27,6 +26,7 @@ import { logOrigin, verifyCheckpoint } from '../src/tlog/note.js';
 import { verifyProofFile } from '../src/tlog/proof-file.js';
 import {
   consentId,
+  databaseFaults,
   freshPgDatabase,
   ORIGIN,
   OTHER,
@@ -44,21 +44,6 @@ const suite = (kind: 'sqlite' | 'postgres') =>
     let s: AssentServer;
     let drop = async () => {};
     let dbUrl = '';
-    /** Runs SQL on the server's own database, as an operator with a shell would (faults). */
-    const sqlExec = async (text: string) => {
-      if (kind === 'sqlite') {
-        // The writer thread's connection: the only one that writes while the server runs.
-        const { writer } = s.store as unknown as {
-          writer: { run(op: string, args: unknown[]): Promise<unknown> };
-        };
-        await writer.run('exec', [text, []]);
-        return;
-      }
-      const c = new pg.Client({ connectionString: dbUrl });
-      await c.connect();
-      await c.query(text);
-      await c.end();
-    };
     const ids: { id: string; consentId: string }[] = [];
     const get = (url: string) => s.app.inject({ url });
     const post = async (over: Record<string, unknown> = {}) => {
@@ -511,11 +496,7 @@ const suite = (kind: 'sqlite' | 'postgres') =>
 
       // The audit log refuses the entry (a fault injected in the database itself): the erasure
       // fails loudly and nothing of it is left behind.
-      await sqlExec(
-        kind === 'sqlite'
-          ? "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'audit log refused'); END"
-          : "CREATE FUNCTION refuse_audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'audit log refused'; END $$; CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION refuse_audit()",
-      );
+      await databaseFaults(s.store, dbUrl).refuseAudit();
       try {
         const refused = await erase(visitor);
         assert.ok(refused.statusCode >= 500, `${refused.statusCode} ${refused.body}`);
@@ -528,9 +509,7 @@ const suite = (kind: 'sqlite' | 'postgres') =>
         assert.notEqual(await s.store.latest(visitor), null, 'the overview still counts the consent');
         assert.equal((await auditHead()).seq, head.seq);
       } finally {
-        await sqlExec(
-          kind === 'sqlite' ? 'DROP TRIGGER refuse_audit' : 'DROP TRIGGER refuse_audit ON audit_log',
-        );
+        await databaseFaults(s.store, dbUrl).acceptAudit();
       }
 
       // A receipt of the consent stored between reading its receipts and erasing them: the

@@ -7,14 +7,22 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CompiledQuery, Migrator } from 'kysely';
-import pg from 'pg';
 import { type AssentServer, createServer, generateKeys, openStore } from '../src/index.js';
 import type { ServerOptions } from '../src/server.js';
 import type { KyselyStore } from '../src/store/kysely-store.js';
 import { migrationProvider } from '../src/store/migrations.js';
 import { addUser } from '../src/users.js';
 import { backoffDelay } from '../src/webhooks/dispatcher.js';
-import { consentId, freshPgDatabase, ORIGIN, OTHER, receiptBody, SITES, tempDir } from './helpers.js';
+import {
+  consentId,
+  databaseFaults,
+  freshPgDatabase,
+  ORIGIN,
+  OTHER,
+  receiptBody,
+  SITES,
+  tempDir,
+} from './helpers.js';
 import { receiver, receiverVerifies, waitFor } from './webhook-receiver.js';
 
 const TOKEN = 'webhooks-test-admin-token';
@@ -97,6 +105,34 @@ const exported = async (s: AssentServer) => {
     .filter(Boolean)
     .map((l) => JSON.parse(l) as Record<string, unknown>)
     .filter((l) => l.type !== 'policy');
+};
+
+/**
+ * A fresh database on which every migration but `skip` ran, as one made before those existed:
+ * its store (not migrated further), the Kysely store under it and what the migrator said.
+ */
+const oldDatabase = async (kind: 'sqlite' | 'postgres', skip: readonly string[]) => {
+  const fresh =
+    kind === 'sqlite'
+      ? { url: `sqlite:${join(tempDir(), 'old.db')}`, drop: async () => {} }
+      : await freshPgDatabase();
+  const store = openStore(fresh.url) as KyselyStore | { reads: KyselyStore };
+  const k = ('reads' in store ? store.reads : store) as KyselyStore;
+  const before = await new Migrator({
+    db: k.db,
+    allowUnorderedMigrations: true,
+    provider: {
+      getMigrations: async () =>
+        Object.fromEntries(
+          Object.entries(await migrationProvider.getMigrations()).filter(([name]) => !skip.includes(name)),
+        ),
+    },
+  }).migrateToLatest();
+  const close = async () => {
+    await (store as unknown as { close(): Promise<void> }).close();
+    await fresh.drop();
+  };
+  return { store: store as unknown as { migrate(): Promise<string[]> }, k, before, close };
 };
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -427,19 +463,7 @@ const deliverySuite = (kind: 'sqlite' | 'postgres') => {
     it('an erasure entry altered in the database is neither sent nor skipped: the webhook shows the error and retries', async () => {
       const s = await start(db);
       const rx = await receiver();
-      const sqlExec = async (text: string) => {
-        if (kind === 'sqlite') {
-          const { writer } = s.store as unknown as {
-            writer: { run(op: string, args: unknown[]): Promise<unknown> };
-          };
-          await writer.run('exec', [text, []]);
-          return;
-        }
-        const c = new pg.Client({ connectionString: db });
-        await c.connect();
-        await c.query(text);
-        await c.end();
-      };
+      const sqlExec = databaseFaults(s.store, db).exec;
       try {
         const visitor = consentId();
         await post(s, { consentId: visitor });
@@ -572,58 +596,23 @@ const deliverySuite = (kind: 'sqlite' | 'postgres') => {
       });
 
     it('a database that ran every migration up to now (tlog_0001_leaves included) gets admin_0003_webhooks on the next start', async () => {
-      const fresh =
-        kind === 'sqlite'
-          ? { url: `sqlite:${join(tempDir(), 'old.db')}`, drop: async () => {} }
-          : await freshPgDatabase();
-      const store = openStore(fresh.url) as KyselyStore | { reads: KyselyStore };
-      const k = ('reads' in store ? store.reads : store) as KyselyStore;
+      // And what came after it.
+      const { store, k, before, close } = await oldDatabase(kind, [
+        'admin_0003_webhooks',
+        'admin_0005_webhook_erasures',
+      ]);
       try {
-        const before = await new Migrator({
-          db: k.db,
-          allowUnorderedMigrations: true,
-          provider: {
-            getMigrations: async () =>
-              Object.fromEntries(
-                Object.entries(await migrationProvider.getMigrations()).filter(
-                  // And what came after it.
-                  ([name]) => name !== 'admin_0003_webhooks' && name !== 'admin_0005_webhook_erasures',
-                ),
-              ),
-          },
-        }).migrateToLatest();
         assert.ifError(before.error);
         assert.ok(before.results?.some((r) => r.migrationName === 'tlog_0001_leaves'));
-        assert.deepEqual(await (store as unknown as { migrate(): Promise<string[]> }).migrate(), [
-          'admin_0003_webhooks',
-          'admin_0005_webhook_erasures',
-        ]);
+        assert.deepEqual(await store.migrate(), ['admin_0003_webhooks', 'admin_0005_webhook_erasures']);
       } finally {
-        await (store as unknown as { close(): Promise<void> }).close();
-        await fresh.drop();
+        await close();
       }
     });
 
     it('webhooks made before consent.erased existed get it, from the audit log’s head: no past erasure is sent', async () => {
-      const fresh =
-        kind === 'sqlite'
-          ? { url: `sqlite:${join(tempDir(), 'old.db')}`, drop: async () => {} }
-          : await freshPgDatabase();
-      const store = openStore(fresh.url) as KyselyStore | { reads: KyselyStore };
-      const k = ('reads' in store ? store.reads : store) as KyselyStore;
+      const { store, k, before, close } = await oldDatabase(kind, ['admin_0005_webhook_erasures']);
       try {
-        const before = await new Migrator({
-          db: k.db,
-          allowUnorderedMigrations: true,
-          provider: {
-            getMigrations: async () =>
-              Object.fromEntries(
-                Object.entries(await migrationProvider.getMigrations()).filter(
-                  ([name]) => name !== 'admin_0005_webhook_erasures',
-                ),
-              ),
-          },
-        }).migrateToLatest();
         assert.ifError(before.error);
         // biome-ignore lint/suspicious/noExplicitAny: the tables as they were before admin_0005.
         const old = k.db as any;
@@ -659,9 +648,7 @@ const deliverySuite = (kind: 'sqlite' | 'postgres') => {
             created_by: 'cli',
           })
           .execute();
-        assert.deepEqual(await (store as unknown as { migrate(): Promise<string[]> }).migrate(), [
-          'admin_0005_webhook_erasures',
-        ]);
+        assert.deepEqual(await store.migrate(), ['admin_0005_webhook_erasures']);
         const row = await k.db
           .selectFrom('webhooks' as never)
           .select(['erase_cursor' as never, 'events' as never])
@@ -670,8 +657,7 @@ const deliverySuite = (kind: 'sqlite' | 'postgres') => {
         // It got receipts: it is told of their erasure from now on (Art. 19).
         assert.equal((row as { events: string }).events, 'receipt.created,consent.withdrawn,consent.erased');
       } finally {
-        await (store as unknown as { close(): Promise<void> }).close();
-        await fresh.drop();
+        await close();
       }
     });
   });

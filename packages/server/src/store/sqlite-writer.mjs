@@ -115,6 +115,17 @@ class Outcome extends Error {
     this.outcome = outcome;
   }
 }
+// A transaction run with BEGIN IMMEDIATE, answering its Outcome when it threw one.
+const outcomeOf =
+  (tx) =>
+  (...args) => {
+    try {
+      return tx.immediate(...args);
+    } catch (e) {
+      if (e instanceof Outcome) return e.outcome;
+      throw e;
+    }
+  };
 // Publishing a policy (KyselyStore.publish): store it once, then make it the site's current
 // one unless it already is, in one transaction.
 // With an audit entry (routes/admin.ts), the entry too, and only if it says rightly whether the
@@ -173,24 +184,10 @@ const OPS = {
   },
   // An admin write and the audit entry that records it (store/admin-store.ts Write), together or
   // not at all: nothing changed, no entry; the entry's place taken, both rolled back.
-  execAudited: (...args) => {
-    try {
-      return execAudited.immediate(...args);
-    } catch (e) {
-      if (e instanceof Outcome) return e.outcome;
-      throw e;
-    }
-  },
+  execAudited: outcomeOf(execAudited),
   // One transaction: the overview's latest rows and the receipts they stand for go together.
   purge: (cutoff, now, limit) => purgeBoth.immediate(cutoff, now, limit),
-  erase: (...args) => {
-    try {
-      return eraseBoth.immediate(...args);
-    } catch (e) {
-      if (e instanceof Outcome) return e.outcome;
-      throw e;
-    }
-  },
+  erase: outcomeOf(eraseBoth),
   salt: (day, fresh) => {
     addSalt.run(day, fresh);
     return getSalt.get(day).salt;
@@ -199,14 +196,7 @@ const OPS = {
     dropSalts.run(day);
     return null;
   },
-  publish: (...args) => {
-    try {
-      return publish.immediate(...args);
-    } catch (e) {
-      if (e instanceof Outcome) return e.outcome;
-      throw e;
-    }
-  },
+  publish: outcomeOf(publish),
   logAppend: (...args) => logAppend.immediate(...args),
   logSave: (...args) => {
     logSave.immediate(...args);
