@@ -2,25 +2,11 @@ import { createHash, createPublicKey, type KeyObject, sign } from 'node:crypto';
 import { GENESIS, stableStringify } from '@assent/core';
 import type { Signer } from './signer.js';
 import { keyId, verifyHashSignature } from './signer.js';
-import { type AuditRow, AuditTaken } from './store/admin-store.js';
-import type { Store } from './store/types.js';
+import { type AuditAction, type AuditRow, AuditTaken } from './store/admin-store.js';
 
-/** What the audit log records: every admin action, and every attempt to sign in. */
-export type AuditAction =
-  | 'sign-in'
-  | 'sign-in-failed'
-  | 'sign-out'
-  | 'user-add'
-  | 'user-change'
-  | 'user-remove'
-  | 'policy-publish'
-  | 'consent-erase'
-  | 'export'
-  | 'audit-export'
-  | 'webhook-add'
-  | 'webhook-change'
-  | 'webhook-remove'
-  | 'webhook-test';
+export type { AuditAction };
+
+import type { Store } from './store/types.js';
 
 /** Small facts about an action: never a password, a token or a visitor's consent ID. */
 export type AuditDetail = Readonly<Record<string, string | number | boolean | null>>;

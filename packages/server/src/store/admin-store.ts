@@ -30,6 +30,23 @@ export interface SessionsTable {
   expires_at: string;
 }
 
+/** What the audit log records: every admin action, and every attempt to sign in. */
+export type AuditAction =
+  | 'sign-in'
+  | 'sign-in-failed'
+  | 'sign-out'
+  | 'user-add'
+  | 'user-change'
+  | 'user-remove'
+  | 'policy-publish'
+  | 'consent-erase'
+  | 'export'
+  | 'audit-export'
+  | 'webhook-add'
+  | 'webhook-change'
+  | 'webhook-remove'
+  | 'webhook-test';
+
 /** The audit log (audit.ts): append-only, hash-chained, signed. `detail` is JSON. */
 export interface AuditRow {
   seq: number;

@@ -1,5 +1,5 @@
 import type { ExpressionBuilder, Kysely } from 'kysely';
-import type { AuditRow, Write } from '../store/admin-store.js';
+import type { AuditAction, AuditRow, Write } from '../store/admin-store.js';
 
 /**
  * What a webhook receives: every new receipt, every withdrawal (a receipt whose method is
@@ -101,8 +101,8 @@ export interface ErasureRow {
   readonly receipts: readonly string[];
 }
 
-/** The audit action an erasure is recorded under (audit.ts; the audit log is its one record). */
-const ERASE = 'consent-erase';
+/** The audit action an erasure is recorded under (the audit log is its one record). */
+const ERASE: AuditAction = 'consent-erase';
 
 /** A webhook as listed: everything but its secret and lease, with its site's chain head. */
 export type WebhookInfo = Omit<WebhooksTable, 'secret' | 'lease_owner' | 'lease_until' | 'erase_cursor'> & {
