@@ -174,6 +174,55 @@ const suite = (kind: 'sqlite' | 'postgres') =>
       assert.equal(missing.statusCode, 404);
       assert.equal(await head(), seq + actions.length);
     });
+
+    it('a sign-in or sign-out whose entry the audit log refuses does not happen: no session is made or ended unrecorded', async () => {
+      const signIn = () =>
+        s.app.inject({
+          method: 'POST',
+          url: '/v1/admin/session',
+          payload: { email: 'owner@example.com', password: PASSWORD },
+        });
+      const seq = await head();
+      await faults().refuseAudit();
+      try {
+        const refused = await signIn();
+        assert.ok(refused.statusCode >= 500, `${refused.statusCode} ${refused.body}`);
+        assert.equal(refused.headers['set-cookie'], undefined, 'no session cookie');
+      } finally {
+        await faults().acceptAudit();
+      }
+      assert.equal(await head(), seq);
+      const ok = await signIn();
+      assert.equal(ok.statusCode, 201, ok.body);
+      const cookie = String(ok.headers['set-cookie']).split(';')[0]!;
+      const headers = { cookie, 'x-assent-csrf': ok.json().csrf as string };
+      const live = () => s.app.inject({ url: '/v1/admin/session', headers: { cookie } });
+      assert.equal((await live()).statusCode, 200);
+      await faults().refuseAudit();
+      try {
+        const out = await s.app.inject({ method: 'DELETE', url: '/v1/admin/session', headers });
+        assert.ok(out.statusCode >= 500, `${out.statusCode} ${out.body}`);
+      } finally {
+        await faults().acceptAudit();
+      }
+      assert.equal((await live()).statusCode, 200, 'the session was not ended unrecorded');
+      const out = await s.app.inject({ method: 'DELETE', url: '/v1/admin/session', headers });
+      assert.equal(out.statusCode, 204, out.body);
+      assert.equal((await live()).statusCode, 401);
+      const entries = (
+        (await s.app.inject({ url: '/v1/admin/audit?limit=2', headers: OWNER })).json().entries as {
+          seq: number;
+          action: string;
+        }[]
+      ).reverse();
+      assert.deepEqual(
+        entries.map((e) => [e.seq, e.action]),
+        [
+          [seq + 1, 'sign-in'],
+          [seq + 2, 'sign-out'],
+        ],
+      );
+    });
   });
 
 suite('sqlite');
