@@ -222,4 +222,59 @@ describe('withdrawing on the consent page reaches the site', () => {
       await server.close();
     }
   });
+
+  it('a refusal whose receipt was lost stands against the older record; a grant whose receipt was lost gives way to it', async () => {
+    const sitePort = await freePort();
+    const assentPort = await freePort();
+    const siteOrigin = `http://127.0.0.1:${sitePort}`;
+    const assentOrigin = `http://localhost:${assentPort}`;
+    const site = await siteServer(sitePort, `${assentOrigin}/v1/`, siteOrigin);
+    const server = await receiptServer(assentPort, siteOrigin);
+    type A = { Assent: { accept(): void; reject(): void } };
+    /** Makes a choice through the API and waits for its receipt's answer (or its failure). */
+    const choose = async (o: Opened, which: 'accept' | 'reject', lost: boolean) => {
+      if (lost) await o.page.route('**/v1/receipts', (r) => r.abort());
+      else await o.page.unroute('**/v1/receipts');
+      const sent = o.page
+        .waitForEvent('requestfinished', (r) => r.url().endsWith('/v1/receipts'))
+        .catch(() => null);
+      const failed = o.page.waitForEvent('requestfailed', (r) => r.url().endsWith('/v1/receipts'));
+      await o.page.evaluate((w) => (window as unknown as A).Assent[w](), which);
+      await Promise.race([sent, failed]);
+    };
+    /** The next page view is due for a check with the server. */
+    const checkNow = async (o: Opened) => {
+      await o.page.evaluate(() => localStorage.setItem('assent-checked', String(Date.now() - 301_000)));
+      const checked = o.page.waitForResponse((r) => r.url().includes('/cookie'));
+      await o.page.reload();
+      assert.equal((await checked).status(), 200);
+      await o.page.waitForTimeout(300);
+    };
+    try {
+      // Accepted (recorded), then refused: that receipt is lost on the way.
+      let o = await open(browser, `${siteOrigin}/${ARTICLE}`);
+      await o.page.locator('#assent-banner').waitFor();
+      await choose(o, 'accept', false);
+      await o.page.waitForFunction(() => (window as unknown as W).demoAnalyticsRuns === 1);
+      await choose(o, 'reject', true);
+      await checkNow(o);
+      assert.equal(await method(o), 'reject-all', 'the older record did not undo the refusal');
+      assert.deepEqual(await runs(o), { analytics: 0, ads: 0 });
+      await o.context.close();
+
+      // Refused (recorded), then accepted: that receipt is lost, so the grant has no proof.
+      o = await open(browser, `${siteOrigin}/${ARTICLE}`);
+      await o.page.locator('#assent-banner').waitFor();
+      await choose(o, 'reject', false);
+      await choose(o, 'accept', true);
+      await o.page.waitForFunction(() => (window as unknown as W).demoAnalyticsRuns === 1);
+      await checkNow(o);
+      assert.equal(await method(o), 'reject-all', 'the recorded refusal applies');
+      assert.deepEqual(await runs(o), { analytics: 0, ads: 0 });
+      await o.context.close();
+    } finally {
+      await new Promise((r) => site.close(r));
+      await server.close();
+    }
+  });
 });

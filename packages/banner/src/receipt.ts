@@ -49,7 +49,10 @@ export const sendReceipt = async (
     const e: ApiError = await res.json().catch(() => ({}));
     // A body that is not the server's JSON error (a proxy's page) still says what happened.
     console.error(
-      `assent: receipt refused (${res.status} ${e.error ?? ''} ${e.field ?? ''}): ${e.message ?? res.statusText}`,
+      // `field` quoted: the build renames core's `field` properties (build-options.mjs), and
+      // this one is the server's, read by its name.
+      // biome-ignore lint/complexity/useLiteralKeys: see above.
+      `assent: receipt refused (${res.status} ${e.error ?? ''} ${e['field'] ?? ''}): ${e.message ?? res.statusText}`,
     );
     if (res.status === 409) await onStale(api(`policy?site=${encodeURIComponent(location.origin)}`));
   } catch (e) {

@@ -158,6 +158,7 @@ export const checked = (): void => storage()?.setItem(CHECKED, String(Date.now()
  * consent's latest receipt (`GET /v1/consents/:id/cookie`). A withdrawal on the consent page,
  * a choice made through the API or on another device under the same ID: applied at once. No
  * record at all (the receipt never arrived): no proof of consent, so the banner asks again.
+ * A record older than the stored choice applies only if that choice grants more than it.
  * Resolves once applied (or after 1.5 s: a slow or unreachable server keeps the stored choice,
  * with a console error). Resolves `true` when the choice changed.
  */
@@ -177,8 +178,12 @@ export const revalidate = (): Promise<boolean | undefined> =>
           server &&
           now &&
           server.hash === now.hash &&
-          server.bits === now.bits &&
-          server.method === now.method
+          ((server.bits === now.bits && server.method === now.method) ||
+            // A later choice here that grants nothing the record does (a refusal or withdrawal
+            // whose receipt was lost) stands: an older record never undoes it (in the same
+            // second, the one that grants less stands). A later grant without its receipt has
+            // no proof: the record applies.
+            (now.givenAt >= server.givenAt && !(now.bits & ~server.bits)))
         )
           return false;
         if (server) writeCookie(cookieName, cookie!, server.expiresAt, domain);

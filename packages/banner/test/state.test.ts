@@ -101,3 +101,47 @@ describe('the banner has a state before it knows the region', () => {
     await o.context.close();
   });
 });
+
+describe('a receipt the server refuses', () => {
+  let browser: Browser;
+  let site: Awaited<ReturnType<typeof serve>>;
+  before(async () => {
+    browser = await launch();
+    site = await serve(
+      {
+        '/refused': {
+          head: `<script type="application/json" id="assent-config">{"endpoint":"/v1/receipts","categories":[{"id":"analytics"}]}</script><script src="/assent.full.min.js"></script>`,
+        },
+      },
+      (req, res) => {
+        if (req.url === '/v1/receipts') {
+          res
+            .writeHead(400, { 'content-type': 'application/json' })
+            .end(
+              '{"error":"ASSENT_BAD_FIELD","field":"choices.analytics","message":"is not a category or service of this site"}',
+            );
+          return true;
+        }
+        return undefined;
+      },
+    );
+  });
+  after(async () => {
+    await browser.close();
+    await site.close();
+  });
+
+  it('is named on the console with the field the server names (the build renames core’s own `field`s, not this one)', async () => {
+    const o = await open(browser, `${site.origin}/refused`);
+    await o.page.locator('#assent-banner').waitFor();
+    await o.page.evaluate(() => (window as unknown as { Assent: { accept(): void } }).Assent.accept());
+    for (let i = 0; i < 100 && !o.errors.some((e) => e.includes('receipt refused')); i++)
+      await o.page.waitForTimeout(20);
+    const said = o.errors.find((e) => e.includes('receipt refused'));
+    assert.equal(
+      said,
+      'assent: receipt refused (400 ASSENT_BAD_FIELD choices.analytics): is not a category or service of this site',
+    );
+    await o.context.close();
+  });
+});
