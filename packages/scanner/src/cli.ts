@@ -22,7 +22,8 @@ Usage: assent-scan <url> [more urls] [options]
                       Default: all of them with --out, md on stdout without.
   --out DIR           write the reports and screenshots into DIR
   --fail-on LIST      rules that fail the scan: errors (default: every rule of severity
-                      error), all (warnings too), none, or rule ids
+                      error), all (warnings too), none, or rule ids; errors,RULE… adds
+                      those rules to the default; an unknown word exits 2
   --mode MODE         the rules to apply: opt-in, opt-out (GPC honoured and shown) or
                       notice (default: what Assent's banner says, else opt-in)
   --chromium-arg FLAG one more Chromium flag, repeatable (--ignore-certificate-errors…)
@@ -125,16 +126,24 @@ export const main = async (
       if (!FORMATS.includes(f as Format))
         throw new UsageError(`unknown --format ${f} (use ${FORMATS.join(', ')})`);
     const chosen = (formats.length ? formats : o.out ? FORMATS : ['md']) as Format[];
+    // Every word is checked, beside a keyword too (a typo never passes silently); `errors`
+    // adds the default rules to any named ones; `none` and `all` stand alone.
     const failOnList = list(o['fail-on']);
+    const KEYWORDS = ['none', 'all', 'errors'];
+    const unknown = failOnList.filter((r) => !KEYWORDS.includes(r) && !isRuleId(r));
+    if (unknown.length)
+      throw new UsageError(
+        `unknown rule in --fail-on: ${unknown.join(', ')} (known: ${[...KEYWORDS, ...RULES].join(', ')})`,
+      );
+    for (const k of ['none', 'all'])
+      if (failOnList.includes(k) && failOnList.length > 1)
+        throw new UsageError(`--fail-on ${k} stands alone, got ${failOnList.join(',')}`);
+    const named = failOnList.filter(isRuleId);
     let failOn: readonly RuleId[] = DEFAULT_FAIL_ON;
     if (failOnList.includes('none')) failOn = [];
     else if (failOnList.includes('all')) failOn = RULES;
-    else if (failOnList.length && !failOnList.includes('errors')) {
-      const unknown = failOnList.filter((r) => !isRuleId(r));
-      if (unknown.length)
-        throw new UsageError(`unknown rule in --fail-on: ${unknown.join(', ')} (known: ${RULES.join(', ')})`);
-      failOn = failOnList as RuleId[];
-    }
+    else if (failOnList.includes('errors')) failOn = [...new Set([...DEFAULT_FAIL_ON, ...named])];
+    else if (named.length) failOn = named;
     const mode = o.mode;
     if (mode !== undefined && !MODES.includes(mode as SiteMode))
       throw new UsageError(`--mode must be one of ${MODES.join(', ')}, got ${JSON.stringify(mode)}`);

@@ -206,6 +206,13 @@ describe('assent-scan, the CLI', () => {
     const badRule = await run(['http://127.0.0.1/', '--fail-on', 'cookies']);
     assert.equal(badRule.code, 2);
     assert.match(badRule.stderr, /unknown rule in --fail-on: cookies/);
+    // Beside a keyword too: a typo never passes silently.
+    const mixed = await run(['http://127.0.0.1/', '--fail-on', 'errors,cookies']);
+    assert.equal(mixed.code, 2);
+    assert.match(mixed.stderr, /unknown rule in --fail-on: cookies/);
+    const alone = await run(['http://127.0.0.1/', '--fail-on', 'none,banner-missing']);
+    assert.equal(alone.code, 2);
+    assert.equal(alone.stderr, 'assent-scan: --fail-on none stands alone, got none,banner-missing\n');
     const badMode = await run(['http://127.0.0.1/', '--mode', 'gdpr']);
     assert.equal(badMode.code, 2);
     assert.equal(badMode.stderr, 'assent-scan: --mode must be one of opt-in, opt-out, notice, got "gdpr"\n');
