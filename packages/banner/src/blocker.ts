@@ -22,7 +22,7 @@ export const GOOGLE_TAG = /googletagmanager\.com\/(gtag\/js|gtm\.js)|\bgtag\(/;
 
 /** Consent Mode `advanced` (full build): Google tags are never held back (see gcm.ts). */
 const ok = (el: HTMLElement) =>
-  allowed(S._granted, el.dataset.assentCategory ?? 'necessary', el.dataset.assentService) ||
+  allowed(S._granted, el.dataset.assentCategory!, el.dataset.assentService) ||
   (!globalThis.ASSENT_LITE &&
     S._policy.config.googleConsentMode?.mode === 'advanced' &&
     GOOGLE_TAG.test(el.outerHTML));
@@ -36,7 +36,7 @@ export const activate = (): void => {
 
 /** A URL a held element may load: http(s) or a path of this site (see core's isSafeHref). */
 const safe = (url: string | undefined) => {
-  if (url && !isSafeHref(url)) throw Error(`unsafe ${url}`);
+  if (url && !isSafeHref(url)) throw `unsafe ${url}`;
   return url;
 };
 
@@ -72,6 +72,8 @@ const run = async () => {
   // element, and skipped; the others still load or get their placeholder.
   for (const f of doc.querySelectorAll<HTMLIFrameElement>(EMBED))
     try {
+      // Held without a category: never loaded (it would otherwise count as necessary).
+      if (!f.dataset.assentCategory) throw 'no category';
       (ok(f) ? load : hold)(f);
     } catch (e) {
       console.error('assent:', f, e);

@@ -20,13 +20,15 @@ describe('hostile and broken pages', () => {
                <script type="text/plain" data-assent-category="analytics" src="/hit/undeclared"></script>
                <script type="text/plain" data-assent-category="marketing" data-assent-service="ads" src="/hit/service"></script>`,
       },
-      // A javascript: URL, a protocol-relative one, then a malformed one, then a good embed.
+      // A javascript: URL, a protocol-relative one, then a malformed one, then a good embed,
+      // then one that names no category.
       '/embeds': {
         head: bannerTag('categories=(marketing)'),
         body: `<iframe id="js" data-assent-src="javascript:parent.document.body.dataset.pwned='yes'" data-assent-category="marketing" data-assent-provider="X" title="js"></iframe>
                <iframe id="pr" data-assent-src="//evil.example/embed" data-assent-category="marketing" data-assent-provider="Y" title="pr"></iframe>
                <iframe id="bad" data-assent-src="http://[" data-assent-category="marketing" title="bad"></iframe>
-               <iframe id="good" data-assent-src="/hit/good" data-assent-category="marketing" data-assent-provider="Z" title="good"></iframe>`,
+               <iframe id="good" data-assent-src="/hit/good" data-assent-category="marketing" data-assent-provider="Z" title="good"></iframe>
+               <iframe id="nocat" data-assent-src="/hit/nocat" data-assent-provider="W" title="nocat"></iframe>`,
       },
       '/fab': { head: bannerTag('') },
       // 10,000 held inline scripts: they run without waiting for anything.
@@ -97,6 +99,14 @@ describe('hostile and broken pages', () => {
     assert.equal(await o.page.locator('#pr').getAttribute('src'), null, 'no //host');
     assert.ok(
       o.errors.some((e) => /unsafe \/\/evil\.example/.test(e)),
+      o.errors.join('\n'),
+    );
+    // An embed that names no category is never loaded (it is not "necessary"), even after
+    // Accept, and the console names it.
+    assert.equal(await o.page.locator('#nocat').getAttribute('src'), null);
+    assert.equal(site.hits.get('nocat') ?? 0, 0);
+    assert.ok(
+      o.errors.some((e) => e.startsWith('assent:') && /no category/.test(e)),
       o.errors.join('\n'),
     );
     await o.context.close();
