@@ -60,6 +60,21 @@ const receiptServer = async (port: number, site: string, trustProxy = false): Pr
   return s;
 };
 
+/** The demo site and its receipt server on two origins (localhost and 127.0.0.1 are different sites to the browser). */
+const twoOrigins = async () => {
+  const sitePort = await freePort();
+  const assentPort = await freePort();
+  const siteOrigin = `http://127.0.0.1:${sitePort}`;
+  const assentOrigin = `http://localhost:${assentPort}`;
+  const site = await siteServer(sitePort, `${assentOrigin}/v1/`, siteOrigin);
+  const server = await receiptServer(assentPort, siteOrigin);
+  const close = async () => {
+    await new Promise((r) => site.close(r));
+    await server.close();
+  };
+  return { siteOrigin, assentOrigin, close };
+};
+
 const method = (o: Opened) => o.page.evaluate(() => (window as unknown as W).Assent?.get().method);
 const runs = async (o: Opened) => {
   const x = await o.page.evaluate(() => {
@@ -186,13 +201,7 @@ describe('withdrawing on the consent page reaches the site', () => {
     });
 
   it('the receipt server on another origin: the banner revalidates and applies it at once', async () => {
-    const sitePort = await freePort();
-    const assentPort = await freePort();
-    const siteOrigin = `http://127.0.0.1:${sitePort}`;
-    // Another origin: localhost and 127.0.0.1 are different sites to the browser.
-    const assentOrigin = `http://localhost:${assentPort}`;
-    const site = await siteServer(sitePort, `${assentOrigin}/v1/`, siteOrigin);
-    const server = await receiptServer(assentPort, siteOrigin);
+    const { siteOrigin, assentOrigin, close } = await twoOrigins();
     try {
       const { o, status } = await acceptThenWithdraw(browser, `${siteOrigin}/`);
       assert.match(status, /checks this record/);
@@ -218,18 +227,12 @@ describe('withdrawing on the consent page reaches the site', () => {
       await assertWithdrawn(o);
       await o.context.close();
     } finally {
-      await new Promise((r) => site.close(r));
-      await server.close();
+      await close();
     }
   });
 
   it('a refusal whose receipt was lost stands against the older record; a grant whose receipt was lost gives way to it', async () => {
-    const sitePort = await freePort();
-    const assentPort = await freePort();
-    const siteOrigin = `http://127.0.0.1:${sitePort}`;
-    const assentOrigin = `http://localhost:${assentPort}`;
-    const site = await siteServer(sitePort, `${assentOrigin}/v1/`, siteOrigin);
-    const server = await receiptServer(assentPort, siteOrigin);
+    const { siteOrigin, close } = await twoOrigins();
     type A = { Assent: { accept(): void; reject(): void } };
     /** Makes a choice through the API and waits for its receipt's answer (or its failure). */
     const choose = async (o: Opened, which: 'accept' | 'reject', lost: boolean) => {
@@ -273,8 +276,7 @@ describe('withdrawing on the consent page reaches the site', () => {
       assert.deepEqual(await runs(o), { analytics: 0, ads: 0 });
       await o.context.close();
     } finally {
-      await new Promise((r) => site.close(r));
-      await server.close();
+      await close();
     }
   });
 });
