@@ -1,3 +1,5 @@
+import { PRESETS } from '@assent/core/i18n';
+
 /**
  * Runs in every frame before the page's own scripts: wraps the ways a script can store
  * something on the visitor's device and reports who did it, so each cookie and storage key
@@ -159,15 +161,23 @@ export const SCROLL = `(async () => {
 /** The GPC visit: \`navigator.globalPrivacyControl\` as a browser that sends \`Sec-GPC: 1\` defines it. */
 export const GPC_SIGNAL = `Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { configurable: true, enumerable: true, get: () => true });`;
 
+/** Assent's own sentence for it, in every language it ships (core's presets): one truth. */
+const HONORED = [
+  ...new Set(Object.values(PRESETS).flatMap((t) => (t.gpcHonored ? [t.gpcHonored.toLowerCase()] : []))),
+];
+
 /**
  * The visible sentence that tells the visitor their GPC opt-out was honoured (CCPA regulations
- * §7025(c)(6)): a block of text naming Global Privacy Control or GPC, or saying an opt-out
- * request was honoured. `null` when there is none.
+ * §7025(c)(6)): a block of text naming Global Privacy Control or GPC, saying an opt-out
+ * request was honoured, or Assent's own sentence in any of its languages. `null` when there
+ * is none.
  */
 export const GPC_TEXT = `(() => {
   const re = /global privacy control|\\bGPC\\b|opt-?out (request )?(was |has been )?hono(u)?red/i;
+  const honored = ${JSON.stringify(HONORED)};
   const text = (document.body && document.body.innerText) || '';
-  for (const line of text.split(/\\n+/)) if (re.test(line)) return line.trim().slice(0, 300);
+  for (const line of text.split(/\\n+/))
+    if (re.test(line) || honored.some((h) => line.toLowerCase().includes(h))) return line.trim().slice(0, 300);
   return null;
 })()`;
 

@@ -37,6 +37,7 @@ const PATHS = [
   '/beacon.html',
   '/fingerprint.html',
   '/gpc-honoured.html',
+  '/gpc-honoured-es.html',
   '/gpc-ignored.html',
   '/gpc-silent.html',
   '/fingerprinting.html',
@@ -82,6 +83,7 @@ const CLEAN = [
   '/quiet.html',
   '/notice.html',
   '/gpc-honoured.html',
+  '/gpc-honoured-es.html',
   '/other-cmp.html',
   '/no-reject.html',
   '/meta-events.html',
@@ -407,6 +409,11 @@ describe('what the new detectors and phases see', () => {
     assert.equal(
       page(result.report.pages, '/gpc-honoured.html').phases.gpc.gpc?.displayed,
       'Opt-out request honored',
+    );
+    // In the banner's other languages too (core's presets): no false gpc-not-shown.
+    assert.equal(
+      page(result.report.pages, '/gpc-honoured-es.html').phases.gpc.gpc?.displayed,
+      'Solicitud de exclusión respetada',
     );
     assert.deepEqual(summarise(page(result.report.pages, '/gpc-ignored.html').findings), [
       'gpc-ignored gpc http://www.facebook.com:PORT/tr?id=1&ev=PageView',
