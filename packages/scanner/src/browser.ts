@@ -78,8 +78,9 @@ const PLAYWRIGHT_ENABLED = ['CDPScreenshotNewSurface', 'SkipListAccountsWithoutG
 const UNSHOWN_UI = ['WebUIOmniboxPopup', 'WebUIOmniboxAimPopup', 'WebUIOmniboxFullPopup'];
 
 /**
- * Flags: no sandbox (CI containers run as root), no GPU, and nothing that phones home — a
- * scan must record only what the site makes the browser do. Without a GPU, compositing is
+ * Flags: no sandbox (CI containers run as root), no GPU, nothing that phones home — a
+ * scan must record only what the site makes the browser do — and no automation flag a page
+ * can read. Without a GPU, compositing is
  * done in software by the GPU process anyway: `--in-process-gpu` runs it as a thread of the
  * browser process instead, with no process of its own and no IPC to it (on the demo's 5
  * pages, 2026-11-30, interleaved: 0.8 s less CPU and 0.6–0.8 s less wall time per page).
@@ -93,6 +94,10 @@ export const CHROMIUM_ARGS: readonly string[] = [
   '--disable-sync',
   '--disable-quic',
   '--no-first-run',
+  // `navigator.webdriver` false, as in a visitor's browser: a banner that hides from
+  // automation (Assent's `hideFromBots`, other CMPs' bot rules) is audited as visitors see it,
+  // not passed unseen.
+  '--disable-blink-features=AutomationControlled',
   `--disable-features=${[...PLAYWRIGHT_DISABLED, ...UNSHOWN_UI].join(',')}`,
   `--enable-features=${PLAYWRIGHT_ENABLED.join(',')}`,
 ];

@@ -38,6 +38,7 @@ const PATHS = [
   '/fingerprint.html',
   '/gpc-honoured.html',
   '/gpc-honoured-es.html',
+  '/hide-from-bots.html',
   '/gpc-ignored.html',
   '/gpc-silent.html',
   '/fingerprinting.html',
@@ -84,6 +85,7 @@ const CLEAN = [
   '/notice.html',
   '/gpc-honoured.html',
   '/gpc-honoured-es.html',
+  '/hide-from-bots.html',
   '/other-cmp.html',
   '/no-reject.html',
   '/meta-events.html',
@@ -390,6 +392,12 @@ describe('what the new detectors and phases see', () => {
     assert.match(p.phases.reject.choice?.note ?? '', /came back on the next page/);
     // The refusals that hold pass the same check.
     assert.equal(page(result.report.pages, '/clean.html').phases.reject.secondPage?.bannerShown, false);
+  });
+
+  it('a banner that hides from automation (hideFromBots) is audited as visitors see it, not passed unseen', () => {
+    const p = page(result.report.pages, '/hide-from-bots.html');
+    assert.equal(p.phases.reject.choice?.clicked, true, 'the banner was there to refuse');
+    assert.equal(p.phases.accept.choice?.clicked, true, 'and to accept');
   });
 
   it('notice mode: no reject is expected and the acknowledged notice is not consent', () => {
