@@ -4,7 +4,7 @@ import type { AuditAction, AuditDetail, AuditEntry } from './audit.js';
 import { secretEquals, throttledAuth, tokenMatches } from './authenticate.js';
 import { type Context, normalizeOrigin } from './context.js';
 import { apiError } from './errors.js';
-import type { AuditRow, Role, User } from './store/admin-store.js';
+import { type AuditRow, AuditStale, type Role, type User } from './store/admin-store.js';
 
 /**
  * Who is calling the admin API: a person signed in with a session cookie, or a script with
@@ -300,6 +300,20 @@ export const audit = (
 ): Promise<AuditEntry> => {
   const who = req.assentAdmin!;
   return ctx.audit.append({ actor: who.name, role: who.role, action, target, detail }, new Date(), commit);
+};
+
+/**
+ * Runs `attempt` (which reads what its audit entry will say, then commits the act with it)
+ * again while the store answers AuditStale, that the read no longer held: another process
+ * changed the same thing meanwhile. Ten tries, then the error stands.
+ */
+export const whileStale = async <T>(attempt: () => Promise<T>): Promise<T> => {
+  for (let i = 0; ; i++)
+    try {
+      return await attempt();
+    } catch (e) {
+      if (!(e instanceof AuditStale) || i >= 9) throw e;
+    }
 };
 
 /** The act changed nothing: no entry is written (see `audited`). */

@@ -1,12 +1,11 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import { allowedSites, audit, guardAdmin, scopedFilter } from '../admin-auth.js';
+import { allowedSites, audit, guardAdmin, scopedFilter, whileStale } from '../admin-auth.js';
 import { type Context, isOrigin, normalizeOrigin } from '../context.js';
 import { apiError, errorResponses } from '../errors.js';
 import { EXPORT_FORMATS, type ExportFormat, exportChunks, needsController } from '../export.js';
 import { publishable } from '../policies.js';
 import { errorReply, jsonReply } from '../schemas.js';
-import { AuditStale } from '../store/admin-store.js';
 import type { StatsBy } from '../store/types.js';
 import { unsafeText } from '../text.js';
 import { badDate, type FilterQuery, filterOf, filterQuery, knownSite, unknownSite } from './admin-filter.js';
@@ -228,19 +227,14 @@ export const adminRoutes = (ctx: Context) => async (app: FastifyInstance) => {
       // The entry says whether the current policy changed, so that is read first; the
       // publication commits with its entry only if it still holds (another process may publish
       // for the site meanwhile: then it reads again).
-      let changed = false;
-      for (let attempt = 0; ; attempt++) {
-        changed = (await ctx.store.publications(site))[0]?.sha256 !== r.version.sha256;
+      const changed = await whileStale(async () => {
+        const changed = (await ctx.store.publications(site))[0]?.sha256 !== r.version.sha256;
         const detail = { sha256: r.version.sha256, version: r.version.config.policy, changed };
-        try {
-          await audit(ctx, req, 'policy-publish', site, detail, async (row) => {
-            await ctx.policies.publish(site, r.version, row.at, { row, changed });
-          });
-          break;
-        } catch (e) {
-          if (!(e instanceof AuditStale) || attempt >= 9) throw e;
-        }
-      }
+        await audit(ctx, req, 'policy-publish', site, detail, async (row) => {
+          await ctx.policies.publish(site, r.version, row.at, { row, changed });
+        });
+        return changed;
+      });
       req.log.info({ site, sha256: r.version.sha256, changed }, 'policy published');
       return reply.code(201).send({
         site,

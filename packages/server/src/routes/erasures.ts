@@ -1,9 +1,8 @@
 import type { FastifyInstance } from 'fastify';
-import { audit } from '../admin-auth.js';
+import { audit, whileStale } from '../admin-auth.js';
 import { type Context, normalizeOrigin } from '../context.js';
 import { apiError, errorResponses } from '../errors.js';
 import { consentIdSchema, errorReply } from '../schemas.js';
-import { AuditStale, AuditTaken } from '../store/admin-store.js';
 import { knownSite, unknownSite } from './admin-filter.js';
 
 /**
@@ -57,34 +56,28 @@ export const erasureRoutes = (ctx: Context) => async (app: FastifyInstance) => {
       // The audit entry names the receipts, so they are read first; the erasure commits with
       // its entry only if they are still exactly those (a receipt of the consent stored or
       // expired meanwhile makes it read them again).
-      for (let attempt = 0; attempt < 10; attempt++) {
+      const ids = await whileStale(async () => {
         const ids = await ctx.store.erasable(site, req.body.consentId);
-        if (!ids.length)
-          return reply
-            .code(404)
-            .send(
-              apiError(
-                'ASSENT_NOT_FOUND',
-                'consentId',
-                `${site} holds no receipt of this consent ID that is not purged already (erased or expired before, or never recorded)`,
-              ),
-            );
+        if (!ids.length) return ids;
         // Every ID: the entry is the erasure's one record, which webhooks deliver (Art. 19).
         const detail = { receipts: ids.length, ids: ids.join(' ') };
-        const done = await audit(ctx, req, 'consent-erase', site, detail, async (row) => {
-          const r = await ctx.store.erase(site, req.body.consentId, row.at, ids, row);
-          // The erasure's receipts changed between reading and erasing them: read them again.
-          if (r === 'stale') throw new AuditStale();
-          if (r === 'taken') throw new AuditTaken();
-        }).catch((e: unknown) => {
-          if (e instanceof AuditStale) return null;
-          throw e;
-        });
-        if (!done) continue;
-        req.log.info({ site, receipts: ids.length }, 'consent erased');
-        return { site, erased: ids.length, receipts: ids };
-      }
-      throw new Error("the consent's receipts kept changing while it was being erased");
+        await audit(ctx, req, 'consent-erase', site, detail, (row) =>
+          ctx.store.erase(site, req.body.consentId, row.at, ids, row),
+        );
+        return ids;
+      });
+      if (!ids.length)
+        return reply
+          .code(404)
+          .send(
+            apiError(
+              'ASSENT_NOT_FOUND',
+              'consentId',
+              `${site} holds no receipt of this consent ID that is not purged already (erased or expired before, or never recorded)`,
+            ),
+          );
+      req.log.info({ site, receipts: ids.length }, 'consent erased');
+      return { site, erased: ids.length, receipts: ids };
     },
   );
 };

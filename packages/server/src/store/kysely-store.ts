@@ -40,13 +40,6 @@ const INSERT_CHUNK = 1000;
 
 const num = (v: unknown): number => Number(v ?? 0);
 
-/** Thrown inside a transaction to roll it back and answer `outcome` (KyselyStore.erase). */
-class Rollback extends Error {
-  constructor(readonly outcome: 'stale' | 'taken') {
-    super(outcome);
-  }
-}
-
 /** Whether two lists hold the same IDs (each at most once), in any order. */
 const sameIds = (a: readonly string[], b: readonly string[]) => {
   const set = new Set(b);
@@ -313,29 +306,25 @@ export class KyselyStore implements Store {
     at: string,
     audit?: { readonly row: AuditRow; readonly changed: boolean },
   ): Promise<boolean> {
-    try {
-      return await this.db.transaction().execute(async (trx) => {
-        if (audit) {
-          const added = await insertAudit(
-            trx as unknown as Kysely<AdminDatabase>,
-            audit.row,
-          ).executeTakeFirst();
-          if (Number(added.numInsertedOrUpdatedRows) !== 1) throw new Rollback('taken');
-        }
-        const w = writes(trx);
-        await w.addPolicy(policy.sha256, policy.doc, at).execute();
-        const last = await w.lastPublication(site).executeTakeFirst();
-        const changed = last?.sha256 !== policy.sha256;
-        if (audit && changed !== audit.changed) throw new Rollback('stale');
-        if (!changed) return false;
-        await w.addPublication(site, num(last?.seq) + 1, policy.sha256, at).execute();
-        await appendEntries(w, site, [entryText({ type: 'policy', site, policy: policy.sha256, at })]);
-        return true;
-      });
-    } catch (e) {
-      if (e instanceof Rollback) throw e.outcome === 'taken' ? new AuditTaken() : new AuditStale();
-      throw e;
-    }
+    // Thrown inside, AuditTaken and AuditStale roll the transaction back.
+    return await this.db.transaction().execute(async (trx) => {
+      if (audit) {
+        const added = await insertAudit(
+          trx as unknown as Kysely<AdminDatabase>,
+          audit.row,
+        ).executeTakeFirst();
+        if (Number(added.numInsertedOrUpdatedRows) !== 1) throw new AuditTaken();
+      }
+      const w = writes(trx);
+      await w.addPolicy(policy.sha256, policy.doc, at).execute();
+      const last = await w.lastPublication(site).executeTakeFirst();
+      const changed = last?.sha256 !== policy.sha256;
+      if (audit && changed !== audit.changed) throw new AuditStale();
+      if (!changed) return false;
+      await w.addPublication(site, num(last?.seq) + 1, policy.sha256, at).execute();
+      await appendEntries(w, site, [entryText({ type: 'policy', site, policy: policy.sha256, at })]);
+      return true;
+    });
   }
 
   async currentPolicies(): Promise<(StoredPolicy & { site: string })[]> {
@@ -409,21 +398,15 @@ export class KyselyStore implements Store {
     now: string,
     expect: readonly string[],
     audit: AuditRow,
-  ): Promise<'done' | 'stale' | 'taken'> {
-    try {
-      return await this.db.transaction().execute(async (trx) => {
-        const added = await insertAudit(trx as unknown as Kysely<AdminDatabase>, audit).executeTakeFirst();
-        if (Number(added.numInsertedOrUpdatedRows) !== 1) throw new Rollback('taken');
-        const w = writes(trx);
-        await w.eraseLatest(site, consentId).execute();
-        const ids = (await w.erase(now, site, consentId).execute()).map((r) => r.id);
-        if (!sameIds(ids, expect)) throw new Rollback('stale');
-        return 'done' as const;
-      });
-    } catch (e) {
-      if (e instanceof Rollback) return e.outcome;
-      throw e;
-    }
+  ): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      const added = await insertAudit(trx as unknown as Kysely<AdminDatabase>, audit).executeTakeFirst();
+      if (Number(added.numInsertedOrUpdatedRows) !== 1) throw new AuditTaken();
+      const w = writes(trx);
+      await w.eraseLatest(site, consentId).execute();
+      const ids = (await w.erase(now, site, consentId).execute()).map((r) => r.id);
+      if (!sameIds(ids, expect)) throw new AuditStale();
+    });
   }
 
   async salt(day: string, fresh: string): Promise<string> {

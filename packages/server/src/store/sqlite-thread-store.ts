@@ -45,6 +45,16 @@ import type {
  * would stop everything else until it finished. Key lookups (a session, a user, a receipt by
  * ID) stay here: cheaper than a round trip, and never queued behind a long query.
  */
+/** What the writer thread answers for a transaction it rolled back (sqlite-writer.mjs Outcome). */
+type Outcome = 'taken' | 'stale';
+
+/** The writer thread's answer, or the error its rollback stands for (as KyselyStore throws it). */
+const outcome = <T>(r: T | Outcome): T => {
+  if (r === 'taken') throw new AuditTaken();
+  if (r === 'stale') throw new AuditStale();
+  return r as T;
+};
+
 export class SqliteThreadStore implements Store {
   readonly kind = 'sqlite' as const;
   /**
@@ -72,9 +82,9 @@ export class SqliteThreadStore implements Store {
       const c = q.compile();
       if (!audit) return writer.run<number>('exec', [c.sql, c.parameters]);
       const a = insertAudit(reads.db as unknown as Kysely<AdminDatabase>, audit).compile();
-      const n = await writer.run<number | 'taken'>('execAudited', [c.sql, c.parameters, a.sql, a.parameters]);
-      if (n === 'taken') throw new AuditTaken();
-      return n;
+      return outcome(
+        await writer.run<number | Outcome>('execAudited', [c.sql, c.parameters, a.sql, a.parameters]),
+      );
     };
     this.admin = new AdminStore(
       reads.db as unknown as Kysely<AdminDatabase>,
@@ -109,7 +119,7 @@ export class SqliteThreadStore implements Store {
   ): Promise<boolean> {
     const entry = entryText({ type: 'policy', site, policy: policy.sha256, at });
     const a = audit && insertAudit(this.reads.db as unknown as Kysely<AdminDatabase>, audit.row).compile();
-    const r = await this.writer.run<boolean | 'taken' | 'stale'>('publish', [
+    const r = await this.writer.run<boolean | Outcome>('publish', [
       site,
       policy.sha256,
       policy.doc,
@@ -118,9 +128,7 @@ export class SqliteThreadStore implements Store {
       entryData(entry),
       ...(audit && a ? [audit.changed, a.sql, a.parameters] : []),
     ]);
-    if (r === 'taken') throw new AuditTaken();
-    if (r === 'stale') throw new AuditStale();
-    return r;
+    return outcome(r);
   }
 
   purge(cutoff: string, now: string, limit: number): Promise<number> {
@@ -132,22 +140,24 @@ export class SqliteThreadStore implements Store {
   }
 
   /** On the writer thread, with the audit entry's insert compiled here (AdminStore's SQL). */
-  erase(
+  async erase(
     site: string,
     consentId: string,
     now: string,
     expect: readonly string[],
     audit: AuditRow,
-  ): Promise<'done' | 'stale' | 'taken'> {
+  ): Promise<void> {
     const c = insertAudit(this.reads.db as unknown as Kysely<AdminDatabase>, audit).compile();
-    return this.writer.run<'done' | 'stale' | 'taken'>('erase', [
-      now,
-      site,
-      consentId,
-      [...expect],
-      c.sql,
-      c.parameters,
-    ]);
+    outcome(
+      await this.writer.run<'done' | Outcome>('erase', [
+        now,
+        site,
+        consentId,
+        [...expect],
+        c.sql,
+        c.parameters,
+      ]),
+    );
   }
 
   salt(day: string, fresh: string): Promise<string> {

@@ -300,8 +300,9 @@ export interface Store {
    * that names the receipts), purges every receipt of `consentId` on `site` (their payload and
    * leaf salts; the chain's links stay) and drops the consent from the overview. So no erasure
    * is ever left unaudited, nor an entry without its erasure. Commits only when the receipts
-   * purged are exactly `expect` (read by `erasable`): 'stale' when they changed meanwhile,
-   * 'taken' when another writer took the entry's place in the audit log; both roll back.
+   * purged are exactly `expect` (read by `erasable`): AuditStale when they changed meanwhile,
+   * AuditTaken when another writer took the entry's place in the audit log; both roll back
+   * (as Store.publish).
    */
   erase(
     site: string,
@@ -309,7 +310,7 @@ export interface Store {
     now: string,
     expect: readonly string[],
     audit: AuditRow,
-  ): Promise<'done' | 'stale' | 'taken'>;
+  ): Promise<void>;
   /** The salt of `day`, stored as `fresh` if the day has none yet (first writer wins). */
   salt(day: string, fresh: string): Promise<string>;
   dropSaltsBefore(day: string): Promise<void>;
