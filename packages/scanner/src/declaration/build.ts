@@ -1,4 +1,4 @@
-import type { CategoryConfig, ServiceConfig } from '@assent/core';
+import { type CategoryConfig, ID_RE, type ServiceConfig } from '@assent/core';
 import { declaredCategory } from '../rules/consent-cookies.js';
 import type { Classification, CookieRecord, ScanReport } from '../types.js';
 
@@ -69,12 +69,25 @@ const providerOf = (c: Classification): string =>
         ? 'this site'
         : c.site;
 
-const slug = (s: string) =>
-  s
+/**
+ * A service id core accepts (`ID_RE`: a lowercase letter first, at most 32 characters) for a
+ * provider's name, not one already in `taken`: "123 Media" and a 40-letter vendor name make
+ * valid ids, and two providers whose names slug alike ("Google", "Google (Alphabet)") get two.
+ */
+const serviceId = (provider: string, taken: Set<string>): string => {
+  const s = provider
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
     .toLowerCase()
     .replace(/\(.*?\)/g, '')
     .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-|-$/g, '') || 'service';
+    .replace(/^[^a-z]+/, '');
+  const base = s.slice(0, 28).replace(/-+$/, '') || 'service';
+  let id = base;
+  for (let n = 2; taken.has(id); n++) id = `${base}-${n}`;
+  taken.add(id);
+  return id;
+};
 
 /**
  * Builds the declaration from a report's accept phases (and its reject phases, for the
@@ -82,6 +95,9 @@ const slug = (s: string) =>
  */
 export const buildDeclaration = (report: ScanReport): Declaration => {
   const rows = new Map<string, DeclarationRow & { pages: string[] }>();
+  // The service id a row's cookie is declared under in the site's config (`analytics:stats` →
+  // `stats`): the suggestion keeps it, since receipts and the banner's choices name it.
+  const declaredIds = new Map<DeclarationRow, string>();
   for (const p of report.pages) {
     const path = new URL(p.url).pathname;
     const declared = (name: string) =>
@@ -102,7 +118,7 @@ export const buildDeclaration = (report: ScanReport): Declaration => {
           ? (p.declaredServices?.[decl] ?? decl.split(':')[1]!)
           : null;
       const days = Math.max(c.lifetimeDays ?? 0, c.requestedLifetimeDays ?? 0);
-      rows.set(key, {
+      const row = {
         name: c.name,
         domain: c.domain,
         provider: service ?? providerOf(c.classification),
@@ -112,7 +128,10 @@ export const buildDeclaration = (report: ScanReport): Declaration => {
         party: c.classification.party,
         setBy: c.setBy ? `${c.setBy.via === 'script' ? 'script' : 'response'} ${c.setBy.url}` : null,
         pages: [path],
-      });
+      };
+      rows.set(key, row);
+      const id = decl?.split(':')[1];
+      if (id && ID_RE.test(id)) declaredIds.set(row, id);
     }
   }
   const sorted = [...rows.values()].sort(
@@ -121,22 +140,35 @@ export const buildDeclaration = (report: ScanReport): Declaration => {
       a.provider.localeCompare(b.provider) ||
       a.name.localeCompare(b.name),
   );
-  // Categories → services (one per provider) → cookie names: what the banner deletes on reject.
-  const cats = new Map<string, Map<string, Set<string>>>();
+  // Categories → services → cookie names: what the banner deletes on reject. A service is the
+  // site's declared one where the config names it, else one per provider; its id is unique in
+  // the whole config (core refuses a repeated service id).
+  const cats = new Map<string, Map<string, { title: string; names: Set<string> }>>();
+  const taken = new Set([...declaredIds.values()]);
+  const ids = new Map<string, string>();
   for (const r of sorted) {
     if (r.category === 'necessary' || r.category === 'unclassified') continue;
-    const services = cats.get(r.category) ?? new Map<string, Set<string>>();
-    const names = services.get(r.provider) ?? new Set<string>();
-    names.add(r.name);
-    services.set(r.provider, names);
+    const services = cats.get(r.category) ?? new Map<string, { title: string; names: Set<string> }>();
+    const declaredId = declaredIds.get(r);
+    const id =
+      declaredId ??
+      ids.get(`${r.category}\n${r.provider}`) ??
+      (() => {
+        const made = serviceId(r.provider, taken);
+        ids.set(`${r.category}\n${r.provider}`, made);
+        return made;
+      })();
+    const service = services.get(id) ?? { title: r.provider, names: new Set<string>() };
+    service.names.add(r.name);
+    services.set(id, service);
     cats.set(r.category, services);
   }
   const categories: CategoryConfig[] = [...cats].map(([id, services]) => ({
     id,
     services: [...services].map(
-      ([provider, names]): ServiceConfig => ({
-        id: slug(provider),
-        title: provider,
+      ([serviceId, { title, names }]): ServiceConfig => ({
+        id: serviceId,
+        title,
         cookies: [...names].sort(),
       }),
     ),
