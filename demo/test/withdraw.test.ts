@@ -231,6 +231,52 @@ describe('withdrawing on the consent page reaches the site', () => {
     }
   });
 
+  it('on another origin, while the check is on its way nothing hears the withdrawn grant: not the API, events, vendors or Consent Mode', async () => {
+    const { siteOrigin, assentOrigin, close } = await twoOrigins();
+    try {
+      const o = await open(browser, `${siteOrigin}/${ARTICLE}`, {
+        // Every answer the page's own scripts could get: events, and the API from the first moment.
+        init: `window.__seen = [];
+          const note = (what, s) => window.__seen.push(what + ' analytics=' + !!s.granted.analytics + ' marketing=' + !!s.granted.marketing);
+          for (const t of ['assent:ready', 'assent:change']) document.addEventListener(t, (e) => note(t, e.detail));
+          document.addEventListener('DOMContentLoaded', () => window.Assent && note('api', window.Assent.get()));`,
+      });
+      const posted = o.page.waitForResponse((r) => r.url().endsWith('/v1/receipts'));
+      await o.page.getByRole('button', { name: 'Accept !' }).click();
+      assert.equal((await posted).status(), 201);
+      const id = await o.page.evaluate(
+        () => (window as unknown as { Assent: { get(): { consentId: string } } }).Assent.get().consentId,
+      );
+      // Withdrawn elsewhere (server to server); the check is due and the server takes 400 ms.
+      assert.equal(
+        (await fetch(`${assentOrigin}/v1/consents/${id}/withdraw`, { method: 'POST' })).status,
+        201,
+      );
+      await o.page.evaluate(() => localStorage.setItem('assent-checked', '0'));
+      await o.page.route('**/cookie', async (r) => {
+        await new Promise((x) => setTimeout(x, 400));
+        await r.continue();
+      });
+      await o.page.reload();
+      await o.page.waitForFunction(() => (window as unknown as W).Assent?.get().method === 'withdraw');
+      await o.page.waitForTimeout(300);
+      const seen = await o.page.evaluate(() => (window as unknown as { __seen: string[] }).__seen);
+      assert.ok(seen.length >= 2, seen.join('\n'));
+      for (const e of seen) assert.match(e, /analytics=false marketing=false/, seen.join('\n'));
+      const vendors = await o.page.locator('#vendor-log li').allInnerTexts();
+      assert.ok(vendors.length > 0 && !vendors.some((t) => /grant/i.test(t)), vendors.join('\n'));
+      const gtag = await o.page.locator('#gtag-log li').allInnerTexts();
+      assert.ok(
+        !gtag.some((t) => /=granted/.test(t.replace(/security_storage=granted/g, ''))),
+        gtag.join('\n'),
+      );
+      assert.deepEqual(await runs(o), { analytics: 0, ads: 0 });
+      await o.context.close();
+    } finally {
+      await close();
+    }
+  });
+
   it('a refusal whose receipt was lost stands against the older record; a grant whose receipt was lost gives way to it', async () => {
     const { siteOrigin, close } = await twoOrigins();
     type A = { Assent: { accept(): void; reject(): void } };

@@ -48,10 +48,11 @@ export const gcmUpdate = (gcm: GoogleConsentMode | undefined, g: Granted): void 
 };
 
 /**
- * On every choice, for tag managers: `{ event: 'assent_consent', assent: { categories,
- * services, method } }` on `dataLayer` (when the page has one, or Consent Mode is on).
+ * For tag managers, on every page view once the state is known and on every change:
+ * `{ event: 'assent_consent', assent: { categories, services, method } }` on `dataLayer`
+ * (when the page has one, or Consent Mode is on). `method` is `null` with no choice made.
  */
-export const tagEvent = (gcm: GoogleConsentMode | undefined, g: Granted, method: string): void => {
+export const tagEvent = (gcm: GoogleConsentMode | undefined, g: Granted, method?: string | null): void => {
   if (!gcm && !win.dataLayer) return;
   const on = grantedKeys(g);
   layer().push({
@@ -59,7 +60,7 @@ export const tagEvent = (gcm: GoogleConsentMode | undefined, g: Granted, method:
     assent: {
       categories: on.filter((k) => !k.includes(':')),
       services: on.filter((k) => k.includes(':')),
-      method,
+      method: method ?? null,
     },
   });
 };

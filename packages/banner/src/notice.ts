@@ -1,4 +1,4 @@
-import { doNotSell, isSale } from '@assent/core';
+import { doNotSell, gpcHonored } from '@assent/core';
 import { choose } from './choice.js';
 import { btn, doc, h, panel } from './dom.js';
 import { openPreferences } from './open.js';
@@ -55,7 +55,6 @@ export const showBanner = (): void => {
 /** The always-there way back to the choice: withdrawal as easy as giving (GDPR Art. 7(3)). */
 export const showFab = (): void => {
   const t = S._policy.texts;
-  const g = S._granted;
   if (S._policy.config.floatingButton && !S._fab)
     doc.body.append(
       (S._fab = panel(
@@ -64,7 +63,7 @@ export const showFab = (): void => {
         // While a GPC opt-out is honoured, the page says so (CCPA regulations §7025(c)(6)).
         !globalThis.ASSENT_LITE &&
           S._gpc &&
-          !Object.keys(g).some((k) => g[k] && isSale(k)) &&
+          gpcHonored(S._policy, S._granted) &&
           h('p', 'assent-gpc', t.gpcHonored),
         btn(t.settings, { 'data-assent-open': true }),
       )),

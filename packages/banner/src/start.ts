@@ -17,7 +17,7 @@ import { readCookie } from './cookies.js';
 import { discover } from './discover.js';
 import { adopt, doc, onReady, win } from './dom.js';
 import { emit } from './events.js';
-import { gcmHint, gcmStart, gcmUpdate } from './gcm.js';
+import { gcmHint, gcmStart, gcmUpdate, tagEvent } from './gcm.js';
 import { showBanner, showFab } from './notice.js';
 import { newId, S } from './state.js';
 import { clean, due, type PublishedPolicy, published, revalidate, api as serverApi } from './sync.js';
@@ -135,12 +135,16 @@ const run = (v: Validated, mode?: Mode, late?: boolean): AssentApi => {
   const loading = doc.readyState === 'loading';
   const d = learn()!;
   // A stored choice is checked with the receipt server now and then (full build): until the
-  // answer (1.5 s at most) held scripts stay held and Consent Mode keeps its default.
-  const check = !globalThis.ASSENT_LITE && !d.show && config.endpoint && due() ? revalidate() : undefined;
+  // answer (1.5 s at most) nothing is granted — held scripts stay held, Consent Mode keeps its
+  // default, the API answers "not granted" and `assent:ready` waits — so a withdrawal made on
+  // the consent page reaches no tracker, vendor or listener as a grant first. (A visitor with
+  // no choice stored has nothing to check: nothing is sent for them.)
+  const check =
+    !globalThis.ASSENT_LITE && stored && !d.show && config.endpoint && due() ? revalidate() : undefined;
   const gcm = config.googleConsentMode;
   if (!globalThis.ASSENT_LITE) {
     const fresh = d.show || !stored;
-    if (late) gcmUpdate(gcm, d.granted);
+    if (late) check || gcmUpdate(gcm, d.granted);
     // A returning visitor: the default a new visitor gets, then their stored choice as an update.
     else gcmStart(gcm, fresh ? d.granted : load(null).granted, fresh || check ? undefined : d.granted);
     // Unchanged after the check: the stored choice's update now. (Changed: adopt() sent it.)
@@ -161,6 +165,8 @@ const run = (v: Validated, mode?: Mode, late?: boolean): AssentApi => {
     if (!globalThis.ASSENT_LITE) gcmUpdate(gcm, S._granted);
     S._fab = S._fab?.remove() as undefined;
     if (!S._banner?.isConnected) showBanner();
+    // Asked again: what was granted no longer is, for every listener (React, the vendors).
+    emit('change', publicState());
   };
   onReady(() => {
     // Held elements the parser adds are activated below, all at once; the observer is for
@@ -168,17 +174,26 @@ const run = (v: Validated, mode?: Mode, late?: boolean): AssentApi => {
     // activation pass per parsed element: 2,000 held scripts added 3.9 s to the page's load.
     observe(seen);
     adopt(ASSENT_CSS);
-    // Without `defer` the page was not parsed at start: its held elements count now.
-    if (loading) learn();
+    // Without `defer` the page was not parsed at start: its held elements count now. A new
+    // category asks again, and Consent Mode hears that the stored choice no longer applies.
+    if (loading && learn() && !globalThis.ASSENT_LITE) gcmUpdate(gcm, S._granted);
     if (!globalThis.ASSENT_LITE) gcmHint(gcm);
-    if (check) check.then(activate);
-    else activate();
     const { show } = last;
-    // A stored choice that refuses something: its trackers' cookies go (full build, see clean).
-    if (!globalThis.ASSENT_LITE && !show) clean(S._granted);
+    const go = () => {
+      activate();
+      if (!globalThis.ASSENT_LITE) {
+        // A stored choice that refuses something: its trackers' cookies go (see clean).
+        if (!show) clean(S._granted);
+        // Tag managers hear the state on every page view, not only on the one of a choice.
+        tagEvent(gcm, S._granted, S._record?.method);
+      }
+    };
+    const ready = () => emit('ready', publicState());
+    if (check) check.then(go).then(ready);
+    else go();
     if (show && !(config.hideFromBots && (nav.webdriver || BOT.test(nav.userAgent)))) showBanner();
     else if (!show) showFab();
-    emit('ready', publicState());
+    check || ready();
   });
   return api;
 };

@@ -16,7 +16,7 @@ import { publicState } from './choice.js';
 import { deleteCookies, readCookie, writeCookie } from './cookies.js';
 import { doc, win } from './dom.js';
 import { emit } from './events.js';
-import { gcmUpdate } from './gcm.js';
+import { gcmUpdate, tagEvent } from './gcm.js';
 import { showBanner, showFab } from './notice.js';
 import { S } from './state.js';
 
@@ -74,7 +74,8 @@ const within = <T>(p: Promise<T>, ms: number): Promise<T | undefined> =>
  * Applies a decision made after start-up — the server's record differs from the cookie, or
  * the server refused the page's policy — exactly as a choice is applied: held scripts stay
  * held, the declared cookies of what is not granted are deleted, Consent Mode gets an update,
- * `assent:change` fires, and the banner asks again when the decision says so.
+ * tag managers the `assent_consent` event, `assent:change` fires, and the banner asks again
+ * when the decision says so.
  */
 export const adopt = (d: Decision, record = d.record ?? null): void => {
   const p = S._policy;
@@ -84,6 +85,7 @@ export const adopt = (d: Decision, record = d.record ?? null): void => {
   S._banner = undefined;
   S._dialog?.close();
   gcmUpdate(p.config.googleConsentMode, d.granted);
+  tagEvent(p.config.googleConsentMode, d.granted, record?.method);
   emit('change', publicState());
   clean(d.granted);
   activate();
@@ -159,11 +161,15 @@ export const checked = (): void => storage()?.setItem(CHECKED, String(Date.now()
  * a choice made through the API or on another device under the same ID: applied at once. No
  * record at all (the receipt never arrived): no proof of consent, so the banner asks again.
  * A record older than the stored choice applies only if that choice grants more than it.
+ * Until then nothing is granted (`S._granted` is empty: the API answers "not granted"); the
+ * stored choice applies again once the server agrees, unless a choice was made meanwhile.
  * Resolves once applied (or after 1.5 s: a slow or unreachable server keeps the stored choice,
  * with a console error). Resolves `true` when the choice changed.
  */
-export const revalidate = (): Promise<boolean | undefined> =>
-  within(
+export const revalidate = (): Promise<boolean | undefined> => {
+  const { _granted: g, _record: r } = S;
+  S._granted = {};
+  return within(
     fetch(api(`consents/${S._id}/cookie`), { credentials: 'omit' })
       .then((r) => (r.ok ? r.json() : Promise.reject(new Error(`HTTP ${r.status}`))))
       .then(({ cookie }: { cookie: string | null }) => {
@@ -196,4 +202,8 @@ export const revalidate = (): Promise<boolean | undefined> =>
         return undefined;
       }),
     1500,
-  );
+  ).then((changed) => {
+    if (!changed && S._record === r) S._granted = g;
+    return changed;
+  });
+};

@@ -155,6 +155,10 @@ describe('undeclared categories and the preferences file', () => {
     await o.page.locator('.assent-fab').waitFor();
     await hit('declared', 1);
     await o.page.evaluate(() => {
+      // Listeners (React, the vendors' add-on) hear that the earlier grant no longer holds.
+      const w = window as unknown as { changes: unknown[] };
+      w.changes = [];
+      document.addEventListener('assent:change', (e) => w.changes.push((e as CustomEvent).detail.granted));
       const s = document.createElement('script');
       s.type = 'text/plain';
       s.dataset.assentCategory = 'personalization';
@@ -163,6 +167,9 @@ describe('undeclared categories and the preferences file', () => {
     });
     await o.page.locator('#assent-banner').waitFor();
     assert.equal(await o.page.evaluate(() => window.Assent!.allowed('personalization')), false);
+    assert.deepEqual(await o.page.evaluate(() => (window as unknown as { changes: unknown[] }).changes), [
+      { necessary: true, analytics: false, personalization: false },
+    ]);
     assert.equal(hits('added'), 0);
     await o.page.getByRole('button', { name: 'Accept' }).click();
     await o.page.waitForFunction(() => window.Assent!.allowed('personalization'));

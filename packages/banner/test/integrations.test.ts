@@ -156,8 +156,17 @@ describe('Google Consent Mode v2, tag-manager events and regions in Chromium', (
   for (const where of ['after', 'before']) {
     it(`with the Google tag ${where} the banner: denied default first, update on Accept, stored update next page`, async () => {
       const o = await open(browser, `${site.origin}/${where}`);
-      await o.page.waitForFunction(() => (window as unknown as { gtagLog?: unknown[] }).gtagLog);
+      const pageView = () =>
+        o.page.waitForFunction(() =>
+          (window as unknown as { gtagLog?: Entry[] }).gtagLog?.some((e) => e[1] === 'assent_consent'),
+        );
+      // The tag-manager event of the page view: no choice yet, nothing granted.
+      await pageView();
       const first = await log(o.page);
+      assert.deepEqual(
+        await o.page.evaluate(() => (window.dataLayer as { event?: string }[]).filter((e) => e.event)),
+        [{ event: 'assent_consent', assent: { categories: [], services: [], method: null } }],
+      );
       const i = assertDefaultFirst(first);
       assert.deepEqual(first[i]![2], ALL_DENIED);
       await o.page.getByRole('button', { name: 'Accept', exact: true }).click();
@@ -174,20 +183,23 @@ describe('Google Consent Mode v2, tag-manager events and regions in Chromium', (
         security_storage: 'granted',
       });
       assert.deepEqual(tail[1], ['event', 'assent_consent']);
-      const ev = await o.page.evaluate(
-        () =>
-          (window.dataLayer as { event?: string; assent?: unknown }[]).find(
-            (e) => e.event === 'assent_consent',
-          )?.assent,
-      );
-      assert.deepEqual(ev, {
+      const events = () =>
+        o.page.evaluate(() =>
+          (window.dataLayer as { event?: string; assent?: unknown }[])
+            .filter((e) => e.event === 'assent_consent')
+            .map((e) => e.assent),
+        );
+      const accepted = {
         categories: ['analytics', 'marketing', 'functional'],
         services: [],
         method: 'accept-all',
-      });
-      // Next page: one default, then the stored choice as an update, both before the tag's events.
+      };
+      assert.deepEqual((await events()).at(-1), accepted);
+      // Next page: one default, then the stored choice as an update, both before the tag's
+      // events; and the tag-manager event again, for triggers that fire on every page view.
       await o.page.reload();
-      await o.page.waitForFunction(() => (window as unknown as { gtagLog?: unknown[] }).gtagLog);
+      await pageView();
+      assert.deepEqual(await events(), [accepted]);
       const next = await log(o.page);
       const j = assertDefaultFirst(next);
       assert.deepEqual(next[j + 1]?.slice(0, 2), ['consent', 'update'], JSON.stringify(next));
@@ -230,9 +242,12 @@ describe('Google Consent Mode v2, tag-manager events and regions in Chromium', (
 
   it('pushes the tag-manager event to an existing dataLayer without Consent Mode', async () => {
     const o = await open(browser, `${site.origin}/dl-only`);
-    assert.deepEqual(await o.page.evaluate(() => window.dataLayer!.length), 0, 'nothing before a choice');
+    const none = { event: 'assent_consent', assent: { categories: [], services: [], method: null } };
+    await o.page.waitForFunction(() => window.dataLayer!.length > 0);
+    assert.deepEqual(await o.page.evaluate(() => window.dataLayer), [none], 'the page view: no choice yet');
     await o.page.getByRole('button', { name: 'Reject' }).click();
     assert.deepEqual(await o.page.evaluate(() => window.dataLayer), [
+      none,
       { event: 'assent_consent', assent: { categories: [], services: [], method: 'reject-all' } },
     ]);
     await o.context.close();

@@ -25,6 +25,9 @@ describe('the banner has a state before it knows the region', () => {
           head: `${config({ regions: { EU: 'opt-in', '*': 'notice' } })}<script src="/assent.full.min.js"></script>
                  <script>window.early = { has: !!window.Assent, state: window.Assent && window.Assent.get(), analytics: window.Assent && window.Assent.allowed('analytics') };</script>`,
         },
+        '/opt-out': {
+          head: `${config({ mode: 'opt-out', revalidate: 0 })}<script src="/assent.full.min.js"></script>`,
+        },
         '/twice': {
           head: `<script type="module">import { init } from "/assent.esm.js"; const c = { categories: [{ id: "analytics" }] }; window.a = init(c); window.b = init(c);</script>`,
         },
@@ -69,6 +72,29 @@ describe('the banner has a state before it knows the region', () => {
     );
     await o.context.close();
   });
+
+  for (const gpc of [false, true])
+    it(`an opt-out visitor who chose nothing${gpc ? ', with GPC,' : ''} is neither checked with the server nor stored`, async () => {
+      const o = await open(browser, `${site.origin}/opt-out`, {
+        init: gpc
+          ? `Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { get: () => true });`
+          : '',
+      });
+      // With GPC the opt-out is honoured with no banner; without, the notice asks.
+      const shown = gpc ? '.assent-fab' : '#assent-banner';
+      await o.page.locator(shown).waitFor();
+      await o.page.reload();
+      await o.page.locator(shown).waitFor();
+      await o.page.waitForTimeout(300);
+      assert.deepEqual(
+        o.requests.map((r) => new URL(r.url()).pathname).filter((p) => p.startsWith('/v1/')),
+        [],
+        'nothing sent: no choice, nothing to check',
+      );
+      assert.equal(await o.page.evaluate(() => localStorage.length), 0);
+      assert.deepEqual(Object.keys(await o.cookies()), []);
+      await o.context.close();
+    });
 
   it('init() twice is one banner and one set of listeners', async () => {
     const o = await open(browser, `${site.origin}/twice`);

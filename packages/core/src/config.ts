@@ -187,18 +187,21 @@ const SPEC: Record<string, Spec> = {
     ? { endpoint: FULL, googleConsentMode: FULL, regions: FULL }
     : {
         endpoint: HREF,
-        googleConsentMode: [
-          each((v, k) =>
-            k === 'waitForUpdate'
-              ? Number.isInteger(v) && (v as number) >= 0
-              : k === 'map'
-                ? each((s) => Array.isArray(s) && s.every((x) => SIGNALS.includes(x)))(v)
-                : k === 'mode'
-                  ? v === 'advanced' || v === 'basic'
-                  : (k === 'adsDataRedaction' || k === 'urlPassthrough') && typeof v === 'boolean',
-          ),
-          'must be an object of mode (advanced or basic), waitForUpdate, adsDataRedaction, urlPassthrough, map (category → signals)',
-        ],
+        // Field by field: one bad field is reported by its path, the others are kept.
+        googleConsentMode: {
+          mode: [(v) => v === 'advanced' || v === 'basic', 'must be advanced | basic'],
+          waitForUpdate: [
+            (v) => Number.isInteger(v) && (v as number) >= 0,
+            'must be whole milliseconds, 0 or more',
+          ],
+          adsDataRedaction: BOOL,
+          urlPassthrough: BOOL,
+          // Its keys are checked against the categories once the whole config is known (crossCheck).
+          map: [
+            each((s) => Array.isArray(s) && s.every((x) => SIGNALS.includes(x))),
+            `must be an object of category → list of ${SIGNALS}`,
+          ],
+        },
         regions: [
           each((v, k) => /^([A-Z]{2}(-[A-Z0-9]{1,3})?|EU|US-OPT-OUT|\*)$/.test(k) && isMode(v)),
           'must be an object of region → mode',
@@ -254,6 +257,26 @@ const walk = (spec: Spec, v: unknown, path: string, bad: Bad): unknown => {
 export const checkField = (field: string, v: unknown, bad: Bad, text?: boolean): unknown =>
   walk((text ? TEXTS : SPEC)[field]!, v, field, bad);
 
+/** The config of `input`, each field checked on its own; its errors are pushed to `errors`. */
+export const checkFields = (input: unknown, errors: ConfigError[]): Config => ({
+  ...DEFAULTS,
+  ...(walk(SPEC, input, '', (field, message) => void errors.push({ field, message })) as Partial<Config>),
+});
+
+/**
+ * What no field can check on its own, once the whole config is known (the shortcode's
+ * `categories` replace the JSON's): every key of the Consent Mode map is `necessary` or a
+ * declared category. A key that is not is reported and kept (it grants nothing unless a held
+ * element names that category, see README "Blocking without declaring").
+ */
+export const crossCheck = (config: Config, errors: ConfigError[]): Validated => {
+  if (!globalThis.ASSENT_LITE)
+    for (const k in config.googleConsentMode?.map)
+      if (k !== 'necessary' && !config.categories.some((c) => c.id === k))
+        errors.push({ field: `googleConsentMode.map.${k}`, message: 'is not in categories' });
+  return { config, errors };
+};
+
 /**
  * Validates any JSON value as a config. Always returns a usable config: a field that is
  * wrong keeps its safe default and adds an error naming it, so one typo never leaves a
@@ -261,9 +284,5 @@ export const checkField = (field: string, v: unknown, bad: Bad, text?: boolean):
  */
 export const validateConfig = (input: unknown): Validated => {
   const errors: ConfigError[] = [];
-  const valid = walk(SPEC, input, '', (field, message) => {
-    errors.push({ field, message });
-    return undefined;
-  });
-  return { config: { ...DEFAULTS, ...(valid as Partial<Config>) }, errors };
+  return crossCheck(checkFields(input, errors), errors);
 };

@@ -37,6 +37,8 @@ export type SignalState = Record<ConsentSignal, 'granted' | 'denied'>;
 
 /**
  * The seven signals for a consent: a signal is granted when any category mapped to it is.
+ * `necessary` is always granted: its signals are the map's `necessary`, else the default's
+ * (`security_storage`), so a custom map that leaves it out still grants `security_storage`.
  *
  * @example
  * consentModeSignals({ analytics: true, marketing: false }).analytics_storage // 'granted'
@@ -45,7 +47,7 @@ export const consentModeSignals = (
   granted: Granted,
   map: Readonly<Record<string, readonly string[]>> = DEFAULT_SIGNAL_MAP,
 ): SignalState => {
-  const on = new Set<string>();
-  for (const cat in map) if (cat === 'necessary' || granted[cat]) for (const s of map[cat]!) on.add(s);
+  const on = new Set<string>(map.necessary ?? DEFAULT_SIGNAL_MAP.necessary);
+  for (const cat in map) if (granted[cat]) for (const s of map[cat]!) on.add(s);
   return Object.fromEntries(SIGNALS.map((s) => [s, on.has(s) ? 'granted' : 'denied'])) as SignalState;
 };

@@ -43,9 +43,9 @@ export const decodeConsent = (raw: string | null | undefined): StoredConsent | n
   if (!m) return null;
   const [, id, hash, bits, given, expires, letter, g] = m as unknown as string[];
   const method = METHODS[M.indexOf(letter!)];
-  const b = Number.parseInt(bits!, 36);
-  const givenAt = Number.parseInt(given!, 36) * 1000;
-  const expiresAt = Number.parseInt(expires!, 36) * 1000;
+  const [b, givenAt, expiresAt] = [bits, given, expires].map(
+    (x, i) => Number.parseInt(x!, 36) * (i ? 1000 : 1),
+  ) as [number, number, number];
   if (method && expiresAt >= givenAt && Number.isSafeInteger(b))
     return { id: id as ConsentId, hash: hash!, bits: b, method, gpc: !!g, givenAt, expiresAt };
   return null;

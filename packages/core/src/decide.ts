@@ -44,14 +44,28 @@ export interface Decision {
 
 const DAY = 86_400_000;
 
-/** Whether a key (`marketing`, `marketing:ads` …) is sale/sharing or targeted advertising. */
-export const isSale = (key: string): boolean => SALE_CATEGORIES.includes(key.split(':')[0]!);
+/**
+ * Whether a key (`marketing`, `marketing:ads` …) is sale/sharing or targeted advertising: one
+ * of {@link SALE_CATEGORIES}, or a category the policy's Consent Mode map sends as an ad signal
+ * (`ad_storage`, `ad_user_data`, `ad_personalization`). The one definition: GPC refuses these,
+ * "Do not sell" leaves them out, and GPC is shown as honoured while none of them is granted.
+ * Without `policy`, only the fixed ids count.
+ */
+export const isSale = (key: string, policy?: Policy): boolean => {
+  const c = key.split(':')[0]!;
+  // The signals as one string: no ad signal, `undefined` and an inherited name all lack `ad_`.
+  return SALE_CATEGORIES.includes(c) || `${policy?.config.googleConsentMode?.map?.[c]}`.includes('ad_');
+};
+
+/** Whether GPC shows as honoured: nothing of sale/sharing is granted (README "GPC"). */
+export const gpcHonored = (policy: Policy, granted: Granted): boolean =>
+  !policy.keys.some((k) => granted[k] && isSale(k, policy));
 
 /**
  * "Do not sell or share my personal information" (opt-out mode): a custom choice of every key
  * of the policy except the sale/sharing and marketing ones — the same rule GPC applies.
  */
-export const doNotSell = (policy: Policy): string[] => policy.keys.filter((k) => !isSale(k));
+export const doNotSell = (policy: Policy): string[] => policy.keys.filter((k) => !isSale(k, policy));
 
 /** Bits are plain arithmetic, not `<<`: keys past 31 must not wrap. */
 export const toBits = (policy: Policy, granted: Granted): number =>
@@ -85,7 +99,7 @@ export const decide = (policy: Policy, input: DecideInput): Decision => {
   // GPC (a US opt-out signal) is honoured by the full build; the lite build has no US features.
   const gpc = !globalThis.ASSENT_LITE && input.gpc === true;
   // Everything on except what GPC refuses: accept-all, notice-ack, and opt-out before a choice.
-  const unlessGpc = (k: string) => !(gpc && isSale(k));
+  const unlessGpc = (k: string) => !(gpc && isSale(k, policy));
   let stale: Decision['stale'];
   let method: Method;
   let granted: Granted;
@@ -98,7 +112,7 @@ export const decide = (policy: Policy, input: DecideInput): Decision => {
         // earlier "accept all"; only a visitor's explicit custom choice overrides it.
         return {
           show: false,
-          granted: gpc && s.method !== 'custom' ? all(policy, (k) => g[k]! && !isSale(k)) : g,
+          granted: gpc && s.method !== 'custom' ? all(policy, (k) => g[k]! && !isSale(k, policy)) : g,
           ...(!globalThis.ASSENT_LITE && { gpc }),
         };
       }
@@ -126,7 +140,7 @@ export const decide = (policy: Policy, input: DecideInput): Decision => {
           list.has(k) || list.has(k.split(':')[0]!)
         : method === 'accept-all' || method === 'notice-ack'
           ? unlessGpc(k)
-          : !globalThis.ASSENT_LITE && method === 'gpc' && !isSale(k),
+          : !globalThis.ASSENT_LITE && method === 'gpc' && !isSale(k, policy),
     );
   }
   return {

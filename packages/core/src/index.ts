@@ -19,7 +19,16 @@ export type { ConsentSignal, SignalState } from './consent-mode.js';
 export { consentModeSignals, DEFAULT_SIGNAL_MAP, SIGNALS } from './consent-mode.js';
 export { decodeConsent, encodeConsent } from './cookie-codec.js';
 export type { DecideInput, Decision, Granted } from './decide.js';
-export { allowed, decide, doNotSell, fromBits, isSale, SALE_CATEGORIES, toBits } from './decide.js';
+export {
+  allowed,
+  decide,
+  doNotSell,
+  fromBits,
+  gpcHonored,
+  isSale,
+  SALE_CATEGORIES,
+  toBits,
+} from './decide.js';
 export type { ConfigError } from './errors.js';
 export { formatError } from './errors.js';
 export { hash32, stableStringify } from './hash.js';

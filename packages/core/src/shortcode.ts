@@ -1,4 +1,4 @@
-import { type Config, checkField, type Validated, validateConfig } from './config.js';
+import { type Config, checkField, checkFields, crossCheck, type Validated } from './config.js';
 import type { ConfigError } from './errors.js';
 import { EN, type Texts } from './texts.js';
 
@@ -53,9 +53,9 @@ export const tokenizeShortcode = (
  */
 export const parseShortcode = (src: string, base: Record<string, unknown> = {}): Validated => {
   const { pairs, errors } = tokenizeShortcode(src);
-  const r = validateConfig(base);
-  errors.push(...r.errors);
-  const c: { -readonly [K in keyof Config]: Config[K] } & Record<string, unknown> = { ...r.config };
+  const c: { -readonly [K in keyof Config]: Config[K] } & Record<string, unknown> = {
+    ...checkFields(base, errors),
+  };
   const lang = pairs.find(([k]) => k === 'lang')?.[1].toLowerCase() ?? 'en';
   const seen: string[] = [];
   for (const [key, value] of pairs) {
@@ -90,5 +90,6 @@ export const parseShortcode = (src: string, base: Record<string, unknown> = {}):
       }
     }
   }
-  return { config: c, errors };
+  // The map's keys against the categories, the shortcode's included.
+  return crossCheck(c, errors);
 };

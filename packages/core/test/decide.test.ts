@@ -4,9 +4,12 @@ import {
   allowed,
   type ConsentId,
   consentIdFrom,
+  consentModeSignals,
   createPolicy,
   decide,
   doNotSell,
+  gpcHonored,
+  isSale,
   parseShortcode,
   validateConfig,
 } from '../src/index.js';
@@ -189,6 +192,45 @@ describe('decide', () => {
     const rec = decide(policy, { kind: 'choice', method: 'accept-all', id: ID as ConsentId, now: NOW })
       .record!;
     assert.equal(decide(policy, { kind: 'load', stored: rec, now: NOW - 3 * DAY, id: ID }).show, true);
+  });
+
+  it('GPC refuses a category the Consent Mode map sends as ad signals, and counts it for "honoured"', () => {
+    const p = policyOf({
+      mode: 'opt-out',
+      categories: [{ id: 'remarketing' }, { id: 'analytics' }],
+      googleConsentMode: { map: { remarketing: ['ad_storage', 'ad_user_data', 'ad_personalization'] } },
+    });
+    const map = p.config.googleConsentMode?.map;
+    const d = decide(p, { kind: 'load', stored: null, now: NOW, id: ID, gpc: true });
+    assert.deepEqual({ ...d.granted }, { remarketing: false, analytics: true });
+    const s = consentModeSignals(d.granted, map);
+    assert.deepEqual([s.ad_storage, s.ad_user_data, s.ad_personalization], ['denied', 'denied', 'denied']);
+    assert.equal(gpcHonored(p, d.granted), true);
+    // Every path GPC takes: accept-all, a stored accept-all, "Do not sell".
+    const all = decide(p, { kind: 'choice', method: 'accept-all', id: ID, now: NOW, gpc: true });
+    assert.equal(all.granted.remarketing, false);
+    const later = decide(p, {
+      kind: 'load',
+      stored: decide(p, { kind: 'choice', method: 'accept-all', id: ID, now: NOW }).record!,
+      now: NOW + 1000,
+      id: ID,
+      gpc: true,
+    });
+    assert.equal(later.granted.remarketing, false);
+    assert.deepEqual(doNotSell(p), ['analytics']);
+    // A visitor's explicit tick stands, and then the opt-out is no longer shown as honoured.
+    const ticked = decide(p, {
+      kind: 'choice',
+      method: 'custom',
+      id: ID,
+      now: NOW,
+      gpc: true,
+      granted: ['remarketing'],
+    });
+    assert.equal(ticked.granted.remarketing, true);
+    assert.equal(gpcHonored(p, ticked.granted), false);
+    assert.equal(isSale('remarketing:crm', p), true);
+    assert.equal(isSale('analytics', p), false);
   });
 
   it('"Do not sell" refuses exactly the sale/sharing categories and their services, as GPC does', () => {

@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { consentModeSignals, modeForRegion, parseShortcode, SIGNALS, validateConfig } from '../src/index.js';
+import {
+  consentModeSignals,
+  formatError,
+  modeForRegion,
+  parseShortcode,
+  SIGNALS,
+  validateConfig,
+} from '../src/index.js';
 
 describe('Google Consent Mode mapping', () => {
   it('maps categories to the seven signals; necessary always grants security_storage', () => {
@@ -37,31 +44,77 @@ describe('Google Consent Mode mapping', () => {
     const s = consentModeSignals({ stats: true }, { stats: ['analytics_storage', 'ad_user_data'] });
     assert.equal(s.analytics_storage, 'granted');
     assert.equal(s.ad_user_data, 'granted');
-    assert.equal(s.security_storage, 'denied', 'a custom map replaces the default one');
+    assert.equal(s.ad_storage, 'denied', 'a custom map replaces the default one');
+  });
+
+  it('a custom map without necessary still grants security_storage; its own necessary replaces it', () => {
+    const map = { remarketing: ['ad_storage'] };
+    assert.equal(consentModeSignals({}, map).security_storage, 'granted');
+    assert.equal(consentModeSignals({ remarketing: false }, map).ad_storage, 'denied');
+    const own = consentModeSignals({}, { ...map, necessary: ['functionality_storage'] });
+    assert.deepEqual([own.functionality_storage, own.security_storage], ['granted', 'denied']);
   });
 
   it('is configured by gcm=(yes) or a JSON object, with errors naming the field', () => {
     assert.deepEqual(parseShortcode('gcm=(yes)').config.googleConsentMode, {});
     assert.equal(parseShortcode('gcm=(no)').config.googleConsentMode, undefined);
     const ok = validateConfig({
+      categories: [{ id: 'analytics' }],
       googleConsentMode: {
+        mode: 'advanced',
         waitForUpdate: 500,
         urlPassthrough: true,
-        map: { analytics: ['analytics_storage'] },
+        adsDataRedaction: false,
+        map: { necessary: ['security_storage'], analytics: ['analytics_storage'] },
       },
     });
     assert.deepEqual(ok.errors, []);
-    for (const bad of [
-      { waitForUpdate: -1 },
-      { map: { analytics: ['analytics'] } },
-      { surprise: true },
-      'yes',
-    ])
+    for (const [bad, field] of [
+      [{ mode: 'full' }, 'googleConsentMode.mode'],
+      [{ waitForUpdate: -1 }, 'googleConsentMode.waitForUpdate'],
+      [{ urlPassthrough: 'yes' }, 'googleConsentMode.urlPassthrough'],
+      [{ map: { analytics: ['analytics'] } }, 'googleConsentMode.map'],
+      [{ surprise: true }, 'googleConsentMode.surprise'],
+      ['yes', 'googleConsentMode'],
+    ] as const)
       assert.deepEqual(
-        validateConfig({ googleConsentMode: bad }).errors.map((e) => e.field),
-        ['googleConsentMode'],
+        validateConfig({ categories: [{ id: 'analytics' }], googleConsentMode: bad }).errors.map(
+          (e) => e.field,
+        ),
+        [field],
         JSON.stringify(bad),
       );
+  });
+
+  it('one bad field keeps the others: the page still gets its Consent Mode default', () => {
+    const { config, errors } = validateConfig({
+      googleConsentMode: { mode: 'basic', waitForUpdate: '500', urlPassthrough: true, region: ['ES'] },
+    });
+    assert.deepEqual(
+      errors.map((e) => `${e.field}: ${e.message}`),
+      [
+        'googleConsentMode.waitForUpdate: must be whole milliseconds, 0 or more, got "500"',
+        'googleConsentMode.region: is not a known field',
+      ],
+    );
+    assert.deepEqual(config.googleConsentMode, { mode: 'basic', urlPassthrough: true });
+  });
+
+  it("names a map key that is not a category of the config, the shortcode's categories included", () => {
+    const gcm = { map: { analytic: ['analytics_storage'], necessary: ['security_storage'] } };
+    const v = validateConfig({ categories: [{ id: 'analytics' }], googleConsentMode: gcm });
+    assert.deepEqual(
+      v.errors.map((e) => formatError(e)),
+      ['assent: googleConsentMode.map.analytic: is not in categories'],
+    );
+    const json = { googleConsentMode: { map: { remarketing: ['ad_storage'] } } };
+    assert.deepEqual(parseShortcode('categories=(remarketing)', json).errors, []);
+    assert.deepEqual(
+      parseShortcode('categories=(analytics)', { ...json, categories: [{ id: 'remarketing' }] }).errors.map(
+        (e) => e.field,
+      ),
+      ['googleConsentMode.map.remarketing'],
+    );
   });
 });
 
@@ -89,6 +142,47 @@ describe('region-aware modes', () => {
     assert.equal(modeForRegion(r, 'US-CO'), 'opt-out');
     assert.equal(modeForRegion(r, 'US-FL'), 'opt-in');
     assert.equal(modeForRegion(r, 'FR'), 'opt-in');
+  });
+
+  it("the EU group has the EU's outermost regions and Åland, not the overseas territories outside it", () => {
+    const r = { EU: 'opt-in', '*': 'notice' } as const;
+    for (const c of ['RE', 'GP', 'MQ', 'GF', 'YT', 'MF', 'AX'])
+      assert.equal(modeForRegion(r, c), 'opt-in', c);
+    for (const c of ['NC', 'PF', 'GL', 'FO']) assert.equal(modeForRegion(r, c), 'notice', c);
+  });
+
+  it("Cloudflare's XX (unknown) and T1 (Tor) are an unknown region: opt-in, not *", () => {
+    for (const region of ['XX', 'T1', 't1'])
+      assert.equal(modeForRegion({ '*': 'notice', US: 'opt-out' }, region), 'opt-in', region);
+  });
+
+  it('a country alone (cf-ipcountry) is in no group of states: US if listed, else *', () => {
+    const states = { 'US-OPT-OUT': 'opt-out', 'US-GPC': 'opt-out', '*': 'notice' } as const;
+    assert.equal(modeForRegion(states, 'US'), 'notice');
+    assert.equal(modeForRegion({ ...states, US: 'opt-in' }, 'US'), 'opt-in');
+  });
+
+  it('the most specific entry wins, in either key order: region, group of states, country, EU, *', () => {
+    const entries: [string, 'opt-in' | 'opt-out' | 'notice'][] = [
+      ['*', 'notice'],
+      ['EU', 'opt-in'],
+      ['FR', 'notice'],
+      ['US', 'opt-in'],
+      ['US-OPT-OUT', 'notice'],
+      ['US-GPC', 'opt-out'],
+      ['US-VA', 'opt-in'],
+    ];
+    for (const order of [entries, [...entries].reverse()]) {
+      const r = Object.fromEntries(order);
+      const o = JSON.stringify(Object.keys(r));
+      assert.equal(modeForRegion(r, 'US-VA'), 'opt-in', `region: ${o}`);
+      assert.equal(modeForRegion(r, 'US-CA'), 'opt-out', `smaller group of states: ${o}`);
+      assert.equal(modeForRegion(r, 'US-IA'), 'notice', `group of states over country: ${o}`);
+      assert.equal(modeForRegion(r, 'US-FL'), 'opt-in', `country: ${o}`);
+      assert.equal(modeForRegion(r, 'FR-75'), 'notice', `country over EU: ${o}`);
+      assert.equal(modeForRegion(r, 'DE'), 'opt-in', `EU: ${o}`);
+      assert.equal(modeForRegion(r, 'JP'), 'notice', `*: ${o}`);
+    }
   });
 
   it('validates the mapping', () => {
