@@ -26,6 +26,8 @@ const SITE = 'http://127.0.0.1:3000';
 const CROSS = 'https://shop.example';
 /** Published through the admin API only. */
 const ADMIN_SITE = 'https://admin.example';
+/** Published to by the admin API only, for the banner script's caching. */
+const ETAG_SITE = 'https://etag.example';
 const EVIL = 'https://evil.example';
 const API_KEYS = { [SITE]: 'site-key-0123456789', [CROSS]: 'cross-key-0123456789' };
 /** What a browser on SITE sends when the server is deployed under SITE's own origin. */
@@ -216,6 +218,36 @@ const policySuite = (kind: 'sqlite' | 'postgres') => {
       assert.equal(old.statusCode, 200);
       assert.equal(sha256(old.rawPayload), v1);
       assert.equal(JSON.parse(old.body).config.policy, 'v1');
+    });
+
+    it('serves /v1/assent.js revalidated on every use: 304 while unchanged, the new policy at once after a publish', async () => {
+      const publish = (config: unknown) =>
+        inject({
+          method: 'POST',
+          url: '/v1/admin/policies',
+          headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+          payload: JSON.stringify({ site: ETAG_SITE, config }),
+        });
+      assert.equal((await publish({ ...ADMIN_CONFIG, policy: 'etag-1' })).statusCode, 201);
+      const url = `/v1/assent.js?site=${encodeURIComponent(ETAG_SITE)}`;
+      const first = await inject({ url });
+      assert.equal(first.statusCode, 200);
+      // Never served from a cache unchecked: a page on an older policy asks the visitor again
+      // on every page view, and every answer is refused (409), for as long as the copy lasts.
+      assert.equal(first.headers['cache-control'], 'no-cache');
+      const etag = first.headers.etag as string;
+      const cur = await current(ETAG_SITE);
+      assert.match(etag, new RegExp(`^"${cur.sha256}\\.[0-9a-f]{16}"$`), 'the policy and the build');
+      assert.ok(first.body.startsWith(`self.assentPolicy={"site":"${ETAG_SITE}","sha256":"${cur.sha256}"`));
+      const same = await inject({ url, headers: { 'if-none-match': `"other", ${etag}` } });
+      assert.equal(same.statusCode, 304);
+      assert.equal(same.body, '');
+      assert.equal(same.headers.etag, etag);
+      assert.equal((await publish({ ...ADMIN_CONFIG, policy: 'etag-2' })).statusCode, 201);
+      const next = await inject({ url, headers: { 'if-none-match': etag } });
+      assert.equal(next.statusCode, 200, 'a new policy: the new script, not a 304');
+      assert.notEqual(next.headers.etag, etag);
+      assert.match(next.body, /"version":"etag-2"|etag-2/);
     });
 
     it('publishes through the admin API: 201 changed, then unchanged; a bad config is a 400 naming its field; no token is a 401', async () => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { isSha256 } from '@assent/core';
@@ -98,6 +99,7 @@ export const siteNamed = (
 export const policyRoutes = (ctx: Context) => async (app: FastifyInstance) => {
   // Read on first use (and again while missing): a build made after the server started counts.
   let banner: string | null = null;
+  let bannerSha: string | undefined;
   const siteOf = (q: { site?: string }, reply: FastifyReply, req: FastifyRequest) => {
     const site = siteNamed(ctx, q.site, req, reply);
     return site === null ? null : { site, v: ctx.policies.site(site)! };
@@ -179,11 +181,12 @@ export const policyRoutes = (ctx: Context) => async (app: FastifyInstance) => {
       schema: {
         summary: "The banner with the site's policy",
         description:
-          "One CSP-safe script: the site's published policy (self.assentPolicy) followed by the banner's full build. Cached five minutes.",
+          "One CSP-safe script: the site's published policy (self.assentPolicy) followed by the banner's full build. `no-cache` with an ETag naming the policy and the build: revalidated on every use, 304 while unchanged.",
         tags: ['banner'],
         querystring: siteQuery,
         response: {
           200: textReply('The script.', 'text/javascript'),
+          304: { description: 'Unchanged since the copy the request names (If-None-Match).', type: 'null' },
           ...errorResponses,
           404: unknownSiteReply,
           503: errorReply("The banner's build is missing on the server (ASSENT_UNAVAILABLE)."),
@@ -204,12 +207,15 @@ export const policyRoutes = (ctx: Context) => async (app: FastifyInstance) => {
               "the banner's build is missing (@assent/banner/dist/assent.full.min.js): run npm run build",
             ),
           );
-      // Five minutes in caches: a newly published policy reaches every page within that, and
-      // a page still on the old one meanwhile is told so by the 409 of its first receipt.
+      // Revalidated on every use (a 304 while nothing changed): a cached copy of an older
+      // policy asked the visitor again on every page view, and each answer was refused (409)
+      // until the cache expired. The tag names the policy and the banner's build (an upgrade).
+      bannerSha ??= createHash('sha256').update(banner).digest('hex').slice(0, 16);
+      const etag = `"${s.v.sha256}.${bannerSha}"`;
+      reply.header('cache-control', 'no-cache').header('etag', etag);
+      if (req.headers['if-none-match']?.split(/\s*,\s*/).includes(etag)) return reply.code(304).send();
       return reply
         .type('text/javascript; charset=utf-8')
-        .header('cache-control', 'public, max-age=300')
-        .header('etag', `"${s.v.sha256}"`)
         .send(`self.assentPolicy=${current(s.site, s.v)};\n${banner}`);
     },
   );
