@@ -104,7 +104,12 @@ describe('the banner and the receipt server agree on the policy', () => {
 
   it('a page showing another policy is refused (409, nothing stored) and asks again with the published one', async () => {
     const before = site.hits.get('analytics') ?? 0;
-    const o = await open(browser, `${site.origin}/drifted`);
+    // Listeners stand for React, the vendors' add-on and tag managers: they must never hear
+    // the refused choice as a grant.
+    const o = await open(browser, `${site.origin}/drifted`, {
+      init: `window.changes = []; document.addEventListener('assent:change', (e) => window.changes.push(e.detail.granted.analytics));`,
+    });
+    const changes = () => o.page.evaluate(() => (window as unknown as { changes: boolean[] }).changes);
     const posted = o.page.waitForResponse((r) => r.url().endsWith('/v1/receipts'));
     await o.page.getByRole('button', { name: 'OK' }).click();
     const res = await posted;
@@ -122,6 +127,7 @@ describe('the banner and the receipt server agree on the policy', () => {
       o.errors.join('\n'),
     );
     assert.ok(o.errors.some((e) => e.includes(`asking again with the published policy ${published}`)));
+    assert.deepEqual(await changes(), [false], 'the refused grant was never announced; asking again was');
     // Accepting what is published is recorded, and only then does the held script run.
     const again = o.page.waitForResponse((r) => r.url().endsWith('/v1/receipts'));
     await o.page.getByRole('button', { name: 'Accept !' }).click();
@@ -131,6 +137,7 @@ describe('the banner and the receipt server agree on the policy', () => {
     await o.page.waitForFunction(() =>
       (window as unknown as { hits?: string[] }).hits?.includes('analytics'),
     );
+    assert.deepEqual(await changes(), [false, true], 'the recorded grant is announced');
     const history = await receiptOf(consentId);
     assert.equal(history.length, 1, JSON.stringify(history));
     assert.equal(history[0]!.policy.sha256, published);

@@ -33,19 +33,30 @@ export const store = (r: StoredConsent, source: Source): Promise<void> | undefin
 export const choose = (method: Method, source: Source, granted?: string[]): void => {
   const p = S._policy;
   const d = decide(p, { kind: 'choice', method, id: S._id, now: Date.now(), gpc: S._gpc, granted });
+  const was = S._granted;
   const g = (S._granted = d.granted);
-  const sent = store((S._record = d.record!), source);
+  const r = (S._record = d.record!);
+  const sent = store(r, source);
   S._banner?.remove();
   S._dialog?.close();
   // The GPC status beside the button follows the choice (full build).
   if (!globalThis.ASSENT_LITE) S._fab = S._fab?.remove() as undefined;
   showFab();
-  emit('change', publicState());
-  if (!globalThis.ASSENT_LITE) {
-    const gcm = p.config.googleConsentMode;
-    gcmUpdate(gcm, g);
-    tagEvent(gcm, g, method);
-  }
+  const tell = () => {
+    emit('change', publicState());
+    if (!globalThis.ASSENT_LITE) {
+      const gcm = p.config.googleConsentMode;
+      gcmUpdate(gcm, g);
+      tagEvent(gcm, g, method);
+    }
+  };
+  // With receipts, a choice that grants something new reaches listeners, Consent Mode and tag
+  // managers once the server has answered, as held scripts do: if it refuses the policy the
+  // page showed (409), they never hear a grant the visitor was not validly asked for (the
+  // choice made then is no longer this one). A refusal is told at once.
+  if (!globalThis.ASSENT_LITE && Object.keys(g).some((k) => g[k] && !was[k]))
+    sent!.then(() => S._record === r && tell());
+  else tell();
   setTimeout(() => {
     // Deletes the cookies declared for every category and service that is not granted.
     deleteCookies(

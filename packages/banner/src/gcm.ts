@@ -24,7 +24,8 @@ const update = (gcm: GoogleConsentMode, g: Granted) =>
  * returning visitor — the stored choice as an `update` right after it (never a second
  * `default`, a known bug of other CMPs). When a Google tag snippet already queued commands
  * but gtag.js has not yet read the queue, ours go in front of them, so the default always
- * precedes the tag's first `config`/`event`; once gtag.js runs, they are simply pushed.
+ * precedes the tag's first `config`/`event`; once gtag.js runs, they are pushed, late, and the
+ * console says so.
  */
 export const gcmStart = (gcm: GoogleConsentMode | undefined, first: Granted, now?: Granted): void => {
   if (!gcm) return;
@@ -39,7 +40,13 @@ export const gcmStart = (gcm: GoogleConsentMode | undefined, first: Granted, now
     now && update(gcm, now),
   ].filter(Boolean);
   if (dl.push === [].push) dl.unshift(...cmds);
-  else for (const c of cmds) dl.push(c);
+  else {
+    // gtag.js (or GTM) already read the queue: its events went out before any default.
+    console.error(
+      'assent: Consent Mode: a Google tag ran before the banner, so its default came late: load the banner first, without defer',
+    );
+    for (const c of cmds) dl.push(c);
+  }
 };
 
 /** A Consent Mode `update` (on a choice, or once a late region decides the mode). */

@@ -16,7 +16,7 @@ interface ApiError {
  * navigates away. Only choices are sent — nothing before one.
  *
  * Resolves once the server answered (the caller starts held scripts only then) or the request
- * failed. Every failure is printed, naming the problem: a choice that cannot be proven is the
+ * failed or timed out (10 s). Every failure is printed, naming the problem: a choice that cannot be proven is the
  * site owner's to fix. A 409 means the page showed a policy the server does not publish: the
  * choice was not stored, and `onStale` asks again with the published policy.
  */
@@ -32,6 +32,9 @@ export const sendReceipt = async (
     const res = await fetch(endpoint, {
       method: 'POST',
       keepalive: true,
+      // A server that never answers must not hold the choice for ever: after 10 s it counts
+      // as not sent (the console says so) and the choice applies without proof.
+      signal: AbortSignal.timeout(1e4),
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({
         consentId: r.id,

@@ -7,6 +7,7 @@ import {
   decide,
   decodeConsent,
   type Granted,
+  grantsBeyond,
   type PolicyDoc,
   policyDoc,
   REVALIDATE_SECONDS,
@@ -189,7 +190,7 @@ export const revalidate = (): Promise<boolean | undefined> => {
             // whose receipt was lost) stands: an older record never undoes it (in the same
             // second, the one that grants less stands). A later grant without its receipt has
             // no proof: the record applies.
-            (now.givenAt >= server.givenAt && !(now.bits & ~server.bits)))
+            (now.givenAt >= server.givenAt && !grantsBeyond(now.bits, server.bits)))
         )
           return false;
         if (server) writeCookie(cookieName, cookie!, server.expiresAt, domain);

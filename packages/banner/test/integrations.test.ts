@@ -67,6 +67,10 @@ describe('Google Consent Mode v2, tag-manager events and regions in Chromium', (
         '/after': { head: `${BANNER(GCM)}<script>${SNIPPET}</script><script src="/gtag.js"></script>` },
         // The Google tag's snippet before the banner, gtag.js after it.
         '/before': { head: `<script>${SNIPPET}</script>${BANNER(GCM)}<script src="/gtag.js"></script>` },
+        // gtag.js has run (it took over dataLayer.push) before a deferred banner starts.
+        '/late': {
+          head: `<script>${SNIPPET}</script><script src="/gtag.js"></script><script src="/assent.full.min.js" data-assent="${GCM}" defer></script>`,
+        },
         '/options': {
           head: `<script type="application/json" id="assent-config">{"googleConsentMode":{"adsDataRedaction":true,"urlPassthrough":true,"waitForUpdate":800}}</script>${BANNER('categories=(analytics)')}<script src="/gtag.js"></script>`,
         },
@@ -209,6 +213,21 @@ describe('Google Consent Mode v2, tag-manager events and regions in Chromium', (
       await o.context.close();
     });
   }
+
+  it('a Google tag that ran before the banner: the late default is a console error naming the fix', async () => {
+    const o = await open(browser, `${site.origin}/late`);
+    await o.page.locator('#assent-banner').waitFor();
+    const entries = await log(o.page);
+    const def = entries.findIndex((e) => e[0] === 'consent' && e[1] === 'default');
+    assert.ok(def > entries.findIndex((e) => e[0] === 'config'), JSON.stringify(entries));
+    assert.ok(
+      o.errors.includes(
+        'assent: Consent Mode: a Google tag ran before the banner, so its default came late: load the banner first, without defer',
+      ),
+      o.errors.join('\n'),
+    );
+    await o.context.close();
+  });
 
   it('Reject and a custom choice send the matching update', async () => {
     const o = await open(browser, `${site.origin}/after`);

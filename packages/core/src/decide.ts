@@ -68,6 +68,19 @@ export const gpcHonored = (policy: Policy, granted: Granted): boolean =>
 export const doNotSell = (policy: Policy): string[] => policy.keys.filter((k) => !isSale(k, policy));
 
 /** Bits are plain arithmetic, not `<<`: keys past 31 must not wrap. */
+/**
+ * How many categories and services a policy can have: the consent cookie stores one bit for
+ * each in a number, exact up to 2^53. More, and the choice could not be stored: the server
+ * refuses to publish such a policy (`publishable`).
+ */
+export const MAX_KEYS = 53;
+
+/**
+ * Whether the stored bits `a` grant any key `b` does not. BigInt: JavaScript's `&` and `~`
+ * work on 32 bits, and a policy has up to 53 keys.
+ */
+export const grantsBeyond = (a: number, b: number): boolean => !!(BigInt(a) & ~BigInt(b));
+
 export const toBits = (policy: Policy, granted: Granted): number =>
   policy.keys.reduce((n, k, i) => (granted[k] ? n + 2 ** i : n), 0);
 
@@ -90,7 +103,7 @@ const all = (policy: Policy, on: (key: string, i: number) => boolean): Granted =
  * - `opt-out`: on until the visitor opts out; a GPC signal opts out without asking, read
  *   live on every page and never recorded as the visitor's own choice.
  * - GPC keeps sale/sharing and marketing categories off, unless the visitor ticks them
- *   one by one in the preferences (an explicit, specific choice).
+ *   one by one in the preferences while the signal is on (an explicit, specific choice).
  *
  * @example
  * decide(policy, { kind: 'load', stored: null, now: Date.now() }).show // true
@@ -109,10 +122,13 @@ export const decide = (policy: Policy, input: DecideInput): Decision => {
       if (s.hash === policy.hash && input.now < s.expiresAt && input.now >= s.givenAt - DAY) {
         const g = fromBits(policy, s.bits);
         // GPC is read live, on every page: a signal sent now refuses sale/sharing even under an
-        // earlier "accept all"; only a visitor's explicit custom choice overrides it.
+        // earlier "accept all". Only a custom choice made while the signal was on overrides it:
+        // then the preferences showed sale/sharing off and the visitor ticked it. One made
+        // before (opt-out's preferences start all ticked: saving them ticks nothing) gives way.
         return {
           show: false,
-          granted: gpc && s.method !== 'custom' ? all(policy, (k) => g[k]! && !isSale(k, policy)) : g,
+          granted:
+            gpc && !(s.method === 'custom' && s.gpc) ? all(policy, (k) => g[k]! && !isSale(k, policy)) : g,
           ...(!globalThis.ASSENT_LITE && { gpc }),
         };
       }

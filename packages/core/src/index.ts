@@ -25,7 +25,9 @@ export {
   doNotSell,
   fromBits,
   gpcHonored,
+  grantsBeyond,
   isSale,
+  MAX_KEYS,
   SALE_CATEGORIES,
   toBits,
 } from './decide.js';

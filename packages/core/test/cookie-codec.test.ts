@@ -6,6 +6,7 @@ import {
   decodeConsent,
   encodeConsent,
   isConsentId,
+  MAX_KEYS,
   METHODS,
   type StoredConsent,
 } from '../src/index.js';
@@ -29,6 +30,16 @@ describe('cookie codec', () => {
         assert.deepEqual(decodeConsent(encodeConsent(c)), c);
       }),
       { numRuns: 2000 },
+    );
+    // Every key of the widest policy the server publishes granted: still exact, still read.
+    const all = 2 ** MAX_KEYS - 1;
+    assert.equal(all, Number.MAX_SAFE_INTEGER);
+    const c = { ...fc.sample(consent, 1)[0]!, bits: all };
+    assert.deepEqual(decodeConsent(encodeConsent(c)), c);
+    assert.equal(
+      decodeConsent(encodeConsent({ ...c, bits: 2 ** (MAX_KEYS + 1) - 1 })),
+      null,
+      'one key more: unreadable',
     );
   });
 

@@ -9,6 +9,7 @@ import {
   decide,
   doNotSell,
   gpcHonored,
+  grantsBeyond,
   isSale,
   parseShortcode,
   validateConfig,
@@ -128,7 +129,7 @@ describe('decide', () => {
     assert.equal(gpc.gpc, true);
   });
 
-  it('GPC is read live: a signal sent after an earlier "accept all" refuses sale/sharing; an explicit tick stands', () => {
+  it('GPC is read live: a signal sent after an earlier "accept all" refuses sale/sharing; a tick made under it stands', () => {
     const policy = policyOf({ ...base, mode: 'opt-out' });
     const all = decide(policy, { kind: 'choice', method: 'accept-all', id: ID, now: NOW }).record!;
     const later = decide(policy, { kind: 'load', stored: all, now: NOW + 1000, id: ID, gpc: true });
@@ -136,11 +137,26 @@ describe('decide', () => {
     // The signal off again: the visitor's own choice is back (it was never overwritten).
     const off = decide(policy, { kind: 'load', stored: all, now: NOW + 2000, id: ID });
     assert.equal(off.granted.marketing, true);
+    // Opt-out's preferences start with everything ticked: unticking analytics and saving is a
+    // custom choice that never ticked marketing. A signal sent later refuses it as it refuses
+    // "accept all".
+    const saved = decide(policy, {
+      kind: 'choice',
+      method: 'custom',
+      id: ID,
+      now: NOW,
+      granted: ['marketing'],
+    }).record!;
+    const gave = decide(policy, { kind: 'load', stored: saved, now: NOW + 1000, id: ID, gpc: true });
+    assert.deepEqual([gave.granted.marketing, gave.granted.analytics], [false, false]);
+    // Under the signal the preferences show marketing off: ticking it then is the visitor's
+    // explicit, specific choice, and it stands while the signal stays on.
     const ticked = decide(policy, {
       kind: 'choice',
       method: 'custom',
       id: ID,
       now: NOW,
+      gpc: true,
       granted: ['marketing'],
     }).record!;
     const kept = decide(policy, { kind: 'load', stored: ticked, now: NOW + 1000, id: ID, gpc: true });
@@ -246,5 +262,17 @@ describe('decide', () => {
     const d = decide(p, { kind: 'choice', method: 'custom', id: ID, now: 0, granted: doNotSell(p) });
     const g = decide(p, { kind: 'choice', method: 'gpc', id: ID, now: 0, gpc: true });
     assert.deepEqual({ ...d.granted }, { ...g.granted });
+  });
+});
+
+describe('grantsBeyond', () => {
+  it('compares every key of the widest policy, not only the first 32', () => {
+    assert.equal(grantsBeyond(0b101, 0b111), false);
+    assert.equal(grantsBeyond(0b101, 0b001), true);
+    // Key 40 granted here and not in the record: 32-bit `&` and `~` lost it.
+    const k40 = 2 ** 40;
+    assert.equal(grantsBeyond(k40 + 1, 1), true);
+    assert.equal(grantsBeyond(k40, k40 + 2 ** 52), false);
+    assert.equal(grantsBeyond(Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER - 2 ** 52), true);
   });
 });

@@ -7,6 +7,7 @@ import {
   createPolicy,
   encodeConsent,
   formatError,
+  MAX_KEYS,
   type Mode,
   type Policy,
   type PolicyDoc,
@@ -68,7 +69,18 @@ export const publishable = (
 ):
   | { ok: true; version: PolicyVersion }
   | { ok: false; errors: string[]; problems: readonly ConfigError[] } => {
-  const { config, errors } = validateConfig(raw);
+  const { config, errors: valid } = validateConfig(raw);
+  const keys = config.categories.reduce((n, c) => n + 1 + (c.services?.length ?? 0), 0);
+  const errors =
+    keys > MAX_KEYS
+      ? [
+          ...valid,
+          {
+            field: 'categories',
+            message: `has ${keys} categories and services: at most ${MAX_KEYS} (the consent cookie keeps one bit for each; more could not be stored, and every visitor would be asked again on every page)`,
+          },
+        ]
+      : valid;
   // `problems` name their field (`categories[1].id`): the policy editor shows each beside it.
   if (errors.length) return { ok: false, errors: errors.map((e) => formatError(e)), problems: errors };
   return { ok: true, version: versionOf(policyDoc(config, PRESETS)) };

@@ -300,6 +300,19 @@ const policySuite = (kind: 'sqlite' | 'postgres') => {
       const badSite = await publish({ site: 'not an origin', config: ADMIN_CONFIG });
       assert.equal(badSite.statusCode, 400);
       assert.equal(badSite.json().field, 'site');
+      // More categories and services than the consent cookie has bits for: the choice could
+      // not be stored, so every visitor would be asked again on every page.
+      const wide = (n: number) => ({
+        ...ADMIN_CONFIG,
+        categories: Array.from({ length: n / 9 }, (_, i) => ({
+          id: `c${i}`,
+          services: Array.from({ length: 8 }, (_, j) => ({ id: `s${j}` })),
+        })),
+      });
+      const tooWide = await publish({ site: ADMIN_SITE, config: wide(54) });
+      assert.equal(tooWide.statusCode, 400);
+      assert.equal(tooWide.json().field, 'config.categories');
+      assert.match(tooWide.json().message, /has 54 categories and services: at most 53/);
       assert.equal((await publications(ADMIN_SITE)).length, 1, 'a refused config publishes nothing');
 
       // The site is served at once: its pages may post receipts.
