@@ -117,7 +117,8 @@ const run = (v: Validated, mode?: Mode, late?: boolean): AssentApi => {
     );
     if (p.hash === S._policy?.hash) return;
     S._policy = p;
-    S._acceptMethod = p.mode === 'notice' ? 'notice-ack' : 'accept-all';
+    // (`accept-all` otherwise, from the start: see state.ts. A page's mode never changes.)
+    if (p.mode === 'notice') S._acceptMethod = 'notice-ack';
     stored = s;
     // One visitor keeps one consent ID across choices, so their receipts form one history.
     S._id = stored?.id ?? S._id ?? newId();

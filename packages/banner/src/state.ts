@@ -31,7 +31,9 @@ export interface State {
   _sha: Promise<string>;
 }
 
-export const S = {} as State;
+// What Accept records before the policy is known (the API is there from the first moment, while
+// the page is parsed or the region is asked): a choice, never `undefined`.
+export const S = { _acceptMethod: 'accept-all' } as State;
 
 /** 128 random bits from the platform's CSPRNG. */
 export const newId = (): ConsentId => consentIdFrom(crypto.getRandomValues(new Uint8Array(16)));

@@ -25,6 +25,10 @@ describe('the banner has a state before it knows the region', () => {
           head: `${config({ regions: { EU: 'opt-in', '*': 'notice' } })}<script src="/assent.full.min.js"></script>
                  <script>window.early = { has: !!window.Assent, state: window.Assent && window.Assent.get(), analytics: window.Assent && window.Assent.allowed('analytics') };</script>`,
         },
+        // A site's own script calls the API while the page is still being parsed (banner without defer).
+        '/early-accept': {
+          head: `<script src="/assent.min.js" data-assent="categories=(analytics)"></script><script>window.Assent.accept();</script>`,
+        },
         '/opt-out': {
           head: `${config({ mode: 'opt-out', revalidate: 0 })}<script src="/assent.full.min.js"></script>`,
         },
@@ -70,6 +74,16 @@ describe('the banner has a state before it knows the region', () => {
       ),
       'opt-in',
     );
+    await o.context.close();
+  });
+
+  it('Assent.accept() while the page is parsed records a real accept, not an undefined method', async () => {
+    const o = await open(browser, `${site.origin}/early-accept`);
+    await o.page.locator('.assent-fab').waitFor();
+    const s = await o.page.evaluate(() => window.Assent!.get());
+    assert.deepEqual([s.method, s.granted.analytics], ['accept-all', true]);
+    assert.match((await o.cookies()).assent?.value ?? '', /\|a$/, 'the cookie says accept-all');
+    assert.equal(await o.page.locator('#assent-banner').count(), 0, 'not asked again');
     await o.context.close();
   });
 
