@@ -91,7 +91,7 @@ const serve = async (kind: string, port: number, db: string) => {
       logger: { level: 'warn' },
       rateLimit: false,
       retention: false,
-      ipSecret: 'bench',
+      ipSecret: 'bench-ip-secret-of-32-bytes-or-more',
       metricsToken: METRICS_TOKEN,
     });
     await app.listen({ port, host: '127.0.0.1' });

@@ -7,8 +7,8 @@ import {
   sign,
   verify,
 } from 'node:crypto';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
-import { join, relative, sep } from 'node:path';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 
 /**
  * The evidence pack: the report directory with a manifest of every file's SHA-256, signed
@@ -40,11 +40,51 @@ const walk = async (dir: string, root = dir): Promise<string[]> => {
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
-/** Hashes every file in `dir` (but an old manifest and signature). */
-export const buildManifest = async (dir: string, tool: string): Promise<Manifest> => {
-  const files = [];
+/** Which files of the directory the pack holds: those this run wrote, never an earlier run's. */
+export interface SealOptions {
+  /**
+   * The files this run wrote (paths inside the directory, relative to it or absolute): only
+   * they are hashed and signed. Each must exist and lie inside the directory.
+   */
+  readonly files?: readonly string[];
+  /**
+   * Without `files`: the files last written at or after this time (ms since the epoch) are
+   * this run's; older ones (an earlier scan's screenshots, reports, HARs left in `--out`) are
+   * left out, never signed as this scan's evidence. Default: when this process started
+   * (`performance.timeOrigin`), as `assent-scan` runs one scan per process.
+   */
+  readonly since?: number;
+}
+
+/** This run's files in `dir` (sorted, forward slashes), as `opts` says which they are. */
+const filesOfThisRun = async (dir: string, opts: SealOptions): Promise<string[]> => {
+  if (opts.files) {
+    const root = resolve(dir);
+    const out = new Set<string>();
+    for (const f of opts.files) {
+      const rel = relative(root, resolve(root, f));
+      if (!rel || rel.startsWith('..') || isAbsolute(rel))
+        throw new Error(`${f} is not inside the evidence directory ${dir}`);
+      out.add(rel.split(sep).join('/'));
+    }
+    return [...out].filter((p) => p !== MANIFEST && p !== SIGNATURE).sort();
+  }
+  const since = opts.since ?? performance.timeOrigin;
+  const out: string[] = [];
   for (const path of await walk(dir)) {
     if (path === MANIFEST || path === SIGNATURE) continue;
+    if ((await stat(join(dir, path))).mtimeMs >= since) out.push(path);
+  }
+  return out;
+};
+
+/**
+ * Hashes the files this run wrote in `dir` (`opts`; never an old manifest and signature, nor
+ * files an earlier run left there).
+ */
+export const buildManifest = async (dir: string, tool: string, opts: SealOptions = {}): Promise<Manifest> => {
+  const files = [];
+  for (const path of await filesOfThisRun(dir, opts)) {
     const b = await readFile(join(dir, path));
     files.push({ path, sha256: sha256(b), bytes: b.length });
   }
@@ -68,10 +108,17 @@ export const publicKey = (pem: string | Buffer): KeyObject => {
 
 /**
  * Writes `manifest.json` and, with a key, `manifest.sig`: the Ed25519 signature of the
- * manifest's exact bytes, base64. Returns the manifest.
+ * manifest's exact bytes, base64. Returns the manifest. Only this run's files are listed
+ * (`opts`): a file an earlier scan left in the directory is not signed, and `verifyEvidence`
+ * names it as not in the pack. (A failed scan's pack is signed too: its report says it failed.)
  */
-export const sealEvidence = async (dir: string, tool: string, key: KeyObject | null): Promise<Manifest> => {
-  const m = await buildManifest(dir, tool);
+export const sealEvidence = async (
+  dir: string,
+  tool: string,
+  key: KeyObject | null,
+  opts: SealOptions = {},
+): Promise<Manifest> => {
+  const m = await buildManifest(dir, tool, opts);
   const bytes = Buffer.from(`${JSON.stringify(m, null, 2)}\n`);
   await writeFile(join(dir, MANIFEST), bytes);
   if (key) await writeFile(join(dir, SIGNATURE), `${sign(null, bytes, key).toString('base64')}\n`);

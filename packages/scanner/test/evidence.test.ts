@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -80,5 +80,62 @@ describe('the evidence pack: a signed manifest of every file', () => {
       format: 'pem',
     });
     assert.throws(() => privateKey(rsa), /an Ed25519 key is needed, not rsa/);
+  });
+});
+
+describe('the evidence pack holds only what this scan wrote', () => {
+  const keys = newKeyPair();
+
+  it('leaves out, and never signs, files an earlier scan left in the directory', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'assent-evidence-old-'));
+    try {
+      // An earlier scan's screenshot and report, written before this process started.
+      await mkdir(join(dir, 'har'));
+      await writeFile(join(dir, 'screenshot-old.png'), 'old');
+      await writeFile(join(dir, 'har', 'accept.har'), '{"log":{"old":true}}\n');
+      const past = new Date(performance.timeOrigin - 3_600_000);
+      await utimes(join(dir, 'screenshot-old.png'), past, past);
+      await utimes(join(dir, 'har', 'accept.har'), past, past);
+      // This scan's.
+      await writeFile(join(dir, 'report.md'), '# Assent scan\n');
+      const m = await sealEvidence(dir, 'assent-scan test', privateKey(keys.privatePem));
+      assert.deepEqual(
+        m.files.map((f) => f.path),
+        ['report.md'],
+      );
+      const signed = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8'));
+      assert.deepEqual(
+        signed.files.map((f: { path: string }) => f.path),
+        ['report.md'],
+      );
+      // The pack does not pass for the leftovers: verify names them.
+      assert.deepEqual(await verifyEvidence(dir, publicKey(keys.publicPem)), [
+        'har/accept.har: added after the scan',
+        'screenshot-old.png: added after the scan',
+      ]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('signs exactly the files named, when the caller tracked them', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'assent-evidence-named-'));
+    try {
+      await writeFile(join(dir, 'report.json'), '{}\n');
+      await writeFile(join(dir, 'stray.txt'), 'not this scan');
+      const m = await sealEvidence(dir, 'assent-scan test', null, {
+        files: [join(dir, 'report.json'), 'report.json'],
+      });
+      assert.deepEqual(
+        m.files.map((f) => f.path),
+        ['report.json'],
+      );
+      await assert.rejects(
+        sealEvidence(dir, 'assent-scan test', null, { files: ['../elsewhere.txt'] }),
+        /is not inside the evidence directory/,
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

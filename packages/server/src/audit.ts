@@ -171,6 +171,8 @@ export const verifyAudit = async (
     } catch {
       return { ok: false, seq: null, line, reason: 'not JSON' };
     }
+    if (typeof e !== 'object' || e === null || Array.isArray(e))
+      return { ok: false, seq: null, line, reason: 'not a JSON object (an audit entry)' };
     const fail = (reason: string) => ({
       ok: false as const,
       seq: typeof e.seq === 'number' ? e.seq : null,

@@ -1,6 +1,7 @@
 import { join, resolve } from 'node:path';
 import { type Controller, controllerProblem } from '@assent/core';
 import { normalizeOrigin, sitePolicies } from './context.js';
+import { LOG_LEVELS, trustProxyOf } from './options.js';
 import { isPostgresUrl } from './store/open.js';
 import { parseCosignerKey } from './tlog/note.js';
 import { networkProblem } from './webhooks/address.js';
@@ -27,7 +28,8 @@ export interface CliConfig {
   /** Bearer token that reads GET /metrics only (the admin token reads it too). */
   readonly metricsToken: string | undefined;
   readonly regionHeader: string | undefined;
-  readonly trustProxy: boolean | number | string | string[];
+  /** true, false, a number of hops, or proxy addresses and CIDR ranges (checked: options.ts). */
+  readonly trustProxy: boolean | number | string[];
   readonly logLevel: string;
   readonly retentionDays: number;
   readonly rateLimit: false | { readonly max: number; readonly timeWindow: number };
@@ -44,8 +46,6 @@ export const EXIT = {
   /** The database cannot be written (read-only or immutable file, read-only PostgreSQL). */
   readOnly: 3,
 } as const;
-
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -72,13 +72,11 @@ const dbUrl: Check = (v) =>
     ? ok(v)
     : bad('must be sqlite:path, sqlite::memory: or postgres://…');
 
-const trustProxy: Check = (v) =>
-  typeof v === 'boolean' ||
-  (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 100) ||
-  (typeof v === 'string' && v.length > 0) ||
-  (Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'string' && x.length > 0))
-    ? ok(v)
-    : bad('must be true, false, a number of hops, or proxy addresses (a string or a list)');
+/** Checked now (it was taken as given, and Fastify failed on it after the database opened). */
+const trustProxy: Check = (v) => {
+  const r = trustProxyOf(v);
+  return r.ok ? ok(r.value) : bad(r.message);
+};
 
 const rateLimit: Check = (v) => {
   if (v === false) return ok(false);
@@ -128,7 +126,7 @@ const controllers: Check = (v) => {
 /** How an environment variable or a flag (always text) becomes the value the file would hold. */
 const asInt = (s: string): unknown => (/^\d{1,10}$/.test(s) ? Number(s) : s);
 const asBoolOrList = (s: string): unknown =>
-  s === 'true' ? true : s === 'false' ? false : /^\d{1,3}$/.test(s) ? Number(s) : s;
+  s === 'true' ? true : s === 'false' ? false : /^\d+$/.test(s.trim()) ? Number(s) : s;
 const asRate = (s: string): unknown =>
   s === 'off' ? false : /^\d{1,7}$/.test(s) ? { max: Number(s), timeWindow: 60_000 } : { max: s };
 
@@ -175,7 +173,7 @@ export const KEYS: Readonly<Record<keyof CliConfig, Key>> = {
   trustProxy: { check: trustProxy, env: 'ASSENT_TRUST_PROXY', fromText: asBoolOrList },
   logLevel: {
     check: (v) =>
-      typeof v === 'string' && LOG_LEVELS.includes(v)
+      typeof v === 'string' && (LOG_LEVELS as readonly string[]).includes(v)
         ? ok(v)
         : bad(`must be one of ${LOG_LEVELS.join(', ')}`),
     env: 'ASSENT_LOG_LEVEL',

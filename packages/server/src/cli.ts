@@ -5,9 +5,10 @@ import {
   existsSync,
   mkdirSync,
   readFileSync,
+  statSync,
   writeFileSync,
 } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -15,32 +16,114 @@ import { parseArgs } from 'node:util';
 import type { Controller } from '@assent/core';
 import { AuditLog, verifyAudit } from './audit.js';
 import { type CliConfig, EXIT, resolveConfig } from './cli-config.js';
-import { normalizeOrigin } from './context.js';
+import { isOrigin, normalizeOrigin } from './context.js';
 import { DATE_HINT, parseDateParam } from './dates.js';
 import { EXPORT_FORMATS, type ExportFormat, exportChunks, needsController } from './export.js';
+import { IP_SECRET_MIN_BYTES, signingKeyOf } from './options.js';
 import { createServer } from './server.js';
 import { createSigner, generateKeys } from './signer.js';
 import { isHeldElsewhere, openStore, ReadOnlyError } from './store/open.js';
-import { cosignerVerifierKey, cosignLine } from './tlog/note.js';
+import { cosignerVerifierKey, cosignLine, logOrigin } from './tlog/note.js';
 import { verifyProofFile } from './tlog/proof-file.js';
 import { submitCosignature, witness } from './tlog/witness.js';
 import { addUser, emailProblem, roleProblem } from './users.js';
 import { verifyExport } from './verify.js';
 
-/** A --public-key file; unreadable is a usage mistake naming the option. */
-const readKey = (path: string): string => {
+/**
+ * A --public-key file as a key: a missing or unreadable file, or one that is not an Ed25519
+ * public key in PEM, is a usage mistake naming the option, the file and the problem (exit 2).
+ */
+const readKey = (path: string): KeyObject => {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
     return die(`--public-key: cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
   }
+  let key: KeyObject;
   try {
-    createPublicKey(text);
+    key = createPublicKey(text);
   } catch {
     return die(`--public-key: ${path} is not a PEM public key`);
   }
-  return text;
+  if (key.asymmetricKeyType !== 'ed25519')
+    die(`--public-key: ${path} is not an Ed25519 key (it is ${key.asymmetricKeyType})`);
+  return key;
+};
+
+/** Every --public-key given, read and checked (exit 2 naming the option when there is none). */
+const publicKeys = (cmd: string): KeyObject[] =>
+  (flags['public-key'] ?? die(`${cmd}: --public-key is required`)).map(readKey);
+
+/**
+ * The positionals a command takes, or exit 2 naming the ones it does not: `verify a b` used to
+ * check `a` alone and say ok.
+ */
+const expectArgs = (n: number, usage: string) => {
+  const extra = positionals.slice(n);
+  if (extra.length)
+    die(
+      `unexpected argument${extra.length > 1 ? 's' : ''} ${extra.map((x) => JSON.stringify(x)).join(' ')}: ${usage}`,
+    );
+};
+
+/** An input file's lines; a file that cannot be read is exit 2 naming it. */
+const readLines = (path: string) => {
+  try {
+    if (!statSync(path).isFile()) die(`${path} is not a file`);
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    die(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  return createInterface({ input: createReadStream(path), crlfDelay: Number.POSITIVE_INFINITY });
+};
+
+/**
+ * The origin line the witnessed checkpoint must carry: the log of the URL's \`?site=\` (as the
+ * server names it, note.ts \`logOrigin\`), or \`--origin\` when the URL names no site. The
+ * checkpoint's own first line is never taken on trust: a log shown under another name would
+ * otherwise be a "first checkpoint seen".
+ */
+const expectedOrigin = (url: string): string => {
+  let site: string | null;
+  try {
+    site = new URL(url).searchParams.get('site');
+  } catch {
+    return die(`witness: ${JSON.stringify(url)} is not a URL`);
+  }
+  const given = flags.origin;
+  if (given !== undefined && !/^[^\s+]{1,300}$/.test(given))
+    die(
+      `--origin: must be a log's origin line such as news.example/assent-log, got ${JSON.stringify(given)}`,
+    );
+  if (site === null)
+    return (
+      given ??
+      die(
+        "witness: --origin is required when the URL has no ?site= (the log's origin line, e.g. news.example/assent-log, as its checkpoint's first line reads)",
+      )
+    );
+  const s = normalizeOrigin(site);
+  if (!isOrigin(s))
+    die(`witness: the URL's site must be an origin such as https://example.com, got ${JSON.stringify(site)}`);
+  const origin = logOrigin(s);
+  if (given !== undefined && given !== origin)
+    die(`--origin: ${given} is not the log of the URL's site ${s}, which is ${origin}`);
+  return origin;
+};
+
+/**
+ * The SQLite file of a command that reads an existing database (export, user list): a missing
+ * one is a mistyped --db, refused (exit 2), never created empty. PostgreSQL is not checked here.
+ */
+const existingDb = (db: string): string => {
+  if (!db.startsWith('sqlite:')) return db;
+  const path = db.slice('sqlite:'.length);
+  if (path !== ':memory:' && !existsSync(path))
+    die(
+      `--db: no SQLite database at ${resolve(path)} (a typo? this command reads an existing one; \`start\` or \`migrate\` creates it)`,
+    );
+  return db;
 };
 
 const USAGE = `assent-server — Assent's receipt server
@@ -51,7 +134,8 @@ const USAGE = `assent-server — Assent's receipt server
   assent-server verify  <export.ndjson> --public-key key.pem [--public-key old.pem]
   assent-server export  [--db …] [--site origin] [--from date] [--to date] [--format ndjson|csv|iso27560|kantara] [--out file]
   assent-server verify-receipt <proof.json> --public-key key.pem   (a visitor's proof, offline)
-  assent-server witness <checkpoint URL> --state dir --public-key key.pem [--key witness-key.pem --name witness.example/w1 [--submit]]
+  assent-server witness <checkpoint URL> --state dir --public-key key.pem [--origin log-origin] [--key witness-key.pem --name witness.example/w1 [--submit]]
+                          (--origin, e.g. news.example/assent-log, is required when the URL has no ?site=)
   assent-server witness-key --name witness.example/w1 --out witness-key.pem   (prints the verifier key for the log's \`witnesses\`)
   assent-server user add  --email addr --role owner|editor|auditor [--sites origin,origin] [--db …]
                           (password on stdin, or asked; --sites limits an editor or auditor to those sites)
@@ -59,7 +143,8 @@ const USAGE = `assent-server — Assent's receipt server
   assent-server verify-audit <audit.ndjson> --public-key key.pem [--public-key old.pem]
 
 Environment: ASSENT_CONFIG, ASSENT_DB, ASSENT_PORT, ASSENT_HOST, ASSENT_DATA_DIR, ASSENT_ADMIN_TOKEN,
-ASSENT_METRICS_TOKEN, ASSENT_REGION_HEADER, ASSENT_TRUST_PROXY, ASSENT_LOG_LEVEL, ASSENT_RETENTION_DAYS, ASSENT_RATE_LIMIT.
+ASSENT_METRICS_TOKEN, ASSENT_REGION_HEADER, ASSENT_TRUST_PROXY, ASSENT_LOG_LEVEL, ASSENT_RETENTION_DAYS, ASSENT_RATE_LIMIT,
+ASSENT_WEBHOOK_PRIVATE_NETWORKS.
 Precedence: flags, then environment, then the config file; each is checked (exit 2 names the key).
 Exit codes: 0 ok, 1 failure (verify: a broken export; verify-receipt: an invalid proof;
 witness: a fork or a checkpoint that does not verify), 2 configuration or usage mistake,
@@ -90,6 +175,7 @@ const parse = (argv: string[]) =>
       state: { type: 'string' },
       key: { type: 'string' },
       name: { type: 'string' },
+      origin: { type: 'string' },
       submit: { type: 'boolean' },
       email: { type: 'string' },
       role: { type: 'string' },
@@ -130,7 +216,20 @@ const configure = (argv: string[]) => {
   config = r.config;
 };
 
-/** The signing key and IP secret live in the data dir, created on first use (mode 0600). */
+/** A file of the data dir, read; unreadable is exit 2 naming the file. */
+const readSecret = (file: string): Buffer => {
+  try {
+    return readFileSync(file);
+  } catch (e) {
+    return die(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+};
+
+/**
+ * The signing key and IP secret live in the data dir, created on first use (mode 0600). Both
+ * are checked before anything opens the database: a key that is not Ed25519 (or not a key) and
+ * an IP secret under 32 bytes are exit 2 naming the file, never used.
+ */
 const ensureSecrets = () => {
   const { dataDir } = config;
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
@@ -142,8 +241,16 @@ const ensureSecrets = () => {
   }
   const secretFile = join(dataDir, 'ip-secret');
   if (!existsSync(secretFile))
-    writeFileSync(secretFile, crypto.getRandomValues(Buffer.alloc(32)), { mode: 0o600 });
-  return { signingKey: readFileSync(keyFile, 'utf8'), ipSecret: readFileSync(secretFile), keyFile };
+    writeFileSync(secretFile, crypto.getRandomValues(Buffer.alloc(IP_SECRET_MIN_BYTES)), { mode: 0o600 });
+  const signingKey = readSecret(keyFile).toString('utf8');
+  const key = signingKeyOf(signingKey);
+  if (!key.ok) die(`${keyFile}: the signing key ${key.message}`);
+  const ipSecret = readSecret(secretFile);
+  if (ipSecret.length < IP_SECRET_MIN_BYTES)
+    die(
+      `${secretFile}: the IP secret must be at least ${IP_SECRET_MIN_BYTES} random bytes, it has ${ipSecret.length} (remove it to have a new one made; IP hashes will not link across the change)`,
+    );
+  return { signingKey, ipSecret, keyFile };
 };
 
 const start = async () => {
@@ -160,8 +267,7 @@ const start = async () => {
     signingKey,
     ipSecret,
     ...(c.regionHeader ? { regionHeader: c.regionHeader } : {}),
-    // Fastify takes a number of hops, a list or true/false.
-    trustProxy: c.trustProxy as boolean | string | string[],
+    trustProxy: c.trustProxy,
     logger: { level: c.logLevel },
     rateLimit: c.rateLimit,
     retention: { days: c.retentionDays },
@@ -212,14 +318,29 @@ const readPassword = async (): Promise<string> => {
 /** `user add` (the first owner of a new server, or anyone later) and `user list`. */
 const user = async (sub: string | undefined) => {
   if (sub !== 'add' && sub !== 'list') return die(`user: add or list\n\n${USAGE}`);
+  expectArgs(2, `user ${sub} takes no other argument`);
   if (sub === 'add' && (!flags.email || !flags.role))
     return die('user add: --email and --role (owner, editor or auditor) are required');
+  let sites: string[] = [];
   if (sub === 'add') {
     const bad = emailProblem(flags.email!.trim()) ? 'email' : roleProblem(flags.role!) ? 'role' : null;
     if (bad)
       return die(`user add: --${bad} ${emailProblem(flags.email!.trim()) ?? roleProblem(flags.role!)}`);
+    if (flags.sites !== undefined) {
+      // Blank is not "every site": that is said by leaving --sites out.
+      sites = flags.sites
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean);
+      if (!sites.length)
+        return die(
+          `user add: --sites names no site, got ${JSON.stringify(flags.sites)} (leave --sites out for every site)`,
+        );
+    }
   }
-  const store = openStore(config.db);
+  // The server's key signs the audit entry: checked before the database is opened.
+  const secrets = sub === 'add' ? ensureSecrets() : null;
+  const store = openStore(sub === 'list' ? existingDb(config.db) : config.db);
   try {
     await store.migrate();
     if (sub === 'list') {
@@ -236,7 +357,7 @@ const user = async (sub: string | undefined) => {
     ]);
     // Recorded as the API records it, in one transaction with the user, and signed with the
     // server's key (the data dir's), like everything the server records.
-    const log = new AuditLog(store, createSigner(ensureSecrets().signingKey));
+    const log = new AuditLog(store, createSigner(secrets!.signingKey));
     const refused = new Error('the email is taken');
     const r = await addUser(
       store,
@@ -244,7 +365,7 @@ const user = async (sub: string | undefined) => {
         email: flags.email!,
         role: flags.role!,
         password: await readPassword(),
-        sites: flags.sites ? flags.sites.split(',').filter((x) => x.trim()) : [],
+        sites,
       },
       undefined,
       (s) => known.has(s),
@@ -291,8 +412,10 @@ const main = async () => {
   }
   switch (cmd) {
     case 'start':
+      expectArgs(1, 'start takes no argument, only options');
       return start();
     case 'migrate': {
+      expectArgs(1, 'migrate takes no argument, only --db');
       const store = openStore(db);
       const applied = await store.migrate();
       await store.close();
@@ -300,6 +423,7 @@ const main = async () => {
       return;
     }
     case 'keygen': {
+      expectArgs(1, 'keygen takes no argument, only --data-dir');
       const { keyFile } = ensureSecrets();
       process.stdout.write(`signing key: ${keyFile}\npublic key:  ${join(dataDir, 'signing-key.pub.pem')}\n`);
       process.stdout.write(readFileSync(join(dataDir, 'signing-key.pub.pem'), 'utf8'));
@@ -309,12 +433,15 @@ const main = async () => {
       const path =
         positionals[1] ??
         die('verify: which export? assent-server verify export.ndjson --public-key key.pem');
-      const keys = flags['public-key'] ?? die('verify: --public-key is required');
-      const lines = createInterface({ input: createReadStream(path), crlfDelay: Number.POSITIVE_INFINITY });
-      const r = await verifyExport(
-        lines,
-        keys.map((k) => readFileSync(k, 'utf8')),
-      );
+      expectArgs(2, 'verify checks one export: assent-server verify export.ndjson --public-key key.pem');
+      const keys = publicKeys('verify');
+      const r = await verifyExport(readLines(path), keys);
+      if (r.ok && r.receipts === 0) {
+        // Nothing verified is not a verified export: an empty or policy-only file fails.
+        process.stdout.write(`FAILED: no receipts in ${path}\n`);
+        process.exitCode = 1;
+        return;
+      }
       if (r.ok) {
         process.stdout.write(
           `ok: ${r.receipts} receipts (${r.purged} purged) in ${r.sites} site chain(s) verify, with the ${r.policies} polic${r.policies === 1 ? 'y' : 'ies'} they name${
@@ -330,39 +457,59 @@ const main = async () => {
       return;
     }
     case 'export': {
+      expectArgs(1, 'export takes no argument, only options (--site, --from, --to, --format, --out)');
       const format = (flags.format ?? 'ndjson') as ExportFormat;
       if (!EXPORT_FORMATS.includes(format)) die(`--format: must be one of ${EXPORT_FORMATS.join(', ')}`);
       const date = (flag: 'from' | 'to') => {
         const v = flags[flag];
-        if (v === undefined) return {};
-        return { [flag]: parseDateParam(v) ?? die(`--${flag}: ${DATE_HINT}, got ${JSON.stringify(v)}`) };
+        if (v === undefined) return undefined;
+        return parseDateParam(v) ?? die(`--${flag}: ${DATE_HINT}, got ${JSON.stringify(v)}`);
       };
-      const filter = {
-        ...(flags.site ? { site: flags.site.toLowerCase() } : {}),
-        ...date('from'),
-        ...date('to'),
-      };
+      const from = date('from');
+      const to = date('to');
+      if (from !== undefined && to !== undefined && from > to)
+        die(`--from: ${flags.from} is later than --to ${flags.to}: the export would be empty`);
+      // The site as the server names it (https://x/ and HTTPS://X are https://x).
+      const site = flags.site === undefined ? undefined : normalizeOrigin(flags.site);
+      if (site !== undefined && !isOrigin(site))
+        die(`--site: must be an origin such as https://example.com, got ${JSON.stringify(flags.site)}`);
+      const filter = { ...(site ? { site } : {}), ...(from ? { from } : {}), ...(to ? { to } : {}) };
       let controller: Controller | undefined;
       if (needsController(format)) {
-        if (!filter.site) die(`--site: format ${format} exports one site: add --site <origin>`);
+        if (!site) die(`--site: format ${format} exports one site: add --site <origin>`);
         controller =
-          config.controllers[normalizeOrigin(filter.site as string)] ??
-          die(
-            `controllers: format ${format} names the site's controller; the config has none for ${filter.site}`,
-          );
+          config.controllers[site!] ??
+          die(`controllers: format ${format} names the site's controller; the config has none for ${site}`);
       }
-      const store = openStore(db);
-      await store.migrate();
-      const out = flags.out ? createWriteStream(flags.out) : process.stdout;
-      await pipeline(Readable.from(exportChunks(store, filter, format, controller)), out);
-      await store.close();
+      const store = openStore(existingDb(db));
+      try {
+        await store.migrate();
+        if (site !== undefined) {
+          const known = new Set([
+            ...Object.keys(config.sites).map(normalizeOrigin),
+            ...(await store.currentPolicies()).map((p) => p.site),
+          ]);
+          if (!known.has(site))
+            die(
+              `--site: ${site} is not a site of this server (${known.size ? [...known].join(', ') : 'it has none'})`,
+            );
+        }
+        const out = flags.out ? createWriteStream(flags.out) : process.stdout;
+        await pipeline(Readable.from(exportChunks(store, filter, format, controller)), out);
+      } finally {
+        await store.close();
+      }
       return;
     }
     case 'verify-receipt': {
       const path =
         positionals[1] ??
         die('verify-receipt: which file? assent-server verify-receipt proof.json --public-key key.pem');
-      const keys = flags['public-key'] ?? die('verify-receipt: --public-key is required');
+      expectArgs(
+        2,
+        'verify-receipt checks one file: assent-server verify-receipt proof.json --public-key key.pem',
+      );
+      const keys = publicKeys('verify-receipt');
       let file: unknown;
       try {
         file = JSON.parse(readFileSync(path, 'utf8'));
@@ -373,7 +520,7 @@ const main = async () => {
         process.exitCode = 1;
         return;
       }
-      const r = verifyProofFile(file, keys.map(readKey));
+      const r = verifyProofFile(file, keys);
       if (r.ok) {
         const policy = r.policy
           ? `; the policy it names (${r.policy.sha256}, its text in the file) was published in the same log at leaf ${r.policy.index}, ${r.policy.at}, before it`
@@ -388,6 +535,7 @@ const main = async () => {
       return;
     }
     case 'witness-key': {
+      expectArgs(1, 'witness-key takes no argument, only --name and --out');
       const name =
         flags.name ?? die('witness-key: --name is required (a schema-less URL naming the witness)');
       if (!/^[^+\s]{1,200}$/.test(name)) die('--name: must be 1 to 200 characters, no spaces or "+"');
@@ -404,11 +552,15 @@ const main = async () => {
       const url =
         positionals[1] ??
         die('witness: which log? assent-server witness <checkpoint URL> --state dir --public-key key.pem');
+      expectArgs(
+        2,
+        'witness watches one log: assent-server witness <checkpoint URL> --state dir --public-key key.pem',
+      );
       if (!/^https?:\/\//.test(url))
         die(`witness: the URL must start with http:// or https://, got ${JSON.stringify(url)}`);
       const state =
         flags.state ?? die('witness: --state is required (the directory that keeps the last checkpoint)');
-      const keys = flags['public-key'] ?? die('witness: --public-key is required');
+      const keys = publicKeys('witness');
       // Cosigning: both or neither of --key and --name, checked before anything is fetched.
       if (!flags.key !== !flags.name)
         die('witness: --key and --name go together (the cosigner key and its name)');
@@ -422,7 +574,8 @@ const main = async () => {
         }
         if (cosigner!.asymmetricKeyType !== 'ed25519') die(`--key: ${flags.key} is not an Ed25519 key`);
       }
-      const r = await witness(url, state, keys.map(readKey));
+      const origin = expectedOrigin(url);
+      const r = await witness(url, state, keys, origin);
       if (r.ok) {
         process.stdout.write(
           r.from === null
@@ -458,12 +611,17 @@ const main = async () => {
       const path =
         positionals[1] ??
         die('verify-audit: which file? assent-server verify-audit audit.ndjson --public-key key.pem');
-      const keys = flags['public-key'] ?? die('verify-audit: --public-key is required');
-      const lines = createInterface({ input: createReadStream(path), crlfDelay: Number.POSITIVE_INFINITY });
-      const r = await verifyAudit(
-        lines,
-        keys.map((k) => readFileSync(k, 'utf8')),
+      expectArgs(
+        2,
+        'verify-audit checks one file: assent-server verify-audit audit.ndjson --public-key key.pem',
       );
+      const keys = publicKeys('verify-audit');
+      const r = await verifyAudit(readLines(path), keys);
+      if (r.ok && r.entries === 0) {
+        process.stdout.write(`FAILED: no audit entries in ${path}\n`);
+        process.exitCode = 1;
+        return;
+      }
       if (r.ok) {
         process.stdout.write(`ok: ${r.entries} audit entries verify; head ${r.head}\n`);
         return;
@@ -483,7 +641,7 @@ main().catch((e: unknown) => {
   // A SQLite file a running server holds (it opens it exclusively) is said so, not "database is locked".
   const err = isHeldElsewhere(e)
     ? new Error(
-        `the database ${config.db} is held by a running assent-server (it opens its SQLite file exclusively): stop it first, or export through it (GET /admin/export)`,
+        `the database ${config.db} is held by a running assent-server (it opens its SQLite file exclusively): stop it first, or export through it (GET /v1/admin/receipts)`,
       )
     : e;
   process.stderr.write(`assent-server: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -62,9 +62,14 @@ const ORIGIN_RE = /^https?:\/\/[^/\s]+$/i;
  */
 export const sitePolicies = (sites: Readonly<Record<string, unknown>>): Map<string, PolicyVersion> => {
   const out = new Map<string, PolicyVersion>();
+  const named = new Map<string, string>();
   for (const [origin, raw] of Object.entries(sites)) {
     if (!ORIGIN_RE.test(origin.replace(/\/+$/, '')))
       throw new Error(`sites: "${origin}" is not an origin such as https://example.com`);
+    // Two spellings of one site (case, a trailing slash): one would silently override the other.
+    const same = named.get(normalizeOrigin(origin));
+    if (same !== undefined) throw new Error(`sites: "${same}" and "${origin}" are the same site: keep one`);
+    named.set(normalizeOrigin(origin), origin);
     const unsafe = unsafeIn(raw);
     if (unsafe) throw new Error(`sites["${origin}"]${unsafe[0] ? `.${unsafe[0]}` : ''}: ${unsafe[1]}`);
     const r = publishable(raw);

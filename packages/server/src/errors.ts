@@ -84,9 +84,12 @@ const messageOf = (e: AjvError): string => {
     case 'type':
       return `must be of type ${e.params.type}`;
     case 'pattern':
-      return e.instancePath.endsWith('consentId') || e.instancePath === '/id'
+      // Named by the pattern itself: a receipt's `:id` is not a consent ID.
+      return e.params.pattern === '^[A-Za-z0-9_-]{22}$'
         ? 'must be a consent ID: 22 base64url characters'
-        : 'is not in the expected format';
+        : e.params.pattern === '^[A-Za-z0-9_-]{16}$'
+          ? 'must be a receipt ID: 16 base64url characters'
+          : 'is not in the expected format';
     default:
       return e.message ?? 'is not valid';
   }

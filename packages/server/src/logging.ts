@@ -1,17 +1,35 @@
 import type { FastifyBaseLogger } from 'fastify';
 
 /**
+ * Percent-escapes decoded where they are valid, the rest left as sent: one bad escape anywhere
+ * in a URL (`?%`) must not leave the others encoded. Each run of escapes is decoded as UTF-8;
+ * a run that is not valid UTF-8 has its ASCII escapes decoded one by one.
+ */
+const decodeLeniently = (s: string): string =>
+  s.replace(/(?:%[0-9A-Fa-f]{2})+/g, (run) => {
+    try {
+      return decodeURIComponent(run);
+    } catch {
+      return run.replace(/%([0-7][0-9A-Fa-f])/g, (_, h: string) =>
+        String.fromCharCode(Number.parseInt(h, 16)),
+      );
+    }
+  });
+
+/**
  * A request's URL as it may be logged. Consent IDs (22 base64url characters) are the visitor's
  * bearer capability: whoever reads one can read and withdraw that consent, so none reaches a
  * log, wherever it sits (a path segment, `/consent/:id/withdraw`, a query string) and however
- * it is spelled (percent-encoded characters are decoded first, as the router decodes them).
+ * it is spelled: percent-escapes are decoded first, leniently (a bad escape elsewhere in the
+ * URL does not keep the ID encoded), and again while that changes the text (`%2561` → `%61` →
+ * `a`), a few times at most.
  */
 export const redactUrl = (url: string): string => {
   let u = url;
-  try {
-    u = decodeURIComponent(url);
-  } catch {
-    // Not valid percent-encoding: redact it as sent.
+  for (let i = 0; i < 3; i++) {
+    const next = decodeLeniently(u);
+    if (next === u) break;
+    u = next;
   }
   return u.replace(/(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{22}(?![A-Za-z0-9_-])/g, ':id');
 };

@@ -10,6 +10,13 @@ export const consentIdSchema = { type: 'string', pattern: '^[A-Za-z0-9_-]{22}$' 
 /** A receipt ID (context.ts newReceiptId): 16 base64url characters. */
 export const receiptIdSchema = { type: 'string', pattern: '^[A-Za-z0-9_-]{16}$' } as const;
 
+/**
+ * The admin API's policy bodies (`POST /v1/admin/policies`, `…/check`): the largest body the
+ * server takes anywhere (server.ts BODY_LIMIT for the rest). A proxy in front must allow it
+ * (deploy/nginx's `client_max_body_size`; a test compares the two).
+ */
+export const POLICY_BODY_LIMIT = 256 * 1024;
+
 const policySchema = {
   type: 'object',
   required: ['version', 'sha256'],

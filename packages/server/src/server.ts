@@ -19,6 +19,14 @@ import { IpHasher } from './ip-hash.js';
 import { LogThrottle, redactUrl } from './logging.js';
 import { Metrics, metricsRoute } from './metrics.js';
 import { registerOpenApi } from './openapi.js';
+import {
+  IP_SECRET_MIN_BYTES,
+  intProblem,
+  LOG_LEVELS,
+  MAX_TIMER_MS,
+  signingKeyOf,
+  trustProxyOf,
+} from './options.js';
 import { PolicyRegistry } from './policies.js';
 import { startRetention } from './retention.js';
 import { adminRoutes } from './routes/admin.js';
@@ -82,12 +90,18 @@ export interface ServerOptions {
   readonly metricsToken?: string;
   /** Ed25519 private key (KeyObject or PKCS#8 PEM). Absent: an ephemeral key, with a warning. */
   readonly signingKey?: KeyObject | string;
-  /** Secret for the keyed IP hash. Absent: an ephemeral one (hashes do not link across restarts). */
+  /**
+   * Secret for the keyed IP hash, at least 32 bytes. Absent: an ephemeral one (hashes do not
+   * link across restarts).
+   */
   readonly ipSecret?: string | Buffer;
   /** Header a trusted proxy or CDN sets to the visitor's country, e.g. `cf-ipcountry`. */
   readonly regionHeader?: string;
-  /** Fastify's `trustProxy`: whether X-Forwarded-For is believed (only behind your own proxy). */
-  readonly trustProxy?: boolean | string | string[];
+  /**
+   * Fastify's `trustProxy`: whether X-Forwarded-For is believed (only behind your own proxy):
+   * true, false, a number of hops, or proxy addresses and CIDR ranges (comma-separated or a list).
+   */
+  readonly trustProxy?: boolean | number | string | readonly string[];
   /** `false` for silence; otherwise pino options. Raw IPs are never logged. */
   readonly logger?: boolean | { readonly level?: string; readonly stream?: DestinationStream };
   /** Requests per window per hashed IP; `false` turns it off (benchmarks). Default 300 per minute. */
@@ -139,6 +153,68 @@ export interface AssentServer {
 }
 
 /**
+ * The options' values checked, before anything is opened: each mistake throws naming the
+ * option and what it must be. (A bad `trustProxy` or log level failed only after migrating; a
+ * negative `retention.days` purged fresh receipts; `maxBatch: 0` froze every write.)
+ */
+const checkOptions = (
+  opts: ServerOptions,
+): { trustProxy: boolean | number | string[]; signingKey: KeyObject | undefined } => {
+  const fail = (option: string, message: string): never => {
+    throw new Error(`${option}: ${message}`);
+  };
+  const int = (option: string, v: unknown, min: number, max: number) => {
+    if (v === undefined) return;
+    const problem = intProblem(v, min, max);
+    if (problem) fail(option, problem);
+  };
+  const tp = trustProxyOf(opts.trustProxy ?? false);
+  if (!tp.ok) fail('trustProxy', `${tp.message}, got ${JSON.stringify(opts.trustProxy)}`);
+  if (typeof opts.logger === 'object' && opts.logger.level !== undefined) {
+    const level = opts.logger.level;
+    if (!(LOG_LEVELS as readonly string[]).includes(level))
+      fail('logger.level', `must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(level)}`);
+  }
+  let signingKey: KeyObject | undefined;
+  if (opts.signingKey) {
+    const k = signingKeyOf(opts.signingKey);
+    signingKey = k.ok ? k.key : fail('signingKey', k.message);
+  }
+  if (opts.ipSecret !== undefined && Buffer.from(opts.ipSecret).length < IP_SECRET_MIN_BYTES)
+    fail(
+      'ipSecret',
+      `must be at least ${IP_SECRET_MIN_BYTES} bytes (random), got ${Buffer.from(opts.ipSecret).length}`,
+    );
+  if (opts.rateLimit !== undefined && opts.rateLimit !== false) {
+    int('rateLimit.max', opts.rateLimit.max, 1, 1_000_000);
+    int('rateLimit.timeWindow', opts.rateLimit.timeWindow, 1000, 86_400_000);
+  }
+  if (opts.retention !== undefined && opts.retention !== false) {
+    int('retention.days', opts.retention.days, 1, 36_500);
+    int('retention.intervalMs', opts.retention.intervalMs, 1000, MAX_TIMER_MS);
+  }
+  int('maxBatch', opts.maxBatch, 1, 100_000);
+  int('poolSize', opts.poolSize, 1, 1000);
+  if (opts.log !== undefined && opts.log !== false)
+    int('log.intervalMs', opts.log.intervalMs, 1000, MAX_TIMER_MS);
+  if (opts.authFailures !== undefined) {
+    int('authFailures.max', opts.authFailures.max, 1, 1_000_000);
+    int('authFailures.timeWindow', opts.authFailures.timeWindow, 1000, 86_400_000);
+  }
+  if (opts.webhooks) {
+    const w = opts.webhooks;
+    for (const k of ['pollMs', 'wakeMs', 'timeoutMs', 'leaseMs'] as const)
+      int(`webhooks.${k}`, w[k], 1, MAX_TIMER_MS);
+    int('webhooks.batch', w.batch, 1, 100_000);
+    int('webhooks.keepDays', w.keepDays, 1, 36_500);
+    int('webhooks.backoff.baseMs', w.backoff?.baseMs, 1, MAX_TIMER_MS);
+    int('webhooks.backoff.capMs', w.backoff?.capMs, 1, MAX_TIMER_MS);
+    int('webhooks.backoff.maxAttempts', w.backoff?.maxAttempts, 1, 1000);
+  }
+  return { trustProxy: tp.ok ? tp.value : false, signingKey };
+};
+
+/**
  * Creates the receipt server, migrated and ready to listen.
  *
  * @example
@@ -146,7 +222,19 @@ export interface AssentServer {
  * await app.listen({ port: 3000, host: '127.0.0.1' });
  */
 export const createServer = async (opts: ServerOptions): Promise<AssentServer> => {
+  // Every option is checked before the store is opened or migrated: a mistake throws naming
+  // the option, and leaves no database created, migrated or held.
+  const checked = checkOptions(opts);
   const sites = sitePolicies(opts.sites ?? {});
+  const witnesses = (opts.witnesses ?? []).map((k, i) => {
+    const w = parseCosignerKey(k);
+    if (typeof w === 'string') throw new Error(`witnesses[${i}]: ${w}`);
+    return w;
+  });
+  for (const [origin, c] of Object.entries(opts.controllers ?? {})) {
+    const problem = controllerProblem(c);
+    if (problem) throw new Error(`controllers["${origin}"].${problem}`);
+  }
   const logger =
     opts.logger === false
       ? false
@@ -162,7 +250,8 @@ export const createServer = async (opts: ServerOptions): Promise<AssentServer> =
         };
   const app = Fastify({
     logger,
-    trustProxy: opts.trustProxy ?? false,
+    // Fastify takes a number of hops too (its types omit it).
+    trustProxy: checked.trustProxy as boolean | string[],
     // The 201 is only meaningful if shutdown waits: in-flight requests finish before close.
     return503OnClosing: true,
     // Every body the API takes is small (a receipt is at most 8 KiB): refused before parsing.
@@ -202,7 +291,7 @@ export const createServer = async (opts: ServerOptions): Promise<AssentServer> =
     throw e;
   }
 
-  let key = opts.signingKey;
+  let key = checked.signingKey;
   if (!key) {
     app.log.warn(
       'no signing key configured: using an ephemeral key; receipts will not verify after a restart',
@@ -218,15 +307,6 @@ export const createServer = async (opts: ServerOptions): Promise<AssentServer> =
   metrics.watch(writer, store);
   const policies = new PolicyRegistry(store);
   await policies.load();
-  const witnesses = (opts.witnesses ?? []).map((k, i) => {
-    const w = parseCosignerKey(k);
-    if (typeof w === 'string') throw new Error(`witnesses[${i}]: ${w}`);
-    return w;
-  });
-  for (const [origin, c] of Object.entries(opts.controllers ?? {})) {
-    const problem = controllerProblem(c);
-    if (problem) throw new Error(`controllers["${origin}"].${problem}`);
-  }
   // The config file's sites: each publishes its policy (a new version only when it changed).
   for (const [origin, v] of sites)
     if (await policies.publish(origin, v))

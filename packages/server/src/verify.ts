@@ -28,6 +28,13 @@ export type VerifyResult =
 type Line = Record<string, unknown>;
 
 /**
+ * What a purged receipt keeps, exactly as `export` writes it (export.ts `ndjsonLine`): its
+ * place in the chain and its signature, nothing else. A purged line carries no payload to
+ * hash, so any other field on it would be unverified content: it is refused.
+ */
+const PURGED_FIELDS = new Set(['v', 'id', 'site', 'seq', 'at', 'prev', 'kid', 'hash', 'sig', 'purged']);
+
+/**
  * Verifies an NDJSON export offline, line by line, and stops at the first broken link:
  * each receipt's hash must be the SHA-256 of its canonical JSON, its Ed25519 signature must
  * verify, and within each site its `seq` must follow and its `prev` must be the hash of the
@@ -72,6 +79,10 @@ export const verifyExport = async (
       r = {};
       return fail('not valid JSON');
     }
+    if (typeof r !== 'object' || r === null || Array.isArray(r)) {
+      r = {};
+      return fail('not a JSON object (a receipt or a policy)');
+    }
     if (r.type === 'policy') {
       const { sha256, doc } = r;
       if (!isSha256(sha256) || typeof doc !== 'object' || doc === null)
@@ -91,8 +102,16 @@ export const verifyExport = async (
       typeof kid !== 'string'
     )
       return fail('missing site, seq, prev, hash, sig or kid');
-    if (r.purged === true) purged++;
-    else {
+    if ('purged' in r) {
+      if (r.purged !== true) return fail(`purged must be true, got ${JSON.stringify(r.purged)}`);
+      // Nothing is hashed on a purged line: it must hold what purging keeps and nothing more.
+      const extra = Object.keys(r).find((k) => !PURGED_FIELDS.has(k));
+      if (extra !== undefined)
+        return fail(`a purged receipt keeps only ${[...PURGED_FIELDS].join(', ')}; this one has ${extra}`);
+      if (r.v !== 1 || typeof r.id !== 'string' || typeof r.at !== 'string')
+        return fail('a purged receipt needs v 1, id and at');
+      purged++;
+    } else {
       const actual = createHash('sha256')
         .update(canonicalReceipt(r as unknown as Receipt))
         .digest('hex');

@@ -94,6 +94,24 @@ describe('admin receipts table and detail', () => {
     assert.deepEqual([typo.json().error, typo.json().field], ['ASSENT_UNKNOWN_SITE', 'site']);
     const stats = await s.app.inject({ url: '/v1/admin/stats?site=https://shop.exampel', headers: auth });
     assert.deepEqual([stats.statusCode, stats.json().field], [400, 'site']);
+    // The export says it as stats do, in every format, and audits nothing (it exported nothing).
+    const audited = async () =>
+      (await s.app.inject({ url: '/v1/admin/audit?limit=200', headers: auth })).json().entries.length;
+    const before = await audited();
+    for (const format of ['ndjson', 'csv']) {
+      const exp = await s.app.inject({
+        url: `/v1/admin/receipts?format=${format}&site=https://shop.exampel`,
+        headers: auth,
+      });
+      assert.equal(exp.statusCode, 400, exp.body);
+      assert.deepEqual([exp.json().error, exp.json().field], ['ASSENT_UNKNOWN_SITE', 'site']);
+    }
+    const known = await s.app.inject({
+      url: `/v1/admin/receipts?site=${encodeURIComponent(`${OTHER}/`)}`,
+      headers: auth,
+    });
+    assert.equal(known.statusCode, 200);
+    assert.equal(await audited(), before + 1, 'only the export that ran is audited');
     assert.equal((await page('consent=not-an-id')).json().field, 'consent');
     assert.equal((await page('after=garbage')).statusCode, 400);
     assert.equal((await page('method=maybe')).statusCode, 400);
@@ -118,6 +136,14 @@ describe('admin receipts table and detail', () => {
     assert.equal(analytics.services[0].title, 'Matomo');
     assert.equal(typeof d.policy.texts.title, 'string');
     assert.equal(d.policy.version, 'v3');
+
+    // A receipt ID is 16 characters: the error says so, not "consent ID".
+    const notAnId = await s.app.inject({ url: '/v1/admin/receipts/notanid', headers: auth });
+    assert.equal(notAnId.statusCode, 400);
+    assert.deepEqual(
+      [notAnId.json().field, notAnId.json().message],
+      ['id', 'must be a receipt ID: 16 base64url characters'],
+    );
 
     // Altered in the database: the detail says it no longer verifies.
     await sql`update receipts set body = replace(body, '"reject-all"', '"accept-all"') where id = ${ids[3]}`.execute(

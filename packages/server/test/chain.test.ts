@@ -124,6 +124,47 @@ describe('verifying an export', () => {
     assert.ok(!junk.ok && junk.line === 5 && junk.reason === 'not valid JSON');
   });
 
+  it('takes a purged receipt as export writes it, and refuses one that carries anything more', async () => {
+    const x = JSON.parse(lines[4]!) as Record<string, unknown>;
+    const kept = {
+      v: 1,
+      id: x.id,
+      site: x.site,
+      seq: x.seq,
+      at: x.at,
+      prev: x.prev,
+      kid: x.kid,
+      hash: x.hash,
+      sig: x.sig,
+      purged: true,
+    };
+    const purged = [...lines];
+    purged[4] = JSON.stringify(kept);
+    const ok = await verifyExport(exp(purged), [keys.publicKey]);
+    assert.ok(ok.ok && ok.purged === 1 && ok.receipts === 20, JSON.stringify(ok));
+    // An altered receipt marked purged: its content is not hashed, so it must not be there.
+    const forged = edit(4, (r) => {
+      (r.choices as Record<string, boolean>).marketing = true;
+      r.purged = true;
+    });
+    const r = await verifyExport(exp(forged), [keys.publicKey]);
+    assert.ok(
+      !r.ok && r.line === 6 && /purged receipt keeps only .*; this one has choices/.test(r.reason),
+      JSON.stringify(r),
+    );
+    const falsy = [...lines];
+    falsy[4] = JSON.stringify({ ...kept, purged: 'yes' });
+    const f = await verifyExport(exp(falsy), [keys.publicKey]);
+    assert.ok(!f.ok && f.line === 6 && /purged must be true/.test(f.reason), JSON.stringify(f));
+  });
+
+  it('says BROKEN at the line of a null, a number or an array, never a TypeError', async () => {
+    for (const junk of ['null', '7', '[1]', '"text"']) {
+      const r = await verifyExport(exp([...lines.slice(0, 2), junk, ...lines.slice(2)]), [keys.publicKey]);
+      assert.ok(!r.ok && r.line === 4 && /not a JSON object/.test(r.reason), `${junk}: ${JSON.stringify(r)}`);
+    }
+  });
+
   it('fails when a policy was altered, or a receipt names a policy the export does not carry', async () => {
     const p = JSON.parse(policyLines[0]!);
     p.doc.config.days = 395;
@@ -165,6 +206,42 @@ describe('the assent-server CLI', () => {
       r.stdout.trim(),
       `BROKEN at line 8 (${x.site} seq ${x.seq}, receipt ${x.id}): the receipt was altered: its content does not match its hash`,
     );
+  });
+
+  it('verify: an empty export fails, extra files and bad keys are usage mistakes naming them', () => {
+    const empty = join(dir, 'empty.ndjson');
+    writeFileSync(empty, '');
+    const e = cli('verify', empty, '--public-key', pub);
+    assert.equal(e.status, 1, e.stdout);
+    assert.equal(e.stdout.trim(), `FAILED: no receipts in ${empty}`);
+    const policiesOnly = join(dir, 'policies.ndjson');
+    writeFileSync(policiesOnly, `${policyLines.join('\n')}\n`);
+    assert.equal(cli('verify', policiesOnly, '--public-key', pub).status, 1);
+    const good = join(dir, 'good.ndjson');
+    writeFileSync(good, `${exp(lines).join('\n')}\n`);
+    const two = cli('verify', good, empty, '--public-key', pub);
+    assert.equal(two.status, 2, two.stdout);
+    assert.match(two.stderr, /unexpected argument ".*empty\.ndjson"/);
+    const missing = cli('verify', join(dir, 'nope.ndjson'), '--public-key', pub);
+    assert.equal(missing.status, 2);
+    assert.match(missing.stderr, /cannot read .*nope\.ndjson: ENOENT/);
+    const noKeyFile = cli('verify', good, '--public-key', join(dir, 'nope.pem'));
+    assert.equal(noKeyFile.status, 2);
+    assert.match(noKeyFile.stderr, /--public-key: cannot read .*nope\.pem: ENOENT/);
+    const rsa = join(dir, 'rsa.pub.pem');
+    writeFileSync(
+      rsa,
+      generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ type: 'spki', format: 'pem' }),
+    );
+    const notEd = cli('verify', good, '--public-key', rsa);
+    assert.equal(notEd.status, 2);
+    assert.match(notEd.stderr, /--public-key: .*rsa\.pub\.pem is not an Ed25519 key \(it is rsa\)/);
+    const garbage = cli('verify-audit', good, '--public-key', good);
+    assert.equal(garbage.status, 2);
+    assert.match(garbage.stderr, /--public-key: .*good\.ndjson is not a PEM public key/);
+    const audit = cli('verify-audit', empty, '--public-key', pub);
+    assert.equal(audit.status, 1);
+    assert.match(audit.stdout, /FAILED: no audit entries in /);
   });
 
   it('keygen, migrate and export work from the command line, and the export verifies', async () => {

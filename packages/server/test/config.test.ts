@@ -33,6 +33,12 @@ describe('GET /v1/config: what the banner cannot know by itself', () => {
     assert.equal(odd.json().region, null);
   });
 
+  it('refuses a query parameter it does not take, naming it, as the other routes do', async () => {
+    const res = await s.app.inject('/v1/config?x=1');
+    assert.equal(res.statusCode, 400);
+    assert.deepEqual([res.json().error, res.json().field], ['ASSENT_BAD_FIELD', 'x']);
+  });
+
   it('reports a Sec-GPC: 1 header', async () => {
     const res = await s.app.inject({ url: '/v1/config', headers: { 'sec-gpc': '1' } });
     assert.equal(res.json().gpc, true);

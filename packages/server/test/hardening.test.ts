@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import type { ConsentId } from '@assent/core';
 import { DATE_HINT, parseDateParam } from '../src/dates.js';
 import { type AssentServer, createServer, openStore } from '../src/index.js';
+import { POLICY_BODY_LIMIT } from '../src/schemas.js';
 import type { NewReceipt } from '../src/store/types.js';
 import { unsafeIn, unsafeText } from '../src/text.js';
 import { consentId, ORIGIN, receiptBody, SITES } from './helpers.js';
@@ -260,6 +262,18 @@ describe('hardening: findings of the abuse campaign', () => {
       });
       assert.equal(res.statusCode, 401);
     });
+
+    it('the proxy recipes let through the largest body the server takes (a policy upload)', () => {
+      const conf = readFileSync(new URL('../../../deploy/nginx/assent.conf', import.meta.url), 'utf8');
+      const sizes = [...conf.matchAll(/^\s*client_max_body_size\s+(\d+)([km]?);/gm)].map(
+        ([, n, unit]) => Number(n) * (unit === 'k' ? 1024 : unit === 'm' ? 1024 * 1024 : 1),
+      );
+      assert.ok(sizes.length, 'the nginx recipe sets client_max_body_size');
+      for (const size of sizes) assert.ok(size >= POLICY_BODY_LIMIT, `${size} < ${POLICY_BODY_LIMIT}`);
+      // Caddy sets no limit of its own unless told to (request_body max_size).
+      const caddy = readFileSync(new URL('../../../deploy/caddy/Caddyfile', import.meta.url), 'utf8');
+      assert.doesNotMatch(caddy.replace(/#.*$/gm, ''), /max_size/);
+    });
   });
 
   describe('dates', () => {
@@ -494,6 +508,11 @@ describe('hardening: findings of the abuse campaign', () => {
         ['GET', `/v1/config?consent=${id}`],
         ['GET', `/v1/consents/${encoded}`],
         ['GET', `/nothing/${id}/here`],
+        // One bad escape elsewhere in the URL must not leave the ID encoded.
+        ['GET', `/v1/consents/${encoded}/cookie?%`],
+        ['GET', `/consent/${encoded}?x=%zz`],
+        ['GET', `/v1/consents/${id.slice(0, 21)}%${id.charCodeAt(21).toString(16)}?%E0%A4%A`],
+        ['GET', `/v1/consents/%25${id.charCodeAt(0).toString(16)}${id.slice(1)}`],
       ] as const)
         await s.app.inject({ method, url });
       const text = log.text();

@@ -219,7 +219,7 @@ describe('honest health under faults', () => {
         timeout: 60_000,
       });
       assert.equal(exp.status, 1, exp.stderr);
-      assert.match(exp.stderr, /held by a running assent-server .*GET \/admin\/export/);
+      assert.match(exp.stderr, /held by a running assent-server .*GET \/v1\/admin\/receipts/);
     } finally {
       child.kill('SIGTERM');
     }

@@ -323,6 +323,9 @@ describe('visitor routes', () => {
     const bad = await s.app.inject('/consent/<script>');
     assert.equal(bad.statusCode, 400);
     assert.doesNotMatch(bad.body, /<script>/);
+    // A parameter it does not take is refused, as everywhere else.
+    const extra = await s.app.inject(`/consent/${consentId()}?x=`);
+    assert.equal(extra.statusCode, 400, extra.body);
   });
 });
 

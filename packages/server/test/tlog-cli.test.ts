@@ -1,15 +1,18 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type AssentServer, createServer } from '../src/index.js';
 import {
   type Cosigner,
+  checkpointBody,
   cosignLine,
   logOrigin,
   parseCosignerKey,
+  signNote,
   verifyCheckpoint,
   verifyCosignature,
 } from '../src/tlog/note.js';
@@ -148,6 +151,112 @@ describe('assent-server witness', () => {
     const noState = await cli('witness', cp(a.url), '--public-key', pubFile);
     assert.equal(noState.code, 2);
     assert.match(noState.out, /--state is required/);
+  });
+});
+
+describe('assent-server witness: the log it watches is named by the URL, not by the checkpoint', () => {
+  it('refuses a checkpoint signed under another origin, and needs --origin when the URL has no site', async () => {
+    // The log's operator (holding the signing key) shows a tree under a slightly different name.
+    const body = checkpointBody(`${logOrigin(ORIGIN)}/`, 3, new Uint8Array(32).fill(2));
+    let served = signNote(body, `${logOrigin(ORIGIN)}/`, keys.privateKey);
+    const fake = createHttpServer((_req, res) => res.end(served));
+    await new Promise<void>((r) => fake.listen(0, '127.0.0.1', r));
+    const base = `http://127.0.0.1:${(fake.address() as { port: number }).port}/v1/log/checkpoint`;
+    try {
+      const state = join(dir, 'witness-origin');
+      const renamed = await cli(
+        'witness',
+        `${base}?site=${encodeURIComponent(ORIGIN)}`,
+        '--state',
+        state,
+        '--public-key',
+        pubFile,
+      );
+      assert.equal(renamed.code, 1, renamed.out);
+      assert.match(
+        renamed.out,
+        /^FAILED: the checkpoint is for the log "http:127\.0\.0\.1:3000\/assent-log\/", not "http:127\.0\.0\.1:3000\/assent-log"/,
+      );
+      assert.deepEqual(existsSync(state) ? readdirSync(state) : [], [], 'nothing stored');
+      const noSite = await cli('witness', base, '--state', state, '--public-key', pubFile);
+      assert.equal(noSite.code, 2, noSite.out);
+      assert.match(noSite.out, /--origin is required when the URL has no \?site=/);
+      const named = await cli(
+        'witness',
+        base,
+        '--state',
+        state,
+        '--public-key',
+        pubFile,
+        '--origin',
+        logOrigin(ORIGIN),
+      );
+      assert.equal(named.code, 1, named.out);
+      assert.match(named.out, /^FAILED: the checkpoint is for the log/);
+      const both = await cli(
+        'witness',
+        `${base}?site=${encodeURIComponent(ORIGIN)}`,
+        '--state',
+        state,
+        '--public-key',
+        pubFile,
+        '--origin',
+        'other.example/assent-log',
+      );
+      assert.equal(both.code, 2, both.out);
+      assert.match(
+        both.out,
+        /--origin: other\.example\/assent-log is not the log of the URL's site http:\/\/127\.0\.0\.1:3000, which is http:127\.0\.0\.1:3000\/assent-log/,
+      );
+      // A log under the origin named is witnessed, without ?site= too.
+      served = signNote(
+        checkpointBody(logOrigin(ORIGIN), 3, new Uint8Array(32).fill(2)),
+        logOrigin(ORIGIN),
+        keys.privateKey,
+      );
+      const own = await cli(
+        'witness',
+        base,
+        '--state',
+        state,
+        '--public-key',
+        pubFile,
+        '--origin',
+        logOrigin(ORIGIN),
+      );
+      assert.equal(own.code, 0, own.out);
+      assert.match(
+        own.out,
+        /^ok: http:127\.0\.0\.1:3000\/assent-log at tree size 3, stored \(first checkpoint seen\)/,
+      );
+    } finally {
+      fake.close();
+    }
+  });
+
+  it('refuses a key file that is missing or not Ed25519, naming --public-key', async () => {
+    const cp = `${a.url}/v1/log/checkpoint?site=${encodeURIComponent(ORIGIN)}`;
+    const missing = await cli(
+      'witness',
+      cp,
+      '--state',
+      join(dir, 'w-k'),
+      '--public-key',
+      join(dir, 'nope.pem'),
+    );
+    assert.equal(missing.code, 2);
+    assert.match(missing.out, /--public-key: cannot read .*nope\.pem: ENOENT/);
+    const rsa = join(dir, 'rsa.pub.pem');
+    writeFileSync(
+      rsa,
+      generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ type: 'spki', format: 'pem' }),
+    );
+    const notEd = await cli('verify-receipt', rsa, '--public-key', rsa);
+    assert.equal(notEd.code, 2);
+    assert.match(notEd.out, /--public-key: .* is not an Ed25519 key \(it is rsa\)/);
+    const extra = await cli('witness', cp, cp, '--state', join(dir, 'w-k'), '--public-key', pubFile);
+    assert.equal(extra.code, 2);
+    assert.match(extra.out, /unexpected argument/);
   });
 });
 

@@ -4,6 +4,7 @@ import { maySee } from '../admin-auth.js';
 import type { Context } from '../context.js';
 import { errorResponses } from '../errors.js';
 import { publishable } from '../policies.js';
+import { POLICY_BODY_LIMIT } from '../schemas.js';
 import { unsafeIn } from '../text.js';
 import { publishedOr404, siteNamed } from './policies.js';
 
@@ -194,7 +195,7 @@ export const adminPolicyRoutes = (ctx: Context) => async (app: FastifyInstance) 
     '/v1/admin/policies/check',
     {
       config: { ...ALL, textInBody: true },
-      bodyLimit: 256 * 1024,
+      bodyLimit: POLICY_BODY_LIMIT,
       schema: {
         summary: 'Check a draft policy',
         description:

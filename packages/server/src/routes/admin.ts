@@ -5,7 +5,7 @@ import { type Context, isOrigin, normalizeOrigin } from '../context.js';
 import { apiError, errorResponses } from '../errors.js';
 import { EXPORT_FORMATS, type ExportFormat, exportChunks, needsController } from '../export.js';
 import { publishable } from '../policies.js';
-import { errorReply, jsonReply } from '../schemas.js';
+import { errorReply, jsonReply, POLICY_BODY_LIMIT } from '../schemas.js';
 import type { StatsBy } from '../store/types.js';
 import { unsafeText } from '../text.js';
 import { badDate, type FilterQuery, filterOf, filterQuery, knownSite, unknownSite } from './admin-filter.js';
@@ -62,7 +62,9 @@ export const adminRoutes = (ctx: Context) => async (app: FastifyInstance) => {
             },
           },
           ...errorResponses,
-          400: errorReply('A filter is not valid (ASSENT_BAD_FIELD).'),
+          400: errorReply(
+            'A filter is not valid (ASSENT_BAD_FIELD), or the site is not served here (ASSENT_UNKNOWN_SITE).',
+          ),
         },
       },
     },
@@ -71,6 +73,10 @@ export const adminRoutes = (ctx: Context) => async (app: FastifyInstance) => {
       const asked = filterOf(req.query);
       if ('field' in asked) return badDate(reply, asked.field);
       const filter = scopedFilter(req, asked);
+      // A site the server does not serve is said (as stats and the console say it), not
+      // answered with an empty export, and nothing is audited.
+      if (filter.site !== undefined && !(await knownSite(ctx, filter.site)))
+        return unknownSite(reply, filter.site);
       // The standard shapes name one controller: one site per export, and its controller known.
       const controller = filter.site ? ctx.controllers.get(filter.site) : undefined;
       if (needsController(format)) {
@@ -80,7 +86,6 @@ export const adminRoutes = (ctx: Context) => async (app: FastifyInstance) => {
             .send(
               apiError('ASSENT_BAD_FIELD', 'site', `format ${format} exports one site: add ?site=<origin>`),
             );
-        if (!(await knownSite(ctx, filter.site))) return unknownSite(reply, filter.site);
         if (!controller)
           return reply
             .code(409)
@@ -180,7 +185,7 @@ export const adminRoutes = (ctx: Context) => async (app: FastifyInstance) => {
     '/v1/admin/policies',
     {
       config: { allow: ['owner', 'editor'], scope: 'site' },
-      bodyLimit: 256 * 1024,
+      bodyLimit: POLICY_BODY_LIMIT,
       schema: {
         summary: 'Publish a policy',
         description:

@@ -20,8 +20,19 @@ export const configRoutes = (ctx: Context) => async (app: FastifyInstance) => {
       "The visitor's region from the trusted CDN header (regionHeader) and the Global Privacy Control signal. Never cached.",
     tags: ['banner'],
   };
-  app.get('/v1/config', { schema: { ...doc, response: { 200: schema } } }, async (req, reply) => {
-    reply.header('cache-control', 'no-store').header('vary', '*');
-    return { region: regionOf(ctx, req), gpc: req.headers['sec-gpc'] === '1' };
-  });
+  app.get(
+    '/v1/config',
+    {
+      schema: {
+        ...doc,
+        // Takes no parameter: an unknown one is a 400 naming it, as on every other route.
+        querystring: { type: 'object', additionalProperties: false, properties: {} },
+        response: { 200: schema },
+      },
+    },
+    async (req, reply) => {
+      reply.header('cache-control', 'no-store').header('vary', '*');
+      return { region: regionOf(ctx, req), gpc: req.headers['sec-gpc'] === '1' };
+    },
+  );
 };

@@ -287,6 +287,7 @@ export const pageRoutes = (ctx: Context) => async (app: FastifyInstance) => {
         params: { type: 'object', properties: { id: { type: 'string', maxLength: 64 } } },
         querystring: {
           type: 'object',
+          additionalProperties: false,
           properties: {
             done: { type: 'string', maxLength: 16, description: '`withdrawn` after a withdrawal.' },
             page: { type: 'string', maxLength: 8, description: 'Page of the history, 1 the newest.' },

@@ -46,11 +46,16 @@ export type WitnessResult =
 
 const originOf = (note: string) => note.slice(0, Math.max(0, note.indexOf('\n')));
 
-/** `url`: the checkpoint's URL (`…/v1/log/checkpoint?site=…`); its consistency proofs are beside it. */
+/**
+ * `url`: the checkpoint's URL (`…/v1/log/checkpoint?site=…`); its consistency proofs are beside it.
+ * `origin`: the log the witness expects (`logOrigin(site)` of the URL's site, or what the
+ * operator named): a checkpoint under any other origin is refused, never stored as a new log.
+ */
 export const witness = async (
   url: string,
   stateDir: string,
   publicKeys: readonly (KeyObject | string)[],
+  origin: string,
   get: (url: string) => Promise<{ status: number; text: string }> = async (u) => {
     const res = await fetch(u);
     return { status: res.status, text: await res.text() };
@@ -60,7 +65,13 @@ export const witness = async (
   if (res.status !== 200)
     return { ok: false, fork: false, reason: `${url} answered ${res.status}: ${res.text.slice(0, 200)}` };
   const note = res.text;
-  const origin = originOf(note);
+  const shown = originOf(note);
+  if (shown !== origin)
+    return {
+      ok: false,
+      fork: false,
+      reason: `the checkpoint is for the log ${JSON.stringify(shown)}, not ${JSON.stringify(origin)}, the log this witness watches at ${url}`,
+    };
   let check: ReturnType<typeof verifyCheckpoint> = { ok: false, reason: 'no public key given' };
   for (const k of publicKeys) {
     check = verifyCheckpoint(note, origin, typeof k === 'string' ? createPublicKey(k) : k);

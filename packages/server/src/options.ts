@@ -1,0 +1,66 @@
+import { createPrivateKey, type KeyObject } from 'node:crypto';
+import { networkProblem } from './webhooks/address.js';
+
+/**
+ * Checks shared by the CLI's configuration (cli-config.ts) and `createServer`'s options
+ * (server.ts): one rule each, so the two never disagree on what a valid value is.
+ */
+
+/** pino's levels, and `silent`. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** The names proxy-addr (Fastify's `trustProxy`) knows besides addresses and CIDR ranges. */
+const PROXY_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** The fewest bytes of the keyed IP hash's secret (`ip-secret`): 256 bits. */
+export const IP_SECRET_MIN_BYTES = 32;
+
+/**
+ * Fastify's `trustProxy` as given (a boolean, a number of hops, addresses and CIDR ranges as a
+ * comma-separated string or a list), or why it is not one. Addresses are normalised to a list.
+ */
+export const trustProxyOf = (
+  v: unknown,
+): { ok: true; value: boolean | number | string[] } | { ok: false; message: string } => {
+  const rule =
+    'must be true, false, a number of hops (0 to 100), or proxy addresses and CIDR ranges (comma-separated, or a list)';
+  if (typeof v === 'boolean') return { ok: true, value: v };
+  if (typeof v === 'number')
+    return Number.isInteger(v) && v >= 0 && v <= 100 ? { ok: true, value: v } : { ok: false, message: rule };
+  const list = typeof v === 'string' ? v.split(',').map((x) => x.trim()) : v;
+  if (!Array.isArray(list) || !list.length || !list.every((x) => typeof x === 'string'))
+    return { ok: false, message: rule };
+  for (const x of list as string[]) {
+    if (PROXY_RANGES.has(x)) continue;
+    const problem = x ? networkProblem(x) : 'an empty entry';
+    if (problem) return { ok: false, message: `${rule}: ${problem}` };
+  }
+  return { ok: true, value: list as string[] };
+};
+
+/** A whole number from `min` to `max`, or the message saying so. */
+export const intProblem = (v: unknown, min: number, max: number): string | null =>
+  typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max
+    ? null
+    : `must be a whole number from ${min} to ${max}, got ${JSON.stringify(v)}`;
+
+/** The longest timer Node keeps (2^31 − 1 ms, about 24.8 days); a longer one fires at once. */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+/** An Ed25519 private key from PEM (or a KeyObject), or why it is not one. */
+export const signingKeyOf = (
+  key: KeyObject | string,
+): { ok: true; key: KeyObject } | { ok: false; message: string } => {
+  let k: KeyObject;
+  try {
+    k = typeof key === 'string' ? createPrivateKey(key) : key;
+  } catch (e) {
+    return { ok: false, message: `is not a PEM private key (${(e as Error).message.split('\n')[0]})` };
+  }
+  if (k.type !== 'private' || k.asymmetricKeyType !== 'ed25519')
+    return {
+      ok: false,
+      message: `must be an Ed25519 private key, got ${k.type === 'private' ? k.asymmetricKeyType : `a ${k.type} key`}`,
+    };
+  return { ok: true, key: k };
+};
