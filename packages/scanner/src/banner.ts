@@ -1,4 +1,4 @@
-import { type Config, parseShortcode, validateConfig } from '@assent/core';
+import { type Config, createPolicy, isSale, parseShortcode, validateConfig } from '@assent/core';
 import type { Page } from 'playwright-core';
 import type { Autoconsent } from './autoconsent.js';
 import type { Selectors } from './config.js';
@@ -220,6 +220,7 @@ export const assentConfig = async (
   endpoint: string | null;
   declared: Record<string, string>;
   services: Record<string, string>;
+  sale: string[];
 } | null> => {
   const found = await page
     .evaluate(() => ({
@@ -240,6 +241,7 @@ export const assentConfig = async (
       endpoint: found.src ? new URL('receipts', found.src).href : null,
       declared: declaredCookies(c),
       services: serviceTitles(c),
+      sale: saleCategories(c),
     };
   }
   let base: Record<string, unknown> = {};
@@ -254,7 +256,17 @@ export const assentConfig = async (
     endpoint: config.endpoint ?? null,
     declared: declaredCookies(config),
     services: serviceTitles(config),
+    sale: saleCategories(config),
   };
+};
+
+/**
+ * The config's categories that GPC refuses, by core's own rule (`isSale`: the sale/marketing
+ * ids, and any category its Consent Mode map sends as ad signals): what the banner refuses.
+ */
+const saleCategories = (config: Config): string[] => {
+  const policy = createPolicy(config);
+  return config.categories.map((c) => c.id).filter((id) => isSale(id, policy));
 };
 
 /** The cookies a config declares, by name: category id or `category:service`. */

@@ -38,6 +38,8 @@ export interface PhaseOutput {
   readonly assentDeclared: Readonly<Record<string, string>>;
   /** The titles of the services the site's Assent config names, by `category:service`. */
   readonly assentServices: Readonly<Record<string, string>>;
+  /** The categories the site's Assent config has GPC refuse (core's `isSale`). */
+  readonly assentSale: readonly string[];
   /** The mode Assent's first layer shows (opt-out: "Do not sell"; notice: no reject, no preferences); `null` for other banners. */
   readonly assentMode: SiteMode | null;
   /** The visit's HAR, when asked for. */
@@ -281,6 +283,7 @@ export const runVisit = async (
         assentEndpoint: assent?.endpoint ? new URL(assent.endpoint, pageUrl).href : null,
         assentDeclared: assent?.declared ?? {},
         assentServices: assent?.services ?? {},
+        assentSale: assent?.sale ?? [],
         assentMode: mode,
         har: null,
         steps: {},

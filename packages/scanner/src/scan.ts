@@ -195,10 +195,13 @@ export const scan = async (urls: readonly string[], options: ScanOptions = {}): 
         accept: withShots(accept),
         gpc: withShots(gpc),
       };
-      const cc = consentCookies(phases, before.assentCookie ?? reject.assentCookie, config, {
-        ...reject.assentDeclared,
-        ...before.assentDeclared,
-      });
+      const cc = consentCookies(
+        phases,
+        before.assentCookie ?? reject.assentCookie,
+        config,
+        { ...reject.assentDeclared, ...before.assentDeclared },
+        [...new Set([...reject.assentSale, ...before.assentSale])],
+      );
       const endpoint = before.assentEndpoint ?? reject.assentEndpoint;
       const services = { ...reject.assentServices, ...before.assentServices };
       const isEndpoint = (url: string) => !!endpoint && url.split('?')[0] === endpoint.split('?')[0];

@@ -297,6 +297,26 @@ describe('rules', () => {
     );
   });
 
+  it("GPC: a first-party cookie the site's config puts in a category GPC refuses is a finding, by core's rule", () => {
+    const phases = phasesOf({
+      gpc: phase('gpc', {
+        cookies: [cookie('_rm', 'first-party'), cookie('_st', 'first-party')],
+        gpc: { headerSent: true, navigatorFlag: true, displayed: 'Opt-out request honored' },
+      }),
+    });
+    const declared = { _rm: 'remarketing', _st: 'analytics:stats' };
+    // `remarketing` is sale/sharing for the banner because its Consent Mode map sends ad
+    // signals (what the page's config gives assentConfig, through core's isSale).
+    const cc = consentCookies(phases, 'assent', DEFAULT_CONFIG, declared, ['remarketing']);
+    assert.deepEqual(
+      run(phases, ASSENT, 'opt-out', DEFAULT_CONFIG, cc).map((x) => `${x.rule} ${x.subject.name}`),
+      ['gpc-ignored _rm'],
+    );
+    // Without that mapping the banner keeps `remarketing` on under GPC, and so does the scan.
+    const none = consentCookies(phases, 'assent', DEFAULT_CONFIG, declared, []);
+    assert.deepEqual(run(phases, ASSENT, 'opt-out', DEFAULT_CONFIG, none), []);
+  });
+
   it('the allow-list keeps a finding in the report, with its reason, without failing', () => {
     const { config, errors } = parseScanConfig({
       allow: [

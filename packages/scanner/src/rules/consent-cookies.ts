@@ -8,6 +8,8 @@ export interface ConsentCookies {
   readonly globs: readonly RegExp[];
   /** Cookies the site's Assent config declares non-essential: name or `prefix*` → category. */
   readonly declared?: Readonly<Record<string, string>>;
+  /** Of those categories, the ones GPC refuses in the site's config (core's `isSale`). */
+  readonly sale?: readonly string[];
 }
 
 /** The category a cookie is declared under in the site's Assent config, if any. */
@@ -30,6 +32,7 @@ export const consentCookies = (
   assentCookie: string | null,
   config: ScanConfig,
   declared: Readonly<Record<string, string>> = {},
+  sale: readonly string[] = [],
 ): ConsentCookies => {
   const names = new Set<string>(assentCookie ? [assentCookie] : []);
   const before = new Set(phases.before.cookies.map((c) => c.name));
@@ -38,5 +41,5 @@ export const consentCookies = (
       if (!before.has(c.name) && c.classification.kind === 'first-party') names.add(c.name);
     }
   }
-  return { names, globs: config.consentCookies.map(glob), declared };
+  return { names, globs: config.consentCookies.map(glob), declared, sale };
 };

@@ -1,4 +1,3 @@
-import { SALE_CATEGORIES } from '@assent/core';
 import type { Classification } from '../types.js';
 import { declaredCategory, isConsentCookie } from './consent-cookies.js';
 import { type Hit, type RuleContext, rule, who } from './define.js';
@@ -40,7 +39,8 @@ export const gpcIgnored = rule({
     }
     for (const c of p.cookies) {
       const declared = declaredCategory(c.name, ctx.cc);
-      const sale = declared !== undefined && SALE_CATEGORIES.includes(declared.split(':')[0]!);
+      // What the site's own banner refuses under GPC (core's isSale, from its config).
+      const sale = declared !== undefined && !!ctx.cc.sale?.includes(declared.split(':')[0]!);
       if (isConsentCookie(c, ctx.cc) || !(isSaleOrSharing(c.classification) || sale)) continue;
       out.push({
         phase: 'gpc',
