@@ -19,9 +19,11 @@ const BUDGET = 7000;
  * (10,283 → 10,592 B) for fixes where the full build told third parties a grant the visitor
  * had not validly given: nothing granted while a server check is pending, grants announced
  * only once their receipt is accepted, a receipt timeout, Consent Mode checked per field,
- * map-based GPC, EU territories, the late-default error, the per-page-view tag event.
+ * map-based GPC, EU territories, the late-default error, the per-page-view tag event; to
+ * 10,700 for a Consent Mode map that had `necessary` grant consent-only signals before any
+ * choice (now refused, and never granted).
  */
-const FULL_BUDGET = 10650;
+const FULL_BUDGET = 10700;
 /**
  * Each drop-in's preferences dialog is a second file, fetched when a visitor first opens it
  * (src/open.ts): most never do, and the banner paints without it. Its budgets are where it

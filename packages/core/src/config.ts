@@ -1,4 +1,4 @@
-import { SIGNALS } from './consent-mode.js';
+import { isNecessarySignal, SIGNALS } from './consent-mode.js';
 import type { ConfigError } from './errors.js';
 import { EN, type Texts } from './texts.js';
 
@@ -272,8 +272,18 @@ export const checkFields = (input: unknown, errors: ConfigError[]): Config => ({
 export const crossCheck = (config: Config, errors: ConfigError[]): Validated => {
   if (!globalThis.ASSENT_LITE)
     for (const k in config.googleConsentMode?.map)
-      if (k !== 'necessary' && !config.categories.some((c) => c.id === k))
-        errors.push({ field: `googleConsentMode.map.${k}`, message: 'is not in categories' });
+      if (
+        k === 'necessary'
+          ? !config.googleConsentMode.map[k]!.every(isNecessarySignal)
+          : !config.categories.some((c) => c.id === k)
+      )
+        errors.push({
+          field: `googleConsentMode.map.${k}`,
+          message:
+            k === 'necessary'
+              ? 'may grant only security_storage, functionality_storage'
+              : 'is not in categories',
+        });
   return { config, errors };
 };
 

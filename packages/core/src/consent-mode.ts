@@ -35,6 +35,10 @@ export const DEFAULT_SIGNAL_MAP: Readonly<Record<string, readonly ConsentSignal[
 
 export type SignalState = Record<ConsentSignal, 'granted' | 'denied'>;
 
+/** The signals `necessary` may grant: security, and the site's own functionality (Google's definitions). */
+export const isNecessarySignal = (s: string): boolean =>
+  s === 'security_storage' || s === 'functionality_storage';
+
 /**
  * The seven signals for a consent: a signal is granted when any category mapped to it is.
  * `necessary` is always granted: its signals are the map's `necessary`, else the default's
@@ -47,7 +51,9 @@ export const consentModeSignals = (
   granted: Granted,
   map: Readonly<Record<string, readonly string[]>> = DEFAULT_SIGNAL_MAP,
 ): SignalState => {
-  const on = new Set<string>(map.necessary ?? DEFAULT_SIGNAL_MAP.necessary);
-  for (const cat in map) if (granted[cat]) for (const s of map[cat]!) on.add(s);
+  // Necessary is on before any choice: it never grants a signal that needs consent (a map
+  // that tries is a config error, see crossCheck).
+  const on = new Set<string>((map.necessary ?? DEFAULT_SIGNAL_MAP.necessary)!.filter(isNecessarySignal));
+  for (const cat in map) if (cat !== 'necessary' && granted[cat]) for (const s of map[cat]!) on.add(s);
   return Object.fromEntries(SIGNALS.map((s) => [s, on.has(s) ? 'granted' : 'denied'])) as SignalState;
 };

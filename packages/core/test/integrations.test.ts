@@ -53,6 +53,18 @@ describe('Google Consent Mode mapping', () => {
     assert.equal(consentModeSignals({ remarketing: false }, map).ad_storage, 'denied');
     const own = consentModeSignals({}, { ...map, necessary: ['functionality_storage'] });
     assert.deepEqual([own.functionality_storage, own.security_storage], ['granted', 'denied']);
+    // Necessary is on before any choice: a map giving it a signal that needs consent is a
+    // config error, and the signal is never granted through it.
+    const greedy = { necessary: ['security_storage', 'ad_storage', 'analytics_storage'] };
+    const before = consentModeSignals({ necessary: true }, greedy);
+    assert.deepEqual(
+      [before.security_storage, before.ad_storage, before.analytics_storage],
+      ['granted', 'denied', 'denied'],
+    );
+    assert.deepEqual(
+      validateConfig({ googleConsentMode: { map: greedy } }).errors.map((e) => `${e.field}: ${e.message}`),
+      ['googleConsentMode.map.necessary: may grant only security_storage, functionality_storage'],
+    );
   });
 
   it('is configured by gcm=(yes) or a JSON object, with errors naming the field', () => {
