@@ -14,6 +14,8 @@ export const api: AssentApi = {
     const type = `assent:${event}`;
     const l = (e: Event) => fn((e as CustomEvent<PublicState>).detail);
     doc.addEventListener(type, l);
+    // Already reported (init() reports before it returns): now, as a late listener expects.
+    if (!globalThis.ASSENT_LITE && event === 'ready' && api.ready) fn(publicState());
     return () => doc.removeEventListener(type, l);
   },
   open: () => openPreferences('sdk'),

@@ -3,8 +3,11 @@
  * Config strings only ever reach the page through `textContent` and attributes, never
  * `innerHTML`, so a site's texts cannot inject markup.
  */
-export const doc = document;
-export const win = window;
+// The bundler build is imported on servers too (a React app's server render): read through
+// globalThis there, so importing it never throws; init() is for the browser. (A drop-in
+// always runs in one: the plain names are shorter.)
+export const doc = globalThis.ASSENT_SPLIT ? document : globalThis.document;
+export const win = globalThis.ASSENT_SPLIT ? window : (globalThis.window as Window & typeof globalThis);
 declare global {
   /** The build's (or the file's) minified stylesheet (an esbuild `define`, see build-options.mjs). */
   const ASSENT_CSS: string;
@@ -30,7 +33,7 @@ export const adopt = (css: string): void => {
 };
 
 /** The drop-in's own script element: its URL and nonce (null in the ESM build). */
-export const script = doc.currentScript as HTMLScriptElement | null;
+export const script = (globalThis.ASSENT_SPLIT ? doc.currentScript : null) as HTMLScriptElement | null;
 
 type Attrs = Record<string, string | boolean | null | ((e: Event) => void) | undefined>;
 type Child = Node | string | false | undefined;

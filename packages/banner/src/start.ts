@@ -45,6 +45,16 @@ export const start = (v: Validated, mode?: Mode, region?: string, pub?: Publishe
   // init() twice (ESM): the same banner and one set of listeners, so one click is one choice.
   // (The drop-in starts once.)
   if (!globalThis.ASSENT_LITE && S._policy) return api;
+  // Another Assent on the page (a drop-in tag beside init()): two banners would ask twice,
+  // with two cookie fingerprints, on every page. The first one stays; this one says so.
+  if (!globalThis.ASSENT_LITE && win.Assent && win.Assent !== api) {
+    console.error(
+      'assent: another Assent banner already runs on this page (a script tag and init()?): this one does not start',
+    );
+    return win.Assent;
+  }
+  // Full build: not ready until the banner reports (see types/assent.d.ts).
+  if (!globalThis.ASSENT_LITE) api.ready = false;
   for (const e of v.errors) console.error(formatError(e));
   // Receipts name the published policy the page renders (full build): the server's, or the
   // page's own config exactly as the server would publish it.
@@ -189,7 +199,12 @@ const run = (v: Validated, mode?: Mode, late?: boolean): AssentApi => {
         tagEvent(gcm, S._granted, S._record?.method);
       }
     };
-    const ready = () => emit('ready', publicState());
+    const ready = () => {
+      // (The lite build has no region or server check to wait for: its API is ready from the
+      // start, granting nothing while the page is parsed; it leaves `ready` unset.)
+      if (!globalThis.ASSENT_LITE) api.ready = true;
+      emit('ready', publicState());
+    };
     if (check) check.then(go).then(ready);
     else go();
     if (show && !(config.hideFromBots && (nav.webdriver || BOT.test(nav.userAgent)))) showBanner();

@@ -21,9 +21,11 @@ const BUDGET = 7000;
  * only once their receipt is accepted, a receipt timeout, Consent Mode checked per field,
  * map-based GPC, EU territories, the late-default error, the per-page-view tag event; to
  * 10,700 for a Consent Mode map that had `necessary` grant consent-only signals before any
- * choice (now refused, and never granted).
+ * choice (now refused, and never granted); to 10,800 for `ready` (a listener or React never
+ * hears "ready" before the banner has reported) and refusing to start beside another Assent
+ * on the page (two banners asked on every page view).
  */
-const FULL_BUDGET = 10700;
+const FULL_BUDGET = 10800;
 /**
  * Each drop-in's preferences dialog is a second file, fetched when a visitor first opens it
  * (src/open.ts): most never do, and the banner paints without it. Its budgets are where it

@@ -29,6 +29,10 @@ describe('the banner has a state before it knows the region', () => {
         '/early-accept': {
           head: `<script src="/assent.min.js" data-assent="categories=(analytics)"></script><script>window.Assent.accept();</script>`,
         },
+        // A site that kept the drop-in tag and also calls init() from its bundle.
+        '/both': {
+          head: `<script src="/assent.full.min.js" data-assent="categories=(analytics)"></script><script type="module">import { init } from "/assent.esm.js"; window.second = init({ categories: [{ id: "analytics" }] }); window.second.on('ready', () => { window.lateReady = true; });</script>`,
+        },
         '/opt-out': {
           head: `${config({ mode: 'opt-out', revalidate: 0 })}<script src="/assent.full.min.js"></script>`,
         },
@@ -109,6 +113,27 @@ describe('the banner has a state before it knows the region', () => {
       assert.deepEqual(Object.keys(await o.cookies()), []);
       await o.context.close();
     });
+
+  it('a drop-in tag and init() on one page: one banner, the second says why it does not start', async () => {
+    const o = await open(browser, `${site.origin}/both`);
+    await o.page.locator('#assent-banner').waitFor();
+    await o.page.waitForFunction(() => (window as unknown as { second?: unknown }).second);
+    await o.page.waitForTimeout(200);
+    assert.equal(await o.page.locator('#assent-banner').count(), 1);
+    assert.ok(
+      o.errors.includes(
+        'assent: another Assent banner already runs on this page (a script tag and init()?): this one does not start',
+      ),
+      o.errors.join('\n'),
+    );
+    // init() hands back the running banner's API, already ready: on('ready') is called at once.
+    assert.equal(
+      await o.page.evaluate(() => (window as unknown as { second: unknown }).second === window.Assent),
+      true,
+    );
+    assert.equal(await o.page.evaluate(() => (window as unknown as { lateReady?: boolean }).lateReady), true);
+    await o.context.close();
+  });
 
   it('init() twice is one banner and one set of listeners', async () => {
     const o = await open(browser, `${site.origin}/twice`);

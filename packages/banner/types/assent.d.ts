@@ -20,7 +20,17 @@ export interface PublicState {
 export interface AssentApi {
   /** The current consent. */
   get(): PublicState;
-  /** Listens to `assent:<event>` on document (`change`, `ready`); returns an unsubscribe function. */
+  /**
+   * Full build (and `init()`): whether the banner has reported the consent (`assent:ready`);
+   * until then (the page still parsed, the region or a server check under way) `get()` grants
+   * nothing non-essential. The lite build leaves it unset: it has nothing to wait for but the
+   * parser, and grants nothing meanwhile.
+   */
+  ready?: boolean;
+  /**
+   * Listens to `assent:<event>` on document (`change`, `ready`); returns an unsubscribe
+   * function. `ready` after the banner has reported calls `fn` at once.
+   */
   on(event: 'change' | 'ready' | (string & {}), fn: (state: PublicState) => void): () => void;
   /** Opens the preferences dialog. */
   open(): void;

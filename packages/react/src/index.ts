@@ -1,3 +1,4 @@
+'use client';
 /**
  * React bindings for Assent, built only on the banner's public API: `window.Assent` and the
  * `assent:ready` / `assent:change` events on `document`. Nothing here imports the banner, so the
@@ -42,6 +43,8 @@ export interface PublicState {
 
 /** The part of `window.Assent` these bindings call. */
 interface AssentApi {
+  /** The full build's: false until it has reported (a region or server check under way). */
+  readonly ready?: boolean;
   get(): PublicState;
   open(): void;
   accept(categories?: string[]): void;
@@ -68,8 +71,11 @@ const snapshot = (): PublicState | null => {
     listening = true;
     document.addEventListener('assent:ready', report);
     document.addEventListener('assent:change', report);
-    // A banner that started before React has already fired `assent:ready`.
-    current = assent()?.get() ?? null;
+    // A banner that started before React has already fired `assent:ready`. One that has not
+    // reported yet (the full build's `ready: false`: a region or server check under way) has
+    // no consent to give: wait for its event.
+    const a = assent();
+    current = a && a.ready !== false ? a.get() : null;
   }
   return current;
 };
@@ -85,9 +91,11 @@ const serverSnapshot = (): null => null;
 
 // The rule of `Assent.allowed()` (core's `allowed`), applied to a snapshot so that a render
 // always agrees with the state it shows.
-const allows = (s: PublicState | null, category: string, service?: string): boolean =>
-  category === 'necessary' ||
-  (!!s && (s.granted[category] === true || (!!service && s.granted[`${category}:${service}`] === true)));
+// Own keys only: a polluted Object.prototype grants nothing (as core's `allowed`).
+const allows = (s: PublicState | null, category: string, service?: string): boolean => {
+  const has = (k: string) => !!s && Object.hasOwn(s.granted, k) && s.granted[k] === true;
+  return category === 'necessary' || has(category) || (!!service && has(`${category}:${service}`));
+};
 
 /**
  * What `useConsent()` returns.

@@ -74,8 +74,25 @@ describe('@assent/react in Chromium, with the real banner', () => {
           body: root + appFirst,
         },
         '/ssr': { head: bannerTag(SHORTCODE) + appAfter, body: `<div id="root">${serverHtml}</div>` },
+        // The full build asks the receipt server for the region (slowly): window.Assent is there
+        // from the start, but has no consent to report yet.
+        '/region': {
+          head: `<script type="application/json" id="assent-config">${JSON.stringify({
+            ...JSON.parse(SERVICES),
+            endpoint: '/v1/receipts',
+            regions: { EU: 'opt-in', '*': 'opt-in' },
+          })}</script><script src="/assent.full.min.js"></script>${appAfter}`,
+          body: root,
+        },
       },
       (req, res) => {
+        if (req.url === '/v1/config') {
+          setTimeout(
+            () => res.writeHead(200, { 'content-type': 'application/json' }).end('{"region":"DE"}'),
+            800,
+          );
+          return true;
+        }
         // No favicon: an empty answer instead of a 404 in the console errors the tests check.
         if (req.url === '/favicon.ico') {
           res.writeHead(204).end();
@@ -98,6 +115,14 @@ describe('@assent/react in Chromium, with the real banner', () => {
   const methodIs = (o: Awaited<ReturnType<typeof open>>, method: string) =>
     o.page.getByTestId('method').getByText(method, { exact: true }).waitFor();
   const readyLog = (o: Awaited<ReturnType<typeof open>>) => o.page.evaluate(() => window.readyLog);
+
+  it("is a client module for React Server Components ('use client' first, kept by tsc)", async () => {
+    const { readFileSync } = await import('node:fs');
+    const ts = await import('typescript');
+    const src = readFileSync(join(import.meta.dirname, '../src/index.ts'), 'utf8');
+    const out = ts.transpileModule(src, { compilerOptions: { module: ts.ModuleKind.ESNext } }).outputText;
+    assert.match(out, /^'use client';\n/);
+  });
 
   it('on the server: not ready, every gate shows its fallback, and no window is needed', async () => {
     assert.equal(inStep, true);
@@ -124,6 +149,24 @@ describe('@assent/react in Chromium, with the real banner', () => {
     assert.deepEqual(await readyLog(o), [true]);
     assert.deepEqual(await shown(o), ['ready', 'no choice', 'Analytics is off', 'Matomo is off']);
     assert.deepEqual(o.errors, []);
+    await o.context.close();
+  });
+
+  it('a banner that has not reported yet (the full build asking the region) is not ready', async () => {
+    const o = await open(browser, `${site.origin}/region`);
+    await o.page.getByTestId('ready').getByText('ready', { exact: true }).waitFor();
+    assert.deepEqual(await readyLog(o), [false, true], 'window.Assent was there, but not ready');
+    assert.deepEqual(o.errors, []);
+    await o.context.close();
+  });
+
+  it('a polluted Object.prototype opens no gate', async () => {
+    const o = await open(browser, `${site.origin}/`, {
+      init: `Object.prototype.analytics = true; Object.prototype['analytics:matomo'] = true;`,
+    });
+    await o.page.getByTestId('ready').getByText('ready', { exact: true }).waitFor();
+    assert.equal(await o.page.evaluate(() => window.Assent!.allowed('analytics')), false);
+    assert.deepEqual(await shown(o), ['ready', 'no choice', 'Analytics is off', 'Matomo is off']);
     await o.context.close();
   });
 
