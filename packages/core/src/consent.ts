@@ -15,11 +15,11 @@ export const CONSENT_ID_RE = /^[A-Za-z0-9_-]{22}$/;
 export const isConsentId = (s: unknown): s is ConsentId => typeof s === 'string' && CONSENT_ID_RE.test(s);
 
 /**
- * A consent ID from 16 random bytes (from `crypto.getRandomValues`; the caller brings the
- * randomness so this stays pure). 22 base64url characters; the last carries 2 bits.
+ * A consent ID from exactly 16 random bytes (from `crypto.getRandomValues`; the caller brings
+ * the randomness so this stays pure). 22 base64url characters; the last carries 2 bits.
  */
 export const consentIdFrom = (bytes: Uint8Array): ConsentId =>
-  btoa(String.fromCharCode(...bytes.subarray(0, 16)))
+  btoa(String.fromCharCode(...bytes))
     .slice(0, 22)
     .replace(/[+/]/g, (c) => (c === '+' ? '-' : '_')) as ConsentId;
 

@@ -28,9 +28,10 @@ export const encodeConsent = (c: StoredConsent): string =>
  * The whole cookie at once: version, id, hash and bits (base 36), given and expires (seconds,
  * base 36, at most 8 digits: year 90,000, and exact as milliseconds), method.
  */
-const COOKIE = new RegExp(
-  `^${VERSION}\\|([\\w-]{22})\\|([0-9a-z]{1,11})\\|([0-9a-z]{1,11})\\|([0-9a-z]{1,8})\\|([0-9a-z]{1,8})\\|([a-z])(g?)$`,
-);
+// A literal (VERSION is its first character): the bytes of a RegExp built from a string are
+// what the banner ships.
+const COOKIE =
+  /^2\|([\w-]{22})\|([0-9a-z]{1,11})\|([0-9a-z]{1,11})\|([0-9a-z]{1,8})\|([0-9a-z]{1,8})\|([a-z])(g?)$/;
 
 /**
  * Decodes a cookie value. Garbage — truncated, tampered, an older or newer version, an

@@ -119,7 +119,13 @@ export const decide = (policy: Policy, input: DecideInput): Decision => {
   if (input.kind === 'load') {
     const s = input.stored;
     if (s) {
-      if (s.hash === policy.hash && input.now < s.expiresAt && input.now >= s.givenAt - DAY) {
+      // Expired by its own date, or by the policy's `days` now: a site that shortens `days`
+      // (its config, not its policy version) shortens the choices already given too.
+      if (
+        s.hash === policy.hash &&
+        input.now < Math.min(s.expiresAt, s.givenAt + policy.config.days * DAY) &&
+        input.now >= s.givenAt - DAY
+      ) {
         const g = fromBits(policy, s.bits);
         // GPC is read live, on every page: a signal sent now refuses sale/sharing even under an
         // earlier "accept all". Only a custom choice made while the signal was on overrides it:

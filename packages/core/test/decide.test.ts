@@ -46,6 +46,22 @@ describe('decide', () => {
     assert.equal(later.stale, 'expired');
   });
 
+  it('shortening `days` shortens the choices already given (days is not in the fingerprint)', () => {
+    const long = createPolicy(parseShortcode('days=(395)').config);
+    const { record } = decide(long, { kind: 'choice', method: 'accept-all', id: ID, now: NOW });
+    const short = createPolicy(parseShortcode('days=(182)').config);
+    assert.equal(short.hash, long.hash, 'the same policy to the cookie');
+    assert.equal(decide(short, { kind: 'load', stored: record!, now: NOW + 181 * DAY, id: ID }).show, false);
+    const later = decide(short, { kind: 'load', stored: record!, now: NOW + 183 * DAY, id: ID });
+    assert.deepEqual([later.show, later.stale], [true, 'expired']);
+    // Lengthening it never extends a choice past its own expiry.
+    assert.equal(
+      decide(long, { kind: 'load', stored: { ...record!, expiresAt: NOW + DAY }, now: NOW + 2 * DAY, id: ID })
+        .show,
+      true,
+    );
+  });
+
   it('a reject is remembered as long as an accept', () => {
     const policy = policyOf(base);
     const a = decide(policy, { kind: 'choice', method: 'accept-all', id: ID, now: NOW }).record!;
