@@ -83,7 +83,7 @@ export const parseShortcode = (src: string, base: Record<string, unknown> = {}):
               ? { mode: value }
               : value === 'no'
                 ? undefined
-                : value;
+                : bad(key, `must be yes, no, advanced or basic, got ${JSON.stringify(value)}`);
       if (v !== undefined && (v = checkField(field, v, bad, text)) !== undefined) {
         if (text) c.texts = { ...c.texts, [lang]: { ...c.texts[lang], [field]: v } };
         else c[field] = v;

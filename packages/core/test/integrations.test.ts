@@ -70,6 +70,12 @@ describe('Google Consent Mode mapping', () => {
   it('is configured by gcm=(yes) or a JSON object, with errors naming the field', () => {
     assert.deepEqual(parseShortcode('gcm=(yes)').config.googleConsentMode, {});
     assert.equal(parseShortcode('gcm=(no)').config.googleConsentMode, undefined);
+    const maybe = parseShortcode('gcm=(maybe)');
+    assert.equal(maybe.config.googleConsentMode, undefined);
+    assert.deepEqual(
+      maybe.errors.map((e) => `${e.field}: ${e.message}`),
+      ['gcm: must be yes, no, advanced or basic, got "maybe"'],
+    );
     const ok = validateConfig({
       categories: [{ id: 'analytics' }],
       googleConsentMode: {
