@@ -2,13 +2,15 @@
  * Stored strings a visitor controls (a receipt's page path, a policy's texts) end up on the
  * consent page, in exports opened in spreadsheets and in terminals. Characters that are
  * invisible or reorder what is shown are refused, not stored: C0/C1 control characters
- * (NUL first of all), bidirectional embeddings, overrides and isolates (a path that displays
- * as another one), and lone UTF-16 surrogates (not text at all: they turn into U+FFFD or
+ * (NUL first of all), bidirectional marks, embeddings, overrides and isolates (a path that
+ * displays as another one; the Arabic letter mark too), zero-width characters outside prose
+ * (prose needs the joiners of Persian, Indic scripts and emoji), and lone UTF-16 surrogates (not text at all: they turn into U+FFFD or
  * fail on the way into PostgreSQL).
  */
 // With the `u` flag a surrogate range only matches surrogates that are not part of a pair.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]/u;
+const UNSAFE =
+  /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff\ud800-\udfff]/u;
 // Prose (a policy's texts) may break lines and hold the bidi marks right-to-left languages use.
 const UNSAFE_PROSE =
   // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
@@ -21,7 +23,10 @@ export const unsafeText = (s: string, prose = false): string | null => {
   const c = m[0].codePointAt(0)!;
   const hex = `U+${c.toString(16).toUpperCase().padStart(4, '0')}`;
   if (c >= 0xd800 && c <= 0xdfff) return `must not contain a lone surrogate (${hex})`;
-  if (c >= 0x200e) return `must not contain bidirectional control characters (${hex})`;
+  // Zero-width spaces and joiners, the word joiner, the BOM: a path that looks like another.
+  if ((c >= 0x200b && c <= 0x200d) || c === 0x2060 || c === 0xfeff)
+    return `must not contain invisible characters (${hex})`;
+  if (c >= 0x200e || c === 0x061c) return `must not contain bidirectional control characters (${hex})`;
   return `must not contain control characters (${hex})`;
 };
 

@@ -326,6 +326,11 @@ describe('hardening: findings of the abuse campaign', () => {
       assert.equal(unsafeText('/articles/été/日本'), null);
       assert.match(unsafeText('/a\u0000b')!, /control characters \(U\+0000\)/);
       assert.match(unsafeText('/a\u202eb')!, /bidirectional/);
+      assert.match(unsafeText('/a\u061cb')!, /bidirectional control characters \(U\+061C\)/);
+      for (const c of ['\u200b', '\u200c', '\u200d', '\u2060', '\ufeff'])
+        assert.match(unsafeText(`/a${c}b`)!, /invisible characters/, `U+${c.codePointAt(0)!.toString(16)}`);
+      // Prose keeps the joiners its scripts need (Persian, emoji sequences).
+      assert.equal(unsafeText('می\u200cخواهم 👩\u200d💻', true), null);
       assert.match(unsafeText('/a\ud800b')!, /lone surrogate/);
       assert.equal(unsafeText('/a\ud83d\ude00b'), null, 'a pair is an emoji, not a lone surrogate');
       assert.equal(unsafeText('line one\nline two', true), null, 'prose may break lines');
