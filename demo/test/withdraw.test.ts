@@ -271,6 +271,44 @@ describe('withdrawing on the consent page reaches the site', () => {
         gtag.join('\n'),
       );
       assert.deepEqual(await runs(o), { analytics: 0, ads: 0 });
+      // One tag-manager event for the page view: the withdrawal the check found, not twice.
+      const events = await o.page.evaluate(() =>
+        (window as unknown as { dataLayer: { event?: string; assent?: { method: string } }[] }).dataLayer
+          .filter((e) => e.event === 'assent_consent')
+          .map((e) => e.assent!.method),
+      );
+      assert.deepEqual(events, ['withdraw']);
+      await o.context.close();
+    } finally {
+      await close();
+    }
+  });
+
+  it('a choice made while the check is on its way is not undone by its older answer', async () => {
+    const { siteOrigin, close } = await twoOrigins();
+    try {
+      const o = await open(browser, `${siteOrigin}/${ARTICLE}`);
+      const posted = o.page.waitForResponse((r) => r.url().endsWith('/v1/receipts'));
+      await o.page.getByRole('button', { name: 'Reject' }).click();
+      assert.equal((await posted).status(), 201);
+      // The check is due, and its answer (the refusal, read before the accept arrives) is slow
+      // to come back; the visitor accepts meanwhile.
+      await o.page.evaluate(() => localStorage.setItem('assent-checked', '0'));
+      await o.page.route('**/cookie', async (r) => {
+        const answer = await r.fetch();
+        await new Promise((x) => setTimeout(x, 800));
+        await r.fulfill({ response: answer });
+      });
+      await o.page.reload({ waitUntil: 'domcontentloaded' });
+      await o.page.waitForFunction(() => (window as unknown as W).Assent);
+      const accepted = o.page.waitForResponse((r) => r.url().endsWith('/v1/receipts'));
+      await o.page.evaluate(() => (window as unknown as { Assent: { accept(): void } }).Assent.accept());
+      assert.equal((await accepted).status(), 201);
+      await o.page.waitForResponse((r) => r.url().includes('/cookie'));
+      await o.page.waitForTimeout(300);
+      assert.equal(await method(o), 'accept-all', 'the later choice stands');
+      assert.match((await o.cookies()).assent?.value ?? '', /\|a$/);
+      await o.page.waitForFunction(() => (window as unknown as W).demoAnalyticsRuns === 1);
       await o.context.close();
     } finally {
       await close();

@@ -15,7 +15,8 @@ export const api: AssentApi = {
     const l = (e: Event) => fn((e as CustomEvent<PublicState>).detail);
     doc.addEventListener(type, l);
     // Already reported (init() reports before it returns): now, as a late listener expects.
-    if (!globalThis.ASSENT_LITE && event === 'ready' && api.ready) fn(publicState());
+    // (After the caller has its unsubscribe function: `const off = on('ready', () => off())`.)
+    if (!globalThis.ASSENT_LITE && event === 'ready' && api.ready) queueMicrotask(() => fn(publicState()));
     return () => doc.removeEventListener(type, l);
   },
   open: () => openPreferences('sdk'),

@@ -33,7 +33,6 @@ export const store = (r: StoredConsent, source: Source): Promise<void> | undefin
 export const choose = (method: Method, source: Source, granted?: string[]): void => {
   const p = S._policy;
   const d = decide(p, { kind: 'choice', method, id: S._id, now: Date.now(), gpc: S._gpc, granted });
-  const was = S._granted;
   const g = (S._granted = d.granted);
   const r = (S._record = d.record!);
   const sent = store(r, source);
@@ -53,8 +52,9 @@ export const choose = (method: Method, source: Source, granted?: string[]): void
   // With receipts, a choice that grants something new reaches listeners, Consent Mode and tag
   // managers once the server has answered, as held scripts do: if it refuses the policy the
   // page showed (409), they never hear a grant the visitor was not validly asked for (the
-  // choice made then is no longer this one). A refusal is told at once.
-  if (!globalThis.ASSENT_LITE && Object.keys(g).some((k) => g[k] && !was[k]))
+  // choice made then is no longer this one). A refusal is told at once. "New" is against what
+  // listeners were last told: an earlier choice's grant still waiting for its receipt counts.
+  if (!globalThis.ASSENT_LITE && Object.keys(g).some((k) => g[k] && !S._told?.[k]))
     sent!.then(() => S._record === r && tell());
   else tell();
   setTimeout(() => {

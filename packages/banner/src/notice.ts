@@ -55,7 +55,8 @@ export const showBanner = (): void => {
 /** The always-there way back to the choice: withdrawal as easy as giving (GDPR Art. 7(3)). */
 export const showFab = (): void => {
   const t = S._policy.texts;
-  if (S._policy.config.floatingButton && !S._fab)
+  // No body yet (an API call from a script in <head>): the button comes once the page is parsed.
+  if (S._policy.config.floatingButton && !S._fab && doc.body)
     doc.body.append(
       (S._fab = panel(
         'div',

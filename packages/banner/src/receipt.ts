@@ -28,13 +28,17 @@ export const sendReceipt = async (
   const { _policy: p } = S;
   const endpoint = p.config.endpoint;
   if (!endpoint) return;
+  // Sent now: the next page view must not check with the server before this receipt arrives
+  // (a choice made while the page parses was deleted as "no record" by that page's own check).
+  checked();
   try {
     const res = await fetch(endpoint, {
       method: 'POST',
       keepalive: true,
       // A server that never answers must not hold the choice for ever: after 10 s it counts
       // as not sent (the console says so) and the choice applies without proof.
-      signal: AbortSignal.timeout(1e4),
+      // (`?.`: Chromium 99–102 have no AbortSignal.timeout.)
+      signal: AbortSignal.timeout?.(1e4),
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({
         consentId: r.id,
@@ -48,7 +52,7 @@ export const sendReceipt = async (
         lang: p.lang,
       }),
     });
-    if (res.ok) return checked();
+    if (res.ok) return;
     const e: ApiError = await res.json().catch(() => ({}));
     // A body that is not the server's JSON error (a proxy's page) still says what happened.
     console.error(

@@ -48,9 +48,7 @@ export const start = (v: Validated, mode?: Mode, region?: string, pub?: Publishe
   // Another Assent on the page (a drop-in tag beside init()): two banners would ask twice,
   // with two cookie fingerprints, on every page. The first one stays; this one says so.
   if (!globalThis.ASSENT_LITE && win.Assent && win.Assent !== api) {
-    console.error(
-      'assent: another Assent banner already runs on this page (a script tag and init()?): this one does not start',
-    );
+    console.error('assent: another Assent runs on this page: this one does not start');
     return win.Assent;
   }
   // Full build: not ready until the banner reports (see types/assent.d.ts).
@@ -158,8 +156,10 @@ const run = (v: Validated, mode?: Mode, late?: boolean): AssentApi => {
     if (late) check || gcmUpdate(gcm, d.granted);
     // A returning visitor: the default a new visitor gets, then their stored choice as an update.
     else gcmStart(gcm, fresh ? d.granted : load(null).granted, fresh || check ? undefined : d.granted);
-    // Unchanged after the check: the stored choice's update now. (Changed: adopt() sent it.)
-    check?.then((changed) => changed || gcmUpdate(gcm, S._granted));
+    // Unchanged after the check: the stored choice's update now. (Changed: adopt() sent it; a
+    // choice made meanwhile sends its own, once its receipt is accepted.)
+    const r = S._record;
+    check?.then((changed) => changed || S._record !== r || gcmUpdate(gcm, S._granted));
   }
   win.Assent = api;
   delegate();
@@ -190,11 +190,17 @@ const run = (v: Validated, mode?: Mode, late?: boolean): AssentApi => {
     if (loading && learn() && !globalThis.ASSENT_LITE) gcmUpdate(gcm, S._granted);
     if (!globalThis.ASSENT_LITE) gcmHint(gcm);
     const { show } = last;
-    const go = () => {
+    const r = S._record;
+    const go = (changed?: boolean) => {
       activate();
-      if (!globalThis.ASSENT_LITE) {
-        // A stored choice that refuses something: its trackers' cookies go (see clean).
-        if (!show) clean(S._granted);
+      // Changed by the check: adopt() did the rest. A choice made meanwhile: choose() did.
+      if (!globalThis.ASSENT_LITE && !changed && S._record === r) {
+        if (!show) {
+          // A stored choice that refuses something: its trackers' cookies go (see clean).
+          clean(S._granted);
+          // After the check, so that its GPC status says what applies.
+          showFab();
+        }
         // Tag managers hear the state on every page view, not only on the one of a choice.
         tagEvent(gcm, S._granted, S._record?.method);
       }
@@ -208,7 +214,7 @@ const run = (v: Validated, mode?: Mode, late?: boolean): AssentApi => {
     if (check) check.then(go).then(ready);
     else go();
     if (show && !(config.hideFromBots && (nav.webdriver || BOT.test(nav.userAgent)))) showBanner();
-    else if (!show) showFab();
+    else if (!show && !check) showFab();
     check || ready();
   });
   return api;

@@ -27,6 +27,8 @@ export interface State {
   _fab?: HTMLElement | undefined;
   /** Set in opt-out mode and by `mode=(notice)`: what the first layer's Accept records. */
   _acceptMethod: Method;
+  /** Full build: what `assent:ready` / `assent:change` last told listeners was granted. */
+  _told?: Granted;
   /** Full build with receipts: the SHA-256 of the published policy the page renders. */
   _sha: Promise<string>;
 }

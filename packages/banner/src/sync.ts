@@ -175,6 +175,8 @@ export const revalidate = (): Promise<boolean | undefined> => {
       .then((r) => (r.ok ? r.json() : Promise.reject(new Error(`HTTP ${r.status}`))))
       .then(({ cookie }: { cookie: string | null }) => {
         checked();
+        // A choice made meanwhile is newer than anything this answer can say.
+        if (S._record !== r) return false;
         const p = S._policy;
         const { cookieName, domain } = p.config;
         const mine = readCookie(cookieName);

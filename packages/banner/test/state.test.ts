@@ -33,6 +33,23 @@ describe('the banner has a state before it knows the region', () => {
         '/both': {
           head: `<script src="/assent.full.min.js" data-assent="categories=(analytics)"></script><script type="module">import { init } from "/assent.esm.js"; window.second = init({ categories: [{ id: "analytics" }] }); window.second.on('ready', () => { window.lateReady = true; });</script>`,
         },
+        // Receipts answer 409 (another policy is published) after 600 ms.
+        '/refused-late': {
+          head: `<script type="application/json" id="assent-config">${JSON.stringify({
+            endpoint: '/v1/late/receipts',
+            categories: [{ id: 'analytics' }, { id: 'marketing' }],
+            googleConsentMode: { mode: 'advanced' },
+          })}</script><script src="/assent.full.min.js"></script>`,
+        },
+        // Opt-out with receipts, checked on every page view; the check fails (500).
+        '/gpc-check': {
+          head: `<script type="application/json" id="assent-config">${JSON.stringify({
+            mode: 'opt-out',
+            endpoint: '/v1/gpc/receipts',
+            revalidate: 0,
+            categories: [{ id: 'analytics' }, { id: 'marketing' }],
+          })}</script><script src="/assent.full.min.js"></script>`,
+        },
         '/opt-out': {
           head: `${config({ mode: 'opt-out', revalidate: 0 })}<script src="/assent.full.min.js"></script>`,
         },
@@ -41,6 +58,24 @@ describe('the banner has a state before it knows the region', () => {
         },
       },
       (req, res) => {
+        if (req.url === '/v1/gpc/receipts') {
+          res.writeHead(201, { 'content-type': 'application/json' }).end('{}');
+          return true;
+        }
+        if (req.url?.startsWith('/v1/gpc/consents/')) {
+          setTimeout(() => res.writeHead(500).end(), 300);
+          return true;
+        }
+        if (req.url === '/v1/late/receipts') {
+          setTimeout(
+            () =>
+              res
+                .writeHead(409, { 'content-type': 'application/json' })
+                .end('{"error":"ASSENT_POLICY_MISMATCH","field":"policy.sha256","message":"another policy"}'),
+            600,
+          );
+          return true;
+        }
         if (req.url === '/v1/config') {
           // A slow receipt server: the banner waits (1.5 s at most) for the region.
           setTimeout(
@@ -81,6 +116,47 @@ describe('the banner has a state before it knows the region', () => {
     await o.context.close();
   });
 
+  it('two quick choices whose receipts are both refused: no listener or tag ever hears a grant', async () => {
+    const o = await open(browser, `${site.origin}/refused-late`, {
+      init: `window.heard = []; document.addEventListener('assent:change', (e) => window.heard.push(JSON.stringify(e.detail.granted)));`,
+    });
+    await o.page.locator('#assent-banner').waitFor();
+    await o.page.evaluate(() => window.Assent!.accept());
+    await o.page.waitForTimeout(100);
+    // Narrower than the first, but still a grant no receipt has backed yet.
+    await o.page.evaluate(() => window.Assent!.accept(['analytics']));
+    await o.page.waitForTimeout(1500);
+    const heard = await o.page.evaluate(() => (window as unknown as { heard: string[] }).heard);
+    for (const h of heard) assert.doesNotMatch(h, /"(analytics|marketing)":true/, heard.join('\n'));
+    const updates = await o.page.evaluate(() =>
+      (window.dataLayer as IArguments[]).filter((a) => a[0] === 'consent').map((a) => JSON.stringify(a[2])),
+    );
+    for (const u of updates) assert.doesNotMatch(u, /analytics_storage":"granted/, updates.join('\n'));
+    assert.ok(
+      o.errors.some((e) => e.includes('receipt refused (409')),
+      o.errors.join('\n'),
+    );
+    await o.context.close();
+  });
+
+  it('the GPC status says what applies once the server check is over, not what applied during it', async () => {
+    const o = await open(browser, `${site.origin}/gpc-check`, {
+      init: `Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { get: () => true });`,
+    });
+    const status = o.page.locator('.assent-fab .assent-gpc');
+    await status.waitFor();
+    // Under the signal, the visitor ticks marketing themselves: that stands against it.
+    await o.page.evaluate(() => window.Assent!.accept(['analytics', 'marketing']));
+    await o.page.waitForTimeout(200);
+    assert.equal(await status.count(), 0, 'marketing granted: not "honored"');
+    await o.page.reload();
+    await o.page.locator('.assent-fab').waitFor();
+    await o.page.waitForTimeout(500);
+    assert.equal(await o.page.evaluate(() => window.Assent!.allowed('marketing')), true);
+    assert.equal(await status.count(), 0, 'still not "honored" after the check');
+    await o.context.close();
+  });
+
   it('Assent.accept() while the page is parsed records a real accept, not an undefined method', async () => {
     const o = await open(browser, `${site.origin}/early-accept`);
     await o.page.locator('.assent-fab').waitFor();
@@ -88,6 +164,7 @@ describe('the banner has a state before it knows the region', () => {
     assert.deepEqual([s.method, s.granted.analytics], ['accept-all', true]);
     assert.match((await o.cookies()).assent?.value ?? '', /\|a$/, 'the cookie says accept-all');
     assert.equal(await o.page.locator('#assent-banner').count(), 0, 'not asked again');
+    assert.deepEqual(o.errors, [], 'nothing thrown at the calling script (no body yet)');
     await o.context.close();
   });
 
@@ -121,9 +198,7 @@ describe('the banner has a state before it knows the region', () => {
     await o.page.waitForTimeout(200);
     assert.equal(await o.page.locator('#assent-banner').count(), 1);
     assert.ok(
-      o.errors.includes(
-        'assent: another Assent banner already runs on this page (a script tag and init()?): this one does not start',
-      ),
+      o.errors.includes('assent: another Assent runs on this page: this one does not start'),
       o.errors.join('\n'),
     );
     // init() hands back the running banner's API, already ready: on('ready') is called at once.

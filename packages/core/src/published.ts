@@ -6,8 +6,9 @@ import { EN, type Texts } from './texts.js';
  * A published policy: everything a visitor is shown and everything that decides the outcome,
  * as one JSON document. It is the site's config without `endpoint` (where receipts go is not
  * policy), with `texts` resolved for every language the site offers, exactly as the banner
- * renders them: English, then each language of the config's `texts` and its forced `lang`, each
- * the preset of that language (see `@assent/core/i18n`) under the owner's own words.
+ * renders them: English, then each language of the config's `texts`, each the preset of that
+ * language (see `@assent/core/i18n`) under the owner's own words. (A forced `lang` must be one
+ * of them: the server refuses to publish it otherwise, see `publishable`.)
  *
  * Its identity is the SHA-256 of {@link canonicalPolicy} (hex). The receipt server keeps every
  * version it published (`GET /v1/policies/:sha256`), each receipt names one, and a banner that
@@ -43,13 +44,7 @@ export const policyDoc = (
 ): PolicyDoc => {
   const { endpoint: _, texts: own, ...rest } = config;
   const texts: Record<string, Texts> = {};
-  // The forced `lang` too (its primary subtag, as presets are named): `lang: "de"` without
-  // `texts.de` rendered English from a published policy.
-  for (const lang of [
-    'en',
-    ...Object.keys(own),
-    ...(rest.lang ? [rest.lang.split('-')[0]!.toLowerCase()] : []),
-  ])
+  for (const lang of ['en', ...Object.keys(own)])
     texts[lang] = {
       ...EN,
       ...presets[lang],

@@ -38,14 +38,6 @@ describe('published policy', () => {
     assert.equal(createPolicy(configOf(doc), ['en']).texts.message, EN.message);
   });
 
-  it('publishes a forced lang with its preset, though texts does not list it', () => {
-    const doc = policyDoc(config({ ...base, texts: {}, lang: 'fr-CA' }), PRESETS);
-    assert.deepEqual(Object.keys(doc.config.texts), ['en', 'fr']);
-    const rendered = createPolicy(configOf(doc), ['en']);
-    assert.equal(rendered.lang, 'fr');
-    assert.equal(rendered.texts.accept, PRESETS.fr!.accept);
-  });
-
   it('leaves out where receipts go: the endpoint is not policy', () => {
     const a = policyDoc(config({ ...base, endpoint: 'https://a.example/v1/receipts' }), PRESETS);
     const b = policyDoc(config({ ...base, endpoint: '/v1/receipts' }), PRESETS);
