@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
 import { type Controller, controllerProblem } from '@assent/core';
 import { normalizeOrigin, sitePolicies } from './context.js';
-import { LOG_LEVELS, trustProxyOf } from './options.js';
+import { adminOriginOf, LOG_LEVELS, trustProxyOf } from './options.js';
 import { isPostgresUrl } from './store/open.js';
 import { parseCosignerKey } from './tlog/note.js';
 import { networkProblem } from './webhooks/address.js';
@@ -25,6 +25,8 @@ export interface CliConfig {
   /** Cosigner verifier keys of the log's witnesses (`assent-server witness-key` prints one). */
   readonly witnesses: readonly string[];
   readonly adminToken: string | undefined;
+  /** The only origin the admin console answers on (its own host); none: every origin. */
+  readonly adminOrigin: string | undefined;
   /** Bearer token that reads GET /metrics only (the admin token reads it too). */
   readonly metricsToken: string | undefined;
   readonly regionHeader: string | undefined;
@@ -165,6 +167,13 @@ export const KEYS: Readonly<Record<keyof CliConfig, Key>> = {
     },
   },
   adminToken: { check: text('a non-empty token'), env: 'ASSENT_ADMIN_TOKEN' },
+  adminOrigin: {
+    check: (v) => {
+      const r = adminOriginOf(v);
+      return r.ok ? ok(r.value) : bad(r.message);
+    },
+    env: 'ASSENT_ADMIN_ORIGIN',
+  },
   metricsToken: { check: text('a non-empty token'), env: 'ASSENT_METRICS_TOKEN' },
   regionHeader: {
     check: text('an HTTP header name such as cf-ipcountry', /^[A-Za-z0-9-]{1,64}$/),

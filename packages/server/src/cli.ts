@@ -143,7 +143,7 @@ const USAGE = `assent-server — Assent's receipt server
   assent-server verify-audit <audit.ndjson> --public-key key.pem [--public-key old.pem]
 
 Environment: ASSENT_CONFIG, ASSENT_DB, ASSENT_PORT, ASSENT_HOST, ASSENT_DATA_DIR, ASSENT_ADMIN_TOKEN,
-ASSENT_METRICS_TOKEN, ASSENT_REGION_HEADER, ASSENT_TRUST_PROXY, ASSENT_LOG_LEVEL, ASSENT_RETENTION_DAYS, ASSENT_RATE_LIMIT,
+ASSENT_ADMIN_ORIGIN, ASSENT_METRICS_TOKEN, ASSENT_REGION_HEADER, ASSENT_TRUST_PROXY, ASSENT_LOG_LEVEL, ASSENT_RETENTION_DAYS, ASSENT_RATE_LIMIT,
 ASSENT_WEBHOOK_PRIVATE_NETWORKS.
 Precedence: flags, then environment, then the config file; each is checked (exit 2 names the key).
 Exit codes: 0 ok, 1 failure (verify: a broken export; verify-receipt: an invalid proof;
@@ -263,6 +263,7 @@ const start = async () => {
     controllers: c.controllers,
     witnesses: c.witnesses,
     ...(c.adminToken ? { adminToken: c.adminToken } : {}),
+    ...(c.adminOrigin ? { adminOrigin: c.adminOrigin } : {}),
     ...(c.metricsToken ? { metricsToken: c.metricsToken } : {}),
     signingKey,
     ipSecret,

@@ -29,6 +29,8 @@ export interface Context {
   /** Each site's controller (config `controllers`), for the standard exports. */
   readonly controllers: ReadonlyMap<string, Controller>;
   readonly adminToken: string | undefined;
+  /** The only origin the console and the admin API answer on (normalised); none: every origin. */
+  readonly adminOrigin: string | undefined;
   /** Lower-case header name holding the visitor's region (set by a trusted proxy or CDN). */
   readonly regionHeader: string | undefined;
   /** Key of the consent page's anti-forgery tokens (derived from the IP secret). */

@@ -64,3 +64,19 @@ export const signingKeyOf = (
     };
   return { ok: true, key: k };
 };
+
+/**
+ * The admin console's own origin (`adminOrigin`), normalised (`new URL().origin`: lower-case,
+ * no default port, no trailing slash), or why it is not one: a scheme, a host, an optional
+ * port, nothing else.
+ */
+export const adminOriginOf = (v: unknown): { ok: true; value: string } | { ok: false; message: string } => {
+  const rule = 'must be an origin such as https://admin.example (scheme, host and port only, no path)';
+  if (typeof v !== 'string' || !/^https?:\/\/[^/\s?#@]+\/?$/i.test(v.trim()))
+    return { ok: false, message: rule };
+  try {
+    return { ok: true, value: new URL(v.trim()).origin };
+  } catch {
+    return { ok: false, message: rule };
+  }
+};

@@ -71,16 +71,22 @@ export const publishable = (
   | { ok: false; errors: string[]; problems: readonly ConfigError[] } => {
   const { config, errors: valid } = validateConfig(raw);
   const keys = config.categories.reduce((n, c) => n + 1 + (c.services?.length ?? 0), 0);
-  const errors =
-    keys > MAX_KEYS
-      ? [
-          ...valid,
-          {
-            field: 'categories',
-            message: `has ${keys} categories and services: at most ${MAX_KEYS} (the consent cookie keeps one bit for each; more could not be stored, and every visitor would be asked again on every page)`,
-          },
-        ]
-      : valid;
+  const errors: ConfigError[] = [...valid];
+  if (keys > MAX_KEYS)
+    errors.push({
+      field: 'categories',
+      message: `has ${keys} categories and services: at most ${MAX_KEYS} (the consent cookie keeps one bit for each; more could not be stored, and every visitor would be asked again on every page)`,
+    });
+  // A forced language the policy does not publish would render English: say so instead. (A
+  // page's own config could not render it either without the preset file, and the two
+  // documents must be the same: so the language is listed, not added here.)
+  const langs = ['en', ...Object.keys(config.texts)];
+  const forced = config.lang?.toLowerCase();
+  if (forced && !langs.includes(forced) && !langs.includes(forced.split('-')[0]!))
+    errors.push({
+      field: 'lang',
+      message: `"${config.lang}" is not a language this policy publishes (${langs.join(', ')}): add "texts": { "${forced.split('-')[0]}": {} } to publish it with its preset`,
+    });
   // `problems` name their field (`categories[1].id`): the policy editor shows each beside it.
   if (errors.length) return { ok: false, errors: errors.map((e) => formatError(e)), problems: errors };
   return { ok: true, version: versionOf(policyDoc(config, PRESETS)) };

@@ -5,6 +5,7 @@ import rateLimit from '@fastify/rate-limit';
 import Fastify, {
   type FastifyError,
   type FastifyInstance,
+  type FastifyReply,
   type FastifyRequest,
   type FastifySchema,
 } from 'fastify';
@@ -12,7 +13,7 @@ import type { DestinationStream } from 'pino';
 import type { AdminRoute } from './admin-auth.js';
 import { AuditLog } from './audit.js';
 import { AuthThrottle } from './auth-throttle.js';
-import { type Context, ipHashOf, normalizeOrigin, sitePolicies } from './context.js';
+import { type Context, ipHashOf, normalizeOrigin, ownOrigin, sitePolicies } from './context.js';
 import { apiError, clientErrorHandler, errorHandler, frameworkErrors, isUnavailable } from './errors.js';
 import { GroupCommit } from './group-commit.js';
 import { IpHasher } from './ip-hash.js';
@@ -20,6 +21,7 @@ import { LogThrottle, redactUrl } from './logging.js';
 import { Metrics, metricsRoute } from './metrics.js';
 import { registerOpenApi } from './openapi.js';
 import {
+  adminOriginOf,
   IP_SECRET_MIN_BYTES,
   intProblem,
   LOG_LEVELS,
@@ -61,6 +63,10 @@ declare module 'fastify' {
   }
 }
 
+/** Whether a route (its URL pattern) is the admin console's: its pages and files, or the admin API. */
+export const isConsoleRoute = (url: string | undefined): boolean =>
+  url !== undefined && (/^\/admin(\/|$)/.test(url) || url.startsWith('/v1/admin/'));
+
 /** The largest request body the server reads, on every route but the admin API's policies. */
 export const BODY_LIMIT = 8 * 1024;
 
@@ -83,6 +89,13 @@ export interface ServerOptions {
   readonly controllers?: Readonly<Record<string, Controller>>;
   /** Bearer token of the admin API; the admin API answers 401 to everything without one. */
   readonly adminToken?: string;
+  /**
+   * The origin the admin console is served on, e.g. `https://admin.news.example`: when set,
+   * the console's pages and every `/v1/admin/*` route answer 404 on any other origin (the
+   * request's own, `trustProxy` honoured), so no script of a site served by this server shares
+   * an origin with a signed-in console. Unset: the console answers on every origin.
+   */
+  readonly adminOrigin?: string;
   /**
    * Bearer token that reads `GET /metrics` (and nothing else); the admin token reads it too.
    * With neither, /metrics answers 401.
@@ -159,7 +172,11 @@ export interface AssentServer {
  */
 const checkOptions = (
   opts: ServerOptions,
-): { trustProxy: boolean | number | string[]; signingKey: KeyObject | undefined } => {
+): {
+  trustProxy: boolean | number | string[];
+  signingKey: KeyObject | undefined;
+  adminOrigin: string | undefined;
+} => {
   const fail = (option: string, message: string): never => {
     throw new Error(`${option}: ${message}`);
   };
@@ -211,7 +228,14 @@ const checkOptions = (
     int('webhooks.backoff.capMs', w.backoff?.capMs, 1, MAX_TIMER_MS);
     int('webhooks.backoff.maxAttempts', w.backoff?.maxAttempts, 1, 1000);
   }
-  return { trustProxy: tp.ok ? tp.value : false, signingKey };
+  let adminOrigin: string | undefined;
+  if (opts.adminOrigin !== undefined) {
+    const a = adminOriginOf(opts.adminOrigin);
+    adminOrigin = a.ok
+      ? a.value
+      : fail('adminOrigin', `${a.message}, got ${JSON.stringify(opts.adminOrigin)}`);
+  }
+  return { trustProxy: tp.ok ? tp.value : false, signingKey, adminOrigin };
 };
 
 /**
@@ -321,6 +345,7 @@ export const createServer = async (opts: ServerOptions): Promise<AssentServer> =
     witnesses,
     controllers: new Map(Object.entries(opts.controllers ?? {}).map(([o, c]) => [normalizeOrigin(o), c])),
     adminToken: opts.adminToken || undefined,
+    adminOrigin: checked.adminOrigin,
     regionHeader: opts.regionHeader?.toLowerCase(),
     formKey: createHmac('sha256', secret).update('assent consent-page forms').digest(),
     adminKey: createHmac('sha256', secret).update('assent admin console').digest(),
@@ -375,11 +400,25 @@ export const createServer = async (opts: ServerOptions): Promise<AssentServer> =
     if (!bad) return done();
     reply.code(400).send(apiError('ASSENT_BAD_FIELD', bad[0] || null, bad[1]));
   });
-  app.setNotFoundHandler((req, reply) =>
+  const notFound = (req: FastifyRequest, reply: FastifyReply) =>
     reply
       .code(404)
-      .send(apiError('ASSENT_NOT_FOUND', null, `no route ${req.method} ${req.url.split('?')[0]}`)),
-  );
+      .send(apiError('ASSENT_NOT_FOUND', null, `no route ${req.method} ${req.url.split('?')[0]}`));
+  app.setNotFoundHandler(notFound);
+  // With `adminOrigin`, the console and the admin API exist on that origin only: elsewhere
+  // (a site this server serves, whose scripts would share the console's origin) they answer
+  // the same 404 as a route that does not exist. By the route matched, not the raw URL, so no
+  // spelling of the path (percent-encoding) gets past it; before authentication and parsing.
+  if (ctx.adminOrigin !== undefined) {
+    const only = ctx.adminOrigin;
+    app.addHook('onRequest', (req, reply, done) => {
+      if (isConsoleRoute(req.routeOptions.url) && ownOrigin(req) !== only) {
+        notFound(req, reply);
+        return;
+      }
+      done();
+    });
+  }
   // Only JSON bodies: text/plain (Fastify's other default) is a 415.
   app.removeContentTypeParser('text/plain');
   let shuttingDown = false;

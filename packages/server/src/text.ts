@@ -8,8 +8,8 @@
  * fail on the way into PostgreSQL).
  */
 // With the `u` flag a surrogate range only matches surrogates that are not part of a pair.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
 const UNSAFE =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
   /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff\ud800-\udfff]/u;
 // Prose (a policy's texts) may break lines and hold the bidi marks right-to-left languages use.
 const UNSAFE_PROSE =

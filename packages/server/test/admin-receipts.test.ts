@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { EN } from '@assent/core';
 import { sql } from 'kysely';
 import { type AssentServer, createServer } from '../src/index.js';
 import type { KyselyStore } from '../src/store/kysely-store.js';
@@ -155,6 +156,65 @@ describe('admin receipts table and detail', () => {
     assert.equal(
       (await s.app.inject({ url: '/v1/admin/receipts/AAAAAAAAAAAAAAAA', headers: auth })).statusCode,
       404,
+    );
+  });
+
+  it("gives the first layer the visitor was shown under the receipt's mode, and decides choices as core does", async () => {
+    const detail = async (over: Record<string, unknown>) => {
+      const r = await s.app.inject({
+        method: 'POST',
+        url: '/v1/receipts',
+        headers: { origin: OTHER },
+        payload: receiptBody({ ...over, page: { origin: OTHER, path: '/x' } }),
+      });
+      assert.equal(r.statusCode, 201, r.body);
+      return (await s.app.inject({ url: `/v1/admin/receipts/${r.json().id}`, headers: auth })).json().policy;
+    };
+    // Only `analytics` in the receipt: its service comes with it; the others were not granted.
+    const p = await detail({ choices: { analytics: true } });
+    assert.deepEqual(p.shown, {
+      mode: 'opt-in',
+      message: EN.message,
+      learnMore: EN.learnMore,
+      // "/privacy" as the visitor's browser resolved it: on the site, not this server.
+      learnMoreHref: `${OTHER}/privacy`,
+      buttons: [EN.accept, EN.reject, EN.preferences],
+      necessary: { title: EN.cats.necessary![0], description: EN.cats.necessary![1], note: EN.alwaysOn },
+    });
+    const granted = Object.fromEntries(
+      p.categories.flatMap(
+        (c: { id: string; granted: boolean; services: { id: string; granted: boolean }[] }) => [
+          [c.id, c.granted],
+          ...c.services.map((x) => [`${c.id}:${x.id}`, x.granted]),
+        ],
+      ),
+    );
+    assert.deepEqual(granted, {
+      analytics: true,
+      'analytics:matomo': true,
+      marketing: false,
+      ad_tech: false,
+    });
+    // The buttons of the receipt's own mode: OTHER published anew, opt-out and notice by region.
+    const pub = await s.app.inject({
+      method: 'POST',
+      url: '/v1/admin/policies',
+      headers: auth,
+      payload: {
+        site: OTHER,
+        config: { ...SITES[OTHER], policy: 'v4', regions: { 'US-CA': 'opt-out', JP: 'notice' } },
+      },
+    });
+    assert.equal(pub.statusCode, 201, pub.body);
+    const v4 = { version: 'v4', sha256: pub.json().sha256 };
+    assert.deepEqual((await detail({ policy: v4, mode: 'opt-out', choices: {} })).shown.buttons, [
+      EN.accept,
+      EN.preferences,
+      EN.doNotSell,
+    ]);
+    assert.deepEqual(
+      (await detail({ policy: v4, mode: 'notice', method: 'notice-ack', choices: {} })).shown.buttons,
+      [EN.accept],
     );
   });
 });

@@ -431,3 +431,79 @@ describe('assent-server user add --sites', () => {
     }
   });
 });
+
+describe('publishing adds no site from a session', () => {
+  it('refuses a policy for an origin that is not a site, for editors and owners; the admin token may add one', async () => {
+    const s = await createServer({
+      db: 'sqlite::memory:',
+      sites: SITES,
+      adminToken: TOKEN,
+      logger: false,
+      rateLimit: false,
+      retention: false,
+      log: false,
+      webhooks: false,
+    });
+    try {
+      for (const role of ['owner', 'editor'] as const)
+        assert.ok(
+          (await addUser(s.store, { email: `${role}@example.com`, role, password: PASSWORD }, CHEAP)).ok,
+        );
+      const session = async (email: string) => {
+        const r = await s.app.inject({
+          method: 'POST',
+          url: '/v1/admin/session',
+          payload: { email, password: PASSWORD },
+        });
+        assert.equal(r.statusCode, 201, r.body);
+        return { cookie: String(r.headers['set-cookie']).split(';')[0]!, 'x-assent-csrf': r.json().csrf };
+      };
+      const publish = (headers: Record<string, string>, site: string, policy: string) =>
+        s.app.inject({
+          method: 'POST',
+          url: '/v1/admin/policies',
+          headers,
+          payload: { site, config: { ...SITES[ORIGIN], policy } },
+        });
+      const audited = async () =>
+        (
+          await s.app.inject({
+            url: '/v1/admin/audit?limit=200',
+            headers: { authorization: `Bearer ${TOKEN}` },
+          })
+        )
+          .json()
+          .entries.filter((e: { action: string }) => e.action === 'policy-publish').length;
+      const before = await audited();
+      for (const [n, email] of ['editor@example.com', 'owner@example.com'].entries()) {
+        const who = await session(email);
+        for (const site of ['https://attacker.example', 'HTTPS://Attacker.example/']) {
+          const r = await publish(who, site, 'v9');
+          assert.equal(r.statusCode, 400, `${email} ${site}: ${r.body}`);
+          assert.deepEqual([r.json().error, r.json().field], ['ASSENT_UNKNOWN_SITE', 'site']);
+          assert.match(r.json().message, /https:\/\/attacker\.example is not a site this server serves/);
+        }
+        // The server's own sites: published as before.
+        const mine = await publish(who, ORIGIN, `v${5 + n}`);
+        assert.equal(mine.statusCode, 201, `${email}: ${mine.body}`);
+      }
+      assert.equal(s.policies.has('https://attacker.example'), false);
+      assert.equal(
+        (await s.app.inject({ url: `/v1/policy?site=${encodeURIComponent('https://attacker.example')}` }))
+          .statusCode,
+        404,
+      );
+      assert.equal(await audited(), before + 2, 'only the two publications for a site were audited');
+      // The admin token is the operator's: it may add a site (README "Sites"), and from then
+      // on the site is one the console may publish for.
+      const token = { authorization: `Bearer ${TOKEN}` };
+      assert.equal((await publish(token, 'https://added.example', 'v1')).statusCode, 201);
+      assert.equal(
+        (await publish(await session('editor@example.com'), 'https://added.example', 'v2')).statusCode,
+        201,
+      );
+    } finally {
+      await s.close();
+    }
+  });
+});

@@ -122,6 +122,28 @@ describe('operator configuration: one schema for file, environment and flags', (
     assert.match(errors[0]!, /"https:\/\/news\.example" and "https:\/\/NEWS\.example\/" are the same site/);
   });
 
+  it('takes adminOrigin (ASSENT_ADMIN_ORIGIN) as an origin, normalised, and refuses anything else naming it', () => {
+    assert.equal(resolveConfig({}, {}, {}).config.adminOrigin, undefined);
+    assert.equal(
+      resolveConfig({ adminOrigin: 'https://Admin.News.example/' }, {}, {}).config.adminOrigin,
+      'https://admin.news.example',
+    );
+    assert.equal(
+      resolveConfig({}, { ASSENT_ADMIN_ORIGIN: 'http://127.0.0.1:8788' }, {}).config.adminOrigin,
+      'http://127.0.0.1:8788',
+    );
+    for (const bad of ['admin.example', 'https://admin.example/console', 'ftp://admin.example', '']) {
+      const errors = errorsOf({}, { ASSENT_ADMIN_ORIGIN: bad });
+      assert.equal(errors.length, 1, bad);
+      assert.match(
+        errors[0]!,
+        /^ASSENT_ADMIN_ORIGIN: must be an origin such as https:\/\/admin\.example/,
+        bad,
+      );
+    }
+    assert.match(errorsOf({ adminOrigin: 42 })[0]!, /^conf\.json: adminOrigin: must be an origin/);
+  });
+
   it('reports every mistake at once', () => {
     assert.equal(errorsOf({ bogus: 1 }, { ASSENT_RETENTION_DAYS: 'x', ASSENT_PORT: 'y' }).length, 3);
   });
@@ -326,6 +348,12 @@ describe('createServer checks its options before it opens or migrates the store'
       /^Error: signingKey: must be an Ed25519 private key, got rsa/,
     ],
     ['a bad witness key', { witnesses: ['garbage'] }, /^Error: witnesses\[0\]: /],
+    [
+      'an adminOrigin with a path',
+      { adminOrigin: 'https://admin.example/console' },
+      /^Error: adminOrigin: must be an origin such as https:\/\/admin\.example/,
+    ],
+    ['an adminOrigin that is a bare host', { adminOrigin: 'admin.example' }, /^Error: adminOrigin: /],
   ];
   for (const [name, opts, re] of cases)
     it(`throws on ${name}, naming the option, and creates no database`, async () => {

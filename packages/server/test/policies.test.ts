@@ -313,6 +313,14 @@ const policySuite = (kind: 'sqlite' | 'postgres') => {
       assert.equal(tooWide.statusCode, 400);
       assert.equal(tooWide.json().field, 'config.categories');
       assert.match(tooWide.json().message, /has 54 categories and services: at most 53/);
+      // A forced language the policy does not publish would render English.
+      const german = await publish({ site: ADMIN_SITE, config: { ...ADMIN_CONFIG, lang: 'de-AT' } });
+      assert.equal(german.statusCode, 400);
+      assert.equal(german.json().field, 'config.lang');
+      assert.match(
+        german.json().message,
+        /"de-AT" is not a language this policy publishes \(en\): add "texts": \{ "de": \{\} \}/,
+      );
       assert.equal((await publications(ADMIN_SITE)).length, 1, 'a refused config publishes nothing');
 
       // The site is served at once: its pages may post receipts.

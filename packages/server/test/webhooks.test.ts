@@ -764,6 +764,17 @@ describe('webhook registration and roles', () => {
         'http://[fd00::1]/x',
         'http://[fe80::1]/x',
         'http://0.0.0.0/x',
+        // IPv6 that leads to a refused IPv4 address: NAT64, 6to4, SIIT; and the prefixes that
+        // are no public address themselves (local-use NAT64, IPv4-compatible, Teredo).
+        'http://[64:ff9b::a9fe:a9fe]/latest/meta-data/',
+        'http://[64:ff9b::127.0.0.1]/x',
+        'http://[64:ff9b::a01:203]/x',
+        'http://[2002:a9fe:a9fe::1]/x',
+        'http://[2002:7f00:1::]/x',
+        'http://[::ffff:0:a9fe:a9fe]/x',
+        'http://[64:ff9b:1::a00:1]/x',
+        'http://[::127.0.0.1]/x',
+        'http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/x',
       ]) {
         const r = await closed.app.inject({
           method: 'POST',
@@ -780,6 +791,10 @@ describe('webhook registration and roles', () => {
         'https://93.184.216.34/x',
         'https://hooks.example.com/x',
         'https://[2001:db8::1]/x',
+        // NAT64 and 6to4 to a public IPv4 address (93.184.216.34): how an IPv6-only host
+        // reaches an IPv4-only receiver.
+        'https://[64:ff9b::5db8:d822]/x',
+        'https://[2002:5db8:d822::1]/x',
       ]) {
         const r = await closed.app.inject({
           method: 'POST',
@@ -804,6 +819,9 @@ describe('webhook registration and roles', () => {
         });
       assert.equal((await add('http://10.1.2.3/x')).statusCode, 201);
       assert.equal((await add('http://192.168.1.1/x')).statusCode, 400);
+      // The same addresses through NAT64 and 6to4: allowed and refused alike.
+      assert.equal((await add('http://[64:ff9b::a01:203]/x')).statusCode, 201);
+      assert.equal((await add('http://[2002:c0a8:101::1]/x')).statusCode, 400);
       assert.equal((await add('http://localhost:9/x')).statusCode, 400, 'loopback is not in the list');
     } finally {
       await listed.close();

@@ -1,7 +1,7 @@
 // The audit log (owners and auditors): pages newest first (keyset on seq), verification of
 // the whole chain, and the NDJSON download.
 (() => {
-  const { api, ready, problem } = window.assentAdmin;
+  const { api, ready, problem, failed } = window.assentAdmin;
   const $ = (id) => document.getElementById(id);
   const status = $('status');
   const body = $('audit').tBodies[0];
@@ -11,7 +11,8 @@
     Object.entries(d)
       .map(([k, v]) => `${k}: ${v}`)
       .join(', ');
-  const load = async (before) => {
+  const load = (before) => entries(before).catch(failed('Loading the audit log'));
+  const entries = async (before) => {
     const r = await api(`/v1/admin/audit${before ? `?before=${before}` : ''}`);
     if (!r.ok) {
       status.textContent = `Error: ${await problem(r)}`;
@@ -38,7 +39,7 @@
     older.hidden = next === null;
   };
   older.addEventListener('click', () => load(next));
-  $('verify').addEventListener('click', async () => {
+  const verify = async () => {
     status.textContent = 'Verifying…';
     const r = await api('/v1/admin/audit/verify');
     if (!r.ok) {
@@ -49,8 +50,10 @@
     status.textContent = v.ok
       ? `The chain verifies: ${v.entries} entries, each hash and signature (key ${v.kid}) checked.`
       : `The chain is BROKEN at entry ${v.seq ?? '?'}: ${v.reason}.`;
-  });
-  $('export').addEventListener('click', async () => {
+  };
+  $('verify').addEventListener('click', () => verify().catch(failed('Verifying the chain')));
+  const download = async () => {
+    status.textContent = 'Exporting the audit log…';
     const r = await api('/v1/admin/audit/export');
     if (!r.ok) {
       status.textContent = `Export failed: ${await problem(r)}`;
@@ -61,9 +64,11 @@
     a.download = 'audit.ndjson';
     a.click();
     URL.revokeObjectURL(a.href);
+    status.textContent = 'The audit log is downloaded.';
     // The export is itself an audited action: show it.
     await load();
-  });
+  };
+  $('export').addEventListener('click', () => download().catch(failed('The audit log export')));
   ready.then(
     () => load(),
     (e) => {

@@ -2,6 +2,10 @@
 // page's Content-Security-Policy can forbid inline script; the form works without it too.
 const form = document.querySelector('form[data-consent-id]');
 const status = document.getElementById('status');
+// Back after a withdrawal (this script reloads the page with ?done=withdrawn; the form without
+// JavaScript is redirected there): the result is in the status message, already in the page, so
+// a live region would not announce it. Focus moves to it, and a screen reader reads it.
+if (status?.textContent.trim() && new URLSearchParams(location.search).has('done')) status.focus();
 if (form && status) {
   form.addEventListener('submit', async (event) => {
     event.preventDefault();

@@ -20,6 +20,23 @@
     }
     return r;
   };
+  /** Why a request failed on the way (no answer: the network, a reset) or otherwise. */
+  const reason = (e) =>
+    e instanceof TypeError
+      ? 'the server could not be reached (a network error); try again'
+      : (e?.message ?? String(e));
+  /**
+   * A handler for a request that failed without an answer (fetch or reading the body
+   * rejected): says in the page's status what failed, instead of leaving "Loading…".
+   */
+  const failed = (what) => (e) => {
+    // On the way to the sign-in page (api() answered 401): nothing failed.
+    if (e?.message === 'signed out') return;
+    const status = document.getElementById('status');
+    if (status) status.textContent = `${what} failed: ${reason(e)}`;
+  };
+  // Anything a page's script leaves unhandled still reaches the status line.
+  addEventListener('unhandledrejection', (e) => failed('Something on this page')(e.reason));
   /** The message of an API error, for the status line. */
   const problem = async (r) => {
     const e = await r.json().catch(() => ({}));
@@ -45,5 +62,5 @@
   // Handled here too: the page's own script may still be loading when a signed-out visitor's
   // 401 arrives (it then goes to the sign-in page), which is no error of the page.
   ready.catch(() => {});
-  window.assentAdmin = { api, ready, problem };
+  window.assentAdmin = { api, ready, problem, failed };
 })();

@@ -2,7 +2,7 @@
 // date range, as a uPlot chart over time and as tables (the numbers, readable without the
 // chart or its colours), and the signed export.
 (() => {
-  const { api, ready, problem } = window.assentAdmin;
+  const { api, ready, problem, failed } = window.assentAdmin;
   const $ = (id) => document.getElementById(id);
   const out = $('stats');
   const status = $('status');
@@ -135,6 +135,7 @@
   const download = async (format) => {
     const q = query();
     q.set('format', format);
+    status.textContent = `Exporting ${format.toUpperCase()}…`;
     const r = await api(`/v1/admin/receipts?${q}`);
     if (!r.ok) {
       status.textContent = `Export failed: ${await problem(r)}`;
@@ -145,18 +146,22 @@
     a.download = `receipts.${format}`;
     a.click();
     URL.revokeObjectURL(a.href);
+    status.textContent = `The ${format.toUpperCase()} export is downloaded.`;
   };
+  const load = () => show().catch(failed('Loading the overview'));
   $('filter').addEventListener('submit', (e) => {
     e.preventDefault();
-    show();
+    load();
   });
   for (const b of document.querySelectorAll('[data-export]'))
-    b.addEventListener('click', () => download(b.dataset.export));
+    b.addEventListener('click', () =>
+      download(b.dataset.export).catch(failed(`The ${b.dataset.export.toUpperCase()} export`)),
+    );
   ready.then(
     (me) => {
       // Exports are for owners and auditors (an editor changes policies, not evidence).
       $('exports').hidden = !['owner', 'auditor'].includes(me.role);
-      return show();
+      return load();
     },
     (e) => {
       status.textContent = `Error: ${e.message}`;

@@ -1,7 +1,7 @@
 // A receipt's detail: its choices, the policy wording the visitor was shown (from the
 // registry, in their language), its place in its site's chain, and whether it verifies.
 (() => {
-  const { api, ready, problem } = window.assentAdmin;
+  const { api, ready, problem, failed } = window.assentAdmin;
   const $ = (id) => document.getElementById(id);
   const status = $('status');
   const out = $('detail');
@@ -112,9 +112,25 @@
       parts.push(p);
     }
     if (d.policy) {
+      const shown = d.policy.shown;
       parts.push(el('h2', `What the visitor was shown (${d.policy.lang})`));
-      if (d.policy.texts?.title) parts.push(el('p', d.policy.texts.title));
-      if (d.policy.texts?.description) parts.push(el('p', d.policy.texts.description));
+      // The first layer under the receipt's mode: its message with the Learn More link, and
+      // the buttons the visitor chose between; then every category and service.
+      const first = el('blockquote');
+      first.lang = d.policy.lang;
+      const message = el('p', `${shown.message} `);
+      const more = el('a', shown.learnMore);
+      more.href = shown.learnMoreHref;
+      more.rel = 'noreferrer';
+      message.append(more);
+      first.append(message);
+      parts.push(
+        first,
+        list([
+          [`Buttons (${shown.mode} mode)`, shown.buttons.join(' · ') || '—'],
+          ['Learn More link', `${shown.learnMore} → ${shown.learnMoreHref}`],
+        ]),
+      );
       const t = el('table');
       t.createCaption().textContent = 'Categories and services, and the choice made';
       const head = t.createTHead().insertRow();
@@ -124,6 +140,12 @@
         head.append(th);
       }
       const b = t.createTBody();
+      if (shown.necessary) {
+        const row = b.insertRow();
+        row.insertCell().textContent = shown.necessary.title;
+        row.insertCell().textContent = shown.necessary.description || '—';
+        row.insertCell().textContent = shown.necessary.note;
+      }
       for (const cat of d.policy.categories) {
         const row = b.insertRow();
         row.insertCell().textContent = cat.title;
@@ -145,7 +167,7 @@
   ready.then(
     (who) => {
       me = who;
-      return show();
+      return show().catch(failed('Loading the receipt'));
     },
     (e) => {
       status.textContent = `Error: ${e.message}`;

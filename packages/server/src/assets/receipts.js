@@ -1,6 +1,6 @@
 // The receipts table (owners and auditors): search by consent ID, filters, keyset pages.
 (() => {
-  const { api, ready, problem } = window.assentAdmin;
+  const { api, ready, problem, failed } = window.assentAdmin;
   const $ = (id) => document.getElementById(id);
   const status = $('status');
   const body = $('receipts').tBodies[0];
@@ -17,7 +17,8 @@
     }
     return q;
   };
-  const load = async (after) => {
+  const load = (after) => fetchPage(after).catch(failed('Loading the receipts'));
+  const fetchPage = async (after) => {
     status.textContent = 'Loading…';
     const q = new URLSearchParams(query);
     if (after) q.set('after', after);

@@ -7,8 +7,7 @@
     const n = new URLSearchParams(location.search).get('next');
     return n && /^\/admin(\/|$|\?)/.test(n) ? n : '/admin';
   };
-  $('sign-in').addEventListener('submit', async (e) => {
-    e.preventDefault();
+  const signIn = async () => {
     status.textContent = 'Signing in…';
     const r = await fetch('/v1/admin/session', {
       method: 'POST',
@@ -35,5 +34,16 @@
       return;
     }
     location.assign(next());
+  };
+  $('sign-in').addEventListener('submit', (e) => {
+    e.preventDefault();
+    signIn().catch((err) => {
+      // No answer at all (the network, a reset): said, not "Signing in…" for ever.
+      status.textContent = `Signing in failed: ${
+        err instanceof TypeError
+          ? 'the server could not be reached (a network error); try again'
+          : err.message
+      }`;
+    });
   });
 })();

@@ -189,7 +189,7 @@ export const adminRoutes = (ctx: Context) => async (app: FastifyInstance) => {
       schema: {
         summary: 'Publish a policy',
         description:
-          "Publishes a site's policy (a new version only when it changed): it is served at once and logged in the site's consent log. Audited.",
+          "Publishes a site's policy (a new version only when it changed): it is served at once and logged in the site's consent log. A signed-in person publishes for the server's sites only; the admin token may add a site. Audited.",
         tags: ['admin'],
 
         body: {
@@ -212,7 +212,7 @@ export const adminRoutes = (ctx: Context) => async (app: FastifyInstance) => {
           },
           ...errorResponses,
           400: errorReply(
-            '`site` is not an origin, or `config` is not a valid policy (ASSENT_BAD_FIELD; the message lists every problem).',
+            '`site` is not an origin, or `config` is not a valid policy (ASSENT_BAD_FIELD; the message lists every problem); for a signed-in person, `site` is not a site this server serves already (ASSENT_UNKNOWN_SITE): only the config file or the admin token add a site.',
           ),
         },
       },
@@ -223,6 +223,18 @@ export const adminRoutes = (ctx: Context) => async (app: FastifyInstance) => {
         return reply
           .code(400)
           .send(apiError('ASSENT_BAD_FIELD', 'site', 'must be an origin such as https://example.com'));
+      // Which sites exist is the operator's: the config file's `sites`, or the admin token.
+      // A session (a person, or whoever holds their cookie) publishes for those sites only.
+      if (req.assentAdmin!.kind !== 'token' && !(await knownSite(ctx, site)))
+        return reply
+          .code(400)
+          .send(
+            apiError(
+              'ASSENT_UNKNOWN_SITE',
+              'site',
+              `${site} is not a site this server serves; a new site is added in the server's config file (sites)`,
+            ),
+          );
       const r = publishable(req.body.config);
       // The first bad field by its path (`config.categories[1].id`), every message in the text.
       if (!r.ok)

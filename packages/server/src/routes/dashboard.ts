@@ -254,7 +254,7 @@ const PAGES: Record<string, string> = {
     title: 'Sites',
     path: '/admin/sites',
     script: 'sites.js',
-    body: `<p>The sites this server serves and you may see. A site is declared in the server's config file (<code>sites</code>), or added by publishing a policy for its origin (<code>POST /v1/admin/policies</code>); API keys only in the config file (<code>apiKeys</code>). A key is shown by the first 8 hex digits of its SHA-256, never itself.</p>
+    body: `<p>The sites this server serves and you may see. Sites and their API keys are declared in the server's config file (<code>sites</code>, <code>apiKeys</code>): no one signed in here can add a site (publishing is for the sites listed below). A key is shown by the first 8 hex digits of its SHA-256, never itself.</p>
 <p id="status" class="status" role="status"></p>
 <table id="sites"><caption>Sites</caption><thead><tr><th scope="col">Site</th><th scope="col">Policy (versions)</th><th scope="col">API key</th><th scope="col">Consents</th><th scope="col">Receipts</th><th scope="col">Log checkpoint</th><th scope="col">Pages</th></tr></thead><tbody></tbody></table>`,
   }),

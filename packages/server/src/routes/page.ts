@@ -1,8 +1,8 @@
 import { timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import {
+  allowed,
   type ConsentId,
-  grantedKeys,
   isConsentId,
   type Method,
   REVALIDATE_SECONDS,
@@ -63,8 +63,37 @@ const titles = (v: PolicyVersion | null, lang: string, keys: readonly string[]):
     .join(', ');
 };
 
-const refused = (r: SignedReceipt) =>
-  Object.keys(r.choices).filter((k) => k !== 'necessary' && !r.choices[k]);
+/**
+ * The receipt's choices as core decides them (`allowed`): a key the receipt leaves out is not
+ * granted, and a granted category grants its services. Over every category and service of the
+ * policy the visitor was shown (the receipt's own keys when the policy is not known).
+ */
+const decided = (
+  r: SignedReceipt,
+  v: PolicyVersion | null,
+): { readonly granted: string[]; readonly refused: string[] } => {
+  const keys = v?.inLanguage(r.lang).keys ?? Object.keys(r.choices);
+  const granted: string[] = [];
+  const refused: string[] = [];
+  for (const k of keys) {
+    if (k === 'necessary') continue;
+    const [category = k, service] = k.split(':');
+    (allowed(r.choices, category, service) ? granted : refused).push(k);
+  }
+  return { granted, refused };
+};
+
+/**
+ * The policy's Learn More link as the visitor's browser resolved it: a relative one against
+ * the site (as core's standard records do), never against this server's own address.
+ */
+const learnMoreUrl = (href: string, site: string): string => {
+  try {
+    return new URL(href, site).href;
+  } catch {
+    return href;
+  }
+};
 
 /**
  * What the visitor was shown, from the registry, in the language they saw: the first layer's
@@ -80,7 +109,7 @@ const shown = (r: SignedReceipt, v: PolicyVersion | null): string => {
   const necessary = t.cats.necessary;
   return `<details>
 <summary>What you were shown</summary>
-<blockquote lang="${esc(p.lang)}"><p>${esc(t.message)} <a href="${esc(v.config.learnMoreHref)}">${esc(t.learnMore)}</a></p></blockquote>
+<blockquote lang="${esc(p.lang)}"><p>${esc(t.message)} <a href="${esc(learnMoreUrl(v.config.learnMoreHref, r.site))}" rel="noreferrer">${esc(t.learnMore)}</a></p></blockquote>
 <ul lang="${esc(p.lang)}">
 ${necessary ? item(necessary[0], necessary[1], ` (${esc(t.alwaysOn)})`) : ''}
 ${p.categories
@@ -161,10 +190,14 @@ const render = async (
   const v = vOf(last);
   const sameOrigin = ownOrigin(req) === last.site;
   const withdrawn = last.method === 'withdraw';
+  const now = decided(last, v);
+  // `?done=withdrawn` says what was just done; shown only while it is still true (the URL may
+  // be reloaded, bookmarked or shared after a later choice).
+  const confirmed = done && withdrawn;
   const rows = history
     .map(
       (r) =>
-        `<li><p><strong>${esc(when(r.at))}</strong>, on ${esc(r.site)}${esc(r.page.path)}: you ${esc(DID[r.method])}. Allowed: ${titles(vOf(r), r.lang, grantedKeys(r.choices))}.</p>
+        `<li><p><strong>${esc(when(r.at))}</strong>, on ${esc(r.site)}${esc(r.page.path)}: you ${esc(DID[r.method])}. Allowed: ${titles(vOf(r), r.lang, decided(r, vOf(r)).granted)}.</p>
 ${shown(r, vOf(r))}
 <p class="note"><a href="../v1/consents/${esc(id)}/receipts/${esc(r.id)}/proof" download>Download the proof of this choice</a>: the signed record, and proof that it is in the site's public log (check it with <code>assent-server verify-receipt</code>).</p></li>`,
     )
@@ -173,24 +206,24 @@ ${shown(r, vOf(r))}
     'Your consent record',
     `<h1>Your consent record</h1>
 <p>Consent ID: <code>${esc(id)}</code></p>
-<p class="status" id="status" role="status" tabindex="-1">${done ? `Your withdrawal was recorded. ${applies(sameOrigin, last.site, v)}` : ''}</p>
+<p class="status" id="status" role="status" tabindex="-1">${confirmed ? `Your withdrawal was recorded. ${applies(sameOrigin, last.site, v)}` : ''}</p>
 <section aria-labelledby="now">
 <h2 id="now">What applies now</h2>
 <p>On ${esc(when(last.at))}, on ${esc(last.site)}, you ${esc(DID[last.method])}.</p>
-<p>You allowed: ${titles(v, last.lang, grantedKeys(last.choices))}.</p>
-<p>You refused: ${titles(v, last.lang, refused(last))}.</p>
+<p>You allowed: ${titles(v, last.lang, now.granted)}.</p>
+<p>You refused: ${titles(v, last.lang, now.refused)}.</p>
 <p>Strictly necessary cookies are always on: the site cannot work without them.</p>
 <p>The site will ask you again after ${esc(when(last.expiresAt))}.</p>
 ${
   withdrawn
-    ? `<p>You have withdrawn your consent. ${done ? '' : applies(sameOrigin, last.site, v)} You can change your mind at any time in the cookie settings of the site.</p>`
+    ? `<p>You have withdrawn your consent. ${confirmed ? '' : applies(sameOrigin, last.site, v)} You can change your mind at any time in the cookie settings of the site.</p>`
     : `<form method="post" action="${esc(id)}/withdraw" data-consent-id="${esc(id)}">
 <input type="hidden" name="token" value="${formToken(ctx, id)}">
 <p>Withdrawing is as easy as giving consent: one button. It records that you refuse everything non-essential from now on. ${applies(sameOrigin, last.site, v)}</p>
 <button type="submit">Withdraw my consent</button>
 </form>`
 }
-<p><a href="${esc(last.page.origin)}${esc(last.page.path)}">Back to ${esc(last.site)}</a></p>
+<p><a href="${esc(last.page.origin)}${esc(last.page.path)}" rel="noreferrer">Back to ${esc(last.site)}</a></p>
 </section>
 <section aria-labelledby="history">
 <h2 id="history">History</h2>

@@ -1,5 +1,13 @@
 import { createPublicKey } from 'node:crypto';
-import { grantedKeys, isConsentId, METHODS, type SignedReceipt } from '@assent/core';
+import {
+  allowed,
+  grantedKeys,
+  isConsentId,
+  METHODS,
+  type Mode,
+  type SignedReceipt,
+  type Texts,
+} from '@assent/core';
 import type { FastifyInstance } from 'fastify';
 import { audit, maySee, scopedFilter } from '../admin-auth.js';
 import type { Context } from '../context.js';
@@ -37,6 +45,25 @@ const listItem = (r: ReceiptListRow) => {
     gpc: b?.signals.gpc ?? null,
     purged: r.purged_at !== null,
   };
+};
+
+/**
+ * The first layer's buttons under each mode, in the banner's order (banner notice.ts): the
+ * words a visitor chose between. `doNotSell` is the opt-out link beside them.
+ */
+const BUTTONS: Record<Mode, readonly (keyof Texts)[]> = {
+  'opt-in': ['accept', 'reject', 'preferences'],
+  'opt-out': ['accept', 'preferences', 'doNotSell'],
+  notice: ['accept'],
+};
+
+/** The Learn More link as the visitor's browser resolved it: a relative one against the site. */
+const siteUrl = (href: string, site: string): string => {
+  try {
+    return new URL(href, site).href;
+  } catch {
+    return href;
+  }
 };
 
 /**
@@ -157,23 +184,39 @@ export const receiptBrowserRoutes = (ctx: Context) => async (app: FastifyInstanc
       const v = row.policy ? await ctx.policies.get(row.policy) : null;
       if (v && r) {
         // The wording in the language the visitor was shown, with what they granted.
+        // Granted as core decides it (`allowed`): a key the receipt leaves out is not granted,
+        // and a granted category grants its services.
         const p = v.inLanguage(r.lang);
-        const granted = new Set(grantedKeys(r.choices));
+        const t = p.texts;
         policy = {
           sha256: v.sha256,
           version: v.config.policy,
           lang: p.lang,
-          texts: p.texts,
+          texts: t,
+          // The first layer as the visitor saw it under the receipt's mode: the message, the
+          // Learn More link, the buttons.
+          shown: {
+            mode: r.mode,
+            message: t.message,
+            learnMore: t.learnMore,
+            learnMoreHref: siteUrl(v.config.learnMoreHref, r.site),
+            buttons: (BUTTONS[r.mode] ?? [])
+              .map((k) => t[k])
+              .filter((label): label is string => typeof label === 'string' && label !== ''),
+            necessary: t.cats.necessary
+              ? { title: t.cats.necessary[0], description: t.cats.necessary[1], note: t.alwaysOn }
+              : null,
+          },
           categories: p.categories.map((c) => ({
             id: c.id,
             title: c.title,
             description: c.description,
-            granted: granted.has(c.id),
+            granted: allowed(r.choices, c.id),
             services: c.services.map((x) => ({
               id: x.id,
               title: x.title,
               description: x.description,
-              granted: granted.has(x.key),
+              granted: allowed(r.choices, c.id, x.id),
             })),
           })),
         };

@@ -12,7 +12,7 @@ import {
   sessionToken,
 } from '../admin-auth.js';
 import { throttledAuth } from '../authenticate.js';
-import type { Context } from '../context.js';
+import { type Context, ownOrigin } from '../context.js';
 import { apiError, errorResponses } from '../errors.js';
 import { PASSWORD_MAX, verifyPassword } from '../passwords.js';
 import { emptyReply, errorReply } from '../schemas.js';
@@ -43,6 +43,8 @@ const meSchema = {
  * password and an unknown email answer the same, in the same time (passwords.ts).
  */
 export const signInRoute = (ctx: Context) => async (app: FastifyInstance) => {
+  // Said once per server: the console shares its origin with a site it serves.
+  let warned = false;
   app.post<{ Body: { email: string; password: string } }>(
     '/v1/admin/session',
     {
@@ -134,6 +136,14 @@ export const signInRoute = (ctx: Context) => async (app: FastifyInstance) => {
         (row) => ctx.store.admin.addSession(session, row),
       );
       req.log.info({ role: u.role }, 'admin signed in');
+      const own = ownOrigin(req);
+      if (!warned && ctx.adminOrigin === undefined && ctx.policies.has(own)) {
+        warned = true;
+        req.log.warn(
+          { site: own },
+          `the admin console shares an origin with the site ${own}: scripts on its pages can use a signed-in session (read exports, add webhooks); set adminOrigin (ASSENT_ADMIN_ORIGIN) to serve the console from its own host`,
+        );
+      }
       return reply
         .code(201)
         .header('set-cookie', sessionCookie(token, SESSION_HOURS * 3600))

@@ -31,6 +31,9 @@ const NON_PUBLIC: readonly [string, number, 'ipv4' | 'ipv6'][] = [
   ['240.0.0.0', 4, 'ipv4'], // reserved, broadcast
   ['::', 128, 'ipv6'], // unspecified
   ['::1', 128, 'ipv6'], // loopback
+  ['::', 96, 'ipv6'], // IPv4-compatible (deprecated): ::127.0.0.1
+  ['64:ff9b:1::', 48, 'ipv6'], // local-use NAT64 (RFC 8215): the operator's own translator
+  ['2001::', 32, 'ipv6'], // Teredo: a tunnel to an address it obfuscates
   ['fc00::', 7, 'ipv6'], // unique local
   ['fe80::', 10, 'ipv6'], // link-local
   ['ff00::', 8, 'ipv6'], // multicast
@@ -38,6 +41,41 @@ const NON_PUBLIC: readonly [string, number, 'ipv4' | 'ipv6'][] = [
 
 const nonPublic = new BlockList();
 for (const [a, bits, family] of NON_PUBLIC) nonPublic.addSubnet(a, bits, family);
+
+/** An IPv6 address (valid, `isIP` 6) as its eight 16-bit words. */
+const words = (address: string): number[] => {
+  let a = address.toLowerCase().replace(/%.*$/, '');
+  // A dotted IPv4 tail (::ffff:1.2.3.4, 64:ff9b::127.0.0.1) as its two words.
+  const tail = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(a);
+  if (tail) {
+    const [b0, b1, b2, b3] = tail.slice(1).map(Number) as [number, number, number, number];
+    a = `${a.slice(0, tail.index)}${((b0 << 8) | b1).toString(16)}:${((b2 << 8) | b3).toString(16)}`;
+  }
+  const [head = '', rest] = a.split('::');
+  const h = head ? head.split(':') : [];
+  const t = rest ? rest.split(':') : [];
+  const zeros = rest === undefined ? [] : Array<string>(8 - h.length - t.length).fill('0');
+  return [...h, ...zeros, ...t].map((w) => Number.parseInt(w, 16));
+};
+
+/**
+ * The IPv4 address an IPv6 address leads to through a translator or a tunnel, or null: NAT64's
+ * well-known prefix 64:ff9b::/96 (RFC 6052; a DNS64 resolver answers IPv4-only names so),
+ * 6to4's 2002::/16 (RFC 3056) and SIIT's ::ffff:0:0:0/96 (RFC 2765). A connection to one
+ * reaches that IPv4 address, so it must be one a webhook may reach: 64:ff9b::a9fe:a9fe is
+ * 169.254.169.254. (IPv4-mapped ::ffff:a.b.c.d is checked as IPv4 by BlockList itself.)
+ */
+export const embeddedIPv4 = (address: string): string | null => {
+  if (isIP(address) !== 6) return null;
+  const w = words(address);
+  const v4 = (hi: number, lo: number) => `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+  if (w[0] === 0x64 && w[1] === 0xff9b && w[2] === 0 && w[3] === 0 && w[4] === 0 && w[5] === 0)
+    return v4(w[6]!, w[7]!);
+  if (w[0] === 0x2002) return v4(w[1]!, w[2]!);
+  if (w[0] === 0 && w[1] === 0 && w[2] === 0 && w[3] === 0 && w[4] === 0xffff && w[5] === 0)
+    return v4(w[6]!, w[7]!);
+  return null;
+};
 
 /** What the owner allows besides public addresses. */
 export type PrivateNetworks = boolean | readonly string[];
@@ -93,6 +131,9 @@ export class DeliveryRule {
 
   /** Whether a receiver at `address` may be delivered to. */
   allows(address: string): boolean {
+    // Through NAT64, 6to4 or SIIT: the IPv4 address it leads to must be allowed too.
+    const v4 = embeddedIPv4(address);
+    if (v4 !== null && !this.allows(v4)) return false;
     if (!nonPublic.check(address, familyOf(address))) return true;
     if (this.allowed === true) return true;
     return this.listed?.check(address, familyOf(address)) ?? false;
