@@ -1,4 +1,5 @@
 import { METHODS, type Method } from './consent.js';
+import { allowed } from './decide.js';
 import { createPolicy } from './policy.js';
 import { configOf, type PolicyDoc } from './published.js';
 import type { SignedReceipt } from './receipt.js';
@@ -88,12 +89,13 @@ const purposesOf = (r: SignedReceipt, doc: PolicyDoc | null): Purpose[] => {
     id: c.id,
     title: c.title,
     description: c.description,
-    granted: r.choices[c.id] === true,
-    // A service counts as granted with its own key, or with its category when it has none.
+    granted: allowed(r.choices, c.id),
+    // Core's one rule (`allowed`, as the banner applies it and the consent page shows it): a
+    // granted category grants its services; a service may be granted alone.
     services: c.services.map((s) => ({
       id: s.id,
       title: s.title,
-      granted: r.choices[s.key] ?? r.choices[c.id] === true,
+      granted: allowed(r.choices, c.id, s.id),
       cookies: s.cookies,
     })),
     cookies: c.cookies,

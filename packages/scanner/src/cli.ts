@@ -181,8 +181,10 @@ export const main = async (
         await write('declaration.json', declarationJson(d));
         await write('assent-config.suggested.json', `${JSON.stringify(d.suggestedConfig, null, 2)}\n`);
       }
-      // Every file's SHA-256, and a signature when the owner gave a key: the evidence pack.
-      await sealEvidence(o.out, `assent-scan ${VERSION}`, signKey);
+      // Every file's SHA-256, and a signature when the owner gave a key: the evidence pack,
+      // exactly the files this scan wrote (reports, declaration, screenshots, HARs).
+      const images = [...result.images, ...(result.files ?? [])].map(([rel]) => join(o.out!, rel));
+      await sealEvidence(o.out, `assent-scan ${VERSION}`, signKey, { files: [...files, ...images] });
       files.push(join(o.out, 'manifest.json'), ...(signKey ? [join(o.out, 'manifest.sig')] : []));
       io.err.write(`reports: ${files.join(', ')}\n`);
     } else {

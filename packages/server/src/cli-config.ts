@@ -1,10 +1,9 @@
 import { join, resolve } from 'node:path';
 import { type Controller, controllerProblem } from '@assent/core';
 import { normalizeOrigin, sitePolicies } from './context.js';
-import { adminOriginOf, LOG_LEVELS, trustProxyOf } from './options.js';
+import { adminOriginOf, LOG_LEVELS, privateNetworksOf, trustProxyOf } from './options.js';
 import { isPostgresUrl } from './store/open.js';
 import { parseCosignerKey } from './tlog/note.js';
-import { networkProblem } from './webhooks/address.js';
 
 /**
  * The CLI's configuration: one schema for the config file, the environment and the flags
@@ -95,15 +94,8 @@ const rateLimit: Check = (v) => {
 };
 
 const privateNetworks: Check = (v) => {
-  if (typeof v === 'boolean') return ok(v);
-  const list = typeof v === 'string' ? v.split(',').map((x) => x.trim()) : v;
-  if (!Array.isArray(list) || !list.length || !list.every((x) => typeof x === 'string'))
-    return bad('must be true, false, or a list of addresses and CIDR ranges such as ["10.0.0.0/8"]');
-  for (const n of list) {
-    const problem = networkProblem(n as string);
-    if (problem) return bad(problem);
-  }
-  return ok(list);
+  const r = privateNetworksOf(v);
+  return r.ok ? ok(r.value) : bad(r.message);
 };
 
 const record: Check = (v) => (isObj(v) ? ok(v) : bad('must be an object'));

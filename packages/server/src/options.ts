@@ -38,6 +38,27 @@ export const trustProxyOf = (
   return { ok: true, value: list as string[] };
 };
 
+/**
+ * Where webhooks may also go (`webhooks.privateNetworks`, `ASSENT_WEBHOOK_PRIVATE_NETWORKS`):
+ * true, false, or addresses and CIDR ranges (a list, or comma-separated), or why not.
+ */
+export const privateNetworksOf = (
+  v: unknown,
+): { ok: true; value: boolean | string[] } | { ok: false; message: string } => {
+  if (typeof v === 'boolean') return { ok: true, value: v };
+  const list = typeof v === 'string' ? v.split(',').map((x) => x.trim()) : v;
+  if (!Array.isArray(list) || !list.length || !list.every((x) => typeof x === 'string'))
+    return {
+      ok: false,
+      message: 'must be true, false, or a list of addresses and CIDR ranges such as ["10.0.0.0/8"]',
+    };
+  for (const n of list as string[]) {
+    const problem = networkProblem(n);
+    if (problem) return { ok: false, message: problem };
+  }
+  return { ok: true, value: list as string[] };
+};
+
 /** A whole number from `min` to `max`, or the message saying so. */
 export const intProblem = (v: unknown, min: number, max: number): string | null =>
   typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max

@@ -26,6 +26,7 @@ import {
   intProblem,
   LOG_LEVELS,
   MAX_TIMER_MS,
+  privateNetworksOf,
   signingKeyOf,
   trustProxyOf,
 } from './options.js';
@@ -227,6 +228,10 @@ const checkOptions = (
     int('webhooks.backoff.baseMs', w.backoff?.baseMs, 1, MAX_TIMER_MS);
     int('webhooks.backoff.capMs', w.backoff?.capMs, 1, MAX_TIMER_MS);
     int('webhooks.backoff.maxAttempts', w.backoff?.maxAttempts, 1, 1000);
+    if (w.privateNetworks !== undefined) {
+      const n = privateNetworksOf(w.privateNetworks);
+      if (!n.ok) fail('webhooks.privateNetworks', `${n.message}, got ${JSON.stringify(w.privateNetworks)}`);
+    }
   }
   let adminOrigin: string | undefined;
   if (opts.adminOrigin !== undefined) {
@@ -411,10 +416,31 @@ export const createServer = async (opts: ServerOptions): Promise<AssentServer> =
   // spelling of the path (percent-encoding) gets past it; before authentication and parsing.
   if (ctx.adminOrigin !== undefined) {
     const only = ctx.adminOrigin;
+    const adminHost = new URL(only).hostname;
+    let warned = false;
+    // As `adminOrigin` was normalised (URL: no default port), so `Host: admin.example:443` is it.
+    const isAdmin = (own: string) => {
+      try {
+        return new URL(own).origin === only;
+      } catch {
+        return false;
+      }
+    };
     app.addHook('onRequest', (req, reply, done) => {
-      if (isConsoleRoute(req.routeOptions.url) && ownOrigin(req) !== only) {
-        notFound(req, reply);
-        return;
+      if (isConsoleRoute(req.routeOptions.url)) {
+        const own = ownOrigin(req);
+        if (own !== only && !isAdmin(own)) {
+          // The admin host under another scheme or port: most likely a TLS proxy whose
+          // X-Forwarded-Proto the server does not trust. Said once, or the 404 says nothing.
+          if (!warned && req.hostname === adminHost) {
+            warned = true;
+            req.log.warn(
+              `the console answered 404 on ${own}: adminOrigin is ${only} (behind a TLS proxy, start the server with trustProxy)`,
+            );
+          }
+          notFound(req, reply);
+          return;
+        }
       }
       done();
     });

@@ -116,6 +116,38 @@ describe('adminOrigin: the console answers on its own origin only', () => {
       await p.close();
     }
   });
+
+  it('the default port is the same origin; the admin host under another scheme is a 404 said once in the log', async () => {
+    const lines: string[] = [];
+    const p = await start({ adminOrigin: 'https://admin.news.example', trustProxy: true }, lines);
+    try {
+      const via = (host: string, proto: string) => ({
+        host: '127.0.0.1:8787',
+        'x-forwarded-host': host,
+        'x-forwarded-proto': proto,
+      });
+      assert.equal(
+        (await p.app.inject({ url: '/admin', headers: via('admin.news.example:443', 'https') })).statusCode,
+        200,
+      );
+      // A TLS proxy whose scheme the server does not hear: the console is a 404, and the log says why.
+      for (let i = 0; i < 2; i++)
+        assert.equal(
+          (await p.app.inject({ url: '/admin', headers: via('admin.news.example', 'http') })).statusCode,
+          404,
+        );
+      const said = lines
+        .map((l) => JSON.parse(l))
+        .filter((l) => l.level === 40 && /adminOrigin is/.test(l.msg));
+      assert.equal(said.length, 1);
+      assert.match(
+        said[0].msg,
+        /404 on http:\/\/admin\.news\.example: adminOrigin is https:\/\/admin\.news\.example/,
+      );
+    } finally {
+      await p.close();
+    }
+  });
 });
 
 describe('without adminOrigin', () => {

@@ -331,6 +331,11 @@ describe('createServer checks its options before it opens or migrates the store'
     ['authFailures.max 0', { authFailures: { max: 0, timeWindow: 1000 } }, /^Error: authFailures\.max: /],
     ['webhooks.batch 0', { webhooks: { batch: 0 } }, /^Error: webhooks\.batch: /],
     [
+      'a private network that is no address',
+      { webhooks: { privateNetworks: ['nonsense'] } },
+      /^Error: webhooks\.privateNetworks: .*nonsense/,
+    ],
+    [
       'a trustProxy that is no address',
       { trustProxy: 'nonsense' },
       /^Error: trustProxy: .*"nonsense" is not an IP address/,

@@ -42,5 +42,7 @@ export const knownSite = async (ctx: Context, site: string): Promise<boolean> =>
   ctx.policies.has(site) || (await ctx.policies.refresh(site)) !== undefined;
 
 /** A site filter naming no site of this server: said, not answered with an empty table. */
-export const unknownSite = (reply: FastifyReply, site: string) =>
-  reply.code(400).send(apiError('ASSENT_UNKNOWN_SITE', 'site', `${site} is not a site this server serves`));
+export const unknownSite = (reply: FastifyReply, site: string, why = '') =>
+  reply
+    .code(400)
+    .send(apiError('ASSENT_UNKNOWN_SITE', 'site', `${site} is not a site this server serves${why}`));

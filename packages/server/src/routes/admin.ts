@@ -226,15 +226,7 @@ export const adminRoutes = (ctx: Context) => async (app: FastifyInstance) => {
       // Which sites exist is the operator's: the config file's `sites`, or the admin token.
       // A session (a person, or whoever holds their cookie) publishes for those sites only.
       if (req.assentAdmin!.kind !== 'token' && !(await knownSite(ctx, site)))
-        return reply
-          .code(400)
-          .send(
-            apiError(
-              'ASSENT_UNKNOWN_SITE',
-              'site',
-              `${site} is not a site this server serves; a new site is added in the server's config file (sites)`,
-            ),
-          );
+        return unknownSite(reply, site, "; a new site is added in the server's config file (sites)");
       const r = publishable(req.body.config);
       // The first bad field by its path (`config.categories[1].id`), every message in the text.
       if (!r.ok)

@@ -213,7 +213,10 @@ export const policyRoutes = (ctx: Context) => async (app: FastifyInstance) => {
       bannerSha ??= createHash('sha256').update(banner).digest('hex').slice(0, 16);
       const etag = `"${s.v.sha256}.${bannerSha}"`;
       reply.header('cache-control', 'no-cache').header('etag', etag);
-      if (req.headers['if-none-match']?.split(/\s*,\s*/).includes(etag)) return reply.code(304).send();
+      // Compared weakly (RFC 9110 §13.1.2): a proxy that compresses the script (nginx, a CDN)
+      // hands it on with W/ in front, and `*` matches any.
+      const tags = req.headers['if-none-match']?.split(/\s*,\s*/) ?? [];
+      if (tags.some((t) => t === '*' || t.replace(/^W\//, '') === etag)) return reply.code(304).send();
       return reply
         .type('text/javascript; charset=utf-8')
         .send(`self.assentPolicy=${current(s.site, s.v)};\n${banner}`);
