@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
 import { type Controller, controllerProblem } from '@assent/core';
 import { normalizeOrigin, sitePolicies } from './context.js';
-import { adminOriginOf, LOG_LEVELS, privateNetworksOf, trustProxyOf } from './options.js';
+import { adminOriginOf, LOG_LEVELS, privateNetworksOf, RANGES, trustProxyOf } from './options.js';
 import { isPostgresUrl } from './store/open.js';
 import { parseCosignerKey } from './tlog/note.js';
 
@@ -84,12 +84,12 @@ const rateLimit: Check = (v) => {
   if (
     isObj(v) &&
     Object.keys(v).every((k) => k === 'max' || k === 'timeWindow') &&
-    int(1, 1_000_000, '')(v.max).ok &&
-    int(1000, 86_400_000, '')(v.timeWindow).ok
+    int(...RANGES.rateLimitMax, '')(v.max).ok &&
+    int(...RANGES.rateLimitWindowMs, '')(v.timeWindow).ok
   )
     return ok({ max: v.max, timeWindow: v.timeWindow });
   return bad(
-    'must be false or {"max": requests from 1 to 1000000, "timeWindow": milliseconds from 1000 to 86400000}',
+    `must be false or {"max": requests from ${RANGES.rateLimitMax.join(' to ')}, "timeWindow": milliseconds from ${RANGES.rateLimitWindowMs.join(' to ')}}`,
   );
 };
 
@@ -180,7 +180,7 @@ export const KEYS: Readonly<Record<keyof CliConfig, Key>> = {
     env: 'ASSENT_LOG_LEVEL',
   },
   retentionDays: {
-    check: int(1, 36_500, 'a whole number of days'),
+    check: int(...RANGES.retentionDays, 'a whole number of days'),
     env: 'ASSENT_RETENTION_DAYS',
     fromText: asInt,
   },

@@ -36,13 +36,31 @@ export async function* exportRows(store: Store, filter: ExportFilter): AsyncGene
 }
 
 /**
+ * What a purged receipt's line keeps: its place in the chain and its signature. `verify`
+ * refuses any other field on a purged line (an altered receipt marked purged); the line below
+ * is type-checked against this list, so the two cannot drift.
+ */
+export const PURGED_FIELDS = [
+  'v',
+  'id',
+  'site',
+  'seq',
+  'at',
+  'prev',
+  'kid',
+  'hash',
+  'sig',
+  'purged',
+] as const;
+
+/**
  * One NDJSON line: the signed body as stored (already canonical JSON) with hash and sig
  * spliced in, so exporting never parses or re-serialises a receipt. A purged receipt keeps
- * only its place in the chain and its signature.
+ * only {@link PURGED_FIELDS}.
  */
 export const ndjsonLine = (r: ExportRow): string =>
   r.body === null
-    ? `${JSON.stringify({ v: 1, id: r.id, site: r.site, seq: r.seq, at: r.at, prev: r.prev, kid: r.kid, hash: r.hash, sig: r.sig, purged: true })}\n`
+    ? `${JSON.stringify({ v: 1, id: r.id, site: r.site, seq: r.seq, at: r.at, prev: r.prev, kid: r.kid, hash: r.hash, sig: r.sig, purged: true } satisfies Record<(typeof PURGED_FIELDS)[number], unknown>)}\n`
     : `{"hash":"${r.hash}","sig":"${r.sig}",${r.body.slice(1)}\n`;
 
 export const CSV_COLUMNS = [

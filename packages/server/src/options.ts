@@ -59,6 +59,13 @@ export const privateNetworksOf = (
   return { ok: true, value: list as string[] };
 };
 
+/** The ranges the CLI's config and `createServer` both hold options to: one place each. */
+export const RANGES = {
+  rateLimitMax: [1, 1_000_000],
+  rateLimitWindowMs: [1000, 86_400_000],
+  retentionDays: [1, 36_500],
+} as const;
+
 /** A whole number from `min` to `max`, or the message saying so. */
 export const intProblem = (v: unknown, min: number, max: number): string | null =>
   typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max

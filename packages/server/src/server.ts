@@ -27,6 +27,7 @@ import {
   LOG_LEVELS,
   MAX_TIMER_MS,
   privateNetworksOf,
+  RANGES,
   signingKeyOf,
   trustProxyOf,
 } from './options.js';
@@ -204,11 +205,11 @@ const checkOptions = (
       `must be at least ${IP_SECRET_MIN_BYTES} bytes (random), got ${Buffer.from(opts.ipSecret).length}`,
     );
   if (opts.rateLimit !== undefined && opts.rateLimit !== false) {
-    int('rateLimit.max', opts.rateLimit.max, 1, 1_000_000);
-    int('rateLimit.timeWindow', opts.rateLimit.timeWindow, 1000, 86_400_000);
+    int('rateLimit.max', opts.rateLimit.max, ...RANGES.rateLimitMax);
+    int('rateLimit.timeWindow', opts.rateLimit.timeWindow, ...RANGES.rateLimitWindowMs);
   }
   if (opts.retention !== undefined && opts.retention !== false) {
-    int('retention.days', opts.retention.days, 1, 36_500);
+    int('retention.days', opts.retention.days, ...RANGES.retentionDays);
     int('retention.intervalMs', opts.retention.intervalMs, 1000, MAX_TIMER_MS);
   }
   int('maxBatch', opts.maxBatch, 1, 100_000);

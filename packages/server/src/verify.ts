@@ -1,5 +1,6 @@
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import { canonicalReceipt, GENESIS, isSha256, type Receipt, stableStringify } from '@assent/core';
+import { PURGED_FIELDS } from './export.js';
 import { keyId, verifyHashSignature } from './signer.js';
 
 export type VerifyResult =
@@ -32,7 +33,7 @@ type Line = Record<string, unknown>;
  * place in the chain and its signature, nothing else. A purged line carries no payload to
  * hash, so any other field on it would be unverified content: it is refused.
  */
-const PURGED_FIELDS = new Set(['v', 'id', 'site', 'seq', 'at', 'prev', 'kid', 'hash', 'sig', 'purged']);
+const PURGED = new Set<string>(PURGED_FIELDS);
 
 /**
  * Verifies an NDJSON export offline, line by line, and stops at the first broken link:
@@ -105,9 +106,9 @@ export const verifyExport = async (
     if ('purged' in r) {
       if (r.purged !== true) return fail(`purged must be true, got ${JSON.stringify(r.purged)}`);
       // Nothing is hashed on a purged line: it must hold what purging keeps and nothing more.
-      const extra = Object.keys(r).find((k) => !PURGED_FIELDS.has(k));
+      const extra = Object.keys(r).find((k) => !PURGED.has(k));
       if (extra !== undefined)
-        return fail(`a purged receipt keeps only ${[...PURGED_FIELDS].join(', ')}; this one has ${extra}`);
+        return fail(`a purged receipt keeps only ${PURGED_FIELDS.join(', ')}; this one has ${extra}`);
       if (r.v !== 1 || typeof r.id !== 'string' || typeof r.at !== 'string')
         return fail('a purged receipt needs v 1, id and at');
       purged++;
