@@ -59,19 +59,34 @@ export const normalizeOrigin = (o: string): string => o.trim().replace(/\/+$/, '
 const ORIGIN_RE = /^https?:\/\/[^/\s]+$/i;
 
 /**
+ * A config object keyed by site (`sites`, `apiKeys`, `controllers`) as a map by normalised
+ * origin. Two spellings of one site (case, a trailing slash) would silently override each
+ * other: refused, naming both.
+ */
+export const byOrigin = <T>(field: string, entries: Readonly<Record<string, T>>): Map<string, T> => {
+  const out = new Map<string, T>();
+  const named = new Map<string, string>();
+  for (const [origin, v] of Object.entries(entries)) {
+    const key = normalizeOrigin(origin);
+    const same = named.get(key);
+    if (same !== undefined)
+      throw new Error(`${field}: "${same}" and "${origin}" are the same site: keep one`);
+    named.set(key, origin);
+    out.set(key, v);
+  }
+  return out;
+};
+
+/**
  * The sites of the server's config, each checked and turned into the policy it publishes.
  * A config error is fatal here, unlike in the banner: the owner must fix it.
  */
 export const sitePolicies = (sites: Readonly<Record<string, unknown>>): Map<string, PolicyVersion> => {
   const out = new Map<string, PolicyVersion>();
-  const named = new Map<string, string>();
+  byOrigin('sites', sites);
   for (const [origin, raw] of Object.entries(sites)) {
     if (!ORIGIN_RE.test(origin.replace(/\/+$/, '')))
       throw new Error(`sites: "${origin}" is not an origin such as https://example.com`);
-    // Two spellings of one site (case, a trailing slash): one would silently override the other.
-    const same = named.get(normalizeOrigin(origin));
-    if (same !== undefined) throw new Error(`sites: "${same}" and "${origin}" are the same site: keep one`);
-    named.set(normalizeOrigin(origin), origin);
     const unsafe = unsafeIn(raw);
     if (unsafe) throw new Error(`sites["${origin}"]${unsafe[0] ? `.${unsafe[0]}` : ''}: ${unsafe[1]}`);
     const r = publishable(raw);

@@ -13,7 +13,7 @@ import type { DestinationStream } from 'pino';
 import type { AdminRoute } from './admin-auth.js';
 import { AuditLog } from './audit.js';
 import { AuthThrottle } from './auth-throttle.js';
-import { type Context, ipHashOf, normalizeOrigin, ownOrigin, sitePolicies } from './context.js';
+import { byOrigin, type Context, ipHashOf, normalizeOrigin, ownOrigin, sitePolicies } from './context.js';
 import { apiError, clientErrorHandler, errorHandler, frameworkErrors, isUnavailable } from './errors.js';
 import { GroupCommit } from './group-commit.js';
 import { IpHasher } from './ip-hash.js';
@@ -265,6 +265,8 @@ export const createServer = async (opts: ServerOptions): Promise<AssentServer> =
     const problem = controllerProblem(c);
     if (problem) throw new Error(`controllers["${origin}"].${problem}`);
   }
+  const apiKeys = byOrigin('apiKeys', opts.apiKeys ?? {});
+  const controllers = byOrigin('controllers', opts.controllers ?? {});
   const logger =
     opts.logger === false
       ? false
@@ -347,9 +349,9 @@ export const createServer = async (opts: ServerOptions): Promise<AssentServer> =
     signer,
     hasher: new IpHasher(secret, store),
     policies,
-    apiKeys: new Map(Object.entries(opts.apiKeys ?? {}).map(([o, k]) => [normalizeOrigin(o), k])),
+    apiKeys,
     witnesses,
-    controllers: new Map(Object.entries(opts.controllers ?? {}).map(([o, c]) => [normalizeOrigin(o), c])),
+    controllers,
     adminToken: opts.adminToken || undefined,
     adminOrigin: checked.adminOrigin,
     regionHeader: opts.regionHeader?.toLowerCase(),

@@ -9,6 +9,13 @@ import { KEYS, resolveConfig } from '../src/cli-config.js';
 import { createServer, type ServerOptions } from '../src/index.js';
 import { freePort, SITES, tempDir } from './helpers.js';
 
+const CONTROLLER = {
+  name: 'A',
+  contact: 'DPO',
+  email: 'dpo@a.example',
+  address: '1 Street',
+  phone: '+1 555 0100',
+};
 const BIN = fileURLToPath(new URL('../bin/assent-server.js', import.meta.url));
 
 const errorsOf = (file: unknown, env: Record<string, string> = {}, flags: Record<string, string> = {}) =>
@@ -359,6 +366,21 @@ describe('createServer checks its options before it opens or migrates the store'
       /^Error: adminOrigin: must be an origin such as https:\/\/admin\.example/,
     ],
     ['an adminOrigin that is a bare host', { adminOrigin: 'admin.example' }, /^Error: adminOrigin: /],
+    [
+      'two spellings of one site in apiKeys',
+      { apiKeys: { 'https://a.example': 'k1', 'https://A.example/': 'k2' } },
+      /^Error: apiKeys: "https:\/\/a\.example" and "https:\/\/A\.example\/" are the same site/,
+    ],
+    [
+      'two spellings of one site in controllers',
+      {
+        controllers: {
+          'https://a.example': { ...CONTROLLER, name: 'A' },
+          'https://a.example/': { ...CONTROLLER, name: 'B' },
+        },
+      },
+      /^Error: controllers: "https:\/\/a\.example" and "https:\/\/a\.example\/" are the same site/,
+    ],
   ];
   for (const [name, opts, re] of cases)
     it(`throws on ${name}, naming the option, and creates no database`, async () => {
