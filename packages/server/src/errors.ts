@@ -3,6 +3,10 @@ import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { LogThrottle } from './logging.js';
 
+/** The ID formats the routes' schemas check (schemas.ts), named here in their errors. */
+export const CONSENT_ID_PATTERN = '^[A-Za-z0-9_-]{22}$';
+export const RECEIPT_ID_PATTERN = '^[A-Za-z0-9_-]{16}$';
+
 /** Stable error codes: clients branch on these, never on the message. */
 export type ErrorCode =
   | 'ASSENT_BAD_FIELD'
@@ -85,9 +89,9 @@ const messageOf = (e: AjvError): string => {
       return `must be of type ${e.params.type}`;
     case 'pattern':
       // Named by the pattern itself: a receipt's `:id` is not a consent ID.
-      return e.params.pattern === '^[A-Za-z0-9_-]{22}$'
+      return e.params.pattern === CONSENT_ID_PATTERN
         ? 'must be a consent ID: 22 base64url characters'
-        : e.params.pattern === '^[A-Za-z0-9_-]{16}$'
+        : e.params.pattern === RECEIPT_ID_PATTERN
           ? 'must be a receipt ID: 16 base64url characters'
           : 'is not in the expected format';
     default:

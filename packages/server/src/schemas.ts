@@ -1,14 +1,14 @@
 import { METHODS, MODES, SOURCES } from '@assent/core';
-import { errorSchema } from './errors.js';
+import { CONSENT_ID_PATTERN, errorSchema, RECEIPT_ID_PATTERN } from './errors.js';
 
 /**
  * JSON schemas: Fastify validates with them and serialises with them, and they document
  * the API. They check shape and types; the rules that need the site's config (known
  * categories) or the clock live in core's `validateReceiptInput`, shared with the banner.
  */
-export const consentIdSchema = { type: 'string', pattern: '^[A-Za-z0-9_-]{22}$' } as const;
+export const consentIdSchema = { type: 'string', pattern: CONSENT_ID_PATTERN } as const;
 /** A receipt ID (context.ts newReceiptId): 16 base64url characters. */
-export const receiptIdSchema = { type: 'string', pattern: '^[A-Za-z0-9_-]{16}$' } as const;
+export const receiptIdSchema = { type: 'string', pattern: RECEIPT_ID_PATTERN } as const;
 
 /**
  * The admin API's policy bodies (`POST /v1/admin/policies`, `…/check`): the largest body the
