@@ -51,7 +51,14 @@ export {
 export type { Category, Policy, Service } from './policy.js';
 export { createPolicy, format, pickLanguage } from './policy.js';
 export type { PolicyConfig, PolicyDoc, Published } from './published.js';
-export { canonicalPolicy, configOf, isSha256, policyDoc, policyFingerprint } from './published.js';
+export {
+  canonicalPolicy,
+  configOf,
+  isSha256,
+  learnMoreUrl,
+  policyDoc,
+  policyFingerprint,
+} from './published.js';
 export type {
   PurgedReceipt,
   Receipt,

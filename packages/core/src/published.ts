@@ -68,6 +68,19 @@ export const canonicalPolicy = (doc: PolicyDoc): string => stableStringify(doc);
  */
 export const policyFingerprint = (canonical: string, mode: string): string => hash32(`${mode}|${canonical}`);
 
+/**
+ * The policy's Learn More link as the visitor's browser resolved it on `site`: a relative
+ * link against the site, never against wherever the record is read (a receipt server on
+ * another host). Null when it does not resolve.
+ */
+export const learnMoreUrl = (href: string, site: string): string | null => {
+  try {
+    return new URL(href, site).href;
+  } catch {
+    return null;
+  }
+};
+
 /** The config a published policy renders: its texts are already complete, so no preset is needed. */
 // biome-ignore lint/complexity/useLiteralKeys: quoted for the banner's minifier, as in policyDoc.
 export const configOf = (doc: PolicyDoc): Config => doc['config'] as Config;

@@ -1,7 +1,7 @@
 import { METHODS, type Method } from './consent.js';
 import { allowed } from './decide.js';
 import { createPolicy } from './policy.js';
-import { configOf, type PolicyDoc } from './published.js';
+import { configOf, learnMoreUrl, type PolicyDoc } from './published.js';
 import type { SignedReceipt } from './receipt.js';
 
 /**
@@ -57,14 +57,8 @@ const EVENT: Readonly<Record<Method, string>> = {
 for (const m of METHODS) if (!EVENT[m]) throw new Error(`standard-records: no event type for method ${m}`);
 
 /** The privacy notice's address: the policy's `learnMoreHref` resolved against the site. */
-const noticeUrl = (doc: PolicyDoc | null, site: string): string | null => {
-  if (!doc) return null;
-  try {
-    return new URL(configOf(doc).learnMoreHref, site).href;
-  } catch {
-    return null;
-  }
-};
+const noticeUrl = (doc: PolicyDoc | null, site: string): string | null =>
+  doc && learnMoreUrl(configOf(doc).learnMoreHref, site);
 
 interface Purpose {
   readonly id: string;

@@ -4,6 +4,7 @@ import {
   allowed,
   type ConsentId,
   isConsentId,
+  learnMoreUrl,
   type Method,
   REVALIDATE_SECONDS,
   type SignedReceipt,
@@ -87,13 +88,6 @@ const decided = (
  * The policy's Learn More link as the visitor's browser resolved it: a relative one against
  * the site (as core's standard records do), never against this server's own address.
  */
-const learnMoreUrl = (href: string, site: string): string => {
-  try {
-    return new URL(href, site).href;
-  } catch {
-    return href;
-  }
-};
 
 /**
  * What the visitor was shown, from the registry, in the language they saw: the first layer's
@@ -109,7 +103,7 @@ const shown = (r: SignedReceipt, v: PolicyVersion | null): string => {
   const necessary = t.cats.necessary;
   return `<details>
 <summary>What you were shown</summary>
-<blockquote lang="${esc(p.lang)}"><p>${esc(t.message)} <a href="${esc(learnMoreUrl(v.config.learnMoreHref, r.site))}" rel="noreferrer">${esc(t.learnMore)}</a></p></blockquote>
+<blockquote lang="${esc(p.lang)}"><p>${esc(t.message)} <a href="${esc(learnMoreUrl(v.config.learnMoreHref, r.site) ?? v.config.learnMoreHref)}" rel="noreferrer">${esc(t.learnMore)}</a></p></blockquote>
 <ul lang="${esc(p.lang)}">
 ${necessary ? item(necessary[0], necessary[1], ` (${esc(t.alwaysOn)})`) : ''}
 ${p.categories

@@ -3,6 +3,7 @@ import {
   allowed,
   grantedKeys,
   isConsentId,
+  learnMoreUrl,
   METHODS,
   type Mode,
   type SignedReceipt,
@@ -58,13 +59,6 @@ const BUTTONS: Record<Mode, readonly (keyof Texts)[]> = {
 };
 
 /** The Learn More link as the visitor's browser resolved it: a relative one against the site. */
-const siteUrl = (href: string, site: string): string => {
-  try {
-    return new URL(href, site).href;
-  } catch {
-    return href;
-  }
-};
 
 /**
  * The receipts table and a receipt's detail (owners and auditors). A consent ID is searched
@@ -199,7 +193,7 @@ export const receiptBrowserRoutes = (ctx: Context) => async (app: FastifyInstanc
             mode: r.mode,
             message: t.message,
             learnMore: t.learnMore,
-            learnMoreHref: siteUrl(v.config.learnMoreHref, r.site),
+            learnMoreHref: learnMoreUrl(v.config.learnMoreHref, r.site) ?? v.config.learnMoreHref,
             buttons: (BUTTONS[r.mode] ?? [])
               .map((k) => t[k])
               .filter((label): label is string => typeof label === 'string' && label !== ''),
