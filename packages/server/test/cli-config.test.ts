@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -302,10 +302,15 @@ describe('assent-server refuses bad input before it opens anything', () => {
     assert.match(reversed.stderr, /--from: 2026-12-01 is later than --to 2026-11-01/);
   });
 
-  it('--help names every environment variable', () => {
+  it('--help and the README name every environment variable', () => {
     const r = run(['--help']);
     assert.equal(r.status, 0);
-    for (const { env } of Object.values(KEYS)) if (env) assert.ok(r.stdout.includes(env), env);
+    const readme = readFileSync(fileURLToPath(new URL('../README.md', import.meta.url)), 'utf8');
+    for (const { env } of Object.values(KEYS))
+      if (env) {
+        assert.ok(r.stdout.includes(env), `--help: ${env}`);
+        assert.ok(readme.includes(`\`${env}\``), `packages/server/README.md: ${env}`);
+      }
   });
 });
 
