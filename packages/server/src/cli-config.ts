@@ -1,7 +1,14 @@
 import { join, resolve } from 'node:path';
 import { type Controller, controllerProblem } from '@assent/core';
 import { normalizeOrigin, sitePolicies } from './context.js';
-import { adminOriginOf, LOG_LEVELS, privateNetworksOf, RANGES, trustProxyOf } from './options.js';
+import {
+  adminOriginOf,
+  HEADER_NAME_RE,
+  LOG_LEVELS,
+  privateNetworksOf,
+  RANGES,
+  trustProxyOf,
+} from './options.js';
 import { isPostgresUrl } from './store/open.js';
 import { parseCosignerKey } from './tlog/note.js';
 
@@ -168,7 +175,7 @@ export const KEYS: Readonly<Record<keyof CliConfig, Key>> = {
   },
   metricsToken: { check: text('a non-empty token'), env: 'ASSENT_METRICS_TOKEN' },
   regionHeader: {
-    check: text('an HTTP header name such as cf-ipcountry', /^[A-Za-z0-9-]{1,64}$/),
+    check: text('an HTTP header name such as cf-ipcountry', HEADER_NAME_RE),
     env: 'ASSENT_REGION_HEADER',
   },
   trustProxy: { check: trustProxy, env: 'ASSENT_TRUST_PROXY', fromText: asBoolOrList },

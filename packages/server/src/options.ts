@@ -59,6 +59,9 @@ export const privateNetworksOf = (
   return { ok: true, value: list as string[] };
 };
 
+/** `regionHeader`: an HTTP header name such as cf-ipcountry (the CLI's config and `createServer`). */
+export const HEADER_NAME_RE = /^[A-Za-z0-9-]{1,64}$/;
+
 /** The ranges the CLI's config and `createServer` both hold options to: one place each. */
 export const RANGES = {
   rateLimitMax: [1, 1_000_000],

@@ -22,6 +22,7 @@ import { Metrics, metricsRoute } from './metrics.js';
 import { registerOpenApi } from './openapi.js';
 import {
   adminOriginOf,
+  HEADER_NAME_RE,
   IP_SECRET_MIN_BYTES,
   intProblem,
   LOG_LEVELS,
@@ -234,6 +235,11 @@ const checkOptions = (
       if (!n.ok) fail('webhooks.privateNetworks', `${n.message}, got ${JSON.stringify(w.privateNetworks)}`);
     }
   }
+  if (opts.regionHeader !== undefined && !HEADER_NAME_RE.test(opts.regionHeader))
+    fail(
+      'regionHeader',
+      `must be an HTTP header name such as cf-ipcountry, got ${JSON.stringify(opts.regionHeader)}`,
+    );
   let adminOrigin: string | undefined;
   if (opts.adminOrigin !== undefined) {
     const a = adminOriginOf(opts.adminOrigin);

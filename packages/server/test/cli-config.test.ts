@@ -372,6 +372,11 @@ describe('createServer checks its options before it opens or migrates the store'
     ],
     ['an adminOrigin that is a bare host', { adminOrigin: 'admin.example' }, /^Error: adminOrigin: /],
     [
+      'a region header that is no header name',
+      { regionHeader: 'CF IPCountry' },
+      /^Error: regionHeader: must be an HTTP header name/,
+    ],
+    [
       'two spellings of one site in apiKeys',
       { apiKeys: { 'https://a.example': 'k1', 'https://A.example/': 'k2' } },
       /^Error: apiKeys: "https:\/\/a\.example" and "https:\/\/A\.example\/" are the same site/,
