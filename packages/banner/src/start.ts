@@ -20,7 +20,7 @@ import { emit } from './events.js';
 import { gcmHint, gcmStart, gcmUpdate, tagEvent } from './gcm.js';
 import { showBanner, showFab } from './notice.js';
 import { newId, S } from './state.js';
-import { clean, due, type PublishedPolicy, published, revalidate, api as serverApi } from './sync.js';
+import { clean, due, type PublishedPolicy, published, revalidate, api as serverApi, within } from './sync.js';
 
 declare global {
   interface Window {
@@ -86,13 +86,16 @@ export const start = (v: Validated, mode?: Mode, region?: string, pub?: Publishe
   win.Assent = api;
   const go = (r?: string) =>
     onReady(() => (globalThis.ASSENT_LITE ? run(v) : run(v, ask ? modeForRegion(regions!, r) : mode, true)));
+  // 1.5 s at most, as the revalidation (`within`): AbortSignal.timeout, used here before, is
+  // missing in Chromium 99–102, where the banner then did not start at all.
   if (ask)
-    fetch(serverApi('config'), { signal: AbortSignal.timeout(1500) })
-      .then((r) => r.json())
-      .then(
-        (j: { region?: string }) => go(j.region),
-        () => go(),
-      );
+    within(
+      fetch(serverApi('config')).then((r) => r.json() as Promise<{ region?: string }>),
+      1500,
+    ).then(
+      (j) => go(j?.region),
+      () => go(),
+    );
   else go();
   return api;
 };

@@ -68,7 +68,7 @@ export const api = (path: string): string =>
   new URL(path, new URL(S._policy.config.endpoint!, location.href)).href;
 
 /** Resolves after `ms`, so a slow server never holds the page for long. */
-const within = <T>(p: Promise<T>, ms: number): Promise<T | undefined> =>
+export const within = <T>(p: Promise<T>, ms: number): Promise<T | undefined> =>
   Promise.race([p, new Promise<undefined>((r) => setTimeout(r, ms))]);
 
 /**

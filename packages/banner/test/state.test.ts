@@ -93,6 +93,16 @@ describe('the banner has a state before it knows the region', () => {
     await site.close();
   });
 
+  it('starts in a browser without AbortSignal.timeout (Chromium 99–102): the region wait has its own limit', async () => {
+    const o = await open(browser, `${site.origin}/regions`, { init: 'delete AbortSignal.timeout;' });
+    await o.page.locator('#assent-banner').waitFor({ timeout: 5000 });
+    assert.deepEqual(
+      o.errors.filter((e) => e.startsWith('assent:')),
+      [],
+    );
+    await o.context.close();
+  });
+
   it('window.Assent answers at once, with nothing granted, while the region is asked', async () => {
     const o = await open(browser, `${site.origin}/regions`);
     const early = await o.page.evaluate(
