@@ -123,7 +123,7 @@ const serve = async (port: number, db: string) => {
   const { app } = await createServer({
     db,
     sites: { [ORIGIN]: SITE },
-    adminToken: 'bench',
+    adminToken: 'bench-admin-token',
     logger: false,
     retention: false,
     rateLimit: false,
@@ -139,7 +139,7 @@ const pct = (xs: number[], p: number) => {
 
 const time = async (base: string, path: string, runs: number) => {
   const get = async () => {
-    const res = await fetch(base + path, { headers: { authorization: 'Bearer bench' } });
+    const res = await fetch(base + path, { headers: { authorization: 'Bearer bench-admin-token' } });
     if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
     return res.json() as Promise<Record<string, unknown>>;
   };

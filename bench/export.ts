@@ -71,7 +71,7 @@ const serve = async (port: number, db: string) => {
   const { app } = await createServer({
     db,
     sites: { [ORIGIN]: SITE },
-    adminToken: 'bench',
+    adminToken: 'bench-admin-token',
     logger: { level: 'warn' },
     rateLimit: false,
     retention: false,
@@ -87,7 +87,7 @@ const statusKb = (pid: number, field: string) => {
 
 const download = async (url: string) => {
   const t = performance.now();
-  const res = await fetch(url, { headers: { authorization: 'Bearer bench' } });
+  const res = await fetch(url, { headers: { authorization: 'Bearer bench-admin-token' } });
   let bytes = 0;
   let lines = 0;
   for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {

@@ -274,7 +274,7 @@ const LOAD0 = os.loadavg()[0]!.toFixed(1);
 
 const UNSTORED = 'Assent, storage answered at once';
 
-const METRICS_TOKEN = 'bench-metrics';
+const METRICS_TOKEN = 'bench-metrics-token';
 
 /**
  * What the server's own metrics say at the end of its runs (GET /metrics): receipts stored and

@@ -248,7 +248,7 @@ describe('the published packages, packed and installed outside the repository', 
       ['assent-server', 'start', '--config', config, '--data-dir', data, '--port', String(port)],
       {
         cwd: app,
-        env: { ...installEnv(), ASSENT_LOG_LEVEL: 'warn', ASSENT_ADMIN_TOKEN: 'pack-test-token' },
+        env: { ...installEnv(), ASSENT_LOG_LEVEL: 'warn', ASSENT_ADMIN_TOKEN: 'pack-install-test-token' },
         stdio: ['ignore', 'pipe', 'pipe'],
         detached: true,
       },
@@ -289,7 +289,7 @@ describe('the published packages, packed and installed outside the repository', 
       assert.equal(receipt.status, 201, await receipt.clone().text());
       // The console's counts come from the reader thread (dist/store/sqlite-reader.mjs).
       const overview = await fetch(`${base}/v1/admin/overview?site=${encodeURIComponent(ORIGIN)}`, {
-        headers: { authorization: 'Bearer pack-test-token' },
+        headers: { authorization: 'Bearer pack-install-test-token' },
       });
       assert.equal(overview.status, 200, await overview.clone().text());
       assert.equal(((await overview.json()) as { consents: number }).consents, 1);

@@ -7,6 +7,7 @@ import {
   LOG_LEVELS,
   privateNetworksOf,
   RANGES,
+  tokenProblem,
   trustProxyOf,
 } from './options.js';
 import { isPostgresUrl } from './store/open.js';
@@ -75,6 +76,11 @@ const text =
   (v) =>
     typeof v === 'string' && v.length > 0 && (!re || re.test(v)) ? ok(v) : bad(`must be ${what}`);
 
+const token: Check = (v) => {
+  const problem = tokenProblem(v);
+  return problem ? bad(problem) : ok(v);
+};
+
 const dbUrl: Check = (v) =>
   typeof v === 'string' && (isPostgresUrl(v) || /^sqlite:.+/.test(v))
     ? ok(v)
@@ -139,6 +145,8 @@ interface Key {
   readonly fromText?: (s: string) => unknown;
   /** What an environment variable or flag must look like, when it differs from the file's rule. */
   readonly textRule?: string;
+  /** A secret: an error names the key and what is wrong, never the value (it goes to logs). */
+  readonly secret?: true;
 }
 
 /** Every key, once: file key → its rule, its environment variable and its flag. */
@@ -165,7 +173,7 @@ export const KEYS: Readonly<Record<keyof CliConfig, Key>> = {
       return ok(v);
     },
   },
-  adminToken: { check: text('a non-empty token'), env: 'ASSENT_ADMIN_TOKEN' },
+  adminToken: { check: token, secret: true, env: 'ASSENT_ADMIN_TOKEN' },
   adminOrigin: {
     check: (v) => {
       const r = adminOriginOf(v);
@@ -173,7 +181,7 @@ export const KEYS: Readonly<Record<keyof CliConfig, Key>> = {
     },
     env: 'ASSENT_ADMIN_ORIGIN',
   },
-  metricsToken: { check: text('a non-empty token'), env: 'ASSENT_METRICS_TOKEN' },
+  metricsToken: { check: token, secret: true, env: 'ASSENT_METRICS_TOKEN' },
   regionHeader: {
     check: text('an HTTP header name such as cf-ipcountry', HEADER_NAME_RE),
     env: 'ASSENT_REGION_HEADER',
@@ -251,7 +259,9 @@ export const resolveConfig = (
       if (r.ok) values[name] = r.value;
       else
         errors.push(
-          `${where}: ${isText && key.textRule ? key.textRule : r.message}, got ${JSON.stringify(raw)}`,
+          `${where}: ${isText && key.textRule ? key.textRule : r.message}${
+            key.secret ? '' : `, got ${JSON.stringify(raw)}`
+          }`,
         );
     }
   }

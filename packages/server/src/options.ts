@@ -16,6 +16,21 @@ const PROXY_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal']);
 export const IP_SECRET_MIN_BYTES = 32;
 
 /**
+ * The fewest characters of a bearer token (`adminToken`, `metricsToken`). Failures are throttled
+ * per client, not per token, so a short token falls to a spread of clients: 16 characters of
+ * `openssl rand -base64 24` are about 96 bits.
+ */
+export const TOKEN_MIN_LENGTH = 16;
+
+/** A bearer token as the CLI's config and `createServer` take it, or why not (never echoing it). */
+export const tokenProblem = (v: unknown): string | null =>
+  typeof v === 'string' && v.length >= TOKEN_MIN_LENGTH
+    ? null
+    : `must be at least ${TOKEN_MIN_LENGTH} characters (random, such as openssl rand -base64 24 gives), got ${
+        typeof v === 'string' ? `${v.length}` : typeof v
+      }`;
+
+/**
  * Fastify's `trustProxy` as given (a boolean, a number of hops, addresses and CIDR ranges as a
  * comma-separated string or a list), or why it is not one. Addresses are normalised to a list.
  */

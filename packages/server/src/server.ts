@@ -30,6 +30,7 @@ import {
   privateNetworksOf,
   RANGES,
   signingKeyOf,
+  tokenProblem,
   trustProxyOf,
 } from './options.js';
 import { PolicyRegistry } from './policies.js';
@@ -205,6 +206,11 @@ const checkOptions = (
       'ipSecret',
       `must be at least ${IP_SECRET_MIN_BYTES} bytes (random), got ${Buffer.from(opts.ipSecret).length}`,
     );
+  // An empty token is no token (the admin API is then off), as `adminToken || undefined` below.
+  for (const option of ['adminToken', 'metricsToken'] as const) {
+    const problem = opts[option] ? tokenProblem(opts[option]) : null;
+    if (problem) fail(option, problem);
+  }
   if (opts.rateLimit !== undefined && opts.rateLimit !== false) {
     int('rateLimit.max', opts.rateLimit.max, ...RANGES.rateLimitMax);
     int('rateLimit.timeWindow', opts.rateLimit.timeWindow, ...RANGES.rateLimitWindowMs);

@@ -19,7 +19,7 @@ before(async () => {
   s = await createServer({
     db: `sqlite:${join(dir, 'receipts.db')}`,
     sites: SITES,
-    adminToken: 't',
+    adminToken: 'tlog-test-admin-token',
     logger: false,
     signingKey: keys.privateKey,
     retention: false,
@@ -35,7 +35,10 @@ before(async () => {
     });
     assert.equal(res.statusCode, 201);
   }
-  const exp = await s.app.inject({ url: '/v1/admin/receipts', headers: { authorization: 'Bearer t' } });
+  const exp = await s.app.inject({
+    url: '/v1/admin/receipts',
+    headers: { authorization: 'Bearer tlog-test-admin-token' },
+  });
   const all = exp.body.trim().split('\n');
   // The one policy both sites publish comes first, then the receipts.
   policyLines = all.slice(0, 1);

@@ -93,6 +93,20 @@ describe('operator configuration: one schema for file, environment and flags', (
       {},
       /^ASSENT_WEBHOOK_PRIVATE_NETWORKS: "10\.0\.0\.0\/33" has a prefix length out of range/,
     ],
+    [
+      'an admin token a guesser could find',
+      { adminToken: 'secret' },
+      {},
+      {},
+      /^conf\.json: adminToken: must be at least 16 characters .*got 6$/,
+    ],
+    [
+      'a short metrics token in the environment',
+      {},
+      { ASSENT_METRICS_TOKEN: 'metrics' },
+      {},
+      /^ASSENT_METRICS_TOKEN: must be at least 16 characters .*got 7$/,
+    ],
   ];
   for (const [name, file, env, flags, re] of mistakes)
     it(`refuses ${name}, naming the key`, () => {
@@ -359,6 +373,16 @@ describe('createServer checks its options before it opens or migrates the store'
     ],
     ['an empty IP secret', { ipSecret: '' }, /^Error: ipSecret: must be at least 32 bytes \(random\), got 0/],
     ['a short IP secret', { ipSecret: Buffer.alloc(16) }, /^Error: ipSecret: must be at least 32 bytes/],
+    [
+      'a one-letter admin token',
+      { adminToken: 't' },
+      /^Error: adminToken: must be at least 16 characters .*got 1$/,
+    ],
+    [
+      'a short metrics token',
+      { metricsToken: 'metrics-token' },
+      /^Error: metricsToken: must be at least 16 characters .*got 13$/,
+    ],
     [
       'an RSA signing key',
       { signingKey: generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey },

@@ -44,7 +44,9 @@ const burst = (url: string, workers: number, onAck: (n: number) => void) => {
 };
 
 const exportOf = async (c: Child) => {
-  const res = await fetch(`${c.url}/v1/admin/receipts`, { headers: { authorization: 'Bearer admin-token' } });
+  const res = await fetch(`${c.url}/v1/admin/receipts`, {
+    headers: { authorization: 'Bearer the-test-admin-token' },
+  });
   assert.equal(res.status, 200);
   return (await res.text()).trim().split('\n').filter(Boolean);
 };

@@ -170,7 +170,10 @@ export const startChild = async (opts: {
 }): Promise<Child> => {
   const port = await freePort();
   const config = join(opts.dataDir, 'config.json');
-  writeFileSync(config, JSON.stringify({ sites: SITES, adminToken: 'admin-token', rateLimit: false }));
+  writeFileSync(
+    config,
+    JSON.stringify({ sites: SITES, adminToken: 'the-test-admin-token', rateLimit: false }),
+  );
   const proc = spawn(
     process.execPath,
     [

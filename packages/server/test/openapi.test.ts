@@ -27,7 +27,7 @@ before(async () => {
     db: 'sqlite::memory:',
     sites: SITES,
     adminToken: ADMIN,
-    metricsToken: 'metrics-token',
+    metricsToken: 'metrics-token-for-openapi',
     logger: false,
     retention: false,
     log: false,

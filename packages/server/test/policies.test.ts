@@ -18,7 +18,7 @@ import { consentId, freshPgDatabase, tempDir } from './helpers.js';
 
 const { privateKey, publicKey } = generateKeyPairSync('ed25519');
 const DAY = 86_400_000;
-const TOKEN = 'the-admin-token';
+const TOKEN = 'the-policies-admin-token';
 
 /** Served from the same origin in the same-origin tests (the requests' Host is this one). */
 const SITE = 'http://127.0.0.1:3000';

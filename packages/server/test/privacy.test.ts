@@ -17,7 +17,7 @@ describe('privacy', () => {
     const s = await createServer({
       db: `sqlite:${join(dir, 'receipts.db')}`,
       sites: SITES,
-      adminToken: 't',
+      adminToken: 'tlog-test-admin-token',
       trustProxy: true,
       logger: { level: 'debug', stream: pino.destination({ dest: logFile, sync: true }) },
       rateLimit: { max: 10, timeWindow: 60_000 },
@@ -62,7 +62,10 @@ describe('privacy', () => {
         codes.push((await send(ip, { url: `/v1/consents/${bodies[i]!.consentId}` })).statusCode);
       assert.ok(codes.includes(429), 'this visitor was rate-limited');
     }
-    const exp = await s.app.inject({ url: '/v1/admin/receipts', headers: { authorization: 'Bearer t' } });
+    const exp = await s.app.inject({
+      url: '/v1/admin/receipts',
+      headers: { authorization: 'Bearer tlog-test-admin-token' },
+    });
     const lines = exp.body
       .trim()
       .split('\n')

@@ -42,7 +42,7 @@ const serve = async (name: string) => {
   const s = await createServer({
     db: `sqlite:${join(dir, `${name}.db`)}`,
     sites: SITES,
-    adminToken: 't',
+    adminToken: 'tlog-test-admin-token',
     logger: false,
     signingKey: keys.privateKey,
     retention: false,
@@ -71,7 +71,7 @@ const post = async (s: AssentServer, n: number) => {
   await s.app.inject({
     method: 'POST',
     url: `/v1/admin/log/checkpoint?site=${encodeURIComponent(ORIGIN)}`,
-    headers: { authorization: 'Bearer t' },
+    headers: { authorization: 'Bearer tlog-test-admin-token' },
   });
   return out;
 };
@@ -273,7 +273,7 @@ describe('witness cosignatures (C2SP tlog-cosignature)', () => {
     const c = await createServer({
       db: `sqlite:${join(dir, 'c.db')}`,
       sites: SITES,
-      adminToken: 't',
+      adminToken: 'tlog-test-admin-token',
       logger: false,
       signingKey: keys.privateKey,
       retention: false,

@@ -75,7 +75,7 @@ const suite = (kind: 'sqlite' | 'postgres') =>
       s = await createServer({
         db,
         sites: SITES,
-        adminToken: 't',
+        adminToken: 'tlog-test-admin-token',
         logger: false,
         signingKey: keys.privateKey,
         retention: false,
@@ -143,7 +143,7 @@ const suite = (kind: 'sqlite' | 'postgres') =>
       const pub = await s.app.inject({
         method: 'POST',
         url: '/v1/admin/policies',
-        headers: { authorization: 'Bearer t' },
+        headers: { authorization: 'Bearer tlog-test-admin-token' },
         payload: { site: ORIGIN, config: { ...SITES[ORIGIN], policy: 'v4' } },
       });
       assert.equal(pub.statusCode, 201, pub.body);
@@ -173,7 +173,7 @@ const suite = (kind: 'sqlite' | 'postgres') =>
         s.app.inject({
           method: 'POST',
           url: `/v1/admin/log/checkpoint?site=${encodeURIComponent(ORIGIN)}`,
-          headers: { authorization: 'Bearer t' },
+          headers: { authorization: 'Bearer tlog-test-admin-token' },
         });
       await integrate();
       const old = await checkpoint();
@@ -183,7 +183,7 @@ const suite = (kind: 'sqlite' | 'postgres') =>
       const res = await s.app.inject({
         method: 'POST',
         url: `/v1/admin/log/checkpoint?site=${encodeURIComponent(ORIGIN)}`,
-        headers: { authorization: 'Bearer t' },
+        headers: { authorization: 'Bearer tlog-test-admin-token' },
       });
       assert.equal(res.statusCode, 200, res.body);
       const now = await checkpoint();
@@ -386,7 +386,7 @@ const suite = (kind: 'sqlite' | 'postgres') =>
     });
 
     it('an erasure request purges one consent now: unlinkable leaves, same tree, the chain verifies, audited without the consent ID', async () => {
-      const admin = { authorization: 'Bearer t' };
+      const admin = { authorization: 'Bearer tlog-test-admin-token' };
       const erase = (payload: Record<string, unknown>) =>
         s.app.inject({ method: 'POST', url: '/v1/admin/erasures', headers: admin, payload });
       const visitor = receiptBody().consentId;
@@ -476,7 +476,7 @@ const suite = (kind: 'sqlite' | 'postgres') =>
     });
 
     it('an erasure and its audit entry commit together: an audit log that refuses the entry leaves every receipt as it was', async () => {
-      const admin = { authorization: 'Bearer t' };
+      const admin = { authorization: 'Bearer tlog-test-admin-token' };
       const erase = (consentId: string) =>
         s.app.inject({
           method: 'POST',
@@ -538,7 +538,7 @@ const suite = (kind: 'sqlite' | 'postgres') =>
     });
 
     it('gives owners and auditors the same proof file for any receipt, audited as an export; none once purged', async () => {
-      const admin = { authorization: 'Bearer t' };
+      const admin = { authorization: 'Bearer tlog-test-admin-token' };
       const r = await post();
       const res = await s.app.inject({ url: `/v1/admin/receipts/${r.id}/proof`, headers: admin });
       assert.equal(res.statusCode, 200, res.body);

@@ -432,8 +432,11 @@ const admin: Gen = fc
   .record({
     which: fc.constantFrom('receipts', 'stats', 'policies-get', 'policies-post'),
     auth: fc.oneof(
-      { weight: 6, arbitrary: fc.constant('Bearer admin-token') },
-      { weight: 1, arbitrary: fc.constantFrom('Bearer wrong', 'bearer admin-token', 'Basic YWRtaW4=', '') },
+      { weight: 6, arbitrary: fc.constant('Bearer the-test-admin-token') },
+      {
+        weight: 1,
+        arbitrary: fc.constantFrom('Bearer wrong', 'bearer the-test-admin-token', 'Basic YWRtaW4=', ''),
+      },
       { weight: 1, arbitrary: fc.constant(null) },
     ),
     from: fc.option(date),

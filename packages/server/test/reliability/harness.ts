@@ -17,7 +17,7 @@ import { serverBuild } from './server-build.js';
 
 const run = promisify(execFile);
 export const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
-export const ADMIN = { authorization: 'Bearer admin-token' };
+export const ADMIN = { authorization: 'Bearer the-test-admin-token' };
 
 /**
  * A distinctive browser: the server may keep its family ("Chrome"), never the string. The
