@@ -5,7 +5,8 @@ import { describe, it } from 'node:test';
 import type { InjectOptions } from 'fastify';
 import pino from 'pino';
 import { createServer } from '../src/index.js';
-import { ORIGIN, receiptBody, SITES, tempDir } from './helpers.js';
+import { purgeExpired } from '../src/retention.js';
+import { newReceipt, ORIGIN, receiptBody, SITES, tempDir } from './helpers.js';
 
 const IP = '203.0.113.77';
 const IP6 = '2001:db8::77';
@@ -92,5 +93,68 @@ describe('privacy', () => {
         assert.equal(bytes.indexOf(Buffer.from(ip, 'utf16le')), -1, `${ip} (UTF-16) found in ${f}`);
       }
     }
+  });
+
+  it('leaves no byte of an erased or purged consent in the SQLite files, running or closed', async () => {
+    const dir = tempDir();
+    const s = await createServer({
+      db: `sqlite:${join(dir, 'receipts.db')}`,
+      sites: SITES,
+      adminToken: 'privacy-test-admin-token',
+      logger: false,
+      log: false,
+      retention: false,
+    });
+    const erased = receiptBody();
+    const kept = receiptBody();
+    for (const body of [erased, kept, { ...erased, method: 'reject-all' }]) {
+      const r = await s.app.inject({
+        method: 'POST',
+        url: '/v1/receipts',
+        headers: { origin: ORIGIN },
+        payload: body,
+      });
+      assert.equal(r.statusCode, 201, r.body);
+    }
+    // One whose time ran out long ago, for retention to purge.
+    const expired = receiptBody();
+    await s.store.append(
+      [newReceipt(s.signer.kid, { expiresAt: '2020-01-01T00:00:00.000Z' }, expired)],
+      s.signer,
+    );
+    const res = await s.app.inject({
+      method: 'POST',
+      url: '/v1/admin/erasures',
+      headers: { authorization: 'Bearer privacy-test-admin-token' },
+      payload: { site: ORIGIN, consentId: erased.consentId },
+    });
+    assert.equal(res.statusCode, 200, res.body);
+    assert.equal(await purgeExpired({ store: s.store }, 30), 1);
+    const traces = () =>
+      readdirSync(dir)
+        .filter((f) => f.startsWith('receipts.db'))
+        .flatMap((f) => {
+          const bytes = readFileSync(join(dir, f));
+          return [erased.consentId, expired.consentId, kept.consentId]
+            .filter((id) => bytes.indexOf(id) !== -1)
+            .map(
+              (id) =>
+                `${id === kept.consentId ? 'kept' : id === erased.consentId ? 'erased' : 'expired'} in ${f}`,
+            );
+        });
+    // Running: secure_delete zeroed what was cleared, and the checkpoint emptied the WAL.
+    assert.deepEqual(
+      traces().filter((t) => !t.startsWith('kept')),
+      [],
+    );
+    assert.ok(
+      traces().some((t) => t.startsWith('kept')),
+      'the kept consent is there (the search works)',
+    );
+    await s.close();
+    assert.deepEqual(
+      traces().filter((t) => !t.startsWith('kept')),
+      [],
+    );
   });
 });

@@ -284,6 +284,35 @@ const storeSuite = (kind: 'sqlite' | 'postgres') => {
       assert.equal(await purgeExpired({ store }, 30), 0);
     });
 
+    it('never purges a withdrawal before the acceptance it withdrew: the consent stays withdrawn', async () => {
+      // Accepted under a policy of 395 days, withdrawn under one of 30: the withdrawal expires
+      // first. Purging it alone would make the acceptance the consent's latest receipt again.
+      const c = receiptBody({ method: 'accept-all' });
+      const day = 86_400_000;
+      await store.append([item({ expiresAt: new Date(Date.now() + 395 * day).toISOString() }, c)], signer);
+      await store.append(
+        [
+          item(
+            { expiresAt: '2020-01-01T00:00:00.000Z' },
+            { ...c, method: 'withdraw', choices: { ...c.choices, analytics: false } },
+          ),
+        ],
+        signer,
+      );
+      assert.equal(await purgeExpired({ store }, 30), 0);
+      assert.equal((await store.latest(c.consentId))?.method, 'withdraw');
+      assert.equal((await store.history(c.consentId, { offset: 0, limit: 10 })).total, 2);
+      // Once the acceptance has expired too, both go, the earlier one first.
+      const d = receiptBody({ method: 'accept-all' });
+      await store.append([item({ expiresAt: '2020-02-01T00:00:00.000Z' }, d)], signer);
+      await store.append(
+        [item({ expiresAt: '2020-01-01T00:00:00.000Z' }, { ...d, method: 'withdraw' })],
+        signer,
+      );
+      assert.equal(await purgeExpired({ store }, 30), 2);
+      assert.equal(await store.latest(d.consentId), null);
+    });
+
     it('probes a write (readiness after write failures)', async () => {
       await store.probeWrite('2026-01-01T00:00:00.000Z');
       await store.probeWrite('2026-01-01T00:00:01.000Z');
@@ -314,9 +343,11 @@ const storeSuite = (kind: 'sqlite' | 'postgres') => {
           'journal_mode',
           'synchronous',
           'busy_timeout',
+          'secure_delete',
         ]);
-        // synchronous 2 = FULL: the WAL is fsynced on every commit (durability).
-        const want = { journal_mode: 'wal', synchronous: 2, busy_timeout: 5000 };
+        // synchronous 2 = FULL: the WAL is fsynced on every commit (durability); secure_delete
+        // 1: what a purge or an erasure clears is zeroed in the file (privacy.test).
+        const want = { journal_mode: 'wal', synchronous: 2, busy_timeout: 5000, secure_delete: 1 };
         assert.deepEqual(reads, want);
         assert.deepEqual(writer, want);
         assert.deepEqual(

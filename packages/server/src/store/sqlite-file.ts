@@ -15,9 +15,17 @@ process.env.SQLITE_USE_URI = '1';
  * - no larger page cache: 64 MiB per connection instead of SQLite's 2 MiB measured no faster
  *   (inclusion proofs at 30,000 receipts, and receipt writes, A/B on 2026-11-30); the OS page
  *   cache serves what SQLite's misses. No `mmap_size` either: a mapped file that shrinks under
- *   the server (another process truncating it) is a SIGBUS, the failure `sqliteUri` avoids.
+ *   the server (another process truncating it) is a SIGBUS, the failure `sqliteUri` avoids;
+ * - secure_delete: what a purge or an erasure clears is overwritten with zeros, not left in
+ *   free pages of the file, where whoever holds the file or a backup would still read the
+ *   consent ID beside the receipt's ID (the writer also checkpoints the WAL after each, below).
  */
-export const SQLITE_PRAGMAS = ['journal_mode = WAL', 'synchronous = FULL', 'busy_timeout = 5000'] as const;
+export const SQLITE_PRAGMAS = [
+  'journal_mode = WAL',
+  'synchronous = FULL',
+  'busy_timeout = 5000',
+  'secure_delete = ON',
+] as const;
 
 /**
  * The URI that opens `path` (absolute) with SQLite's `unix-excl` VFS. Why: in WAL mode the

@@ -173,6 +173,23 @@ const eraseBoth = db.transaction((now, site, consentId, expect, auditSql, auditP
   if (ids.length !== want.size || !ids.every((id) => want.has(id))) throw new Outcome('stale');
   return 'done';
 });
+// After a purge or an erasure that cleared something, the WAL still holds the pages as they
+// were (consent IDs and all) until SQLite reuses them: a TRUNCATE checkpoint copies the cleared
+// pages into the file (where secure_delete zeroed what was freed) and empties the WAL. Best
+// effort, and without waiting: a reader mid-query (an export) would otherwise hold this thread,
+// and every receipt behind it, for the busy timeout; the next purge's checkpoint tries again.
+const busyTimeout = db.pragma('busy_timeout', { simple: true });
+const scrubbed = (result) => {
+  if (!result) return result;
+  db.pragma('busy_timeout = 0');
+  try {
+    db.pragma('wal_checkpoint(TRUNCATE)');
+  } finally {
+    db.pragma(`busy_timeout = ${busyTimeout}`);
+  }
+  return result;
+};
+const eraseOp = outcomeOf(eraseBoth);
 // The admin console's writes (users, sessions; store/admin-store.ts): one statement each,
 // compiled by Kysely on the request thread, prepared here once per distinct SQL.
 const adminStatements = new Map();
@@ -186,8 +203,11 @@ const OPS = {
   // not at all: nothing changed, no entry; the entry's place taken, both rolled back.
   execAudited: outcomeOf(execAudited),
   // One transaction: the overview's latest rows and the receipts they stand for go together.
-  purge: (cutoff, now, limit) => purgeBoth.immediate(cutoff, now, limit),
-  erase: outcomeOf(eraseBoth),
+  purge: (cutoff, now, limit) => scrubbed(purgeBoth.immediate(cutoff, now, limit)),
+  erase: (...args) => {
+    const r = eraseOp(...args);
+    return r === 'done' ? scrubbed(r) : r;
+  },
   salt: (day, fresh) => {
     addSalt.run(day, fresh);
     return getSalt.get(day).salt;

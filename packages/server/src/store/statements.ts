@@ -202,10 +202,25 @@ export const writes = (db: Kysely<Database>) => ({
         'id',
         'in',
         db
-          .selectFrom('receipts')
-          .select('id')
-          .where('expires_at', '<', cutoff)
-          .where('body', 'is not', null)
+          .selectFrom('receipts as r')
+          .select('r.id')
+          .where('r.expires_at', '<', cutoff)
+          .where('r.body', 'is not', null)
+          // Not while an earlier receipt of the same consent is still kept: purging a
+          // withdrawal (under a policy with shorter `days`) before the acceptance it withdrew
+          // would make that acceptance the consent's latest again, a consent brought back.
+          .where(({ not, exists, selectFrom }) =>
+            not(
+              exists(
+                selectFrom('receipts as e')
+                  .select('e.id')
+                  .whereRef('e.consent_id', '=', 'r.consent_id')
+                  .whereRef('e.site', '=', 'r.site')
+                  .whereRef('e.seq', '<', 'r.seq')
+                  .where('e.expires_at', '>=', cutoff),
+              ),
+            ),
+          )
           .limit(limit),
       ),
   /**
