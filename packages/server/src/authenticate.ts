@@ -25,6 +25,8 @@ export interface Refusal {
   /** The field the 401 names; default `authorization`. */
   readonly field?: string;
   readonly challenge?: string;
+  /** Runs before the 401 goes out (the sign-in's audit entry: written before the answer). */
+  readonly record?: () => Promise<unknown>;
 }
 
 /**
@@ -55,6 +57,7 @@ export const throttledAuth = async (
   }
   if (await check()) return true;
   ctx.authThrottle.fail(client);
+  await refusal.record?.();
   if (refusal.challenge) reply.header('www-authenticate', refusal.challenge);
   reply.code(401).send(apiError('ASSENT_UNAUTHORIZED', refusal.field ?? 'authorization', refusal.message));
   return false;

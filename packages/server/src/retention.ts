@@ -26,19 +26,24 @@ export const purgeExpired = async (
   }
 };
 
-/** Runs the purge and the salt rotation now and then every `intervalMs` (default hourly). */
+/**
+ * Runs the purge and the salt rotation now and then every `intervalMs` (default hourly). With
+ * `days` null (retention off) the salts still go after two days: the IP hash's promise does not
+ * depend on how long receipts are kept.
+ */
 export const startRetention = (
   ctx: Context,
   log: FastifyBaseLogger,
-  days: number,
+  days: number | null,
   intervalMs = 3_600_000,
   /** Told of each run: the receipts purged, or null when it failed (metrics). */
   onRun?: (purged: number | null) => void,
 ): { stop(): void } => {
   const run = async () => {
     try {
-      const purged = await purgeExpired(ctx, days);
+      const purged = days === null ? null : await purgeExpired(ctx, days);
       await ctx.hasher.rotate();
+      if (purged === null) return;
       if (purged) log.info({ purged }, 'retention: purged expired receipts');
       onRun?.(purged);
     } catch (err) {

@@ -536,18 +536,20 @@ export const createServer = async (opts: ServerOptions): Promise<AssentServer> =
           logs.error(err, 'consent log: checkpoint failed'),
         );
   if (opts.webhooks !== false) await ctx.webhooks.start();
-  const retention =
-    opts.retention === false
-      ? null
-      : startRetention(ctx, app.log, opts.retention?.days ?? 365, opts.retention?.intervalMs, (purged) =>
-          metrics.retention(purged),
-        );
+  // With retention off, receipts are kept, but the job still deletes the IP hash's old salts.
+  const retention = startRetention(
+    ctx,
+    app.log,
+    opts.retention === false ? null : (opts.retention?.days ?? 365),
+    opts.retention === false ? undefined : opts.retention?.intervalMs,
+    (purged) => metrics.retention(purged),
+  );
 
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
       shuttingDown = true;
-      retention?.stop();
+      retention.stop();
       following.stop();
       checkpoints?.stop();
       // Attempts in flight are aborted: their receipts stay after the cursor, sent again next start.

@@ -187,6 +187,21 @@ describe('admin audit log', () => {
     assert.deepEqual([removed.ok, removed.seq], [false, 4]);
     assert.match(removed.reason, /missing/);
   });
+
+  it('records a failed sign-in, never what was typed unless it is an email address (a password in the wrong field)', async () => {
+    // A password typed into the email field: the signed, permanent log must not keep it.
+    assert.equal((await signIn('tr0ub4dor&3 my password', 'x')).statusCode, 401);
+    const owner = await signIn('owner@example.com');
+    const [, failed] = (await entries({ cookie: String(owner.headers['set-cookie']).split(';')[0]! })).filter(
+      (e) => e.action === 'sign-in-failed' || e.action === 'sign-in',
+    );
+    assert.deepEqual([failed?.actor, failed?.action], ['(not an email address)', 'sign-in-failed']);
+    assert.ok(
+      !JSON.stringify(await entries({ cookie: String(owner.headers['set-cookie']).split(';')[0]! })).includes(
+        'tr0ub4dor',
+      ),
+    );
+  });
 });
 
 describe('audit log appends', () => {

@@ -157,4 +157,22 @@ describe('privacy', () => {
       [],
     );
   });
+
+  it('deletes the IP hash’s old salts with retention off too', async () => {
+    const s = await createServer({
+      db: 'sqlite::memory:',
+      sites: SITES,
+      logger: false,
+      log: false,
+      retention: false,
+    });
+    try {
+      assert.equal(await s.store.salt('2020-01-01', 'old-salt'), 'old-salt');
+      // The job's first run comes a second after the start.
+      await new Promise((r) => setTimeout(r, 1500));
+      assert.equal(await s.store.salt('2020-01-01', 'fresh'), 'fresh', 'the old day’s salt was deleted');
+    } finally {
+      await s.close();
+    }
+  });
 });

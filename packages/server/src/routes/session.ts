@@ -17,6 +17,7 @@ import { apiError, errorResponses } from '../errors.js';
 import { PASSWORD_MAX, verifyPassword } from '../passwords.js';
 import { emptyReply, errorReply } from '../schemas.js';
 import { sitesOf, type User } from '../store/admin-store.js';
+import { emailProblem } from '../users.js';
 
 const HOUR = 3_600_000;
 
@@ -83,13 +84,12 @@ export const signInRoute = (ctx: Context) => async (app: FastifyInstance) => {
           .code(403)
           .send(apiError('ASSENT_FORBIDDEN', 'sec-fetch-site', "sign in from the admin console's own page"));
       let user: User | null = null;
-      let checked = false;
+      const tried = req.body.email.trim().toLowerCase();
       const ok = await throttledAuth(
         ctx,
         req,
         reply,
         async () => {
-          checked = true;
           const u = await ctx.store.admin.userByEmail(req.body.email.trim());
           const match = await verifyPassword(req.body.password, u?.password ?? null);
           if (match && u)
@@ -103,21 +103,24 @@ export const signInRoute = (ctx: Context) => async (app: FastifyInstance) => {
             };
           return match;
         },
-        { field: 'password', message: 'that email and password do not match a user of this server' },
+        {
+          field: 'password',
+          message: 'that email and password do not match a user of this server',
+          // Failures are recorded (the throttle bounds how many; a blocked client's 429s are
+          // not), before the 401 goes out. What was typed is kept only if it is an email
+          // address: a password typed into the email field must not land in the signed,
+          // permanent audit log.
+          record: () =>
+            ctx.audit.append({
+              actor: emailProblem(tried) ? '(not an email address)' : tried,
+              role: null,
+              action: 'sign-in-failed',
+              target: null,
+              detail: {},
+            }),
+        },
       );
-      const tried = req.body.email.trim().toLowerCase();
-      if (!ok || !user) {
-        // Failures are recorded (the throttle bounds how many); a blocked client's 429s are not.
-        if (checked)
-          await ctx.audit.append({
-            actor: tried,
-            role: null,
-            action: 'sign-in-failed',
-            target: null,
-            detail: {},
-          });
-        return reply;
-      }
+      if (!ok || !user) return reply;
       const u = user as User;
       const now = Date.now();
       const token = newSessionToken();
