@@ -113,8 +113,17 @@ describe('admin receipts table and detail', () => {
     });
     assert.equal(known.statusCode, 200);
     assert.equal(await audited(), before + 1, 'only the export that ran is audited');
+    // Spelt with a space and capitals, as the erasure route takes it: the same site.
+    const spaced = await s.app.inject({
+      url: `/v1/admin/receipts?site=${encodeURIComponent(` ${OTHER.toUpperCase()}/`)}`,
+      headers: auth,
+    });
+    assert.equal(spaced.statusCode, 200, spaced.body);
     assert.equal((await page('consent=not-an-id')).json().field, 'consent');
     assert.equal((await page('after=garbage')).statusCode, 400);
+    // A cursor the server never made (a NUL, which PostgreSQL refuses with a 500) is a 400.
+    const forged = Buffer.from(`2026-01-01T00:00:00.000Z|${ids[0]}\u0000x`).toString('base64url');
+    assert.equal((await page(`after=${forged}`)).statusCode, 400);
     assert.equal((await page('method=maybe')).statusCode, 400);
     // The consent ID searched for is nowhere in the server's log.
     assert.ok(logs.length > 0);

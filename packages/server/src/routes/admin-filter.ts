@@ -1,5 +1,5 @@
 import type { FastifyReply } from 'fastify';
-import type { Context } from '../context.js';
+import { type Context, normalizeOrigin } from '../context.js';
 import { DATE_HINT, parseDateParam } from '../dates.js';
 import { apiError } from '../errors.js';
 import type { ExportFilter } from '../store/types.js';
@@ -28,7 +28,8 @@ export const filterOf = (q: FilterQuery): ExportFilter | { field: 'from' | 'to' 
   const to = q.to === undefined ? undefined : parseDateParam(q.to);
   if (to === null) return { field: 'to' };
   return {
-    ...(q.site ? { site: q.site.replace(/\/+$/, '').toLowerCase() } : {}),
+    // One spelling rule for a site everywhere (the erasure route trimmed, this did not).
+    ...(q.site ? { site: normalizeOrigin(q.site) } : {}),
     ...(from ? { from } : {}),
     ...(to ? { to } : {}),
   };

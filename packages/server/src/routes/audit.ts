@@ -61,7 +61,9 @@ export const auditRoutes = (ctx: Context) => async (app: FastifyInstance) => {
     },
     async (req, reply) => {
       const limit = Number(req.query.limit ?? 50);
-      const before = req.query.before === undefined ? null : Number(req.query.before);
+      // Past the last entry is "from the newest": clamped to what every store's column holds
+      // (PostgreSQL's 32-bit integer answered a larger number with a 500).
+      const before = req.query.before === undefined ? null : Math.min(Number(req.query.before), 2 ** 31 - 1);
       const rows = await ctx.store.admin.auditPage(before, limit);
       const entries = rows.map(entryOf);
       reply.header('cache-control', 'no-store');

@@ -12,7 +12,7 @@ import {
 import type { FastifyInstance } from 'fastify';
 import { audit, maySee, scopedFilter } from '../admin-auth.js';
 import type { Context } from '../context.js';
-import { apiError, errorResponses } from '../errors.js';
+import { apiError, errorResponses, RECEIPT_ID_PATTERN } from '../errors.js';
 import { errorReply, jsonReply, receiptIdSchema } from '../schemas.js';
 import { receiptHash, verifyHashSignature } from '../signer.js';
 import type { ReceiptListRow } from '../store/admin-store.js';
@@ -24,9 +24,14 @@ const DEFAULT_LIMIT = 50;
 
 /** The keyset cursor of the next page: the last row's `at` and `id`, as one opaque string. */
 const cursorOf = (r: ReceiptListRow) => Buffer.from(`${r.at}|${r.id}`).toString('base64url');
+const ID = new RegExp(RECEIPT_ID_PATTERN);
+const AT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+/** What `cursorOf` made, or null: anything else (a NUL PostgreSQL refuses …) never reaches a query. */
 const parseCursor = (c: string): { at: string; id: string } | null => {
-  const [at, id] = Buffer.from(c, 'base64url').toString().split('|');
-  return at && id && !Number.isNaN(Date.parse(at)) ? { at, id } : null;
+  const [at, id, ...rest] = Buffer.from(c, 'base64url').toString().split('|');
+  return at && id && !rest.length && AT.test(at) && ID.test(id) && !Number.isNaN(Date.parse(at))
+    ? { at, id }
+    : null;
 };
 
 /** A row of the table: what the console shows, from the signed body (null once purged). */
