@@ -8,7 +8,16 @@ import { after, before, describe, it } from 'node:test';
 import { type AssentServer, createServer } from '../src/index.js';
 import { publishable } from '../src/policies.js';
 import { seedChoices } from './admin-seed.js';
-import { consentId, freshPgDatabase, SITES, tempDir } from './helpers.js';
+import {
+  consentId,
+  freshPgDatabase,
+  newReceipt,
+  ORIGIN,
+  OTHER,
+  receiptBody,
+  SITES,
+  tempDir,
+} from './helpers.js';
 
 /** A site whose visitors get each of the three modes, by region. */
 const MODES_SITE = 'https://modes.example';
@@ -254,6 +263,54 @@ describe('admin overview', () => {
         assert.deepEqual(await get(`&to=${end}`), open);
         const later = new Date(Date.now() + 1000).toISOString();
         assert.deepEqual(await get(`&to=${later}`), now);
+      });
+
+      it('orders a consent’s receipts of one millisecond by the chain, everywhere, and counts it on each site', async () => {
+        const overview = async (site: string, q = '') => {
+          const r = await s.app.inject({
+            url: `/v1/admin/overview?site=${encodeURIComponent(site)}${q}`,
+            headers: { authorization: `Bearer ${TOKEN}` },
+          });
+          assert.equal(r.statusCode, 200, r.body);
+          return r.json();
+        };
+        const before = await overview(ORIGIN);
+        // An acceptance and its withdrawal in one millisecond, in one batch, the withdrawal
+        // second in the chain but with the smaller receipt ID (IDs are random within a
+        // millisecond): the withdrawal is the latest, for the store, the history and the overview.
+        const at = new Date().toISOString();
+        const body = receiptBody({ method: 'accept-all' });
+        await s.store.append(
+          [
+            newReceipt(s.signer.kid, { id: 'zzzzzzzzzzzzzzzz', at }, body),
+            newReceipt(s.signer.kid, { id: 'AAAAAAAAAAAAAAAA', at }, { ...body, method: 'withdraw' }),
+          ],
+          s.signer,
+        );
+        assert.equal((await s.store.latest(body.consentId))?.method, 'withdraw');
+        assert.equal(
+          (await s.store.history(body.consentId, { offset: 0, limit: 5 })).receipts[0]?.method,
+          'withdraw',
+        );
+        const methods = (o: { outcomes: { method: string; consents: number }[] }) =>
+          Object.fromEntries(o.outcomes.map((x) => [x.method, x.consents]));
+        const open = await overview(ORIGIN);
+        assert.equal(methods(open).withdraw ?? 0, (methods(before).withdraw ?? 0) + 1);
+        assert.equal(methods(open)['accept-all'] ?? 0, methods(before)['accept-all'] ?? 0);
+        const end = new Date(Date.now() + 1).toISOString();
+        await new Promise((r) => setTimeout(r, 5));
+        const closed = await overview(ORIGIN, `&to=${end}`);
+        assert.deepEqual(methods(closed), methods(open), 'the range ending in the past counts the same');
+        // The same consent ID on a second site (apex and www sharing the cookie): counted on both.
+        const other = await overview(OTHER);
+        await s.app.inject({
+          method: 'POST',
+          url: '/v1/receipts',
+          headers: { origin: OTHER },
+          payload: { ...body, page: { origin: OTHER, path: '/' } },
+        });
+        assert.equal((await overview(OTHER)).consents, other.consents + 1);
+        assert.equal((await overview(ORIGIN)).consents, open.consents, 'still counted on the first site');
       });
     });
 });

@@ -48,6 +48,7 @@ const storeSuite = (kind: 'sqlite' | 'postgres') => {
         '0002_policies',
         '0003_history_probes',
         '0004_consent_latest',
+        '0005_latest_by_site',
         'admin_0001_users',
         'admin_0002_audit',
         'admin_0003_webhooks',

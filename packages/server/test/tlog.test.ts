@@ -643,6 +643,7 @@ describe('migrating a database that has receipts', () => {
     // What came after 0003 (the admin console's tables sort before tlog_0001; they hold no receipts).
     assert.deepEqual(await store.migrate(), [
       '0004_consent_latest',
+      '0005_latest_by_site',
       'admin_0001_users',
       'admin_0002_audit',
       'admin_0003_webhooks',

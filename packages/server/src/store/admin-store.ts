@@ -383,7 +383,8 @@ export class AdminStore {
                     selectFrom('receipts as n')
                       .select(sql`1`.as('one'))
                       .whereRef('n.consent_id', '=', 'r.consent_id')
-                      .where((eb) => eb(eb.refTuple('n.at', 'n.id'), '>', eb.refTuple('r.at', 'r.id')))
+                      .whereRef('n.site', '=', 'r.site')
+                      .where((eb) => eb(eb.refTuple('n.at', 'n.seq'), '>', eb.refTuple('r.at', 'r.seq')))
                       .where('n.at', '<', q.to!),
                   ),
                 ),

@@ -191,8 +191,15 @@ export class KyselyStore implements Store {
         await w.insertReceipts(rows.slice(i, i + INSERT_CHUNK)).execute();
         await w.insertLeaves(leaves.slice(i, i + INSERT_CHUNK)).execute();
       }
-      // Each consent's last receipt of the batch (rows are in time order) becomes its latest.
-      const latest = [...new Map(rows.map((row) => [row.consent_id, latestRow(row)])).values()];
+      // Each consent's latest receipt of the batch, by the order upsertLatest compares (`at`,
+      // then `seq`), not by its place in the batch: the stores must agree on it.
+      const byConsent = new Map<string, ReceiptsTable>();
+      for (const row of rows) {
+        const key = `${row.site} ${row.consent_id}`;
+        const had = byConsent.get(key);
+        if (!had || row.at > had.at || (row.at === had.at && row.seq > had.seq)) byConsent.set(key, row);
+      }
+      const latest = [...byConsent.values()].map(latestRow);
       for (let i = 0; i < latest.length; i += INSERT_CHUNK)
         await w.upsertLatest(latest.slice(i, i + INSERT_CHUNK)).execute();
       for (const [site, h] of heads) await w.writeHead(h.seq, h.hash, h.leaves, site).execute();
@@ -215,7 +222,7 @@ export class KyselyStore implements Store {
         .select(['body', 'hash', 'sig'])
         .where('consent_id', '=', consentId)
         .orderBy('at', 'desc')
-        .orderBy('id', 'desc')
+        .orderBy('seq', 'desc')
         .limit(limit)
         .offset(Math.max(0, Math.trunc(page.offset)))
         .execute(),
@@ -234,7 +241,7 @@ export class KyselyStore implements Store {
       .select(['body', 'hash', 'sig'])
       .where('consent_id', '=', consentId)
       .orderBy('at', 'desc')
-      .orderBy('id', 'desc')
+      .orderBy('seq', 'desc')
       .limit(1)
       .executeTakeFirst();
     return r ? { ...(JSON.parse(r.body!) as SignedReceipt), hash: r.hash, sig: r.sig } : null;

@@ -156,6 +156,52 @@ const migrations: Record<string, Migration> = {
     },
   },
   /**
+   * One order for "a consent's latest receipt", the same in every store and query: by `at`,
+   * then by the chain's `seq` (the order the server committed them), within one site.
+   * `consent_latest` was keyed by the consent ID alone and ordered ties by receipt ID (random
+   * within a millisecond): an acceptance and a withdrawal in one millisecond came out in either
+   * order, differently on SQLite and PostgreSQL, and one consent ID on two sites (apex and www
+   * sharing the cookie) was counted on one of them only. Rebuilt keyed by (site, consent ID),
+   * with the receipt's `seq`, from the receipts.
+   */
+  '0005_latest_by_site': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.dropTable('consent_latest').execute();
+      await db.schema
+        .createTable('consent_latest')
+        .addColumn('site', 'text', (c) => c.notNull())
+        .addColumn('consent_id', 'text', (c) => c.notNull())
+        .addColumn('seq', 'integer', (c) => c.notNull())
+        .addColumn('receipt_id', 'text', (c) => c.notNull())
+        .addColumn('at', 'text', (c) => c.notNull())
+        .addColumn('day', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'text', (c) => c.notNull())
+        .addColumn('method', 'text')
+        .addColumn('region', 'text')
+        .addColumn('mode', 'text')
+        .addColumn('granted', 'text')
+        .addPrimaryKeyConstraint('consent_latest_pk', ['site', 'consent_id'])
+        .execute();
+      // As 0004's: covering, in the overview's GROUP BY order.
+      await db.schema
+        .createIndex('consent_latest_groups')
+        .on('consent_latest')
+        .columns(['site', 'day', 'region', 'mode', 'method', 'granted', 'at'])
+        .execute();
+      await db.schema
+        .createIndex('consent_latest_expires')
+        .on('consent_latest')
+        .column('expires_at')
+        .execute();
+      await sql`insert into consent_latest (site, consent_id, seq, receipt_id, at, day, expires_at, method, region, mode, granted)
+        select r.site, r.consent_id, r.seq, r.id, r.at, substr(r.at, 1, 10), r.expires_at, r.method, r.region, r.mode, r.granted
+        from receipts r
+        where r.body is not null and r.consent_id is not null and not exists (
+          select 1 from receipts n where n.consent_id = r.consent_id and n.site = r.site and (n.at, n.seq) > (r.at, r.seq)
+        )`.execute(db);
+    },
+  },
+  /**
    * The consent log (issue 18): an RFC 9162 Merkle tree per site beside the hash chain. Each
    * receipt gets a leaf: `salt` (32 random bytes, hex; purged with the payload, so the leaf
    * becomes unlinkable) and `leaf`, its index in the site's tree; `tlog_leaves` holds each

@@ -116,8 +116,9 @@ const PURGED = {
  * (`day`) computed from one in SQL, so the writer thread runs it with the row's own arguments.
  */
 export const latestRow = (r: ReceiptsTable) => ({
-  consent_id: r.consent_id!,
   site: r.site,
+  consent_id: r.consent_id!,
+  seq: r.seq,
   receipt_id: r.id,
   at: r.at,
   day: sql<string>`substr(${r.at}, 1, 10)`,
@@ -147,9 +148,10 @@ export const writes = (db: Kysely<Database>) => ({
       .returning(['seq', 'hash', 'leaves']),
   insertReceipts: (rows: readonly ReceiptsTable[]) => db.insertInto('receipts').values(rows),
   /**
-   * Makes each row its consent's latest unless a later receipt (by `at`, then id) is there
-   * already. Rows of one statement must name distinct consents (PostgreSQL refuses to update a
-   * row twice in one statement): KyselyStore passes each consent's last row of a batch.
+   * Makes each row its consent's latest on its site unless a later receipt (by `at`, then
+   * `seq`: LATEST_ORDER) is there already. Rows of one statement must name distinct consents
+   * (PostgreSQL refuses to update a row twice in one statement): KyselyStore passes each
+   * consent's latest row of a batch.
    */
   upsertLatest: (rows: readonly ReturnType<typeof latestRow>[]) =>
     db
@@ -157,9 +159,9 @@ export const writes = (db: Kysely<Database>) => ({
       .values(rows)
       .onConflict((oc) =>
         oc
-          .column('consent_id')
+          .columns(['site', 'consent_id'])
           .doUpdateSet((eb) => ({
-            site: eb.ref('excluded.site'),
+            seq: eb.ref('excluded.seq'),
             receipt_id: eb.ref('excluded.receipt_id'),
             at: eb.ref('excluded.at'),
             day: eb.ref('excluded.day'),
@@ -171,9 +173,9 @@ export const writes = (db: Kysely<Database>) => ({
           }))
           .where((eb) =>
             eb(
-              eb.refTuple('excluded.at', 'excluded.receipt_id'),
+              eb.refTuple('excluded.at', 'excluded.seq'),
               '>',
-              eb.refTuple('consent_latest.at', 'consent_latest.receipt_id'),
+              eb.refTuple('consent_latest.at', 'consent_latest.seq'),
             ),
           ),
       ),

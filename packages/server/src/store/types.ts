@@ -19,14 +19,16 @@ export interface Database {
 }
 
 /**
- * Each consent's latest receipt, kept by every append in the receipt's own transaction: what the
+ * Each consent's latest receipt on each site (by `at`, then `seq`), kept by every append in the receipt's own transaction: what the
  * console's overview counts ("a visitor's latest choice") without finding, for each of a
  * million receipts, whether a later one of the same consent exists. Its columns are the
  * receipt row's (statements.ts latestRow). A purge deletes the rows of expired receipts.
  */
 export interface ConsentLatestTable {
-  consent_id: string;
   site: string;
+  consent_id: string;
+  /** The receipt's place in its site's chain: after `at`, what orders a consent's receipts. */
+  seq: number;
   receipt_id: string;
   at: string;
   /** `at`'s UTC day (YYYY-MM-DD): the overview's first grouping, in its index. */
