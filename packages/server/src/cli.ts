@@ -1,5 +1,7 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import {
+  accessSync,
+  constants,
   createReadStream,
   createWriteStream,
   existsSync,
@@ -8,7 +10,7 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -23,9 +25,9 @@ import { IP_SECRET_MIN_BYTES, signingKeyOf } from './options.js';
 import { createServer } from './server.js';
 import { createSigner, generateKeys } from './signer.js';
 import { isHeldElsewhere, openStore, ReadOnlyError } from './store/open.js';
-import { cosignerVerifierKey, cosignLine, logOrigin } from './tlog/note.js';
+import { type Cosigner, cosignerVerifierKey, cosignLine, logOrigin, parseCosignerKey } from './tlog/note.js';
 import { verifyProofFile } from './tlog/proof-file.js';
-import { submitCosignature, witness } from './tlog/witness.js';
+import { submitCosignature, type WitnessOk, witness } from './tlog/witness.js';
 import { addUser, emailProblem, roleProblem } from './users.js';
 import { verifyExport } from './verify.js';
 
@@ -65,6 +67,42 @@ const expectArgs = (n: number, usage: string) => {
     die(
       `unexpected argument${extra.length > 1 ? 's' : ''} ${extra.map((x) => JSON.stringify(x)).join(' ')}: ${usage}`,
     );
+};
+
+/**
+ * The options a command takes, or exit 2 naming one it does not: `witness --site …` used to
+ * be ignored, as if the run were limited to that site. (--help is every command's.)
+ */
+const expectOptions = (cmd: string, takes: readonly string[]) => {
+  const other = Object.keys(flags).find((k) => k !== 'help' && !takes.includes(k));
+  if (other) die(`--${other} is not an option of ${cmd} (it takes ${takes.map((x) => `--${x}`).join(', ')})`);
+};
+
+const errno = (e: unknown) => (e as NodeJS.ErrnoException).code ?? String(e);
+
+/**
+ * The directory `flag` names, made if missing, and writable: checked before a command does
+ * anything (a witness before fetching), so a mistyped path is exit 2 naming the option.
+ */
+const writableDir = (flag: string, path: string) => {
+  let isDir: boolean | null = null;
+  try {
+    isDir = statSync(path).isDirectory();
+  } catch {
+    // Missing (or under a file: mkdir says which).
+  }
+  if (isDir === false) die(`--${flag}: ${path} is not a directory`);
+  if (isDir === null)
+    try {
+      mkdirSync(path, { recursive: true });
+    } catch (e) {
+      die(`--${flag}: cannot make the directory ${path}: ${errno(e)}`);
+    }
+  try {
+    accessSync(path, constants.W_OK);
+  } catch (e) {
+    die(`--${flag}: cannot write in ${path}: ${errno(e)}`);
+  }
 };
 
 /** An input file's lines; a file that cannot be read is exit 2 naming it. */
@@ -133,7 +171,8 @@ const USAGE = `assent-server — Assent's receipt server
   assent-server keygen  [--data-dir dir]
   assent-server verify  <export.ndjson> --public-key key.pem [--public-key old.pem]
   assent-server export  [--db …] [--site origin] [--from date] [--to date] [--format ndjson|csv|iso27560|kantara] [--out file]
-  assent-server verify-receipt <proof.json> --public-key key.pem   (a visitor's proof, offline)
+  assent-server verify-receipt <proof.json> --public-key key.pem [--witness verifier-key …]
+                          (a visitor's proof, offline; each --witness must have cosigned its checkpoint)
   assent-server witness <checkpoint URL> --state dir --public-key key.pem [--origin log-origin] [--key witness-key.pem --name witness.example/w1 [--submit]]
                           (--origin, e.g. news.example/assent-log, is required when the URL has no ?site=)
   assent-server witness-key --name witness.example/w1 --out witness-key.pem   (prints the verifier key for the log's \`witnesses\`)
@@ -147,7 +186,8 @@ ASSENT_ADMIN_ORIGIN, ASSENT_METRICS_TOKEN, ASSENT_REGION_HEADER, ASSENT_TRUST_PR
 ASSENT_WEBHOOK_PRIVATE_NETWORKS.
 Precedence: flags, then environment, then the config file; each is checked (exit 2 names the key).
 Exit codes: 0 ok, 1 failure (verify: a broken export; verify-receipt: an invalid proof;
-witness: a fork or a checkpoint that does not verify), 2 configuration or usage mistake,
+witness: a fork or a checkpoint that does not verify), 2 configuration or usage mistake
+(witness: also another run of the same log still holding its lock after 30 s),
 3 the database cannot be written (read-only or immutable, or its SQLite file is held by another server).`;
 
 class UsageError extends Error {}
@@ -167,6 +207,7 @@ const parse = (argv: string[]) =>
       host: { type: 'string' },
       'data-dir': { type: 'string' },
       'public-key': { type: 'string', multiple: true },
+      witness: { type: 'string', multiple: true },
       site: { type: 'string' },
       from: { type: 'string' },
       to: { type: 'string' },
@@ -503,6 +544,7 @@ const main = async () => {
       return;
     }
     case 'verify-receipt': {
+      expectOptions('verify-receipt', ['public-key', 'witness']);
       const path =
         positionals[1] ??
         die('verify-receipt: which file? assent-server verify-receipt proof.json --public-key key.pem');
@@ -511,23 +553,43 @@ const main = async () => {
         'verify-receipt checks one file: assent-server verify-receipt proof.json --public-key key.pem',
       );
       const keys = publicKeys('verify-receipt');
+      // Witnesses whose cosignature the checkpoint must carry: a visitor who trusts them
+      // accepts a proof only against a checkpoint they cosigned.
+      const witnesses = (flags.witness ?? []).map((k): Cosigner => {
+        const w = parseCosignerKey(k);
+        return typeof w === 'string' ? die(`--witness: ${JSON.stringify(k)} ${w}`) : w;
+      });
+      // A file that cannot be read is a mistyped path (exit 2, as for verify); one that is
+      // not a proof is an invalid proof (exit 1).
+      let text = '';
+      try {
+        text = readFileSync(path, 'utf8');
+      } catch (e) {
+        die(`cannot read ${path}: ${errno(e)}`);
+      }
       let file: unknown;
       try {
-        file = JSON.parse(readFileSync(path, 'utf8'));
+        file = JSON.parse(text);
       } catch (e) {
-        process.stdout.write(
-          `INVALID (file): ${path} is not a readable JSON file: ${(e as Error).message}\n`,
-        );
+        process.stdout.write(`INVALID (file): ${path} is not a JSON file: ${(e as Error).message}\n`);
         process.exitCode = 1;
         return;
       }
-      const r = verifyProofFile(file, keys);
+      const r = verifyProofFile(file, keys, witnesses);
       if (r.ok) {
         const policy = r.policy
           ? `; the policy it names (${r.policy.sha256}, its text in the file) was published in the same log at leaf ${r.policy.index}, ${r.policy.at}, before it`
           : "; the file does not carry the publication of the policy it names (a policy published before the site's log began has none)";
+        // A timestamp is a u64 of seconds: one no date can hold is shown as the number.
+        const when = (t: number) => {
+          const d = new Date(t * 1000);
+          return Number.isNaN(d.getTime()) ? `${t} s` : d.toISOString();
+        };
+        const cosigned = r.cosigned.length
+          ? `; the checkpoint is cosigned by ${r.cosigned.map((c) => `${c.name} at ${when(c.time)}`).join(', ')}`
+          : '';
         process.stdout.write(
-          `ok: the receipt is signed, and it is leaf ${r.index} of ${r.site}'s log in the signed checkpoint of size ${r.size}${policy}\n`,
+          `ok: the receipt is signed, and it is leaf ${r.index} of ${r.site}'s log in the signed checkpoint of size ${r.size}${cosigned}${policy}\n`,
         );
         return;
       }
@@ -536,20 +598,41 @@ const main = async () => {
       return;
     }
     case 'witness-key': {
+      expectOptions('witness-key', ['name', 'out']);
       expectArgs(1, 'witness-key takes no argument, only --name and --out');
       const name =
         flags.name ?? die('witness-key: --name is required (a schema-less URL naming the witness)');
       if (!/^[^+\s]{1,200}$/.test(name)) die('--name: must be 1 to 200 characters, no spaces or "+"');
       const out = flags.out ?? die('witness-key: --out is required (where to write the private key)');
       if (existsSync(out)) die(`--out: ${out} exists; a witness key is never overwritten`);
+      // Its directory must exist (a mistyped path is not made): checked before a key is made.
+      const outDir = dirname(resolve(out));
+      let isDir = false;
+      try {
+        isDir = statSync(outDir).isDirectory();
+      } catch {
+        // Missing, or under a file.
+      }
+      if (!isDir) die(`--out: ${outDir} is not a directory`);
+      try {
+        accessSync(outDir, constants.W_OK);
+      } catch (e) {
+        die(`--out: cannot write in ${outDir}: ${errno(e)}`);
+      }
       const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-      writeFileSync(out, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+      try {
+        // 'wx': never over a file made since the check above.
+        writeFileSync(out, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600, flag: 'wx' });
+      } catch (e) {
+        die(`--out: cannot write ${out}: ${errno(e)}`);
+      }
       process.stdout.write(
         `witness key: ${out}\nverifier key (add to the log's "witnesses"):\n${cosignerVerifierKey(name, publicKey)}\n`,
       );
       return;
     }
     case 'witness': {
+      expectOptions('witness', ['state', 'public-key', 'origin', 'key', 'name', 'submit']);
       const url =
         positionals[1] ??
         die('witness: which log? assent-server witness <checkpoint URL> --state dir --public-key key.pem');
@@ -576,30 +659,35 @@ const main = async () => {
         if (cosigner!.asymmetricKeyType !== 'ed25519') die(`--key: ${flags.key} is not an Ed25519 key`);
       }
       const origin = expectedOrigin(url);
-      const r = await witness(url, state, keys, origin);
-      if (r.ok) {
+      writableDir('state', state);
+      // Cosigned while the run still holds the log's lock (tlog/witness.ts): of two overlapping
+      // runs shown different trees, only the one whose tree was stored cosigns.
+      const stored = async (r: WitnessOk) => {
         process.stdout.write(
           r.from === null
             ? `ok: ${r.origin} at tree size ${r.size}, stored (first checkpoint seen)\n`
-            : `ok: ${r.origin} grew from ${r.from} to ${r.size} leaves, consistent; stored\n`,
+            : r.from === r.size
+              ? `ok: ${r.origin} unchanged at ${r.size} leaves, same root; stored\n`
+              : `ok: ${r.origin} grew from ${r.from} to ${r.size} leaves, consistent; stored\n`,
         );
-        if (cosigner) {
-          const line = cosignLine(r.note, flags.name!, cosigner, Math.floor(Date.now() / 1000));
-          process.stdout.write(`cosignature: ${line}\n`);
-          if (flags.submit) {
-            const sent = await submitCosignature(url, r.size, line);
-            if (!sent.ok) {
-              process.stdout.write(
-                `FAILED: the log refused the cosignature (${sent.status}): ${sent.text.slice(0, 300)}\n`,
-              );
-              process.exitCode = 1;
-              return;
-            }
-            process.stdout.write('submitted: the log publishes it beside its checkpoint\n');
-          }
+        if (!cosigner) return;
+        const line = cosignLine(r.note, flags.name!, cosigner, Math.floor(Date.now() / 1000));
+        process.stdout.write(`cosignature: ${line}\n`);
+        if (!flags.submit) return;
+        const sent = await submitCosignature(url, r.size, line);
+        if (!sent.ok) {
+          process.stdout.write(
+            `FAILED: the log refused the cosignature (${sent.status}): ${sent.text.slice(0, 300)}\n`,
+          );
+          process.exitCode = 1;
+          return;
         }
-        return;
-      }
+        process.stdout.write('submitted: the log publishes it beside its checkpoint\n');
+      };
+      const r = await witness(url, state, keys, origin, { stored });
+      if (r.ok) return;
+      // Another run of this log holds its lock: overlapping runs (a schedule too tight), not a fork.
+      if (r.busy) die(`witness: ${r.reason}`);
       process.stdout.write(
         `${r.fork ? 'FORK' : 'FAILED'}: ${r.reason}${r.evidence ? ` (evidence: ${r.evidence})` : ''}\n`,
       );

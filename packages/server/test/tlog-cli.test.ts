@@ -1,14 +1,19 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { createHash, generateKeyPairSync, sign } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { consistencyRanges, extend, hashCover, leafHash } from '@assent/core';
 import { type AssentServer, createServer } from '../src/index.js';
+import { nodeSha } from '../src/tlog/log.js';
 import {
   type Cosigner,
   checkpointBody,
+  cosignerVerifierKey,
   cosignLine,
   logOrigin,
   parseCosignerKey,
@@ -16,6 +21,7 @@ import {
   verifyCheckpoint,
   verifyCosignature,
 } from '../src/tlog/note.js';
+import { witness } from '../src/tlog/witness.js';
 import { ORIGIN, receiptBody, SITES, tempDir } from './helpers.js';
 
 const BIN = new URL('../bin/assent-server.js', import.meta.url).pathname;
@@ -27,16 +33,27 @@ const otherPub = join(dir, 'other.pub.pem');
 writeFileSync(otherPub, generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }));
 
 /** The CLI as a child process, without blocking this process's servers. */
-const cli = (...args: string[]) =>
-  new Promise<{ code: number; out: string }>((resolve) => {
-    execFile(
+const cli = (...args: string[]) => spawnCli(args).done;
+
+/** The CLI as a child process that a test may also kill. */
+const spawnCli = (args: string[]) => {
+  let child!: ReturnType<typeof execFile>;
+  const done = new Promise<{ code: number; out: string; stdout: string; stderr: string }>((resolve) => {
+    child = execFile(
       process.execPath,
       [BIN, ...args],
       { env: { ...process.env, ASSENT_LOG_LEVEL: 'silent' } },
       (err, stdout, stderr) =>
-        resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, out: `${stdout}${stderr}` }),
+        resolve({
+          code: err ? Number((err as { code?: number }).code ?? 1) : 0,
+          out: `${stdout}${stderr}`,
+          stdout,
+          stderr,
+        }),
     );
   });
+  return { child, done };
+};
 
 const serve = async (name: string) => {
   const s = await createServer({
@@ -133,6 +150,10 @@ describe('assent-server witness', () => {
     const grew = await cli('witness', cp(a.url), '--state', state, '--public-key', pubFile);
     assert.equal(grew.code, 0, grew.out);
     assert.match(grew.out, /grew from 8 to 12 leaves, consistent/);
+    // Nothing appended since: said so, not "grew from 12 to 12".
+    const same = await cli('witness', cp(a.url), '--state', state, '--public-key', pubFile);
+    assert.equal(same.code, 0, same.out);
+    assert.match(same.out, /^ok: \S+ unchanged at 12 leaves, same root; stored$/m);
 
     // Server B: the same key and the same site, but another history (its own receipts): the
     // operator showing this witness a different log. Larger, so a consistency proof is asked.
@@ -284,7 +305,7 @@ describe('witness cosignatures (C2SP tlog-cosignature)', () => {
     try {
       await c.app.listen({ port: 0, host: '127.0.0.1' });
       const url = `http://127.0.0.1:${(c.app.server.address() as { port: number }).port}`;
-      await post(c, 3);
+      const first3 = await post(c, 3);
       const cp = `${url}/v1/log/checkpoint?site=${encodeURIComponent(ORIGIN)}`;
       const state = join(dir, 'witness-c');
       const run = await cli(
@@ -316,6 +337,42 @@ describe('witness cosignatures (C2SP tlog-cosignature)', () => {
       assert.ok(v.ok, JSON.stringify(v));
       assert.ok(verifyCheckpoint(note, logOrigin(ORIGIN), keys.publicKey).ok);
       const size = Number(note.split('\n')[1]);
+
+      // The visitor's proof file carries the checkpoint with its cosignature, so a visitor who
+      // trusts this witness can require it; another witness's key, or a malformed one, cannot pass.
+      const [mine] = await post(c, 1);
+      const proof = await c.app.inject(`/v1/consents/${mine!.consentId}/receipts/${mine!.id}/proof`);
+      assert.equal(proof.statusCode, 200, proof.body);
+      const proofFile = join(dir, 'proof-c.json');
+      writeFileSync(proofFile, proof.body);
+      // A receipt logged after the cosigned checkpoint: the file is against the newer
+      // checkpoint, which no witness has cosigned yet.
+      const uncosigned = await cli('verify-receipt', proofFile, '--public-key', pubFile, '--witness', vkey);
+      assert.equal(uncosigned.code, 1, uncosigned.out);
+      assert.match(uncosigned.out, /^INVALID \(cosignature\): .*witness\.example\/w1/m);
+      const { consentId: earlyConsent, id: earlyId } = first3[0]!;
+      const earlyProof = await c.app.inject(`/v1/consents/${earlyConsent}/receipts/${earlyId}/proof`);
+      assert.equal(earlyProof.statusCode, 200, earlyProof.body);
+      assert.ok(JSON.parse(earlyProof.body).checkpoint.endsWith(`${sigs[1]}\n`), earlyProof.body);
+      const earlyFile = join(dir, 'proof-c-early.json');
+      writeFileSync(earlyFile, earlyProof.body);
+      const cosigned = await cli('verify-receipt', earlyFile, '--public-key', pubFile, '--witness', vkey);
+      assert.equal(cosigned.code, 0, cosigned.out);
+      assert.match(cosigned.out, /cosigned by witness\.example\/w1 at \d{4}-\d\d-\d\dT/);
+      const stranger2 = cosignerVerifierKey('witness.example/w2', generateKeyPairSync('ed25519').publicKey);
+      const notHis = await cli('verify-receipt', earlyFile, '--public-key', pubFile, '--witness', stranger2);
+      assert.equal(notHis.code, 1, notHis.out);
+      assert.match(notHis.out, /^INVALID \(cosignature\): .*witness\.example\/w2/m);
+      const malformed = await cli(
+        'verify-receipt',
+        earlyFile,
+        '--public-key',
+        pubFile,
+        '--witness',
+        'w1+xyz',
+      );
+      assert.equal(malformed.code, 2, malformed.out);
+      assert.match(malformed.out, /--witness: "w1\+xyz" must be a cosigner verifier key/);
 
       // The log accepts only a configured witness's valid cosignature of a checkpoint it signed.
       const send = (body: unknown) =>
@@ -384,5 +441,266 @@ describe('witness cosignatures (C2SP tlog-cosignature)', () => {
       createServer({ db: 'sqlite::memory:', sites: SITES, logger: false, witnesses: ['w+00000000+AAAA'] }),
       /witnesses\[0\]: must be an Ed25519 cosignature\/v1 key/,
     );
+  });
+});
+
+/** The Merkle tree hash of `leaves` (RFC 9162 MTH). */
+const mth = (leaves: readonly Uint8Array[]) => hashCover(extend(0, [], leaves, nodeSha).frontier, nodeSha);
+
+/**
+ * A log that shows each client its own history (a split view): `?view=` stands for the client
+ * the operator recognises. `base` is a tree of 4 leaves; `a` and `b` are two different trees of
+ * 8 leaves, each extending `base`; `hang` shows `a` but never answers its consistency proof.
+ * Consistency proofs wait for `hold(view)`.
+ */
+const splitLog = async (hold: (view: string, served: readonly string[]) => Promise<void>) => {
+  const origin = logOrigin(ORIGIN);
+  const leaves = (seed: number, n: number) =>
+    Array.from({ length: n }, (_, i) => leafHash(Uint8Array.of(i < 4 ? i : seed + i), nodeSha));
+  const trees: Record<string, Uint8Array[]> = {
+    base: leaves(0, 4),
+    a: leaves(10, 8),
+    b: leaves(20, 8),
+    hang: leaves(10, 8),
+  };
+  const served: string[] = [];
+  const server = createHttpServer(async (req, res) => {
+    const u = new URL(req.url!, 'http://log');
+    const view = u.searchParams.get('view') ?? 'base';
+    const t = trees[view]!;
+    if (u.pathname.endsWith('/checkpoint')) {
+      served.push(view);
+      res.end(signNote(checkpointBody(origin, t.length, mth(t)), origin, keys.privateKey));
+      return;
+    }
+    await hold(view, served);
+    const from = Number(u.searchParams.get('from'));
+    res.setHeader('content-type', 'application/json');
+    res.end(
+      JSON.stringify({
+        proof: consistencyRanges(from, t.length).map((r) =>
+          Buffer.from(mth(t.slice(r.start, r.end))).toString('base64'),
+        ),
+      }),
+    );
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  return {
+    url: (view: string) =>
+      `http://127.0.0.1:${port}/v1/log/checkpoint?site=${encodeURIComponent(ORIGIN)}&view=${view}`,
+    close: () => {
+      server.closeAllConnections();
+      server.close();
+    },
+  };
+};
+
+/** The lock file of the log `origin` in a witness's state directory. */
+const lockOf = (state: string) =>
+  join(state, `${createHash('sha256').update(logOrigin(ORIGIN)).digest('hex').slice(0, 16)}.lock`);
+
+describe('assent-server witness: one run at a time per log', () => {
+  it('two overlapping runs shown two different trees: one stores and cosigns, the other waits, then reports the fork', async () => {
+    // Each consistency proof waits until both runs have fetched their checkpoint: without a
+    // lock, both then compare against the same stored checkpoint and both succeed.
+    const log = await splitLog(async (_view, served) => {
+      while (!(served.includes('a') && served.includes('b'))) await sleep(20);
+      await sleep(300);
+    });
+    try {
+      const state = join(dir, 'witness-overlap');
+      const base = await cli('witness', log.url('base'), '--state', state, '--public-key', pubFile);
+      assert.equal(base.code, 0, base.out);
+      const keyFile = join(dir, 'overlap-key.pem');
+      assert.equal((await cli('witness-key', '--name', 'w.example/o', '--out', keyFile)).code, 0);
+      const run = (view: string) =>
+        cli(
+          'witness',
+          log.url(view),
+          '--state',
+          state,
+          '--public-key',
+          pubFile,
+          '--key',
+          keyFile,
+          '--name',
+          'w.example/o',
+        );
+      const runs = await Promise.all([run('a'), run('b')]);
+      const outs = runs.map((r) => r.out).join('\n----\n');
+      assert.deepEqual(
+        runs.map((r) => r.code).sort(),
+        [0, 1],
+        `one run stores, the other sees the fork:\n${outs}`,
+      );
+      const forked = runs.find((r) => r.code === 1)!;
+      assert.match(forked.out, /^FORK: two different roots for the same tree size 8/m);
+      assert.equal((outs.match(/^cosignature: /gm) ?? []).length, 1, `one cosignature:\n${outs}`);
+      assert.ok(!existsSync(lockOf(state)), 'the lock is released');
+      assert.deepEqual(
+        readdirSync(state).filter((f) => f.endsWith('.tmp')),
+        [],
+        'no temporary file is left behind',
+      );
+    } finally {
+      log.close();
+    }
+  });
+
+  it('a run finding the lock held by a live run waits, then gives up naming it; a dead run’s or an old lock is taken over', async () => {
+    const log = await splitLog(async (view) => {
+      if (view === 'hang') await new Promise(() => {});
+    });
+    try {
+      const state = join(dir, 'witness-lock');
+      assert.equal(
+        (await cli('witness', log.url('base'), '--state', state, '--public-key', pubFile)).code,
+        0,
+      );
+      // A run that hangs while it holds the lock (waiting for the consistency proof).
+      const hung = spawnCli(['witness', log.url('hang'), '--state', state, '--public-key', pubFile]);
+      for (let i = 0; i < 300 && !existsSync(lockOf(state)); i++) await sleep(50);
+      assert.ok(existsSync(lockOf(state)), 'the hanging run holds the lock');
+
+      const busy = await witness(log.url('a'), state, [keys.publicKey], logOrigin(ORIGIN), {
+        lockWaitMs: 300,
+      });
+      assert.equal(busy.ok, false);
+      assert.ok(!busy.ok && busy.busy === lockOf(state), JSON.stringify(busy));
+      assert.match(busy.ok ? '' : busy.reason, new RegExp(`pid ${hung.child.pid} `));
+
+      // Killed (no chance to remove its lock): the next run takes the dead run's lock over.
+      hung.child.kill('SIGKILL');
+      await hung.done;
+      const next = await cli('witness', log.url('a'), '--state', state, '--public-key', pubFile);
+      assert.equal(next.code, 0, next.out);
+      assert.match(next.out, /taking over .*\.lock.*pid \d+ .*is not running/);
+      assert.ok(!existsSync(lockOf(state)));
+
+      // A lock of a live process, older than 10 minutes, is taken over too (said on stderr).
+      writeFileSync(
+        lockOf(state),
+        JSON.stringify({ pid: process.pid, host: hostname(), at: new Date().toISOString(), token: 'x' }),
+      );
+      const old = new Date(Date.now() - 11 * 60_000);
+      utimesSync(lockOf(state), old, old);
+      const notes: string[] = [];
+      const r = await witness(log.url('a'), state, [keys.publicKey], logOrigin(ORIGIN), {
+        lockWaitMs: 300,
+        warn: (m) => notes.push(m),
+      });
+      assert.ok(r.ok, JSON.stringify(r));
+      assert.match(notes.join('\n'), /taking over .*\.lock.*older than 10 minutes/);
+      // And a fresh one of a live process is not.
+      writeFileSync(
+        lockOf(state),
+        JSON.stringify({ pid: process.pid, host: hostname(), at: new Date().toISOString(), token: 'y' }),
+      );
+      const held = await witness(log.url('a'), state, [keys.publicKey], logOrigin(ORIGIN), {
+        lockWaitMs: 200,
+      });
+      assert.ok(!held.ok && held.busy, JSON.stringify(held));
+      assert.match(readFileSync(lockOf(state), 'utf8'), /"token":"y"/, 'left as it was');
+    } finally {
+      log.close();
+    }
+  });
+});
+
+describe('assent-server witness, witness-key, verify-receipt: mistakes are caught before any work', () => {
+  it('checks --state, --out and the proof file up front, naming them (exit 2)', async () => {
+    const file = join(dir, 'a-file');
+    writeFileSync(file, 'x');
+    // Port 1 refuses: a run that fetched first would fail with exit 1 instead.
+    const cp = `http://127.0.0.1:1/v1/log/checkpoint?site=${encodeURIComponent(ORIGIN)}`;
+    const stateIsFile = await cli('witness', cp, '--state', file, '--public-key', pubFile);
+    assert.equal(stateIsFile.code, 2, stateIsFile.out);
+    assert.match(stateIsFile.out, /--state: .*a-file is not a directory/);
+    const under = await cli('witness', cp, '--state', join(file, 'sub'), '--public-key', pubFile);
+    assert.equal(under.code, 2, under.out);
+    assert.match(under.out, /--state: cannot make the directory .*a-file\/sub: /);
+
+    const noDir = await cli('witness-key', '--name', 'w.example/x', '--out', '/nonexistent/dir/k.pem');
+    assert.equal(noDir.code, 2, noDir.out);
+    assert.match(noDir.out, /--out: \/nonexistent\/dir is not a directory/);
+
+    const missing = await cli('verify-receipt', join(dir, 'no-such.proof.json'), '--public-key', pubFile);
+    assert.equal(missing.code, 2, missing.out);
+    assert.match(missing.out, /cannot read .*no-such\.proof\.json: ENOENT/);
+  });
+
+  it('refuses options of other commands, naming them (exit 2)', async () => {
+    const cp = `http://127.0.0.1:1/v1/log/checkpoint?site=${encodeURIComponent(ORIGIN)}`;
+    const cases: [string[], string][] = [
+      [['witness', cp, '--state', join(dir, 'w-o'), '--public-key', pubFile, '--site', ORIGIN], '--site'],
+      [['witness', cp, '--state', join(dir, 'w-o'), '--public-key', pubFile, '--db', 'sqlite:x.db'], '--db'],
+      [['verify-receipt', pubFile, '--public-key', pubFile, '--state', dir], '--state'],
+      [['verify-receipt', pubFile, '--public-key', pubFile, '--out', 'x'], '--out'],
+      [
+        ['witness-key', '--name', 'w.example/x', '--out', join(dir, 'wk.pem'), '--public-key', pubFile],
+        '--public-key',
+      ],
+      [
+        ['witness', cp, '--state', join(dir, 'w-o'), '--public-key', pubFile, '--witness', 'w+0+A'],
+        '--witness',
+      ],
+    ];
+    for (const [args, option] of cases) {
+      const r = await cli(...args);
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.out}`);
+      assert.match(r.out, new RegExp(`${option} is not an option of ${args[0]}`), r.out);
+    }
+    assert.ok(!existsSync(join(dir, 'wk.pem')), 'no key written');
+  });
+});
+
+describe('notes and cosignatures (tlog/note.ts)', () => {
+  const origin = logOrigin(ORIGIN);
+  const note = signNote(checkpointBody(origin, 3, new Uint8Array(32).fill(7)), origin, keys.privateKey);
+
+  it('accepts a cosignature when two configured witness keys share its name (C2SP: name and key ID)', () => {
+    const old = generateKeyPairSync('ed25519');
+    const current = generateKeyPairSync('ed25519');
+    const name = 'witness.example/w1';
+    const line = cosignLine(note, name, current.privateKey, 1_700_000_000);
+    const both: Cosigner[] = [
+      { name, pub: old.publicKey },
+      { name, pub: current.publicKey },
+    ];
+    assert.deepEqual(verifyCosignature(note, line, both), { ok: true, name, time: 1_700_000_000 });
+    assert.equal(verifyCosignature(note, line, [both[0]!]).ok, false);
+  });
+
+  it('takes nothing from a note with no signature block (no empty line)', () => {
+    // A cosignature/v1 over an empty body, by hand: a note without an empty line has no body.
+    const w = generateKeyPairSync('ed25519');
+    const name = 'witness.example/w1';
+    const raw = Buffer.from(w.publicKey.export({ format: 'jwk' }).x!, 'base64url');
+    const id = createHash('sha256')
+      .update(Buffer.concat([Buffer.from(`${name}\n`), Buffer.of(4), raw]))
+      .digest()
+      .subarray(0, 4);
+    const ts = Buffer.alloc(8);
+    ts.writeBigUInt64BE(1_700_000_000n);
+    const sig = sign(null, Buffer.from('cosignature/v1\ntime 1700000000\n'), w.privateKey);
+    const line = `\u2014 ${name} ${Buffer.concat([id, ts, sig]).toString('base64')}`;
+    const v = verifyCosignature('no empty line here', line, [{ name, pub: w.publicKey }]);
+    assert.equal(v.ok, false, JSON.stringify(v));
+    assert.match(v.ok ? '' : v.reason, /no signature block/);
+    assert.throws(() => cosignLine('no empty line here', name, w.privateKey, 1), /no signature block/);
+  });
+
+  it('reads tree sizes up to 2^31 − 1 only (the PostgreSQL columns are 32-bit)', () => {
+    const at = (size: number) =>
+      verifyCheckpoint(
+        signNote(checkpointBody(origin, size, new Uint8Array(32)), origin, keys.privateKey),
+        origin,
+        keys.publicKey,
+      );
+    assert.ok(at(2 ** 31 - 1).ok);
+    const past = at(2 ** 31);
+    assert.equal(past.ok, false);
+    assert.match(past.ok ? '' : past.reason, /no valid tree size/);
   });
 });

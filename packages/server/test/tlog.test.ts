@@ -22,7 +22,13 @@ import { entryData, entryText } from '../src/tlog/entries.js';
 import { ConsentLog, MEMORY_BYTES, nodeSha } from '../src/tlog/log.js';
 import { logBannerBuilds } from '../src/tlog/mechanism.js';
 import { TreeMemory } from '../src/tlog/memory.js';
-import { logOrigin, verifyCheckpoint } from '../src/tlog/note.js';
+import {
+  type Cosigner,
+  cosignerVerifierKey,
+  cosignLine,
+  logOrigin,
+  verifyCheckpoint,
+} from '../src/tlog/note.js';
 import { verifyProofFile } from '../src/tlog/proof-file.js';
 import {
   consentId,
@@ -37,6 +43,10 @@ import {
 } from './helpers.js';
 
 const keys = generateKeyPairSync('ed25519');
+/** The witness the suite's server accepts cosignatures from. */
+const WITNESS = 'witness.example/w1';
+const witnessKeys = generateKeyPairSync('ed25519');
+const witnessVkey = cosignerVerifierKey(WITNESS, witnessKeys.publicKey);
 const b = (s: string) => new Uint8Array(Buffer.from(s, 'base64'));
 
 const suite = (kind: 'sqlite' | 'postgres') =>
@@ -81,6 +91,7 @@ const suite = (kind: 'sqlite' | 'postgres') =>
         retention: false,
         rateLimit: false,
         log: false,
+        witnesses: [witnessVkey],
       });
       for (let i = 0; i < 37; i++) await post(i % 5 === 4 ? { page: { origin: OTHER, path: '/' } } : {});
     });
@@ -299,7 +310,10 @@ const suite = (kind: 'sqlite' | 'postgres') =>
         [`/v1/log/inclusion?site=${encodeURIComponent(ORIGIN)}&index=-1`, 400, 'index'],
         [`/v1/log/inclusion?site=${encodeURIComponent(ORIGIN)}`, 400, 'index'],
         ['/v1/log/inclusion?receipt=AAAAAAAAAAAAAAAA', 404, 'receipt'],
-        [`/v1/log/consistency?site=${encodeURIComponent(ORIGIN)}&from=5&to=${c.size + 1}`, 400, 'size'],
+        [`/v1/log/consistency?site=${encodeURIComponent(ORIGIN)}&from=5&to=${c.size + 1}`, 400, 'to'],
+        [`/v1/log/consistency?site=${encodeURIComponent(ORIGIN)}&from=1&to=999999999999999`, 400, 'to'],
+        // Leaf 4, asked for in the tree of 3 leaves: the parameter sent was `receipt`.
+        [`/v1/log/inclusion?receipt=${ids[1]!.id}&size=3`, 400, 'receipt'],
         [`/v1/log/consistency?site=${encodeURIComponent(ORIGIN)}&from=5&to=3`, 400, 'from'],
         [`/v1/log/consistency?site=${encodeURIComponent(ORIGIN)}&from=5`, 400, 'to'],
         ['/v1/log/checkpoint?site=https%3A%2F%2Fnowhere.example', 404, 'site'],
@@ -334,6 +348,7 @@ const suite = (kind: 'sqlite' | 'postgres') =>
         index: file.index,
         size: file.index + 1,
         policy: { sha256: PUBLISHED.sha256, index: published.idx, at: JSON.parse(published.entry).at },
+        cosigned: [],
       });
       assert.ok(published.idx < file.index);
       const other = generateKeyPairSync('ed25519').publicKey;
@@ -378,6 +393,7 @@ const suite = (kind: 'sqlite' | 'postgres') =>
         index: file.index,
         size: file.index + 1,
         policy: null,
+        cosigned: [],
       });
       // Only under its own consent ID.
       const wrong = await get(`/v1/consents/${'A'.repeat(22)}/receipts/${r.id}/proof`);
@@ -591,6 +607,99 @@ const suite = (kind: 'sqlite' | 'postgres') =>
       assert.ok(p.proof.length > 0);
       const file = await get(`/v1/consents/${victim.consentId}/receipts/${victim.id}/proof`);
       assert.equal(file.statusCode, 404);
+    });
+
+    it('refuses tree sizes past 2^31 − 1 (the database’s integer columns) with 400 naming the parameter', async () => {
+      const site = encodeURIComponent(ORIGIN);
+      const cases: [string, string][] = [
+        [`/v1/log/checkpoint?site=${site}&size=2147483648`, 'size'],
+        [`/v1/log/checkpoint?site=${site}&size=99999999999999999999`, 'size'],
+        [`/v1/log/inclusion?site=${site}&index=0&size=2147483648`, 'size'],
+        [`/v1/log/inclusion?site=${site}&index=2147483648`, 'index'],
+        [`/v1/log/inclusion?receipt=${ids[1]!.id}&size=2147483648`, 'size'],
+        [`/v1/log/consistency?site=${site}&from=2147483648&to=1`, 'from'],
+        [`/v1/log/consistency?site=${site}&from=1&to=2147483648`, 'to'],
+      ];
+      for (const [url, field] of cases) {
+        const res = await get(url);
+        assert.equal(res.statusCode, 400, `${url}: ${res.body}`);
+        assert.deepEqual(res.json(), {
+          error: 'ASSENT_BAD_FIELD',
+          field,
+          message: 'must be a whole number at most 2147483647 (the largest tree size)',
+        });
+      }
+      // The largest is a valid size, of no checkpoint yet.
+      const largest = await get(`/v1/log/checkpoint?site=${site}&size=2147483647`);
+      assert.equal(largest.statusCode, 404, largest.body);
+      for (const size of [1e300, 2147483648]) {
+        const res = await s.app.inject({
+          method: 'POST',
+          url: `/v1/log/cosignature?site=${site}`,
+          payload: { size, cosignature: 'x' },
+        });
+        assert.equal(res.statusCode, 400, `${size}: ${res.body}`);
+        assert.equal(res.json().field, 'size');
+      }
+    });
+
+    it('keeps a witness’s newest cosignature of a checkpoint, refuses one dated ahead, and puts it in the visitor’s proof file', async () => {
+      const site = encodeURIComponent(ORIGIN);
+      const integrate = () =>
+        s.app.inject({
+          method: 'POST',
+          url: `/v1/admin/log/checkpoint?site=${site}`,
+          headers: { authorization: 'Bearer tlog-test-admin-token' },
+        });
+      const mine = await post();
+      await integrate();
+      const note = (await get(`/v1/log/checkpoint?site=${site}`)).body;
+      const size = Number(note.split('\n')[1]);
+      const now = Math.floor(Date.now() / 1000);
+      const line = (time: number) => cosignLine(note, WITNESS, witnessKeys.privateKey, time);
+      const send = (time: number) =>
+        s.app.inject({
+          method: 'POST',
+          url: `/v1/log/cosignature?site=${site}`,
+          payload: { size, cosignature: line(time) },
+        });
+      const published = async () => (await get(`/v1/log/checkpoint?site=${site}&size=${size}`)).body;
+      assert.equal((await send(now - 60)).statusCode, 201);
+      assert.equal((await send(now)).statusCode, 201);
+      assert.equal(await published(), `${note}${line(now)}\n`);
+      // A cosignature older than the one held (a delayed or replayed request) changes nothing.
+      const older = await send(now - 120);
+      assert.equal(older.statusCode, 409, older.body);
+      assert.equal(older.json().field, 'cosignature');
+      assert.match(older.json().message, new RegExp(`older than .*${WITNESS}.*\\(timestamp ${now}\\)`));
+      assert.equal(await published(), `${note}${line(now)}\n`);
+      // The same one again is accepted (a retried submission), and still the one published.
+      assert.equal((await send(now)).statusCode, 201);
+      // One dated more than 10 minutes ahead of the server's clock is refused.
+      const ahead = await send(now + 3600);
+      assert.equal(ahead.statusCode, 400, ahead.body);
+      assert.equal(ahead.json().field, 'cosignature');
+      assert.match(ahead.json().message, /timestamp .* more than 600 s ahead/);
+      assert.equal(await published(), `${note}${line(now)}\n`);
+
+      // The visitor's proof file is against the cosigned checkpoint, cosignature included, even
+      // once a newer checkpoint exists; a receipt only in that newer one has none.
+      const later = await post();
+      await integrate();
+      const proofOf = async (r: { id: string; consentId: string }) =>
+        (await get(`/v1/consents/${r.consentId}/receipts/${r.id}/proof`)).json();
+      const file = await proofOf(mine);
+      assert.equal(file.checkpoint, `${note}${line(now)}\n`);
+      const w: Cosigner = { name: WITNESS, pub: witnessKeys.publicKey };
+      const check = verifyProofFile(file, [keys.publicKey], [w]);
+      assert.ok(check.ok, JSON.stringify(check));
+      assert.deepEqual(check.cosigned, [{ name: WITNESS, time: now }]);
+      const stranger: Cosigner = { name: WITNESS, pub: generateKeyPairSync('ed25519').publicKey };
+      const not = verifyProofFile(file, [keys.publicKey], [stranger]);
+      assert.equal(not.ok ? 'ok' : not.what, 'cosignature');
+      const newer = await proofOf(later);
+      const uncosigned = verifyProofFile(newer, [keys.publicKey], [w]);
+      assert.equal(uncosigned.ok ? 'ok' : uncosigned.what, 'cosignature');
     });
   });
 

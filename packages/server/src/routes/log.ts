@@ -4,16 +4,45 @@ import { maySee, siteForbidden } from '../admin-auth.js';
 import type { Context } from '../context.js';
 import { apiError, errorResponses } from '../errors.js';
 import { consentIdSchema, errorReply, jsonReply, receiptIdSchema, textReply } from '../schemas.js';
-import type { ReceiptLeaf } from '../store/types.js';
+import type { ReceiptLeaf, StoredCheckpoint } from '../store/types.js';
+import { COSIGNATURE_MAX_AHEAD_S, MAX_TREE_SIZE, parseTreeSize } from '../tlog/limits.js';
 import { ProofError } from '../tlog/log.js';
-import { verifyCosignature } from '../tlog/note.js';
+import { cosignatureTime, verifyCosignature } from '../tlog/note.js';
 import type { PolicyProof, ProofFile } from '../tlog/proof-file.js';
 import { siteNamed } from './policies.js';
 
 const b64 = (h: Uint8Array) => Buffer.from(h).toString('base64');
 
-/** Tree sizes and indexes are whole numbers in the query string (no type coercion). */
-const whole = { type: 'string', pattern: '^(0|[1-9][0-9]{0,14})$' } as const;
+/**
+ * Tree sizes and indexes are whole numbers in the query string (no type coercion), at most
+ * MAX_TREE_SIZE: the schema checks the digits, `pastMax` the value, so every number too large
+ * gets the same answer however many digits it has.
+ */
+const whole = {
+  type: 'string',
+  pattern: '^(0|[1-9][0-9]*)$',
+  description: `A whole number, at most ${MAX_TREE_SIZE}.`,
+} as const;
+const TREE_PARAMS = ['size', 'index', 'from', 'to'] as const;
+
+/**
+ * Answers 400 naming the first tree-size parameter of `q` past MAX_TREE_SIZE and returns true;
+ * false when none is. Such a number never reaches the database, whose columns are 32-bit.
+ */
+const pastMax = (q: LogQuery, reply: FastifyReply): boolean => {
+  const name = TREE_PARAMS.find((p) => q[p] !== undefined && parseTreeSize(q[p]!) === null);
+  if (!name) return false;
+  reply
+    .code(400)
+    .send(
+      apiError(
+        'ASSENT_BAD_FIELD',
+        name,
+        `must be a whole number at most ${MAX_TREE_SIZE} (the largest tree size)`,
+      ),
+    );
+  return true;
+};
 const site = { type: 'string', maxLength: 200 } as const;
 
 interface LogQuery {
@@ -35,7 +64,7 @@ interface LogQuery {
  * - `GET /v1/log/inclusion?site=&index=[&size=]` or `?receipt=[&size=]`: an inclusion proof;
  * - `GET /v1/log/consistency?site=&from=&to=`: a consistency proof between two tree sizes;
  * - `GET /v1/consents/:id/receipts/:receipt/proof`: the visitor's proof file (receipt, salt,
- *   inclusion proof and checkpoint), for the consent ID's holder only;
+ *   inclusion proof and checkpoint with its cosignatures), for the consent ID's holder only;
  * - `POST /v1/admin/log/checkpoint?site=` (admin): a checkpoint now.
  * `site` defaults to the origin the request was made to. Errors are `{error, field, message}`.
  */
@@ -73,6 +102,9 @@ export const logRoutes = (ctx: Context) => async (app: FastifyInstance) => {
         response: {
           200: textReply('The signed note.', 'text/plain'),
           ...errorResponses,
+          400: errorReply(
+            `\`size\` is not a whole number, or is past ${MAX_TREE_SIZE} (ASSENT_BAD_FIELD, \`field\` names it).`,
+          ),
           404: errorReply(
             '`site` is not a site this server serves (ASSENT_UNKNOWN_SITE), or no checkpoint of `size` was signed (ASSENT_NOT_FOUND).',
           ),
@@ -80,6 +112,7 @@ export const logRoutes = (ctx: Context) => async (app: FastifyInstance) => {
       },
     },
     async (req, reply) => {
+      if (pastMax(req.query, reply)) return reply;
       const s = siteOf(req.query, req, reply);
       if (!s) return reply;
       const c =
@@ -92,12 +125,10 @@ export const logRoutes = (ctx: Context) => async (app: FastifyInstance) => {
           .send(
             apiError('ASSENT_NOT_FOUND', 'size', `${s}'s log signed no checkpoint of size ${req.query.size}`),
           );
-      // Witnesses' cosignatures of this checkpoint, as further signature lines of the note.
-      const lines = await ctx.store.cosignatures.of(s, c.size);
       return reply
         .type('text/plain; charset=utf-8')
         .header('cache-control', 'no-cache')
-        .send(lines.length ? `${c.note}${lines.join('\n')}\n` : c.note);
+        .send(await withCosignatures(ctx, c));
     },
   );
 
@@ -115,7 +146,7 @@ export const logRoutes = (ctx: Context) => async (app: FastifyInstance) => {
           additionalProperties: false,
           required: ['size', 'cosignature'],
           properties: {
-            size: { type: 'integer', minimum: 0 },
+            size: { type: 'integer', minimum: 0, maximum: MAX_TREE_SIZE },
             cosignature: { type: 'string', maxLength: 400 },
           },
         },
@@ -127,6 +158,12 @@ export const logRoutes = (ctx: Context) => async (app: FastifyInstance) => {
             time: { type: 'integer', description: "The cosignature's timestamp (seconds)" },
           }),
           ...errorResponses,
+          400: errorReply(
+            `A field is not valid (ASSENT_BAD_FIELD, \`field\` names which): \`cosignature\` does not verify under a configured witness's key over this checkpoint, or its timestamp is more than ${COSIGNATURE_MAX_AHEAD_S / 60} minutes ahead of the server's clock; \`size\` is past ${MAX_TREE_SIZE}.`,
+          ),
+          409: errorReply(
+            'The log holds a newer cosignature of this checkpoint by the same witness, and keeps it (ASSENT_BAD_FIELD, `cosignature`).',
+          ),
         },
       },
     },
@@ -150,7 +187,37 @@ export const logRoutes = (ctx: Context) => async (app: FastifyInstance) => {
           );
       const v = verifyCosignature(c.note, req.body.cosignature, ctx.witnesses);
       if (!v.ok) return reply.code(400).send(apiError('ASSENT_BAD_FIELD', 'cosignature', v.reason));
-      await ctx.store.cosignatures.add(s, c.size, v.name, req.body.cosignature, new Date().toISOString());
+      // The newest of a witness's cosignatures is kept (store/cosignatures.ts): one dated far
+      // ahead would outrank every honest later one, so a clock's small drift is all it may have.
+      const now = Math.floor(Date.now() / 1000);
+      if (v.time > now + COSIGNATURE_MAX_AHEAD_S)
+        return reply
+          .code(400)
+          .send(
+            apiError(
+              'ASSENT_BAD_FIELD',
+              'cosignature',
+              `has the timestamp ${v.time}, more than ${COSIGNATURE_MAX_AHEAD_S} s ahead of this server's clock (${now})`,
+            ),
+          );
+      const held = await ctx.store.cosignatures.add(
+        s,
+        c.size,
+        v.name,
+        req.body.cosignature,
+        v.time,
+        new Date().toISOString(),
+      );
+      if (held !== req.body.cosignature)
+        return reply
+          .code(409)
+          .send(
+            apiError(
+              'ASSENT_BAD_FIELD',
+              'cosignature',
+              `is older than the cosignature by ${v.name} this log holds for its checkpoint of size ${c.size} (timestamp ${cosignatureTime(held)}), which it keeps`,
+            ),
+          );
       return reply.code(201).send({ site: s, size: c.size, witness: v.name, time: v.time });
     },
   );
@@ -236,7 +303,7 @@ export const logRoutes = (ctx: Context) => async (app: FastifyInstance) => {
           }),
           ...errorResponses,
           400: errorReply(
-            '`index` or `receipt` is missing, or `index` or `size` is out of range (ASSENT_BAD_FIELD).',
+            `\`index\` or \`receipt\` is missing; \`size\` is past the latest checkpoint; the leaf (\`index\`, or \`receipt\`'s) is not in the tree of \`size\`; or a number is past ${MAX_TREE_SIZE} (ASSENT_BAD_FIELD).`,
           ),
           404: errorReply(
             'Unknown site (ASSENT_UNKNOWN_SITE), receipt, or a part of the tree not integrated yet (ASSENT_NOT_FOUND).',
@@ -246,6 +313,7 @@ export const logRoutes = (ctx: Context) => async (app: FastifyInstance) => {
     },
     async (req, reply) => {
       const q = req.query;
+      if (pastMax(q, reply)) return reply;
       let s: string | null;
       let index: number;
       if (q.receipt !== undefined) {
@@ -263,7 +331,12 @@ export const logRoutes = (ctx: Context) => async (app: FastifyInstance) => {
       }
       const site = s;
       return answer(reply, async () => {
-        const p = await ctx.log.inclusion(site, index, q.size === undefined ? undefined : Number(q.size));
+        const p = await ctx.log.inclusion(
+          site,
+          index,
+          q.size === undefined ? undefined : Number(q.size),
+          q.receipt === undefined ? 'index' : 'receipt',
+        );
         return { site, index, size: p.size, proof: p.proof.map(b64) };
       });
     },
@@ -287,7 +360,7 @@ export const logRoutes = (ctx: Context) => async (app: FastifyInstance) => {
           200: jsonReply('`{ site, from, to, proof }`: proof hashes in base64.'),
           ...errorResponses,
           400: errorReply(
-            '`from` is larger than `to`, or `to` is past the latest checkpoint (ASSENT_BAD_FIELD).',
+            `\`from\` is larger than \`to\`, \`to\` is past the latest checkpoint, or either is past ${MAX_TREE_SIZE} (ASSENT_BAD_FIELD).`,
           ),
           404: errorReply(
             'Unknown site (ASSENT_UNKNOWN_SITE), or a part of the tree not integrated yet (ASSENT_NOT_FOUND).',
@@ -296,6 +369,7 @@ export const logRoutes = (ctx: Context) => async (app: FastifyInstance) => {
       },
     },
     async (req, reply) => {
+      if (pastMax(req.query, reply)) return reply;
       const s = siteOf(req.query, req, reply);
       if (!s) return reply;
       const from = Number(req.query.from);
@@ -347,13 +421,26 @@ export const logRoutes = (ctx: Context) => async (app: FastifyInstance) => {
   );
 };
 
+/** A checkpoint's note followed by the witnesses' cosignatures of it, as further signature lines. */
+const withCosignatures = async (ctx: Context, c: StoredCheckpoint): Promise<string> => {
+  const lines = await ctx.store.cosignatures.of(c.site, c.size);
+  return lines.length ? `${c.note}${lines.join('\n')}\n` : c.note;
+};
+
 /**
  * A receipt's proof file (tlog/proof-file.ts), integrating it on demand; null once it is
  * purged (no payload, no salt: nothing left to prove about a person).
+ *
+ * Its checkpoint is the newest one that holds the receipt and that a witness cosigned, with
+ * the cosignatures: a visitor who trusts witnesses accepts a proof only against a checkpoint
+ * they cosigned (verify-receipt --witness). Checkpoints are signed every few seconds and
+ * witnessed every few minutes, so the latest is seldom cosigned yet; when none holding the
+ * receipt is, the file is against the latest, and a later download may find one cosigned.
  */
 export const proofFileOf = async (ctx: Context, leaf: ReceiptLeaf): Promise<ProofFile | null> => {
   if (leaf.body === null || leaf.salt === null || leaf.leaf === null) return null;
-  const { size, proof } = await ctx.log.inclusion(leaf.site, leaf.leaf);
+  const cosigned = await ctx.store.cosignatures.largestCosigned(leaf.site, leaf.leaf + 1);
+  const { size, proof } = await ctx.log.inclusion(leaf.site, leaf.leaf, cosigned ?? undefined);
   const checkpoint = await ctx.store.logCheckpoint(leaf.site, size);
   const signed = { ...(JSON.parse(leaf.body) as SignedReceipt), hash: leaf.hash, sig: leaf.sig };
   const policy = await policyProof(ctx, leaf.site, signed.policy.sha256, leaf.leaf, size);
@@ -364,7 +451,7 @@ export const proofFileOf = async (ctx: Context, leaf: ReceiptLeaf): Promise<Proo
     salt: leaf.salt,
     index: leaf.leaf,
     proof: proof.map(b64),
-    checkpoint: checkpoint!.note,
+    checkpoint: await withCosignatures(ctx, checkpoint!),
     ...(policy ? { policy } : {}),
   };
 };

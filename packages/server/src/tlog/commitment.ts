@@ -7,7 +7,9 @@ import { createHash, randomBytes } from 'node:crypto';
  * leaf links to nothing, while the tree and every proof of the other leaves stay valid.
  *
  * The SQLite writer thread computes the same (store/sqlite-writer.mjs, which cannot import
- * TypeScript); `test/tlog-store.test.ts` checks its leaves against this function.
+ * TypeScript); `test/tlog.test.ts` ("signs a checkpoint whose root is the tree of the
+ * receipts' salted commitments…", on SQLite and PostgreSQL) checks its leaves against this
+ * function.
  */
 export const SALT_BYTES = 32;
 

@@ -226,7 +226,7 @@ export class ConsentLog {
    * (the ragged right edge of a tree size, the same in every proof for that size) is hashed
    * once and kept (`ragged`); a perfect subtree is its own hash.
    */
-  private async prove(site: string, ranges: readonly Range[]): Promise<Hash[]> {
+  private async prove(site: string, ranges: readonly Range[], sizeField: string): Promise<Hash[]> {
     const covers = ranges.map((r) => coverOf(r));
     const keys = ranges.map((r, i) => (covers[i]!.length > 1 ? `${site} ${r.start} ${r.end}` : ''));
     const out = covers.map((cover, i) => {
@@ -248,7 +248,7 @@ export class ConsentLog {
         out[i] = hashCover(
           cover.map((c) => {
             const h = stored.get(`${c.level}/${c.index}`);
-            if (!h) throw new ProofError('size', 'that part of the tree is not integrated yet', 404);
+            if (!h) throw new ProofError(sizeField, 'that part of the tree is not integrated yet', 404);
             return h;
           }),
           nodeSha,
@@ -264,30 +264,49 @@ export class ConsentLog {
     return out as Hash[];
   }
 
-  /** The size a proof is made for: `size`, or the latest checkpoint's; never past it. */
-  private async sizeFor(site: string, size: number | undefined): Promise<number> {
+  /**
+   * The size a proof is made for: `size`, or the latest checkpoint's; never past it. `field` is
+   * the request's parameter that gave `size` (`size`, or `to` for a consistency proof), named
+   * in the error.
+   */
+  private async sizeFor(site: string, size: number | undefined, field: string): Promise<number> {
     if (size !== undefined && size <= (this.seen.get(site) ?? -1)) return size;
     const latest = await this.latest(site);
     if (size === undefined) return latest.size;
     if (size > latest.size)
-      throw new ProofError('size', `is past the latest checkpoint of ${site} (tree size ${latest.size})`);
+      throw new ProofError(field, `is past the latest checkpoint of ${site} (tree size ${latest.size})`);
     return size;
   }
 
-  /** An inclusion proof of leaf `index` in the tree of `size` (default: the latest checkpoint's). */
-  async inclusion(site: string, index: number, size?: number): Promise<{ size: number; proof: Hash[] }> {
-    let n = await this.sizeFor(site, size);
+  /**
+   * An inclusion proof of leaf `index` in the tree of `size` (default: the latest checkpoint's).
+   * `indexField` is the request's parameter that named the leaf: `index`, or `receipt` (the
+   * receipt's leaf), named in the error when the leaf is not in that tree.
+   */
+  async inclusion(
+    site: string,
+    index: number,
+    size?: number,
+    indexField: 'index' | 'receipt' = 'index',
+  ): Promise<{ size: number; proof: Hash[] }> {
+    let n = await this.sizeFor(site, size, 'size');
     // A leaf appended after the latest checkpoint, asked for without a size: integrate it now.
     if (size === undefined && index >= n) n = (await this.integrate(site)).size;
-    if (index >= n) throw new ProofError('index', `is not a leaf of the tree of size ${n}`);
-    return { size: n, proof: await this.prove(site, inclusionRanges(index, n)) };
+    if (index >= n)
+      throw new ProofError(
+        indexField,
+        indexField === 'index'
+          ? `is not a leaf of the tree of size ${n}`
+          : `is leaf ${index}, not in the tree of size ${n} (logged after that checkpoint)`,
+      );
+    return { size: n, proof: await this.prove(site, inclusionRanges(index, n), 'size') };
   }
 
   /** A consistency proof from the tree of `from` leaves to the tree of `to`. */
   async consistency(site: string, from: number, to: number): Promise<Hash[]> {
-    const n = await this.sizeFor(site, to);
+    const n = await this.sizeFor(site, to, 'to');
     if (from > n) throw new ProofError('from', `is larger than to (${n})`);
-    return this.prove(site, consistencyRanges(from, n));
+    return this.prove(site, consistencyRanges(from, n), 'to');
   }
 
   /** Integrates every site's new leaves now and then every `intervalMs`; errors go to `onError`. */

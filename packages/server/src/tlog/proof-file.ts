@@ -4,7 +4,7 @@ import { keyId, verifyHashSignature } from '../signer.js';
 import { commitment } from './commitment.js';
 import { entryData } from './entries.js';
 import { nodeSha } from './log.js';
-import { logOrigin, verifyCheckpoint } from './note.js';
+import { type Cosigner, logOrigin, signatureLines, verifyCheckpoint, verifyCosignature } from './note.js';
 
 /**
  * The visitor's proof: one JSON file with everything needed to check, offline and without the
@@ -13,7 +13,8 @@ import { logOrigin, verifyCheckpoint } from './note.js';
  * - `receipt`: the signed receipt (its `hash` and Ed25519 `sig`);
  * - `salt`: its leaf's salt, so `leaf data = SHA-256(salt ‖ canonical JSON)` can be recomputed;
  * - `index`, `proof`: its leaf's index and the inclusion proof (base64 hashes, RFC 9162);
- * - `checkpoint`: the signed checkpoint (C2SP) whose tree size and root the proof reaches;
+ * - `checkpoint`: the signed checkpoint (C2SP) whose tree size and root the proof reaches,
+ *   followed by the cosignatures (C2SP tlog-cosignature) the log holds for it;
  * - `policy` (when the log holds the publication: not for one published before the log
  *   began): the policy the receipt names, as the exact JSON whose SHA-256 it names (the
  *   wording the visitor was shown), and its publication entry in the same log with the entry's
@@ -53,16 +54,24 @@ export type ProofCheck =
       readonly size: number;
       /** The policy's publication in the log, when the file carries it. */
       readonly policy: { readonly sha256: string; readonly index: number; readonly at: string } | null;
+      /** The cosignatures of the checkpoint by the witnesses required, with their timestamps (seconds). */
+      readonly cosigned: readonly { readonly name: string; readonly time: number }[];
     }
   | { readonly ok: false; readonly what: string; readonly reason: string };
 
 type Obj = Record<string, unknown>;
 
 /**
- * Checks a visitor's proof file with the log's public key(s). Names the first check that
- * fails: `file`, `receipt-hash`, `receipt-signature`, `checkpoint`, `inclusion`, `policy`.
+ * Checks a visitor's proof file with the log's public key(s), and requires a valid cosignature
+ * of its checkpoint by each of `witnesses` (a client that trusts witnesses accepts a proof only
+ * against a checkpoint they cosigned). Names the first check that fails: `file`,
+ * `receipt-hash`, `receipt-signature`, `checkpoint`, `cosignature`, `inclusion`, `policy`.
  */
-export const verifyProofFile = (file: unknown, publicKeys: readonly (KeyObject | string)[]): ProofCheck => {
+export const verifyProofFile = (
+  file: unknown,
+  publicKeys: readonly (KeyObject | string)[],
+  witnesses: readonly Cosigner[] = [],
+): ProofCheck => {
   const fail = (what: string, reason: string): ProofCheck => ({ ok: false, what, reason });
   const f = file as Obj | null;
   if (typeof f !== 'object' || f === null || f.type !== 'assent-receipt-proof' || f.v !== 1)
@@ -100,6 +109,19 @@ export const verifyProofFile = (file: unknown, publicKeys: readonly (KeyObject |
   }
   if (!cp.ok) return fail('checkpoint', cp.reason);
   const { size, root } = cp.checkpoint;
+  const note = f.checkpoint;
+  const cosigned: { name: string; time: number }[] = [];
+  for (const w of witnesses) {
+    const found = signatureLines(note)
+      .map((line) => verifyCosignature(note, line, [w]))
+      .find((v) => v.ok);
+    if (!found?.ok)
+      return fail(
+        'cosignature',
+        `the checkpoint (tree size ${size}) carries no valid cosignature by the witness ${w.name} with the key given (a newer download of the file may be against a checkpoint it cosigned)`,
+      );
+    cosigned.push({ name: found.name, time: found.time });
+  }
   const index = f.index as number;
   if (index >= size)
     return fail('inclusion', `leaf ${index} is not in the checkpoint's tree of size ${size}`);
@@ -110,7 +132,7 @@ export const verifyProofFile = (file: unknown, publicKeys: readonly (KeyObject |
       'inclusion',
       `the inclusion proof does not lead from the receipt's leaf ${index} to the checkpoint's root (tree size ${size})`,
     );
-  if (f.policy === undefined) return { ok: true, site: r.site, index, size, policy: null };
+  if (f.policy === undefined) return { ok: true, site: r.site, index, size, policy: null, cosigned };
   const p = f.policy as Obj | null;
   const named = (r.policy as Obj | undefined)?.sha256;
   if (
@@ -143,5 +165,5 @@ export const verifyProofFile = (file: unknown, publicKeys: readonly (KeyObject |
       'policy',
       `the inclusion proof does not lead from the publication's leaf ${at} to the checkpoint's root (tree size ${size})`,
     );
-  return { ok: true, site: r.site, index, size, policy: { sha256: named, index: at, at: e.at } };
+  return { ok: true, site: r.site, index, size, policy: { sha256: named, index: at, at: e.at }, cosigned };
 };
