@@ -47,8 +47,10 @@ export const prefsFile = (isLite) => (isLite ? 'assent.prefs.min.js' : 'assent.f
  * both files agree on what `S._dialog` is called.
  */
 export const prefsOptions = (isLite, mangleCache) => {
-  const names = /kit = \(\): unknown\[\] => \[([^\]]+)\]/
+  // The list's names, in order, with the full build's spread in at its end.
+  const names = /kit = \(\): unknown\[\] => \[([^;]+)\];/
     .exec(readFileSync(`${dir}src/kit.ts`, 'utf8'))[1]
+    .replace(/\.\.\.\(globalThis\.ASSENT_LITE \? \[\] : \[|\]\)/g, '')
     .split(',')
     .map((x) => /(\w+)\s*$/.exec(x)?.[1])
     .filter(Boolean);
@@ -137,6 +139,8 @@ const closure = (code) => {
         '--compilation_level=SIMPLE',
         '--language_out=ECMASCRIPT_2020',
         '--warning_level=QUIET',
+        // (True: esbuild's IIFE holds everything.) Lets it rename what would otherwise be global.
+        '--assume_function_wrapper',
       ],
       { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] },
     );
@@ -157,7 +161,9 @@ const closure = (code) => {
  */
 export const squeeze = (input, map) => {
   const r = minify(map ? input : closure(input), {
-    compress: { passes: 3, toplevel: true },
+    // `varify: false` keeps esbuild's `let`/`const` as written: turned into `var`, they join
+    // other declarations and gzip finds fewer repeats (−7 B lite, −13 B full).
+    compress: { passes: 3, toplevel: true, varify: false },
     mangle: { toplevel: true },
     ...(map && { sourceMap: { content: map } }),
   });

@@ -1,7 +1,9 @@
 import { allowed } from '@assent/core';
 import type { AssentApi, PublicState } from '../types/assent.js';
-import { choose, grantedKeys, publicState } from './choice.js';
+import { load } from './blocker.js';
+import { choose, grantedKeys } from './choice.js';
 import { doc } from './dom.js';
+import { publicState } from './events.js';
 import { openPreferences } from './open.js';
 import { S } from './state.js';
 
@@ -33,12 +35,16 @@ export const api: AssentApi = {
 export const delegate = (): void => {
   doc.addEventListener('click', (e) => {
     const el = (e.target as Element).closest?.(
-      '[data-assent-open],[data-assent-accept]',
+      '[data-assent-open],[data-assent-accept],[data-assent-load]',
     ) as HTMLElement | null;
     if (!el) return;
     e.preventDefault();
     const cat = el.dataset.assentAccept;
-    if (cat) choose('custom', 'banner', [...grantedKeys(), cat]);
+    // "Load content" on a placeholder: the held iframe right after it.
+    if (el.dataset.assentLoad)
+      load(el.closest('.assent-embed')!.nextElementSibling as HTMLIFrameElement, true);
+    // (A mistyped category records nothing, and choose says so.)
+    else if (cat) choose('custom', 'banner', [...grantedKeys(), cat]);
     else openPreferences(!globalThis.ASSENT_LITE && el.closest('.assent-fab') ? 'floating-button' : 'sdk');
   });
 };

@@ -50,23 +50,29 @@ const run = async () => {
       await new Promise((r) => setTimeout(r));
       t = Date.now();
     }
-    const s = doc.createElement('script');
-    for (const a of old.attributes) if (!/^(type$|data-assent)/.test(a.name)) s.setAttribute(a.name, a.value);
-    // The nonce attribute is hidden after parsing; only the property still holds it.
-    s.nonce = old.nonce ?? '';
-    const { assentType: type, assentSrc: src } = old.dataset;
-    if (type) s.type = type;
-    // A script's src is fetched, never run as a URL (`javascript:` there is inert), and setting
-    // any string cannot throw: one held script cannot stop the next.
-    if (src) s.src = src;
-    s.text = old.text;
-    s.async = false;
-    // An external script is awaited, so the next one runs after it.
+    // An external script is awaited, so the next one runs after it. One the browser will not
+    // run (nomodule, a type that is not JavaScript: text/babel …) fires neither load nor
+    // error, and one whose server never answers may not for minutes: neither holds the rest
+    // for longer than 10 s. One that cannot be activated at all (Trusted Types refusing its
+    // text …) is reported, naming it, and the others still run.
     await new Promise((done) => {
+      const s = doc.createElement('script');
+      for (const a of old.attributes)
+        if (!/^(type$|data-assent)/.test(a.name)) s.setAttribute(a.name, a.value);
+      // The nonce attribute is hidden after parsing; only the property still holds it.
+      s.nonce = old.nonce ?? '';
+      const { assentType: type, assentSrc: src } = old.dataset;
+      if (type) s.type = type;
+      // A script's src is fetched, never run as a URL (`javascript:` there is inert).
+      if (src) s.src = src;
+      s.text = old.text;
+      s.async = false;
       s.onload = s.onerror = done;
       old.replaceWith(s);
-      if (!s.src) done(0);
-    });
+      if (!s.src || s.noModule || !/^(module|.*script|)$/i.test(s.type)) done(0);
+      // (Full build: the lite build has no room left for the timeout, see size.test.)
+      if (!globalThis.ASSENT_LITE) setTimeout(done, 1e4);
+    }).catch((e) => console.error('assent:', old, e));
   }
   // An embed can fail (a malformed or unsafe data-assent-src): it is reported, naming the
   // element, and skipped; the others still load or get their placeholder.
@@ -80,13 +86,17 @@ const run = async () => {
     }
 };
 
-/** Loads an embed; an unsafe `data-assent-src` throws (on "Load content", the console shows it). */
-const load = (f: HTMLIFrameElement) => {
+/**
+ * Loads an embed; an unsafe `data-assent-src` throws (on "Load content", the console shows it).
+ * `focus`: the visitor's "Load content" had it, and it goes to the embed, not lost to the page.
+ */
+export const load = (f: HTMLIFrameElement, focus?: boolean) => {
   const placeholder = f.previousElementSibling;
   f.src = safe(f.dataset.assentSrc)!;
   f.removeAttribute('data-assent-src');
   f.hidden = false;
   if (placeholder?.matches('.assent-embed')) placeholder.remove();
+  if (focus) f.focus();
 };
 
 /** An accessible stand-in: who hosts it, load this one embed, or accept its category. */
@@ -105,9 +115,14 @@ const hold = (f: HTMLIFrameElement) => {
   const { width, height } = f.getBoundingClientRect();
   const ph = panel(
     'div',
-    { class: 'assent assent-embed', role: 'group', 'aria-label': f.title || provider },
+    // Its language, as the banner's: a page in another has no preset for (full build).
+    globalThis.ASSENT_LITE
+      ? { class: 'assent assent-embed', role: 'group', 'aria-label': f.title || provider }
+      : { class: 'assent assent-embed', role: 'group', 'aria-label': f.title || provider, lang: p.lang },
     h('p', {}, format(t.embed, provider, title)),
-    btn(t.loadEmbed, { onclick: () => load(f) }),
+    // Through the page's one click listener (api.ts), as the Accept button: a placeholder a
+    // router cloned back (Turbo's restoration visits) loses a handler set on the element.
+    btn(t.loadEmbed, { 'data-assent-load': '1' }),
     btn(format(t.acceptCategory, provider, title), { 'data-assent-accept': cat }),
   );
   if (width) {

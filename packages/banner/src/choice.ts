@@ -1,8 +1,8 @@
 import { decide, encodeConsent, type Granted, type Method, type StoredConsent } from '@assent/core';
-import type { PublicState } from '../types/assent.js';
 import { activate } from './blocker.js';
 import { deleteCookies, writeCookie } from './cookies.js';
 import { keep } from './discover.js';
+import { doc } from './dom.js';
 import { emit } from './events.js';
 import { gcmUpdate, tagEvent } from './gcm.js';
 import { showFab } from './notice.js';
@@ -32,7 +32,25 @@ export const store = (r: StoredConsent, source: Source): Promise<void> | undefin
  */
 export const choose = (method: Method, source: Source, granted?: string[]): void => {
   const p = S._policy;
-  const d = decide(p, { kind: 'choice', method, id: S._id, now: Date.now(), gpc: S._gpc, granted });
+  // A key the policy does not have (a typo in accept([…]) or data-assent-accept) would record a
+  // choice other than the one asked for: said, naming the keys, and nothing recorded.
+  // (Full build: the lite build has no room left for it, see size.test.)
+  if (!globalThis.ASSENT_LITE && granted?.some((k) => k !== 'necessary' && !p.keys.includes(k))) {
+    console.error('assent: unknown category or service:', granted);
+    return;
+  }
+  // Focus on a control of the banner, which goes now: it moves on to the floating button below,
+  // not to the page's start (WCAG 2.4.3).
+  const focused = !globalThis.ASSENT_LITE && S._banner?.contains(doc.activeElement);
+  const d = decide(p, {
+    kind: 'choice',
+    method,
+    id: S._id,
+    now: Date.now(),
+    // (The lite build reads no GPC.)
+    ...(!globalThis.ASSENT_LITE && { gpc: S._gpc }),
+    granted,
+  });
   const g = (S._granted = d.granted);
   const r = (S._record = d.record!);
   const sent = store(r, source);
@@ -41,8 +59,9 @@ export const choose = (method: Method, source: Source, granted?: string[]): void
   // The GPC status beside the button follows the choice (full build).
   if (!globalThis.ASSENT_LITE) S._fab = S._fab?.remove() as undefined;
   showFab();
+  if (focused) S._fab?.querySelector('button')?.focus();
   const tell = () => {
-    emit('change', publicState());
+    emit('change');
     if (!globalThis.ASSENT_LITE) {
       const gcm = p.config.googleConsentMode;
       gcmUpdate(gcm, g);
@@ -68,22 +87,4 @@ export const choose = (method: Method, source: Source, granted?: string[]): void
     // page showed (409), nothing the visitor did not see runs.
     globalThis.ASSENT_LITE ? activate() : sent!.then(activate);
   });
-};
-
-/** The public types are written once, in types/assent.d.ts (shipped as dist/assent.d.ts). */
-export type { PublicState } from '../types/assent.js';
-
-export const publicState = (): PublicState => {
-  const p = S._policy;
-  const { id = null, method = null, givenAt = null, expiresAt = null } = S._record ?? {};
-  return {
-    consentId: id,
-    mode: p.mode,
-    granted: { necessary: true, ...S._granted },
-    method,
-    givenAt,
-    expiresAt,
-    gpc: S._gpc,
-    policy: { version: p.version, hash: p.hash },
-  };
 };

@@ -1,4 +1,5 @@
 import { type Config, ID_RE } from '@assent/core';
+import { HELD } from './blocker.js';
 import { doc } from './dom.js';
 
 const KEY = 'assent-categories';
@@ -42,6 +43,9 @@ export const discover = (config: Config, held?: boolean, stored?: boolean): Conf
     } catch {}
   for (const el of doc.querySelectorAll<HTMLElement>('[data-assent-category]')) {
     const c = el.dataset.assentCategory!;
+    // Only these are held: anything else so marked (an <img>, a script without type="text/plain",
+    // an iframe with src) has loaded or runs already, while the banner asks about it.
+    if (!globalThis.ASSENT_LITE && !el.matches(`${HELD},iframe`)) console.error('assent: cannot hold', el);
     if (!ID_RE.test(c)) console.error('assent: data-assent-category is not a category id:', el);
     else if (c !== 'necessary' && !list.includes(c)) list.push(c);
   }

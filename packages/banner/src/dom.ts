@@ -64,14 +64,23 @@ export const btn = (label: string, attrs: Attrs = {}): HTMLButtonElement =>
   h('button', { type: 'button', class: 'assent-btn', ...attrs }, label);
 
 /**
- * A first layer or dialog: themed, and `data-nosnippet` so its text never becomes a
- * search snippet.
+ * A first layer or dialog: themed, `data-nosnippet` so its text never becomes a search
+ * snippet, and `dir="auto"`: right to left when its text is (Arabic, Hebrew …), whatever the
+ * page's direction (the styles use start and end, not left and right).
  */
 export const panel = <K extends keyof HTMLElementTagNameMap>(
   tag: K,
   attrs: Attrs,
   ...children: Child[]
-): HTMLElementTagNameMap[K] => h(tag, { class: 'assent', 'data-nosnippet': true, ...attrs }, ...children);
+): HTMLElementTagNameMap[K] =>
+  // (The whole object per build: the lite build, at its budget, ships it as it was.)
+  h(
+    tag,
+    globalThis.ASSENT_LITE
+      ? { class: 'assent', 'data-nosnippet': true, ...attrs }
+      : { class: 'assent', 'data-nosnippet': true, dir: 'auto', ...attrs },
+    ...children,
+  );
 
 /**
  * `fn`, made safe: when a browser API the banner needs is missing or throws (`document.cookie`

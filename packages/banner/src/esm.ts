@@ -12,7 +12,7 @@ import type { AssentApi } from './api.js';
 import { start } from './start.js';
 
 export type { AssentApi } from './api.js';
-export type { PublicState } from './choice.js';
+export type { PublicState } from './events.js';
 
 /** Starts the banner with a shortcode string or a JSON config object; returns `window.Assent`. */
 export const init = (config: string | object = {}, mode?: Mode): AssentApi =>

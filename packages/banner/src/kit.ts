@@ -9,7 +9,8 @@ import { checkSoon } from './sync.js';
  * What the preferences file (loaded on demand, see open.ts) takes from the banner that loaded
  * it, by position: no names ship. build.mjs reads this list to write the module that file's
  * preferences.ts imports from, so the list is written once; esbuild fails the build when the
- * dialog imports anything not in it. The full build's parts are `false` in the lite build.
+ * dialog imports anything not in it. The full build's parts come last, and the lite build
+ * hands over none of them (its dialog never uses them).
  */
 export const kit = (): unknown[] => [
   S,
@@ -19,7 +20,6 @@ export const kit = (): unknown[] => [
   panel,
   choose,
   intro,
-  !globalThis.ASSENT_LITE && consentPage,
-  !globalThis.ASSENT_LITE && checkSoon,
   adopt,
+  ...(globalThis.ASSENT_LITE ? [] : [consentPage, checkSoon]),
 ];

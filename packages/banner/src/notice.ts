@@ -28,7 +28,8 @@ export const showBanner = (): void => {
       'div',
       { id: 'assent-banner', role: 'region', 'aria-label': t.label, lang: p.lang },
       intro(t.message),
-      !globalThis.ASSENT_LITE && S._gpc && mode !== 'notice' && h('p', {}, t.gpc),
+      // (The full build's parts are spread in, so that the lite build passes nothing for them.)
+      ...(globalThis.ASSENT_LITE ? [] : [S._gpc && mode !== 'notice' && h('p', {}, t.gpc)]),
       h(
         'div',
         'assent-btns',
@@ -36,18 +37,21 @@ export const showBanner = (): void => {
         mode === 'opt-in' && action('reject', () => choose('reject-all', 'banner')),
         mode !== 'notice' && action('preferences', () => openPreferences('preferences')),
       ),
-      !globalThis.ASSENT_LITE &&
-        mode === 'opt-out' &&
-        h(
-          'button',
-          {
-            type: 'button',
-            class: 'assent-link',
-            'data-assent-action': 'do-not-sell',
-            onclick: () => choose('custom', 'banner', doNotSell(p)),
-          },
-          t.doNotSell,
-        ),
+      ...(globalThis.ASSENT_LITE
+        ? []
+        : [
+            mode === 'opt-out' &&
+              h(
+                'button',
+                {
+                  type: 'button',
+                  class: 'assent-link',
+                  'data-assent-action': 'do-not-sell',
+                  onclick: () => choose('custom', 'banner', doNotSell(p)),
+                },
+                t.doNotSell,
+              ),
+          ]),
     )),
   );
 };
@@ -60,12 +64,14 @@ export const showFab = (): void => {
     doc.body.append(
       (S._fab = panel(
         'div',
-        { class: 'assent assent-fab', role: 'region', 'aria-label': t.settings },
+        // Its language, as the banner's (full build).
+        globalThis.ASSENT_LITE
+          ? { class: 'assent assent-fab', role: 'region', 'aria-label': t.settings }
+          : { class: 'assent assent-fab', role: 'region', 'aria-label': t.settings, lang: S._policy.lang },
         // While a GPC opt-out is honoured, the page says so (CCPA regulations §7025(c)(6)).
-        !globalThis.ASSENT_LITE &&
-          S._gpc &&
-          gpcHonored(S._policy, S._granted) &&
-          h('p', 'assent-gpc', t.gpcHonored),
+        ...(globalThis.ASSENT_LITE
+          ? []
+          : [S._gpc && gpcHonored(S._policy, S._granted) && h('p', 'assent-gpc', t.gpcHonored)]),
         btn(t.settings, { 'data-assent-open': true }),
       )),
     );

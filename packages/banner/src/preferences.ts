@@ -28,7 +28,13 @@ export const openPreferences = (src: Source): void => {
   }
   if (!d.open) {
     d.showModal();
-    d.addEventListener('close', () => opener?.focus(), { once: true });
+    // Back to the opener; if a choice took it away (the banner's Preferences, the floating
+    // button the choice rebuilt), to the floating button: focus is never dropped on the page.
+    d.addEventListener(
+      'close',
+      () => (opener?.isConnected ? opener : S._fab?.querySelector('button'))?.focus(),
+      { once: true },
+    );
   }
 };
 
@@ -54,7 +60,10 @@ const toggle = (key: string | 0, title = '', desc = '', ...services: HTMLElement
       key === 0 && h('small', {}, ` (${S._policy.texts.alwaysOn})`),
     ),
     desc && h('p', { id }, desc),
-    services.length > 0 && h('div', 'assent-svcs', ...services),
+    // Named by its category: two "Google Analytics" switches (under Analytics and under
+    // Marketing) are told apart by a screen reader (WCAG 1.3.1).
+    services.length > 0 &&
+      h('div', { class: 'assent-svcs', role: 'group', 'aria-label': title }, ...services),
   );
 };
 
@@ -82,12 +91,13 @@ const build = (): HTMLDialogElement => {
     },
     h('h2', { id: 'assent-title' }, t.title),
     intro(t.intro),
-    !globalThis.ASSENT_LITE && S._gpc && h('p', {}, t.gpc),
+    // (Spread in: the lite build passes nothing for the full build's parts.)
+    ...(globalThis.ASSENT_LITE ? [] : [S._gpc && h('p', {}, t.gpc)]),
     toggle(0, ...(t.cats.necessary ?? [])),
     ...p.categories.map((c) =>
       toggle(c.id, c.title, c.description, ...c.services.map((s) => toggle(s.key, s.title, s.description))),
     ),
-    !globalThis.ASSENT_LITE && h('p', 'assent-cid'),
+    ...(globalThis.ASSENT_LITE ? [] : [h('p', 'assent-cid')]),
     h(
       'div',
       'assent-btns',

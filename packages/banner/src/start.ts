@@ -12,7 +12,6 @@ import {
 } from '@assent/core';
 import { type AssentApi, api, delegate } from './api.js';
 import { activate, observe } from './blocker.js';
-import { publicState } from './choice.js';
 import { readCookie } from './cookies.js';
 import { discover } from './discover.js';
 import { adopt, doc, onReady, win } from './dom.js';
@@ -80,9 +79,8 @@ export const start = (v: Validated, mode?: Mode, region?: string, pub?: Publishe
   S._policy = globalThis.ASSENT_LITE
     ? createPolicy(v.config, [], {}, 'opt-in')
     : createPolicy(v.config, [], {}, 'opt-in', canonical);
+  // (No record yet: `_record` is unset, as null.)
   S._granted = decide(S._policy, { kind: 'load', stored: null, now: 0, id: (S._id = newId()) }).granted;
-  S._record = null;
-  S._gpc = false;
   win.Assent = api;
   const go = (r?: string) =>
     onReady(() => (globalThis.ASSENT_LITE ? run(v) : run(v, ask ? modeForRegion(regions!, r) : mode, true)));
@@ -107,9 +105,16 @@ const run = (v: Validated, mode?: Mode, late?: boolean): AssentApi => {
   const { config } = v;
   const nav = navigator;
   const root = doc.documentElement;
-  const gpc = (S._gpc = !globalThis.ASSENT_LITE && nav.globalPrivacyControl === true);
+  // GPC is the full build's (the lite build has no US features): `_gpc` stays false there.
+  const gpc = !globalThis.ASSENT_LITE && (S._gpc = nav.globalPrivacyControl === true);
   const load = (s: StoredConsent | null) =>
-    decide(S._policy, { kind: 'load', stored: s, now: Date.now(), gpc, id: S._id });
+    decide(S._policy, {
+      kind: 'load',
+      stored: s,
+      now: Date.now(),
+      ...(!globalThis.ASSENT_LITE && { gpc }),
+      id: S._id,
+    });
   /**
    * The policy as this page names it (with the categories only held elements name, see
    * discover.ts) and the stored choice under it. Again once the page is parsed and when held
@@ -180,7 +185,7 @@ const run = (v: Validated, mode?: Mode, late?: boolean): AssentApi => {
     S._fab = S._fab?.remove() as undefined;
     if (!S._banner?.isConnected) showBanner();
     // Asked again: what was granted no longer is, for every listener (React, the vendors).
-    emit('change', publicState());
+    emit('change');
   };
   onReady(() => {
     // Held elements the parser adds are activated below, all at once; the observer is for
@@ -212,7 +217,7 @@ const run = (v: Validated, mode?: Mode, late?: boolean): AssentApi => {
       // (The lite build has no region or server check to wait for: its API is ready from the
       // start, granting nothing while the page is parsed; it leaves `ready` unset.)
       if (!globalThis.ASSENT_LITE) api.ready = true;
-      emit('ready', publicState());
+      emit('ready');
     };
     if (check) check.then(go).then(ready);
     else go();

@@ -13,7 +13,6 @@ import {
   REVALIDATE_SECONDS,
 } from '@assent/core';
 import { activate } from './blocker.js';
-import { publicState } from './choice.js';
 import { deleteCookies, readCookie, writeCookie } from './cookies.js';
 import { doc, win } from './dom.js';
 import { emit } from './events.js';
@@ -87,7 +86,7 @@ export const adopt = (d: Decision, record = d.record ?? null): void => {
   S._dialog?.close();
   gcmUpdate(p.config.googleConsentMode, d.granted);
   tagEvent(p.config.googleConsentMode, d.granted, record?.method);
-  emit('change', publicState());
+  emit('change');
   clean(d.granted);
   activate();
   if (d.show) showBanner();

@@ -49,6 +49,19 @@ describe('accessibility in Chromium', () => {
       '/optin-full': {
         head: `<script type="application/json" id="assent-config">${JSON.stringify({ ...JSON.parse(CONFIG), endpoint: '/v1/receipts' })}</script>${bannerTag('buttons=(Accept !) days=(20)', '', 'assent.full.min.js')}`,
       },
+      '/full': {
+        head: `<script type="application/json" id="assent-config">${CONFIG}</script>${bannerTag('buttons=(Accept !) days=(20)', '', 'assent.full.min.js')}`,
+        body: '<p><button id="before">A page button</button></p>',
+      },
+      // A long message: on a small screen the banner is taller than any fixed allowance.
+      '/tall': {
+        head: bannerTag(
+          `message=(${'Our website uses cookies to enhance your experience, to measure the audience and to show you offers. '.repeat(3)})`,
+        ),
+        body: Array.from({ length: 40 }, (_, i) => `<p><a href="#l${i}" id="l${i}">Link ${i}</a></p>`).join(
+          '',
+        ),
+      },
       '/notice': { head: bannerTag('buttons=(Accept !) days=(20) mode=(notice)') },
       '/optout': { head: bannerTag(`mode=(opt-out) ${CATS}`, '', 'assent.full.min.js') },
     });
@@ -150,6 +163,15 @@ describe('accessibility in Chromium', () => {
     );
     await o.page.keyboard.press('Space');
     assert.equal(await o.page.getByRole('checkbox', { name: 'Matomo' }).isChecked(), true);
+    // A service's switch is in a group named by its category (a screen reader tells apart
+    // one service listed under two categories).
+    assert.equal(
+      await o.page
+        .getByRole('group', { name: 'Analytics' })
+        .getByRole('checkbox', { name: 'Matomo' })
+        .count(),
+      1,
+    );
     await o.page.getByRole('button', { name: 'Save choices' }).focus();
     await o.page.keyboard.press('Enter');
     const s = await o.page.evaluate(() => window.Assent!.get());
@@ -214,6 +236,65 @@ describe('accessibility in Chromium', () => {
       o.page.locator('#assent-banner').boundingBox(),
     ]);
     assert.ok(link && banner && link.y + link.height <= banner.y, `link ${link?.y} banner ${banner?.y}`);
+    await o.context.close();
+  });
+
+  it('no focused link is hidden behind a banner taller than 16rem (a long message on a 320 px screen)', async () => {
+    const o = await open(browser, `${site.origin}/tall`, { viewport: { width: 320, height: 700 } });
+    const banner = await o.page.locator('#assent-banner').boundingBox();
+    assert.ok(banner && banner.height > 256, `the banner is ${banner?.height}px tall`);
+    const hidden: string[] = [];
+    await o.page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+    for (let i = 0; i < 40; i++) {
+      await o.page.keyboard.press('Tab');
+      const r = await o.page.evaluate(() => {
+        const a = document.activeElement!;
+        if (!a.id.startsWith('l')) return null;
+        const b = a.getBoundingClientRect();
+        return {
+          id: a.id,
+          bottom: b.bottom,
+          top: document.getElementById('assent-banner')!.getBoundingClientRect().top,
+        };
+      });
+      if (r && r.bottom > r.top) hidden.push(`${r.id} ${r.bottom}>${r.top}`);
+    }
+    assert.deepEqual(hidden, []);
+    await o.context.close();
+  });
+
+  it('full build: focus goes on to the floating button when the control that had it goes with a choice', async () => {
+    const o = await open(browser, `${site.origin}/full`);
+    const focused = () =>
+      o.page.evaluate(() =>
+        document.activeElement?.closest('.assent-fab') ? 'fab' : document.activeElement?.tagName,
+      );
+    // Enter on the banner's Accept: the banner goes, focus is on "Cookie settings".
+    await o.page.getByRole('button', { name: 'Accept !' }).focus();
+    await o.page.keyboard.press('Enter');
+    assert.equal(await focused(), 'fab');
+    // The dialog opened from the floating button, saved: the choice rebuilt the button.
+    await o.page.keyboard.press('Enter');
+    await o.page.getByRole('dialog').waitFor();
+    await o.page.getByRole('button', { name: 'Reject all' }).focus();
+    await o.page.keyboard.press('Enter');
+    await o.page.waitForFunction(() => !!document.activeElement?.closest('.assent-fab'), null, {
+      timeout: 2000,
+    });
+    await o.context.close();
+  });
+
+  it('full build: from the banner’s Preferences, a choice in the dialog leaves focus on the floating button', async () => {
+    const o = await open(browser, `${site.origin}/full`);
+    await o.page.getByRole('button', { name: 'Preferences' }).focus();
+    await o.page.keyboard.press('Enter');
+    await o.page.getByRole('dialog').waitFor();
+    await o.page.getByRole('button', { name: 'Save choices' }).focus();
+    await o.page.keyboard.press('Enter');
+    // (The dialog's close event, which moves focus, comes a task after it is hidden.)
+    await o.page.waitForFunction(() => !!document.activeElement?.closest('.assent-fab'), null, {
+      timeout: 2000,
+    });
     await o.context.close();
   });
 });

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { bannerTag, launch, open, serve } from '../../../test-support/browser.js';
+import { bannerTag, launch, open, serve, until } from '../../../test-support/browser.js';
 
 describe('hostile and broken pages', () => {
   let browser: Browser;
@@ -45,6 +45,39 @@ describe('hostile and broken pages', () => {
         head: `<script>Object.defineProperty(Document.prototype, 'cookie', { get() { throw new DOMException('denied', 'SecurityError'); }, set() { throw new DOMException('denied', 'SecurityError'); } });</script>
                ${bannerTag('categories=(analytics)')}
                <script type="text/plain" data-assent-category="analytics" src="/hit/no-cookie"></script>`,
+      },
+      // Held scripts the browser will not run (nomodule, a type that is not JavaScript): they
+      // fire neither load nor error, and must not hold the scripts after them.
+      ...Object.fromEntries(
+        (['assent.min.js', 'assent.full.min.js'] as const).map((file) => [
+          `/stall/${file}`,
+          {
+            head: bannerTag('categories=(analytics)', '', file),
+            body: `<script type="text/plain" data-assent-category="analytics" nomodule src="/hit/nomodule"></script>
+                   <script type="text/plain" data-assent-category="analytics" data-assent-type="text/babel" src="/hit/babel"></script>
+                   <script type="text/plain" data-assent-category="analytics" src="/hit/after"></script>
+                   <script type="text/plain" data-assent-category="analytics">window.afterInline = 1;</script>`,
+          },
+        ]),
+      ),
+      // A held embed whose placeholder a router clones back (Turbo's restoration visits copy
+      // the DOM: handlers set on elements are lost).
+      ...Object.fromEntries(
+        (['assent.min.js', 'assent.full.min.js'] as const).map((file) => [
+          `/cloned/${file}`,
+          {
+            head: bannerTag('categories=(marketing)', '', file),
+            body: `<div id="view"><iframe id="v" data-assent-src="/hit/video" data-assent-category="marketing" data-assent-provider="V" title="video"></iframe></div>`,
+          },
+        ]),
+      ),
+      // The full build says what a site owner got wrong, naming it.
+      '/mistakes': {
+        lang: 'fr',
+        head: bannerTag('categories=(analytics,marketing)', '', 'assent.full.min.js'),
+        body: `<img data-assent-category="analytics" src="/hit/pixel" alt="">
+               <button id="typo" data-assent-accept="analytcs">Accept analytics</button>
+               <iframe data-assent-src="/hit/embed" data-assent-category="marketing" title="e"></iframe>`,
       },
       '/no-observer': {
         head: `<script>delete window.MutationObserver;</script>
@@ -160,6 +193,66 @@ describe('hostile and broken pages', () => {
     });
     assert.equal(last, 9_999, 'in document order');
     assert.ok(turn! < 10_000, `the page's timer ran only after all ${turn} scripts`);
+    await o.context.close();
+  });
+
+  for (const file of ['assent.min.js', 'assent.full.min.js'])
+    it(`${file}: a held script the browser will not run (nomodule, text/babel) does not hold the ones after it`, async () => {
+      site.hits.clear();
+      const o = await open(browser, `${site.origin}/stall/${file}`);
+      await o.page.getByRole('button', { name: 'Accept' }).click();
+      await o.page.waitForFunction(
+        () => (window as unknown as { afterInline?: number }).afterInline === 1,
+        null,
+        {
+          timeout: 5000,
+        },
+      );
+      assert.equal(site.hits.get('after'), 1);
+      assert.equal(site.hits.get('nomodule') ?? 0, 0, 'a nomodule script is not fetched by a modern engine');
+      await o.context.close();
+    });
+
+  for (const file of ['assent.min.js', 'assent.full.min.js'])
+    it(`${file}: "Load content" works on a placeholder a router cloned back, and focus goes to the embed`, async () => {
+      site.hits.clear();
+      const o = await open(browser, `${site.origin}/cloned/${file}`);
+      await o.page.locator('.assent-embed').waitFor();
+      await o.page.evaluate(() => {
+        const v = document.getElementById('view')!;
+        v.replaceWith(v.cloneNode(true));
+      });
+      await o.page.getByRole('button', { name: 'Load content' }).click();
+      assert.ok(await until(() => site.hits.get('video') === 1), 'the cloned embed loaded');
+      assert.equal(await o.page.evaluate(() => document.activeElement?.id), 'v');
+      assert.deepEqual(o.errors, []);
+      await o.context.close();
+    });
+
+  it('full build: a mistyped data-assent-accept or accept() key records nothing and says so; an <img> marked for a category is named', async () => {
+    const o = await open(browser, `${site.origin}/mistakes`);
+    await o.page.locator('#assent-banner').waitFor();
+    assert.ok(
+      o.errors.some((e) => e.includes('cannot hold') && e.includes('JSHandle@node')) ||
+        o.errors.some((e) => e.includes('cannot hold')),
+      o.errors.join('\n'),
+    );
+    await o.page.locator('#typo').click();
+    await o.page.evaluate(() =>
+      (window as unknown as { Assent: { accept(k: string[]): void } }).Assent.accept(['analytics', 'nope']),
+    );
+    assert.equal((await o.cookies()).assent, undefined, 'no choice was recorded');
+    assert.equal(
+      o.errors.filter((e) => e.includes('unknown category or service')).length,
+      2,
+      o.errors.join('\n'),
+    );
+    assert.ok(await o.page.locator('#assent-banner').isVisible(), 'the visitor is still asked');
+    // Placeholder and floating button say their language (the banner's, not the page's "fr").
+    assert.equal(await o.page.locator('.assent-embed').getAttribute('lang'), 'en');
+    assert.equal(await o.page.locator('#assent-banner').getAttribute('dir'), 'auto');
+    await o.page.getByRole('button', { name: 'Reject' }).click();
+    assert.equal(await o.page.locator('.assent-fab').getAttribute('lang'), 'en');
     await o.context.close();
   });
 });

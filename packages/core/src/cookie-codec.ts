@@ -21,7 +21,7 @@ export const encodeConsent = (c: StoredConsent): string =>
     b36(c.bits),
     seconds(c.givenAt),
     seconds(c.expiresAt),
-    M[METHODS.indexOf(c.method)]! + (c.gpc ? 'g' : ''),
+    M[METHODS.indexOf(c.method)]! + (!globalThis.ASSENT_LITE && c.gpc ? 'g' : ''),
   ].join('|');
 
 /**
@@ -31,7 +31,7 @@ export const encodeConsent = (c: StoredConsent): string =>
 // A literal (VERSION is its first character): the bytes of a RegExp built from a string are
 // what the banner ships.
 const COOKIE =
-  /^2\|([\w-]{22})\|([0-9a-z]{1,11})\|([0-9a-z]{1,11})\|([0-9a-z]{1,8})\|([0-9a-z]{1,8})\|([a-z])(g?)$/;
+  /^2\|([\w-]{22})\|([a-z0-9]{1,11})\|([a-z0-9]{1,11})\|([a-z0-9]{1,8})\|([a-z0-9]{1,8})\|([a-z])(g?)$/;
 
 /**
  * Decodes a cookie value. Garbage — truncated, tampered, an older or newer version, an

@@ -187,10 +187,11 @@ const record = (
     hash: policy.hash,
     bits: toBits(policy, granted),
     method,
-    gpc,
+    // (Unset in the lite build, which has no GPC: the cookie says no GPC, as for false.)
+    ...(!globalThis.ASSENT_LITE && { gpc }),
     givenAt,
     expiresAt: givenAt + policy.config.days * DAY,
-  };
+  } as StoredConsent;
 };
 
 /**
