@@ -2,6 +2,7 @@ import { type Config, createPolicy, isSale, parseShortcode, validateConfig } fro
 import type { Page } from 'playwright-core';
 import type { Autoconsent } from './autoconsent.js';
 import type { Selectors } from './config.js';
+import { PAGE_CALL_MS, within } from './deadline.js';
 import type { BannerInfo, ChoiceResult } from './types.js';
 
 /** Assent's second layer (preferences): its dialog, and what lies inside it. */
@@ -162,8 +163,16 @@ export const choose = async (
   }
   try {
     await button.click({ timeout: 5000 });
-  } catch {
-    return none(`the ${action} control could not be clicked`);
+  } catch (e) {
+    // Shown but out of reach: a visitor cannot use it either, so the choice did not work
+    // (`effective: false`; reject-ineffective says so), not merely "not clicked".
+    const covered = /intercepts pointer events/.test(String(e));
+    return {
+      ...none(
+        `the ${action} control is visible but could not be clicked within 5 s (${covered ? 'another element covers it' : 'it does not take pointer events'})`,
+      ),
+      effective: false,
+    };
   }
   // Generous: a slow machine must not turn a working reject into a finding.
   const hidden = await waitHidden(page, sel.banner, 5000);
@@ -191,19 +200,36 @@ const rejectInPreferences = async (page: Page): Promise<ChoiceResult> => {
   } catch {
     return failed('no reject control on the first layer, and its preferences button could not be clicked');
   }
+  const r = await rejectAllInDialog(page, 'no reject control, not even in the preferences');
+  return r.clicked
+    ? {
+        ...r,
+        ...base,
+        note: r.effective
+          ? 'rejected from the preferences layer: no reject on the first layer'
+          : 'the banner stayed open after rejecting in the preferences',
+      }
+    : r;
+};
+
+/**
+ * Clicks "Reject all" in Assent's open preferences dialog: the reject from the second layer,
+ * and the way out when the dialog, opened to inspect it, will not close on Escape (a site's
+ * modal helper that swallows the key). `missing` is the note when it cannot be clicked.
+ */
+export const rejectAllInDialog = async (page: Page, missing: string): Promise<ChoiceResult> => {
   try {
     await page.locator(ASSENT.rejectAll).first().click({ timeout: 5000 });
   } catch {
-    return failed('no reject control, not even in the preferences');
+    return notClicked('assent', missing);
   }
   const hidden = await waitHidden(page, ASSENT.banner, 5000);
   return {
-    ...base,
+    method: 'assent',
     clicked: true,
     effective: hidden,
-    note: hidden
-      ? 'rejected from the preferences layer: no reject on the first layer'
-      : 'the banner stayed open after rejecting in the preferences',
+    clicks: 1,
+    note: hidden ? null : 'the banner stayed open after rejecting in the preferences',
   };
 };
 
@@ -218,20 +244,30 @@ export const assentConfig = async (
 ): Promise<{
   cookieName: string;
   endpoint: string | null;
+  /**
+   * The receipt server's API (`https://consent.example/v1/`), absolute: what the banner loads
+   * and asks there (itself, its preferences, the published policy, the revalidation of a
+   * stored choice) is the consent record's traffic, not tracking. `null` without one.
+   */
+  server: string | null;
   declared: Record<string, string>;
   services: Record<string, string>;
   sale: string[];
 } | null> => {
-  const found = await page
-    .evaluate(() => ({
-      code: document.querySelector<HTMLElement>('script[data-assent]')?.dataset.assent ?? null,
-      json: document.getElementById('assent-config')?.textContent ?? null,
-      // A page that loads its published policy from the receipt server (`GET /v1/assent.js`).
-      published:
-        (window as { assentPolicy?: { doc?: { config?: unknown } } }).assentPolicy?.doc?.config ?? null,
-      src: [...document.scripts].find((s) => /\/assent\.js(\?|$)/.test(s.src))?.src ?? null,
-    }))
-    .catch(() => null);
+  const found = await within(
+    page
+      .evaluate(() => ({
+        code: document.querySelector<HTMLElement>('script[data-assent]')?.dataset.assent ?? null,
+        json: document.getElementById('assent-config')?.textContent ?? null,
+        // A page that loads its published policy from the receipt server (`GET /v1/assent.js`).
+        published:
+          (window as { assentPolicy?: { doc?: { config?: unknown } } }).assentPolicy?.doc?.config ?? null,
+        src: [...document.scripts].find((s) => /\/assent\.js(\?|$)/.test(s.src))?.src ?? null,
+      }))
+      .catch(() => null),
+    PAGE_CALL_MS,
+    null,
+  );
   if (!found || (found.code === null && found.json === null && found.published === null)) return null;
   if (found.published !== null) {
     // The server's policy is the one the banner renders; receipts go beside assent.js.
@@ -239,6 +275,7 @@ export const assentConfig = async (
     return {
       cookieName: c.cookieName,
       endpoint: found.src ? new URL('receipts', found.src).href : null,
+      server: found.src ? new URL('.', found.src).href : null,
       declared: declaredCookies(c),
       services: serviceTitles(c),
       sale: saleCategories(c),
@@ -251,9 +288,13 @@ export const assentConfig = async (
     // The banner reports a broken JSON block itself; the shortcode still counts.
   }
   const { config } = parseShortcode(found.code ?? '', base);
+  const endpoint = config.endpoint ?? null;
   return {
     cookieName: config.cookieName,
-    endpoint: config.endpoint ?? null,
+    endpoint,
+    // Receipts posted to Assent's server (`…/v1/receipts`): the banner asks the same API for
+    // the rest (banner src/sync.ts).
+    server: endpoint && /\/v1\/receipts$/.test(endpoint) ? endpoint.replace(/receipts$/, '') : null,
     declared: declaredCookies(config),
     services: serviceTitles(config),
     sale: saleCategories(config),

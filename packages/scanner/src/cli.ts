@@ -1,5 +1,6 @@
-import { chmod, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { constants } from 'node:fs';
+import { access, chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { badChromiumArg, MODES, parseScanConfig, type ScanConfig } from './config.js';
 import { buildDeclaration } from './declaration/build.js';
@@ -26,7 +27,9 @@ Usage: assent-scan <url> [more urls] [options]
                       those rules to the default; an unknown word exits 2
   --mode MODE         the rules to apply: opt-in, opt-out (GPC honoured and shown) or
                       notice (default: what Assent's banner says, else opt-in)
-  --chromium-arg FLAG one more Chromium flag, repeatable (--ignore-certificate-errors…)
+  --chromium-arg=FLAG one more Chromium flag, repeatable; write it with "=", as
+                      --chromium-arg=--ignore-certificate-errors (a flag after a space
+                      is read as one of assent-scan's own)
   --har               record a HAR per phase (request bodies included) into DIR/har
   --sign-key FILE     sign DIR/manifest.json (SHA-256 of every file) with this Ed25519
                       private key (PEM) into DIR/manifest.sig
@@ -129,6 +132,8 @@ export const main = async (
     // Every word is checked, beside a keyword too (a typo never passes silently); `errors`
     // adds the default rules to any named ones; `none` and `all` stand alone.
     const failOnList = list(o['fail-on']);
+    if (o['fail-on'] && !failOnList.length)
+      throw new UsageError('--fail-on is empty: name rules, or errors, all or none');
     const KEYWORDS = ['none', 'all', 'errors'];
     const unknown = failOnList.filter((r) => !KEYWORDS.includes(r) && !isRuleId(r));
     if (unknown.length)
@@ -152,6 +157,7 @@ export const main = async (
       if (why) throw new UsageError(`--chromium-arg: ${why}`);
     }
     const config = await readConfig(o.config);
+    if (o.out) await checkOut(o.out);
     const chromiumArgs = [...(config.chromiumArgs ?? []), ...(o['chromium-arg'] ?? [])];
     const showProgress = !o.quiet && (o.progress || io.err.isTTY === true);
 
@@ -182,9 +188,12 @@ export const main = async (
         await write('assent-config.suggested.json', `${JSON.stringify(d.suggestedConfig, null, 2)}\n`);
       }
       // Every file's SHA-256, and a signature when the owner gave a key: the evidence pack,
-      // exactly the files this scan wrote (reports, declaration, screenshots, HARs).
+      // exactly the files this scan wrote (reports, declaration, screenshots, HARs). Absolute:
+      // these paths already start with --out, and a relative one would be read inside it again.
       const images = [...result.images, ...(result.files ?? [])].map(([rel]) => join(o.out!, rel));
-      await sealEvidence(o.out, `assent-scan ${VERSION}`, signKey, { files: [...files, ...images] });
+      await sealEvidence(o.out, `assent-scan ${VERSION}`, signKey, {
+        files: [...files, ...images].map((f) => resolve(f)),
+      });
       files.push(join(o.out, 'manifest.json'), ...(signKey ? [join(o.out, 'manifest.sig')] : []));
       io.err.write(`reports: ${files.join(', ')}\n`);
     } else {
@@ -208,6 +217,22 @@ export const main = async (
     }
     return 2;
   }
+};
+
+/**
+ * `--out` must be a directory that can be written (made when missing): checked before the
+ * scan, so a wrong path costs no minutes of scanning and the error names the option.
+ */
+const checkOut = async (dir: string): Promise<void> => {
+  const s = await stat(dir).catch(() => null);
+  if (s && !s.isDirectory()) throw new UsageError(`--out ${dir} exists and is not a directory`);
+  if (!s)
+    await mkdir(dir, { recursive: true }).catch((e: NodeJS.ErrnoException) => {
+      throw new UsageError(`--out ${dir}: cannot create the directory (${e.code ?? e.message})`);
+    });
+  await access(dir, constants.W_OK).catch(() => {
+    throw new UsageError(`--out ${dir}: the directory cannot be written`);
+  });
 };
 
 /** Reads a PEM key named by an option; a wrong file or key type is a usage error naming it. */

@@ -34,6 +34,11 @@ export interface ScanConfig {
   readonly bannerTimeout: number;
   /** Per-navigation timeout (ms). */
   readonly navigationTimeout: number;
+  /**
+   * The most one visit of a page may take (ms): a page that stops answering (a script in an
+   * endless loop) is then reported as a timeout, exit 2, instead of hanging the scan.
+   */
+  readonly visitTimeout: number;
   /** Use autoconsent for other CMPs (on by default). */
   readonly autoconsent: boolean;
   /** Chromium `--host-resolver-rules`, e.g. `MAP www.example.com 10.0.0.5` to scan staging. */
@@ -68,6 +73,9 @@ export const DEFAULT_CONFIG: ScanConfig = {
   selectors: null,
   bannerTimeout: 4000,
   navigationTimeout: 30_000,
+  // A healthy visit takes 10–30 s on two shared cores; a slow one may spend a navigation
+  // timeout on each of its three page loads.
+  visitTimeout: 180_000,
   autoconsent: true,
   hostResolverRules: null,
   chromiumArgs: [],
@@ -130,6 +138,10 @@ export const parseScanConfig = (input: unknown): { config: ScanConfig; errors: s
       case 'navigationTimeout':
         if (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 300_000) c[k] = v;
         else errors.push(`${k}: must be milliseconds from 0 to 300000`);
+        break;
+      case 'visitTimeout':
+        if (typeof v === 'number' && Number.isInteger(v) && v >= 1000 && v <= 3_600_000) c[k] = v;
+        else errors.push(`${k}: must be milliseconds from 1000 to 3600000`);
         break;
       case 'autoconsent':
         if (typeof v === 'boolean') c[k] = v;

@@ -3,12 +3,20 @@ import { mkdtempSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { Autoconsent } from './autoconsent.js';
-import { assentConfig, bannerShowing, choose, detectBanner, notClicked } from './banner.js';
+import {
+  assentConfig,
+  bannerShowing,
+  choose,
+  detectBanner,
+  notClicked,
+  rejectAllInDialog,
+} from './banner.js';
 import { closeSecondLayer, inspectBanner } from './banner-design.js';
 import type { Classifier } from './classify.js';
 import type { ScanConfig } from './config.js';
+import { PAGE_CALL_MS, within } from './deadline.js';
 import { GPC_SIGNAL, GPC_TEXT, HELD_AFTER_CHOICE, SCROLL } from './instrument.js';
 import { Recorder } from './recorder.js';
 import { Stopwatch } from './stopwatch.js';
@@ -34,6 +42,8 @@ export interface PhaseOutput {
   readonly assentCookie: string | null;
   /** Assent's receipt endpoint, absolute; requests to it are the consent record, not tracking. */
   readonly assentEndpoint: string | null;
+  /** Assent's receipt server API (`…/v1/`), absolute: what the banner asks there is consent traffic. */
+  readonly assentServer: string | null;
   /** Cookie names (a trailing `*` is a prefix) the site's Assent config declares non-essential → category. */
   readonly assentDeclared: Readonly<Record<string, string>>;
   /** The titles of the services the site's Assent config names, by `category:service`. */
@@ -60,14 +70,32 @@ const ASSENT_MODE = `(() => {
 })()`;
 
 const assentMode = (page: Page): Promise<SiteMode | null> =>
-  page.evaluate<SiteMode | null>(ASSENT_MODE).catch(() => null);
+  within(
+    page.evaluate<SiteMode | null>(ASSENT_MODE).catch(() => null),
+    PAGE_CALL_MS,
+    null,
+  );
+
+/** The `href` of every link on the page (bounded: see deadline.ts). */
+const linksOf = (page: Page): Promise<string[]> =>
+  within(
+    page.$$eval('a[href]', (as) => as.map((a) => (a as HTMLAnchorElement).href)).catch(() => [] as string[]),
+    PAGE_CALL_MS,
+    [],
+  );
+
+/** `page.evaluate`, bounded, `fallback` on an error or no answer. */
+const ask = <T>(page: Page, expression: string, fallback: T): Promise<T> =>
+  within(
+    page.evaluate<T>(expression).catch(() => fallback),
+    PAGE_CALL_MS,
+    fallback,
+  );
 
 /** A same-origin page linked from this one, other than itself: where a returning visitor goes next. */
 const secondPageUrl = async (page: Page): Promise<string | null> => {
   const here = new URL(page.url());
-  const hrefs = await page
-    .$$eval('a[href]', (as) => as.map((a) => (a as HTMLAnchorElement).href))
-    .catch(() => [] as string[]);
+  const hrefs = await linksOf(page);
   for (const h of hrefs) {
     try {
       const u = new URL(h);
@@ -100,7 +128,7 @@ const SETTLE_LEFT = `(() => {
 
 /** Waits until the page's load event is SETTLE_MS old (Node's timer: the page may replace its own). */
 const settle = async (page: Page): Promise<void> => {
-  const left = await page.evaluate<number>(SETTLE_LEFT).catch(() => 0);
+  const left = await ask<number>(page, SETTLE_LEFT, 0);
   if (left > 0) await sleep(Math.min(left, SETTLE_MS));
 };
 
@@ -187,6 +215,51 @@ export const runVisit = async (
   /** Called once the visit has made its choice and only waits for late requests (see scan.ts). */
   onSettling: () => void = () => {},
 ): Promise<PhaseOutput[]> => {
+  // The visit's deadline: a page whose script never yields (`for (;;) {}`) answers no call
+  // into it, some of which Playwright cannot bound (a locator's visibility check). At the
+  // deadline the context is closed, which ends every call still waiting on it, and the page
+  // is reported as a timeout (exit 2: the scan could not run), never waited on for ever.
+  let context: BrowserContext | null = null;
+  const work = visitOnce(browser, url, visit, known, classifier, config, har, onSettling, (c) => {
+    context = c;
+  });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new ScanFailure(
+            'timeout',
+            `${url} stopped responding: its ${visit} visit did not finish within ${Math.round(config.visitTimeout / 1000)} s (a script that never yields?)`,
+          ),
+        ),
+      config.visitTimeout,
+    );
+  });
+  try {
+    return await Promise.race([work, deadline]);
+  } catch (e) {
+    if (e instanceof ScanFailure && e.code === 'timeout') {
+      work.catch(() => {});
+      await (context as BrowserContext | null)?.close().catch(() => {});
+    }
+    throw e;
+  } finally {
+    clearTimeout(timer);
+  }
+};
+
+const visitOnce = async (
+  browser: Browser,
+  url: string,
+  visit: VisitName,
+  known: BannerInfo | null,
+  classifier: Classifier,
+  config: ScanConfig,
+  har: boolean,
+  onSettling: () => void,
+  onContext: (context: BrowserContext) => void,
+): Promise<PhaseOutput[]> => {
   const started = Date.now();
   let sw = new Stopwatch();
   const gpc = visit === 'gpc';
@@ -199,9 +272,12 @@ export const runVisit = async (
     ...(gpc ? { extraHTTPHeaders: { 'Sec-GPC': '1' } } : {}),
     ...(harDir ? { recordHar: { path: join(harDir, 'visit.har'), content: 'omit' as const } } : {}),
   });
+  onContext(context);
   const outs: PhaseOutput[] = [];
   /** When the `before` record was taken: the end of the before phase's part of the HAR. */
   let beforeEnd = 0;
+  /** The reject visit: Assent's preferences dialog, opened for its design, would not close. */
+  let secondLayerOpen = false;
   sw.lap('context: new');
   try {
     context.setDefaultTimeout(config.navigationTimeout);
@@ -247,14 +323,13 @@ export const runVisit = async (
       const pageUrl = page.url();
       const [cookies, storage] = await Promise.all([rec.cookies(pageUrl), rec.storage(page, pageUrl)]);
       const { thirdParty, firstPartyCount } = rec.requestLog(pageUrl);
-      const links =
-        name === 'before'
-          ? await page
-              .$$eval('a[href]', (as) => as.map((a) => (a as HTMLAnchorElement).href))
-              .catch(() => [] as string[])
-          : [];
+      const links = name === 'before' ? await linksOf(page) : [];
       const assent = banner.kind === 'assent' ? await assentConfig(page) : null;
-      const title = await page.title().catch(() => '');
+      const title = await within(
+        page.title().catch(() => ''),
+        PAGE_CALL_MS,
+        '',
+      );
       const detections = rec.detections(pageUrl, title);
       return {
         record: {
@@ -281,6 +356,7 @@ export const runVisit = async (
         links,
         assentCookie: banner.kind === 'assent' ? (assent?.cookieName ?? 'assent') : null,
         assentEndpoint: assent?.endpoint ? new URL(assent.endpoint, pageUrl).href : null,
+        assentServer: assent?.server ? new URL(assent.server, pageUrl).href : null,
         assentDeclared: assent?.declared ?? {},
         assentServices: assent?.services ?? {},
         assentSale: assent?.sale ?? [],
@@ -297,20 +373,26 @@ export const runVisit = async (
       const shot = await shoot(page);
       sw.lap('screenshot');
       const sentinels = await typeSentinels(page, rec, sw);
-      await page.evaluate(SCROLL).catch(() => {});
+      await ask(page, SCROLL, undefined);
       sw.lap('scroll');
       await settle(page);
       sw.lap('settle: 2 s after load');
       await rec.idle();
       sw.lap('quiet: after scroll');
-      const before = await record('before', { choice: null, sentinels }, shot);
-      sw.lap('record');
-      // After everything was recorded: opening the second layer chooses nothing, but loads it.
-      if (banner.kind !== 'none') {
-        const bannerDesign = await inspectBanner(page, banner, config.selectors, ac?.popup() ? 1 : 0);
-        outs.push({ ...before, record: { ...before.record, bannerDesign } });
-      } else outs.push(before);
+      // Opening the second layer chooses nothing, but it is the visitor's first click and key
+      // press: a tag held until the first interaction ("delay JavaScript until user
+      // interaction") fires now. The before record is taken after it, and after the dialog
+      // was closed again, so what it sets off is judged as before consent.
+      const bannerDesign =
+        banner.kind !== 'none'
+          ? await inspectBanner(page, banner, config.selectors, ac?.popup() ? 1 : 0)
+          : undefined;
+      secondLayerOpen = !(await closeSecondLayer(page, banner));
       sw.lap('banner design');
+      await rec.idle(300);
+      sw.lap('quiet: after banner design');
+      outs.push(await record('before', { choice: null, sentinels, bannerDesign }, shot));
+      sw.lap('record');
       beforeEnd = Date.now();
       outs[0] = { ...outs[0]!, steps: sw.laps };
       sw = new Stopwatch();
@@ -332,15 +414,15 @@ export const runVisit = async (
       // A notice offers nothing to refuse: this visit is not a refusal, and counts as none.
       choice = notClicked(banner.kind, 'notice mode: nothing to reject');
     } else {
-      // The before phase may have left Assent's second layer open (its design was inspected).
-      const closed = await closeSecondLayer(page, banner);
       rec.markChoice();
-      choice = closed
-        ? await choose(page, banner, visit, ac, config.selectors, config.bannerTimeout)
-        : notClicked(
-            banner.kind,
-            'the preferences dialog, opened to inspect the second layer, did not close on Escape',
-          );
+      // The before phase may have left Assent's second layer open (its design was inspected
+      // and Escape did not close it): the refusal is then the dialog's own "Reject all".
+      choice = secondLayerOpen
+        ? await rejectAllInDialog(
+            page,
+            'the preferences dialog, opened to inspect the second layer, did not close on Escape, and its Reject all could not be clicked',
+          )
+        : await choose(page, banner, visit, ac, config.selectors, config.bannerTimeout);
       sw.lap('choice');
       if (choice.clicked) {
         // What the click itself sets off (held scripts starting, a tracker ignoring the
@@ -371,7 +453,7 @@ export const runVisit = async (
         banner = { ...banner, rejectOnFirstLayer: choice.clicks <= 1 };
       }
     }
-    await page.evaluate(SCROLL).catch(() => {});
+    await ask(page, SCROLL, undefined);
     sw.lap('scroll');
     // The last and longest wait: what the page sends late (a tag on a timer, a lazy embed
     // the scroll revealed) is recorded here, until the network is quiet for 500 ms.
@@ -391,8 +473,7 @@ export const runVisit = async (
           note: `the banner came back after a reload: the ${visit} did not stick`,
         };
       }
-      if (visit === 'accept')
-        heldAfterChoice = await page.evaluate<string[]>(HELD_AFTER_CHOICE).catch(() => []);
+      if (visit === 'accept') heldAfterChoice = await ask<string[]>(page, HELD_AFTER_CHOICE, []);
       sw.lap('banner after reload');
     }
     if (!gpc) image = await shoot(page);
@@ -400,14 +481,9 @@ export const runVisit = async (
     const gpcSeen: GpcObservation | undefined = gpc
       ? {
           headerSent: rec.documentHeader('sec-gpc') === '1',
-          navigatorFlag: await page.evaluate('navigator.globalPrivacyControl === true').then(
-            (v) => v === true,
-            () => false,
-          ),
-          displayed: await page.evaluate(GPC_TEXT).then(
-            (v) => (typeof v === 'string' ? v : null),
-            () => null,
-          ),
+          navigatorFlag:
+            (await ask<unknown>(page, 'navigator.globalPrivacyControl === true', false)) === true,
+          displayed: await ask<unknown>(page, GPC_TEXT, null).then((v) => (typeof v === 'string' ? v : null)),
         }
       : undefined;
     const out = await record(visit, { choice, heldAfterChoice, sentinels, gpc: gpcSeen }, image);

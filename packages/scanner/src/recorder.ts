@@ -1,5 +1,6 @@
 import type { BrowserContext, CDPSession, Page, Request } from 'playwright-core';
 import type { Classifier } from './classify.js';
+import { PAGE_CALL_MS, within } from './deadline.js';
 import { detect, type PixelCall } from './detectors/detect.js';
 import { BINDING, INSTRUMENT, LIST_STORAGE } from './instrument.js';
 import type {
@@ -16,7 +17,26 @@ interface Write {
   readonly source: Source;
   /** Requested lifetime in days (Max-Age or Expires), `null` for a session cookie, undefined unknown. */
   readonly days?: number | null;
+  /** Written after the choice was clicked: the rules judge a cookie by when it was written. */
+  readonly afterChoice: boolean;
 }
+
+/**
+ * A WebSocket the page opened. Playwright reports sockets apart from requests (no `request`
+ * event): they are kept here and listed with the requests, as `websocket`.
+ */
+interface Socket {
+  readonly url: string;
+  readonly afterChoice: boolean;
+  readonly at: number;
+  /** The page that opened it, as its initiator. */
+  readonly pageUrl: string;
+  /** The first frames the page sent (bounded): what the detectors read, as a request's body. */
+  sent: string;
+}
+
+/** How much of what a page sends down a socket the detectors read. */
+const SOCKET_BYTES = 4096;
 
 interface Seen {
   readonly request: Request;
@@ -48,10 +68,13 @@ export class Recorder {
   private readonly initiators = new Map<string, Initiator[]>();
   private readonly cookieWrites = new Map<string, Write>();
   private readonly storageWrites = new Map<string, Source>();
+  /** Storage keys by id: whether their last write was after the choice. */
+  private readonly storageAfterChoice = new Map<string, boolean>();
+  private readonly sockets: Socket[] = [];
   /** Images a script asked for (URL → script), see INSTRUMENT. */
   private readonly scriptLoads = new Map<string, string>();
   /** Fingerprinting reports from INSTRUMENT: technique and script. */
-  private readonly fingerprints: { name: string; script: string }[] = [];
+  private readonly fingerprints: { name: string; script: string; afterChoice: boolean }[] = [];
   /** Pixel calls seen in the page (Meta's fbq events), with the caller's stack. */
   private readonly pixelCalls: PixelCall[] = [];
   private typedAt: number | null = null;
@@ -78,6 +101,27 @@ export class Recorder {
       this.inflight = Math.max(0, this.inflight - 1);
       this.lastActivity = Date.now();
     };
+    // Every page of the context, popups too: a socket is a request the rules must judge.
+    this.context.on('page', (page) => {
+      page.on('websocket', (ws) => {
+        const s: Socket = {
+          url: ws.url(),
+          afterChoice: this.choiceMade,
+          at: Date.now(),
+          pageUrl: page.url(),
+          sent: '',
+        };
+        this.sockets.push(s);
+        this.lastActivity = Date.now();
+        ws.on('framesent', ({ payload }) => {
+          if (s.sent.length < SOCKET_BYTES)
+            s.sent = (s.sent + (typeof payload === 'string' ? payload : payload.toString('utf8'))).slice(
+              0,
+              SOCKET_BYTES,
+            );
+        });
+      });
+    });
     this.context.on('requestfinished', done);
     this.context.on('requestfailed', done);
     this.context.on('response', (response) => {
@@ -130,7 +174,7 @@ export class Recorder {
   detections(pageUrl: string, title: string): Detection[] {
     const requests = this.finalRequests().flatMap(({ request, last, at, n }) => {
       const url = request.url();
-      if (!/^(https?|wss?):/.test(url)) return [];
+      if (!/^https?:/.test(url)) return [];
       const initiator = this.initiatorOf(request, url, n, pageUrl);
       return [
         {
@@ -142,6 +186,14 @@ export class Recorder {
         },
       ];
     });
+    for (const s of this.sockets)
+      requests.push({
+        url: s.url,
+        postData: s.sent || null,
+        script: null,
+        classification: this.classifier.url(s.url, pageUrl, 'websocket'),
+        at: s.at,
+      });
     return detect({
       requests,
       pageUrl,
@@ -240,14 +292,19 @@ export class Recorder {
         stack,
       });
     } else if (w.t === 'fp') {
-      this.fingerprints.push({ name: w.name, script: w.src });
+      this.fingerprints.push({ name: w.name, script: w.src, afterChoice: this.choiceMade });
     } else if (w.t === 'load') {
       if (!this.scriptLoads.has(w.name)) this.scriptLoads.set(w.name, w.src);
     } else if (w.t === 'cookie') {
-      this.cookieWrites.set(w.name, { source, days: requestedDays(String(w.attrs ?? '')) });
+      this.cookieWrites.set(w.name, {
+        source,
+        days: requestedDays(String(w.attrs ?? '')),
+        afterChoice: this.choiceMade,
+      });
     } else if (w.t === 'storage' && typeof w.area === 'string') {
       const key = `${w.area}|${String(w.at)}|${w.name}`;
       if (!this.storageWrites.has(key)) this.storageWrites.set(key, source);
+      this.storageAfterChoice.set(key, this.choiceMade);
     }
   }
 
@@ -258,6 +315,7 @@ export class Recorder {
     this.cookieWrites.set(line.slice(0, eq).trim(), {
       source: { via: 'response', url },
       days: requestedDays(semi < 0 ? '' : line.slice(semi + 1)),
+      afterChoice: this.choiceMade,
     });
   }
 
@@ -289,6 +347,7 @@ export class Recorder {
           sameSite: c.sameSite,
           setBy: write?.source ?? null,
           classification,
+          ...(write ? { afterChoice: write.afterChoice } : {}),
         };
       })
       .sort((a, b) => a.domain.localeCompare(b.domain) || a.name.localeCompare(b.name));
@@ -300,7 +359,14 @@ export class Recorder {
     for (const frame of page.frames()) {
       let r: { origin: string; items: { area: StorageArea; key: string }[] };
       try {
-        r = await frame.evaluate(LIST_STORAGE);
+        // Bounded: a frame busy in a loop never answers (see deadline.ts).
+        const listed = await within(
+          frame.evaluate<typeof r>(LIST_STORAGE).catch(() => null),
+          PAGE_CALL_MS,
+          null,
+        );
+        if (!listed) continue;
+        r = listed;
       } catch {
         continue; // detached or opaque frame
       }
@@ -315,7 +381,15 @@ export class Recorder {
           byOrigin.party === 'third' || !bySource || bySource.kind === 'first-party'
             ? byOrigin
             : { ...bySource, party: byOrigin.party, site: byOrigin.site };
-        out.set(id, { area: it.area, origin: r.origin, key: it.key, setBy, classification });
+        const after = this.storageAfterChoice.get(id);
+        out.set(id, {
+          area: it.area,
+          origin: r.origin,
+          key: it.key,
+          setBy,
+          classification,
+          ...(after !== undefined ? { afterChoice: after } : {}),
+        });
       }
     }
     return [...out.values()];
@@ -323,26 +397,48 @@ export class Recorder {
 
   /** Every request so far: third-party ones listed, first-party ones counted. */
   requestLog(pageUrl: string): { thirdParty: RequestRecord[]; firstPartyCount: number } {
-    const thirdParty: RequestRecord[] = [];
+    const thirdParty: { at: number; record: RequestRecord }[] = [];
     let firstPartyCount = 0;
-    for (const { request, last, afterChoice, n } of this.finalRequests()) {
+    for (const { request, last, afterChoice, at, n } of this.finalRequests()) {
       const url = request.url();
-      if (!/^(https?|wss?):/.test(url)) continue;
+      if (!/^https?:/.test(url)) continue;
       const classification = this.classifier.url(url, pageUrl, request.resourceType());
       if (classification.party === 'first') {
         firstPartyCount++;
         continue;
       }
       thirdParty.push({
-        url,
-        method: request.method(),
-        type: request.resourceType(),
-        initiator: this.initiatorOf(request, url, n, pageUrl),
-        afterChoice,
-        classification,
-        ...(last !== request ? { redirectedTo: last.url() } : {}),
+        at,
+        record: {
+          url,
+          method: request.method(),
+          type: request.resourceType(),
+          initiator: this.initiatorOf(request, url, n, pageUrl),
+          afterChoice,
+          classification,
+          ...(last !== request ? { redirectedTo: last.url() } : {}),
+        },
       });
     }
-    return { thirdParty, firstPartyCount };
+    for (const s of this.sockets) {
+      const classification = this.classifier.url(s.url, pageUrl, 'websocket');
+      if (classification.party === 'first') {
+        firstPartyCount++;
+        continue;
+      }
+      thirdParty.push({
+        at: s.at,
+        record: {
+          url: s.url,
+          method: 'GET',
+          type: 'websocket',
+          initiator: { type: 'frame', url: s.pageUrl },
+          afterChoice: s.afterChoice,
+          classification,
+        },
+      });
+    }
+    // In the order they were sent, sockets among the requests (the sort is stable).
+    return { thirdParty: thirdParty.sort((a, b) => a.at - b.at).map((x) => x.record), firstPartyCount };
   }
 }

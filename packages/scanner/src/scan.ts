@@ -12,7 +12,23 @@ import {
   uncheckedFor,
 } from './rules/index.js';
 import { loadTrackerDb, TRACKERDB_LICENCE } from './trackerdb.js';
-import type { PageResult, PhaseName, PhaseRecord, RuleId, ScanError, ScanReport } from './types.js';
+import type {
+  Classification,
+  PageResult,
+  PhaseName,
+  PhaseRecord,
+  RuleId,
+  ScanError,
+  ScanReport,
+} from './types.js';
+
+/**
+ * The localStorage keys Assent's banner keeps beside its cookie: when the stored choice was
+ * last checked with the receipt server (banner src/sync.ts, `CHECKED`) and the categories its
+ * held elements named (banner src/discover.ts, `KEY`). Neither package exports them yet:
+ * keep this list in step with those two files.
+ */
+export const ASSENT_STORAGE_KEYS: readonly string[] = ['assent-checked', 'assent-categories'];
 
 export const VERSION = '0.1.0';
 
@@ -203,28 +219,34 @@ export const scan = async (urls: readonly string[], options: ScanOptions = {}): 
         [...new Set([...reject.assentSale, ...before.assentSale])],
       );
       const endpoint = before.assentEndpoint ?? reject.assentEndpoint;
+      const server = before.assentServer ?? reject.assentServer;
       const services = { ...reject.assentServices, ...before.assentServices };
-      const isEndpoint = (url: string) => !!endpoint && url.split('?')[0] === endpoint.split('?')[0];
+      // Posting the receipt to Assent's endpoint records the choice, and what the banner asks
+      // its receipt server (itself, its preferences, the policy, a stored choice's
+      // revalidation: all under `…/v1/`) keeps that record: none of it tracks anyone.
+      const isConsentTraffic = (url: string) =>
+        (!!endpoint && url.split('?')[0] === endpoint.split('?')[0]) || (!!server && url.startsWith(server));
+      const assent = before.banner.kind === 'assent' || reject.banner.kind === 'assent';
+      const consent = <T extends { classification: Classification }>(x: T): T => ({
+        ...x,
+        classification: { ...x.classification, kind: 'consent' as const, tracker: null },
+      });
       const markConsent = (p: PhaseRecord): PhaseRecord => ({
         ...p,
-        // Posting the receipt to Assent's own endpoint records the choice; it tracks no one.
-        thirdPartyRequests: p.thirdPartyRequests.map((q) =>
-          isEndpoint(q.url)
-            ? { ...q, classification: { ...q.classification, kind: 'consent' as const, tracker: null } }
-            : q,
-        ),
+        thirdPartyRequests: p.thirdPartyRequests.map((q) => (isConsentTraffic(q.url) ? consent(q) : q)),
         // Nor does what the receipt carries (the page's path) count as personal data sent away.
         ...(p.detections
           ? {
               detections: p.detections.filter(
-                (d) => !(d.detector === 'personal-data-in-url' && d.url && isEndpoint(d.url)),
+                (d) => !(d.detector === 'personal-data-in-url' && d.url && isConsentTraffic(d.url)),
               ),
             }
           : {}),
-        cookies: p.cookies.map((c) =>
-          isConsentCookie(c, cc)
-            ? { ...c, classification: { ...c.classification, kind: 'consent' as const, tracker: null } }
-            : c,
+        cookies: p.cookies.map((c) => (isConsentCookie(c, cc) ? consent(c) : c)),
+        // The banner's own keys beside its cookie are the same record (when it was served
+        // from the receipt server they were written by a third-party script).
+        storage: p.storage.map((x) =>
+          assent && x.area === 'localStorage' && ASSENT_STORAGE_KEYS.includes(x.key) ? consent(x) : x,
         ),
       });
       phases = {
@@ -255,7 +277,8 @@ export const scan = async (urls: readonly string[], options: ScanOptions = {}): 
         url,
         page: n,
         ms: result.durationMs,
-        violations: findings.filter((f) => !f.allowed).length,
+        // What fails the scan: a warning outside --fail-on is reported, not counted.
+        violations: findings.filter((f) => !f.allowed && failOn.includes(f.rule)).length,
       });
     } catch (e) {
       const err: ScanError =

@@ -83,6 +83,12 @@ export interface CookieRecord {
   readonly sameSite: 'Strict' | 'Lax' | 'None';
   readonly setBy: Source | null;
   readonly classification: Classification;
+  /**
+   * Reject and accept visits: whether the last write seen was after the choice was clicked.
+   * Absent when no write was seen (the jar alone shows it). A cookie written before the
+   * choice and left in the jar is judged by the rules of that time, not as the choice's.
+   */
+  readonly afterChoice?: boolean;
 }
 
 export type StorageArea = 'localStorage' | 'sessionStorage' | 'indexedDB';
@@ -94,6 +100,8 @@ export interface StorageRecord {
   readonly key: string;
   readonly setBy: Source | null;
   readonly classification: Classification;
+  /** As for cookies: whether the last write seen was after the choice; absent when none was seen. */
+  readonly afterChoice?: boolean;
 }
 
 export interface Initiator {
@@ -105,7 +113,7 @@ export interface Initiator {
 export interface RequestRecord {
   readonly url: string;
   readonly method: string;
-  /** Playwright's resource type: `script`, `image`, `xhr`, `fetch`, `ping`, `document`, … */
+  /** Playwright's resource type: `script`, `image`, `xhr`, `fetch`, `ping`, `document`, …, or `websocket`. */
   readonly type: string;
   readonly initiator: Initiator | null;
   /** `true` when the request was sent after the choice was clicked (reject/accept phases). */
@@ -130,7 +138,10 @@ export interface ChoiceResult {
   readonly method: BannerKind;
   /** A control was found and clicked (or the CMP's rule ran). */
   readonly clicked: boolean;
-  /** The banner went away and the choice stuck; `null` when nothing was clicked. */
+  /**
+   * The banner went away and the choice stuck; `false` too when the control was visible but
+   * could not be clicked (covered, `pointer-events: none`); `null` when nothing was clicked.
+   */
   readonly effective: boolean | null;
   /** Clicks it took (autoconsent counts them); 1 for Assent and selectors. */
   readonly clicks: number | null;
@@ -217,6 +228,8 @@ export interface Detection {
   readonly stack?: readonly string[];
   /** Pixels to Google: the consent state the request carried (gcs / gcd). */
   readonly google?: GoogleConsent;
+  /** Whether it happened after the choice was clicked (reject and accept visits); absent when not known. */
+  readonly afterChoice?: boolean;
 }
 
 export interface GpcObservation {

@@ -11,10 +11,10 @@ import { ensureBanner, fixtureConfig } from './helpers.js';
 
 const bin = join(dirname(fileURLToPath(import.meta.url)), '../bin/assent-scan.js');
 
-/** Spawns the real CLI, as CI would. */
-const run = (args: string[]) =>
+/** Spawns the real CLI, as CI would (in `cwd` when given). */
+const run = (args: string[], cwd?: string) =>
   new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const p = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'], cwd });
     let stdout = '';
     let stderr = '';
     p.stdout.on('data', (d) => (stdout += d));
@@ -164,6 +164,15 @@ describe('assent-scan, the CLI', () => {
     assert.equal(noOut.stderr, 'assent-scan: --declaration needs --out DIR: the files go there\n');
   });
 
+  it('writes a relative --out under the working directory, evidence manifest included', async () => {
+    const r = await run([`${site.site}/clean.html`, '--config', config, '--out', 'r1', '--quiet'], dir);
+    assert.equal(r.code, 0, r.stderr);
+    const manifest = JSON.parse(await readFile(join(dir, 'r1', 'manifest.json'), 'utf8'));
+    const listed = manifest.files.map((f: { path: string }) => f.path);
+    for (const f of ['junit.xml', 'report.json', 'screenshots/1-before.jpg'])
+      assert.ok(listed.includes(f), `${f} in ${listed.join(', ')}`);
+  });
+
   it('exits 1 on violations and prints the JSON report on stdout', async () => {
     const r = await run([`${site.site}/leaky.html`, '--config', config, '--format', 'json', '--quiet']);
     assert.equal(r.code, 1, r.stderr);
@@ -184,6 +193,9 @@ describe('assent-scan, the CLI', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^# Assent scan: clean/);
     assert.match(r.stdout, /`consent-cookie-too-long`/);
+    // Reported, but outside --fail-on: a warning, never labelled as failing a clean scan.
+    assert.match(r.stdout, /\| \*\*WARN\*\* \| `consent-cookie-too-long`/);
+    assert.doesNotMatch(r.stdout, /FAIL/);
   });
 
   it('exits 2 with a clear message when the site is down, never a stack trace', async () => {
@@ -213,6 +225,15 @@ describe('assent-scan, the CLI', () => {
     const alone = await run(['http://127.0.0.1/', '--fail-on', 'none,banner-missing']);
     assert.equal(alone.code, 2);
     assert.equal(alone.stderr, 'assent-scan: --fail-on none stands alone, got none,banner-missing\n');
+    const emptyFailOn = await run(['http://127.0.0.1/', '--fail-on=']);
+    assert.equal(emptyFailOn.code, 2);
+    assert.equal(emptyFailOn.stderr, 'assent-scan: --fail-on is empty: name rules, or errors, all or none\n');
+    // --out is checked before the scan: a file there fails at once, naming the option.
+    const file = join(dir, 'a-file');
+    await writeFile(file, 'not a directory\n');
+    const badOut = await run([`http://127.0.0.1:${await deadPort()}/`, '--out', file, '--quiet']);
+    assert.equal(badOut.code, 2);
+    assert.equal(badOut.stderr, `assent-scan: --out ${file} exists and is not a directory\n`);
     const badMode = await run(['http://127.0.0.1/', '--mode', 'gdpr']);
     assert.equal(badMode.code, 2);
     assert.equal(badMode.stderr, 'assent-scan: --mode must be one of opt-in, opt-out, notice, got "gdpr"\n');
@@ -237,5 +258,7 @@ describe('assent-scan, the CLI', () => {
     // The rule list comes from the registry, with each rule's severity.
     assert.match(r.stdout, /accept-ineffective +error +Accept does not release what was held/);
     assert.match(r.stdout, /gpc-not-shown +error/);
+    // The form that works: a flag after a space is read as one of assent-scan's own options.
+    assert.match(r.stdout, /--chromium-arg=--ignore-certificate-errors/);
   });
 });

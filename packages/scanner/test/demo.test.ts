@@ -67,4 +67,14 @@ describe('scanning the demo news site', () => {
     const names = home.phases.accept.cookies.map((c) => c.name);
     assert.ok(names.includes('_demo_stats') && names.includes('_demo_ads'), names.join(', '));
   });
+
+  it("?region=JP (notice mode): what runs after the notice is acknowledged is granted, as core's decide() grants it", async () => {
+    const jp = (await scan([`${demo.url}?region=JP`])).report;
+    assert.deepEqual(jp.errors, []);
+    assert.equal(jp.pages[0]?.mode, 'notice');
+    assert.deepEqual(
+      jp.pages.flatMap((p) => p.findings),
+      [],
+    );
+  });
 });

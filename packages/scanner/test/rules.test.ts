@@ -181,7 +181,7 @@ const reportOf = (
 });
 
 describe('rules', () => {
-  it('after reject, only requests sent after the click count', () => {
+  it('after reject, only requests sent after the click count; those sent before it are before consent', () => {
     const phases = phasesOf({
       reject: phase('reject', {
         thirdPartyRequests: [
@@ -192,10 +192,84 @@ describe('rules', () => {
       accept: phase('accept', { thirdPartyRequests: [request('https://t.example/c.js', true)] }),
     });
     const f = run(phases);
+    // a.js left after the before record was taken (a tag fired by the banner's inspection),
+    // yet before the click: no choice had been made.
     assert.deepEqual(
-      f.map((x) => `${x.rule} ${x.subject.name}`),
-      ['request-after-reject https://t.example/b.js'],
+      f.map((x) => `${x.rule} ${x.phase} ${x.subject.name}`),
+      [
+        'request-before-consent before https://t.example/a.js',
+        'request-after-reject reject https://t.example/b.js',
+      ],
     );
+  });
+
+  it('after reject, a cookie, key or fingerprint from before the click is not the reject’s', () => {
+    const fp = {
+      detector: 'fingerprinting' as const,
+      name: 'canvas read-back',
+      script: 'https://t.example/fp.js',
+      url: null,
+      detail: 'canvas read-back by https://t.example/fp.js',
+    };
+    const early = { ...cookie('_t', 'tracker'), afterChoice: false };
+    const phases = phasesOf({
+      before: phase('before', { cookies: [early], detections: [{ ...fp, afterChoice: false }] }),
+      reject: phase('reject', {
+        cookies: [early, { ...cookie('_late', 'tracker'), afterChoice: true }],
+        detections: [{ ...fp, afterChoice: false }],
+      }),
+    });
+    // Opt-out: what ran before the opt-out was allowed; only what came after the click counts.
+    assert.deepEqual(
+      run(phases, ASSENT, 'opt-out').map((x) => `${x.rule} ${x.phase} ${x.subject.name}`),
+      ['cookie-after-reject reject _late'],
+    );
+  });
+
+  it('a reject that was never made leaves the after-reject rules not checked, never passed', () => {
+    const blocked = {
+      method: 'assent' as const,
+      clicked: false,
+      effective: false,
+      clicks: null,
+      note: 'the reject control is visible but could not be clicked within 5 s (another element covers it)',
+    };
+    const phases = phasesOf({ reject: phase('reject', { choice: blocked }) });
+    const ctx = {
+      banner: ASSENT,
+      mode: 'opt-in' as const,
+      phases,
+      cc: consentCookies(phases, 'assent', DEFAULT_CONFIG),
+    };
+    assert.deepEqual(
+      run(phases).map((x) => `${x.rule} ${x.phase}`),
+      ['reject-ineffective reject'],
+    );
+    assert.deepEqual(
+      uncheckedFor(ctx).map((u) => `${u.rule}: ${u.reason}`),
+      ['cookie-after-reject', 'storage-after-reject', 'request-after-reject'].map(
+        (r) => `${r}: reject was not made: ${blocked.note}`,
+      ),
+    );
+    // Not even shown (the dialog could not be left): no finding, and still not checked.
+    const none = { ...blocked, effective: null, note: 'no reject control, not even in the preferences' };
+    const unmade = phasesOf({ reject: phase('reject', { choice: none }) });
+    assert.deepEqual(
+      uncheckedFor({ ...ctx, phases: unmade }).map((u) => u.rule),
+      ['reject-ineffective', 'cookie-after-reject', 'storage-after-reject', 'request-after-reject'],
+    );
+  });
+
+  it("Assent's cookie is its record: a new cookie after its reject, or one the config declares, is not another CMP's", () => {
+    const phases = phasesOf({
+      reject: phase('reject', { cookies: [cookie('_pk_id.1.1fff', 'first-party', 390)] }),
+    });
+    assert.deepEqual([...consentCookies(phases, 'assent', DEFAULT_CONFIG).names], ['assent']);
+    assert.deepEqual(
+      [...consentCookies(phases, null, DEFAULT_CONFIG, { '_pk_id*': 'analytics:matomo' }).names],
+      [],
+    );
+    assert.deepEqual([...consentCookies(phases, null, DEFAULT_CONFIG).names], ['_pk_id.1.1fff']);
   });
 
   it('a new first-party cookie after reject is the consent record; 13 months is the limit', () => {
@@ -247,7 +321,7 @@ describe('rules', () => {
     assert.deepEqual(run(phases, ASSENT, 'notice'), []);
   });
 
-  it('notice mode: what runs after the notice is acknowledged is still before consent', () => {
+  it('notice mode: what runs after the notice is acknowledged is granted, as core decides', () => {
     const phases = phasesOf({
       reject: phase('reject', {
         choice: { method: 'assent', clicked: false, effective: null, clicks: null, note: 'notice mode' },
@@ -260,9 +334,16 @@ describe('rules', () => {
         ],
       }),
     });
+    // Core's decide() grants every category on a notice's acknowledgement (notice-ack).
     assert.deepEqual(
       run(phases, ASSENT, 'notice').map((x) => `${x.rule} ${x.phase} ${x.subject.name}`),
-      ['cookie-before-consent accept _t', 'request-before-consent accept https://t.example/late.js'],
+      [],
+    );
+    // What ran before the acknowledgement is still before consent.
+    const early = phasesOf({ ...phases, before: phase('before', { cookies: [cookie('_t', 'tracker')] }) });
+    assert.deepEqual(
+      run(early, ASSENT, 'notice').map((x) => `${x.rule} ${x.phase} ${x.subject.name}`),
+      ['cookie-before-consent before _t'],
     );
   });
 

@@ -32,8 +32,15 @@ export interface DetectInput {
   /** When the sentinels were typed into the page's fields; `null` when nothing was typed. */
   readonly typedAt: number | null;
   readonly sentinels: readonly string[];
-  /** Reports from the page's instrumentation: canvas / audio read-backs, font probing. */
-  readonly fingerprints: readonly { readonly name: string; readonly script: string }[];
+  /**
+   * Reports from the page's instrumentation: canvas / audio read-backs, font probing, each
+   * saying whether it came after the choice (a read-back before an opt-out is not one after it).
+   */
+  readonly fingerprints: readonly {
+    readonly name: string;
+    readonly script: string;
+    readonly afterChoice?: boolean;
+  }[];
   /** Pixel events the page's code sent through the vendor's function (fbq). */
   readonly calls?: readonly PixelCall[];
 }
@@ -168,7 +175,8 @@ export const detect = (input: DetectInput): Detection[] => {
   }
   const fp = new Set<string>();
   for (const f of input.fingerprints) {
-    const k = `${f.name}|${f.script}`;
+    // Once before the choice and once after at most: the rules judge each by its time.
+    const k = `${f.name}|${f.script}|${f.afterChoice}`;
     if (fp.has(k)) continue;
     fp.add(k);
     out.push({
@@ -177,6 +185,7 @@ export const detect = (input: DetectInput): Detection[] => {
       script: f.script,
       url: null,
       detail: `${f.name} by ${f.script}`,
+      ...(f.afterChoice !== undefined ? { afterChoice: f.afterChoice } : {}),
     });
   }
   return out;

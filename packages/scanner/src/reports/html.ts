@@ -1,5 +1,6 @@
 import { ruleById } from '../rules/index.js';
-import type { Classification, PageResult, PhaseRecord, ScanReport } from '../types.js';
+import type { Classification, PageResult, PhaseRecord, RuleId, ScanReport } from '../types.js';
+import { findingLabel } from './verdict.js';
 
 const h = (s: string | number | null | undefined) =>
   String(s ?? '').replace(
@@ -108,7 +109,7 @@ ${shot ? `<figure><img alt="The page in this phase" src="data:image/jpeg;base64,
 <h4>Cookies</h4>${cookies}<h4>Storage</h4>${storage}<h4>Requests to third parties</h4>${requests}<h4>Detected</h4>${detections}</section>`;
 };
 
-const pageSection = (p: PageResult, images: ReadonlyMap<string, Buffer>) => {
+const pageSection = (p: PageResult, images: ReadonlyMap<string, Buffer>, failOn: readonly RuleId[]) => {
   const b = p.banner;
   const banner =
     b.kind === 'none'
@@ -118,7 +119,7 @@ const pageSection = (p: PageResult, images: ReadonlyMap<string, Buffer>) => {
     ['', 'Problem', 'When', 'Details', 'Why it matters'],
     p.findings.map((f) => [
       // Words, not emoji: readable without an emoji font and on paper.
-      `<td>${f.allowed ? 'allowed' : '<strong class="bad">FAIL</strong>'}</td>`,
+      `<td>${((l) => (l === 'allowed' ? l : l === 'FAIL' ? '<strong class="bad">FAIL</strong>' : '<strong>WARN</strong>'))(findingLabel(f, failOn))}</td>`,
       `<td>${h(ruleById(f.rule).title)}<br><small><code>${f.rule}</code> · ${ruleById(f.rule).severity}</small></td>`,
       `<td>${f.phase}</td>`,
       `<td>${h(f.message)}${f.allowed ? `<br><em>Allowed by the site’s configuration: ${h(f.allowed.reason)}</em>` : ''}</td>`,
@@ -167,7 +168,7 @@ figure{margin:.5rem 0}img{max-width:100%;border:1px solid #999}article{border-to
 <p class="meta">${s.pages} page(s) visited four times each in a fresh ${h(r.tool.browser)}: before any choice, after rejecting, after accepting, and with Global Privacy Control. Scanned ${h(r.startedAt)} by ${h(r.tool.name)} ${h(r.tool.version)}. ${s.violations} problem(s), ${s.allowed} allowed by configuration, ${s.errors} error(s).</p>
 <p class="meta">How to read this: a <em>first party</em> is the site itself (same registrable domain); a <em>third party</em> is anyone else. Trackers are named from ${r.tool.trackerDb.enabled ? 'the Ghostery Tracker Database (WhoTracks.me, CC-BY-NC-SA-4.0)' : 'no tracker database (not installed), so every third party is “unknown”'}. Cookie values are never recorded.</p>
 ${r.errors.map((e) => `<p class="bad">Error (${h(e.code)}): ${h(e.message)}</p>`).join('\n')}
-${r.pages.map((p) => pageSection(p, images)).join('\n')}
+${r.pages.map((p) => pageSection(p, images, r.failOn)).join('\n')}
 </body></html>
 `;
 };

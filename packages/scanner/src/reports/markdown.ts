@@ -1,5 +1,6 @@
 import { ruleById } from '../rules/index.js';
-import type { Finding, PageResult, ScanReport } from '../types.js';
+import type { Finding, PageResult, RuleId, ScanReport } from '../types.js';
+import { findingLabel } from './verdict.js';
 
 const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
@@ -15,8 +16,8 @@ const bannerLine = (p: PageResult): string => {
   return `${b.cmp} (${b.kind}), ${reject}`;
 };
 
-const findingRow = (f: Finding) =>
-  `| ${f.allowed ? 'allowed' : '**FAIL**'} | \`${f.rule}\` | ${f.phase} | ${esc(f.message)}${f.allowed ? ` — *${esc(f.allowed.reason)}*` : ''} |`;
+const findingRow = (f: Finding, failOn: readonly RuleId[]) =>
+  `| ${((l) => (l === 'allowed' ? l : `**${l}**`))(findingLabel(f, failOn))} | \`${f.rule}\` | ${f.phase} | ${esc(f.message)}${f.allowed ? ` — *${esc(f.allowed.reason)}*` : ''} |`;
 
 /** A summary for CI logs and pull-request comments: verdict, one table per page. */
 export const toMarkdown = (r: ScanReport): string => {
@@ -65,7 +66,12 @@ export const toMarkdown = (r: ScanReport): string => {
       out.push('No findings.', '');
       continue;
     }
-    out.push('| | rule | phase | finding |', '|---|---|---|---|', ...p.findings.map(findingRow), '');
+    out.push(
+      '| | rule | phase | finding |',
+      '|---|---|---|---|',
+      ...p.findings.map((f) => findingRow(f, r.failOn)),
+      '',
+    );
   }
   const rules = new Set(r.pages.flatMap((p) => p.findings.map((f) => f.rule)));
   if (rules.size) {

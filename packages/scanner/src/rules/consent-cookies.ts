@@ -25,7 +25,9 @@ export const isConsentCookie = (c: CookieRecord, cc: ConsentCookies): boolean =>
 /**
  * The consent record's names: Assent's cookie, the configured ones, and — for any other CMP —
  * the first-party cookies that appear after a reject which were not there before, written by
- * the site itself: after a refusal the only thing a site may store is the refusal.
+ * the site itself: after a refusal the only thing a site may store is the refusal. Not with
+ * Assent (its record is known by name: a new cookie after its reject is the site's bug, not
+ * a second record), and never a name the site's Assent config declares in a category.
  */
 export const consentCookies = (
   phases: { before: PhaseRecord; reject: PhaseRecord },
@@ -36,10 +38,13 @@ export const consentCookies = (
 ): ConsentCookies => {
   const names = new Set<string>(assentCookie ? [assentCookie] : []);
   const before = new Set(phases.before.cookies.map((c) => c.name));
-  if (phases.reject.choice?.clicked) {
+  const cc = { names, globs: config.consentCookies.map(glob), declared, sale };
+  if (phases.reject.choice?.clicked && !assentCookie) {
     for (const c of phases.reject.cookies) {
-      if (!before.has(c.name) && c.classification.kind === 'first-party') names.add(c.name);
+      if (before.has(c.name) || c.classification.kind !== 'first-party' || declaredCategory(c.name, cc))
+        continue;
+      names.add(c.name);
     }
   }
-  return { names, globs: config.consentCookies.map(glob), declared, sale };
+  return cc;
 };

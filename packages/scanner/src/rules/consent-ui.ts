@@ -1,7 +1,7 @@
 import { MAX_DAYS } from '@assent/core';
 import { isConsentCookie } from './consent-cookies.js';
 import { type Hit, type RuleContext, rule } from './define.js';
-import { nonEssentialCookies, nonEssentialRequests, nonEssentialStorage } from './device.js';
+import { nonEssentialCookies, nonEssentialRequests, nonEssentialStorage, rejectNotMade } from './device.js';
 
 /** The consent interface itself: is there one when it is needed, can one refuse, does each choice work. */
 
@@ -62,18 +62,23 @@ export const rejectIneffective = rule({
   law: 'GDPR Art. 7(3); CNIL 2020 recommendation',
   why: 'A refusal must be respected and remembered like an acceptance, on every page of the site (GDPR Art. 7(3); CNIL 2020 recommendation).',
   severity: 'error',
+  // A reject a visitor can see but not click (covered, `pointer-events: none`) does not work
+  // either: the choice says so with `effective: false` though nothing was clicked.
   check: (ctx) => {
     const r = ctx.phases.reject.choice;
-    return r?.clicked && r.effective === false
+    return r?.effective === false
       ? [
           {
             phase: 'reject',
             subject: { type: 'banner', name: cmpName(ctx) },
-            message: `Clicking reject in ${ctx.banner.cmp} did not work: ${r.note ?? 'the choice was not kept'}.`,
+            message: r.clicked
+              ? `Clicking reject in ${ctx.banner.cmp} did not work: ${r.note ?? 'the choice was not kept'}.`
+              : `Reject in ${ctx.banner.cmp} is shown but cannot be clicked: ${r.note ?? 'the click did not reach it'}.`,
           },
         ]
       : [];
   },
+  unchecked: (ctx) => (ctx.phases.reject.choice?.effective === false ? null : rejectNotMade(ctx)),
 });
 
 export const acceptIneffective = rule({

@@ -1,6 +1,6 @@
 import type { Detection, DetectorName, PhaseName } from '../types.js';
 import { type Hit, type RuleContext, rule } from './define.js';
-import { beforeConsentPhases } from './device.js';
+import { beforeConsentPhases, judged, rejectMade } from './device.js';
 
 /** Rules on what the detectors found (see detectors/detect.ts); pixels and session replay are reported, and judged by the request rules. */
 
@@ -14,9 +14,12 @@ const hits = (
   for (const phase of phases) {
     // The same request sent again (after the click, then after the reload) is one finding.
     const seen = new Set<string>();
-    for (const d of ctx.phases[phase].detections ?? []) {
+    for (const d of judged(phase, ctx).detections ?? []) {
       const key = `${d.name}|${d.script}|${d.url}|${d.detail}`;
-      if (d.detector !== detector || seen.has(key)) continue;
+      // After the click, only what happened after it: a read-back made before an opt-out is
+      // not one made after it (the before phase judged it, where the mode asks for that).
+      if (d.detector !== detector || seen.has(key) || (phase === 'reject' && d.afterChoice === false))
+        continue;
       seen.add(key);
       out.push({
         phase,
@@ -35,7 +38,7 @@ const WHEN: Record<PhaseName, string> = {
   gpc: 'with GPC',
 };
 
-const rejected = (ctx: RuleContext): PhaseName[] => (ctx.phases.reject.choice?.clicked ? ['reject'] : []);
+const rejected = (ctx: RuleContext): PhaseName[] => (rejectMade(ctx) ? ['reject'] : []);
 
 export const fingerprinting = rule({
   id: 'fingerprinting',

@@ -1,3 +1,4 @@
+import { createPolicy, decide, isConsentId, validateConfig } from '@assent/core';
 import { needsConsent } from '../classify.js';
 import type {
   Classification,
@@ -16,12 +17,96 @@ import { type Hit, type RuleContext, rule, who } from './define.js';
  * vendor, an unknown third party) or the site's own declaration in its Assent config.
  */
 
-/** The phases that are "before consent": the first visit, and in notice mode the acknowledged notice too (a notice is not consent). */
-export const beforeConsentPhases = (ctx: RuleContext): PhaseName[] =>
-  ctx.mode === 'opt-out' ? [] : ctx.mode === 'notice' ? ['before', 'accept'] : ['before'];
+/**
+ * Whether acknowledging a notice grants the non-essential categories, by core's own rule
+ * (`decide` with `notice-ack`, asked once of a one-category policy): the scanner judges what
+ * runs after the acknowledgement exactly as the banner lets it run. Core grants them: a
+ * notice informs, it asks nothing, so what runs after it is not "before consent".
+ */
+const NOTICE_ACK_GRANTS: boolean = (() => {
+  const { config } = validateConfig({ mode: 'notice', categories: [{ id: 'analytics' }] });
+  const id = 'AAAAAAAAAAAAAAAAAAAAAA';
+  if (!isConsentId(id)) return false;
+  return (
+    decide(createPolicy(config), { kind: 'choice', method: 'notice-ack', id, now: 0 }).granted.analytics ===
+    true
+  );
+})();
 
-/** The reject phase counts only when reject was clicked: otherwise it is just another first visit. */
-const afterReject = (ctx: RuleContext): PhaseName[] => (ctx.phases.reject.choice?.clicked ? ['reject'] : []);
+/**
+ * The phases that are "before consent": the first visit; in notice mode the acknowledged
+ * notice too, unless core grants what it declares on acknowledgement (it does: see above).
+ */
+export const beforeConsentPhases = (ctx: RuleContext): PhaseName[] =>
+  ctx.mode === 'opt-out'
+    ? []
+    : ctx.mode === 'notice' && !NOTICE_ACK_GRANTS
+      ? ['before', 'accept']
+      : ['before'];
+
+/** Reject was clicked: otherwise the reject visit is just another first visit. */
+export const rejectMade = (ctx: RuleContext): boolean => ctx.phases.reject.choice?.clicked === true;
+
+/**
+ * Why the after-reject rules could not be tested on this page, or `null` when they were (or
+ * do not apply: a notice offers nothing to refuse, a page without a banner has nothing to
+ * click). A reject that was never made must not pass them in silence.
+ */
+export const rejectNotMade = (ctx: RuleContext): string | null => {
+  if (rejectMade(ctx) || ctx.mode === 'notice' || ctx.banner.kind === 'none') return null;
+  const note = ctx.phases.reject.choice?.note;
+  return `reject was not made${note ? `: ${note}` : ''}`;
+};
+
+/** The reject phase counts only when reject was clicked. */
+const afterReject = (ctx: RuleContext): PhaseName[] => (rejectMade(ctx) ? ['reject'] : []);
+
+/**
+ * What the first visit did before any choice: the `before` record, and what the reject visit
+ * did after that record but before the click (a tag loaded on the visitor's first mouse move
+ * or key press fires while the banner is inspected). Each item once.
+ */
+export const beforeChoice = (ctx: RuleContext): PhaseRecord => {
+  const b = ctx.phases.before;
+  const r = ctx.phases.reject;
+  const urls = new Set(b.thirdPartyRequests.map((q) => q.url));
+  const cookies = new Set(b.cookies.map((c) => `${c.domain}|${c.name}`));
+  const keys = new Set(b.storage.map((s) => `${s.area}|${s.origin}|${s.key}`));
+  const detections = new Set((b.detections ?? []).map((d) => `${d.detector}|${d.name}|${d.script}|${d.url}`));
+  return {
+    ...b,
+    thirdPartyRequests: [
+      ...b.thirdPartyRequests,
+      ...r.thirdPartyRequests.filter((q) => !q.afterChoice && !urls.has(q.url)),
+    ],
+    cookies: [
+      ...b.cookies,
+      ...r.cookies.filter((c) => c.afterChoice === false && !cookies.has(`${c.domain}|${c.name}`)),
+    ],
+    storage: [
+      ...b.storage,
+      ...r.storage.filter((s) => s.afterChoice === false && !keys.has(`${s.area}|${s.origin}|${s.key}`)),
+    ],
+    detections: [
+      ...(b.detections ?? []),
+      ...(r.detections ?? []).filter(
+        (d) => d.afterChoice === false && !detections.has(`${d.detector}|${d.name}|${d.script}|${d.url}`),
+      ),
+    ],
+  };
+};
+
+/** The phase's record as the rules judge it: before = everything before the choice (see beforeChoice). */
+export const judged = (phase: PhaseName, ctx: RuleContext): PhaseRecord =>
+  phase === 'before' ? beforeChoice(ctx) : ctx.phases[phase];
+
+/**
+ * After a click, only what was written after it: a cookie or key left in the jar from before
+ * the choice (allowed then in opt-out mode, or already judged before consent) is not the
+ * choice's doing. Written at an unknown time: judged, as the jar shows it.
+ */
+const sinceChoice = (phase: PhaseName, x: { afterChoice?: boolean }) =>
+  phase === 'before' || phase === 'gpc' || x.afterChoice !== false;
 
 const when = (phase: PhaseName) =>
   phase === 'reject'
@@ -68,8 +153,8 @@ const notSeenBefore = (phase: PhaseName, ctx: RuleContext, name: string, list: '
 
 const cookieHits = (phases: PhaseName[], ctx: RuleContext): Hit[] =>
   phases.flatMap((phase) =>
-    nonEssentialCookies(ctx.phases[phase], ctx)
-      .filter((x) => notSeenBefore(phase, ctx, x.cookie.name, 'cookies'))
+    nonEssentialCookies(judged(phase, ctx), ctx)
+      .filter((x) => sinceChoice(phase, x.cookie) && notSeenBefore(phase, ctx, x.cookie.name, 'cookies'))
       .map(({ cookie: c, what }) => {
         const by = c.setBy
           ? ` set by ${c.setBy.via === 'script' ? 'script' : 'response from'} ${c.setBy.url}`
@@ -86,8 +171,8 @@ const cookieHits = (phases: PhaseName[], ctx: RuleContext): Hit[] =>
 
 const storageHits = (phases: PhaseName[], ctx: RuleContext): Hit[] =>
   phases.flatMap((phase) =>
-    nonEssentialStorage(ctx.phases[phase])
-      .filter((s) => notSeenBefore(phase, ctx, s.key, 'storage'))
+    nonEssentialStorage(judged(phase, ctx))
+      .filter((s) => sinceChoice(phase, s) && notSeenBefore(phase, ctx, s.key, 'storage'))
       .map((s) =>
         hit(
           phase,
@@ -101,7 +186,7 @@ const storageHits = (phases: PhaseName[], ctx: RuleContext): Hit[] =>
 
 const requestHits = (phases: PhaseName[], ctx: RuleContext): Hit[] =>
   phases.flatMap((phase) =>
-    nonEssentialRequests(ctx.phases[phase]).map((q) => {
+    nonEssentialRequests(judged(phase, ctx)).map((q) => {
       const by = q.initiator?.type === 'script' && q.initiator.url ? ` (sent by ${q.initiator.url})` : '';
       return hit(
         phase,
@@ -137,6 +222,7 @@ export const cookieAfterReject = rule({
   why: 'After a refusal no non-essential information may be stored (ePrivacy Directive Art. 5(3)).',
   severity: 'error',
   check: (ctx) => cookieHits(afterReject(ctx), ctx),
+  unchecked: rejectNotMade,
 });
 
 export const storageBeforeConsent = rule({
@@ -155,6 +241,7 @@ export const storageAfterReject = rule({
   why: 'After a refusal no non-essential information may be stored (ePrivacy Directive Art. 5(3); EDPB Guidelines 2/2023).',
   severity: 'error',
   check: (ctx) => storageHits(afterReject(ctx), ctx),
+  unchecked: rejectNotMade,
 });
 
 export const requestBeforeConsent = rule({
@@ -173,4 +260,5 @@ export const requestAfterReject = rule({
   why: 'After a refusal trackers must stay off (EDPB Guidelines 2/2023; GDPR Art. 7(3)).',
   severity: 'error',
   check: (ctx) => requestHits(afterReject(ctx), ctx),
+  unchecked: rejectNotMade,
 });
