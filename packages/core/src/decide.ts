@@ -99,7 +99,8 @@ const all = (policy: Policy, on: (key: string, i: number) => boolean): Granted =
  *
  * - A stored choice counts only for the same policy version and fingerprint, and only
  *   until it expires; its expiry is never extended by reading it.
- * - `opt-in` and `notice`: nothing non-essential until the visitor acts.
+ * - `opt-in` and `notice`: nothing non-essential until the visitor acts; in `notice` the
+ *   acknowledgement (`notice-ack`) grants every category (a notice informs, it asks nothing).
  * - `opt-out`: on until the visitor opts out; a GPC signal opts out without asking, read
  *   live on every page and never recorded as the visitor's own choice.
  * - GPC keeps sale/sharing and marketing categories off, unless the visitor ticks them

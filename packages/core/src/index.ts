@@ -82,5 +82,6 @@ export { fromHex, sha256, toHex } from './sha256.js';
 export { parseShortcode, tokenizeShortcode } from './shortcode.js';
 export type { Controller } from './standard-records.js';
 export { CONTROLLER_FIELDS, controllerProblem, iso27560Record, kantaraReceipt } from './standard-records.js';
+export { CATEGORIES_KEY, CHECKED_KEY, STORAGE_KEYS } from './storage-keys.js';
 export type { Texts } from './texts.js';
 export { EN } from './texts.js';

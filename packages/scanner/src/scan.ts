@@ -1,3 +1,4 @@
+import { STORAGE_KEYS } from '@assent/core';
 import type { Browser } from 'playwright-core';
 import { describeBrowser, launch, scanExecutable } from './browser.js';
 import { createClassifier } from './classify.js';
@@ -22,13 +23,8 @@ import type {
   ScanReport,
 } from './types.js';
 
-/**
- * The localStorage keys Assent's banner keeps beside its cookie: when the stored choice was
- * last checked with the receipt server (banner src/sync.ts, `CHECKED`) and the categories its
- * held elements named (banner src/discover.ts, `KEY`). Neither package exports them yet:
- * keep this list in step with those two files.
- */
-export const ASSENT_STORAGE_KEYS: readonly string[] = ['assent-checked', 'assent-categories'];
+/** The localStorage keys Assent's banner keeps beside its cookie: core's list, the banner's own. */
+export const ASSENT_STORAGE_KEYS: readonly string[] = STORAGE_KEYS;
 
 export const VERSION = '0.1.0';
 
