@@ -29,7 +29,10 @@ export const demoConfig = () => ({
   learnMoreHref: '/privacy',
   // EU/EEA/UK/CH opt-in, US states with opt-out laws opt-out, elsewhere the seed's notice.
   regions: { EU: 'opt-in', 'US-OPT-OUT': 'opt-out', '*': 'notice' },
-  googleConsentMode: { adsDataRedaction: true, urlPassthrough: true },
+  // Advanced, said outright (unset, the banner works it out from the markup and asks on the
+  // console to say so): the Google tag stand-in runs live under the denied default and lists
+  // each update, as a real gtag.js would send cookieless pings until consent.
+  googleConsentMode: { mode: 'advanced', adsDataRedaction: true, urlPassthrough: true },
   categories: [
     {
       id: 'analytics',
