@@ -115,9 +115,10 @@ const record: Check = (v) => (isObj(v) ? ok(v) : bad('must be an object'));
 
 const apiKeys: Check = (v) => {
   if (!isObj(v)) return bad('must be an object: site origin → key');
-  for (const [o, k] of Object.entries(v))
-    if (typeof k !== 'string' || k.length < 16)
-      return bad(`["${o}"] must be a key of at least 16 characters`);
+  for (const [o, k] of Object.entries(v)) {
+    const problem = tokenProblem(k);
+    if (problem) return bad(`["${o}"] ${problem}`);
+  }
   return ok(Object.fromEntries(Object.entries(v).map(([o, k]) => [normalizeOrigin(o), k])));
 };
 
@@ -161,7 +162,7 @@ export const KEYS: Readonly<Record<keyof CliConfig, Key>> = {
   },
   dataDir: { check: text('a directory'), env: 'ASSENT_DATA_DIR', flag: 'data-dir' },
   sites: { check: record },
-  apiKeys: { check: apiKeys },
+  apiKeys: { check: apiKeys, secret: true },
   controllers: { check: controllers },
   witnesses: {
     check: (v) => {

@@ -211,6 +211,11 @@ const checkOptions = (
     const problem = opts[option] ? tokenProblem(opts[option]) : null;
     if (problem) fail(option, problem);
   }
+  // A site's API key signs receipts in as `source: "api"`: as hard to guess as the admin token.
+  for (const [origin, key] of Object.entries(opts.apiKeys ?? {})) {
+    const problem = tokenProblem(key);
+    if (problem) fail(`apiKeys["${origin}"]`, problem);
+  }
   if (opts.rateLimit !== undefined && opts.rateLimit !== false) {
     int('rateLimit.max', opts.rateLimit.max, ...RANGES.rateLimitMax);
     int('rateLimit.timeWindow', opts.rateLimit.timeWindow, ...RANGES.rateLimitWindowMs);

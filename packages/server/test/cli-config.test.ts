@@ -75,7 +75,13 @@ describe('operator configuration: one schema for file, environment and flags', (
       /^conf\.json: rateLimit: /,
     ],
     ['a database URL of no known kind', {}, { ASSENT_DB: 'mysql://x' }, {}, /^ASSENT_DB: must be sqlite:/],
-    ['a short API key', { apiKeys: { 'https://a.example': 'short' } }, {}, {}, /^conf\.json: apiKeys: /],
+    [
+      'a short API key, without repeating it',
+      { apiKeys: { 'https://a.example': 'short' } },
+      {},
+      {},
+      /^conf\.json: apiKeys: \["https:\/\/a\.example"\] must be at least 16 characters .*got 5$/,
+    ],
     ['a site config core refuses', { sites: { 'https://a.example': { days: 'abc' } } }, {}, {}, /days/],
     ['a site that is not an origin', { sites: { 'a.example': {} } }, {}, {}, /is not an origin/],
     ['a file that is not an object', [1, 2], {}, {}, /^conf\.json: must be a JSON object/],
@@ -374,6 +380,11 @@ describe('createServer checks its options before it opens or migrates the store'
     ['an empty IP secret', { ipSecret: '' }, /^Error: ipSecret: must be at least 32 bytes \(random\), got 0/],
     ['a short IP secret', { ipSecret: Buffer.alloc(16) }, /^Error: ipSecret: must be at least 32 bytes/],
     [
+      'a short API key',
+      { apiKeys: { 'https://a.example': 'k1' } },
+      /^Error: apiKeys\["https:\/\/a\.example"\]: must be at least 16 characters .*got 2$/,
+    ],
+    [
       'a one-letter admin token',
       { adminToken: 't' },
       /^Error: adminToken: must be at least 16 characters .*got 1$/,
@@ -402,7 +413,12 @@ describe('createServer checks its options before it opens or migrates the store'
     ],
     [
       'two spellings of one site in apiKeys',
-      { apiKeys: { 'https://a.example': 'k1', 'https://A.example/': 'k2' } },
+      {
+        apiKeys: {
+          'https://a.example': 'key-one-for-a-example',
+          'https://A.example/': 'key-two-for-a-example',
+        },
+      },
       /^Error: apiKeys: "https:\/\/a\.example" and "https:\/\/A\.example\/" are the same site/,
     ],
     [
