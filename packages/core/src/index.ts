@@ -76,7 +76,7 @@ export {
   SOURCES,
   validateReceiptInput,
 } from './receipt.js';
-export { modeForRegion, REGION_GROUPS } from './regions.js';
+export { modeForRegion, modesOf, REGION_GROUPS } from './regions.js';
 export type { Sha256 } from './sha256.js';
 export { fromHex, sha256, toHex } from './sha256.js';
 export { parseShortcode, tokenizeShortcode } from './shortcode.js';

@@ -46,3 +46,20 @@ export const modeForRegion = (regions: Readonly<Record<string, Mode>>, region?: 
   }
   return regions['*'] ?? 'opt-in';
 };
+
+/**
+ * Every mode a visitor of a site with this config can be shown, so every mode its receipts may
+ * name: the config's `mode`, and with `regions` each region's mode and `opt-in`, what
+ * `modeForRegion` gives an unknown region (and the banner while the region is asked). The
+ * server accepts receipts in these modes only: one list, or a visitor from an unlisted region
+ * was shown a banner whose receipts the server refused.
+ */
+export const modesOf = (config: {
+  readonly mode: Mode;
+  readonly regions?: Readonly<Record<string, Mode>>;
+}): Mode[] => [
+  ...new Set<Mode>([
+    config.mode,
+    ...(config.regions ? [...Object.values(config.regions), 'opt-in' as const] : []),
+  ]),
+];

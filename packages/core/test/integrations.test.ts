@@ -4,7 +4,9 @@ import fc from 'fast-check';
 import {
   consentModeSignals,
   formatError,
+  type Mode,
   modeForRegion,
+  modesOf,
   parseShortcode,
   SIGNALS,
   validateConfig,
@@ -167,6 +169,25 @@ describe('region-aware modes', () => {
     for (const c of ['RE', 'GP', 'MQ', 'GF', 'YT', 'MF', 'AX'])
       assert.equal(modeForRegion(r, c), 'opt-in', c);
     for (const c of ['NC', 'PF', 'GL', 'FO']) assert.equal(modeForRegion(r, c), 'notice', c);
+  });
+
+  it('modesOf lists every mode modeForRegion can give, for any region, and the config’s own', () => {
+    const configs: { mode: Mode; regions?: Record<string, Mode> }[] = [
+      { mode: 'notice', regions: { 'US-CA': 'opt-out' } },
+      { mode: 'opt-out', regions: { EU: 'opt-in', '*': 'notice' } },
+      { mode: 'notice' },
+    ];
+    for (const config of configs) {
+      const modes = modesOf(config);
+      for (const region of [null, 'XX', 'T1', 'JP', 'DE', 'US', 'US-CA', 'US-TX', 'RE'])
+        if (config.regions)
+          assert.ok(
+            modes.includes(modeForRegion(config.regions, region)),
+            `${JSON.stringify(config)} ${region}`,
+          );
+      assert.ok(modes.includes(config.mode));
+    }
+    assert.deepEqual(modesOf({ mode: 'notice' }), ['notice']);
   });
 
   it("Cloudflare's XX (unknown) and T1 (Tor) are an unknown region: opt-in, not *", () => {

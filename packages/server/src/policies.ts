@@ -9,6 +9,7 @@ import {
   formatError,
   MAX_KEYS,
   type Mode,
+  modesOf,
   type Policy,
   type PolicyDoc,
   policyDoc,
@@ -55,7 +56,7 @@ export const versionOf = (doc: PolicyDoc, canonical = canonicalPolicy(doc)): Pol
       if (!p) rendered.set(lang, (p = createPolicy(config, [lang])));
       return p;
     },
-    modes: [...new Set([config.mode, ...Object.values(config.regions ?? {})])],
+    modes: modesOf(config),
   };
 };
 

@@ -38,6 +38,40 @@ before(async () => {
 after(() => s.close());
 
 describe('POST /v1/receipts', () => {
+  it('takes a receipt in every mode the banner can show under regions, the unknown region’s opt-in too', async () => {
+    const site = 'https://regions.example';
+    const config = {
+      policy: 'r1',
+      mode: 'notice',
+      regions: { 'US-CA': 'opt-out' },
+      categories: [{ id: 'analytics' }],
+    };
+    const t = await createServer({
+      db: 'sqlite::memory:',
+      sites: { [site]: config },
+      logger: false,
+      log: false,
+    });
+    try {
+      const policy = (await t.app.inject({ url: `/v1/policy?site=${encodeURIComponent(site)}` })).json();
+      for (const mode of ['opt-in', 'opt-out', 'notice']) {
+        const r = await t.app.inject({
+          method: 'POST',
+          url: '/v1/receipts',
+          headers: { origin: site },
+          payload: {
+            ...receiptBody({ mode, choices: { analytics: false }, method: 'reject-all' }),
+            policy: { version: 'r1', sha256: policy.sha256 },
+            page: { origin: site, path: '/' },
+          },
+        });
+        assert.equal(r.statusCode, 201, `${mode}: ${r.body}`);
+      }
+    } finally {
+      await t.close();
+    }
+  });
+
   it('answers 201 with the receipt ID and records the server facts', async () => {
     const body = receiptBody();
     const res = await postReceipt(body, {
