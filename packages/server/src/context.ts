@@ -53,8 +53,21 @@ export interface Context {
   readonly webhooks: WebhookDispatcher;
 }
 
-/** Origins compare lower-case and without a trailing slash. */
-export const normalizeOrigin = (o: string): string => o.trim().replace(/\/+$/, '').toLowerCase();
+/**
+ * Origins compare as browsers serialise them (`Origin`, `location.origin`): lower-case, no
+ * trailing slash, no default port (a site configured as `https://b.example:443` was unknown to
+ * its own pages, which say `https://b.example`), internationalised names in punycode. Text
+ * that is no origin (a path, credentials) is only trimmed and lower-cased: the caller's check
+ * refuses it, naming it.
+ */
+export const normalizeOrigin = (o: string): string => {
+  const t = o.trim().replace(/\/+$/, '');
+  if (/^https?:\/\/[^/\s?#@]+$/i.test(t))
+    try {
+      return new URL(t).origin;
+    } catch {}
+  return t.toLowerCase();
+};
 
 const ORIGIN_RE = /^https?:\/\/[^/\s]+$/i;
 

@@ -38,6 +38,33 @@ before(async () => {
 after(() => s.close());
 
 describe('POST /v1/receipts', () => {
+  it('knows a site configured with its default port by the origin its pages send', async () => {
+    const t = await createServer({
+      db: 'sqlite::memory:',
+      sites: { 'https://ports.example:443/': SITES[ORIGIN]! },
+      logger: false,
+      log: false,
+    });
+    try {
+      const origin = 'https://ports.example';
+      const r = await t.app.inject({
+        method: 'POST',
+        url: '/v1/receipts',
+        headers: { origin },
+        payload: receiptBody({ page: { origin, path: '/' } }),
+      });
+      assert.equal(r.statusCode, 201, r.body);
+    } finally {
+      await t.close();
+    }
+    await assert.rejects(
+      createServer({
+        db: 'sqlite::memory:',
+        sites: { 'https://a.example': {}, 'https://a.example:443': {} },
+      }),
+      /are the same site/,
+    );
+  });
   it('takes a receipt in every mode the banner can show under regions, the unknown region’s opt-in too', async () => {
     const site = 'https://regions.example';
     const config = {
