@@ -110,7 +110,8 @@ declare global {
 }
 
 export const ID_RE = /^[a-z][a-z0-9_-]{0,31}$/;
-const LANG_RE = /^[a-z]{2,3}(-[a-z0-9]{2,8})*$/i;
+/** A language tag's shape (`pt-BR`), for a config and a receipt alike (receipt.ts bounds its length). */
+export const LANG_RE = /^[a-z]{2,3}(-[a-z0-9]{2,8})*$/i;
 
 export interface Validated {
   readonly config: Config;

@@ -72,6 +72,7 @@ export {
   canonicalReceipt,
   GENESIS,
   grantedKeys,
+  LANG_MAX,
   RECEIPT_MAX_BYTES,
   SOURCES,
   validateReceiptInput,

@@ -1,4 +1,4 @@
-import { MODES, type Mode } from './config.js';
+import { LANG_RE, MODES, type Mode } from './config.js';
 import { type ConsentId, isConsentId, METHODS, type Method } from './consent.js';
 import { stableStringify } from './hash.js';
 import { isSha256 } from './published.js';
@@ -122,7 +122,12 @@ const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !
 
 const ORIGIN_RE = /^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$|^https?:\/\/\[[0-9a-f:.]+\](:\d{1,5})?$/i;
 const PATH_RE = /^\/[^\s?#]{0,1023}$/;
-const LANG_RE = /^[a-z]{2,3}(-[a-z0-9]{2,8})*$/i;
+/**
+ * The longest language tag a receipt (and so a published policy) may name: the server's schema
+ * and `publishable` use it too, so a policy cannot publish a language its receipts would be
+ * refused in.
+ */
+export const LANG_MAX = 35;
 const VERSION_RE = /^[\w.-]{1,32}$/;
 const FIELDS = ['consentId', 'policy', 'mode', 'choices', 'method', 'source', 'signals', 'page', 'lang'];
 
@@ -170,7 +175,7 @@ export const validateReceiptInput = (input: unknown, keys: readonly string[] | n
   if (typeof page.path !== 'string' || !PATH_RE.test(page.path))
     return bad('page.path', 'must be a path starting with "/" without query string or fragment');
   if (Object.keys(page).length !== 2) return bad('page', 'must hold only origin and path');
-  if (typeof lang !== 'string' || !LANG_RE.test(lang))
+  if (typeof lang !== 'string' || lang.length > LANG_MAX || !LANG_RE.test(lang))
     return bad('lang', 'must be a language tag such as "en"');
   return { ok: true, value: input as unknown as ReceiptInput };
 };

@@ -7,6 +7,7 @@ import {
   createPolicy,
   encodeConsent,
   formatError,
+  LANG_MAX,
   MAX_KEYS,
   type Mode,
   modesOf,
@@ -88,6 +89,16 @@ export const publishable = (
       field: 'lang',
       message: `"${config.lang}" is not a language this policy publishes (${langs.join(', ')}): add "texts": { "${forced.split('-')[0]}": {} } to publish it with its preset`,
     });
+  // A language longer than a receipt may name: every receipt in it would be refused.
+  for (const [field, lang] of [
+    ['lang', config.lang ?? ''],
+    ...Object.keys(config.texts).map((k) => [`texts.${k}`, k]),
+  ])
+    if (lang!.length > LANG_MAX)
+      errors.push({
+        field: field!,
+        message: `is a language tag of ${lang!.length} characters: at most ${LANG_MAX}`,
+      });
   // `problems` name their field (`categories[1].id`): the policy editor shows each beside it.
   if (errors.length) return { ok: false, errors: errors.map((e) => formatError(e)), problems: errors };
   return { ok: true, version: versionOf(policyDoc(config, PRESETS)) };

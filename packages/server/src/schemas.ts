@@ -1,4 +1,4 @@
-import { METHODS, MODES, SOURCES } from '@assent/core';
+import { LANG_MAX, METHODS, MODES, SOURCES } from '@assent/core';
 import { CONSENT_ID_PATTERN, errorSchema, RECEIPT_ID_PATTERN } from './errors.js';
 
 /**
@@ -53,7 +53,7 @@ const inputProperties = {
   source: { type: 'string', enum: [...SOURCES] },
   signals: signalsSchema,
   page: pageSchema,
-  lang: { type: 'string', maxLength: 35 },
+  lang: { type: 'string', maxLength: LANG_MAX },
 } as const;
 
 /** The body of `POST /v1/receipts`: what the banner sends. */

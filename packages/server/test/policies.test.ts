@@ -324,6 +324,14 @@ const policySuite = (kind: 'sqlite' | 'postgres') => {
         german.json().message,
         /"de-AT" is not a language this policy publishes \(en\): add "texts": \{ "de": \{\} \}/,
       );
+      // A language longer than a receipt may name: every receipt in it would be refused (400).
+      const long = 'en-abcdefgh-abcdefgh-abcdefgh-abcdefgh';
+      const longLang = await publish({
+        site: ADMIN_SITE,
+        config: { ...ADMIN_CONFIG, texts: { [long]: {} } },
+      });
+      assert.equal(longLang.statusCode, 400, longLang.body);
+      assert.match(longLang.json().message, /is a language tag of 38 characters: at most 35/);
       assert.equal((await publications(ADMIN_SITE)).length, 1, 'a refused config publishes nothing');
 
       // The site is served at once: its pages may post receipts.
