@@ -5,6 +5,7 @@ import {
   adminOriginOf,
   HEADER_NAME_RE,
   LOG_LEVELS,
+  OPTION_DEFAULTS,
   privateNetworksOf,
   RANGES,
   tokenProblem,
@@ -223,8 +224,8 @@ const DEFAULTS = {
   witnesses: [],
   trustProxy: false,
   logLevel: 'info',
-  retentionDays: 365,
-  rateLimit: { max: 300, timeWindow: 60_000 },
+  retentionDays: OPTION_DEFAULTS.retentionDays,
+  rateLimit: OPTION_DEFAULTS.rateLimit,
   webhookPrivateNetworks: false,
 };
 

@@ -77,6 +77,14 @@ export const privateNetworksOf = (
 /** `regionHeader`: an HTTP header name such as cf-ipcountry (the CLI's config and `createServer`). */
 export const HEADER_NAME_RE = /^[A-Za-z0-9-]{1,64}$/;
 
+/** The defaults the CLI's config and `createServer` share: one place each. */
+export const OPTION_DEFAULTS = {
+  rateLimit: { max: 300, timeWindow: 60_000 },
+  retentionDays: 365,
+  maxBatch: 1000,
+  authFailures: { max: 10, timeWindow: 60_000 },
+} as const;
+
 /** The ranges the CLI's config and `createServer` both hold options to: one place each. */
 export const RANGES = {
   rateLimitMax: [1, 1_000_000],

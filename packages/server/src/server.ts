@@ -27,6 +27,7 @@ import {
   intProblem,
   LOG_LEVELS,
   MAX_TIMER_MS,
+  OPTION_DEFAULTS,
   privateNetworksOf,
   RANGES,
   signingKeyOf,
@@ -321,7 +322,7 @@ export const createServer = async (opts: ServerOptions): Promise<AssentServer> =
       opts.store ??
       openStore(opts.db ?? 'sqlite:.data/assent.db', {
         poolSize: opts.poolSize ?? 10,
-        maxBatch: opts.maxBatch ?? 1000,
+        maxBatch: opts.maxBatch ?? OPTION_DEFAULTS.maxBatch,
         onConnectionError: (err) => logs.warn(err, 'a database connection failed'),
       });
     await store.migrate();
@@ -350,7 +351,12 @@ export const createServer = async (opts: ServerOptions): Promise<AssentServer> =
   const signer = createSigner(key);
   if (!opts.ipSecret) app.log.warn('no IP secret configured: using an ephemeral one');
   const secret = opts.ipSecret ? Buffer.from(opts.ipSecret) : randomBytes(32);
-  const writer = new GroupCommit(store, signer, opts.maxBatch ?? 1000, store.writeConcurrency);
+  const writer = new GroupCommit(
+    store,
+    signer,
+    opts.maxBatch ?? OPTION_DEFAULTS.maxBatch,
+    store.writeConcurrency,
+  );
   const metrics = new Metrics();
   writer.onBatch = (size, seconds, error) => metrics.batch(size, seconds, error);
   metrics.watch(writer, store);
@@ -376,7 +382,10 @@ export const createServer = async (opts: ServerOptions): Promise<AssentServer> =
     adminKey: createHmac('sha256', secret).update('assent admin console').digest(),
     adminRoutes: [],
     audit: new AuditLog(store, signer),
-    authThrottle: new AuthThrottle(opts.authFailures?.max ?? 10, opts.authFailures?.timeWindow ?? 60_000),
+    authThrottle: new AuthThrottle(
+      opts.authFailures?.max ?? OPTION_DEFAULTS.authFailures.max,
+      opts.authFailures?.timeWindow ?? OPTION_DEFAULTS.authFailures.timeWindow,
+    ),
     logs,
     // createSigner always holds its key: checkpoints are signed with the receipts' key.
     log: new ConsentLog(store, signer.key!),
@@ -508,8 +517,8 @@ export const createServer = async (opts: ServerOptions): Promise<AssentServer> =
   });
   if (opts.rateLimit !== false) {
     await app.register(rateLimit, {
-      max: opts.rateLimit?.max ?? 300,
-      timeWindow: opts.rateLimit?.timeWindow ?? 60_000,
+      max: opts.rateLimit?.max ?? OPTION_DEFAULTS.rateLimit.max,
+      timeWindow: opts.rateLimit?.timeWindow ?? OPTION_DEFAULTS.rateLimit.timeWindow,
       // Keyed by the hashed IP: the limiter's memory never holds an address either.
       keyGenerator: (req) => ipHashOf(ctx, req),
       errorResponseBuilder: (_req, c) => ({
@@ -545,7 +554,7 @@ export const createServer = async (opts: ServerOptions): Promise<AssentServer> =
   const retention = startRetention(
     ctx,
     app.log,
-    opts.retention === false ? null : (opts.retention?.days ?? 365),
+    opts.retention === false ? null : (opts.retention?.days ?? OPTION_DEFAULTS.retentionDays),
     opts.retention === false ? undefined : opts.retention?.intervalMs,
     (purged) => metrics.retention(purged),
   );

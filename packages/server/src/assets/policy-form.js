@@ -24,7 +24,7 @@
     alwaysOn: 'Always on',
     settings: 'Floating button',
     doNotSell: 'Do not sell (opt-out mode)',
-    gpc: 'GPC honoured (opt-out mode)',
+    gpc: 'GPC notice (first layer and dialog, when the browser sends GPC)',
     gpcHonored: 'GPC status',
     consentId: 'Consent ID label',
     embed: 'Embed placeholder',

@@ -149,7 +149,7 @@ export const writes = (db: Kysely<Database>) => ({
   insertReceipts: (rows: readonly ReceiptsTable[]) => db.insertInto('receipts').values(rows),
   /**
    * Makes each row its consent's latest on its site unless a later receipt (by `at`, then
-   * `seq`: LATEST_ORDER) is there already. Rows of one statement must name distinct consents
+   * `seq`, the order `latest()`, `history()` and the overview use) is there already. Rows of one statement must name distinct consents
    * (PostgreSQL refuses to update a row twice in one statement): KyselyStore passes each
    * consent's latest row of a batch.
    */
