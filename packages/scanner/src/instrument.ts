@@ -168,11 +168,16 @@ const HONORED = [
 
 /**
  * The visible sentence that tells the visitor their GPC opt-out was honoured (CCPA regulations
- * §7025(c)(6)): a block of text naming Global Privacy Control or GPC, saying an opt-out
- * request was honoured, or Assent's own sentence in any of its languages. `null` when there
- * is none.
+ * §7025(c)(6)): Assent's status element (`.assent-gpc`, the site's own words), else a block of
+ * text naming Global Privacy Control or GPC, saying an opt-out request was honoured, or
+ * Assent's own sentence in any of its languages. `null` when there is none.
  */
 export const GPC_TEXT = `(() => {
+  // Assent's own status element first, if it is seen: it holds the site's texts.gpcHonored,
+  // whatever the words (a theme that hides it shows nothing, and counts as nothing).
+  const own = document.querySelector('.assent-gpc');
+  if (own && own.getClientRects().length && getComputedStyle(own).visibility === 'visible' && own.innerText.trim())
+    return own.innerText.trim().slice(0, 300);
   const re = /global privacy control|\\bGPC\\b|opt-?out (request )?(was |has been )?hono(u)?red/i;
   const honored = ${JSON.stringify(HONORED)};
   const text = (document.body && document.body.innerText) || '';

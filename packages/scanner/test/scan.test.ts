@@ -38,6 +38,7 @@ const PATHS = [
   '/fingerprint.html',
   '/gpc-honoured.html',
   '/gpc-honoured-es.html',
+  '/gpc-honoured-own.html',
   '/hide-from-bots.html',
   '/gpc-ignored.html',
   '/gpc-silent.html',
@@ -85,6 +86,7 @@ const CLEAN = [
   '/notice.html',
   '/gpc-honoured.html',
   '/gpc-honoured-es.html',
+  '/gpc-honoured-own.html',
   '/hide-from-bots.html',
   '/other-cmp.html',
   '/no-reject.html',
@@ -422,6 +424,11 @@ describe('what the new detectors and phases see', () => {
     assert.equal(
       page(result.report.pages, '/gpc-honoured-es.html').phases.gpc.gpc?.displayed,
       'Solicitud de exclusión respetada',
+    );
+    // And in the site's own words (its texts.gpcHonored): Assent's status element says it.
+    assert.equal(
+      page(result.report.pages, '/gpc-honoured-own.html').phases.gpc.gpc?.displayed,
+      'We stopped selling your data',
     );
     assert.deepEqual(summarise(page(result.report.pages, '/gpc-ignored.html').findings), [
       'gpc-ignored gpc http://www.facebook.com:PORT/tr?id=1&ev=PageView',
