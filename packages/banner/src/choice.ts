@@ -34,14 +34,13 @@ export const choose = (method: Method, source: Source, granted?: string[]): void
   const p = S._policy;
   // A key the policy does not have (a typo in accept([…]) or data-assent-accept) would record a
   // choice other than the one asked for: said, naming the keys, and nothing recorded.
-  // (Full build: the lite build has no room left for it, see size.test.)
-  if (!globalThis.ASSENT_LITE && granted?.some((k) => k !== 'necessary' && !p.keys.includes(k))) {
+  if (granted?.some((k) => k !== 'necessary' && !p.keys.includes(k))) {
     console.error('assent: unknown category or service:', granted);
     return;
   }
   // Focus on a control of the banner, which goes now: it moves on to the floating button below,
   // not to the page's start (WCAG 2.4.3).
-  const focused = !globalThis.ASSENT_LITE && S._banner?.contains(doc.activeElement);
+  const focused = S._banner?.contains(doc.activeElement);
   const d = decide(p, {
     kind: 'choice',
     method,

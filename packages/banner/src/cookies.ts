@@ -2,7 +2,7 @@ import { doc } from './dom.js';
 
 /** Reads one cookie of this page (`name` is a validated cookie name: letters, digits, _ -). */
 export const readCookie = (name: string): string | undefined =>
-  doc.cookie.match(new RegExp(`(?:^|; )${name}=([^;]*)`))?.[1];
+  doc.cookie.match(RegExp(`(?:^|; )${name}=([^;]*)`))?.[1];
 
 /**
  * Writes the consent cookie: first-party, `SameSite=Lax`, `Secure` on https, `Path=/`, and a
@@ -20,7 +20,6 @@ export const writeCookie = (name: string, value: string, expiresAt: number, doma
  * domain (`.example.com`), and a host-only delete would leave those behind.
  */
 export const deleteCookies = (patterns: readonly string[]): void => {
-  if (!patterns.length) return;
   const host = location.hostname.split('.');
   for (const part of doc.cookie.split('; ')) {
     const name = part.slice(0, part.indexOf('='));

@@ -1,10 +1,10 @@
-import { type Config, ID_RE } from '@assent/core';
+import { CATEGORIES_KEY, type Config, ID_RE } from '@assent/core';
 import { HELD } from './blocker.js';
 import { doc } from './dom.js';
 
-const KEY = 'assent-categories';
+const KEY = CATEGORIES_KEY;
 /** What the console was last told, so it is told once per page and again only when it grows. */
-let said = '';
+let said: string | undefined;
 /** The list as read, and as it is now. */
 let kept: string | undefined;
 let json = '[]';
@@ -54,11 +54,13 @@ export const discover = (config: Config, held?: boolean, stored?: boolean): Conf
   const now = `${list}`;
   if (now && now !== said)
     console.warn(
-      `assent: held elements name undeclared categories (${(said = now)}); ${
-        held
-          ? 'they stay held until the published policy declares them'
-          : `declare them: categories=(${[...ids, ...list]})`
-      }`,
+      globalThis.ASSENT_LITE
+        ? `assent: held elements name undeclared categories (${(said = now)}); declare them: categories=(${[...ids, ...list]})`
+        : `assent: held elements name undeclared categories (${(said = now)}); ${
+            held
+              ? 'they stay held until the published policy declares them'
+              : `declare them: categories=(${[...ids, ...list]})`
+          }`,
     );
   return held ? config : { ...config, categories: [...config.categories, ...list.map((id) => ({ id }))] };
 };

@@ -45,7 +45,7 @@ type Child = Node | string | false | undefined;
  */
 export const h = <K extends keyof HTMLElementTagNameMap>(
   tag: K,
-  attrs: Attrs | string = {},
+  attrs?: Attrs | string,
   ...children: Child[]
 ): HTMLElementTagNameMap[K] => {
   const el = doc.createElement(tag);
@@ -60,7 +60,7 @@ export const h = <K extends keyof HTMLElementTagNameMap>(
 };
 
 /** Every button of the banner: one class, one weight — refusing looks exactly like accepting. */
-export const btn = (label: string, attrs: Attrs = {}): HTMLButtonElement =>
+export const btn = (label: string, attrs?: Attrs): HTMLButtonElement =>
   h('button', { type: 'button', class: 'assent-btn', ...attrs }, label);
 
 /**

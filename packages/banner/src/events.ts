@@ -15,7 +15,7 @@ export const publicState = (): PublicState => {
     method,
     givenAt,
     expiresAt,
-    gpc: S._gpc,
+    gpc: !globalThis.ASSENT_LITE && S._gpc,
     policy: { version: p.version, hash: p.hash },
   };
 };

@@ -25,7 +25,7 @@ if (pub) {
   try {
     v = parseShortcode(script?.dataset.assent ?? '', json ? JSON.parse(json) : {});
   } catch (e) {
-    v = { ...validateConfig({}), errors: [{ field: 'assent-config', message: `is not valid JSON (${e})` }] };
+    v = { ...parseShortcode(''), errors: [{ field: 'assent-config', message: `is not valid JSON (${e})` }] };
   }
 // Regions are the full build's.
 guard(() => (globalThis.ASSENT_LITE ? start(v) : start(v, undefined, script?.dataset.assentRegion, pub)))();

@@ -80,7 +80,8 @@ export const start = (v: Validated, mode?: Mode, region?: string, pub?: Publishe
     ? createPolicy(v.config, [], {}, 'opt-in')
     : createPolicy(v.config, [], {}, 'opt-in', canonical);
   // (No record yet: `_record` is unset, as null.)
-  S._granted = decide(S._policy, { kind: 'load', stored: null, now: 0, id: (S._id = newId()) }).granted;
+  S._id = newId();
+  S._granted = decide(S._policy, { kind: 'load', stored: null, now: 0 }).granted;
   win.Assent = api;
   const go = (r?: string) =>
     onReady(() => (globalThis.ASSENT_LITE ? run(v) : run(v, ask ? modeForRegion(regions!, r) : mode, true)));
@@ -113,7 +114,6 @@ const run = (v: Validated, mode?: Mode, late?: boolean): AssentApi => {
       stored: s,
       now: Date.now(),
       ...(!globalThis.ASSENT_LITE && { gpc }),
-      id: S._id,
     });
   /**
    * The policy as this page names it (with the categories only held elements name, see
@@ -147,7 +147,8 @@ const run = (v: Validated, mode?: Mode, late?: boolean): AssentApi => {
   };
   // The provisional policy (start) is not this one.
   S._policy = undefined as never;
-  let stored: StoredConsent | null = null;
+  // (Set by the first learn(), below.)
+  let stored!: StoredConsent | null;
   let last: Decision;
   const loading = doc.readyState === 'loading';
   const d = learn()!;

@@ -35,8 +35,11 @@ export interface State {
 
 // What Accept records before the policy is known (the API is there from the first moment, while
 // the page is parsed or the region is asked): a choice, never `undefined`. No GPC until run()
-// reads it (full build; the lite build has none).
-export const S = { _acceptMethod: 'accept-all', _gpc: false } as State;
+// reads it (full build; the lite build has none, and no `_gpc`: events.ts says false).
+export const S = {
+  _acceptMethod: 'accept-all',
+  ...(!globalThis.ASSENT_LITE && { _gpc: false }),
+} as State;
 
 /** 128 random bits from the platform's CSPRNG. */
 export const newId = (): ConsentId => consentIdFrom(crypto.getRandomValues(new Uint8Array(16)));

@@ -1,4 +1,5 @@
 import {
+  CHECKED_KEY,
   type Config,
   canonicalPolicy,
   configOf,
@@ -118,9 +119,7 @@ export const stale = (url: string): Promise<void> =>
       },
       (e) => console.error(`assent: ${url}: ${e}; nothing non-essential runs`),
     )
-    .then(() =>
-      adopt(decide(S._policy, { kind: 'load', stored: null, now: Date.now(), gpc: S._gpc, id: S._id })),
-    );
+    .then(() => adopt(decide(S._policy, { kind: 'load', stored: null, now: Date.now(), gpc: S._gpc })));
 
 /**
  * Deletes the declared cookies of what is not granted, as choose() does (kept apart there:
@@ -135,7 +134,7 @@ export const clean = (g: Granted): void =>
     ),
   );
 
-const CHECKED = 'assent-checked';
+const CHECKED = CHECKED_KEY;
 const storage = (): Storage | null => {
   try {
     return localStorage;
@@ -196,7 +195,7 @@ export const revalidate = (): Promise<boolean | undefined> => {
           return false;
         if (server) writeCookie(cookieName, cookie!, server.expiresAt, domain);
         else writeCookie(cookieName, '', 0, domain);
-        adopt(decide(p, { kind: 'load', stored: server, now: Date.now(), gpc: S._gpc, id: S._id }), server);
+        adopt(decide(p, { kind: 'load', stored: server, now: Date.now(), gpc: S._gpc }), server);
         return true;
       })
       .catch((e) => {

@@ -263,26 +263,30 @@ describe('accessibility in Chromium', () => {
     await o.context.close();
   });
 
-  it('full build: focus goes on to the floating button when the control that had it goes with a choice', async () => {
-    const o = await open(browser, `${site.origin}/full`);
-    const focused = () =>
-      o.page.evaluate(() =>
-        document.activeElement?.closest('.assent-fab') ? 'fab' : document.activeElement?.tagName,
-      );
-    // Enter on the banner's Accept: the banner goes, focus is on "Cookie settings".
-    await o.page.getByRole('button', { name: 'Accept !' }).focus();
-    await o.page.keyboard.press('Enter');
-    assert.equal(await focused(), 'fab');
-    // The dialog opened from the floating button, saved: the choice rebuilt the button.
-    await o.page.keyboard.press('Enter');
-    await o.page.getByRole('dialog').waitFor();
-    await o.page.getByRole('button', { name: 'Reject all' }).focus();
-    await o.page.keyboard.press('Enter');
-    await o.page.waitForFunction(() => !!document.activeElement?.closest('.assent-fab'), null, {
-      timeout: 2000,
+  for (const [build, path] of [
+    ['lite build', '/optin'],
+    ['full build', '/full'],
+  ])
+    it(`${build}: focus goes on to the floating button when the control that had it goes with a choice`, async () => {
+      const o = await open(browser, `${site.origin}${path}`);
+      const focused = () =>
+        o.page.evaluate(() =>
+          document.activeElement?.closest('.assent-fab') ? 'fab' : document.activeElement?.tagName,
+        );
+      // Enter on the banner's Accept: the banner goes, focus is on "Cookie settings".
+      await o.page.getByRole('button', { name: 'Accept !' }).focus();
+      await o.page.keyboard.press('Enter');
+      assert.equal(await focused(), 'fab');
+      // The dialog opened from the floating button, saved (the full build's choice rebuilds the button).
+      await o.page.keyboard.press('Enter');
+      await o.page.getByRole('dialog').waitFor();
+      await o.page.getByRole('button', { name: 'Reject all' }).focus();
+      await o.page.keyboard.press('Enter');
+      await o.page.waitForFunction(() => !!document.activeElement?.closest('.assent-fab'), null, {
+        timeout: 2000,
+      });
+      await o.context.close();
     });
-    await o.context.close();
-  });
 
   it('full build: from the banner’s Preferences, a choice in the dialog leaves focus on the floating button', async () => {
     const o = await open(browser, `${site.origin}/full`);

@@ -3,6 +3,7 @@
  * (issue 13, items 2 and 4, the parts that fit the lite build's budget), in Chromium.
  */
 import assert from 'node:assert/strict';
+import type { ServerResponse } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { bannerTag, launch, open, serve, until } from '../../../test-support/browser.js';
@@ -10,83 +11,114 @@ import { bannerTag, launch, open, serve, until } from '../../../test-support/bro
 describe('hostile and broken pages', () => {
   let browser: Browser;
   let site: Awaited<ReturnType<typeof serve>>;
+  const hung: ServerResponse[] = [];
   before(async () => {
     browser = await launch();
-    site = await serve({
-      // A page (or an ad script on it) that polluted Object.prototype before the banner ran.
-      '/polluted': {
-        head: `<script>Object.prototype.analytics = true; Object.prototype['marketing:ads'] = true;</script>
+    site = await serve(
+      {
+        // A page (or an ad script on it) that polluted Object.prototype before the banner ran.
+        '/polluted': {
+          head: `<script>Object.prototype.analytics = true; Object.prototype['marketing:ads'] = true;</script>
                ${bannerTag('categories=(marketing)')}
                <script type="text/plain" data-assent-category="analytics" src="/hit/undeclared"></script>
                <script type="text/plain" data-assent-category="marketing" data-assent-service="ads" src="/hit/service"></script>`,
-      },
-      // A javascript: URL, a protocol-relative one, then a malformed one, then a good embed,
-      // then one that names no category.
-      '/embeds': {
-        head: bannerTag('categories=(marketing)'),
-        body: `<iframe id="js" data-assent-src="javascript:parent.document.body.dataset.pwned='yes'" data-assent-category="marketing" data-assent-provider="X" title="js"></iframe>
+        },
+        // A javascript: URL, a protocol-relative one, then a malformed one, then a good embed,
+        // then one that names no category.
+        '/embeds': {
+          head: bannerTag('categories=(marketing)'),
+          body: `<iframe id="js" data-assent-src="javascript:parent.document.body.dataset.pwned='yes'" data-assent-category="marketing" data-assent-provider="X" title="js"></iframe>
                <iframe id="pr" data-assent-src="//evil.example/embed" data-assent-category="marketing" data-assent-provider="Y" title="pr"></iframe>
                <iframe id="bad" data-assent-src="http://[" data-assent-category="marketing" title="bad"></iframe>
                <iframe id="good" data-assent-src="/hit/good" data-assent-category="marketing" data-assent-provider="Z" title="good"></iframe>
                <iframe id="nocat" data-assent-src="/hit/nocat" data-assent-provider="W" title="nocat"></iframe>`,
-      },
-      '/fab': { head: bannerTag('') },
-      // 10,000 held inline scripts: they run without waiting for anything.
-      '/many': {
-        head: bannerTag('categories=(analytics)'),
-        body: Array.from(
-          { length: 10_000 },
-          (_, i) =>
-            `<script type="text/plain" data-assent-category="analytics">window.ran=(window.ran||0)+1;window.last=${i};</script>`,
-        ).join(''),
-      },
-      // Browser APIs the banner needs, missing or throwing (a sandboxed frame, an old engine).
-      '/no-cookie': {
-        head: `<script>Object.defineProperty(Document.prototype, 'cookie', { get() { throw new DOMException('denied', 'SecurityError'); }, set() { throw new DOMException('denied', 'SecurityError'); } });</script>
+        },
+        '/fab': { head: bannerTag('') },
+        // 10,000 held inline scripts: they run without waiting for anything.
+        '/many': {
+          head: bannerTag('categories=(analytics)'),
+          body: Array.from(
+            { length: 10_000 },
+            (_, i) =>
+              `<script type="text/plain" data-assent-category="analytics">window.ran=(window.ran||0)+1;window.last=${i};</script>`,
+          ).join(''),
+        },
+        // Browser APIs the banner needs, missing or throwing (a sandboxed frame, an old engine).
+        '/no-cookie': {
+          head: `<script>Object.defineProperty(Document.prototype, 'cookie', { get() { throw new DOMException('denied', 'SecurityError'); }, set() { throw new DOMException('denied', 'SecurityError'); } });</script>
                ${bannerTag('categories=(analytics)')}
                <script type="text/plain" data-assent-category="analytics" src="/hit/no-cookie"></script>`,
-      },
-      // Held scripts the browser will not run (nomodule, a type that is not JavaScript): they
-      // fire neither load nor error, and must not hold the scripts after them.
-      ...Object.fromEntries(
-        (['assent.min.js', 'assent.full.min.js'] as const).map((file) => [
-          `/stall/${file}`,
-          {
-            head: bannerTag('categories=(analytics)', '', file),
-            body: `<script type="text/plain" data-assent-category="analytics" nomodule src="/hit/nomodule"></script>
+        },
+        // Held scripts the browser will not run (nomodule, a type that is not JavaScript): they
+        // fire neither load nor error, and must not hold the scripts after them.
+        ...Object.fromEntries(
+          (['assent.min.js', 'assent.full.min.js'] as const).map((file) => [
+            `/stall/${file}`,
+            {
+              head: bannerTag('categories=(analytics)', '', file),
+              body: `<script type="text/plain" data-assent-category="analytics" nomodule src="/hit/nomodule"></script>
                    <script type="text/plain" data-assent-category="analytics" data-assent-type="text/babel" src="/hit/babel"></script>
                    <script type="text/plain" data-assent-category="analytics" src="/hit/after"></script>
                    <script type="text/plain" data-assent-category="analytics">window.afterInline = 1;</script>`,
-          },
-        ]),
-      ),
-      // A held embed whose placeholder a router clones back (Turbo's restoration visits copy
-      // the DOM: handlers set on elements are lost).
-      ...Object.fromEntries(
-        (['assent.min.js', 'assent.full.min.js'] as const).map((file) => [
-          `/cloned/${file}`,
-          {
-            head: bannerTag('categories=(marketing)', '', file),
-            body: `<div id="view"><iframe id="v" data-assent-src="/hit/video" data-assent-category="marketing" data-assent-provider="V" title="video"></iframe></div>`,
-          },
-        ]),
-      ),
-      // The full build says what a site owner got wrong, naming it.
-      '/mistakes': {
-        lang: 'fr',
-        head: bannerTag('categories=(analytics,marketing)', '', 'assent.full.min.js'),
-        body: `<img data-assent-category="analytics" src="/hit/pixel" alt="">
+            },
+          ]),
+        ),
+        // A held embed whose placeholder a router clones back (Turbo's restoration visits copy
+        // the DOM: handlers set on elements are lost).
+        ...Object.fromEntries(
+          (['assent.min.js', 'assent.full.min.js'] as const).map((file) => [
+            `/cloned/${file}`,
+            {
+              head: bannerTag('categories=(marketing)', '', file),
+              body: `<div id="view"><iframe id="v" data-assent-src="/hit/video" data-assent-category="marketing" data-assent-provider="V" title="video"></iframe></div>`,
+            },
+          ]),
+        ),
+        // A held script whose server never answers (/hang/…), then one after it.
+        ...Object.fromEntries(
+          (['assent.min.js', 'assent.full.min.js'] as const).map((file) => [
+            `/hung/${file}`,
+            {
+              head: bannerTag('categories=(analytics)', '', file),
+              body: `<script type="text/plain" data-assent-category="analytics" src="/hang/script"></script>
+                   <script type="text/plain" data-assent-category="analytics">window.afterHang = Date.now();</script>`,
+            },
+          ]),
+        ),
+        // A mistyped category key, on a button and through the API.
+        ...Object.fromEntries(
+          (['assent.min.js', 'assent.full.min.js'] as const).map((file) => [
+            `/typo/${file}`,
+            {
+              head: bannerTag('categories=(analytics,marketing)', '', file),
+              body: `<button id="typo" data-assent-accept="analytcs">Accept analytics</button>`,
+            },
+          ]),
+        ),
+        // The full build says what a site owner got wrong, naming it.
+        '/mistakes': {
+          lang: 'fr',
+          head: bannerTag('categories=(analytics,marketing)', '', 'assent.full.min.js'),
+          body: `<img data-assent-category="analytics" src="/hit/pixel" alt="">
                <button id="typo" data-assent-accept="analytcs">Accept analytics</button>
                <iframe data-assent-src="/hit/embed" data-assent-category="marketing" title="e"></iframe>`,
-      },
-      '/no-observer': {
-        head: `<script>delete window.MutationObserver;</script>
+        },
+        '/no-observer': {
+          head: `<script>delete window.MutationObserver;</script>
                ${bannerTag('categories=(analytics)')}
                <script type="text/plain" data-assent-category="analytics" src="/hit/no-observer"></script>`,
+        },
       },
-    });
+      (req, res) => {
+        // Never answered (until the tests end).
+        if (!req.url?.startsWith('/hang/')) return false;
+        hung.push(res);
+        return true;
+      },
+    );
   });
   after(async () => {
+    for (const res of hung) res.destroy();
     await browser.close();
     await site.close();
   });
@@ -226,6 +258,42 @@ describe('hostile and broken pages', () => {
       assert.ok(await until(() => site.hits.get('video') === 1), 'the cloned embed loaded');
       assert.equal(await o.page.evaluate(() => document.activeElement?.id), 'v');
       assert.deepEqual(o.errors, []);
+      await o.context.close();
+    });
+
+  for (const file of ['assent.min.js', 'assent.full.min.js'])
+    it(`${file}: a held script whose server never answers holds the ones after it for 10 s, not for ever`, async () => {
+      const o = await open(browser, `${site.origin}/hung/${file}`);
+      await o.page.getByRole('button', { name: 'Accept' }).click();
+      const clicked = Date.now();
+      await o.page.waitForFunction(() => (window as unknown as { afterHang?: number }).afterHang, null, {
+        timeout: 20_000,
+      });
+      // In order: not before the 10 s (less a little for the clocks).
+      assert.ok(Date.now() - clicked > 9000, `ran after ${Date.now() - clicked} ms`);
+      await o.context.close();
+    });
+
+  for (const file of ['assent.min.js', 'assent.full.min.js'])
+    it(`${file}: a mistyped data-assent-accept or accept() key records nothing and says so`, async () => {
+      const o = await open(browser, `${site.origin}/typo/${file}`);
+      await o.page.locator('#assent-banner').waitFor();
+      await o.page.locator('#typo').click();
+      await o.page.evaluate(() =>
+        (window as unknown as { Assent: { accept(k: string[]): void } }).Assent.accept(['analytics', 'nope']),
+      );
+      assert.equal((await o.cookies()).assent, undefined, 'no choice was recorded');
+      assert.equal(
+        o.errors.filter((e) => e.includes('unknown category or service')).length,
+        2,
+        o.errors.join('\n'),
+      );
+      assert.ok(await o.page.locator('#assent-banner').isVisible(), 'the visitor is still asked');
+      // A known key still records.
+      await o.page.evaluate(() =>
+        (window as unknown as { Assent: { accept(k: string[]): void } }).Assent.accept(['analytics']),
+      );
+      assert.ok((await o.cookies()).assent, 'a choice was recorded');
       await o.context.close();
     });
 

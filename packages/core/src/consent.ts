@@ -21,7 +21,8 @@ export const isConsentId = (s: unknown): s is ConsentId => typeof s === 'string'
 export const consentIdFrom = (bytes: Uint8Array): ConsentId =>
   btoa(String.fromCharCode(...bytes))
     .slice(0, 22)
-    .replace(/[+/]/g, (c) => (c === '+' ? '-' : '_')) as ConsentId;
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_') as ConsentId;
 
 /** A choice as the consent cookie stores it; meaningful only against the policy it names. */
 export interface StoredConsent {

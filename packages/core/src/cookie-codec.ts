@@ -21,7 +21,10 @@ export const encodeConsent = (c: StoredConsent): string =>
     b36(c.bits),
     seconds(c.givenAt),
     seconds(c.expiresAt),
-    M[METHODS.indexOf(c.method)]! + (!globalThis.ASSENT_LITE && c.gpc ? 'g' : ''),
+    // (The lite build has no GPC.)
+    globalThis.ASSENT_LITE
+      ? M[METHODS.indexOf(c.method)]!
+      : M[METHODS.indexOf(c.method)]! + (c.gpc ? 'g' : ''),
   ].join('|');
 
 /**
@@ -48,6 +51,15 @@ export const decodeConsent = (raw: string | null | undefined): StoredConsent | n
     (x, i) => Number.parseInt(x!, 36) * (i ? 1000 : 1),
   ) as [number, number, number];
   if (method && expiresAt >= givenAt && Number.isSafeInteger(b))
-    return { id: id as ConsentId, hash: hash!, bits: b, method, gpc: !!g, givenAt, expiresAt };
+    return {
+      id: id as ConsentId,
+      hash: hash!,
+      bits: b,
+      method,
+      // (The lite build has no GPC: its records never carry it.)
+      ...(!globalThis.ASSENT_LITE && { gpc: !!g }),
+      givenAt,
+      expiresAt,
+    } as StoredConsent;
   return null;
 };

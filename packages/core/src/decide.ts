@@ -16,8 +16,8 @@ export type DecideInput =
       readonly stored: StoredConsent | null;
       readonly now: number;
       readonly gpc?: boolean;
-      /** The visitor's consent ID (a load makes no record: GPC is applied live, never stored). */
-      readonly id: ConsentId;
+      /** Unused: a load makes no record (GPC is applied live, never stored). */
+      readonly id?: ConsentId;
     }
   /** A visitor's choice. `granted` lists category ids and `category:service` keys (custom only). */
   | {
@@ -144,13 +144,12 @@ export const decide = (policy: Policy, input: DecideInput): Decision => {
     }
     // opt-out is in the full build only (US state laws, with GPC's opt-out and regions).
     const optOut = !globalThis.ASSENT_LITE && policy.mode === 'opt-out';
-    granted = all(policy, (k) => optOut && unlessGpc(k));
     // GPC is a valid opt-out in opt-out regions: applied without asking, and never stored as
     // if it were the visitor's own choice (no record, no cookie, no receipt): it is read again
     // on every page, so turning the signal off gives the visitor their own choice back.
     return {
       show: !(optOut && gpc),
-      granted,
+      granted: all(policy, (k) => optOut && unlessGpc(k)),
       ...(!globalThis.ASSENT_LITE && stale && { stale }),
       ...(!globalThis.ASSENT_LITE && { gpc }),
     };
@@ -169,7 +168,9 @@ export const decide = (policy: Policy, input: DecideInput): Decision => {
   return {
     show: false,
     granted,
-    record: record(policy, input.now, method, input.id, granted, gpc),
+    record: globalThis.ASSENT_LITE
+      ? record(policy, input.now, method, input.id, granted)
+      : record(policy, input.now, method, input.id, granted, gpc),
     ...(!globalThis.ASSENT_LITE && { gpc }),
   };
 };
@@ -180,7 +181,7 @@ const record = (
   method: Method,
   id: ConsentId,
   granted: Granted,
-  gpc: boolean,
+  gpc?: boolean,
 ): StoredConsent => {
   const givenAt = Math.floor(now / 1000) * 1000;
   return {

@@ -43,6 +43,8 @@ export const tokenizeShortcode = (
   return { pairs, errors };
 };
 
+type Writable = { -readonly [K in keyof Config]: Config[K] } & Record<string, unknown>;
+
 /**
  * Parses a shortcode into a validated config, on top of an optional JSON config `base`
  * (the shortcode's keys win). Never throws: syntax errors, unknown keys and
@@ -53,9 +55,8 @@ export const tokenizeShortcode = (
  */
 export const parseShortcode = (src: string, base: Record<string, unknown> = {}): Validated => {
   const { pairs, errors } = tokenizeShortcode(src);
-  const c: { -readonly [K in keyof Config]: Config[K] } & Record<string, unknown> = {
-    ...checkFields(base, errors),
-  };
+  // A new object (checkFields builds one), filled in below.
+  const c = checkFields(base, errors) as Writable;
   const lang = pairs.find(([k]) => k === 'lang')?.[1].toLowerCase() ?? 'en';
   const seen: string[] = [];
   for (const [key, value] of pairs) {
@@ -84,7 +85,11 @@ export const parseShortcode = (src: string, base: Record<string, unknown> = {}):
               : value === 'no'
                 ? undefined
                 : bad(key, `must be yes, no, advanced or basic, got ${JSON.stringify(value)}`);
-      if (v !== undefined && (v = checkField(field, v, bad, text)) !== undefined) {
+      // (Only gcm's can be undefined here: the lite build has none.)
+      if (
+        (globalThis.ASSENT_LITE || v !== undefined) &&
+        (v = checkField(field, v, bad, text)) !== undefined
+      ) {
         if (text) c.texts = { ...c.texts, [lang]: { ...c.texts[lang], [field]: v } };
         else c[field] = v;
       }
