@@ -120,6 +120,13 @@ const apiKeys: Check = (v) => {
     const problem = tokenProblem(k);
     if (problem) return bad(`["${o}"] ${problem}`);
   }
+  // Two spellings of one site would keep one key silently (createServer refuses them too).
+  const seen = new Map<string, string>();
+  for (const o of Object.keys(v)) {
+    const was = seen.get(normalizeOrigin(o));
+    if (was !== undefined) return bad(`"${was}" and "${o}" are the same site`);
+    seen.set(normalizeOrigin(o), o);
+  }
   return ok(Object.fromEntries(Object.entries(v).map(([o, k]) => [normalizeOrigin(o), k])));
 };
 

@@ -76,6 +76,18 @@ describe('operator configuration: one schema for file, environment and flags', (
     ],
     ['a database URL of no known kind', {}, { ASSENT_DB: 'mysql://x' }, {}, /^ASSENT_DB: must be sqlite:/],
     [
+      'two spellings of one site in apiKeys',
+      {
+        apiKeys: {
+          'https://a.example': 'key-one-for-a-example',
+          'https://A.example:443/': 'key-two-for-a-example',
+        },
+      },
+      {},
+      {},
+      /^conf\.json: apiKeys: "https:\/\/a\.example" and "https:\/\/A\.example:443\/" are the same site/,
+    ],
+    [
       'a short API key, without repeating it',
       { apiKeys: { 'https://a.example': 'short' } },
       {},

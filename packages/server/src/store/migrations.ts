@@ -166,7 +166,9 @@ const migrations: Record<string, Migration> = {
    */
   '0005_latest_by_site': {
     async up(db: Kysely<unknown>) {
-      await db.schema.dropTable('consent_latest').execute();
+      // ifExists: SQLite runs DDL outside a transaction; a crash after the drop must not leave
+      // a database this migration cannot finish.
+      await db.schema.dropTable('consent_latest').ifExists().execute();
       await db.schema
         .createTable('consent_latest')
         .addColumn('site', 'text', (c) => c.notNull())
