@@ -5,7 +5,7 @@ import { type AuditEntry, entryOf, verifyAudit } from '../audit.js';
 import type { Context } from '../context.js';
 import { errorResponses } from '../errors.js';
 import { jsonReply, textReply } from '../schemas.js';
-import type { Store } from '../store/types.js';
+import { PG_INT_MAX, type Store } from '../store/types.js';
 
 // Server-wide: the log names every site's actions, so only callers who see every site.
 const READERS = { allow: ['owner', 'auditor'] as const, scope: 'server' as const };
@@ -63,7 +63,7 @@ export const auditRoutes = (ctx: Context) => async (app: FastifyInstance) => {
       const limit = Number(req.query.limit ?? 50);
       // Past the last entry is "from the newest": clamped to what every store's column holds
       // (PostgreSQL's 32-bit integer answered a larger number with a 500).
-      const before = req.query.before === undefined ? null : Math.min(Number(req.query.before), 2 ** 31 - 1);
+      const before = req.query.before === undefined ? null : Math.min(Number(req.query.before), PG_INT_MAX);
       const rows = await ctx.store.admin.auditPage(before, limit);
       const entries = rows.map(entryOf);
       reply.header('cache-control', 'no-store');

@@ -19,6 +19,12 @@ export interface Database {
 }
 
 /**
+ * The largest PostgreSQL `integer`, the type of the stores' sequence, size and index columns
+ * (migrations.ts): a number a request may name is capped by it before it reaches a database.
+ */
+export const PG_INT_MAX = 2 ** 31 - 1;
+
+/**
  * Each consent's latest receipt on each site (by `at`, then `seq`), kept by every append in the receipt's own transaction: what the
  * console's overview counts ("a visitor's latest choice") without finding, for each of a
  * million receipts, whether a later one of the same consent exists. Its columns are the

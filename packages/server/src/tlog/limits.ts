@@ -1,3 +1,5 @@
+import { PG_INT_MAX } from '../store/types.js';
+
 /**
  * The largest tree size (and leaf index) the log takes, from a request or from a checkpoint's
  * text: 2^31 − 1, the largest PostgreSQL `integer`, the type of the log's size and index
@@ -6,7 +8,7 @@
  * there: a 500 on PostgreSQL (a 404 on SQLite, whose integers are 64-bit). A log would need
  * wider columns (a migration) before this could grow.
  */
-export const MAX_TREE_SIZE = 2 ** 31 - 1;
+export const MAX_TREE_SIZE = PG_INT_MAX;
 
 /**
  * A tree size written in decimal as a checkpoint writes it (no sign, no leading zero) and at
