@@ -450,7 +450,8 @@ const mth = (leaves: readonly Uint8Array[]) => hashCover(extend(0, [], leaves, n
 /**
  * A log that shows each client its own history (a split view): `?view=` stands for the client
  * the operator recognises. `base` is a tree of 4 leaves; `a` and `b` are two different trees of
- * 8 leaves, each extending `base`; `hang` shows `a` but never answers its consistency proof.
+ * 8 leaves, each extending `base`; `a9` extends `a` by one leaf (the log grew); `hang` shows
+ * `a` but never answers its consistency proof.
  * Consistency proofs wait for `hold(view)`.
  */
 const splitLog = async (hold: (view: string, served: readonly string[]) => Promise<void>) => {
@@ -461,6 +462,7 @@ const splitLog = async (hold: (view: string, served: readonly string[]) => Promi
     base: leaves(0, 4),
     a: leaves(10, 8),
     b: leaves(20, 8),
+    a9: leaves(10, 9),
     hang: leaves(10, 8),
   };
   const served: string[] = [];
@@ -502,10 +504,10 @@ const lockOf = (state: string) =>
 
 describe('assent-server witness: one run at a time per log', () => {
   it('two overlapping runs shown two different trees: one stores and cosigns, the other waits, then reports the fork', async () => {
-    // Each consistency proof waits until both runs have fetched their checkpoint: without a
-    // lock, both then compare against the same stored checkpoint and both succeed.
+    // Each consistency proof waits (up to 2 s) until both runs have fetched their checkpoint:
+    // without a lock, both then compare against the same stored checkpoint and both succeed.
     const log = await splitLog(async (_view, served) => {
-      while (!(served.includes('a') && served.includes('b'))) await sleep(20);
+      for (let i = 0; i < 100 && !(served.includes('a') && served.includes('b')); i++) await sleep(20);
       await sleep(300);
     });
     try {
@@ -542,6 +544,49 @@ describe('assent-server witness: one run at a time per log', () => {
         readdirSync(state).filter((f) => f.endsWith('.tmp')),
         [],
         'no temporary file is left behind',
+      );
+    } finally {
+      log.close();
+    }
+  });
+
+  it('a run whose checkpoint is slow to arrive while the log grows is no fork: the next run fetches under the lock', async () => {
+    // Run 1's answer (the tree of 8) is on its way while run 2 is started against the grown
+    // log (9). When run 1 fetched before taking the lock, run 2 stored 9 first and run 1 then
+    // reported its own older checkpoint as "the tree shrank from 9 to 8": a false fork.
+    const log = await splitLog(async () => {});
+    try {
+      const state = join(dir, 'witness-slow');
+      const first = await witness(log.url('base'), state, [keys.publicKey], logOrigin(ORIGIN));
+      assert.ok(first.ok, JSON.stringify(first));
+      let secondDone!: () => void;
+      const second = new Promise<void>((r) => {
+        secondDone = r;
+      });
+      const fetchText = async (u: string) => {
+        const res = await fetch(u);
+        return { status: res.status, text: await res.text() };
+      };
+      const slow = witness(log.url('a'), state, [keys.publicKey], logOrigin(ORIGIN), {
+        get: async (u) => {
+          const r = await fetchText(u);
+          if (u.includes('/checkpoint')) await Promise.race([second, sleep(1_500)]);
+          return r;
+        },
+      });
+      await sleep(100);
+      const grown = await witness(log.url('a9'), state, [keys.publicKey], logOrigin(ORIGIN), {
+        lockWaitMs: 5_000,
+      });
+      secondDone();
+      const late = await slow;
+      assert.ok(late.ok, `the slow run is no fork: ${JSON.stringify(late)}`);
+      assert.ok(grown.ok, `the run against the grown log waited and checked 8 → 9: ${JSON.stringify(grown)}`);
+      assert.equal(grown.ok && grown.from, 8);
+      assert.deepEqual(
+        readdirSync(state).filter((f) => f.includes('.fork-')),
+        [],
+        'no fork evidence written',
       );
     } finally {
       log.close();

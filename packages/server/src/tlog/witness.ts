@@ -19,8 +19,8 @@ import { type NoteCheck, verifyCheckpoint } from './note.js';
 
 /**
  * Each request of a witness run gives up after this long: a run holds its log's lock while it
- * asks for the consistency proof and submits its cosignature, and must end well before its
- * lock counts as stale (STALE_LOCK_MS, tlog/lock.ts).
+ * fetches the checkpoint and the consistency proof and submits its cosignature, and must end
+ * well before its lock counts as stale (STALE_LOCK_MS, tlog/lock.ts).
  */
 export const FETCH_TIMEOUT_MS = 60_000;
 
@@ -117,12 +117,13 @@ const writeAtomically = (file: string, text: string) => {
  * `origin`: the log the witness expects (`logOrigin(site)` of the URL's site, or what the
  * operator named): a checkpoint under any other origin is refused, never stored as a new log.
  *
- * One run at a time per log and state directory: the checkpoint is fetched and its signature
- * checked first, then the run takes the log's lock (`<log>.lock`, tlog/lock.ts), and only under
- * it reads the stored checkpoint, checks the new one against it, stores it and (`stored`)
- * cosigns it. Two overlapping runs shown two different trees used to both check against the
- * same stored checkpoint and both succeed (and both cosign); now the second one checks against
- * what the first stored, and sees the fork.
+ * One run at a time per log and state directory: a run takes the log's lock (`<log>.lock`,
+ * tlog/lock.ts) first, and only under it fetches the checkpoint, reads the stored one, checks
+ * the new one against it, stores it and (`stored`) cosigns it. Two overlapping runs shown two
+ * different trees used to both check against the same stored checkpoint and both succeed (and
+ * both cosign); now the second one checks against what the first stored, and sees the fork.
+ * The fetch is under the lock too: a run that fetched before a later run stored a larger tree
+ * reported its own, older checkpoint as a shrunk tree (a fork that was not one).
  */
 export const witness = async (
   url: string,
@@ -137,17 +138,6 @@ export const witness = async (
       const res = await fetch(u, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
       return { status: res.status, text: await res.text() };
     });
-  const res = await get(url);
-  if (res.status !== 200)
-    return { ok: false, fork: false, reason: `${url} answered ${res.status}: ${res.text.slice(0, 200)}` };
-  const note = res.text;
-  const shown = originOf(note);
-  if (shown !== origin)
-    return {
-      ok: false,
-      fork: false,
-      reason: `the checkpoint is for the log ${JSON.stringify(shown)}, not ${JSON.stringify(origin)}, the log this witness watches at ${url}`,
-    };
   const keys = publicKeys.map((k) => (typeof k === 'string' ? createPublicKey(k) : k));
   const check = (text: string): NoteCheck => {
     let c: NoteCheck = { ok: false, reason: 'no public key given' };
@@ -157,10 +147,6 @@ export const witness = async (
     }
     return c;
   };
-  const shownNow = check(note);
-  if (!shownNow.ok)
-    return { ok: false, fork: false, reason: `the checkpoint does not verify: ${shownNow.reason}` };
-  const now = shownNow.checkpoint;
   mkdirSync(stateDir, { recursive: true });
   const base = join(stateDir, createHash('sha256').update(origin).digest('hex').slice(0, 16));
   const file = `${base}.checkpoint`;
@@ -177,6 +163,21 @@ export const witness = async (
       reason: `another run is witnessing this log: the lock ${lock.holder} is held; runs of one state directory must not overlap (remove the file if no run is going on)`,
     };
   try {
+    const res = await get(url);
+    if (res.status !== 200)
+      return { ok: false, fork: false, reason: `${url} answered ${res.status}: ${res.text.slice(0, 200)}` };
+    const note = res.text;
+    const shown = originOf(note);
+    if (shown !== origin)
+      return {
+        ok: false,
+        fork: false,
+        reason: `the checkpoint is for the log ${JSON.stringify(shown)}, not ${JSON.stringify(origin)}, the log this witness watches at ${url}`,
+      };
+    const shownNow = check(note);
+    if (!shownNow.ok)
+      return { ok: false, fork: false, reason: `the checkpoint does not verify: ${shownNow.reason}` };
+    const now = shownNow.checkpoint;
     let from: number | null = null;
     if (existsSync(file)) {
       // Read under the lock: what the previous run stored, verified when it was stored.
