@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import Database from 'better-sqlite3';
 import type { InjectOptions } from 'fastify';
 import pino from 'pino';
 import { createServer } from '../src/index.js';
@@ -156,6 +157,49 @@ describe('privacy', () => {
       traces().filter((t) => !t.startsWith('kept')),
       [],
     );
+  });
+
+  it('empties the WAL of an erased consent once a reader that held the checkpoint back is done', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'receipts.db');
+    const s = await createServer({
+      db: `sqlite:${file}`,
+      sites: SITES,
+      adminToken: 'privacy-test-admin-token',
+      logger: false,
+      log: false,
+      retention: false,
+    });
+    const reader = new Database(file, { readonly: true });
+    try {
+      const erased = receiptBody();
+      const r = await s.app.inject({
+        method: 'POST',
+        url: '/v1/receipts',
+        headers: { origin: ORIGIN },
+        payload: erased,
+      });
+      assert.equal(r.statusCode, 201, r.body);
+      const inWal = () => readFileSync(`${file}-wal`).indexOf(erased.consentId) !== -1;
+      // A reader mid-export: its snapshot keeps the erasure's checkpoint from finishing.
+      reader.exec('BEGIN');
+      reader.prepare('SELECT count(*) FROM receipts').get();
+      const res = await s.app.inject({
+        method: 'POST',
+        url: '/v1/admin/erasures',
+        headers: { authorization: 'Bearer privacy-test-admin-token' },
+        payload: { site: ORIGIN, consentId: erased.consentId },
+      });
+      assert.equal(res.statusCode, 200, res.body);
+      assert.ok(inWal(), 'held back by the reader, the WAL still has the consent ID (the test sees it)');
+      reader.exec('COMMIT');
+      // Retried a second later, without waiting for another purge or erasure.
+      for (let i = 0; i < 40 && inWal(); i++) await new Promise((t) => setTimeout(t, 100));
+      assert.ok(!inWal(), 'the WAL was emptied once the reader was done');
+    } finally {
+      reader.close();
+      await s.close();
+    }
   });
 
   it('deletes the IP hash’s old salts with retention off too', async () => {

@@ -175,18 +175,32 @@ const eraseBoth = db.transaction((now, site, consentId, expect, auditSql, auditP
 });
 // After a purge or an erasure that cleared something, the WAL still holds the pages as they
 // were (consent IDs and all) until SQLite reuses them: a TRUNCATE checkpoint copies the cleared
-// pages into the file (where secure_delete zeroed what was freed) and empties the WAL. Best
-// effort, and without waiting: a reader mid-query (an export) would otherwise hold this thread,
-// and every receipt behind it, for the busy timeout; the next purge's checkpoint tries again.
+// pages into the file (where secure_delete zeroed what was freed) and empties the WAL. Without
+// waiting: a reader mid-query (an export) would otherwise hold this thread, and every receipt
+// behind it, for the busy timeout. A checkpoint a reader kept from finishing is tried again,
+// between batches, after SCRUB_RETRY_MS, then twice as long each time (at most a minute), until
+// it completes: an erased consent ID must not stay in the WAL until the next purge, a day later.
 const busyTimeout = db.pragma('busy_timeout', { simple: true });
-const scrubbed = (result) => {
-  if (!result) return result;
+const SCRUB_RETRY_MS = 1_000;
+let scrubRetry = null;
+const checkpoint = (wait) => {
+  scrubRetry = null;
+  if (closing) return;
   db.pragma('busy_timeout = 0');
+  let busy = 1;
   try {
-    db.pragma('wal_checkpoint(TRUNCATE)');
+    busy = db.pragma('wal_checkpoint(TRUNCATE)')[0]?.busy ?? 1;
+  } catch {
+    // SQLITE_BUSY from another writer's lock: the same as a reader in the way.
   } finally {
     db.pragma(`busy_timeout = ${busyTimeout}`);
   }
+  if (busy) scrubRetry = setTimeout(checkpoint, wait, Math.min(wait * 2, 60_000)).unref();
+};
+const scrubbed = (result) => {
+  if (!result) return result;
+  if (scrubRetry) clearTimeout(scrubRetry);
+  checkpoint(SCRUB_RETRY_MS);
   return result;
 };
 const eraseOp = outcomeOf(eraseBoth);
