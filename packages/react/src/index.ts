@@ -120,10 +120,19 @@ export interface Consent {
   withdraw(): void;
 }
 
-const accept = (categories?: string[]): void => assent()?.accept(categories);
-const reject = (): void => assent()?.reject();
-const open = (): void => assent()?.open();
-const withdraw = (): void => assent()?.withdraw();
+/**
+ * The banner, once it has reported. Before (the full build's `ready: false`: the visitor's
+ * region or a server check under way) a choice would be recorded under a policy the visitor
+ * may never be shown (opt-in, before the region says notice): the actions do nothing then.
+ */
+const reported = (): AssentApi | undefined => {
+  const a = assent();
+  return a?.ready === false ? undefined : a;
+};
+const accept = (categories?: string[]): void => reported()?.accept(categories);
+const reject = (): void => reported()?.reject();
+const open = (): void => reported()?.open();
+const withdraw = (): void => reported()?.withdraw();
 
 /**
  * The visitor's consent, re-rendering on every choice (no reload), plus the banner's actions.

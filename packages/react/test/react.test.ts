@@ -152,9 +152,16 @@ describe('@assent/react in Chromium, with the real banner', () => {
     await o.context.close();
   });
 
-  it('a banner that has not reported yet (the full build asking the region) is not ready', async () => {
+  it('a banner that has not reported yet (the full build asking the region) is not ready, and its actions do nothing', async () => {
     const o = await open(browser, `${site.origin}/region`);
+    // Before the region is known, a choice would be recorded under a mode the visitor may
+    // never be shown (the region's answer comes 800 ms later): it is not made.
+    await o.page.getByTestId('ready').getByText('waiting', { exact: true }).waitFor();
+    await o.page.getByRole('button', { name: 'Allow Matomo only' }).click();
+    assert.equal(await o.page.evaluate(() => document.cookie), '', 'no choice stored');
     await o.page.getByTestId('ready').getByText('ready', { exact: true }).waitFor();
+    assert.deepEqual(await shown(o), ['ready', 'no choice', 'Analytics is off', 'Matomo is off']);
+    assert.ok(await o.page.locator('#assent-banner').isVisible(), 'the banner asks');
     assert.deepEqual(await readyLog(o), [false, true], 'window.Assent was there, but not ready');
     assert.deepEqual(o.errors, []);
     await o.context.close();
