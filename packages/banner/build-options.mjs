@@ -22,7 +22,8 @@ export const common = {
   // body, dataLayer payloads, texts, and any name a DOM or built-in object also has
   // (`key`, `now`, `keys`, `map` …): mangling is by name, bundle-wide.
   mangleProps: /^(_.*|show|record|stale|kind|stored|bits|config|errors|field|pairs)$/,
-  reserveProps: /^__/,
+  // `_clear` is Google Tag Manager's (src/gcm.ts), not ours to rename.
+  reserveProps: /^(__|_clear$)/,
   legalComments: 'none',
   logLevel: 'warning',
   absWorkingDir: dir,

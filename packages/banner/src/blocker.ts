@@ -25,7 +25,8 @@ const ok = (el: HTMLElement) =>
   allowed(S._granted, el.dataset.assentCategory!, el.dataset.assentService) ||
   (!globalThis.ASSENT_LITE &&
     S._policy.config.googleConsentMode?.mode === 'advanced' &&
-    GOOGLE_TAG.test(el.outerHTML));
+    // Its URL or its code, never another attribute (a note mentioning gtag() released a tracker).
+    GOOGLE_TAG.test(el.getAttribute('src')! + el.textContent));
 
 let queue = Promise.resolve();
 

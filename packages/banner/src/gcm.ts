@@ -56,13 +56,17 @@ export const gcmUpdate = (gcm: GoogleConsentMode | undefined, g: Granted): void 
 
 /**
  * For tag managers, on every page view once the state is known and on every change:
- * `{ event: 'assent_consent', assent: { categories, services, method } }` on `dataLayer`
+ * `{ _clear: true, event: 'assent_consent', assent: { categories, services, method } }` on `dataLayer`
  * (when the page has one, or Consent Mode is on). `method` is `null` with no choice made.
  */
 export const tagEvent = (gcm: GoogleConsentMode | undefined, g: Granted, method?: string | null): void => {
   if (!gcm && !win.dataLayer) return;
   const on = grantedKeys(g);
   layer().push({
+    // GTM merges a pushed array into the one before, index by index: without `_clear`, a
+    // withdrawal's `categories: []` left the granted ones in place, and their tags fired on it.
+    // (build-options.mjs keeps the name: the build renames other `_` properties.)
+    _clear: true,
     event: 'assent_consent',
     assent: {
       categories: on.filter((k) => !k.includes(':')),

@@ -164,7 +164,14 @@ const run = (v: Validated, mode?: Mode, late?: boolean): AssentApi => {
     const fresh = d.show || !stored;
     if (late) check || gcmUpdate(gcm, d.granted);
     // A returning visitor: the default a new visitor gets, then their stored choice as an update.
-    else gcmStart(gcm, fresh ? d.granted : load(null).granted, fresh || check ? undefined : d.granted);
+    // While the check is under way the default grants nothing, whatever the mode: opt-out's
+    // default (everything) would reach a visitor who refused as a grant until the answer.
+    else
+      gcmStart(
+        gcm,
+        fresh ? d.granted : check ? {} : load(null).granted,
+        fresh || check ? undefined : d.granted,
+      );
     // Unchanged after the check: the stored choice's update now. (Changed: adopt() sent it; a
     // choice made meanwhile sends its own, once its receipt is accepted.)
     const r = S._record;

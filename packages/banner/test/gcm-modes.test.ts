@@ -42,8 +42,16 @@ describe('Consent Mode advanced and basic in Chromium', () => {
         '/unset-held': { head: `${banner('gcm=(yes)')}${HELD}` },
         '/unset-live': { head: `${banner('gcm=(yes)')}${LIVE}` },
         '/basic-live': { head: `${banner('gcm=(basic)')}${LIVE}` },
+        // Advanced: a held tracker that is not Google's, whose markup merely mentions gtag().
+        '/advanced-other': {
+          head: `${banner('gcm=(advanced)')}${HELD}<script type="text/plain" data-assent-category="marketing" src="/hit/other" data-note="fires with our gtag() setup"></script>`,
+        },
       },
       (req, res) => {
+        if (req.url === '/hit/other') {
+          res.writeHead(200, { 'content-type': 'text/javascript' }).end('window.otherRan = true;');
+          return true;
+        }
         if (req.url === TAG) {
           res.writeHead(200, { 'content-type': 'text/javascript' }).end(GTAG_STANDIN);
           return true;
@@ -94,6 +102,25 @@ describe('Consent Mode advanced and basic in Chromium', () => {
       'config G-TEST',
     ]);
     assert.deepEqual(o.warnings, [], 'the mode was said: no hint');
+    await o.context.close();
+  });
+
+  it('advanced releases the Google tag by its URL or code, not a tracker whose attribute mentions gtag()', async () => {
+    const o = await open(browser, `${site.origin}/advanced-other`);
+    await o.page.locator('#assent-banner').waitFor();
+    await waitLog(o.page, 4);
+    await o.page.waitForTimeout(300);
+    const ran = () => o.page.evaluate(() => (window as unknown as { otherRan?: boolean }).otherRan ?? false);
+    assert.equal(await ran(), false, 'the marketing tracker stays held before any choice');
+    await o.page.getByRole('button', { name: 'Accept', exact: true }).click();
+    await o.page.waitForFunction(() => (window as unknown as { otherRan?: boolean }).otherRan === true);
+    // Each tag-manager event replaces the last one's lists (GTM merges arrays index by index).
+    const events = await o.page.evaluate(() =>
+      (window as unknown as { dataLayer: { event?: string; _clear?: boolean }[] }).dataLayer
+        .filter((e) => e.event === 'assent_consent')
+        .map((e) => e._clear),
+    );
+    assert.deepEqual(events, [true, true]);
     await o.context.close();
   });
 

@@ -50,6 +50,16 @@ describe('the banner has a state before it knows the region', () => {
             categories: [{ id: 'analytics' }, { id: 'marketing' }],
           })}</script><script src="/assent.full.min.js"></script>`,
         },
+        // The same, with Consent Mode: a returning visitor's check is under way for 300 ms.
+        '/gcm-check': {
+          head: `<script type="application/json" id="assent-config">${JSON.stringify({
+            mode: 'opt-out',
+            endpoint: '/v1/gpc/receipts',
+            revalidate: 0,
+            categories: [{ id: 'analytics' }, { id: 'marketing' }],
+            googleConsentMode: { mode: 'advanced' },
+          })}</script><script src="/assent.full.min.js"></script>`,
+        },
         '/opt-out': {
           head: `${config({ mode: 'opt-out', revalidate: 0 })}<script src="/assent.full.min.js"></script>`,
         },
@@ -164,6 +174,24 @@ describe('the banner has a state before it knows the region', () => {
     await o.page.waitForTimeout(500);
     assert.equal(await o.page.evaluate(() => window.Assent!.allowed('marketing')), true);
     assert.equal(await status.count(), 0, 'still not "honored" after the check');
+    await o.context.close();
+  });
+
+  it('opt-out, a returning visitor who refused: while the server check is under way Consent Mode’s default grants nothing', async () => {
+    const o = await open(browser, `${site.origin}/gcm-check`);
+    await o.page.locator('#assent-banner').waitFor();
+    await o.page.evaluate(() => window.Assent!.reject());
+    await o.page.reload();
+    await o.page.locator('.assent-fab').waitFor();
+    const consent = await o.page.evaluate(() =>
+      (window as unknown as { dataLayer: ArrayLike<unknown>[] }).dataLayer
+        .filter((a) => a[0] === 'consent')
+        .map((a) => `${a[1]} ${(a[2] as Record<string, string>).analytics_storage}`),
+    );
+    // Opt-out's default for a new visitor grants everything: it reached a Google tag as this
+    // visitor's default until the check answered.
+    assert.equal(consent[0], 'default denied', consent.join(', '));
+    assert.ok(!consent.includes('update granted'), consent.join(', '));
     await o.context.close();
   });
 

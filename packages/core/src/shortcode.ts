@@ -75,16 +75,20 @@ export const parseShortcode = (src: string, base: Record<string, unknown> = {}):
       if (key === 'days' && /^[+-]?\d+$/.test(value)) v = +value;
       if (key === 'categories') v = value.split(/\s*,\s*/).map((id) => ({ id }));
       // gcm=(yes) turns Google Consent Mode on with its defaults, gcm=(advanced) or gcm=(basic)
-      // in that mode; gcm=(no) leaves it off.
-      if (!globalThis.ASSENT_LITE && key === 'gcm')
+      // in that mode, on top of what the JSON config says of it (its map, waitForUpdate …: a
+      // shortcode naming the mode dropped them, and the map's split of the ad signals with
+      // them); gcm=(no) turns it off, the JSON config's included.
+      if (!globalThis.ASSENT_LITE && key === 'gcm') {
+        const g = c.googleConsentMode;
         v =
           value === 'yes'
-            ? {}
+            ? { ...g }
             : value === 'advanced' || value === 'basic'
-              ? { mode: value }
+              ? { ...g, mode: value }
               : value === 'no'
-                ? undefined
+                ? void delete c.googleConsentMode
                 : bad(key, `must be yes, no, advanced or basic, got ${JSON.stringify(value)}`);
+      }
       // (Only gcm's can be undefined here: the lite build has none.)
       if (
         (globalThis.ASSENT_LITE || v !== undefined) &&

@@ -72,6 +72,22 @@ describe('Google Consent Mode mapping', () => {
   it('is configured by gcm=(yes) or a JSON object, with errors naming the field', () => {
     assert.deepEqual(parseShortcode('gcm=(yes)').config.googleConsentMode, {});
     assert.equal(parseShortcode('gcm=(no)').config.googleConsentMode, undefined);
+    // On top of the JSON config's: the shortcode names the mode, the map and the rest stay.
+    const json = {
+      categories: [{ id: 'ads' }],
+      googleConsentMode: { map: { ads: ['ad_storage'] }, waitForUpdate: 800, urlPassthrough: true },
+    };
+    assert.deepEqual(parseShortcode('gcm=(advanced)', json).config.googleConsentMode, {
+      ...json.googleConsentMode,
+      mode: 'advanced',
+    });
+    assert.deepEqual(parseShortcode('gcm=(yes)', json).config.googleConsentMode, json.googleConsentMode);
+    const off = parseShortcode('gcm=(no)', json);
+    assert.deepEqual(
+      [off.config.googleConsentMode, off.errors],
+      [undefined, []],
+      'off, the JSON config’s too',
+    );
     const maybe = parseShortcode('gcm=(maybe)');
     assert.equal(maybe.config.googleConsentMode, undefined);
     assert.deepEqual(
