@@ -45,14 +45,40 @@ try {
   console.error('assent: data-assent-vendors is not valid JSON; every vendor stays denied', e);
   broken = true;
 }
+// A mapping of the wrong shape (a string for UET, `ad_storage` for Clarity's `ad_Storage`) sent
+// the vendor a default without its signals, and whatever it assumes then; a category the site
+// does not have is never granted (the defaults name `marketing` and `analytics`). Each is said,
+// naming the vendor, which then gets its own denied default and nothing more.
+const good: Record<string, unknown> = {};
+for (const k in on) {
+  const m = on[k];
+  const d = DEFAULTS[k as keyof typeof DEFAULTS];
+  if (
+    ADAPTERS[k] &&
+    (typeof d === 'string'
+      ? typeof m === 'string'
+      : m && typeof m === 'object' && Object.entries(m).every(([s, c]) => s in d && typeof c === 'string'))
+  )
+    good[k] = m;
+  else {
+    console.error(`assent: data-assent-vendors: ${k} is not uet, clarity, meta or tiktok mapped as documented; it stays denied`);
+    ADAPTERS[k]?.defaults(d as never);
+  }
+}
 const each = (fn: (a: Adapter<unknown>, map: unknown) => void) => {
-  for (const k in on)
-    if (ADAPTERS[k]) fn(ADAPTERS[k] as Adapter<unknown>, on[k]);
-    else console.error(`assent: data-assent-vendors: ${k} is not a vendor (uet, clarity, meta, tiktok)`);
+  for (const k in good) fn(ADAPTERS[k] as Adapter<unknown>, good[k]);
 };
 
 each((a, map) => a.defaults(map));
-const tell = (s: PublicState) => broken || each((a, map) => a.tell(s.granted, map));
+let checked = false;
+const tell = (s: PublicState) => {
+  for (const k in good)
+    for (const c of typeof good[k] === 'string' ? [good[k]] : Object.values(good[k] as object))
+      if (!checked && !(c in s.granted))
+        console.error(`assent: data-assent-vendors: ${k} names ${c}, not a category here; it stays denied`);
+  checked = true;
+  broken || each((a, map) => a.tell(s.granted, map));
+};
 document.addEventListener('assent:ready', (e) => tell((e as CustomEvent<PublicState>).detail));
 document.addEventListener('assent:change', (e) => tell((e as CustomEvent<PublicState>).detail));
 // The banner started before this file: its state now.

@@ -51,8 +51,12 @@ const FULL_BUDGET = 10950;
  * what every visitor waits for, so that is the one the 7,000 B budget holds.
  */
 const PREFS_BUDGET = 1300;
-/** The vendors' consent APIs (UET, Clarity, Meta, TikTok), an add-on in neither build. */
-const VENDORS_BUDGET = 1000;
+/**
+ * The vendors' consent APIs (UET, Clarity, Meta, TikTok), an add-on in neither build. 1,000 B
+ * until 2026-12-01; 1,100 B since, for naming a mapping of the wrong shape or a category the
+ * site does not have (941 → 1,098 B): they failed silently, a UET default without its signal.
+ */
+const VENDORS_BUDGET = 1100;
 const FULL_PREFS_BUDGET = 1400;
 
 const dist = new URL('../dist/', import.meta.url);

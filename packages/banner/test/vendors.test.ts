@@ -44,6 +44,11 @@ describe("the vendors' consent APIs in Chromium", () => {
         '/optout': {
           head: `${ADDON}${SNIPPETS}<script src="/assent.full.min.js" data-assent="mode=(opt-out) categories=(analytics,marketing)"></script>`,
         },
+        // Mistakes in a valid mapping: a string for UET, a signal in the wrong case for
+        // Clarity, a category the site does not have for Meta.
+        '/misshaped': {
+          head: `<script src="/assent.vendors.min.js" data-assent-vendors='{"uet":"marketing","clarity":{"ad_storage":"marketing"},"meta":"marketng","tiktok":"marketing"}'></script>${SNIPPETS}${BANNER}`,
+        },
         '/broken': {
           head: `<script src="/assent.vendors.min.js" data-assent-vendors="{meta"></script>${SNIPPETS}${BANNER}`,
         },
@@ -146,6 +151,24 @@ describe("the vendors' consent APIs in Chromium", () => {
     await o.page.waitForTimeout(200);
     assert.ok(!log.some((l) => /grant/.test(l)), log.join('\n'));
     assert.ok(o.errors.some((e) => e.startsWith('assent: data-assent-vendors is not valid JSON')));
+    await o.context.close();
+  });
+
+  it('a mapping of the wrong shape or naming no category of the site is named; that vendor stays denied', async () => {
+    const o = await open(browser, `${site.origin}/misshaped`);
+    await o.page.getByRole('button', { name: 'Accept', exact: true }).click();
+    const log = await vendorLog(o.page, ['tiktok grantConsent', ...DENIED_UET, DENIED_CLARITY]);
+    await o.page.waitForTimeout(300);
+    assert.deepEqual(
+      log.filter((l) => /grant/.test(l)),
+      ['tiktok grantConsent'],
+      'only the well-mapped vendor is granted',
+    );
+    assert.deepEqual(o.errors, [
+      'assent: data-assent-vendors: uet is not uet, clarity, meta or tiktok mapped as documented; it stays denied',
+      'assent: data-assent-vendors: clarity is not uet, clarity, meta or tiktok mapped as documented; it stays denied',
+      'assent: data-assent-vendors: meta names marketng, not a category here; it stays denied',
+    ]);
     await o.context.close();
   });
 
