@@ -169,7 +169,7 @@ describe('Google Consent Mode v2, tag-manager events and regions in Chromium', (
       const first = await log(o.page);
       assert.deepEqual(
         await o.page.evaluate(() => (window.dataLayer as { event?: string }[]).filter((e) => e.event)),
-        [{ event: 'assent_consent', assent: { categories: [], services: [], method: null } }],
+        [{ _clear: true, event: 'assent_consent', assent: { categories: [], services: [], method: null } }],
       );
       const i = assertDefaultFirst(first);
       assert.deepEqual(first[i]![2], ALL_DENIED);
@@ -261,13 +261,21 @@ describe('Google Consent Mode v2, tag-manager events and regions in Chromium', (
 
   it('pushes the tag-manager event to an existing dataLayer without Consent Mode', async () => {
     const o = await open(browser, `${site.origin}/dl-only`);
-    const none = { event: 'assent_consent', assent: { categories: [], services: [], method: null } };
+    const none = {
+      _clear: true,
+      event: 'assent_consent',
+      assent: { categories: [], services: [], method: null },
+    };
     await o.page.waitForFunction(() => window.dataLayer!.length > 0);
     assert.deepEqual(await o.page.evaluate(() => window.dataLayer), [none], 'the page view: no choice yet');
     await o.page.getByRole('button', { name: 'Reject' }).click();
     assert.deepEqual(await o.page.evaluate(() => window.dataLayer), [
       none,
-      { event: 'assent_consent', assent: { categories: [], services: [], method: 'reject-all' } },
+      {
+        _clear: true,
+        event: 'assent_consent',
+        assent: { categories: [], services: [], method: 'reject-all' },
+      },
     ]);
     await o.context.close();
   });
