@@ -51,6 +51,11 @@ declare global {
   interface Window {
     Assent?: AssentApi;
   }
+  /**
+   * The banner's API as a global, as the README writes it (`Assent?.get()`): undefined until
+   * the banner's script has run (it is usually `defer`), so TypeScript asks for the check.
+   */
+  var Assent: AssentApi | undefined;
   interface DocumentEventMap {
     'assent:change': CustomEvent<PublicState>;
     'assent:ready': CustomEvent<PublicState>;

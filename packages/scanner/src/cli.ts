@@ -16,7 +16,9 @@ const USAGE = `assent-scan ${VERSION}: audit a site's consent in headless Chromi
 Usage: assent-scan <url> [more urls] [options]
        assent-scan verify <dir> --public-key FILE   check a signed evidence pack (exit 0 intact, 1 not)
        assent-scan keygen <prefix>                  write <prefix>.key.pem and <prefix>.pub.pem (Ed25519)
+       assent-scan --version                        print the version
 
+Options of a scan (verify takes only --public-key, keygen none: another command's option exits 2):
   --pages N           scan up to N pages per URL: sitemap.xml, then same-origin links (default 1)
   --config FILE       JSON config: allow-list with reasons, selectors, essential hosts…
   --format LIST       json, md, html, junit (comma-separated or repeated).
@@ -40,10 +42,12 @@ Usage: assent-scan <url> [more urls] [options]
   --no-trackerdb      do not use the Ghostery tracker database even when installed
   --progress          print a line per page and phase (default when stderr is a terminal)
   --quiet             no progress lines
-  -h, --help          this help
-  -v, --version       the version
 
-Exit codes: 0 clean, 1 violations, 2 scanner error (bad URL, site down, bad config).
+Any command:
+  -h, --help          this help
+  -v, --version       print the version
+
+Exit codes: 0 clean, 1 violations, 2 scanner error (bad URL or option, site down, bad config).
 Rules:
 ${REGISTRY.map((r) => `  ${r.id.padEnd(24)} ${r.severity.padEnd(8)} ${r.title}`).join('\n')}
 Browser: $ASSENT_CHROMIUM, else /usr/bin/chromium-headless-shell, else /usr/bin/chromium
@@ -114,9 +118,10 @@ export const main = async (
       io.out.write(`${VERSION}\n`);
       return 0;
     }
-    if (args.positionals[0] === 'verify')
-      return await verifyCommand(args.positionals.slice(1), o['public-key'], io);
-    if (args.positionals[0] === 'keygen') return await keygenCommand(args.positionals.slice(1), io);
+    const command = commandOf(args.positionals);
+    checkOptions(command, args.tokens);
+    if (command === 'verify') return await verifyCommand(args.positionals.slice(1), o['public-key'], io);
+    if (command === 'keygen') return await keygenCommand(args.positionals.slice(1), io);
     const urls = args.positionals;
     if (!urls.length) throw new UsageError('give at least one URL to scan (see --help)');
     for (const opt of ['har', 'sign-key', 'declaration'] as const)
@@ -288,30 +293,93 @@ const keygenCommand = async (
   return 0;
 };
 
+const OPTIONS = {
+  pages: { type: 'string' },
+  config: { type: 'string' },
+  format: { type: 'string', multiple: true },
+  out: { type: 'string' },
+  'fail-on': { type: 'string', multiple: true },
+  concurrency: { type: 'string' },
+  mode: { type: 'string' },
+  'chromium-arg': { type: 'string', multiple: true },
+  har: { type: 'boolean' },
+  'sign-key': { type: 'string' },
+  'public-key': { type: 'string' },
+  declaration: { type: 'boolean' },
+  'no-trackerdb': { type: 'boolean' },
+  progress: { type: 'boolean' },
+  quiet: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'v' },
+} as const;
+
+type Option = keyof typeof OPTIONS;
+type Command = 'scan' | 'verify' | 'keygen';
+
+/** Accepted by every command: they print and exit before the command runs. */
+const GLOBAL_OPTIONS: readonly Option[] = ['help', 'version'];
+
+/**
+ * Each command's own options. An option of another command is refused (exit 2, naming it):
+ * parsed silently, `--public-key` on a scan would leave the pack unsigned while the user
+ * believes it signed.
+ */
+const COMMAND_OPTIONS: Record<Command, readonly Option[]> = {
+  scan: [
+    'pages',
+    'config',
+    'format',
+    'out',
+    'fail-on',
+    'concurrency',
+    'mode',
+    'chromium-arg',
+    'har',
+    'sign-key',
+    'declaration',
+    'no-trackerdb',
+    'progress',
+    'quiet',
+  ],
+  verify: ['public-key'],
+  keygen: [],
+};
+
+const commandOf = (positionals: readonly string[]): Command =>
+  positionals[0] === 'verify' ? 'verify' : positionals[0] === 'keygen' ? 'keygen' : 'scan';
+
+const checkOptions = (command: Command, tokens: ReturnType<typeof parse>['tokens']): void => {
+  const allowed = new Set<string>([...GLOBAL_OPTIONS, ...COMMAND_OPTIONS[command]]);
+  const others = [
+    ...new Set(tokens.flatMap((t) => (t.kind === 'option' && !allowed.has(t.name) ? [t.name] : []))),
+  ];
+  if (!others.length) return;
+  // Named by the command each belongs to: "--out, --har (options of a scan)".
+  const named = (['scan', 'verify'] as const)
+    .map((owner) => {
+      const mine = others.filter((o) => COMMAND_OPTIONS[owner].includes(o as Option));
+      const whose = owner === 'scan' ? 'a scan' : owner;
+      return mine.length
+        ? `${mine.map((o) => `--${o}`).join(', ')} (${mine.length > 1 ? 'options' : 'an option'} of ${whose})`
+        : '';
+    })
+    .filter(Boolean)
+    .join(', ');
+  const takes =
+    command === 'scan'
+      ? 'a scan does not take'
+      : command === 'verify'
+        ? 'verify takes only --public-key FILE, not'
+        : 'keygen takes no options, not';
+  // The likeliest slip: the verifier's key given to a scan, meant to sign the pack.
+  const hint =
+    command === 'scan' && others.includes('public-key')
+      ? '; to sign the evidence pack, give --sign-key FILE (the private key)'
+      : '';
+  throw new UsageError(`${takes} ${named}${hint}`);
+};
+
 const parse = (argv: readonly string[]) =>
-  parseArgs({
-    args: [...argv],
-    allowPositionals: true,
-    strict: true,
-    options: {
-      pages: { type: 'string' },
-      config: { type: 'string' },
-      format: { type: 'string', multiple: true },
-      out: { type: 'string' },
-      'fail-on': { type: 'string', multiple: true },
-      concurrency: { type: 'string' },
-      mode: { type: 'string' },
-      'chromium-arg': { type: 'string', multiple: true },
-      har: { type: 'boolean' },
-      'sign-key': { type: 'string' },
-      'public-key': { type: 'string' },
-      declaration: { type: 'boolean' },
-      'no-trackerdb': { type: 'boolean' },
-      progress: { type: 'boolean' },
-      quiet: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-      version: { type: 'boolean', short: 'v' },
-    },
-  });
+  parseArgs({ args: [...argv], allowPositionals: true, strict: true, tokens: true, options: OPTIONS });
 
 export { FILE_NAMES };

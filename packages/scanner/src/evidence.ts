@@ -132,9 +132,15 @@ export const verifyEvidence = async (dir: string, key: KeyObject): Promise<strin
   let sig: Buffer;
   try {
     bytes = await readFile(join(dir, MANIFEST));
+  } catch {
+    return [`${dir} has no ${MANIFEST}: it is not an evidence pack (written by assent-scan --out DIR)`];
+  }
+  try {
     sig = Buffer.from((await readFile(join(dir, SIGNATURE), 'utf8')).trim(), 'base64');
   } catch {
-    return [`${dir} has no ${MANIFEST} and ${SIGNATURE}: it is not a signed evidence pack`];
+    return [
+      `${dir} has no ${SIGNATURE} (unsigned): there is no signature to check; a scan signs its pack with --sign-key FILE`,
+    ];
   }
   if (!verify(null, bytes, key, sig)) problems.push(`${MANIFEST}: the signature does not match this key`);
   let m: Manifest;
