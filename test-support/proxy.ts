@@ -31,6 +31,16 @@ export interface Proxy {
   close(): Promise<void>;
 }
 
+/** A running test nginx: a {@link Proxy}, and where its access log is. */
+export interface Nginx extends Proxy {
+  /**
+   * Its access log: nginx's default (`combined`: address, request line, Referer) for every
+   * request, as Debian's nginx.conf keeps one, except where the recipe turns it off. Gone
+   * after `close()`.
+   */
+  accessLog: string;
+}
+
 /**
  * The whole nginx.conf of one test proxy. `dir` is its prefix dir: pid, logs and temp files all
  * stay in it, so the instance needs nothing from /etc/nginx, /var/log or /var/lib.
@@ -50,8 +60,10 @@ events {
 }
 
 http {
-  # No access log: the tests look at what the upstreams saw, not at nginx's log.
-  access_log off;
+  # An access log for every request, as a production nginx keeps one (Debian's nginx.conf logs
+  # every request in the combined format): the recipe must turn it off for /assent/ itself, and
+  # deploy/test/nginx.test.ts checks that what reaches Assent is in no line of it.
+  access_log ${dir}/access.log;
   # Debian's compiled-in temp paths live in /var/lib/nginx; keep every temp file in our dir.
   client_body_temp_path ${dir}/tmp/body;
   proxy_temp_path ${dir}/tmp/proxy;
@@ -150,7 +162,7 @@ const stop = async (child: ChildProcess) => {
 const attempt = async (
   dir: string,
   opts: { sitePort: number; assentPort: number },
-): Promise<Proxy | { retry: boolean; error: Error }> => {
+): Promise<Nginx | { retry: boolean; error: Error }> => {
   const port = await freePort();
   const conf = join(dir, 'nginx.conf');
   const errorLog = join(dir, 'error.log');
@@ -204,7 +216,7 @@ const attempt = async (
       await stop(child);
       rmSync(dir, { recursive: true, force: true });
     })());
-  return { url: `http://127.0.0.1:${port}/`, port, close };
+  return { url: `http://127.0.0.1:${port}/`, port, accessLog: join(dir, 'access.log'), close };
 };
 
 /**
@@ -212,7 +224,7 @@ const attempt = async (
  * `assentPort` with the `/assent` prefix stripped, everything else → the site on `sitePort`.
  * Throws, with nginx's error log, when nginx is missing or exits early.
  */
-export const startProxy = async (opts: { sitePort: number; assentPort: number }): Promise<Proxy> => {
+export const startProxy = async (opts: { sitePort: number; assentPort: number }): Promise<Nginx> => {
   if (!existsSync(NGINX)) throw new Error(`${NGINX} is missing: run \`bash scripts/install-proxies.sh\``);
   const dir = mkdtempSync(join(tmpdir(), 'assent-nginx-'));
   // As root, nginx's workers run as an unprivileged user (nobody) and must reach their temp dirs.

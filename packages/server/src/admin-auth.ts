@@ -101,9 +101,11 @@ const forbidden = (reply: FastifyReply, field: string, message: string) =>
 
 /**
  * The admin API's authentication: a bearer token (scripts, the CLI) or a session cookie (the
- * console), each throttled per client; then, for a session, the CSRF token on every
- * state-changing request; then the route's `allow` list. Resolves with who is calling, or null
- * after answering 401, 403 or 429.
+ * console), each throttled per client. For a session, every request must come from the
+ * console's own origin when the browser says where it came from (Sec-Fetch-Site `same-origin`,
+ * or `none`: typed, bookmarked), GETs included, and every state-changing one must carry the
+ * CSRF token (for browsers that send no Sec-Fetch-Site). Then the route's `allow` list.
+ * Resolves with who is calling, or null after answering 401, 403 or 429.
  */
 export const authenticateAdmin = async (
   ctx: Context,
@@ -143,6 +145,19 @@ export const authenticateAdmin = async (
         );
       return null;
     }
+    // A signed-in browser acts only from the console's own pages, reads included: with
+    // SameSite=Strict a page of the same *site* (another port of the host, news.example beside
+    // admin.news.example) still gets the cookie sent, and an <img> or a link there would run
+    // an export the audit log attributes to the person. Checked before the session is looked
+    // up. The console's HTML pages are not under this guard: they open from anywhere.
+    if (crossSite(req)) {
+      forbidden(
+        reply,
+        'sec-fetch-site',
+        "the admin API answers a signed-in browser only on the console's own pages (this request's Sec-Fetch-Site says it came from another origin)",
+      );
+      return null;
+    }
     const found: { user?: User } = {};
     const ok = await throttledAuth(
       ctx,
@@ -158,10 +173,6 @@ export const authenticateAdmin = async (
     const { user } = found;
     if (!ok || !user) return null;
     if (!SAFE.has(req.method)) {
-      if (crossSite(req)) {
-        forbidden(reply, 'sec-fetch-site', 'a change to the admin console must come from its own pages');
-        return null;
-      }
       const sent = req.headers[CSRF_HEADER];
       if (typeof sent !== 'string' || !secretEquals(sent, csrfOf(ctx, token))) {
         forbidden(

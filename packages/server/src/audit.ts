@@ -22,7 +22,10 @@ export interface AuditEntry {
   readonly v: 1;
   readonly seq: number;
   readonly at: string;
-  /** Who: a user's email, `admin token`, `cli`, or (sign-in-failed) the email that was tried. */
+  /**
+   * Who: a user's email, `admin token`, `cli`, or (sign-in-failed) the email of the user that
+   * was tried, `(unknown email)` when no user has what was typed (never the text itself).
+   */
   readonly actor: string;
   /** The actor's role then; null when there is none (a failed sign-in). */
   readonly role: string | null;

@@ -35,6 +35,12 @@ export interface Refusal {
  * otherwise `check` runs, and a failure counts against the client and answers 401 with
  * `refusal`. Resolves true when `check` passed; false when the reply was sent.
  *
+ * The attempt holds its place in the client's count from before `check` runs until it ends
+ * (AuthThrottle.begin): attempts sent at once, each checked for a second (a password's
+ * scrypt), cannot all pass a count of failures that none of them has added to yet. So at most
+ * `max` attempts a window are checked; more at once wait for a place, and get 429 once the
+ * failures fill it.
+ *
  * Every secret a client can guess goes through here: the admin token, a site's API key, a
  * person's password, a session cookie. The general rate limit cannot stand in for it: it
  * allows hundreds of requests a minute and may be off.
@@ -47,7 +53,7 @@ export const throttledAuth = async (
   refusal: Refusal,
 ): Promise<boolean> => {
   const client = await ipHashOf(ctx, req);
-  const wait = ctx.authThrottle.blocked(client);
+  const wait = await ctx.authThrottle.begin(client);
   if (wait) {
     reply
       .code(429)
@@ -55,8 +61,15 @@ export const throttledAuth = async (
       .send(apiError('ASSENT_RATE_LIMITED', 'authorization', `too many failed attempts; retry in ${wait} s`));
     return false;
   }
-  if (await check()) return true;
-  ctx.authThrottle.fail(client);
+  let ok: boolean | undefined;
+  try {
+    ok = await check();
+  } finally {
+    // A check that threw (the database away) is no failure of the client's: its place is
+    // given back, and the error answers (503).
+    ctx.authThrottle.end(client, ok === false);
+  }
+  if (ok) return true;
   await refusal.record?.();
   if (refusal.challenge) reply.header('www-authenticate', refusal.challenge);
   reply.code(401).send(apiError('ASSENT_UNAUTHORIZED', refusal.field ?? 'authorization', refusal.message));

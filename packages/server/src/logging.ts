@@ -17,12 +17,21 @@ const decodeLeniently = (s: string): string =>
   });
 
 /**
+ * 22 base64url characters with no other one on either side: a consent ID. Or right after a
+ * `%` and one or two characters: an escape left as sent (`%E0`, not UTF-8 alone; `%A`, `%zz`,
+ * not escapes at all) does not decode into a separator, and its hex digits would otherwise
+ * glue onto the ID (`/consent/%E0Xq3v0b9YbK1mJ2v8T4c6Aa` kept the ID in the log).
+ */
+const CONSENT_ID_RUN = /(?:(?<![A-Za-z0-9_-])|(?<=%[A-Za-z0-9_-]{1,2}))[A-Za-z0-9_-]{22}(?![A-Za-z0-9_-])/g;
+
+/**
  * A request's URL as it may be logged. Consent IDs (22 base64url characters) are the visitor's
  * bearer capability: whoever reads one can read and withdraw that consent, so none reaches a
  * log, wherever it sits (a path segment, `/consent/:id/withdraw`, a query string) and however
  * it is spelled: percent-escapes are decoded first, leniently (a bad escape elsewhere in the
  * URL does not keep the ID encoded), and again while that changes the text (`%2561` → `%61` →
- * `a`), a few times at most.
+ * `a`), a few times at most. An escape left as it was sent counts as a separator before an ID
+ * (CONSENT_ID_RUN).
  */
 export const redactUrl = (url: string): string => {
   let u = url;
@@ -31,7 +40,7 @@ export const redactUrl = (url: string): string => {
     if (next === u) break;
     u = next;
   }
-  return u.replace(/(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{22}(?![A-Za-z0-9_-])/g, ':id');
+  return u.replace(CONSENT_ID_RUN, ':id');
 };
 
 /**

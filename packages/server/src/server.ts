@@ -17,6 +17,7 @@ import { byOrigin, type Context, ipHashOf, normalizeOrigin, ownOrigin, sitePolic
 import { apiError, clientErrorHandler, errorHandler, frameworkErrors, isUnavailable } from './errors.js';
 import { GroupCommit } from './group-commit.js';
 import { IpHasher } from './ip-hash.js';
+import { useJsonParser } from './json-body.js';
 import { LogThrottle, redactUrl } from './logging.js';
 import { Metrics, metricsRoute } from './metrics.js';
 import { registerOpenApi } from './openapi.js';
@@ -476,6 +477,8 @@ export const createServer = async (opts: ServerOptions): Promise<AssentServer> =
   }
   // Only JSON bodies: text/plain (Fastify's other default) is a 415.
   app.removeContentTypeParser('text/plain');
+  // Fastify's JSON parser, but a refused "__proto__" key is said as such (json-body.ts).
+  useJsonParser(app);
   let shuttingDown = false;
   // A callback hook, not an async one: no promise per response.
   app.addHook('onSend', (_req, reply, payload, done) => {

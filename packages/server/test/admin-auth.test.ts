@@ -148,6 +148,50 @@ describe('admin sign-in', () => {
     assert.equal(after.statusCode, 401);
   });
 
+  it("a signed-in browser's reads come from the console's own pages only: another site's (same-site too) are refused", async () => {
+    const { cookie } = await session('owner@example.com');
+    const before = (await s.store.admin.auditHead())?.seq;
+    // An <img> or a link on a page of the same site (another port of the same host, or
+    // news.example beside admin.news.example): the SameSite=Strict cookie goes along.
+    for (const [site, mode] of [
+      ['same-site', 'no-cors'],
+      ['same-site', 'navigate'],
+      ['cross-site', 'no-cors'],
+      ['cross-site', 'navigate'],
+    ] as const)
+      for (const url of ['/v1/admin/receipts?format=csv', '/v1/admin/session', '/v1/admin/users']) {
+        const r = await s.app.inject({
+          url,
+          headers: { cookie, 'sec-fetch-site': site, 'sec-fetch-mode': mode },
+        });
+        assert.equal(r.statusCode, 403, `${site} ${mode} ${url}: ${r.body}`);
+        assert.equal(r.json().error, 'ASSENT_FORBIDDEN');
+        assert.equal(r.json().field, 'sec-fetch-site');
+        assert.match(r.json().message, /console's own pages/);
+      }
+    assert.equal((await s.store.admin.auditHead())?.seq, before, 'no export was run (or recorded) for them');
+    // The console's own fetches, a typed or bookmarked URL, and browsers without the header.
+    for (const site of ['same-origin', 'none', undefined]) {
+      const r = await s.app.inject({
+        url: '/v1/admin/receipts?format=csv',
+        headers: { cookie, ...(site ? { 'sec-fetch-site': site, 'sec-fetch-mode': 'cors' } : {}) },
+      });
+      assert.equal(r.statusCode, 200, `${site}: ${r.body}`);
+    }
+    // The console's pages themselves open from anywhere (a link in an email): they hold no data.
+    const page = await s.app.inject({
+      url: '/admin',
+      headers: { cookie, 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'navigate' },
+    });
+    assert.equal(page.statusCode, 200);
+    // Scripts with the bearer token send no cookie: the header means nothing to them.
+    const script = await s.app.inject({
+      url: '/v1/admin/receipts?format=csv',
+      headers: { authorization: `Bearer ${TOKEN}`, 'sec-fetch-site': 'cross-site' },
+    });
+    assert.equal(script.statusCode, 200);
+  });
+
   it('the bearer token keeps working for scripts, as an owner, without a CSRF token', async () => {
     const auth = { authorization: `Bearer ${TOKEN}` };
     assert.equal((await s.app.inject({ url: '/v1/admin/stats', headers: auth })).statusCode, 200);
@@ -333,6 +377,80 @@ describe('sign-in throttling', () => {
       // The same counter as the admin token and API keys: one throttle for every secret.
       const token = await t.app.inject({ url: '/v1/admin/stats', headers: { authorization: 'Bearer x' } });
       assert.equal(token.statusCode, 429);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('attempts sent at once are counted before they are checked: 40 wrong passwords, then the right one, check 10', async () => {
+    const t = await createServer({
+      db: 'sqlite::memory:',
+      sites: SITES,
+      logger: false,
+      retention: false,
+      rateLimit: false,
+    });
+    try {
+      assert.ok(
+        (await addUser(t.store, { email: 'o@example.com', role: 'owner', password: PASSWORD }, CHEAP)).ok,
+      );
+      // How many passwords were really checked: every check reads the user first.
+      let checked = 0;
+      const byEmail = t.store.admin.userByEmail.bind(t.store.admin);
+      t.store.admin.userByEmail = (email: string) => {
+        checked++;
+        return byEmail(email);
+      };
+      const attempt = (password: string) =>
+        t.app.inject({
+          method: 'POST',
+          url: '/v1/admin/session',
+          payload: { email: 'o@example.com', password },
+        });
+      // All in flight together: none has failed yet when the others arrive.
+      const answers = await Promise.all([
+        ...Array.from({ length: 40 }, (_, i) => attempt(`wrong password ${i}`)),
+        attempt(PASSWORD),
+      ]);
+      const codes = answers.map((r) => r.statusCode);
+      assert.equal(checked, 10, 'at most the allowed number of attempts were checked');
+      assert.equal(codes.filter((c) => c === 401).length, 10, codes.join(' '));
+      assert.equal(codes.filter((c) => c === 429).length, 31, codes.join(' '));
+      assert.equal(answers[40]!.statusCode, 429, 'the right password, last, is refused too');
+      assert.equal(answers[40]!.headers['set-cookie'], undefined);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('counting attempts in flight does not refuse a signed-in console or a script that sends many requests at once', async () => {
+    const t = await createServer({
+      db: 'sqlite::memory:',
+      sites: SITES,
+      adminToken: TOKEN,
+      logger: false,
+      retention: false,
+      rateLimit: false,
+    });
+    try {
+      assert.ok(
+        (await addUser(t.store, { email: 'o@example.com', role: 'owner', password: PASSWORD }, CHEAP)).ok,
+      );
+      const signed = await t.app.inject({
+        method: 'POST',
+        url: '/v1/admin/session',
+        payload: { email: 'o@example.com', password: PASSWORD },
+      });
+      assert.equal(signed.statusCode, 201);
+      const cookie = String(signed.headers['set-cookie']).split(';')[0]!;
+      for (const headers of [{ cookie }, { authorization: `Bearer ${TOKEN}` }]) {
+        const codes = (
+          await Promise.all(
+            Array.from({ length: 30 }, () => t.app.inject({ url: '/v1/admin/session', headers })),
+          )
+        ).map((r) => r.statusCode);
+        assert.deepEqual(new Set(codes), new Set([200]), codes.join(' '));
+      }
     } finally {
       await t.close();
     }

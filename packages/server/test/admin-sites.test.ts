@@ -186,6 +186,20 @@ describe('sites and users limited to some sites, on each store', () => {
         assert.equal(hidden.json().error, 'ASSENT_NOT_FOUND');
         assert.ok(!hidden.body.includes(OTHER), hidden.body);
         forbidden(await dpo(`/v1/admin/log/checkpoint?${q}`, 'POST'));
+        // The checkpoint's site is the query's: a body names nothing, and a `site` there is
+        // refused (it was ignored, and the checkpoint made for the request's own origin).
+        const mineQ = `site=${encodeURIComponent(ORIGIN)}`;
+        const inBody = await dpo(`/v1/admin/log/checkpoint?${mineQ}`, 'POST', { site: ORIGIN });
+        assert.equal(inBody.statusCode, 400, inBody.body);
+        assert.deepEqual([inBody.json().error, inBody.json().field], ['ASSENT_BAD_FIELD', 'site']);
+        forbidden(await dpo(`/v1/admin/log/checkpoint?${mineQ}`, 'POST', { site: OTHER }));
+        const bare = await owner('/v1/admin/log/checkpoint', 'POST', { site: ORIGIN });
+        assert.equal(bare.statusCode, 400, bare.body);
+        for (const body of [undefined, {}]) {
+          const made = await dpo(`/v1/admin/log/checkpoint?${mineQ}`, 'POST', body);
+          assert.equal(made.statusCode, 200, made.body);
+          assert.equal(made.json().site, ORIGIN);
+        }
         assert.equal(
           (await dpo(`/v1/admin/receipts/page?site=${encodeURIComponent(ORIGIN)}`)).statusCode,
           200,

@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import type { ConsentId } from '@assent/core';
 import { DATE_HINT, parseDateParam } from '../src/dates.js';
 import { type AssentServer, createServer, openStore } from '../src/index.js';
+import { redactUrl } from '../src/logging.js';
 import { POLICY_BODY_LIMIT } from '../src/schemas.js';
 import type { NewReceipt } from '../src/store/types.js';
 import { unsafeIn, unsafeText } from '../src/text.js';
@@ -518,12 +519,47 @@ describe('hardening: findings of the abuse campaign', () => {
         ['GET', `/consent/${encoded}?x=%zz`],
         ['GET', `/v1/consents/${id.slice(0, 21)}%${id.charCodeAt(21).toString(16)}?%E0%A4%A`],
         ['GET', `/v1/consents/%25${id.charCodeAt(0).toString(16)}${id.slice(1)}`],
+        // Right after an escape that does not decode (not UTF-8, or not an escape at all): the
+        // ID's first character follows the escape's hex digits, not a separator.
+        ['GET', `/consent/%E0${id}`],
+        ['GET', `/v1/consents/%e0${id}/cookie`],
+        ['GET', `/consent/%C3%28${id}`],
+        ['GET', `/consent/%E0%A4${id}?x=1`],
+        ['GET', `/v1/config?consent=%FF${id}`],
+        ['GET', `/consent/%zz${id}`],
+        ['GET', `/consent/%A${id}`],
+        ['GET', `/consent/%25E0${id}`],
+        ['GET', `/consent/x%E0${id}%E0`],
       ] as const)
         await s.app.inject({ method, url });
       const text = log.text();
       assert.ok(text.includes('incoming request'), 'requests are logged');
       assert.ok(!text.includes(id), 'the ID is in no line');
       assert.ok(!text.includes(id.slice(1)), 'nor its percent-encoded form');
+    });
+
+    it('redact a consent ID after an escape left as sent, whatever its first character', () => {
+      // Every ID first character, hex digit or not: `%A` + `B…` must not leave `B…` behind.
+      for (const first of ['X', 'A', 'f', '0', '_', '-']) {
+        const id = `${first}q3v0b9YbK1mJ2v8T4c6Aa`;
+        for (const [url, want] of [
+          [`/consent/%E0${id}`, '/consent/%E0:id'],
+          [`/consent/%e0${id}/withdraw`, '/consent/%e0:id/withdraw'],
+          [`/consent/%E0%A4${id}`, '/consent/%E0%A4:id'],
+          [`/consent/%FF${id}?x=%E0`, '/consent/%FF:id?x=%E0'],
+          [`/consent/%zz${id}`, '/consent/%zz:id'],
+          [`/consent/%25E0${id}`, '/consent/%E0:id'],
+          [`/v1/consents/${id}%E0`, '/v1/consents/:id%E0'],
+          [`/consent/${id}`, '/consent/:id'],
+        ] as const)
+          assert.equal(redactUrl(url), want, url);
+        // A broken escape that takes the ID's first character: none of the ID is left whole.
+        const broken = redactUrl(`/consent/%A${id}`);
+        assert.ok(!broken.includes(id) && !broken.includes(id.slice(1)), broken);
+      }
+      // Runs of other lengths are not IDs, escape or not (receipt IDs, SHA-256s stay readable).
+      assert.equal(redactUrl('/v1/receipts/AZbcdefghijklmno'), '/v1/receipts/AZbcdefghijklmno');
+      assert.equal(redactUrl(`/v1/policies/%E0${'a'.repeat(64)}`), `/v1/policies/%E0${'a'.repeat(64)}`);
     });
 
     it('log no TypeError when clients disconnect early (rate limiter off)', async () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type AssentServer, createServer } from '../src/index.js';
-import { consentId, ORIGIN, OTHER, receiptBody, SITES, tempDir } from './helpers.js';
+import { consentId, ORIGIN, OTHER, PUBLISHED, receiptBody, SITES, tempDir } from './helpers.js';
 
 const TOKEN = 'a-long-admin-token';
 let s: AssentServer;
@@ -174,6 +174,15 @@ describe('POST /v1/receipts', () => {
       'lang',
     ],
     ['unknown field', () => postReceipt({ ...receiptBody(), ip: '1.2.3.4' }), 400, 'ASSENT_BAD_FIELD', 'ip'],
+    [
+      // The SHA-256 names the published policy, and with it its version: another is a mistake
+      // (the receipt would otherwise be stored with the real one, silently).
+      'a policy.version that is not the version of the policy its sha256 names',
+      () => postReceipt(receiptBody({ policy: { version: 'v2', sha256: PUBLISHED.sha256 } })),
+      400,
+      'ASSENT_BAD_FIELD',
+      'policy.version',
+    ],
     ['bad enum', () => postReceipt(receiptBody({ method: 'scroll' })), 400, 'ASSENT_BAD_FIELD', 'method'],
     [
       'bad consent ID',
@@ -248,6 +257,39 @@ describe('POST /v1/receipts', () => {
       assert.deepEqual((await admin('/v1/admin/stats?by=method')).json().rows, before);
     });
   }
+
+  it('refuses a "__proto__" key, or "constructor" with a "prototype", naming the key, on every JSON route', async () => {
+    const body = JSON.stringify(receiptBody());
+    for (const [text, field] of [
+      [`{"__proto__":{"polluted":true},${body.slice(1)}`, '__proto__'],
+      [body.replace('"page":{', '"page":{"__proto__":{},'), 'page.__proto__'],
+      [body.replace('"choices":{', '"choices":{"constructor":{"prototype":{"x":1}},'), 'choices.constructor'],
+      // Spelt with an escape: the key JSON.parse makes is the same.
+      [body.replace('"signals":{', '"signals":{"\\u005f_proto__":1,'), 'signals.__proto__'],
+    ] as const) {
+      const r = await postReceipt(text);
+      assert.equal(r.statusCode, 400, text);
+      assert.deepEqual(r.json(), {
+        error: 'ASSENT_BAD_FIELD',
+        field,
+        message: field.endsWith('constructor')
+          ? 'is refused: a "constructor" key holding "prototype" could change how objects behave'
+          : 'is refused: a "__proto__" key could change how objects behave',
+      });
+    }
+    // Not only receipts: every route that reads JSON.
+    const admin = await s.app.inject({
+      method: 'POST',
+      url: '/v1/admin/erasures',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      payload: '{"site":"x","__proto__":{}}',
+    });
+    assert.equal(admin.statusCode, 400);
+    assert.equal(admin.json().field, '__proto__');
+    // Text that is not JSON is still said to be so.
+    const broken = await postReceipt('{"__proto__": ');
+    assert.deepEqual([broken.statusCode, broken.json().error], [400, 'ASSENT_INVALID_JSON']);
+  });
 
   it('lets only configured sites call it from a browser (CORS)', async () => {
     const ok = await s.app.inject({
@@ -379,6 +421,31 @@ describe('visitor routes', () => {
     assert.doesNotMatch(page.body, /<button/);
   });
 
+  it('the Withdraw form refuses fields it does not take, form or JSON, naming them, and records nothing', async () => {
+    const body = receiptBody();
+    await postReceipt(body);
+    const own = { host: 'consent.example', origin: 'http://consent.example' };
+    const form = await s.app.inject({ url: `/consent/${body.consentId}`, headers: { host: own.host } });
+    const token = /<input type="hidden" name="token" value="([^"]+)">/.exec(form.body)![1]!;
+    const url = `/consent/${body.consentId}/withdraw`;
+    for (const [type, payload, field] of [
+      ['application/x-www-form-urlencoded', `token=${encodeURIComponent(token)}&source=api`, 'source'],
+      ['application/x-www-form-urlencoded', `__proto__=1&token=${encodeURIComponent(token)}`, '__proto__'],
+      ['application/x-www-form-urlencoded', `token=${encodeURIComponent(token)}&token=x`, 'token'],
+      ['application/json', JSON.stringify({ token, reason: 'x' }), 'reason'],
+    ] as const) {
+      const r = await s.app.inject({
+        method: 'POST',
+        url,
+        headers: { 'content-type': type, ...own },
+        payload,
+      });
+      assert.equal(r.statusCode, 400, `${payload}: ${r.body}`);
+      assert.deepEqual([r.json().error, r.json().field], ['ASSENT_BAD_FIELD', field], payload);
+    }
+    assert.equal((await s.app.inject(`/v1/consents/${body.consentId}`)).json().total, 1, 'nothing recorded');
+  });
+
   it('/consent/:id says so for an unknown or malformed ID', async () => {
     assert.equal((await s.app.inject(`/consent/${consentId()}`)).statusCode, 404);
     const bad = await s.app.inject('/consent/<script>');
@@ -449,6 +516,24 @@ describe('health', () => {
     const r = await s.app.inject('/v2/nothing');
     assert.equal(r.statusCode, 404);
     assert.equal(r.json().error, 'ASSENT_NOT_FOUND');
+  });
+
+  it("the console's files: names of Object.prototype's properties are unknown files like any other (404)", async () => {
+    assert.equal((await s.app.inject('/admin/assets/console.js')).statusCode, 200);
+    for (const name of [
+      '__proto__',
+      'constructor',
+      'toString',
+      'hasOwnProperty',
+      'valueOf',
+      'isPrototypeOf',
+      '__defineGetter__',
+      'nothing.js',
+    ]) {
+      const r = await s.app.inject(`/admin/assets/${name}`);
+      assert.equal(r.statusCode, 404, `${name}: ${r.body}`);
+      assert.equal(r.json().error, 'ASSENT_NOT_FOUND', name);
+    }
   });
 });
 

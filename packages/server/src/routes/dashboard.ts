@@ -10,8 +10,12 @@ const asset = (name: string) => readFileSync(new URL(`../assets/${name}`, import
 /** uPlot (MIT, ~50 KB), served from this server like every other file of the console. */
 const uplot = (file: string) => readFileSync(createRequire(import.meta.url).resolve(`uplot/dist/${file}`));
 
-/** The console's files: no inline script or style anywhere, nothing from another origin. */
-const ASSETS: Record<string, { type: string; body: Buffer }> = Object.fromEntries(
+/**
+ * The console's files: no inline script or style anywhere, nothing from another origin. A Map,
+ * not an object: `/admin/assets/__proto__` or `…/toString` must be an unknown file (404), not
+ * a property every object has.
+ */
+const ASSETS = new Map<string, { type: string; body: Buffer }>(
   [
     'console.js',
     'sign-in.js',
@@ -28,7 +32,7 @@ const ASSETS: Record<string, { type: string; body: Buffer }> = Object.fromEntrie
     'sites.js',
     'admin.css',
     'icon.svg',
-  ].map((f) => [
+  ].map((f): [string, { type: string; body: Buffer }] => [
     f,
     {
       type: f.endsWith('.css')
@@ -44,7 +48,7 @@ const ASSETS: Record<string, { type: string; body: Buffer }> = Object.fromEntrie
  * What the policy editor's fields are for, from core: the modes, the Consent Mode signals and
  * the texts (in the banner's order) a policy may have. policy-form.js had its own copies.
  */
-ASSETS['vocabulary.js'] = {
+ASSETS.set('vocabulary.js', {
   type: 'text/javascript; charset=utf-8',
   body: Buffer.from(
     `window.assentVocabulary = ${JSON.stringify({
@@ -53,9 +57,9 @@ ASSETS['vocabulary.js'] = {
       texts: Object.keys(EN).filter((k) => k !== 'cats'),
     })};\n`,
   ),
-};
-ASSETS['uPlot.iife.min.js'] = { type: 'text/javascript; charset=utf-8', body: uplot('uPlot.iife.min.js') };
-ASSETS['uPlot.min.css'] = { type: 'text/css; charset=utf-8', body: uplot('uPlot.min.css') };
+});
+ASSETS.set('uPlot.iife.min.js', { type: 'text/javascript; charset=utf-8', body: uplot('uPlot.iife.min.js') });
+ASSETS.set('uPlot.min.css', { type: 'text/css; charset=utf-8', body: uplot('uPlot.min.css') });
 
 /** Same policy as the consent page: no inline script or style, nothing from elsewhere. */
 const CSP =
@@ -421,7 +425,7 @@ export const dashboardRoutes = () => async (app: FastifyInstance) => {
       } as FastifySchema,
     },
     async (req, reply) => {
-      const a = ASSETS[req.params.file];
+      const a = ASSETS.get(req.params.file);
       if (!a) return reply.callNotFound();
       return reply.type(a.type).header('cache-control', 'no-cache').send(a.body);
     },

@@ -509,10 +509,14 @@ export const logAdminRoutes = (ctx: Context) => async (app: FastifyInstance) => 
       config: { allow: ['owner', 'editor', 'auditor'], scope: 'site' },
       schema: {
         summary: 'A checkpoint now',
-        description: "Integrates the site's new leaves and signs a checkpoint at once.",
+        description:
+          "Integrates the site's new leaves and signs a checkpoint at once. The site is the query's `site` (without one, the origin asked); the body, if any, must be empty (`{}`): a field there, `site` included, is refused.",
         tags: ['admin'],
 
         querystring: { type: 'object', additionalProperties: false, properties: { site } },
+        // Nothing is taken from the body: a `site` there would be ignored (and the checkpoint
+        // made for another site than meant), so it is refused like any field.
+        body: { type: ['object', 'null'], additionalProperties: false, properties: {} },
         response: {
           200: jsonReply('`{ site, size, root, note }`.', {
             site: { type: 'string' },

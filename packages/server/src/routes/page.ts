@@ -11,7 +11,7 @@ import {
 } from '@assent/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type Context, formToken, ownOrigin, senderOrigin } from '../context.js';
-import { errorSchema } from '../errors.js';
+import { errorSchema, FieldError } from '../errors.js';
 import type { PolicyVersion } from '../policies.js';
 import { emptyReply, textReply } from '../schemas.js';
 import { idParams, pageOf, withdraw } from './consents.js';
@@ -270,10 +270,20 @@ export const pageRoutes = (ctx: Context) => async (app: FastifyInstance) => {
     return payload;
   });
   // The no-JavaScript path of the Withdraw form: its one field is the anti-forgery token.
+  // Every field is kept, for the route's schema to refuse what it does not take (by name), and
+  // a field given twice is refused here: which one would count is not the sender's to guess.
   app.addContentTypeParser(
     'application/x-www-form-urlencoded',
     { parseAs: 'string', bodyLimit: 1024 },
-    (_r, body, done) => done(null, { token: new URLSearchParams(body as string).get('token') ?? '' }),
+    (_r, body, done) => {
+      // No prototype: a "__proto__" field is a field like any other, refused by name.
+      const fields: Record<string, string> = Object.create(null);
+      for (const [k, v] of new URLSearchParams(body as string)) {
+        if (Object.hasOwn(fields, k)) return done(new FieldError(k, 'is given more than once'), undefined);
+        fields[k] = v;
+      }
+      done(null, fields);
+    },
   );
 
   const tags = ['consent page'];
@@ -372,12 +382,14 @@ export const pageRoutes = (ctx: Context) => async (app: FastifyInstance) => {
             'application/x-www-form-urlencoded': {
               schema: {
                 type: 'object',
+                additionalProperties: false,
                 properties: { token: { type: 'string', description: "The page's anti-forgery token." } },
               },
             },
             'application/json': {
               schema: {
                 type: ['object', 'null'],
+                additionalProperties: false,
                 properties: { token: { type: 'string', description: "The page's anti-forgery token." } },
               },
             },

@@ -110,6 +110,18 @@ export const receiptRoutes = (ctx: Context) => async (app: FastifyInstance) => {
           policy: { sha256: v.sha256, version: v.config.policy },
         });
       }
+      // The SHA-256 names the published policy, version and all: a receipt naming another
+      // version is a mistake in whatever sent it, said rather than stored with the real one.
+      if (req.body.policy.version !== v.config.policy)
+        return reply
+          .code(400)
+          .send(
+            apiError(
+              'ASSENT_BAD_FIELD',
+              'policy.version',
+              `must be "${v.config.policy}", the version of the policy policy.sha256 names (${v.sha256})`,
+            ),
+          );
       // Core allows any path without whitespace, ? or #; what is stored must also be visible
       // text: no control characters, bidi overrides or lone surrogates (see text.ts).
       const unsafePath = unsafeText(req.body.page.path);

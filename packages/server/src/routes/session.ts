@@ -17,9 +17,11 @@ import { apiError, errorResponses } from '../errors.js';
 import { PASSWORD_MAX, verifyPassword } from '../passwords.js';
 import { emptyReply, errorReply } from '../schemas.js';
 import { sitesOf, type User } from '../store/admin-store.js';
-import { emailProblem } from '../users.js';
 
 const HOUR = 3_600_000;
+
+/** A failed sign-in's actor when no user has the email typed (audit log). */
+export const UNKNOWN_EMAIL = '(unknown email)';
 
 const meSchema = {
   type: 'object',
@@ -84,13 +86,15 @@ export const signInRoute = (ctx: Context) => async (app: FastifyInstance) => {
           .code(403)
           .send(apiError('ASSENT_FORBIDDEN', 'sec-fetch-site', "sign in from the admin console's own page"));
       let user: User | null = null;
-      const tried = req.body.email.trim().toLowerCase();
+      // The user the email names, if any: what a failure records (never what was typed).
+      let tried: string | null = null;
       const ok = await throttledAuth(
         ctx,
         req,
         reply,
         async () => {
           const u = await ctx.store.admin.userByEmail(req.body.email.trim());
+          tried = u?.email ?? null;
           const match = await verifyPassword(req.body.password, u?.password ?? null);
           if (match && u)
             user = {
@@ -107,12 +111,13 @@ export const signInRoute = (ctx: Context) => async (app: FastifyInstance) => {
           field: 'password',
           message: 'that email and password do not match a user of this server',
           // Failures are recorded (the throttle bounds how many; a blocked client's 429s are
-          // not), before the 401 goes out. What was typed is kept only if it is an email
-          // address: a password typed into the email field must not land in the signed,
-          // permanent audit log.
+          // not), before the 401 goes out. Under the user's email when one has it; otherwise
+          // under a fixed placeholder, never what was typed: a password typed into the email
+          // field (`Tr0ub4dor@horse-staple!` has an email's shape) must not land in the
+          // signed, permanent audit log.
           record: () =>
             ctx.audit.append({
-              actor: emailProblem(tried) ? '(not an email address)' : tried,
+              actor: tried ?? UNKNOWN_EMAIL,
               role: null,
               action: 'sign-in-failed',
               target: null,
