@@ -1,6 +1,6 @@
 import { decide, encodeConsent, type Granted, type Method, type StoredConsent } from '@assent/core';
 import { activate } from './blocker.js';
-import { deleteCookies, writeCookie } from './cookies.js';
+import { deleteCookies, readCookie, writeCookie } from './cookies.js';
 import { keep } from './discover.js';
 import { doc } from './dom.js';
 import { emit } from './events.js';
@@ -8,7 +8,7 @@ import { gcmUpdate, tagEvent } from './gcm.js';
 import { showFab } from './notice.js';
 import { sendReceipt } from './receipt.js';
 import { S, type Source } from './state.js';
-import { stale } from './sync.js';
+import { clean, stale } from './sync.js';
 
 /** Keys granted now, as a list: what a custom choice starts from. */
 export const grantedKeys = (g: Granted = S._granted): string[] => Object.keys(g).filter((k) => g[k]);
@@ -19,7 +19,14 @@ export const grantedKeys = (g: Granted = S._granted): string[] => Object.keys(g)
  */
 export const store = (r: StoredConsent, source: Source): Promise<void> | undefined => {
   const c = S._policy.config;
-  writeCookie(c.cookieName, encodeConsent(r), r.expiresAt, c.domain);
+  const v = encodeConsent(r);
+  writeCookie(c.cookieName, v, r.expiresAt, c.domain);
+  // Refused by the browser (a `domain` this page is not under, cookies blocked, a third-party
+  // frame): the choice holds on this page only, and every page asks again (full build).
+  if (!globalThis.ASSENT_LITE && readCookie(c.cookieName) !== v)
+    console.error(
+      `assent: the consent cookie was not stored (domain: ${c.domain}; or cookies are blocked here)`,
+    );
   keep();
   // Receipts are the full build's (the lite build's config check names the file for `endpoint`).
   if (!globalThis.ASSENT_LITE) return sendReceipt(r, source, stale);
@@ -76,12 +83,15 @@ export const choose = (method: Method, source: Source, granted?: string[]): void
     sent!.then(() => S._record === r && tell());
   else tell();
   setTimeout(() => {
-    // Deletes the cookies declared for every category and service that is not granted.
-    deleteCookies(
-      p.categories.flatMap((c) =>
-        g[c.id] ? [] : [...c.cookies, ...c.services.flatMap((s) => (g[s.key] ? [] : s.cookies))],
-      ),
-    );
+    // Deletes the cookies declared for every category and service that is not granted (the
+    // full build shares clean(), see sync.ts).
+    if (!globalThis.ASSENT_LITE) clean(g, p);
+    else
+      deleteCookies(
+        p.categories.flatMap((c) =>
+          g[c.id] ? [] : [...c.cookies, ...c.services.flatMap((s) => (g[s.key] ? [] : s.cookies))],
+        ),
+      );
     // With receipts, held scripts wait for the server's answer: if it refuses the policy the
     // page showed (409), nothing the visitor did not see runs.
     globalThis.ASSENT_LITE ? activate() : sent!.then(activate);

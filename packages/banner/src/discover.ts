@@ -39,7 +39,10 @@ export const discover = (config: Config, held?: boolean, stored?: boolean): Conf
   // for the synchronous storage call (~40 ms at 4× CPU throttling, bench/results/profile.md).
   if (stored)
     try {
-      list = JSON.parse((kept = localStorage[KEY]));
+      // (`.flat()`: anything but an array throws, and the list is lost: it asks again. A page
+      // whose Array.prototype.toJSON (Prototype.js) made JSON.stringify write a string broke
+      // the banner on every later page.)
+      list = JSON.parse((kept = localStorage[KEY])).flat();
     } catch {}
   for (const el of doc.querySelectorAll<HTMLElement>('[data-assent-category]')) {
     const c = el.dataset.assentCategory!;
@@ -50,7 +53,9 @@ export const discover = (config: Config, held?: boolean, stored?: boolean): Conf
     else if (c !== 'necessary' && !list.includes(c)) list.push(c);
   }
   list = list.filter((c) => !ids.includes(c));
-  json = JSON.stringify(list);
+  // The JSON of the list, without JSON.stringify (a page may have broken it, see above): ids
+  // are [a-z0-9_-], nothing to escape.
+  json = `[${list.map((c) => `"${c}"`)}]`;
   const now = `${list}`;
   if (now && now !== said)
     console.warn(

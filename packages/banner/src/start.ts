@@ -46,7 +46,9 @@ export const start = (v: Validated, mode?: Mode, region?: string, pub?: Publishe
   if (!globalThis.ASSENT_LITE && S._policy) return api;
   // Another Assent on the page (a drop-in tag beside init()): two banners would ask twice,
   // with two cookie fingerprints, on every page. The first one stays; this one says so.
-  if (!globalThis.ASSENT_LITE && win.Assent && win.Assent !== api) {
+  // (Another Assent has `allowed`: a page's own global of that name, or an element with
+  // id="Assent", is no banner, and stopped this one from starting at all.)
+  if (!globalThis.ASSENT_LITE && win.Assent?.allowed && win.Assent !== api) {
     console.error('assent: another Assent runs on this page: this one does not start');
     return win.Assent;
   }
@@ -62,8 +64,14 @@ export const start = (v: Validated, mode?: Mode, region?: string, pub?: Publishe
   }
   const { regions, endpoint, googleConsentMode: gcm } = v.config;
   // The lite build has no regions: esbuild folds ASSENT_LITE to true and drops them.
-  if (!globalThis.ASSENT_LITE && regions && !mode)
+  if (!globalThis.ASSENT_LITE && regions && !mode) {
+    // Nothing says the region: opt-in for everyone, whatever `regions` says; said.
+    if (!region && !endpoint)
+      console.error(
+        'assent: regions: no data-assent-region, and no endpoint to ask: every visitor gets opt-in',
+      );
     mode = region || !endpoint ? modeForRegion(regions, region) : mode;
+  }
   // Two cases wait. The region comes from the receipt server (full build: it reads a trusted
   // CDN header); never long: on a timeout or an error the mode is opt-in. And a banner without
   // `defer` in <head>: the page is still parsing, and the work waits for it, so the page's
@@ -131,7 +139,8 @@ const run = (v: Validated, mode?: Mode, late?: boolean): AssentApi => {
       // The lite build has neither a mode to force nor a published policy: no arguments.
       ...((globalThis.ASSENT_LITE ? [] : [mode, canonical]) as [Mode?, string?]),
     );
-    if (p.hash === S._policy?.hash) return;
+    // (The first time, always: the provisional policy of start() is not this one.)
+    if (last && p.hash === S._policy.hash) return;
     S._policy = p;
     // (`accept-all` otherwise, from the start: see state.ts. A page's mode never changes.)
     if (p.mode === 'notice') S._acceptMethod = 'notice-ack';
@@ -145,11 +154,9 @@ const run = (v: Validated, mode?: Mode, late?: boolean): AssentApi => {
     S._dialog = S._dialog?.remove() as undefined;
     return (last = d);
   };
-  // The provisional policy (start) is not this one.
-  S._policy = undefined as never;
   // (Set by the first learn(), below.)
   let stored!: StoredConsent | null;
-  let last: Decision;
+  let last: Decision | undefined;
   const loading = doc.readyState === 'loading';
   const d = learn()!;
   // A stored choice is checked with the receipt server now and then (full build): until the
@@ -179,6 +186,16 @@ const run = (v: Validated, mode?: Mode, late?: boolean): AssentApi => {
   }
   win.Assent = api;
   delegate();
+  // The back/forward cache restores a page as it was left, its trackers running: after a
+  // choice made on another page (a withdrawal) it went on granting what was withdrawn, and one
+  // "Save" in its stale dialog granted it again. Restored under another choice, it reloads.
+  // (Full build for now: the lite build's 7,000 B have no room for it yet.)
+  if (!globalThis.ASSENT_LITE) {
+    let left: string | undefined;
+    const cookie = () => readCookie(config.cookieName);
+    addEventListener('pagehide', () => (left = cookie()));
+    addEventListener('pageshow', (e) => e.persisted && left !== cookie() && location.reload());
+  }
   /**
    * The page changed. A single-page app's router that swapped the body (Turbo, Astro's view
    * transitions) took the banner or the button with it: they go back, once each. Held
@@ -205,7 +222,7 @@ const run = (v: Validated, mode?: Mode, late?: boolean): AssentApi => {
     // category asks again, and Consent Mode hears that the stored choice no longer applies.
     if (loading && learn() && !globalThis.ASSENT_LITE) gcmUpdate(gcm, S._granted);
     if (!globalThis.ASSENT_LITE) gcmHint(gcm);
-    const { show } = last;
+    const { show } = last!;
     const r = S._record;
     const go = (changed?: boolean) => {
       activate();

@@ -122,37 +122,40 @@ export const stale = (url: string): Promise<void> =>
     .then(() => adopt(decide(S._policy, { kind: 'load', stored: null, now: Date.now(), gpc: S._gpc })));
 
 /**
- * Deletes the declared cookies of what is not granted, as choose() does (kept apart there:
- * sharing it costs the lite build bytes). Also at start-up: a choice can change off the page
- * (the server's Set-Cookie after a withdrawal on the consent page), and the cookies its
- * trackers set before must go then too.
+ * Deletes the declared cookies of what `p` has and `g` does not grant: after a choice (the
+ * lite build's choose() has its own copy: sharing it costs bytes there), and at start-up: a
+ * choice can change off the page (the server's Set-Cookie after a withdrawal on the consent
+ * page), and the cookies its trackers set before must go then too.
  */
-export const clean = (g: Granted): void =>
+export const clean = (g: Granted, p = S._policy): void =>
   deleteCookies(
-    S._policy.categories.flatMap((c) =>
+    p.categories.flatMap((c) =>
       g[c.id] ? [] : [...c.cookies, ...c.services.flatMap((s) => (g[s.key] ? [] : s.cookies))],
     ),
   );
 
 const CHECKED = CHECKED_KEY;
-const storage = (): Storage | null => {
+/**
+ * localStorage, or nothing: it may be missing or throw on any call (blocked storage, a full
+ * quota). One that threw on `setItem` when a receipt was sent stopped the choice half-way:
+ * its held scripts never ran and no receipt was sent.
+ */
+const storage = <T>(use: (s: Storage) => T): T | undefined => {
   try {
-    return localStorage;
-  } catch {
-    return null;
-  }
+    return use(localStorage);
+  } catch {}
 };
 
 /** Makes the next page view check with the server (the visitor is off to their consent page). */
-export const checkSoon = (): void => storage()?.removeItem(CHECKED);
+export const checkSoon = (): void => storage((s) => s.removeItem(CHECKED));
 
 /** Whether the stored choice is due for a check: `revalidate` seconds after the last one. */
 export const due = (): boolean =>
-  Date.now() - Number(storage()?.getItem(CHECKED) ?? 0) >=
+  Date.now() - Number(storage((s) => s.getItem(CHECKED)) ?? 0) >=
   (S._policy.config.revalidate ?? REVALIDATE_SECONDS) * 1000;
 
 /** Notes that the stored choice agrees with the server now (a choice just sent, or a check). */
-export const checked = (): void => storage()?.setItem(CHECKED, String(Date.now()));
+export const checked = (): void => storage((s) => s.setItem(CHECKED, String(Date.now())));
 
 /**
  * Revalidates the stored choice with the server: the cookie the site would hold now, from the

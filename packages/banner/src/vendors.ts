@@ -61,7 +61,9 @@ for (const k in on) {
   )
     good[k] = m;
   else {
-    console.error(`assent: data-assent-vendors: ${k} is not uet, clarity, meta or tiktok mapped as documented; it stays denied`);
+    console.error(
+      `assent: data-assent-vendors: ${k} is not uet, clarity, meta or tiktok mapped as documented; it stays denied`,
+    );
     ADAPTERS[k]?.defaults(d as never);
   }
 }

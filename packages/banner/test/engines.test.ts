@@ -32,6 +32,15 @@ const PAGES = {
   // A malformed shortcode logs errors: proves each engine's console-error channel works.
   '/bad': { head: `${ERRORS}${bannerTag('buttons=(Accept !) days=(abc) colour=(red)')}` },
   '/optin': { head: `${ERRORS}${bannerTag(`${SEED} categories=(analytics)`)}${held('a')}`, body: BODY },
+  // The full build's (the lite build has no room for it yet): a page to leave and come back
+  // to from the next one (back/forward cache).
+  '/full': {
+    head: `${ERRORS}${bannerTag(`${SEED} categories=(analytics)`, '', 'assent.full.min.js')}${held('full')}`,
+  },
+  '/full-next': {
+    head: `${ERRORS}${bannerTag(`${SEED} categories=(analytics)`, '', 'assent.full.min.js')}`,
+    body: '<p>Next</p>',
+  },
   '/embed': {
     head: `${ERRORS}${bannerTag('categories=(marketing)')}`,
     body: '<iframe data-assent-src="/hit/frame" data-assent-category="marketing" title="Video"></iframe>',
@@ -324,6 +333,33 @@ for (const name of engines)
       assert.equal(await p.eval(() => window.Assent!.get().method), 'reject-all');
       await done(p);
     });
+
+    it(
+      'full build, back/forward: a page restored after the choice changed on another page applies the new choice',
+      T,
+      async () => {
+        const p = await open('/full');
+        await p.eval(`addEventListener('pageshow', (e) => { window.restored = e.persisted; })`);
+        await p.click('#assent-banner button', 'Accept !');
+        await p.waitFor(`(window.hits || []).includes('full')`);
+        // By a link, as a visitor goes (a driver's navigation may bypass the cache).
+        await p.eval(
+          `document.body.append(Object.assign(document.createElement('a'), { id: 'next', href: '/full-next', textContent: 'Next' }))`,
+        );
+        await p.click('#next');
+        await p.waitFor(`location.pathname === '/full-next' && window.Assent`);
+        await p.eval(() => window.Assent!.withdraw());
+        await p.eval('history.back()');
+        // Restored from the cache (Firefox, WebKit; Chromium under test has no such cache), the
+        // page reloads; either way it now says "withdrawn", and nothing is granted.
+        await p.waitFor(
+          `location.pathname === '/full' && window.Assent && window.Assent.get().method === 'withdraw'`,
+        );
+        assert.equal(await p.eval(() => window.Assent!.allowed('analytics')), false);
+        assert.equal(await p.eval(`window.restored === true`), false, 'not left as it was restored');
+        await done(p);
+      },
+    );
 
     it('keyboard: Tab from the top reaches the banner first; Enter on "Accept !" accepts', T, async () => {
       site.hits.clear();

@@ -34,6 +34,28 @@ describe('hostile and broken pages', () => {
                <iframe id="nocat" data-assent-src="/hit/nocat" data-assent-provider="W" title="nocat"></iframe>`,
         },
         '/fab': { head: bannerTag('') },
+        // Prototype.js's Array.prototype.toJSON: JSON.stringify of an array writes a string.
+        ...Object.fromEntries(
+          (['assent.min.js', 'assent.full.min.js'] as const).map((file) => [
+            `/tojson/${file}`,
+            {
+              head: `<script>Array.prototype.toJSON = function () { return '[' + this.join(', ') + ']'; };</script>
+                   ${bannerTag('', '', file)}
+                   <script type="text/plain" data-assent-category="analytics" src="/hit/tojson"></script>`,
+            },
+          ]),
+        ),
+        // A cookie domain this page is not under: the browser refuses the consent cookie.
+        '/domain': {
+          head: bannerTag('categories=(analytics) domain=(.example.com)', '', 'assent.full.min.js'),
+        },
+        // A full localStorage (or one a page wrapped): every setItem throws.
+        '/quota': {
+          head: `<script>Storage.prototype.setItem = function () { throw new DOMException('full', 'QuotaExceededError'); };</script>
+               <script type="application/json" id="assent-config">{"endpoint":"/v1/quota/receipts","categories":[{"id":"analytics"}]}</script>
+               ${bannerTag('', '', 'assent.full.min.js')}
+               <script type="text/plain" data-assent-category="analytics" src="/hit/quota"></script>`,
+        },
         // 10,000 held inline scripts: they run without waiting for anything.
         '/many': {
           head: bannerTag('categories=(analytics)'),
@@ -110,6 +132,10 @@ describe('hostile and broken pages', () => {
         },
       },
       (req, res) => {
+        if (req.url === '/v1/quota/receipts') {
+          res.writeHead(201, { 'content-type': 'application/json' }).end('{}');
+          return true;
+        }
         // Never answered (until the tests end).
         if (!req.url?.startsWith('/hang/')) return false;
         hung.push(res);
@@ -225,6 +251,44 @@ describe('hostile and broken pages', () => {
     });
     assert.equal(last, 9_999, 'in document order');
     assert.ok(turn! < 10_000, `the page's timer ran only after all ${turn} scripts`);
+    await o.context.close();
+  });
+
+  for (const file of ['assent.min.js', 'assent.full.min.js'])
+    it(`${file}: a page whose Array.prototype.toJSON breaks JSON.stringify keeps a working banner after the first choice`, async () => {
+      site.hits.clear();
+      const o = await open(browser, `${site.origin}/tojson/${file}`);
+      await o.page.getByRole('button', { name: 'Accept' }).click();
+      await o.page.waitForFunction(() => document.querySelector('.assent-fab'));
+      assert.equal(site.hits.get('tojson'), 1);
+      await o.page.reload();
+      await o.page.locator('.assent-fab').waitFor();
+      assert.equal(site.hits.get('tojson'), 2, 'the stored choice applies on the next page');
+      assert.equal(await o.page.locator('#assent-banner').count(), 0, 'not asked again');
+      assert.deepEqual(o.errors, []);
+      await o.context.close();
+    });
+
+  it('full build: a consent cookie the browser refuses (a domain this page is not under) is named on the console', async () => {
+    const o = await open(browser, `${site.origin}/domain`);
+    await o.page.getByRole('button', { name: 'Accept' }).click();
+    await o.page.locator('.assent-fab').waitFor();
+    assert.deepEqual(o.errors, [
+      'assent: the consent cookie was not stored (domain: .example.com; or cookies are blocked here)',
+    ]);
+    await o.context.close();
+  });
+
+  it('full build: a localStorage whose setItem throws (full quota) does not stop a choice half-way', async () => {
+    site.hits.clear();
+    const o = await open(browser, `${site.origin}/quota`);
+    const posted = o.page.waitForRequest((r) => r.url().endsWith('/v1/quota/receipts'));
+    await o.page.getByRole('button', { name: 'Accept' }).click();
+    await posted;
+    await o.page.waitForFunction(() => document.querySelector('.assent-fab'));
+    await o.page.waitForTimeout(200);
+    assert.equal(site.hits.get('quota'), 1, 'the held script ran');
+    assert.deepEqual(o.errors, []);
     await o.context.close();
   });
 

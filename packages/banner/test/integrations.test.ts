@@ -298,6 +298,20 @@ describe('Google Consent Mode v2, tag-manager events and regions in Chromium', (
     });
   }
 
+  it('regions with neither data-assent-region nor an endpoint to ask: opt-in for everyone, and the console says so', async () => {
+    const o = await open(browser, `${site.origin}/region-attr`);
+    await o.page.setContent(
+      `<html><head>${await o.page.evaluate(() => document.head.innerHTML)}<script src="/assent.full.min.js"></script></head><body><main>Hi</main></body></html>`,
+    );
+    const region = o.page.getByRole('region', { name: 'Cookie notice' });
+    await region.waitFor();
+    assert.deepEqual(await region.getByRole('button').allInnerTexts(), ['Accept', 'Reject', 'Preferences']);
+    assert.deepEqual(o.errors, [
+      'assent: regions: no data-assent-region, and no endpoint to ask: every visitor gets opt-in',
+    ]);
+    await o.context.close();
+  });
+
   it('asks the receipt server for the region; a US-CA visitor gets opt-out and a granted update', async () => {
     region = 'US-CA';
     const o = await open(browser, `${site.origin}/region-server`);

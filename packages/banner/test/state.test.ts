@@ -29,6 +29,14 @@ describe('the banner has a state before it knows the region', () => {
         '/early-accept': {
           head: `<script src="/assent.min.js" data-assent="categories=(analytics)"></script><script>window.Assent.accept();</script>`,
         },
+        // A page with its own global named Assent, and an element whose id makes one.
+        '/named': {
+          head: `<script>window.Assent = { version: 'the site’s own' };</script><script src="/assent.full.min.js" data-assent="categories=(analytics)"></script>`,
+        },
+        '/named-element': {
+          head: `<script src="/assent.full.min.js" data-assent="categories=(analytics)" defer></script>`,
+          body: '<div id="Assent">Assent, our newsletter</div>',
+        },
         // A site that kept the drop-in tag and also calls init() from its bundle.
         '/both': {
           head: `<script src="/assent.full.min.js" data-assent="categories=(analytics)"></script><script type="module">import { init } from "/assent.esm.js"; window.second = init({ categories: [{ id: "analytics" }] }); window.second.on('ready', () => { window.lateReady = true; });</script>`,
@@ -226,6 +234,15 @@ describe('the banner has a state before it knows the region', () => {
       );
       assert.equal(await o.page.evaluate(() => localStorage.length), 0);
       assert.deepEqual(Object.keys(await o.cookies()), []);
+      await o.context.close();
+    });
+
+  for (const path of ['/named', '/named-element'])
+    it(`a page global named Assent that is no banner (${path.slice(1)}) does not stop the banner`, async () => {
+      const o = await open(browser, `${site.origin}${path}`);
+      await o.page.locator('#assent-banner').waitFor();
+      assert.equal(await o.page.evaluate(() => typeof window.Assent!.allowed), 'function');
+      assert.deepEqual(o.errors, []);
       await o.context.close();
     });
 

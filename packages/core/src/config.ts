@@ -222,10 +222,9 @@ const SPEC: Record<string, Spec> = {
  * list or object keeps its valid parts) and reports each invalid part under its path.
  */
 const walk = (spec: Spec, v: unknown, path: string, bad: Bad): unknown => {
-  if (typeof spec[0] === 'function') {
-    const [test, message] = spec as readonly [Test, string];
-    return test(v) ? v : bad(path, `${message}, got ${JSON.stringify(v)}`);
-  }
+  // A leaf: its test, then its message.
+  if (typeof spec[0] === 'function')
+    return spec[0](v) ? v : bad(path, `${spec[1]}, got ${JSON.stringify(v)}`);
   if (Array.isArray(spec)) {
     if (!Array.isArray(v)) return bad(path, 'must be a list');
     const seen: unknown[] = [];

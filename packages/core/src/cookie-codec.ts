@@ -42,14 +42,17 @@ const COOKIE =
  * not break the page, and must not be read as consent.
  */
 export const decodeConsent = (raw: string | null | undefined): StoredConsent | null => {
-  // Anchored and bounded: a long or odd value fails at once.
-  const m = typeof raw === 'string' && COOKIE.exec(raw);
+  // Anchored and bounded: a long or odd value fails at once. (`exec` reads null and undefined
+  // as the strings "null" and "undefined": no match.)
+  const m = COOKIE.exec(raw as string);
   if (!m) return null;
   const [, id, hash, bits, given, expires, letter, g] = m as unknown as string[];
   const method = METHODS[M.indexOf(letter!)];
-  const [b, givenAt, expiresAt] = [bits, given, expires].map(
-    (x, i) => Number.parseInt(x!, 36) * (i ? 1000 : 1),
-  ) as [number, number, number];
+  const [b, givenAt, expiresAt] = [bits, given, expires].map((x, i) => parseInt(x!, 36) * (i ? 1000 : 1)) as [
+    number,
+    number,
+    number,
+  ];
   if (method && expiresAt >= givenAt && Number.isSafeInteger(b))
     return {
       id: id as ConsentId,

@@ -84,8 +84,10 @@ export const grantsBeyond = (a: number, b: number): boolean => !!(BigInt(a) & ~B
 export const toBits = (policy: Policy, granted: Granted): number =>
   policy.keys.reduce((n, k, i) => (granted[k] ? n + 2 ** i : n), 0);
 
+// Bit i is the last bit of the quotient's integer part: `&` reads it at any size (it keeps
+// the low 32 bits of the integer part), where `bits & 2 ** i` would wrap past bit 31.
 export const fromBits = (policy: Policy, bits: number): Granted =>
-  all(policy, (_, i) => Math.floor(bits / 2 ** i) % 2 === 1);
+  all(policy, (_, i) => !!((bits / 2 ** i) & 1));
 
 /** Every key of the policy, without a prototype: only what the policy lists can be granted. */
 const all = (policy: Policy, on: (key: string, i: number) => boolean): Granted =>
@@ -183,7 +185,8 @@ const record = (
   granted: Granted,
   gpc?: boolean,
 ): StoredConsent => {
-  const givenAt = Math.floor(now / 1000) * 1000;
+  // To the second (a clock after 1970: `now` is positive).
+  const givenAt = now - (now % 1000);
   return {
     id,
     hash: policy.hash,

@@ -46,13 +46,11 @@ export const pickLanguage = (
   available: readonly string[],
   preferred: readonly (string | undefined)[],
 ): string => {
-  for (const p of preferred) {
-    if (!p) continue;
-    const l = p.toLowerCase();
-    if (available.includes(l)) return l;
-    const primary = l.split('-')[0]!;
-    if (available.includes(primary)) return primary;
-  }
+  for (const p of preferred)
+    if (p) {
+      const l = p.toLowerCase();
+      for (const tag of [l, l.split('-')[0]!]) if (available.includes(tag)) return tag;
+    }
   return 'en';
 };
 

@@ -19,14 +19,11 @@ const KEYS = new Map(
 );
 
 /**
- * The pairs of a shortcode, in order, and the syntax errors. Values may hold spaces,
- * punctuation and one level of parentheses: `buttons=(Accept (all) !)`.
+ * The pairs of a shortcode, in order; its syntax errors go to `errors`. Values may hold
+ * spaces, punctuation and one level of parentheses: `buttons=(Accept (all) !)`.
  */
-export const tokenizeShortcode = (
-  src: string,
-): { pairs: [key: string, value: string][]; errors: ConfigError[] } => {
+const tokens = (src: string, errors: ConfigError[]): [key: string, value: string][] => {
   const pairs: [string, string][] = [];
-  const errors: ConfigError[] = [];
   for (const m of src.matchAll(/([a-z][a-z-]*)=\(((?:[^()]|\([^()]*\))*)(\))?|[a-z][\w-]*|\S+/gi)) {
     const [all, key, value, closed] = m;
     if (key && closed) pairs.push([key.toLowerCase(), value!.trim()]);
@@ -40,7 +37,15 @@ export const tokenizeShortcode = (
             },
       );
   }
-  return { pairs, errors };
+  return pairs;
+};
+
+/** The pairs of a shortcode, in order, and the syntax errors (see `tokens`). */
+export const tokenizeShortcode = (
+  src: string,
+): { pairs: [key: string, value: string][]; errors: ConfigError[] } => {
+  const errors: ConfigError[] = [];
+  return { pairs: tokens(src, errors), errors };
 };
 
 type Writable = { -readonly [K in keyof Config]: Config[K] } & Record<string, unknown>;
@@ -54,7 +59,8 @@ type Writable = { -readonly [K in keyof Config]: Config[K] } & Record<string, un
  * parseShortcode('buttons=(Accept !) days=(20)').config.days // 20
  */
 export const parseShortcode = (src: string, base: Record<string, unknown> = {}): Validated => {
-  const { pairs, errors } = tokenizeShortcode(src);
+  const errors: ConfigError[] = [];
+  const pairs = tokens(src, errors);
   // A new object (checkFields builds one), filled in below.
   const c = checkFields(base, errors) as Writable;
   const lang = pairs.find(([k]) => k === 'lang')?.[1].toLowerCase() ?? 'en';
