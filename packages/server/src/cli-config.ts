@@ -53,9 +53,63 @@ export const EXIT = {
   failure: 1,
   /** A configuration or usage mistake: fix the named key; restarting will not help. */
   config: 2,
-  /** The database cannot be written (read-only or immutable file, read-only PostgreSQL). */
+  /**
+   * The database cannot be written (read-only or immutable file, read-only PostgreSQL), or its
+   * SQLite file is held by a running server: every command that opens the database says so.
+   */
   readOnly: 3,
 } as const;
+
+/**
+ * Every command's options, exactly (`--help` is every command's): any other is exit 2 naming
+ * it. A known option of another command used to be ignored silently: `user add --site X`
+ * (the option is `--sites`) made an editor of every site, `keygen --out DIR` wrote into the
+ * data dir. The README's CLI block and `--help` show the same lists (a test compares them).
+ */
+export const COMMAND_OPTIONS = {
+  start: ['config', 'db', 'port', 'host', 'data-dir'],
+  migrate: ['config', 'db', 'data-dir'],
+  keygen: ['config', 'data-dir'],
+  verify: ['public-key'],
+  export: ['config', 'db', 'data-dir', 'site', 'from', 'to', 'format', 'out'],
+  'verify-receipt': ['public-key', 'witness'],
+  witness: ['state', 'public-key', 'origin', 'key', 'name', 'submit'],
+  'witness-key': ['name', 'out'],
+  'user add': ['config', 'db', 'data-dir', 'email', 'role', 'sites'],
+  'user list': ['config', 'db', 'data-dir'],
+  'verify-audit': ['public-key'],
+} as const satisfies Record<string, readonly string[]>;
+
+export type Command = keyof typeof COMMAND_OPTIONS;
+
+/**
+ * Options one might give a command for another it takes, beyond the rule `optionProblem`
+ * applies to all (singular for plural and back, `key` for `public-key`): command → given → meant.
+ */
+const MEANT: Partial<Record<Command, Readonly<Record<string, string>>>> = {
+  // The keys go to the data dir; --out is witness-key's file.
+  keygen: { out: 'data-dir' },
+};
+
+/**
+ * Why `option` does not belong to `cmd`, or null when it does: names the option, the one
+ * probably meant when there is an obvious near miss (`--site` for `--sites`), the commands
+ * whose option it is, and the options `cmd` takes.
+ */
+export const optionProblem = (cmd: Command, option: string): string | null => {
+  const takes: readonly string[] = COMMAND_OPTIONS[cmd];
+  if (option === 'help' || takes.includes(option)) return null;
+  const meant =
+    MEANT[cmd]?.[option] ??
+    takes.find((t) => t === `${option}s` || option === `${t}s` || t.endsWith(`-${option}`));
+  const owners = Object.entries(COMMAND_OPTIONS)
+    .filter(([, o]) => (o as readonly string[]).includes(option))
+    .map(([c]) => c);
+  const list = takes.map((t) => `--${t}`).join(', ');
+  return `--${option} is not an option of ${cmd}${meant ? `: did you mean --${meant}?` : ''} (${
+    owners.length ? `it is an option of ${owners.join(', ')}; ` : ''
+  }${cmd} takes ${list})`;
+};
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);

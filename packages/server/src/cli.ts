@@ -17,7 +17,14 @@ import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import type { Controller } from '@assent/core';
 import { AuditLog, verifyAudit } from './audit.js';
-import { type CliConfig, EXIT, resolveConfig } from './cli-config.js';
+import {
+  type CliConfig,
+  COMMAND_OPTIONS,
+  type Command,
+  EXIT,
+  optionProblem,
+  resolveConfig,
+} from './cli-config.js';
 import { isOrigin, normalizeOrigin } from './context.js';
 import { DATE_HINT, parseDateParam } from './dates.js';
 import { EXPORT_FORMATS, type ExportFormat, exportChunks, needsController } from './export.js';
@@ -70,12 +77,31 @@ const expectArgs = (n: number, usage: string) => {
 };
 
 /**
- * The options a command takes, or exit 2 naming one it does not: `witness --site …` used to
- * be ignored, as if the run were limited to that site. (--help is every command's.)
+ * The command the positionals name (`user add` is one), or exit 2: an unknown command, or
+ * `user` without `add` or `list`.
  */
-const expectOptions = (cmd: string, takes: readonly string[]) => {
-  const other = Object.keys(flags).find((k) => k !== 'help' && !takes.includes(k));
-  if (other) die(`--${other} is not an option of ${cmd} (it takes ${takes.map((x) => `--${x}`).join(', ')})`);
+const commandOf = (): Command => {
+  const [cmd, sub] = positionals;
+  if (cmd === 'user') {
+    if (sub !== 'add' && sub !== 'list') return die(`user: add or list\n\n${USAGE}`);
+    return `user ${sub}`;
+  }
+  if (cmd === undefined || !Object.hasOwn(COMMAND_OPTIONS, cmd) || cmd.startsWith('user '))
+    return die(`unknown command "${cmd}"\n\n${USAGE}`);
+  return cmd as Command;
+};
+
+/**
+ * The options the command takes (cli-config.ts, COMMAND_OPTIONS), or exit 2 naming one it does
+ * not, before the configuration is read: a known option of another command was ignored, so
+ * `user add --site X` (for --sites) made an editor of every site, `verify --site X` checked
+ * every site, `keygen --out DIR` wrote into the data dir, `witness --site …` watched the URL's.
+ */
+const expectOptions = (cmd: Command) => {
+  for (const k of Object.keys(flags)) {
+    const problem = optionProblem(cmd, k);
+    if (problem) die(problem);
+  }
 };
 
 const errno = (e: unknown) => (e as NodeJS.ErrnoException).code ?? String(e);
@@ -167,19 +193,22 @@ const existingDb = (db: string): string => {
 const USAGE = `assent-server — Assent's receipt server
 
   assent-server start   [--config file.json] [--db sqlite:path|postgres://…] [--port 8787] [--host 127.0.0.1] [--data-dir dir]
-  assent-server migrate [--db …]
-  assent-server keygen  [--data-dir dir]
+  assent-server migrate [--config file.json] [--db …] [--data-dir dir]
+  assent-server keygen  [--config file.json] [--data-dir dir]
   assent-server verify  <export.ndjson> --public-key key.pem [--public-key old.pem]
-  assent-server export  [--db …] [--site origin] [--from date] [--to date] [--format ndjson|csv|iso27560|kantara] [--out file]
+  assent-server export  [--config file.json] [--db …] [--data-dir dir] [--site origin] [--from date] [--to date]
+                        [--format ndjson|csv|iso27560|kantara] [--out file]
   assent-server verify-receipt <proof.json> --public-key key.pem [--witness verifier-key …]
                           (a visitor's proof, offline; each --witness must have cosigned its checkpoint)
   assent-server witness <checkpoint URL> --state dir --public-key key.pem [--origin log-origin] [--key witness-key.pem --name witness.example/w1 [--submit]]
                           (--origin, e.g. news.example/assent-log, is required when the URL has no ?site=)
   assent-server witness-key --name witness.example/w1 --out witness-key.pem   (prints the verifier key for the log's \`witnesses\`)
-  assent-server user add  --email addr --role owner|editor|auditor [--sites origin,origin] [--db …]
+  assent-server user add  --email addr --role owner|editor|auditor [--sites origin,origin] [--config file.json] [--db …] [--data-dir dir]
                           (password on stdin, or asked; --sites limits an editor or auditor to those sites)
-  assent-server user list [--db …]
+  assent-server user list [--config file.json] [--db …] [--data-dir dir]
   assent-server verify-audit <audit.ndjson> --public-key key.pem [--public-key old.pem]
+
+Each command takes the options its line shows (and --help): any other is exit 2 naming it.
 
 Environment: ASSENT_CONFIG, ASSENT_DB, ASSENT_PORT, ASSENT_HOST, ASSENT_DATA_DIR, ASSENT_ADMIN_TOKEN,
 ASSENT_ADMIN_ORIGIN, ASSENT_METRICS_TOKEN, ASSENT_REGION_HEADER, ASSENT_TRUST_PROXY, ASSENT_LOG_LEVEL, ASSENT_RETENTION_DAYS, ASSENT_RATE_LIMIT,
@@ -188,7 +217,8 @@ Precedence: flags, then environment, then the config file; each is checked (exit
 Exit codes: 0 ok, 1 failure (verify: a broken export; verify-receipt: an invalid proof;
 witness: a fork or a checkpoint that does not verify), 2 configuration or usage mistake
 (witness: also another run of the same log still holding its lock after 30 s),
-3 the database cannot be written (read-only or immutable, or its SQLite file is held by another server).`;
+3 the database cannot be written (read-only or immutable, or its SQLite file is held by another
+server: start, migrate, export, user add and user list all say so).`;
 
 class UsageError extends Error {}
 
@@ -229,13 +259,17 @@ let flags: ReturnType<typeof parse>['values'];
 let positionals: string[];
 let config: CliConfig;
 
-/** Reads and checks the configuration's three sources; every mistake is a UsageError (exit 2). */
-const configure = (argv: string[]) => {
+/** The command line: an unknown option is a UsageError (exit 2). */
+const parseLine = (argv: string[]) => {
   try {
     ({ values: flags, positionals } = parse(argv));
   } catch (e) {
     die(`${(e as Error).message}\n\n${USAGE}`);
   }
+};
+
+/** Reads and checks the configuration's three sources; every mistake is a UsageError (exit 2). */
+const configure = () => {
   const env = process.env;
   const configPath = flags.config ?? env.ASSENT_CONFIG;
   let file: unknown;
@@ -358,8 +392,7 @@ const readPassword = async (): Promise<string> => {
 };
 
 /** `user add` (the first owner of a new server, or anyone later) and `user list`. */
-const user = async (sub: string | undefined) => {
-  if (sub !== 'add' && sub !== 'list') return die(`user: add or list\n\n${USAGE}`);
+const user = async (sub: 'add' | 'list') => {
   expectArgs(2, `user ${sub} takes no other argument`);
   if (sub === 'add' && (!flags.email || !flags.role))
     return die('user add: --email and --role (owner, editor or auditor) are required');
@@ -444,14 +477,21 @@ const user = async (sub: string | undefined) => {
   }
 };
 
+/** The command running (its exit message names what to do instead when the database is held). */
+let command: Command | undefined;
+
 const main = async () => {
-  configure(process.argv.slice(2));
-  const { db, dataDir } = config;
-  const cmd = positionals[0];
-  if (flags.help || !cmd) {
+  parseLine(process.argv.slice(2));
+  if (flags.help || !positionals[0]) {
+    configure();
     process.stdout.write(`${USAGE}\n`);
     return;
   }
+  command = commandOf();
+  expectOptions(command);
+  configure();
+  const { db, dataDir } = config;
+  const cmd = command;
   switch (cmd) {
     case 'start':
       expectArgs(1, 'start takes no argument, only options');
@@ -544,7 +584,6 @@ const main = async () => {
       return;
     }
     case 'verify-receipt': {
-      expectOptions('verify-receipt', ['public-key', 'witness']);
       const path =
         positionals[1] ??
         die('verify-receipt: which file? assent-server verify-receipt proof.json --public-key key.pem');
@@ -598,7 +637,6 @@ const main = async () => {
       return;
     }
     case 'witness-key': {
-      expectOptions('witness-key', ['name', 'out']);
       expectArgs(1, 'witness-key takes no argument, only --name and --out');
       const name =
         flags.name ?? die('witness-key: --name is required (a schema-less URL naming the witness)');
@@ -632,7 +670,6 @@ const main = async () => {
       return;
     }
     case 'witness': {
-      expectOptions('witness', ['state', 'public-key', 'origin', 'key', 'name', 'submit']);
       const url =
         positionals[1] ??
         die('witness: which log? assent-server witness <checkpoint URL> --state dir --public-key key.pem');
@@ -694,8 +731,10 @@ const main = async () => {
       process.exitCode = 1;
       return;
     }
-    case 'user':
-      return user(positionals[1]);
+    case 'user add':
+      return user('add');
+    case 'user list':
+      return user('list');
     case 'verify-audit': {
       const path =
         positionals[1] ??
@@ -721,16 +760,26 @@ const main = async () => {
       process.exitCode = 1;
       return;
     }
-    default:
-      die(`unknown command "${cmd}"\n\n${USAGE}`);
   }
 };
 
+/** What to do instead of a command a running server's SQLite file stops. */
+const INSTEAD: Partial<Record<Command, string>> = {
+  export: 'stop it first, or export through it (GET /v1/admin/receipts)',
+  migrate: 'stop it first (it migrated the database when it started)',
+  'user add': "stop it first, or add the user through it (the console's Users page, or POST /v1/admin/users)",
+  'user list':
+    "stop it first, or list the users through it (the console's Users page, or GET /v1/admin/users)",
+};
+
 main().catch((e: unknown) => {
-  // A SQLite file a running server holds (it opens it exclusively) is said so, not "database is locked".
+  // A SQLite file a running server holds (it opens it exclusively) is said so, not "database is
+  // locked", and is exit 3 for every command, as for start (it was 1 for migrate, export, user).
   const err = isHeldElsewhere(e)
-    ? new Error(
-        `the database ${config.db} is held by a running assent-server (it opens its SQLite file exclusively): stop it first, or export through it (GET /v1/admin/receipts)`,
+    ? new ReadOnlyError(
+        `the database ${config.db} is held by a running assent-server (it opens its SQLite file exclusively): ${
+          (command && INSTEAD[command]) ?? 'stop it first'
+        }`,
       )
     : e;
   process.stderr.write(`assent-server: ${err instanceof Error ? err.message : String(err)}\n`);

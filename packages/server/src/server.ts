@@ -110,10 +110,10 @@ export interface ServerOptions {
   /** Ed25519 private key (KeyObject or PKCS#8 PEM). Absent: an ephemeral key, with a warning. */
   readonly signingKey?: KeyObject | string;
   /**
-   * Secret for the keyed IP hash, at least 32 bytes. Absent: an ephemeral one (hashes do not
-   * link across restarts).
+   * Secret for the keyed IP hash (text or bytes: a Buffer, or any Uint8Array), at least 32
+   * bytes. Absent: an ephemeral one (hashes do not link across restarts).
    */
-  readonly ipSecret?: string | Buffer;
+  readonly ipSecret?: string | Uint8Array;
   /** Header a trusted proxy or CDN sets to the visitor's country, e.g. `cf-ipcountry`. */
   readonly regionHeader?: string;
   /**

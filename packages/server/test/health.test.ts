@@ -205,7 +205,7 @@ describe('honest health under faults', () => {
         },
       );
       assert.match(other.stderr, /database is locked/);
-      // A second server on the same file is told so (exit 3), as is the CLI's export.
+      // A second server on the same file is told so (exit 3), as is the CLI's export (exit 3 too).
       const second = spawnSync(
         process.execPath,
         [BIN, 'start', '--config', conf, '--data-dir', dir, '--port', String(await freePort())],
@@ -218,7 +218,7 @@ describe('honest health under faults', () => {
         encoding: 'utf8',
         timeout: 60_000,
       });
-      assert.equal(exp.status, 1, exp.stderr);
+      assert.equal(exp.status, 3, exp.stderr);
       assert.match(exp.stderr, /held by a running assent-server .*GET \/v1\/admin\/receipts/);
     } finally {
       child.kill('SIGTERM');
