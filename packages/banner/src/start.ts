@@ -52,6 +52,9 @@ export const start = (v: Validated, mode?: Mode, region?: string, pub?: Publishe
     console.error('assent: another Assent runs on this page: this one does not start');
     return win.Assent;
   }
+  // The lite build's copy of that: a second tag (a plugin and a theme both adding it) stops
+  // here, said by main.ts's guard; before, two banners asked, under two consent IDs.
+  if (globalThis.ASSENT_LITE && win.Assent?.allowed) throw 'loaded twice';
   // Full build: not ready until the banner reports (see types/assent.d.ts).
   if (!globalThis.ASSENT_LITE) api.ready = false;
   for (const e of v.errors) console.error(formatError(e));

@@ -29,6 +29,10 @@ describe('the banner has a state before it knows the region', () => {
         '/early-accept': {
           head: `<script src="/assent.min.js" data-assent="categories=(analytics)"></script><script>window.Assent.accept();</script>`,
         },
+        // The lite drop-in twice (a plugin and the theme both add it).
+        '/lite-twice': {
+          head: `<script src="/assent.min.js" data-assent="categories=(analytics)"></script><script src="/assent.min.js" data-assent="categories=(analytics)"></script>`,
+        },
         // A page with its own global named Assent, and an element whose id makes one.
         '/named': {
           head: `<script>window.Assent = { version: 'the site’s own' };</script><script src="/assent.full.min.js" data-assent="categories=(analytics)"></script>`,
@@ -245,6 +249,19 @@ describe('the banner has a state before it knows the region', () => {
       assert.deepEqual(o.errors, []);
       await o.context.close();
     });
+
+  it('the lite drop-in loaded twice: one banner, one consent ID, and the second copy says why it does not start', async () => {
+    const o = await open(browser, `${site.origin}/lite-twice`);
+    await o.page.locator('#assent-banner').waitFor();
+    await o.page.waitForTimeout(200);
+    assert.equal(await o.page.locator('#assent-banner').count(), 1);
+    assert.deepEqual(o.errors, ['assent: cannot start, so nothing non-essential runs: loaded twice']);
+    await o.page.getByRole('button', { name: 'Reject' }).click();
+    await o.page.locator('.assent-fab').waitFor();
+    assert.equal(await o.page.locator('#assent-banner').count(), 0, 'no second banner left asking');
+    assert.equal(await o.page.locator('.assent-fab').count(), 1);
+    await o.context.close();
+  });
 
   it('a drop-in tag and init() on one page: one banner, the second says why it does not start', async () => {
     const o = await open(browser, `${site.origin}/both`);
