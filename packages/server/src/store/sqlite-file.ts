@@ -54,7 +54,11 @@ export const openSqliteFile = (path: string): SQLite.Database => {
   const file = (db.pragma('database_list') as { name: string; file: string }[]).find(
     (d) => d.name === 'main',
   )?.file;
-  if (file !== path) {
+  // Taken for a file name, SQLite created a stray file named after the whole URI: that one,
+  // and only that one, goes. (SQLite names the main file by its resolved path: a path through
+  // a symlink differs from `path` and is the right file, which this once deleted, with every
+  // receipt in it, even under a running server.)
+  if (!file || file.includes('?vfs=')) {
     db.close();
     if (file) rmSync(file, { force: true });
     throw new Error(
