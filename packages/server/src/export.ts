@@ -58,7 +58,7 @@ export const PURGED_FIELDS = [
  * spliced in, so exporting never parses or re-serialises a receipt. A purged receipt keeps
  * only {@link PURGED_FIELDS}.
  */
-export const ndjsonLine = (r: ExportRow): string =>
+export const ndjsonLine = (r: Omit<ExportRow, 'policy'>): string =>
   r.body === null
     ? `${JSON.stringify({ v: 1, id: r.id, site: r.site, seq: r.seq, at: r.at, prev: r.prev, kid: r.kid, hash: r.hash, sig: r.sig, purged: true } satisfies Record<(typeof PURGED_FIELDS)[number], unknown>)}\n`
     : `{"hash":"${r.hash}","sig":"${r.sig}",${r.body.slice(1)}\n`;
@@ -101,7 +101,7 @@ const cell = (v: unknown): string => {
 
 export const csvHeader = `${CSV_COLUMNS.join(',')}\n`;
 
-export const csvLine = (r: ExportRow): string => {
+export const csvLine = (r: Omit<ExportRow, 'policy'>): string => {
   if (r.body === null)
     return `${[r.id, r.site, r.seq, r.at, ...Array(15).fill(''), r.prev, r.hash, r.sig, 'true'].map(cell).join(',')}\n`;
   const b = JSON.parse(r.body) as SignedReceipt;
@@ -160,16 +160,30 @@ export async function* exportChunks(
     yield* standardChunks(store, filter, format === 'kantara' ? kantaraReceipt : iso27560Record, controller);
     return;
   }
+  const carried = new Set<string>();
   if (format === 'csv') yield csvHeader;
   else {
     let chunk = '';
-    for (const p of await store.policiesOf(filter)) chunk += policyLine(p);
+    for (const p of await store.policiesOf(filter)) {
+      carried.add(p.sha256);
+      chunk += policyLine(p);
+    }
     if (chunk) yield chunk;
   }
   const line = format === 'csv' ? csvLine : ndjsonLine;
   for await (const rows of exportRows(store, filter)) {
     let chunk = '';
-    for (const r of rows) chunk += line(r);
+    for (const r of rows) {
+      // Receipts keep coming while an export streams, and a policy published meanwhile is
+      // named by some of them: its line goes before the first (verify reads policies wherever
+      // they come before their receipts). Without it, such an export failed `verify`.
+      if (format !== 'csv' && r.policy && !carried.has(r.policy)) {
+        carried.add(r.policy);
+        const p = await store.policy(r.policy);
+        if (p) chunk += policyLine(p);
+      }
+      chunk += line(r);
+    }
     yield chunk;
   }
 }
@@ -188,7 +202,13 @@ async function* standardChunks(
     for (const row of rows) {
       if (row.body === null) continue;
       const r = { ...(JSON.parse(row.body) as SignedReceipt), hash: row.hash, sig: row.sig };
-      chunk += `${JSON.stringify(shape(r, docs.get(r.policy.sha256) ?? null, controller))}\n`;
+      // A policy published while the export streams (see exportChunks).
+      const sha = r.policy?.sha256;
+      if (sha && !docs.has(sha)) {
+        const p = await store.policy(sha);
+        if (p) docs.set(sha, JSON.parse(p.doc) as PolicyDoc);
+      }
+      chunk += `${JSON.stringify(shape(r, (sha && docs.get(sha)) || null, controller))}\n`;
     }
     if (chunk) yield chunk;
   }

@@ -9,6 +9,7 @@ import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import {
   type AssentServer,
   createServer,
+  exportChunks,
   openStore,
   purgeExpired,
   type ServerOptions,
@@ -455,6 +456,33 @@ const policySuite = (kind: 'sqlite' | 'postgres') => {
         csv.slice(1).every((row) => /^[0-9a-f]{64}$/.test(row.split(',')[col]!)),
         'every row names its policy',
       );
+    });
+
+    it('an export streaming while a policy is published carries it before the first receipt naming it, and verifies', async () => {
+      const only = { choices: { analytics: true }, method: 'accept-all' };
+      assert.equal((await post(await receipt(ADMIN_SITE, only), { origin: ADMIN_SITE })).statusCode, 201);
+      const chunks = exportChunks(s.store, { site: ADMIN_SITE }, 'ndjson');
+      // The policies the receipts so far name: read, then the site moves on.
+      const first = await chunks.next();
+      const published = await inject({
+        method: 'POST',
+        url: '/v1/admin/policies',
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+        payload: JSON.stringify({ site: ADMIN_SITE, config: { ...ADMIN_CONFIG, policy: 'during-export' } }),
+      });
+      assert.equal(published.json().changed, true);
+      const late = await receipt(ADMIN_SITE, only);
+      assert.equal((await post(late, { origin: ADMIN_SITE })).statusCode, 201);
+      let text = first.value ?? '';
+      for await (const c of chunks) text += c;
+      const lines = text.trim().split('\n');
+      const at = lines.findIndex(
+        (l) => JSON.parse(l).id !== undefined && JSON.parse(l).consentId === late.consentId,
+      );
+      assert.ok(at > 0, 'the receipt made during the export is in it');
+      assert.equal(JSON.parse(lines[at - 1]!).sha256, late.policy.sha256, 'its policy just before it');
+      const v = await verifyExport(lines, [publicKey]);
+      assert.ok(v.ok, JSON.stringify(v));
     });
 
     it("sets the site's cookie when it shares the site's origin, and only then", async () => {

@@ -254,7 +254,7 @@ export class KyselyStore implements Store {
   ): Promise<ExportRow[]> {
     let q = this.db
       .selectFrom('receipts')
-      .select(['id', 'site', 'seq', 'at', 'body', 'prev', 'hash', 'sig', 'kid']);
+      .select(['id', 'site', 'seq', 'at', 'body', 'prev', 'hash', 'sig', 'kid', 'policy']);
     if (filter.site !== undefined) q = q.where('site', '=', filter.site);
     if (filter.sites !== undefined) q = q.where('site', 'in', filter.sites);
     if (filter.from !== undefined) q = q.where('at', '>=', filter.from);

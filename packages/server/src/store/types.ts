@@ -236,7 +236,7 @@ export interface StatRow {
 /** A raw row as the export reads it: enough to write NDJSON or CSV without parsing JSON. */
 export type ExportRow = Pick<
   ReceiptsTable,
-  'id' | 'site' | 'seq' | 'at' | 'body' | 'prev' | 'hash' | 'sig' | 'kid'
+  'id' | 'site' | 'seq' | 'at' | 'body' | 'prev' | 'hash' | 'sig' | 'kid' | 'policy'
 >;
 
 /**
