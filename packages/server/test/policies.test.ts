@@ -473,11 +473,11 @@ const policySuite = (kind: 'sqlite' | 'postgres') => {
       assert.equal(published.json().changed, true);
       const late = await receipt(ADMIN_SITE, only);
       assert.equal((await post(late, { origin: ADMIN_SITE })).statusCode, 201);
-      let text = first.value ?? '';
+      let text: string = first.value ?? '';
       for await (const c of chunks) text += c;
       const lines = text.trim().split('\n');
       const at = lines.findIndex(
-        (l) => JSON.parse(l).id !== undefined && JSON.parse(l).consentId === late.consentId,
+        (l: string) => JSON.parse(l).id !== undefined && JSON.parse(l).consentId === late.consentId,
       );
       assert.ok(at > 0, 'the receipt made during the export is in it');
       assert.equal(JSON.parse(lines[at - 1]!).sha256, late.policy.sha256, 'its policy just before it');
