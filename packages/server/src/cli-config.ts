@@ -78,6 +78,7 @@ export const COMMAND_OPTIONS = {
   'user add': ['config', 'db', 'data-dir', 'email', 'role', 'sites'],
   'user list': ['config', 'db', 'data-dir'],
   'verify-audit': ['public-key'],
+  'verify-db': ['config', 'db', 'data-dir', 'public-key'],
 } as const satisfies Record<string, readonly string[]>;
 
 export type Command = keyof typeof COMMAND_OPTIONS;

@@ -32,6 +32,7 @@ import { IP_SECRET_MIN_BYTES, signingKeyOf } from './options.js';
 import { createServer } from './server.js';
 import { createSigner, generateKeys } from './signer.js';
 import { isHeldElsewhere, openStore, ReadOnlyError } from './store/open.js';
+import { checkStore, openForCheck, pendingMigrations } from './store-check.js';
 import { type Cosigner, cosignerVerifierKey, cosignLine, logOrigin, parseCosignerKey } from './tlog/note.js';
 import { verifyProofFile } from './tlog/proof-file.js';
 import { submitCosignature, type WitnessOk, witness } from './tlog/witness.js';
@@ -58,6 +59,26 @@ const readKey = (path: string): KeyObject => {
   if (key.asymmetricKeyType !== 'ed25519')
     die(`--public-key: ${path} is not an Ed25519 key (it is ${key.asymmetricKeyType})`);
   return key;
+};
+
+/**
+ * The keys `verify-db` checks with: every --public-key given, or else the server's own, as
+ * `start` finds it in the data dir (`signing-key.pem`, or `signing-key.pub.pem` beside it).
+ * Nothing is made: without either, exit 2 asking for --public-key.
+ */
+const verifyKeys = (): KeyObject[] => {
+  if (flags['public-key']) return flags['public-key'].map(readKey);
+  const privateFile = join(config.dataDir, 'signing-key.pem');
+  const publicFile = join(config.dataDir, 'signing-key.pub.pem');
+  if (existsSync(privateFile)) {
+    const k = signingKeyOf(readSecret(privateFile).toString('utf8'));
+    if (!k.ok) return die(`${privateFile}: the signing key ${k.message}`);
+    return [createPublicKey(k.key)];
+  }
+  if (existsSync(publicFile)) return [readKey(publicFile)];
+  return die(
+    `verify-db: --public-key is required: the data dir ${config.dataDir} holds no signing key (give the public key(s) the receipts were signed with)`,
+  );
 };
 
 /** Every --public-key given, read and checked (exit 2 naming the option when there is none). */
@@ -207,6 +228,8 @@ const USAGE = `assent-server — Assent's receipt server
                           (password on stdin, or asked; --sites limits an editor or auditor to those sites)
   assent-server user list [--config file.json] [--db …] [--data-dir dir]
   assent-server verify-audit <audit.ndjson> --public-key key.pem [--public-key old.pem]
+  assent-server verify-db [--config file.json] [--db …] [--data-dir dir] [--public-key key.pem …]
+                          (the database itself, read-only: each receipt as verify checks it, and each column against its signed body)
 
 Each command takes the options its line shows (and --help): any other is exit 2 naming it.
 
@@ -214,11 +237,12 @@ Environment: ASSENT_CONFIG, ASSENT_DB, ASSENT_PORT, ASSENT_HOST, ASSENT_DATA_DIR
 ASSENT_ADMIN_ORIGIN, ASSENT_METRICS_TOKEN, ASSENT_REGION_HEADER, ASSENT_TRUST_PROXY, ASSENT_LOG_LEVEL, ASSENT_RETENTION_DAYS, ASSENT_RATE_LIMIT,
 ASSENT_WEBHOOK_PRIVATE_NETWORKS.
 Precedence: flags, then environment, then the config file; each is checked (exit 2 names the key).
-Exit codes: 0 ok, 1 failure (verify: a broken export; verify-receipt: an invalid proof;
+Exit codes: 0 ok, 1 failure (verify: a broken export; verify-db: a receipt, column or row that
+does not agree with the signed receipts; verify-receipt: an invalid proof;
 witness: a fork or a checkpoint that does not verify), 2 configuration or usage mistake
 (witness: also another run of the same log still holding its lock after 30 s),
 3 the database cannot be written (read-only or immutable, or its SQLite file is held by another
-server: start, migrate, export, user add and user list all say so).`;
+server: start, migrate, export, user add, user list and verify-db all say so).`;
 
 class UsageError extends Error {}
 
@@ -735,6 +759,54 @@ const main = async () => {
       return user('add');
     case 'user list':
       return user('list');
+    case 'verify-db': {
+      expectArgs(1, 'verify-db takes no argument, only options (--db, --public-key, --config, --data-dir)');
+      if (db === 'sqlite::memory:')
+        die('--db: verify-db reads an existing database; sqlite::memory: is a new, empty one');
+      const url = existingDb(db);
+      const keys = verifyKeys();
+      const store = openForCheck(url);
+      try {
+        // Read only: a database this version has not migrated is refused, not migrated. (The
+        // first query: a held file is SQLITE_BUSY here, exit 3.)
+        const pending = await pendingMigrations(store).catch((e: unknown) => {
+          // A read-only reader of a WAL file makes SQLite's WAL index (`-shm`) beside it.
+          if ((e as { code?: unknown } | null)?.code === 'SQLITE_READONLY_DIRECTORY')
+            return die(
+              `--db: SQLite cannot make its WAL index beside ${url.slice('sqlite:'.length)} (the directory is read-only): copy the file, with its -wal if there is one, somewhere writable and verify the copy`,
+            );
+          throw e;
+        });
+        if (pending.length)
+          die(
+            `--db: the database is not migrated to this version (pending: ${pending.join(', ')}): run assent-server migrate first`,
+          );
+        const r = await checkStore(store, { publicKeys: keys, retentionDays: config.retentionDays });
+        if (!r.problems.length && r.receipts === 0) {
+          process.stdout.write('FAILED: no receipts in the database\n');
+          process.exitCode = 1;
+          return;
+        }
+        if (!r.problems.length) {
+          process.stdout.write(
+            `ok: ${r.receipts} receipts (${r.purged} purged${r.erased ? `, ${r.erased} of them by an erasure the audit log records` : ''}) in ${r.sites} site chain(s) verify, with the ${r.policies} polic${r.policies === 1 ? 'y' : 'ies'} they name${
+              r.legacy ? ` (${r.legacy} receipt(s) of schema v1 name no published policy)` : ''
+            }; columns agree with the signed receipts, consent_latest (${r.consents} consents) with their latest receipts, chain_heads with the chains\n`,
+          );
+          return;
+        }
+        for (const p of r.problems) process.stdout.write(`BROKEN ${p.where}: ${p.reason}\n`);
+        process.stdout.write(
+          r.stopped
+            ? `FAILED: stopped at ${r.problems.length} problems, after ${r.receipts} receipts read\n`
+            : `FAILED: ${r.problems.length} problem(s) in ${r.receipts} receipts\n`,
+        );
+        process.exitCode = 1;
+      } finally {
+        await store.close();
+      }
+      return;
+    }
     case 'verify-audit': {
       const path =
         positionals[1] ??
@@ -770,6 +842,8 @@ const INSTEAD: Partial<Record<Command, string>> = {
   'user add': "stop it first, or add the user through it (the console's Users page, or POST /v1/admin/users)",
   'user list':
     "stop it first, or list the users through it (the console's Users page, or GET /v1/admin/users)",
+  'verify-db':
+    'stop it first (verify-db reads the file itself), or check an export through it: GET /v1/admin/receipts, then assent-server verify',
 };
 
 main().catch((e: unknown) => {

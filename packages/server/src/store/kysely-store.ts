@@ -16,12 +16,15 @@ import { type CosignatureDatabase, CosignatureStore } from './cosignatures.js';
 import { migrationProvider } from './migrations.js';
 import { latestRow, receiptRow, writes } from './statements.js';
 import {
+  type CheckReads,
+  type CheckRow,
   type Database,
   type ExportFilter,
   type ExportRow,
   HISTORY_MAX_LIMIT,
   type History,
   type HistoryPage,
+  type LatestCheckRow,
   type NewReceipt,
   type Publication,
   type ReceiptLeaf,
@@ -39,6 +42,8 @@ import {
 const INSERT_CHUNK = 1000;
 
 const num = (v: unknown): number => Number(v ?? 0);
+/** A nullable number column (PostgreSQL may answer text for a bigint). */
+const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
 /** Whether two lists hold the same IDs (each at most once), in any order. */
 const sameIds = (a: readonly string[], b: readonly string[]) => {
@@ -105,7 +110,7 @@ const appendEntries = async (
  * The store over any Kysely dialect: PostgreSQL, and SQLite in memory. Its writes are the
  * statements of statements.ts, which the SQLite writer thread runs too (SqliteThreadStore).
  */
-export class KyselyStore implements Store {
+export class KyselyStore implements Store, CheckReads {
   private readonly w: ReturnType<typeof writes>;
   /** SQL of the proof path's queries by key (see `once`). */
   private readonly compiled = new Map<string, string>();
@@ -559,6 +564,96 @@ export class KyselyStore implements Store {
       hash: r.hash,
       sig: r.sig,
     };
+  }
+
+  // verify-db's reads (store-check.ts): keyset pages on the primary keys, never a write.
+
+  async checkRows(after: { site: string; seq: number } | null, limit: number): Promise<CheckRow[]> {
+    let q = this.db
+      .selectFrom('receipts as r')
+      // Through consent_latest's primary key, one lookup per receipt.
+      .leftJoin('consent_latest as l', (j) =>
+        j.onRef('l.site', '=', 'r.site').onRef('l.consent_id', '=', 'r.consent_id'),
+      )
+      .selectAll('r')
+      .select([
+        'l.receipt_id as latest_receipt_id',
+        'l.seq as latest_seq',
+        'l.at as latest_at',
+        'l.day as latest_day',
+        'l.expires_at as latest_expires_at',
+        'l.method as latest_method',
+        'l.region as latest_region',
+        'l.mode as latest_mode',
+        'l.granted as latest_granted',
+      ]);
+    // The row-value form seeks the (site, seq) index on both databases (see `page`).
+    if (after) q = q.where((eb) => eb(eb.refTuple('r.site', 'r.seq'), '>', eb.tuple(after.site, after.seq)));
+    const rows = await q.orderBy('r.site').orderBy('r.seq').limit(limit).execute();
+    return rows.map((r) => ({
+      ...r,
+      seq: num(r.seq),
+      accepted: numOrNull(r.accepted),
+      leaf: numOrNull(r.leaf),
+      latest_seq: numOrNull(r.latest_seq),
+    }));
+  }
+
+  async checkLatestRows(
+    after: { site: string; consentId: string } | null,
+    limit: number,
+  ): Promise<LatestCheckRow[]> {
+    let q = this.db
+      .selectFrom('consent_latest as l')
+      .leftJoin('receipts as r', 'r.id', 'l.receipt_id')
+      .selectAll('l')
+      .select([
+        'r.site as receipt_site',
+        'r.consent_id as receipt_consent_id',
+        'r.seq as receipt_seq',
+        'r.at as receipt_at',
+        sql<number | null>`case when r.id is null then null when r.body is null then 1 else 0 end`.as(
+          'receipt_purged',
+        ),
+      ]);
+    if (after)
+      q = q.where((eb) =>
+        eb(eb.refTuple('l.site', 'l.consent_id'), '>', eb.tuple(after.site, after.consentId)),
+      );
+    const rows = await q.orderBy('l.site').orderBy('l.consent_id').limit(limit).execute();
+    return rows.map((r) => ({
+      ...r,
+      seq: num(r.seq),
+      receipt_seq: numOrNull(r.receipt_seq),
+      receipt_purged: r.receipt_purged === null ? null : Number(r.receipt_purged) === 1,
+    }));
+  }
+
+  async chainHeads(): Promise<{ site: string; seq: number; hash: string }[]> {
+    const rows = await this.db
+      .selectFrom('chain_heads')
+      .select(['site', 'seq', 'hash'])
+      .orderBy('site')
+      .execute();
+    return rows.map((r) => ({ ...r, seq: num(r.seq) }));
+  }
+
+  async latestReceipt(
+    site: string,
+    consentId: string,
+  ): Promise<{ id: string; seq: number; at: string; expires_at: string } | null> {
+    const r = await this.db
+      .selectFrom('receipts')
+      .select(['id', 'seq', 'at', 'expires_at'])
+      .where('consent_id', '=', consentId)
+      // `site || ''`: through the consent ID's index, not the site's (statements.ts siteByConsent).
+      .where(sql<string>`${sql.ref('site')} || ''`, '=', site)
+      .where('body', 'is not', null)
+      .orderBy('at', 'desc')
+      .orderBy('seq', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return r ? { ...r, seq: num(r.seq) } : null;
   }
 
   async close(): Promise<void> {

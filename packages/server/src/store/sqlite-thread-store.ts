@@ -16,11 +16,14 @@ import { KyselyStore } from './kysely-store.js';
 import { readerDialect, type SqliteReader } from './sqlite-reader.js';
 import type { SqliteWriter } from './sqlite-writer.js';
 import type {
+  CheckReads,
+  CheckRow,
   Database,
   ExportFilter,
   ExportRow,
   History,
   HistoryPage,
+  LatestCheckRow,
   NewReceipt,
   Publication,
   ReceiptLeaf,
@@ -55,7 +58,7 @@ const outcome = <T>(r: T | Outcome): T => {
   return r as T;
 };
 
-export class SqliteThreadStore implements Store {
+export class SqliteThreadStore implements Store, CheckReads {
   readonly kind = 'sqlite' as const;
   /**
    * Several: the thread merges whatever batches wait for it into its next transaction, so the
@@ -278,6 +281,29 @@ export class SqliteThreadStore implements Store {
 
   receiptLeaf(id: string): Promise<ReceiptLeaf | null> {
     return this.reads.receiptLeaf(id);
+  }
+
+  // verify-db's keyset pages: on this thread's connection (a page is a few thousand rows).
+  checkRows(after: { site: string; seq: number } | null, limit: number): Promise<CheckRow[]> {
+    return this.reads.checkRows(after, limit);
+  }
+
+  checkLatestRows(
+    after: { site: string; consentId: string } | null,
+    limit: number,
+  ): Promise<LatestCheckRow[]> {
+    return this.reads.checkLatestRows(after, limit);
+  }
+
+  chainHeads(): Promise<{ site: string; seq: number; hash: string }[]> {
+    return this.reads.chainHeads();
+  }
+
+  latestReceipt(
+    site: string,
+    consentId: string,
+  ): Promise<{ id: string; seq: number; at: string; expires_at: string } | null> {
+    return this.reads.latestReceipt(site, consentId);
   }
 
   async close(): Promise<void> {

@@ -240,6 +240,55 @@ export type ExportRow = Pick<
 >;
 
 /**
+ * A receipts row as `assent-server verify-db` reads it (store-check.ts): every column, and the
+ * `consent_latest` row of its (site, consent ID), if any (`latest_*`, null when there is none).
+ */
+export type CheckRow = ReceiptsTable & {
+  readonly latest_receipt_id: string | null;
+  readonly latest_seq: number | null;
+  readonly latest_at: string | null;
+  readonly latest_day: string | null;
+  readonly latest_expires_at: string | null;
+  readonly latest_method: string | null;
+  readonly latest_region: string | null;
+  readonly latest_mode: string | null;
+  readonly latest_granted: string | null;
+};
+
+/**
+ * A `consent_latest` row as `verify-db` reads it, with the receipt it names (`receipt_*`, null
+ * when no receipt has that ID): its site, consent ID, place and time, and whether it is purged.
+ */
+export type LatestCheckRow = ConsentLatestTable & {
+  readonly receipt_site: string | null;
+  readonly receipt_consent_id: string | null;
+  readonly receipt_seq: number | null;
+  readonly receipt_at: string | null;
+  readonly receipt_purged: boolean | null;
+};
+
+/**
+ * The read-only queries of `assent-server verify-db` (store-check.ts): keyset pages over the
+ * receipts and `consent_latest`, the chains' heads, one consent's latest receipt. None writes.
+ */
+export interface CheckReads {
+  /** Up to `limit` receipts rows after (`site`, `seq`) in that order, each with its consent's latest row. */
+  checkRows(after: { site: string; seq: number } | null, limit: number): Promise<CheckRow[]>;
+  /** Up to `limit` `consent_latest` rows after (`site`, `consent_id`) in that order, each with the receipt it names. */
+  checkLatestRows(
+    after: { site: string; consentId: string } | null,
+    limit: number,
+  ): Promise<LatestCheckRow[]>;
+  /** Every site's chain head: its last `seq` and that receipt's hash. */
+  chainHeads(): Promise<{ site: string; seq: number; hash: string }[]>;
+  /** The latest receipt (by `at`, then `seq`) of a consent on a site that is not purged, or null. */
+  latestReceipt(
+    site: string,
+    consentId: string,
+  ): Promise<{ id: string; seq: number; at: string; expires_at: string } | null>;
+}
+
+/**
  * Everything the server asks of a database. One implementation over Kysely serves
  * SQLite and PostgreSQL; the same test suite runs against both.
  */
