@@ -333,6 +333,53 @@ describe('visitor routes', () => {
     assert.deepEqual(bad.json().field, 'id');
   });
 
+  it('a withdrawal of a consent ID used on two sites is recorded on each, the latest one’s last', async () => {
+    // Apex and www sharing one cookie domain: one consent ID, a chain on each site.
+    const t = await createServer({ db: 'sqlite::memory:', sites: SITES, logger: false, log: false });
+    try {
+      const post = (body: ReturnType<typeof receiptBody>) =>
+        t.app.inject({
+          method: 'POST',
+          url: '/v1/receipts',
+          headers: { origin: body.page.origin },
+          payload: body,
+        });
+      const id = consentId();
+      const accept = { consentId: id, method: 'accept-all', choices: { analytics: true, marketing: true } };
+      assert.equal(
+        (await post(receiptBody({ ...accept, page: { origin: OTHER, path: '/' } }))).statusCode,
+        201,
+      );
+      assert.equal((await post(receiptBody(accept))).statusCode, 201);
+      const withdraw = () => t.app.inject({ method: 'POST', url: `/v1/consents/${id}/withdraw` });
+      const res = await withdraw();
+      assert.equal(res.statusCode, 201, res.body);
+      const history = async () =>
+        (
+          (await t.app.inject(`/v1/consents/${id}`)).json().receipts as {
+            site: string;
+            method: string;
+            id: string;
+          }[]
+        ).map((r) => `${r.site} ${r.method}`);
+      assert.deepEqual(await history(), [
+        `${ORIGIN} withdraw`,
+        `${OTHER} withdraw`,
+        `${ORIGIN} accept-all`,
+        `${OTHER} accept-all`,
+      ]);
+      // Again: only the latest site records it; the other's latest is a withdrawal already.
+      assert.equal((await withdraw()).statusCode, 201);
+      assert.deepEqual((await history()).slice(0, 3), [
+        `${ORIGIN} withdraw`,
+        `${ORIGIN} withdraw`,
+        `${OTHER} withdraw`,
+      ]);
+    } finally {
+      await t.close();
+    }
+  });
+
   it('POST /v1/consents/:id/withdraw records a withdrawal refusing everything', async () => {
     const body = receiptBody({ method: 'accept-all', choices: { analytics: true, marketing: true } });
     await postReceipt(body);

@@ -48,6 +48,11 @@ export const idParams = {
  * withdrawal applies from now on, and its expiry follows that policy's `days`). Receipts are
  * never changed. Sets the site's cookie when the server shares its origin. Returns null when
  * the consent has no receipts, or its site is no longer served.
+ *
+ * One consent ID on several sites (apex and www sharing the cookie's domain): each other site
+ * served whose latest receipt of it is not a withdrawal gets one too, before the latest one's
+ * site (which stays the consent's latest). Only one chain said "withdrawn" before: the other
+ * site's records, its overview and its own history went on saying the visitor consented.
  */
 export const withdraw = async (
   ctx: Context,
@@ -59,23 +64,31 @@ export const withdraw = async (
   const last = await ctx.store.latest(consentId);
   const v = last && ctx.policies.site(last.site);
   if (!last || !v) return null;
-  const r = await record(
-    ctx,
-    req,
-    {
-      consentId,
-      policy: { version: v.config.policy, sha256: v.sha256 },
-      mode: v.modes.includes(last.mode) ? last.mode : v.config.mode,
-      // Every key of the policy it is recorded under, refused.
-      choices: Object.fromEntries(v.policy.keys.map((k) => [k, false])),
-      method: 'withdraw',
-      source,
-      signals: last.signals,
-      page: last.page,
-      lang: last.lang,
-    },
-    v,
-  );
+  const on = (l: SignedReceipt, p: NonNullable<typeof v>) =>
+    record(
+      ctx,
+      req,
+      {
+        consentId,
+        policy: { version: p.config.policy, sha256: p.sha256 },
+        mode: p.modes.includes(l.mode) ? l.mode : p.config.mode,
+        // Every key of the policy it is recorded under, refused.
+        choices: Object.fromEntries(p.policy.keys.map((k) => [k, false])),
+        method: 'withdraw',
+        source,
+        signals: l.signals,
+        page: l.page,
+        lang: l.lang,
+      },
+      p,
+    );
+  for (const site of await ctx.store.sitesOf(consentId)) {
+    if (site === last.site) continue;
+    const there = await ctx.store.latest(consentId, site);
+    const p = ctx.policies.site(site);
+    if (there && p && there.method !== 'withdraw') await on(there, p);
+  }
+  const r = await on(last, v);
   setConsentCookie(req, reply, last.site, v, r);
   return r;
 };

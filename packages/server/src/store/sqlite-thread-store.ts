@@ -195,8 +195,11 @@ export class SqliteThreadStore implements Store, CheckReads {
     return this.reads.history(consentId, page);
   }
 
-  latest(consentId: string): Promise<SignedReceipt | null> {
-    return this.reads.latest(consentId);
+  latest(consentId: string, site?: string): Promise<SignedReceipt | null> {
+    return this.reads.latest(consentId, site);
+  }
+  sitesOf(consentId: string): Promise<string[]> {
+    return this.reads.sitesOf(consentId);
   }
 
   page(

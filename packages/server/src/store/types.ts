@@ -315,8 +315,10 @@ export interface Store {
    * page's worth of rows per read, never all of them.
    */
   history(consentId: string, page: HistoryPage): Promise<History>;
-  /** A consent's latest receipt (what applies now), or null. */
-  latest(consentId: string): Promise<SignedReceipt | null>;
+  /** A consent's latest receipt (what applies now), or null; with `site`, its latest there. */
+  latest(consentId: string, site?: string): Promise<SignedReceipt | null>;
+  /** The sites a consent ID has receipts on (apex and www sharing one cookie domain: two). */
+  sitesOf(consentId: string): Promise<string[]>;
   /** Up to `limit` rows after (`site`, `seq`) in chain order: keyset pagination for exports. */
   page(
     filter: ExportFilter,
