@@ -43,7 +43,7 @@ import { consentRoutes, cookieRoute } from './routes/consents.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import { healthRoutes } from './routes/health.js';
 import { logRoutes } from './routes/log.js';
-import { pageRoutes } from './routes/page.js';
+import { notFoundPage, pageRoutes } from './routes/page.js';
 import { policyRoutes } from './routes/policies.js';
 import { receiptRoutes } from './routes/receipts.js';
 import { signInRoute } from './routes/session.js';
@@ -435,7 +435,9 @@ export const createServer = async (opts: ServerOptions): Promise<AssentServer> =
     if (!bad) return done();
     reply.code(400).send(apiError('ASSENT_BAD_FIELD', bad[0] || null, bad[1]));
   });
+  // A browser's page request under /consent/ or /admin gets a page saying so (routes/page.ts).
   const notFound = (req: FastifyRequest, reply: FastifyReply) =>
+    notFoundPage(req, reply) ??
     reply
       .code(404)
       .send(apiError('ASSENT_NOT_FOUND', null, `no route ${req.method} ${req.url.split('?')[0]}`));

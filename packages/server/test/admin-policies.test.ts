@@ -174,8 +174,11 @@ describe('policy editor in Chromium', () => {
       [['editor@example.com', 'v2']],
     );
 
-    // The old version stays viewable, read-only, with what changed since.
-    await o.page.getByRole('button', { name: 'View version v1' }).click();
+    // The old version stays viewable, read-only, with what changed since. (By the keyboard:
+    // focus is on the status line at the top after publishing, and a mouse click right after
+    // the long scroll down can land on the sticky preview frame where the button was.)
+    await o.page.getByRole('button', { name: 'View version v1' }).focus();
+    await o.page.keyboard.press('Enter');
     await o.page.getByText(/^Viewing version v1 \(SHA-256 [0-9a-f]{64}\), read-only\.$/).waitFor();
     assert.equal(await o.page.getByLabel('Message (en)').inputValue(), 'We use cookies for statistics.');
     assert.equal(await o.page.getByLabel('Message (en)').isDisabled(), true);

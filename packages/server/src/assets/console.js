@@ -37,11 +37,57 @@
   };
   // Anything a page's script leaves unhandled still reaches the status line.
   addEventListener('unhandledrejection', (e) => failed('Something on this page')(e.reason));
-  /** The message of an API error, for the status line. */
-  const problem = async (r) => {
+  /** An API error's answer: `{ field, message, text }` (`text`: for the status line). */
+  const errorOf = async (r) => {
     const e = await r.json().catch(() => ({}));
-    return e.message ? `${e.field ? `${e.field}: ` : ''}${e.message}` : `the server answered ${r.status}`;
+    return {
+      field: e.field ?? null,
+      message: e.message ?? null,
+      text: e.message ? `${e.field ? `${e.field}: ` : ''}${e.message}` : `the server answered ${r.status}`,
+    };
   };
+  /** The message of an API error, for the status line. */
+  const problem = async (r) => (await errorOf(r)).text;
+  /**
+   * Keyboard focus after a page rebuilt what it shows (a table after a change): the new
+   * control marked `data-focus="<key>"`, or the status line that says what happened (it has
+   * tabindex="-1"), never <body>.
+   */
+  const refocus = (key) => {
+    const c = key ? document.querySelector(`[data-focus="${CSS.escape(key)}"]`) : null;
+    (c && !c.disabled && !c.closest('[hidden]') ? c : document.getElementById('status'))?.focus();
+  };
+  /**
+   * A wide table scrolls inside its own box (`.table-scroll`) instead of the page (reflow at
+   * 320 px): while it overflows, the box is a named region in the tab order, so it can be
+   * scrolled with the keyboard; otherwise it is nothing.
+   */
+  const scrolls = (box) => {
+    const update = () => {
+      if (box.scrollWidth > box.clientWidth + 1) {
+        box.tabIndex = 0;
+        box.setAttribute('role', 'region');
+        box.setAttribute('aria-label', box.querySelector('caption')?.textContent || 'Table');
+      } else {
+        box.removeAttribute('tabindex');
+        box.removeAttribute('role');
+        box.removeAttribute('aria-label');
+      }
+    };
+    const o = new ResizeObserver(update);
+    o.observe(box);
+    const t = box.querySelector('table');
+    if (t) o.observe(t);
+    return box;
+  };
+  /** `table` in a `.table-scroll` box (see scrolls), for tables a page makes. */
+  const wrapTable = (table) => {
+    const box = document.createElement('div');
+    box.className = 'table-scroll';
+    box.append(table);
+    return scrolls(box);
+  };
+  for (const box of document.querySelectorAll('.table-scroll')) scrolls(box);
   const ready = (async () => {
     const r = await api('/v1/admin/session');
     if (!r.ok) throw new Error(await problem(r));
@@ -62,5 +108,5 @@
   // Handled here too: the page's own script may still be loading when a signed-out visitor's
   // 401 arrives (it then goes to the sign-in page), which is no error of the page.
   ready.catch(() => {});
-  window.assentAdmin = { api, ready, problem, failed };
+  window.assentAdmin = { api, ready, problem, errorOf, failed, refocus, wrapTable };
 })();

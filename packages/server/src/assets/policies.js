@@ -17,6 +17,8 @@
   let viewing = null; // a version shown read-only, or null for the draft
   let draftBackup = null;
   let checked = null; // the last check's answer for the draft
+  let pristine = null; // the draft as a site's opening made it (JSON): edited when it differs
+  let opener = null; // the View button that showed `viewing`: focus goes back to it
   const canPublish = () => me && ['owner', 'editor'].includes(me.role);
 
   const form = createForm($('form'), {
@@ -84,10 +86,12 @@
         Object.assign(document.createElement('li'), { textContent: `${e.field}: ${e.message}` }),
       ),
     );
-    $('errors-box').hidden = checked.ok;
-    $('error-count').textContent = checked.ok
+    $('errors-box').hidden = !rest.length;
+    // A live region (role=status): said when the count changes, not at every keystroke.
+    const count = checked.ok
       ? ''
       : `${checked.errors.length} problem${checked.errors.length === 1 ? '' : 's'} to fix before publishing.`;
+    if ($('error-count').textContent !== count) $('error-count').textContent = count;
     $('publish').disabled = !checked.ok || !checked.changed || !canPublish();
     $('draft-state').textContent = checked.ok
       ? checked.changed
@@ -137,6 +141,7 @@
       const b = document.createElement('button');
       b.type = 'button';
       b.textContent = `View version ${v.version ?? v.sha256.slice(0, 8)}`;
+      b.dataset.focus = `view-${v.sha256}`;
       b.addEventListener('click', () => view(v.sha256));
       tr.insertCell().append(b);
     }
@@ -149,6 +154,7 @@
     if (!r.ok) return say(`Error: ${await problem(r)}`);
     const v = await r.json();
     if (!viewing) draftBackup = structuredClone(form.draft);
+    opener = document.activeElement;
     viewing = v;
     form.load(v.config);
     form.showErrors([]);
@@ -184,6 +190,10 @@
     $('json').value = JSON.stringify(form.draft, null, 2);
     schedule();
     say('Back to the draft.');
+    // The box holding this button is hidden: focus goes back to the View button that opened
+    // it (or the status line), not to <body>.
+    (opener?.isConnected && !opener.disabled ? opener : status).focus();
+    opener = null;
   });
 
   /** Loads a site: its versions, and a draft from its current policy with the next version. */
@@ -197,12 +207,29 @@
     if (!r.ok) return say(`Error: ${await problem(r)}`);
     current = await r.json();
     form.load({ ...current.config, policy: next(current.version) });
+    pristine = JSON.stringify(form.draft);
     $('json').value = JSON.stringify(form.draft, null, 2);
     $('json').readOnly = !canPublish();
     await check();
     say(`Editing the policy of ${site} (current version ${current.version}).`);
   };
-  $('site').addEventListener('change', () => open($('site').value));
+  /** Whether the draft holds changes of the person editing it (viewing a version or not). */
+  const edited = () => pristine !== null && JSON.stringify(viewing ? draftBackup : form.draft) !== pristine;
+  // Choosing another site opens its policy; an edited draft is not thrown away unasked (the
+  // select changes with one arrow key).
+  $('site').addEventListener('change', () => {
+    const pick = $('site');
+    if (
+      canPublish() &&
+      edited() &&
+      !confirm(`Open ${pick.value}'s policy and discard the edited draft of ${site}'s?`)
+    ) {
+      pick.value = site;
+      say(`The draft of ${site} is kept.`);
+      return;
+    }
+    open(pick.value);
+  });
 
   $('apply-json').addEventListener('click', () => {
     let v;
@@ -227,18 +254,24 @@
     if (!r.ok) {
       const e = await r.json().catch(() => ({}));
       // `config.categories[1].id` → beside that field.
-      form.showErrors(
+      const rest = form.showErrors(
         e.field?.startsWith('config.') ? [{ field: e.field.slice(7), message: e.message }] : [],
       );
       say(
         `Error: ${e.message ? `${e.field ? `${e.field}: ` : ''}${e.message}` : `the server answered ${r.status}`}`,
       );
       $('publish').disabled = false;
+      // Focus on the field at fault, or back on the button.
+      const bad =
+        e.field?.startsWith('config.') && !rest.length ? $('form').querySelector('[aria-invalid]') : null;
+      (bad ?? $('publish')).focus();
       return;
     }
     const out = await r.json();
     await open(site);
     say(`Published version ${out.version} (SHA-256 ${out.sha256}). Visitors are asked again.`);
+    // The button is disabled now (nothing left to publish): focus goes to the status line.
+    status.focus();
   });
 
   // The scanner's suggested config: its categories, services and cookies merged into the draft.

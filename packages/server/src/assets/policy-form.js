@@ -324,8 +324,30 @@
       );
     };
 
+    /**
+     * Draws the form again. Focus stays on the same control (by its path, its id, or a
+     * button's words): a button that adds or removes, or the language picker, must not drop
+     * keyboard focus to <body>. A control gone with the change (Remove category) hands it to
+     * the last button of its part of the form (Add a category).
+     */
     const render = () => {
+      const a = document.activeElement;
+      const inside = a && a !== root && root.contains(a);
+      const part = inside ? [...root.children].findIndex((c) => c.contains(a)) : -1;
+      const same = !inside
+        ? null
+        : a.dataset.field
+          ? (n) => n.dataset.field === a.dataset.field
+          : a.id && !/^f\d+$/.test(a.id)
+            ? (n) => n.id === a.id
+            : a.localName === 'button'
+              ? (n) => n.localName === 'button' && n.textContent === a.textContent
+              : null;
       root.replaceChildren(general(), texts(), categories(), regions(), gcm());
+      if (!inside) return;
+      const all = [...root.querySelectorAll('input, select, textarea, button')];
+      const buttons = [...(root.children[part]?.querySelectorAll('button') ?? [])];
+      (all.find((n) => same?.(n)) ?? buttons.at(-1))?.focus();
     };
 
     return {

@@ -33,7 +33,10 @@
     document.documentElement.lang = lang || 'en';
     const s = document.createElement('script');
     s.src = '/admin/preview/assent.full.min.js';
-    if (region) s.dataset.assentRegion = region;
+    // Always a region: without one the banner would ask the server's /v1/config for it (CSP
+    // connect-src 'none': refused, logged). "XX" is the unknown region (core's modeForRegion:
+    // opt-in when the policy has regions; its own mode when it has none).
+    s.dataset.assentRegion = region || 'XX';
     document.head.append(s);
   });
   parent.postMessage('assent-preview-ready', editor);

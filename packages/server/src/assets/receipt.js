@@ -1,7 +1,7 @@
 // A receipt's detail: its choices, the policy wording the visitor was shown (from the
 // registry, in their language), its place in its site's chain, and whether it verifies.
 (() => {
-  const { api, ready, problem, failed } = window.assentAdmin;
+  const { api, ready, problem, failed, wrapTable } = window.assentAdmin;
   const $ = (id) => document.getElementById(id);
   const status = $('status');
   const out = $('detail');
@@ -12,8 +12,19 @@
   };
   const list = (pairs) => {
     const dl = el('dl');
-    for (const [k, v] of pairs) dl.append(el('dt', k), el('dd', v));
+    for (const [k, v, lang] of pairs) dl.append(el('dt', k), lang ? inLang(el('dd', v), lang) : el('dd', v));
     return dl;
+  };
+  /** Languages written right to left (the page is English: their texts are marked so). */
+  const RTL = new Set(['ar', 'arc', 'ckb', 'dv', 'fa', 'he', 'ku', 'ps', 'sd', 'syr', 'ug', 'ur', 'yi']);
+  /**
+   * Marks `e` as holding text in `lang` (the policy's words as the visitor read them): its
+   * language for speech and its direction for display (right to left for Arabic, Hebrew…).
+   */
+  const inLang = (e, lang) => {
+    e.lang = lang;
+    e.dir = RTL.has(String(lang).toLowerCase().split('-')[0]) ? 'rtl' : 'auto';
+    return e;
   };
   const link = (id, text) => {
     if (!id) return el('span', `${text}: none`);
@@ -44,6 +55,8 @@
       const d = await r.json();
       await show();
       status.textContent = `Erased ${d.erased} receipt${d.erased === 1 ? '' : 's'} of that consent ID on ${d.site}.`;
+      // The button is gone with the page drawn again: focus goes to the status that says so.
+      status.focus();
     });
     return [
       el('h2', 'Erasure request'),
@@ -116,8 +129,8 @@
       parts.push(el('h2', `What the visitor was shown (${d.policy.lang})`));
       // The first layer under the receipt's mode: its message with the Learn More link, and
       // the buttons the visitor chose between; then every category and service.
-      const first = el('blockquote');
-      first.lang = d.policy.lang;
+      const lang = d.policy.lang;
+      const first = inLang(el('blockquote'), lang);
       const message = el('p', `${shown.message} `);
       const more = el('a', shown.learnMore);
       more.href = shown.learnMoreHref;
@@ -127,8 +140,8 @@
       parts.push(
         first,
         list([
-          [`Buttons (${shown.mode} mode)`, shown.buttons.join(' · ') || '—'],
-          ['Learn More link', `${shown.learnMore} → ${shown.learnMoreHref}`],
+          [`Buttons (${shown.mode} mode)`, shown.buttons.join(' · ') || '—', lang],
+          ['Learn More link', `${shown.learnMore} → ${shown.learnMoreHref}`, lang],
         ]),
       );
       const t = el('table');
@@ -140,25 +153,31 @@
         head.append(th);
       }
       const b = t.createTBody();
+      /** A cell of the policy's own words, in its language. */
+      const worded = (row, text) => {
+        inLang(row.insertCell(), lang).textContent = text;
+      };
       if (shown.necessary) {
         const row = b.insertRow();
-        row.insertCell().textContent = shown.necessary.title;
-        row.insertCell().textContent = shown.necessary.description || '—';
-        row.insertCell().textContent = shown.necessary.note;
+        worded(row, shown.necessary.title);
+        worded(row, shown.necessary.description || '—');
+        worded(row, shown.necessary.note);
       }
       for (const cat of d.policy.categories) {
         const row = b.insertRow();
-        row.insertCell().textContent = cat.title;
-        row.insertCell().textContent = cat.description || '—';
+        worded(row, cat.title);
+        worded(row, cat.description || '—');
         row.insertCell().textContent = cat.granted ? 'allowed' : 'refused';
         for (const s of cat.services) {
           const sr = b.insertRow();
-          sr.insertCell().textContent = `${s.title} (in ${cat.title})`;
-          sr.insertCell().textContent = s.description || '—';
+          // The service's and category's titles are the policy's; "in" is the page's.
+          const name = sr.insertCell();
+          name.append(inLang(el('span', s.title), lang), ' (in ', inLang(el('span', cat.title), lang), ')');
+          worded(sr, s.description || '—');
           sr.insertCell().textContent = s.granted ? 'allowed' : 'refused';
         }
       }
-      parts.push(t);
+      parts.push(wrapTable(t));
     }
     const erase = x && me?.role === 'owner' ? erasure(d.chain.site, x.consentId) : [];
     out.replaceChildren(...parts, h, v, c, chain, nav, ...erase);

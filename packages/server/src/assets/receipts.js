@@ -1,6 +1,10 @@
 // The receipts table (owners and auditors): search by consent ID, filters, keyset pages.
 (() => {
-  const { api, ready, problem, failed } = window.assentAdmin;
+  const { api, ready, errorOf, failed } = window.assentAdmin;
+  const fields = window.assentFields;
+  /** The filter's fields, by the API's names for them. */
+  const FILTER = { consent: 'consent', site: 'site', from: 'from', to: 'to', method: 'method' };
+  let asked = false; // a search was just submitted: focus may move to a field it names
   const $ = (id) => document.getElementById(id);
   const status = $('status');
   const body = $('receipts').tBodies[0];
@@ -23,12 +27,18 @@
     const q = new URLSearchParams(query);
     if (after) q.set('after', after);
     const r = await api(`/v1/admin/receipts/page?${q}`);
+    const focus = asked;
+    asked = false;
     if (!r.ok) {
-      status.textContent = `Error: ${await problem(r)}`;
+      // Beside the filter's field it names (an unknown site, a malformed consent ID).
+      const err = await errorOf(r);
+      status.textContent = `Error: ${err.text}`;
+      fields.show($('filter'), FILTER, err, { focus });
       body.replaceChildren();
       older.hidden = true;
       return;
     }
+    fields.clear($('filter'));
     const page = await r.json();
     if (!after) body.replaceChildren();
     for (const x of page.receipts) {
@@ -52,6 +62,7 @@
   $('filter').addEventListener('submit', (e) => {
     e.preventDefault();
     query = params().toString();
+    asked = true;
     load(null);
   });
   older.addEventListener('click', () => load(next));

@@ -22,9 +22,20 @@
           ? 'That email and password do not match a user of this server.'
           : (err.message ?? `The server answered ${r.status}.`);
       $('password').value = '';
-      $('password').focus();
+      // The field the server names (the password, for a wrong one) is marked invalid and
+      // described by the status line's message; focus goes to it (fields.js), or to the password.
+      if (
+        !window.assentFields.show(
+          $('sign-in'),
+          { email: 'email', password: 'password' },
+          { field: err.field, message: status.textContent },
+          { describedBy: 'status' },
+        )
+      )
+        $('password').focus();
       return;
     }
+    window.assentFields.clear($('sign-in'));
     // A browser keeps a Secure cookie only over HTTPS or on localhost / 127.0.0.1: say so
     // instead of looping back to this page.
     const check = await fetch('/v1/admin/session', { credentials: 'same-origin' });

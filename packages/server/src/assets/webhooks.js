@@ -1,7 +1,10 @@
 // Webhooks: the list (everyone who may read it), adding, pausing, testing and removing (owners
 // and editors), and each webhook's recent delivery attempts.
 (() => {
-  const { api, ready, problem } = window.assentAdmin;
+  const { api, ready, problem, errorOf, refocus } = window.assentAdmin;
+  const fields = window.assentFields;
+  /** The add form's fields by the API's names for them. */
+  const HOOK_FIELDS = { site: 'hook-site', url: 'hook-url', events: 'hook-events' };
   const $ = (id) => document.getElementById(id);
   const status = $('status');
   const hooks = $('webhooks').tBodies[0];
@@ -10,10 +13,12 @@
   const older = $('older');
   let manage = false;
   let next = null;
-  const button = (label, onClick) => {
+  /** `focus`: its key, for focus to come back to it when the table is drawn again. */
+  const button = (label, onClick, focus) => {
     const b = document.createElement('button');
     b.type = 'button';
     b.textContent = label;
+    if (focus) b.dataset.focus = focus;
     b.addEventListener('click', onClick);
     return b;
   };
@@ -62,10 +67,15 @@
     older.hidden = next === null;
   };
 
-  const load = async () => {
+  /**
+   * Draws the table again; then focus on `data-focus="<focus>"` (Resume after Pause), or the
+   * status line when that control is gone (a removal).
+   */
+  const load = async (focus) => {
     const r = await api('/v1/admin/webhooks');
     if (!r.ok) {
       status.textContent = `Error: ${await problem(r)}`;
+      if (focus !== undefined) refocus(null);
       return;
     }
     const { webhooks, publicKey } = await r.json();
@@ -88,41 +98,56 @@
       if (manage) {
         const resume = w.state !== 'active';
         actions.append(
-          button(`${resume ? 'Resume' : 'Pause'} ${w.url}`, async () => {
-            const res = await api(`/v1/admin/webhooks/${encodeURIComponent(w.id)}`, {
-              method: 'PATCH',
-              body: { state: resume ? 'active' : 'paused' },
-            });
-            status.textContent = res.ok
-              ? `${w.url} is ${resume ? 'active' : 'paused'}.`
-              : `Error: ${await problem(res)}`;
-            await load();
-          }),
+          button(
+            `${resume ? 'Resume' : 'Pause'} ${w.url}`,
+            async () => {
+              const res = await api(`/v1/admin/webhooks/${encodeURIComponent(w.id)}`, {
+                method: 'PATCH',
+                body: { state: resume ? 'active' : 'paused' },
+              });
+              status.textContent = res.ok
+                ? `${w.url} is ${resume ? 'active' : 'paused'}.`
+                : `Error: ${await problem(res)}`;
+              await load(`state-${w.id}`);
+            },
+            `state-${w.id}`,
+          ),
           ' ',
-          button(`Send a test event to ${w.url}`, async () => {
-            status.textContent = 'Sending…';
-            const res = await api(`/v1/admin/webhooks/${encodeURIComponent(w.id)}/test`, { method: 'POST' });
-            if (!res.ok) {
-              status.textContent = `Error: ${await problem(res)}`;
-              return;
-            }
-            const d = await res.json();
-            status.textContent = `Test event: ${d.status === null ? d.error : `HTTP ${d.status}`} in ${d.duration_ms} ms.`;
-            pick.value = w.id;
-            await loadDeliveries();
-          }),
+          button(
+            `Send a test event to ${w.url}`,
+            async () => {
+              status.textContent = 'Sending…';
+              const res = await api(`/v1/admin/webhooks/${encodeURIComponent(w.id)}/test`, {
+                method: 'POST',
+              });
+              if (!res.ok) {
+                status.textContent = `Error: ${await problem(res)}`;
+                return;
+              }
+              const d = await res.json();
+              status.textContent = `Test event: ${d.status === null ? d.error : `HTTP ${d.status}`} in ${d.duration_ms} ms.`;
+              pick.value = w.id;
+              await loadDeliveries();
+            },
+            `test-${w.id}`,
+          ),
           ' ',
-          button(`Remove ${w.url}`, async () => {
-            if (!confirm(`Remove the webhook to ${w.url} and its delivery log?`)) return;
-            const res = await api(`/v1/admin/webhooks/${encodeURIComponent(w.id)}`, { method: 'DELETE' });
-            status.textContent = res.ok ? `${w.url} was removed.` : `Error: ${await problem(res)}`;
-            await load();
-          }),
+          button(
+            `Remove ${w.url}`,
+            async () => {
+              if (!confirm(`Remove the webhook to ${w.url} and its delivery log?`)) return;
+              const res = await api(`/v1/admin/webhooks/${encodeURIComponent(w.id)}`, { method: 'DELETE' });
+              status.textContent = res.ok ? `${w.url} was removed.` : `Error: ${await problem(res)}`;
+              await load(res.ok ? null : `remove-${w.id}`);
+            },
+            `remove-${w.id}`,
+          ),
         );
       } else actions.textContent = '—';
       pick.add(new Option(`${w.site} → ${w.url}`, w.id, false, w.id === chosen));
     }
     if (!webhooks.length) hooks.insertRow().insertCell().textContent = 'No webhook yet.';
+    if (focus !== undefined) refocus(focus);
     await loadDeliveries();
   };
 
@@ -131,12 +156,16 @@
     // None checked is sent as none: the server's 400 names `events` (it would otherwise default to all).
     const events = [...$('hook-events').querySelectorAll('input:checked')].map((c) => c.value);
     status.textContent = 'Adding…';
+    fields.clear($('add-webhook'));
     const r = await api('/v1/admin/webhooks', {
       method: 'POST',
       body: { site: $('hook-site').value, url: $('hook-url').value, events },
     });
     if (!r.ok) {
-      status.textContent = `Error: ${await problem(r)}`;
+      // Beside the field it names (a receiver on a private network, an unknown site), focused.
+      const err = await errorOf(r);
+      status.textContent = `Error: ${err.text}`;
+      fields.show($('add-webhook'), HOOK_FIELDS, err);
       return;
     }
     const w = await r.json();

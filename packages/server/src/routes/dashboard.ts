@@ -18,6 +18,7 @@ const uplot = (file: string) => readFileSync(createRequire(import.meta.url).reso
 const ASSETS = new Map<string, { type: string; body: Buffer }>(
   [
     'console.js',
+    'fields.js',
     'sign-in.js',
     'overview.js',
     'users.js',
@@ -95,7 +96,8 @@ const shell = (o: {
 <link rel="stylesheet" href="/consent/assets/consent.css">
 <link rel="stylesheet" href="/admin/assets/admin.css">
 <link rel="icon" href="/admin/assets/icon.svg">
-${o.charts ? '<link rel="stylesheet" href="/admin/assets/uPlot.min.css">\n<script src="/admin/assets/uPlot.iife.min.js" defer></script>\n' : ''}${o.signedIn === false ? '' : '<script src="/admin/assets/console.js" defer></script>\n'}${o.before ?? ''}<script src="/admin/assets/${o.script}" defer></script>
+${o.charts ? '<link rel="stylesheet" href="/admin/assets/uPlot.min.css">\n<script src="/admin/assets/uPlot.iife.min.js" defer></script>\n' : ''}${o.signedIn === false ? '' : '<script src="/admin/assets/console.js" defer></script>\n'}<script src="/admin/assets/fields.js" defer></script>
+${o.before ?? ''}<script src="/admin/assets/${o.script}" defer></script>
 </head>
 <body>
 <a class="skip" href="#main">Skip to content</a>
@@ -121,7 +123,7 @@ ${o.body}
 
 /** The policy editor: the draft form, the preview beside it, publishing, versions, import. */
 const POLICIES_BODY = `<p><label for="site">Site</label><br><select id="site"></select></p>
-<p id="status" class="status" role="status"></p>
+<p id="status" class="status" role="status" tabindex="-1"></p>
 <p id="read-only" hidden>Your role can read the policies and their versions, not publish them.</p>
 <div id="viewing" tabindex="-1" hidden><p id="viewing-text"></p>
 <h2>Changed since this version</h2><ul id="diff"></ul>
@@ -130,7 +132,8 @@ const POLICIES_BODY = `<p><label for="site">Site</label><br><select id="site"></
 <section aria-labelledby="draft-h">
 <h2 id="draft-h">Draft</h2>
 <p id="draft-state"></p>
-<div id="errors-box" hidden><p id="error-count"></p><ul id="errors"></ul></div>
+<p id="error-count" role="status"></p>
+<div id="errors-box" hidden><ul id="errors"></ul></div>
 <form id="form" novalidate></form>
 <details><summary>Advanced: the draft as JSON</summary>
 <p><label for="json">The whole config (core's format; what publishing sends)</label><br><textarea id="json" rows="16" spellcheck="false" aria-describedby="json-error"></textarea></p>
@@ -154,7 +157,7 @@ const POLICIES_BODY = `<p><label for="site">Site</label><br><select id="site"></
 </section>
 </div>
 <h2>Published versions</h2>
-<table id="versions"><caption>Versions of this site's policy, newest first</caption><thead><tr><th scope="col">Version</th><th scope="col">SHA-256</th><th scope="col">Published at (UTC)</th><th scope="col">By</th><th scope="col">Actions</th></tr></thead><tbody></tbody></table>`;
+<div class="table-scroll"><table id="versions"><caption>Versions of this site's policy, newest first</caption><thead><tr><th scope="col">Version</th><th scope="col">SHA-256</th><th scope="col">Published at (UTC)</th><th scope="col">By</th><th scope="col">Actions</th></tr></thead><tbody></tbody></table></div>`;
 
 /**
  * The preview frame's page: empty until the editor posts a policy, then the banner. Framed by
@@ -205,7 +208,7 @@ const PAGES: Record<string, string> = {
 <p><label for="password">Password</label><br><input id="password" name="password" type="password" autocomplete="current-password" required></p>
 <p><button type="submit">Sign in</button></p>
 </form>
-<p id="status" class="status" role="status"></p>
+<p id="status" class="status" role="status" tabindex="-1"></p>
 <p class="note">Scripts and the command line use the admin token instead (<code>Authorization: Bearer …</code>); a first owner is created with <code>assent-server user add --role owner --email …</code>.</p>`,
   }),
   '/admin': shell({
@@ -217,7 +220,7 @@ const PAGES: Record<string, string> = {
 <p><label for="site">Site (origin, optional)</label><br><input id="site" type="url" placeholder="https://news.example"></p>
 <p><label for="from">From (UTC, inclusive)</label> <input id="from" type="date"> <label for="to">to (exclusive)</label> <input id="to" type="date"> <button type="submit">Show</button></p>
 </form>
-<p id="status" class="status" role="status"></p>
+<p id="status" class="status" role="status" tabindex="-1"></p>
 <p class="note">Counted per consent: each visitor's latest choice in the range (an acceptance later withdrawn counts once, as withdrawn), with the receipts beside.</p>
 <div id="exports" hidden><p>Export every receipt (signed, hash-chained; check with <code>assent-server verify</code>):
 <button type="button" data-export="ndjson">NDJSON</button> <button type="button" data-export="csv">CSV</button></p></div>
@@ -235,15 +238,15 @@ const PAGES: Record<string, string> = {
 <p><label for="method">How the choice was made</label><br><select id="method"><option value="">any</option><option>accept-all</option><option>reject-all</option><option>custom</option><option>gpc</option><option>withdraw</option><option>notice-ack</option></select></p>
 <p><button type="submit">Search</button></p>
 </form>
-<p id="status" class="status" role="status"></p>
-<table id="receipts"><caption>Receipts, newest first</caption><thead><tr><th scope="col">When (UTC)</th><th scope="col">Site</th><th scope="col">Method</th><th scope="col">Mode</th><th scope="col">Region</th><th scope="col">Granted</th><th scope="col">Receipt</th></tr></thead><tbody></tbody></table>
+<p id="status" class="status" role="status" tabindex="-1"></p>
+<div class="table-scroll"><table id="receipts"><caption>Receipts, newest first</caption><thead><tr><th scope="col">When (UTC)</th><th scope="col">Site</th><th scope="col">Method</th><th scope="col">Mode</th><th scope="col">Region</th><th scope="col">Granted</th><th scope="col">Receipt</th></tr></thead><tbody></tbody></table></div>
 <p><button type="button" id="older" hidden>Older receipts</button></p>`,
   }),
   '/admin/receipt': shell({
     title: 'Receipt',
     path: '/admin/receipt',
     script: 'receipt.js',
-    body: `<p id="status" class="status" role="status"></p>
+    body: `<p id="status" class="status" role="status" tabindex="-1"></p>
 <div id="detail"></div>`,
   }),
   '/admin/policies': shell({
@@ -259,8 +262,8 @@ const PAGES: Record<string, string> = {
     path: '/admin/sites',
     script: 'sites.js',
     body: `<p>The sites this server serves and you may see. Sites and their API keys are declared in the server's config file (<code>sites</code>, <code>apiKeys</code>): no one signed in here can add a site (publishing is for the sites listed below). A key is shown by the first 8 hex digits of its SHA-256, never itself.</p>
-<p id="status" class="status" role="status"></p>
-<table id="sites"><caption>Sites</caption><thead><tr><th scope="col">Site</th><th scope="col">Policy (versions)</th><th scope="col">API key</th><th scope="col">Consents</th><th scope="col">Receipts</th><th scope="col">Log checkpoint</th><th scope="col">Pages</th></tr></thead><tbody></tbody></table>`,
+<p id="status" class="status" role="status" tabindex="-1"></p>
+<div class="table-scroll"><table id="sites"><caption>Sites</caption><thead><tr><th scope="col">Site</th><th scope="col">Policy (versions)</th><th scope="col">API key</th><th scope="col">Consents</th><th scope="col">Receipts</th><th scope="col">Log checkpoint</th><th scope="col">Pages</th></tr></thead><tbody></tbody></table></div>`,
   }),
   '/admin/audit': shell({
     title: 'Audit log',
@@ -268,8 +271,8 @@ const PAGES: Record<string, string> = {
     script: 'audit.js',
     body: `<p>Every admin action and sign-in attempt, newest first: append-only, each entry hash-chained to the one before and signed with the server's key (check an export offline with <code>assent-server verify-audit audit.ndjson --public-key signing-key.pub.pem</code>).</p>
 <p><button type="button" id="verify">Verify the chain</button> <button type="button" id="export">Download NDJSON</button></p>
-<p id="status" class="status" role="status"></p>
-<table id="audit"><caption>Audit log entries</caption><thead><tr><th scope="col">#</th><th scope="col">When (UTC)</th><th scope="col">Who</th><th scope="col">Role</th><th scope="col">Action</th><th scope="col">On</th><th scope="col">Details</th></tr></thead><tbody></tbody></table>
+<p id="status" class="status" role="status" tabindex="-1"></p>
+<div class="table-scroll"><table id="audit"><caption>Audit log entries</caption><thead><tr><th scope="col">#</th><th scope="col">When (UTC)</th><th scope="col">Who</th><th scope="col">Role</th><th scope="col">Action</th><th scope="col">On</th><th scope="col">Details</th></tr></thead><tbody></tbody></table></div>
 <p><button type="button" id="older" hidden>Older entries</button></p>`,
   }),
   '/admin/webhooks': shell({
@@ -277,8 +280,8 @@ const PAGES: Record<string, string> = {
     path: '/admin/webhooks',
     script: 'webhooks.js',
     body: `<p>A webhook receives each new receipt, each withdrawal and each erasure of its site, in order, as a signed POST (HMAC-SHA256 with its secret, and Ed25519 with this server's receipt-signing key), retried with backoff until the receiver answers 2xx. The server's README, "Webhooks", shows how a receiver checks the signature.</p>
-<p id="status" class="status" role="status"></p>
-<table id="webhooks"><caption>Webhooks</caption><thead><tr><th scope="col">Site</th><th scope="col">Receiver</th><th scope="col">Events</th><th scope="col">State</th><th scope="col">Waiting</th><th scope="col">Last error</th><th scope="col">Actions</th></tr></thead><tbody></tbody></table>
+<p id="status" class="status" role="status" tabindex="-1"></p>
+<div class="table-scroll"><table id="webhooks"><caption>Webhooks</caption><thead><tr><th scope="col">Site</th><th scope="col">Receiver</th><th scope="col">Events</th><th scope="col">State</th><th scope="col">Waiting</th><th scope="col">Last error</th><th scope="col">Actions</th></tr></thead><tbody></tbody></table></div>
 <details><summary>Public key of the Ed25519 signatures</summary><pre id="public-key"></pre></details>
 <section id="add" aria-labelledby="add-title" hidden>
 <h2 id="add-title">Add a webhook</h2>
@@ -294,7 +297,7 @@ ${WEBHOOK_EVENTS.map((e) => `<label><input type="checkbox" value="${e}" checked>
 </section>
 <h2>Recent deliveries</h2>
 <p><label for="hook-pick">Webhook</label> <select id="hook-pick"></select> <button type="button" id="refresh">Refresh</button></p>
-<table id="deliveries"><caption>Delivery attempts, newest first</caption><thead><tr><th scope="col">When (UTC)</th><th scope="col">Kind</th><th scope="col">What (seq)</th><th scope="col">Attempt</th><th scope="col">Answer</th><th scope="col">Time (ms)</th><th scope="col">Outcome</th></tr></thead><tbody></tbody></table>
+<div class="table-scroll"><table id="deliveries"><caption>Delivery attempts, newest first</caption><thead><tr><th scope="col">When (UTC)</th><th scope="col">Kind</th><th scope="col">What (seq)</th><th scope="col">Attempt</th><th scope="col">Answer</th><th scope="col">Time (ms)</th><th scope="col">Outcome</th></tr></thead><tbody></tbody></table></div>
 <p><button type="button" id="older" hidden>Older attempts</button></p>`,
   }),
   '/admin/users': shell({
@@ -302,8 +305,8 @@ ${WEBHOOK_EVENTS.map((e) => `<label><input type="checkbox" value="${e}" checked>
     path: '/admin/users',
     script: 'users.js',
     body: `<p>Owners can do everything; editors publish policies; auditors read receipts, exports and the audit log. An editor or auditor can be limited to some sites; without a limit they see every site. A change of role, sites or password, and a removal, sign that person out everywhere.</p>
-<p id="status" class="status" role="status"></p>
-<table id="users"><caption>People who can sign in</caption><thead><tr><th scope="col">Email</th><th scope="col">Role</th><th scope="col">Sites</th><th scope="col">Added</th><th scope="col">Actions</th></tr></thead><tbody></tbody></table>
+<p id="status" class="status" role="status" tabindex="-1"></p>
+<div class="table-scroll"><table id="users"><caption>People who can sign in</caption><thead><tr><th scope="col">Email</th><th scope="col">Role</th><th scope="col">Sites</th><th scope="col">Added</th><th scope="col">Actions</th></tr></thead><tbody></tbody></table></div>
 <h2>Add a user</h2>
 <form id="add-user">
 <p><label for="new-email">Email</label><br><input id="new-email" type="email" autocomplete="off" required></p>

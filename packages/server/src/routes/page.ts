@@ -9,7 +9,7 @@ import {
   REVALIDATE_SECONDS,
   type SignedReceipt,
 } from '@assent/core';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type Context, formToken, ownOrigin, senderOrigin } from '../context.js';
 import { errorSchema, FieldError } from '../errors.js';
 import type { PolicyVersion } from '../policies.js';
@@ -29,6 +29,15 @@ const CSP =
 
 const esc = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+/** Languages written right to left (by their primary subtag). */
+const RTL = new Set(['ar', 'arc', 'ckb', 'dv', 'fa', 'he', 'ku', 'ps', 'sd', 'syr', 'ug', 'ur', 'yi']);
+/**
+ * `lang` and `dir` for text in a policy's language inside this English page: right to left for
+ * Arabic, Hebrew, Persian, Urdu…, else `auto` (its own first strong character decides).
+ */
+const langAttrs = (lang: string) =>
+  `lang="${esc(lang)}" dir="${RTL.has(lang.toLowerCase().split('-')[0]!) ? 'rtl' : 'auto'}"`;
 
 const when = (iso: string) =>
   `${new Intl.DateTimeFormat('en-GB', { dateStyle: 'long', timeStyle: 'short', timeZone: 'UTC' }).format(new Date(iso))} UTC`;
@@ -103,8 +112,8 @@ const shown = (r: SignedReceipt, v: PolicyVersion | null): string => {
   const necessary = t.cats.necessary;
   return `<details>
 <summary>What you were shown</summary>
-<blockquote lang="${esc(p.lang)}"><p>${esc(t.message)} <a href="${esc(learnMoreUrl(v.config.learnMoreHref, r.site) ?? v.config.learnMoreHref)}" rel="noreferrer">${esc(t.learnMore)}</a></p></blockquote>
-<ul lang="${esc(p.lang)}">
+<blockquote ${langAttrs(p.lang)}><p>${esc(t.message)} <a href="${esc(learnMoreUrl(v.config.learnMoreHref, r.site) ?? v.config.learnMoreHref)}" rel="noreferrer">${esc(t.learnMore)}</a></p></blockquote>
+<ul ${langAttrs(p.lang)}>
 ${necessary ? item(necessary[0], necessary[1], ` (${esc(t.alwaysOn)})`) : ''}
 ${p.categories
   .map((c) =>
@@ -200,7 +209,7 @@ ${shown(r, vOf(r))}
     'Your consent record',
     `<h1>Your consent record</h1>
 <p>Consent ID: <code>${esc(id)}</code></p>
-<p class="status" id="status" role="status" tabindex="-1">${confirmed ? `Your withdrawal was recorded. ${applies(sameOrigin, last.site, v)}` : ''}</p>
+<p class="status" id="status" role="status" tabindex="-1"${confirmed ? ' autofocus' : ''}>${confirmed ? `Your withdrawal was recorded. ${applies(sameOrigin, last.site, v)}` : ''}</p>
 <section aria-labelledby="now">
 <h2 id="now">What applies now</h2>
 <p>On ${esc(when(last.at))}, on ${esc(last.site)}, you ${esc(DID[last.method])}.</p>
@@ -229,23 +238,100 @@ ${pager(at.page, pages)}
   );
 };
 
+/**
+ * An error as a page for people: `title`, then `body` (HTML). With the consent page's headers
+ * (its CSP…) set here, for the server's own not-found handler too, outside this plugin.
+ */
+const errorPage = (reply: FastifyReply, code: number, title: string, body: string, base = '') =>
+  reply
+    .code(code)
+    .type('text/html; charset=utf-8')
+    .header('content-security-policy', CSP)
+    .header('x-frame-options', 'DENY')
+    .header('cache-control', 'no-store')
+    .header('referrer-policy', 'same-origin')
+    .send(layout(title, `<h1>${esc(title)}</h1>\n${body}`, base));
+
 const notFound = (
   reply: FastifyReply,
   code: number,
   message: string,
   title = 'Consent record not found',
   base = '',
+  more = '',
 ) =>
-  reply
-    .code(code)
-    .type('text/html; charset=utf-8')
-    .send(
-      layout(
-        title,
-        `<h1>${esc(title)}</h1><p>${esc(message)}</p><p>Your consent ID is shown in the cookie settings of the site.</p>`,
-        base,
-      ),
+  errorPage(
+    reply,
+    code,
+    title,
+    `<p>${esc(message)}</p>${more}<p>Your consent ID is shown in the cookie settings of the site.</p>`,
+    base,
+  );
+
+/** Whether a request is a browser's asking for a page (not a script's asking for JSON). */
+const wantsHtml = (req: FastifyRequest) =>
+  (req.method === 'GET' || req.method === 'HEAD') && /\btext\/html\b/.test(req.headers.accept ?? '');
+
+/**
+ * The server's not-found answer for people: a request for a page under `/consent/` or
+ * `/admin` that accepts HTML (a mistyped or cut link, opened in a browser) gets a page saying
+ * so, not the API's JSON. Null for every other request (the caller answers JSON).
+ */
+export const notFoundPage = (req: FastifyRequest, reply: FastifyReply): FastifyReply | null => {
+  const path = req.url.split('?')[0]!;
+  if (!wantsHtml(req)) return null;
+  if (/^\/admin(\/|$)/.test(path))
+    // The console's pages name their files from the root (dashboard.ts): so does this one.
+    return errorPage(
+      reply,
+      404,
+      'Page not found',
+      '<p>There is no page of the admin console at this address. Check it for a typing mistake, or start again from <a href="/admin">the overview</a>.</p>',
+      '/consent/',
     );
+  if (path.startsWith('/consent/')) {
+    // assets/ beside the consent pages, relative (the server may be under a prefix of a site):
+    // /consent/a/b → ../assets/.
+    const depth = path.split('/').length - 3;
+    return notFound(
+      reply,
+      404,
+      'There is no page at this address. Check the link for a typing mistake, or open your consent record again from the site.',
+      'Page not found',
+      '../'.repeat(Math.max(0, depth)),
+    );
+  }
+  return null;
+};
+
+/**
+ * Query parameters links add on their way through mail, newsletters and social networks
+ * (`utm_source`, Facebook's `fbclid`, Google's `gclid`, Microsoft's `msclkid`): the consent
+ * page ignores them instead of refusing its own link. Every other unknown one is refused.
+ */
+const TRACKING_PARAMS = {
+  fbclid: { type: 'string', maxLength: 512, description: 'Ignored (added by Facebook to links).' },
+  gclid: { type: 'string', maxLength: 512, description: 'Ignored (added by Google Ads to links).' },
+  msclkid: { type: 'string', maxLength: 512, description: 'Ignored (added by Microsoft Ads to links).' },
+} as const;
+const UTM = '^utm_[A-Za-z0-9_]{1,32}$';
+
+/** What a refused part of the consent page's address is, in words. */
+const refusal = (err: FastifyError): { title: string; message: string } | null => {
+  const first = err.validation?.[0] as { keyword?: string; params?: Record<string, unknown> } | undefined;
+  if (!first) return null;
+  if (err.validationContext === 'params')
+    return { title: 'Consent record not found', message: 'This is not a valid consent ID.' };
+  if (first.keyword === 'additionalProperties')
+    return {
+      title: 'Address not understood',
+      message: `The address of this page has a part it does not take: “${String(first.params?.additionalProperty)}”. Open it without that part.`,
+    };
+  return {
+    title: 'Address not understood',
+    message: 'A part of the address of this page is not valid. Open the link again from the site.',
+  };
+};
 
 /**
  * The page's refusals are HTML pages in plain language; a parameter that fails its schema is
@@ -316,10 +402,17 @@ export const pageRoutes = (ctx: Context) => async (app: FastifyInstance) => {
   app.get<{ Params: { id: string }; Querystring: { done?: string; page?: string } }>(
     '/consent/:id',
     {
+      // A browser's refused address (`?bogus=1`) is a page naming the part refused; a script's
+      // is the API's JSON error, like everywhere else (the server's handler, thrown to).
+      errorHandler: (err: FastifyError, req, reply) => {
+        const why = wantsHtml(req) ? refusal(err) : null;
+        if (!why) throw err;
+        return notFound(reply, 400, why.message, why.title);
+      },
       schema: {
         summary: "The visitor's consent page",
         description:
-          "The consent's current choices and history in plain language (a page at a time), with a Withdraw button. Never cached; the URL is never sent to another origin.",
+          "The consent's current choices and history in plain language (a page at a time), with a Withdraw button. Never cached; the URL is never sent to another origin. The parameters links gain in mail and social media (`utm_*`, `fbclid`, `gclid`, `msclkid`) are ignored; any other unknown one is refused (an HTML page naming it for a browser, the JSON error otherwise).",
         tags,
         params: { type: 'object', properties: { id: { type: 'string', maxLength: 64 } } },
         querystring: {
@@ -328,11 +421,16 @@ export const pageRoutes = (ctx: Context) => async (app: FastifyInstance) => {
           properties: {
             done: { type: 'string', maxLength: 16, description: '`withdrawn` after a withdrawal.' },
             page: { type: 'string', maxLength: 8, description: 'Page of the history, 1 the newest.' },
+            ...TRACKING_PARAMS,
           },
+          // `utm_source`, `utm_medium`… (ignored, as TRACKING_PARAMS).
+          patternProperties: { [UTM]: { type: 'string', maxLength: 512 } },
         },
         response: {
           200: textReply('The page.', 'text/html'),
-          400: pageError('Not a consent ID, or not a page of the history.'),
+          400: pageError(
+            'Not a consent ID, not a page of the history (past the last included), or an unknown parameter.',
+          ),
           404: pageError('No choice has been recorded with this consent ID.'),
         },
       },
@@ -348,6 +446,17 @@ export const pageRoutes = (ctx: Context) => async (app: FastifyInstance) => {
       // is page 1's first, or one more row on later pages.
       const { total, receipts } = await ctx.store.history(id, p);
       if (!total) return notFound(reply, 404, 'No choice has been recorded with this consent ID.');
+      // Past the last page (an old link, a typed number): refused as ?page=0 is, with the way back.
+      const pages = Math.ceil(total / PAGE_SIZE);
+      if (p.page > pages)
+        return notFound(
+          reply,
+          400,
+          `This history has ${pages} page${pages === 1 ? '' : 's'}: there is no page ${p.page}.`,
+          'Page not found',
+          '',
+          `<p><a href="?page=${pages}">Go to the last page (${pages})</a></p>`,
+        );
       const last = p.page === 1 ? receipts[0] : await ctx.store.latest(id);
       if (!last) return notFound(reply, 404, 'No choice has been recorded with this consent ID.');
       return reply
@@ -363,6 +472,27 @@ export const pageRoutes = (ctx: Context) => async (app: FastifyInstance) => {
             req.query.done === 'withdrawn',
           ),
         );
+    },
+  );
+
+  // `/consent/<id>/` (a link that gained a slash): to the page, its query string kept.
+  app.get<{ Params: { id: string } }>(
+    '/consent/:id/',
+    {
+      schema: {
+        summary: 'The consent page, with a trailing slash',
+        description: 'Redirects `/consent/:id/` to `/consent/:id` (relative, query string kept).',
+        tags,
+        params: { type: 'object', properties: { id: { type: 'string', maxLength: 64 } } },
+        response: { 301: emptyReply('To `/consent/:id`.') },
+      },
+    },
+    (req, reply) => {
+      const q = req.url.indexOf('?');
+      return reply.redirect(
+        `../${encodeURIComponent(req.params.id)}${q === -1 ? '' : req.url.slice(q)}`,
+        301,
+      );
     },
   );
 
