@@ -637,7 +637,10 @@ const policySuite = (kind: 'sqlite' | 'postgres') => {
       assert.equal(same.statusCode, 200);
       const html = same.body;
       const de = PRESETS.de!;
-      assert.ok(html.includes(`<blockquote lang="de" dir="auto"><p>${esc(de.message)}`), 'the German message');
+      assert.ok(
+        html.includes(`<blockquote lang="de" dir="auto"><p>${esc(de.message)}`),
+        'the German message',
+      );
       assert.ok(html.includes(esc(de.learnMore)), 'the German Learn More');
       assert.ok(html.includes(esc(de.cats.analytics![0])), 'the category title in German');
       assert.ok(html.includes(esc(de.cats.analytics![1])), 'the category description in German');

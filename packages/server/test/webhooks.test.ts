@@ -597,7 +597,7 @@ const deliverySuite = (kind: 'sqlite' | 'postgres') => {
 
     it('a database that ran every migration up to now (tlog_0001_leaves included) gets admin_0003_webhooks on the next start', async () => {
       // And what came after it.
-      const { store, k, before, close } = await oldDatabase(kind, [
+      const { store, before, close } = await oldDatabase(kind, [
         'admin_0003_webhooks',
         'admin_0005_webhook_erasures',
       ]);

@@ -241,14 +241,13 @@ export class KyselyStore implements Store, CheckReads {
   }
 
   async latest(consentId: string, site?: string): Promise<SignedReceipt | null> {
-    let q = this.db.selectFrom('receipts').select(['body', 'hash', 'sig']).where('consent_id', '=', consentId);
+    let q = this.db
+      .selectFrom('receipts')
+      .select(['body', 'hash', 'sig'])
+      .where('consent_id', '=', consentId);
     // `site || ''`: through the consent ID's index, not the site's (statements.ts siteByConsent).
     if (site !== undefined) q = q.where(sql<string>`${sql.ref('site')} || ''`, '=', site);
-    const r = await q
-      .orderBy('at', 'desc')
-      .orderBy('seq', 'desc')
-      .limit(1)
-      .executeTakeFirst();
+    const r = await q.orderBy('at', 'desc').orderBy('seq', 'desc').limit(1).executeTakeFirst();
     return r ? { ...(JSON.parse(r.body!) as SignedReceipt), hash: r.hash, sig: r.sig } : null;
   }
 

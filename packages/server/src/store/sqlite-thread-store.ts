@@ -1,5 +1,5 @@
 import type { SignedReceipt } from '@assent/core';
-import { type Compilable, Kysely, sql } from 'kysely';
+import { Kysely, sql } from 'kysely';
 import { entryData, entryText } from '../tlog/entries.js';
 import { WebhookStore } from '../webhooks/store.js';
 import {
