@@ -9,7 +9,6 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { bannerTag, serve, until } from '../../../test-support/browser.js';
 import { type Engine, type EnginePage, engines, openEngine } from '../../../test-support/engines.js';
 
