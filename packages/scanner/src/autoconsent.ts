@@ -27,7 +27,10 @@ interface Message {
 const require = createRequire(import.meta.url);
 const root = dirname(require.resolve('@duckduckgo/autoconsent/rules/rules.json'));
 interface Rule {
+  readonly name?: string;
   readonly runContext?: { readonly urlPattern?: string };
+  /** Steps that check the choice was stored (autoconsent runs them after opting out). */
+  readonly test?: unknown;
 }
 
 let assets:
@@ -62,6 +65,34 @@ const rulesFor = (url: string): string => {
   const a = load();
   const extra = a.specific.filter((s) => s.re.test(url)).map((s) => s.rule);
   return extra.length ? JSON.stringify({ autoconsent: [...a.generic, ...extra] }) : a.genericJson;
+};
+
+/**
+ * The cookie names autoconsent's rule for `cmp` checks for once the choice is made (its `test`
+ * steps: `cookieContains: "name=value"`): the CMP's own record of it. Names only (the part
+ * before `=`); a step that tests a value's substring gives a string no cookie is named, which
+ * matches nothing, and a negated one (a tracker's cookie that must be absent: AdRoll's
+ * `__adroll_fpc`) is left out. Empty for a rule written in code (Cookiebot, OneTrust…), whose
+ * cookie is then inferred (consent-cookies.ts).
+ */
+export const ruleCookieNames = (cmp: string): string[] => {
+  const a = load();
+  const rule = [...a.generic, ...a.specific.map((s) => s.rule)].find((r) => r.name === cmp);
+  const names = new Set<string>();
+  const walk = (v: unknown): void => {
+    if (Array.isArray(v)) for (const x of v) walk(x);
+    else if (v && typeof v === 'object') {
+      const step = v as { cookieContains?: unknown; negated?: unknown };
+      if (typeof step.cookieContains === 'string' && step.negated !== true) {
+        const name = step.cookieContains.split('=')[0]!.trim();
+        // A cookie name is an RFC 6265 token: "advertisement:no" is a value's substring.
+        if (/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) names.add(name);
+      }
+      for (const x of Object.values(v)) walk(x);
+    }
+  };
+  walk(rule?.test);
+  return [...names];
 };
 
 const CONFIG = {

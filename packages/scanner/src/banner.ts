@@ -125,14 +125,16 @@ export const choose = async (
   ac: Autoconsent | null,
   selectors: Selectors | null,
   timeoutMs: number,
+  /** Another CMP: the popup autoconsent found since then (ms epoch): a second try after a reload. */
+  since = 0,
 ): Promise<ChoiceResult> => {
   const none = (note: string): ChoiceResult => notClicked(banner.kind, note);
   if (banner.kind === 'autoconsent') {
     const deadline = Date.now() + timeoutMs * 2;
-    let popup = ac?.popup();
+    let popup = ac?.popup(since);
     while (!popup && Date.now() < deadline) {
       await sleep(100);
-      popup = ac?.popup();
+      popup = ac?.popup(since);
     }
     if (!popup || !ac) return none(`${banner.cmp} did not show its popup this time`);
     const r = await ac.choose(popup, action === 'reject' ? 'optOut' : 'optIn');

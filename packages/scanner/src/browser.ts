@@ -78,6 +78,18 @@ const PLAYWRIGHT_ENABLED = ['CDPScreenshotNewSurface', 'SkipListAccountsWithoutG
 const UNSHOWN_UI = ['WebUIOmniboxPopup', 'WebUIOmniboxAimPopup', 'WebUIOmniboxFullPopup'];
 
 /**
+ * Chromium's RenderDocument gives every navigation a new frame host and runs the old page's
+ * pagehide and unload handlers only after the new page has committed, when DevTools has let go
+ * of the old one: a beacon sent there (`navigator.sendBeacon`, `fetch` with `keepalive`, the
+ * "session end" hit of many analytics tags) reaches its server, yet neither Playwright's
+ * request events nor DevTools' saw it, and a binding called from the page then (a wrapper
+ * of sendBeacon reporting itself) was dropped the same way. Without it, a same-site
+ * navigation (the reload after the choice, the next page) unloads the old page first, as
+ * before, and both see the beacon (`test/beacons.test.ts`). A page cannot tell the difference.
+ */
+const UNLOAD_SEEN = ['RenderDocument'];
+
+/**
  * Flags: no sandbox (CI containers run as root), no GPU, nothing that phones home — a
  * scan must record only what the site makes the browser do — and no automation flag a page
  * can read. Without a GPU, compositing is
@@ -98,7 +110,7 @@ export const CHROMIUM_ARGS: readonly string[] = [
   // automation (Assent's `hideFromBots`, other CMPs' bot rules) is audited as visitors see it,
   // not passed unseen.
   '--disable-blink-features=AutomationControlled',
-  `--disable-features=${[...PLAYWRIGHT_DISABLED, ...UNSHOWN_UI].join(',')}`,
+  `--disable-features=${[...PLAYWRIGHT_DISABLED, ...UNSHOWN_UI, ...UNLOAD_SEEN].join(',')}`,
   `--enable-features=${PLAYWRIGHT_ENABLED.join(',')}`,
 ];
 

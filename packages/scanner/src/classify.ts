@@ -22,6 +22,21 @@ const hostOf = (url: string): string => {
   }
 };
 
+/**
+ * The URL without its port, as the tracker database is asked: its patterns name hosts, and
+ * `www.googletagmanager.com:8080/gtm.js` matched another pattern (Google Tag, advertising)
+ * than the same file on the default port (Google Tag Manager, utilities).
+ */
+const portless = (url: string): string => {
+  try {
+    const u = new URL(url);
+    u.port = '';
+    return u.href;
+  } catch {
+    return url;
+  }
+};
+
 /** `*` matches any run of characters; everything else is literal. */
 export const glob = (pattern: string): RegExp =>
   new RegExp(
@@ -93,14 +108,36 @@ export const createClassifier = (
       // Pages served on the site itself are never matched: a first-party analytics pattern
       // would otherwise flag the site's own pages.
       const tracker =
-        db && host && siteOf(host) !== siteOf(hostOf(pageUrl)) ? db.match(url, type, pageUrl) : null;
+        db && host && siteOf(host) !== siteOf(hostOf(pageUrl))
+          ? db.match(portless(url), type, portless(pageUrl))
+          : null;
       return build(host, pageUrl, tracker);
     },
     domainParty(domain, pageUrl) {
       const host = domain.replace(/^\./, '');
-      const tracker = db ? db.match(`https://${host}/`, 'script', pageUrl) : null;
+      const tracker = db ? db.match(`https://${host}/`, 'script', portless(pageUrl)) : null;
       return build(host, pageUrl, tracker && siteOf(host) !== siteOf(hostOf(pageUrl)) ? tracker : null);
     },
+  };
+};
+
+/**
+ * A cookie or storage key judged by its writer: its own domain or origin (`byDomain`) when it
+ * is a third party's or no script of another site wrote it, else the script that wrote it
+ * (`_ga`: a first-party cookie of Google Analytics), on the domain's party. A write by a tag
+ * manager, or any script the database files as "utilities", is not essential for being
+ * theirs: a tag manager writes what the tags it runs ask for (`_gcl_au`, Google Ads' cookie,
+ * is written by gtm.js), so such a write is an unknown third party's (needs consent; the
+ * allow-list takes it, with a reason).
+ */
+export const judgedByWriter = (byDomain: Classification, bySource: Classification | null): Classification => {
+  if (byDomain.party === 'third' || !bySource || bySource.kind === 'first-party') return byDomain;
+  const vouched = bySource.kind === 'functional' && bySource.tracker?.category === 'utilities';
+  return {
+    ...bySource,
+    party: byDomain.party,
+    site: byDomain.site,
+    ...(vouched ? { kind: 'unknown-third-party' as const } : {}),
   };
 };
 

@@ -191,6 +191,10 @@ export const main = async (
         await write('declaration.md', declarationMarkdown(d));
         await write('declaration.json', declarationJson(d));
         await write('assent-config.suggested.json', `${JSON.stringify(d.suggestedConfig, null, 2)}\n`);
+        // Not checked is not passed: a page whose accept did not take has no after-accept
+        // cookies to declare, and the owner must know the declaration may miss some.
+        for (const u of d.unchecked ?? [])
+          io.err.write(`assent-scan: declaration: not seen after accept on ${u.page}: ${u.reason}\n`);
       }
       // Every file's SHA-256, and a signature when the owner gave a key: the evidence pack,
       // exactly the files this scan wrote (reports, declaration, screenshots, HARs). Absolute:

@@ -76,8 +76,11 @@ export const INSTRUMENT = `(() => {
   const fp = (name) => { const s = source(); if (!fpSeen[name + s]) { fpSeen[name + s] = 1; send({ t: 'fp', name, src: s }); } };
   const texted = new WeakSet();
   const big = (c) => c && c.width >= 16 && c.height >= 16;
-  const C2D = globalThis.CanvasRenderingContext2D;
-  if (C2D) {
+  const fonts = new Set();
+  // The 2D context of a canvas in the page and of an OffscreenCanvas (the same drawing and
+  // read-back, off the DOM: a fingerprinting script's way around a watched <canvas>).
+  for (const C2D of [globalThis.CanvasRenderingContext2D, globalThis.OffscreenCanvasRenderingContext2D]) {
+    if (!C2D) continue;
     for (const m of ['fillText', 'strokeText']) {
       const o = C2D.prototype[m];
       C2D.prototype[m] = function (...a) { try { texted.add(this.canvas); } catch {} return o.apply(this, a); };
@@ -85,13 +88,14 @@ export const INSTRUMENT = `(() => {
     const gid = C2D.prototype.getImageData;
     C2D.prototype.getImageData = function (...a) { if (texted.has(this.canvas) && big(this.canvas)) fp('canvas read-back'); return gid.apply(this, a); };
     const mt = C2D.prototype.measureText;
-    const fonts = new Set();
     C2D.prototype.measureText = function (...a) { fonts.add(this.font); if (fonts.size >= 20) fp('font probing'); return mt.apply(this, a); };
   }
-  if (globalThis.HTMLCanvasElement) {
-    for (const m of ['toDataURL', 'toBlob']) {
-      const o = HTMLCanvasElement.prototype[m];
-      HTMLCanvasElement.prototype[m] = function (...a) { if (texted.has(this) && big(this)) fp('canvas read-back'); return o.apply(this, a); };
+  for (const [C, methods] of [[globalThis.HTMLCanvasElement, ['toDataURL', 'toBlob']], [globalThis.OffscreenCanvas, ['convertToBlob']]]) {
+    if (!C) continue;
+    for (const m of methods) {
+      const o = C.prototype[m];
+      if (typeof o !== 'function') continue;
+      C.prototype[m] = function (...a) { if (texted.has(this) && big(this)) fp('canvas read-back'); return o.apply(this, a); };
     }
   }
   if (globalThis.OfflineAudioContext) {

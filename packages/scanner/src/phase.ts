@@ -132,6 +132,13 @@ const settle = async (page: Page): Promise<void> => {
   if (left > 0) await sleep(Math.min(left, SETTLE_MS));
 };
 
+/** The page loaded SETTLE_MS ago and the network quiet: as long as the reject visit reads the page before its click. */
+const settleQuietly = async (page: Page, rec: Recorder): Promise<void> => {
+  await rec.idle(300);
+  await settle(page);
+  await rec.idle();
+};
+
 /**
  * Types sentinel values into the page's visible text fields, without submitting, as a visitor
  * who starts filling a form and stops: a request that carries one afterwards is keylogging.
@@ -214,13 +221,15 @@ export const runVisit = async (
   har = false,
   /** Called once the visit has made its choice and only waits for late requests (see scan.ts). */
   onSettling: () => void = () => {},
+  /** Called with the page's URL once its first load is done (after any redirect). */
+  onLoaded: (finalUrl: string) => void = () => {},
 ): Promise<PhaseOutput[]> => {
   // The visit's deadline: a page whose script never yields (`for (;;) {}`) answers no call
   // into it, some of which Playwright cannot bound (a locator's visibility check). At the
   // deadline the context is closed, which ends every call still waiting on it, and the page
   // is reported as a timeout (exit 2: the scan could not run), never waited on for ever.
   let context: BrowserContext | null = null;
-  const work = visitOnce(browser, url, visit, known, classifier, config, har, onSettling, (c) => {
+  const work = visitOnce(browser, url, visit, known, classifier, config, har, onSettling, onLoaded, (c) => {
     context = c;
   });
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -258,6 +267,7 @@ const visitOnce = async (
   config: ScanConfig,
   har: boolean,
   onSettling: () => void,
+  onLoaded: (finalUrl: string) => void,
   onContext: (context: BrowserContext) => void,
 ): Promise<PhaseOutput[]> => {
   const started = Date.now();
@@ -305,6 +315,7 @@ const visitOnce = async (
       throw explain(url, e);
     }
     if (status >= 400) throw new ScanFailure('http-error', `${url} answered HTTP ${status}`);
+    onLoaded(page.url());
     sw.lap('load');
 
     let banner = known ?? (await detectBanner(page, ac, config.selectors, config.bannerTimeout));
@@ -405,6 +416,95 @@ const visitOnce = async (
     let secondPage: PhaseRecord['secondPage'];
     let reloadedAt = 0;
     let backAtLoad = false;
+    /** The accept visit clicked a second time (the first did not take). */
+    let retried = false;
+    /** Clicked, then reloaded: the choice as a returning visitor meets it. */
+    const reloadAfter = async (made: ChoiceResult): Promise<void> => {
+      // What the click itself sets off (held scripts starting, a tracker ignoring the
+      // refusal) is sent before the reload cuts it short.
+      await rec.idle(300);
+      sw.lap('quiet: after choice');
+      // Assent's or the configured banner is found by its selectors from here on:
+      // autoconsent's rules need not be set up again in the reloaded page and the next.
+      if (banner.kind !== 'autoconsent') ac?.stop();
+      // A returning visitor: the choice must hold on the next page view.
+      reloadedAt = Date.now();
+      rec.markReload();
+      await page.reload({ waitUntil: 'load' }).catch(() => {});
+      sw.lap('reload');
+      // Whether the banner came back is asked twice: now, and once the page has settled
+      // after the scroll below (a banner drawn late gets that long to show).
+      backAtLoad =
+        made.effective !== false && (await bannerShowing(page, banner, ac, config.selectors, reloadedAt));
+      sw.lap('banner after reload');
+    };
+    /**
+     * The recorded page, after the reload (or the first load): after accept, sentinels typed
+     * with every tracker running (given a moment to start: where keyloggers show
+     * themselves); then the scroll, and the last and longest wait: what the page sends late
+     * (a tag on a timer, a lazy embed the scroll revealed) is recorded here, until the network
+     * is quiet for 500 ms.
+     */
+    const afterReload = async (): Promise<void> => {
+      if (visit === 'accept' && choice?.clicked) {
+        await rec.idle(300);
+        sw.lap('quiet: after reload');
+        sentinels = await typeSentinels(page, rec, sw);
+      }
+      await ask(page, SCROLL, undefined);
+      sw.lap('scroll');
+      onSettling();
+      await settle(page);
+      sw.lap('settle: 2 s after load');
+      await rec.idle();
+      sw.lap('quiet: after scroll');
+    };
+    /**
+     * An accept that did not take (the banner stayed, or came back after the reload) is tried
+     * once more, on the reloaded page, after the wait before the first click: what runs after
+     * accept is the point of this visit. A second failure is reported as such, and what needs
+     * an accept is "not checked" (rules/device.ts, acceptNotMade).
+     */
+    const acceptAgain = async (): Promise<void> => {
+      if (!choice) return;
+      const first =
+        choice.effective === false
+          ? (choice.note ?? 'the banner stayed')
+          : 'the banner came back after a reload';
+      await settleQuietly(page, rec);
+      rec.markChoice();
+      const again = await choose(
+        page,
+        banner,
+        'accept',
+        ac,
+        config.selectors,
+        config.bannerTimeout,
+        reloadedAt,
+      );
+      sw.lap('choice: second try');
+      if (again.clicked) {
+        retried = true;
+        choice = {
+          ...again,
+          note:
+            again.effective === false
+              ? `${again.note ?? 'the banner stayed'} (second try; the first: ${first})`
+              : `accepted on the second try (the first did not take: ${first})`,
+        };
+        await reloadAfter(choice);
+      } else if (
+        choice.effective === false &&
+        !(await bannerShowing(page, banner, ac, config.selectors, reloadedAt))
+      ) {
+        // The banner was only slow to go: the returning visitor does not see it again.
+        choice = {
+          ...choice,
+          effective: true,
+          note: `${first}, yet it did not come back after the reload: the accept took`,
+        };
+      }
+    };
     if (gpc) {
       await rec.idle(300);
       sw.lap('quiet: after load');
@@ -414,6 +514,14 @@ const visitOnce = async (
       // A notice offers nothing to refuse: this visit is not a refusal, and counts as none.
       choice = notClicked(banner.kind, 'notice mode: nothing to reject');
     } else {
+      if (visit === 'accept' && banner.kind !== 'assent') {
+        // The reject visit reads the page before its click (its before phase); the accept
+        // visit waits as long: a CMP that draws its banner before it can keep a choice
+        // (tarteaucitron, whose accept clicked at once did not stick) gets the page loaded,
+        // settled and quiet first. Assent's banner takes a choice as soon as it shows.
+        await settleQuietly(page, rec);
+        sw.lap('quiet: before the choice');
+      }
       rec.markChoice();
       // The before phase may have left Assent's second layer open (its design was inspected
       // and Escape did not close it): the refusal is then the dialog's own "Reject all".
@@ -425,43 +533,36 @@ const visitOnce = async (
         : await choose(page, banner, visit, ac, config.selectors, config.bannerTimeout);
       sw.lap('choice');
       if (choice.clicked) {
-        // What the click itself sets off (held scripts starting, a tracker ignoring the
-        // refusal) is sent before the reload cuts it short.
-        await rec.idle(300);
-        sw.lap('quiet: after choice');
-        // Assent's or the configured banner is found by its selectors from here on:
-        // autoconsent's rules need not be set up again in the reloaded page and the next.
-        if (banner.kind !== 'autoconsent') ac?.stop();
-        // A returning visitor: the choice must hold on the next page view.
-        reloadedAt = Date.now();
-        await page.reload({ waitUntil: 'load' }).catch(() => {});
-        sw.lap('reload');
-        // Whether the banner came back is asked twice: now, and once the page has settled
-        // after the scroll below (a banner drawn late gets that long to show).
-        backAtLoad =
-          choice.effective !== false && (await bannerShowing(page, banner, ac, config.selectors, reloadedAt));
-        sw.lap('banner after reload');
-        if (visit === 'accept') {
-          // With every tracker running (given a moment to start): where keyloggers show
-          // themselves. The scroll and the waits below give what they send time to leave.
-          await rec.idle(300);
-          sw.lap('quiet: after reload');
-          sentinels = await typeSentinels(page, rec, sw);
-        }
+        await reloadAfter(choice);
+        // An accept that did not take at once (the banner stayed) or is back at once after
+        // the reload is tried again now; one back only once the page settled, below.
+        if (visit === 'accept' && (backAtLoad || choice.effective === false)) await acceptAgain();
       }
-      if (banner.kind === 'autoconsent' && visit === 'reject' && choice.clicks !== null) {
-        banner = { ...banner, rejectOnFirstLayer: choice.clicks <= 1 };
+      // One click is a reject on the first layer, more are not. None (a rule that calls the
+      // CMP's API: autoconsent's Cookiebot opt-out runs Cookiebot.withdraw()) or an uncounted
+      // run says nothing about the controls a visitor sees: not known (reject-missing is then
+      // "not checked", never passed).
+      if (banner.kind === 'autoconsent' && visit === 'reject' && choice.clicked) {
+        banner = {
+          ...banner,
+          rejectOnFirstLayer: choice.clicks === null || choice.clicks === 0 ? null : choice.clicks === 1,
+        };
       }
     }
-    await ask(page, SCROLL, undefined);
-    sw.lap('scroll');
-    // The last and longest wait: what the page sends late (a tag on a timer, a lazy embed
-    // the scroll revealed) is recorded here, until the network is quiet for 500 ms.
-    onSettling();
-    await settle(page);
-    sw.lap('settle: 2 s after load');
-    await rec.idle();
-    sw.lap('quiet: after scroll');
+    await afterReload();
+    if (
+      visit === 'accept' &&
+      choice?.clicked &&
+      !retried &&
+      reloadedAt &&
+      choice.effective !== false &&
+      (await bannerShowing(page, banner, ac, config.selectors, reloadedAt))
+    ) {
+      // The banner came back once the reloaded page settled (drawn late): the accept did not
+      // take; tried once more, and what runs after it recorded again.
+      await acceptAgain();
+      if (retried) await afterReload();
+    }
     if (choice?.clicked && reloadedAt) {
       const back =
         backAtLoad ||
@@ -470,7 +571,7 @@ const visitOnce = async (
         choice = {
           ...choice,
           effective: false,
-          note: `the banner came back after a reload: the ${visit} did not stick`,
+          note: `the banner came back after a reload${retried ? ', after a second try too' : ''}: the ${visit} did not stick`,
         };
       }
       if (visit === 'accept') heldAfterChoice = await ask<string[]>(page, HELD_AFTER_CHOICE, []);
@@ -545,27 +646,84 @@ const visitOnce = async (
     const file = await readFile(join(harDir, 'visit.har')).catch(() => null);
     // The before phase's HAR is the visit's until its record was taken; the reject phase's is
     // the whole visit, as the reject phase's requests are (those before the click say so).
+    // Either way without cookie values (harUntil).
     return outs.map((o) => ({
       ...o,
-      har: file && o.record.name === 'before' ? harUntil(file, beforeEnd) : file,
+      har: file && harUntil(file, o.record.name === 'before' ? beforeEnd : Number.POSITIVE_INFINITY),
     }));
   } finally {
     await rm(harDir, { recursive: true, force: true }).catch(() => {});
   }
 };
 
-/** A HAR cut to the entries (and pages) that started before `until` (ms epoch). */
-export const harUntil = (file: Buffer, until: number): Buffer => {
+interface HarMessage {
+  headers?: { name: string; value: string; comment?: string }[];
+  cookies?: { name: string; value: string; comment?: string }[];
+}
+
+const VALUES_REMOVED = 'cookie values removed by assent-scan (names kept)';
+
+/**
+ * A request's or response's cookies without their values, names kept: the `Cookie` header
+ * (`a=; b=`), each `Set-Cookie` line (`a=; Path=/; Max-Age=…`: its attributes kept) and the
+ * HAR's `cookies` lists. Cookie values are never recorded, in the report or in a HAR.
+ */
+const stripCookies = (m: HarMessage | undefined): void => {
+  if (!m) return;
+  for (const h of m.headers ?? []) {
+    const name = h.name.toLowerCase();
+    if (name === 'cookie') {
+      h.value = h.value
+        .split(';')
+        .map((c) => c.split('=')[0]!.trim())
+        .filter(Boolean)
+        .map((n) => `${n}=`)
+        .join('; ');
+      h.comment = VALUES_REMOVED;
+    } else if (name === 'set-cookie') {
+      h.value = h.value
+        .split('\n')
+        .map((line) => {
+          const eq = line.indexOf('=');
+          const semi = line.indexOf(';');
+          if (eq < 0 || (semi >= 0 && semi < eq)) return line;
+          return `${line.slice(0, eq)}=${semi < 0 ? '' : line.slice(semi)}`;
+        })
+        .join('\n');
+      h.comment = VALUES_REMOVED;
+    }
+  }
+  for (const c of m.cookies ?? []) {
+    c.value = '';
+    c.comment = VALUES_REMOVED;
+  }
+};
+
+/**
+ * A HAR cut to the entries (and pages) that started before `until` (ms epoch; all of them by
+ * default), its cookies without their values (stripCookies).
+ */
+export const harUntil = (file: Buffer, until = Number.POSITIVE_INFINITY): Buffer => {
   try {
     const har = JSON.parse(file.toString('utf8')) as {
-      log: { pages?: { startedDateTime: string }[]; entries?: { startedDateTime: string }[] };
+      log: {
+        pages?: { startedDateTime: string }[];
+        entries?: { startedDateTime: string; request?: HarMessage; response?: HarMessage }[];
+      };
     };
     const early = (x: { startedDateTime: string }) => Date.parse(x.startedDateTime) < until;
     har.log.pages = har.log.pages?.filter(early);
     har.log.entries = har.log.entries?.filter(early);
+    for (const e of har.log.entries ?? []) {
+      stripCookies(e.request);
+      stripCookies(e.response);
+    }
     return Buffer.from(`${JSON.stringify(har, null, 2)}\n`);
   } catch {
-    return file; // not JSON: kept whole rather than lost
+    // Not a HAR that can be read: left out rather than kept with the cookie values it may hold.
+    return Buffer.from(
+      `${JSON.stringify({ log: { version: '1.2', comment: 'the HAR could not be read, and was left out: its cookie values could not be removed', entries: [] } }, null, 2)}\n`,
+    );
   }
 };
 

@@ -1,5 +1,5 @@
 import type { BrowserContext, CDPSession, Page, Request } from 'playwright-core';
-import type { Classifier } from './classify.js';
+import { type Classifier, judgedByWriter } from './classify.js';
 import { PAGE_CALL_MS, within } from './deadline.js';
 import { detect, type PixelCall } from './detectors/detect.js';
 import { BINDING, INSTRUMENT, LIST_STORAGE } from './instrument.js';
@@ -83,6 +83,12 @@ export class Recorder {
   private inflight = 0;
   private lastActivity = Date.now();
   private choiceMade = false;
+  /** Between a click and the reload after it: what a script writes then is the choice's doing. */
+  private choiceOpen = false;
+  /** Cookies a script wrote between a click and the reload after it (a CMP storing the choice). */
+  private readonly choiceWrites = new Set<string>();
+  /** The page the visit records: its own document requests are the page, not a third party. */
+  private page: Page | null = null;
 
   constructor(
     private readonly context: BrowserContext,
@@ -141,6 +147,7 @@ export class Recorder {
 
   /** Chromium's initiator for each request (parser, script and its URL), from DevTools events. */
   async watchInitiators(page: Page): Promise<void> {
+    this.page = page;
     let cdp: CDPSession;
     try {
       cdp = await this.context.newCDPSession(page);
@@ -172,9 +179,9 @@ export class Recorder {
 
   /** What the detectors find in everything recorded so far (see detectors/detect.ts). */
   detections(pageUrl: string, title: string): Detection[] {
-    const requests = this.finalRequests().flatMap(({ request, last, at, n }) => {
+    const requests = this.finalRequests().flatMap(({ request, last, at, n, top }) => {
       const url = request.url();
-      if (!/^https?:/.test(url)) return [];
+      if (!/^https?:/.test(url) || top) return [];
       const initiator = this.initiatorOf(request, url, n, pageUrl);
       return [
         {
@@ -215,6 +222,7 @@ export class Recorder {
     afterChoice: boolean;
     at: number;
     n: number;
+    top: boolean;
   }[] {
     const taken = new Map<string, number>();
     const out = [];
@@ -224,9 +232,23 @@ export class Recorder {
       while (request.redirectedFrom()) request = request.redirectedFrom()!;
       const n = taken.get(request.url()) ?? 0;
       taken.set(request.url(), n + 1);
-      out.push({ request, last, afterChoice, at, n });
+      out.push({ request, last, afterChoice, at, n, top: this.topLevel(last) });
     }
     return out;
+  }
+
+  /**
+   * A document loaded in the recorded page's own top-level frame (the scanned page, its reload,
+   * the next page), redirects included: the page itself, never judged as a request. A start
+   * URL that redirects to another site (`brand.com` → `www.brand.de`) is not a third party
+   * contacted before consent.
+   */
+  private topLevel(request: Request): boolean {
+    try {
+      return request.isNavigationRequest() && this.page !== null && request.frame() === this.page.mainFrame();
+    } catch {
+      return false; // a service worker's request has no frame
+    }
   }
 
   /** Chromium's initiator, or the script that set an image's `src` (Chromium names the document there). */
@@ -253,9 +275,15 @@ export class Recorder {
     return null;
   }
 
-  /** From now on requests count as "after the choice". */
+  /** From now on requests count as "after the choice"; what a script writes until markReload is the choice's doing. */
   markChoice(): void {
     this.choiceMade = true;
+    this.choiceOpen = true;
+  }
+
+  /** The page is reloaded after the click: writes from here on are the returning visitor's page's. */
+  markReload(): void {
+    this.choiceOpen = false;
   }
 
   /** Resolves when the network has been quiet for `quietMs`, or after `maxMs` at most. */
@@ -296,6 +324,7 @@ export class Recorder {
     } else if (w.t === 'load') {
       if (!this.scriptLoads.has(w.name)) this.scriptLoads.set(w.name, w.src);
     } else if (w.t === 'cookie') {
+      if (this.choiceOpen) this.choiceWrites.add(w.name);
       this.cookieWrites.set(w.name, {
         source,
         days: requestedDays(String(w.attrs ?? '')),
@@ -330,10 +359,7 @@ export class Recorder {
         const byDomain = this.classifier.domainParty(c.domain, pageUrl);
         const bySource = write ? this.classifier.url(write.source.url, pageUrl) : null;
         // A third-party script writing a first-party cookie (`_ga`) is judged by the script.
-        const classification =
-          byDomain.party === 'third' || !bySource || bySource.kind === 'first-party'
-            ? byDomain
-            : { ...bySource, party: byDomain.party, site: byDomain.site };
+        const classification = judgedByWriter(byDomain, bySource);
         const expires = c.expires > 0 ? Math.round(c.expires) : null;
         return {
           name: c.name,
@@ -348,6 +374,7 @@ export class Recorder {
           setBy: write?.source ?? null,
           classification,
           ...(write ? { afterChoice: write.afterChoice } : {}),
+          ...(this.choiceWrites.has(c.name) ? { writtenAtChoice: true as const } : {}),
         };
       })
       .sort((a, b) => a.domain.localeCompare(b.domain) || a.name.localeCompare(b.name));
@@ -377,10 +404,7 @@ export class Recorder {
         const setBy = this.storageWrites.get(id) ?? null;
         const byOrigin = this.classifier.url(r.origin, pageUrl);
         const bySource = setBy ? this.classifier.url(setBy.url, pageUrl) : null;
-        const classification =
-          byOrigin.party === 'third' || !bySource || bySource.kind === 'first-party'
-            ? byOrigin
-            : { ...bySource, party: byOrigin.party, site: byOrigin.site };
+        const classification = judgedByWriter(byOrigin, bySource);
         const after = this.storageAfterChoice.get(id);
         out.set(id, {
           area: it.area,
@@ -399,11 +423,11 @@ export class Recorder {
   requestLog(pageUrl: string): { thirdParty: RequestRecord[]; firstPartyCount: number } {
     const thirdParty: { at: number; record: RequestRecord }[] = [];
     let firstPartyCount = 0;
-    for (const { request, last, afterChoice, at, n } of this.finalRequests()) {
+    for (const { request, last, afterChoice, at, n, top } of this.finalRequests()) {
       const url = request.url();
       if (!/^https?:/.test(url)) continue;
       const classification = this.classifier.url(url, pageUrl, request.resourceType());
-      if (classification.party === 'first') {
+      if (classification.party === 'first' || top) {
         firstPartyCount++;
         continue;
       }

@@ -1,5 +1,6 @@
 import { STORAGE_KEYS } from '@assent/core';
 import type { Browser } from 'playwright-core';
+import { ruleCookieNames } from './autoconsent.js';
 import { describeBrowser, launch, scanExecutable } from './browser.js';
 import { createClassifier } from './classify.js';
 import { DEFAULT_CONFIG, type ScanConfig } from './config.js';
@@ -116,15 +117,11 @@ export const scan = async (urls: readonly string[], options: ScanOptions = {}): 
     }
     const f = new Frontier(new URL(url).origin, Math.max(1, options.pages ?? 1));
     f.add(url, true);
+    // The rest waits for the start URL's first load: where it ends is the origin crawled.
+    f.hold();
     frontiers.push(f);
   }
-  if ((options.pages ?? 1) > 1) {
-    await Promise.all(
-      frontiers.map(async (f, i) => {
-        for (const u of await fetchSitemap(new URL(urls.filter(validUrl)[i]!).origin)) f.add(u);
-      }),
-    );
-  }
+  const crawling = (options.pages ?? 1) > 1;
 
   const db = options.trackerDb === false ? null : await loadTrackerDb();
   const classifier = createClassifier(db, config.essentialHosts);
@@ -142,8 +139,43 @@ export const scan = async (urls: readonly string[], options: ScanOptions = {}): 
       });
     }
   }
+  // Each start URL's sitemap, fetched through the browser (its host resolver rules apply).
+  if (crawling && browser) {
+    const b = browser;
+    await Promise.all(
+      frontiers.map(async (f) => {
+        for (const u of await fetchSitemap(f.origin, b)) f.add(u);
+      }),
+    );
+  }
+  /** Start URLs that ended on another origin, and the origin crawled from there on. */
+  const redirects: { url: string; origin: string }[] = [];
+  /** Wakes the page loop (below): a page freed its place, or a frontier has pages to give. */
+  let wake = () => {};
+  /**
+   * The crawl goes on from where the start URL ended (`http://example.com` → `https://www.example.com`):
+   * the frontier's origin, and the sitemap of that origin. Without it every link of the
+   * site was of "another origin", and dropped. Then the frontier gives its other pages.
+   */
+  const rebaseOn = async (f: Frontier, finalUrl: string | null): Promise<void> => {
+    try {
+      const u = finalUrl ? new URL(finalUrl) : null;
+      if (u && /^https?:$/.test(u.protocol) && u.origin !== f.origin) {
+        redirects.push({ url: f.start ?? f.origin, origin: u.origin });
+        f.rebase(u.origin);
+        if (crawling && browser) for (const s of await fetchSitemap(u.origin, browser)) f.add(s);
+      }
+    } catch {
+      // not a URL: the origin stays the start URL's
+    } finally {
+      f.settle();
+      wake();
+    }
+  };
 
   let counter = 0;
+  /** Whether the configured banner selector (`selectors.banner`) found the banner on any visit. */
+  let selectorsMatched = false;
   /** `waiting()` is called once all three visits of the page only wait (or have ended). */
   const scanOne = async (url: string, frontier: Frontier, waiting: () => void) => {
     const n = ++counter;
@@ -156,16 +188,25 @@ export const scan = async (urls: readonly string[], options: ScanOptions = {}): 
       // Three fresh contexts at once (the reject visit records the before phase first): each
       // finds the banner itself, so they are independent, and most of a visit is waiting on
       // the network, not the CPU.
+      /** The start URL's first visit to load tells where the crawl goes on (rebaseOn). */
+      let based: Promise<void> | null = null;
+      const loaded = (finalUrl: string) => {
+        if (url === frontier.start) based ??= rebaseOn(frontier, finalUrl);
+      };
       const run = (visit: VisitName) => {
         let told = false;
         const tell = () => {
           if (!told) oneWaiting();
           told = true;
         };
-        return runVisit(browser!, url, visit, null, classifier, config, options.har === true, tell)
-          .then((outs) => {
+        return runVisit(browser!, url, visit, null, classifier, config, options.har === true, tell, loaded)
+          .then(async (outs) => {
             for (const out of outs) {
-              if (out.record.name === 'before') for (const l of out.links) frontier.add(l);
+              if (out.record.name === 'before') {
+                // The sitemap of the origin the crawl goes on from comes before the links.
+                await based;
+                for (const l of out.links) frontier.add(l);
+              }
               progress({
                 type: 'phase',
                 url,
@@ -189,6 +230,7 @@ export const scan = async (urls: readonly string[], options: ScanOptions = {}): 
         return o;
       };
       const [before, reject, accept, gpc] = [of('before'), of('reject'), of('accept'), of('gpc')];
+      if ([before, accept, gpc].some((o) => o.banner.kind === 'selectors')) selectorsMatched = true;
       // Whether reject is on the first layer of another CMP shows when opting out (clicks).
       const banner =
         before.banner.kind === 'autoconsent' && reject.banner.kind === 'autoconsent'
@@ -213,6 +255,7 @@ export const scan = async (urls: readonly string[], options: ScanOptions = {}): 
         config,
         { ...reject.assentDeclared, ...before.assentDeclared },
         [...new Set([...reject.assentSale, ...before.assentSale])],
+        banner.kind === 'autoconsent' && banner.cmp ? ruleCookieNames(banner.cmp) : [],
       );
       const endpoint = before.assentEndpoint ?? reject.assentEndpoint;
       const server = before.assentServer ?? reject.assentServer;
@@ -277,6 +320,8 @@ export const scan = async (urls: readonly string[], options: ScanOptions = {}): 
         violations: findings.filter((f) => !f.allowed && failOn.includes(f.rule)).length,
       });
     } catch (e) {
+      // A start URL that never loaded: the crawl goes on from its own origin.
+      if (url === frontier.start) void rebaseOn(frontier, null);
       const err: ScanError =
         e instanceof ScanFailure
           ? { url, code: e.code, message: e.message }
@@ -291,7 +336,6 @@ export const scan = async (urls: readonly string[], options: ScanOptions = {}): 
     /** Pages open, and those of them still busy (not yet only waiting for late requests). */
     const active = new Set<Promise<void>>();
     const busy = new Set<Promise<void>>();
-    let wake = () => {};
     for (;;) {
       while (busy.size < concurrency && active.size < concurrency * 2) {
         let picked: [string, Frontier] | undefined;
@@ -322,6 +366,20 @@ export const scan = async (urls: readonly string[], options: ScanOptions = {}): 
   }
 
   const sorted = pages.sort((a, b) => a.n - b.n).map((p) => p.result);
+  // A banner selector the owner configured that showed on no page, where pages had no banner:
+  // the selector is wrong (or the banner gone), and the scan could not do what it was told.
+  // Exit 2, naming it, rather than pages "without a banner" whose choice rules are unchecked.
+  const selector = config.selectors?.banner;
+  const bare = sorted.filter((p) => p.banner.kind === 'none');
+  if (selector && !selectorsMatched && bare.length) {
+    const where =
+      bare.length === 1 ? bare[0]!.url : `${bare.length} pages (${bare.map((p) => p.url).join(', ')})`;
+    errors.push({
+      url: bare[0]!.url,
+      code: 'config',
+      message: `the configured banner selector ${JSON.stringify(selector)} (selectors.banner) never matched: no banner was found on ${where}, and the selector showed on no page of the scan`,
+    });
+  }
   const all = sorted.flatMap((p) => p.findings);
   const violations = all.filter((f) => !f.allowed && failOn.includes(f.rule)).length;
   const finishedAt = new Date();
@@ -349,6 +407,7 @@ export const scan = async (urls: readonly string[], options: ScanOptions = {}): 
       },
       pages: sorted,
       errors,
+      ...(redirects.length ? { redirects } : {}),
     },
   };
 };

@@ -89,6 +89,11 @@ export interface CookieRecord {
    * choice and left in the jar is judged by the rules of that time, not as the choice's.
    */
   readonly afterChoice?: boolean;
+  /**
+   * Reject and accept visits: a script wrote it between the click and the reload after it —
+   * the choice's own doing (a CMP storing it). Absent otherwise.
+   */
+  readonly writtenAtChoice?: true;
 }
 
 export type StorageArea = 'localStorage' | 'sessionStorage' | 'indexedDB';
@@ -287,7 +292,8 @@ export interface PageResult {
 
 export interface ScanError {
   readonly url: string;
-  readonly code: 'bad-url' | 'unreachable' | 'http-error' | 'timeout' | 'browser' | 'internal';
+  /** `config`: the config asked for what the scan could not do (a banner selector that never matched). */
+  readonly code: 'bad-url' | 'unreachable' | 'http-error' | 'timeout' | 'browser' | 'internal' | 'config';
   readonly message: string;
 }
 
@@ -313,4 +319,10 @@ export interface ScanReport {
   };
   readonly pages: readonly PageResult[];
   readonly errors: readonly ScanError[];
+  /**
+   * Start URLs that ended on another origin (a redirect: `http://example.com` →
+   * `https://www.example.com`), with the origin the crawl went on from (its links and its
+   * sitemap). Absent when none did.
+   */
+  readonly redirects?: readonly { readonly url: string; readonly origin: string }[];
 }

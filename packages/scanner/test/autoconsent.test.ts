@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { Autoconsent } from '../src/autoconsent.js';
+import { Autoconsent, ruleCookieNames } from '../src/autoconsent.js';
 import { detectBanner } from '../src/banner.js';
 import { launch, scanExecutable } from '../src/browser.js';
 import { type FixtureSite, startFixtures } from './fixtures/server.js';
@@ -47,5 +47,18 @@ describe('autoconsent held back until the page shows no Assent banner', () => {
     assert.equal(banner.kind, 'autoconsent');
     assert.equal(banner.cmp, 'Complianz banner');
     assert.ok(answered >= 1, `${answered} frame(s) answered`);
+  });
+});
+
+describe("the consent cookie a CMP's autoconsent rule names", () => {
+  it('is the cookie its test steps look for once the choice is made, never one that must be absent', () => {
+    assert.deepEqual(ruleCookieNames('Complianz banner'), ['cmplz_banner-status']);
+    // AdRoll's rule checks that its tracking cookie is gone (negated): not a consent record.
+    assert.deepEqual(ruleCookieNames('Adroll'), []);
+    // A value's substring ("advertisement:no" in CookieYes's cookie) names no cookie.
+    assert.deepEqual(ruleCookieNames('cookieyes'), []);
+    // Rules written in code (Cookiebot) and unknown names: none, the cookie is inferred.
+    assert.deepEqual(ruleCookieNames('Cybotcookiebot'), []);
+    assert.deepEqual(ruleCookieNames('no such CMP'), []);
   });
 });

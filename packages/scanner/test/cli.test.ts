@@ -125,6 +125,21 @@ describe('assent-scan, the CLI', () => {
       (JSON.parse(await readFile(join(out, 'har', `1-${phase}.har`), 'utf8')).log.entries as Entry[]).map(
         (e) => `${e.startedDateTime} ${e.request.url}`,
       );
+    // No cookie value in any HAR: the accept visit's reload sends _hjid and assent, and the
+    // README promises values are never recorded.
+    for (const phase of ['before', 'reject', 'accept', 'gpc']) {
+      const log = JSON.parse(await readFile(join(out, 'har', `1-${phase}.har`), 'utf8')).log;
+      for (const e of log.entries as {
+        request: { headers: { name: string; value: string }[]; cookies: { value: string }[] };
+        response: { headers: { name: string; value: string }[]; cookies: { value: string }[] };
+      }[]) {
+        for (const c of [...e.request.cookies, ...e.response.cookies]) assert.equal(c.value, '', phase);
+        for (const h of e.request.headers.filter((x) => x.name.toLowerCase() === 'cookie'))
+          assert.match(h.value, /^([^=;\s]+=(; )?)+$/, `${phase}: ${h.value}`);
+      }
+    }
+    const acceptHar = await readFile(join(out, 'har', '1-accept.har'), 'utf8');
+    assert.match(acceptHar, /"name": "cookie",\s*"value": "[^"]*_hjid=/i, 'the cookie names are kept');
     const [beforeHar, rejectHar] = [await entries('before'), await entries('reject')];
     assert.ok(
       beforeHar.length > 0 && beforeHar.length < rejectHar.length,

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { privateKey, publicKey } from '../src/evidence.js';
 import { newKeyPair, sealEvidence, verifyEvidence } from '../src/index.js';
+import { harUntil } from '../src/phase.js';
 
 describe('the evidence pack: a signed manifest of every file', () => {
   let dir: string;
@@ -137,5 +138,77 @@ describe('the evidence pack holds only what this scan wrote', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('HARs in the evidence pack', () => {
+  // What Playwright's recordHar writes, cut down: a request that sends two cookies, its
+  // response setting one, both as headers and as HAR `cookies` lists.
+  const entry = (at: string) => ({
+    startedDateTime: at,
+    request: {
+      method: 'GET',
+      url: 'https://shop.example/',
+      headers: [
+        { name: 'Accept', value: 'text/html' },
+        { name: 'Cookie', value: '_ga=GA1.1.123456.789; assent=v1.abc; session=s3cr3t' },
+      ],
+      cookies: [
+        { name: '_ga', value: 'GA1.1.123456.789' },
+        { name: 'session', value: 's3cr3t' },
+      ],
+    },
+    response: {
+      status: 200,
+      headers: [
+        { name: 'set-cookie', value: 'uid=u-42; Path=/; Max-Age=31536000; HttpOnly\nab=b; Path=/' },
+        { name: 'Set-Cookie', value: 'theme=dark' },
+      ],
+      cookies: [{ name: 'uid', value: 'u-42', path: '/', httpOnly: true }],
+    },
+  });
+  const har = Buffer.from(
+    JSON.stringify({
+      log: {
+        version: '1.2',
+        entries: [entry('2026-12-01T10:00:00.000Z'), entry('2026-12-01T10:00:05.000Z')],
+      },
+    }),
+  );
+
+  it('keeps cookie names and attributes, never their values (Cookie, Set-Cookie, the cookies lists)', () => {
+    const text = harUntil(har).toString('utf8');
+    for (const secret of ['GA1.1.123456.789', 'v1.abc', 's3cr3t', 'u-42', 'dark', 'ab=b'])
+      assert.ok(!text.includes(secret), `${secret} left in the HAR`);
+    const out = JSON.parse(text);
+    assert.equal(out.log.entries.length, 2);
+    const e = out.log.entries[0];
+    assert.equal(e.request.headers[0].value, 'text/html');
+    assert.equal(e.request.headers[1].value, '_ga=; assent=; session=');
+    assert.deepEqual(
+      e.request.cookies.map((c: { name: string; value: string }) => [c.name, c.value]),
+      [
+        ['_ga', ''],
+        ['session', ''],
+      ],
+    );
+    assert.equal(e.response.headers[0].value, 'uid=; Path=/; Max-Age=31536000; HttpOnly\nab=; Path=/');
+    assert.equal(e.response.headers[1].value, 'theme=');
+    assert.deepEqual(
+      [e.response.cookies[0].name, e.response.cookies[0].value, e.response.cookies[0].httpOnly],
+      ['uid', '', true],
+    );
+  });
+
+  it('cuts the before phase where its record was taken, without the values either', () => {
+    const out = JSON.parse(harUntil(har, Date.parse('2026-12-01T10:00:01.000Z')).toString('utf8'));
+    assert.equal(out.log.entries.length, 1);
+    assert.equal(out.log.entries[0].request.cookies[0].value, '');
+  });
+
+  it('a HAR that cannot be read is left out, not kept with what it holds', () => {
+    const out = JSON.parse(harUntil(Buffer.from('{"log": {"entries": [ … broken')).toString('utf8'));
+    assert.deepEqual(out.log.entries, []);
+    assert.match(out.log.comment, /could not be read/);
   });
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createClassifier, siteOf } from '../src/classify.js';
+import { createClassifier, judgedByWriter, siteOf } from '../src/classify.js';
 import { DEFAULT_CONFIG, parseScanConfig, RULES } from '../src/config.js';
 import { requestedDays } from '../src/recorder.js';
 import { toHtml, toJUnit, toMarkdown } from '../src/reports/index.js';
@@ -55,6 +55,43 @@ describe('first or third party', () => {
     assert.equal(c.url('https://cdn.jsdelivr.net/npm/x.js', PAGE).kind, 'functional');
     assert.equal(c.url('https://img.myshop-cdn.net/a.png', PAGE, 'image').kind, 'allowed');
     assert.equal(c.url('https://unheard-of.example/a.js', PAGE).kind, 'unknown-third-party');
+  });
+
+  it('the same tag is the same tracker on any port: the database is asked without it', async () => {
+    const c = createClassifier(await loadTrackerDb());
+    const page = 'http://127.0.0.1:47813/shop.html';
+    for (const url of [
+      'https://www.googletagmanager.com/gtm.js?id=GTM-X',
+      'https://www.googletagmanager.com/gtag/js?id=G-1',
+      'https://static.hotjar.com/c/hotjar.js',
+    ]) {
+      const on = (port: string) => {
+        const u = new URL(url);
+        u.port = port;
+        return c.url(u.href, page);
+      };
+      assert.deepEqual(on('8080'), on(''), url);
+    }
+    assert.equal(
+      c.url('http://www.googletagmanager.com:8080/gtm.js?id=GTM-X', page).tracker?.key,
+      'google_tag_manager',
+    );
+  });
+
+  it('a write by a tag manager (a "utilities" script) is an unknown third party, not functional', async () => {
+    const c = createClassifier(await loadTrackerDb());
+    const page = 'https://shop.example/';
+    const jar = c.domainParty('shop.example', page);
+    const gtm = c.url('https://www.googletagmanager.com/gtm.js?id=GTM-X', page);
+    assert.equal(gtm.kind, 'functional');
+    const gcl = judgedByWriter(jar, gtm);
+    assert.deepEqual(
+      [gcl.party, gcl.site, gcl.kind, gcl.tracker?.name],
+      ['first', 'shop.example', 'unknown-third-party', 'Google Tag Manager'],
+    );
+    // A tracker's write stays the tracker's; the site's own, the site's.
+    assert.equal(judgedByWriter(jar, c.url('https://static.hotjar.com/c/hotjar.js', page)).kind, 'tracker');
+    assert.equal(judgedByWriter(jar, c.url('https://shop.example/app.js', page)).kind, 'first-party');
   });
 
   it('a fingerprinting vendor needs consent although the database files it under utilities', async () => {
@@ -226,6 +263,104 @@ describe('rules', () => {
     );
   });
 
+  it("another CMP's reject made through its API (0 clicks) leaves reject-missing not checked; one click is on the first layer, more are not", () => {
+    const other = (rejectOnFirstLayer: boolean | null): BannerInfo => ({
+      kind: 'autoconsent',
+      cmp: 'Cybotcookiebot',
+      rejectOnFirstLayer,
+      acceptOnFirstLayer: null,
+    });
+    const made = (clicks: number | null) =>
+      phasesOf({
+        reject: phase('reject', {
+          choice: { method: 'autoconsent', clicked: true, effective: true, clicks, note: null },
+        }),
+      });
+    const ctx = (clicks: number | null, first: boolean | null) => {
+      const phases = made(clicks);
+      return {
+        banner: other(first),
+        mode: 'opt-in' as const,
+        phases,
+        cc: consentCookies(phases, null, DEFAULT_CONFIG),
+      };
+    };
+    const missing = (c: ReturnType<typeof ctx>) =>
+      uncheckedFor(c).find((u) => u.rule === 'reject-missing')?.reason;
+    assert.equal(missing(ctx(0, null)), "reject made through the CMP's API, not a control");
+    assert.match(missing(ctx(null, null)) ?? '', /did not count the clicks/);
+    assert.equal(missing(ctx(1, true)), undefined);
+    assert.deepEqual(
+      run(made(2), other(false)).map((x) => x.rule),
+      ['reject-missing'],
+    );
+    assert.deepEqual(run(made(0), other(null)), []);
+  });
+
+  it('no banner found: the after-reject rules and accept-ineffective are not checked', () => {
+    const none = {
+      method: 'none' as const,
+      clicked: false,
+      effective: null,
+      clicks: null,
+      note: 'the banner did not show this time',
+    };
+    const phases = phasesOf({
+      reject: phase('reject', { choice: none }),
+      accept: phase('accept', { choice: none }),
+    });
+    const NONE: BannerInfo = { kind: 'none', cmp: null, rejectOnFirstLayer: null, acceptOnFirstLayer: null };
+    const ctx = {
+      banner: NONE,
+      mode: 'opt-in' as const,
+      phases,
+      cc: consentCookies(phases, null, DEFAULT_CONFIG),
+    };
+    assert.deepEqual(
+      uncheckedFor(ctx).map((u) => `${u.rule}: ${u.reason}`),
+      [
+        'reject-ineffective',
+        'accept-ineffective',
+        'cookie-after-reject',
+        'storage-after-reject',
+        'request-after-reject',
+      ].map((r) => `${r}: no banner found`),
+    );
+    // A notice asks nothing: nothing to refuse or accept.
+    assert.deepEqual(uncheckedFor({ ...ctx, mode: 'notice' }), []);
+  });
+
+  it('an accept that did not take leaves accept-ineffective and keylogging after accept not checked, and finds nothing', () => {
+    const forgotten = {
+      method: 'selectors' as const,
+      clicked: true,
+      effective: false,
+      clicks: 1,
+      note: 'the banner came back after a reload, after a second try too: the accept did not stick',
+    };
+    const phases = phasesOf({
+      accept: phase('accept', {
+        choice: forgotten,
+        heldAfterChoice: ['script analytics https://t.example/stats.js'],
+        sentinels: { fields: 1, typed: 1 },
+      }),
+    });
+    const ctx = {
+      banner: ASSENT,
+      mode: 'opt-in' as const,
+      phases,
+      cc: consentCookies(phases, 'assent', DEFAULT_CONFIG),
+    };
+    assert.deepEqual(run(phases), []);
+    assert.deepEqual(
+      uncheckedFor(ctx).map((u) => `${u.rule}: ${u.reason}`),
+      [
+        `accept-ineffective: accept did not take: ${forgotten.note}`,
+        `keylogging: after accept: accept did not take: ${forgotten.note}`,
+      ],
+    );
+  });
+
   it('a reject that was never made leaves the after-reject rules not checked, never passed', () => {
     const blocked = {
       method: 'assent' as const,
@@ -262,7 +397,9 @@ describe('rules', () => {
 
   it("Assent's cookie is its record: a new cookie after its reject, or one the config declares, is not another CMP's", () => {
     const phases = phasesOf({
-      reject: phase('reject', { cookies: [cookie('_pk_id.1.1fff', 'first-party', 390)] }),
+      reject: phase('reject', {
+        cookies: [{ ...cookie('_pk_id.1.1fff', 'first-party', 390), writtenAtChoice: true }],
+      }),
     });
     assert.deepEqual([...consentCookies(phases, 'assent', DEFAULT_CONFIG).names], ['assent']);
     assert.deepEqual(
@@ -272,9 +409,11 @@ describe('rules', () => {
     assert.deepEqual([...consentCookies(phases, null, DEFAULT_CONFIG).names], ['_pk_id.1.1fff']);
   });
 
-  it('a new first-party cookie after reject is the consent record; 13 months is the limit', () => {
+  it('a first-party cookie a script wrote between the reject click and the reload is the consent record; 13 months is the limit', () => {
     const phases = phasesOf({
-      reject: phase('reject', { cookies: [cookie('cc_choice', 'first-party', 396)] }),
+      reject: phase('reject', {
+        cookies: [{ ...cookie('cc_choice', 'first-party', 396), writtenAtChoice: true }],
+      }),
       accept: phase('accept', { cookies: [cookie('cc_choice', 'first-party', 395)] }),
     });
     const cc = consentCookies(phases, null, DEFAULT_CONFIG);
@@ -284,6 +423,29 @@ describe('rules', () => {
       f.map((x) => `${x.rule} ${x.phase}`),
       ['consent-cookie-too-long reject'],
     );
+  });
+
+  it('a new cookie after reject that no script wrote at the click (the server set it on the reload) is not the consent record', () => {
+    const abBucket: CookieRecord = {
+      ...cookie('ab_bucket', 'first-party', 730),
+      setBy: { via: 'response', url: `${PAGE}?reloaded` },
+      afterChoice: true,
+    };
+    const phases = phasesOf({
+      reject: phase('reject', {
+        cookies: [abBucket, { ...cookie('cc_choice', 'first-party', 180), writtenAtChoice: true }],
+      }),
+    });
+    const cc = consentCookies(phases, null, DEFAULT_CONFIG);
+    assert.deepEqual([...cc.names], ['cc_choice']);
+    assert.deepEqual(run(phases, ASSENT, 'opt-in', DEFAULT_CONFIG, cc), []);
+    // The cookie the CMP's autoconsent rule tests for is its record however it was written.
+    const cmp: CookieRecord = { ...cookie('cmp_status', 'first-party', 365), setBy: abBucket.setBy };
+    const withRule = phasesOf({
+      reject: phase('reject', { cookies: [...phases.reject.cookies, cmp] }),
+    });
+    const named = consentCookies(withRule, null, DEFAULT_CONFIG, {}, [], ['cmp_status', 'not_in_jar']);
+    assert.deepEqual([...named.names].sort(), ['cc_choice', 'cmp_status']);
   });
 
   it('a banner without reject on the first layer is a finding in opt-in mode only', () => {

@@ -29,6 +29,11 @@ export interface Declaration {
   readonly rows: readonly DeclarationRow[];
   /** Paste into the `categories` of an Assent config; `necessary` is implicit and not listed. */
   readonly suggestedConfig: { readonly categories: readonly CategoryConfig[] };
+  /**
+   * Pages (paths) whose accept was never made or did not take, and why: what runs there only
+   * after an accept was never seen, so the declaration may miss it. Absent when there are none.
+   */
+  readonly unchecked?: readonly { readonly page: string; readonly reason: string }[];
 }
 
 /** Tracker database categories → Assent categories (what a visitor is asked about). */
@@ -174,11 +179,18 @@ export const buildDeclaration = (report: ScanReport): Declaration => {
     ),
   }));
   const first = report.pages[0];
+  // The same reason the report gives for accept-ineffective: an accept never made or that did
+  // not take leaves the accept phase a visitor who never accepted.
+  const unchecked = report.pages.flatMap((p) => {
+    const u = p.unchecked?.find((x) => x.rule === 'accept-ineffective');
+    return u ? [{ page: new URL(p.url).pathname, reason: u.reason }] : [];
+  });
   return {
     site: first ? new URL(first.url).origin : '',
     generatedAt: report.finishedAt,
     rows: sorted,
     suggestedConfig: { categories },
+    ...(unchecked.length ? { unchecked } : {}),
   };
 };
 
@@ -199,5 +211,8 @@ export const siteRelative = (d: Declaration): Declaration => {
       domain: r.party === 'first' ? '' : r.domain,
       setBy: strip(r.setBy),
     })),
+    ...(d.unchecked
+      ? { unchecked: d.unchecked.map((u) => ({ ...u, reason: strip(u.reason) ?? u.reason })) }
+      : {}),
   };
 };

@@ -168,6 +168,7 @@ figure{margin:.5rem 0}img{max-width:100%;border:1px solid #999}article{border-to
 <p class="meta">${s.pages} page(s) visited four times each in a fresh ${h(r.tool.browser)}: before any choice, after rejecting, after accepting, and with Global Privacy Control. Scanned ${h(r.startedAt)} by ${h(r.tool.name)} ${h(r.tool.version)}. ${s.violations} problem(s), ${s.allowed} allowed by configuration, ${s.errors} error(s).</p>
 <p class="meta">How to read this: a <em>first party</em> is the site itself (same registrable domain); a <em>third party</em> is anyone else. Trackers are named from ${r.tool.trackerDb.enabled ? 'the Ghostery Tracker Database (WhoTracks.me, CC-BY-NC-SA-4.0)' : 'no tracker database (not installed), so every third party is “unknown”'}. Cookie values are never recorded.</p>
 ${r.errors.map((e) => `<p class="bad">Error (${h(e.code)}): ${h(e.message)}</p>`).join('\n')}
+${(r.redirects ?? []).map((d) => `<p>${h(d.url)} redirected to ${h(d.origin)}: the crawl went on from there (its links and its sitemap).</p>`).join('\n')}
 ${r.pages.map((p) => pageSection(p, images, r.failOn)).join('\n')}
 </body></html>
 `;

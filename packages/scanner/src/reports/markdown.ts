@@ -33,10 +33,24 @@ export const toMarkdown = (r: ScanReport): string => {
   // Plain words, no emoji: a CI log or a printed report may have no emoji font.
   for (const e of r.errors) out.push(`- **error (${e.code})** ${esc(e.message)}`);
   if (r.errors.length) out.push('');
+  for (const d of r.redirects ?? [])
+    out.push(
+      `${d.url} redirected to ${d.origin}: the crawl went on from there (its links and its sitemap).`,
+      '',
+    );
   for (const p of r.pages) {
     const ph = p.phases;
     out.push(`## ${p.title ? `${esc(p.title)} — ` : ''}${p.url}`, '');
     out.push(`Banner: ${bannerLine(p)}. Rules applied: ${p.mode}.`, '');
+    // An accept that was not made or did not take: the after-accept phase is a visitor who
+    // never accepted, and what needs an accept could not be checked (said here, not passed).
+    const noAccept =
+      p.banner.kind !== 'none' ? p.unchecked?.find((u) => u.rule === 'accept-ineffective') : undefined;
+    if (noAccept)
+      out.push(
+        `**No accept took effect** (${esc(noAccept.reason)}): the after-accept phase is a visitor who never accepted, so \`accept-ineffective\`, keylogging after accept and the cookie declaration (\`--declaration\`) are not checked on this page.`,
+        '',
+      );
     const g = ph.gpc.gpc;
     if (g)
       out.push(

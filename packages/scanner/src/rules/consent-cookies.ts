@@ -24,10 +24,13 @@ export const isConsentCookie = (c: CookieRecord, cc: ConsentCookies): boolean =>
 
 /**
  * The consent record's names: Assent's cookie, the configured ones, and — for any other CMP —
- * the first-party cookies that appear after a reject which were not there before, written by
- * the site itself: after a refusal the only thing a site may store is the refusal. Not with
- * Assent (its record is known by name: a new cookie after its reject is the site's bug, not
- * a second record), and never a name the site's Assent config declares in a category.
+ * the one its autoconsent rule tests for (`cmpCookies`, when the jar holds it after reject)
+ * and the first-party cookies that a script of the site wrote between the reject click and
+ * the reload, which were not there before: storing the refusal is what the click does. A
+ * cookie the server sets on the reloaded page (an A/B bucket, a session) is the site's, not
+ * the record. Not with Assent (its record is known by name: a new cookie after its reject is
+ * the site's bug, not a second record), and never a name the site's Assent config declares in
+ * a category.
  */
 export const consentCookies = (
   phases: { before: PhaseRecord; reject: PhaseRecord },
@@ -35,15 +38,17 @@ export const consentCookies = (
   config: ScanConfig,
   declared: Readonly<Record<string, string>> = {},
   sale: readonly string[] = [],
+  cmpCookies: readonly string[] = [],
 ): ConsentCookies => {
   const names = new Set<string>(assentCookie ? [assentCookie] : []);
   const before = new Set(phases.before.cookies.map((c) => c.name));
   const cc = { names, globs: config.consentCookies.map(glob), declared, sale };
   if (phases.reject.choice?.clicked && !assentCookie) {
     for (const c of phases.reject.cookies) {
-      if (before.has(c.name) || c.classification.kind !== 'first-party' || declaredCategory(c.name, cc))
-        continue;
-      names.add(c.name);
+      if (declaredCategory(c.name, cc)) continue;
+      if (cmpCookies.includes(c.name)) names.add(c.name);
+      else if (c.writtenAtChoice && !before.has(c.name) && c.classification.kind === 'first-party')
+        names.add(c.name);
     }
   }
   return cc;

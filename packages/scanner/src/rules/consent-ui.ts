@@ -1,7 +1,13 @@
 import { MAX_DAYS } from '@assent/core';
 import { isConsentCookie } from './consent-cookies.js';
 import { type Hit, type RuleContext, rule } from './define.js';
-import { nonEssentialCookies, nonEssentialRequests, nonEssentialStorage, rejectNotMade } from './device.js';
+import {
+  acceptNotMade,
+  nonEssentialCookies,
+  nonEssentialRequests,
+  nonEssentialStorage,
+  rejectNotMade,
+} from './device.js';
 
 /** The consent interface itself: is there one when it is needed, can one refuse, does each choice work. */
 
@@ -54,6 +60,17 @@ export const rejectMissing = rule({
           },
         ]
       : [],
+  // Another CMP: whether its first layer has a reject control is told by the clicks its
+  // opt-out took (autoconsent counts them). A rule that calls the CMP's API clicks nothing.
+  unchecked: (ctx) => {
+    if (ctx.mode !== 'opt-in' || ctx.banner.kind !== 'autoconsent' || ctx.banner.rejectOnFirstLayer !== null)
+      return null;
+    const c = ctx.phases.reject.choice;
+    if (!c?.clicked) return rejectNotMade(ctx);
+    return c.clicks === 0
+      ? "reject made through the CMP's API, not a control"
+      : `autoconsent did not count the clicks its opt-out rule for ${ctx.banner.cmp} took`;
+  },
 });
 
 export const rejectIneffective = rule({
@@ -89,7 +106,9 @@ export const acceptIneffective = rule({
   severity: 'error',
   check: (ctx) => {
     const a = ctx.phases.accept;
-    if (ctx.mode === 'notice' || !a.choice?.clicked) return [];
+    // An accept that did not take leaves everything held, whoever is at fault (a CMP not
+    // ready for the click, a choice it forgot): not checked, said so, never a pass.
+    if (ctx.mode === 'notice' || acceptNotMade(ctx)) return [];
     return (a.heldAfterChoice ?? []).map(
       (el): Hit => ({
         phase: 'accept',
@@ -98,6 +117,7 @@ export const acceptIneffective = rule({
       }),
     );
   },
+  unchecked: acceptNotMade,
 });
 
 export const consentCookieTooLong = rule({

@@ -52,7 +52,11 @@ export const who = (c: Classification): string => {
   const fp = c.fingerprinter ? ', fingerprinting vendor' : '';
   if (c.tracker) {
     const org = c.tracker.organization ? `${c.tracker.organization}, ` : '';
-    return `${c.tracker.name} (${org}${c.tracker.category.replace(/_/g, ' ')}${fp})`;
+    const named = `${c.tracker.name} (${org}${c.tracker.category.replace(/_/g, ' ')}${fp})`;
+    // A write by a tag manager (classify.ts, judgedByWriter): its tags' doing, not essential.
+    return c.kind === 'unknown-third-party'
+      ? `written through ${named}, which vouches for none of the tags it runs (judged as an unknown third party)`
+      : named;
   }
   return c.kind === 'unknown-third-party' ? `unknown third party ${c.site}` : c.site;
 };

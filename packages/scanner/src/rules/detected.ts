@@ -1,6 +1,6 @@
 import type { Detection, DetectorName, PhaseName } from '../types.js';
 import { type Hit, type RuleContext, rule } from './define.js';
-import { beforeConsentPhases, judged, rejectMade } from './device.js';
+import { acceptNotMade, beforeConsentPhases, judged, rejectMade } from './device.js';
 
 /** Rules on what the detectors found (see detectors/detect.ts); pixels and session replay are reported, and judged by the request rules. */
 
@@ -75,9 +75,16 @@ export const keylogging = rule({
       const s = ctx.phases[p].sentinels;
       return s !== undefined && s.typed === 0;
     });
-    if (!missed.length) return null;
-    const s = ctx.phases[missed[0]!].sentinels!;
-    return `no sentinel could be typed into the page's ${s.fields} visible text field(s) ${missed.map((p) => WHEN[p]).join(' or ')}`;
+    const s = missed.length ? ctx.phases[missed[0]!].sentinels! : undefined;
+    const typed = s
+      ? `no sentinel could be typed into the page's ${s.fields} visible text field(s) ${missed.map((p) => WHEN[p]).join(' or ')}`
+      : null;
+    // Fields typed into after an accept that did not take: the trackers it would have
+    // started never ran, so what they would send was never seen.
+    const fields = ctx.phases.accept.sentinels ?? ctx.phases.before.sentinels;
+    const noAccept = ctx.banner.kind !== 'none' && fields ? acceptNotMade(ctx) : null;
+    const accept = noAccept ? `after accept: ${noAccept}` : null;
+    return [typed, accept].filter(Boolean).join('; ') || null;
   },
 });
 

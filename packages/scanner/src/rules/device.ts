@@ -49,13 +49,33 @@ export const rejectMade = (ctx: RuleContext): boolean => ctx.phases.reject.choic
 
 /**
  * Why the after-reject rules could not be tested on this page, or `null` when they were (or
- * do not apply: a notice offers nothing to refuse, a page without a banner has nothing to
- * click). A reject that was never made must not pass them in silence.
+ * do not apply: a notice offers nothing to refuse). A reject that was never made — no
+ * banner found, none clickable — must not pass them in silence.
  */
 export const rejectNotMade = (ctx: RuleContext): string | null => {
-  if (rejectMade(ctx) || ctx.mode === 'notice' || ctx.banner.kind === 'none') return null;
+  if (rejectMade(ctx) || ctx.mode === 'notice') return null;
+  // No banner, nothing to click: what a refusal would change was never seen either.
+  if (ctx.banner.kind === 'none') return NO_BANNER_FOUND;
   const note = ctx.phases.reject.choice?.note;
   return `reject was not made${note ? `: ${note}` : ''}`;
+};
+
+/** Why the choice rules were not checked on a page where no banner was found. */
+export const NO_BANNER_FOUND = 'no banner found';
+
+/**
+ * Why what runs after accept could not be judged, or `null` when it could (or there is no
+ * accept to judge: a notice is acknowledged, not accepted). No banner, an accept that could
+ * not be clicked, or one that did not take (the banner stayed, or came back after the reload
+ * although the scan clicked twice) leaves the accept phase a first visit again.
+ */
+export const acceptNotMade = (ctx: RuleContext): string | null => {
+  if (ctx.mode === 'notice') return null;
+  if (ctx.banner.kind === 'none') return NO_BANNER_FOUND;
+  const a = ctx.phases.accept.choice;
+  if (!a?.clicked) return `accept was not made${a?.note ? `: ${a.note}` : ''}`;
+  if (a.effective === false) return `accept did not take: ${a.note ?? 'the banner stayed'}`;
+  return null;
 };
 
 /** The reject phase counts only when reject was clicked. */
