@@ -12,7 +12,7 @@ import { KyselyStore } from './store/kysely-store.js';
 import { migrationProvider } from './store/migrations.js';
 import { isPostgresUrl } from './store/open.js';
 import { sqliteUri } from './store/sqlite-file.js';
-import { latestRow, type RowBase, receiptRow } from './store/statements.js';
+import { latestRow, PURGED, type RowBase, receiptRow } from './store/statements.js';
 import type { CheckReads, CheckRow, Database, ReceiptsTable, Store } from './store/types.js';
 import { ChainVerifier, type Line } from './verify.js';
 
@@ -66,16 +66,8 @@ const DERIVED = [
 /** The columns of `consent_latest` its receipt's row gives it (statements.ts latestRow). */
 const LATEST = ['seq', 'at', 'day', 'expires_at', 'method', 'region', 'mode', 'granted'] as const;
 
-/** What purging clears with the body (statements.ts PURGED). */
-const CLEARED = [
-  'consent_id',
-  'method',
-  'region',
-  'mode',
-  'granted',
-  'accepted',
-  'salt',
-] as const satisfies readonly (keyof ReceiptsTable)[];
+/** What purging clears with the body: statements.ts PURGED's columns. */
+const CLEARED = (Object.keys(PURGED) as (keyof typeof PURGED)[]).filter((c) => c !== 'body');
 
 /** What verify-db reads: its own queries, the policies, the audit log's erasures. */
 export type CheckStore = CheckReads & Pick<Store, 'policy'> & { readonly admin: Pick<AdminStore, 'auditOf'> };

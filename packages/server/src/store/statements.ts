@@ -99,7 +99,8 @@ export const receiptRow = (
 const siteByConsent = () => sql<string>`${sql.ref('site')} || ''`;
 
 /** The columns a purge clears: everything personal; the chain's links and signature stay. */
-const PURGED = {
+/** What a purge clears: the body and every column derived from it but its place in the chain. */
+export const PURGED = {
   body: null,
   // Without its salt the receipt's leaf in the consent log links to nothing (tlog/commitment.ts).
   salt: null,
