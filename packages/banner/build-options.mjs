@@ -112,8 +112,13 @@ export const lite = (on, split = false) => ({
     'globalThis.ASSENT_SPLIT': String(split),
     ASSENT_PREFS: JSON.stringify(prefsFile(on)),
     // A drop-in's first file has the banner's rules; its preferences file brings the dialog's.
+    // `--assent` on :root is for a linked copy (src/dom.ts reads it before adopting any):
+    // the banner's own sheet need not say it is there.
     ASSENT_CSS: JSON.stringify(
-      split ? styles(on, ['assent.css', ...(on ? [] : ['assent-full.css'])]) : styles(on),
+      (split ? styles(on, ['assent.css', ...(on ? [] : ['assent-full.css'])]) : styles(on)).replace(
+        ':root{--assent:1}',
+        '',
+      ),
     ),
   },
 });

@@ -5,7 +5,7 @@ import { choose, grantedKeys } from './choice.js';
 import { doc } from './dom.js';
 import { publicState } from './events.js';
 import { openPreferences } from './open.js';
-import { S } from './state.js';
+import { from, S } from './state.js';
 
 /** `window.Assent`: the public API; its type lives in types/assent.d.ts with the other public types. */
 export type { AssentApi } from '../types/assent.js';
@@ -21,10 +21,10 @@ export const api: AssentApi = {
     if (!globalThis.ASSENT_LITE && event === 'ready' && api.ready) queueMicrotask(() => fn(publicState()));
     return () => doc.removeEventListener(type, l);
   },
-  open: () => openPreferences('sdk'),
-  accept: (categories) => choose(categories ? 'custom' : S._acceptMethod, 'sdk', categories),
-  reject: () => choose('reject-all', 'sdk'),
-  withdraw: () => choose('withdraw', 'sdk'),
+  open: () => openPreferences(from('sdk')),
+  accept: (categories) => choose(categories ? 'custom' : S._acceptMethod, from('sdk'), categories),
+  reject: () => choose('reject-all', from('sdk')),
+  withdraw: () => choose('withdraw', from('sdk')),
   allowed: (category, service) => allowed(S._granted, category, service),
 };
 
@@ -44,7 +44,14 @@ export const delegate = (): void => {
     if (el.dataset.assentLoad)
       load(el.closest('.assent-embed')!.nextElementSibling as HTMLIFrameElement, true);
     // (A mistyped category records nothing, and choose says so.)
-    else if (cat) choose('custom', 'banner', [...grantedKeys(), cat]);
-    else openPreferences(!globalThis.ASSENT_LITE && el.closest('.assent-fab') ? 'floating-button' : 'sdk');
+    // (Assent's own placeholder is the banner's; a page's element, in its own words, is the
+    // page's: `sdk`.)
+    else if (cat)
+      choose('custom', from(!globalThis.ASSENT_LITE && el.closest('.assent') ? 'banner' : 'sdk', e), [
+        ...grantedKeys(),
+        cat,
+      ]);
+    else
+      openPreferences(!globalThis.ASSENT_LITE && el.closest('.assent-fab') ? 'floating-button' : from('sdk'));
   });
 };

@@ -42,6 +42,16 @@ const safe = (url: string | undefined) => {
 };
 
 const run = async () => {
+  // An embed can fail (a malformed or unsafe data-assent-src): it is reported, naming the
+  // element, and skipped; the others still load or get their placeholder.
+  for (const f of doc.querySelectorAll<HTMLIFrameElement>(EMBED))
+    try {
+      // Held without a category: never loaded (it would otherwise count as necessary).
+      if (!f.dataset.assentCategory) throw 'no category';
+      (ok(f) ? load : hold)(f);
+    } catch (e) {
+      console.error('assent:', f, e);
+    }
   let t = Date.now();
   for (const old of doc.querySelectorAll<HTMLScriptElement>(HELD)) {
     if (!ok(old) || !old.isConnected) continue;
@@ -74,16 +84,6 @@ const run = async () => {
       setTimeout(done, 1e4);
     }).catch((e) => console.error('assent:', old, e));
   }
-  // An embed can fail (a malformed or unsafe data-assent-src): it is reported, naming the
-  // element, and skipped; the others still load or get their placeholder.
-  for (const f of doc.querySelectorAll<HTMLIFrameElement>(EMBED))
-    try {
-      // Held without a category: never loaded (it would otherwise count as necessary).
-      if (!f.dataset.assentCategory) throw 'no category';
-      (ok(f) ? load : hold)(f);
-    } catch (e) {
-      console.error('assent:', f, e);
-    }
 };
 
 /**
@@ -93,7 +93,7 @@ const run = async () => {
 export const load = (f: HTMLIFrameElement, focus?: boolean) => {
   const placeholder = f.previousElementSibling;
   f.src = safe(f.dataset.assentSrc)!;
-  f.removeAttribute('data-assent-src');
+  delete f.dataset.assentSrc;
   f.hidden = false;
   if (placeholder?.matches('.assent-embed')) placeholder.remove();
   if (focus) f.focus();

@@ -1,6 +1,6 @@
 import { decide, encodeConsent, type Granted, type Method, type StoredConsent } from '@assent/core';
 import { activate } from './blocker.js';
-import { deleteCookies, readCookie, writeCookie } from './cookies.js';
+import { clean, readCookie, writeCookie } from './cookies.js';
 import { keep } from './discover.js';
 import { doc } from './dom.js';
 import { emit } from './events.js';
@@ -8,19 +8,16 @@ import { gcmUpdate, tagEvent } from './gcm.js';
 import { showFab } from './notice.js';
 import { sendReceipt } from './receipt.js';
 import { S, type Source } from './state.js';
-import { clean, stale } from './sync.js';
+import { stale } from './sync.js';
 
 /** Keys granted now, as a list: what a custom choice starts from. */
 export const grantedKeys = (g: Granted = S._granted): string[] => Object.keys(g).filter((k) => g[k]);
 
-/**
- * Stores a record: the cookie, then the receipt (sent only when an endpoint is set). Returns
- * (full build) the receipt's promise: held scripts start once the server has answered.
- */
-export const store = (r: StoredConsent, source: Source): Promise<void> | undefined => {
+/** Stores a record in the cookie (choose() then sends its receipt, full build). */
+export const store = (r: StoredConsent): void => {
   const c = S._policy.config;
   const v = encodeConsent(r);
-  writeCookie(c.cookieName, v, r.expiresAt, c.domain);
+  writeCookie(c.cookieName, (S._c = v), r.expiresAt, c.domain);
   // Refused by the browser (a `domain` this page is not under, cookies blocked, a third-party
   // frame): the choice holds on this page only, and every page asks again (full build).
   if (!globalThis.ASSENT_LITE && readCookie(c.cookieName) !== v)
@@ -28,8 +25,6 @@ export const store = (r: StoredConsent, source: Source): Promise<void> | undefin
       `assent: the consent cookie was not stored (domain: ${c.domain}; or cookies are blocked here)`,
     );
   keep();
-  // Receipts are the full build's (the lite build's config check names the file for `endpoint`).
-  if (!globalThis.ASSENT_LITE) return sendReceipt(r, source, stale);
 };
 
 /**
@@ -59,7 +54,11 @@ export const choose = (method: Method, source: Source, granted?: string[]): void
   });
   const g = (S._granted = d.granted);
   const r = (S._record = d.record!);
-  const sent = store(r, source);
+  store(r);
+  // The receipt (sent only when an endpoint is set), whose answer held scripts wait for.
+  // Receipts are the full build's (the lite build's config check names the file for
+  // `endpoint`): there `source` is never read, and its callers pass none (from(), state.ts).
+  const sent = globalThis.ASSENT_LITE ? undefined : sendReceipt(r, source, stale);
   S._banner?.remove();
   S._dialog?.close();
   // The GPC status beside the button follows the choice (full build).
@@ -83,15 +82,8 @@ export const choose = (method: Method, source: Source, granted?: string[]): void
     sent!.then(() => S._record === r && tell());
   else tell();
   setTimeout(() => {
-    // Deletes the cookies declared for every category and service that is not granted (the
-    // full build shares clean(), see sync.ts).
-    if (!globalThis.ASSENT_LITE) clean(g, p);
-    else
-      deleteCookies(
-        p.categories.flatMap((c) =>
-          g[c.id] ? [] : [...c.cookies, ...c.services.flatMap((s) => (g[s.key] ? [] : s.cookies))],
-        ),
-      );
+    // Deletes the cookies declared for every category and service that is not granted.
+    clean(g, p);
     // With receipts, held scripts wait for the server's answer: if it refuses the policy the
     // page showed (409), nothing the visitor did not see runs.
     globalThis.ASSENT_LITE ? activate() : sent!.then(activate);

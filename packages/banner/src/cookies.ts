@@ -1,3 +1,4 @@
+import type { Granted, Policy } from '@assent/core';
 import { doc } from './dom.js';
 
 /** Reads one cookie of this page (`name` is a validated cookie name: letters, digits, _ -). */
@@ -7,9 +8,11 @@ export const readCookie = (name: string): string | undefined =>
 /**
  * Writes the consent cookie: first-party, `SameSite=Lax`, `Secure` on https, `Path=/`, and a
  * `Max-Age` (every browser this bundle runs in honours it; `Expires` would only repeat it).
+ * `expiresAt` is not in the past (a negative Max-Age deletes too, but libsoup reads -1 as a
+ * session cookie): now, to delete it (Max-Age=0).
  */
 export const writeCookie = (name: string, value: string, expiresAt: number, domain?: string): void => {
-  doc.cookie = `${name}=${value}; Path=/; Max-Age=${Math.max(0, Math.round((expiresAt - Date.now()) / 1000))}; SameSite=Lax${
+  doc.cookie = `${name}=${value}; Path=/; Max-Age=${Math.round((expiresAt - Date.now()) / 1000)}; SameSite=Lax${
     location.protocol === 'https:' ? '; Secure' : ''
   }${domain ? `; Domain=${domain}` : ''}`;
 };
@@ -29,3 +32,17 @@ export const deleteCookies = (patterns: readonly string[]): void => {
     for (let i = 0; i < host.length - 1; i++) doc.cookie = `${gone}; Domain=.${host.slice(i).join('.')}`;
   }
 };
+
+/**
+ * Deletes the declared cookies of what `p` has and `g` does not grant: after a choice, and at
+ * start-up, whatever the stored choice: one changed off the page (the server's Set-Cookie after
+ * a withdrawal on the consent page), one expired or asked again under a new policy — the
+ * trackers' identifiers must not outlive the consent they were set under (a later Accept
+ * picked the old ones up).
+ */
+export const clean = (g: Granted, p: Policy): void =>
+  deleteCookies(
+    p.categories.flatMap((c) =>
+      g[c.id] ? [] : [...c.cookies, ...c.services.flatMap((s) => (g[s.key] ? [] : s.cookies))],
+    ),
+  );

@@ -39,17 +39,16 @@ type Attrs = Record<string, string | boolean | null | ((e: Event) => void) | und
 type Child = Node | string | false | undefined;
 
 /**
- * `h('button', { class: 'x', onclick: fn }, 'Label')`, or `h('div', 'x', …)` for a class alone.
+ * `h('button', { class: 'x', onclick: fn }, 'Label')`.
  * Functions become the element's `on…` handler (a property, so CSP-safe); falsy attributes
  * (`false`, `undefined`, `''`) and children are skipped.
  */
 export const h = <K extends keyof HTMLElementTagNameMap>(
   tag: K,
-  attrs?: Attrs | string,
+  attrs?: Attrs,
   ...children: Child[]
 ): HTMLElementTagNameMap[K] => {
   const el = doc.createElement(tag);
-  if (typeof attrs === 'string') attrs = { class: attrs };
   for (const k in attrs) {
     const v = attrs[k];
     if (typeof v === 'function') (el as unknown as Record<string, unknown>)[k] = v;

@@ -7,14 +7,14 @@ export type { PublicState } from '../types/assent.js';
 
 export const publicState = (): PublicState => {
   const p = S._policy;
-  const { id = null, method = null, givenAt = null, expiresAt = null } = S._record ?? {};
+  const r = S._record;
   return {
-    consentId: id,
+    consentId: r?.id ?? null,
     mode: p.mode,
     granted: { necessary: true, ...S._granted },
-    method,
-    givenAt,
-    expiresAt,
+    method: r?.method ?? null,
+    givenAt: r?.givenAt ?? null,
+    expiresAt: r?.expiresAt ?? null,
     gpc: !globalThis.ASSENT_LITE && S._gpc,
     policy: { version: p.version, hash: p.hash },
   };

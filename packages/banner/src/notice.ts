@@ -2,7 +2,7 @@ import { doNotSell, gpcHonored } from '@assent/core';
 import { choose } from './choice.js';
 import { btn, doc, h, panel } from './dom.js';
 import { openPreferences } from './open.js';
-import { S } from './state.js';
+import { from, S } from './state.js';
 
 /** The message (or dialog intro) with its Learn More link: shared by both layers. */
 export const intro = (text: string): HTMLParagraphElement => {
@@ -21,7 +21,7 @@ export const showBanner = (): void => {
   const t = p.texts;
   const mode = p.mode;
   // A first-layer button, named for the scanner and tests by `data-assent-action`.
-  const action = (name: 'accept' | 'reject' | 'preferences', onclick: () => void) =>
+  const action = (name: 'accept' | 'reject' | 'preferences', onclick: (e: Event) => void) =>
     btn(t[name], { 'data-assent-action': name, onclick });
   doc.body.prepend(
     (S._banner = panel(
@@ -32,10 +32,10 @@ export const showBanner = (): void => {
       ...(globalThis.ASSENT_LITE ? [] : [S._gpc && mode !== 'notice' && h('p', {}, t.gpc)]),
       h(
         'div',
-        'assent-btns',
-        action('accept', () => choose(S._acceptMethod, 'banner')),
-        mode === 'opt-in' && action('reject', () => choose('reject-all', 'banner')),
-        mode !== 'notice' && action('preferences', () => openPreferences('preferences')),
+        { class: 'assent-btns' },
+        action('accept', (e) => choose(S._acceptMethod, from('banner', e))),
+        mode === 'opt-in' && action('reject', (e) => choose('reject-all', from('banner', e))),
+        mode !== 'notice' && action('preferences', (e) => openPreferences(from('preferences', e))),
       ),
       ...(globalThis.ASSENT_LITE
         ? []
@@ -71,7 +71,7 @@ export const showFab = (): void => {
         // While a GPC opt-out is honoured, the page says so (CCPA regulations §7025(c)(6)).
         ...(globalThis.ASSENT_LITE
           ? []
-          : [S._gpc && gpcHonored(S._policy, S._granted) && h('p', 'assent-gpc', t.gpcHonored)]),
+          : [S._gpc && gpcHonored(S._policy, S._granted) && h('p', { class: 'assent-gpc' }, t.gpcHonored)]),
         btn(t.settings, { 'data-assent-open': true }),
       )),
     );

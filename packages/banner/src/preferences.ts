@@ -46,7 +46,7 @@ const toggle = (key: string | 0, title = '', desc = '', ...services: HTMLElement
   const id = `assent-${n++}`;
   return h(
     'div',
-    'assent-cat',
+    { class: 'assent-cat' },
     h(
       'label',
       {},
@@ -73,10 +73,11 @@ const build = (): HTMLDialogElement => {
   const action = (label: string, name: 'save' | 'accept-all' | 'reject-all') =>
     btn(label, {
       'data-assent-action': name,
-      onclick: () =>
+      onclick: (e: Event) =>
         choose(
           name === 'save' ? 'custom' : name,
-          S._src,
+          // A click no person made is the page's (see from(), state.ts).
+          e.isTrusted ? S._src : 'sdk',
           [...boxes()].filter((b) => b.checked).map((b) => b.value),
         ),
     });
@@ -97,10 +98,10 @@ const build = (): HTMLDialogElement => {
     ...p.categories.map((c) =>
       toggle(c.id, c.title, c.description, ...c.services.map((s) => toggle(s.key, s.title, s.description))),
     ),
-    ...(globalThis.ASSENT_LITE ? [] : [h('p', 'assent-cid')]),
+    ...(globalThis.ASSENT_LITE ? [] : [h('p', { class: 'assent-cid' })]),
     h(
       'div',
-      'assent-btns',
+      { class: 'assent-btns' },
       action(t.rejectAll, 'reject-all'),
       action(t.acceptAll, 'accept-all'),
       action(t.save, 'save'),

@@ -1,4 +1,5 @@
 import type { StoredConsent } from '@assent/core';
+import { readCookie } from './cookies.js';
 import type { Source } from './state.js';
 import { S } from './state.js';
 import { api, checked } from './sync.js';
@@ -40,9 +41,10 @@ export const sendReceipt = async (
       // (`?.`: Chromium 99–102 have no AbortSignal.timeout.)
       signal: AbortSignal.timeout?.(1e4),
       headers: { 'content-type': 'application/json' },
+      // Everything read before the one await (the policy's hash, last): a second choice made
+      // while the hash is computed sent one choice's method with the other's choices.
       body: JSON.stringify({
         consentId: r.id,
-        policy: { version: p.version, sha256: await S._sha },
         mode: p.mode,
         choices: S._granted,
         method: r.method,
@@ -50,9 +52,11 @@ export const sendReceipt = async (
         signals: { gpc: r.gpc },
         page: { origin: location.origin, path: location.pathname },
         lang: p.lang,
+        policy: { version: p.version, sha256: await S._sha },
       }),
     });
-    if (res.ok) return;
+    // A same-origin server set the cookie again (its times): what this page knows now.
+    if (res.ok) return void (S._c = readCookie(p.config.cookieName));
     const e: ApiError = await res.json().catch(() => ({}));
     // A body that is not the server's JSON error (a proxy's page) still says what happened.
     console.error(

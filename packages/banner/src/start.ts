@@ -4,6 +4,7 @@ import {
   decide,
   decodeConsent,
   formatError,
+  fromBits,
   type Mode,
   modeForRegion,
   type StoredConsent,
@@ -12,14 +13,14 @@ import {
 } from '@assent/core';
 import { type AssentApi, api, delegate } from './api.js';
 import { activate, observe } from './blocker.js';
-import { readCookie } from './cookies.js';
+import { clean, readCookie } from './cookies.js';
 import { discover } from './discover.js';
 import { adopt, doc, onReady, win } from './dom.js';
 import { emit } from './events.js';
 import { gcmHint, gcmStart, gcmUpdate, tagEvent } from './gcm.js';
 import { showBanner, showFab } from './notice.js';
 import { newId, S } from './state.js';
-import { clean, due, type PublishedPolicy, published, revalidate, api as serverApi, within } from './sync.js';
+import { due, type PublishedPolicy, published, revalidate, api as serverApi, within } from './sync.js';
 
 declare global {
   interface Window {
@@ -92,7 +93,8 @@ export const start = (v: Validated, mode?: Mode, region?: string, pub?: Publishe
     : createPolicy(v.config, [], {}, 'opt-in', canonical);
   // (No record yet: `_record` is unset, as null.)
   S._id = newId();
-  S._granted = decide(S._policy, { kind: 'load', stored: null, now: 0 }).granted;
+  // Every key false: what decide() gives an opt-in policy with nothing stored.
+  S._granted = fromBits(S._policy, 0);
   win.Assent = api;
   const go = (r?: string) =>
     onReady(() => (globalThis.ASSENT_LITE ? run(v) : run(v, ask ? modeForRegion(regions!, r) : mode, true)));
@@ -119,6 +121,7 @@ const run = (v: Validated, mode?: Mode, late?: boolean): AssentApi => {
   const root = doc.documentElement;
   // GPC is the full build's (the lite build has no US features): `_gpc` stays false there.
   const gpc = !globalThis.ASSENT_LITE && (S._gpc = nav.globalPrivacyControl === true);
+  const cookie = () => readCookie(config.cookieName);
   const load = (s: StoredConsent | null) =>
     decide(S._policy, {
       kind: 'load',
@@ -133,7 +136,7 @@ const run = (v: Validated, mode?: Mode, late?: boolean): AssentApi => {
    * Returns the decision when the policy changed.
    */
   const learn = () => {
-    const s = decodeConsent(readCookie(config.cookieName));
+    const s = decodeConsent((S._c = cookie()));
     const p = createPolicy(
       discover(config, !globalThis.ASSENT_LITE && !!canonical, !!s),
       [root.lang, ...nav.languages],
@@ -192,13 +195,8 @@ const run = (v: Validated, mode?: Mode, late?: boolean): AssentApi => {
   // The back/forward cache restores a page as it was left, its trackers running: after a
   // choice made on another page (a withdrawal) it went on granting what was withdrawn, and one
   // "Save" in its stale dialog granted it again. Restored under another choice, it reloads.
-  // (Full build for now: the lite build's 7,000 B have no room for it yet.)
-  if (!globalThis.ASSENT_LITE) {
-    let left: string | undefined;
-    const cookie = () => readCookie(config.cookieName);
-    addEventListener('pagehide', () => (left = cookie()));
-    addEventListener('pageshow', (e) => e.persisted && left !== cookie() && location.reload());
-  }
+  // (Against the cookie as this page last read or wrote it.)
+  addEventListener('pageshow', (e) => e.persisted && S._c !== cookie() && location.reload());
   /**
    * The page changed. A single-page app's router that swapped the body (Turbo, Astro's view
    * transitions) took the banner or the button with it: they go back, once each. Held
@@ -230,15 +228,17 @@ const run = (v: Validated, mode?: Mode, late?: boolean): AssentApi => {
     const go = (changed?: boolean) => {
       activate();
       // Changed by the check: adopt() did the rest. A choice made meanwhile: choose() did.
-      if (!globalThis.ASSENT_LITE && !changed && S._record === r) {
-        if (!show) {
-          // A stored choice that refuses something: its trackers' cookies go (see clean).
-          clean(S._granted);
+      // (The lite build has no check: go() runs once, before any choice.)
+      if (globalThis.ASSENT_LITE || (!changed && S._record === r)) {
+        // What is not granted now (refused, or asked again: expired, a new policy), its
+        // trackers' cookies go (see clean).
+        clean(S._granted, S._policy);
+        if (!globalThis.ASSENT_LITE) {
           // After the check, so that its GPC status says what applies.
-          showFab();
+          if (!show) showFab();
+          // Tag managers hear the state on every page view, not only on the one of a choice.
+          tagEvent(gcm, S._granted, S._record?.method);
         }
-        // Tag managers hear the state on every page view, not only on the one of a choice.
-        tagEvent(gcm, S._granted, S._record?.method);
       }
     };
     const ready = () => {

@@ -22,6 +22,8 @@ export interface State {
   _gpc: boolean;
   /** Where the open preferences dialog was opened from, for the receipt. */
   _src: Source;
+  /** The consent cookie as this page last read or wrote it (the back/forward cache's check). */
+  _c?: string | undefined;
   _banner?: HTMLElement | undefined;
   _dialog?: HTMLDialogElement | undefined;
   _fab?: HTMLElement | undefined;
@@ -43,3 +45,12 @@ export const S = {
 
 /** 128 random bits from the platform's CSPRNG. */
 export const newId = (): ConsentId => consentIdFrom(crypto.getRandomValues(new Uint8Array(16)));
+
+/**
+ * Where a choice was made, for its receipt: the lite build sends none, so its call sites pass
+ * nothing (the strings would ship unread). A click no person made (a page script's `.click()`
+ * on the banner's button) is the page's doing, recorded as `sdk`, never as the visitor's click
+ * on the banner.
+ */
+export const from = (s: Source, e?: Event): Source =>
+  globalThis.ASSENT_LITE ? (undefined as never) : e?.isTrusted === false ? 'sdk' : s;

@@ -7,14 +7,13 @@ import {
   type Decision,
   decide,
   decodeConsent,
-  type Granted,
   grantsBeyond,
   type PolicyDoc,
   policyDoc,
   REVALIDATE_SECONDS,
 } from '@assent/core';
 import { activate } from './blocker.js';
-import { deleteCookies, readCookie, writeCookie } from './cookies.js';
+import { clean, readCookie, writeCookie } from './cookies.js';
 import { doc, win } from './dom.js';
 import { emit } from './events.js';
 import { gcmUpdate, tagEvent } from './gcm.js';
@@ -88,7 +87,7 @@ export const adopt = (d: Decision, record = d.record ?? null): void => {
   gcmUpdate(p.config.googleConsentMode, d.granted);
   tagEvent(p.config.googleConsentMode, d.granted, record?.method);
   emit('change');
-  clean(d.granted);
+  clean(d.granted, S._policy);
   activate();
   if (d.show) showBanner();
   else showFab();
@@ -120,19 +119,6 @@ export const stale = (url: string): Promise<void> =>
       (e) => console.error(`assent: ${url}: ${e}; nothing non-essential runs`),
     )
     .then(() => adopt(decide(S._policy, { kind: 'load', stored: null, now: Date.now(), gpc: S._gpc })));
-
-/**
- * Deletes the declared cookies of what `p` has and `g` does not grant: after a choice (the
- * lite build's choose() has its own copy: sharing it costs bytes there), and at start-up: a
- * choice can change off the page (the server's Set-Cookie after a withdrawal on the consent
- * page), and the cookies its trackers set before must go then too.
- */
-export const clean = (g: Granted, p = S._policy): void =>
-  deleteCookies(
-    p.categories.flatMap((c) =>
-      g[c.id] ? [] : [...c.cookies, ...c.services.flatMap((s) => (g[s.key] ? [] : s.cookies))],
-    ),
-  );
 
 const CHECKED = CHECKED_KEY;
 /**
@@ -196,8 +182,9 @@ export const revalidate = (): Promise<boolean | undefined> => {
             (now.givenAt >= server.givenAt && !grantsBeyond(now.bits, server.bits)))
         )
           return false;
-        if (server) writeCookie(cookieName, cookie!, server.expiresAt, domain);
-        else writeCookie(cookieName, '', 0, domain);
+        // The server's record, or none: deleted (an expired one too, Max-Age=0).
+        writeCookie(cookieName, server ? cookie! : '', Math.max(server?.expiresAt ?? 0, Date.now()), domain);
+        S._c = cookie ?? undefined;
         adopt(decide(p, { kind: 'load', stored: server, now: Date.now(), gpc: S._gpc }), server);
         return true;
       })

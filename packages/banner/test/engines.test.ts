@@ -31,8 +31,9 @@ const PAGES = {
   // A malformed shortcode logs errors: proves each engine's console-error channel works.
   '/bad': { head: `${ERRORS}${bannerTag('buttons=(Accept !) days=(abc) colour=(red)')}` },
   '/optin': { head: `${ERRORS}${bannerTag(`${SEED} categories=(analytics)`)}${held('a')}`, body: BODY },
-  // The full build's (the lite build has no room for it yet): a page to leave and come back
-  // to from the next one (back/forward cache).
+  // A page to leave and come back to from the next one (back/forward cache), in each build.
+  '/lite': { head: `${ERRORS}${bannerTag(`${SEED} categories=(analytics)`)}${held('lite')}` },
+  '/lite-next': { head: `${ERRORS}${bannerTag(`${SEED} categories=(analytics)`)}`, body: '<p>Next</p>' },
   '/full': {
     head: `${ERRORS}${bannerTag(`${SEED} categories=(analytics)`, '', 'assent.full.min.js')}${held('full')}`,
   },
@@ -46,6 +47,21 @@ const PAGES = {
   },
   '/v1': { head: `${ERRORS}${bannerTag(`${SEED} categories=(analytics) policy=(v1)`)}${held('v1')}` },
   '/v2': { head: `${ERRORS}${bannerTag(`${SEED} categories=(analytics) policy=(v2)`)}${held('v2')}` },
+  // A new policy asks again: the trackers' cookies set under the old one go at once.
+  ...Object.fromEntries(
+    (['lite', 'full'] as const).flatMap((build) =>
+      ['v1', 'v2'].map((v) => [
+        `/stale-${build}-${v}`,
+        {
+          head: `${ERRORS}<script type="application/json" id="assent-config">{"policy":"${v}","categories":[{"id":"analytics","cookies":["_ga"]}]}</script>${bannerTag(
+            SEED,
+            '',
+            build === 'lite' ? 'assent.min.js' : 'assent.full.min.js',
+          )}`,
+        },
+      ]),
+    ),
+  ),
   '/withdraw': {
     head: `${ERRORS}<script type="application/json" id="assent-config">${WITHDRAW_CONFIG}</script>${bannerTag(SEED)}
 <script type="text/plain" data-assent-category="analytics">document.cookie = '_ga=GA1.1; path=/';</script>`,
@@ -333,32 +349,51 @@ for (const name of engines)
       await done(p);
     });
 
-    it(
-      'full build, back/forward: a page restored after the choice changed on another page applies the new choice',
-      T,
-      async () => {
-        const p = await open('/full');
-        await p.eval(`addEventListener('pageshow', (e) => { window.restored = e.persisted; })`);
-        await p.click('#assent-banner button', 'Accept !');
-        await p.waitFor(`(window.hits || []).includes('full')`);
-        // By a link, as a visitor goes (a driver's navigation may bypass the cache).
-        await p.eval(
-          `document.body.append(Object.assign(document.createElement('a'), { id: 'next', href: '/full-next', textContent: 'Next' }))`,
-        );
-        await p.click('#next');
-        await p.waitFor(`location.pathname === '/full-next' && window.Assent`);
-        await p.eval(() => window.Assent!.withdraw());
-        await p.eval('history.back()');
-        // Restored from the cache (Firefox, WebKit; Chromium under test has no such cache), the
-        // page reloads; either way it now says "withdrawn", and nothing is granted.
-        await p.waitFor(
-          `location.pathname === '/full' && window.Assent && window.Assent.get().method === 'withdraw'`,
-        );
-        assert.equal(await p.eval(() => window.Assent!.allowed('analytics')), false);
-        assert.equal(await p.eval(`window.restored === true`), false, 'not left as it was restored');
-        await done(p);
-      },
-    );
+    for (const build of ['lite', 'full'] as const)
+      it(
+        `${build} build: asked again under a new policy, the declared cookies of the old grant go`,
+        T,
+        async () => {
+          const p = await open(`/stale-${build}-v1`);
+          await p.click('#assent-banner button', 'Accept !');
+          await p.waitFor(`window.Assent && window.Assent.allowed('analytics')`);
+          await p.eval(`document.cookie = '_ga=GA1.1.42; path=/'`);
+          await p.goto(`${site.origin}/stale-${build}-v2`);
+          await p.waitFor(`document.querySelector('#assent-banner')`);
+          // The tracker's identifier no longer outlives the consent it was set under.
+          await p.waitFor(`!document.cookie.includes('_ga=')`);
+          assert.deepEqual(Object.keys(await p.cookies()), ['assent']);
+          await done(p);
+        },
+      );
+
+    for (const build of ['lite', 'full'] as const)
+      it(
+        `${build} build, back/forward: a page restored after the choice changed on another page applies the new choice`,
+        T,
+        async () => {
+          const p = await open(`/${build}`);
+          await p.eval(`addEventListener('pageshow', (e) => { window.restored = e.persisted; })`);
+          await p.click('#assent-banner button', 'Accept !');
+          await p.waitFor(`(window.hits || []).includes('${build}')`);
+          // By a link, as a visitor goes (a driver's navigation may bypass the cache).
+          await p.eval(
+            `document.body.append(Object.assign(document.createElement('a'), { id: 'next', href: '/${build}-next', textContent: 'Next' }))`,
+          );
+          await p.click('#next');
+          await p.waitFor(`location.pathname === '/${build}-next' && window.Assent`);
+          await p.eval(() => window.Assent!.withdraw());
+          await p.eval('history.back()');
+          // Restored from the cache (Firefox, WebKit; Chromium under test has no such cache), the
+          // page reloads; either way it now says "withdrawn", and nothing is granted.
+          await p.waitFor(
+            `location.pathname === '/${build}' && window.Assent && window.Assent.get().method === 'withdraw'`,
+          );
+          assert.equal(await p.eval(() => window.Assent!.allowed('analytics')), false);
+          assert.equal(await p.eval(`window.restored === true`), false, 'not left as it was restored');
+          await done(p);
+        },
+      );
 
     it('keyboard: Tab from the top reaches the banner first; Enter on "Accept !" accepts', T, async () => {
       site.hits.clear();
