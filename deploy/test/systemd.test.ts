@@ -80,4 +80,57 @@ describe('the systemd unit', () => {
     }
     assert.equal(await exited, 0, stderr);
   });
+
+  it('under its RestrictAddressFamilies (as systemd enforces them), the server starts on 0.0.0.0 too', async () => {
+    // Listening on every address, Fastify logs each one, from os.networkInterfaces(), which asks
+    // the kernel over a netlink socket: without AF_NETLINK that throws (EAFNOSUPPORT) and the
+    // server exits, and systemd restarts it, again and again.
+    const families = one('RestrictAddressFamilies');
+    assert.ok(families, 'the unit restricts address families');
+    const env: Record<string, string> = {};
+    for (const [k, v] of directives)
+      if (k === 'Environment') env[v.slice(0, v.indexOf('='))] = v.slice(v.indexOf('=') + 1);
+    const dir = mkdtempSync(join(tmpdir(), 'assent-unit-families-'));
+    const config = join(dir, 'assent-server.json');
+    writeFileSync(
+      config,
+      JSON.stringify({ sites: { 'https://example.com': { policy: 'v1', categories: [] } } }),
+    );
+    const port = await freePort();
+    const child = spawn(
+      'python3',
+      [join(import.meta.dirname, 'restrict-families.py'), families, process.execPath, BIN, 'start'],
+      {
+        env: {
+          PATH: process.env.PATH ?? '',
+          ...env,
+          ASSENT_HOST: '0.0.0.0',
+          ASSENT_CONFIG: config,
+          ASSENT_DATA_DIR: join(dir, 'data'),
+          ASSENT_PORT: String(port),
+          ASSENT_LOG_LEVEL: 'info',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let output = '';
+    child.stdout.on('data', (c) => (output += c));
+    child.stderr.on('data', (c) => (output += c));
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    try {
+      for (let i = 0; ; i++) {
+        const r = await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined);
+        if (r?.status === 200) break;
+        assert.ok(
+          i < 300 && child.exitCode === null,
+          `the server did not start under RestrictAddressFamilies=${families}: ${output}`,
+        );
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.match(output, /Server listening at/);
+    } finally {
+      child.kill(one('KillSignal') as NodeJS.Signals);
+    }
+    assert.equal(await exited, 0, output);
+  });
 });

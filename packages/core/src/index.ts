@@ -70,10 +70,13 @@ export type {
 } from './receipt.js';
 export {
   canonicalReceipt,
+  decidedKeys,
   GENESIS,
   grantedKeys,
   LANG_MAX,
+  laxerThan,
   RECEIPT_MAX_BYTES,
+  requiredMode,
   SOURCES,
   validateReceiptInput,
 } from './receipt.js';

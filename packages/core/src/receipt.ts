@@ -1,7 +1,10 @@
 import { LANG_RE, MODES, type Mode } from './config.js';
 import { type ConsentId, isConsentId, METHODS, type Method } from './consent.js';
+import { allowed, decide, type Granted } from './decide.js';
 import { stableStringify } from './hash.js';
+import { type Policy, pickLanguage } from './policy.js';
 import { isSha256 } from './published.js';
+import { modeForRegion, REGION_GROUPS } from './regions.js';
 
 /**
  * Receipts: the proof of consent that GDPR Art. 7(1) asks the site owner to keep.
@@ -131,28 +134,58 @@ export const LANG_MAX = 35;
 const VERSION_RE = /^[\w.-]{1,32}$/;
 const FIELDS = ['consentId', 'policy', 'mode', 'choices', 'method', 'source', 'signals', 'page', 'lang'];
 
+/** What a method grants, in words: the reason a receipt that says otherwise is refused. */
+const GRANTS: Readonly<Record<Exclude<Method, 'custom'>, string>> = {
+  'accept-all': 'grants every category and service of the policy',
+  'notice-ack': 'grants every category and service of the policy',
+  'reject-all': 'grants nothing',
+  withdraw: 'grants nothing',
+  gpc: 'grants every category and service but sale/sharing and targeted advertising (Global Privacy Control)',
+};
+
 /**
- * Checks a receipt as the banner sent it. Pure: the caller passes the valid choice keys
- * (`createPolicy(config).keys` of the site the page belongs to) and the clock.
- * The first problem found is returned, naming its field.
+ * The languages a policy publishes texts for: English (the banner's fallback) and each of its
+ * `texts`. Lower-case, as `pickLanguage` compares them.
+ */
+const languagesOf = (policy: Policy): string[] => [
+  ...new Set(['en', ...Object.keys(policy.config.texts)].map((l) => l.toLowerCase())),
+];
+
+/**
+ * Checks a receipt as the banner sent it, against the policy it names (`createPolicy` of the
+ * site's published config; the server passes its own). Pure. The first problem found is
+ * returned, naming its field. With the policy, beyond each field's format:
+ *
+ * - every key of `choices` is one of the policy's categories or services (`necessary: true` is
+ *   allowed; a key left out was not granted);
+ * - the choices are what the method grants, as `decide()` builds them and `allowed()` reads
+ *   them: `reject-all` and `withdraw` nothing; `accept-all` and `notice-ack` every key, except
+ *   that with `signals.gpc` the sale/sharing ones (`isSale`) are refused, as the banner does
+ *   under Global Privacy Control; `gpc` every key but those; `custom` anything. A refused
+ *   receipt names the first key that differs (`choices.marketing`);
+ * - `lang` is a language the policy publishes texts for, as the banner picks it: English, a
+ *   language of `texts`, or a regional form of one (`de-AT` when `de` is published).
+ *
+ * Without a policy (`null`) only the formats are checked.
  *
  * @example
- * const r = validateReceiptInput(JSON.parse(body), policy.keys);
+ * const r = validateReceiptInput(JSON.parse(body), policy);
  * if (!r.ok) reply.code(400).send({ error: 'ASSENT_BAD_FIELD', ...r.error });
  */
-export const validateReceiptInput = (input: unknown, keys: readonly string[] | null): ReceiptCheck => {
+export const validateReceiptInput = (input: unknown, policy: Policy | null): ReceiptCheck => {
   const bad = (field: string, message: string): ReceiptCheck => ({ ok: false, error: { field, message } });
   if (!isObj(input)) return bad('body', 'must be a JSON object');
   for (const f of FIELDS) if (input[f] === undefined) return bad(f, 'is required');
   for (const k of Object.keys(input)) if (!FIELDS.includes(k)) return bad(k, 'is not a known field');
-  const { consentId, policy, mode, choices, method, source, signals, page, lang } = input;
+  const { consentId, policy: named, mode, choices, method, source, signals, page, lang } = input;
+  const keys = policy?.keys;
   if (!isConsentId(consentId)) return bad('consentId', 'must be 22 base64url characters (128 random bits)');
-  if (!isObj(policy)) return bad('policy', 'must be an object {version, sha256}');
-  if (typeof policy.version !== 'string' || !VERSION_RE.test(policy.version))
+  if (!isObj(named)) return bad('policy', 'must be an object {version, sha256}');
+  if (typeof named.version !== 'string' || !VERSION_RE.test(named.version))
     return bad('policy.version', 'must be a version of letters, digits, . _ - (e.g. "v3")');
-  if (!isSha256(policy.sha256))
+  if (!isSha256(named.sha256))
     return bad('policy.sha256', "must be the published policy's SHA-256 (64 lower-case hex digits)");
-  if (Object.keys(policy).length !== 2) return bad('policy', 'must hold only version and sha256');
+  if (Object.keys(named).length !== 2) return bad('policy', 'must hold only version and sha256');
   if (!(MODES as unknown[]).includes(mode)) return bad('mode', `must be one of ${MODES.join(', ')}`);
   if (!isObj(choices)) return bad('choices', 'must be an object of category or service keys to true/false');
   for (const k of Object.keys(choices)) {
@@ -177,7 +210,92 @@ export const validateReceiptInput = (input: unknown, keys: readonly string[] | n
   if (Object.keys(page).length !== 2) return bad('page', 'must hold only origin and path');
   if (typeof lang !== 'string' || lang.length > LANG_MAX || !LANG_RE.test(lang))
     return bad('lang', 'must be a language tag such as "en"');
+  if (policy) {
+    // What the method grants, by the one rule the banner records it with (`decide`), read by
+    // the one rule everything else reads it with (`allowed`: a category grants its services).
+    const m = method as Method;
+    if (m !== 'custom') {
+      const gpc = signals.gpc;
+      const expected = decide(policy, { kind: 'choice', method: m, id: consentId, now: 0, gpc }).granted;
+      for (const k of policy.keys) {
+        const [category = k, service] = k.split(':');
+        const given = allowed(choices as Granted, category, service);
+        if (given !== expected[k])
+          return bad(
+            `choices.${k}`,
+            `must be ${expected[k]}: method "${m}" ${GRANTS[m]}${
+              gpc && (m === 'accept-all' || m === 'notice-ack')
+                ? ' but sale/sharing and targeted advertising, which Global Privacy Control (signals.gpc) refuses'
+                : ''
+            } (a choice of some categories is method "custom")`,
+          );
+      }
+    }
+    // The language as the banner picks it (`createPolicy`): a tag or its primary subtag, of
+    // those the policy publishes; anything else would have been shown in English.
+    const langs = languagesOf(policy);
+    const l = lang.toLowerCase();
+    const shown = pickLanguage(langs, [l]);
+    if (shown !== l && shown !== l.split('-')[0])
+      return bad(
+        'lang',
+        `"${lang}" is not a language this policy publishes texts for (${langs.join(', ')}): the banner shows such a visitor "${shown}"`,
+      );
+  }
   return { ok: true, value: input as unknown as ReceiptInput };
+};
+
+/** How strict each mode is: opt-in (nothing before consent) over opt-out over notice. */
+const STRICTNESS: Readonly<Record<Mode, number>> = { 'opt-in': 2, 'opt-out': 1, notice: 0 };
+
+/** Whether mode `a` asks less of the site than mode `b` (`notice` is laxer than `opt-in`). */
+export const laxerThan = (a: Mode, b: Mode): boolean => STRICTNESS[a] < STRICTNESS[b];
+
+/**
+ * The least strict mode a receipt may name for a visitor from `region` (the server's trusted
+ * region header), by core's one region→mode rule (`modeForRegion`); null when the region is
+ * unknown (none, `XX`, `T1`: the header says nothing about the visitor).
+ *
+ * A country alone (`US`, all `cf-ipcountry` sends) may be any of its states, and the page may
+ * know which (`data-assent-region="US-CA"`): the least strict of the country's own mode and
+ * those of its states `regions` names (itself or through a group such as `US-OPT-OUT`).
+ *
+ * @example
+ * requiredMode({ EU: 'opt-in', '*': 'notice' }, 'DE') // 'opt-in'
+ */
+export const requiredMode = (
+  regions: Readonly<Record<string, Mode>>,
+  region: string | null | undefined,
+): Mode | null => {
+  // Unknown to core's rule: it gives opt-in whatever `*` says.
+  if (!region || modeForRegion({ '*': 'notice' }, region) !== 'notice') return null;
+  const r = region.toUpperCase();
+  const places = [r];
+  if (!r.includes('-'))
+    for (const k of Object.keys(regions))
+      for (const x of Object.hasOwn(REGION_GROUPS, k) ? REGION_GROUPS[k]!.split(' ') : [k])
+        if (x.startsWith(`${r}-`)) places.push(x);
+  return places.map((x) => modeForRegion(regions, x)).reduce((least, m) => (laxerThan(m, least) ? m : least));
+};
+
+/**
+ * What a receipt's choices grant and refuse, by core's one rule (`allowed`: a key left out is
+ * refused, a granted category grants its services, a service may be granted alone), over
+ * `keys`: the policy's (`createPolicy(config).keys`), or the receipt's own keys without one.
+ * What the consent page, the CSV export and the standard exports say the visitor chose.
+ */
+export const decidedKeys = (
+  choices: Readonly<Record<string, boolean>>,
+  keys: readonly string[],
+): { readonly granted: string[]; readonly refused: string[] } => {
+  const granted: string[] = [];
+  const refused: string[] = [];
+  for (const k of keys) {
+    if (k === 'necessary') continue;
+    const [category = k, service] = k.split(':');
+    (allowed(choices, category, service) ? granted : refused).push(k);
+  }
+  return { granted, refused };
 };
 
 /** The category and service keys a receipt grants, in the order the choices list them. */

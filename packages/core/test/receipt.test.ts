@@ -3,10 +3,17 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import {
   canonicalReceipt,
+  consentIdFrom,
   createPolicy,
+  decide,
+  decidedKeys,
+  doNotSell,
   GENESIS,
   grantedKeys,
+  laxerThan,
+  type Method,
   type Receipt,
+  requiredMode,
   validateConfig,
   validateReceiptInput,
 } from '../src/index.js';
@@ -29,13 +36,13 @@ const good = () => ({
 });
 
 const fieldOf = (input: unknown) => {
-  const r = validateReceiptInput(input, policy.keys);
+  const r = validateReceiptInput(input, policy);
   return r.ok ? null : r.error.field;
 };
 
 describe('receipt input', () => {
   it('accepts what the banner sends', () => {
-    const r = validateReceiptInput(good(), policy.keys);
+    const r = validateReceiptInput(good(), policy);
     assert.ok(r.ok);
   });
 
@@ -79,14 +86,223 @@ describe('receipt input', () => {
   it('never throws, whatever the input', () => {
     fc.assert(
       fc.property(fc.anything(), (v) => {
-        validateReceiptInput(v, policy.keys);
-        validateReceiptInput({ ...good(), ...(typeof v === 'object' && v ? v : {}) }, policy.keys);
+        validateReceiptInput(v, policy);
+        validateReceiptInput({ ...good(), ...(typeof v === 'object' && v ? v : {}) }, policy);
       }),
     );
   });
 
   it('lists granted keys without necessary', () => {
     assert.deepEqual(grantedKeys({ necessary: true, analytics: true, marketing: false }), ['analytics']);
+  });
+});
+
+/**
+ * A policy with services, a sale category by name (`marketing`) and one by its Consent Mode
+ * signal (`partners`, sent as `ad_storage`), and German texts.
+ */
+const sold = createPolicy(
+  validateConfig({
+    categories: [
+      { id: 'analytics', services: [{ id: 'matomo' }] },
+      { id: 'marketing', services: [{ id: 'meta' }] },
+      { id: 'partners' },
+    ],
+    googleConsentMode: { map: { partners: ['ad_storage'] } },
+    texts: { de: {} },
+  }).config,
+);
+const ID = consentIdFrom(new Uint8Array(16).fill(7));
+
+/** The receipt the full banner posts for a choice: choice.ts `decide`, then receipt.ts's body. */
+const bannerReceipt = (method: Method, gpc: boolean, granted?: string[]) => {
+  const d = decide(sold, { kind: 'choice', method, id: ID, now: Date.now(), gpc, granted });
+  return {
+    ...good(),
+    consentId: d.record!.id,
+    mode: method === 'notice-ack' ? 'notice' : 'opt-in',
+    // (The banner's JSON.stringify of its granted map, which has no prototype.)
+    choices: JSON.parse(JSON.stringify(d.granted)),
+    method,
+    signals: { gpc: d.record!.gpc },
+  };
+};
+const against = (input: unknown) => {
+  const r = validateReceiptInput(input, sold);
+  return r.ok ? null : r.error;
+};
+
+describe('receipt input against its policy: what the method grants', () => {
+  it('accepts every receipt the banner builds, with and without GPC', () => {
+    for (const gpc of [false, true]) {
+      for (const method of ['accept-all', 'reject-all', 'withdraw', 'notice-ack', 'gpc'] as const)
+        assert.equal(against(bannerReceipt(method, gpc)), null, `${method}, gpc ${gpc}`);
+      // Custom choices: "Do not sell", a service alone, a sale category ticked under GPC.
+      for (const granted of [doNotSell(sold), ['analytics:matomo'], ['marketing'], [], sold.keys.slice()])
+        assert.equal(against(bannerReceipt('custom', gpc, granted)), null, `custom ${granted}, gpc ${gpc}`);
+    }
+  });
+
+  it('refuses a refusal or a withdrawal that grants anything, naming the key', () => {
+    const all = {
+      analytics: true,
+      'analytics:matomo': true,
+      marketing: true,
+      'marketing:meta': true,
+      partners: true,
+    };
+    const cases: [Record<string, unknown>, string][] = [
+      [{ method: 'reject-all', choices: all }, 'choices.analytics'],
+      [
+        { method: 'reject-all', choices: { analytics: false, marketing: false, partners: true } },
+        'choices.partners',
+      ],
+      [{ method: 'withdraw', choices: { marketing: true } }, 'choices.marketing'],
+      // A service alone is granted too (core's `allowed`).
+      [{ method: 'withdraw', choices: { 'marketing:meta': true } }, 'choices.marketing:meta'],
+    ];
+    for (const [over, field] of cases) {
+      const e = against({ ...good(), ...over });
+      assert.equal(e?.field, field, JSON.stringify(over));
+      assert.match(e!.message, /grants nothing/);
+    }
+    // Nothing granted, said or left out: fine, `necessary` included.
+    assert.equal(against({ ...good(), method: 'withdraw', choices: {} }), null);
+    assert.equal(
+      against({ ...good(), method: 'reject-all', choices: { necessary: true, analytics: false } }),
+      null,
+    );
+  });
+
+  it('refuses an accept-all or notice-ack that does not grant every key, naming the first missing', () => {
+    const e = against({ ...good(), method: 'accept-all', choices: {} });
+    assert.equal(e?.field, 'choices.analytics');
+    assert.match(e!.message, /grants every category and service/);
+    const cases: [Record<string, unknown>, string][] = [
+      [{ method: 'accept-all', choices: { analytics: true, marketing: true } }, 'choices.partners'],
+      [
+        { method: 'notice-ack', choices: { analytics: true, marketing: false, partners: true } },
+        'choices.marketing',
+      ],
+      [
+        {
+          method: 'accept-all',
+          choices: { analytics: true, 'analytics:matomo': false, marketing: true, partners: true },
+        },
+        // A granted category grants its services whatever its service keys say (`allowed`).
+        '',
+      ],
+    ];
+    for (const [over, field] of cases) assert.equal(against({ ...good(), ...over })?.field ?? '', field);
+  });
+
+  it('under GPC, accept-all and notice-ack withhold exactly the sale categories, as the banner does', () => {
+    const everything = { analytics: true, marketing: true, partners: true };
+    const unsold = { analytics: true, marketing: false, partners: false };
+    for (const method of ['accept-all', 'notice-ack']) {
+      const gpc = { ...good(), method, signals: { gpc: true } };
+      assert.equal(against({ ...gpc, choices: unsold }), null, method);
+      // Marketing by name, partners by its Consent Mode signal (`isSale`).
+      assert.equal(against({ ...gpc, choices: { ...unsold, marketing: true } })?.field, 'choices.marketing');
+      const e = against({ ...gpc, choices: { ...unsold, partners: true } });
+      assert.equal(e?.field, 'choices.partners');
+      assert.match(e!.message, /Global Privacy Control/);
+      assert.equal(
+        against({ ...gpc, choices: { ...unsold, 'marketing:meta': true } })?.field,
+        'choices.marketing:meta',
+      );
+      // Not what GPC spares: analytics must still be granted.
+      assert.equal(against({ ...gpc, choices: { ...unsold, analytics: false } })?.field, 'choices.analytics');
+      // Without GPC, nothing is withheld.
+      assert.equal(against({ ...good(), method, choices: unsold })?.field, 'choices.marketing');
+      assert.equal(against({ ...good(), method, choices: everything }), null);
+    }
+  });
+
+  it('a gpc-method receipt grants exactly what GPC leaves', () => {
+    const gpc = { ...good(), method: 'gpc' };
+    assert.equal(against({ ...gpc, choices: { analytics: true, marketing: false, partners: false } }), null);
+    assert.equal(
+      against({ ...gpc, choices: { analytics: true, marketing: true } })?.field,
+      'choices.marketing',
+    );
+    assert.equal(against({ ...gpc, choices: {} })?.field, 'choices.analytics');
+  });
+
+  it('a custom choice may grant anything', () => {
+    for (const choices of [
+      {},
+      { analytics: true, marketing: true, partners: true },
+      { 'marketing:meta': true },
+    ])
+      for (const gpc of [false, true])
+        assert.equal(against({ ...good(), method: 'custom', choices, signals: { gpc } }), null);
+  });
+});
+
+describe('receipt input against its policy: the language', () => {
+  it("takes a language the policy publishes texts for, as the banner picks it (a region's falls back)", () => {
+    for (const lang of ['en', 'de', 'de-AT', 'en-GB', 'DE'])
+      assert.equal(against({ ...good(), lang }), null, lang);
+  });
+
+  it('refuses one it does not publish, naming lang and the languages it does', () => {
+    for (const lang of ['ar', 'fr', 'fr-DE']) {
+      const e = against({ ...good(), lang });
+      assert.equal(e?.field, 'lang', lang);
+      assert.match(e!.message, /en, de/);
+    }
+    // English is always published: the banner's fallback.
+    const englishOnly = createPolicy(validateConfig({ categories: [{ id: 'analytics' }] }).config);
+    assert.equal(validateReceiptInput({ ...good(), choices: {}, lang: 'ar' }, englishOnly).ok, false);
+    assert.ok(validateReceiptInput({ ...good(), choices: {}, lang: 'en' }, englishOnly).ok);
+  });
+});
+
+describe('the mode a region requires', () => {
+  const regions = { EU: 'opt-in', 'US-CA': 'opt-out', '*': 'notice' } as const;
+
+  it("is core's mode for the region, and nothing when the region is unknown", () => {
+    assert.equal(requiredMode(regions, 'DE'), 'opt-in');
+    assert.equal(requiredMode(regions, 'de'), 'opt-in');
+    assert.equal(requiredMode(regions, 'US-CA'), 'opt-out');
+    assert.equal(requiredMode(regions, 'JP'), 'notice');
+    for (const unknown of [null, undefined, '', 'XX', 'T1'])
+      assert.equal(requiredMode(regions, unknown), null);
+  });
+
+  it("for a country alone, the least strict of its states the regions tell apart (the page's own region may name the state)", () => {
+    // cf-ipcountry says US; the page's data-assent-region says US-CA (opt-out).
+    assert.equal(requiredMode({ EU: 'opt-in', 'US-CA': 'opt-out' }, 'US'), 'opt-out');
+    assert.equal(requiredMode({ EU: 'opt-in', 'US-OPT-OUT': 'opt-out' }, 'US'), 'opt-out');
+    assert.equal(requiredMode({ 'US-OPT-OUT': 'opt-out', '*': 'notice' }, 'US'), 'notice');
+    assert.equal(requiredMode({ US: 'opt-in', 'US-CA': 'opt-out' }, 'US'), 'opt-out');
+    assert.equal(requiredMode({ EU: 'opt-in', 'US-CA': 'opt-out' }, 'FR'), 'opt-in');
+    // Keys that are not regions (an inherited name) are nobody's state.
+    assert.equal(requiredMode({ EU: 'opt-in', constructor: 'notice' } as never, 'DE'), 'opt-in');
+  });
+
+  it('orders the modes opt-in, opt-out, notice, strictest first', () => {
+    assert.equal(laxerThan('notice', 'opt-in'), true);
+    assert.equal(laxerThan('opt-out', 'opt-in'), true);
+    assert.equal(laxerThan('notice', 'opt-out'), true);
+    for (const m of ['opt-in', 'opt-out', 'notice'] as const) assert.equal(laxerThan(m, m), false);
+    assert.equal(laxerThan('opt-in', 'notice'), false);
+    assert.equal(laxerThan('opt-in', 'opt-out'), false);
+    assert.equal(laxerThan('opt-out', 'notice'), false);
+  });
+});
+
+describe('granted and refused, as core decides them', () => {
+  it('runs `allowed` over every key of the policy: a key left out is refused, a category grants its services', () => {
+    assert.deepEqual(decidedKeys({ analytics: true }, sold.keys), {
+      granted: ['analytics', 'analytics:matomo'],
+      refused: ['marketing', 'marketing:meta', 'partners'],
+    });
+    assert.deepEqual(decidedKeys({ 'marketing:meta': true, necessary: true }, sold.keys), {
+      granted: ['marketing:meta'],
+      refused: ['analytics', 'analytics:matomo', 'marketing', 'partners'],
+    });
   });
 });
 

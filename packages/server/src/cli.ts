@@ -37,7 +37,7 @@ import { type Cosigner, cosignerVerifierKey, cosignLine, logOrigin, parseCosigne
 import { verifyProofFile } from './tlog/proof-file.js';
 import { submitCosignature, type WitnessOk, witness } from './tlog/witness.js';
 import { addUser, emailProblem, roleProblem } from './users.js';
-import { verifyExport } from './verify.js';
+import { SLACK_TEXT, verifyExport } from './verify.js';
 
 /**
  * A --public-key file as a key: a missing or unreadable file, or one that is not an Ed25519
@@ -651,8 +651,19 @@ const main = async () => {
         const cosigned = r.cosigned.length
           ? `; the checkpoint is cosigned by ${r.cosigned.map((c) => `${c.name} at ${when(c.time)}`).join(', ')}`
           : '';
+        // What of time was compared, and what could not be (verifyProofFile: `time`).
+        const at = (file as { receipt: { at: string } }).receipt.at;
+        const times = [
+          r.policy
+            ? `its at ${at} is not before the policy's publication (${r.policy.at}); its expiresAt is its at plus the policy's ${r.days} days`
+            : `its at ${at} is compared with no publication, and its expiresAt with no policy's days (the file carries no policy)`,
+          r.cosigned.length
+            ? `it is not after the cosignature${r.cosigned.length === 1 ? "'s time" : "s' times"}`
+            : "no witness was required, so no cosignature's time was compared (a checkpoint carries none)",
+        ];
         process.stdout.write(
-          `ok: the receipt is signed, and it is leaf ${r.index} of ${r.site}'s log in the signed checkpoint of size ${r.size}${cosigned}${policy}\n`,
+          `ok: the receipt is signed, and it is leaf ${r.index} of ${r.site}'s log in the signed checkpoint of size ${r.size}${cosigned}${policy}\n` +
+            `time (allowing ${SLACK_TEXT} between clocks): ${times.join('; ')}\n`,
         );
         return;
       }

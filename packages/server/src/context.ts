@@ -100,6 +100,7 @@ export const sitePolicies = (sites: Readonly<Record<string, unknown>>): Map<stri
   for (const [origin, raw] of Object.entries(sites)) {
     if (!ORIGIN_RE.test(origin.replace(/\/+$/, '')))
       throw new Error(`sites: "${origin}" is not an origin such as https://example.com`);
+    if (raw === false) continue; // retired: see retiredSites
     const unsafe = unsafeIn(raw);
     if (unsafe) throw new Error(`sites["${origin}"]${unsafe[0] ? `.${unsafe[0]}` : ''}: ${unsafe[1]}`);
     const r = publishable(raw);
@@ -108,6 +109,15 @@ export const sitePolicies = (sites: Readonly<Record<string, unknown>>): Map<stri
   }
   return out;
 };
+
+/**
+ * The sites the config retires (`"https://old.example": false`): served no more, their history
+ * kept. Offboarding is said in the reviewed file like everything else about which sites exist.
+ */
+export const retiredSites = (sites: Readonly<Record<string, unknown>>): string[] =>
+  Object.entries(sites)
+    .filter(([, v]) => v === false)
+    .map(([o]) => normalizeOrigin(o));
 
 /** Whether `origin` is an origin such as https://example.com (no path). */
 export const isOrigin = (origin: string): boolean => ORIGIN_RE.test(origin);

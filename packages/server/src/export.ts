@@ -1,5 +1,8 @@
 import {
   type Controller,
+  configOf,
+  createPolicy,
+  decidedKeys,
   iso27560Record,
   kantaraReceipt,
   type PolicyDoc,
@@ -101,11 +104,18 @@ const cell = (v: unknown): string => {
 
 export const csvHeader = `${CSV_COLUMNS.join(',')}\n`;
 
-export const csvLine = (r: Omit<ExportRow, 'policy'>): string => {
+/**
+ * One CSV row. `granted` and `refused` are what the consent page and the standard exports say
+ * the visitor chose (core's `decidedKeys`, i.e. `allowed`): over `keys`, the categories and
+ * services of the policy the receipt names (a key the receipt leaves out is refused, a granted
+ * category grants its services), or the receipt's own keys when that policy is not known (a
+ * schema-1 receipt).
+ */
+export const csvLine = (r: Omit<ExportRow, 'policy'>, keys?: readonly string[]): string => {
   if (r.body === null)
     return `${[r.id, r.site, r.seq, r.at, ...Array(15).fill(''), r.prev, r.hash, r.sig, 'true'].map(cell).join(',')}\n`;
   const b = JSON.parse(r.body) as SignedReceipt;
-  const keys = Object.keys(b.choices).filter((k) => k !== 'necessary');
+  const { granted, refused } = decidedKeys(b.choices, keys ?? Object.keys(b.choices));
   return `${[
     r.id,
     r.site,
@@ -119,8 +129,8 @@ export const csvLine = (r: Omit<ExportRow, 'policy'>): string => {
     b.method,
     b.source,
     b.signals.gpc,
-    keys.filter((k) => b.choices[k]).join(' '),
-    keys.filter((k) => !b.choices[k]).join(' '),
+    granted.join(' '),
+    refused.join(' '),
     b.region,
     b.ua,
     b.lang,
@@ -135,6 +145,9 @@ export const csvLine = (r: Omit<ExportRow, 'policy'>): string => {
     .map(cell)
     .join(',')}\n`;
 };
+
+/** The category and service keys of a stored policy document, in the policy's order. */
+const keysOf = (doc: string): readonly string[] => createPolicy(configOf(JSON.parse(doc) as PolicyDoc)).keys;
 
 /**
  * A policy line of the NDJSON export: `{"type":"policy","sha256":…,"doc":…}`, the document as
@@ -161,8 +174,12 @@ export async function* exportChunks(
     return;
   }
   const carried = new Set<string>();
-  if (format === 'csv') yield csvHeader;
-  else {
+  // CSV: each policy's keys, to say what each receipt refused (`csvLine`), read once per policy.
+  const keys = new Map<string, readonly string[] | undefined>();
+  if (format === 'csv') {
+    yield csvHeader;
+    for (const p of await store.policiesOf(filter)) keys.set(p.sha256, keysOf(p.doc));
+  } else {
     let chunk = '';
     for (const p of await store.policiesOf(filter)) {
       carried.add(p.sha256);
@@ -170,19 +187,27 @@ export async function* exportChunks(
     }
     if (chunk) yield chunk;
   }
-  const line = format === 'csv' ? csvLine : ndjsonLine;
   for await (const rows of exportRows(store, filter)) {
     let chunk = '';
     for (const r of rows) {
+      if (format === 'csv') {
+        // A policy published while the export streams (as below).
+        if (r.policy && !keys.has(r.policy)) {
+          const p = await store.policy(r.policy);
+          keys.set(r.policy, p ? keysOf(p.doc) : undefined);
+        }
+        chunk += csvLine(r, r.policy ? keys.get(r.policy) : undefined);
+        continue;
+      }
       // Receipts keep coming while an export streams, and a policy published meanwhile is
       // named by some of them: its line goes before the first (verify reads policies wherever
       // they come before their receipts). Without it, such an export failed `verify`.
-      if (format !== 'csv' && r.policy && !carried.has(r.policy)) {
+      if (r.policy && !carried.has(r.policy)) {
         carried.add(r.policy);
         const p = await store.policy(r.policy);
         if (p) chunk += policyLine(p);
       }
-      chunk += line(r);
+      chunk += ndjsonLine(r);
     }
     yield chunk;
   }

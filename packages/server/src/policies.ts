@@ -21,7 +21,7 @@ import {
 } from '@assent/core';
 import { PRESETS } from '@assent/core/i18n';
 import { type AuditRow, AuditStale } from './store/admin-store.js';
-import type { Store } from './store/types.js';
+import type { Publication, Store } from './store/types.js';
 
 const DAY = 86_400_000;
 
@@ -127,6 +127,25 @@ export const cookieOf = (r: SignedReceipt, v: PolicyVersion): { value: string; e
   };
 };
 
+/**
+ * Who published each of a site's versions (`pubs` newest first, as `Store.publications` gives
+ * them): the `policy-publish` audit entry naming its SHA-256, recorded from its publication until
+ * the next one; null for the server's config file, which publishes at start, unaudited.
+ */
+export const publishers = (
+  pubs: readonly Publication[],
+  entries: readonly Pick<AuditRow, 'at' | 'detail' | 'actor'>[],
+): (string | null)[] =>
+  pubs.map(
+    (p, i) =>
+      entries.find(
+        (e) =>
+          e.at >= p.at &&
+          (i === 0 || e.at <= pubs[i - 1]!.at) &&
+          (JSON.parse(e.detail) as { sha256?: string }).sha256 === p.sha256,
+      )?.actor ?? null,
+  );
+
 /** When a choice made now under `v` expires: the policy's `days` from now. */
 export const expiryOf = (v: PolicyVersion, at: number): string =>
   new Date(at + v.config.days * DAY).toISOString();
@@ -143,8 +162,28 @@ export const expiryOf = (v: PolicyVersion, at: number): string =>
 export class PolicyRegistry {
   private readonly current = new Map<string, PolicyVersion>();
   private readonly versions = new Map<string, PolicyVersion>();
+  /** Sites the config file retired (`"origin": false`): kept for their history, served no more. */
+  private readonly retiredSites = new Set<string>();
 
   constructor(private readonly store: Store) {}
+
+  /**
+   * Retires sites: their banners and policy are no longer served, their receipts no longer
+   * taken (CORS, `POST /v1/receipts`, `GET /v1/policy`, publishing). What they collected stays:
+   * the console, exports, proofs, the consent page (a visitor may still withdraw) and erasure.
+   */
+  retire(origins: Iterable<string>): void {
+    for (const o of origins) this.retiredSites.add(o);
+  }
+
+  retired(origin: string): boolean {
+    return this.retiredSites.has(origin);
+  }
+
+  /** Whether the site's banner is served and its receipts taken: published and not retired. */
+  serves(origin: string): boolean {
+    return this.current.has(origin) && !this.retiredSites.has(origin);
+  }
 
   private loaded = 0;
   private loading: Promise<void> | undefined;

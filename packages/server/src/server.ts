@@ -13,12 +13,20 @@ import type { DestinationStream } from 'pino';
 import type { AdminRoute } from './admin-auth.js';
 import { AuditLog } from './audit.js';
 import { AuthThrottle } from './auth-throttle.js';
-import { byOrigin, type Context, ipHashOf, normalizeOrigin, ownOrigin, sitePolicies } from './context.js';
+import {
+  byOrigin,
+  type Context,
+  ipHashOf,
+  normalizeOrigin,
+  ownOrigin,
+  retiredSites,
+  sitePolicies,
+} from './context.js';
 import { apiError, clientErrorHandler, errorHandler, frameworkErrors, isUnavailable } from './errors.js';
 import { GroupCommit } from './group-commit.js';
 import { IpHasher } from './ip-hash.js';
 import { useJsonParser } from './json-body.js';
-import { LogThrottle, redactUrl } from './logging.js';
+import { LogThrottle, RequestLog, redactUrl } from './logging.js';
 import { Metrics, metricsRoute } from './metrics.js';
 import { registerOpenApi } from './openapi.js';
 import {
@@ -35,7 +43,7 @@ import {
   tokenProblem,
   trustProxyOf,
 } from './options.js';
-import { PolicyRegistry } from './policies.js';
+import { PolicyRegistry, publishers } from './policies.js';
 import { startRetention } from './retention.js';
 import { adminRoutes } from './routes/admin.js';
 import { configRoutes } from './routes/config.js';
@@ -57,6 +65,19 @@ import { parseCosignerKey } from './tlog/note.js';
 import { WebhookDispatcher, type WebhookOptions } from './webhooks/dispatcher.js';
 
 /** A database URL as it may be printed: without its password. */
+/**
+ * How long a request may take to arrive, headers and body: every body the server takes is
+ * small (8 KiB; a policy at most 256 KiB), so 15 s is generous for a slow mobile client.
+ */
+export const REQUEST_TIMEOUT_MS = 15_000;
+
+/**
+ * How long `close()` lets requests in flight finish before it closes their connections: well
+ * under systemd's default TimeoutStopSec (30 s, the unit's too), leaving time to commit what is
+ * queued and close the database before a SIGKILL would.
+ */
+export const SHUTDOWN_GRACE_MS = 10_000;
+
 const redactDbUrl = (url: string) => url.replace(/^(postgres(?:ql)?:\/\/[^:/@]*):[^@]*@/, '$1:***@');
 
 declare module 'fastify' {
@@ -84,7 +105,8 @@ export interface ServerOptions {
   /**
    * Sites and their policies: origin → Assent config (what core's validateConfig accepts). Each
    * is published at start (a new version when it changed). Sites published through the admin
-   * API are served too, from the store.
+   * API are served too, from the store. `false` retires a site: no longer served, its history
+   * kept; a site this config added and no longer names is an error at start.
    */
   readonly sites?: Readonly<Record<string, unknown>>;
   /** Per-site API keys for server-to-server receipts (`source: "api"`): origin → key. */
@@ -299,8 +321,12 @@ export const createServer = async (opts: ServerOptions): Promise<AssentServer> =
           },
           redact: ['req.headers', 'headers'],
         };
+  // Fastify's two lines per request at info are off: an error line per route and status (5xx),
+  // throttled, the rest at debug and trace (logging.ts RequestLog).
+  const requestLog = new RequestLog();
   const app = Fastify({
     logger,
+    logController: requestLog,
     // Fastify takes a number of hops too (its types omit it).
     trustProxy: checked.trustProxy as boolean | string[],
     // The 201 is only meaningful if shutdown waits: in-flight requests finish before close.
@@ -312,10 +338,22 @@ export const createServer = async (opts: ServerOptions): Promise<AssentServer> =
     frameworkErrors,
     clientErrorHandler,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+    // A request must arrive whole, headers and body, within REQUEST_TIMEOUT_MS (Fastify's default
+    // is no limit): a client that stalls mid-body is answered 408 and its connection closed,
+    // instead of holding it, and shutdown, open for ever. The headers' own limit (Node's 60 s)
+    // must not exceed it, or Node checks neither; and Node checks every second (its default,
+    // 30 s, would let a stalled request live up to 45 s).
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    http: {
+      requestTimeout: REQUEST_TIMEOUT_MS,
+      headersTimeout: REQUEST_TIMEOUT_MS,
+      connectionsCheckingInterval: 1_000,
+    },
   });
 
   // Errors that repeat (every write failing, every connection dropped): one line per window.
   const logs = new LogThrottle(app.log);
+  requestLog.throttle = logs;
   const where = opts.store ? 'the store' : redactDbUrl(opts.db ?? 'sqlite:.data/assent.db');
   let store: Store;
   try {
@@ -363,6 +401,20 @@ export const createServer = async (opts: ServerOptions): Promise<AssentServer> =
   metrics.watch(writer, store);
   const policies = new PolicyRegistry(store);
   await policies.load();
+  policies.retire(retiredSites(opts.sites ?? {}));
+  // The config file is the one truth of which sites are served: one it added and no longer
+  // names was taken off it, so that is said, not served on from the database (a site the admin
+  // token added is the operator's too, and stays until retired).
+  for (const site of policies.sites()) {
+    if (sites.has(site) || policies.retired(site)) continue;
+    const by = publishers(await store.publications(site), await store.admin.auditOf('policy-publish', site));
+    if (by.at(-1) === null) {
+      await store.close();
+      throw new Error(
+        `sites: "${site}" was added by this config file and is no longer in it: to stop serving it, write "${site}": false (what it collected stays readable, provable and erasable); to go on serving it, put its config back`,
+      );
+    }
+  }
   // The config file's sites: each publishes its policy (a new version only when it changed).
   for (const [origin, v] of sites)
     if (await policies.publish(origin, v))
@@ -515,7 +567,7 @@ export const createServer = async (opts: ServerOptions): Promise<AssentServer> =
   await app.register(cors, {
     strictPreflight: false,
     // Only the configured sites may call the API from a browser.
-    origin: (origin, cb) => cb(null, origin !== undefined && policies.has(normalizeOrigin(origin))),
+    origin: (origin, cb) => cb(null, origin !== undefined && policies.serves(normalizeOrigin(origin))),
     methods: ['GET', 'POST'],
     allowedHeaders: ['content-type'],
     maxAge: 86400,
@@ -546,7 +598,10 @@ export const createServer = async (opts: ServerOptions): Promise<AssentServer> =
   await app.register(metricsRoute(ctx, metrics, opts.metricsToken || undefined));
 
   // The banner builds this server hands out, logged in each site's log when they change.
-  await logBannerBuilds(store, policies.sites());
+  await logBannerBuilds(
+    store,
+    [...policies.sites()].filter((s) => policies.serves(s)),
+  );
   const following = policies.follow();
   const checkpoints =
     opts.log === false
@@ -568,13 +623,28 @@ export const createServer = async (opts: ServerOptions): Promise<AssentServer> =
   const close = () =>
     (closing ??= (async () => {
       shuttingDown = true;
-      retention.stop();
-      following.stop();
-      checkpoints?.stop();
-      // Attempts in flight are aborted: their receipts stay after the cursor, sent again next start.
-      await ctx.webhooks.stop();
-      // Stops accepting, waits for in-flight requests (each waits for its commit) …
-      await app.close();
+      // Requests in flight get SHUTDOWN_GRACE_MS to finish; then every connection still open is
+      // closed (a client stalled mid-body, a slow download), or one such client would hold the
+      // process until systemd's SIGKILL. Nothing acknowledged is lost: a 201 is sent only after
+      // its commit, and a receipt whose commit is under way still commits (drained below); its
+      // client just never hears so, and retries.
+      const cut = setTimeout(() => {
+        app.log.warn(
+          `shutting down: closing the connections still open after ${SHUTDOWN_GRACE_MS / 1000} s (their requests get no answer)`,
+        );
+        app.server.closeAllConnections();
+      }, SHUTDOWN_GRACE_MS);
+      try {
+        retention.stop();
+        following.stop();
+        checkpoints?.stop();
+        // Attempts in flight are aborted: their receipts stay after the cursor, sent again next start.
+        await ctx.webhooks.stop();
+        // Stops accepting, waits for in-flight requests (each waits for its commit) …
+        await app.close();
+      } finally {
+        clearTimeout(cut);
+      }
       // … and anything still queued (e.g. submitted by a route the embedder added).
       await writer.drain();
       await store.close();

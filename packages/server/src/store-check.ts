@@ -14,7 +14,16 @@ import { isPostgresUrl } from './store/open.js';
 import { sqliteUri } from './store/sqlite-file.js';
 import { latestRow, PURGED, type RowBase, receiptRow } from './store/statements.js';
 import type { CheckReads, CheckRow, Database, ReceiptsTable, Store } from './store/types.js';
-import { ChainVerifier, type Line } from './verify.js';
+// AT_SLACK: how far a purged receipt's `at` (no longer signed) may lie outside the signed times of
+// the receipts around it in its chain, the slack `verify` allows between signed ones (one constant).
+import {
+  AT_SLACK,
+  ChainVerifier,
+  daysOfPolicy,
+  expiryFrom,
+  type KnownPolicies,
+  type Line,
+} from './verify.js';
 
 /**
  * `assent-server verify-db`: the database itself, checked as `verify` checks an export, and
@@ -38,12 +47,6 @@ const PAGE = 2000;
 /** Problems reported before stopping. */
 const MAX_PROBLEMS = 20;
 const DAY = 86_400_000;
-/**
- * How far a purged receipt's `at` (no longer signed) may lie outside the signed times of the
- * receipts around it in its chain: receipts are chained in the order they were committed, and
- * `at` is taken a little before (several processes on one PostgreSQL: each its own clock).
- */
-const AT_SLACK = DAY;
 
 /** The columns the store derives from a receipt's signed body (statements.ts receiptRow). */
 const DERIVED = [
@@ -122,8 +125,11 @@ const show = (v: unknown): string => (v === undefined ? 'null' : JSON.stringify(
 const norm = (v: unknown): unknown =>
   v === undefined || v === null ? null : typeof v === 'bigint' ? Number(v) : v;
 
-/** Whether (at, seq) comes after (at2, seq2): the order of a consent's receipts. */
-const later = (at: string, seq: number, at2: string, seq2: number) => at > at2 || (at === at2 && seq > seq2);
+/**
+ * Whether a receipt comes after another of the same consent on the same site: its place in the
+ * site's chain alone (`at` is a clock's, which may step back; migration 0006_latest_by_seq).
+ */
+const later = (seq: number, seq2: number) => seq > seq2;
 
 /**
  * Checks the database: every receipt (hash, signature, chain), every derived column against
@@ -150,8 +156,8 @@ export const checkStore = async (store: CheckStore, o: CheckOptions): Promise<Ch
   let legacy = 0;
   let consents = 0;
 
-  // Policies by SHA-256: their `days`, or null when the table lacks one or its text was altered
-  // (said once, not for every receipt naming it).
+  // Policies by SHA-256: their `days`, or null when the table lacks one, its text was altered or
+  // it gives no days (said once, not for every receipt naming it).
   const policies = new Map<string, number | null>();
   const policyDays = async (sha: string, by: string): Promise<number | null> => {
     if (policies.has(sha)) return policies.get(sha)!;
@@ -161,17 +167,27 @@ export const checkStore = async (store: CheckStore, o: CheckOptions): Promise<Ch
       doc = p ? (JSON.parse(p.doc) as PolicyDoc) : null;
     } catch {}
     const intact = doc !== null && createHash('sha256').update(stableStringify(doc)).digest('hex') === sha;
-    const days = doc?.config?.days;
-    policies.set(sha, intact && typeof days === 'number' ? days : null);
+    const days = daysOfPolicy(doc);
+    policies.set(sha, intact && days !== undefined ? days : null);
     if (!p) problem(`policy ${sha}`, `${by} names it, but the policies table does not hold it`);
     else if (!intact)
       problem(
         `policy ${sha}`,
         'the text the policies table holds does not match its SHA-256: it was altered',
       );
+    else if (days === undefined)
+      problem(
+        `policy ${sha}`,
+        'it gives no days (a whole number): the expiry of the receipts naming it cannot be checked',
+      );
     return policies.get(sha)!;
   };
-  const carried = { has: (sha: string) => policies.has(sha) };
+  // What ChainVerifier checks receipts against: a policy looked up is given, even one missing or
+  // altered (reported once, above), and its days are known only when it is intact.
+  const carried: KnownPolicies = {
+    has: (sha) => policies.has(sha),
+    days: (sha) => policies.get(sha) ?? undefined,
+  };
 
   // Each site's erasures, as its signed audit entries record them: receipt ID → the erasure's
   // time (the purged_at it gave them). Read for a site with a receipt purged before retention
@@ -291,10 +307,10 @@ export const checkStore = async (store: CheckStore, o: CheckOptions): Promise<Ch
     }
     const lat = row.latest_at ?? '';
     const lseq = row.latest_seq ?? 0;
-    if (!later(lat, lseq, want.at, want.seq))
+    if (!later(lseq, want.seq))
       problem(
         where,
-        `consent_latest's row of its consent names receipt ${row.latest_receipt_id} (seq ${lseq}, at ${lat}), but this receipt is later (at ${want.at}): the overview and the consent's latest choice are an older one`,
+        `consent_latest's row of its consent names receipt ${row.latest_receipt_id} (seq ${lseq}, at ${lat}), but this receipt is later in the chain (seq ${want.seq}, at ${want.at}): the overview and the consent's latest choice are an older one`,
       );
   };
 
@@ -332,10 +348,10 @@ export const checkStore = async (store: CheckStore, o: CheckOptions): Promise<Ch
     // What `expires_at` must be: `at` plus the days of the policy it names (both kept on purge).
     if (row.policy !== null) {
       const days = await policyDays(row.policy, where);
-      if (days !== null && new Date(at + days * DAY).toISOString() !== row.expires_at)
+      if (days !== null && new Date(expiryFrom(at, days)).toISOString() !== row.expires_at)
         problem(
           where,
-          `its expires_at ${row.expires_at} is not its at plus the ${days} days of the policy it names (${new Date(at + days * DAY).toISOString()}): edited?`,
+          `its expires_at ${row.expires_at} is not its at plus the ${days} days of the policy it names (${new Date(expiryFrom(at, days)).toISOString()}): edited?`,
         );
     }
     // Retention purges once expires_at < purged_at − retentionDays; anything sooner needs an
@@ -402,7 +418,8 @@ export const checkStore = async (store: CheckStore, o: CheckOptions): Promise<Ch
         if (row.body === null) await withoutBody(row, where);
         // Columns are compared with a body known to be the one signed: not after `shape`,
         // `hash` or `signature`.
-        else if (c.ok || c.stage === 'policy' || c.stage === 'chain') withBody(row, r, where, noLatest);
+        else if (c.ok || c.stage === 'policy' || c.stage === 'chain' || c.stage === 'time')
+          withBody(row, r, where, noLatest);
       }
       for (const key of noLatest) {
         const [site, consentId] = key.split('\n') as [string, string];

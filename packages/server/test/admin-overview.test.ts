@@ -129,7 +129,7 @@ describe('admin overview', () => {
           [
             ['analytics', 2, 5],
             ['marketing', 1, 5],
-            ['ad_tech', 1, 5],
+            ['ad_tech', 2, 5],
           ],
         );
         const future = await s.app.inject({
@@ -194,7 +194,7 @@ describe('admin overview', () => {
         ];
         await post(a, 'opt-in', 'accept-all', true);
         await post(b, 'opt-out', 'reject-all', false);
-        await post(c, 'opt-out', 'gpc', false, true);
+        await post(c, 'opt-out', 'gpc', true, true);
         await post(d, 'notice', 'notice-ack', true);
         await post(e, 'notice', 'notice-ack', true);
         const w = await s.app.inject({ method: 'POST', url: `/v1/consents/${e}/withdraw` });
@@ -279,11 +279,22 @@ describe('admin overview', () => {
         // second in the chain but with the smaller receipt ID (IDs are random within a
         // millisecond): the withdrawal is the latest, for the store, the history and the overview.
         const at = new Date().toISOString();
-        const body = receiptBody({ method: 'accept-all' });
+        const body = receiptBody({
+          method: 'accept-all',
+          choices: { analytics: true, marketing: true, ad_tech: true },
+        });
         await s.store.append(
           [
             newReceipt(s.signer.kid, { id: 'zzzzzzzzzzzzzzzz', at }, body),
-            newReceipt(s.signer.kid, { id: 'AAAAAAAAAAAAAAAA', at }, { ...body, method: 'withdraw' }),
+            newReceipt(
+              s.signer.kid,
+              { id: 'AAAAAAAAAAAAAAAA', at },
+              {
+                ...body,
+                method: 'withdraw',
+                choices: { analytics: false, 'analytics:matomo': false, marketing: false, ad_tech: false },
+              },
+            ),
           ],
           s.signer,
         );
@@ -303,12 +314,13 @@ describe('admin overview', () => {
         assert.deepEqual(methods(closed), methods(open), 'the range ending in the past counts the same');
         // The same consent ID on a second site (apex and www sharing the cookie): counted on both.
         const other = await overview(OTHER);
-        await s.app.inject({
+        const there = await s.app.inject({
           method: 'POST',
           url: '/v1/receipts',
           headers: { origin: OTHER },
           payload: { ...body, page: { origin: OTHER, path: '/' } },
         });
+        assert.equal(there.statusCode, 201, there.body);
         assert.equal((await overview(OTHER)).consents, other.consents + 1);
         assert.equal((await overview(ORIGIN)).consents, open.consents, 'still counted on the first site');
       });

@@ -222,7 +222,14 @@ describe('admin receipts table and detail', () => {
       EN.doNotSell,
     ]);
     assert.deepEqual(
-      (await detail({ policy: v4, mode: 'notice', method: 'notice-ack', choices: {} })).shown.buttons,
+      (
+        await detail({
+          policy: v4,
+          mode: 'notice',
+          method: 'notice-ack',
+          choices: { analytics: true, marketing: true, ad_tech: true },
+        })
+      ).shown.buttons,
       [EN.accept],
     );
   });

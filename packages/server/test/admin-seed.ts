@@ -4,6 +4,8 @@ import { consentId, ORIGIN, receiptBody } from './helpers.js';
 
 const NONE = { analytics: false, marketing: false, ad_tech: false };
 const ALL = { analytics: true, 'analytics:matomo': true, marketing: true, ad_tech: true };
+/** What the `gpc` method grants: everything but sale/sharing (marketing). */
+const UNSOLD = { ...ALL, marketing: false };
 
 /** Five visitors: one accepts then withdraws, the others choose once each. */
 export const seedChoices = async (s: AssentServer) => {
@@ -25,7 +27,7 @@ export const seedChoices = async (s: AssentServer) => {
   });
   assert.equal(w.statusCode, 201, w.body);
   await post({ method: 'reject-all', choices: NONE }, { 'cf-ipcountry': 'FR' });
-  await post({ method: 'custom' }, { 'cf-ipcountry': 'DE' });
-  await post({ method: 'gpc', mode: 'opt-in', choices: NONE, signals: { gpc: true } });
+  await post({ method: 'custom', choices: NONE }, { 'cf-ipcountry': 'DE' });
+  await post({ method: 'gpc', mode: 'opt-in', choices: UNSOLD, signals: { gpc: true } });
   await post({ method: 'accept-all', choices: ALL }, { 'cf-ipcountry': 'FR' });
 };

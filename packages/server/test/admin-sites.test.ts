@@ -59,7 +59,11 @@ const setUp = async (db: string) => {
       method: 'POST',
       url: '/v1/receipts',
       headers: { origin: OTHER },
-      payload: receiptBody({ method, page: { origin: OTHER, path: '/cart' } }),
+      payload: receiptBody({
+        method,
+        ...(method === 'reject-all' && { choices: {} }),
+        page: { origin: OTHER, path: '/cart' },
+      }),
     });
     assert.equal(r.statusCode, 201, r.body);
     other.push(r.json().id);

@@ -76,7 +76,11 @@ describe('the consent page (/consent/:id)', () => {
     assert.equal(w.statusCode, 201, w.body);
     assert.match(await page(id, '?done=withdrawn'), /Your withdrawal was recorded\./);
     // A later choice: the old URL no longer says so.
-    await post({ consentId: id, method: 'accept-all' });
+    await post({
+      consentId: id,
+      method: 'accept-all',
+      choices: { analytics: true, marketing: true, ad_tech: true },
+    });
     const later = await page(id, '?done=withdrawn');
     assert.doesNotMatch(later, /Your withdrawal was recorded/);
     assert.match(later, /you accepted all cookies/);

@@ -45,24 +45,27 @@ export const receiptBody = (over: Record<string, unknown> = {}) => ({
   ...over,
 });
 
-/** A receipt as the server hands it to a store (before chaining and signing), signed under `kid`. */
-export const newReceipt = (
-  kid: string,
-  over: Partial<NewReceipt> = {},
-  body = receiptBody(),
-): NewReceipt => ({
-  ...(body as unknown as NewReceipt),
-  v: 2,
-  id: Math.random().toString(36).slice(2),
-  expiresAt: new Date(Date.now() + 182 * 86_400_000).toISOString(),
-  site: body.page.origin,
-  at: new Date().toISOString(),
-  region: null,
-  ua: 'Firefox',
-  ipHash: 'hash',
-  kid,
-  ...over,
-});
+/**
+ * A receipt as the server hands it to a store (before chaining and signing), signed under `kid`.
+ * Its `expiresAt` is its `at` plus the 182 days of PUBLISHED, from one reading of the clock, as
+ * the server writes it (`verify` checks it), unless `over` gives one.
+ */
+export const newReceipt = (kid: string, over: Partial<NewReceipt> = {}, body = receiptBody()): NewReceipt => {
+  const at = over.at ?? new Date().toISOString();
+  return {
+    ...(body as unknown as NewReceipt),
+    v: 2,
+    id: Math.random().toString(36).slice(2),
+    expiresAt: new Date(Date.parse(at) + PUBLISHED.config.days * 86_400_000).toISOString(),
+    site: body.page.origin,
+    at,
+    region: null,
+    ua: 'Firefox',
+    ipHash: 'hash',
+    kid,
+    ...over,
+  };
+};
 
 export const tempDir = (prefix = 'assent-server-') => mkdtempSync(join(tmpdir(), prefix));
 

@@ -315,7 +315,11 @@ describe('visitor routes', () => {
   it('GET /v1/consents/:id returns the history; unknown 404; malformed 400', async () => {
     const body = receiptBody();
     await postReceipt(body);
-    await postReceipt({ ...body, method: 'accept-all' });
+    await postReceipt({
+      ...body,
+      method: 'accept-all',
+      choices: { analytics: true, marketing: true, ad_tech: true },
+    });
     const res = await s.app.inject(`/v1/consents/${body.consentId}`);
     assert.equal(res.statusCode, 200);
     // Newest first, with the total and the page.
@@ -345,7 +349,11 @@ describe('visitor routes', () => {
           payload: body,
         });
       const id = consentId();
-      const accept = { consentId: id, method: 'accept-all', choices: { analytics: true, marketing: true } };
+      const accept = {
+        consentId: id,
+        method: 'accept-all',
+        choices: { analytics: true, marketing: true, ad_tech: true },
+      };
       assert.equal(
         (await post(receiptBody({ ...accept, page: { origin: OTHER, path: '/' } }))).statusCode,
         201,
@@ -381,7 +389,10 @@ describe('visitor routes', () => {
   });
 
   it('POST /v1/consents/:id/withdraw records a withdrawal refusing everything', async () => {
-    const body = receiptBody({ method: 'accept-all', choices: { analytics: true, marketing: true } });
+    const body = receiptBody({
+      method: 'accept-all',
+      choices: { analytics: true, marketing: true, ad_tech: true },
+    });
     await postReceipt(body);
     const res = await s.app.inject({ method: 'POST', url: `/v1/consents/${body.consentId}/withdraw` });
     assert.equal(res.statusCode, 201, res.body);

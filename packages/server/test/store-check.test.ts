@@ -8,11 +8,21 @@ import { fileURLToPath } from 'node:url';
 import SQLite from 'better-sqlite3';
 import { sql } from 'kysely';
 import pg from 'pg';
-import { createServer, purgeExpired } from '../src/index.js';
+import { createServer, publishable, purgeExpired } from '../src/index.js';
 import { sqliteUri } from '../src/store/sqlite-file.js';
 import type { CheckRow } from '../src/store/types.js';
 import { type CheckResult, checkStore, openForCheck } from '../src/store-check.js';
-import { freshPgDatabase, newReceipt, ORIGIN, OTHER, receiptBody, SITES, tempDir } from './helpers.js';
+import {
+  databaseFaults,
+  freshPgDatabase,
+  newReceipt,
+  ORIGIN,
+  OTHER,
+  receiptBody,
+  SITE_CONFIG,
+  SITES,
+  tempDir,
+} from './helpers.js';
 
 const BIN = fileURLToPath(new URL('../bin/assent-server.js', import.meta.url));
 const TOKEN = 'store-check-admin-token';
@@ -153,9 +163,15 @@ const build = async (url: string, privateKey: KeyObject) => {
         expiresAt: new Date(t0 + i + 182 * DAY).toISOString(),
       }),
     );
-    // A consent accepted 100 days ago, withdrawn a day later under a policy of shorter days: the
-    // withdrawal is past retention, the acceptance is not. Retention drops the consent's latest
-    // row and keeps both receipts (purging the withdrawal would bring the acceptance back).
+    // A consent accepted 100 days ago, withdrawn a day later under a policy of shorter days (59,
+    // held in the policies table as a publication leaves it): the withdrawal is past retention,
+    // the acceptance is not. Retention drops the consent's latest row and keeps both receipts
+    // (purging the withdrawal would bring the acceptance back).
+    const shorter = publishable({ ...SITE_CONFIG, days: 59 });
+    assert.ok(shorter.ok);
+    await databaseFaults(s.store, url).exec(
+      `insert into policies (sha256, doc, created_at) values (${q(shorter.version.sha256)}, ${q(shorter.version.canonical)}, ${q(new Date().toISOString())})`,
+    );
     const accepted = receiptBody({ method: 'accept-all', choices: { analytics: true, marketing: true } });
     const a = Date.now() - 100 * DAY;
     const aw = [
@@ -167,7 +183,12 @@ const build = async (url: string, privateKey: KeyObject) => {
       newReceipt(
         s.signer.kid,
         { at: new Date(a + DAY).toISOString(), expiresAt: new Date(a + DAY + 59 * DAY).toISOString() },
-        receiptBody({ consentId: accepted.consentId, method: 'withdraw', choices: {} }),
+        receiptBody({
+          consentId: accepted.consentId,
+          method: 'withdraw',
+          choices: {},
+          policy: { version: 'v3', sha256: shorter.version.sha256 },
+        }),
       ),
     ];
     await s.store.append([...old, ...aw], s.signer);
@@ -181,7 +202,12 @@ const build = async (url: string, privateKey: KeyObject) => {
       });
       assert.equal(res.statusCode, 201, res.body);
     };
-    const withdrawn = receiptBody({ method: 'accept-all', choices: { analytics: true, marketing: true } });
+    // Every key granted (accept-all), in sorted order: the `granted` column keeps the request's
+    // order while verify-db derives it from the canonical (sorted) body.
+    const withdrawn = receiptBody({
+      method: 'accept-all',
+      choices: { ad_tech: true, analytics: true, 'analytics:matomo': true, marketing: true },
+    });
     await post(withdrawn);
     for (let i = 0; i < 6; i++)
       await post(
@@ -259,7 +285,7 @@ for (const kind of KINDS) {
       assert.equal(r.purged, 5, 'three by retention, two by the erasure');
       assert.equal(r.erased, 2);
       assert.equal(r.sites, 2);
-      assert.equal(r.policies, 1);
+      assert.equal(r.policies, 2, "the sites' policy and the withdrawal's shorter one");
       assert.equal(
         r.consents,
         1 + 6 + 1,
@@ -471,7 +497,7 @@ for (const kind of KINDS) {
       assert.equal(ok.code, 0, ok.stdout + ok.stderr);
       assert.equal(
         ok.stdout,
-        `ok: ${rows.length} receipts (5 purged, 2 of them by an erasure the audit log records) in 2 site chain(s) verify, with the 1 policy they name; columns agree with the signed receipts, consent_latest (8 consents) with their latest receipts, chain_heads with the chains\n`,
+        `ok: ${rows.length} receipts (5 purged, 2 of them by an erasure the audit log records) in 2 site chain(s) verify, with the 2 policies they name; columns agree with the signed receipts, consent_latest (8 consents) with their latest receipts, chain_heads with the chains\n`,
       );
       const some = pick((r) => r.site === ORIGIN && r.method === 'custom');
       const db = await base.copy();

@@ -51,6 +51,7 @@ const storeSuite = (kind: 'sqlite' | 'postgres') => {
         '0003_history_probes',
         '0004_consent_latest',
         '0005_latest_by_site',
+        '0006_latest_by_seq',
         'admin_0001_users',
         'admin_0002_audit',
         'admin_0003_webhooks',

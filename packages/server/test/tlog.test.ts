@@ -48,6 +48,11 @@ const WITNESS = 'witness.example/w1';
 const witnessKeys = generateKeyPairSync('ed25519');
 const witnessVkey = cosignerVerifierKey(WITNESS, witnessKeys.publicKey);
 const b = (s: string) => new Uint8Array(Buffer.from(s, 'base64'));
+/** A receipt's `at` and `expiresAt` as the server writes them under PUBLISHED (verify checks both). */
+const timesOf = (now: number) => ({
+  at: new Date(now).toISOString(),
+  expiresAt: new Date(now + PUBLISHED.config.days * 86_400_000).toISOString(),
+});
 
 const suite = (kind: 'sqlite' | 'postgres') =>
   describe(`consent log on ${kind}`, () => {
@@ -219,8 +224,7 @@ const suite = (kind: 'sqlite' | 'postgres') =>
             v: 2 as const,
             id: `b${k}x${i}`.padEnd(16, 'x'),
             site: ORIGIN,
-            at: new Date().toISOString(),
-            expiresAt: new Date(Date.now() + 86_400_000).toISOString(),
+            ...timesOf(Date.now()),
             region: null,
             ua: 'Firefox',
             ipHash: 'h',
@@ -349,6 +353,7 @@ const suite = (kind: 'sqlite' | 'postgres') =>
         size: file.index + 1,
         policy: { sha256: PUBLISHED.sha256, index: published.idx, at: JSON.parse(published.entry).at },
         cosigned: [],
+        days: PUBLISHED.config.days,
       });
       assert.ok(published.idx < file.index);
       const other = generateKeyPairSync('ed25519').publicKey;
@@ -394,6 +399,7 @@ const suite = (kind: 'sqlite' | 'postgres') =>
         size: file.index + 1,
         policy: null,
         cosigned: [],
+        days: null,
       });
       // Only under its own consent ID.
       const wrong = await get(`/v1/consents/${'A'.repeat(22)}/receipts/${r.id}/proof`);
@@ -728,8 +734,7 @@ describe('migrating a database that has receipts', () => {
         site: ORIGIN,
         seq,
         prev,
-        at: new Date().toISOString(),
-        expiresAt: new Date().toISOString(),
+        ...timesOf(Date.now()),
         region: null,
         ua: 'Firefox',
         ipHash: 'h',
@@ -753,6 +758,7 @@ describe('migrating a database that has receipts', () => {
     assert.deepEqual(await store.migrate(), [
       '0004_consent_latest',
       '0005_latest_by_site',
+      '0006_latest_by_seq',
       'admin_0001_users',
       'admin_0002_audit',
       'admin_0003_webhooks',
@@ -793,8 +799,7 @@ describe('migrating a database that has receipts', () => {
           v: 2,
           id: 'id6'.padEnd(16, 'x'),
           site: ORIGIN,
-          at: new Date().toISOString(),
-          expiresAt: new Date().toISOString(),
+          ...timesOf(Date.now()),
           region: null,
           ua: 'Firefox',
           ipHash: 'h',

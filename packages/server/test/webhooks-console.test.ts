@@ -45,7 +45,7 @@ describe('webhooks page in Chromium', () => {
       // The receiver listens on 127.0.0.1: allowed, as an owner allows an internal receiver.
       webhooks: { pollMs: 100, wakeMs: 10, privateNetworks: ['127.0.0.1'] },
     });
-    for (const role of ['owner', 'auditor'] as const)
+    for (const role of ['owner', 'editor', 'auditor'] as const)
       assert.ok(
         (await addUser(s.store, { email: `${role}@example.com`, role, password: PASSWORD }, CHEAP)).ok,
       );
@@ -140,6 +140,22 @@ describe('webhooks page in Chromium', () => {
     assert.equal(await o.page.getByRole('heading', { name: 'Add a webhook' }).count(), 0);
     assert.equal(await o.page.getByRole('button', { name: /^Remove / }).count(), 0);
     assert.deepEqual(await axe(o.page), [], 'webhooks page as an auditor');
+    await o.context.close();
+  });
+
+  it('an editor pauses and tests webhooks, sees each receiver by its origin only, and has no form to add one', async () => {
+    const o = await open(browser, `${url}/admin/sign-in`);
+    await signIn(o.page, 'editor@example.com');
+    await o.page.waitForURL(`${url}/admin`);
+    await o.page.goto(`${url}/admin/webhooks`);
+    const hooks = o.page.getByRole('table', { name: 'Webhooks' });
+    await hooks.getByRole('row').nth(1).waitFor();
+    const origin = new URL(rx.url).origin;
+    assert.match(await hooks.innerText(), new RegExp(`${origin.replace(/[.]/g, '\\.')}/…`));
+    assert.ok(!(await o.page.content()).includes('token=abc'), 'no receiver token on the page');
+    assert.equal(await o.page.getByRole('heading', { name: 'Add a webhook' }).count(), 0);
+    assert.equal(await o.page.getByRole('button', { name: /^Pause / }).count(), 1);
+    assert.deepEqual(await axe(o.page), [], 'webhooks page as an editor');
     await o.context.close();
   });
 });

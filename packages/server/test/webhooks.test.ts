@@ -4,6 +4,7 @@
  * PostgreSQL; registration validated; roles enforced; every change in the audit log.
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CompiledQuery, Migrator } from 'kysely';
@@ -863,21 +864,43 @@ describe('webhook registration and roles', () => {
     }
   });
 
-  it('owners and editors manage webhooks; auditors read them and the delivery log, and change nothing; each change is audited', async () => {
+  it('owners add webhooks and choose their events; editors pause, test and remove them; auditors read them and the delivery log, and change nothing; each change is audited', async () => {
+    const e = sessions.editor!;
+    const a = sessions.auditor!;
+    // A receiver gets every receipt, consent IDs included, which an editor may not export:
+    // an editor who could add one (or widen what one receives) read them at a URL of their own.
+    const byEditor = await s.app.inject({
+      method: 'POST',
+      url: '/v1/admin/webhooks',
+      headers: e,
+      payload: { site: ORIGIN, url: rx.url },
+    });
+    assert.equal(byEditor.statusCode, 403, byEditor.body);
+    assert.equal(byEditor.json().field, 'role');
+    assert.match(byEditor.json().message, /needs owner/);
     const made = await s.app.inject({
       method: 'POST',
       url: '/v1/admin/webhooks',
-      headers: sessions.editor,
+      headers: OWNER,
       payload: { site: ORIGIN, url: rx.url, events: ['consent.withdrawn'] },
     });
     assert.equal(made.statusCode, 201, made.body);
     const { id, secret } = made.json();
     assert.match(secret, /^whsec_/);
-    const a = sessions.auditor!;
+    assert.equal(made.json().url, rx.url, 'the owner who made it sees it whole');
     const listed = await s.app.inject({ url: '/v1/admin/webhooks', headers: a });
     assert.equal(listed.statusCode, 200);
     assert.ok(!listed.body.includes(secret), 'the secret is never shown again');
-    assert.equal(listed.json().webhooks[0].created_by, 'editor@example.com');
+    assert.equal(listed.json().webhooks[0].created_by, 'admin token');
+    // Receivers carry their tokens in the path or the query: others see the origin only.
+    for (const who of [a, e]) {
+      const w = (await s.app.inject({ url: '/v1/admin/webhooks', headers: who })).json().webhooks[0];
+      assert.equal(w.url, `${new URL(rx.url).origin}/…`);
+    }
+    assert.equal(
+      (await s.app.inject({ url: '/v1/admin/webhooks', headers: OWNER })).json().webhooks[0].url,
+      rx.url,
+    );
     assert.equal(
       (await s.app.inject({ url: `/v1/admin/webhooks/${id}/deliveries`, headers: a })).statusCode,
       200,
@@ -904,7 +927,6 @@ describe('webhook registration and roles', () => {
       ['consent.withdrawn'],
     );
 
-    const e = sessions.editor!;
     const test = await s.app.inject({ method: 'POST', url: `/v1/admin/webhooks/${id}/test`, headers: e });
     assert.equal(test.statusCode, 200, test.body);
     assert.equal(test.json().outcome, 'test-ok');
@@ -916,11 +938,24 @@ describe('webhook registration and roles', () => {
       payload: { state: 'paused' },
     });
     assert.equal(paused.json().state, 'paused');
-    // What it receives changes from now on; nothing, or an unknown event, is refused by name.
-    const changed = await s.app.inject({
+    // What it receives is the owner's to change, from now on; nothing, or an unknown event, is
+    // refused by name.
+    const widen = await s.app.inject({
       method: 'PATCH',
       url: `/v1/admin/webhooks/${id}`,
       headers: e,
+      payload: { events: ['receipt.created', 'consent.withdrawn'] },
+    });
+    assert.equal(widen.statusCode, 403, widen.body);
+    assert.equal(widen.json().field, 'role');
+    assert.deepEqual(
+      (await s.app.inject({ url: '/v1/admin/webhooks', headers: e })).json().webhooks[0].events,
+      ['consent.withdrawn'],
+    );
+    const changed = await s.app.inject({
+      method: 'PATCH',
+      url: `/v1/admin/webhooks/${id}`,
+      headers: OWNER,
       payload: { events: ['consent.withdrawn', 'consent.erased'] },
     });
     assert.equal(changed.statusCode, 200, changed.body);
@@ -930,7 +965,7 @@ describe('webhook registration and roles', () => {
       const bad = await s.app.inject({
         method: 'PATCH',
         url: `/v1/admin/webhooks/${id}`,
-        headers: e,
+        headers: OWNER,
         payload,
       });
       assert.equal(bad.statusCode, 400, JSON.stringify(payload));
@@ -950,10 +985,10 @@ describe('webhook registration and roles', () => {
     assert.deepEqual(
       actions.map((x) => [x.action, x.actor]),
       [
-        ['webhook-add', 'editor@example.com'],
+        ['webhook-add', 'admin token'],
         ['webhook-test', 'editor@example.com'],
         ['webhook-change', 'editor@example.com'],
-        ['webhook-change', 'editor@example.com'],
+        ['webhook-change', 'admin token'],
         ['webhook-remove', 'editor@example.com'],
       ],
     );
@@ -962,7 +997,19 @@ describe('webhook registration and roles', () => {
       events: 'consent.withdrawn consent.erased',
       were: 'consent.withdrawn',
     });
-    assert.ok(!JSON.stringify(actions).includes('token=abc'), "the audit log keeps no URL's query");
+    // The audit log is permanent and goes to auditors: the receiver's origin and the SHA-256 of
+    // its whole URL, never its path or query (where receivers keep their tokens).
+    assert.deepEqual(actions[0]!.detail, {
+      id,
+      url: `${new URL(rx.url).origin}/…`,
+      urlSha256: createHash('sha256').update(rx.url).digest('hex'),
+      events: 'consent.withdrawn',
+    });
+    assert.equal(actions[4]!.detail.urlSha256, actions[0]!.detail.urlSha256);
+    assert.ok(
+      !/token=abc|hooks\/assent/.test(JSON.stringify(actions)),
+      "the audit log keeps no URL's path or query",
+    );
   });
 
   it('backoff doubles from the base up to the cap, jittered between half and all of it', () => {

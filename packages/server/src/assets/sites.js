@@ -27,7 +27,7 @@
       const tr = body.insertRow();
       const th = document.createElement('th');
       th.scope = 'row';
-      th.textContent = x.site;
+      th.textContent = x.retired ? `${x.site} (retired)` : x.site;
       tr.append(th);
       const p = x.policy;
       const cells = [

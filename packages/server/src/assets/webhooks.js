@@ -1,5 +1,5 @@
-// Webhooks: the list (everyone who may read it), adding, pausing, testing and removing (owners
-// and editors), and each webhook's recent delivery attempts.
+// Webhooks: the list (everyone who may read it), adding (owners), pausing, testing and removing
+// (owners and editors), and each webhook's recent delivery attempts.
 (() => {
   const { api, ready, problem, errorOf, refocus } = window.assentAdmin;
   const fields = window.assentFields;
@@ -182,7 +182,8 @@
   ready.then(
     (me) => {
       manage = me.role === 'owner' || me.role === 'editor';
-      $('add').hidden = !manage;
+      // Where a site's receipts go is the owner's decision (the server refuses anyone else).
+      $('add').hidden = me.role !== 'owner';
       return load();
     },
     (e) => {

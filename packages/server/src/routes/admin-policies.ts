@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { maySee } from '../admin-auth.js';
 import type { Context } from '../context.js';
 import { errorResponses } from '../errors.js';
-import { publishable } from '../policies.js';
+import { publishable, publishers } from '../policies.js';
 import { POLICY_BODY_LIMIT } from '../schemas.js';
 import { unsafeIn } from '../text.js';
 import { publishedOr404, siteNamed } from './policies.js';
@@ -132,22 +132,14 @@ export const adminPolicyRoutes = (ctx: Context) => async (app: FastifyInstance) 
         ctx.store.publications(site),
         ctx.store.admin.auditOf('policy-publish', site),
       ]);
-      // The publisher of a version: the audit entry naming its SHA-256 that was recorded after
-      // it was published and before the site's next publication (none: the config file's).
-      const by = (sha256: string, at: string, until: string | undefined) =>
-        entries.find(
-          (e) =>
-            e.at >= at &&
-            (until === undefined || e.at <= until) &&
-            (JSON.parse(e.detail) as { sha256?: string }).sha256 === sha256,
-        )?.actor ?? null;
+      const by = publishers(pubs, entries);
       const versions = await Promise.all(
         pubs.map(async (p, i) => ({
           seq: p.seq,
           sha256: p.sha256,
           version: (await ctx.policies.get(p.sha256))?.config.policy ?? null,
           publishedAt: p.at,
-          publishedBy: by(p.sha256, p.at, pubs[i - 1]?.at),
+          publishedBy: by[i] ?? null,
         })),
       );
       reply.header('cache-control', 'no-store');

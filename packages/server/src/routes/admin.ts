@@ -14,6 +14,7 @@ import { auditRoutes } from './audit.js';
 import { erasureRoutes } from './erasures.js';
 import { logAdminRoutes } from './log.js';
 import { overviewRoutes } from './overview.js';
+import { retiredMessage } from './policies.js';
 import { receiptBrowserRoutes } from './receipt-browser.js';
 import { sessionRoutes } from './session.js';
 import { siteRoutes } from './sites.js';
@@ -227,6 +228,8 @@ export const adminRoutes = (ctx: Context) => async (app: FastifyInstance) => {
       // A session (a person, or whoever holds their cookie) publishes for those sites only.
       if (req.assentAdmin!.kind !== 'token' && !(await knownSite(ctx, site)))
         return unknownSite(reply, site, "; a new site is added in the server's config file (sites)");
+      if (ctx.policies.retired(site))
+        return reply.code(400).send(apiError('ASSENT_UNKNOWN_SITE', 'site', retiredMessage(site)));
       const r = publishable(req.body.config);
       // The first bad field by its path (`config.categories[1].id`), every message in the text.
       if (!r.ok)

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Context } from '../context.js';
 import { apiError, errorResponses } from '../errors.js';
 import { errorReply, jsonReply } from '../schemas.js';
+import { SqliteThreadStore } from '../store/sqlite-thread-store.js';
 
 const ok = (description: string) =>
   ({ ...jsonReply(description, { status: { type: 'string' } }), additionalProperties: false }) as const;
@@ -81,6 +82,21 @@ export const healthRoutes = (ctx: Context) => async (app: FastifyInstance) => {
       } catch (err) {
         ctx.logs.warn(err, 'readiness: the database is not reachable');
         return reply.code(503).send(apiError('ASSENT_UNAVAILABLE', null, 'the database is not reachable'));
+      }
+      // SQLite: the file is still the one opened. Deleted or replaced, it answers reads and
+      // even takes writes (into the unlinked file), which the next start never sees.
+      const gone = ctx.store instanceof SqliteThreadStore ? ctx.store.fileProblem() : null;
+      if (gone) {
+        ctx.logs.error(gone, 'readiness: the database file was deleted or replaced');
+        return reply
+          .code(503)
+          .send(
+            apiError(
+              'ASSENT_UNAVAILABLE',
+              null,
+              `receipts cannot be written (${(gone as { code?: string }).code}): the database file was deleted or replaced under the server; see its log`,
+            ),
+          );
       }
       const failed = await writable();
       if (failed) {

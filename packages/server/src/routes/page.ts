@@ -442,7 +442,8 @@ export const pageRoutes = (ctx: Context) => async (app: FastifyInstance) => {
       if (page !== undefined && !/^[1-9][0-9]{0,6}$/.test(page))
         return notFound(reply, 400, 'This is not a page of the history.', 'Page not found');
       const p = pageOf({ page, limit: String(PAGE_SIZE) }, PAGE_SIZE)!;
-      // One bounded page, whatever the consent's size; the latest receipt (what applies now)
+      // One page (the order reads every receipt of the consent: ~5 ms at 5,000, see
+      // kysely-store.ts newestFirst); the latest receipt (what applies now)
       // is page 1's first, or one more row on later pages.
       const { total, receipts } = await ctx.store.history(id, p);
       if (!total) return notFound(reply, 404, 'No choice has been recorded with this consent ID.');

@@ -79,29 +79,37 @@ export const siteNamed = (
   named: string | undefined,
   req: FastifyRequest,
   reply: FastifyReply,
+  served = false,
 ): string | null => {
   const site = named === undefined ? ownOrigin(req) : normalizeOrigin(named);
-  if (ctx.policies.has(site)) return site;
+  if (served ? ctx.policies.serves(site) : ctx.policies.has(site)) return site;
   reply
     .code(404)
     .send(
       apiError(
         'ASSENT_UNKNOWN_SITE',
         'site',
-        isOrigin(site)
-          ? `${site} is not a site this server serves`
-          : 'must be an origin such as https://example.com',
+        ctx.policies.has(site)
+          ? retiredMessage(site)
+          : isOrigin(site)
+            ? `${site} is not a site this server serves`
+            : 'must be an origin such as https://example.com',
       ),
     );
   return null;
 };
 
+/** What a retired site's banner, receipts and publications are told. */
+export const retiredMessage = (site: string): string =>
+  `${site} is no longer served: the server's config file retired it ("${site}": false); what it collected stays readable`;
+
 export const policyRoutes = (ctx: Context) => async (app: FastifyInstance) => {
   // Read on first use (and again while missing): a build made after the server started counts.
   let banner: string | null = null;
   let bannerSha: string | undefined;
+  // What a banner fetches: a retired site's is not served.
   const siteOf = (q: { site?: string }, reply: FastifyReply, req: FastifyRequest) => {
-    const site = siteNamed(ctx, q.site, req, reply);
+    const site = siteNamed(ctx, q.site, req, reply, true);
     return site === null ? null : { site, v: ctx.policies.site(site)! };
   };
 

@@ -1,10 +1,24 @@
-import { RECEIPT_MAX_BYTES, type ReceiptInput, validateReceiptInput } from '@assent/core';
+import {
+  laxerThan,
+  RECEIPT_MAX_BYTES,
+  type ReceiptInput,
+  requiredMode,
+  validateReceiptInput,
+} from '@assent/core';
 import type { FastifyInstance } from 'fastify';
 import { throttledAuth, tokenMatches } from '../authenticate.js';
-import { type Context, normalizeOrigin, record, senderOrigin, setConsentCookie } from '../context.js';
+import {
+  type Context,
+  normalizeOrigin,
+  record,
+  regionOf,
+  senderOrigin,
+  setConsentCookie,
+} from '../context.js';
 import { apiError, errorResponses } from '../errors.js';
 import { createdSchema, errorReply, receiptInputSchema } from '../schemas.js';
 import { unsafeText } from '../text.js';
+import { retiredMessage } from './policies.js';
 
 /**
  * `POST /v1/receipts`: the banner's record of a choice. 201 only once it is durable.
@@ -22,7 +36,7 @@ export const receiptRoutes = (ctx: Context) => async (app: FastifyInstance) => {
       schema: {
         summary: 'Record a choice',
         description:
-          "The banner's receipt of a visitor's choice; 201 only once it is committed (hash-chained, signed). A browser's receipt must come from a page of the site it names (Origin, or Referer); a server's (source \"api\") carries the site's API key. A receipt for a policy other than the site's published one is refused (409) and nothing is kept. Sets the site's consent cookie when the server shares its origin.",
+          "The banner's receipt of a visitor's choice; 201 only once it is committed (hash-chained, signed). A browser's receipt must come from a page of the site it names (Origin, or Referer); a server's (source \"api\") carries the site's API key. A receipt for a policy other than the site's published one is refused (409) and nothing is kept; so is one that contradicts itself or the visitor (400 naming the field): choices other than its method grants, a lang the policy publishes no texts for, a mode less strict than the visitor's region requires. Sets the site's consent cookie when the server shares its origin.",
         tags: ['receipts'],
         body: receiptInputSchema,
         response: {
@@ -32,7 +46,7 @@ export const receiptRoutes = (ctx: Context) => async (app: FastifyInstance) => {
           },
           ...errorResponses,
           400: errorReply(
-            'A field is not valid (ASSENT_BAD_FIELD), the body is not JSON (ASSENT_INVALID_JSON), or page.origin is not a site this server serves (ASSENT_UNKNOWN_SITE).',
+            "A field is not valid (ASSENT_BAD_FIELD), the body is not JSON (ASSENT_INVALID_JSON), or page.origin is not a site this server serves (ASSENT_UNKNOWN_SITE). ASSENT_BAD_FIELD also names a receipt that contradicts itself or the visitor: choices other than its method grants (`choices.<key>`: reject-all and withdraw grant nothing, accept-all and notice-ack every key but, with signals.gpc, the sale/sharing ones), a lang the policy publishes no texts for (`lang`), or a mode less strict than the one the visitor's region requires (`mode`, when the server reads the region and the policy has regions). Nothing is stored.",
           ),
           401: errorReply(
             'A receipt with source "api" (or an Authorization header) without the site\'s API key (ASSENT_UNAUTHORIZED).',
@@ -50,10 +64,16 @@ export const receiptRoutes = (ctx: Context) => async (app: FastifyInstance) => {
       const origin = normalizeOrigin(req.body.page.origin);
       // Unknown here: maybe published a moment ago by another process sharing the database.
       let v = ctx.policies.site(origin) ?? (await ctx.policies.refresh(origin));
-      if (!v)
+      if (!v || ctx.policies.retired(origin))
         return reply
           .code(400)
-          .send(apiError('ASSENT_UNKNOWN_SITE', 'page.origin', `${origin} is not a site this server serves`));
+          .send(
+            apiError(
+              'ASSENT_UNKNOWN_SITE',
+              'page.origin',
+              v ? retiredMessage(origin) : `${origin} is not a site this server serves`,
+            ),
+          );
       const auth = req.headers.authorization;
       if (auth !== undefined || req.body.source === 'api') {
         // Server to server: the site's API key, never a browser's word. Guessing it is
@@ -126,14 +146,34 @@ export const receiptRoutes = (ctx: Context) => async (app: FastifyInstance) => {
       // text: no control characters, bidi overrides or lone surrogates (see text.ts).
       const unsafePath = unsafeText(req.body.page.path);
       if (unsafePath) return reply.code(400).send(apiError('ASSENT_BAD_FIELD', 'page.path', unsafePath));
-      const check = validateReceiptInput(body, v.policy.keys);
+      // Core's rules against the published policy: known keys, the choices the method grants,
+      // a language the policy publishes texts for.
+      const check = validateReceiptInput(body, v.policy);
       if (!check.ok)
         return reply.code(400).send(apiError('ASSENT_BAD_FIELD', check.error.field, check.error.message));
-      if (!v.modes.includes(check.value.mode))
+      const { mode } = check.value;
+      if (!v.modes.includes(mode))
         return reply
           .code(400)
           .send(
             apiError('ASSENT_BAD_FIELD', 'mode', `must be one of ${v.modes.join(', ')} under this policy`),
+          );
+      // The region the server reads (its trusted header, as recorded in the receipt) wins over
+      // the page's: a page that forced another region (`data-assent-region`) must not earn a
+      // laxer mode's receipt. Stricter than required is fine; an unknown region is not checked,
+      // nor a server's receipt (source "api"): its request comes from the site's backend, whose
+      // region the header gives, not the visitor's.
+      const region = v.config.regions && req.body.source !== 'api' ? regionOf(ctx, req) : null;
+      const need = region && requiredMode(v.config.regions!, region);
+      if (need && laxerThan(mode, need))
+        return reply
+          .code(400)
+          .send(
+            apiError(
+              'ASSENT_BAD_FIELD',
+              'mode',
+              `the visitor's region ${region} requires "${need}" under this policy (or a stricter mode), not "${mode}"`,
+            ),
           );
       const r = await record(ctx, req, check.value, v);
       setConsentCookie(req, reply, origin, v, r);

@@ -19,6 +19,11 @@ const siteSchema = {
   required: ['site', 'policy', 'apiKey', 'consents', 'receipts', 'log', 'links'],
   properties: {
     site: { type: 'string', description: 'The origin the site is served under' },
+    retired: {
+      type: 'boolean',
+      description:
+        'The config file retired it ("origin": false): its banner and receipts are no longer served; its history stays',
+    },
     policy: {
       type: 'object',
       description: 'The policy visitors are shown now, and how many versions were published',
@@ -127,6 +132,7 @@ export const siteRoutes = (ctx: Context) => async (app: FastifyInstance) => {
           const q = `site=${encodeURIComponent(site)}`;
           return {
             site,
+            retired: ctx.policies.retired(site),
             policy: {
               version: current?.config.policy ?? null,
               sha256: current?.sha256 ?? null,

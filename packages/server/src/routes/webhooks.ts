@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
+import { createHash, randomBytes } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { audit, audited, maySee, siteForbidden } from '../admin-auth.js';
 import { type Context, normalizeOrigin } from '../context.js';
 import { apiError, errorResponses } from '../errors.js';
@@ -15,6 +15,12 @@ import {
 } from '../webhooks/store.js';
 import { knownSite, unknownSite } from './admin-filter.js';
 
+/**
+ * Where a site's receipts go is the owner's decision: a receiver gets every new receipt, consent
+ * IDs included, which editors may not export (an editor who could add a webhook, or widen what
+ * one receives, read them at a URL of their own). Editors pause, resume, test and remove.
+ */
+const ADD = { allow: ['owner'] as const, scope: 'site' as const };
 const MANAGE = { allow: ['owner', 'editor'] as const, scope: 'site' as const };
 /** Auditors read the webhooks and their delivery log, and change nothing. */
 const READ = { allow: ['owner', 'editor', 'auditor'] as const, scope: 'site' as const };
@@ -97,21 +103,32 @@ const webhookUrlProblem = (s: string, rule: DeliveryRule): string | null => {
   return rule.problem(u);
 };
 
-/** The URL as the audit log records it: without its query, which may hold a receiver's token. */
-const auditUrl = (s: string) => {
+/**
+ * A receiver's URL as anyone but an owner sees it, and as the audit log records it: its origin
+ * only. Receivers carry their token in the query or the path (Slack's `/services/T…/B…/<secret>`,
+ * Zapier's `/catch/<id>/<secret>`); the audit log is permanent and goes to auditors, and
+ * editors and auditors read the list. The audit entry adds the SHA-256 of the whole URL, so an
+ * owner can tell which receiver it was without the log holding its secret.
+ */
+const shownUrl = (s: string) => {
   const u = new URL(s);
-  return `${u.origin}${u.pathname}`;
+  return u.pathname === '/' && !u.search ? u.origin : `${u.origin}/…`;
 };
+const auditUrl = (s: string) => ({
+  url: shownUrl(s),
+  urlSha256: createHash('sha256').update(s).digest('hex'),
+});
 
-const view = (w: WebhookInfo) => ({
+const view = (w: WebhookInfo, req: FastifyRequest) => ({
   ...w,
+  url: req.assentAdmin!.role === 'owner' ? w.url : shownUrl(w.url),
   events: w.events.split(',') as WebhookEvent[],
   pending: Math.max(0, w.head - w.cursor),
 });
 
 /**
- * Webhooks of the admin API: owners and editors add, pause, resume, test and remove them;
- * auditors read them and their delivery log. Each change is in the audit log. Delivery itself
+ * Webhooks of the admin API: owners add them and choose what they receive; owners and editors
+ * pause, resume, test and remove them; auditors read them and their delivery log. Each change is in the audit log. Delivery itself
  * is the dispatcher's (webhooks/dispatcher.ts).
  */
 export const webhookRoutes = (ctx: Context) => async (app: FastifyInstance) => {
@@ -151,7 +168,9 @@ export const webhookRoutes = (ctx: Context) => async (app: FastifyInstance) => {
       if (site !== undefined && !(await knownSite(ctx, site))) return unknownSite(reply, site);
       return {
         // Without a site, only the webhooks of the sites the caller may see.
-        webhooks: (await ctx.store.webhooks.list(site)).filter((h) => maySee(req, h.site)).map(view),
+        webhooks: (await ctx.store.webhooks.list(site))
+          .filter((h) => maySee(req, h.site))
+          .map((h) => view(h, req)),
         publicKey: ctx.signer.publicKeyPem,
         kid: ctx.signer.kid,
       };
@@ -161,7 +180,7 @@ export const webhookRoutes = (ctx: Context) => async (app: FastifyInstance) => {
   app.post<{ Body: { site: string; url: string; events?: WebhookEvent[] } }>(
     '/v1/admin/webhooks',
     {
-      config: MANAGE,
+      config: ADD,
       // Registers a receiver for a site’s new receipts, withdrawals and erasures, from now on. The answer holds the HMAC secret: it is never shown again.
       schema: {
         summary: 'Add a webhook',
@@ -238,7 +257,7 @@ export const webhookRoutes = (ctx: Context) => async (app: FastifyInstance) => {
         req,
         'webhook-add',
         site,
-        { id, url: auditUrl(req.body.url), events: events.join(' ') },
+        { id, ...auditUrl(req.body.url), events: events.join(' ') },
         async (audit) => {
           await ctx.store.webhooks.add(row, audit);
           return true;
@@ -248,7 +267,7 @@ export const webhookRoutes = (ctx: Context) => async (app: FastifyInstance) => {
       const w = (await ctx.store.webhooks.info(id))!;
       return reply
         .code(201)
-        .send({ ...view(w), secret, publicKey: ctx.signer.publicKeyPem, kid: ctx.signer.kid });
+        .send({ ...view(w, req), secret, publicKey: ctx.signer.publicKeyPem, kid: ctx.signer.kid });
     },
   );
 
@@ -260,7 +279,7 @@ export const webhookRoutes = (ctx: Context) => async (app: FastifyInstance) => {
       schema: {
         summary: 'Pause, resume or change a webhook',
         description:
-          'Pauses or resumes a webhook (resuming a failed one retries from its cursors, in order), or changes the events it receives from now on.',
+          'Pauses or resumes a webhook (resuming a failed one retries from its cursors, in order), or changes the events it receives from now on (owners only: a 403 naming role for an editor).',
         tags: ['webhooks'],
         params: idParams,
         body: {
@@ -285,6 +304,17 @@ export const webhookRoutes = (ctx: Context) => async (app: FastifyInstance) => {
       if (before && !maySee(req, before.site)) return siteForbidden(req, reply, before.site);
       if (!before) return reply.code(404).send(notFound(req.params.id));
       const { state, events } = req.body;
+      // What it receives is where the site's receipts go: the owner's to widen or narrow.
+      if (events !== undefined && req.assentAdmin!.role !== 'owner')
+        return reply
+          .code(403)
+          .send(
+            apiError(
+              'ASSENT_FORBIDDEN',
+              'role',
+              `the role ${req.assentAdmin!.role} cannot change what a webhook receives (events); it needs owner`,
+            ),
+          );
       const detail = {
         id: before.id,
         ...(state ? { state, was: before.state } : {}),
@@ -297,7 +327,7 @@ export const webhookRoutes = (ctx: Context) => async (app: FastifyInstance) => {
       )
         return reply.code(404).send(notFound(req.params.id));
       if (state === 'active') ctx.webhooks.nudge();
-      return view((await ctx.store.webhooks.info(req.params.id))!);
+      return view((await ctx.store.webhooks.info(req.params.id))!, req);
     },
   );
 
@@ -324,7 +354,7 @@ export const webhookRoutes = (ctx: Context) => async (app: FastifyInstance) => {
           req,
           'webhook-remove',
           before.site,
-          { id: before.id, url: auditUrl(before.url) },
+          { id: before.id, ...auditUrl(before.url) },
           (audit) => ctx.store.webhooks.remove(req.params.id, audit),
         ))
       )

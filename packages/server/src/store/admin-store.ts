@@ -454,9 +454,11 @@ const lastOwnerGuard = sql<boolean>`(role <> 'owner' or (select count(*) from us
 
 /**
  * The overview's groups for a range that ends in the past (AdminStore.latestGroups): each
- * receipt before `to` whose consent has no later one on its site before `to`. The later one is
- * found through the (consent_id, at, id) index: a test holds the plan there (the site compared
- * as an index-free expression; as a plain column SQLite walked the site's receipts, 40× slower).
+ * receipt before `to` whose consent has no later one on its site before `to`, later in the
+ * site's chain (`seq`, as consent_latest keeps it; not `at`, which a clock stepped back makes
+ * earlier). The later one is found through the (consent_id, at, id) index: a test holds the
+ * plan there (the site compared as an index-free expression; as a plain column SQLite walked
+ * the site's receipts, 40× slower).
  */
 export const latestBefore = (db: Kysely<AdminDatabase>, q: ReceiptQuery & { readonly to: string }) => {
   const day = sql<string>`substr(r.at, 1, 10)`;
@@ -479,7 +481,7 @@ export const latestBefore = (db: Kysely<AdminDatabase>, q: ReceiptQuery & { read
             .select(sql`1`.as('one'))
             .whereRef('n.consent_id', '=', 'r.consent_id')
             .where(sql<string>`${sql.ref('n.site')} || ''`, '=', sql<string>`${sql.ref('r.site')}`)
-            .where((eb) => eb(eb.refTuple('n.at', 'n.seq'), '>', eb.refTuple('r.at', 'r.seq')))
+            .whereRef('n.seq', '>', 'r.seq')
             .where('n.at', '<', q.to),
         ),
       ),

@@ -17,8 +17,10 @@
 import { workerData } from 'node:worker_threads';
 import SQLite from 'better-sqlite3';
 
-// `uri` names the file and the VFS (store/sqlite-file.ts says why unix-excl).
-const db = new SQLite(workerData.uri);
+// `uri` names the file and the VFS (store/sqlite-file.ts says why unix-excl). The file exists
+// (the request thread opened it first): a reader started after it was deleted opens nothing,
+// and never creates an empty database in its place.
+const db = new SQLite(workerData.uri, { fileMustExist: true });
 for (const p of workerData.pragmas) db.pragma(p);
 db.pragma('query_only = ON');
 

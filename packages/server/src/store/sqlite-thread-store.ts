@@ -176,6 +176,14 @@ export class SqliteThreadStore implements Store, CheckReads {
     return this.writer.run<void>('probeWrite', [at, room]);
   }
 
+  /**
+   * Null while the database's file and its WAL are the ones opened; otherwise the error that
+   * says which was deleted or replaced (readiness's check; the writer thread refuses to commit).
+   */
+  fileProblem(): Error | null {
+    return this.writer.fileProblem();
+  }
+
   /** What each connection runs with: `pragma name` → value, on this thread and on the writer's. */
   async pragmas(
     names: readonly string[],

@@ -23,7 +23,7 @@
 //        or { id, error } after ROLLBACK.
 
 import { createHash, randomBytes, sign } from 'node:crypto';
-import { closeSync, fdatasyncSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fdatasyncSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
 import { receiveMessageOnPort, workerData } from 'node:worker_threads';
 import SQLite from 'better-sqlite3';
 
@@ -58,12 +58,61 @@ const SOURCE = columns.map((c) => {
   return from;
 });
 
+// The database's file as the request thread opened it, and its WAL once there is one
+// (store/sqlite-file.ts FileWatch): a file deleted or replaced under the server goes on taking
+// writes into the unlinked inode, which the next start never sees, so every receipt
+// acknowledged meanwhile would be lost. Checked once per transaction, before its COMMIT (a
+// stat or two, not per receipt): a file that is gone fails the transaction, and nothing of it
+// is acknowledged. Absent for a store made some other way (then nothing is checked).
+const FILE = workerData.file ?? null;
+/** dev and ino of the file at `path`; null if there is none; 'unknown' if it cannot be told. */
+const identity = (path) => {
+  try {
+    const st = statSync(path);
+    return { dev: st.dev, ino: st.ino };
+  } catch (e) {
+    return e?.code === 'ENOENT' || e?.code === 'ENOTDIR' ? null : 'unknown';
+  }
+};
+const same = (now, then) =>
+  now === 'unknown' || (now !== null && now.dev === then.dev && now.ino === then.ino);
+let walPath = `${workerData.path}-wal`;
+let walIdentity = FILE?.wal ?? null;
+/** The path of the database's file or WAL that is no longer the one opened, or null. */
+const gone = () => {
+  if (!FILE) return null;
+  if (!same(identity(workerData.path), FILE.opened)) return workerData.path;
+  const wal = identity(walPath);
+  if (!walIdentity) {
+    if (wal && wal !== 'unknown') walIdentity = wal;
+    return null;
+  }
+  return same(wal, walIdentity) ? null : walPath;
+};
+const checkFile = (path = gone()) => {
+  if (path)
+    throw Object.assign(
+      new Error(
+        `the database file ${path} was deleted or replaced since the server opened it: nothing was written`,
+      ),
+      { code: FILE.code },
+    );
+};
+// A thread started after the file went (the last one died) opens nothing: without this, and
+// without fileMustExist, it would create a new, empty database in its place.
+if (FILE && !same(identity(workerData.path), FILE.opened)) checkFile(workerData.path);
+
 // `uri` names the file and the VFS (store/sqlite-file.ts says why unix-excl).
-const db = new SQLite(workerData.uri);
+const db = new SQLite(workerData.uri, FILE ? { fileMustExist: true } : {});
 // The request thread's settings (store/sqlite-file.ts SQLITE_PRAGMAS; most are per
 // connection): WAL fsynced on every commit, so a receipt acknowledged after commit survives
 // kill -9; the same page cache.
 for (const p of workerData.pragmas) db.pragma(p);
+// SQLite keeps the WAL beside the file the path resolves to (a symlinked data dir).
+{
+  const main = db.pragma('database_list').find((d) => d.name === 'main')?.file;
+  if (main) walPath = `${main}-wal`;
+}
 
 /** A prepared statement of `statements`, called with its arguments in order. */
 const prepare = (name) => {
@@ -185,7 +234,8 @@ const SCRUB_RETRY_MS = 1_000;
 let scrubRetry = null;
 const checkpoint = (wait) => {
   scrubRetry = null;
-  if (closing) return;
+  // Not into a file deleted under the server: what an operator copies out of it must hold still.
+  if (closing || gone()) return;
   db.pragma('busy_timeout = 0');
   let busy = 1;
   try {
@@ -246,18 +296,37 @@ const OPS = {
 };
 
 /**
- * Whether the database's files can grow by `room` bytes: a file of that size beside the
- * database, written (incompressible), synced, removed. The probe row alone proves too little
- * on a full disk: a one-page write fits in space SQLite already holds (a recycled WAL), while
- * every receipt batch needs new pages. Fails as the receipts do (ENOSPC, EFBIG, EDQUOT, EROFS).
+ * Whether the database's files can grow by `room` bytes: `room` bytes (incompressible) written
+ * to a file beside the database at the offset where the database's largest file (the main file
+ * or its WAL) ends now, synced, then removed. The probe row alone proves too little on a full
+ * disk: a one-page write fits in space SQLite already holds (a recycled WAL), while every
+ * receipt batch needs new pages. And at the database's own size, not at 0: a per-file limit
+ * (RLIMIT_FSIZE: `ulimit -f`, systemd's LimitFSIZE; or the file system's largest file) refuses
+ * a write by where it ends, so a fresh 1 MiB file passed under a limit just above the
+ * database's size while every receipt failed with EFBIG, and /readyz said 200. The part before
+ * the offset is a hole: only `room` bytes of the disk are used, on any file system with sparse
+ * files (ext4, XFS, btrfs, ZFS, tmpfs). Fails as the receipts do (ENOSPC, EFBIG, EDQUOT, EROFS).
  */
 const probeRoom = (room) => {
   const path = `${workerData.path}-probe`;
+  const end = (p) => {
+    try {
+      return statSync(p).size;
+    } catch {
+      return 0;
+    }
+  };
+  const at = Math.max(end(workerData.path), end(walPath));
   const fd = openSync(path, 'w');
   try {
     const chunk = randomBytes(Math.min(room, 1 << 16));
-    for (let left = room; left > 0; left -= chunk.length)
-      writeSync(fd, chunk, 0, Math.min(left, chunk.length));
+    // A write that crosses the limit is cut short at it (the next one fails): go on from where
+    // each one ended.
+    for (let done = 0; done < room; ) {
+      const n = writeSync(fd, chunk, 0, Math.min(room - done, chunk.length), at + done);
+      if (n <= 0) throw Object.assign(new Error(`${path}: no room to write`), { code: 'ENOSPC' });
+      done += n;
+    }
     fdatasyncSync(fd);
   } finally {
     closeSync(fd);
@@ -354,6 +423,8 @@ const appendAll = db.transaction((msgs) => {
   const sites = [];
   const outs = msgs.map((m) => appendOne(m.items, keys.get(m.keyId), heads, sites));
   for (const [site, h] of heads) writeHead.run(h.seq, h.hash, h.leaves, site);
+  // Last, right before COMMIT: the file these receipts go to is still the database's.
+  checkFile();
   return outs;
 });
 
@@ -403,6 +474,7 @@ port.on('message', (first) => {
   // Each in its own transaction (autocommit), after the receipts.
   for (const m of ops) {
     try {
+      if (m.op !== 'pragmas') checkFile();
       port.postMessage({ id: m.id, value: OPS[m.op](...m.args) });
     } catch (e) {
       port.postMessage({ id: m.id, error: e instanceof Error ? e.message : String(e), code: e?.code });

@@ -2,7 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import type { SignedReceipt } from '@assent/core';
 import { SALT_BYTES } from '../tlog/commitment.js';
 import { bodyParts } from './canonical.js';
-import { SQLITE_PRAGMAS, sqliteUri } from './sqlite-file.js';
+import { FILE_GONE, FileWatch, fileIdentity, SQLITE_PRAGMAS, sqliteUri } from './sqlite-file.js';
 import { grantedColumns, RECEIPT_COLUMNS, threadStatements } from './statements.js';
 import { SqliteThread, type ThreadReply, type ThreadRequest } from './thread.js';
 import type { NewReceipt } from './types.js';
@@ -63,6 +63,14 @@ export class SqliteWriter extends SqliteThread<Reply, Pending> {
   private sentKeys = new WeakSet<KeyObject>();
 
   /**
+   * The file the request thread's connection opened, taken now (openStore makes the writer
+   * right after opening it): every thread checks it before each commit, and one that starts
+   * later refuses a file deleted or replaced since, instead of writing into it (or into a new,
+   * empty one).
+   */
+  private readonly watch: FileWatch | null;
+
+  /**
    * @param maxBatch most receipts the thread puts in one transaction (it merges the batches
    *   waiting for it, see sqlite-writer.mjs).
    */
@@ -71,11 +79,23 @@ export class SqliteWriter extends SqliteThread<Reply, Pending> {
     private readonly maxBatch = 1000,
   ) {
     super(new URL('./sqlite-writer.mjs', import.meta.url), 'writer');
+    const opened = fileIdentity(path);
+    this.watch = opened && opened !== 'unknown' ? new FileWatch(path, opened) : null;
+  }
+
+  /**
+   * Null while the database's file (and its WAL) are the ones the store opened; otherwise the
+   * error receipts get (code SQLITE_READONLY_DBMOVED), naming the file (readiness says it).
+   */
+  fileProblem(): Error | null {
+    return this.watch?.problem() ?? null;
   }
 
   protected workerData() {
     return {
       path: this.path,
+      // What the thread checks before each commit (sqlite-file.ts FileWatch).
+      file: this.watch && { opened: this.watch.opened, wal: this.watch.walIdentity(), code: FILE_GONE },
       // The same VFS as the request thread's connection (one WAL index on the heap, shared).
       uri: sqliteUri(this.path),
       pragmas: SQLITE_PRAGMAS,
@@ -150,6 +170,11 @@ export class SqliteWriter extends SqliteThread<Reply, Pending> {
     return new Promise<T>((resolve, reject) =>
       this.send({ resolve: resolve as (r: unknown) => void, reject }, (id) => ({ id, op, args })),
     );
+  }
+
+  /** A transaction refused because the file is gone: the error says what to do (FileWatch). */
+  protected override errorOf(m: Reply): Error {
+    return (m.code === FILE_GONE && this.fileProblem()) || super.errorOf(m);
   }
 
   protected answer(m: Reply, p: Pending): void {

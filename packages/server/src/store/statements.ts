@@ -149,10 +149,14 @@ export const writes = (db: Kysely<Database>) => ({
       .returning(['seq', 'hash', 'leaves']),
   insertReceipts: (rows: readonly ReceiptsTable[]) => db.insertInto('receipts').values(rows),
   /**
-   * Makes each row its consent's latest on its site unless a later receipt (by `at`, then
-   * `seq`, the order `latest()`, `history()` and the overview use) is there already. Rows of one statement must name distinct consents
-   * (PostgreSQL refuses to update a row twice in one statement): KyselyStore passes each
-   * consent's latest row of a batch.
+   * Makes each row its consent's latest on its site unless a later receipt of the site's chain
+   * (a higher `seq`) is there already. `seq` alone, not `at`: the chain is the order the
+   * server committed them, where `at` is a clock's reading, and a clock stepped back (NTP, a
+   * VM snapshot restored, two processes on one PostgreSQL) made a withdrawal taken after it
+   * lose to the acceptance before it (migration 0006_latest_by_seq). The order `latest()`,
+   * `history()` and the overview use within a site. Rows of one statement must name distinct
+   * consents (PostgreSQL refuses to update a row twice in one statement): KyselyStore passes
+   * each consent's latest row of a batch.
    */
   upsertLatest: (rows: readonly ReturnType<typeof latestRow>[]) =>
     db
@@ -172,13 +176,7 @@ export const writes = (db: Kysely<Database>) => ({
             mode: eb.ref('excluded.mode'),
             granted: eb.ref('excluded.granted'),
           }))
-          .where((eb) =>
-            eb(
-              eb.refTuple('excluded.at', 'excluded.seq'),
-              '>',
-              eb.refTuple('consent_latest.at', 'consent_latest.seq'),
-            ),
-          ),
+          .whereRef('excluded.seq', '>', 'consent_latest.seq'),
       ),
   /** A consent whose latest receipt expired is no longer counted (its receipts are purged). */
   purgeLatest: (cutoff: string) => db.deleteFrom('consent_latest').where('expires_at', '<', cutoff),
@@ -213,16 +211,30 @@ export const writes = (db: Kysely<Database>) => ({
           // withdrawal (under a policy with shorter `days`) before the acceptance it withdrew
           // would make that acceptance the consent's latest again, a consent brought back. On
           // any site (`latest` and the cookie route read a consent across sites: apex and www
-          // sharing the cookie), earlier by (at, seq), which the (consent_id, at, id) index
-          // answers; `seq < seq` with the site equal made SQLite walk the site's whole chain
-          // per candidate (14 s per batch at 1,000,000 receipts).
+          // sharing the cookie): on its own site earlier in the chain (`seq`, whatever `at`
+          // says: a withdrawal taken after the clock stepped back), on another site earlier by
+          // `at` (chains share no sequence; `seq` only breaks ties, as before). Found through
+          // the (consent_id, at, id) index: the site compared as `site || ''`, since as a plain
+          // column SQLite walked the site's whole chain per candidate through (site, seq)
+          // (14 s per batch at 1,000,000 receipts); a query-plan test holds it.
           .where(({ not, exists, selectFrom }) =>
             not(
               exists(
                 selectFrom('receipts as e')
                   .select('e.id')
                   .whereRef('e.consent_id', '=', 'r.consent_id')
-                  .where((eb) => eb(eb.refTuple('e.at', 'e.seq'), '<', eb.refTuple('r.at', 'r.seq')))
+                  .where((eb) =>
+                    eb.or([
+                      eb.and([
+                        eb(sql<string>`${sql.ref('e.site')} || ''`, '=', eb.ref('r.site')),
+                        eb('e.seq', '<', eb.ref('r.seq')),
+                      ]),
+                      eb.and([
+                        eb(sql<string>`${sql.ref('e.site')} || ''`, '<>', eb.ref('r.site')),
+                        eb(eb.refTuple('e.at', 'e.seq'), '<', eb.refTuple('r.at', 'r.seq')),
+                      ]),
+                    ]),
+                  )
                   .where('e.expires_at', '>=', cutoff),
               ),
             ),

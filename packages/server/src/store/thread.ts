@@ -116,8 +116,13 @@ export abstract class SqliteThread<Reply extends ThreadReply, Request extends Th
       this.hold(false);
       for (const f of this.idle.splice(0)) f();
     }
-    if (m.error !== undefined) p.reject(Object.assign(new Error(m.error), m.code ? { code: m.code } : {}));
+    if (m.error !== undefined) p.reject(this.errorOf(m));
     else this.answer(m, p);
+  }
+
+  /** The error a request that failed rejects with: the thread's message and code. */
+  protected errorOf(m: Reply): Error {
+    return Object.assign(new Error(m.error), m.code ? { code: m.code } : {});
   }
 
   /** Waits for the requests in flight, then closes the thread's connection and the thread. */

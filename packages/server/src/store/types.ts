@@ -25,7 +25,7 @@ export interface Database {
 export const PG_INT_MAX = 2 ** 31 - 1;
 
 /**
- * Each consent's latest receipt on each site (by `at`, then `seq`), kept by every append in the receipt's own transaction: what the
+ * Each consent's latest receipt on each site (the last of its chain, by `seq`), kept by every append in the receipt's own transaction: what the
  * console's overview counts ("a visitor's latest choice") without finding, for each of a
  * million receipts, whether a later one of the same consent exists. Its columns are the
  * receipt row's (statements.ts latestRow). A purge deletes the rows of expired receipts.
@@ -281,7 +281,7 @@ export interface CheckReads {
   ): Promise<LatestCheckRow[]>;
   /** Every site's chain head: its last `seq` and that receipt's hash. */
   chainHeads(): Promise<{ site: string; seq: number; hash: string }[]>;
-  /** The latest receipt (by `at`, then `seq`) of a consent on a site that is not purged, or null. */
+  /** The latest receipt (the last of the site's chain, by `seq`) of a consent on a site that is not purged, or null. */
   latestReceipt(
     site: string,
     consentId: string,
@@ -311,11 +311,16 @@ export interface Store {
   append(items: readonly NewReceipt[], seal: Sealer): Promise<SignedReceipt[]>;
   /**
    * One page of a consent's receipts, newest first, and how many it has in all (purged ones
-   * no longer name the consent). Bounded: a consent with thousands of receipts costs one
-   * page's worth of rows per read, never all of them.
+   * no longer name the consent). Newest first as `latest` decides (kysely-store.ts
+   * newestFirst): a site's receipts by `seq`, several sites' by `at`. The order is worked out
+   * over all of the consent's rows (about 5 ms for 5,000), one page's bodies returned.
    */
   history(consentId: string, page: HistoryPage): Promise<History>;
-  /** A consent's latest receipt (what applies now), or null; with `site`, its latest there. */
+  /**
+   * A consent's latest receipt (what applies now), or null; with `site`, its latest there: the
+   * last of the site's chain (`seq`), whatever `at` says. Without, of each site's latest, the
+   * one with the latest `at` (chains share no sequence): the first of `history`.
+   */
   latest(consentId: string, site?: string): Promise<SignedReceipt | null>;
   /** The sites a consent ID has receipts on (apex and www sharing one cookie domain: two). */
   sitesOf(consentId: string): Promise<string[]>;

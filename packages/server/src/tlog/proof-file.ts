@@ -1,6 +1,7 @@
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import { canonicalReceipt, leafHash, type Receipt, type SignedReceipt, verifyInclusion } from '@assent/core';
 import { keyId, verifyHashSignature } from '../signer.js';
+import { AT_SLACK, daysOf, daysOfPolicy, expiryFrom, isoOf as iso, SLACK_TEXT } from '../verify.js';
 import { commitment } from './commitment.js';
 import { entryData } from './entries.js';
 import { nodeSha } from './log.js';
@@ -24,6 +25,11 @@ import { type Cosigner, logOrigin, signatureLines, verifyCheckpoint, verifyCosig
  * Kept by the visitor, it lets an auditor see that the operator committed to this receipt in
  * a log everyone sees the same way (witnesses compare checkpoints): the operator cannot later
  * drop it or show a different history without the checkpoints disagreeing.
+ *
+ * Time: the file holds the receipt's signed `at` and `expiresAt`, the policy's publication time
+ * (its log entry's `at`, signed into the log before the receipt's leaf) and days, and the
+ * cosignatures' timestamps; the checkpoint itself (C2SP) carries no time, and the receipts
+ * around this one are not in the file.
  */
 export interface ProofFile {
   readonly type: 'assent-receipt-proof';
@@ -56,6 +62,11 @@ export type ProofCheck =
       readonly policy: { readonly sha256: string; readonly index: number; readonly at: string } | null;
       /** The cosignatures of the checkpoint by the witnesses required, with their timestamps (seconds). */
       readonly cosigned: readonly { readonly name: string; readonly time: number }[];
+      /**
+       * The days of the policy the receipt's `expiresAt` was checked against (its `at` plus
+       * them); null when the file carries no policy, so the expiry could not be checked.
+       */
+      readonly days: number | null;
     }
   | { readonly ok: false; readonly what: string; readonly reason: string };
 
@@ -65,7 +76,15 @@ type Obj = Record<string, unknown>;
  * Checks a visitor's proof file with the log's public key(s), and requires a valid cosignature
  * of its checkpoint by each of `witnesses` (a client that trusts witnesses accepts a proof only
  * against a checkpoint they cosigned). Names the first check that fails: `file`,
- * `receipt-hash`, `receipt-signature`, `checkpoint`, `cosignature`, `inclusion`, `policy`.
+ * `receipt-hash`, `receipt-signature`, `checkpoint`, `cosignature`, `inclusion`, `policy`,
+ * `time`.
+ *
+ * `time`, with the slack `verify` allows between clocks ({@link AT_SLACK}): the receipt's `at`
+ * is not more than that before its policy's publication (the entry comes before the receipt in
+ * the log, so the policy was published first), nor more than that after each required witness's
+ * cosignature of the checkpoint (the checkpoint holds the receipt, so the receipt existed when
+ * the witness cosigned it; cosignatures of witnesses not required are not verified, so their
+ * times count for nothing); its `expiresAt` is its `at` plus the policy's days, exactly.
  */
 export const verifyProofFile = (
   file: unknown,
@@ -122,6 +141,7 @@ export const verifyProofFile = (
       );
     cosigned.push({ name: found.name, time: found.time });
   }
+  const at = typeof r.at === 'string' ? Date.parse(r.at) : Number.NaN;
   const index = f.index as number;
   if (index >= size)
     return fail('inclusion', `leaf ${index} is not in the checkpoint's tree of size ${size}`);
@@ -132,7 +152,20 @@ export const verifyProofFile = (
       'inclusion',
       `the inclusion proof does not lead from the receipt's leaf ${index} to the checkpoint's root (tree size ${size})`,
     );
-  if (f.policy === undefined) return { ok: true, site: r.site, index, size, policy: null, cosigned };
+  /** The receipt's `at` against the cosignatures' times (seconds). */
+  const cosignedTimes = (): ProofCheck | null => {
+    if (Number.isNaN(at))
+      return fail('time', `the receipt's at ${JSON.stringify(r.at ?? null)} is not a time`);
+    for (const c of cosigned)
+      if (at > c.time * 1000 + AT_SLACK)
+        return fail(
+          'time',
+          `the receipt's at ${String(r.at)} is later than ${c.name}'s cosignature of the checkpoint (${iso(c.time * 1000)}) by more than ${SLACK_TEXT} (${daysOf(at - c.time * 1000)}), though the checkpoint holds the receipt: the server's clock was ahead when it signed the receipt`,
+        );
+    return null;
+  };
+  if (f.policy === undefined)
+    return cosignedTimes() ?? { ok: true, site: r.site, index, size, policy: null, cosigned, days: null };
   const p = f.policy as Obj | null;
   const named = (r.policy as Obj | undefined)?.sha256;
   if (
@@ -155,15 +188,47 @@ export const verifyProofFile = (
   }
   if (e.type !== 'policy' || e.site !== r.site || e.policy !== named || typeof e.at !== 'string')
     return fail('policy', `the entry is not the publication of policy ${named} on ${r.site}`);
-  const at = p.index as number;
-  if (at >= index)
-    return fail('policy', `the publication (leaf ${at}) does not come before the receipt (leaf ${index})`);
-  const entryLeaf = leafHash(Buffer.from(entryData(p.entry), 'hex'), nodeSha);
-  const entryProof = (p.proof as string[]).map((h) => new Uint8Array(Buffer.from(h, 'base64')));
-  if (!verifyInclusion(entryLeaf, at, size, entryProof, root, nodeSha))
+  const publishedAt = Date.parse(e.at);
+  if (Number.isNaN(publishedAt))
+    return fail('policy', `the publication's at ${JSON.stringify(e.at)} is not a time`);
+  const entryIndex = p.index as number;
+  if (entryIndex >= index)
     return fail(
       'policy',
-      `the inclusion proof does not lead from the publication's leaf ${at} to the checkpoint's root (tree size ${size})`,
+      `the publication (leaf ${entryIndex}) does not come before the receipt (leaf ${index})`,
     );
-  return { ok: true, site: r.site, index, size, policy: { sha256: named, index: at, at: e.at }, cosigned };
+  const entryLeaf = leafHash(Buffer.from(entryData(p.entry), 'hex'), nodeSha);
+  const entryProof = (p.proof as string[]).map((h) => new Uint8Array(Buffer.from(h, 'base64')));
+  if (!verifyInclusion(entryLeaf, entryIndex, size, entryProof, root, nodeSha))
+    return fail(
+      'policy',
+      `the inclusion proof does not lead from the publication's leaf ${entryIndex} to the checkpoint's root (tree size ${size})`,
+    );
+  let days: number | undefined;
+  try {
+    days = daysOfPolicy(JSON.parse(p.doc));
+  } catch {}
+  if (days === undefined) return fail('policy', 'the policy text gives no days (a whole number)');
+  const times = cosignedTimes();
+  if (times) return times;
+  if (publishedAt > at + AT_SLACK)
+    return fail(
+      'time',
+      `the receipt's at ${String(r.at)} is ${daysOf(publishedAt - at)} before the publication of the policy it names (${e.at}, leaf ${entryIndex}), which comes before it in the log (more than the ${SLACK_TEXT} clocks may differ by): the server's clock was wrong when it signed the receipt`,
+    );
+  const want = expiryFrom(at, days);
+  if (typeof r.expiresAt !== 'string' || Date.parse(r.expiresAt) !== want)
+    return fail(
+      'time',
+      `its expiresAt ${String(r.expiresAt ?? null)} is not its at ${String(r.at)} plus the ${days} days of the policy it names (${iso(want)})`,
+    );
+  return {
+    ok: true,
+    site: r.site,
+    index,
+    size,
+    policy: { sha256: named, index: entryIndex, at: e.at },
+    cosigned,
+    days,
+  };
 };

@@ -50,13 +50,16 @@ export class Fleet {
   readonly children: Child[] = [];
   readonly logs: { name: string; text: () => string }[] = [];
 
-  /** `assent-server start` as a real process: trusts X-Forwarded-For, logs every request (info). */
+  /**
+   * `assent-server start` as a real process: trusts X-Forwarded-For, logs every request (at
+   * trace: the default level, info, logs none), so the scan for client traces reads every URL.
+   */
   async start(db: string, dataDir: string, env: Record<string, string> = {}): Promise<Child> {
     mkdirSync(dataDir, { recursive: true });
     const c = await startChild({
       db,
       dataDir,
-      env: { ASSENT_TRUST_PROXY: 'true', ASSENT_LOG_LEVEL: 'info', ...env },
+      env: { ASSENT_TRUST_PROXY: 'true', ASSENT_LOG_LEVEL: 'trace', ...env },
       bin: await serverBuild(),
     });
     this.children.push(c);
