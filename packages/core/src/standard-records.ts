@@ -134,7 +134,13 @@ export const iso27560Record = (r: SignedReceipt, doc: PolicyDoc | null, controll
       },
     ],
     pii_controllers: [{ ...controller, url: r.site }],
-    collection_method: `web page ${r.page.origin}${r.page.path}: ${r.source} (${r.mode})`,
+    // A withdrawal on the visitor's consent page was made there, not on the site's page its
+    // receipt carries (the last one the visitor chose on): said so, or the record read as if
+    // the visitor had withdrawn on an article.
+    collection_method:
+      r.source === 'consent-page'
+        ? `the visitor's consent page (their last choice on the site was on ${r.page.origin}${r.page.path}) (${r.mode})`
+        : `web page ${r.page.origin}${r.page.path}: ${r.source} (${r.mode})`,
     purposes: [
       {
         purpose_id: 'necessary',

@@ -41,4 +41,21 @@ describe('standard records', () => {
       [true, true],
     );
   });
+
+  it('name a withdrawal made on the consent page as made there, not on the site page it carries', () => {
+    const controller = { name: 'News', contact: '', email: '', address: '', phone: '' };
+    const method = (r: SignedReceipt) =>
+      (iso27560Record(r, doc, controller) as unknown as { collection_method: string }).collection_method;
+    assert.equal(method(receipt), 'web page https://news.example/: api (opt-in)');
+    const w = {
+      ...receipt,
+      method: 'withdraw',
+      source: 'consent-page',
+      page: { origin: 'https://news.example', path: '/articles/x' },
+    } as unknown as SignedReceipt;
+    assert.equal(
+      method(w),
+      "the visitor's consent page (their last choice on the site was on https://news.example/articles/x) (opt-in)",
+    );
+  });
 });

@@ -1,5 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import type { Controller, ReceiptInput, SignedReceipt } from '@assent/core';
+import { type Controller, decodeConsent, type ReceiptInput, type SignedReceipt } from '@assent/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AdminRoute } from './admin-auth.js';
 import type { AuditLog } from './audit.js';
@@ -207,10 +207,11 @@ export const setConsentCookie = (
   site: string,
   v: PolicyVersion,
   r: SignedReceipt | null,
+  ref: SignedReceipt | null = r,
 ): void => {
   if (ownOrigin(req) !== site) return;
   const { cookieName, domain } = v.config;
-  const c = r ? cookieOf(r, v) : { value: '', expiresAt: 0 };
+  const c = r ? cookieOf(r, v, ref ? deviceSkew(req, cookieName, ref, v) : 0) : { value: '', expiresAt: 0 };
   const maxAge = Math.max(0, Math.round((c.expiresAt - Date.now()) / 1000));
   reply.header(
     'set-cookie',
@@ -218,6 +219,38 @@ export const setConsentCookie = (
       domain ? `; Domain=${domain}` : ''
     }`,
   );
+};
+
+/**
+ * How far the visitor's clock is from the server's (ms, to the second), as the consent cookie
+ * their browser sent says: one that encodes `ref` (same consent, policy, choices, method) but for
+ * its times is `ref` as the banner wrote it, by the visitor's clock. The banner judges a cookie's
+ * times by that clock (a `givenAt` more than a day ahead, an `expiresAt` past): a cookie the
+ * server wrote in its own time asked a visitor whose device was a day behind (or more than
+ * `days` ahead) again on every page, granting nothing; shifted, it holds for `days` by their
+ * clock. No such cookie sent: 0.
+ */
+export const deviceSkew = (
+  req: FastifyRequest,
+  name: string,
+  ref: SignedReceipt,
+  v: PolicyVersion,
+): number => {
+  const raw = req.headers.cookie
+    ?.split(/;\s*/)
+    .find((p) => p.startsWith(`${name}=`))
+    ?.slice(name.length + 1);
+  const sent = decodeConsent(raw);
+  const ours = sent && decodeConsent(cookieOf(ref, v).value);
+  return sent &&
+    ours &&
+    sent.id === ours.id &&
+    sent.hash === ours.hash &&
+    sent.bits === ours.bits &&
+    sent.method === ours.method &&
+    sent.gpc === ours.gpc
+    ? sent.givenAt - ours.givenAt
+    : 0;
 };
 
 /** The consent page's anti-forgery token for one consent ID. */

@@ -110,18 +110,24 @@ export const publishable = (
  * server writes it with Set-Cookie when it shares the site's origin, and hands it to a banner
  * on another origin that revalidates (GET /v1/consents/:id/cookie).
  */
-export const cookieOf = (r: SignedReceipt, v: PolicyVersion): { value: string; expiresAt: number } => {
+export const cookieOf = (
+  r: SignedReceipt,
+  v: PolicyVersion,
+  skew = 0,
+): { value: string; expiresAt: number } => {
   const givenAt = Math.floor(Date.parse(r.at) / 1000) * 1000;
   const expiresAt = Date.parse(r.expiresAt);
   return {
+    // `skew`: the visitor's clock less the server's (context.ts deviceSkew); the banner reads
+    // these times against the visitor's clock.
     value: encodeConsent({
       id: r.consentId,
       hash: policyFingerprint(v.canonical, r.mode),
       bits: toBits(v.policy, r.choices),
       method: r.method,
       gpc: r.signals.gpc,
-      givenAt,
-      expiresAt,
+      givenAt: givenAt + skew,
+      expiresAt: expiresAt + skew,
     }),
     expiresAt,
   };

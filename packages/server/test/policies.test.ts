@@ -3,7 +3,14 @@ import { createHash, generateKeyPairSync } from 'node:crypto';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { decodeConsent, type PolicyDoc, policyFingerprint, type StoredConsent } from '@assent/core';
+import {
+  type ConsentId,
+  decodeConsent,
+  encodeConsent,
+  type PolicyDoc,
+  policyFingerprint,
+  type StoredConsent,
+} from '@assent/core';
 import { PRESETS } from '@assent/core/i18n';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import {
@@ -528,6 +535,49 @@ const policySuite = (kind: 'sqlite' | 'postgres') => {
       assert.equal(setCookie(refused)?.line, 'assent=; Path=/; Max-Age=0; SameSite=Lax');
     });
 
+    it("writes the site's cookie in the visitor's clock, as the cookie their banner sent says it runs", async () => {
+      const cur = await current(SITE);
+      const body = await receipt(SITE, { method: 'accept-all', choices: ALL });
+      // What the banner wrote just before posting, by a device clock two days behind: the same
+      // choice, its own times. (A server-time cookie made the banner see a choice given two days
+      // in its future: asked again on every page, nothing granted.)
+      const day = 86_400_000;
+      const device = Math.floor((Date.now() - 2 * day) / 1000) * 1000;
+      const mine = encodeConsent({
+        id: body.consentId as ConsentId,
+        hash: policyFingerprint(await policyText(cur.sha256), 'opt-in'),
+        bits: 0b111,
+        method: 'accept-all',
+        gpc: false,
+        givenAt: device,
+        expiresAt: device + 20 * day,
+      });
+      const res = await post(body, { ...SAME_ORIGIN, cookie: `other=1; assent=${mine}` });
+      assert.equal(res.statusCode, 201, res.body);
+      const d = decodeConsent(setCookie(res)!.value)!;
+      assert.ok(Math.abs(d.givenAt - device) <= 2000, `givenAt ${new Date(d.givenAt).toISOString()}`);
+      assert.equal(d.expiresAt - d.givenAt, 20 * day, 'its days, by that clock');
+      const maxAge = Number(
+        setCookie(res)!
+          .attrs.find((a) => a.startsWith('Max-Age='))!
+          .slice(8),
+      );
+      assert.ok(Math.abs(maxAge - 20 * 86_400) <= 5, 'the browser keeps it its days from now');
+      // Withdrawn on the consent page: the cookie of the choice withdrawn tells the clock again.
+      const w = await inject({
+        method: 'POST',
+        url: `/v1/consents/${body.consentId}/withdraw`,
+        headers: { ...SAME_ORIGIN, cookie: `assent=${setCookie(res)!.value}` },
+      });
+      assert.equal(w.statusCode, 201, w.body);
+      const wd = decodeConsent(setCookie(w)!.value)!;
+      assert.equal(wd.method, 'withdraw');
+      assert.ok(Math.abs(wd.givenAt - (Date.now() - 2 * day)) <= 3000, 'by the visitor’s clock');
+      // A cookie of another choice (or none) says nothing of the clock: the server's own times.
+      const other = await post(await receipt(SITE), { ...SAME_ORIGIN, cookie: `assent=${mine}` });
+      assert.ok(Math.abs(decodeConsent(setCookie(other)!.value)!.givenAt - Date.now()) <= 2000);
+    });
+
     it("withdraws with the consent page's form only from that page: its origin and its token", async () => {
       const body = await receipt(SITE, { method: 'accept-all', choices: ALL });
       assert.equal((await post(body, { origin: SITE })).statusCode, 201);
@@ -676,7 +726,8 @@ const policySuite = (kind: 'sqlite' | 'postgres') => {
           cb();
         },
       });
-      await restart({ [SITE]: V2, [CROSS]: CONFIG }, { logger: { level: 'info', stream } });
+      // At trace, where every request is logged (info logs only failures since 2026-12-01).
+      await restart({ [SITE]: V2, [CROSS]: CONFIG }, { logger: { level: 'trace', stream } });
       const body = await receipt(SITE);
       const id = body.consentId;
       assert.equal((await post(body, { origin: SITE })).statusCode, 201);

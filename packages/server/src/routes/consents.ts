@@ -89,7 +89,8 @@ export const withdraw = async (
     if (there && p && there.method !== 'withdraw') await on(there, p);
   }
   const r = await on(last, v);
-  setConsentCookie(req, reply, last.site, v, r);
+  // The visitor's clock, from the cookie of the choice withdrawn (see deviceSkew).
+  setConsentCookie(req, reply, last.site, v, r, last);
   return r;
 };
 
