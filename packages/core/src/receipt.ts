@@ -216,20 +216,28 @@ export const validateReceiptInput = (input: unknown, policy: Policy | null): Rec
     const m = method as Method;
     if (m !== 'custom') {
       const gpc = signals.gpc;
-      const expected = decide(policy, { kind: 'choice', method: m, id: consentId, now: 0, gpc }).granted;
-      for (const k of policy.keys) {
+      const grants = (g: boolean) =>
+        decide(policy, { kind: 'choice', method: m, id: consentId, now: 0, gpc: g }).granted;
+      const given = (k: string) => {
         const [category = k, service] = k.split(':');
-        const given = allowed(choices as Granted, category, service);
-        if (given !== expected[k])
-          return bad(
-            `choices.${k}`,
-            `must be ${expected[k]}: method "${m}" ${GRANTS[m]}${
-              gpc && (m === 'accept-all' || m === 'notice-ack')
-                ? ' but sale/sharing and targeted advertising, which Global Privacy Control (signals.gpc) refuses'
-                : ''
-            } (a choice of some categories is method "custom")`,
-          );
-      }
+        return allowed(choices as Granted, category, service);
+      };
+      const expected = grants(gpc);
+      // With the signal on, also what a banner grants that did not see it: the server records
+      // `Sec-GPC: 1` in signals.gpc too (context.ts), and the receipt says both, truthfully —
+      // the browser sent the signal, and this is what the page applied.
+      const unseen = gpc && (m === 'accept-all' || m === 'notice-ack') ? grants(false) : expected;
+      if (!policy.keys.every((k) => given(k) === unseen[k]))
+        for (const k of policy.keys)
+          if (given(k) !== expected[k])
+            return bad(
+              `choices.${k}`,
+              `must be ${expected[k]}: method "${m}" ${GRANTS[m]}${
+                gpc && (m === 'accept-all' || m === 'notice-ack')
+                  ? ' but sale/sharing and targeted advertising, which Global Privacy Control (signals.gpc) refuses'
+                  : ''
+              } (a choice of some categories is method "custom")`,
+            );
     }
     // The language as the banner picks it (`createPolicy`): a tag or its primary subtag, of
     // those the policy publishes; anything else would have been shown in English.

@@ -216,6 +216,9 @@ describe('receipt input against its policy: what the method grants', () => {
       // Without GPC, nothing is withheld.
       assert.equal(against({ ...good(), method, choices: unsold })?.field, 'choices.marketing');
       assert.equal(against({ ...good(), method, choices: everything }), null);
+      // The signal sent only as the Sec-GPC header, which the server records in signals.gpc: the
+      // page did not see it and granted everything. Both facts stand (a subset still does not).
+      assert.equal(against({ ...gpc, choices: everything }), null, `${method}: header-only GPC`);
     }
   });
 

@@ -67,6 +67,13 @@ export class Recorder {
   private readonly requests: Seen[] = [];
   private readonly initiators = new Map<string, Initiator[]>();
   private readonly cookieWrites = new Map<string, Write>();
+  /**
+   * The last write that set each cookie (not a deletion): one the page or its CMP deleted
+   * before the jar was read existed all the same — a tracker's identifier set before consent
+   * and deleted at once by a CMP's clean-up (Assent deletes the declared cookies of what is not
+   * granted at every start) was set before consent, and may have been read or sent meanwhile.
+   */
+  private readonly cookieSets = new Map<string, Write>();
   private readonly storageWrites = new Map<string, Source>();
   /** Storage keys by id: whether their last write was after the choice. */
   private readonly storageAfterChoice = new Map<string, boolean>();
@@ -325,7 +332,7 @@ export class Recorder {
       if (!this.scriptLoads.has(w.name)) this.scriptLoads.set(w.name, w.src);
     } else if (w.t === 'cookie') {
       if (this.choiceOpen) this.choiceWrites.add(w.name);
-      this.cookieWrites.set(w.name, {
+      this.wrote(w.name, {
         source,
         days: requestedDays(String(w.attrs ?? '')),
         afterChoice: this.choiceMade,
@@ -341,11 +348,17 @@ export class Recorder {
     const eq = line.indexOf('=');
     if (eq <= 0) return;
     const semi = line.indexOf(';');
-    this.cookieWrites.set(line.slice(0, eq).trim(), {
+    this.wrote(line.slice(0, eq).trim(), {
       source: { via: 'response', url },
       days: requestedDays(semi < 0 ? '' : line.slice(semi + 1)),
       afterChoice: this.choiceMade,
     });
+  }
+
+  /** A cookie write: the last one of each name, and the last that set it (a lifetime not ≤ 0). */
+  private wrote(name: string, w: Write): void {
+    this.cookieWrites.set(name, w);
+    if (w.days === null || w.days === undefined || w.days > 0) this.cookieSets.set(name, w);
   }
 
   /** The context's cookies now, each with its writer and classification. */
@@ -353,8 +366,34 @@ export class Recorder {
     await Promise.all([...this.pending]);
     const now = Date.now() / 1000;
     const jar = await this.context.cookies();
-    return jar
-      .map((c): CookieRecord => {
+    const inJar = new Set(jar.map((c) => c.name));
+    const host = new URL(pageUrl).hostname;
+    // Set during the visit and gone when the jar is read: deleted, but it existed (cookieSets).
+    const gone = [...this.cookieSets]
+      .filter(([name]) => !inJar.has(name))
+      .map(
+        ([name, w]): CookieRecord => ({
+          name,
+          domain: host,
+          path: '/',
+          expires: null,
+          lifetimeDays: null,
+          requestedLifetimeDays: w.days ?? null,
+          httpOnly: false,
+          secure: false,
+          sameSite: 'Lax',
+          setBy: w.source,
+          classification: judgedByWriter(
+            this.classifier.domainParty(host, pageUrl),
+            this.classifier.url(w.source.url, pageUrl),
+          ),
+          afterChoice: w.afterChoice,
+          ...(this.choiceWrites.has(name) ? { writtenAtChoice: true as const } : {}),
+          deleted: true,
+        }),
+      );
+    return [
+      ...jar.map((c): CookieRecord => {
         const write = this.cookieWrites.get(c.name);
         const byDomain = this.classifier.domainParty(c.domain, pageUrl);
         const bySource = write ? this.classifier.url(write.source.url, pageUrl) : null;
@@ -376,8 +415,9 @@ export class Recorder {
           ...(write ? { afterChoice: write.afterChoice } : {}),
           ...(this.choiceWrites.has(c.name) ? { writtenAtChoice: true as const } : {}),
         };
-      })
-      .sort((a, b) => a.domain.localeCompare(b.domain) || a.name.localeCompare(b.name));
+      }),
+      ...gone,
+    ].sort((a, b) => a.domain.localeCompare(b.domain) || a.name.localeCompare(b.name));
   }
 
   /** Every web storage key and IndexedDB database in every frame of the page. */

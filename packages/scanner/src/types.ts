@@ -94,6 +94,12 @@ export interface CookieRecord {
    * the choice's own doing (a CMP storing it). Absent otherwise.
    */
   readonly writtenAtChoice?: true;
+  /**
+   * Written during the visit and gone when the jar was read: deleted by the page or its CMP (a
+   * clean-up at start). It existed, so the rules judge it as any other; its jar fields
+   * (`domain` is the page's host, `expires`, flags) are unknown. Absent otherwise.
+   */
+  readonly deleted?: true;
 }
 
 export type StorageArea = 'localStorage' | 'sessionStorage' | 'indexedDB';

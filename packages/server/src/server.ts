@@ -411,7 +411,7 @@ export const createServer = async (opts: ServerOptions): Promise<AssentServer> =
     if (by.at(-1) === null) {
       await store.close();
       throw new Error(
-        `sites: "${site}" was added by this config file and is no longer in it: to stop serving it, write "${site}": false (what it collected stays readable, provable and erasable); to go on serving it, put its config back`,
+        `sites: "${site}" was added by this config file (its first policy has no publisher in the audit log) and is no longer in it: to stop serving it, write "${site}": false (what it collected stays readable, provable and erasable); to go on serving it, put its config back`,
       );
     }
   }

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { validateReceiptInput } from '@assent/core';
 import { type AssentServer, createServer } from '../src/index.js';
-import { ORIGIN, receiptBody, SITES } from './helpers.js';
+import { ORIGIN, PUBLISHED, receiptBody, SITES } from './helpers.js';
 
 /**
  * A receipt the server signs must not contradict itself or the visitor's region: its method
@@ -105,12 +106,14 @@ describe('a receipt whose method contradicts its choices', () => {
         /"notice-ack" grants every/,
       ],
       [
+        // Under GPC, neither what a banner that saw it grants nor what one that did not (the
+        // signal as the header alone, see below).
         {
           method: 'accept-all',
           signals: { gpc: true },
-          choices: { analytics: true, marketing: true, ad_tech: true },
+          choices: { analytics: false, marketing: true, ad_tech: true },
         },
-        'choices.marketing',
+        'choices.analytics',
         /Global Privacy Control/,
       ],
     ];
@@ -134,6 +137,20 @@ describe('a receipt whose method contradicts its choices', () => {
       receiptBody({ method: 'custom', choices: { marketing: true }, signals: { gpc: true } }),
     ];
     for (const b of bodies) assert.equal((await post(b)).statusCode, 201, JSON.stringify(b));
+  });
+
+  it('is stored, and agrees with the rule as stored, when GPC came only as the Sec-GPC header', async () => {
+    // The page did not see the signal (an extension that sends the header alone) and granted
+    // everything; the server records the header in signals.gpc. The signed receipt must pass
+    // the rule it was admitted under (it contradicted it).
+    const everything = { analytics: true, 'analytics:matomo': true, marketing: true, ad_tech: true };
+    const res = await post(receiptBody({ method: 'accept-all', choices: everything }), { 'sec-gpc': '1' });
+    assert.equal(res.statusCode, 201, res.body);
+    const stored = (await admin(`/v1/admin/receipts/${res.json().id}`)).json().receipt;
+    assert.equal(stored.signals.gpc, true);
+    const { consentId, policy, mode, choices, method, source, signals, page, lang } = stored;
+    const input = { consentId, policy, mode, choices, method, source, signals, page, lang };
+    assert.equal(validateReceiptInput(input, PUBLISHED.policy).ok, true, JSON.stringify(stored));
   });
 });
 

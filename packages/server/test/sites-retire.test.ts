@@ -59,7 +59,7 @@ describe('retiring a site in the config file', () => {
     await assert.rejects(start(db, { [ORIGIN]: SITE_CONFIG }), (e: Error) => {
       assert.match(
         e.message,
-        /^sites: "https:\/\/shop\.example" was added by this config file and is no longer in it/,
+        /^sites: "https:\/\/shop\.example" was added by this config file \(its first policy has no publisher in the audit log\) and is no longer in it/,
       );
       assert.match(e.message, /"https:\/\/shop\.example": false/);
       return true;
@@ -92,6 +92,15 @@ describe('retiring a site in the config file', () => {
       });
       assert.equal(publish.statusCode, 400, publish.body);
       assert.equal(publish.json().field, 'site');
+      // The policy editor's draft check says so too, not "can be published".
+      const check = await s.app.inject({
+        method: 'POST',
+        url: '/v1/admin/policies/check',
+        headers: OWNER,
+        payload: { site: OTHER, config: { ...SITE_CONFIG, policy: 'v4' } },
+      });
+      assert.equal(check.statusCode, 404, check.body);
+      assert.match(check.json().message, /retired/);
       // The other sites go on, the token's one included (it was never the config file's).
       assert.equal((await receipt(s, ORIGIN)).statusCode, 201);
       assert.equal((await receipt(s, ADDED)).statusCode, 201);

@@ -222,7 +222,8 @@ export const adminPolicyRoutes = (ctx: Context) => async (app: FastifyInstance) 
       },
     },
     async (req, reply) => {
-      const site = siteNamed(ctx, req.body.site, req, reply);
+      // A draft for a retired site could not be published: said now, as publishing would.
+      const site = siteNamed(ctx, req.body.site, req, reply, true);
       if (!site) return reply;
       reply.header('cache-control', 'no-store');
       const unsafe = unsafeIn(req.body.config);
