@@ -40,6 +40,7 @@ import pg from 'pg';
 import { createServer, publishable } from '../packages/server/src/index.js';
 import { SQLITE_PRAGMAS } from '../packages/server/src/store/sqlite-file.js';
 import { freePort } from '../test-support/ports.js';
+import { type CpuSample, cpuSample } from './cpu.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const PEERS = join(ROOT, 'bench/peers-server');
@@ -303,35 +304,6 @@ const startTarget = async (kind: string, db: string) => {
     },
   };
 };
-
-/** As bench/server.ts: machine CPU and each thread of the given processes, from /proc, in ticks. */
-const cpuSample = (pids: readonly number[]) => {
-  const read = (f: string) => {
-    try {
-      return readFileSync(f, 'utf8');
-    } catch {
-      return '';
-    }
-  };
-  const cpu = read('/proc/stat').split('\n')[0]!.split(/\s+/).slice(1).map(Number);
-  const total = cpu.slice(0, 8).reduce((a, b) => a + b, 0);
-  const busy = total - (cpu[3] ?? 0) - (cpu[4] ?? 0);
-  const threads = new Map<string, number>();
-  for (const pid of pids) {
-    let tasks: string[] = [];
-    try {
-      tasks = readdirSync(`/proc/${pid}/task`);
-    } catch {}
-    for (const t of tasks) {
-      const f = read(`/proc/${pid}/task/${t}/stat`)
-        .replace(/^.*\) /s, '')
-        .split(' ');
-      threads.set(`${pid}/${t}`, Number(f[11] ?? 0) + Number(f[12] ?? 0));
-    }
-  }
-  return { at: performance.now(), busy, total, threads };
-};
-type CpuSample = ReturnType<typeof cpuSample>;
 
 /**
  * As bench/server.ts: machine core-µs per 2xx response (every process on the machine, other

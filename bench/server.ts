@@ -15,7 +15,7 @@
 
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os, { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +25,7 @@ import pg from 'pg';
 import { createServer, openStore, publishable, type Store } from '../packages/server/src/index.js';
 import type { NewReceipt } from '../packages/server/src/store/types.js';
 import { freePort } from '../test-support/ports.js';
+import { type CpuSample, cpuSample } from './cpu.js';
 
 const ORIGIN = 'https://news.example';
 const SITE = {
@@ -114,43 +115,6 @@ const startTarget = async (kind: string, db: string) => {
   });
   return { url: `http://127.0.0.1:${port}`, pid: proc.pid!, stop: () => proc.kill('SIGTERM') };
 };
-
-/**
- * CPU time from /proc (Linux; zeros elsewhere), in clock ticks: the whole machine's busy and
- * total time (every core, the kernel's softirq work for loopback TCP included), and each thread
- * of the given processes. What lets a run say how much CPU one receipt costs, and so what rate
- * the machine's cores allow at all.
- */
-const cpuSample = (pids: readonly number[]) => {
-  const read = (f: string) => {
-    try {
-      return readFileSync(f, 'utf8');
-    } catch {
-      return '';
-    }
-  };
-  const cpu = read('/proc/stat').split('\n')[0]!.split(/\s+/).slice(1).map(Number);
-  // user nice system idle iowait irq softirq steal
-  const total = cpu.slice(0, 8).reduce((a, b) => a + b, 0);
-  const busy = total - (cpu[3] ?? 0) - (cpu[4] ?? 0);
-  const threads = new Map<string, number>();
-  for (const pid of pids) {
-    let tasks: string[] = [];
-    try {
-      tasks = readdirSync(`/proc/${pid}/task`);
-    } catch {}
-    for (const t of tasks) {
-      // Fields after the command's closing parenthesis: utime is the 12th, stime the 13th.
-      const f = read(`/proc/${pid}/task/${t}/stat`)
-        .replace(/^.*\) /s, '')
-        .split(' ');
-      threads.set(`${pid}/${t}`, Number(f[11] ?? 0) + Number(f[12] ?? 0));
-    }
-  }
-  return { at: performance.now(), busy, total, threads };
-};
-
-type CpuSample = ReturnType<typeof cpuSample>;
 
 /**
  * Between two samples: machine CPU (core-µs, all threads and the kernel) per 2xx response, and
