@@ -37,45 +37,21 @@ import autocannon from 'autocannon';
 import SQLite from 'better-sqlite3';
 import Fastify from 'fastify';
 import pg from 'pg';
-import { createServer, publishable } from '../packages/server/src/index.js';
+import { createServer } from '../packages/server/src/index.js';
 import { SQLITE_PRAGMAS } from '../packages/server/src/store/sqlite-file.js';
 import { freePort } from '../test-support/ports.js';
 import { type CpuSample, cpuSample } from './cpu.js';
+import { BODIES, ORIGIN, SITE } from './receipts.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const PEERS = join(ROOT, 'bench/peers-server');
 const PEER_MODULES = join(PEERS, 'node_modules');
-const ORIGIN = 'https://news.example';
 const HOST = 'news.example';
 /** Where the docs' quickstart mounts c15t. */
 const C15T_BASE = '/api/c15t';
 
 // ---------------------------------------------------------------------------------------------
 // Assent's side: as bench/server.ts (copied, it exports nothing).
-
-const SITE = {
-  policy: 'v3',
-  categories: [{ id: 'analytics', services: [{ id: 'matomo' }] }, { id: 'marketing' }],
-};
-const SHA256 = (() => {
-  const r = publishable(SITE);
-  if (!r.ok) throw new Error(r.errors.join('; '));
-  return r.version.sha256;
-})();
-const assentBody = () =>
-  JSON.stringify({
-    consentId: randomBytes(16).toString('base64url').slice(0, 22),
-    policy: { version: 'v3', sha256: SHA256 },
-    mode: 'opt-in',
-    choices: { analytics: true, 'analytics:matomo': true, marketing: false },
-    method: 'custom',
-    source: 'banner',
-    signals: { gpc: false },
-    page: { origin: ORIGIN, path: '/articles/bench' },
-    lang: 'en',
-  });
-/** 1,000 visitors' receipts, pre-built: autocannon cycles through them at no cost per request. */
-const ASSENT_BODIES = Array.from({ length: 1000 }, assentBody);
 
 // ---------------------------------------------------------------------------------------------
 // c15t's side: what its browser client (c15t 2.2.1, dist/index.js) sends on "Accept all".
@@ -399,7 +375,7 @@ const measure = async (
           url: `${url}/v1/receipts`,
           method: 'POST' as const,
           headers: { 'content-type': 'application/json', origin: ORIGIN },
-          requests: ASSENT_BODIES.map((b) => ({ body: b })),
+          requests: BODIES.map((b) => ({ body: b })),
         }
       : { url, requests: c15tRequests(cell.load.path) };
   const before = cpuSample([server, process.pid, ...extra]);

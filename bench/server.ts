@@ -22,42 +22,13 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import Fastify from 'fastify';
 import pg from 'pg';
-import { createServer, openStore, publishable, type Store } from '../packages/server/src/index.js';
+import { createServer, openStore, type Store } from '../packages/server/src/index.js';
 import type { NewReceipt } from '../packages/server/src/store/types.js';
 import { freePort } from '../test-support/ports.js';
 import { type CpuSample, cpuSample } from './cpu.js';
+import { BODIES, ORIGIN, SITE } from './receipts.js';
 
-const ORIGIN = 'https://news.example';
-const SITE = {
-  policy: 'v3',
-  categories: [{ id: 'analytics', services: [{ id: 'matomo' }] }, { id: 'marketing' }],
-};
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-/** The policy the server publishes for SITE: what a banner rendering it names. */
-const SHA256 = (() => {
-  const r = publishable(SITE);
-  if (!r.ok) throw new Error(r.errors.join('; '));
-  return r.version.sha256;
-})();
-
-const body = () =>
-  JSON.stringify({
-    consentId: randomBytes(16).toString('base64url').slice(0, 22),
-    policy: { version: 'v3', sha256: SHA256 },
-    mode: 'opt-in',
-    choices: { analytics: true, 'analytics:matomo': true, marketing: false },
-    method: 'custom',
-    source: 'banner',
-    signals: { gpc: false },
-    page: { origin: ORIGIN, path: '/articles/bench' },
-    lang: 'en',
-  });
-
-// Receipts of many visitors, as on a real site, not one consent ID for every request (which
-// makes the consent-ID index an append at one spot). autocannon builds a fixed `requests` list
-// once per connection and cycles through it, so this costs the load generator nothing per
-// request (a setupRequest function rebuilds every request: measured -22 % on the bare route).
-const BODIES = Array.from({ length: 1000 }, body);
 
 /**
  * Assent's whole HTTP path with storage answered at once: the real store (SQLite) for
