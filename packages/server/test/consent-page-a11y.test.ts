@@ -86,6 +86,11 @@ describe('the consent page for people (Chromium)', () => {
 
       await page.getByRole('button', { name: 'Withdraw my consent' }).click();
       await page.waitForURL(/\?done=withdrawn$/);
+      // `autofocus` applies at the next rendering step, which a loaded machine may run after
+      // the load event: waited for (5 s at most), then checked.
+      await page
+        .waitForFunction(`document.activeElement?.id === 'status'`, undefined, { timeout: 5000 })
+        .catch(() => {});
       assert.deepEqual(
         await page.evaluate(`[document.activeElement?.id, document.activeElement?.textContent.slice(0, 29)]`),
         ['status', 'Your withdrawal was recorded.'],

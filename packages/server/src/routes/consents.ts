@@ -82,12 +82,17 @@ export const withdraw = async (
       },
       p,
     );
+  let before = 0;
   for (const site of await ctx.store.sitesOf(consentId)) {
     if (site === last.site) continue;
     const there = await ctx.store.latest(consentId, site);
     const p = ctx.policies.site(site);
-    if (there && p && there.method !== 'withdraw') await on(there, p);
+    if (there && p && there.method !== 'withdraw')
+      before = Math.max(before, Date.parse((await on(there, p)).at));
   }
+  // The latest site's withdrawal is the consent's latest receipt: across sites `at` decides
+  // (chains share no sequence), so it is recorded in a later millisecond than the others'.
+  while (Date.now() <= before) await new Promise((resolve) => setTimeout(resolve, 1));
   const r = await on(last, v);
   // The visitor's clock, from the cookie of the choice withdrawn (see deviceSkew).
   setConsentCookie(req, reply, last.site, v, r, last);
