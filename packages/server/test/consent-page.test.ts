@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { launch, open } from '../../../test-support/browser.js';
 import { freePort } from '../../../test-support/ports.js';
-import { type AssentServer, createServer } from '../src/index.js';
+import { type AssentServer, createServer, openStore } from '../src/index.js';
 import { ORIGIN, OTHER, receiptBody, SITE_CONFIG, SITES } from './helpers.js';
 
 describe('the consent page (/consent/:id)', () => {
@@ -84,6 +84,105 @@ describe('the consent page (/consent/:id)', () => {
     const later = await page(id, '?done=withdrawn');
     assert.doesNotMatch(later, /Your withdrawal was recorded/);
     assert.match(later, /you accepted all cookies/);
+  });
+});
+
+describe("the consent page's failures, for a person", () => {
+  const HTML = { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' };
+  const own = { host: 'consent.example', origin: 'http://consent.example' };
+
+  it('a Withdraw form sent without JavaScript while the database is away is a page saying nothing was recorded (was the JSON 503)', async () => {
+    const inner = openStore('sqlite::memory:');
+    let down = false;
+    const store = new Proxy(inner, {
+      get: (t, k) => {
+        const v = Reflect.get(t, k);
+        return typeof v === 'function' && k !== 'close' && k !== 'migrate'
+          ? (...a: unknown[]) =>
+              down
+                ? Promise.reject(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }))
+                : v.apply(t, a)
+          : v;
+      },
+    });
+    const s = await createServer({
+      store,
+      sites: SITES,
+      logger: false,
+      rateLimit: false,
+      retention: false,
+      log: false,
+      webhooks: false,
+    });
+    try {
+      const body = receiptBody({ page: { origin: ORIGIN, path: '/articles/x' } });
+      const r = await s.app.inject({
+        method: 'POST',
+        url: '/v1/receipts',
+        headers: { origin: ORIGIN },
+        payload: body,
+      });
+      assert.equal(r.statusCode, 201, r.body);
+      const id = body.consentId as string;
+      const form = await s.app.inject({ url: `/consent/${id}`, headers: { host: own.host, ...HTML } });
+      const token = /<input type="hidden" name="token" value="([^"]+)">/.exec(form.body)![1]!;
+      down = true;
+      const w = await s.app.inject({
+        method: 'POST',
+        url: `/consent/${id}/withdraw`,
+        headers: { 'content-type': 'application/x-www-form-urlencoded', ...own, ...HTML },
+        payload: new URLSearchParams({ token }).toString(),
+      });
+      assert.equal(w.statusCode, 503, w.body);
+      assert.match(String(w.headers['content-type']), /^text\/html/);
+      assert.match(w.body, /<h1>Your withdrawal was not recorded<\/h1>/);
+      assert.match(w.body, /Nothing was changed: your previous choice still applies\./);
+      assert.match(
+        w.body,
+        /href="\.\.\/assets\/consent\.css"/,
+        'its style sheet, relative to /consent/:id/withdraw',
+      );
+      assert.equal(w.headers['content-security-policy'] !== undefined, true);
+      // The page itself while the database is away.
+      const p = await s.app.inject({ url: `/consent/${id}`, headers: HTML });
+      assert.equal(p.statusCode, 503);
+      assert.match(p.body, /<h1>Your consent record could not be shown<\/h1>/);
+      assert.match(p.body, /unavailable at the moment/);
+      // A script asking for JSON still gets the API's error.
+      const js = await s.app.inject({ url: `/consent/${id}`, headers: { accept: 'application/json' } });
+      assert.equal(js.statusCode, 503);
+      assert.equal(js.json().error, 'ASSENT_UNAVAILABLE');
+      down = false;
+      assert.equal((await s.app.inject(`/v1/consents/${id}`)).json().total, 1, 'nothing recorded');
+    } finally {
+      down = false;
+      await s.close();
+    }
+  });
+
+  it('a rate-limited visitor gets a page saying how long to wait (was the JSON 429)', async () => {
+    const s = await createServer({
+      db: 'sqlite::memory:',
+      sites: SITES,
+      logger: false,
+      rateLimit: { max: 1, timeWindow: 60_000 },
+      retention: false,
+      log: false,
+      webhooks: false,
+    });
+    try {
+      const url = `/consent/${receiptBody().consentId}`;
+      assert.equal((await s.app.inject({ url, headers: HTML })).statusCode, 404);
+      const r = await s.app.inject({ url, headers: HTML });
+      assert.equal(r.statusCode, 429, r.body);
+      assert.match(String(r.headers['content-type']), /^text\/html/);
+      assert.match(r.body, /Too many requests came from your network: wait \d+ seconds, then try again\./);
+      const js = await s.app.inject({ url, headers: { accept: 'application/json' } });
+      assert.equal(js.statusCode, 429, "a 429, not the 200 the route's own error handler made of it");
+      assert.equal(js.json().error, 'ASSENT_RATE_LIMITED');
+    } finally {
+      await s.close();
+    }
   });
 });
 

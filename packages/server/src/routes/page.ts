@@ -305,6 +305,43 @@ export const notFoundPage = (req: FastifyRequest, reply: FastifyReply): FastifyR
 };
 
 /**
+ * What a failure the server's error handler answered in the API's JSON (429 rate limited, 503
+ * database away or disk full, 500, a refused form field) says to a person whose browser asked
+ * for a page: the page opened, or the Withdraw form sent without JavaScript. A visitor pressing
+ * Withdraw during an outage read `{"error":"ASSENT_UNAVAILABLE",…}`; now a page saying that
+ * nothing was recorded and to try again. Null when a script asked (it gets the JSON) or the
+ * answer is already a page. The handler has logged it and counted it as before.
+ */
+const failurePage = (req: FastifyRequest, reply: FastifyReply, payload: unknown): string | null => {
+  if (reply.statusCode < 400 || typeof payload !== 'string') return null;
+  if (!/\btext\/html\b/.test(req.headers.accept ?? '')) return null;
+  if (!String(reply.getHeader('content-type') ?? '').startsWith('application/json')) return null;
+  let message = '';
+  try {
+    message = String((JSON.parse(payload) as { message?: unknown }).message ?? '');
+  } catch {}
+  const withdrawing = req.method === 'POST';
+  const code = reply.statusCode;
+  const title = withdrawing ? 'Your withdrawal was not recorded' : 'Your consent record could not be shown';
+  const retry = Number(reply.getHeader('retry-after'));
+  const why =
+    code === 429
+      ? `Too many requests came from your network${retry > 0 ? `: wait ${retry} seconds` : ': wait a minute'}, then try again.`
+      : code >= 500
+        ? 'The consent service is unavailable at the moment. Try again in a few minutes.'
+        : `The request was not understood${message ? ` (${message})` : ''}. Open your consent record again from the site.`;
+  const nothing = withdrawing ? '<p>Nothing was changed: your previous choice still applies.</p>' : '';
+  // assets/ relative to the page, as notFoundPage resolves them (/consent/a/withdraw → ../).
+  const depth = req.url.split('?')[0]!.split('/').length - 3;
+  reply.type('text/html; charset=utf-8');
+  return layout(
+    title,
+    `<h1>${esc(title)}</h1>\n<p>${esc(why)}</p>${nothing}`,
+    '../'.repeat(Math.max(0, depth)),
+  );
+};
+
+/**
  * Query parameters links add on their way through mail, newsletters and social networks
  * (`utm_source`, Facebook's `fbclid`, Google's `gclid`, Microsoft's `msclkid`): the consent
  * page ignores them instead of refusing its own link. Every other unknown one is refused.
@@ -345,7 +382,8 @@ const pageError = (description: string) =>
 
 /** `/consent/:id`: the visitor's record in plain language, with a Withdraw button. */
 export const pageRoutes = (ctx: Context) => async (app: FastifyInstance) => {
-  app.addHook('onSend', async (_req, reply, payload) => {
+  const serverErrors = app.errorHandler;
+  app.addHook('onSend', async (req, reply, payload) => {
     reply.header('content-security-policy', CSP);
     reply.header('x-frame-options', 'DENY');
     reply.header('cache-control', 'no-store');
@@ -353,7 +391,7 @@ export const pageRoutes = (ctx: Context) => async (app: FastifyInstance) => {
     // their Origin header (with no-referrer, a form's POST says "Origin: null"), which the
     // withdraw form's anti-forgery check needs.
     reply.header('referrer-policy', 'same-origin');
-    return payload;
+    return failurePage(req, reply, payload) ?? payload;
   });
   // The no-JavaScript path of the Withdraw form: its one field is the anti-forgery token.
   // Every field is kept, for the route's schema to refuse what it does not take (by name), and
@@ -406,7 +444,9 @@ export const pageRoutes = (ctx: Context) => async (app: FastifyInstance) => {
       // is the API's JSON error, like everywhere else (the server's handler, thrown to).
       errorHandler: (err: FastifyError, req, reply) => {
         const why = wantsHtml(req) ? refusal(err) : null;
-        if (!why) throw err;
+        // Everything else to the server's handler, called, not thrown to: rethrown, the rate
+        // limiter's 429 went out as a 200 carrying the error as its body.
+        if (!why) return serverErrors.call(app, err, req, reply);
         return notFound(reply, 400, why.message, why.title);
       },
       schema: {
