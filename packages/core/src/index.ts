@@ -73,6 +73,7 @@ export {
   decidedKeys,
   GENESIS,
   grantedKeys,
+  isOrigin,
   LANG_MAX,
   laxerThan,
   RECEIPT_MAX_BYTES,

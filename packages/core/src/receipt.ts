@@ -123,7 +123,16 @@ export type ReceiptCheck =
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-const ORIGIN_RE = /^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$|^https?:\/\/\[[0-9a-f:.]+\](:\d{1,5})?$/i;
+// Host names as browsers serialise them in `location.origin` (punycode, so ASCII; underscores
+// too, which browsers allow in names), or a bracketed IPv6 address; an optional port.
+const ORIGIN_RE = /^https?:\/\/[a-z0-9._-]+(:\d{1,5})?$|^https?:\/\/\[[0-9a-f:.]+\](:\d{1,5})?$/i;
+/**
+ * Whether `s` is an origin a browser sends (`https://news.example`, `http://[::1]:8443`): no
+ * path, query, credentials or trailing slash. The one rule for a receipt's `page.origin` and
+ * every site the server is configured with or asked about (after its `normalizeOrigin`), so a
+ * site it starts with is one its receipts can name.
+ */
+export const isOrigin = (s: string): boolean => s.length <= 200 && ORIGIN_RE.test(s);
 const PATH_RE = /^\/[^\s?#]{0,1023}$/;
 /**
  * The longest language tag a receipt (and so a published policy) may name: the server's schema
@@ -203,7 +212,7 @@ export const validateReceiptInput = (input: unknown, policy: Policy | null): Rec
   if (typeof signals.gpc !== 'boolean') return bad('signals.gpc', 'must be true or false');
   if (Object.keys(signals).length !== 1) return bad('signals', 'must hold only gpc');
   if (!isObj(page)) return bad('page', 'must be an object {origin, path}');
-  if (typeof page.origin !== 'string' || page.origin.length > 200 || !ORIGIN_RE.test(page.origin))
+  if (typeof page.origin !== 'string' || !isOrigin(page.origin))
     return bad('page.origin', 'must be an origin such as "https://example.com" (no path)');
   if (typeof page.path !== 'string' || !PATH_RE.test(page.path))
     return bad('page.path', 'must be a path starting with "/" without query string or fragment');

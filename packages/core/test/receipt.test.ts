@@ -10,6 +10,7 @@ import {
   doNotSell,
   GENESIS,
   grantedKeys,
+  isOrigin,
   laxerThan,
   type Method,
   type Receipt,
@@ -39,6 +40,30 @@ const fieldOf = (input: unknown) => {
   const r = validateReceiptInput(input, policy);
   return r.ok ? null : r.error.field;
 };
+
+describe("isOrigin: the one origin rule (receipts, the server's sites, adminOrigin)", () => {
+  it('takes what browsers send as an origin, nothing more', () => {
+    for (const o of [
+      'https://news.example',
+      'http://127.0.0.1:8080',
+      'https://my_shop.example',
+      'http://[::1]:8443',
+      'https://xn--bcher-kva.example',
+    ])
+      assert.equal(isOrigin(o), true, o);
+    for (const o of [
+      'news.example',
+      'https://news.example/',
+      'https://a.example/x',
+      'https://u@a.example',
+      'https://a.example?x',
+      'https://a.example#x',
+      'ftp://a.example',
+      `https://${'a'.repeat(200)}.example`,
+    ])
+      assert.equal(isOrigin(o), false, o);
+  });
+});
 
 describe('receipt input', () => {
   it('accepts what the banner sends', () => {

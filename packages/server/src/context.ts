@@ -1,5 +1,11 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { type Controller, decodeConsent, type ReceiptInput, type SignedReceipt } from '@assent/core';
+import {
+  type Controller,
+  decodeConsent,
+  isOrigin as isBrowserOrigin,
+  type ReceiptInput,
+  type SignedReceipt,
+} from '@assent/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AdminRoute } from './admin-auth.js';
 import type { AuditLog } from './audit.js';
@@ -69,8 +75,6 @@ export const normalizeOrigin = (o: string): string => {
   return t.toLowerCase();
 };
 
-const ORIGIN_RE = /^https?:\/\/[^/\s]+$/i;
-
 /**
  * A config object keyed by site (`sites`, `apiKeys`, `controllers`) as a map by normalised
  * origin. Two spellings of one site (case, a trailing slash) would silently override each
@@ -98,8 +102,12 @@ export const sitePolicies = (sites: Readonly<Record<string, unknown>>): Map<stri
   const out = new Map<string, PolicyVersion>();
   byOrigin('sites', sites);
   for (const [origin, raw] of Object.entries(sites)) {
-    if (!ORIGIN_RE.test(origin.replace(/\/+$/, '')))
-      throw new Error(`sites: "${origin}" is not an origin such as https://example.com`);
+    // Core's rule, as receipts' page.origin is checked: a site with a path, a query or
+    // credentials (`https://user@shop.example`) could never be named by one of its receipts.
+    if (!isOrigin(normalizeOrigin(origin)))
+      throw new Error(
+        `sites: "${origin}" is not an origin such as https://example.com (scheme, host and port only)`,
+      );
     if (raw === false) continue; // retired: see retiredSites
     const unsafe = unsafeIn(raw);
     if (unsafe) throw new Error(`sites["${origin}"]${unsafe[0] ? `.${unsafe[0]}` : ''}: ${unsafe[1]}`);
@@ -119,8 +127,11 @@ export const retiredSites = (sites: Readonly<Record<string, unknown>>): string[]
     .filter(([, v]) => v === false)
     .map(([o]) => normalizeOrigin(o));
 
-/** Whether `origin` is an origin such as https://example.com (no path). */
-export const isOrigin = (origin: string): boolean => ORIGIN_RE.test(origin);
+/**
+ * Whether `origin` (normalised: {@link normalizeOrigin}) is an origin such as
+ * https://example.com: core's rule, the one receipts' `page.origin` is held to.
+ */
+export const isOrigin = (origin: string): boolean => isBrowserOrigin(origin);
 
 const REGION_RE = /^[A-Za-z]{2}(-[A-Za-z0-9]{1,3})?$/;
 

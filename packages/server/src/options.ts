@@ -1,4 +1,5 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto';
+import { isOrigin, normalizeOrigin } from './context.js';
 import { networkProblem } from './webhooks/address.js';
 
 /**
@@ -83,6 +84,11 @@ export const OPTION_DEFAULTS = {
   retentionDays: 365,
   maxBatch: 1000,
   authFailures: { max: 10, timeWindow: 60_000 },
+  db: 'sqlite:.data/assent.db',
+  /** PostgreSQL connections. */
+  poolSize: 10,
+  /** How often the consent log integrates new receipts and signs a checkpoint. */
+  logIntervalMs: 10_000,
 } as const;
 
 /** The ranges the CLI's config and `createServer` both hold options to: one place each. */
@@ -126,11 +132,8 @@ export const signingKeyOf = (
  */
 export const adminOriginOf = (v: unknown): { ok: true; value: string } | { ok: false; message: string } => {
   const rule = 'must be an origin such as https://admin.example (scheme, host and port only, no path)';
-  if (typeof v !== 'string' || !/^https?:\/\/[^/\s?#@]+\/?$/i.test(v.trim()))
-    return { ok: false, message: rule };
-  try {
-    return { ok: true, value: new URL(v.trim()).origin };
-  } catch {
-    return { ok: false, message: rule };
-  }
+  if (typeof v !== 'string') return { ok: false, message: rule };
+  // The sites' rule (core's isOrigin), as normalised for every comparison.
+  const o = normalizeOrigin(v);
+  return isOrigin(o) ? { ok: true, value: o } : { ok: false, message: rule };
 };

@@ -354,13 +354,13 @@ export const createServer = async (opts: ServerOptions): Promise<AssentServer> =
   // Errors that repeat (every write failing, every connection dropped): one line per window.
   const logs = new LogThrottle(app.log);
   requestLog.throttle = logs;
-  const where = opts.store ? 'the store' : redactDbUrl(opts.db ?? 'sqlite:.data/assent.db');
+  const where = opts.store ? 'the store' : redactDbUrl(opts.db ?? OPTION_DEFAULTS.db);
   let store: Store;
   try {
     store =
       opts.store ??
-      openStore(opts.db ?? 'sqlite:.data/assent.db', {
-        poolSize: opts.poolSize ?? 10,
+      openStore(opts.db ?? OPTION_DEFAULTS.db, {
+        poolSize: opts.poolSize ?? OPTION_DEFAULTS.poolSize,
         maxBatch: opts.maxBatch ?? OPTION_DEFAULTS.maxBatch,
         onConnectionError: (err) => logs.warn(err, 'a database connection failed'),
       });
@@ -606,7 +606,7 @@ export const createServer = async (opts: ServerOptions): Promise<AssentServer> =
   const checkpoints =
     opts.log === false
       ? null
-      : ctx.log.start(opts.log?.intervalMs ?? 10_000, (err) =>
+      : ctx.log.start(opts.log?.intervalMs ?? OPTION_DEFAULTS.logIntervalMs, (err) =>
           logs.error(err, 'consent log: checkpoint failed'),
         );
   if (opts.webhooks !== false) await ctx.webhooks.start();

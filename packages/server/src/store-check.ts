@@ -1,6 +1,6 @@
 import { createHash, type KeyObject } from 'node:crypto';
 import { resolve } from 'node:path';
-import { type PolicyDoc, stableStringify } from '@assent/core';
+import { canonicalPolicy, type PolicyDoc } from '@assent/core';
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
@@ -166,7 +166,7 @@ export const checkStore = async (store: CheckStore, o: CheckOptions): Promise<Ch
     try {
       doc = p ? (JSON.parse(p.doc) as PolicyDoc) : null;
     } catch {}
-    const intact = doc !== null && createHash('sha256').update(stableStringify(doc)).digest('hex') === sha;
+    const intact = doc !== null && createHash('sha256').update(canonicalPolicy(doc)).digest('hex') === sha;
     const days = daysOfPolicy(doc);
     policies.set(sha, intact && days !== undefined ? days : null);
     if (!p) problem(`policy ${sha}`, `${by} names it, but the policies table does not hold it`);

@@ -1,5 +1,12 @@
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
-import { canonicalReceipt, GENESIS, isSha256, type Receipt, stableStringify } from '@assent/core';
+import {
+  canonicalPolicy,
+  canonicalReceipt,
+  GENESIS,
+  isSha256,
+  type PolicyDoc,
+  type Receipt,
+} from '@assent/core';
 import { PURGED_FIELDS } from './export.js';
 import { keyId, verifyHashSignature } from './signer.js';
 
@@ -307,7 +314,9 @@ export const verifyExport = async (
       const { sha256, doc } = r;
       if (!isSha256(sha256) || typeof doc !== 'object' || doc === null)
         return fail('a policy line needs sha256 (64 hex digits) and doc');
-      const actual = createHash('sha256').update(stableStringify(doc)).digest('hex');
+      const actual = createHash('sha256')
+        .update(canonicalPolicy(doc as PolicyDoc))
+        .digest('hex');
       if (actual !== sha256) return fail(`policy ${sha256} was altered: its text does not match its SHA-256`);
       const d = daysOfPolicy(doc);
       // Every policy the server publishes has them (core's config defaults them).

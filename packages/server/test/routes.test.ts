@@ -65,6 +65,49 @@ describe('POST /v1/receipts', () => {
       /are the same site/,
     );
   });
+  it("starts only with sites its receipts can name (core's one origin rule): an underscore host is served, credentials or a query are refused at start", async () => {
+    const origin = 'https://my_shop.example';
+    const t = await createServer({
+      db: 'sqlite::memory:',
+      sites: { [origin]: SITES[ORIGIN]! },
+      logger: false,
+      log: false,
+    });
+    try {
+      const r = await t.app.inject({
+        method: 'POST',
+        url: '/v1/receipts',
+        headers: { origin },
+        payload: receiptBody({ page: { origin, path: '/' } }),
+      });
+      // Was a 400 "page.origin must be an origin" on every receipt of a site the server started with.
+      assert.equal(r.statusCode, 201, r.body);
+    } finally {
+      await t.close();
+    }
+    for (const site of [
+      'https://user@c.example',
+      'https://a.example?x=1',
+      'https://a.example/shop',
+      'https://a.example#x',
+    ])
+      await assert.rejects(
+        createServer({ db: 'sqlite::memory:', sites: { [site]: {} }, logger: false, log: false }),
+        (e: Error) => e.message.includes(`sites: "${site}" is not an origin`),
+        site,
+      );
+    // adminOrigin is held to the same rule.
+    await assert.rejects(
+      createServer({
+        db: 'sqlite::memory:',
+        sites: SITES,
+        adminOrigin: 'https://user@admin.example',
+        logger: false,
+        log: false,
+      }),
+      /adminOrigin/,
+    );
+  });
   it('takes a receipt in every mode the banner can show under regions, the unknown region’s opt-in too', async () => {
     const site = 'https://regions.example';
     const config = {

@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
+import { OPTION_DEFAULTS } from '../options.js';
 import { KyselyStore } from './kysely-store.js';
 import { openSqliteFile, SQLITE_PRAGMAS } from './sqlite-file.js';
 import { SqliteReader } from './sqlite-reader.js';
@@ -97,7 +98,7 @@ export const openStore = (url: string, opts: OpenOptions = {}): Store => {
   if (isPostgresUrl(url)) {
     // int8 (count(*)) as a JS number: our counts stay far below 2^53.
     pg.types.setTypeParser(20, (v) => Number(v));
-    const pool = new pg.Pool({ connectionString: url, max: opts.poolSize ?? 10 });
+    const pool = new pg.Pool({ connectionString: url, max: opts.poolSize ?? OPTION_DEFAULTS.poolSize });
     // A connection PostgreSQL terminates (stopped, restarted, failover, pg_terminate_backend)
     // or the network drops is an 'error' event: on the pool for an idle client, on the client
     // itself for one checked out (a transaction in progress, "terminating connection due to
