@@ -1,11 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import {
-  type Controller,
-  decodeConsent,
-  isOrigin as isBrowserOrigin,
-  type ReceiptInput,
-  type SignedReceipt,
-} from '@assent/core';
+import { type Controller, decodeConsent, type ReceiptInput, type SignedReceipt } from '@assent/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AdminRoute } from './admin-auth.js';
 import type { AuditLog } from './audit.js';
@@ -13,6 +7,7 @@ import type { AuthThrottle } from './auth-throttle.js';
 import type { GroupCommit } from './group-commit.js';
 import type { IpHasher } from './ip-hash.js';
 import type { LogThrottle } from './logging.js';
+import { isOrigin, normalizeOrigin } from './origin.js';
 import { cookieOf, expiryOf, type PolicyRegistry, type PolicyVersion, publishable } from './policies.js';
 import type { Signer } from './signer.js';
 import type { Store } from './store/types.js';
@@ -21,6 +16,8 @@ import type { ConsentLog } from './tlog/log.js';
 import type { Cosigner } from './tlog/note.js';
 import { uaFamily } from './ua.js';
 import type { WebhookDispatcher } from './webhooks/dispatcher.js';
+
+export { isOrigin, normalizeOrigin };
 
 /** What every route plugin shares. */
 export interface Context {
@@ -58,22 +55,6 @@ export interface Context {
   /** Delivers receipts to webhooks (started unless the server's `webhooks` option is false). */
   readonly webhooks: WebhookDispatcher;
 }
-
-/**
- * Origins compare as browsers serialise them (`Origin`, `location.origin`): lower-case, no
- * trailing slash, no default port (a site configured as `https://b.example:443` was unknown to
- * its own pages, which say `https://b.example`), internationalised names in punycode. Text
- * that is no origin (a path, credentials) is only trimmed and lower-cased: the caller's check
- * refuses it, naming it.
- */
-export const normalizeOrigin = (o: string): string => {
-  const t = o.trim().replace(/\/+$/, '');
-  if (/^https?:\/\/[^/\s?#@]+$/i.test(t))
-    try {
-      return new URL(t).origin;
-    } catch {}
-  return t.toLowerCase();
-};
 
 /**
  * A config object keyed by site (`sites`, `apiKeys`, `controllers`) as a map by normalised
@@ -126,12 +107,6 @@ export const retiredSites = (sites: Readonly<Record<string, unknown>>): string[]
   Object.entries(sites)
     .filter(([, v]) => v === false)
     .map(([o]) => normalizeOrigin(o));
-
-/**
- * Whether `origin` (normalised: {@link normalizeOrigin}) is an origin such as
- * https://example.com: core's rule, the one receipts' `page.origin` is held to.
- */
-export const isOrigin = (origin: string): boolean => isBrowserOrigin(origin);
 
 const REGION_RE = /^[A-Za-z]{2}(-[A-Za-z0-9]{1,3})?$/;
 

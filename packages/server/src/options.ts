@@ -1,5 +1,5 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto';
-import { isOrigin, normalizeOrigin } from './context.js';
+import { isOrigin, normalizeOrigin } from './origin.js';
 import { networkProblem } from './webhooks/address.js';
 
 /**

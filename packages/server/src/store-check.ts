@@ -1,6 +1,6 @@
 import { createHash, type KeyObject } from 'node:crypto';
 import { resolve } from 'node:path';
-import { canonicalPolicy, type PolicyDoc } from '@assent/core';
+import type { PolicyDoc } from '@assent/core';
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
@@ -23,6 +23,7 @@ import {
   expiryFrom,
   type KnownPolicies,
   type Line,
+  policySha256,
 } from './verify.js';
 
 /**
@@ -166,7 +167,7 @@ export const checkStore = async (store: CheckStore, o: CheckOptions): Promise<Ch
     try {
       doc = p ? (JSON.parse(p.doc) as PolicyDoc) : null;
     } catch {}
-    const intact = doc !== null && createHash('sha256').update(canonicalPolicy(doc)).digest('hex') === sha;
+    const intact = doc !== null && policySha256(doc) === sha;
     const days = daysOfPolicy(doc);
     policies.set(sha, intact && days !== undefined ? days : null);
     if (!p) problem(`policy ${sha}`, `${by} names it, but the policies table does not hold it`);

@@ -70,6 +70,10 @@ export const isoOf = (ms: number): string => {
  */
 export const expiryFrom = (at: number, days: number): number => at + days * DAY;
 
+/** A published policy's SHA-256 (of core's canonical JSON), as `verify` and `verify-db` check it. */
+export const policySha256 = (doc: PolicyDoc): string =>
+  createHash('sha256').update(canonicalPolicy(doc)).digest('hex');
+
 /** A policy's `days`, when its document gives a whole number of them (every published one does). */
 export const daysOfPolicy = (doc: unknown): number | undefined => {
   const days = (doc as { config?: { days?: unknown } } | null)?.config?.days;
@@ -314,10 +318,8 @@ export const verifyExport = async (
       const { sha256, doc } = r;
       if (!isSha256(sha256) || typeof doc !== 'object' || doc === null)
         return fail('a policy line needs sha256 (64 hex digits) and doc');
-      const actual = createHash('sha256')
-        .update(canonicalPolicy(doc as PolicyDoc))
-        .digest('hex');
-      if (actual !== sha256) return fail(`policy ${sha256} was altered: its text does not match its SHA-256`);
+      if (policySha256(doc as PolicyDoc) !== sha256)
+        return fail(`policy ${sha256} was altered: its text does not match its SHA-256`);
       const d = daysOfPolicy(doc);
       // Every policy the server publishes has them (core's config defaults them).
       if (d === undefined)

@@ -12,27 +12,35 @@ import { freePort } from '../../../test-support/ports.js';
 import { type AssentServer, createServer, openStore } from '../src/index.js';
 import { ORIGIN, OTHER, receiptBody, SITE_CONFIG, SITES } from './helpers.js';
 
+/** A server of its own with nothing but the routes running; `o` overrides (its store, a rate limit…). */
+const server = (o: Partial<Parameters<typeof createServer>[0]> = {}) =>
+  createServer({
+    db: 'sqlite::memory:',
+    sites: SITES,
+    logger: false,
+    rateLimit: false,
+    retention: false,
+    log: false,
+    webhooks: false,
+    ...o,
+  });
+
+/** Stores one receipt of `origin`'s page /articles/x; its consent ID. */
+const stored = async (s: AssentServer, over: Record<string, unknown> = {}, origin = ORIGIN) => {
+  const body = receiptBody({ ...over, page: { origin, path: '/articles/x' } });
+  const r = await s.app.inject({ method: 'POST', url: '/v1/receipts', headers: { origin }, payload: body });
+  assert.equal(r.statusCode, 201, r.body);
+  return body.consentId as string;
+};
+
 describe('the consent page (/consent/:id)', () => {
   let s: AssentServer;
   before(async () => {
-    s = await createServer({
-      db: 'sqlite::memory:',
-      sites: SITES,
-      logger: false,
-      rateLimit: false,
-      retention: false,
-      log: false,
-      webhooks: false,
-    });
+    s = await server();
   });
   after(() => s.close());
 
-  const post = async (over: Record<string, unknown>, origin = ORIGIN) => {
-    const body = receiptBody({ ...over, page: { origin, path: '/articles/x' } });
-    const r = await s.app.inject({ method: 'POST', url: '/v1/receipts', headers: { origin }, payload: body });
-    assert.equal(r.statusCode, 201, r.body);
-    return body.consentId as string;
-  };
+  const post = (over: Record<string, unknown>, origin = ORIGIN) => stored(s, over, origin);
   const page = async (id: string, q = '') => {
     const r = await s.app.inject(`/consent/${id}${q}`);
     assert.equal(r.statusCode, 200, r.body);
@@ -105,25 +113,9 @@ describe("the consent page's failures, for a person", () => {
           : v;
       },
     });
-    const s = await createServer({
-      store,
-      sites: SITES,
-      logger: false,
-      rateLimit: false,
-      retention: false,
-      log: false,
-      webhooks: false,
-    });
+    const s = await server({ store });
     try {
-      const body = receiptBody({ page: { origin: ORIGIN, path: '/articles/x' } });
-      const r = await s.app.inject({
-        method: 'POST',
-        url: '/v1/receipts',
-        headers: { origin: ORIGIN },
-        payload: body,
-      });
-      assert.equal(r.statusCode, 201, r.body);
-      const id = body.consentId as string;
+      const id = await stored(s);
       const form = await s.app.inject({ url: `/consent/${id}`, headers: { host: own.host, ...HTML } });
       const token = /<input type="hidden" name="token" value="([^"]+)">/.exec(form.body)![1]!;
       down = true;
@@ -161,15 +153,7 @@ describe("the consent page's failures, for a person", () => {
   });
 
   it('a rate-limited visitor gets a page saying how long to wait (was the JSON 429)', async () => {
-    const s = await createServer({
-      db: 'sqlite::memory:',
-      sites: SITES,
-      logger: false,
-      rateLimit: { max: 1, timeWindow: 60_000 },
-      retention: false,
-      log: false,
-      webhooks: false,
-    });
+    const s = await server({ rateLimit: { max: 1, timeWindow: 60_000 } });
     try {
       const url = `/consent/${receiptBody().consentId}`;
       assert.equal((await s.app.inject({ url, headers: HTML })).statusCode, 404);
@@ -214,17 +198,7 @@ describe('the consent page in Chromium, served on the site origin', () => {
     await s.close();
   });
 
-  const post = async () => {
-    const body = receiptBody({ page: { origin: site, path: '/articles/x' } });
-    const r = await s.app.inject({
-      method: 'POST',
-      url: '/v1/receipts',
-      headers: { origin: site },
-      payload: body,
-    });
-    assert.equal(r.statusCode, 201, r.body);
-    return body.consentId as string;
-  };
+  const post = () => stored(s, {}, site);
 
   it('"Back to the site" tells the site nothing: no Referer, an empty document.referrer', async () => {
     const id = await post();

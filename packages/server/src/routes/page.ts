@@ -268,9 +268,12 @@ const notFound = (
     base,
   );
 
+/** Whether a request takes a page (a browser's navigation or form), not only JSON (a script's). */
+const acceptsHtml = (req: FastifyRequest) => /\btext\/html\b/.test(req.headers.accept ?? '');
+
 /** Whether a request is a browser's asking for a page (not a script's asking for JSON). */
 const wantsHtml = (req: FastifyRequest) =>
-  (req.method === 'GET' || req.method === 'HEAD') && /\btext\/html\b/.test(req.headers.accept ?? '');
+  (req.method === 'GET' || req.method === 'HEAD') && acceptsHtml(req);
 
 /**
  * The server's not-found answer for people: a request for a page under `/consent/` or
@@ -314,7 +317,7 @@ export const notFoundPage = (req: FastifyRequest, reply: FastifyReply): FastifyR
  */
 const failurePage = (req: FastifyRequest, reply: FastifyReply, payload: unknown): string | null => {
   if (reply.statusCode < 400 || typeof payload !== 'string') return null;
-  if (!/\btext\/html\b/.test(req.headers.accept ?? '')) return null;
+  if (!acceptsHtml(req)) return null;
   if (!String(reply.getHeader('content-type') ?? '').startsWith('application/json')) return null;
   let message = '';
   try {
